@@ -1,0 +1,84 @@
+/* The kist command-line tool: shared declarations. */
+#ifndef KIST_CLI_H
+#define KIST_CLI_H
+
+#include <stddef.h>
+
+#include "kist.h"
+
+/* Exit codes (README, "Exit codes"). */
+enum {
+	EXIT_OK = 0,
+	EXIT_OTHER = 1,
+	EXIT_USAGE = 2,
+	EXIT_ACCESS = 3,
+	EXIT_INTEGRITY = 4,
+	EXIT_IO = 5,
+	EXIT_INTERRUPTED = 130
+};
+
+#define MAX_MULTI 1024
+
+/* One option of a verb. */
+typedef struct opt_spec {
+	char short_name; /* 0 if none */
+	const char *long_name;
+	int has_arg;
+	int multi; /* may be given more than once */
+} opt_spec;
+
+/* Parsed command line of one verb. */
+typedef struct cli_args {
+	const opt_spec *specs;
+	size_t nspecs;
+	const char *values[32][MAX_MULTI]; /* per spec */
+	size_t counts[32];
+	const char *pos[MAX_MULTI];
+	size_t npos;
+} cli_args;
+
+/* Parses argv (after the verb) into a.  Prints a usage error and returns -1 on bad input. */
+int cli_parse(cli_args *a, const opt_spec *specs, size_t nspecs, int argc, char **argv,
+              const char *verb);
+/* Value of an option given once (or the last), or NULL; count of values. */
+const char *cli_get(const cli_args *a, const char *long_name);
+size_t cli_count(const cli_args *a, const char *long_name);
+const char *cli_get_n(const cli_args *a, const char *long_name, size_t i);
+
+/* Prints "kist: <context>: <message>" on stderr. */
+void cli_error(const char *context, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reports a library error with its detail and returns the exit code for it. */
+int cli_fail(const char *context, kist_err err);
+int cli_exit_code(kist_err err);
+void cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Loads identities named by -i, asking for passphrases as needed.  Returns an exit code. */
+int cli_load_identities(const cli_args *a, kist_identity ***ids, size_t *n);
+void cli_free_identities(kist_identity **ids, size_t n);
+/* Loads one identity file. */
+int cli_load_identity(const char *path, const char *passfile, kist_identity **out);
+/* Reads a passphrase: from passfile if given, else from the terminal (twice if confirm). */
+kist_err cli_read_passphrase(const char *passfile, const char *prompt, int confirm, char *buf,
+                             size_t cap, size_t *len);
+
+/* Writes s to stdout with control characters escaped. */
+void cli_print_path(const char *s);
+/* Warning callback for the library: "kist: warning: path: message". */
+void cli_warn(void *ctx, const char *path, const char *message);
+/* Formats a byte count as "12.3 MiB". */
+void cli_human_size(char *out, size_t cap, unsigned long long n);
+/* Formats seconds since the epoch as "YYYY-MM-DD HH:MM:SS UTC". */
+void cli_time(char *out, size_t cap, long long t);
+
+extern int cli_quiet;
+
+int cmd_keygen(int argc, char **argv);
+int cmd_pubkey(int argc, char **argv);
+int cmd_seal(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+int cmd_cat(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+#endif

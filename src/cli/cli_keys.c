@@ -1,0 +1,114 @@
+/* kist keygen, kist pubkey. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+static void print_pubkey(const kist_pubkey *pk)
+{
+	char s[KIST_PUBKEY_STRLEN + 1], f[KIST_FINGERPRINT_STRLEN + 1];
+	kist_pubkey_format(pk, s);
+	kist_pubkey_fingerprint(pk, f);
+	printf("%s\n", s);
+	fflush(stdout);
+	if (!cli_quiet)
+		fprintf(stderr, "fingerprint: %s\n", f);
+}
+
+int cmd_keygen(int argc, char **argv)
+{
+	static const opt_spec specs[] = {
+	    {'o', "output", 1, 0}, {0, "passphrase-file", 1, 0}, {0, "no-passphrase", 0, 0},
+	    {0, "force", 0, 0},    {'q', "quiet", 0, 0},
+	};
+	static cli_args a;
+	kist_identity *id = NULL;
+	char *pass = NULL;
+	size_t passlen = 0;
+	kist_pubkey pk;
+	kist_err err;
+	int rc;
+
+	if (cli_parse(&a, specs, sizeof specs / sizeof specs[0], argc, argv, "keygen") != 0)
+		return EXIT_USAGE;
+	cli_quiet = cli_count(&a, "quiet") > 0;
+	const char *out = cli_get(&a, "output");
+	if (out == NULL || a.npos != 0) {
+		cli_usage_error("keygen", "usage: kist keygen -o FILE");
+		return EXIT_USAGE;
+	}
+	if (cli_get(&a, "passphrase-file") && cli_count(&a, "no-passphrase")) {
+		cli_usage_error("keygen", "--passphrase-file and --no-passphrase conflict");
+		return EXIT_USAGE;
+	}
+	if (!cli_count(&a, "force") && access(out, F_OK) == 0) {
+		cli_error(out, "already exists (use --force to overwrite)");
+		return EXIT_OTHER;
+	}
+	if ((err = kist_identity_generate(&id)) != KIST_OK)
+		return cli_fail(NULL, err);
+	if (!cli_count(&a, "no-passphrase")) {
+		pass = sodium_malloc(KIST_PASSPHRASE_MAX);
+		if (pass == NULL) {
+			rc = cli_fail(NULL, KIST_E_NOMEM);
+			goto out;
+		}
+		err = cli_read_passphrase(cli_get(&a, "passphrase-file"),
+		                          "Passphrase for the new identity: ", 1, pass,
+		                          KIST_PASSPHRASE_MAX, &passlen);
+		if (err != KIST_OK) {
+			rc = cli_exit_code(err);
+			goto out;
+		}
+	} else {
+		fprintf(stderr,
+		        "kist: warning: %s is not protected by a passphrase; anyone who "
+		        "copies it can open vaults sealed to it\n",
+		        out);
+	}
+	if ((err = kist_identity_save(id, out, pass, passlen, cli_count(&a, "force") > 0)) !=
+	    KIST_OK) {
+		rc = cli_fail(NULL, err);
+		goto out;
+	}
+	kist_identity_pubkey(id, &pk);
+	print_pubkey(&pk);
+	rc = EXIT_OK;
+out:
+	sodium_free(pass);
+	kist_identity_free(id);
+	return rc;
+}
+
+int cmd_pubkey(int argc, char **argv)
+{
+	static const opt_spec specs[] = {
+	    {'q', "quiet", 0, 0},
+	};
+	static cli_args a;
+	kist_pubkey pk;
+
+	if (cli_parse(&a, specs, sizeof specs / sizeof specs[0], argc, argv, "pubkey") != 0)
+		return EXIT_USAGE;
+	cli_quiet = cli_count(&a, "quiet") > 0;
+	if (a.npos != 1) {
+		cli_usage_error("pubkey", "usage: kist pubkey FILE");
+		return EXIT_USAGE;
+	}
+	/* A public key given instead of a file: show its fingerprint. */
+	if (strncmp(a.pos[0], "kist1", 5) == 0 && access(a.pos[0], F_OK) != 0) {
+		kist_err err = kist_pubkey_parse(&pk, a.pos[0]);
+		if (err != KIST_OK)
+			return cli_fail(a.pos[0], err);
+		print_pubkey(&pk);
+		return EXIT_OK;
+	}
+	kist_err err = kist_identity_file_pubkey(a.pos[0], &pk);
+	if (err != KIST_OK)
+		return cli_fail(NULL, err);
+	print_pubkey(&pk);
+	return EXIT_OK;
+}

@@ -1,0 +1,271 @@
+/* kist info, list, extract, cat, verify. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+static const opt_spec id_specs[] = {
+    {'i', "identity", 1, 1},  {0, "passphrase-file", 1, 0}, {'q', "quiet", 0, 0},
+    {'C', "directory", 1, 0}, {0, "force", 0, 0},           {'l', "long", 0, 0},
+    {0, "signer", 1, 0},
+};
+
+/* Verbs share one option table; each refuses the options it does not take. */
+static int parse_open(cli_args *a, int argc, char **argv, const char *verb, const char *allowed)
+{
+	if (cli_parse(a, id_specs, sizeof id_specs / sizeof id_specs[0], argc, argv, verb) != 0)
+		return -1;
+	for (size_t i = 0; i < a->nspecs; i++) {
+		if (a->counts[i] == 0)
+			continue;
+		char key[40];
+		snprintf(key, sizeof key, ",%s,", id_specs[i].long_name);
+		if (strstr(allowed, key) == NULL) {
+			cli_usage_error(verb, "--%s does not apply to %s", id_specs[i].long_name,
+			                verb);
+			return -1;
+		}
+	}
+	cli_quiet = cli_count(a, "quiet") > 0;
+	return 0;
+}
+
+static int open_vault(const cli_args *a, const char *path, kist_vault **v)
+{
+	kist_identity **ids = NULL;
+	size_t n = 0;
+	int rc = cli_load_identities(a, &ids, &n);
+	if (rc != EXIT_OK)
+		return rc;
+	kist_err err = kist_vault_open(v, path, ids, n);
+	cli_free_identities(ids, n);
+	if (err != KIST_OK)
+		return cli_fail(path, err);
+	return EXIT_OK;
+}
+
+int cmd_info(int argc, char **argv)
+{
+	static const opt_spec specs[] = {{'q', "quiet", 0, 0}};
+	static cli_args a;
+	kist_vault_info info;
+	char h[32];
+	if (cli_parse(&a, specs, 1, argc, argv, "info") != 0)
+		return EXIT_USAGE;
+	if (a.npos != 1) {
+		cli_usage_error("info", "usage: kist info VAULT");
+		return EXIT_USAGE;
+	}
+	kist_err err = kist_vault_probe(a.pos[0], &info);
+	if (err != KIST_OK)
+		return cli_fail(a.pos[0], err);
+	cli_human_size(h, sizeof h, info.file_size);
+	printf("format:          kist vault, version %u\n", info.format_version);
+	printf("size:            %llu bytes (%s)\n", (unsigned long long)info.file_size, h);
+	printf("recipient slots: %u\n", info.slot_count);
+	printf("header:          %u bytes\n", info.header_size);
+	printf("(everything else, including names, sizes of entries and who sealed it, is "
+	       "encrypted)\n");
+	return EXIT_OK;
+}
+
+static void mode_string(char out[11], const kist_entry *e)
+{
+	static const char rwx[] = "rwxrwxrwx";
+	out[0] = e->type == KIST_ENTRY_DIR ? 'd' : e->type == KIST_ENTRY_SYMLINK ? 'l' : '-';
+	for (int i = 0; i < 9; i++)
+		out[1 + i] = (e->mode & (0400u >> i)) ? rwx[i] : '-';
+	out[10] = '\0';
+}
+
+int cmd_list(int argc, char **argv)
+{
+	static cli_args a;
+	kist_vault *v = NULL;
+	int rc;
+	if (parse_open(&a, argc, argv, "list", ",identity,passphrase-file,quiet,long,") != 0)
+		return EXIT_USAGE;
+	if (a.npos != 1) {
+		cli_usage_error("list", "usage: kist list -i IDENTITY VAULT");
+		return EXIT_USAGE;
+	}
+	if ((rc = open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+		return rc;
+	int longfmt = cli_count(&a, "long") > 0;
+	for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
+		const kist_entry *e = kist_vault_entry_at(v, i);
+		if (longfmt) {
+			char m[11], t[40], hex[65];
+			mode_string(m, e);
+			cli_time(t, sizeof t, e->mtime);
+			if (e->type == KIST_ENTRY_FILE)
+				sodium_bin2hex(hex, sizeof hex, e->sha256, 32);
+			else
+				snprintf(hex, sizeof hex, "%64s", "-");
+			printf("%s %12llu %s %s ", m, (unsigned long long)e->size, t, hex);
+		}
+		cli_print_path(e->path);
+		if (longfmt && e->type == KIST_ENTRY_SYMLINK) {
+			fputs(" -> ", stdout);
+			cli_print_path(e->link_target);
+		}
+		putchar('\n');
+	}
+	kist_vault_close(v);
+	return EXIT_OK;
+}
+
+int cmd_extract(int argc, char **argv)
+{
+	static cli_args a;
+	kist_vault *v = NULL;
+	kist_extract_opts o;
+	int rc;
+	if (parse_open(&a, argc, argv, "extract",
+	               ",identity,passphrase-file,quiet,directory,force,") != 0)
+		return EXIT_USAGE;
+	if (a.npos < 1) {
+		cli_usage_error("extract",
+		                "usage: kist extract -i IDENTITY [-C DIR] VAULT [PATH...]");
+		return EXIT_USAGE;
+	}
+	if ((rc = open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+		return rc;
+	memset(&o, 0, sizeof o);
+	o.dir = cli_get(&a, "directory");
+	o.force = cli_count(&a, "force") > 0;
+	o.warn_fn = cli_warn;
+	kist_err err = kist_vault_extract(v, &o, a.pos + 1, a.npos - 1);
+	if (err != KIST_OK) {
+		rc = cli_fail(a.pos[0], err);
+		if (err == KIST_E_CORRUPT || err == KIST_E_UNSAFE)
+			fprintf(stderr, "kist: nothing was extracted\n");
+	} else if (!cli_quiet) {
+		fprintf(stderr,
+		        "kist: extracted %s into %s, every file authenticated and its "
+		        "SHA-256 checked\n",
+		        a.npos > 1 ? "the selected entries" : "all entries", o.dir ? o.dir : ".");
+	}
+	kist_vault_close(v);
+	return rc;
+}
+
+int cmd_cat(int argc, char **argv)
+{
+	static cli_args a;
+	kist_vault *v = NULL;
+	int rc;
+	if (parse_open(&a, argc, argv, "cat", ",identity,passphrase-file,quiet,") != 0)
+		return EXIT_USAGE;
+	if (a.npos != 2) {
+		cli_usage_error("cat", "usage: kist cat -i IDENTITY VAULT PATH");
+		return EXIT_USAGE;
+	}
+	if ((rc = open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+		return rc;
+	const kist_entry *e = kist_vault_find(v, a.pos[1]);
+	if (e == NULL || e->type != KIST_ENTRY_FILE) {
+		cli_error(a.pos[0], "%s: %s", a.pos[1],
+		          e ? "not a file entry" : "no such entry in the vault");
+		kist_vault_close(v);
+		return EXIT_OTHER;
+	}
+	fflush(stdout);
+	kist_err err = kist_vault_cat(v, e, STDOUT_FILENO);
+	if (err != KIST_OK)
+		rc = cli_fail(a.pos[0], err);
+	kist_vault_close(v);
+	return rc;
+}
+
+static void report_failure(void *ctx, const char *path, const char *message)
+{
+	int *first = ctx;
+	if (*first) {
+		printf("Damaged entries:\n");
+		*first = 0;
+	}
+	printf("  - ");
+	cli_print_path(path);
+	printf(": %s\n", message);
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	static cli_args a;
+	kist_vault *v = NULL;
+	kist_vault_meta m;
+	kist_verify_report rep;
+	kist_pubkey want;
+	char t[40], h[32], pks[KIST_PUBKEY_STRLEN + 1], fpr[KIST_FINGERPRINT_STRLEN + 1];
+	int rc, first = 1;
+
+	if (parse_open(&a, argc, argv, "verify", ",identity,passphrase-file,quiet,signer,") != 0)
+		return EXIT_USAGE;
+	if (a.npos != 1) {
+		cli_usage_error("verify", "usage: kist verify -i IDENTITY VAULT");
+		return EXIT_USAGE;
+	}
+	const char *signer = cli_get(&a, "signer");
+	if (signer != NULL && kist_pubkey_parse(&want, signer) != KIST_OK) {
+		cli_error("--signer", "%s: %s", signer, kist_errdetail());
+		return EXIT_USAGE;
+	}
+	if ((rc = open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+		return rc;
+	kist_vault_get_meta(v, &m);
+	size_t files = 0, dirs = 0, links = 0;
+	for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
+		kist_entry_type ty = kist_vault_entry_at(v, i)->type;
+		files += ty == KIST_ENTRY_FILE;
+		dirs += ty == KIST_ENTRY_DIR;
+		links += ty == KIST_ENTRY_SYMLINK;
+	}
+	cli_time(t, sizeof t, m.created);
+	cli_human_size(h, sizeof h, m.total_size);
+	printf("Vault:       ");
+	cli_print_path(a.pos[0]);
+	printf("\nVault id:    %s\n", m.vault_id);
+	printf("Sealed:      %s (as claimed by the sealer's clock), with %s\n", t, m.tool_version);
+	if (m.signed_by_sealer) {
+		kist_pubkey_format(&m.signer, pks);
+		kist_pubkey_fingerprint(&m.signer, fpr);
+		printf("Signed by:   %s\n             fingerprint %s, signature valid\n", pks, fpr);
+	} else {
+		printf("Signed by:   nobody - this vault is NOT signed and does not prove who "
+		       "sealed it\n");
+	}
+	printf("Recipients:  %u\n", m.recipient_count);
+	printf("Entries:     %llu (%zu files, %zu folders, %zu links), %s\n",
+	       (unsigned long long)m.entry_count, files, dirs, links, h);
+	fflush(stdout);
+	kist_err err = kist_vault_verify(v, &rep, report_failure, &first);
+	int bad_signer = signer != NULL && (!m.signed_by_sealer ||
+	                                    sodium_memcmp(want.ed25519, m.signer.ed25519, 32) != 0);
+	if (err == KIST_OK && !bad_signer) {
+		printf("Checked:     every chunk authenticated, every SHA-256 recomputed "
+		       "(%llu files)\n",
+		       (unsigned long long)rep.entries_checked);
+		printf("Result:      ALL GOOD\n");
+		rc = EXIT_OK;
+	} else if (err == KIST_OK || err == KIST_E_CORRUPT) {
+		if (err == KIST_E_CORRUPT)
+			printf("Checked:     %llu files, %llu DAMAGED\n",
+			       (unsigned long long)rep.entries_checked,
+			       (unsigned long long)rep.entries_failed);
+		if (bad_signer)
+			printf("Signer:      NOT signed by the required key %s\n", signer);
+		printf("Result:      FAILED\n");
+		fflush(stdout);
+		cli_error(a.pos[0], "verification failed");
+		rc = EXIT_INTEGRITY;
+	} else {
+		rc = cli_fail(a.pos[0], err);
+	}
+	kist_vault_close(v);
+	return rc;
+}

@@ -1,0 +1,135 @@
+/* kist seal. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+int cmd_seal(int argc, char **argv)
+{
+	static const opt_spec specs[] = {
+	    {'r', "recipient", 1, 1},     {'R', "recipients-file", 1, 1},
+	    {'s', "sign", 1, 0},          {'o', "output", 1, 0},
+	    {0, "force", 0, 0},           {0, "stdin-name", 1, 0},
+	    {0, "passphrase-file", 1, 0}, {'q', "quiet", 0, 0},
+	};
+	static cli_args a;
+	kist_sealer *s = NULL;
+	kist_identity *signer = NULL;
+	kist_pubkey pk, signer_pk;
+	kist_err err;
+	int rc, stdin_used = 0, signer_is_recipient = 0;
+	size_t nrecips = 0;
+
+	if (cli_parse(&a, specs, sizeof specs / sizeof specs[0], argc, argv, "seal") != 0)
+		return EXIT_USAGE;
+	cli_quiet = cli_count(&a, "quiet") > 0;
+	const char *out = cli_get(&a, "output");
+	if (out == NULL) {
+		cli_usage_error("seal", "an output is needed: -o OUT.kist");
+		return EXIT_USAGE;
+	}
+	if (a.npos == 0) {
+		cli_usage_error("seal", "nothing to seal: give files, folders or -");
+		return EXIT_USAGE;
+	}
+	if (cli_count(&a, "recipient") + cli_count(&a, "recipients-file") == 0) {
+		cli_usage_error("seal", "at least one recipient is needed: -r KEY or -R FILE");
+		return EXIT_USAGE;
+	}
+	if ((err = kist_seal_new(&s, cli_warn, NULL)) != KIST_OK)
+		return cli_fail(NULL, err);
+
+	if (cli_get(&a, "sign") != NULL) {
+		if ((rc = cli_load_identity(cli_get(&a, "sign"), cli_get(&a, "passphrase-file"),
+		                            &signer)) != EXIT_OK)
+			goto out;
+		kist_identity_pubkey(signer, &signer_pk);
+		kist_seal_set_signer(s, signer);
+	}
+	for (size_t i = 0; i < cli_count(&a, "recipient"); i++) {
+		const char *k = cli_get_n(&a, "recipient", i);
+		if ((err = kist_pubkey_parse(&pk, k)) != KIST_OK) {
+			cli_error("-r", "%s: %s", k, kist_errdetail());
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		if ((err = kist_seal_add_recipient(s, &pk)) != KIST_OK) {
+			rc = cli_fail(NULL, err);
+			goto out;
+		}
+		if (signer && sodium_memcmp(pk.x25519, signer_pk.x25519, 32) == 0)
+			signer_is_recipient = 1;
+		nrecips++;
+	}
+	for (size_t i = 0; i < cli_count(&a, "recipients-file"); i++) {
+		kist_pubkey *keys = NULL;
+		size_t n = 0;
+		if ((err = kist_recipients_file_read(cli_get_n(&a, "recipients-file", i), &keys,
+		                                     &n)) != KIST_OK) {
+			rc = cli_fail(NULL, err);
+			goto out;
+		}
+		for (size_t j = 0; j < n && err == KIST_OK; j++) {
+			err = kist_seal_add_recipient(s, &keys[j]);
+			if (signer && sodium_memcmp(keys[j].x25519, signer_pk.x25519, 32) == 0)
+				signer_is_recipient = 1;
+		}
+		nrecips += n;
+		free(keys);
+		if (err != KIST_OK) {
+			rc = cli_fail(NULL, err);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < a.npos; i++) {
+		const char *p = a.pos[i];
+		if (strcmp(p, "-") == 0) {
+			if (stdin_used++) {
+				cli_usage_error("seal", "standard input given twice");
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			const char *name = cli_get(&a, "stdin-name");
+			err = kist_seal_add_fd(s, STDIN_FILENO, name ? name : "stdin");
+		} else {
+			err = kist_seal_add_path(s, p);
+		}
+		if (err != KIST_OK) {
+			rc = cli_fail(NULL, err);
+			goto out;
+		}
+	}
+	if ((err = kist_seal_write(s, out, cli_count(&a, "force") > 0)) != KIST_OK) {
+		rc = cli_fail(out, err);
+		goto out;
+	}
+	if (!cli_quiet) {
+		uint64_t entries, bytes, vbytes;
+		char h1[32], h2[32];
+		kist_seal_stats(s, &entries, &bytes, &vbytes);
+		cli_human_size(h1, sizeof h1, bytes);
+		cli_human_size(h2, sizeof h2, vbytes);
+		fprintf(stderr, "kist: sealed %llu entries (%s) into %s (%s)%s\n",
+		        (unsigned long long)entries, h1, out, h2,
+		        signer ? ", signed" : ", unsigned");
+		if (signer != NULL && !signer_is_recipient)
+			fprintf(stderr,
+			        "kist: note: the sealer (-s) is not a recipient: that identity "
+			        "cannot reopen %s\n",
+			        out);
+		else if (signer == NULL)
+			fprintf(stderr,
+			        "kist: note: only the listed recipients can open %s; sealing "
+			        "does not make you one\n",
+			        out);
+	}
+	rc = EXIT_OK;
+out:
+	kist_seal_free(s);
+	kist_identity_free(signer);
+	return rc;
+}

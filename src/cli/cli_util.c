@@ -1,0 +1,414 @@
+/* Option parsing, error reporting, passphrases and identities for the CLI. */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+int cli_quiet;
+
+void cli_error(const char *context, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("kist: ", stderr);
+	if (context != NULL)
+		fprintf(stderr, "%s: ", context);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_usage_error(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("kist: ", stderr);
+	if (verb != NULL)
+		fprintf(stderr, "%s: ", verb);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'kist help%s%s')\n", verb ? " " : "", verb ? verb : "");
+}
+
+int cli_exit_code(kist_err err)
+{
+	switch (err) {
+	case KIST_OK:
+		return EXIT_OK;
+	case KIST_E_NOACCESS:
+	case KIST_E_PASSPHRASE:
+	case KIST_E_KEYPERM:
+		return EXIT_ACCESS;
+	case KIST_E_FORMAT:
+	case KIST_E_CORRUPT:
+	case KIST_E_SIGNATURE:
+	case KIST_E_UNSAFE:
+		return EXIT_INTEGRITY;
+	case KIST_E_IO:
+	case KIST_E_NOSPACE:
+		return EXIT_IO;
+	case KIST_E_INTERRUPTED:
+		return EXIT_INTERRUPTED;
+	default:
+		return EXIT_OTHER;
+	}
+}
+
+int cli_fail(const char *context, kist_err err)
+{
+	const char *d = kist_errdetail();
+	if (d[0] != '\0')
+		cli_error(context, "%s", d);
+	else
+		cli_error(context, "%s", kist_strerror(err));
+	return cli_exit_code(err);
+}
+
+static int spec_index(const cli_args *a, const char *long_name)
+{
+	for (size_t i = 0; i < a->nspecs; i++)
+		if (strcmp(a->specs[i].long_name, long_name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *cli_get(const cli_args *a, const char *long_name)
+{
+	int i = spec_index(a, long_name);
+	if (i < 0 || a->counts[i] == 0)
+		return NULL;
+	return a->values[i][a->counts[i] - 1];
+}
+
+size_t cli_count(const cli_args *a, const char *long_name)
+{
+	int i = spec_index(a, long_name);
+	return i < 0 ? 0 : a->counts[i];
+}
+
+const char *cli_get_n(const cli_args *a, const char *long_name, size_t n)
+{
+	int i = spec_index(a, long_name);
+	return (i < 0 || n >= a->counts[i]) ? NULL : a->values[i][n];
+}
+
+static int add_value(cli_args *a, size_t i, const char *v, const char *verb)
+{
+	const opt_spec *s = &a->specs[i];
+	if (a->counts[i] > 0 && !s->multi) {
+		cli_usage_error(verb, "--%s given more than once", s->long_name);
+		return -1;
+	}
+	if (a->counts[i] == MAX_MULTI) {
+		cli_usage_error(verb, "--%s given too many times", s->long_name);
+		return -1;
+	}
+	a->values[i][a->counts[i]++] = v ? v : "";
+	return 0;
+}
+
+int cli_parse(cli_args *a, const opt_spec *specs, size_t nspecs, int argc, char **argv,
+              const char *verb)
+{
+	int only_pos = 0;
+	memset(a, 0, sizeof *a);
+	a->specs = specs;
+	a->nspecs = nspecs;
+	for (int k = 0; k < argc; k++) {
+		char *arg = argv[k];
+		if (only_pos || arg[0] != '-' || arg[1] == '\0') {
+			if (a->npos == MAX_MULTI) {
+				cli_usage_error(verb, "too many arguments");
+				return -1;
+			}
+			a->pos[a->npos++] = arg;
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			only_pos = 1;
+			continue;
+		}
+		size_t i;
+		const char *val = NULL;
+		if (arg[1] == '-') {
+			const char *name = arg + 2, *eq = strchr(name, '=');
+			size_t nl = eq ? (size_t)(eq - name) : strlen(name);
+			for (i = 0; i < nspecs; i++)
+				if (strlen(specs[i].long_name) == nl &&
+				    strncmp(specs[i].long_name, name, nl) == 0)
+					break;
+			if (i == nspecs) {
+				cli_usage_error(verb, "unknown option --%.*s", (int)nl, name);
+				return -1;
+			}
+			if (eq != NULL && !specs[i].has_arg) {
+				cli_usage_error(verb, "--%s takes no value", specs[i].long_name);
+				return -1;
+			}
+			val = eq ? eq + 1 : NULL;
+		} else {
+			for (i = 0; i < nspecs; i++)
+				if (specs[i].short_name == arg[1])
+					break;
+			if (i == nspecs) {
+				cli_usage_error(verb, "unknown option -%c", arg[1]);
+				return -1;
+			}
+			if (arg[2] != '\0') {
+				if (!specs[i].has_arg) {
+					cli_usage_error(
+					    verb, "-%c takes no value (write flags apart)", arg[1]);
+					return -1;
+				}
+				val = arg + 2;
+			}
+		}
+		if (specs[i].has_arg && val == NULL) {
+			if (k + 1 >= argc) {
+				cli_usage_error(verb, "--%s needs a value", specs[i].long_name);
+				return -1;
+			}
+			val = argv[++k];
+		}
+		if (add_value(a, i, val, verb) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------------- passphrases */
+
+static kist_err read_passfile(const char *path, char *buf, size_t cap, size_t *len)
+{
+	struct stat st;
+	size_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		cli_error(path, "%s", strerror(errno));
+		return KIST_E_IO;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
+		close(fd);
+		cli_error(path, "a passphrase file must be a regular file readable only by you "
+		                "(chmod 600)");
+		return KIST_E_KEYPERM;
+	}
+	while (n < cap) {
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	char *nl = memchr(buf, '\n', n);
+	if (nl != NULL)
+		n = (size_t)(nl - buf);
+	else if (n == cap) {
+		cli_error(path, "passphrase longer than %d bytes", KIST_PASSPHRASE_MAX - 1);
+		return KIST_E_LIMIT;
+	}
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	if (n == 0) {
+		cli_error(path, "empty passphrase");
+		return KIST_E_PASSPHRASE;
+	}
+	*len = n;
+	return KIST_OK;
+}
+
+static kist_err tty_read(int tty, const char *prompt, char *buf, size_t cap, size_t *len)
+{
+	struct termios old, quiet;
+	size_t n = 0;
+	char c;
+	kist_err err = KIST_OK;
+
+	if (write(tty, prompt, strlen(prompt)) < 0)
+		return KIST_E_IO;
+	if (tcgetattr(tty, &old) != 0)
+		return KIST_E_IO;
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	tcsetattr(tty, TCSAFLUSH, &quiet);
+	for (;;) {
+		ssize_t r = read(tty, &c, 1);
+		if (r < 0 && errno == EINTR) {
+			err = KIST_E_INTERRUPTED;
+			break;
+		}
+		if (r <= 0 || c == '\n' || c == '\r')
+			break;
+		if (n + 1 >= cap) {
+			err = KIST_E_LIMIT;
+			break;
+		}
+		buf[n++] = c;
+	}
+	tcsetattr(tty, TCSAFLUSH, &old);
+	if (write(tty, "\n", 1) < 0)
+		err = KIST_E_IO;
+	c = 0;
+	*len = n;
+	return err;
+}
+
+kist_err cli_read_passphrase(const char *passfile, const char *prompt, int confirm, char *buf,
+                             size_t cap, size_t *len)
+{
+	if (passfile != NULL)
+		return read_passfile(passfile, buf, cap, len);
+	int tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (tty < 0) {
+		cli_error(NULL, "no terminal to ask for a passphrase: use --passphrase-file");
+		return KIST_E_PASSPHRASE;
+	}
+	kist_err err = tty_read(tty, prompt, buf, cap, len);
+	if (err == KIST_OK && *len == 0) {
+		cli_error(NULL, "empty passphrase");
+		err = KIST_E_PASSPHRASE;
+	}
+	if (err == KIST_OK && confirm) {
+		char *again = sodium_malloc(cap);
+		size_t alen = 0;
+		if (again == NULL) {
+			err = KIST_E_NOMEM;
+		} else {
+			err = tty_read(tty, "Repeat the passphrase: ", again, cap, &alen);
+			if (err == KIST_OK &&
+			    (alen != *len || sodium_memcmp(again, buf, alen) != 0)) {
+				cli_error(NULL, "the passphrases do not match");
+				err = KIST_E_PASSPHRASE;
+			}
+			sodium_free(again);
+		}
+	}
+	close(tty);
+	if (err == KIST_E_LIMIT)
+		cli_error(NULL, "passphrase too long");
+	return err;
+}
+
+typedef struct pass_ctx {
+	const char *passfile;
+	int reported; /* the callback already told the user what went wrong */
+} pass_ctx;
+
+static kist_err pass_cb(void *ctx, const char *path, char *buf, size_t cap, size_t *len)
+{
+	pass_ctx *pc = ctx;
+	char prompt[512];
+	snprintf(prompt, sizeof prompt, "Passphrase for %s: ", path);
+	kist_err err = cli_read_passphrase(pc->passfile, prompt, 0, buf, cap, len);
+	if (err != KIST_OK)
+		pc->reported = 1;
+	return err;
+}
+
+int cli_load_identity(const char *path, const char *passfile, kist_identity **out)
+{
+	pass_ctx pc = {passfile, 0};
+	kist_err err = kist_identity_load(out, path, pass_cb, &pc);
+	if (err != KIST_OK) {
+		if (pc.reported)
+			return cli_exit_code(err);
+		return cli_fail(NULL, err);
+	}
+	return EXIT_OK;
+}
+
+int cli_load_identities(const cli_args *a, kist_identity ***ids, size_t *n)
+{
+	size_t count = cli_count(a, "identity");
+	const char *passfile = cli_get(a, "passphrase-file");
+	kist_identity **list;
+	if (count == 0) {
+		cli_usage_error(NULL, "an identity is needed: -i FILE");
+		return EXIT_USAGE;
+	}
+	list = calloc(count, sizeof *list);
+	if (list == NULL)
+		return cli_fail(NULL, KIST_E_NOMEM);
+	for (size_t i = 0; i < count; i++) {
+		int rc = cli_load_identity(cli_get_n(a, "identity", i), passfile, &list[i]);
+		if (rc != EXIT_OK) {
+			cli_free_identities(list, count);
+			return rc;
+		}
+	}
+	*ids = list;
+	*n = count;
+	return EXIT_OK;
+}
+
+void cli_free_identities(kist_identity **ids, size_t n)
+{
+	if (ids == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		kist_identity_free(ids[i]);
+	free(ids);
+}
+
+/* ---------------------------------------------------------------- output */
+
+void cli_print_path(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			printf("\\x%02x", c);
+		else
+			putchar(c);
+	}
+}
+
+void cli_warn(void *ctx, const char *path, const char *message)
+{
+	(void)ctx;
+	fputs("kist: warning: ", stderr);
+	for (const char *s = path; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			fprintf(stderr, "\\x%02x", c);
+		else
+			fputc(c, stderr);
+	}
+	fprintf(stderr, ": %s\n", message);
+}
+
+void cli_human_size(char *out, size_t cap, unsigned long long n)
+{
+	static const char *units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	int u = 0;
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, cap, "%llu bytes", n);
+	else
+		snprintf(out, cap, "%.1f %s", v, units[u]);
+}
+
+void cli_time(char *out, size_t cap, long long t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	if (gmtime_r(&tt, &tm) == NULL || strftime(out, cap, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(out, cap, "@%lld", t);
+}

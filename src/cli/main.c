@@ -1,0 +1,151 @@
+/*
+ * kist: the command-line tool.  Parses the verb, installs signal handlers,
+ * dispatches, and maps library errors to exit codes.  All the work is done
+ * by libkist.
+ */
+#include "cli.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "kist - seal evidence into encrypted, indexed vaults\n"
+    "\n"
+    "usage:\n"
+    "  kist keygen -o FILE [--passphrase-file F | --no-passphrase] [--force]\n"
+    "  kist pubkey FILE\n"
+    "  kist seal -r KEY [-r KEY...] [-R FILE] [-s IDENTITY] -o OUT.kist [--force]\n"
+    "            [--stdin-name NAME] PATH...\n"
+    "  kist info VAULT\n"
+    "  kist list -i IDENTITY [-l] VAULT\n"
+    "  kist extract -i IDENTITY [-C DIR] [--force] VAULT [PATH...]\n"
+    "  kist cat -i IDENTITY VAULT PATH\n"
+    "  kist verify -i IDENTITY [--signer KEY] VAULT\n"
+    "  kist help [VERB] | kist --version\n"
+    "\n"
+    "Identities: -i may be given several times; --passphrase-file F reads the\n"
+    "passphrase of protected identities from F instead of the terminal.\n"
+    "\n"
+    "exit codes: 0 ok, 1 other error, 2 usage, 3 no access, 4 integrity failure,\n"
+    "            5 I/O error, 130 interrupted\n";
+
+static const struct {
+	const char *verb;
+	const char *help;
+} helps[] = {
+    {"keygen", "kist keygen -o FILE [--passphrase-file F | --no-passphrase] [--force]\n"
+               "  Creates an identity (X25519 access key, Ed25519 signing key) in FILE, mode\n"
+               "  0600, passphrase-protected (Argon2id) unless --no-passphrase.  Prints the\n"
+               "  public key on stdout and its fingerprint on stderr.\n"},
+    {"pubkey", "kist pubkey FILE\n"
+               "  Prints the public key (kist1...) of the identity in FILE on stdout and its\n"
+               "  fingerprint, to compare aloud, on stderr.\n"},
+    {"seal", "kist seal -r KEY [-r KEY...] [-R FILE] [-s IDENTITY] -o OUT.kist PATH...\n"
+             "  Seals files and folders (recursively; '-' is standard input, stored under\n"
+             "  --stdin-name, default 'stdin') for the recipients.  -R reads keys from a\n"
+             "  file, one per line.  -s signs the vault with IDENTITY.  --force replaces\n"
+             "  an existing OUT.  The sealer cannot reopen the vault unless listed with -r.\n"},
+    {"info", "kist info VAULT\n"
+             "  Shows what anyone can see without a key: format version, size, number of\n"
+             "  recipient slots.\n"},
+    {"list", "kist list -i IDENTITY [-l] VAULT\n"
+             "  Lists the entries (reads the header and index only).  -l adds type, mode,\n"
+             "  size, modification time and SHA-256.\n"},
+    {"extract", "kist extract -i IDENTITY [-C DIR] [--force] VAULT [PATH...]\n"
+                "  Extracts all entries, or those named (a folder brings all below it), into\n"
+                "  DIR (default: the current directory).  Nothing is written unless every\n"
+                "  selected entry authenticates; existing files are kept unless --force.\n"},
+    {"cat", "kist cat -i IDENTITY VAULT PATH\n"
+            "  Writes one file entry to standard output, each chunk authenticated first.\n"},
+    {"verify", "kist verify -i IDENTITY [--signer KEY] VAULT\n"
+               "  Authenticates every chunk and recomputes every SHA-256; checks the\n"
+               "  sealer's signature (and with --signer, that KEY signed it).  Exit 0 only\n"
+               "  if everything is intact.\n"},
+};
+
+static volatile sig_atomic_t signals_seen;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (signals_seen++ == 0) {
+		kist_interrupt(); /* the library stops at the next chunk and cleans up */
+		return;
+	}
+	kist_cleanup_on_signal();
+	_exit(EXIT_INTERRUPTED);
+}
+
+static void harden_process(void)
+{
+	struct rlimit rl = {0, 0};
+	struct sigaction sa;
+	setrlimit(RLIMIT_CORE, &rl); /* no core dump can carry keys or plaintext */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: blocking reads return EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc == 0) {
+		fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++)
+		if (strcmp(argv[0], helps[i].verb) == 0) {
+			fputs(helps[i].help, stdout);
+			return EXIT_OK;
+		}
+	cli_usage_error(NULL, "no such verb: %s", argv[0]);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *verb;
+		int (*fn)(int, char **);
+	} verbs[] = {
+	    {"keygen", cmd_keygen}, {"pubkey", cmd_pubkey}, {"seal", cmd_seal},
+	    {"info", cmd_info},     {"list", cmd_list},     {"extract", cmd_extract},
+	    {"cat", cmd_cat},       {"verify", cmd_verify}, {"help", cmd_help},
+	};
+
+	harden_process();
+	if (kist_init() != KIST_OK) {
+		cli_error(NULL, "cannot initialise the crypto library");
+		return EXIT_OTHER;
+	}
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("kist %s\n", kist_version());
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cmd_help(0, NULL);
+	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+		if (strcmp(argv[1], verbs[i].verb) == 0) {
+			int rc = verbs[i].fn(argc - 2, argv + 2);
+			if (fflush(stdout) != 0 && rc == EXIT_OK) {
+				cli_error(NULL, "writing standard output failed");
+				rc = EXIT_IO;
+			}
+			return rc;
+		}
+	cli_usage_error(NULL, "unknown verb '%s'", argv[1]);
+	return EXIT_USAGE;
+}

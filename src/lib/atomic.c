@@ -1,0 +1,180 @@
+/*
+ * Crash-safe output: every file kist writes is created under a temporary
+ * name in its final directory, fsynced, then renamed.  Temporary names are
+ * registered in a fixed table that kist_cleanup_on_signal() can walk from a
+ * signal handler (unlinkat is async-signal-safe).
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#define SLOTS 8
+
+static struct {
+	volatile sig_atomic_t used;
+	int dirfd;
+	char name[64];
+} slots[SLOTS];
+
+static int slot_take(int dirfd, const char *name)
+{
+	for (int i = 0; i < SLOTS; i++) {
+		if (!slots[i].used) {
+			slots[i].dirfd = dirfd;
+			memcpy(slots[i].name, name, sizeof slots[i].name);
+			slots[i].used = 1;
+			return i;
+		}
+	}
+	return -1;
+}
+
+void kist_cleanup_on_signal(void)
+{
+	for (int i = 0; i < SLOTS; i++)
+		if (slots[i].used)
+			unlinkat(slots[i].dirfd, slots[i].name, 0);
+}
+
+void kist__outfile_release_slot(kist__outfile *o)
+{
+	if (o->slot >= 0) {
+		slots[o->slot].used = 0;
+		o->slot = -1;
+	}
+}
+
+kist_err kist__open_parent(const char *path, int *dirfd, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	if (path[0] == '\0')
+		return kist__fail(KIST_E_ARG, "empty file name");
+	if (slash == NULL) {
+		dir = strdup(".");
+		*base = path;
+	} else if (slash == path) {
+		dir = strdup("/");
+		*base = slash + 1;
+	} else {
+		dir = strndup(path, (size_t)(slash - path));
+		*base = slash + 1;
+	}
+	if (dir == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	if (**base == '\0' || strcmp(*base, ".") == 0 || strcmp(*base, "..") == 0) {
+		free(dir);
+		return kist__fail(KIST_E_ARG, "%s: not a file name", path);
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		kist_err err = kist__fail(kist__errno_err(e), "%s: %s", dir, strerror(e));
+		free(dir);
+		return err;
+	}
+	free(dir);
+	*dirfd = fd;
+	return KIST_OK;
+}
+
+kist_err kist__outfile_open(kist__outfile *o, int dirfd, const char *name)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[6];
+
+	o->dirfd = dirfd;
+	o->fd = -1;
+	o->slot = -1;
+	o->final = strdup(name);
+	if (o->final == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	for (int attempt = 0; attempt < 16; attempt++) {
+		randombytes_buf(rnd, sizeof rnd);
+		char *p = o->tmpname + snprintf(o->tmpname, sizeof o->tmpname, ".kist-tmp-");
+		for (size_t i = 0; i < sizeof rnd; i++) {
+			*p++ = hex[rnd[i] >> 4];
+			*p++ = hex[rnd[i] & 15];
+		}
+		*p = '\0';
+		/* Register before creating, so a signal between the two still cleans up. */
+		o->slot = slot_take(dirfd, o->tmpname);
+		o->fd = openat(dirfd, o->tmpname,
+		               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (o->fd >= 0)
+			return KIST_OK;
+		int e = errno;
+		kist__outfile_release_slot(o);
+		o->tmpname[0] = '\0'; /* not ours: never unlink it */
+		if (e != EEXIST)
+			return kist__fail(kist__errno_err(e), "creating a temporary file: %s",
+			                  strerror(e));
+	}
+	return kist__fail(KIST_E_IO, "could not create a temporary file");
+}
+
+kist_err kist__outfile_commit(kist__outfile *o, int force, int do_sync)
+{
+	if (o->fd < 0)
+		return kist__fail(KIST_E_ARG, "internal: output not open");
+	if (do_sync && fsync(o->fd) != 0) {
+		int e = errno;
+		return kist__fail(kist__errno_err(e), "fsync: %s", strerror(e));
+	}
+	if (close(o->fd) != 0) {
+		int e = errno;
+		o->fd = -1;
+		return kist__fail(kist__errno_err(e), "close: %s", strerror(e));
+	}
+	o->fd = -1;
+	if (force) {
+		if (renameat(o->dirfd, o->tmpname, o->dirfd, o->final) != 0) {
+			int e = errno;
+			return kist__fail(kist__errno_err(e), "rename: %s", strerror(e));
+		}
+	} else if (renameat2(o->dirfd, o->tmpname, o->dirfd, o->final, RENAME_NOREPLACE) != 0) {
+		int e = errno;
+		if (e == EEXIST)
+			return kist__fail(KIST_E_EXISTS, "%s already exists", o->final);
+		if (e != EINVAL && e != ENOSYS)
+			return kist__fail(kist__errno_err(e), "rename: %s", strerror(e));
+		/* No RENAME_NOREPLACE on this file system: link then unlink never replaces. */
+		if (linkat(o->dirfd, o->tmpname, o->dirfd, o->final, 0) != 0) {
+			e = errno;
+			if (e == EEXIST)
+				return kist__fail(KIST_E_EXISTS, "%s already exists", o->final);
+			return kist__fail(kist__errno_err(e), "link: %s", strerror(e));
+		}
+		unlinkat(o->dirfd, o->tmpname, 0);
+	}
+	kist__outfile_release_slot(o);
+	o->tmpname[0] = '\0';
+	if (do_sync)
+		fsync(o->dirfd);
+	return KIST_OK;
+}
+
+void kist__outfile_abort(kist__outfile *o)
+{
+	if (o->fd >= 0) {
+		close(o->fd);
+		o->fd = -1;
+	}
+	if (o->tmpname[0] != '\0' && o->dirfd >= 0) {
+		unlinkat(o->dirfd, o->tmpname, 0);
+		o->tmpname[0] = '\0';
+	}
+	kist__outfile_release_slot(o);
+	free(o->final);
+	o->final = NULL;
+}

@@ -1,0 +1,423 @@
+/*
+ * Extraction into a directory, defended against hostile indexes.
+ *
+ * Every path is resolved component by component with openat(O_NOFOLLOW |
+ * O_DIRECTORY) from the target directory, so no symbolic link (whether
+ * planted before or created by the vault) is ever followed.  Files are
+ * staged under temporary names and renamed into place only when every
+ * selected entry has authenticated and matched its SHA-256; on failure all
+ * staged files and created directories are removed.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+typedef struct staged {
+	const kist__entry *e;
+	char tmp[64];
+} staged;
+
+typedef struct xstate {
+	kist_vault *v;
+	const kist_extract_opts *o;
+	int root;
+	char **created; /* directories created, in creation order */
+	size_t ncreated, capcreated;
+	staged *st;
+	size_t nst;
+} xstate;
+
+static void shown_path(char *buf, size_t cap, const char *p)
+{
+	kist__printable(buf, cap, p);
+}
+
+static kist_err note_created(xstate *x, const char *path, size_t len)
+{
+	if (x->ncreated == x->capcreated) {
+		size_t nc = x->capcreated ? x->capcreated * 2 : 16;
+		char **n = realloc(x->created, nc * sizeof *n);
+		if (n == NULL)
+			return kist__fail(KIST_E_NOMEM, "out of memory");
+		x->created = n;
+		x->capcreated = nc;
+	}
+	if ((x->created[x->ncreated] = strndup(path, len)) == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	x->ncreated++;
+	return KIST_OK;
+}
+
+/*
+ * Opens the directory rel (the first len bytes of a stored path) below the
+ * root without following links, creating missing components when create is
+ * set.  len == 0 is the root itself.  *fd is -1 (and KIST_OK returned) if a
+ * component is missing and create is not set.
+ */
+static kist_err open_dir(xstate *x, const char *rel, size_t len, int create, int *fd)
+{
+	int cur = dup(x->root);
+	size_t i = 0;
+	char name[KIST_MAX_NAME + 1], shown[160];
+
+	if (cur < 0)
+		return kist__fail(KIST_E_IO, "dup: %s", strerror(errno));
+	while (i < len) {
+		size_t j = i;
+		while (j < len && rel[j] != '/')
+			j++;
+		memcpy(name, rel + i, j - i);
+		name[j - i] = '\0';
+		int next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && create) {
+			if (mkdirat(cur, name, 0700) != 0 && errno != EEXIST) {
+				int e = errno;
+				close(cur);
+				return kist__fail(kist__errno_err(e), "mkdir: %s", strerror(e));
+			}
+			kist_err err = note_created(x, rel, j);
+			if (err != KIST_OK) {
+				close(cur);
+				return err;
+			}
+			next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (next < 0) {
+			int e = errno;
+			close(cur);
+			if (e == ENOENT && !create) {
+				*fd = -1;
+				return KIST_OK;
+			}
+			shown_path(shown, sizeof shown, rel);
+			if (e == ELOOP || e == ENOTDIR)
+				return kist__fail(
+				    KIST_E_UNSAFE,
+				    "%s: a parent is not a directory (a link?): refused", shown);
+			return kist__fail(kist__errno_err(e), "%s: %s", shown, strerror(e));
+		}
+		close(cur);
+		cur = next;
+		i = j + 1;
+	}
+	*fd = cur;
+	return KIST_OK;
+}
+
+static size_t parent_len(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? (size_t)(s - path) : 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+/* A link target is allowed if it is relative and stays inside the target tree. */
+static int link_is_contained(const char *path, const char *target)
+{
+	long depth = 0;
+	if (target[0] == '/' || target[0] == '\0')
+		return 0;
+	for (const char *p = path; *p; p++)
+		if (*p == '/')
+			depth++;
+	for (const char *p = target; *p;) {
+		const char *q = strchr(p, '/');
+		size_t l = q ? (size_t)(q - p) : strlen(p);
+		if (l == 2 && p[0] == '.' && p[1] == '.') {
+			if (--depth < 0)
+				return 0;
+		} else if (l > 0 && !(l == 1 && p[0] == '.')) {
+			depth++;
+		}
+		p += l;
+		if (*p == '/')
+			p++;
+	}
+	return 1;
+}
+
+static kist_err fd_sink(void *ctx, const unsigned char *data, size_t len)
+{
+	return kist__write_full(*(int *)ctx, data, len, "extracted file");
+}
+
+static kist_err stage_file(xstate *x, const kist__entry *e, staged *s)
+{
+	kist__outfile of = {.dirfd = -1, .fd = -1, .slot = -1};
+	int dfd = -1;
+	kist_err err;
+	struct timespec ts[2];
+
+	if ((err = open_dir(x, e->path, parent_len(e->path), 1, &dfd)) != KIST_OK)
+		return err;
+	if ((err = kist__outfile_open(&of, dfd, base_name(e->path))) != KIST_OK)
+		goto out;
+	memcpy(s->tmp, of.tmpname, sizeof s->tmp);
+	if ((err = kist__vault_stream(x->v, e, fd_sink, &of.fd)) != KIST_OK)
+		goto out;
+	ts[0].tv_sec = ts[1].tv_sec = e->pub.mtime;
+	ts[0].tv_nsec = ts[1].tv_nsec = e->pub.mtime_nsec;
+	if (fchmod(of.fd, e->pub.mode & 0777) != 0 || futimens(of.fd, ts) != 0) {
+		err = kist__fail(KIST_E_IO, "setting mode or time: %s", strerror(errno));
+		goto out;
+	}
+	if (close(of.fd) != 0) {
+		of.fd = -1;
+		err = kist__fail(kist__errno_err(errno), "close: %s", strerror(errno));
+		goto out;
+	}
+	of.fd = -1;
+	/* Staged: the rename happens later; keep the name, drop the signal slot. */
+	kist__outfile_release_slot(&of);
+	of.tmpname[0] = '\0';
+	err = KIST_OK;
+out:
+	if (err != KIST_OK)
+		s->tmp[0] = '\0';
+	kist__outfile_abort(&of);
+	close(dfd);
+	return err;
+}
+
+static kist_err stage_link(xstate *x, const kist__entry *e, staged *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[6];
+	int dfd = -1;
+	kist_err err;
+
+	if ((err = open_dir(x, e->path, parent_len(e->path), 1, &dfd)) != KIST_OK)
+		return err;
+	randombytes_buf(rnd, sizeof rnd);
+	char *p = s->tmp + snprintf(s->tmp, sizeof s->tmp, ".kist-tmp-");
+	for (size_t i = 0; i < sizeof rnd; i++) {
+		*p++ = hex[rnd[i] >> 4];
+		*p++ = hex[rnd[i] & 15];
+	}
+	*p = '\0';
+	if (symlinkat(e->link, dfd, s->tmp) != 0) {
+		err = kist__fail(kist__errno_err(errno), "symlink: %s", strerror(errno));
+		s->tmp[0] = '\0';
+	}
+	close(dfd);
+	return err;
+}
+
+static void unstage_all(xstate *x)
+{
+	for (size_t i = 0; i < x->nst; i++) {
+		int dfd;
+		if (x->st[i].tmp[0] == '\0')
+			continue;
+		const char *path = x->st[i].e->path;
+		if (open_dir(x, path, parent_len(path), 0, &dfd) == KIST_OK && dfd >= 0) {
+			unlinkat(dfd, x->st[i].tmp, 0);
+			close(dfd);
+		}
+		x->st[i].tmp[0] = '\0';
+	}
+	for (size_t i = x->ncreated; i > 0; i--) {
+		const char *path = x->created[i - 1];
+		int dfd;
+		if (open_dir(x, path, parent_len(path), 0, &dfd) == KIST_OK && dfd >= 0) {
+			unlinkat(dfd, base_name(path), AT_REMOVEDIR);
+			close(dfd);
+		}
+	}
+}
+
+/* Refuses, before anything is written, to replace what is already there. */
+static kist_err precheck(xstate *x, const kist__entry *e)
+{
+	struct stat st;
+	int dfd;
+	char shown[160];
+	kist_err err = open_dir(x, e->path, parent_len(e->path), 0, &dfd);
+	if (err != KIST_OK || dfd < 0)
+		return err;
+	int r = fstatat(dfd, base_name(e->path), &st, AT_SYMLINK_NOFOLLOW);
+	close(dfd);
+	if (r != 0)
+		return KIST_OK;
+	shown_path(shown, sizeof shown, e->path);
+	if (e->pub.type == KIST_ENTRY_DIR) {
+		if (S_ISDIR(st.st_mode))
+			return KIST_OK;
+		return kist__fail(KIST_E_EXISTS, "%s exists and is not a directory", shown);
+	}
+	if (S_ISDIR(st.st_mode))
+		return kist__fail(KIST_E_EXISTS, "%s exists and is a directory", shown);
+	if (!x->o->force)
+		return kist__fail(KIST_E_EXISTS, "%s exists (use --force to overwrite)", shown);
+	return KIST_OK;
+}
+
+static kist_err commit_one(xstate *x, staged *s)
+{
+	int dfd;
+	char shown[160];
+	const char *path = s->e->path;
+	kist_err err = open_dir(x, path, parent_len(path), 0, &dfd);
+	if (err != KIST_OK)
+		return err;
+	if (dfd < 0)
+		return kist__fail(KIST_E_IO, "a directory vanished during extraction");
+	int r = x->o->force ? renameat(dfd, s->tmp, dfd, base_name(path))
+	                    : renameat2(dfd, s->tmp, dfd, base_name(path), RENAME_NOREPLACE);
+	int e = errno;
+	close(dfd);
+	if (r != 0) {
+		shown_path(shown, sizeof shown, path);
+		if (e == EEXIST)
+			return kist__fail(KIST_E_EXISTS, "%s appeared during extraction", shown);
+		return kist__fail(kist__errno_err(e), "%s: %s", shown, strerror(e));
+	}
+	s->tmp[0] = '\0';
+	return KIST_OK;
+}
+
+static void set_dir_attrs(xstate *x, const kist__entry *e)
+{
+	int dfd;
+	struct timespec ts[2];
+	if (open_dir(x, e->path, strlen(e->path), 0, &dfd) != KIST_OK || dfd < 0)
+		return;
+	ts[0].tv_sec = ts[1].tv_sec = e->pub.mtime;
+	ts[0].tv_nsec = ts[1].tv_nsec = e->pub.mtime_nsec;
+	fchmod(dfd, (e->pub.mode & 0777) | 0700);
+	futimens(dfd, ts);
+	close(dfd);
+}
+
+static int was_created(const xstate *x, const char *path)
+{
+	for (size_t i = 0; i < x->ncreated; i++)
+		if (strcmp(x->created[i], path) == 0)
+			return 1;
+	return 0;
+}
+
+/* Marks entries selected by paths (exact entry, or everything below a directory). */
+static kist_err select_entries(kist_vault *v, const char *const *paths, size_t npaths,
+                               unsigned char *sel)
+{
+	char shown[160];
+	if (npaths == 0) {
+		memset(sel, 1, v->nentries);
+		return KIST_OK;
+	}
+	memset(sel, 0, v->nentries);
+	for (size_t p = 0; p < npaths; p++) {
+		size_t len = strlen(paths[p]);
+		while (len > 1 && paths[p][len - 1] == '/')
+			len--;
+		int any = 0;
+		for (size_t i = 0; i < v->nentries; i++) {
+			const char *ep = v->entries[i].path;
+			if (strncmp(ep, paths[p], len) == 0 &&
+			    (ep[len] == '\0' || ep[len] == '/')) {
+				sel[i] = 1;
+				any = 1;
+			}
+		}
+		if (!any) {
+			shown_path(shown, sizeof shown, paths[p]);
+			return kist__fail(KIST_E_NOTFOUND, "%s: not in the vault", shown);
+		}
+	}
+	return KIST_OK;
+}
+
+kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const char *const *paths,
+                            size_t npaths)
+{
+	xstate x;
+	unsigned char *sel = NULL;
+	kist_err err;
+
+	memset(&x, 0, sizeof x);
+	x.v = v;
+	x.o = o;
+	x.root = open(o->dir ? o->dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (x.root < 0)
+		return kist__fail(kist__errno_err(errno), "%s: %s", o->dir ? o->dir : ".",
+		                  strerror(errno));
+	sel = malloc(v->nentries ? v->nentries : 1);
+	x.st = calloc(v->nentries ? v->nentries : 1, sizeof *x.st);
+	if (sel == NULL || x.st == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = select_entries(v, paths, npaths, sel)) != KIST_OK)
+		goto out;
+	for (size_t i = 0; i < v->nentries; i++)
+		if (sel[i] && (err = precheck(&x, &v->entries[i])) != KIST_OK)
+			goto out;
+
+	for (size_t i = 0; i < v->nentries; i++) {
+		const kist__entry *e = &v->entries[i];
+		if (!sel[i])
+			continue;
+		if (e->pub.type == KIST_ENTRY_DIR) {
+			int dfd;
+			if ((err = open_dir(&x, e->path, strlen(e->path), 1, &dfd)) != KIST_OK)
+				goto out;
+			close(dfd);
+			continue;
+		}
+		if (e->pub.type == KIST_ENTRY_SYMLINK && !link_is_contained(e->path, e->link)) {
+			if (o->warn_fn) {
+				char msg[KIST_MAX_PATH + 128], t[KIST_MAX_PATH + 1];
+				kist__printable(t, sizeof t, e->link);
+				snprintf(msg, sizeof msg,
+				         "link to %s points outside the target: not created", t);
+				o->warn_fn(o->warn_ctx, e->path, msg);
+			}
+			continue;
+		}
+		staged *s = &x.st[x.nst++];
+		s->e = e;
+		err = e->pub.type == KIST_ENTRY_FILE ? stage_file(&x, e, s) : stage_link(&x, e, s);
+		if (err != KIST_OK)
+			goto out;
+	}
+	/* Everything authenticated: make it durable, then give the files their names. */
+	syncfs(x.root);
+	for (size_t i = 0; i < x.nst; i++)
+		if ((err = commit_one(&x, &x.st[i])) != KIST_OK)
+			goto out;
+	for (size_t i = v->nentries; i > 0; i--) {
+		const kist__entry *e = &v->entries[i - 1];
+		if (sel[i - 1] && e->pub.type == KIST_ENTRY_DIR && was_created(&x, e->path))
+			set_dir_attrs(&x, e);
+	}
+	fsync(x.root);
+	err = KIST_OK;
+out:
+	if (err != KIST_OK) {
+		char why[768];
+		snprintf(why, sizeof why, "%s", kist_errdetail());
+		unstage_all(&x);
+		kist__fail(err, "%s", why);
+	}
+	for (size_t i = 0; i < x.ncreated; i++)
+		free(x.created[i]);
+	free(x.created);
+	free(x.st);
+	free(sel);
+	close(x.root);
+	return err;
+}

@@ -1,0 +1,607 @@
+/*
+ * The encrypted index: a SQLite database built in memory, serialised into the
+ * vault, and loaded back defensively (read-only, no trusted schema, exact
+ * schema match, every row validated).  Schema in docs/INDEX.md.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#define APPLICATION_ID 0x6b697374 /* "kist" */
+#define SCHEMA_VERSION 1
+
+static const char schema_v1[] = "CREATE TABLE vault (\n"
+                                "  format_version INTEGER NOT NULL,\n"
+                                "  schema_version INTEGER NOT NULL,\n"
+                                "  vault_id TEXT NOT NULL,\n"
+                                "  created INTEGER NOT NULL,\n"
+                                "  tool_version TEXT NOT NULL,\n"
+                                "  chunk_size INTEGER NOT NULL,\n"
+                                "  recipients INTEGER NOT NULL,\n"
+                                "  sealer_key TEXT\n"
+                                ");\n"
+                                "CREATE TABLE entries (\n"
+                                "  id INTEGER PRIMARY KEY,\n"
+                                "  path TEXT NOT NULL UNIQUE,\n"
+                                "  type TEXT NOT NULL,\n"
+                                "  size INTEGER NOT NULL,\n"
+                                "  mode INTEGER NOT NULL,\n"
+                                "  mtime INTEGER NOT NULL,\n"
+                                "  mtime_nsec INTEGER NOT NULL,\n"
+                                "  sha256 TEXT,\n"
+                                "  link_target TEXT,\n"
+                                "  offset INTEGER NOT NULL,\n"
+                                "  stored_size INTEGER NOT NULL,\n"
+                                "  chunks BLOB NOT NULL\n"
+                                ");\n"
+                                "CREATE TABLE custody (\n"
+                                "  id INTEGER PRIMARY KEY,\n"
+                                "  time INTEGER NOT NULL,\n"
+                                "  action TEXT NOT NULL,\n"
+                                "  actor TEXT,\n"
+                                "  tool_version TEXT NOT NULL,\n"
+                                "  detail TEXT\n"
+                                ");\n";
+
+static const char *type_names[] = {"file", "dir", "symlink"};
+
+static kist_err sqlerr(sqlite3 *db, const char *what)
+{
+	return kist__fail(KIST_E_CORRUPT, "index: %s: %s", what,
+	                  db ? sqlite3_errmsg(db) : "cannot open");
+}
+
+/* Opens an empty in-memory database hardened against hostile content. */
+static kist_err open_hardened(sqlite3 **out)
+{
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_close(db);
+		return kist__fail(KIST_E_NOMEM, "index: cannot open an in-memory database");
+	}
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 16 << 20);
+	sqlite3_limit(db, SQLITE_LIMIT_SQL_LENGTH, 1 << 20);
+	sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+	*out = db;
+	return KIST_OK;
+}
+
+static void hex32(char out[65], const unsigned char in[32])
+{
+	sodium_bin2hex(out, 65, in, 32);
+}
+
+kist_err kist__index_build(unsigned char **out, size_t *outlen, const kist__index_meta *m,
+                           const kist__entry *entries, size_t n)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	unsigned char *ser = NULL;
+	sqlite3_int64 serlen = 0;
+	char pragma[128];
+	kist_err err;
+
+	if ((err = open_hardened(&db)) != KIST_OK)
+		return err;
+	snprintf(pragma, sizeof pragma, "PRAGMA application_id=%d; PRAGMA user_version=%d;",
+	         APPLICATION_ID, SCHEMA_VERSION);
+	if (sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, schema_v1, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		err = sqlerr(db, "create");
+		goto out;
+	}
+	if (sqlite3_prepare_v2(db, "INSERT INTO vault VALUES (?,?,?,?,?,?,?,?)", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		err = sqlerr(db, "prepare");
+		goto out;
+	}
+	sqlite3_bind_int(st, 1, KIST_FORMAT_VERSION);
+	sqlite3_bind_int(st, 2, SCHEMA_VERSION);
+	sqlite3_bind_text(st, 3, m->vault_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, m->created);
+	sqlite3_bind_text(st, 5, m->tool_version, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, m->chunk_size);
+	sqlite3_bind_int(st, 7, (int)m->recipients);
+	if (m->has_signer)
+		sqlite3_bind_text(st, 8, m->signer, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 8);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		err = sqlerr(db, "insert");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st,
+	                       NULL) != SQLITE_OK) {
+		err = sqlerr(db, "prepare");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const kist__entry *e = &entries[i];
+		char hex[65];
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		sqlite3_bind_int64(st, 1, e->id);
+		sqlite3_bind_text(st, 2, e->path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, type_names[e->pub.type], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)e->pub.size);
+		sqlite3_bind_int64(st, 5, e->pub.mode);
+		sqlite3_bind_int64(st, 6, e->pub.mtime);
+		sqlite3_bind_int64(st, 7, e->pub.mtime_nsec);
+		if (e->pub.type == KIST_ENTRY_FILE) {
+			hex32(hex, e->pub.sha256);
+			sqlite3_bind_text(st, 8, hex, 64, SQLITE_TRANSIENT);
+		}
+		if (e->link != NULL)
+			sqlite3_bind_text(st, 9, e->link, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 10, (sqlite3_int64)e->offset);
+		sqlite3_bind_int64(st, 11, (sqlite3_int64)e->pub.stored_size);
+		/* Chunk lengths as little-endian u32 (FORMAT.md, "Index"). */
+		unsigned char *blob = malloc((size_t)e->nchunks * 4 + 1);
+		if (blob == NULL) {
+			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			goto out;
+		}
+		for (uint32_t c = 0; c < e->nchunks; c++)
+			kist__st32(blob + 4 * c, e->chunk_len[c]);
+		sqlite3_bind_blob(st, 12, blob, (int)e->nchunks * 4, free);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			err = sqlerr(db, "insert entry");
+			goto out;
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+
+	if (sqlite3_prepare_v2(db,
+	                       "INSERT INTO custody (time, action, actor, tool_version, detail) "
+	                       "VALUES (?, 'seal', ?, ?, ?)",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		err = sqlerr(db, "prepare");
+		goto out;
+	}
+	char detail[128];
+	snprintf(detail, sizeof detail, "{\"entries\":%zu,\"recipients\":%u}", n, m->recipients);
+	sqlite3_bind_int64(st, 1, m->created);
+	if (m->has_signer)
+		sqlite3_bind_text(st, 2, m->signer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, m->tool_version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, detail, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		err = sqlerr(db, "insert custody");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		err = sqlerr(db, "commit");
+		goto out;
+	}
+	ser = sqlite3_serialize(db, "main", &serlen, 0);
+	if (ser == NULL || serlen <= 0 || (uint64_t)serlen > KIST_INDEX_MAX) {
+		err = kist__fail(KIST_E_LIMIT, "index is larger than %u MiB", KIST_INDEX_MAX >> 20);
+		goto out;
+	}
+	*out = malloc((size_t)serlen);
+	if (*out == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*out, ser, (size_t)serlen);
+	*outlen = (size_t)serlen;
+	err = KIST_OK;
+out:
+	if (ser != NULL) {
+		sodium_memzero(ser, (size_t)serlen);
+		sqlite3_free(ser);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return err;
+}
+
+/* The schema rows a v1 index must have, read from a database built here. */
+static kist_err schema_matches(sqlite3 *db)
+{
+	static const char q[] = "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name";
+	sqlite3 *ref = NULL;
+	sqlite3_stmt *a = NULL, *b = NULL;
+	kist_err err;
+
+	if ((err = open_hardened(&ref)) != KIST_OK)
+		return err;
+	if (sqlite3_exec(ref, schema_v1, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(ref, q, -1, &a, NULL) != SQLITE_OK) {
+		err = kist__fail(KIST_E_NOMEM, "index: reference schema");
+		goto out;
+	}
+	if (sqlite3_prepare_v2(db, q, -1, &b, NULL) != SQLITE_OK) {
+		err = sqlerr(db, "schema");
+		goto out;
+	}
+	for (;;) {
+		int ra = sqlite3_step(a), rb = sqlite3_step(b);
+		if (rb != SQLITE_ROW && rb != SQLITE_DONE) {
+			err = sqlerr(db, "schema");
+			goto out;
+		}
+		if (ra != rb) {
+			err = kist__fail(KIST_E_CORRUPT, "index: unexpected schema objects");
+			goto out;
+		}
+		if (ra == SQLITE_DONE)
+			break;
+		for (int c = 0; c < 4; c++) {
+			const unsigned char *x = sqlite3_column_text(a, c);
+			const unsigned char *y = sqlite3_column_text(b, c);
+			if ((x == NULL) != (y == NULL) ||
+			    (x != NULL && strcmp((const char *)x, (const char *)y) != 0)) {
+				err = kist__fail(KIST_E_CORRUPT, "index: unexpected schema (%s)",
+				                 x ? (const char *)x : "?");
+				goto out;
+			}
+		}
+	}
+	err = KIST_OK;
+out:
+	sqlite3_finalize(a);
+	sqlite3_finalize(b);
+	sqlite3_close(ref);
+	return err;
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, sqlite3_int64 *v)
+{
+	sqlite3_stmt *st = NULL;
+	int ok = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		*v = sqlite3_column_int64(st, 0);
+		ok = 1;
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/* Copies a TEXT column that must hold no NUL byte; NULL if absent. */
+static int column_text(sqlite3_stmt *st, int col, size_t max, char **out)
+{
+	*out = NULL;
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return 0;
+	if (sqlite3_column_type(st, col) != SQLITE_TEXT)
+		return -1;
+	const unsigned char *t = sqlite3_column_text(st, col);
+	int len = sqlite3_column_bytes(st, col);
+	if (t == NULL || len < 0 || (size_t)len > max || strlen((const char *)t) != (size_t)len)
+		return -1;
+	*out = strndup((const char *)t, (size_t)len);
+	return *out == NULL ? -1 : 0;
+}
+
+void kist__entries_free(kist__entry *e, size_t n)
+{
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(e[i].path);
+		free(e[i].link);
+		free(e[i].chunk_len);
+	}
+	free(e);
+}
+
+static kist_err load_meta(sqlite3 *db, kist__index_meta *m)
+{
+	sqlite3_stmt *st = NULL;
+	kist_err err = kist__fail(KIST_E_CORRUPT, "index: bad vault row");
+	char *s = NULL;
+
+	memset(m, 0, sizeof *m);
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT format_version, schema_version, vault_id, created, "
+	                       "tool_version, chunk_size, recipients, sealer_key FROM vault",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return sqlerr(db, "vault");
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto out;
+	if (sqlite3_column_int64(st, 0) != KIST_FORMAT_VERSION ||
+	    sqlite3_column_int64(st, 1) != SCHEMA_VERSION)
+		goto out;
+	if (column_text(st, 2, 32, &s) != 0 || s == NULL || strlen(s) != 32)
+		goto out;
+	memcpy(m->vault_id, s, 33);
+	free(s);
+	s = NULL;
+	m->created = sqlite3_column_int64(st, 3);
+	if (column_text(st, 4, sizeof m->tool_version - 1, &s) != 0 || s == NULL)
+		goto out;
+	memcpy(m->tool_version, s, strlen(s) + 1);
+	free(s);
+	s = NULL;
+	sqlite3_int64 cs = sqlite3_column_int64(st, 5), rc = sqlite3_column_int64(st, 6);
+	if (cs < KIST_CHUNK_SIZE_MIN || cs > KIST_CHUNK_SIZE_MAX || rc < 1 ||
+	    rc > KIST_MAX_RECIPIENTS)
+		goto out;
+	m->chunk_size = (uint32_t)cs;
+	m->recipients = (unsigned)rc;
+	if (column_text(st, 7, KIST_PUBKEY_STRLEN, &s) != 0)
+		goto out;
+	if (s != NULL) {
+		kist_pubkey pk;
+		if (kist_pubkey_parse(&pk, s) != KIST_OK)
+			goto out;
+		memcpy(m->signer, s, KIST_PUBKEY_STRLEN + 1);
+		m->has_signer = 1;
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) /* exactly one row */
+		goto out;
+	err = KIST_OK;
+out:
+	free(s);
+	sqlite3_finalize(st);
+	return err;
+}
+
+kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entries, size_t *n,
+                          unsigned char *buf, size_t len)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	kist__entry *ents = NULL;
+	size_t count = 0, cap = 0;
+	sqlite3_int64 v;
+	kist_err err;
+
+	if ((err = open_hardened(&db)) != KIST_OK)
+		return err;
+	if (sqlite3_deserialize(db, "main", buf, (sqlite3_int64)len, (sqlite3_int64)len,
+	                        SQLITE_DESERIALIZE_READONLY) != SQLITE_OK) {
+		err = sqlerr(db, "load");
+		goto out;
+	}
+	sqlite3_exec(db, "PRAGMA cell_size_check=ON; PRAGMA query_only=ON;", NULL, NULL, NULL);
+	if (!pragma_int(db, "PRAGMA application_id", &v) || v != APPLICATION_ID) {
+		err = kist__fail(KIST_E_CORRUPT, "index: not a kist index");
+		goto out;
+	}
+	if (!pragma_int(db, "PRAGMA user_version", &v) || v != SCHEMA_VERSION) {
+		err = kist__fail(KIST_E_FORMAT, "index schema version %lld is not supported",
+		                 (long long)v);
+		goto out;
+	}
+	if ((err = schema_matches(db)) != KIST_OK)
+		goto out;
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW || sqlite3_column_text(st, 0) == NULL ||
+	    strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
+		err = kist__fail(KIST_E_CORRUPT, "index: database structure check failed");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((err = load_meta(db, m)) != KIST_OK)
+		goto out;
+
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT id, path, type, size, mode, mtime, mtime_nsec, sha256, "
+	                       "link_target, offset, stored_size, chunks FROM entries ORDER BY id",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		err = sqlerr(db, "entries");
+		goto out;
+	}
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == KIST_MAX_ENTRIES) {
+			err = kist__fail(KIST_E_LIMIT, "index: more than %d entries",
+			                 KIST_MAX_ENTRIES);
+			goto out;
+		}
+		if (count == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			kist__entry *ne = realloc(ents, nc * sizeof *ne);
+			if (ne == NULL) {
+				err = kist__fail(KIST_E_NOMEM, "out of memory");
+				goto out;
+			}
+			ents = ne;
+			cap = nc;
+		}
+		kist__entry *e = &ents[count];
+		memset(e, 0, sizeof *e);
+		count++;
+		char *type = NULL, *sha = NULL;
+		err = kist__fail(KIST_E_CORRUPT, "index: entry %zu is malformed", count);
+		if (sqlite3_column_int64(st, 0) != (sqlite3_int64)count ||
+		    column_text(st, 1, KIST_MAX_PATH, &e->path) != 0 || e->path == NULL ||
+		    column_text(st, 2, 16, &type) != 0 || type == NULL ||
+		    column_text(st, 7, 64, &sha) != 0 ||
+		    column_text(st, 8, KIST_MAX_PATH, &e->link) != 0) {
+			free(type);
+			free(sha);
+			goto out;
+		}
+		int t = -1;
+		for (int i = 0; i < 3; i++)
+			if (strcmp(type, type_names[i]) == 0)
+				t = i;
+		free(type);
+		sqlite3_int64 size = sqlite3_column_int64(st, 3),
+		              mode = sqlite3_column_int64(st, 4);
+		sqlite3_int64 nsec = sqlite3_column_int64(st, 6), off = sqlite3_column_int64(st, 9);
+		sqlite3_int64 stored = sqlite3_column_int64(st, 10);
+		int sha_ok = 1;
+		if (sha != NULL) {
+			size_t bl = 0;
+			sha_ok = strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64 &&
+			         sodium_hex2bin(e->pub.sha256, 32, sha, 64, NULL, &bl, NULL) == 0 &&
+			         bl == 32;
+		}
+		int has_sha = sha != NULL;
+		free(sha);
+		if (t < 0 || !sha_ok || size < 0 || mode < 0 || mode > 07777 || nsec < 0 ||
+		    nsec > 999999999 || off < 0 || stored < 0 ||
+		    (t == KIST_ENTRY_FILE) != has_sha ||
+		    (t == KIST_ENTRY_SYMLINK) != (e->link != NULL))
+			goto out;
+		e->id = (uint32_t)count;
+		e->pub.path = e->path;
+		e->pub.type = (kist_entry_type)t;
+		e->pub.size = (uint64_t)size;
+		e->pub.mode = (uint32_t)mode;
+		e->pub.mtime = sqlite3_column_int64(st, 5);
+		e->pub.mtime_nsec = (uint32_t)nsec;
+		e->pub.link_target = e->link;
+		e->pub.stored_size = (uint64_t)stored;
+		e->offset = (uint64_t)off;
+		int blen = sqlite3_column_bytes(st, 11);
+		const unsigned char *blob = sqlite3_column_blob(st, 11);
+		if (sqlite3_column_type(st, 11) != SQLITE_BLOB || blen % 4 != 0 ||
+		    (blen > 0 && blob == NULL))
+			goto out;
+		e->nchunks = (uint32_t)(blen / 4);
+		if (e->nchunks > 0) {
+			e->chunk_len = malloc((size_t)blen);
+			if (e->chunk_len == NULL) {
+				err = kist__fail(KIST_E_NOMEM, "out of memory");
+				goto out;
+			}
+			for (uint32_t c = 0; c < e->nchunks; c++)
+				e->chunk_len[c] = kist__ld32(blob + 4 * c);
+		}
+		if ((err = kist__path_check(e->path, strlen(e->path))) != KIST_OK)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		err = sqlerr(db, "entries");
+		goto out;
+	}
+	if ((err = kist__entries_check(ents, count, m->chunk_size)) != KIST_OK)
+		goto out;
+	*dbp = db;
+	db = NULL;
+	*entries = ents;
+	ents = NULL;
+	*n = count;
+	err = KIST_OK;
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	kist__entries_free(ents, count);
+	return err;
+}
+
+kist_err kist__path_check(const char *path, size_t len)
+{
+	char shown[128];
+	if (len == 0)
+		return kist__fail(KIST_E_UNSAFE, "empty path");
+	kist__printable(shown, sizeof shown, path);
+	if (len > KIST_MAX_PATH)
+		return kist__fail(KIST_E_UNSAFE, "path longer than %d bytes: %s...", KIST_MAX_PATH,
+		                  shown);
+	if (path[0] == '/')
+		return kist__fail(KIST_E_UNSAFE, "absolute path: %s", shown);
+	size_t comp = 0;
+	for (size_t i = 0; i <= len; i++) {
+		unsigned char c = (unsigned char)path[i];
+		if (i == len || c == '/') {
+			const char *s = path + i - comp;
+			if (comp == 0 || (comp == 1 && s[0] == '.') ||
+			    (comp == 2 && s[0] == '.' && s[1] == '.'))
+				return kist__fail(KIST_E_UNSAFE, "path not normalised: %s", shown);
+			if (comp > KIST_MAX_NAME)
+				return kist__fail(KIST_E_UNSAFE, "name longer than %d bytes: %s",
+				                  KIST_MAX_NAME, shown);
+			comp = 0;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f)
+			return kist__fail(KIST_E_UNSAFE, "control character in path: %s", shown);
+		comp++;
+	}
+	return KIST_OK;
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+	const kist__entry *x = *(const kist__entry *const *)a, *y = *(const kist__entry *const *)b;
+	return strcmp(x->path, y->path);
+}
+
+kist_err kist__entries_check(const kist__entry *e, size_t n, uint32_t chunk_size)
+{
+	const kist__entry **sorted = NULL;
+	kist_err err = KIST_OK;
+	char shown[128];
+
+	for (size_t i = 0; chunk_size != 0 && i < n; i++) {
+		const kist__entry *x = &e[i];
+		uint64_t want = 0, sum = 0;
+		if (x->pub.type == KIST_ENTRY_FILE) {
+			want = x->pub.size == 0 ? 1 : (x->pub.size - 1) / chunk_size + 1;
+			for (uint32_t c = 0; c < x->nchunks; c++) {
+				if (x->chunk_len[c] < KIST_CHUNK_OVERHEAD ||
+				    x->chunk_len[c] > chunk_size + KIST_CHUNK_OVERHEAD)
+					want = UINT64_MAX;
+				sum += x->chunk_len[c];
+			}
+		} else if (x->pub.size != 0) {
+			want = UINT64_MAX;
+		}
+		if (x->nchunks != want || sum != x->pub.stored_size) {
+			kist__printable(shown, sizeof shown, x->path);
+			return kist__fail(KIST_E_CORRUPT, "index: size and chunks of %s disagree",
+			                  shown);
+		}
+	}
+	sorted = malloc((n ? n : 1) * sizeof *sorted);
+	if (sorted == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = &e[i];
+	qsort(sorted, n, sizeof *sorted, cmp_path);
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (strcmp(sorted[i]->path, sorted[i + 1]->path) == 0) {
+			kist__printable(shown, sizeof shown, sorted[i]->path);
+			err = kist__fail(KIST_E_UNSAFE, "duplicate path: %s", shown);
+			goto out;
+		}
+	}
+	/* No entry may sit below anything but a directory entry. */
+	for (size_t i = 0; i < n; i++) {
+		const char *p = e[i].path;
+		for (const char *s = strchr(p, '/'); s != NULL; s = strchr(s + 1, '/')) {
+			kist__entry key;
+			const kist__entry *kp = &key, **hit;
+			char prefix[KIST_MAX_PATH + 1];
+			memcpy(prefix, p, (size_t)(s - p));
+			prefix[s - p] = '\0';
+			key.path = prefix;
+			hit = bsearch(&kp, sorted, n, sizeof *sorted, cmp_path);
+			if (hit != NULL && (*hit)->pub.type != KIST_ENTRY_DIR) {
+				kist__printable(shown, sizeof shown, p);
+				err = kist__fail(KIST_E_UNSAFE,
+				                 "%s lies below a non-directory entry", shown);
+				goto out;
+			}
+		}
+	}
+out:
+	free(sorted);
+	return err;
+}

@@ -1,0 +1,308 @@
+/*
+ * Internal declarations shared by the library's modules.  Not installed.
+ */
+#ifndef KIST_INTERNAL_H
+#define KIST_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+#include <sys/types.h>
+
+#include "kist.h"
+
+#ifndef KIST_VERSION
+#define KIST_VERSION "0.0.0"
+#endif
+
+/* ---- error detail (util.c) */
+kist_err kist__fail(kist_err err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void kist__clear_detail(void);
+
+/* ---- interruption (util.c) */
+extern volatile sig_atomic_t kist__interrupted;
+
+/* ---- little-endian and big-endian helpers */
+static inline void kist__st16(unsigned char *p, uint16_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+}
+static inline void kist__st32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void kist__st64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline uint16_t kist__ld16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+static inline uint32_t kist__ld32(const unsigned char *p)
+{
+	uint32_t v = 0;
+	for (int i = 3; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+static inline uint64_t kist__ld64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* ---- checked I/O (util.c): full reads and writes, EINTR handled, errno-mapped errors */
+kist_err kist__pread_full(int fd, void *buf, size_t len, uint64_t off, const char *what);
+kist_err kist__read_full(int fd, void *buf, size_t len, size_t *got, const char *what);
+kist_err kist__write_full(int fd, const void *buf, size_t len, const char *what);
+kist_err kist__errno_err(int err); /* maps ENOSPC/EFBIG/EDQUOT to NOSPACE, else IO */
+
+/* Writes a printable rendering of s (escaping control and non-ASCII bytes) into out. */
+void kist__printable(char *out, size_t cap, const char *s);
+
+/* ---- HKDF-SHA256 (hkdf.c), RFC 5869 over libsodium's HMAC-SHA256 */
+void kist__hkdf_sha256(unsigned char *out, size_t outlen, const unsigned char *salt, size_t saltlen,
+                       const unsigned char *ikm, size_t ikmlen, const char *info);
+void kist__hmac_sha256(unsigned char out[32], const unsigned char *key, size_t keylen,
+                       const unsigned char *msg, size_t msglen);
+
+/* ---- SHA-256 (sha256.c), libcrypto EVP */
+typedef struct kist__sha256 kist__sha256;
+kist_err kist__sha256_new(kist__sha256 **out);
+void kist__sha256_reset(kist__sha256 *h);
+void kist__sha256_update(kist__sha256 *h, const void *data, size_t len);
+void kist__sha256_final(kist__sha256 *h, unsigned char out[32]);
+void kist__sha256_free(kist__sha256 *h);
+void kist__sha256_oneshot(unsigned char out[32], const void *data, size_t len);
+
+/* ---- bech32 (bech32.c), BIP-173 */
+int kist__bech32_encode(char *out, size_t cap, const char *hrp, const unsigned char *data,
+                        size_t len);
+int kist__bech32_decode(unsigned char *out, size_t cap, size_t *outlen, char *hrp, size_t hrpcap,
+                        const char *str);
+
+/* ---- identities (key.c) */
+struct kist_identity {
+	unsigned char x25519_sk[32];
+	unsigned char ed25519_sk[64]; /* libsodium form: seed || public key */
+	kist_pubkey pk;
+	int was_protected;
+};
+
+/* ---- header (header.c) */
+#define KIST_MAGIC            "\x89KIST\r\n\x1a"
+#define KIST_FORMAT_VERSION   1
+#define KIST_SALT_BYTES       32
+#define KIST_FILEKEY_BYTES    32
+#define KIST_SLOT_X25519      1
+#define KIST_SLOT_X25519_BODY 80
+#define KIST_HEADER_FIXED     52
+#define KIST_HEADER_MAX       (1u << 20)
+#define KIST_SLOT_BODY_MAX    4096
+
+/* Keys derived from the file key (FORMAT.md, "Key schedule"). */
+typedef struct kist__keys {
+	unsigned char header_mac[32];
+	unsigned char commitment[32];
+	unsigned char index[32];
+	unsigned char content[32];
+} kist__keys;
+
+void kist__derive_keys(kist__keys *k, const unsigned char file_key[32],
+                       const unsigned char salt[32]);
+
+/* Builds a header for recipients; returns a malloc'd buffer. */
+kist_err kist__header_build(unsigned char **out, size_t *outlen, const unsigned char file_key[32],
+                            const unsigned char salt[32], const kist_pubkey *recips,
+                            size_t nrecips);
+
+typedef struct kist__header {
+	unsigned version;
+	uint32_t header_len;
+	unsigned char salt[32];
+	unsigned slot_count;
+	const unsigned char *slots; /* points into the raw header */
+	size_t slots_len;
+	const unsigned char *commitment;
+	const unsigned char *mac;
+} kist__header;
+
+/* Parses the structure of a raw header (no keys).  FORMAT on any inconsistency. */
+kist_err kist__header_parse(kist__header *h, const unsigned char *raw, size_t len);
+
+/* Reads the fixed prefix from fd and returns the declared header length. */
+kist_err kist__header_read(int fd, unsigned char **raw, size_t *len, uint64_t file_size);
+
+/* Tries each identity against each slot; on success fills file_key (secure memory). */
+kist_err kist__header_unwrap(const kist__header *h, kist_identity *const *ids, size_t nids,
+                             unsigned char file_key[32], size_t *which);
+
+/* Checks the key commitment and header MAC (constant time). */
+kist_err kist__header_authenticate(const kist__header *h, const unsigned char *raw,
+                                   const kist__keys *k);
+
+/* ---- chunks (chunk.c) */
+#define KIST_STREAM_INDEX   0xFFFFFFFFu
+#define KIST_STREAM_TRAILER 0xFFFFFFFEu
+#define KIST_METHOD_STORED  0
+#define KIST_METHOD_ZSTD    1
+#define KIST_CHUNK_OVERHEAD 17 /* method byte + Poly1305 tag */
+#define KIST_CHUNK_SIZE_MIN 4096u
+#define KIST_CHUNK_SIZE_MAX (16u << 20)
+
+typedef struct kist__chunker kist__chunker;
+
+kist_err kist__chunker_new(kist__chunker **out, uint32_t chunk_size, int level);
+void kist__chunker_free(kist__chunker *c);
+
+/*
+ * Seals data[0..len) as chunk (stream, counter, last): compresses it when that
+ * saves space, encrypts.  *out points to a buffer owned by c, *outlen its size.
+ */
+kist_err kist__chunk_seal(kist__chunker *c, const unsigned char key[32], uint32_t stream,
+                          uint64_t counter, int last, int allow_zstd, const unsigned char *data,
+                          size_t len, const unsigned char **out, size_t *outlen);
+
+/*
+ * Authenticates and decrypts a chunk of ctlen bytes at ct, decompresses it,
+ * and checks that the result is exactly expect_len bytes.  *out points into c.
+ */
+kist_err kist__chunk_open(kist__chunker *c, const unsigned char key[32], uint32_t stream,
+                          uint64_t counter, int last, const unsigned char *ct, size_t ctlen,
+                          size_t expect_len, const unsigned char **out);
+
+/* Buffer owned by c big enough for one sealed chunk (for reads). */
+unsigned char *kist__chunker_inbuf(kist__chunker *c, size_t *cap);
+
+/* ---- trailer (vault.c / seal.c) */
+#define KIST_TRAILER_PLAIN 160
+#define KIST_TRAILER_BYTES (KIST_TRAILER_PLAIN + KIST_CHUNK_OVERHEAD)
+#define KIST_SIG_LABEL     "kist/v1 seal signature"
+#define KIST_INDEX_MAX     (256u << 20)
+
+typedef struct kist__trailer {
+	uint64_t index_offset;
+	uint64_t index_zlen;
+	uint64_t index_len;
+	uint32_t chunk_size;
+	uint32_t flags;
+	unsigned char index_sha256[32];
+	unsigned char signer[32];
+	unsigned char signature[64];
+} kist__trailer;
+#define KIST_TRAILER_SIGNED 1u
+
+void kist__trailer_encode(unsigned char out[KIST_TRAILER_PLAIN], const kist__trailer *t);
+void kist__trailer_decode(kist__trailer *t, const unsigned char in[KIST_TRAILER_PLAIN]);
+/* Length of the index stream's ciphertext for a compressed index of zlen bytes. */
+int kist__index_ct_len(uint64_t zlen, uint32_t chunk_size, uint64_t *out);
+/* The message the sealer signs (FORMAT.md, "Signature"). */
+void kist__signature_message(unsigned char out[32], const unsigned char *header, size_t hlen,
+                             const kist__trailer *t);
+
+/* ---- index (index.c) */
+typedef struct kist__entry {
+	kist_entry pub;
+	char *path;
+	char *link;
+	uint32_t id;     /* stream id, 1-based */
+	uint64_t offset; /* body-relative */
+	uint32_t nchunks;
+	uint32_t *chunk_len;
+} kist__entry;
+
+typedef struct kist__index_meta {
+	char vault_id[33];
+	int64_t created;
+	char tool_version[64];
+	unsigned recipients;
+	uint32_t chunk_size;
+	int has_signer;
+	char signer[KIST_PUBKEY_STRLEN + 1];
+} kist__index_meta;
+
+typedef struct sqlite3 sqlite3;
+
+/* Creates the index database in memory and fills it. */
+kist_err kist__index_build(unsigned char **out, size_t *outlen, const kist__index_meta *m,
+                           const kist__entry *entries, size_t n);
+
+/* Loads a serialized index defensively (read-only, schema checked) and reads entries. */
+kist_err kist__index_load(sqlite3 **db, kist__index_meta *m, kist__entry **entries, size_t *n,
+                          unsigned char *buf, size_t len);
+
+void kist__entries_free(kist__entry *e, size_t n);
+
+/* Checks a stored path: relative, normalised, no control characters, bounded. */
+kist_err kist__path_check(const char *path, size_t len);
+
+/*
+ * Checks a list of entries as a whole: unique paths, no entry below a
+ * non-directory and, unless chunk_size is 0, consistent sizes and chunk
+ * counts.  The list itself is not reordered.
+ */
+kist_err kist__entries_check(const kist__entry *e, size_t n, uint32_t chunk_size);
+
+/* ---- atomic output (atomic.c) */
+typedef struct kist__outfile {
+	int dirfd;
+	int fd;
+	int slot; /* signal-cleanup slot or -1 */
+	char tmpname[64];
+	char *final;
+} kist__outfile;
+
+/*
+ * Creates a temporary file ".kist-tmp-XXXXXXXXXXXX" in dirfd (mode 0600) that
+ * kist__outfile_commit() renames to name.  The temporary name is registered
+ * for kist_cleanup_on_signal().
+ */
+kist_err kist__outfile_open(kist__outfile *o, int dirfd, const char *name);
+/* fsyncs (if do_sync), renames over/into name (no replace unless force). */
+kist_err kist__outfile_commit(kist__outfile *o, int force, int do_sync);
+/* Closes and unlinks the temporary file (safe after commit: does nothing). */
+void kist__outfile_abort(kist__outfile *o);
+/* Marks a closed, uncommitted temp file: forgets it for signal cleanup. */
+void kist__outfile_release_slot(kist__outfile *o);
+
+/* Splits "dir/name" into an open directory fd and a base name pointer. */
+kist_err kist__open_parent(const char *path, int *dirfd, const char **base);
+
+/* ---- vault object (vault.c) */
+struct kist_vault {
+	int fd;
+	uint64_t file_size;
+	unsigned char *header;
+	size_t header_len;
+	kist__keys *keys; /* secure memory */
+	kist__trailer trailer;
+	sqlite3 *db;
+	unsigned char *index_buf; /* serialised index; the database reads from it */
+	size_t index_len;
+	kist__index_meta meta;
+	kist__entry *entries;
+	size_t nentries;
+	const kist__entry **by_path; /* sorted by path */
+	kist__chunker *chunker;
+	kist__sha256 *sha;
+	int signature_valid;
+};
+
+/* The internal entry behind a public one, or NULL if e is not from v. */
+const kist__entry *kist__vault_internal(const kist_vault *v, const kist_entry *e);
+const kist__entry *kist__vault_find(const kist_vault *v, const char *path);
+
+/*
+ * Streams entry e's content: authenticates each chunk and hands plaintext to
+ * sink in order; checks the SHA-256 at the end.
+ */
+typedef kist_err (*kist__sink_fn)(void *ctx, const unsigned char *data, size_t len);
+kist_err kist__vault_stream(kist_vault *v, const kist__entry *e, kist__sink_fn sink, void *ctx);
+
+#endif

@@ -1,0 +1,551 @@
+/*
+ * Sealing: walk the inputs, then stream header, content chunks, index and
+ * trailer into a temporary file that is renamed into place at the end.
+ */
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <zstd.h>
+
+#define ZSTD_LEVEL       3
+#define INDEX_ZSTD_LEVEL 9
+
+typedef struct input {
+	char *src; /* file system path, or NULL for a descriptor */
+	int fd;
+	kist__entry e;
+} input;
+
+struct kist_sealer {
+	kist_warn_fn warn;
+	void *warn_ctx;
+	kist_pubkey *recips;
+	size_t nrecips;
+	const kist_identity *signer;
+	input *in;
+	size_t nin, cap;
+	uint64_t stat_entries, stat_bytes, stat_vault;
+};
+
+kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx)
+{
+	kist_err err;
+	if ((err = kist_init()) != KIST_OK)
+		return err;
+	kist_sealer *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	s->recips = calloc(KIST_MAX_RECIPIENTS, sizeof *s->recips);
+	if (s->recips == NULL) {
+		free(s);
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	}
+	s->warn = warn_fn;
+	s->warn_ctx = warn_ctx;
+	*out = s;
+	return KIST_OK;
+}
+
+void kist_seal_free(kist_sealer *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->nin; i++) {
+		free(s->in[i].src);
+		free(s->in[i].e.path);
+		free(s->in[i].e.link);
+		free(s->in[i].e.chunk_len);
+	}
+	free(s->in);
+	free(s->recips);
+	free(s);
+}
+
+void kist_seal_stats(const kist_sealer *s, uint64_t *entries, uint64_t *bytes,
+                     uint64_t *vault_bytes)
+{
+	*entries = s->stat_entries;
+	*bytes = s->stat_bytes;
+	*vault_bytes = s->stat_vault;
+}
+
+kist_err kist_seal_add_recipient(kist_sealer *s, const kist_pubkey *pk)
+{
+	for (size_t i = 0; i < s->nrecips; i++)
+		if (sodium_memcmp(s->recips[i].x25519, pk->x25519, 32) == 0)
+			return KIST_OK;
+	if (s->nrecips == KIST_MAX_RECIPIENTS)
+		return kist__fail(KIST_E_LIMIT, "more than %d recipients", KIST_MAX_RECIPIENTS);
+	s->recips[s->nrecips++] = *pk;
+	return KIST_OK;
+}
+
+kist_err kist_seal_set_signer(kist_sealer *s, const kist_identity *id)
+{
+	s->signer = id;
+	return KIST_OK;
+}
+
+static kist_err push(kist_sealer *s, const char *src, int fd, const char *stored,
+                     kist_entry_type type, const struct stat *st, const char *link)
+{
+	kist_err err;
+	if (s->nin == KIST_MAX_ENTRIES)
+		return kist__fail(KIST_E_LIMIT, "more than %d entries", KIST_MAX_ENTRIES);
+	if ((err = kist__path_check(stored, strlen(stored))) != KIST_OK) {
+		char why[600];
+		snprintf(why, sizeof why, "%s", kist_errdetail());
+		return kist__fail(KIST_E_INPUT, "%s: kist cannot store this name (%s)",
+		                  src ? src : stored, why);
+	}
+	if (s->nin == s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 64;
+		input *ni = realloc(s->in, nc * sizeof *ni);
+		if (ni == NULL)
+			return kist__fail(KIST_E_NOMEM, "out of memory");
+		s->in = ni;
+		s->cap = nc;
+	}
+	input *in = &s->in[s->nin];
+	memset(in, 0, sizeof *in);
+	in->fd = fd;
+	in->src = src ? strdup(src) : NULL;
+	in->e.path = strdup(stored);
+	in->e.link = link ? strdup(link) : NULL;
+	if ((src && !in->src) || !in->e.path || (link && !in->e.link)) {
+		free(in->src);
+		free(in->e.path);
+		free(in->e.link);
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	}
+	in->e.pub.type = type;
+	if (st != NULL) {
+		in->e.pub.mode = st->st_mode & 07777;
+		in->e.pub.mtime = st->st_mtim.tv_sec;
+		in->e.pub.mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	} else {
+		in->e.pub.mode = 0600;
+		in->e.pub.mtime = time(NULL);
+	}
+	s->nin++;
+	return KIST_OK;
+}
+
+static kist_err walk(kist_sealer *s, const char *src, const char *stored, int depth)
+{
+	struct stat st;
+	kist_err err = KIST_OK;
+
+	if (kist__interrupted)
+		return kist__fail(KIST_E_INTERRUPTED, "interrupted");
+	if (depth > 256)
+		return kist__fail(KIST_E_LIMIT, "%s: folders nested too deeply", src);
+	if (lstat(src, &st) != 0)
+		return kist__fail(kist__errno_err(errno), "%s: %s", src, strerror(errno));
+	if (S_ISREG(st.st_mode)) {
+		if (stored[0] == '\0')
+			return kist__fail(KIST_E_INPUT, "%s: no name to store it under", src);
+		return push(s, src, -1, stored, KIST_ENTRY_FILE, &st, NULL);
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[KIST_MAX_PATH + 1];
+		ssize_t n = readlink(src, target, sizeof target);
+		if (n < 0)
+			return kist__fail(kist__errno_err(errno), "%s: %s", src, strerror(errno));
+		if ((size_t)n >= sizeof target || n == 0 || memchr(target, '\0', (size_t)n))
+			return kist__fail(KIST_E_INPUT, "%s: link target too long", src);
+		target[n] = '\0';
+		if (stored[0] == '\0')
+			return kist__fail(KIST_E_INPUT, "%s: no name to store it under", src);
+		return push(s, src, -1, stored, KIST_ENTRY_SYMLINK, &st, target);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (s->warn)
+			s->warn(s->warn_ctx, src, "not a file, folder or link: skipped");
+		return KIST_OK;
+	}
+	if (stored[0] != '\0' && (err = push(s, src, -1, stored, KIST_ENTRY_DIR, &st, NULL)))
+		return err;
+
+	struct dirent **names = NULL;
+	int n = scandir(src, &names, NULL, alphasort);
+	if (n < 0)
+		return kist__fail(kist__errno_err(errno), "%s: %s", src, strerror(errno));
+	for (int i = 0; i < n; i++) {
+		const char *nm = names[i]->d_name;
+		if (err == KIST_OK && strcmp(nm, ".") != 0 && strcmp(nm, "..") != 0) {
+			size_t sl = strlen(src), tl = strlen(stored), nl = strlen(nm);
+			char *csrc = malloc(sl + nl + 2), *cst = malloc(tl + nl + 2);
+			if (csrc == NULL || cst == NULL) {
+				err = kist__fail(KIST_E_NOMEM, "out of memory");
+			} else {
+				snprintf(csrc, sl + nl + 2, "%s%s%s", src,
+				         (sl && src[sl - 1] == '/') ? "" : "/", nm);
+				snprintf(cst, tl + nl + 2, "%s%s%s", stored, tl ? "/" : "", nm);
+				if (tl + nl + 1 > KIST_MAX_PATH)
+					err = kist__fail(KIST_E_LIMIT, "%s: path too long", csrc);
+				else
+					err = walk(s, csrc, cst, depth + 1);
+			}
+			free(csrc);
+			free(cst);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return err;
+}
+
+/* Lexical normalisation: drop "", "." and leading "/"; ".." removes the previous name. */
+static char *stored_name(const char *path)
+{
+	size_t len = strlen(path);
+	char *out = malloc(len + 1);
+	size_t o = 0;
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
+		while (j < len && path[j] != '/')
+			j++;
+		size_t cl = j - i;
+		if (cl == 2 && path[i] == '.' && path[i + 1] == '.') {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+		} else if (cl > 0 && !(cl == 1 && path[i] == '.')) {
+			if (o > 0)
+				out[o++] = '/';
+			memcpy(out + o, path + i, cl);
+			o += cl;
+		}
+		i = j + 1;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+kist_err kist_seal_add_path(kist_sealer *s, const char *path)
+{
+	char *stored;
+	kist_err err;
+	if (path == NULL || path[0] == '\0')
+		return kist__fail(KIST_E_ARG, "empty path");
+	if ((stored = stored_name(path)) == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	err = walk(s, path, stored, 0);
+	free(stored);
+	return err;
+}
+
+kist_err kist_seal_add_fd(kist_sealer *s, int fd, const char *name)
+{
+	char *stored;
+	kist_err err;
+	if (name == NULL || (stored = stored_name(name)) == NULL || stored[0] == '\0') {
+		if (name != NULL)
+			free(stored);
+		return kist__fail(KIST_E_ARG, "a name is needed for standard input");
+	}
+	err = push(s, NULL, fd, stored, KIST_ENTRY_FILE, NULL, NULL);
+	free(stored);
+	return err;
+}
+
+/* State shared by the write steps. */
+typedef struct writer {
+	kist_sealer *s;
+	kist__outfile out;
+	kist__chunker *ck;
+	kist__sha256 *sha;
+	const kist__keys *keys;
+	uint64_t body; /* bytes of body written so far */
+	uint32_t chunk_size;
+	unsigned char *buf[2];
+	const char *out_path;
+} writer;
+
+static kist_err emit(writer *w, const unsigned char *p, size_t n)
+{
+	kist_err err = kist__write_full(w->out.fd, p, n, w->out_path);
+	if (err == KIST_OK)
+		w->body += n;
+	return err;
+}
+
+static kist_err seal_file(writer *w, input *in)
+{
+	kist__entry *e = &in->e;
+	int fd = in->fd, own = 0;
+	size_t got[2] = {0, 0}, cap_chunks = 0;
+	struct stat st;
+	kist_err err;
+	int cur = 0;
+	const char *name = in->src ? in->src : "standard input";
+
+	if (fd < 0) {
+		fd = open(in->src, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			return kist__fail(kist__errno_err(errno), "%s: %s", name, strerror(errno));
+		own = 1;
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			return kist__fail(KIST_E_IO, "%s: changed while sealing", name);
+		}
+		e->pub.mode = st.st_mode & 07777;
+		e->pub.mtime = st.st_mtim.tv_sec;
+		e->pub.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	}
+	e->offset = w->body;
+	e->pub.size = 0;
+	e->pub.stored_size = 0;
+	e->nchunks = 0;
+	kist__sha256_reset(w->sha);
+	if ((err = kist__read_full(fd, w->buf[cur], w->chunk_size, &got[cur], name)) != KIST_OK)
+		goto out;
+	for (;;) {
+		int last = got[cur] < w->chunk_size;
+		if (!last) {
+			/* Read ahead to learn whether this chunk ends the file. */
+			err = kist__read_full(fd, w->buf[!cur], w->chunk_size, &got[!cur], name);
+			if (err != KIST_OK)
+				goto out;
+			last = got[!cur] == 0;
+		}
+		if (kist__interrupted) {
+			err = kist__fail(KIST_E_INTERRUPTED, "interrupted");
+			goto out;
+		}
+		if (e->nchunks == cap_chunks) {
+			size_t nc = cap_chunks ? cap_chunks * 2 : 4;
+			uint32_t *nl = realloc(e->chunk_len, nc * sizeof *nl);
+			if (nl == NULL) {
+				err = kist__fail(KIST_E_NOMEM, "out of memory");
+				goto out;
+			}
+			e->chunk_len = nl;
+			cap_chunks = nc;
+		}
+		const unsigned char *ct;
+		size_t ctlen;
+		kist__sha256_update(w->sha, w->buf[cur], got[cur]);
+		err = kist__chunk_seal(w->ck, w->keys->content, e->id, e->nchunks, last, 1,
+		                       w->buf[cur], got[cur], &ct, &ctlen);
+		if (err == KIST_OK)
+			err = emit(w, ct, ctlen);
+		if (err != KIST_OK)
+			goto out;
+		e->chunk_len[e->nchunks++] = (uint32_t)ctlen;
+		e->pub.size += got[cur];
+		e->pub.stored_size += ctlen;
+		if (last)
+			break;
+		cur = !cur;
+	}
+	kist__sha256_final(w->sha, e->pub.sha256);
+	w->s->stat_bytes += e->pub.size;
+out:
+	if (own)
+		close(fd);
+	return err;
+}
+
+static kist_err seal_index(writer *w, kist__trailer *t, int signed_)
+{
+	kist__index_meta m;
+	unsigned char *db = NULL, *z = NULL, rnd[16];
+	size_t dblen = 0;
+	kist__entry *ents = NULL;
+	kist_err err;
+
+	memset(&m, 0, sizeof m);
+	randombytes_buf(rnd, sizeof rnd);
+	sodium_bin2hex(m.vault_id, sizeof m.vault_id, rnd, sizeof rnd);
+	m.created = time(NULL);
+	snprintf(m.tool_version, sizeof m.tool_version, "kist %s", KIST_VERSION);
+	m.recipients = (unsigned)w->s->nrecips;
+	m.chunk_size = w->chunk_size;
+	if (signed_) {
+		kist_pubkey_format(&w->s->signer->pk, m.signer);
+		m.has_signer = 1;
+	}
+	ents = malloc(w->s->nin * sizeof *ents);
+	if (ents == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < w->s->nin; i++)
+		ents[i] = w->s->in[i].e;
+	err = kist__index_build(&db, &dblen, &m, ents, w->s->nin);
+	free(ents);
+	if (err != KIST_OK)
+		return err;
+
+	size_t zcap = ZSTD_compressBound(dblen);
+	z = malloc(zcap);
+	if (z == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	size_t zlen = ZSTD_compress(z, zcap, db, dblen, INDEX_ZSTD_LEVEL);
+	if (ZSTD_isError(zlen)) {
+		err = kist__fail(KIST_E_NOMEM, "index compression failed");
+		goto out;
+	}
+	t->index_offset = w->body;
+	t->index_zlen = zlen;
+	t->index_len = dblen;
+	kist__sha256_oneshot(t->index_sha256, db, dblen);
+	uint64_t counter = 0;
+	for (size_t off = 0; off < zlen; off += w->chunk_size, counter++) {
+		size_t n = zlen - off < w->chunk_size ? zlen - off : w->chunk_size;
+		const unsigned char *ct;
+		size_t ctlen;
+		err = kist__chunk_seal(w->ck, w->keys->index, KIST_STREAM_INDEX, counter,
+		                       off + n == zlen, 0, z + off, n, &ct, &ctlen);
+		if (err == KIST_OK)
+			err = emit(w, ct, ctlen);
+		if (err != KIST_OK)
+			goto out;
+	}
+	err = KIST_OK;
+out:
+	if (db != NULL)
+		sodium_memzero(db, dblen);
+	free(db);
+	free(z);
+	return err;
+}
+
+kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
+{
+	writer w;
+	unsigned char *file_key = NULL, salt[KIST_SALT_BYTES], *header = NULL;
+	unsigned char tplain[KIST_TRAILER_PLAIN];
+	size_t header_len = 0;
+	kist__keys *keys = NULL;
+	kist__entry *check = NULL;
+	kist__trailer t;
+	const char *base;
+	int dirfd = -1;
+	kist_err err;
+
+	memset(&w, 0, sizeof w);
+	w.out.dirfd = w.out.fd = w.out.slot = -1;
+	w.s = s;
+	w.out_path = out_path;
+	w.chunk_size = KIST_CHUNK_SIZE;
+	s->stat_entries = s->stat_bytes = s->stat_vault = 0;
+	if (s->nrecips == 0)
+		return kist__fail(KIST_E_ARG, "no recipients");
+	if (s->nin == 0)
+		return kist__fail(KIST_E_ARG, "nothing to seal");
+
+	/* Names first: duplicates and files below files are refused before any output. */
+	check = malloc(s->nin * sizeof *check);
+	if (check == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < s->nin; i++) {
+		s->in[i].e.id = (uint32_t)(i + 1);
+		check[i] = s->in[i].e;
+	}
+	err = kist__entries_check(check, s->nin, 0);
+	free(check);
+	if (err != KIST_OK) {
+		char why[600];
+		snprintf(why, sizeof why, "%s", kist_errdetail());
+		return kist__fail(KIST_E_INPUT, "%s", why);
+	}
+
+	file_key = sodium_malloc(KIST_FILEKEY_BYTES);
+	keys = sodium_malloc(sizeof *keys);
+	w.buf[0] = malloc(w.chunk_size);
+	w.buf[1] = malloc(w.chunk_size);
+	if (file_key == NULL || keys == NULL || w.buf[0] == NULL || w.buf[1] == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	randombytes_buf(file_key, KIST_FILEKEY_BYTES);
+	randombytes_buf(salt, sizeof salt);
+	kist__derive_keys(keys, file_key, salt);
+	w.keys = keys;
+	if ((err = kist__header_build(&header, &header_len, file_key, salt, s->recips,
+	                              s->nrecips)) != KIST_OK)
+		goto out;
+	if ((err = kist__chunker_new(&w.ck, w.chunk_size, ZSTD_LEVEL)) != KIST_OK ||
+	    (err = kist__sha256_new(&w.sha)) != KIST_OK)
+		goto out;
+	if ((err = kist__open_parent(out_path, &dirfd, &base)) != KIST_OK)
+		goto out;
+	if (!force && faccessat(dirfd, base, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		err = kist__fail(KIST_E_EXISTS, "%s exists (use --force to replace it)", out_path);
+		goto out;
+	}
+	if ((err = kist__outfile_open(&w.out, dirfd, base)) != KIST_OK)
+		goto out;
+	if ((err = kist__write_full(w.out.fd, header, header_len, out_path)) != KIST_OK)
+		goto out;
+
+	for (size_t i = 0; i < s->nin; i++) {
+		if (s->in[i].e.pub.type == KIST_ENTRY_FILE &&
+		    (err = seal_file(&w, &s->in[i])) != KIST_OK)
+			goto out;
+		if (s->in[i].e.pub.type != KIST_ENTRY_FILE)
+			s->in[i].e.offset = w.body;
+	}
+
+	memset(&t, 0, sizeof t);
+	t.chunk_size = w.chunk_size;
+	int signed_ = s->signer != NULL;
+	if ((err = seal_index(&w, &t, signed_)) != KIST_OK)
+		goto out;
+	if (signed_) {
+		unsigned char msg[32];
+		t.flags |= KIST_TRAILER_SIGNED;
+		memcpy(t.signer, s->signer->pk.ed25519, 32);
+		kist__signature_message(msg, header, header_len, &t);
+		crypto_sign_detached(t.signature, NULL, msg, sizeof msg, s->signer->ed25519_sk);
+	}
+	kist__trailer_encode(tplain, &t);
+	const unsigned char *ct;
+	size_t ctlen;
+	if ((err = kist__chunk_seal(w.ck, keys->index, KIST_STREAM_TRAILER, 0, 1, 0, tplain,
+	                            sizeof tplain, &ct, &ctlen)) != KIST_OK ||
+	    (err = emit(&w, ct, ctlen)) != KIST_OK)
+		goto out;
+	if ((err = kist__outfile_commit(&w.out, force, 1)) != KIST_OK) {
+		if (err == KIST_E_EXISTS)
+			kist__fail(err, "%s exists (use --force to replace it)", out_path);
+		goto out;
+	}
+	s->stat_entries = s->nin;
+	s->stat_vault = header_len + w.body;
+	err = KIST_OK;
+out:
+	kist__outfile_abort(&w.out);
+	if (dirfd >= 0)
+		close(dirfd);
+	kist__chunker_free(w.ck);
+	kist__sha256_free(w.sha);
+	if (w.buf[0] != NULL)
+		sodium_memzero(w.buf[0], w.chunk_size);
+	if (w.buf[1] != NULL)
+		sodium_memzero(w.buf[1], w.chunk_size);
+	free(w.buf[0]);
+	free(w.buf[1]);
+	free(header);
+	sodium_free(file_key);
+	sodium_free(keys);
+	sodium_memzero(tplain, sizeof tplain);
+	return err;
+}

@@ -1,0 +1,420 @@
+/*
+ * Opening a vault: header, key unwrap, commitment and MAC, trailer,
+ * signature, index; then streaming entries out of it.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+#include <zstd.h>
+
+static kist_err open_file(const char *path, int *fd, uint64_t *size)
+{
+	struct stat st;
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (*fd < 0)
+		return kist__fail(kist__errno_err(errno), "%s", strerror(errno));
+	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(*fd);
+		*fd = -1;
+		return kist__fail(KIST_E_FORMAT, "not a regular file");
+	}
+	*size = (uint64_t)st.st_size;
+	return KIST_OK;
+}
+
+kist_err kist_vault_probe(const char *path, kist_vault_info *out)
+{
+	unsigned char *raw = NULL;
+	size_t len = 0;
+	kist__header h;
+	uint64_t size;
+	kist_err err;
+	int fd;
+
+	if ((err = open_file(path, &fd, &size)) != KIST_OK)
+		return err;
+	if ((err = kist__header_read(fd, &raw, &len, size)) == KIST_OK &&
+	    (err = kist__header_parse(&h, raw, len)) == KIST_OK) {
+		if (size < len + KIST_TRAILER_BYTES) {
+			err = kist__fail(KIST_E_CORRUPT, "vault is truncated");
+		} else {
+			out->format_version = h.version;
+			out->file_size = size;
+			out->header_size = h.header_len;
+			out->slot_count = h.slot_count;
+		}
+	}
+	free(raw);
+	close(fd);
+	return err;
+}
+
+void kist_vault_close(kist_vault *v)
+{
+	if (v == NULL)
+		return;
+	if (v->fd >= 0)
+		close(v->fd);
+	free(v->header);
+	sodium_free(v->keys);
+	sqlite3_close(v->db);
+	if (v->index_buf != NULL) {
+		sodium_memzero(v->index_buf, v->index_len);
+		free(v->index_buf);
+	}
+	kist__entries_free(v->entries, v->nentries);
+	free(v->by_path);
+	kist__chunker_free(v->chunker);
+	kist__sha256_free(v->sha);
+	free(v);
+}
+
+static int cmp_entry_path(const void *a, const void *b)
+{
+	const kist__entry *x = *(const kist__entry *const *)a, *y = *(const kist__entry *const *)b;
+	return strcmp(x->path, y->path);
+}
+
+/* Reads, authenticates, decompresses and hashes the index stream. */
+static kist_err read_index(kist_vault *v)
+{
+	const kist__trailer *t = &v->trailer;
+	unsigned char *z = NULL;
+	uint64_t off = v->header_len + t->index_offset;
+	size_t cap;
+	unsigned char *in = kist__chunker_inbuf(v->chunker, &cap);
+	unsigned char digest[32];
+	kist_err err;
+
+	z = malloc(t->index_zlen);
+	v->index_buf = malloc(t->index_len);
+	v->index_len = t->index_len;
+	if (z == NULL || v->index_buf == NULL) {
+		free(z);
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	}
+	uint64_t counter = 0;
+	for (uint64_t done = 0; done < t->index_zlen; counter++) {
+		size_t n = t->index_zlen - done < t->chunk_size ? (size_t)(t->index_zlen - done)
+		                                                : t->chunk_size;
+		const unsigned char *pt;
+		if ((err = kist__pread_full(v->fd, in, n + KIST_CHUNK_OVERHEAD, off, "index")) !=
+		    KIST_OK)
+			goto out;
+		err = kist__chunk_open(v->chunker, v->keys->index, KIST_STREAM_INDEX, counter,
+		                       done + n == t->index_zlen, in, n + KIST_CHUNK_OVERHEAD, n,
+		                       &pt);
+		if (err != KIST_OK) {
+			kist__fail(KIST_E_CORRUPT, "index chunk %llu failed authentication",
+			           (unsigned long long)counter);
+			goto out;
+		}
+		memcpy(z + done, pt, n);
+		done += n;
+		off += n + KIST_CHUNK_OVERHEAD;
+	}
+	unsigned long long fcs = ZSTD_getFrameContentSize(z, t->index_zlen);
+	if (fcs != t->index_len) {
+		err = kist__fail(KIST_E_CORRUPT, "index size does not match the trailer");
+		goto out;
+	}
+	size_t n = ZSTD_decompress(v->index_buf, t->index_len, z, t->index_zlen);
+	if (ZSTD_isError(n) || n != t->index_len) {
+		err = kist__fail(KIST_E_CORRUPT, "index does not decompress");
+		goto out;
+	}
+	kist__sha256_oneshot(digest, v->index_buf, t->index_len);
+	if (sodium_memcmp(digest, t->index_sha256, 32) != 0) {
+		err = kist__fail(KIST_E_CORRUPT, "index hash mismatch");
+		goto out;
+	}
+	err = KIST_OK;
+out:
+	if (z != NULL)
+		sodium_memzero(z, t->index_zlen);
+	free(z);
+	return err;
+}
+
+static kist_err read_trailer(kist_vault *v)
+{
+	unsigned char ct[KIST_TRAILER_BYTES];
+	const unsigned char *pt;
+	kist__trailer *t = &v->trailer;
+	uint64_t ictlen;
+	kist_err err;
+
+	if (v->file_size < v->header_len + KIST_TRAILER_BYTES)
+		return kist__fail(KIST_E_CORRUPT, "vault is truncated");
+	if ((err = kist__pread_full(v->fd, ct, sizeof ct, v->file_size - sizeof ct, "trailer")) !=
+	    KIST_OK)
+		return err;
+	if (kist__chunk_open(v->chunker, v->keys->index, KIST_STREAM_TRAILER, 0, 1, ct, sizeof ct,
+	                     KIST_TRAILER_PLAIN, &pt) != KIST_OK)
+		return kist__fail(KIST_E_CORRUPT,
+		                  "trailer failed authentication (truncated or appended to?)");
+	kist__trailer_decode(t, pt);
+	if (t->chunk_size < KIST_CHUNK_SIZE_MIN || t->chunk_size > KIST_CHUNK_SIZE_MAX)
+		return kist__fail(KIST_E_CORRUPT, "trailer: bad chunk size");
+	if (t->index_len == 0 || t->index_len > KIST_INDEX_MAX ||
+	    kist__index_ct_len(t->index_zlen, t->chunk_size, &ictlen) != 0)
+		return kist__fail(KIST_E_LIMIT, "trailer: index size out of bounds");
+	uint64_t body = v->file_size - v->header_len - KIST_TRAILER_BYTES;
+	if (t->index_offset > body || body - t->index_offset != ictlen)
+		return kist__fail(KIST_E_CORRUPT, "trailer: layout does not match the file size");
+	if ((t->flags & ~KIST_TRAILER_SIGNED) != 0)
+		return kist__fail(KIST_E_CORRUPT, "trailer: unknown flags");
+	return KIST_OK;
+}
+
+static kist_err check_signature(kist_vault *v)
+{
+	static const unsigned char zero[64];
+	const kist__trailer *t = &v->trailer;
+	unsigned char msg[32];
+
+	if (!(t->flags & KIST_TRAILER_SIGNED)) {
+		if (sodium_memcmp(t->signer, zero, 32) != 0 ||
+		    sodium_memcmp(t->signature, zero, 64) != 0 || v->meta.has_signer)
+			return kist__fail(KIST_E_CORRUPT, "unsigned vault carries signature data");
+		return KIST_OK;
+	}
+	kist_pubkey pk;
+	if (!v->meta.has_signer || kist_pubkey_parse(&pk, v->meta.signer) != KIST_OK ||
+	    sodium_memcmp(pk.ed25519, t->signer, 32) != 0)
+		return kist__fail(KIST_E_CORRUPT, "index and trailer disagree on the sealer");
+	kist__signature_message(msg, v->header, v->header_len, t);
+	if (crypto_sign_verify_detached(t->signature, msg, sizeof msg, t->signer) != 0)
+		return kist__fail(KIST_E_SIGNATURE, "the sealer's signature does not verify");
+	v->signature_valid = 1;
+	return KIST_OK;
+}
+
+kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *const *ids, size_t nids)
+{
+	unsigned char *file_key = NULL;
+	kist__header h;
+	kist_vault *v;
+	size_t which;
+	kist_err err;
+
+	if ((err = kist_init()) != KIST_OK)
+		return err;
+	if (nids == 0)
+		return kist__fail(KIST_E_ARG, "no identity given");
+	v = calloc(1, sizeof *v);
+	if (v == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	v->fd = -1;
+	if ((err = open_file(path, &v->fd, &v->file_size)) != KIST_OK)
+		goto out;
+	if ((err = kist__header_read(v->fd, &v->header, &v->header_len, v->file_size)) != KIST_OK ||
+	    (err = kist__header_parse(&h, v->header, v->header_len)) != KIST_OK)
+		goto out;
+	file_key = sodium_malloc(KIST_FILEKEY_BYTES);
+	v->keys = sodium_malloc(sizeof *v->keys);
+	if (file_key == NULL || v->keys == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of secure memory");
+		goto out;
+	}
+	if ((err = kist__header_unwrap(&h, ids, nids, file_key, &which)) != KIST_OK)
+		goto out;
+	kist__derive_keys(v->keys, file_key, h.salt);
+	if ((err = kist__header_authenticate(&h, v->header, v->keys)) != KIST_OK)
+		goto out;
+	/* A small chunker reads the trailer, which says how large chunks are. */
+	if ((err = kist__chunker_new(&v->chunker, KIST_CHUNK_SIZE_MIN, 0)) != KIST_OK ||
+	    (err = kist__sha256_new(&v->sha)) != KIST_OK || (err = read_trailer(v)) != KIST_OK)
+		goto out;
+	kist__chunker_free(v->chunker);
+	v->chunker = NULL;
+	if ((err = kist__chunker_new(&v->chunker, v->trailer.chunk_size, 0)) != KIST_OK ||
+	    (err = read_index(v)) != KIST_OK)
+		goto out;
+	if ((err = kist__index_load(&v->db, &v->meta, &v->entries, &v->nentries, v->index_buf,
+	                            v->index_len)) != KIST_OK)
+		goto out;
+	if (v->meta.chunk_size != v->trailer.chunk_size) {
+		err = kist__fail(KIST_E_CORRUPT, "index and trailer disagree on the chunk size");
+		goto out;
+	}
+	if ((err = check_signature(v)) != KIST_OK)
+		goto out;
+	/* The entries must tile the body in id order, ending where the index starts. */
+	uint64_t pos = 0;
+	for (size_t i = 0; i < v->nentries; i++) {
+		if (v->entries[i].offset != pos) {
+			err = kist__fail(KIST_E_CORRUPT, "index: entry %zu is not where expected",
+			                 i + 1);
+			goto out;
+		}
+		pos += v->entries[i].pub.stored_size;
+		if (pos > v->trailer.index_offset)
+			break;
+	}
+	if (pos != v->trailer.index_offset) {
+		err = kist__fail(KIST_E_CORRUPT, "index: entries do not cover the vault body");
+		goto out;
+	}
+	v->by_path = malloc((v->nentries ? v->nentries : 1) * sizeof *v->by_path);
+	if (v->by_path == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < v->nentries; i++)
+		v->by_path[i] = &v->entries[i];
+	qsort(v->by_path, v->nentries, sizeof *v->by_path, cmp_entry_path);
+	*out = v;
+	v = NULL;
+	err = KIST_OK;
+out:
+	sodium_free(file_key);
+	kist_vault_close(v);
+	return err;
+}
+
+void kist_vault_get_meta(const kist_vault *v, kist_vault_meta *out)
+{
+	memset(out, 0, sizeof *out);
+	out->format_version = KIST_FORMAT_VERSION;
+	out->vault_id = v->meta.vault_id;
+	out->created = v->meta.created;
+	out->tool_version = v->meta.tool_version;
+	out->entry_count = v->nentries;
+	for (size_t i = 0; i < v->nentries; i++)
+		out->total_size += v->entries[i].pub.size;
+	out->recipient_count = v->meta.recipients;
+	out->signed_by_sealer = v->meta.has_signer;
+	if (v->meta.has_signer)
+		kist_pubkey_parse(&out->signer, v->meta.signer);
+	out->signature_valid = v->signature_valid;
+}
+
+size_t kist_vault_entry_count(const kist_vault *v)
+{
+	return v->nentries;
+}
+
+const kist_entry *kist_vault_entry_at(const kist_vault *v, size_t i)
+{
+	return i < v->nentries ? &v->entries[i].pub : NULL;
+}
+
+const kist__entry *kist__vault_find(const kist_vault *v, const char *path)
+{
+	kist__entry key;
+	const kist__entry *kp = &key, **hit;
+	key.path = (char *)path;
+	hit = bsearch(&kp, v->by_path, v->nentries, sizeof *v->by_path, cmp_entry_path);
+	return hit ? *hit : NULL;
+}
+
+const kist_entry *kist_vault_find(const kist_vault *v, const char *path)
+{
+	const kist__entry *e = kist__vault_find(v, path);
+	return e ? &e->pub : NULL;
+}
+
+void *kist_vault_index_db(kist_vault *v)
+{
+	return v->db;
+}
+
+const kist__entry *kist__vault_internal(const kist_vault *v, const kist_entry *e)
+{
+	/* pub is the first member of kist__entry, and e points into v->entries. */
+	const kist__entry *ie = (const kist__entry *)(const void *)e;
+	if (e == NULL || ie < v->entries || ie >= v->entries + v->nentries)
+		return NULL;
+	return ie;
+}
+
+kist_err kist__vault_stream(kist_vault *v, const kist__entry *e, kist__sink_fn sink, void *ctx)
+{
+	uint64_t off = v->header_len + e->offset, remaining = e->pub.size;
+	size_t cap;
+	unsigned char *in = kist__chunker_inbuf(v->chunker, &cap);
+	unsigned char digest[32];
+	char shown[128];
+	kist_err err;
+
+	if (e->pub.type != KIST_ENTRY_FILE)
+		return kist__fail(KIST_E_ARG, "not a file entry");
+	kist__printable(shown, sizeof shown, e->path);
+	kist__sha256_reset(v->sha);
+	for (uint32_t c = 0; c < e->nchunks; c++) {
+		const unsigned char *pt;
+		size_t want =
+		    remaining < v->meta.chunk_size ? (size_t)remaining : v->meta.chunk_size;
+		if (kist__interrupted)
+			return kist__fail(KIST_E_INTERRUPTED, "interrupted");
+		if ((err = kist__pread_full(v->fd, in, e->chunk_len[c], off, "vault")) != KIST_OK)
+			return err;
+		err = kist__chunk_open(v->chunker, v->keys->content, e->id, c, c + 1 == e->nchunks,
+		                       in, e->chunk_len[c], want, &pt);
+		if (err != KIST_OK) {
+			char why[256];
+			snprintf(why, sizeof why, "%s", kist_errdetail());
+			return kist__fail(err, "%s: %s", shown, why);
+		}
+		kist__sha256_update(v->sha, pt, want);
+		if (sink != NULL && (err = sink(ctx, pt, want)) != KIST_OK)
+			return err;
+		off += e->chunk_len[c];
+		remaining -= want;
+	}
+	kist__sha256_final(v->sha, digest);
+	if (remaining != 0 || sodium_memcmp(digest, e->pub.sha256, 32) != 0)
+		return kist__fail(KIST_E_CORRUPT, "%s: SHA-256 does not match the index", shown);
+	return KIST_OK;
+}
+
+static kist_err fd_sink(void *ctx, const unsigned char *data, size_t len)
+{
+	return kist__write_full(*(int *)ctx, data, len, "output");
+}
+
+kist_err kist_vault_cat(kist_vault *v, const kist_entry *e, int fd)
+{
+	const kist__entry *ie = kist__vault_internal(v, e);
+	if (ie == NULL)
+		return kist__fail(KIST_E_ARG, "entry does not belong to this vault");
+	return kist__vault_stream(v, ie, fd_sink, &fd);
+}
+
+kist_err kist_vault_verify(kist_vault *v, kist_verify_report *rep, kist_warn_fn fail_fn,
+                           void *fail_ctx)
+{
+	kist_err err = KIST_OK;
+	memset(rep, 0, sizeof *rep);
+	for (size_t i = 0; i < v->nentries; i++) {
+		const kist__entry *e = &v->entries[i];
+		if (e->pub.type != KIST_ENTRY_FILE)
+			continue;
+		kist_err r = kist__vault_stream(v, e, NULL, NULL);
+		rep->entries_checked++;
+		if (r == KIST_OK) {
+			rep->bytes_checked += e->pub.size;
+			continue;
+		}
+		if (r != KIST_E_CORRUPT)
+			return r;
+		rep->entries_failed++;
+		if (fail_fn != NULL)
+			fail_fn(fail_ctx, e->path, kist_errdetail());
+		err = KIST_E_CORRUPT;
+	}
+	if (err != KIST_OK)
+		kist__fail(err, "%llu of %llu entries failed",
+		           (unsigned long long)rep->entries_failed,
+		           (unsigned long long)rep->entries_checked);
+	return err;
+}
