@@ -402,7 +402,8 @@ kist_err kist_identity_load(kist_identity **out, const char *path, kist_passphra
 		goto out;
 	unsigned char *secret = blob + ID_HEAD;
 	if (blob[8] == 0) {
-		if (bloblen != ID_HEAD + ID_SECRET) {
+		static const unsigned char zero[52];
+		if (bloblen != ID_HEAD + ID_SECRET || memcmp(blob + 12, zero, sizeof zero) != 0) {
 			err = kist__fail(KIST_E_BADKEY, "%s: malformed identity", path);
 			goto out;
 		}

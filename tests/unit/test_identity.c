@@ -1,0 +1,209 @@
+/* Identity files: creation mode, O_EXCL, passphrases, permission checks, damage. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kist.h"
+#include "testutil.h"
+
+static const char *given_pass;
+static int asked;
+
+static kist_err pass_fn(void *ctx, const char *path, char *buf, size_t cap, size_t *len)
+{
+	asked++;
+	*len = strlen(given_pass);
+	memcpy(buf, given_pass, *len);
+	return KIST_OK;
+}
+
+static void test_unprotected_roundtrip(void **state)
+{
+	char *dir = tu_tmpdir(), *path = tu_join(dir, "id.key");
+	kist_identity *a, *b;
+	kist_pubkey pa, pb, pf;
+	struct stat st;
+
+	assert_int_equal(kist_identity_generate(&a), KIST_OK);
+	assert_int_equal(kist_identity_save(a, path, NULL, 0, 0), KIST_OK);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* O_EXCL: never overwritten unless asked. */
+	assert_int_equal(kist_identity_save(a, path, NULL, 0, 0), KIST_E_EXISTS);
+	asked = 0;
+	assert_int_equal(kist_identity_load(&b, path, pass_fn, NULL), KIST_OK);
+	assert_int_equal(asked, 0);
+	kist_identity_pubkey(a, &pa);
+	kist_identity_pubkey(b, &pb);
+	assert_memory_equal(&pa, &pb, sizeof pa);
+	assert_int_equal(kist_identity_file_pubkey(path, &pf), KIST_OK);
+	assert_memory_equal(&pa, &pf, sizeof pa);
+	assert_false(kist_identity_is_protected(b));
+	kist_identity_free(b);
+
+	/* Group- or world-readable files are refused, before any parsing. */
+	chmod(path, 0640);
+	assert_int_equal(kist_identity_load(&b, path, pass_fn, NULL), KIST_E_KEYPERM);
+	assert_int_equal(kist_identity_file_pubkey(path, &pf), KIST_E_KEYPERM);
+	chmod(path, 0604);
+	assert_int_equal(kist_identity_load(&b, path, pass_fn, NULL), KIST_E_KEYPERM);
+	chmod(path, 0600);
+
+	/* --force replaces, atomically, still 0600. */
+	assert_int_equal(kist_identity_save(a, path, NULL, 0, 1), KIST_OK);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	kist_identity_free(a);
+	tu_rmtree(dir);
+	free(dir);
+	free(path);
+}
+
+static void test_passphrase(void **state)
+{
+	char *dir = tu_tmpdir(), *path = tu_join(dir, "id.key");
+	kist_identity *a, *b = NULL;
+	kist_pubkey pa, pb;
+	const char pass[] = "correct horse battery staple";
+
+	assert_int_equal(kist_identity_generate(&a), KIST_OK);
+	assert_int_equal(kist_identity_save(a, path, "", 0, 0), KIST_E_ARG);
+	assert_int_equal(kist_identity_save(a, path, pass, strlen(pass), 0), KIST_OK);
+	/* The secret must not appear in the file in any form we can search for. */
+	size_t len;
+	unsigned char *text = tu_read(path, &len);
+	assert_non_null(strstr((char *)text, "KIST-IDENTITY-1 "));
+	free(text);
+
+	given_pass = "wrong";
+	asked = 0;
+	assert_int_equal(kist_identity_load(&b, path, pass_fn, NULL), KIST_E_PASSPHRASE);
+	assert_int_equal(asked, 1);
+	assert_null(b);
+	assert_int_equal(kist_identity_load(&b, path, NULL, NULL), KIST_E_PASSPHRASE);
+	given_pass = pass;
+	assert_int_equal(kist_identity_load(&b, path, pass_fn, NULL), KIST_OK);
+	assert_true(kist_identity_is_protected(b));
+	kist_identity_pubkey(a, &pa);
+	kist_identity_pubkey(b, &pb);
+	assert_memory_equal(&pa, &pb, sizeof pa);
+	/* The public key is readable without the passphrase. */
+	assert_int_equal(kist_identity_file_pubkey(path, &pb), KIST_OK);
+	assert_memory_equal(&pa, &pb, sizeof pa);
+	kist_identity_free(a);
+	kist_identity_free(b);
+	tu_rmtree(dir);
+	free(dir);
+	free(path);
+}
+
+static void test_damaged_files(void **state)
+{
+	char *dir = tu_tmpdir(), *path = tu_join(dir, "id.key");
+	kist_identity *a, *b;
+	size_t len;
+
+	assert_int_equal(kist_identity_generate(&a), KIST_OK);
+	assert_int_equal(kist_identity_save(a, path, NULL, 0, 0), KIST_OK);
+	unsigned char *orig = tu_read(path, &len);
+	char *line = strstr((char *)orig, "KIST-IDENTITY-1 ");
+	assert_non_null(line);
+	size_t start = (size_t)(line - (char *)orig) + 16;
+
+	/* Any changed character of the key line: refused or detected, never accepted as the
+	 * same key with a different public half. */
+	for (size_t i = start; i < len - 1; i += 7) {
+		unsigned char *m = malloc(len);
+		memcpy(m, orig, len);
+		m[i] = m[i] == 'A' ? 'B' : 'A';
+		tu_write(path, m, len);
+		chmod(path, 0600);
+		kist_err err = kist_identity_load(&b, path, NULL, NULL);
+		if (err == KIST_OK) {
+			kist_pubkey pa, pb;
+			kist_identity_pubkey(a, &pa);
+			kist_identity_pubkey(b, &pb);
+			/* Base64 slack bits may decode to the same blob; then the key is the same. */
+			assert_memory_equal(&pa, &pb, sizeof pa);
+			kist_identity_free(b);
+		} else {
+			assert_int_equal(err, KIST_E_BADKEY);
+		}
+		free(m);
+	}
+	/* Not an identity at all; empty; binary junk; two key lines. */
+	tu_write(path, "hello\n", 6);
+	assert_int_equal(kist_identity_load(&b, path, NULL, NULL), KIST_E_BADKEY);
+	tu_write(path, "", 0);
+	assert_int_equal(kist_identity_load(&b, path, NULL, NULL), KIST_E_BADKEY);
+	tu_write(path, "KIST-IDENTITY-1 \0\0\0", 19);
+	assert_int_equal(kist_identity_load(&b, path, NULL, NULL), KIST_E_BADKEY);
+	char *two = malloc(2 * len);
+	memcpy(two, orig, len);
+	memcpy(two + len, line, len - start + 16);
+	tu_write(path, two, len + len - start + 16);
+	assert_int_equal(kist_identity_load(&b, path, NULL, NULL), KIST_E_BADKEY);
+	free(two);
+	/* A directory, a missing file. */
+	assert_int_equal(kist_identity_load(&b, dir, NULL, NULL), KIST_E_BADKEY);
+	char *missing = tu_join(dir, "nope");
+	assert_int_equal(kist_identity_load(&b, missing, NULL, NULL), KIST_E_IO);
+	free(missing);
+	free(orig);
+	kist_identity_free(a);
+	tu_rmtree(dir);
+	free(dir);
+	free(path);
+}
+
+static void test_recipients_file(void **state)
+{
+	char *dir = tu_tmpdir(), *path = tu_join(dir, "recips");
+	kist_identity *a, *b;
+	kist_pubkey pa, pb, *keys;
+	char sa[KIST_PUBKEY_STRLEN + 1], sb[KIST_PUBKEY_STRLEN + 1], text[600];
+	size_t n;
+	assert_int_equal(kist_identity_generate(&a), KIST_OK);
+	assert_int_equal(kist_identity_generate(&b), KIST_OK);
+	kist_identity_pubkey(a, &pa);
+	kist_identity_pubkey(b, &pb);
+	kist_pubkey_format(&pa, sa);
+	kist_pubkey_format(&pb, sb);
+	snprintf(text, sizeof text, "# legal team\n\n  %s  \r\n%s\n", sa, sb);
+	tu_write(path, text, strlen(text));
+	assert_int_equal(kist_recipients_file_read(path, &keys, &n), KIST_OK);
+	assert_int_equal(n, 2);
+	assert_memory_equal(&keys[0], &pa, sizeof pa);
+	assert_memory_equal(&keys[1], &pb, sizeof pb);
+	free(keys);
+	snprintf(text, sizeof text, "%s\nkist1notakey\n", sa);
+	tu_write(path, text, strlen(text));
+	assert_int_equal(kist_recipients_file_read(path, &keys, &n), KIST_E_BADKEY);
+	assert_non_null(strstr(kist_errdetail(), "line 2"));
+	tu_write(path, "# nobody\n", 9);
+	assert_int_equal(kist_recipients_file_read(path, &keys, &n), KIST_E_BADKEY);
+	kist_identity_free(a);
+	kist_identity_free(b);
+	tu_rmtree(dir);
+	free(dir);
+	free(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unprotected_roundtrip),
+		cmocka_unit_test(test_passphrase),
+		cmocka_unit_test(test_damaged_files),
+		cmocka_unit_test(test_recipients_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

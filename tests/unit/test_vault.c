@@ -1,0 +1,383 @@
+/*
+ * Sealing and opening through the public API: round trips, recipients,
+ * signatures, and the corruption campaign (every single-byte flip and every
+ * truncation of a small vault).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/sha.h>
+
+#include "kist.h"
+#include "testutil.h"
+
+typedef struct fixture {
+	char *dir, *src, *vault;
+	kist_identity *alice, *bob, *mallory, *signer;
+} fixture;
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof *f);
+	unsigned char buf[300000];
+	f->dir = tu_tmpdir();
+	f->src = tu_join(f->dir, "case");
+	f->vault = tu_join(f->dir, "v.kist");
+	assert_int_equal(mkdir(f->src, 0755), 0);
+	char *p = tu_join(f->src, "photos");
+	assert_int_equal(mkdir(p, 0750), 0);
+	char *q = tu_join(p, "IMG_0001.jpg");
+	tu_fill_random(buf, sizeof buf, 42);
+	tu_write(q, buf, sizeof buf);
+	free(q);
+	q = tu_join(p, "IMG_0002.jpg");
+	tu_fill_random(buf, 2000, 43);
+	tu_write(q, buf, 2000);
+	free(q);
+	free(p);
+	p = tu_join(f->src, "statement.txt");
+	const char *text = "I saw the transfer on the morning of the hearing.\n";
+	tu_write(p, text, strlen(text));
+	chmod(p, 0640);
+	free(p);
+	p = tu_join(f->src, "empty");
+	tu_write(p, "", 0);
+	free(p);
+	assert_int_equal(kist_identity_generate(&f->alice), KIST_OK);
+	assert_int_equal(kist_identity_generate(&f->bob), KIST_OK);
+	assert_int_equal(kist_identity_generate(&f->mallory), KIST_OK);
+	assert_int_equal(kist_identity_generate(&f->signer), KIST_OK);
+	kist_identity *r[] = {f->alice, f->bob};
+	const char *paths[] = {f->src};
+	assert_int_equal(chdir(f->dir), 0);
+	const char *rel[] = {"case"};
+	(void)paths;
+	tu_seal(f->vault, r, 2, f->signer, rel, 1);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	tu_rmtree(f->dir);
+	free(f->dir);
+	free(f->src);
+	free(f->vault);
+	kist_identity_free(f->alice);
+	kist_identity_free(f->bob);
+	kist_identity_free(f->mallory);
+	kist_identity_free(f->signer);
+	free(f);
+	return 0;
+}
+
+static void sha_file(const char *path, unsigned char out[32])
+{
+	size_t len;
+	unsigned char *b = tu_read(path, &len);
+	SHA256(b, len, out);
+	free(b);
+}
+
+static void test_roundtrip_each_recipient(void **state)
+{
+	fixture *f = *state;
+	kist_identity *who[] = {f->alice, f->bob};
+	for (int w = 0; w < 2; w++) {
+		kist_vault *v;
+		kist_vault_meta m;
+		assert_int_equal(kist_vault_open(&v, f->vault, &who[w], 1), KIST_OK);
+		kist_vault_get_meta(v, &m);
+		assert_int_equal(m.entry_count, 6); /* case, case/empty, photos, 2 jpg, statement */
+		assert_int_equal(m.recipient_count, 2);
+		assert_true(m.signed_by_sealer);
+		assert_true(m.signature_valid);
+		kist_pubkey sp;
+		kist_identity_pubkey(f->signer, &sp);
+		assert_memory_equal(&sp, &m.signer, sizeof sp);
+		assert_int_equal(strlen(m.vault_id), 32);
+
+		const kist_entry *e = kist_vault_find(v, "case/statement.txt");
+		assert_non_null(e);
+		assert_int_equal(e->mode, 0640);
+		unsigned char want[32];
+		sha_file("case/statement.txt", want);
+		assert_memory_equal(e->sha256, want, 32);
+		assert_null(kist_vault_find(v, "case/nothing"));
+
+		kist_verify_report rep;
+		assert_int_equal(kist_vault_verify(v, &rep, NULL, NULL), KIST_OK);
+		assert_int_equal(rep.entries_checked, 4);
+		assert_int_equal(rep.entries_failed, 0);
+
+		char *out = tu_join(f->dir, w ? "out-bob" : "out-alice");
+		assert_int_equal(mkdir(out, 0700), 0);
+		kist_extract_opts o = {.dir = out};
+		assert_int_equal(kist_vault_extract(v, &o, NULL, 0), KIST_OK);
+		const char *files[] = {"case/photos/IMG_0001.jpg", "case/photos/IMG_0002.jpg",
+				       "case/statement.txt", "case/empty"};
+		for (size_t i = 0; i < 4; i++) {
+			char *x = tu_join(out, files[i]);
+			unsigned char a[32], b[32];
+			sha_file(files[i], a);
+			sha_file(x, b);
+			assert_memory_equal(a, b, 32);
+			struct stat s1, s2;
+			assert_int_equal(stat(files[i], &s1), 0);
+			assert_int_equal(stat(x, &s2), 0);
+			assert_int_equal(s1.st_mode & 0777, s2.st_mode & 0777);
+			assert_int_equal(s1.st_mtim.tv_sec, s2.st_mtim.tv_sec);
+			assert_int_equal(s1.st_mtim.tv_nsec, s2.st_mtim.tv_nsec);
+			free(x);
+		}
+		/* A second extraction refuses to overwrite, and writes nothing. */
+		assert_int_equal(kist_vault_extract(v, &o, NULL, 0), KIST_E_EXISTS);
+		o.force = 1;
+		assert_int_equal(kist_vault_extract(v, &o, NULL, 0), KIST_OK);
+		assert_int_equal(tu_count_tree(out), 6);
+		free(out);
+		kist_vault_close(v);
+	}
+}
+
+static void test_no_access(void **state)
+{
+	fixture *f = *state;
+	kist_vault *v = NULL;
+	kist_identity *ids[] = {f->mallory, f->signer};
+	assert_int_equal(kist_vault_open(&v, f->vault, ids, 2), KIST_E_NOACCESS);
+	assert_null(v);
+	/* The first identity that opens it is used. */
+	kist_identity *more[] = {f->mallory, f->bob};
+	assert_int_equal(kist_vault_open(&v, f->vault, more, 2), KIST_OK);
+	kist_vault_close(v);
+}
+
+static void test_extract_selected(void **state)
+{
+	fixture *f = *state;
+	kist_vault *v;
+	char *out = tu_join(f->dir, "sel");
+	assert_int_equal(mkdir(out, 0700), 0);
+	assert_int_equal(kist_vault_open(&v, f->vault, &f->alice, 1), KIST_OK);
+	kist_extract_opts o = {.dir = out};
+	const char *one[] = {"case/photos/"};
+	assert_int_equal(kist_vault_extract(v, &o, one, 1), KIST_OK);
+	assert_int_equal(tu_count_tree(out), 4); /* case, photos, 2 files */
+	const char *missing[] = {"case/phot"};
+	assert_int_equal(kist_vault_extract(v, &o, missing, 1), KIST_E_NOTFOUND);
+	kist_vault_close(v);
+	free(out);
+}
+
+/* Expected outcome of opening a damaged copy. */
+static void check_damaged(fixture *f, const unsigned char *bytes, size_t len, size_t where,
+			  uint32_t header_len, uint64_t content_end, const char *what)
+{
+	char *path = tu_join(f->dir, "bad.kist"), *out = tu_join(f->dir, "bad-out");
+	kist_vault *v = NULL;
+	tu_write(path, bytes, len);
+	kist_err err = kist_vault_open(&v, path, &f->alice, 1);
+	/* Alice's slot is the first: bytes [52, 52 + 88). */
+	int in_own_slot = where >= 52 && where < 52 + 88;
+	int in_content = where >= header_len && where < content_end && len > content_end;
+	if (err == KIST_OK) {
+		if (!in_content)
+			fail_msg("%s at %zu: damage outside the content opened cleanly", what, where);
+		kist_verify_report rep;
+		assert_int_equal(kist_vault_verify(v, &rep, NULL, NULL), KIST_E_CORRUPT);
+		assert_int_equal(rep.entries_failed, 1);
+		assert_int_equal(mkdir(out, 0700), 0);
+		kist_extract_opts o = {.dir = out};
+		assert_int_equal(kist_vault_extract(v, &o, NULL, 0), KIST_E_CORRUPT);
+		if (tu_count_tree(out) != 0)
+			fail_msg("%s at %zu: extraction left files behind", what, where);
+		rmdir(out);
+		kist_vault_close(v);
+	} else if (err == KIST_E_NOACCESS) {
+		if (!in_own_slot)
+			fail_msg("%s at %zu: 'no access' outside the reader's slot", what, where);
+	} else if (err != KIST_E_CORRUPT && err != KIST_E_FORMAT && err != KIST_E_SIGNATURE) {
+		fail_msg("%s at %zu: unexpected error %s (%s)", what, where, kist_strerror(err),
+			 kist_errdetail());
+	}
+	unlink(path);
+	free(path);
+	free(out);
+}
+
+static void test_every_flip_and_truncation(void **state)
+{
+	fixture *f = *state;
+	size_t len;
+	unsigned char *orig = tu_read(f->vault, &len);
+	kist_vault_info info;
+	kist_vault *v;
+
+	assert_int_equal(kist_vault_probe(f->vault, &info), KIST_OK);
+	/* The content region ends where the index starts: header + stored sizes. */
+	assert_int_equal(kist_vault_open(&v, f->vault, &f->alice, 1), KIST_OK);
+	uint64_t stored = 0;
+	for (size_t i = 0; i < kist_vault_entry_count(v); i++)
+		stored += kist_vault_entry_at(v, i)->stored_size;
+	kist_vault_close(v);
+	uint64_t content_end = info.header_size + stored;
+	/* Keep the campaign small: the photos are ~300 KB; flip every byte outside them
+	 * and every 997th byte inside. */
+	unsigned char *m = malloc(len + 1);
+	size_t flips = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (i >= info.header_size + 2000 && i < content_end - 3000 && i % 997 != 0)
+			continue;
+		memcpy(m, orig, len);
+		m[i] ^= (unsigned char)(1u << (i % 8));
+		check_damaged(f, m, len, i, info.header_size, content_end, "flip");
+		flips++;
+	}
+	for (size_t n = 0; n < len; n += (n < 400 || n > len - 3000) ? 1 : 503) {
+		memcpy(m, orig, n);
+		char *path = tu_join(f->dir, "trunc.kist");
+		tu_write(path, m, n);
+		kist_err err = kist_vault_open(&v, path, &f->alice, 1);
+		if (err != KIST_E_CORRUPT && err != KIST_E_FORMAT)
+			fail_msg("truncation to %zu: got %s", n, kist_strerror(err));
+		unlink(path);
+		free(path);
+	}
+	/* Appended garbage. */
+	memcpy(m, orig, len);
+	m[len] = 0;
+	char *path = tu_join(f->dir, "long.kist");
+	tu_write(path, m, len + 1);
+	assert_int_equal(kist_vault_open(&v, path, &f->alice, 1), KIST_E_CORRUPT);
+	free(path);
+	print_message("flipped %zu offsets of a %zu-byte vault\n", flips, len);
+	free(m);
+	free(orig);
+}
+
+static void test_splicing(void **state)
+{
+	fixture *f = *state;
+	char *a = tu_join(f->dir, "a.kist"), *b = tu_join(f->dir, "b.kist");
+	char *src = tu_join(f->dir, "twins");
+	unsigned char buf[5000];
+	kist_vault *v;
+	size_t la, lb;
+
+	/* Two entries of equal stored size: swapping their chunks must be caught. */
+	assert_int_equal(mkdir(src, 0700), 0);
+	char *x = tu_join(src, "1"), *y = tu_join(src, "2");
+	tu_fill_random(buf, sizeof buf, 1);
+	tu_write(x, buf, sizeof buf);
+	tu_fill_random(buf, sizeof buf, 2);
+	tu_write(y, buf, sizeof buf);
+	kist_identity *r[] = {f->alice};
+	const char *paths[] = {"twins"};
+	tu_seal(a, r, 1, NULL, paths, 1);
+	tu_seal(b, r, 1, NULL, paths, 1);
+	unsigned char *va = tu_read(a, &la), *vb = tu_read(b, &lb);
+	/* Total sizes may differ by a few bytes (the compressed index); the header and the
+	 * content layout are the same. */
+	assert_true(lb > 52 + 88 + 64 + 2 * 5017);
+	assert_int_equal(kist_vault_open(&v, a, &f->alice, 1), KIST_OK);
+	const kist_entry *e1 = kist_vault_find(v, "twins/1"), *e2 = kist_vault_find(v, "twins/2");
+	assert_int_equal(e1->stored_size, e2->stored_size);
+	kist_vault_close(v);
+	uint32_t hl = 52 + 88 + 64;
+	size_t cs = (size_t)e1->stored_size;
+	unsigned char *sw = malloc(la);
+	memcpy(sw, va, la);
+	memcpy(sw + hl, va + hl + cs, cs);
+	memcpy(sw + hl + cs, va + hl, cs);
+	tu_write(a, sw, la);
+	assert_int_equal(kist_vault_open(&v, a, &f->alice, 1), KIST_OK);
+	kist_verify_report rep;
+	assert_int_equal(kist_vault_verify(v, &rep, NULL, NULL), KIST_E_CORRUPT);
+	assert_int_equal(rep.entries_failed, 2);
+	kist_vault_close(v);
+
+	/* A chunk from another vault (same recipient, same layout). */
+	memcpy(sw, va, la);
+	memcpy(sw + hl, vb + hl, cs);
+	tu_write(a, sw, la);
+	assert_int_equal(kist_vault_open(&v, a, &f->alice, 1), KIST_OK);
+	assert_int_equal(kist_vault_verify(v, &rep, NULL, NULL), KIST_E_CORRUPT);
+	kist_vault_close(v);
+
+	/* One vault's header on the other's body. */
+	memcpy(sw, vb, hl);
+	memcpy(sw + hl, va + hl, la - hl);
+	tu_write(a, sw, la);
+	assert_int_equal(kist_vault_open(&v, a, &f->alice, 1), KIST_E_CORRUPT);
+	free(sw);
+	free(va);
+	free(vb);
+	free(a);
+	free(b);
+	free(x);
+	free(y);
+	free(src);
+}
+
+static void test_seal_refusals(void **state)
+{
+	fixture *f = *state;
+	kist_sealer *s;
+	kist_pubkey pk;
+	char *out = tu_join(f->dir, "refused.kist");
+	kist_identity_pubkey(f->alice, &pk);
+
+	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_seal_add_path(s, "case"), KIST_OK);
+	assert_int_equal(kist_seal_write(s, out, 0), KIST_E_ARG); /* no recipients */
+	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
+	assert_int_equal(kist_seal_add_path(s, "case/statement.txt"), KIST_OK);
+	assert_int_equal(kist_seal_write(s, out, 0), KIST_E_INPUT); /* duplicate path */
+	assert_int_equal(access(out, F_OK), -1);
+	kist_seal_free(s);
+
+	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
+	assert_int_equal(kist_seal_add_path(s, "does-not-exist"), KIST_E_IO);
+	char *bad = tu_join(f->dir, "bad\nname");
+	tu_write(bad, "x", 1);
+	assert_int_equal(kist_seal_add_path(s, "bad\nname"), KIST_E_INPUT);
+	/* Lexically normalised: stored as case/statement.txt. */
+	assert_int_equal(kist_seal_add_path(s, "./case/photos/../statement.txt"), KIST_OK);
+	/* The output exists: refused without force, and the existing file is untouched. */
+	tu_write(out, "keep", 4);
+	assert_int_equal(kist_seal_write(s, out, 0), KIST_E_EXISTS);
+	size_t n;
+	unsigned char *kept = tu_read(out, &n);
+	assert_int_equal(n, 4);
+	free(kept);
+	/* Output into a missing directory: an I/O error, nothing created. */
+	assert_int_equal(kist_seal_write(s, "/nonexistent-dir/x.kist", 0), KIST_E_IO);
+	kist_seal_free(s);
+	free(bad);
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_roundtrip_each_recipient, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_access, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_extract_selected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_flip_and_truncation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_splicing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seal_refusals, setup, teardown),
+	};
+	assert_int_equal(kist_init(), KIST_OK);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
