@@ -23,6 +23,8 @@
 typedef struct input {
 	char *src; /* file system path, or NULL for a descriptor */
 	int fd;
+	dev_t dev; /* to refuse sealing a vault over one of its own inputs */
+	ino_t ino;
 	kist__entry e;
 } input;
 
@@ -130,6 +132,8 @@ static kist_err push(kist_sealer *s, const char *src, int fd, const char *stored
 	}
 	in->e.pub.type = type;
 	if (st != NULL) {
+		in->dev = st->st_dev;
+		in->ino = st->st_ino;
 		in->e.pub.mode = st->st_mode & 07777;
 		in->e.pub.mtime = st->st_mtim.tv_sec;
 		in->e.pub.mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
@@ -487,9 +491,22 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 		goto out;
 	if ((err = kist__open_parent(out_path, &dirfd, &base)) != KIST_OK)
 		goto out;
-	if (!force && faccessat(dirfd, base, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		err = kist__fail(KIST_E_EXISTS, "%s exists (use --force to replace it)", out_path);
-		goto out;
+	struct stat ost;
+	if (fstatat(dirfd, base, &ost, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!force) {
+			err = kist__fail(KIST_E_EXISTS, "%s exists (use --force to replace it)",
+			                 out_path);
+			goto out;
+		}
+		for (size_t i = 0; i < s->nin; i++)
+			if (s->in[i].src != NULL && s->in[i].dev == ost.st_dev &&
+			    s->in[i].ino == ost.st_ino) {
+				err = kist__fail(KIST_E_INPUT,
+				                 "%s is also an input: refusing to "
+				                 "replace it",
+				                 out_path);
+				goto out;
+			}
 	}
 	if ((err = kist__outfile_open(&w.out, dirfd, base)) != KIST_OK)
 		goto out;

@@ -131,7 +131,8 @@ static void test_damaged_files(void **state)
 			kist_pubkey pa, pb;
 			kist_identity_pubkey(a, &pa);
 			kist_identity_pubkey(b, &pb);
-			/* Base64 slack bits may decode to the same blob; then the key is the same. */
+			/* Base64 slack bits may decode to the same blob; then the key is the same.
+			 */
 			assert_memory_equal(&pa, &pb, sizeof pa);
 			kist_identity_free(b);
 		} else {
@@ -200,10 +201,10 @@ static void test_recipients_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unprotected_roundtrip),
-		cmocka_unit_test(test_passphrase),
-		cmocka_unit_test(test_damaged_files),
-		cmocka_unit_test(test_recipients_file),
+	    cmocka_unit_test(test_unprotected_roundtrip),
+	    cmocka_unit_test(test_passphrase),
+	    cmocka_unit_test(test_damaged_files),
+	    cmocka_unit_test(test_recipients_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,15 +28,17 @@ static void test_hkdf_rfc5869(void **state)
 		salt[i] = (unsigned char)i;
 	const char info[] = "\xf0\xf1\xf2\xf3\xf4\xf5\xf6\xf7\xf8\xf9";
 	kist__hkdf_sha256(okm, 42, salt, sizeof salt, ikm, sizeof ikm, info);
-	hex2bin(want, sizeof want,
-		"3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865",
-		&n);
+	hex2bin(
+	    want, sizeof want,
+	    "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865",
+	    &n);
 	assert_memory_equal(okm, want, 42);
 
 	kist__hkdf_sha256(okm, 42, NULL, 0, ikm, sizeof ikm, "");
-	hex2bin(want, sizeof want,
-		"8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8",
-		&n);
+	hex2bin(
+	    want, sizeof want,
+	    "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8",
+	    &n);
 	assert_memory_equal(okm, want, 42);
 }
 
@@ -44,16 +46,19 @@ static void test_hkdf_rfc5869(void **state)
 static void test_bech32_bip173(void **state)
 {
 	static const char *valid[] = {
-		"A12UEL5L",
-		"a12uel5l",
-		"an83characterlonghumanreadablepartthatcontainsthenumber1andtheexcludedcharactersbio1tt5tgs",
-		"abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw",
-		"11qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqc8247j",
-		"?1ezyfcl",
+	    "A12UEL5L",
+	    "a12uel5l",
+	    "an83characterlonghumanreadablepartthatcontainsthenumber1andtheexcludedcharactersbio1tt"
+	    "5tgs",
+	    "abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw",
+	    "11qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqc8"
+	    "247j",
+	    "?1ezyfcl",
 	};
 	static const char *invalid[] = {
-		"pzry9x0s0muk", "1pzry9x0s0muk", "x1b4n0q5v", "li1dgmt3", "A1G7SGD8", "10a06t8",
-		"1qzzfhee", "a12UEL5L", "abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxx",
+	    "pzry9x0s0muk", "1pzry9x0s0muk", "x1b4n0q5v",
+	    "li1dgmt3",     "A1G7SGD8",      "10a06t8",
+	    "1qzzfhee",     "a12UEL5L",      "abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxx",
 	};
 	unsigned char out[128];
 	char hrp[100];
@@ -155,7 +160,7 @@ static void test_chunk_binding(void **state)
 	for (size_t i = 0; i < n; i += 97) {
 		ct[i] ^= 0x40;
 		assert_int_equal(kist__chunk_open(c, key, 1, 0, 1, ct, n, 4096, &pt),
-				 KIST_E_CORRUPT);
+		                 KIST_E_CORRUPT);
 		ct[i] ^= 0x40;
 	}
 	/* Empty chunk. */
@@ -167,8 +172,8 @@ static void test_chunk_binding(void **state)
 static void test_path_rules(void **state)
 {
 	static const char *good[] = {"a", "a/b", "témoin 1.txt", "a/.hidden", "a/...", "x/y/z"};
-	static const char *bad[] = {"/a", "a/../b", "..", ".", "a//b", "a/", "a/./b",
-				    "a\nb", "a\x7f", "a\tb", ""};
+	static const char *bad[] = {"/a",    "a/../b", "..",    ".",    "a//b", "a/",
+	                            "a/./b", "a\nb",   "a\x7f", "a\tb", ""};
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
 		assert_int_equal(kist__path_check(good[i], strlen(good[i])), KIST_OK);
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
@@ -196,10 +201,12 @@ static void test_strerror_total(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hkdf_rfc5869),   cmocka_unit_test(test_bech32_bip173),
-		cmocka_unit_test(test_pubkey_roundtrip_and_typos),
-		cmocka_unit_test(test_chunk_binding),  cmocka_unit_test(test_path_rules),
-		cmocka_unit_test(test_strerror_total),
+	    cmocka_unit_test(test_hkdf_rfc5869),
+	    cmocka_unit_test(test_bech32_bip173),
+	    cmocka_unit_test(test_pubkey_roundtrip_and_typos),
+	    cmocka_unit_test(test_chunk_binding),
+	    cmocka_unit_test(test_path_rules),
+	    cmocka_unit_test(test_strerror_total),
 	};
 	assert_int_equal(kist_init(), KIST_OK);
 	return cmocka_run_group_tests(tests, NULL, NULL);

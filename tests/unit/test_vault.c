@@ -124,7 +124,7 @@ static void test_roundtrip_each_recipient(void **state)
 		kist_extract_opts o = {.dir = out};
 		assert_int_equal(kist_vault_extract(v, &o, NULL, 0), KIST_OK);
 		const char *files[] = {"case/photos/IMG_0001.jpg", "case/photos/IMG_0002.jpg",
-				       "case/statement.txt", "case/empty"};
+		                       "case/statement.txt", "case/empty"};
 		for (size_t i = 0; i < 4; i++) {
 			char *x = tu_join(out, files[i]);
 			unsigned char a[32], b[32];
@@ -181,7 +181,7 @@ static void test_extract_selected(void **state)
 
 /* Expected outcome of opening a damaged copy. */
 static void check_damaged(fixture *f, const unsigned char *bytes, size_t len, size_t where,
-			  uint32_t header_len, uint64_t content_end, const char *what)
+                          uint32_t header_len, uint64_t content_end, const char *what)
 {
 	char *path = tu_join(f->dir, "bad.kist"), *out = tu_join(f->dir, "bad-out");
 	kist_vault *v = NULL;
@@ -192,7 +192,8 @@ static void check_damaged(fixture *f, const unsigned char *bytes, size_t len, si
 	int in_content = where >= header_len && where < content_end && len > content_end;
 	if (err == KIST_OK) {
 		if (!in_content)
-			fail_msg("%s at %zu: damage outside the content opened cleanly", what, where);
+			fail_msg("%s at %zu: damage outside the content opened cleanly", what,
+			         where);
 		kist_verify_report rep;
 		assert_int_equal(kist_vault_verify(v, &rep, NULL, NULL), KIST_E_CORRUPT);
 		assert_int_equal(rep.entries_failed, 1);
@@ -208,7 +209,7 @@ static void check_damaged(fixture *f, const unsigned char *bytes, size_t len, si
 			fail_msg("%s at %zu: 'no access' outside the reader's slot", what, where);
 	} else if (err != KIST_E_CORRUPT && err != KIST_E_FORMAT && err != KIST_E_SIGNATURE) {
 		fail_msg("%s at %zu: unexpected error %s (%s)", what, where, kist_strerror(err),
-			 kist_errdetail());
+		         kist_errdetail());
 	}
 	unlink(path);
 	free(path);
@@ -371,12 +372,12 @@ static void test_seal_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_roundtrip_each_recipient, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_access, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_extract_selected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_every_flip_and_truncation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_splicing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_seal_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_roundtrip_each_recipient, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_access, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_extract_selected, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_every_flip_and_truncation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_splicing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_seal_refusals, setup, teardown),
 	};
 	assert_int_equal(kist_init(), KIST_OK);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -111,7 +111,7 @@ size_t tu_count_tree(const char *path)
 }
 
 void tu_seal(const char *out, kist_identity *const *recips, size_t nrecips,
-	     const kist_identity *signer, const char *const *paths, size_t npaths)
+             const kist_identity *signer, const char *const *paths, size_t npaths)
 {
 	kist_sealer *s = NULL;
 	kist_pubkey pk;
