@@ -94,6 +94,9 @@ static void harden_process(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Past RLIMIT_FSIZE a write fails with EFBIG (reported as "no space") instead of
+	 * killing the process with a half-written temporary file. */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 static int cmd_help(int argc, char **argv)

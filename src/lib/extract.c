@@ -297,7 +297,7 @@ static void set_dir_attrs(xstate *x, const kist__entry *e)
 		return;
 	ts[0].tv_sec = ts[1].tv_sec = e->pub.mtime;
 	ts[0].tv_nsec = ts[1].tv_nsec = e->pub.mtime_nsec;
-	fchmod(dfd, (e->pub.mode & 0777) | 0700);
+	fchmod(dfd, e->pub.mode & 0777);
 	futimens(dfd, ts);
 	close(dfd);
 }

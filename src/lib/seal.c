@@ -299,7 +299,11 @@ static kist_err seal_file(writer *w, input *in)
 	const char *name = in->src ? in->src : "standard input";
 
 	if (fd < 0) {
-		fd = open(in->src, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+		/* O_NOATIME: sealing should not even change the evidence's access time
+		 * (allowed only to the file's owner; otherwise open without it). */
+		fd = open(in->src, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NOATIME);
+		if (fd < 0 && errno == EPERM)
+			fd = open(in->src, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 		if (fd < 0)
 			return kist__fail(kist__errno_err(errno), "%s: %s", name, strerror(errno));
 		own = 1;

@@ -293,9 +293,9 @@ static void test_splicing(void **state)
 	assert_int_equal(kist_vault_open(&v, a, &f->alice, 1), KIST_OK);
 	const kist_entry *e1 = kist_vault_find(v, "twins/1"), *e2 = kist_vault_find(v, "twins/2");
 	assert_int_equal(e1->stored_size, e2->stored_size);
+	size_t cs = (size_t)e1->stored_size;
 	kist_vault_close(v);
 	uint32_t hl = 52 + 88 + 64;
-	size_t cs = (size_t)e1->stored_size;
 	unsigned char *sw = malloc(la);
 	memcpy(sw, va, la);
 	memcpy(sw + hl, va + hl + cs, cs);
