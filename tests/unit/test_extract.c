@@ -1,0 +1,171 @@
+/*
+ * Extraction safety against what is already in the target directory and
+ * against links recorded in a vault: nothing is ever written outside the
+ * target, no symbolic link is followed, refusals are reported.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kist.h"
+#include "testutil.h"
+
+static int warnings;
+static char last_warning[512];
+
+static void on_warn(void *ctx, const char *path, const char *msg)
+{
+	warnings++;
+	snprintf(last_warning, sizeof last_warning, "%s: %s", path, msg);
+}
+
+typedef struct fx {
+	char *dir;
+	kist_identity *id;
+} fx;
+
+static int setup(void **state)
+{
+	fx *f = calloc(1, sizeof *f);
+	f->dir = tu_tmpdir();
+	assert_int_equal(chdir(f->dir), 0);
+	assert_int_equal(kist_identity_generate(&f->id), KIST_OK);
+	assert_int_equal(mkdir("case", 0755), 0);
+	assert_int_equal(mkdir("case/docs", 0755), 0);
+	tu_write("case/docs/a.txt", "alpha\n", 6);
+	assert_int_equal(symlink("docs/a.txt", "case/inside"), 0);
+	assert_int_equal(symlink("../../../etc/passwd", "case/escape"), 0);
+	assert_int_equal(symlink("/etc/passwd", "case/absolute"), 0);
+	const char *paths[] = {"case"};
+	tu_seal("v.kist", &f->id, 1, NULL, paths, 1);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+	tu_rmtree(f->dir);
+	free(f->dir);
+	kist_identity_free(f->id);
+	free(f);
+	return 0;
+}
+
+static void test_links_recorded_not_followed(void **state)
+{
+	fx *f = *state;
+	kist_vault *v;
+	char buf[64];
+	assert_int_equal(kist_vault_open(&v, "v.kist", &f->id, 1), KIST_OK);
+	const kist_entry *e = kist_vault_find(v, "case/escape");
+	assert_non_null(e);
+	assert_int_equal(e->type, KIST_ENTRY_SYMLINK);
+	assert_string_equal(e->link_target, "../../../etc/passwd");
+	assert_int_equal(mkdir("out", 0700), 0);
+	kist_extract_opts o = {.dir = "out", .warn_fn = on_warn};
+	warnings = 0;
+	assert_int_equal(kist_vault_extract(v, &o, NULL, 0), KIST_OK);
+	/* The contained link is made; the two that leave the target are refused and said. */
+	ssize_t n = readlink("out/case/inside", buf, sizeof buf - 1);
+	assert_int_equal(n, 10);
+	assert_int_equal(warnings, 2);
+	assert_non_null(strstr(last_warning, "outside the target"));
+	struct stat st;
+	assert_int_equal(lstat("out/case/escape", &st), -1);
+	assert_int_equal(lstat("out/case/absolute", &st), -1);
+	kist_vault_close(v);
+}
+
+static void test_planted_symlink_in_target(void **state)
+{
+	fx *f = *state;
+	kist_vault *v;
+	struct stat st;
+	/* An attacker with access to the target plants case -> elsewhere. */
+	assert_int_equal(mkdir("elsewhere", 0700), 0);
+	assert_int_equal(mkdir("out", 0700), 0);
+	char *abs = tu_join(f->dir, "elsewhere");
+	assert_int_equal(symlink(abs, "out/case"), 0);
+	assert_int_equal(kist_vault_open(&v, "v.kist", &f->id, 1), KIST_OK);
+	kist_extract_opts o = {.dir = "out", .warn_fn = on_warn};
+	kist_err err = kist_vault_extract(v, &o, NULL, 0);
+	assert_true(err == KIST_E_UNSAFE || err == KIST_E_EXISTS);
+	assert_int_equal(tu_count_tree("elsewhere"), 0);
+	/* Also when only a deeper file is asked for. */
+	const char *one[] = {"case/docs/a.txt"};
+	err = kist_vault_extract(v, &o, one, 1);
+	assert_int_equal(err, KIST_E_UNSAFE);
+	assert_int_equal(tu_count_tree("elsewhere"), 0);
+	assert_int_equal(lstat("out/case", &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	/* A planted link where a file goes is not written through, even with force. */
+	assert_int_equal(unlink("out/case"), 0);
+	assert_int_equal(mkdir("out/case", 0700), 0);
+	assert_int_equal(mkdir("out/case/docs", 0700), 0);
+	char *target = tu_join(abs, "victim");
+	tu_write(target, "untouched", 9);
+	assert_int_equal(symlink(target, "out/case/docs/a.txt"), 0);
+	o.force = 1;
+	assert_int_equal(kist_vault_extract(v, &o, one, 1), KIST_OK);
+	size_t len;
+	unsigned char *b = tu_read(target, &len);
+	assert_int_equal(len, 9);
+	assert_memory_equal(b, "untouched", 9);
+	free(b);
+	assert_int_equal(lstat("out/case/docs/a.txt", &st), 0);
+	assert_true(S_ISREG(st.st_mode)); /* the link was replaced, not followed */
+	kist_vault_close(v);
+	free(target);
+	free(abs);
+}
+
+static void test_failure_leaves_nothing(void **state)
+{
+	fx *f = *state;
+	kist_vault *v;
+	size_t len;
+	/* Damage the one file's chunk: nothing at all may appear in the target. */
+	unsigned char *b = tu_read("v.kist", &len);
+	kist_vault_info info;
+	assert_int_equal(kist_vault_probe("v.kist", &info), KIST_OK);
+	b[info.header_size + 3] ^= 1;
+	tu_write("bad.kist", b, len);
+	free(b);
+	assert_int_equal(kist_vault_open(&v, "bad.kist", &f->id, 1), KIST_OK);
+	assert_int_equal(mkdir("out", 0700), 0);
+	kist_extract_opts o = {.dir = "out", .warn_fn = on_warn};
+	assert_int_equal(kist_vault_extract(v, &o, NULL, 0), KIST_E_CORRUPT);
+	assert_int_equal(tu_count_tree("out"), 0);
+	/* An existing file is refused before anything is written. */
+	assert_int_equal(mkdir("out/case", 0700), 0);
+	kist_vault_close(v);
+	assert_int_equal(kist_vault_open(&v, "v.kist", &f->id, 1), KIST_OK);
+	assert_int_equal(mkdir("out/case/docs", 0700), 0);
+	tu_write("out/case/docs/a.txt", "mine", 4);
+	assert_int_equal(kist_vault_extract(v, &o, NULL, 0), KIST_E_EXISTS);
+	assert_int_equal(tu_count_tree("out"), 3);
+	b = tu_read("out/case/docs/a.txt", &len);
+	assert_int_equal(len, 4);
+	free(b);
+	kist_vault_close(v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_links_recorded_not_followed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_planted_symlink_in_target, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failure_leaves_nothing, setup, teardown),
+	};
+	assert_int_equal(kist_init(), KIST_OK);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
