@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -63,17 +64,17 @@ int cmd_keygen(int argc, char **argv)
 			rc = cli_exit_code(err);
 			goto out;
 		}
-	} else {
-		fprintf(stderr,
-		        "kist: warning: %s is not protected by a passphrase; anyone who "
-		        "copies it can open vaults sealed to it\n",
-		        out);
 	}
 	if ((err = kist_identity_save(id, out, pass, passlen, cli_count(&a, "force") > 0)) !=
 	    KIST_OK) {
 		rc = cli_fail(NULL, err);
 		goto out;
 	}
+	if (cli_count(&a, "no-passphrase"))
+		fprintf(stderr,
+		        "kist: warning: %s is not protected by a passphrase; anyone who "
+		        "copies it can open vaults sealed to it\n",
+		        out);
 	kist_identity_pubkey(id, &pk);
 	print_pubkey(&pk);
 	rc = EXIT_OK;
@@ -99,7 +100,7 @@ int cmd_pubkey(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* A public key given instead of a file: show its fingerprint. */
-	if (strncmp(a.pos[0], "kist1", 5) == 0 && access(a.pos[0], F_OK) != 0) {
+	if (strncasecmp(a.pos[0], "kist1", 5) == 0 && access(a.pos[0], F_OK) != 0) {
 		kist_err err = kist_pubkey_parse(&pk, a.pos[0]);
 		if (err != KIST_OK)
 			return cli_fail(a.pos[0], err);

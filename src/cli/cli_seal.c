@@ -104,7 +104,7 @@ int cmd_seal(int argc, char **argv)
 		}
 	}
 	if ((err = kist_seal_write(s, out, cli_count(&a, "force") > 0)) != KIST_OK) {
-		rc = cli_fail(out, err);
+		rc = cli_fail(NULL, err); /* the library's detail names the file */
 		goto out;
 	}
 	if (!cli_quiet) {

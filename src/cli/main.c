@@ -134,21 +134,24 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
+	int rc = -1;
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
 		printf("kist %s\n", kist_version());
-		return EXIT_OK;
+		rc = EXIT_OK;
+	} else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		rc = cmd_help(0, NULL);
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return cmd_help(0, NULL);
-	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		if (strcmp(argv[1], verbs[i].verb) == 0) {
-			int rc = verbs[i].fn(argc - 2, argv + 2);
-			if (fflush(stdout) != 0 && rc == EXIT_OK) {
-				cli_error(NULL, "writing standard output failed");
-				rc = EXIT_IO;
-			}
-			return rc;
-		}
-	cli_usage_error(NULL, "unknown verb '%s'", argv[1]);
-	return EXIT_USAGE;
+	for (size_t i = 0; rc < 0 && i < sizeof verbs / sizeof verbs[0]; i++)
+		if (strcmp(argv[1], verbs[i].verb) == 0)
+			rc = verbs[i].fn(argc - 2, argv + 2);
+	if (rc < 0) {
+		cli_usage_error(NULL, "unknown verb '%s'", argv[1]);
+		return EXIT_USAGE;
+	}
+	/* Data lost on the way to stdout (a full disk, a closed pipe) is a failure. */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && rc == EXIT_OK) {
+		cli_error(NULL, "writing standard output failed");
+		rc = EXIT_IO;
+	}
+	return rc;
 }

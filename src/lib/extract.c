@@ -286,6 +286,16 @@ static kist_err commit_one(xstate *x, staged *s)
 		return kist__fail(kist__errno_err(e), "%s: %s", shown, strerror(e));
 	}
 	s->tmp[0] = '\0';
+	if (s->e->pub.type == KIST_ENTRY_SYMLINK) {
+		/* A link's own time: set after the rename, on the link, never its target. */
+		struct timespec ts[2];
+		ts[0].tv_sec = ts[1].tv_sec = s->e->pub.mtime;
+		ts[0].tv_nsec = ts[1].tv_nsec = s->e->pub.mtime_nsec;
+		if (open_dir(x, path, parent_len(path), 0, &dfd) == KIST_OK && dfd >= 0) {
+			utimensat(dfd, base_name(path), ts, AT_SYMLINK_NOFOLLOW);
+			close(dfd);
+		}
+	}
 	return KIST_OK;
 }
 

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# kist extract: overwriting and --force, named paths, missing names, -C,
+# links that point outside, symlinks planted in the target.
+. "$(dirname "$0")/lib.sh"
+
+PA=$(mkid alice)
+
+mkdir -p case/docs/sub case/media
+printf 'first statement\n' >case/docs/a.txt
+printf 'second statement\n' >case/docs/b.txt
+printf 'below\n' >case/docs/sub/c.txt
+head -c 200000 /dev/urandom >case/media/clip.bin
+printf 'top\n' >case/top.txt
+expect_rc 0 "$K" seal -q -r "$PA" -o v.kist case || die "cannot seal the test case"
+
+# Files (not folders) below DIR, sorted, relative to DIR.
+files_under() { (cd "$1" && find . -mindepth 1 ! -type d | sed 's|^\./||' | sort); }
+
+# ------------------------------------------------- existing files, --force
+mkdir out
+expect_rc 0 "$K" extract -i alice.key -C out v.kist
+assert_grep "$ERR" 'extracted all entries' "extract reports what it did"
+diff -r case out/case >/dev/null 2>&1 && ok || fail "first extraction differs from the original"
+
+printf 'edited by the examiner\n' >out/case/docs/a.txt
+cp out/case/docs/a.txt a.edited
+expect_nonzero "$K" extract -i alice.key -C out v.kist
+assert_grep "$ERR" 'exists.*--force' "refusal to overwrite mentions --force"
+assert_file_eq a.edited out/case/docs/a.txt "existing file after extract without --force"
+assert_no_tmp out "refused extract"
+
+# Only one entry is in the way and it is named alone: still refused.
+expect_nonzero "$K" extract -i alice.key -C out v.kist case/docs/a.txt
+assert_file_eq a.edited out/case/docs/a.txt "existing file after a named extract without --force"
+
+expect_rc 0 "$K" extract -i alice.key -C out --force v.kist
+assert_file_eq case/docs/a.txt out/case/docs/a.txt "existing file after extract --force"
+diff -r case out/case >/dev/null 2>&1 && ok || fail "tree after extract --force differs from the original"
+assert_no_tmp out "extract --force"
+
+# ------------------------------------------------------- named paths
+mkdir one
+expect_rc 0 "$K" extract -i alice.key -C one v.kist case/docs/b.txt
+assert_grep "$ERR" 'selected entries' "extract of named paths reports the selection"
+assert_eq "case/docs/b.txt" "$(files_under one | tr '\n' ' ' | sed 's/ $//')" "files written by extract of one named file"
+assert_file_eq case/docs/b.txt one/case/docs/b.txt "the one extracted file"
+assert_missing one/case/docs/sub "a sibling folder of the named file"
+
+mkdir folder
+expect_rc 0 "$K" extract -i alice.key -C folder v.kist case/docs
+assert_eq "case/docs/a.txt case/docs/b.txt case/docs/sub/c.txt" \
+	"$(files_under folder | tr '\n' ' ' | sed 's/ $//')" "files written by extract of the folder case/docs"
+diff -r case/docs folder/case/docs >/dev/null 2>&1 && ok || fail "extracted folder case/docs differs from the original"
+assert_missing folder/case/media "folder outside the named one"
+assert_missing folder/case/top.txt "file outside the named folder"
+
+mkdir two
+expect_rc 0 "$K" extract -i alice.key -C two v.kist case/top.txt case/media
+assert_eq "case/media/clip.bin case/top.txt" "$(files_under two | tr '\n' ' ' | sed 's/ $//')" \
+	"files written by extract of a file and a folder"
+assert_file_eq case/media/clip.bin two/case/media/clip.bin "extracted clip.bin"
+
+# ---------------------------------------------- a name not in the vault
+mkdir none
+expect_rc 1 "$K" extract -i alice.key -C none v.kist case/no-such-file
+assert_grep "$ERR" 'no-such-file.*not in the vault' "message for a name not in the vault"
+assert_dir_empty none "extract of a name not in the vault"
+expect_rc 1 "$K" extract -i alice.key -C none v.kist case/docs/a.txt case/no-such-file
+assert_dir_empty none "extract of a valid name plus a name not in the vault"
+# A prefix of a name is not the name.
+expect_rc 1 "$K" extract -i alice.key -C none v.kist case/do
+assert_dir_empty none "extract of a mere prefix of a folder name"
+
+# -------------------------------------------------------------- -C
+expect_rc 5 "$K" extract -i alice.key -C no-such-dir v.kist
+assert_grep "$ERR" 'no-such-dir' "message for a missing -C directory names it"
+assert_missing no-such-dir "the missing -C directory"
+: >plain-file
+expect_nonzero "$K" extract -i alice.key -C plain-file v.kist
+assert_eq 0 "$(wc -c <plain-file)" "size of the file given as -C"
+
+# Without -C: the current directory.
+mkdir here
+(cd here && "$K" extract -q -i ../alice.key ../v.kist) || fail "extract without -C (into the current directory) failed"
+diff -r case here/case >/dev/null 2>&1 && ok || fail "extract without -C: tree differs"
+
+# ------------------------------------------- links, planted symlinks
+mkdir -p links/in
+ln -s /etc/passwd links/in/absolute
+ln -s ../../../outside links/in/escape
+ln -s ../top.txt links/in/fine
+echo top >links/top.txt
+expect_rc 0 "$K" seal -q -r "$PA" -o links.kist links
+mkdir lout
+expect_rc 0 "$K" extract -i alice.key -C lout links.kist
+assert_grep "$ERR" 'absolute.*outside' "warning for a link to an absolute path"
+assert_grep "$ERR" 'escape.*outside' "warning for a link that climbs out of the target"
+assert_missing lout/links/in/absolute "link to an absolute path"
+assert_missing lout/links/in/escape "link that climbs out of the target"
+assert_eq "../top.txt" "$(readlink lout/links/in/fine 2>&1)" "link that stays inside the target"
+
+# A folder of the vault planted as a symlink to elsewhere: nothing goes there.
+mkdir elsewhere planted
+ln -s ../elsewhere planted/case
+expect_nonzero "$K" extract -i alice.key -C planted v.kist
+expect_nonzero "$K" extract -i alice.key -C planted --force v.kist
+assert_dir_empty elsewhere "target of a symlink planted in place of a folder"
+assert_eq "../elsewhere" "$(readlink planted/case 2>&1)" "the planted symlink itself"
+
+# A file of the vault planted as a symlink: --force replaces the link, never writes through it.
+mkdir -p planted2/case/docs
+printf 'victim\n' >victim
+ln -s ../../../victim planted2/case/docs/a.txt
+expect_nonzero "$K" extract -i alice.key -C planted2 v.kist case/docs/a.txt
+assert_eq "victim" "$(cat victim)" "file behind a planted symlink, without --force"
+expect_rc 0 "$K" extract -i alice.key -C planted2 --force v.kist case/docs/a.txt
+assert_eq "victim" "$(cat victim)" "file behind a planted symlink, with --force"
+if [ -L planted2/case/docs/a.txt ]; then fail "extract --force left the planted symlink in place"; else ok; fi
+assert_file_eq case/docs/a.txt planted2/case/docs/a.txt "file extracted over a planted symlink"
+
+# ---------------------------------------------------------- usage
+expect_rc 2 "$K" extract -i alice.key
+expect_rc 2 "$K" extract v.kist
+expect_rc 2 "$K" extract -i alice.key -l v.kist
+expect_rc 2 "$K" extract -i alice.key -C a -C b v.kist
+
+finish
