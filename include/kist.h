@@ -174,6 +174,12 @@ kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx);
 /* Adds a recipient.  Duplicates are sealed once.  @return KIST_OK, KIST_E_LIMIT. */
 kist_err kist_seal_add_recipient(kist_sealer *s, const kist_pubkey *pk);
 
+/*
+ * Sets how many threads compress and encrypt (0, the default: one per
+ * online processor; 1: no threads).  The vault is the same either way.
+ */
+kist_err kist_seal_set_threads(kist_sealer *s, unsigned threads);
+
 /* Signs the vault with id's Ed25519 key.  id must outlive kist_seal_write(). */
 kist_err kist_seal_set_signer(kist_sealer *s, const kist_identity *id);
 
@@ -253,6 +259,9 @@ typedef struct kist_entry {
  */
 kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *const *ids,
                          size_t nids);
+
+/* Sets how many threads decrypt (0, the default: one per processor; 1: none). */
+kist_err kist_vault_set_threads(kist_vault *v, unsigned threads);
 
 /* Closes v, wiping its keys.  NULL is allowed. */
 void kist_vault_close(kist_vault *v);

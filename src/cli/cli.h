@@ -65,6 +65,8 @@ kist_err cli_read_passphrase(const char *passfile, const char *prompt, int confi
 void cli_print_path(const char *s);
 /* Warning callback for the library: "kist: warning: path: message". */
 void cli_warn(void *ctx, const char *path, const char *message);
+/* Parses a whole number from 1 to max; -1 if s is anything else. */
+int cli_parse_count(const char *s, unsigned max, unsigned *out);
 /* Formats a byte count as "12.3 MiB". */
 void cli_human_size(char *out, size_t cap, unsigned long long n);
 /* Formats seconds since the epoch as "YYYY-MM-DD HH:MM:SS UTC". */

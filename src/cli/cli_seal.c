@@ -15,6 +15,7 @@ int cmd_seal(int argc, char **argv)
 	    {'s', "sign", 1, 0},          {'o', "output", 1, 0},
 	    {0, "force", 0, 0},           {0, "stdin-name", 1, 0},
 	    {0, "passphrase-file", 1, 0}, {'q', "quiet", 0, 0},
+	    {'j', "threads", 1, 0},
 	};
 	static cli_args a;
 	kist_sealer *s = NULL;
@@ -40,8 +41,14 @@ int cmd_seal(int argc, char **argv)
 		cli_usage_error("seal", "at least one recipient is needed: -r KEY or -R FILE");
 		return EXIT_USAGE;
 	}
+	unsigned threads = 0;
+	if (cli_get(&a, "threads") && cli_parse_count(cli_get(&a, "threads"), 64, &threads) != 0) {
+		cli_usage_error("seal", "--threads takes a number from 1 to 64");
+		return EXIT_USAGE;
+	}
 	if ((err = kist_seal_new(&s, cli_warn, NULL)) != KIST_OK)
 		return cli_fail(NULL, err);
+	kist_seal_set_threads(s, threads);
 
 	if (cli_get(&a, "sign") != NULL) {
 		if ((rc = cli_load_identity(cli_get(&a, "sign"), cli_get(&a, "passphrase-file"),

@@ -412,3 +412,21 @@ void cli_time(char *out, size_t cap, long long t)
 	if (gmtime_r(&tt, &tm) == NULL || strftime(out, cap, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
 		snprintf(out, cap, "@%lld", t);
 }
+
+int cli_parse_count(const char *s, unsigned max, unsigned *out)
+{
+	unsigned long v = 0;
+	if (s == NULL || *s == '\0')
+		return -1;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*p - '0');
+		if (v > max)
+			return -1;
+	}
+	if (v == 0)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}

@@ -84,9 +84,14 @@ static void make_nonce(unsigned char n[12], uint32_t stream, uint64_t counter, i
 	n[11] = last ? 1 : 0;
 }
 
-kist_err kist__chunk_seal(kist__chunker *c, const unsigned char key[32], uint32_t stream,
-                          uint64_t counter, int last, int allow_zstd, const unsigned char *data,
-                          size_t len, const unsigned char **out, size_t *outlen)
+/* Data that zstd cannot shrink by 3% in a 32 KiB sample is stored as is. */
+#define SAMPLE            32768
+#define SAMPLE_MIN_SAVING (SAMPLE / 32)
+
+kist_err kist__chunk_seal_into(kist__chunker *c, const unsigned char key[32], uint32_t stream,
+                               uint64_t counter, int last, int allow_zstd,
+                               const unsigned char *data, size_t len, unsigned char *out,
+                               size_t *outlen)
 {
 	unsigned char nonce[12];
 	size_t plen = 0;
@@ -94,29 +99,45 @@ kist_err kist__chunk_seal(kist__chunker *c, const unsigned char key[32], uint32_
 	if (len > c->chunk_size || counter >= (1ull << 56))
 		return kist__fail(KIST_E_ARG, "internal: chunk too large");
 	if (allow_zstd && len >= 64) {
+		int worth = 1;
+		if (len >= 4 * SAMPLE) {
+			/* A cheap look first: media (JPEG, MP4) is already compressed. */
+			size_t z = ZSTD_compressCCtx(c->cctx, out + 1, SAMPLE, data, SAMPLE, 1);
+			worth = !ZSTD_isError(z) && z + SAMPLE_MIN_SAVING <= SAMPLE;
+		}
 		/* Keep the compressed form only if it is strictly smaller. */
-		size_t z = ZSTD_compressCCtx(c->cctx, c->buf + 1, len - 1, data, len, c->level);
-		if (!ZSTD_isError(z)) {
-			c->buf[0] = KIST_METHOD_ZSTD;
+		size_t z =
+		    worth ? ZSTD_compressCCtx(c->cctx, out + 1, len - 1, data, len, c->level) : 0;
+		if (worth && !ZSTD_isError(z)) {
+			out[0] = KIST_METHOD_ZSTD;
 			plen = 1 + z;
 		}
 	}
 	if (plen == 0) {
-		c->buf[0] = KIST_METHOD_STORED;
-		memcpy(c->buf + 1, data, len);
+		out[0] = KIST_METHOD_STORED;
+		memcpy(out + 1, data, len);
 		plen = 1 + len;
 	}
 	make_nonce(nonce, stream, counter, last);
-	crypto_aead_chacha20poly1305_ietf_encrypt_detached(c->buf, c->buf + plen, NULL, c->buf,
-	                                                   plen, NULL, 0, NULL, nonce, key);
-	*out = c->buf;
+	crypto_aead_chacha20poly1305_ietf_encrypt_detached(out, out + plen, NULL, out, plen, NULL,
+	                                                   0, NULL, nonce, key);
 	*outlen = plen + crypto_aead_chacha20poly1305_ietf_ABYTES;
 	return KIST_OK;
 }
 
-kist_err kist__chunk_open(kist__chunker *c, const unsigned char key[32], uint32_t stream,
-                          uint64_t counter, int last, const unsigned char *ct, size_t ctlen,
-                          size_t expect_len, const unsigned char **out)
+kist_err kist__chunk_seal(kist__chunker *c, const unsigned char key[32], uint32_t stream,
+                          uint64_t counter, int last, int allow_zstd, const unsigned char *data,
+                          size_t len, const unsigned char **out, size_t *outlen)
+{
+	*out = c->buf;
+	return kist__chunk_seal_into(c, key, stream, counter, last, allow_zstd, data, len, c->buf,
+	                             outlen);
+}
+
+kist_err kist__chunk_open_inplace(kist__chunker *c, const unsigned char key[32], uint32_t stream,
+                                  uint64_t counter, int last, unsigned char *ct, size_t ctlen,
+                                  size_t expect_len, unsigned char *out,
+                                  const unsigned char **result)
 {
 	unsigned char nonce[12];
 	size_t plen;
@@ -126,26 +147,38 @@ kist_err kist__chunk_open(kist__chunker *c, const unsigned char key[32], uint32_
 		                  (unsigned long long)counter);
 	plen = ctlen - crypto_aead_chacha20poly1305_ietf_ABYTES;
 	make_nonce(nonce, stream, counter, last);
-	if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(c->buf, NULL, ct, plen, ct + plen,
-	                                                       NULL, 0, nonce, key) != 0)
+	if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(ct, NULL, ct, plen, ct + plen, NULL,
+	                                                       0, nonce, key) != 0)
 		return kist__fail(KIST_E_CORRUPT, "chunk %llu failed authentication",
 		                  (unsigned long long)counter);
-	if (c->buf[0] == KIST_METHOD_STORED) {
+	if (ct[0] == KIST_METHOD_STORED) {
 		if (plen - 1 != expect_len)
 			return kist__fail(KIST_E_CORRUPT, "chunk %llu has the wrong size",
 			                  (unsigned long long)counter);
-		*out = c->buf + 1;
+		*result = ct + 1;
 		return KIST_OK;
 	}
-	if (c->buf[0] == KIST_METHOD_ZSTD) {
-		size_t n = ZSTD_decompressDCtx(c->dctx, c->out, expect_len, c->buf + 1, plen - 1);
+	if (ct[0] == KIST_METHOD_ZSTD) {
+		size_t n = ZSTD_decompressDCtx(c->dctx, out, expect_len, ct + 1, plen - 1);
 		if (ZSTD_isError(n) || n != expect_len)
 			return kist__fail(KIST_E_CORRUPT,
 			                  "chunk %llu does not decompress to its recorded size",
 			                  (unsigned long long)counter);
-		*out = c->out;
+		*result = out;
 		return KIST_OK;
 	}
 	return kist__fail(KIST_E_CORRUPT, "chunk %llu has unknown method %u",
-	                  (unsigned long long)counter, c->buf[0]);
+	                  (unsigned long long)counter, ct[0]);
+}
+
+kist_err kist__chunk_open(kist__chunker *c, const unsigned char key[32], uint32_t stream,
+                          uint64_t counter, int last, const unsigned char *ct, size_t ctlen,
+                          size_t expect_len, const unsigned char **out)
+{
+	if (ctlen > c->bufcap)
+		return kist__fail(KIST_E_CORRUPT, "chunk %llu has an impossible length",
+		                  (unsigned long long)counter);
+	memcpy(c->buf, ct, ctlen);
+	return kist__chunk_open_inplace(c, key, stream, counter, last, c->buf, ctlen, expect_len,
+	                                c->out, out);
 }

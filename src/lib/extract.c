@@ -33,6 +33,8 @@ typedef struct xstate {
 	size_t ncreated, capcreated;
 	staged *st;
 	size_t nst;
+	kist__outfile cur; /* the file being written */
+	int cur_dirfd;
 } xstate;
 
 static void shown_path(char *buf, size_t cap, const char *p)
@@ -149,46 +151,62 @@ static int link_is_contained(const char *path, const char *target)
 	return 1;
 }
 
-static kist_err fd_sink(void *ctx, const unsigned char *data, size_t len)
+/*
+ * File staging, driven by kist__vault_stream_many: begin() creates the
+ * temporary file, data() writes authenticated plaintext to it, end() sets
+ * mode and time and closes it, keeping its temporary name for the commit.
+ */
+static kist_err file_begin(void *ctx, const kist__entry *e)
 {
-	return kist__write_full(*(int *)ctx, data, len, "extracted file");
-}
-
-static kist_err stage_file(xstate *x, const kist__entry *e, staged *s)
-{
-	kist__outfile of = {.dirfd = -1, .fd = -1, .slot = -1};
+	xstate *x = ctx;
 	int dfd = -1;
 	kist_err err;
-	struct timespec ts[2];
+	staged *s = &x->st[x->nst];
 
 	if ((err = open_dir(x, e->path, parent_len(e->path), 1, &dfd)) != KIST_OK)
 		return err;
-	if ((err = kist__outfile_open(&of, dfd, base_name(e->path))) != KIST_OK)
-		goto out;
-	memcpy(s->tmp, of.tmpname, sizeof s->tmp);
-	if ((err = kist__vault_stream(x->v, e, fd_sink, &of.fd)) != KIST_OK)
-		goto out;
-	ts[0].tv_sec = ts[1].tv_sec = e->pub.mtime;
-	ts[0].tv_nsec = ts[1].tv_nsec = e->pub.mtime_nsec;
-	if (fchmod(of.fd, e->pub.mode & 0777) != 0 || futimens(of.fd, ts) != 0) {
-		err = kist__fail(KIST_E_IO, "setting mode or time: %s", strerror(errno));
-		goto out;
-	}
-	if (close(of.fd) != 0) {
-		of.fd = -1;
-		err = kist__fail(kist__errno_err(errno), "close: %s", strerror(errno));
-		goto out;
-	}
-	of.fd = -1;
-	/* Staged: the rename happens later; keep the name, drop the signal slot. */
-	kist__outfile_release_slot(&of);
-	of.tmpname[0] = '\0';
-	err = KIST_OK;
-out:
+	x->cur = (kist__outfile){.dirfd = -1, .fd = -1, .slot = -1};
+	err = kist__outfile_open(&x->cur, dfd, base_name(e->path));
+	x->cur_dirfd = dfd;
 	if (err != KIST_OK)
-		s->tmp[0] = '\0';
-	kist__outfile_abort(&of);
-	close(dfd);
+		return err;
+	s->e = e;
+	memcpy(s->tmp, x->cur.tmpname, sizeof s->tmp);
+	x->nst++;
+	return KIST_OK;
+}
+
+static kist_err file_data(void *ctx, const kist__entry *e, const unsigned char *p, size_t n)
+{
+	xstate *x = ctx;
+	return kist__write_full(x->cur.fd, p, n, "extracted file");
+}
+
+static kist_err file_end(void *ctx, const kist__entry *e, kist_err status)
+{
+	xstate *x = ctx;
+	struct timespec ts[2];
+	kist_err err = status;
+
+	if (err == KIST_OK) {
+		ts[0].tv_sec = ts[1].tv_sec = e->pub.mtime;
+		ts[0].tv_nsec = ts[1].tv_nsec = e->pub.mtime_nsec;
+		if (fchmod(x->cur.fd, e->pub.mode & 0777) != 0 || futimens(x->cur.fd, ts) != 0)
+			err = kist__fail(KIST_E_IO, "setting mode or time: %s", strerror(errno));
+		else if (close(x->cur.fd) != 0)
+			err = kist__fail(kist__errno_err(errno), "close: %s", strerror(errno));
+		x->cur.fd = -1;
+	}
+	/* Staged (or failed, and then removed with the others): drop the signal slot. */
+	if (x->cur.fd >= 0)
+		close(x->cur.fd);
+	x->cur.fd = -1;
+	kist__outfile_release_slot(&x->cur);
+	x->cur.tmpname[0] = '\0';
+	kist__outfile_abort(&x->cur);
+	if (x->cur_dirfd >= 0)
+		close(x->cur_dirfd);
+	x->cur_dirfd = -1;
 	return err;
 }
 
@@ -356,18 +374,23 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 {
 	xstate x;
 	unsigned char *sel = NULL;
+	const kist__entry **files = NULL;
+	size_t nfiles = 0;
 	kist_err err;
 
 	memset(&x, 0, sizeof x);
 	x.v = v;
 	x.o = o;
+	x.cur = (kist__outfile){.dirfd = -1, .fd = -1, .slot = -1};
+	x.cur_dirfd = -1;
 	x.root = open(o->dir ? o->dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (x.root < 0)
 		return kist__fail(kist__errno_err(errno), "%s: %s", o->dir ? o->dir : ".",
 		                  strerror(errno));
 	sel = malloc(v->nentries ? v->nentries : 1);
 	x.st = calloc(v->nentries ? v->nentries : 1, sizeof *x.st);
-	if (sel == NULL || x.st == NULL) {
+	files = malloc((v->nentries ? v->nentries : 1) * sizeof *files);
+	if (sel == NULL || x.st == NULL || files == NULL) {
 		err = kist__fail(KIST_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -398,12 +421,19 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 			}
 			continue;
 		}
-		staged *s = &x.st[x.nst++];
-		s->e = e;
-		err = e->pub.type == KIST_ENTRY_FILE ? stage_file(&x, e, s) : stage_link(&x, e, s);
-		if (err != KIST_OK)
-			goto out;
+		if (e->pub.type == KIST_ENTRY_SYMLINK) {
+			staged *s = &x.st[x.nst++];
+			s->e = e;
+			if ((err = stage_link(&x, e, s)) != KIST_OK)
+				goto out;
+			continue;
+		}
+		files[nfiles++] = e;
 	}
+	/* Files, all through one pipeline, each staged under a temporary name. */
+	static const kist__stream_cb cb = {file_begin, file_data, file_end};
+	if ((err = kist__vault_stream_many(v, files, nfiles, &cb, &x, 0)) != KIST_OK)
+		goto out;
 	/* Everything authenticated: make it durable, then give the files their names. */
 	syncfs(x.root);
 	for (size_t i = 0; i < x.nst; i++)
@@ -417,6 +447,15 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 	fsync(x.root);
 	err = KIST_OK;
 out:
+	if (x.cur.fd >= 0 || x.cur_dirfd >= 0) {
+		/* Stopped inside a file: forget its descriptor; unstage_all removes it. */
+		if (x.cur.fd >= 0)
+			close(x.cur.fd);
+		if (x.cur_dirfd >= 0)
+			close(x.cur_dirfd);
+		kist__outfile_release_slot(&x.cur);
+		free(x.cur.final);
+	}
 	if (err != KIST_OK) {
 		char why[768];
 		snprintf(why, sizeof why, "%s", kist_errdetail());
@@ -427,6 +466,7 @@ out:
 		free(x.created[i]);
 	free(x.created);
 	free(x.st);
+	free(files);
 	free(sel);
 	close(x.root);
 	return err;

@@ -177,8 +177,68 @@ kist_err kist__chunk_open(kist__chunker *c, const unsigned char key[32], uint32_
                           uint64_t counter, int last, const unsigned char *ct, size_t ctlen,
                           size_t expect_len, const unsigned char **out);
 
+/* As kist__chunk_seal, into out (capacity len + KIST_CHUNK_OVERHEAD). */
+kist_err kist__chunk_seal_into(kist__chunker *c, const unsigned char key[32], uint32_t stream,
+                               uint64_t counter, int last, int allow_zstd,
+                               const unsigned char *data, size_t len, unsigned char *out,
+                               size_t *outlen);
+
+/*
+ * As kist__chunk_open, decrypting ct in place (it is overwritten) and
+ * decompressing into out (capacity chunk_size) when the chunk is compressed;
+ * *result points into ct or out.
+ */
+kist_err kist__chunk_open_inplace(kist__chunker *c, const unsigned char key[32], uint32_t stream,
+                                  uint64_t counter, int last, unsigned char *ct, size_t ctlen,
+                                  size_t expect_len, unsigned char *out,
+                                  const unsigned char **result);
+
 /* Buffer owned by c big enough for one sealed chunk (for reads). */
 unsigned char *kist__chunker_inbuf(kist__chunker *c, size_t *cap);
+
+/* ---- ordered parallel chunk pipeline (pipeline.c) */
+enum { KIST__PIPE_SEAL, KIST__PIPE_OPEN };
+
+typedef struct kist__slot {
+	/* Filled by the caller before submit. */
+	uint32_t stream;
+	uint64_t counter;
+	int last;
+	int allow_zstd;
+	unsigned char *in; /* plaintext (seal) or ciphertext (open); chunk_size + 17 bytes */
+	size_t inlen;
+	size_t expect; /* open: plaintext length the chunk must decode to */
+	void *tag;     /* the caller's, e.g. the entry the chunk belongs to */
+	int skip;      /* no work: a read-ahead slot that found the end of its input */
+	/* Filled by the worker. */
+	unsigned char *out;
+	const unsigned char *result; /* sealed chunk (seal) or plaintext (open) */
+	size_t result_len;
+	kist_err err;
+	char errdetail[256];
+	int state;
+} kist__slot;
+
+typedef struct kist__pipe kist__pipe;
+
+/* Worker count from the machine: online processors, 1 to 64. */
+unsigned kist__default_threads(void);
+/* threads 0 means kist__default_threads(); 1 runs every job inline. key must outlive p. */
+kist_err kist__pipe_new(kist__pipe **p, int mode, unsigned threads, uint32_t chunk_size, int level,
+                        const unsigned char key[32]);
+void kist__pipe_free(kist__pipe *p);
+int kist__pipe_full(const kist__pipe *p);
+int kist__pipe_empty(const kist__pipe *p);
+/* The next slot in order, or NULL when every slot is in use (take the oldest first). */
+kist__slot *kist__pipe_acquire(kist__pipe *p);
+void kist__pipe_submit(kist__pipe *p, kist__slot *s);
+/*
+ * Waits for the oldest submitted slot to finish and returns it (NULL if none is
+ * submitted).  If its job failed, s->err is set and the error detail raised.
+ */
+kist__slot *kist__pipe_oldest(kist__pipe *p);
+/* Frees the oldest slot for reuse. */
+void kist__pipe_release(kist__pipe *p);
 
 /* ---- trailer (vault.c / seal.c) */
 #define KIST_TRAILER_PLAIN 160
@@ -292,17 +352,29 @@ struct kist_vault {
 	kist__chunker *chunker;
 	kist__sha256 *sha;
 	int signature_valid;
+	unsigned threads; /* 0: one per processor */
 };
 
 /* The internal entry behind a public one, or NULL if e is not from v. */
 const kist__entry *kist__vault_internal(const kist_vault *v, const kist_entry *e);
 const kist__entry *kist__vault_find(const kist_vault *v, const char *path);
 
+/* Callbacks of kist__vault_stream_many(); any may be NULL. */
+typedef struct kist__stream_cb {
+	kist_err (*begin)(void *ctx, const kist__entry *e);
+	kist_err (*data)(void *ctx, const kist__entry *e, const unsigned char *p, size_t n);
+	/* status is KIST_OK, or the entry's failure (with the detail raised). */
+	kist_err (*end)(void *ctx, const kist__entry *e, kist_err status);
+} kist__stream_cb;
+
 /*
- * Streams entry e's content: authenticates each chunk and hands plaintext to
- * sink in order; checks the SHA-256 at the end.
+ * Streams the content of the file entries in list, in order, through the
+ * pipeline: every chunk is authenticated before data() sees it, and end()
+ * reports whether the whole entry matched its SHA-256.  With keep_going, an
+ * entry that fails is reported to end() and the others go on; otherwise the
+ * first failure is returned.
  */
-typedef kist_err (*kist__sink_fn)(void *ctx, const unsigned char *data, size_t len);
-kist_err kist__vault_stream(kist_vault *v, const kist__entry *e, kist__sink_fn sink, void *ctx);
+kist_err kist__vault_stream_many(kist_vault *v, const kist__entry *const *list, size_t n,
+                                 const kist__stream_cb *cb, void *ctx, int keep_going);
 
 #endif

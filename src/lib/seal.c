@@ -34,6 +34,7 @@ struct kist_sealer {
 	kist_pubkey *recips;
 	size_t nrecips;
 	const kist_identity *signer;
+	unsigned threads;
 	input *in;
 	size_t nin, cap;
 	uint64_t stat_entries, stat_bytes, stat_vault;
@@ -89,6 +90,14 @@ kist_err kist_seal_add_recipient(kist_sealer *s, const kist_pubkey *pk)
 	if (s->nrecips == KIST_MAX_RECIPIENTS)
 		return kist__fail(KIST_E_LIMIT, "more than %d recipients", KIST_MAX_RECIPIENTS);
 	s->recips[s->nrecips++] = *pk;
+	return KIST_OK;
+}
+
+kist_err kist_seal_set_threads(kist_sealer *s, unsigned threads)
+{
+	if (threads > 64)
+		return kist__fail(KIST_E_ARG, "at most 64 threads");
+	s->threads = threads;
 	return KIST_OK;
 }
 
@@ -271,12 +280,13 @@ kist_err kist_seal_add_fd(kist_sealer *s, int fd, const char *name)
 typedef struct writer {
 	kist_sealer *s;
 	kist__outfile out;
-	kist__chunker *ck;
+	kist__chunker *ck; /* index and trailer */
+	kist__pipe *pipe;  /* content chunks */
 	kist__sha256 *sha;
 	const kist__keys *keys;
 	uint64_t body; /* bytes of body written so far */
 	uint32_t chunk_size;
-	unsigned char *buf[2];
+	kist__slot *spare; /* a read-ahead slot that found end of input, reused next */
 	const char *out_path;
 } writer;
 
@@ -288,14 +298,60 @@ static kist_err emit(writer *w, const unsigned char *p, size_t n)
 	return err;
 }
 
+/* Writes the oldest finished chunk to the vault and records it in its entry. */
+static kist_err drain_one(writer *w)
+{
+	kist__slot *sl = kist__pipe_oldest(w->pipe);
+	kist_err err;
+	if (sl == NULL)
+		return KIST_OK;
+	if (sl->err != KIST_OK)
+		return sl->err;
+	kist__entry *e = sl->tag;
+	if (e != NULL) {
+		if ((e->nchunks & (e->nchunks - 1)) == 0) { /* grow at powers of two */
+			size_t nc = e->nchunks ? (size_t)e->nchunks * 2 : 1;
+			uint32_t *nl = realloc(e->chunk_len, nc * sizeof *nl);
+			if (nl == NULL)
+				return kist__fail(KIST_E_NOMEM, "out of memory");
+			e->chunk_len = nl;
+		}
+		if ((err = emit(w, sl->result, sl->result_len)) != KIST_OK)
+			return err;
+		e->chunk_len[e->nchunks++] = (uint32_t)sl->result_len;
+		e->pub.stored_size += sl->result_len;
+	}
+	kist__pipe_release(w->pipe);
+	return KIST_OK;
+}
+
+static kist_err get_slot(writer *w, kist__slot **out)
+{
+	kist_err err;
+	if (w->spare != NULL) {
+		*out = w->spare;
+		w->spare = NULL;
+		return KIST_OK;
+	}
+	while ((*out = kist__pipe_acquire(w->pipe)) == NULL)
+		if ((err = drain_one(w)) != KIST_OK)
+			return err;
+	return KIST_OK;
+}
+
+/*
+ * Reads a file chunk by chunk (hashing as it goes, on this thread) and hands
+ * each chunk to the pipeline; chunks are written, in order, as they finish.
+ */
 static kist_err seal_file(writer *w, input *in)
 {
 	kist__entry *e = &in->e;
 	int fd = in->fd, own = 0;
-	size_t got[2] = {0, 0}, cap_chunks = 0;
+	kist__slot *cur = NULL, *nxt = NULL;
+	size_t got = 0, got2 = 0;
+	uint64_t counter = 0;
 	struct stat st;
 	kist_err err;
-	int cur = 0;
 	const char *name = in->src ? in->src : "standard input";
 
 	if (fd < 0) {
@@ -316,55 +372,52 @@ static kist_err seal_file(writer *w, input *in)
 		e->pub.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	}
-	e->offset = w->body;
 	e->pub.size = 0;
 	e->pub.stored_size = 0;
 	e->nchunks = 0;
 	kist__sha256_reset(w->sha);
-	if ((err = kist__read_full(fd, w->buf[cur], w->chunk_size, &got[cur], name)) != KIST_OK)
+	if ((err = get_slot(w, &cur)) != KIST_OK ||
+	    (err = kist__read_full(fd, cur->in, w->chunk_size, &got, name)) != KIST_OK)
 		goto out;
 	for (;;) {
-		int last = got[cur] < w->chunk_size;
+		int last = got < w->chunk_size;
 		if (!last) {
 			/* Read ahead to learn whether this chunk ends the file. */
-			err = kist__read_full(fd, w->buf[!cur], w->chunk_size, &got[!cur], name);
-			if (err != KIST_OK)
+			if ((err = get_slot(w, &nxt)) != KIST_OK ||
+			    (err = kist__read_full(fd, nxt->in, w->chunk_size, &got2, name)) !=
+			        KIST_OK)
 				goto out;
-			last = got[!cur] == 0;
+			last = got2 == 0;
 		}
 		if (kist__interrupted) {
 			err = kist__fail(KIST_E_INTERRUPTED, "interrupted");
 			goto out;
 		}
-		if (e->nchunks == cap_chunks) {
-			size_t nc = cap_chunks ? cap_chunks * 2 : 4;
-			uint32_t *nl = realloc(e->chunk_len, nc * sizeof *nl);
-			if (nl == NULL) {
-				err = kist__fail(KIST_E_NOMEM, "out of memory");
-				goto out;
-			}
-			e->chunk_len = nl;
-			cap_chunks = nc;
-		}
-		const unsigned char *ct;
-		size_t ctlen;
-		kist__sha256_update(w->sha, w->buf[cur], got[cur]);
-		err = kist__chunk_seal(w->ck, w->keys->content, e->id, e->nchunks, last, 1,
-		                       w->buf[cur], got[cur], &ct, &ctlen);
-		if (err == KIST_OK)
-			err = emit(w, ct, ctlen);
-		if (err != KIST_OK)
-			goto out;
-		e->chunk_len[e->nchunks++] = (uint32_t)ctlen;
-		e->pub.size += got[cur];
-		e->pub.stored_size += ctlen;
+		kist__sha256_update(w->sha, cur->in, got);
+		cur->stream = e->id;
+		cur->counter = counter++;
+		cur->last = last;
+		cur->allow_zstd = 1;
+		cur->inlen = got;
+		cur->tag = e;
+		kist__pipe_submit(w->pipe, cur);
+		cur = NULL;
+		e->pub.size += got;
 		if (last)
 			break;
-		cur = !cur;
+		cur = nxt;
+		got = got2;
+		nxt = NULL;
 	}
 	kist__sha256_final(w->sha, e->pub.sha256);
 	w->s->stat_bytes += e->pub.size;
+	err = KIST_OK;
 out:
+	/* An acquired slot not handed over becomes the spare (the pipeline is in order). */
+	if (nxt != NULL)
+		w->spare = nxt;
+	else if (cur != NULL)
+		w->spare = cur;
 	if (own)
 		close(fd);
 	return err;
@@ -477,9 +530,7 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 
 	file_key = sodium_malloc(KIST_FILEKEY_BYTES);
 	keys = sodium_malloc(sizeof *keys);
-	w.buf[0] = malloc(w.chunk_size);
-	w.buf[1] = malloc(w.chunk_size);
-	if (file_key == NULL || keys == NULL || w.buf[0] == NULL || w.buf[1] == NULL) {
+	if (file_key == NULL || keys == NULL) {
 		err = kist__fail(KIST_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -491,7 +542,9 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	                              s->nrecips)) != KIST_OK)
 		goto out;
 	if ((err = kist__chunker_new(&w.ck, w.chunk_size, ZSTD_LEVEL)) != KIST_OK ||
-	    (err = kist__sha256_new(&w.sha)) != KIST_OK)
+	    (err = kist__sha256_new(&w.sha)) != KIST_OK ||
+	    (err = kist__pipe_new(&w.pipe, KIST__PIPE_SEAL, s->threads, w.chunk_size, ZSTD_LEVEL,
+	                          keys->content)) != KIST_OK)
 		goto out;
 	if ((err = kist__open_parent(out_path, &dirfd, &base)) != KIST_OK)
 		goto out;
@@ -517,12 +570,23 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	if ((err = kist__write_full(w.out.fd, header, header_len, out_path)) != KIST_OK)
 		goto out;
 
-	for (size_t i = 0; i < s->nin; i++) {
+	for (size_t i = 0; i < s->nin; i++)
 		if (s->in[i].e.pub.type == KIST_ENTRY_FILE &&
 		    (err = seal_file(&w, &s->in[i])) != KIST_OK)
 			goto out;
-		if (s->in[i].e.pub.type != KIST_ENTRY_FILE)
-			s->in[i].e.offset = w.body;
+	if (w.spare != NULL) {
+		w.spare->skip = 1;
+		kist__pipe_submit(w.pipe, w.spare);
+		w.spare = NULL;
+	}
+	while (!kist__pipe_empty(w.pipe))
+		if ((err = drain_one(&w)) != KIST_OK)
+			goto out;
+	/* Entries tile the body in id order (directories and links take no space). */
+	uint64_t pos = 0;
+	for (size_t i = 0; i < s->nin; i++) {
+		s->in[i].e.offset = pos;
+		pos += s->in[i].e.pub.stored_size;
 	}
 
 	memset(&t, 0, sizeof t);
@@ -556,14 +620,9 @@ out:
 	kist__outfile_abort(&w.out);
 	if (dirfd >= 0)
 		close(dirfd);
+	kist__pipe_free(w.pipe);
 	kist__chunker_free(w.ck);
 	kist__sha256_free(w.sha);
-	if (w.buf[0] != NULL)
-		sodium_memzero(w.buf[0], w.chunk_size);
-	if (w.buf[1] != NULL)
-		sodium_memzero(w.buf[1], w.chunk_size);
-	free(w.buf[0]);
-	free(w.buf[1]);
 	free(header);
 	sodium_free(file_key);
 	sodium_free(keys);

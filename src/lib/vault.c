@@ -337,84 +337,190 @@ const kist__entry *kist__vault_internal(const kist_vault *v, const kist_entry *e
 	return ie;
 }
 
-kist_err kist__vault_stream(kist_vault *v, const kist__entry *e, kist__sink_fn sink, void *ctx)
-{
-	uint64_t off = v->header_len + e->offset, remaining = e->pub.size;
-	size_t cap;
-	unsigned char *in = kist__chunker_inbuf(v->chunker, &cap);
-	unsigned char digest[32];
-	char shown[128];
-	kist_err err;
+/* State of kist__vault_stream_many's consumer side. */
+typedef struct reader {
+	kist_vault *v;
+	const kist__stream_cb *cb;
+	void *ctx;
+	int keep_going;
+	const kist__entry *cur; /* entry being delivered */
+	int cur_failed;
+	uint64_t delivered;
+} reader;
 
-	if (e->pub.type != KIST_ENTRY_FILE)
-		return kist__fail(KIST_E_ARG, "not a file entry");
+static kist_err entry_failed(reader *r, const kist__entry *e, kist_err err)
+{
+	char shown[128], why[300];
 	kist__printable(shown, sizeof shown, e->path);
-	kist__sha256_reset(v->sha);
-	for (uint32_t c = 0; c < e->nchunks; c++) {
-		const unsigned char *pt;
-		size_t want =
-		    remaining < v->meta.chunk_size ? (size_t)remaining : v->meta.chunk_size;
-		if (kist__interrupted)
-			return kist__fail(KIST_E_INTERRUPTED, "interrupted");
-		if ((err = kist__pread_full(v->fd, in, e->chunk_len[c], off, "vault")) != KIST_OK)
-			return err;
-		err = kist__chunk_open(v->chunker, v->keys->content, e->id, c, c + 1 == e->nchunks,
-		                       in, e->chunk_len[c], want, &pt);
-		if (err != KIST_OK) {
-			char why[256];
-			snprintf(why, sizeof why, "%s", kist_errdetail());
-			return kist__fail(err, "%s: %s", shown, why);
-		}
-		kist__sha256_update(v->sha, pt, want);
-		if (sink != NULL && (err = sink(ctx, pt, want)) != KIST_OK)
-			return err;
-		off += e->chunk_len[c];
-		remaining -= want;
-	}
-	kist__sha256_final(v->sha, digest);
-	if (remaining != 0 || sodium_memcmp(digest, e->pub.sha256, 32) != 0)
-		return kist__fail(KIST_E_CORRUPT, "%s: SHA-256 does not match the index", shown);
-	return KIST_OK;
+	snprintf(why, sizeof why, "%s", kist_errdetail());
+	kist__fail(err, "%s: %s", shown, why);
+	if (r->cb->end != NULL)
+		r->cb->end(r->ctx, e, err);
+	return r->keep_going && err == KIST_E_CORRUPT ? KIST_OK : err;
 }
 
-static kist_err fd_sink(void *ctx, const unsigned char *data, size_t len)
+/* Consumes the oldest finished chunk: hash, deliver, and close its entry if last. */
+static kist_err deliver_one(reader *r, kist__pipe *p)
+{
+	kist__slot *sl = kist__pipe_oldest(p);
+	const kist__entry *e;
+	kist_err err = KIST_OK;
+	if (sl == NULL)
+		return KIST_OK;
+	e = sl->tag;
+	if (sl->counter == 0) {
+		r->cur = e;
+		r->cur_failed = 0;
+		kist__sha256_reset(r->v->sha);
+		if (r->cb->begin != NULL && (err = r->cb->begin(r->ctx, e)) != KIST_OK)
+			goto out;
+	}
+	if (r->cur_failed)
+		goto out;
+	if (sl->err != KIST_OK) {
+		r->cur_failed = 1;
+		err = entry_failed(r, e, sl->err);
+		goto out;
+	}
+	kist__sha256_update(r->v->sha, sl->result, sl->result_len);
+	if (r->cb->data != NULL &&
+	    (err = r->cb->data(r->ctx, e, sl->result, sl->result_len)) != KIST_OK)
+		goto out;
+	r->delivered += sl->result_len;
+	if (sl->last) {
+		unsigned char digest[32];
+		kist__sha256_final(r->v->sha, digest);
+		if (sodium_memcmp(digest, e->pub.sha256, 32) != 0) {
+			kist__fail(KIST_E_CORRUPT, "SHA-256 does not match the index");
+			r->cur_failed = 1;
+			err = entry_failed(r, e, KIST_E_CORRUPT);
+			goto out;
+		}
+		if (r->cb->end != NULL)
+			err = r->cb->end(r->ctx, e, KIST_OK);
+	}
+out:
+	kist__pipe_release(p);
+	return err;
+}
+
+kist_err kist__vault_stream_many(kist_vault *v, const kist__entry *const *list, size_t n,
+                                 const kist__stream_cb *cb, void *ctx, int keep_going)
+{
+	kist__pipe *p = NULL;
+	reader r = {v, cb, ctx, keep_going, NULL, 0, 0};
+	kist_err err;
+
+	if ((err = kist__pipe_new(&p, KIST__PIPE_OPEN, v->threads, v->meta.chunk_size, 0,
+	                          v->keys->content)) != KIST_OK)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		const kist__entry *e = list[i];
+		uint64_t off = v->header_len + e->offset, remaining = e->pub.size;
+		if (e->pub.type != KIST_ENTRY_FILE) {
+			err = kist__fail(KIST_E_ARG, "not a file entry");
+			goto out;
+		}
+		for (uint32_t c = 0; c < e->nchunks; c++) {
+			kist__slot *sl;
+			size_t want =
+			    remaining < v->meta.chunk_size ? (size_t)remaining : v->meta.chunk_size;
+			if (kist__interrupted) {
+				err = kist__fail(KIST_E_INTERRUPTED, "interrupted");
+				goto out;
+			}
+			while ((sl = kist__pipe_acquire(p)) == NULL)
+				if ((err = deliver_one(&r, p)) != KIST_OK)
+					goto out;
+			if ((err = kist__pread_full(v->fd, sl->in, e->chunk_len[c], off,
+			                            "vault")) != KIST_OK) {
+				sl->skip = 1; /* keep the pipeline in order before leaving */
+				kist__pipe_submit(p, sl);
+				goto out;
+			}
+			sl->stream = e->id;
+			sl->counter = c;
+			sl->last = c + 1 == e->nchunks;
+			sl->inlen = e->chunk_len[c];
+			sl->expect = want;
+			sl->tag = (void *)e;
+			kist__pipe_submit(p, sl);
+			off += e->chunk_len[c];
+			remaining -= want;
+		}
+	}
+	while (!kist__pipe_empty(p))
+		if ((err = deliver_one(&r, p)) != KIST_OK)
+			goto out;
+	err = KIST_OK;
+out:
+	kist__pipe_free(p);
+	return err;
+}
+
+static kist_err fd_data(void *ctx, const kist__entry *e, const unsigned char *data, size_t len)
 {
 	return kist__write_full(*(int *)ctx, data, len, "output");
 }
 
 kist_err kist_vault_cat(kist_vault *v, const kist_entry *e, int fd)
 {
+	static const kist__stream_cb cb = {NULL, fd_data, NULL};
 	const kist__entry *ie = kist__vault_internal(v, e);
 	if (ie == NULL)
 		return kist__fail(KIST_E_ARG, "entry does not belong to this vault");
-	return kist__vault_stream(v, ie, fd_sink, &fd);
+	return kist__vault_stream_many(v, &ie, 1, &cb, &fd, 0);
+}
+
+typedef struct verify_ctx {
+	kist_verify_report *rep;
+	kist_warn_fn fail_fn;
+	void *fail_ctx;
+} verify_ctx;
+
+static kist_err verify_end(void *ctx, const kist__entry *e, kist_err status)
+{
+	verify_ctx *vc = ctx;
+	vc->rep->entries_checked++;
+	if (status == KIST_OK) {
+		vc->rep->bytes_checked += e->pub.size;
+	} else {
+		vc->rep->entries_failed++;
+		if (vc->fail_fn != NULL)
+			vc->fail_fn(vc->fail_ctx, e->path, kist_errdetail());
+	}
+	return KIST_OK;
 }
 
 kist_err kist_vault_verify(kist_vault *v, kist_verify_report *rep, kist_warn_fn fail_fn,
                            void *fail_ctx)
 {
-	kist_err err = KIST_OK;
+	static const kist__stream_cb cb = {NULL, NULL, verify_end};
+	verify_ctx vc = {rep, fail_fn, fail_ctx};
+	const kist__entry **files;
+	size_t n = 0;
+	kist_err err;
+
 	memset(rep, 0, sizeof *rep);
-	for (size_t i = 0; i < v->nentries; i++) {
-		const kist__entry *e = &v->entries[i];
-		if (e->pub.type != KIST_ENTRY_FILE)
-			continue;
-		kist_err r = kist__vault_stream(v, e, NULL, NULL);
-		rep->entries_checked++;
-		if (r == KIST_OK) {
-			rep->bytes_checked += e->pub.size;
-			continue;
-		}
-		if (r != KIST_E_CORRUPT)
-			return r;
-		rep->entries_failed++;
-		if (fail_fn != NULL)
-			fail_fn(fail_ctx, e->path, kist_errdetail());
-		err = KIST_E_CORRUPT;
-	}
-	if (err != KIST_OK)
-		kist__fail(err, "%llu of %llu entries failed",
-		           (unsigned long long)rep->entries_failed,
-		           (unsigned long long)rep->entries_checked);
+	files = malloc((v->nentries ? v->nentries : 1) * sizeof *files);
+	if (files == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < v->nentries; i++)
+		if (v->entries[i].pub.type == KIST_ENTRY_FILE)
+			files[n++] = &v->entries[i];
+	err = kist__vault_stream_many(v, files, n, &cb, &vc, 1);
+	free(files);
+	if (err == KIST_OK && rep->entries_failed > 0)
+		err = kist__fail(KIST_E_CORRUPT, "%llu of %llu entries failed",
+		                 (unsigned long long)rep->entries_failed,
+		                 (unsigned long long)rep->entries_checked);
 	return err;
+}
+
+kist_err kist_vault_set_threads(kist_vault *v, unsigned threads)
+{
+	if (threads > 64)
+		return kist__fail(KIST_E_ARG, "at most 64 threads");
+	v->threads = threads;
+	return KIST_OK;
 }
