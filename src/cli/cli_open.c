@@ -189,9 +189,8 @@ static void report_failure(void *ctx, const char *path, const char *message)
 		printf("Damaged entries:\n");
 		*first = 0;
 	}
-	printf("  - ");
-	cli_print_path(path);
-	printf(": %s\n", message);
+	(void)path; /* the message names the entry */
+	printf("  - %s\n", message);
 }
 
 int cmd_verify(int argc, char **argv)
@@ -234,7 +233,9 @@ int cmd_verify(int argc, char **argv)
 	if (m.signed_by_sealer) {
 		kist_pubkey_format(&m.signer, pks);
 		kist_pubkey_fingerprint(&m.signer, fpr);
-		printf("Signed by:   %s\n             fingerprint %s, signature valid\n", pks, fpr);
+		printf("Signed by:   %s\n             fingerprint %s; the signature over the index "
+		       "(every entry's SHA-256) is valid\n",
+		       pks, fpr);
 	} else {
 		printf("Signed by:   nobody - this vault is NOT signed and does not prove who "
 		       "sealed it\n");
@@ -259,7 +260,7 @@ int cmd_verify(int argc, char **argv)
 			       (unsigned long long)rep.entries_failed);
 		if (bad_signer)
 			printf("Signer:      NOT signed by the required key %s\n", signer);
-		printf("Result:      FAILED\n");
+		printf("Result:      FAILED - do not rely on the damaged entries\n");
 		fflush(stdout);
 		cli_error(a.pos[0], "verification failed");
 		rc = EXIT_INTEGRITY;

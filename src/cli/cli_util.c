@@ -236,14 +236,17 @@ static kist_err tty_read(int tty, const char *prompt, char *buf, size_t cap, siz
 	char c;
 	kist_err err = KIST_OK;
 
-	if (write(tty, prompt, strlen(prompt)) < 0)
-		return KIST_E_IO;
 	if (tcgetattr(tty, &old) != 0)
 		return KIST_E_IO;
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	tcsetattr(tty, TCSAFLUSH, &quiet);
+	/* Echo off before the prompt, so nothing typed early is shown; nothing discarded. */
+	tcsetattr(tty, TCSANOW, &quiet);
+	if (write(tty, prompt, strlen(prompt)) < 0) {
+		tcsetattr(tty, TCSANOW, &old);
+		return KIST_E_IO;
+	}
 	for (;;) {
 		ssize_t r = read(tty, &c, 1);
 		if (r < 0 && errno == EINTR) {
@@ -258,7 +261,7 @@ static kist_err tty_read(int tty, const char *prompt, char *buf, size_t cap, siz
 		}
 		buf[n++] = c;
 	}
-	tcsetattr(tty, TCSAFLUSH, &old);
+	tcsetattr(tty, TCSANOW, &old);
 	if (write(tty, "\n", 1) < 0)
 		err = KIST_E_IO;
 	c = 0;

@@ -126,23 +126,40 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* A link target is allowed if it is relative and stays inside the target tree. */
-static int link_is_contained(const char *path, const char *target)
+/*
+ * A link target is allowed if it is relative and, resolved from the link's
+ * folder, stays inside the target tree without passing through another
+ * symbolic link of the vault (whose own target lexical resolution cannot
+ * see: "a -> d/l/.." with "d/l -> .." would escape).
+ */
+static int link_is_contained(const kist_vault *v, const char *path, const char *target)
 {
-	long depth = 0;
-	if (target[0] == '/' || target[0] == '\0')
+	char cur[2 * KIST_MAX_PATH + 2];
+	size_t len = parent_len(path);
+
+	if (target[0] == '/' || target[0] == '\0' || strlen(target) > KIST_MAX_PATH)
 		return 0;
-	for (const char *p = path; *p; p++)
-		if (*p == '/')
-			depth++;
+	memcpy(cur, path, len);
+	cur[len] = '\0';
 	for (const char *p = target; *p;) {
 		const char *q = strchr(p, '/');
 		size_t l = q ? (size_t)(q - p) : strlen(p);
+		int more = q != NULL && q[1] != '\0';
 		if (l == 2 && p[0] == '.' && p[1] == '.') {
-			if (--depth < 0)
-				return 0;
+			if (len == 0)
+				return 0; /* above the target */
+			len = parent_len(cur);
+			cur[len] = '\0';
 		} else if (l > 0 && !(l == 1 && p[0] == '.')) {
-			depth++;
+			if (len > 0)
+				cur[len++] = '/';
+			memcpy(cur + len, p, l);
+			len += l;
+			cur[len] = '\0';
+			/* Going on through a link: refuse rather than guess where it leads. */
+			const kist__entry *e = kist__vault_find(v, cur);
+			if (more && e != NULL && e->pub.type == KIST_ENTRY_SYMLINK)
+				return 0;
 		}
 		p += l;
 		if (*p == '/')
@@ -411,12 +428,14 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 			close(dfd);
 			continue;
 		}
-		if (e->pub.type == KIST_ENTRY_SYMLINK && !link_is_contained(e->path, e->link)) {
+		if (e->pub.type == KIST_ENTRY_SYMLINK && !link_is_contained(v, e->path, e->link)) {
 			if (o->warn_fn) {
 				char msg[KIST_MAX_PATH + 128], t[KIST_MAX_PATH + 1];
 				kist__printable(t, sizeof t, e->link);
 				snprintf(msg, sizeof msg,
-				         "link to %s points outside the target: not created", t);
+				         "link to %s points outside the target (or through another "
+				         "link): not created",
+				         t);
 				o->warn_fn(o->warn_ctx, e->path, msg);
 			}
 			continue;

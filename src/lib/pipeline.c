@@ -100,7 +100,7 @@ unsigned kist__default_threads(void)
 }
 
 kist_err kist__pipe_new(kist__pipe **out, int mode, unsigned threads, uint32_t chunk_size,
-                        int level, const unsigned char key[32])
+                        int level, const unsigned char key[32], uint64_t jobs, size_t max_len)
 {
 	kist__pipe *p = calloc(1, sizeof *p);
 	kist_err err;
@@ -108,6 +108,11 @@ kist_err kist__pipe_new(kist__pipe **out, int mode, unsigned threads, uint32_t c
 		return kist__fail(KIST_E_NOMEM, "out of memory");
 	if (threads == 0)
 		threads = kist__default_threads();
+	/* Small jobs: no more workers than chunks, and buffers no larger than needed. */
+	if (jobs < threads)
+		threads = jobs < 1 ? 1 : (unsigned)jobs;
+	if (max_len < chunk_size)
+		chunk_size = (uint32_t)max_len;
 	p->mode = mode;
 	p->key = key;
 	p->chunk_size = chunk_size;

@@ -544,7 +544,7 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	if ((err = kist__chunker_new(&w.ck, w.chunk_size, ZSTD_LEVEL)) != KIST_OK ||
 	    (err = kist__sha256_new(&w.sha)) != KIST_OK ||
 	    (err = kist__pipe_new(&w.pipe, KIST__PIPE_SEAL, s->threads, w.chunk_size, ZSTD_LEVEL,
-	                          keys->content)) != KIST_OK)
+	                          keys->content, UINT64_MAX, w.chunk_size)) != KIST_OK)
 		goto out;
 	if ((err = kist__open_parent(out_path, &dirfd, &base)) != KIST_OK)
 		goto out;

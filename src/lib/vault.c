@@ -411,8 +411,16 @@ kist_err kist__vault_stream_many(kist_vault *v, const kist__entry *const *list, 
 	reader r = {v, cb, ctx, keep_going, NULL, 0, 0};
 	kist_err err;
 
+	uint64_t jobs = 0;
+	size_t max_len = 1;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t sz = list[i]->pub.size;
+		jobs += list[i]->nchunks;
+		if (sz > max_len)
+			max_len = sz > v->meta.chunk_size ? v->meta.chunk_size : (size_t)sz;
+	}
 	if ((err = kist__pipe_new(&p, KIST__PIPE_OPEN, v->threads, v->meta.chunk_size, 0,
-	                          v->keys->content)) != KIST_OK)
+	                          v->keys->content, jobs, max_len)) != KIST_OK)
 		return err;
 	for (size_t i = 0; i < n; i++) {
 		const kist__entry *e = list[i];
