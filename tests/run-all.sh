@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds kist and runs every test, in three builds:
+# Builds kist and runs every test, in four builds:
 #
 #   build/       the normal build (RelWithDebInfo): ctest, all tests
 #   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer: ctest, all tests
@@ -60,8 +60,11 @@ stage() {
 
 # Every stage names every option, so that a build directory configured
 # differently before is brought back to what this script means.
-stage normal build -- -DKIST_SANITIZE=OFF -DKIST_BUILD_FUZZERS=OFF
-stage sanitizers build-asan -- -DKIST_SANITIZE=ON -DKIST_BUILD_FUZZERS=OFF
+stage normal build -- -DKIST_SANITIZE=OFF -DKIST_TSAN=OFF -DKIST_BUILD_FUZZERS=OFF
+stage sanitizers build-asan -- -DKIST_SANITIZE=ON -DKIST_TSAN=OFF -DKIST_BUILD_FUZZERS=OFF
+# ThreadSanitizer over the tests that drive the parallel pipeline.
+stage threads build-tsan -R 'unit/test_(threads|vault|campaign|extract)' -- -DKIST_TSAN=ON \
+	-DKIST_SANITIZE=OFF -DKIST_BUILD_FUZZERS=OFF
 if command -v clang >/dev/null 2>&1; then
 	# CMake cannot switch an existing build folder to another compiler.
 	if [ -f build-fuzz/CMakeCache.txt ] &&
