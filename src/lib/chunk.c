@@ -151,6 +151,10 @@ kist_err kist__chunk_open_inplace(kist__chunker *c, const unsigned char key[32],
 	                                                       0, nonce, key) != 0)
 		return kist__fail(KIST_E_CORRUPT, "chunk %llu failed authentication",
 		                  (unsigned long long)counter);
+	/* The index and trailer streams are always stored (FORMAT.md, "Index stream"). */
+	if (ct[0] != KIST_METHOD_STORED && stream >= KIST_STREAM_TRAILER)
+		return kist__fail(KIST_E_CORRUPT, "chunk %llu of the index must be stored",
+		                  (unsigned long long)counter);
 	if (ct[0] == KIST_METHOD_STORED) {
 		if (plen - 1 != expect_len)
 			return kist__fail(KIST_E_CORRUPT, "chunk %llu has the wrong size",
@@ -159,7 +163,11 @@ kist_err kist__chunk_open_inplace(kist__chunker *c, const unsigned char key[32],
 		return KIST_OK;
 	}
 	if (ct[0] == KIST_METHOD_ZSTD) {
-		size_t n = ZSTD_decompressDCtx(c->dctx, out, expect_len, ct + 1, plen - 1);
+		/* Exactly one frame, filling the whole payload. */
+		size_t fl = ZSTD_findFrameCompressedSize(ct + 1, plen - 1);
+		size_t n = ZSTD_isError(fl) || fl != plen - 1
+		               ? (size_t)-1
+		               : ZSTD_decompressDCtx(c->dctx, out, expect_len, ct + 1, plen - 1);
 		if (ZSTD_isError(n) || n != expect_len)
 			return kist__fail(KIST_E_CORRUPT,
 			                  "chunk %llu does not decompress to its recorded size",

@@ -343,8 +343,10 @@ static kist_err load_meta(sqlite3 *db, kist__index_meta *m)
 		goto out;
 	if (s != NULL) {
 		kist_pubkey pk;
-		if (kist_pubkey_parse(&pk, s) != KIST_OK)
+		if (kist_pubkey_parse(&pk, s) != KIST_OK) {
+			err = kist__fail(KIST_E_CORRUPT, "index: the sealer key is malformed");
 			goto out;
+		}
 		memcpy(m->signer, s, KIST_PUBKEY_STRLEN + 1);
 		m->has_signer = 1;
 	}
@@ -537,10 +539,19 @@ kist_err kist__path_check(const char *path, size_t len)
 	return KIST_OK;
 }
 
-static int cmp_path(const void *a, const void *b)
+/*
+ * Tree order: bytes compared as unsigned, except that '/' sorts before every
+ * other byte.  Then every path is directly followed by the paths below it.
+ */
+static int cmp_tree(const void *a, const void *b)
 {
-	const kist__entry *x = *(const kist__entry *const *)a, *y = *(const kist__entry *const *)b;
-	return strcmp(x->path, y->path);
+	const unsigned char *x = (const unsigned char *)(*(const kist__entry *const *)a)->path;
+	const unsigned char *y = (const unsigned char *)(*(const kist__entry *const *)b)->path;
+	for (;; x++, y++) {
+		unsigned cx = *x == '/' ? 1u : *x, cy = *y == '/' ? 1u : *y;
+		if (cx != cy || cx == 0)
+			return (int)cx - (int)cy;
+	}
 }
 
 kist_err kist__entries_check(const kist__entry *e, size_t n, uint32_t chunk_size)
@@ -579,31 +590,22 @@ kist_err kist__entries_check(const kist__entry *e, size_t n, uint32_t chunk_size
 		return kist__fail(KIST_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = &e[i];
-	qsort(sorted, n, sizeof *sorted, cmp_path);
+	qsort(sorted, n, sizeof *sorted, cmp_tree);
 	for (size_t i = 0; i + 1 < n; i++) {
-		if (strcmp(sorted[i]->path, sorted[i + 1]->path) == 0) {
-			kist__printable(shown, sizeof shown, sorted[i]->path);
+		const char *p = sorted[i]->path, *q = sorted[i + 1]->path;
+		size_t pl = strlen(p);
+		if (strcmp(p, q) == 0) {
+			kist__printable(shown, sizeof shown, p);
 			err = kist__fail(KIST_E_UNSAFE, "duplicate path: %s", shown);
 			goto out;
 		}
-	}
-	/* No entry may sit below anything but a directory entry. */
-	for (size_t i = 0; i < n; i++) {
-		const char *p = e[i].path;
-		for (const char *s = strchr(p, '/'); s != NULL; s = strchr(s + 1, '/')) {
-			kist__entry key;
-			const kist__entry *kp = &key, **hit;
-			char prefix[KIST_MAX_PATH + 1];
-			memcpy(prefix, p, (size_t)(s - p));
-			prefix[s - p] = '\0';
-			key.path = prefix;
-			hit = bsearch(&kp, sorted, n, sizeof *sorted, cmp_path);
-			if (hit != NULL && (*hit)->pub.type != KIST_ENTRY_DIR) {
-				kist__printable(shown, sizeof shown, p);
-				err = kist__fail(KIST_E_UNSAFE,
-				                 "%s lies below a non-directory entry", shown);
-				goto out;
-			}
+		/* Anything below p comes right after it; only folders may have it. */
+		if (sorted[i]->pub.type != KIST_ENTRY_DIR && strncmp(p, q, pl) == 0 &&
+		    q[pl] == '/') {
+			kist__printable(shown, sizeof shown, q);
+			err =
+			    kist__fail(KIST_E_UNSAFE, "%s lies below a non-directory entry", shown);
+			goto out;
 		}
 	}
 out:
