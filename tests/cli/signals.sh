@@ -128,4 +128,39 @@ else
 	_excerpt "$ERR" stderr >&2
 fi
 
+# SIGKILL during a seal: nothing can clean up, so the only trace may be a
+# clearly named temporary file, never a partial vault under the final name.
+rm -rf in out/v.kist && mkdir in
+truncate -s 4096M in/disk.img
+"$K" seal -q -r "$PA" -o out/v.kist in >"$OUT" 2>"$ERR" &
+PID=$!
+if wait_tmp out; then
+	sleep 0.1
+	kill -s KILL "$PID" 2>/dev/null
+	wait_exit
+	assert_eq 137 "$RC" "exit status of a killed seal"
+	assert_missing out/v.kist "vault under its final name after SIGKILL"
+	left=$(find out -maxdepth 1 -name '.kist-tmp-*' | wc -l)
+	assert_eq 1 "$left" "temporary files left by a killed seal"
+	rm -f out/.kist-tmp-*
+else
+	wait_exit
+	fail "SIGKILL during seal: no temporary file appeared (seal exited $RC)"
+fi
+rm -rf in
+
+# Sealing never modifies its inputs: not their bytes, nor their times (the
+# access time included: kist reads with O_NOATIME where it may).
+mkdir in copies
+printf 'statement\n' >in/s.txt
+head -c 3000000 /dev/urandom >in/p.jpg
+cp in/* copies/
+touch -d '2001-02-03 04:05:06' in/s.txt in/p.jpg
+before=$(stat -c '%n %s %X %Y' in/*)
+expect_rc 0 "$K" seal -q -r "$PA" -o inputs.kist in
+after=$(stat -c '%n %s %X %Y' in/*)
+assert_file_eq copies/s.txt in/s.txt "an input's bytes after sealing"
+assert_file_eq copies/p.jpg in/p.jpg "an input's bytes after sealing"
+assert_eq "$before" "$after" "inputs (size, access and modification times) after sealing"
+
 finish
