@@ -73,7 +73,7 @@ unsigned char *kist__chunker_inbuf(kist__chunker *c, size_t *cap)
 	return c->in;
 }
 
-static void make_nonce(unsigned char n[12], uint32_t stream, uint64_t counter, int last)
+void kist__chunk_nonce(unsigned char n[12], uint32_t stream, uint64_t counter, int last)
 {
 	n[0] = (unsigned char)(stream >> 24);
 	n[1] = (unsigned char)(stream >> 16);
@@ -118,7 +118,7 @@ kist_err kist__chunk_seal_into(kist__chunker *c, const unsigned char key[32], ui
 		memcpy(out + 1, data, len);
 		plen = 1 + len;
 	}
-	make_nonce(nonce, stream, counter, last);
+	kist__chunk_nonce(nonce, stream, counter, last);
 	crypto_aead_chacha20poly1305_ietf_encrypt_detached(out, out + plen, NULL, out, plen, NULL,
 	                                                   0, NULL, nonce, key);
 	*outlen = plen + crypto_aead_chacha20poly1305_ietf_ABYTES;
@@ -146,7 +146,7 @@ kist_err kist__chunk_open_inplace(kist__chunker *c, const unsigned char key[32],
 		return kist__fail(KIST_E_CORRUPT, "chunk %llu has an impossible length",
 		                  (unsigned long long)counter);
 	plen = ctlen - crypto_aead_chacha20poly1305_ietf_ABYTES;
-	make_nonce(nonce, stream, counter, last);
+	kist__chunk_nonce(nonce, stream, counter, last);
 	if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(ct, NULL, ct, plen, ct + plen, NULL,
 	                                                       0, nonce, key) != 0)
 		return kist__fail(KIST_E_CORRUPT, "chunk %llu failed authentication",

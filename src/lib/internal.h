@@ -193,6 +193,9 @@ kist_err kist__chunk_open_inplace(kist__chunker *c, const unsigned char key[32],
                                   size_t expect_len, unsigned char *out,
                                   const unsigned char **result);
 
+/* The STREAM nonce: stream id (4 bytes BE) || counter (7 bytes BE) || last flag. */
+void kist__chunk_nonce(unsigned char n[12], uint32_t stream, uint64_t counter, int last);
+
 /* Buffer owned by c big enough for one sealed chunk (for reads). */
 unsigned char *kist__chunker_inbuf(kist__chunker *c, size_t *cap);
 

@@ -31,17 +31,6 @@
 
 static const unsigned char key[32] = "kist fuzz chunk key, fixed.....";
 
-static void nonce_for(unsigned char n[12], uint32_t stream, uint64_t counter, int last)
-{
-	n[0] = (unsigned char)(stream >> 24);
-	n[1] = (unsigned char)(stream >> 16);
-	n[2] = (unsigned char)(stream >> 8);
-	n[3] = (unsigned char)stream;
-	for (int i = 0; i < 7; i++)
-		n[4 + i] = (unsigned char)(counter >> (8 * (6 - i)));
-	n[11] = last ? 1 : 0;
-}
-
 /* Touches every output byte so that ASan checks the whole claimed range. */
 static unsigned sum(const unsigned char *p, size_t n)
 {
@@ -90,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mode == 2) {
 		if (size == 0 || size + 16 > CS + KIST_CHUNK_OVERHEAD + 32)
 			return 0;
-		nonce_for(nonce, stream, counter, last);
+		kist__chunk_nonce(nonce, stream, counter, last);
 		crypto_aead_chacha20poly1305_ietf_encrypt(ct, NULL, data, size, NULL, 0, NULL,
 		                                          nonce, key);
 		kist_err err =

@@ -57,17 +57,6 @@ static int put(obuf *b, const void *data, size_t n)
 	return 0;
 }
 
-static void nonce_for(unsigned char n[12], uint32_t stream, uint64_t counter, int last)
-{
-	n[0] = (unsigned char)(stream >> 24);
-	n[1] = (unsigned char)(stream >> 16);
-	n[2] = (unsigned char)(stream >> 8);
-	n[3] = (unsigned char)stream;
-	for (int i = 0; i < 7; i++)
-		n[4 + i] = (unsigned char)(counter >> (8 * (6 - i)));
-	n[11] = last ? 1 : 0;
-}
-
 /* Appends a chunk whose plaintext is method 0 followed by n zero bytes. */
 static void zero_chunk(obuf *b, const unsigned char key[32], uint32_t stream, uint64_t counter,
                        int last, size_t n)
@@ -83,7 +72,7 @@ static void zero_chunk(obuf *b, const unsigned char key[32], uint32_t stream, ui
 	}
 	memset(pt, 0, n + 1);
 	pt[0] = KIST_METHOD_STORED;
-	nonce_for(nonce, stream, counter, last);
+	kist__chunk_nonce(nonce, stream, counter, last);
 	crypto_aead_chacha20poly1305_ietf_encrypt(pt, NULL, pt, n + 1, NULL, 0, NULL, nonce, key);
 	put(b, pt, n + 1 + 16);
 }

@@ -299,6 +299,10 @@ typedef struct craft {
 	int extra_slot; /* an unknown slot type before the real ones (MAC recomputed) */
 } craft;
 
+/*
+ * Written from FORMAT.md rather than taken from the library, so that the
+ * vectors check the library's nonces against the document.
+ */
 static void nonce_for(unsigned char n[12], uint32_t stream, uint64_t counter, int last)
 {
 	/* FORMAT.md: stream id (4 bytes BE) || counter (7 bytes BE) || last flag */
