@@ -98,6 +98,8 @@ kist_err kist__chunk_seal_into(kist__chunker *c, const unsigned char key[32], ui
 
 	if (len > c->chunk_size || counter >= (1ull << 56))
 		return kist__fail(KIST_E_ARG, "internal: chunk too large");
+	if (stream >= KIST_STREAM_TRAILER)
+		allow_zstd = 0; /* the index and trailer streams are always stored */
 	if (allow_zstd && len >= 64) {
 		int worth = 1;
 		if (len >= 4 * SAMPLE) {
