@@ -233,9 +233,10 @@ int cmd_verify(int argc, char **argv)
 	if (m.signed_by_sealer) {
 		kist_pubkey_format(&m.signer, pks);
 		kist_pubkey_fingerprint(&m.signer, fpr);
-		printf("Signed by:   %s\n             fingerprint %s; signature valid (it covers the "
-		       "index: every entry's SHA-256)\n",
-		       pks, fpr);
+		printf(
+		    "Signed by:   %s\n             fingerprint %s; signature valid (it covers the "
+		    "index: every entry's SHA-256)\n",
+		    pks, fpr);
 	} else {
 		printf("Signed by:   nobody - this vault is NOT signed and does not prove who "
 		       "sealed it\n");

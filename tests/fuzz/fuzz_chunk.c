@@ -50,8 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (c == NULL) {
 		if (kist_init() != KIST_OK || kist__chunker_new(&c, CS, 0) != KIST_OK ||
-		    kist__chunker_new(&sealer, CS, 3) != KIST_OK ||
-		    (ct = malloc(CS + 64)) == NULL)
+		    kist__chunker_new(&sealer, CS, 3) != KIST_OK || (ct = malloc(CS + 64)) == NULL)
 			abort();
 	}
 	if (size < 3)
@@ -107,7 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sink = sum(out, expect);
 			FUZZ_ASSERT(data[0] == KIST_METHOD_STORED || data[0] == KIST_METHOD_ZSTD);
 			if (data[0] == KIST_METHOD_STORED)
-				FUZZ_ASSERT(size - 1 == expect && memcmp(out, data + 1, expect) == 0);
+				FUZZ_ASSERT(size - 1 == expect &&
+				            memcmp(out, data + 1, expect) == 0);
 		} else {
 			FUZZ_ASSERT(err == KIST_E_CORRUPT);
 			/* A stored chunk of the right length always opens. */

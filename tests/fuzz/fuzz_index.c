@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	kist_err err = kist__index_load(&db, &m, &ents, &n, buf, size);
 	if (err == KIST_OK) {
-		FUZZ_ASSERT(m.chunk_size >= KIST_CHUNK_SIZE_MIN && m.chunk_size <= KIST_CHUNK_SIZE_MAX);
+		FUZZ_ASSERT(m.chunk_size >= KIST_CHUNK_SIZE_MIN &&
+		            m.chunk_size <= KIST_CHUNK_SIZE_MAX);
 		FUZZ_ASSERT(strlen(m.vault_id) == 32);
 		uint64_t total = 0;
 		for (size_t i = 0; i < n; i++) {

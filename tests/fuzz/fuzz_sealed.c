@@ -158,7 +158,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (alice == NULL) {
 		kist_pubkey pk;
-		if ((alice = vec_identity("alice")) == NULL || (carol = vec_identity("carol")) == NULL ||
+		if ((alice = vec_identity("alice")) == NULL ||
+		    (carol = vec_identity("carol")) == NULL ||
 		    (keys = sodium_malloc(sizeof *keys)) == NULL ||
 		    (mfd = memfd_create("kist-fuzz-sealed", MFD_CLOEXEC)) < 0 ||
 		    (devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
@@ -201,8 +202,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t n = zlen - off < cs ? zlen - off : cs;
 		const unsigned char *ct;
 		size_t ctlen;
-		if (kist__chunk_seal(ck, keys->index, KIST_STREAM_INDEX, counter, off + n == zlen, 0,
-		                     z + off, n, &ct, &ctlen) != KIST_OK)
+		if (kist__chunk_seal(ck, keys->index, KIST_STREAM_INDEX, counter, off + n == zlen,
+		                     0, z + off, n, &ct, &ctlen) != KIST_OK)
 			abort();
 		put(&body, ct, ctlen);
 	}

@@ -59,9 +59,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kist_vault_close(v);
 	} else {
 		FUZZ_ASSERT(v == NULL);
-		FUZZ_ASSERT(err == KIST_E_FORMAT || err == KIST_E_CORRUPT || err == KIST_E_NOACCESS ||
-		            err == KIST_E_SIGNATURE || err == KIST_E_UNSAFE || err == KIST_E_LIMIT ||
-		            err == KIST_E_NOMEM);
+		FUZZ_ASSERT(err == KIST_E_FORMAT || err == KIST_E_CORRUPT ||
+		            err == KIST_E_NOACCESS || err == KIST_E_SIGNATURE ||
+		            err == KIST_E_UNSAFE || err == KIST_E_LIMIT || err == KIST_E_NOMEM);
 		/* The header checks of probe and open agree. */
 		if (perr == KIST_E_FORMAT)
 			FUZZ_ASSERT(err == KIST_E_FORMAT);

@@ -98,7 +98,8 @@ static unsigned char *index_image(const unsigned char *v, size_t len, kist_ident
 	    kist__header_unwrap(&h, &id, 1, fk, &which) != KIST_OK)
 		goto fail;
 	kist__derive_keys(&k, fk, h.salt);
-	if (len < *hl + KIST_TRAILER_BYTES || kist__chunker_new(&ck, KIST_CHUNK_SIZE_MAX, 0) != KIST_OK ||
+	if (len < *hl + KIST_TRAILER_BYTES ||
+	    kist__chunker_new(&ck, KIST_CHUNK_SIZE_MAX, 0) != KIST_OK ||
 	    kist__chunk_open(ck, k.index, KIST_STREAM_TRAILER, 0, 1, v + len - KIST_TRAILER_BYTES,
 	                     KIST_TRAILER_BYTES, KIST_TRAILER_PLAIN, &pt) != KIST_OK)
 		goto fail;
@@ -203,8 +204,9 @@ static void from_vectors(const char *vectors, const char *sub, kist_identity *al
 		if (len <= SEED_MAX)
 			seed("vault", name, v, len);
 		/* headers: only of the valid vaults and of vaults whose header was changed */
-		if (len >= 16 && (strcmp(sub, "valid") == 0 || strncmp(de->d_name, "header", 6) == 0 ||
-		                  strncmp(de->d_name, "slot", 4) == 0)) {
+		if (len >= 16 &&
+		    (strcmp(sub, "valid") == 0 || strncmp(de->d_name, "header", 6) == 0 ||
+		     strncmp(de->d_name, "slot", 4) == 0)) {
 			size_t h = kist__ld32(v + 12);
 			seed("header", name, v, h <= len ? h : len);
 		}
@@ -256,8 +258,7 @@ static void from_keys(const char *vectors)
 
 /* ------------------------------------------------------------ hand-made */
 
-static void chunk_seed(const char *name, unsigned ctrl, size_t expect, const void *rest,
-                       size_t len)
+static void chunk_seed(const char *name, unsigned ctrl, size_t expect, const void *rest, size_t len)
 {
 	unsigned char *b = malloc(len + 3);
 	b[0] = (unsigned char)ctrl;
@@ -427,12 +428,9 @@ static void sealed_seeds(kist_identity *carol)
 		kist_entry_type type;
 		size_t size;
 		const char *link;
-	} spec[] = {{"d", KIST_ENTRY_DIR, 0, NULL},
-	            {"d/z", KIST_ENTRY_FILE, 100, NULL},
-	            {"d/l", KIST_ENTRY_SYMLINK, 0, "z"},
-	            {"d/up", KIST_ENTRY_SYMLINK, 0, "../d/z"},
-	            {"e", KIST_ENTRY_FILE, 0, NULL},
-	            {"big", KIST_ENTRY_FILE, 10000, NULL}};
+	} spec[] = {{"d", KIST_ENTRY_DIR, 0, NULL},      {"d/z", KIST_ENTRY_FILE, 100, NULL},
+	            {"d/l", KIST_ENTRY_SYMLINK, 0, "z"}, {"d/up", KIST_ENTRY_SYMLINK, 0, "../d/z"},
+	            {"e", KIST_ENTRY_FILE, 0, NULL},     {"big", KIST_ENTRY_FILE, 10000, NULL}};
 	size_t n = sizeof spec / sizeof spec[0];
 	kist__entry *e = calloc(n, sizeof *e);
 	uint64_t off = 0;

@@ -23,6 +23,6 @@ void tu_fill_random(unsigned char *buf, size_t len, uint64_t seed);
 size_t tu_count_tree(const char *path);
 /* Seals paths for recipients into out; asserts success. */
 void tu_seal(const char *out, kist_identity *const *recips, size_t nrecips,
-	     const kist_identity *signer, const char *const *paths, size_t npaths);
+             const kist_identity *signer, const char *const *paths, size_t npaths);
 
 #endif

@@ -272,14 +272,14 @@ typedef struct centry {
 /* Special treatment of the content chunks of the first file entry. */
 enum chunk_mode {
 	CM_NORMAL,
-	CM_BOMB,       /* one zstd chunk whose frame decodes to 64 MiB */
-	CM_METHOD2,    /* method byte 2 */
-	CM_LAST0,      /* the final chunk sealed with last = 0 */
-	CM_STREAM,     /* sealed with the next entry's stream id */
-	CM_SWAP,       /* chunks 0 and 1 written in swapped order (equal lengths) */
-	CM_ZSHORT,     /* zstd frame decodes to one byte less than the chunk's data */
-	CM_ZJUNK,      /* zstd frame followed by junk bytes */
-	CM_TWOFRAMES   /* the data as two concatenated zstd frames */
+	CM_BOMB,     /* one zstd chunk whose frame decodes to 64 MiB */
+	CM_METHOD2,  /* method byte 2 */
+	CM_LAST0,    /* the final chunk sealed with last = 0 */
+	CM_STREAM,   /* sealed with the next entry's stream id */
+	CM_SWAP,     /* chunks 0 and 1 written in swapped order (equal lengths) */
+	CM_ZSHORT,   /* zstd frame decodes to one byte less than the chunk's data */
+	CM_ZJUNK,    /* zstd frame followed by junk bytes */
+	CM_TWOFRAMES /* the data as two concatenated zstd frames */
 };
 
 typedef struct craft {
@@ -289,12 +289,12 @@ typedef struct craft {
 	kist_identity *const *recips;
 	size_t nrecips; /* 0: alice alone */
 	const kist_identity *signer;
-	const char *sql;                       /* run on the index before serialising */
-	const char *patch_from, *patch_to;     /* equal-length replacement in the image */
+	const char *sql;                   /* run on the index before serialising */
+	const char *patch_from, *patch_to; /* equal-length replacement in the image */
 	enum chunk_mode cmode;
 	void (*trailer_fix)(kist__trailer *t); /* after the honest values, before signing */
 	int flip_signature;
-	size_t body_extra;                     /* junk bytes between entries and index */
+	size_t body_extra; /* junk bytes between entries and index */
 	int index_random, index_truncate, index_no_size;
 	int extra_slot; /* an unknown slot type before the real ones (MAC recomputed) */
 } craft;
@@ -341,8 +341,7 @@ static void zstd_frame(buf *out, const unsigned char *data, size_t len)
 	free(z);
 }
 
-static unsigned char *run_sql(const unsigned char *img, size_t len, const char *sql,
-                              size_t *outlen)
+static unsigned char *run_sql(const unsigned char *img, size_t len, const char *sql, size_t *outlen)
 {
 	sqlite3 *db = NULL;
 	char *msg = NULL;
@@ -404,8 +403,8 @@ static void build(const craft *c, buf *out)
 	check(kist__header_build(&h, &hl, fk, salt, pks, nr), "header_build");
 	if (c->extra_slot) {
 		/* slot type 0x7f00 (unassigned), flags 0, body_len 7, then the real slots */
-		static const unsigned char grease[15] = {0x00, 0x7f, 0, 0, 7, 0, 0, 0,
-		                                         'g', 'r', 'e', 'a', 's', 'e', '!'};
+		static const unsigned char grease[15] = {0x00, 0x7f, 0,   0,   7,   0,   0,  0,
+		                                         'g',  'r',  'e', 'a', 's', 'e', '!'};
 		size_t nl = hl + sizeof grease;
 		unsigned char *nh = malloc(nl);
 		memcpy(nh, h, KIST_HEADER_FIXED);
@@ -430,7 +429,9 @@ static void build(const craft *c, buf *out)
 		e->path = strdup(ce->path);
 		e->link = ce->link ? strdup(ce->link) : NULL;
 		e->pub.type = ce->type;
-		e->pub.mode = ce->type == KIST_ENTRY_DIR ? 0755 : ce->type == KIST_ENTRY_SYMLINK ? 0777 : 0644;
+		e->pub.mode = ce->type == KIST_ENTRY_DIR       ? 0755
+		              : ce->type == KIST_ENTRY_SYMLINK ? 0777
+		                                               : 0644;
 		e->pub.mtime = MTIME;
 		e->offset = body.len;
 		if (ce->type != KIST_ENTRY_FILE)
@@ -444,7 +445,8 @@ static void build(const craft *c, buf *out)
 		e->pub.size = ce->size;
 		crypto_hash_sha256(e->pub.sha256, ce->data, ce->size);
 		for (uint32_t ch = 0; ch < nch; ch++) {
-			size_t off = (size_t)ch * cs, len = ce->size - off < cs ? ce->size - off : cs;
+			size_t off = (size_t)ch * cs,
+			       len = ce->size - off < cs ? ce->size - off : cs;
 			int last = ch + 1 == nch;
 			const unsigned char *d = ce->data + off;
 			size_t before = body.len;
@@ -472,8 +474,8 @@ static void build(const craft *c, buf *out)
 				m = KIST_METHOD_STORED;
 				buf_add(&pt, &m, 1);
 				buf_add(&pt, d, len);
-				seal_raw(&body, k.content, mode == CM_STREAM ? e->id + 1 : e->id, ch,
-				         mode == CM_LAST0 ? 0 : last, pt.p, pt.len);
+				seal_raw(&body, k.content, mode == CM_STREAM ? e->id + 1 : e->id,
+				         ch, mode == CM_LAST0 ? 0 : last, pt.p, pt.len);
 				break;
 			case CM_ZSHORT:
 			case CM_ZJUNK:
@@ -493,8 +495,8 @@ static void build(const craft *c, buf *out)
 			default: {
 				const unsigned char *ct;
 				size_t ctlen;
-				check(kist__chunk_seal(ck, k.content, e->id, ch, last, 1, d, len, &ct,
-				                       &ctlen),
+				check(kist__chunk_seal(ck, k.content, e->id, ch, last, 1, d, len,
+				                       &ct, &ctlen),
 				      "chunk_seal");
 				buf_add(&body, ct, ctlen);
 			}
@@ -642,15 +644,42 @@ static void crafted_entries(const char *name, const centry *ents, size_t n, cons
 }
 
 /* trailer changes */
-static void tf_unknown_flags(kist__trailer *t) { t->flags |= 2; }
-static void tf_chunk_small(kist__trailer *t) { t->chunk_size = 1024; }
-static void tf_chunk_other(kist__trailer *t) { t->chunk_size = 4096; }
-static void tf_offset(kist__trailer *t) { t->index_offset += 1; }
-static void tf_zlen(kist__trailer *t) { t->index_zlen -= 1; }
-static void tf_len(kist__trailer *t) { t->index_len += 1; }
-static void tf_len_huge(kist__trailer *t) { t->index_len = 300u << 20; }
-static void tf_hash(kist__trailer *t) { t->index_sha256[0] ^= 1; }
-static void tf_sig_data(kist__trailer *t) { t->signature[0] = 1; }
+static void tf_unknown_flags(kist__trailer *t)
+{
+	t->flags |= 2;
+}
+static void tf_chunk_small(kist__trailer *t)
+{
+	t->chunk_size = 1024;
+}
+static void tf_chunk_other(kist__trailer *t)
+{
+	t->chunk_size = 4096;
+}
+static void tf_offset(kist__trailer *t)
+{
+	t->index_offset += 1;
+}
+static void tf_zlen(kist__trailer *t)
+{
+	t->index_zlen -= 1;
+}
+static void tf_len(kist__trailer *t)
+{
+	t->index_len += 1;
+}
+static void tf_len_huge(kist__trailer *t)
+{
+	t->index_len = 300u << 20;
+}
+static void tf_hash(kist__trailer *t)
+{
+	t->index_sha256[0] ^= 1;
+}
+static void tf_sig_data(kist__trailer *t)
+{
+	t->signature[0] = 1;
+}
 static void tf_unsign(kist__trailer *t)
 {
 	t->flags &= ~KIST_TRAILER_SIGNED;
@@ -822,11 +851,13 @@ static void gen_valid(void)
 		fprintf(f, "entry: symlink d/l2 0 - ..\n");
 		fprintf(f, "entry: symlink l1 0 - d/l2/..\n");
 		fprintf(f, "refused: l1\n");
-		fprintf(f, "todo: extract.c link_is_contained() checks link targets lexically, so l1 "
-		           "is created and resolves to the parent of the target directory\n");
-		fprintf(f, "comment: d/l2 -> .. stays inside the target (it names the target itself), "
-		           "but l1 -> d/l2/.. goes through that link to the target's parent: l1 must "
-		           "not be created\n");
+		fprintf(f,
+		        "todo: extract.c link_is_contained() checks link targets lexically, so l1 "
+		        "is created and resolves to the parent of the target directory\n");
+		fprintf(f,
+		        "comment: d/l2 -> .. stays inside the target (it names the target itself), "
+		        "but l1 -> d/l2/.. goes through that link to the target's parent: l1 must "
+		        "not be created\n");
 		expect_close(f);
 		nvalid++;
 	}
@@ -852,8 +883,8 @@ static void gen_valid(void)
 	nvalid++;
 
 	/* crafted but valid: an unknown slot type, which readers skip */
-	const centry eslot[] = {{"slot.txt", KIST_ENTRY_FILE, small_text, sizeof small_text - 1,
-	                         NULL}};
+	const centry eslot[] = {
+	    {"slot.txt", KIST_ENTRY_FILE, small_text, sizeof small_text - 1, NULL}};
 	craft cslot = {.ents = eslot, .n = 1, .extra_slot = 1};
 	build(&cslot, &v);
 	write_all(out_path("valid/unknown-slot-type.kist"), v.p, v.len, 0644);
@@ -869,8 +900,14 @@ static void gen_valid(void)
 
 /* ------------------------------------------------ malformed: no keys */
 
-static void set16(unsigned char *p, size_t off, uint16_t v) { kist__st16(p + off, v); }
-static void set32(unsigned char *p, size_t off, uint32_t v) { kist__st32(p + off, v); }
+static void set16(unsigned char *p, size_t off, uint16_t v)
+{
+	kist__st16(p + off, v);
+}
+static void set32(unsigned char *p, size_t off, uint32_t v)
+{
+	kist__st32(p + off, v);
+}
 
 /* A copy of base with one change applied by the caller. */
 static unsigned char *dup_bytes(const unsigned char *p, size_t len, size_t extra)
@@ -932,18 +969,23 @@ static void gen_malformed_bytes(void)
 	free(d);
 	d = dup_bytes(t, tl, 0);
 	set16(d, 50, 0x100);
-	malformed("header-reserved", d, tl, "format", "reserved header field after slot_count is not 0");
+	malformed("header-reserved", d, tl, "format",
+	          "reserved header field after slot_count is not 0");
 	free(d);
 	d = dup_bytes(t, tl, 0);
 	set32(d, 12, (uint32_t)H + 1);
-	malformed("header-len-plus-1", d, tl, "format",
-	          "header_len one more than the sum of the parts (slots do not end 64 bytes before it)");
+	malformed(
+	    "header-len-plus-1", d, tl, "format",
+	    "header_len one more than the sum of the parts (slots do not end 64 bytes before it)");
 	set32(d, 12, (uint32_t)H - 1);
-	malformed("header-len-minus-1", d, tl, "format", "header_len one less than the sum of the parts");
+	malformed("header-len-minus-1", d, tl, "format",
+	          "header_len one less than the sum of the parts");
 	set32(d, 12, 100);
-	malformed("header-len-too-small", d, tl, "format", "header_len 100, below the minimum 52 + 8 + 64");
+	malformed("header-len-too-small", d, tl, "format",
+	          "header_len 100, below the minimum 52 + 8 + 64");
 	set32(d, 12, 0x7fffffff);
-	malformed("header-len-huge", d, tl, "format", "header_len beyond 1 MiB and beyond the file");
+	malformed("header-len-huge", d, tl, "format",
+	          "header_len beyond 1 MiB and beyond the file");
 	free(d);
 	d = dup_bytes(t, tl, 0);
 	set16(d, 48, 0);
@@ -959,25 +1001,30 @@ static void gen_malformed_bytes(void)
 	malformed("slot-body-len-overrun", d, tl, "format",
 	          "slot 1 body_len 4000 runs past the end of the header");
 	set32(d, 52 + 4, 5000);
-	malformed("slot-body-len-over-4096", d, tl, "format", "slot 1 body_len 5000 (at most 4096)");
+	malformed("slot-body-len-over-4096", d, tl, "format",
+	          "slot 1 body_len 5000 (at most 4096)");
 	set32(d, 52 + 4, 81);
-	malformed("slot-x25519-len-81", d, tl, "format", "X25519 slot with body_len 81 (must be 80)");
+	malformed("slot-x25519-len-81", d, tl, "format",
+	          "X25519 slot with body_len 81 (must be 80)");
 	free(d);
 	d = dup_bytes(t, tl, 0);
 	set16(d, 52 + 2, 1);
 	malformed("slot-flags", d, tl, "format", "slot flags = 1 (must be 0)");
 	free(d);
-	malformed("truncated-in-header", t, 100, "format", "file cut to 100 bytes, inside the header");
+	malformed("truncated-in-header", t, 100, "format",
+	          "file cut to 100 bytes, inside the header");
 	malformed("truncated-magic-only", t, 8, "format", "only the 8 magic bytes");
 	malformed("empty", t, 0, "format", "an empty file");
 	malformed("header-only", t, H, "corrupt", "the header alone: no body, no trailer");
 
 	/* authenticated header fields */
-	flip(t, tl, 16, "flip-salt", "corrupt", "a salt byte changed: the key commitment no longer matches");
+	flip(t, tl, 16, "flip-salt", "corrupt",
+	     "a salt byte changed: the key commitment no longer matches");
 	flip(t, tl, H - 64, "flip-commitment", "corrupt", "a key commitment byte changed");
 	flip(t, tl, H - 1, "flip-mac", "corrupt", "the last header MAC byte changed");
 	flip(two, hl2, 52 + 88 + 8 + 40, "flip-other-slot", "corrupt",
-	     "a byte of bob's slot (slot 2) changed: alice still unwraps slot 1, the header MAC fails");
+	     "a byte of bob's slot (slot 2) changed: alice still unwraps slot 1, the header MAC "
+	     "fails");
 	flip(two, hl2, 52 + 8 + 40, "flip-own-slot", "noaccess",
 	     "a byte of alice's wrapped file key (slot 1) changed: no slot opens for alice");
 	flip(two, hl2, 52 + 8 + 3, "flip-own-slot-share", "noaccess",
@@ -990,8 +1037,8 @@ static void gen_malformed_bytes(void)
 	free(d);
 	{
 		/* an unknown slot inserted without the keys: still covered by the MAC */
-		static const unsigned char grease[15] = {0x00, 0x7f, 0, 0, 7, 0, 0, 0,
-		                                         'g', 'r', 'e', 'a', 's', 'e', '!'};
+		static const unsigned char grease[15] = {0x00, 0x7f, 0,   0,   7,   0,   0,  0,
+		                                         'g',  'r',  'e', 'a', 's', 'e', '!'};
 		d = malloc(tl + sizeof grease);
 		memcpy(d, t, 52);
 		memcpy(d + 52, grease, sizeof grease);
@@ -999,7 +1046,8 @@ static void gen_malformed_bytes(void)
 		set32(d, 12, (uint32_t)(H + sizeof grease));
 		set16(d, 48, 2);
 		malformed("slot-inserted", d, tl + sizeof grease, "corrupt",
-		          "an unknown-type slot inserted by someone without the key: the header MAC fails");
+		          "an unknown-type slot inserted by someone without the key: the header "
+		          "MAC fails");
 		free(d);
 	}
 	d = dup_bytes(t, tl, 0);
@@ -1026,18 +1074,22 @@ static void gen_malformed_bytes(void)
 	flip(t, tl, idx_off + 10, "flip-index", "corrupt", "a byte of the sealed index changed");
 	flip(t, tl, tl - KIST_TRAILER_BYTES, "flip-trailer", "corrupt",
 	     "first byte of the sealed trailer changed");
-	flip(t, tl, tl - 1, "flip-trailer-tag", "corrupt", "last byte of the file (trailer tag) changed");
-	malformed("truncated-1", t, tl - 1, "corrupt", "last byte removed: the trailer moves and fails");
+	flip(t, tl, tl - 1, "flip-trailer-tag", "corrupt",
+	     "last byte of the file (trailer tag) changed");
+	malformed("truncated-1", t, tl - 1, "corrupt",
+	          "last byte removed: the trailer moves and fails");
 	malformed("truncated-trailer", t, tl - KIST_TRAILER_BYTES, "corrupt",
 	          "the trailer removed: the end of the index is read as a trailer and fails");
 	d = dup_bytes(t, tl, 1);
 	d[tl] = 0;
-	malformed("appended-1", d, tl + 1, "corrupt", "one zero byte appended: the trailer moves and fails");
+	malformed("appended-1", d, tl + 1, "corrupt",
+	          "one zero byte appended: the trailer moves and fails");
 	free(d);
 	d = dup_bytes(t, tl, KIST_TRAILER_BYTES);
 	memcpy(d + tl, t + tl - KIST_TRAILER_BYTES, KIST_TRAILER_BYTES);
-	malformed("trailer-twice", d, tl + KIST_TRAILER_BYTES, "corrupt",
-	          "the (valid) trailer repeated at the end: the layout no longer matches the file size");
+	malformed(
+	    "trailer-twice", d, tl + KIST_TRAILER_BYTES, "corrupt",
+	    "the (valid) trailer repeated at the end: the layout no longer matches the file size");
 	free(d);
 	free(t);
 	free(two);
@@ -1052,33 +1104,30 @@ static void gen_malformed_crafted(void)
 	char sql[1024];
 
 	/* paths */
-	crafted_entries("path-dotdot",
-	                (centry[]){{"../evil.txt", KIST_ENTRY_FILE, x, 2, NULL}}, 1, "unsafe",
-	                "entry path ../evil.txt");
+	crafted_entries("path-dotdot", (centry[]){{"../evil.txt", KIST_ENTRY_FILE, x, 2, NULL}}, 1,
+	                "unsafe", "entry path ../evil.txt");
 	crafted_entries("path-dotdot-inner",
 	                (centry[]){{"d", KIST_ENTRY_DIR, NULL, 0, NULL},
 	                           {"d/../../evil.txt", KIST_ENTRY_FILE, x, 2, NULL}},
 	                2, "unsafe", "entry path d/../../evil.txt");
-	crafted_entries("path-dot", (centry[]){{"./x.txt", KIST_ENTRY_FILE, x, 2, NULL}}, 1, "unsafe",
-	                "entry path ./x.txt (not normalised)");
+	crafted_entries("path-dot", (centry[]){{"./x.txt", KIST_ENTRY_FILE, x, 2, NULL}}, 1,
+	                "unsafe", "entry path ./x.txt (not normalised)");
 	crafted_entries("path-absolute",
-	                (centry[]){{"/tmp/kist-evil.txt", KIST_ENTRY_FILE, x, 2, NULL}}, 1, "unsafe",
-	                "absolute entry path /tmp/kist-evil.txt");
+	                (centry[]){{"/tmp/kist-evil.txt", KIST_ENTRY_FILE, x, 2, NULL}}, 1,
+	                "unsafe", "absolute entry path /tmp/kist-evil.txt");
 	crafted_entries("path-empty-component",
 	                (centry[]){{"d", KIST_ENTRY_DIR, NULL, 0, NULL},
 	                           {"d//x.txt", KIST_ENTRY_FILE, x, 2, NULL}},
 	                2, "unsafe", "entry path d//x.txt (empty component)");
-	crafted_entries("path-trailing-slash",
-	                (centry[]){{"d/", KIST_ENTRY_DIR, NULL, 0, NULL}}, 1, "unsafe",
-	                "entry path d/ (trailing slash)");
+	crafted_entries("path-trailing-slash", (centry[]){{"d/", KIST_ENTRY_DIR, NULL, 0, NULL}}, 1,
+	                "unsafe", "entry path d/ (trailing slash)");
 	crafted_entries("path-empty", (centry[]){{"", KIST_ENTRY_FILE, x, 2, NULL}}, 1, "unsafe",
 	                "empty entry path");
-	crafted_entries("path-control",
-	                (centry[]){{"bad\nname.txt", KIST_ENTRY_FILE, x, 2, NULL}}, 1, "unsafe",
-	                "entry path with a newline (control character 0x0A)");
+	crafted_entries("path-control", (centry[]){{"bad\nname.txt", KIST_ENTRY_FILE, x, 2, NULL}},
+	                1, "unsafe", "entry path with a newline (control character 0x0A)");
 	crafted_entries("path-escape-char",
-	                (centry[]){{"bad\x1b[2Jname.txt", KIST_ENTRY_FILE, x, 2, NULL}}, 1, "unsafe",
-	                "entry path with an ESC (0x1B) terminal sequence");
+	                (centry[]){{"bad\x1b[2Jname.txt", KIST_ENTRY_FILE, x, 2, NULL}}, 1,
+	                "unsafe", "entry path with an ESC (0x1B) terminal sequence");
 	crafted_entries("path-del", (centry[]){{"bad\x7fname.txt", KIST_ENTRY_FILE, x, 2, NULL}}, 1,
 	                "unsafe", "entry path with DEL (0x7F)");
 	crafted_sql("path-component-256",
@@ -1087,8 +1136,8 @@ static void gen_malformed_crafted(void)
 	crafted_sql("path-4099-bytes",
 	            "UPDATE entries SET path = replace(hex(zeroblob(2049)), '00', 'a/') || 'x'",
 	            "corrupt", "a path of 4099 bytes (at most 4096): rejected as a malformed row");
-	crafted_sql("path-nul", "UPDATE entries SET path = CAST(x'612e00747874' AS TEXT)", "corrupt",
-	            "entry path 'a.\\0txt' with a NUL byte inside the TEXT value");
+	crafted_sql("path-nul", "UPDATE entries SET path = CAST(x'612e00747874' AS TEXT)",
+	            "corrupt", "entry path 'a.\\0txt' with a NUL byte inside the TEXT value");
 	crafted_sql("path-blob", "UPDATE entries SET path = x'612e747874'", "corrupt",
 	            "entry path stored as a BLOB instead of TEXT");
 	{
@@ -1139,12 +1188,15 @@ static void gen_malformed_crafted(void)
 	{
 		const centry e[] = {{"d", KIST_ENTRY_DIR, NULL, 0, NULL},
 		                    {"d/a.txt", KIST_ENTRY_FILE, x, 2, NULL}};
-		craft c = {.ents = e, .n = 2, .sql = "UPDATE entries SET size = 5 WHERE type = 'dir'"};
+		craft c = {
+		    .ents = e, .n = 2, .sql = "UPDATE entries SET size = 5 WHERE type = 'dir'"};
 		crafted("dir-with-size", &c, "corrupt", "a directory entry with size 5");
-		c.sql = "UPDATE entries SET chunks = x'11000000', stored_size = 17 WHERE type = 'dir'";
+		c.sql =
+		    "UPDATE entries SET chunks = x'11000000', stored_size = 17 WHERE type = 'dir'";
 		crafted("dir-with-chunk", &c, "corrupt", "a directory entry with one chunk");
-		c.sql = "UPDATE entries SET sha256 = (SELECT sha256 FROM entries WHERE type = 'file') "
-		        "WHERE type = 'dir'";
+		c.sql =
+		    "UPDATE entries SET sha256 = (SELECT sha256 FROM entries WHERE type = 'file') "
+		    "WHERE type = 'dir'";
 		crafted("dir-with-sha256", &c, "corrupt", "a directory entry with a sha256");
 	}
 	crafted_sql("offset-gap", "UPDATE entries SET offset = 1", "corrupt",
@@ -1172,9 +1224,8 @@ static void gen_malformed_crafted(void)
 	            "the recorded sha256 is not that of the content (which authenticates)");
 	crafted_sql("link-target-on-file", "UPDATE entries SET link_target = 'x'", "corrupt",
 	            "a file entry with a link_target");
-	crafted_entries("symlink-no-target",
-	                (centry[]){{"ln", KIST_ENTRY_SYMLINK, NULL, 0, NULL}}, 1, "corrupt",
-	                "a symlink entry without link_target");
+	crafted_entries("symlink-no-target", (centry[]){{"ln", KIST_ENTRY_SYMLINK, NULL, 0, NULL}},
+	                1, "corrupt", "a symlink entry without link_target");
 	crafted_sql("mode-over-07777", "UPDATE entries SET mode = 4096", "corrupt",
 	            "mode 010000 (at most 07777)");
 	crafted_sql("mtime-nsec-1e9", "UPDATE entries SET mtime_nsec = 1000000000", "corrupt",
@@ -1244,15 +1295,17 @@ static void gen_malformed_crafted(void)
 	}
 	{
 		craft c = {.ents = one_file, .n = 1, .trailer_fix = tf_zlen};
-		crafted("index-zlen-wrong", &c, "corrupt",
-		        "trailer index_zlen one less than the index stream holds: the layout does not "
-		        "add up to the file size");
+		crafted(
+		    "index-zlen-wrong", &c, "corrupt",
+		    "trailer index_zlen one less than the index stream holds: the layout does not "
+		    "add up to the file size");
 	}
 
 	/* the trailer */
 	{
 		craft c = {.ents = one_file, .n = 1, .trailer_fix = tf_unknown_flags};
-		crafted("trailer-unknown-flags", &c, "corrupt", "trailer flags bit 1 set (unknown)");
+		crafted("trailer-unknown-flags", &c, "corrupt",
+		        "trailer flags bit 1 set (unknown)");
 	}
 	{
 		craft c = {.ents = one_file, .n = 1, .trailer_fix = tf_chunk_small};
@@ -1266,8 +1319,9 @@ static void gen_malformed_crafted(void)
 	}
 	{
 		craft c = {.ents = one_file, .n = 1, .trailer_fix = tf_offset};
-		crafted("trailer-index-offset", &c, "corrupt",
-		        "trailer index_offset one too far: the layout does not match the file size");
+		crafted(
+		    "trailer-index-offset", &c, "corrupt",
+		    "trailer index_offset one too far: the layout does not match the file size");
 	}
 	{
 		craft c = {.ents = one_file, .n = 1, .trailer_fix = tf_sig_data};
@@ -1288,7 +1342,9 @@ static void gen_malformed_crafted(void)
 		        "trailer signed by carol, the index names bob as the sealer");
 	}
 	{
-		craft c = {.ents = one_file, .n = 1, .signer = carol,
+		craft c = {.ents = one_file,
+		           .n = 1,
+		           .signer = carol,
 		           .sql = "UPDATE vault SET sealer_key = NULL"};
 		crafted("signed-no-sealer-key", &c, "corrupt",
 		        "a signed trailer, but the index has no sealer_key");
@@ -1296,9 +1352,10 @@ static void gen_malformed_crafted(void)
 	{
 		snprintf(sql, sizeof sql, "UPDATE vault SET sealer_key = '%s'", carol_str);
 		craft c = {.ents = one_file, .n = 1, .sql = sql};
-		crafted("unsigned-with-sealer-key", &c, "corrupt",
-		        "an unsigned trailer (signature stripped), but the index names carol as the "
-		        "sealer");
+		crafted(
+		    "unsigned-with-sealer-key", &c, "corrupt",
+		    "an unsigned trailer (signature stripped), but the index names carol as the "
+		    "sealer");
 	}
 	{
 		craft c = {.ents = one_file, .n = 1, .signer = carol, .trailer_fix = tf_unsign};
@@ -1319,7 +1376,8 @@ static void gen_malformed_crafted(void)
 	}
 	{
 		craft c = {.ents = one_file, .n = 1, .cmode = CM_METHOD2};
-		crafted("chunk-method-2", &c, "corrupt-on-verify", "a content chunk with method byte 2");
+		crafted("chunk-method-2", &c, "corrupt-on-verify",
+		        "a content chunk with method byte 2");
 	}
 	{
 		craft c = {.ents = one_file, .n = 1, .cmode = CM_LAST0};

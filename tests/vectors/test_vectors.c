@@ -115,7 +115,8 @@ static int parse_expect(const char *path, expect *x)
 		if (strcmp(line, "expect") == 0) {
 			snprintf(x->kind, sizeof x->kind, "%s", v);
 		} else if (strcmp(line, "identity") == 0) {
-			for (char *s = strtok(v, " "); s != NULL && x->nids < 4; s = strtok(NULL, " "))
+			for (char *s = strtok(v, " "); s != NULL && x->nids < 4;
+			     s = strtok(NULL, " "))
 				snprintf(x->ids[x->nids++], sizeof x->ids[0], "%s", s);
 		} else if (strcmp(line, "signed") == 0) {
 			x->is_signed = strcmp(v, "yes") == 0;
@@ -312,7 +313,8 @@ static int check_extracted(const char *dir, const expect *x)
 		snprintf(p, sizeof p, "%s/%s", dir, xe->path);
 		if (xe->refused) {
 			if (lstat(p, &st) == 0)
-				return fail("%s was extracted but should have been refused", xe->path);
+				return fail("%s was extracted but should have been refused",
+				            xe->path);
 			continue;
 		}
 		want++;
@@ -327,8 +329,8 @@ static int check_extracted(const char *dir, const expect *x)
 				return fail("%s: extracted, but not as a symlink", xe->path);
 			t[n] = '\0';
 			if (strcmp(t, xe->link) != 0)
-				return fail("%s: extracted link points to %s, expected %s", xe->path, t,
-				            xe->link);
+				return fail("%s: extracted link points to %s, expected %s",
+				            xe->path, t, xe->link);
 		}
 		if (strcmp(xe->type, "file") == 0) {
 			char hex[65];
@@ -413,7 +415,8 @@ static int test_valid_with(const char *vault, const expect *x, const char *idnam
 		goto out;
 	}
 	int warnings = 0, refused = 0;
-	kist_extract_opts o = {.dir = dir, .force = 0, .warn_fn = count_warning, .warn_ctx = &warnings};
+	kist_extract_opts o = {
+	    .dir = dir, .force = 0, .warn_fn = count_warning, .warn_ctx = &warnings};
 	if ((err = kist_vault_extract(v, &o, NULL, 0)) != KIST_OK) {
 		fail("extract: %s (%s)", kist_strerror(err), kist_errdetail());
 		goto out;
@@ -572,7 +575,8 @@ static void run(const char *sub, int valid)
 			if (detail[0] != '\0')
 				printf("#   %s\n", detail);
 			if (x.todo[0])
-				printf("#   passes now: remove the todo line from %s.expect\n", names[i]);
+				printf("#   passes now: remove the todo line from %s.expect\n",
+				       names[i]);
 		} else {
 			/* TAP: a failing TODO test is reported but does not fail the run. */
 			if (x.todo[0] == '\0')
