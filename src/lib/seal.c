@@ -427,7 +427,7 @@ static kist_err seal_index(writer *w, kist__trailer *t, int signed_)
 {
 	kist__index_meta m;
 	unsigned char *db = NULL, *z = NULL, rnd[16];
-	size_t dblen = 0;
+	size_t dblen = 0, zcap = 0;
 	kist__entry *ents = NULL;
 	kist_err err;
 
@@ -452,7 +452,7 @@ static kist_err seal_index(writer *w, kist__trailer *t, int signed_)
 	if (err != KIST_OK)
 		return err;
 
-	size_t zcap = ZSTD_compressBound(dblen);
+	zcap = ZSTD_compressBound(dblen);
 	z = malloc(zcap);
 	if (z == NULL) {
 		err = kist__fail(KIST_E_NOMEM, "out of memory");
@@ -484,6 +484,8 @@ out:
 	if (db != NULL)
 		sodium_memzero(db, dblen);
 	free(db);
+	if (z != NULL)
+		sodium_memzero(z, zcap); /* the compressed index still names every entry */
 	free(z);
 	return err;
 }
