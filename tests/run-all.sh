@@ -21,7 +21,8 @@ have_deps() {
 	command -v cmake >/dev/null 2>&1 && command -v ctest >/dev/null 2>&1 &&
 		command -v cc >/dev/null 2>&1 && command -v pkg-config >/dev/null 2>&1 &&
 		command -v python3 >/dev/null 2>&1 &&
-		pkg-config --exists libsodium libzstd sqlite3 libcrypto cmocka
+		pkg-config --exists libsodium libzstd sqlite3 libcrypto cmocka jansson libqrencode &&
+		command -v age-keygen >/dev/null 2>&1
 }
 if ! have_deps; then
 	echo "run-all: some dependencies are missing; running packaging/install-deps.sh"
