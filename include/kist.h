@@ -155,11 +155,16 @@ void kist_identity_free(kist_identity *id);
 
 /* ----------------------------------------------------------------- limits */
 
-#define KIST_MAX_RECIPIENTS 1024
-#define KIST_MAX_ENTRIES    1000000
-#define KIST_MAX_PATH       4096    /* bytes in a stored path */
-#define KIST_MAX_NAME       255     /* bytes in one path component */
-#define KIST_CHUNK_SIZE     1048576 /* plaintext bytes per chunk written by this version */
+#define KIST_MAX_RECIPIENTS       1024
+#define KIST_MAX_ENTRIES          1000000
+#define KIST_MAX_PATH             4096     /* bytes in a stored path */
+#define KIST_MAX_NAME             255      /* bytes in one path component */
+#define KIST_CHUNK_SIZE           1048576  /* plaintext bytes per chunk written by this version */
+#define KIST_MAX_PEOPLE           1000000  /* records in a vault */
+#define KIST_MAX_FIELD_BYTES      65536    /* bytes in one field of a person */
+#define KIST_MAX_REGISTER_BYTES   67108864 /* bytes in one register file (64 MiB) */
+#define KIST_MAX_REGISTER_COLUMNS 256      /* columns (fields) of a register */
+#define KIST_MAX_PERSON_MEDIA     4096     /* media paths of one person */
 
 /* ---------------------------------------------------------------- sealing */
 
@@ -200,11 +205,30 @@ kist_err kist_seal_add_path(kist_sealer *s, const char *path);
 kist_err kist_seal_add_fd(kist_sealer *s, int fd, const char *name);
 
 /*
+ * Adds the people register in the file at path: CSV (RFC 4180, a header row,
+ * UTF-8) or JSON (an array of objects), told apart by content (JSON starts
+ * with '[').  Known fields: name (required), aliases, relation, born,
+ * location, status, contact, notes, and media: paths of entries of the same
+ * vault (';'-separated in CSV, a list in JSON), checked by kist_seal_write().
+ * Other columns are kept as extra fields.  Records go only into the
+ * encrypted index.  Several registers may be added.
+ * @return KIST_OK, KIST_E_IO, KIST_E_INPUT (malformed: the detail names the
+ *         line or record index and the field), KIST_E_LIMIT (see the limits).
+ */
+kist_err kist_seal_add_people(kist_sealer *s, const char *path);
+
+/* As kist_seal_add_people(), from memory; name is used in messages. */
+kist_err kist_seal_add_people_buf(kist_sealer *s, const void *buf, size_t len, const char *name);
+
+/*
  * Writes the vault to out_path: to a temporary file in the same directory,
  * fsynced, then renamed.  On any failure nothing is left under out_path.
  * Refuses to replace an existing out_path unless force is non-zero.
+ * Every media path of the people registers must name an entry; this is
+ * checked before any output is created.
  * @return KIST_OK, KIST_E_ARG (no recipients, no inputs), KIST_E_EXISTS,
- *         KIST_E_IO, KIST_E_NOSPACE, KIST_E_INPUT (duplicate stored paths).
+ *         KIST_E_IO, KIST_E_NOSPACE, KIST_E_INPUT (duplicate stored paths,
+ *         a media path that is not an entry).
  */
 kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force);
 
@@ -342,6 +366,76 @@ kist_err kist_vault_verify(kist_vault *v, kist_verify_report *report, kist_warn_
 
 /* The read-only in-memory SQLite index (sqlite3 *), for queries.  Owned by v. */
 void *kist_vault_index_db(kist_vault *v);
+
+/* ----------------------------------------------------------------- people */
+
+/* One person of the register, as read from the authenticated index. */
+typedef struct kist_person {
+	int64_t id; /* 1-based, in register order */
+	const char *name;
+	const char *aliases, *relation, *born, *location, *status, *contact, *notes; /* or NULL */
+	size_t nextra; /* fields the register had beyond the known ones */
+	const char *const *extra_names;
+	const char *const *extra_values;
+	size_t nmedia; /* linked entries */
+	const kist_entry *const *media;
+} kist_person;
+
+/* Called once per person; pointers are valid during the call.  Non-zero stops. */
+typedef int (*kist_person_fn)(void *ctx, const kist_person *p);
+
+/* Number of people in the vault's register (0 if it has none). */
+size_t kist_vault_people_count(const kist_vault *v);
+
+/*
+ * Calls fn for the people matching search, best matches first, or for every
+ * person in register order if search is NULL or empty.  Every word of search
+ * must match: a word matches the beginning of a word of the name, aliases,
+ * relation, born, location, status, notes or extra fields, or (three
+ * characters or more) any part of them.  Case and Latin diacritics are
+ * ignored; Arabic and Persian letter variants and diacritics are unified.
+ * @return KIST_OK (also when nobody matches), KIST_E_NOMEM.
+ */
+kist_err kist_vault_people(kist_vault *v, const char *search, kist_person_fn fn, void *ctx);
+
+/*
+ * Finds one person by id ("17" or "#17") or by full name (case and
+ * diacritics ignored).  @return KIST_OK, KIST_E_NOTFOUND, KIST_E_ARG (a name
+ * shared by several people: the detail lists their ids).
+ */
+kist_err kist_vault_person_find(kist_vault *v, const char *name_or_id, kist_person_fn fn,
+                                void *ctx);
+
+typedef enum kist_value_type {
+	KIST_VALUE_NULL,
+	KIST_VALUE_INTEGER,
+	KIST_VALUE_REAL,
+	KIST_VALUE_TEXT,
+	KIST_VALUE_BLOB
+} kist_value_type;
+
+/* One value of a query result. */
+typedef struct kist_value {
+	kist_value_type type;
+	int64_t integer;
+	double real;
+	const unsigned char *bytes; /* TEXT (UTF-8, NUL-terminated) and BLOB */
+	size_t len;
+} kist_value;
+
+/* Called first with values NULL (the column names), then once per row.  Non-zero stops. */
+typedef int (*kist_row_fn)(void *ctx, size_t ncols, const char *const *names,
+                           const kist_value *values);
+
+/*
+ * Runs one read-only SQL statement over the index (schema in docs/INDEX.md).
+ * An authorizer allows only reading: writes, ATTACH, PRAGMA, extension
+ * loading and every other state change are refused with KIST_E_ARG and a
+ * detail naming what was refused.  kist_interrupt() stops a long query.
+ * @return KIST_OK, KIST_E_ARG (refused or not valid SQL), KIST_E_LIMIT,
+ *         KIST_E_INTERRUPTED.
+ */
+kist_err kist_vault_query(kist_vault *v, const char *sql, kist_row_fn fn, void *ctx);
 
 /* --------------------------------------------------------- signals, misc */
 

@@ -74,6 +74,19 @@ void cli_time(char *out, size_t cap, long long t);
 
 extern int cli_quiet;
 
+/* Opens the vault at path with the identities of -i.  Returns an exit code. */
+int cli_open_vault(const cli_args *a, const char *path, kist_vault **v);
+/* Records an access in the custody ledger before anything is released.  Returns an exit code. */
+int cli_ledger_log(kist_vault *v, const char *action, const char *const *paths, size_t npaths);
+/* The media paths linked to a person (id or name); *paths is malloc'd, its strings are v's. */
+int cli_person_media(kist_vault *v, const char *vault_path, const char *who, const char ***paths,
+                     size_t *n);
+
+/* JSON strings (jansson): text as it is if valid UTF-8, else bad bytes as U+FFFD. */
+struct json_t;
+struct json_t *cli_json_str(const char *s, size_t len);
+struct json_t *cli_json_path(const char *s);
+
 int cmd_keygen(int argc, char **argv);
 int cmd_pubkey(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
@@ -82,5 +95,8 @@ int cmd_list(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_people(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_manifest(int argc, char **argv);
 
 #endif

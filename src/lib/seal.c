@@ -37,6 +37,7 @@ struct kist_sealer {
 	unsigned threads;
 	input *in;
 	size_t nin, cap;
+	kist__people people;
 	uint64_t stat_entries, stat_bytes, stat_vault;
 };
 
@@ -71,6 +72,7 @@ void kist_seal_free(kist_sealer *s)
 	}
 	free(s->in);
 	free(s->recips);
+	kist__people_free(&s->people);
 	free(s);
 }
 
@@ -276,6 +278,85 @@ kist_err kist_seal_add_fd(kist_sealer *s, int fd, const char *name)
 	return err;
 }
 
+kist_err kist_seal_add_people_buf(kist_sealer *s, const void *buf, size_t len, const char *name)
+{
+	return kist__register_parse(&s->people, buf, len, name ? name : "register");
+}
+
+kist_err kist_seal_add_people(kist_sealer *s, const char *path)
+{
+	unsigned char *buf = NULL;
+	size_t got = 0;
+	struct stat st;
+	kist_err err;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return kist__fail(kist__errno_err(errno), "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		err = kist__fail(KIST_E_INPUT, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > KIST_MAX_REGISTER_BYTES) {
+		err = kist__fail(KIST_E_LIMIT, "%s: register larger than %d MiB", path,
+		                 KIST_MAX_REGISTER_BYTES >> 20);
+		goto out;
+	}
+	/* One byte more than the limit shows a file that grew while being read. */
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = kist__read_full(fd, buf, (size_t)st.st_size + 1, &got, path)) != KIST_OK)
+		goto out;
+	if (got > (size_t)st.st_size) {
+		err = kist__fail(KIST_E_IO, "%s: the file changed while being read", path);
+		goto out;
+	}
+	err = kist__register_parse(&s->people, buf, got, path);
+out:
+	if (buf != NULL) {
+		sodium_memzero(buf, (size_t)st.st_size + 1);
+		free(buf);
+	}
+	close(fd);
+	return err;
+}
+
+/* Resolves the registers' media paths to entry ids. */
+static int cmp_input_path(const void *a, const void *b)
+{
+	const input *x = *(const input *const *)a, *y = *(const input *const *)b;
+	return strcmp(x->e.path, y->e.path);
+}
+
+static kist_err link_people(kist_sealer *s)
+{
+	if (s->people.n == 0)
+		return KIST_OK;
+	const input **sorted = malloc(s->nin * sizeof *sorted);
+	const char **paths = malloc(s->nin * sizeof *paths);
+	uint32_t *ids = malloc(s->nin * sizeof *ids);
+	kist_err err = KIST_OK;
+	if (sorted == NULL || paths == NULL || ids == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < s->nin; i++)
+		sorted[i] = &s->in[i];
+	qsort(sorted, s->nin, sizeof *sorted, cmp_input_path);
+	for (size_t i = 0; i < s->nin; i++) {
+		paths[i] = sorted[i]->e.path;
+		ids[i] = sorted[i]->e.id;
+	}
+	err = kist__people_link(&s->people, paths, s->nin, ids);
+out:
+	free(sorted);
+	free(paths);
+	free(ids);
+	return err;
+}
+
 /* State shared by the write steps. */
 typedef struct writer {
 	kist_sealer *s;
@@ -447,7 +528,7 @@ static kist_err seal_index(writer *w, kist__trailer *t, int signed_)
 		return kist__fail(KIST_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < w->s->nin; i++)
 		ents[i] = w->s->in[i].e;
-	err = kist__index_build(&db, &dblen, &m, ents, w->s->nin);
+	err = kist__index_build(&db, &dblen, &m, ents, w->s->nin, &w->s->people);
 	free(ents);
 	if (err != KIST_OK)
 		return err;
@@ -529,6 +610,8 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 		snprintf(why, sizeof why, "%s", kist_errdetail());
 		return kist__fail(KIST_E_INPUT, "%s", why);
 	}
+	if ((err = link_people(s)) != KIST_OK)
+		return err;
 
 	file_key = sodium_malloc(KIST_FILEKEY_BYTES);
 	keys = sodium_malloc(sizeof *keys);

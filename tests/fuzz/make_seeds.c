@@ -471,7 +471,7 @@ static void sealed_seeds(kist_identity *carol)
 			kist_pubkey_format(&carol->pk, m.signer);
 			m.has_signer = 1;
 		}
-		if (kist__index_build(&img, &len, &m, e, n) != KIST_OK)
+		if (kist__index_build(&img, &len, &m, e, n, NULL) != KIST_OK)
 			die("index_build: %s", kist_errdetail());
 		unsigned char *s = malloc(len + 1);
 		s[0] = (unsigned char)sign;

@@ -538,7 +538,7 @@ static void build(const craft *c, buf *out)
 		kist_pubkey_format(&c->signer->pk, m.signer);
 		m.has_signer = 1;
 	}
-	check(kist__index_build(&img, &imglen, &m, ie, c->n), "index_build");
+	check(kist__index_build(&img, &imglen, &m, ie, c->n, NULL), "index_build");
 	kist__entries_free(ie, c->n);
 	if (c->sql != NULL) {
 		size_t nl;
@@ -1246,8 +1246,8 @@ static void gen_malformed_crafted(void)
 	            "an extra column in the custody table");
 	crafted_sql("application-id", "PRAGMA application_id = 1", "corrupt",
 	            "application_id 1 instead of 0x6b697374 ('kist')");
-	crafted_sql("user-version-2", "PRAGMA user_version = 2", "format",
-	            "index schema version (user_version) 2: not supported by this reader");
+	crafted_sql("user-version-2", "PRAGMA user_version = 2", "corrupt",
+	            "index labelled schema 2 but holding the schema 1 tables");
 	crafted_sql("vault-two-rows", "INSERT INTO vault SELECT * FROM vault", "corrupt",
 	            "two rows in the vault table");
 	crafted_sql("vault-no-row", "DELETE FROM vault", "corrupt", "no row in the vault table");

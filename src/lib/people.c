@@ -1,0 +1,619 @@
+/*
+ * The people register of an opened vault: validation of the people tables
+ * of a loaded index, search, and lookup by id or name.
+ *
+ * Search uses two SQLite FTS5 indexes built in memory (in the "temp" schema)
+ * when first needed, from the validated tables: nothing of FTS5's own storage
+ * is ever read from a vault.  Text is folded (kist__fold) before it is
+ * indexed and before it is searched.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+/* ---- folding */
+
+/* Latin letters with diacritics, U+00C0..U+024F, to their base letters ("" keeps). */
+static const char *const latin_fold[0x250 - 0xc0] = {
+#include "fold_latin.inc"
+};
+
+static size_t put_utf8(char *out, uint32_t cp)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+char *kist__fold(const char *s)
+{
+	size_t len = strlen(s);
+	/* Folding never lengthens a character by more than 2 bytes ("ß" -> "ss" is 2 -> 2). */
+	char *out = malloc(len * 2 + 1);
+	if (out == NULL)
+		return NULL;
+	size_t o = 0, i = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	while (i < len) {
+		uint32_t cp;
+		size_t n;
+		if (u[i] < 0x80) {
+			cp = u[i];
+			n = 1;
+		} else if ((u[i] & 0xe0) == 0xc0 && i + 1 < len) {
+			cp = ((uint32_t)(u[i] & 0x1f) << 6) | (u[i + 1] & 0x3f);
+			n = 2;
+		} else if ((u[i] & 0xf0) == 0xe0 && i + 2 < len) {
+			cp = ((uint32_t)(u[i] & 0x0f) << 12) | ((uint32_t)(u[i + 1] & 0x3f) << 6) |
+			     (u[i + 2] & 0x3f);
+			n = 3;
+		} else if ((u[i] & 0xf8) == 0xf0 && i + 3 < len) {
+			cp = ((uint32_t)(u[i] & 0x07) << 18) | ((uint32_t)(u[i + 1] & 0x3f) << 12) |
+			     ((uint32_t)(u[i + 2] & 0x3f) << 6) | (u[i + 3] & 0x3f);
+			n = 4;
+		} else { /* not UTF-8 (validated text never gets here): keep the byte */
+			out[o++] = (char)u[i++];
+			continue;
+		}
+		i += n;
+		if (cp >= 'A' && cp <= 'Z') {
+			out[o++] = (char)(cp + 32);
+			continue;
+		}
+		if (cp >= 0xc0 && cp < 0x250 && latin_fold[cp - 0xc0][0] != '\0') {
+			const char *f = latin_fold[cp - 0xc0];
+			size_t fl = strlen(f);
+			memcpy(out + o, f, fl);
+			o += fl;
+			continue;
+		}
+		/* Arabic diacritics (harakat, superscript alef) and tatweel carry no letter. */
+		if ((cp >= 0x064b && cp <= 0x065f) || cp == 0x0670 || cp == 0x0640)
+			continue;
+		/* Arabic and Persian keyboards write these letters differently. */
+		if (cp == 0x0643) /* ARABIC LETTER KAF -> KEHEH */
+			cp = 0x06a9;
+		else if (cp == 0x064a || cp == 0x0649) /* YEH, ALEF MAKSURA -> FARSI YEH */
+			cp = 0x06cc;
+		else if (cp == 0x0622 || cp == 0x0623 || cp == 0x0625) /* alef with hamza/madda */
+			cp = 0x0627;
+		else if (cp == 0x0629) /* TEH MARBUTA -> HEH */
+			cp = 0x0647;
+		else if (cp >= 0x0391 && cp <= 0x03a9 && cp != 0x03a2) /* Greek capitals */
+			cp += 32;
+		else if (cp >= 0x0410 && cp <= 0x042f) /* Cyrillic capitals */
+			cp += 32;
+		o += put_utf8(out + o, cp);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* ---- validation of a loaded index */
+
+static int text_ok(sqlite3_stmt *st, int col, size_t max, int nullable)
+{
+	int t = sqlite3_column_type(st, col);
+	if (t == SQLITE_NULL)
+		return nullable;
+	if (t != SQLITE_TEXT)
+		return 0;
+	const unsigned char *s = sqlite3_column_text(st, col);
+	int n = sqlite3_column_bytes(st, col);
+	if (s == NULL || n < 0 || (size_t)n > max || strlen((const char *)s) != (size_t)n ||
+	    !kist__utf8_valid(s, (size_t)n))
+		return 0;
+	for (int i = 0; i < n; i++)
+		if ((s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int scalar(sqlite3 *db, const char *sql, sqlite3_int64 *out)
+{
+	sqlite3_stmt *st = NULL;
+	int ok = sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	         sqlite3_step(st) == SQLITE_ROW;
+	if (ok)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return ok;
+}
+
+kist_err kist__people_check(sqlite3 *db, size_t *count)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 n = 0, lo = 0, hi = 0, nent = 0, bad = 0, most = 0;
+	kist_err err = kist__fail(KIST_E_CORRUPT, "index: malformed people tables");
+	char sql[512];
+
+	if (!scalar(db, "SELECT count(*) FROM people", &n) ||
+	    !scalar(db, "SELECT count(*) FROM entries", &nent))
+		return err;
+	if (n > KIST_MAX_PEOPLE)
+		return kist__fail(KIST_E_LIMIT, "index: more than %d people", KIST_MAX_PEOPLE);
+	if (n > 0 && (!scalar(db, "SELECT min(id) FROM people", &lo) ||
+	              !scalar(db, "SELECT max(id) FROM people", &hi) || lo != 1 || hi != n))
+		return kist__fail(KIST_E_CORRUPT, "index: people ids are not 1 to %lld",
+		                  (long long)n);
+	/* Links and extra fields must point at existing people and entries. */
+	snprintf(sql, sizeof sql,
+	         "SELECT (SELECT count(*) FROM person_media WHERE typeof(person_id) <> 'integer' "
+	         "OR typeof(entry_id) <> 'integer' OR person_id NOT BETWEEN 1 AND %lld OR "
+	         "entry_id NOT BETWEEN 1 AND %lld) + (SELECT count(*) FROM person_fields WHERE "
+	         "typeof(person_id) <> 'integer' OR person_id NOT BETWEEN 1 AND %lld)",
+	         (long long)n, (long long)nent, (long long)n);
+	if (!scalar(db, sql, &bad) || bad != 0)
+		return kist__fail(KIST_E_CORRUPT, "index: a person link or field points nowhere");
+	if (!scalar(db,
+	            "SELECT max(c) FROM (SELECT count(*) AS c FROM person_media GROUP BY "
+	            "person_id UNION ALL SELECT 0)",
+	            &most) ||
+	    most > KIST_MAX_PERSON_MEDIA)
+		return kist__fail(KIST_E_LIMIT, "index: a person has more than %d media",
+		                  KIST_MAX_PERSON_MEDIA);
+	if (!scalar(db,
+	            "SELECT max(c) FROM (SELECT count(*) AS c FROM person_fields GROUP BY "
+	            "person_id UNION ALL SELECT 0)",
+	            &most) ||
+	    most > KIST_MAX_REGISTER_COLUMNS)
+		return kist__fail(KIST_E_LIMIT, "index: a person has more than %d fields",
+		                  KIST_MAX_REGISTER_COLUMNS);
+
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT name, aliases, relation, born, location, status, contact, "
+	                       "notes, id FROM people",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return err;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int ok = text_ok(st, 0, KIST_MAX_FIELD_BYTES, 0) && sqlite3_column_bytes(st, 0) > 0;
+		for (int c = 1; ok && c <= KIST__PERSON_NFIELDS; c++)
+			ok = text_ok(st, c, KIST_MAX_FIELD_BYTES, 1);
+		if (!ok) {
+			err = kist__fail(KIST_E_CORRUPT, "index: person %lld is malformed",
+			                 (long long)sqlite3_column_int64(st, 8));
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(db, "SELECT field, value, person_id FROM person_fields", -1, &st,
+	                       NULL) != SQLITE_OK) {
+		st = NULL;
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!text_ok(st, 0, 256, 0) || sqlite3_column_bytes(st, 0) == 0 ||
+		    !text_ok(st, 1, KIST_MAX_FIELD_BYTES, 0)) {
+			err =
+			    kist__fail(KIST_E_CORRUPT, "index: a field of person %lld is malformed",
+			               (long long)sqlite3_column_int64(st, 2));
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	*count = (size_t)n;
+	err = KIST_OK;
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* ---- reading people */
+
+size_t kist_vault_people_count(const kist_vault *v)
+{
+	return v->meta.people;
+}
+
+static const char *col_text(sqlite3_stmt *st, int c)
+{
+	return (const char *)sqlite3_column_text(st, c); /* NULL for NULL */
+}
+
+/* Loads person id and calls fn.  Returns fn's result, or -1 with *err set. */
+static int emit_person(kist_vault *v, sqlite3_int64 id, kist_person_fn fn, void *ctx, kist_err *err)
+{
+	sqlite3 *db = v->db;
+	sqlite3_stmt *p = NULL, *f = NULL, *m = NULL;
+	const char **names = NULL, **values = NULL;
+	const kist_entry **media = NULL;
+	size_t nf = 0, nm = 0;
+	kist_person x;
+	int r = -1;
+
+	*err = kist__fail(KIST_E_NOMEM, "out of memory");
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT name, aliases, relation, born, location, status, contact, "
+	                       "notes FROM people WHERE id = ?",
+	                       -1, &p, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+	                       "SELECT field, value FROM person_fields WHERE person_id = ? ORDER "
+	                       "BY rowid",
+	                       -1, &f, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+	                       "SELECT entry_id FROM person_media WHERE person_id = ? ORDER BY "
+	                       "rowid",
+	                       -1, &m, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(p, 1, id);
+	sqlite3_bind_int64(f, 1, id);
+	sqlite3_bind_int64(m, 1, id);
+	if (sqlite3_step(p) != SQLITE_ROW) {
+		*err = kist__fail(KIST_E_NOTFOUND, "no person #%lld", (long long)id);
+		goto out;
+	}
+	names = calloc(KIST_MAX_REGISTER_COLUMNS, sizeof *names);
+	values = calloc(KIST_MAX_REGISTER_COLUMNS, sizeof *values);
+	media = calloc(KIST_MAX_PERSON_MEDIA, sizeof *media);
+	if (names == NULL || values == NULL || media == NULL)
+		goto out;
+	/* Column text lives only until the next step: copy it. */
+	while (nf < KIST_MAX_REGISTER_COLUMNS && sqlite3_step(f) == SQLITE_ROW) {
+		names[nf] = strdup(col_text(f, 0) ? col_text(f, 0) : "");
+		values[nf] = strdup(col_text(f, 1) ? col_text(f, 1) : "");
+		nf++;
+		if (names[nf - 1] == NULL || values[nf - 1] == NULL)
+			goto out;
+	}
+	while (nm < KIST_MAX_PERSON_MEDIA && sqlite3_step(m) == SQLITE_ROW) {
+		sqlite3_int64 eid = sqlite3_column_int64(m, 0);
+		if (eid >= 1 && (size_t)eid <= v->nentries) /* checked at open */
+			media[nm++] = &v->entries[eid - 1].pub;
+	}
+	memset(&x, 0, sizeof x);
+	x.id = id;
+	x.name = col_text(p, 0);
+	x.aliases = col_text(p, 1);
+	x.relation = col_text(p, 2);
+	x.born = col_text(p, 3);
+	x.location = col_text(p, 4);
+	x.status = col_text(p, 5);
+	x.contact = col_text(p, 6);
+	x.notes = col_text(p, 7);
+	x.nextra = nf;
+	x.extra_names = names;
+	x.extra_values = values;
+	x.nmedia = nm;
+	x.media = media;
+	r = fn(ctx, &x) != 0;
+	*err = KIST_OK;
+out:
+	for (size_t k = 0; k < nf; k++) {
+		if (names[k] != NULL)
+			free((char *)names[k]);
+		if (values[k] != NULL) {
+			sodium_memzero((char *)values[k], strlen(values[k]));
+			free((char *)values[k]);
+		}
+	}
+	free(names);
+	free(values);
+	free(media);
+	sqlite3_finalize(p);
+	sqlite3_finalize(f);
+	sqlite3_finalize(m);
+	return r;
+}
+
+/* Builds the search indexes once, from the validated tables. */
+static kist_err ensure_search(kist_vault *v)
+{
+	sqlite3 *db = v->db;
+	sqlite3_stmt *rd = NULL, *fx = NULL, *w = NULL, *g = NULL;
+	char *fold[4] = {NULL, NULL, NULL, NULL};
+	kist_err err = KIST_OK;
+
+	if (v->search_ready)
+		return KIST_OK;
+	sqlite3_exec(db, "PRAGMA query_only=OFF", NULL, NULL, NULL);
+	if (sqlite3_exec(db,
+	                 "CREATE VIRTUAL TABLE temp.people_words USING fts5(name, aliases, other, "
+	                 "tokenize=\"unicode61 remove_diacritics 2 categories 'L* N* Co M*'\");"
+	                 "CREATE VIRTUAL TABLE temp.people_grams USING fts5(text, "
+	                 "tokenize='trigram');"
+	                 "BEGIN",
+	                 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+	                       "SELECT id, name, aliases, coalesce(relation, '') || ' ' || "
+	                       "coalesce(born, '') || ' ' || coalesce(location, '') || ' ' || "
+	                       "coalesce(status, '') || ' ' || coalesce(contact, '') || ' ' || "
+	                       "coalesce(notes, '') FROM people",
+	                       -1, &rd, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+	                       "SELECT group_concat(value, ' ') FROM person_fields WHERE "
+	                       "person_id = ?",
+	                       -1, &fx, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+	                       "INSERT INTO temp.people_words(rowid, name, aliases, other) VALUES "
+	                       "(?, ?, ?, ?)",
+	                       -1, &w, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO temp.people_grams(rowid, text) VALUES (?, ?)", -1,
+	                       &g, NULL) != SQLITE_OK) {
+		err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	while (sqlite3_step(rd) == SQLITE_ROW) {
+		sqlite3_int64 id = sqlite3_column_int64(rd, 0);
+		sqlite3_reset(fx);
+		sqlite3_bind_int64(fx, 1, id);
+		const char *extra = sqlite3_step(fx) == SQLITE_ROW ? col_text(fx, 0) : NULL;
+		const char *src[4] = {col_text(rd, 1), col_text(rd, 2), col_text(rd, 3), extra};
+		for (int k = 0; k < 4; k++) {
+			fold[k] = kist__fold(src[k] ? src[k] : "");
+			if (fold[k] == NULL) {
+				err = kist__fail(KIST_E_NOMEM, "out of memory");
+				goto out;
+			}
+		}
+		size_t total =
+		    strlen(fold[0]) + strlen(fold[1]) + strlen(fold[2]) + strlen(fold[3]) + 8;
+		char *all = malloc(total);
+		char *other = malloc(strlen(fold[2]) + strlen(fold[3]) + 2);
+		if (all == NULL || other == NULL) {
+			free(all);
+			free(other);
+			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			goto out;
+		}
+		snprintf(other, strlen(fold[2]) + strlen(fold[3]) + 2, "%s %s", fold[2], fold[3]);
+		snprintf(all, total, "%s\n%s\n%s", fold[0], fold[1], other);
+		sqlite3_reset(w);
+		sqlite3_bind_int64(w, 1, id);
+		sqlite3_bind_text(w, 2, fold[0], -1, SQLITE_STATIC);
+		sqlite3_bind_text(w, 3, fold[1], -1, SQLITE_STATIC);
+		sqlite3_bind_text(w, 4, other, -1, SQLITE_STATIC);
+		sqlite3_reset(g);
+		sqlite3_bind_int64(g, 1, id);
+		sqlite3_bind_text(g, 2, all, -1, SQLITE_STATIC);
+		int ok = sqlite3_step(w) == SQLITE_DONE && sqlite3_step(g) == SQLITE_DONE;
+		sodium_memzero(all, strlen(all));
+		sodium_memzero(other, strlen(other));
+		free(all);
+		free(other);
+		for (int k = 0; k < 4; k++) {
+			sodium_memzero(fold[k], strlen(fold[k]));
+			free(fold[k]);
+			fold[k] = NULL;
+		}
+		if (!ok) {
+			err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(db));
+			goto out;
+		}
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	v->search_ready = 1;
+out:
+	for (int k = 0; k < 4; k++)
+		free(fold[k]);
+	sqlite3_finalize(rd);
+	sqlite3_finalize(fx);
+	sqlite3_finalize(w);
+	sqlite3_finalize(g);
+	if (err != KIST_OK)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(db, "PRAGMA query_only=ON", NULL, NULL, NULL);
+	return err;
+}
+
+kist_err kist__vault_prepare_search(kist_vault *v)
+{
+	return v->meta.schema_version >= 2 ? ensure_search(v) : KIST_OK;
+}
+
+/* Appends a phrase for word (quotes doubled) to q; prefix adds '*'. */
+static int add_phrase(char **q, size_t *len, size_t *cap, const char *word, size_t wl, int prefix)
+{
+	size_t need = *len + wl * 2 + 12;
+	if (need > *cap) {
+		size_t nc = need * 2;
+		char *nq = realloc(*q, nc);
+		if (nq == NULL)
+			return -1;
+		*q = nq;
+		*cap = nc;
+	}
+	char *o = *q + *len;
+	if (*len > 0) {
+		memcpy(o, " AND ", 5);
+		o += 5;
+	}
+	*o++ = '"';
+	for (size_t i = 0; i < wl; i++) {
+		if (word[i] == '"')
+			*o++ = '"';
+		*o++ = word[i];
+	}
+	*o++ = '"';
+	if (prefix)
+		*o++ = '*';
+	*o = '\0';
+	*len = (size_t)(o - *q);
+	return 0;
+}
+
+static size_t utf8_chars(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
+
+kist_err kist_vault_people(kist_vault *v, const char *search, kist_person_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	char *folded = NULL, *qw = NULL, *qg = NULL;
+	size_t lw = 0, cw = 0, lg = 0, cg = 0;
+	unsigned char *seen = NULL;
+	kist_err err = KIST_OK;
+	int grams = 1;
+
+	if (v->meta.people == 0)
+		return KIST_OK;
+	if (search == NULL || strspn(search, " \t\r\n") == strlen(search)) {
+		for (size_t id = 1; id <= v->meta.people; id++) {
+			int r = emit_person(v, (sqlite3_int64)id, fn, ctx, &err);
+			if (r != 0)
+				return r < 0 ? err : KIST_OK;
+		}
+		return KIST_OK;
+	}
+	if (!kist__utf8_valid((const unsigned char *)search, strlen(search)))
+		return kist__fail(KIST_E_ARG, "the search text is not valid UTF-8");
+	if ((err = ensure_search(v)) != KIST_OK)
+		return err;
+	folded = kist__fold(search);
+	seen = calloc(v->meta.people + 1, 1);
+	if (folded == NULL || seen == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (char *p = folded; *p != '\0';) {
+		size_t skip = strspn(p, " \t\r\n");
+		p += skip;
+		size_t wl = strcspn(p, " \t\r\n");
+		if (wl == 0)
+			break;
+		if (add_phrase(&qw, &lw, &cw, p, wl, 1) != 0 ||
+		    add_phrase(&qg, &lg, &cg, p, wl, 0) != 0) {
+			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if (utf8_chars(p, wl) < 3)
+			grams = 0; /* a trigram index cannot find shorter fragments */
+		p += wl;
+	}
+	/* Whole words and word beginnings first, ranked (names weigh most); then fragments. */
+	static const char *const sql[2] = {
+	    "SELECT rowid FROM temp.people_words WHERE people_words MATCH ? ORDER BY "
+	    "bm25(people_words, 10.0, 5.0, 1.0), rowid",
+	    "SELECT rowid FROM temp.people_grams WHERE people_grams MATCH ? ORDER BY "
+	    "bm25(people_grams), rowid"};
+	for (int phase = 0; phase < 2; phase++) {
+		if (phase == 1 && !grams)
+			break;
+		if (sqlite3_prepare_v2(v->db, sql[phase], -1, &st, NULL) != SQLITE_OK) {
+			err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(v->db));
+			goto out;
+		}
+		sqlite3_bind_text(st, 1, phase == 0 ? qw : qg, -1, SQLITE_STATIC);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			sqlite3_int64 id = sqlite3_column_int64(st, 0);
+			if (id < 1 || (size_t)id > v->meta.people || seen[id])
+				continue;
+			seen[id] = 1;
+			int r = emit_person(v, id, fn, ctx, &err);
+			if (r != 0) {
+				if (r > 0)
+					err = KIST_OK;
+				goto out;
+			}
+		}
+		/* A query FTS5 cannot parse (only punctuation, say) matches nobody. */
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+out:
+	sqlite3_finalize(st);
+	if (folded != NULL) {
+		sodium_memzero(folded, strlen(folded));
+		free(folded);
+	}
+	free(qw);
+	free(qg);
+	free(seen);
+	return err;
+}
+
+kist_err kist_vault_person_find(kist_vault *v, const char *name_or_id, kist_person_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	char *want = NULL, shown[96], ids[160];
+	sqlite3_int64 found = 0;
+	size_t matches = 0, il = 0;
+	kist_err err = KIST_OK;
+	const char *digits = name_or_id[0] == '#' ? name_or_id + 1 : name_or_id;
+
+	kist__printable(shown, sizeof shown, name_or_id);
+	if (digits[0] != '\0' && strspn(digits, "0123456789") == strlen(digits) &&
+	    strlen(digits) < 12) {
+		long long id = atoll(digits);
+		if (id < 1 || (size_t)id > v->meta.people)
+			return kist__fail(KIST_E_NOTFOUND, "no person #%s in the vault", digits);
+		int r = emit_person(v, id, fn, ctx, &err);
+		return r < 0 ? err : KIST_OK;
+	}
+	if (v->meta.people == 0)
+		return kist__fail(KIST_E_NOTFOUND, "the vault has no people register");
+	want = kist__fold(name_or_id);
+	if (want == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	ids[0] = '\0';
+	if (sqlite3_prepare_v2(v->db, "SELECT id, name FROM people ORDER BY id", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		err = kist__fail(KIST_E_NOMEM, "people: %s", sqlite3_errmsg(v->db));
+		goto out;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char *f = kist__fold(col_text(st, 1));
+		if (f == NULL) {
+			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if (strcmp(f, want) == 0) {
+			found = sqlite3_column_int64(st, 0);
+			matches++;
+			if (il + 24 < sizeof ids)
+				il += (size_t)snprintf(ids + il, sizeof ids - il, "%s#%lld",
+				                       il ? ", " : "", (long long)found);
+		}
+		free(f);
+	}
+	if (matches == 0) {
+		err = kist__fail(KIST_E_NOTFOUND,
+		                 "nobody named \"%s\" in the register (search with kist people "
+		                 "--search)",
+		                 shown);
+	} else if (matches > 1) {
+		err = kist__fail(KIST_E_ARG, "%zu people are named \"%s\" (%s): give an id",
+		                 matches, shown, ids);
+	} else {
+		int r = emit_person(v, found, fn, ctx, &err);
+		if (r >= 0)
+			err = KIST_OK;
+	}
+out:
+	sqlite3_finalize(st);
+	free(want);
+	return err;
+}

@@ -1,0 +1,211 @@
+/*
+ * Read-only SQL over an opened vault's index, for legal teams.  The index is
+ * already a read-only in-memory image (query_only, defensive); on top of
+ * that an authorizer allows nothing but reading while the statement is
+ * prepared, the statement must be one and read-only, memory is capped and
+ * kist_interrupt() stops it.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sqlite3.h>
+
+#define QUERY_HEAP_LIMIT (512LL << 20)
+
+typedef struct auth_state {
+	char refused[160];
+} auth_state;
+
+static const char *action_name(int action)
+{
+	switch (action) {
+	case SQLITE_INSERT:
+		return "inserting into";
+	case SQLITE_UPDATE:
+		return "updating";
+	case SQLITE_DELETE:
+		return "deleting from";
+	case SQLITE_ATTACH:
+		return "ATTACH of";
+	case SQLITE_DETACH:
+		return "DETACH of";
+	case SQLITE_PRAGMA:
+		return "PRAGMA";
+	case SQLITE_TRANSACTION:
+		return "a transaction";
+	case SQLITE_SAVEPOINT:
+		return "a savepoint";
+	case SQLITE_ANALYZE:
+		return "ANALYZE of";
+	case SQLITE_REINDEX:
+		return "REINDEX of";
+	case SQLITE_ALTER_TABLE:
+		return "ALTER TABLE of";
+	case SQLITE_FUNCTION:
+		return "the function";
+	default:
+		return "creating or dropping";
+	}
+}
+
+static int authorize(void *ctx, int action, const char *a, const char *b, const char *db,
+                     const char *trigger)
+{
+	auth_state *s = ctx;
+	(void)db;
+	(void)trigger;
+	switch (action) {
+	case SQLITE_SELECT:
+	case SQLITE_READ:
+	case SQLITE_RECURSIVE:
+		return SQLITE_OK;
+	case SQLITE_FUNCTION:
+		/* b is the function's name; extension loading is also off at the connection. */
+		if (b != NULL && strcasecmp(b, "load_extension") != 0 &&
+		    strcasecmp(b, "fts3_tokenizer") != 0 && strcasecmp(b, "readfile") != 0 &&
+		    strcasecmp(b, "writefile") != 0)
+			return SQLITE_OK;
+		break;
+	default:
+		break;
+	}
+	if (s->refused[0] == '\0') {
+		const char *what = action == SQLITE_FUNCTION ? b : a;
+		char shown[96];
+		kist__printable(shown, sizeof shown, what ? what : "");
+		snprintf(s->refused, sizeof s->refused, "%s%s%s", action_name(action),
+		         shown[0] ? " " : "", shown);
+	}
+	return SQLITE_DENY;
+}
+
+static int on_progress(void *ctx)
+{
+	(void)ctx;
+	return kist__interrupted != 0;
+}
+
+kist_err kist_vault_query(kist_vault *v, const char *sql, kist_row_fn fn, void *ctx)
+{
+	sqlite3 *db = v->db;
+	sqlite3_stmt *st = NULL;
+	const char *tail = NULL;
+	const char **names = NULL;
+	kist_value *vals = NULL;
+	auth_state as;
+	kist_err err;
+	sqlite3_int64 old_limit;
+
+	if (sql == NULL || !kist__utf8_valid((const unsigned char *)sql, strlen(sql)))
+		return kist__fail(KIST_E_ARG, "the query is not valid UTF-8 text");
+	if (strlen(sql) > (1u << 20))
+		return kist__fail(KIST_E_LIMIT, "the query is longer than 1 MiB");
+	/* The people search tables may be used in queries (MATCH). */
+	if ((err = kist__vault_prepare_search(v)) != KIST_OK)
+		return err;
+
+	memset(&as, 0, sizeof as);
+	sqlite3_set_authorizer(db, authorize, &as);
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
+	sqlite3_set_authorizer(db, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		if (as.refused[0] != '\0')
+			err = kist__fail(KIST_E_ARG, "refused: %s (kist query only reads)",
+			                 as.refused);
+		else
+			err = kist__fail(KIST_E_ARG, "%s", sqlite3_errmsg(db));
+		goto out;
+	}
+	if (st == NULL) {
+		err = kist__fail(KIST_E_ARG, "the query is empty");
+		goto out;
+	}
+	/* One statement only: what follows may be blanks, semicolons and comments. */
+	for (const char *t = tail; t != NULL && *t != '\0';) {
+		if (strchr(" \t\r\n;", *t) != NULL) {
+			t++;
+		} else if (t[0] == '-' && t[1] == '-') {
+			t += strcspn(t, "\n");
+		} else if (t[0] == '/' && t[1] == '*') {
+			const char *e = strstr(t + 2, "*/");
+			t = e ? e + 2 : t + strlen(t);
+		} else {
+			err = kist__fail(KIST_E_ARG, "give one SQL statement at a time");
+			goto out;
+		}
+	}
+	if (!sqlite3_stmt_readonly(st)) {
+		err = kist__fail(KIST_E_ARG, "refused: the statement would change the database "
+		                             "(kist query only reads)");
+		goto out;
+	}
+
+	int ncols = sqlite3_column_count(st);
+	names = calloc((size_t)ncols + 1, sizeof *names);
+	vals = calloc((size_t)ncols + 1, sizeof *vals);
+	if (names == NULL || vals == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (int c = 0; c < ncols; c++) {
+		names[c] = sqlite3_column_name(st, c);
+		if (names[c] == NULL)
+			names[c] = "?";
+	}
+	if (fn(ctx, (size_t)ncols, names, NULL) != 0) {
+		err = KIST_OK;
+		goto out;
+	}
+	old_limit = sqlite3_hard_heap_limit64(-1);
+	sqlite3_hard_heap_limit64(QUERY_HEAP_LIMIT);
+	sqlite3_progress_handler(db, 1000, on_progress, NULL);
+	err = KIST_OK;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int c = 0; c < ncols; c++) {
+			kist_value *x = &vals[c];
+			memset(x, 0, sizeof *x);
+			switch (sqlite3_column_type(st, c)) {
+			case SQLITE_INTEGER:
+				x->type = KIST_VALUE_INTEGER;
+				x->integer = sqlite3_column_int64(st, c);
+				break;
+			case SQLITE_FLOAT:
+				x->type = KIST_VALUE_REAL;
+				x->real = sqlite3_column_double(st, c);
+				break;
+			case SQLITE_TEXT:
+				x->type = KIST_VALUE_TEXT;
+				x->bytes = sqlite3_column_text(st, c);
+				x->len = (size_t)sqlite3_column_bytes(st, c);
+				break;
+			case SQLITE_BLOB:
+				x->type = KIST_VALUE_BLOB;
+				x->bytes = sqlite3_column_blob(st, c);
+				x->len = (size_t)sqlite3_column_bytes(st, c);
+				break;
+			default:
+				x->type = KIST_VALUE_NULL;
+			}
+		}
+		if (fn(ctx, (size_t)ncols, names, vals) != 0)
+			break;
+	}
+	sqlite3_progress_handler(db, 0, NULL, NULL);
+	sqlite3_hard_heap_limit64(old_limit);
+	if (rc == SQLITE_INTERRUPT)
+		err = kist__fail(KIST_E_INTERRUPTED, "query interrupted");
+	else if (rc == SQLITE_NOMEM)
+		err = kist__fail(KIST_E_LIMIT, "the query needs more than %lld MiB",
+		                 QUERY_HEAP_LIMIT >> 20);
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = kist__fail(KIST_E_ARG, "%s", sqlite3_errmsg(db));
+out:
+	free(names);
+	free(vals);
+	sqlite3_finalize(st);
+	return err;
+}
