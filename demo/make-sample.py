@@ -10,7 +10,7 @@ Creates DIR (if needed) and writes into it:
   videos/      one "MP4" file (an ftyp box, then an mdat box of random
                bytes, about 2 MB)
   statements/  witness statements, UTF-8 text
-  people.csv   name,relation,born,location,status,notes  (30 rows)
+  people.csv   name,relation,born,location,status,notes,media  (30 rows)
 
 Everything is invented: the names, places, events and the camp.  Any
 resemblance to real people is accidental.  The output is deterministic (a
@@ -172,14 +172,20 @@ NOTES = ["", "", "", "seen by a released detainee in March",
          'listed as "no. 1147" at the gate', "photo in photos/, taken by daughter"]
 
 
-def people(rng):
+def people(rng, top):
+    # media: the evidence about each person, as vault paths (the sealed folder's
+    # name first), ';'-separated: kist seal --people links them.
+    ev = lambda *paths: ";".join(f"{top}/{p}" for p in paths)
     rows = [
         ("Damir Mirković", "brother of Hana Mirković", "1987", "Vessa camp, Block C",
-         "detained", "cough reported in March; see statement-01"),
+         "detained", "cough reported in March; see statement-01",
+         ev("statements/statement-01-hana-m.txt", "photos/DSC_1180.jpg")),
         ("يوسف حداد (Youssef Haddad)", "husband of Leyla Haddad", "1979",
-         "transferred (destination unknown)", "missing", "receipt for belongings kept"),
+         "transferred (destination unknown)", "missing", "receipt for belongings kept",
+         ev("statements/statement-03-leyla-h.txt")),
         ("کاوه رحیمی (Kaveh Rahimi)", "son of Nasrin Rahimi", "2006", "Vessa camp, Block C",
-         "detained", "seen in video at about 01:40"),
+         "detained", "seen in video at about 01:40",
+         ev("statements/statement-04-nasrin-r.txt", "videos/VID_2024-05-30.mp4")),
     ]
     used = {r[0] for r in rows}
     while len(rows) < 30:
@@ -188,12 +194,14 @@ def people(rng):
             continue
         used.add(name)
         relative = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        photo = f"photos/DSC_{1180 + rng.randrange(6):04d}.jpg"
         rows.append((name, f"{rng.choice(RELATION)} of {relative}",
                      str(rng.randint(1950, 2007)), rng.choice(LOCATION),
-                     rng.choice(STATUS), rng.choice(NOTES)))
+                     rng.choice(STATUS), rng.choice(NOTES),
+                     ev(photo) if rng.random() < 0.3 else ""))
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(("name", "relation", "born", "location", "status", "notes"))
+    w.writerow(("name", "relation", "born", "location", "status", "notes", "media"))
     w.writerows(rows)
     return out.getvalue().encode("utf-8")
 
@@ -222,7 +230,7 @@ def main(argv):
     files.append((os.path.join("videos", "VID_2024-05-30.mp4"), mp4_like(rng, 2_097_152 + 4_321)))
     for name, text in STATEMENTS.items():
         files.append((os.path.join("statements", name), text.encode("utf-8")))
-    files.append(("people.csv", people(rng)))
+    files.append(("people.csv", people(rng, os.path.basename(os.path.normpath(root)))))
 
     total = 0
     for rel, data in files:
