@@ -253,21 +253,26 @@ static void test_age_identity_file(void **state)
 	char *p = write_key_file(dir, "junk.key", text, 0600);
 	assert_int_equal(kist_identity_load_all(&ids, &n, p, NULL, NULL), KIST_E_BADKEY);
 	assert_non_null(strstr(kist_errdetail(), "line 2"));
+	free(p);
 	p = write_key_file(dir, "plugin.key",
 	                   "AGE-PLUGIN-YUBIKEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n",
 	                   0600);
 	assert_int_equal(kist_identity_load_all(&ids, &n, p, NULL, NULL), KIST_E_BADKEY);
 	assert_non_null(strstr(kist_errdetail(), "plugin"));
+	free(p);
 	p = write_key_file(dir, "enc.key", "age-encryption.org/v1\n-> scrypt abc 18\nxyz\n", 0600);
 	assert_int_equal(kist_identity_load_all(&ids, &n, p, NULL, NULL), KIST_E_BADKEY);
 	assert_non_null(strstr(kist_errdetail(), "passphrase-protected age"));
 	snprintf(text, sizeof text, "%s\nKIST-IDENTITY-1 AAAA\n", known_secret);
+	free(p);
 	p = write_key_file(dir, "mix.key", text, 0600);
 	assert_int_equal(kist_identity_load_all(&ids, &n, p, NULL, NULL), KIST_E_BADKEY);
+	free(p);
 	p = write_key_file(dir, "none.key", "# just a comment\n\n", 0600);
 	assert_int_equal(kist_identity_load_all(&ids, &n, p, NULL, NULL), KIST_E_BADKEY);
 	/* A truncated secret key. */
 	snprintf(text, sizeof text, "AGE-SECRET-KEY-1%s\n", "qqqq");
+	free(p);
 	p = write_key_file(dir, "short.key", text, 0600);
 	assert_int_equal(kist_identity_load_all(&ids, &n, p, NULL, NULL), KIST_E_BADKEY);
 
@@ -276,6 +281,7 @@ static void test_age_identity_file(void **state)
 	free(dir);
 	free(path);
 	free(two);
+	free(p);
 }
 
 static void test_stanza_roundtrip(void **state)

@@ -220,7 +220,8 @@ static enum outcome decrypt_payload(const unsigned char *p, size_t len,
 			snprintf(why, sizeof why, "payload chunk shorter than its tag");
 			goto out;
 		}
-		for (int i = 0; i < 11; i++)
+		/* 11-byte big-endian counter: the top 3 bytes stay zero for a 64-bit count */
+		for (int i = 3; i < 11; i++)
 			nonce[i] = (unsigned char)(counter >> (8 * (10 - i)));
 		nonce[11] = (unsigned char)last;
 		if (crypto_aead_chacha20poly1305_ietf_decrypt(plain, &got, NULL, p, ct, NULL, 0,
