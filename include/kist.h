@@ -69,34 +69,46 @@ const char *kist_version(void);
 /* ------------------------------------------------------------ public keys */
 
 #define KIST_PUBKEY_BYTES       64  /* X25519 public key || Ed25519 public key */
-#define KIST_PUBKEY_STRLEN      114 /* "kist1" + bech32 data + checksum */
+#define KIST_PUBKEY_STRLEN      114 /* "kist1" + bech32 data + checksum; the longest form */
+#define KIST_AGE_PUBKEY_STRLEN  62  /* "age1" + bech32 data + checksum */
 #define KIST_FINGERPRINT_STRLEN 24  /* "xxxx-xxxx-xxxx-xxxx-xxxx" */
+
+/* What a kist_pubkey holds. */
+typedef enum kist_pubkey_kind {
+	KIST_PUBKEY_KIST = 0, /* a kist1... key: X25519 and Ed25519 */
+	KIST_PUBKEY_AGE = 1   /* an age1... recipient: X25519 only; vaults get an age slot */
+} kist_pubkey_kind;
 
 typedef struct kist_pubkey {
 	unsigned char x25519[32];  /* access: vaults are sealed to this key */
-	unsigned char ed25519[32]; /* signing: vaults sealed with -s are signed by this key */
+	unsigned char ed25519[32]; /* signing: vaults sealed with -s are signed by this key
+	                              (all zero for KIST_PUBKEY_AGE: an age1 key cannot sign) */
+	kist_pubkey_kind kind;     /* zero (KIST_PUBKEY_KIST) in a zero-initialised key */
 } kist_pubkey;
 
 /*
- * Parses a "kist1..." public key string (bech32, checksummed; all lower or
- * all upper case).  Leading and trailing white space is not accepted.
+ * Parses a public key string: "kist1..." (bech32, checksummed; all lower or
+ * all upper case), or an age recipient "age1..." (bech32 as age writes it:
+ * lower case, 62 characters), which sets kind to KIST_PUBKEY_AGE.  Leading
+ * and trailing white space is not accepted.
  * @return KIST_OK, or KIST_E_BADKEY with a detail naming what is wrong.
  */
 kist_err kist_pubkey_parse(kist_pubkey *out, const char *str);
 
-/* Writes the "kist1..." form of pk, NUL-terminated, into out. */
+/* Writes the "kist1..." or "age1..." form of pk (by its kind), NUL-terminated, into out. */
 void kist_pubkey_format(const kist_pubkey *pk, char out[KIST_PUBKEY_STRLEN + 1]);
 
 /*
  * Writes the short fingerprint of pk ("xxxx-xxxx-xxxx-xxxx-xxxx", 80 bits of
- * SHA-256 over a domain label and the key), meant to be compared aloud.
+ * SHA-256 over a domain label and the key), meant to be compared aloud.  An
+ * age1 key has its own label (FORMAT.md, "Public keys").
  */
 void kist_pubkey_fingerprint(const kist_pubkey *pk, char out[KIST_FINGERPRINT_STRLEN + 1]);
 
 /*
- * Reads a recipients file: one "kist1..." key per line; blank lines and lines
- * starting with '#' are ignored.  At most KIST_MAX_RECIPIENTS keys.
- * On success *out is a malloc()'d array of *count keys (free() it).
+ * Reads a recipients file: one "kist1..." or "age1..." key per line; blank
+ * lines and lines starting with '#' are ignored (as in age's recipients files).  At most
+ * KIST_MAX_RECIPIENTS keys. On success *out is a malloc()'d array of *count keys (free() it).
  * @return KIST_OK, KIST_E_IO, KIST_E_BADKEY (detail names the line), KIST_E_LIMIT.
  */
 kist_err kist_recipients_file_read(const char *path, kist_pubkey **out, size_t *count);
@@ -129,9 +141,12 @@ kist_err kist_identity_save(const kist_identity *id, const char *path, const cha
                             size_t passlen, int force);
 
 /*
- * Loads an identity file.  Refuses a file that is not a regular file or that
- * is readable or writable by group or others (KIST_E_KEYPERM).  Calls pass_fn
- * only if the file is protected.
+ * Loads an identity file: a kist identity file, or an age identity file with
+ * one "AGE-SECRET-KEY-1..." line (as age-keygen writes it; '#' comments and
+ * blank lines ignored).  Refuses a file that is not a regular file or that
+ * is readable or writable by group or others (KIST_E_KEYPERM), and an age
+ * file with more than one key (KIST_E_BADKEY: use kist_identity_load_all()).
+ * Calls pass_fn only if the file is protected (age files never are).
  * @return KIST_OK, KIST_E_IO, KIST_E_KEYPERM, KIST_E_BADKEY, KIST_E_PASSPHRASE,
  *         KIST_E_LIMIT (cost parameters beyond the documented bounds).
  */
@@ -139,16 +154,43 @@ kist_err kist_identity_load(kist_identity **out, const char *path, kist_passphra
                             void *pass_ctx);
 
 /*
- * Reads the public key stored in an identity file without decrypting it (no
- * passphrase needed).  The same permission checks as kist_identity_load().
+ * As kist_identity_load(), but loads every key of an age identity file (a
+ * kist identity file gives one).  On success *out is a malloc()'d array of
+ * *count identities; release it with kist_identities_free().
+ * @return as kist_identity_load(); KIST_E_LIMIT for more than 256 age keys.
+ */
+kist_err kist_identity_load_all(kist_identity ***out, size_t *count, const char *path,
+                                kist_passphrase_fn pass_fn, void *pass_ctx);
+
+/* Frees the n identities of ids and the array.  NULL is allowed. */
+void kist_identities_free(kist_identity **ids, size_t n);
+
+/*
+ * Reads the public key of an identity file without decrypting it (no
+ * passphrase needed): the key to seal to.  For a kist identity file its
+ * kist1 key; for an age identity file the age1 recipient of its first key
+ * (kind KIST_PUBKEY_AGE).  The same permission checks as kist_identity_load().
  */
 kist_err kist_identity_file_pubkey(const char *path, kist_pubkey *out);
 
 /* Returns non-zero if id was loaded from a passphrase-protected file. */
 int kist_identity_is_protected(const kist_identity *id);
 
-/* Copies the public half of id. */
+/*
+ * Copies the public half of id as a kist1 key (kind KIST_PUBKEY_KIST): for
+ * an age identity, its X25519 key and the Ed25519 key derived from it
+ * (FORMAT.md, "Age identities").  This is the key a signature names.
+ */
 void kist_identity_pubkey(const kist_identity *id, kist_pubkey *out);
+
+/* Returns non-zero if id was loaded from an age identity file. */
+int kist_identity_is_age(const kist_identity *id);
+
+/*
+ * The key to seal to so that id can open the vault: its age1 recipient
+ * (kind KIST_PUBKEY_AGE) for an age identity, else its kist1 key.
+ */
+void kist_identity_recipient(const kist_identity *id, kist_pubkey *out);
 
 /* Wipes and frees id.  NULL is allowed. */
 void kist_identity_free(kist_identity *id);
@@ -176,7 +218,12 @@ typedef void (*kist_warn_fn)(void *ctx, const char *path, const char *message);
 /* Creates a sealer.  warn_fn receives warnings; it may be NULL. */
 kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx);
 
-/* Adds a recipient.  Duplicates are sealed once.  @return KIST_OK, KIST_E_LIMIT. */
+/*
+ * Adds a recipient: a kist1 key gets a kist X25519 slot, an age1 key an age
+ * X25519 slot (FORMAT.md, "Recipient slots").  Keys with the same X25519
+ * key are duplicates, sealed once (the first kind given).
+ * @return KIST_OK, KIST_E_LIMIT.
+ */
 kist_err kist_seal_add_recipient(kist_sealer *s, const kist_pubkey *pk);
 
 /*
@@ -185,7 +232,10 @@ kist_err kist_seal_add_recipient(kist_sealer *s, const kist_pubkey *pk);
  */
 kist_err kist_seal_set_threads(kist_sealer *s, unsigned threads);
 
-/* Signs the vault with id's Ed25519 key.  id must outlive kist_seal_write(). */
+/*
+ * Signs the vault with id's Ed25519 key (for an age identity, the derived
+ * one).  id must outlive kist_seal_write().
+ */
 kist_err kist_seal_set_signer(kist_sealer *s, const kist_identity *id);
 
 /*
@@ -247,6 +297,7 @@ typedef struct kist_vault_info {
 	uint64_t file_size;
 	uint32_t header_size;
 	unsigned slot_count; /* recipient slots (of any type) */
+	unsigned age_slots;  /* of which age X25519 slots (type 2); slot types are public */
 } kist_vault_info;
 
 /* Reads and checks the structure of the public header of the vault at path. */
@@ -274,7 +325,8 @@ typedef struct kist_entry {
 } kist_entry;
 
 /*
- * Opens a vault with the first identity (in order) that can unwrap its key,
+ * Opens a vault with the first identity (in order) that can unwrap its key
+ * (every identity, kist or age, tries both the kist and the age X25519 slots),
  * then authenticates the header, the key commitment, the trailer and the
  * index, and validates every index row.  Reads only the header, the trailer
  * and the index; no content.

@@ -100,7 +100,8 @@ int cmd_pubkey(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* A public key given instead of a file: show its fingerprint. */
-	if (strncasecmp(a.pos[0], "kist1", 5) == 0 && access(a.pos[0], F_OK) != 0) {
+	if ((strncasecmp(a.pos[0], "kist1", 5) == 0 || strncasecmp(a.pos[0], "age1", 4) == 0) &&
+	    access(a.pos[0], F_OK) != 0) {
 		kist_err err = kist_pubkey_parse(&pk, a.pos[0]);
 		if (err != KIST_OK)
 			return cli_fail(a.pos[0], err);
@@ -110,6 +111,32 @@ int cmd_pubkey(int argc, char **argv)
 	kist_err err = kist_identity_file_pubkey(a.pos[0], &pk);
 	if (err != KIST_OK)
 		return cli_fail(NULL, err);
-	print_pubkey(&pk);
+	if (pk.kind != KIST_PUBKEY_AGE) {
+		print_pubkey(&pk);
+		return EXIT_OK;
+	}
+	/*
+	 * An age identity file: for each key, its age1 recipient, then the kist1
+	 * key of the same identity (the derived signing key is its second half),
+	 * which is how verify names it as a signer.  Age keys are never protected.
+	 */
+	kist_identity **ids = NULL;
+	size_t n = 0;
+	if ((err = kist_identity_load_all(&ids, &n, a.pos[0], NULL, NULL)) != KIST_OK)
+		return cli_fail(NULL, err);
+	for (size_t i = 0; i < n; i++) {
+		char s[KIST_PUBKEY_STRLEN + 1], f[KIST_FINGERPRINT_STRLEN + 1];
+		kist_identity_recipient(ids[i], &pk);
+		kist_pubkey_format(&pk, s);
+		printf("%s\n", s);
+		kist_identity_pubkey(ids[i], &pk);
+		kist_pubkey_format(&pk, s);
+		kist_pubkey_fingerprint(&pk, f);
+		printf("%s\n", s);
+		fflush(stdout);
+		if (!cli_quiet)
+			fprintf(stderr, "fingerprint: %s (the kist1 key: the signing key)\n", f);
+	}
+	kist_identities_free(ids, n);
 	return EXIT_OK;
 }

@@ -76,7 +76,10 @@ int cmd_info(int argc, char **argv)
 	cli_human_size(h, sizeof h, info.file_size);
 	printf("format:          kist vault, version %u\n", info.format_version);
 	printf("size:            %llu bytes (%s)\n", (unsigned long long)info.file_size, h);
-	printf("recipient slots: %u\n", info.slot_count);
+	if (info.age_slots > 0)
+		printf("recipient slots: %u (%u age)\n", info.slot_count, info.age_slots);
+	else
+		printf("recipient slots: %u\n", info.slot_count);
 	printf("header:          %u bytes\n", info.header_size);
 	printf("(everything else, including names, sizes of entries and who sealed it, is "
 	       "encrypted)\n");
@@ -248,6 +251,12 @@ int cmd_verify(int argc, char **argv)
 	const char *signer = cli_get(&a, "signer");
 	if (signer != NULL && kist_pubkey_parse(&want, signer) != KIST_OK) {
 		cli_error("--signer", "%s: %s", signer, kist_errdetail());
+		return EXIT_USAGE;
+	}
+	if (signer != NULL && want.kind == KIST_PUBKEY_AGE) {
+		cli_error("--signer",
+		          "an age1 key cannot sign; give the kist1 key that 'kist pubkey' prints "
+		          "for the age identity file");
 		return EXIT_USAGE;
 	}
 	if ((rc = cli_open_vault(&a, a.pos[0], &v)) != EXIT_OK)

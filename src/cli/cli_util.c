@@ -321,6 +321,20 @@ static kist_err pass_cb(void *ctx, const char *path, char *buf, size_t cap, size
 	return err;
 }
 
+/* Loads every identity of one file (an age identity file may hold several). */
+static int load_identity_file(const char *path, const char *passfile, kist_identity ***out,
+                              size_t *n)
+{
+	pass_ctx pc = {passfile, 0};
+	kist_err err = kist_identity_load_all(out, n, path, pass_cb, &pc);
+	if (err != KIST_OK) {
+		if (pc.reported)
+			return cli_exit_code(err);
+		return cli_fail(NULL, err);
+	}
+	return EXIT_OK;
+}
+
 int cli_load_identity(const char *path, const char *passfile, kist_identity **out)
 {
 	pass_ctx pc = {passfile, 0};
@@ -335,35 +349,40 @@ int cli_load_identity(const char *path, const char *passfile, kist_identity **ou
 
 int cli_load_identities(const cli_args *a, kist_identity ***ids, size_t *n)
 {
-	size_t count = cli_count(a, "identity");
+	size_t count = cli_count(a, "identity"), total = 0;
 	const char *passfile = cli_get(a, "passphrase-file");
-	kist_identity **list;
+	kist_identity **list = NULL;
 	if (count == 0) {
 		cli_usage_error(NULL, "an identity is needed: -i FILE");
 		return EXIT_USAGE;
 	}
-	list = calloc(count, sizeof *list);
-	if (list == NULL)
-		return cli_fail(NULL, KIST_E_NOMEM);
 	for (size_t i = 0; i < count; i++) {
-		int rc = cli_load_identity(cli_get_n(a, "identity", i), passfile, &list[i]);
+		kist_identity **got = NULL, **grown;
+		size_t ngot = 0;
+		int rc = load_identity_file(cli_get_n(a, "identity", i), passfile, &got, &ngot);
 		if (rc != EXIT_OK) {
-			cli_free_identities(list, count);
+			cli_free_identities(list, total);
 			return rc;
 		}
+		grown = realloc(list, (total + ngot) * sizeof *list);
+		if (grown == NULL) {
+			kist_identities_free(got, ngot);
+			cli_free_identities(list, total);
+			return cli_fail(NULL, KIST_E_NOMEM);
+		}
+		list = grown;
+		memcpy(list + total, got, ngot * sizeof *got);
+		total += ngot;
+		free(got); /* the identities now belong to list */
 	}
 	*ids = list;
-	*n = count;
+	*n = total;
 	return EXIT_OK;
 }
 
 void cli_free_identities(kist_identity **ids, size_t n)
 {
-	if (ids == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		kist_identity_free(ids[i]);
-	free(ids);
+	kist_identities_free(ids, n);
 }
 
 /* ---------------------------------------------------------------- output */

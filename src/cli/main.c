@@ -31,7 +31,8 @@ static const char usage[] =
     "  kist help [VERB] | kist --version\n"
     "\n"
     "Identities: -i may be given several times; --passphrase-file F reads the\n"
-    "passphrase of protected identities from F instead of the terminal.\n"
+    "passphrase of protected identities from F instead of the terminal.  age keys\n"
+    "work too: age1... recipients and age-keygen identity files.\n"
     "\n"
     "exit codes: 0 ok, 1 other error, 2 usage, 3 no access, 4 integrity failure,\n"
     "            5 I/O error, 130 interrupted\n";
@@ -46,12 +47,15 @@ static const struct {
                "  public key on stdout and its fingerprint on stderr.\n"},
     {"pubkey", "kist pubkey FILE\n"
                "  Prints the public key (kist1...) of the identity in FILE on stdout and its\n"
-               "  fingerprint, to compare aloud, on stderr.\n"},
+               "  fingerprint, to compare aloud, on stderr.  For an age identity file\n"
+               "  (AGE-SECRET-KEY-1...), two lines per key: its age1... recipient, then its\n"
+               "  kist1... key, which names it as a signer (verify --signer).\n"},
     {"seal", "kist seal -r KEY [-r KEY...] [-R FILE] [-s IDENTITY] -o OUT.kist PATH...\n"
              "  Seals files and folders (recursively; '-' is standard input, stored under\n"
-             "  --stdin-name, default 'stdin') for the recipients.  -R reads keys from a\n"
-             "  file, one per line.  -s signs the vault with IDENTITY.  --force replaces\n"
-             "  an existing OUT.  The sealer cannot reopen the vault unless listed with -r.\n"
+             "  --stdin-name, default 'stdin') for the recipients: kist1... or age1...\n"
+             "  keys.  -R reads keys from a file, one per line ('#' comments allowed).\n"
+             "  -s signs the vault with IDENTITY (kist or age).  --force replaces an\n"
+             "  existing OUT.  The sealer cannot reopen the vault unless listed with -r.\n"
              "  --people FILE adds a people register (CSV with a header row, or a JSON\n"
              "  array of objects): name (required), aliases, relation, born, location,\n"
              "  status, contact, notes, media (vault paths, ';'-separated in CSV); other\n"

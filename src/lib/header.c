@@ -40,6 +40,8 @@ kist_err kist__header_build(unsigned char **out, size_t *outlen, const unsigned 
                             const unsigned char salt[32], const kist_pubkey *recips, size_t nrecips)
 {
 	static const unsigned char zero_nonce[12];
+	_Static_assert(KIST_SLOT_AGE_BODY == KIST_SLOT_X25519_BODY,
+	               "one slot length for both types");
 	size_t slot_len = 8 + KIST_SLOT_X25519_BODY;
 	size_t len = KIST_HEADER_FIXED + nrecips * slot_len + 64;
 	unsigned char *h, esk[32], wrap[32];
@@ -65,10 +67,22 @@ kist_err kist__header_build(unsigned char **out, size_t *outlen, const unsigned 
 	kist__st16(h + 50, 0);
 	unsigned char *p = h + KIST_HEADER_FIXED;
 	for (size_t i = 0; i < nrecips; i++) {
-		kist__st16(p, KIST_SLOT_X25519);
-		kist__st16(p + 2, 0);
-		kist__st32(p + 4, KIST_SLOT_X25519_BODY);
 		unsigned char *share = p + 8, *wrapped = p + 8 + 32;
+		kist__st16(p + 2, 0);
+		if (recips[i].kind == KIST_PUBKEY_AGE) {
+			kist__st16(p, KIST_SLOT_AGE);
+			kist__st32(p + 4, KIST_SLOT_AGE_BODY);
+			if ((err = kist__age_x25519_wrap(share, wrapped, file_key, 32,
+			                                 recips[i].x25519)) != KIST_OK) {
+				err = kist__fail(err, "recipient %zu is not a usable X25519 key",
+				                 i + 1);
+				goto out;
+			}
+			p += slot_len;
+			continue;
+		}
+		kist__st16(p, KIST_SLOT_X25519);
+		kist__st32(p + 4, KIST_SLOT_X25519_BODY);
 		randombytes_buf(esk, sizeof esk);
 		crypto_scalarmult_base(share, esk);
 		if (x25519_wrap_key(wrap, esk, recips[i].x25519, share, recips[i].x25519) != 0) {
@@ -121,9 +135,12 @@ kist_err kist__header_parse(kist__header *h, const unsigned char *raw, size_t le
 		if (kist__ld16(raw + off + 2) != 0 || blen > KIST_SLOT_BODY_MAX ||
 		    blen > len - off - 8 - 64)
 			return kist__fail(KIST_E_FORMAT, "recipient slot %u is malformed", i + 1);
-		if (kist__ld16(raw + off) == KIST_SLOT_X25519 && blen != KIST_SLOT_X25519_BODY)
+		uint16_t type = kist__ld16(raw + off);
+		if ((type == KIST_SLOT_X25519 && blen != KIST_SLOT_X25519_BODY) ||
+		    (type == KIST_SLOT_AGE && blen != KIST_SLOT_AGE_BODY))
 			return kist__fail(KIST_E_FORMAT, "recipient slot %u has a bad length",
 			                  i + 1);
+		h->age_slots += type == KIST_SLOT_AGE;
 		off += 8 + blen;
 	}
 	if (len - off != 64)
@@ -185,6 +202,14 @@ kist_err kist__header_unwrap(const kist__header *h, kist_identity *const *ids, s
 				        file_key, NULL, NULL, wrapped, 48, NULL, 0, zero_nonce,
 				        wrap) == 0) {
 					sodium_memzero(wrap, sizeof wrap);
+					*which = i;
+					return KIST_OK;
+				}
+			} else if (type == KIST_SLOT_AGE) {
+				/* Any identity's X25519 key may be an age recipient. */
+				if (kist__age_x25519_unwrap(file_key, 32, p + 8, p + 8 + 32,
+				                            blen - 32, ids[i]->x25519_sk,
+				                            ids[i]->pk.x25519) == KIST_OK) {
 					*which = i;
 					return KIST_OK;
 				}

@@ -428,7 +428,8 @@ static kist_err load_meta(sqlite3 *db, kist__index_meta *m, sqlite3_int64 versio
 		goto out;
 	if (s != NULL) {
 		kist_pubkey pk;
-		if (kist_pubkey_parse(&pk, s) != KIST_OK) {
+		/* A signer is named by its kist1 key: an age1 key has no signing half. */
+		if (kist_pubkey_parse(&pk, s) != KIST_OK || pk.kind != KIST_PUBKEY_KIST) {
 			err = kist__fail(KIST_E_CORRUPT, "index: the sealer key is malformed");
 			goto out;
 		}

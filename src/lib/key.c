@@ -3,6 +3,7 @@
  *
  * An identity holds an X25519 key pair (to open vaults) and an Ed25519 key
  * pair (to sign them).  The file format is in docs/FORMAT.md, "Identity file".
+ * Identity files may also be age identity files (age.c parses their keys).
  */
 #include "internal.h"
 
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +29,7 @@
 #define ID_MEM_MAX     (1024ull << 20)
 #define PUBKEY_HRP     "kist"
 #define FPR_LABEL      "kist/v1 fingerprint"
+#define FPR_AGE_LABEL  "kist/v1 age fingerprint"
 
 static kist_identity *identity_alloc(void)
 {
@@ -72,6 +75,20 @@ void kist_identity_pubkey(const kist_identity *id, kist_pubkey *out)
 	*out = id->pk;
 }
 
+int kist_identity_is_age(const kist_identity *id)
+{
+	return id->from_age;
+}
+
+void kist_identity_recipient(const kist_identity *id, kist_pubkey *out)
+{
+	*out = id->pk;
+	if (id->from_age) {
+		memset(out->ed25519, 0, sizeof out->ed25519);
+		out->kind = KIST_PUBKEY_AGE;
+	}
+}
+
 int kist_identity_is_protected(const kist_identity *id)
 {
 	return id->was_protected;
@@ -82,6 +99,10 @@ int kist_identity_is_protected(const kist_identity *id)
 void kist_pubkey_format(const kist_pubkey *pk, char out[KIST_PUBKEY_STRLEN + 1])
 {
 	unsigned char raw[64];
+	if (pk->kind == KIST_PUBKEY_AGE) {
+		kist__age_pubkey_format(pk->x25519, out);
+		return;
+	}
 	memcpy(raw, pk->x25519, 32);
 	memcpy(raw + 32, pk->ed25519, 32);
 	kist__bech32_encode(out, KIST_PUBKEY_STRLEN + 1, PUBKEY_HRP, raw, sizeof raw);
@@ -94,13 +115,22 @@ kist_err kist_pubkey_parse(kist_pubkey *out, const char *str)
 	size_t n = 0;
 	int rc;
 
-	if (str == NULL)
+	if (str == NULL || *str == '\0')
 		return kist__fail(KIST_E_BADKEY, "empty public key");
+	if (strncasecmp(str, "age1", 4) == 0) {
+		kist_err err = kist__age_pubkey_parse(raw, str);
+		if (err != KIST_OK)
+			return err;
+		memset(out, 0, sizeof *out);
+		memcpy(out->x25519, raw, 32);
+		out->kind = KIST_PUBKEY_AGE;
+		return KIST_OK;
+	}
 	if (strlen(str) != KIST_PUBKEY_STRLEN)
-		return kist__fail(
-		    KIST_E_BADKEY,
-		    "a kist public key is %d characters starting with kist1, this is %zu",
-		    KIST_PUBKEY_STRLEN, strlen(str));
+		return kist__fail(KIST_E_BADKEY,
+		                  "a kist public key is %d characters starting with kist1 (an age "
+		                  "key %d starting with age1), this is %zu",
+		                  KIST_PUBKEY_STRLEN, KIST_AGE_PUBKEY_STRLEN, strlen(str));
 	rc = kist__bech32_decode(raw, sizeof raw, &n, hrp, sizeof hrp, str);
 	if (rc == -2)
 		return kist__fail(KIST_E_BADKEY, "checksum mismatch (a typo?)");
@@ -112,19 +142,26 @@ kist_err kist_pubkey_parse(kist_pubkey *out, const char *str)
 		return kist__fail(KIST_E_BADKEY, "wrong key length");
 	memcpy(out->x25519, raw, 32);
 	memcpy(out->ed25519, raw + 32, 32);
+	out->kind = KIST_PUBKEY_KIST;
 	return KIST_OK;
 }
 
 void kist_pubkey_fingerprint(const kist_pubkey *pk, char out[KIST_FINGERPRINT_STRLEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char buf[sizeof FPR_LABEL + 64], h[32];
+	unsigned char buf[sizeof FPR_AGE_LABEL + 64], h[32];
 	size_t o = 0;
 
-	memcpy(buf, FPR_LABEL, sizeof FPR_LABEL); /* includes the NUL separator */
-	memcpy(buf + sizeof FPR_LABEL, pk->x25519, 32);
-	memcpy(buf + sizeof FPR_LABEL + 32, pk->ed25519, 32);
-	kist__sha256_oneshot(h, buf, sizeof buf);
+	if (pk->kind == KIST_PUBKEY_AGE) {
+		memcpy(buf, FPR_AGE_LABEL, sizeof FPR_AGE_LABEL); /* includes the NUL */
+		memcpy(buf + sizeof FPR_AGE_LABEL, pk->x25519, 32);
+		kist__sha256_oneshot(h, buf, sizeof FPR_AGE_LABEL + 32);
+	} else {
+		memcpy(buf, FPR_LABEL, sizeof FPR_LABEL); /* includes the NUL separator */
+		memcpy(buf + sizeof FPR_LABEL, pk->x25519, 32);
+		memcpy(buf + sizeof FPR_LABEL + 32, pk->ed25519, 32);
+		kist__sha256_oneshot(h, buf, sizeof FPR_LABEL + 64);
+	}
 	for (int i = 0; i < 10; i++) {
 		if (i > 0 && i % 2 == 0)
 			out[o++] = '-';
@@ -290,10 +327,10 @@ out:
 }
 
 /*
- * Reads an identity file (permissions checked) and decodes its one
- * KIST-IDENTITY-1 line into blob (secure memory of ID_FILE_MAX bytes).
+ * Reads an identity file (permissions checked) into *text: secure memory of
+ * ID_FILE_MAX + 1 bytes, NUL-terminated, without NUL bytes inside.
  */
-static kist_err read_identity_blob(const char *path, unsigned char *blob, size_t *bloblen)
+static kist_err read_key_text(const char *path, char **text_out)
 {
 	char *text = NULL;
 	size_t textlen = 0;
@@ -327,9 +364,49 @@ static kist_err read_identity_blob(const char *path, unsigned char *blob, size_t
 	if ((err = kist__read_full(fd, text, ID_FILE_MAX, &textlen, path)) != KIST_OK)
 		goto out;
 	text[textlen] = '\0';
-	err = kist__fail(KIST_E_BADKEY, "%s is not a kist identity file", path);
-	if (memchr(text, '\0', textlen) != NULL)
+	if (memchr(text, '\0', textlen) != NULL) {
+		err = kist__fail(KIST_E_BADKEY, "%s is not a kist or age identity file", path);
 		goto out;
+	}
+	*text_out = text;
+	text = NULL;
+out:
+	close(fd);
+	sodium_free(text);
+	return err;
+}
+
+/* Whether text is a kist identity file (0) or an age identity file (1). */
+static kist_err key_text_kind(const char *text, const char *path, int *is_age)
+{
+	int kist = 0, age = 0;
+
+	if (strncmp(text, "age-encryption.org/", 19) == 0)
+		return kist__fail(KIST_E_BADKEY,
+		                  "%s is a passphrase-protected age identity file, which kist does "
+		                  "not support",
+		                  path);
+	for (const char *p = text; p != NULL && *p != '\0';) {
+		if (strncmp(p, ID_LINE_PREFIX, strlen(ID_LINE_PREFIX)) == 0)
+			kist = 1;
+		else if (strncmp(p, "AGE-", 4) == 0)
+			age = 1;
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	if (kist && age)
+		return kist__fail(KIST_E_BADKEY, "%s mixes kist and age keys", path);
+	if (!kist && !age)
+		return kist__fail(KIST_E_BADKEY, "%s is not a kist or age identity file", path);
+	*is_age = age;
+	return KIST_OK;
+}
+
+/* Decodes the one KIST-IDENTITY-1 line of text (modified) into blob (ID_FILE_MAX bytes). */
+static kist_err decode_identity_blob(char *text, const char *path, unsigned char *blob,
+                                     size_t *bloblen)
+{
 	/* Find the one line that starts with the prefix; comments are ignored. */
 	char *line = NULL;
 	for (char *p = text; p != NULL && *p != '\0';) {
@@ -337,51 +414,65 @@ static kist_err read_identity_blob(const char *path, unsigned char *blob, size_t
 		if (nl != NULL)
 			*nl = '\0';
 		if (strncmp(p, ID_LINE_PREFIX, strlen(ID_LINE_PREFIX)) == 0) {
-			if (line != NULL) {
-				err = kist__fail(KIST_E_BADKEY, "%s holds more than one identity",
-				                 path);
-				goto out;
-			}
+			if (line != NULL)
+				return kist__fail(KIST_E_BADKEY, "%s holds more than one identity",
+				                  path);
 			line = p + strlen(ID_LINE_PREFIX);
 		}
 		p = nl ? nl + 1 : NULL;
 	}
 	if (line == NULL)
-		goto out;
+		return kist__fail(KIST_E_BADKEY, "%s is not a kist identity file", path);
 	size_t ll = strlen(line);
 	if (ll > 0 && line[ll - 1] == '\r')
 		line[--ll] = '\0';
 	if (sodium_base642bin(blob, ID_FILE_MAX, line, ll, NULL, bloblen, NULL,
 	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    *bloblen < ID_HEAD + ID_SECRET || memcmp(blob, ID_MAGIC, 8) != 0 || blob[9] != 0 ||
-	    blob[10] != 0 || blob[11] != 0) {
-		err = kist__fail(KIST_E_BADKEY, "%s: malformed identity", path);
-		goto out;
-	}
-	err = KIST_OK;
-out:
-	close(fd);
-	sodium_free(text);
-	return err;
+	    blob[10] != 0 || blob[11] != 0)
+		return kist__fail(KIST_E_BADKEY, "%s: malformed identity", path);
+	return KIST_OK;
 }
 
 kist_err kist_identity_file_pubkey(const char *path, kist_pubkey *out)
 {
-	unsigned char *blob = sodium_malloc(ID_FILE_MAX);
-	size_t bloblen = 0;
+	unsigned char *blob = NULL;
+	kist_identity **ids = NULL;
+	size_t bloblen = 0, n = 0;
+	char *text = NULL;
+	int is_age = 0;
 	kist_err err;
-	if (blob == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of secure memory");
-	if ((err = read_identity_blob(path, blob, &bloblen)) == KIST_OK) {
+
+	if ((err = kist_init()) != KIST_OK)
+		return err;
+	if ((err = read_key_text(path, &text)) != KIST_OK ||
+	    (err = key_text_kind(text, path, &is_age)) != KIST_OK)
+		goto out;
+	if (is_age) {
+		if ((err = kist__age_identities_parse(text, path, &ids, &n)) == KIST_OK)
+			kist_identity_recipient(ids[0], out);
+		goto out;
+	}
+	if ((blob = sodium_malloc(ID_FILE_MAX)) == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of secure memory");
+		goto out;
+	}
+	if ((err = decode_identity_blob(text, path, blob, &bloblen)) == KIST_OK) {
+		memset(out, 0, sizeof *out);
 		memcpy(out->x25519, blob + 64, 32);
 		memcpy(out->ed25519, blob + 96, 32);
+		out->kind = KIST_PUBKEY_KIST;
 	}
+out:
+	kist_identities_free(ids, n);
 	sodium_free(blob);
+	sodium_free(text);
 	return err;
 }
 
-kist_err kist_identity_load(kist_identity **out, const char *path, kist_passphrase_fn pass_fn,
-                            void *pass_ctx)
+/* Loads the kist identity in text (modified). */
+static kist_err load_kist_identity(kist_identity **out, char *text, const char *path,
+                                   kist_passphrase_fn pass_fn, void *pass_ctx)
 {
 	char *pass = NULL;
 	unsigned char *blob = NULL, *key = NULL;
@@ -389,8 +480,6 @@ kist_err kist_identity_load(kist_identity **out, const char *path, kist_passphra
 	size_t bloblen = 0, passlen = 0;
 	kist_err err;
 
-	if ((err = kist_init()) != KIST_OK)
-		return err;
 	blob = sodium_malloc(ID_FILE_MAX);
 	key = sodium_malloc(32);
 	id = identity_alloc();
@@ -398,7 +487,7 @@ kist_err kist_identity_load(kist_identity **out, const char *path, kist_passphra
 		err = kist__fail(KIST_E_NOMEM, "out of secure memory");
 		goto out;
 	}
-	if ((err = read_identity_blob(path, blob, &bloblen)) != KIST_OK)
+	if ((err = decode_identity_blob(text, path, blob, &bloblen)) != KIST_OK)
 		goto out;
 	unsigned char *secret = blob + ID_HEAD;
 	if (blob[8] == 0) {
@@ -463,4 +552,65 @@ out:
 	sodium_free(pass);
 	kist_identity_free(id);
 	return err;
+}
+
+kist_err kist_identity_load_all(kist_identity ***out, size_t *count, const char *path,
+                                kist_passphrase_fn pass_fn, void *pass_ctx)
+{
+	kist_identity **ids = NULL;
+	char *text = NULL;
+	int is_age = 0;
+	kist_err err;
+
+	if ((err = kist_init()) != KIST_OK)
+		return err;
+	if ((err = read_key_text(path, &text)) != KIST_OK ||
+	    (err = key_text_kind(text, path, &is_age)) != KIST_OK)
+		goto out;
+	if (is_age) {
+		err = kist__age_identities_parse(text, path, out, count);
+		goto out;
+	}
+	if ((ids = calloc(1, sizeof *ids)) == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = load_kist_identity(&ids[0], text, path, pass_fn, pass_ctx)) != KIST_OK)
+		goto out;
+	*out = ids;
+	*count = 1;
+	ids = NULL;
+out:
+	free(ids);
+	sodium_free(text);
+	return err;
+}
+
+kist_err kist_identity_load(kist_identity **out, const char *path, kist_passphrase_fn pass_fn,
+                            void *pass_ctx)
+{
+	kist_identity **ids = NULL;
+	size_t n = 0;
+	kist_err err = kist_identity_load_all(&ids, &n, path, pass_fn, pass_ctx);
+
+	if (err != KIST_OK)
+		return err;
+	if (n != 1) {
+		kist_identities_free(ids, n);
+		return kist__fail(KIST_E_BADKEY,
+		                  "%s holds %zu age identities; only one can be used here", path,
+		                  n);
+	}
+	*out = ids[0];
+	free(ids);
+	return KIST_OK;
+}
+
+void kist_identities_free(kist_identity **ids, size_t n)
+{
+	if (ids == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		kist_identity_free(ids[i]);
+	free(ids);
 }

@@ -50,6 +50,7 @@ kist_err kist_vault_probe(const char *path, kist_vault_info *out)
 			out->file_size = size;
 			out->header_size = h.header_len;
 			out->slot_count = h.slot_count;
+			out->age_slots = h.age_slots;
 		}
 	}
 	free(raw);
@@ -189,7 +190,7 @@ static kist_err check_signature(kist_vault *v)
 	}
 	kist_pubkey pk;
 	if (!v->meta.has_signer || kist_pubkey_parse(&pk, v->meta.signer) != KIST_OK ||
-	    sodium_memcmp(pk.ed25519, t->signer, 32) != 0)
+	    pk.kind != KIST_PUBKEY_KIST || sodium_memcmp(pk.ed25519, t->signer, 32) != 0)
 		return kist__fail(KIST_E_CORRUPT, "index and trailer disagree on the sealer");
 	kist__signature_message(msg, v->header, v->header_len, t);
 	if (crypto_sign_verify_detached(t->signature, msg, sizeof msg, t->signer) != 0)

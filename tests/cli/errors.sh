@@ -151,7 +151,7 @@ expect_rc 4 "$K" info alice.key
 expect_rc 0 "$K" seal -q -r "$PA" -o v.kist case
 chmod 600 v.kist
 expect_rc 1 "$K" list -i v.kist v.kist
-assert_grep "$ERR" 'not a kist identity' "a vault given as the identity"
+assert_grep "$ERR" 'not a kist (or age )?identity' "a vault given as the identity"
 
 # --------------------------------------------------------- special files
 mkdir -p sp/inner

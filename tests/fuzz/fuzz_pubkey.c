@@ -1,5 +1,6 @@
 /*
- * Fuzzes public key parsing: kist_pubkey_parse() on the input as a string,
+ * Fuzzes public key parsing: kist_pubkey_parse() on the input as a string
+ * (kist1 and age1 keys),
  * the Bech32 decoder on its own (with an encode/decode round trip), and
  * kist_recipients_file_read() on the input written as a recipients file.
  */
@@ -78,8 +79,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(strlen(fpr) == KIST_FINGERPRINT_STRLEN);
 		FUZZ_ASSERT(kist_pubkey_parse(&pk2, str) == KIST_OK);
 		FUZZ_ASSERT(memcmp(&pk, &pk2, sizeof pk) == 0);
-		for (size_t i = 0; i < KIST_PUBKEY_STRLEN; i++)
-			FUZZ_ASSERT(tolower((unsigned char)s[i]) == str[i]);
+		/* kist1 keys may be given in upper case; age1 keys only in lower case. */
+		size_t len = strlen(str);
+		FUZZ_ASSERT(len == (pk.kind == KIST_PUBKEY_AGE ? KIST_AGE_PUBKEY_STRLEN
+		                                               : KIST_PUBKEY_STRLEN));
+		FUZZ_ASSERT(strlen(s) == len);
+		for (size_t i = 0; i < len; i++)
+			FUZZ_ASSERT(
+			    (pk.kind == KIST_PUBKEY_AGE ? s[i] : tolower((unsigned char)s[i])) ==
+			    str[i]);
 	}
 	check_bech32(s);
 	free(s);

@@ -42,7 +42,8 @@
 
 static char outdir[PATH_MAX];
 static char stagedir[PATH_MAX];
-static kist_identity *alice, *bob, *carol;
+static kist_identity *alice, *bob, *carol, *dave; /* dave: an age identity */
+static char dave_str[KIST_PUBKEY_STRLEN + 1];
 static char alice_str[KIST_PUBKEY_STRLEN + 1], bob_str[KIST_PUBKEY_STRLEN + 1],
     carol_str[KIST_PUBKEY_STRLEN + 1];
 static unsigned nvalid, nmalformed;
@@ -189,13 +190,19 @@ static void malformed_expect(const char *name, const char *kind, const char *ide
 	nmalformed++;
 }
 
-static void malformed(const char *name, const unsigned char *data, size_t len, const char *kind,
-                      const char *comment)
+static void malformed_for(const char *name, const unsigned char *data, size_t len, const char *kind,
+                          const char *ident, const char *comment)
 {
 	char rel[256];
 	snprintf(rel, sizeof rel, "malformed/%s.kist", name);
 	write_all(out_path(rel), data, len, 0644);
-	malformed_expect(name, kind, "alice", comment);
+	malformed_expect(name, kind, ident, comment);
+}
+
+static void malformed(const char *name, const unsigned char *data, size_t len, const char *kind,
+                      const char *comment)
+{
+	malformed_for(name, data, len, kind, "alice", comment);
 }
 
 /* ------------------------------------------------------------ staging */
@@ -245,7 +252,7 @@ static void seal_real(const char *name, kist_identity *const *recips, size_t nre
 
 	check(kist_seal_new(&s, NULL, NULL), "seal_new");
 	for (size_t i = 0; i < nrecips; i++) {
-		kist_identity_pubkey(recips[i], &pk);
+		kist_identity_recipient(recips[i], &pk); /* age1 for an age identity */
 		check(kist_seal_add_recipient(s, &pk), "add_recipient");
 	}
 	if (signer != NULL)
@@ -399,7 +406,7 @@ static void build(const craft *c, buf *out)
 	randombytes_buf(salt, sizeof salt);
 	kist__derive_keys(&k, fk, salt);
 	for (size_t i = 0; i < nr; i++)
-		kist_identity_pubkey(c->nrecips ? c->recips[i] : alice, &pks[i]);
+		kist_identity_recipient(c->nrecips ? c->recips[i] : alice, &pks[i]);
 	check(kist__header_build(&h, &hl, fk, salt, pks, nr), "header_build");
 	if (c->extra_slot) {
 		/* slot type 0x7f00 (unassigned), flags 0, body_len 7, then the real slots */
@@ -704,6 +711,25 @@ static void write_keys(void)
 		snprintf(line, sizeof line, "%s\n", k[i].str);
 		write_all(out_path(rel), line, strlen(line), 0644);
 	}
+
+	/* dave: an age identity file as age-keygen writes it, and its age1 key. */
+	char secret[KIST_AGE_SECRET_STRLEN + 1], text[512];
+	kist_pubkey rp;
+	kist_identity_recipient(dave, &rp);
+	kist_pubkey_format(&rp, dave_str);
+	kist__bech32_encode(secret, sizeof secret, "age-secret-key-", dave->x25519_sk, 32);
+	for (char *p = secret; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	snprintf(text, sizeof text,
+	         "# age identity of the test vectors (public: test code only)\n"
+	         "# public key: %s\n%s\n",
+	         dave_str, secret);
+	write_all(out_path("keys/dave.key"), text, strlen(text), 0600);
+	snprintf(text, sizeof text, "%s\n", dave_str);
+	write_all(out_path("keys/dave.pub"), text, strlen(text), 0644);
+	sodium_memzero(secret, sizeof secret);
+	sodium_memzero(text, sizeof text);
 }
 
 /* ------------------------------------------------------------ valid */
@@ -785,6 +811,29 @@ static void gen_valid(void)
 	fprintf(f, "expect: ok\nidentity: alice\nsigned: yes\nsigner: carol\nslots: 1\n");
 	expect_file(f, "statement.txt", (const unsigned char *)stmt, strlen(stmt));
 	fprintf(f, "comment: sealed to alice, signed by carol (who is not a recipient)\n");
+	expect_close(f);
+
+	/* age recipients */
+	static const char for_age[] = "sealed to an age key\n";
+	stage_begin("age-recipient");
+	stage_file("age.txt", for_age, strlen(for_age));
+	const char *page[] = {"age.txt"};
+	seal_real("age-recipient", (kist_identity *[]){dave}, 1, NULL, page, 1);
+	f = expect_open("valid", "age-recipient");
+	fprintf(f, "expect: ok\nidentity: dave\nsigned: no\nslots: 1\n");
+	expect_file(f, "age.txt", (const unsigned char *)for_age, strlen(for_age));
+	fprintf(f, "comment: sealed to dave's age1 key: one age X25519 slot (type 2), opened "
+	           "with his AGE-SECRET-KEY-1 identity file\n");
+	expect_close(f);
+
+	stage_begin("age-and-kist-signed");
+	stage_file("age.txt", for_age, strlen(for_age));
+	seal_real("age-and-kist-signed", (kist_identity *[]){alice, dave}, 2, dave, page, 1);
+	f = expect_open("valid", "age-and-kist-signed");
+	fprintf(f, "expect: ok\nidentity: alice dave\nsigned: yes\nsigner: dave\nslots: 2\n");
+	expect_file(f, "age.txt", (const unsigned char *)for_age, strlen(for_age));
+	fprintf(f, "comment: sealed to alice (kist slot, type 1) and dave (age slot, type 2), "
+	           "signed by dave's Ed25519 key derived from his age identity; each opens it\n");
 	expect_close(f);
 
 	/* exactly one chunk of 1 MiB */
@@ -1050,6 +1099,51 @@ static void gen_malformed_bytes(void)
 		          "MAC fails");
 		free(d);
 	}
+	{
+		/* dave's age slot (type 2) in age-recipient.kist */
+		static const unsigned char order8[32] = {
+		    0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3,
+		    0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32,
+		    0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00};
+		size_t al;
+		unsigned char *a = read_all(out_path("valid/age-recipient.kist"), &al);
+		if (al < 52 + 88 + 64 || kist__ld16(a + 52) != 2)
+			die("age-recipient.kist is not as expected");
+		d = dup_bytes(a, al, 0);
+		d[52 + 8 + 79] ^= 0x01;
+		malformed_for("age-slot-tag", d, al, "noaccess", "dave",
+		              "the last byte (Poly1305 tag) of dave's age slot changed: no slot "
+		              "opens for dave");
+		free(d);
+		d = dup_bytes(a, al, 0);
+		d[52 + 8 + 3] ^= 0x01;
+		malformed_for("age-slot-share", d, al, "noaccess", "dave",
+		              "a byte of the ephemeral share of dave's age slot changed");
+		free(d);
+		d = dup_bytes(a, al, 0);
+		memcpy(d + 52 + 8, order8, 32);
+		malformed_for("age-slot-low-order", d, al, "noaccess", "dave",
+		              "the share of dave's age slot replaced by a point of order 8: the "
+		              "shared secret is all zero, refused as age does");
+		free(d);
+		d = dup_bytes(a, al, 0);
+		set16(d, 52, 1);
+		malformed_for("age-slot-as-kist-slot", d, al, "noaccess", "dave",
+		              "dave's age slot relabelled as a kist X25519 slot (type 1): kist's "
+		              "label gives another wrap key, so it does not open");
+		free(d);
+		/* a real 81-byte body (one byte inserted, header_len adjusted) */
+		d = dup_bytes(a, al, 1);
+		memcpy(d + 52 + 8 + 80 + 1, a + 52 + 8 + 80, al - (52 + 8 + 80));
+		d[52 + 8 + 80] = 0;
+		set32(d, 12, kist__ld32(a + 12) + 1);
+		set32(d, 52 + 4, 81);
+		malformed_for("age-slot-len-81", d, al + 1, "format", "dave",
+		              "age X25519 slot with an 81-byte body (must be 80), header_len "
+		              "adjusted to match");
+		free(d);
+		free(a);
+	}
 	d = dup_bytes(t, tl, 0);
 	if (ol < H)
 		die("one-file.kist too short");
@@ -1261,6 +1355,14 @@ static void gen_malformed_crafted(void)
 	            "the index says chunk_size 4096, the trailer 1 MiB");
 	crafted_sql("sealer-key-bad", "UPDATE vault SET sealer_key = 'kist1xyz'", "corrupt",
 	            "vault.sealer_key is not a kist public key");
+	{
+		char age_sql[256];
+		snprintf(age_sql, sizeof age_sql, "UPDATE vault SET sealer_key = '%s'", dave_str);
+		craft c = {.ents = one_file, .n = 1, .signer = dave, .sql = age_sql};
+		crafted("sealer-key-age1", &c, "corrupt",
+		        "signed by dave, but vault.sealer_key holds his age1 key, which cannot "
+		        "name a signer (the kist1 key is required)");
+	}
 
 	/* the index stream */
 	{
@@ -1466,7 +1568,8 @@ int main(int argc, char **argv)
 	alice = vec_identity("alice");
 	bob = vec_identity("bob");
 	carol = vec_identity("carol");
-	if (alice == NULL || bob == NULL || carol == NULL)
+	dave = vec_age_identity("dave");
+	if (alice == NULL || bob == NULL || carol == NULL || dave == NULL)
 		die("identities");
 	clean_dir("keys");
 	clean_dir("valid");
@@ -1487,5 +1590,6 @@ int main(int argc, char **argv)
 	kist_identity_free(alice);
 	kist_identity_free(bob);
 	kist_identity_free(carol);
+	kist_identity_free(dave);
 	return 0;
 }
