@@ -11,7 +11,7 @@
 static const opt_spec id_specs[] = {
     {'i', "identity", 1, 1},  {0, "passphrase-file", 1, 0}, {'q', "quiet", 0, 0},
     {'C', "directory", 1, 0}, {0, "force", 0, 0},           {'l', "long", 0, 0},
-    {0, "signer", 1, 0},
+    {0, "signer", 1, 0},      {0, "ledger", 1, 0},
 };
 
 /* Verbs share one option table; each refuses the options it does not take. */
@@ -34,7 +34,13 @@ static int parse_open(cli_args *a, int argc, char **argv, const char *verb, cons
 	return 0;
 }
 
-static int open_vault(const cli_args *a, const char *path, kist_vault **v)
+/*
+ * Opens the vault and records the access in the custody ledger, signed by the
+ * identity that opened it, before the caller releases anything: if the entry
+ * cannot be made durable the vault is closed and nothing is printed.
+ */
+static int open_vault(const cli_args *a, const char *path, kist_vault **v, const char *action,
+                      const char *const *paths, size_t npaths)
 {
 	kist_identity **ids = NULL;
 	size_t n = 0;
@@ -42,10 +48,17 @@ static int open_vault(const cli_args *a, const char *path, kist_vault **v)
 	if (rc != EXIT_OK)
 		return rc;
 	kist_err err = kist_vault_open(v, path, ids, n);
-	cli_free_identities(ids, n);
-	if (err != KIST_OK)
+	if (err != KIST_OK) {
+		cli_free_identities(ids, n);
 		return cli_fail(path, err);
-	return EXIT_OK;
+	}
+	rc = cli_ledger_record(a, *v, ids[kist_vault_opened_with(*v)], action, paths, npaths);
+	cli_free_identities(ids, n);
+	if (rc != EXIT_OK) {
+		kist_vault_close(*v);
+		*v = NULL;
+	}
+	return rc;
 }
 
 int cmd_info(int argc, char **argv)
@@ -87,13 +100,13 @@ int cmd_list(int argc, char **argv)
 	static cli_args a;
 	kist_vault *v = NULL;
 	int rc;
-	if (parse_open(&a, argc, argv, "list", ",identity,passphrase-file,quiet,long,") != 0)
+	if (parse_open(&a, argc, argv, "list", ",identity,passphrase-file,quiet,long,ledger,") != 0)
 		return EXIT_USAGE;
 	if (a.npos != 1) {
 		cli_usage_error("list", "usage: kist list -i IDENTITY VAULT");
 		return EXIT_USAGE;
 	}
-	if ((rc = open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+	if ((rc = open_vault(&a, a.pos[0], &v, "list", NULL, 0)) != EXIT_OK)
 		return rc;
 	int longfmt = cli_count(&a, "long") > 0;
 	for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
@@ -126,14 +139,14 @@ int cmd_extract(int argc, char **argv)
 	kist_extract_opts o;
 	int rc;
 	if (parse_open(&a, argc, argv, "extract",
-	               ",identity,passphrase-file,quiet,directory,force,") != 0)
+	               ",identity,passphrase-file,quiet,directory,force,ledger,") != 0)
 		return EXIT_USAGE;
 	if (a.npos < 1) {
 		cli_usage_error("extract",
 		                "usage: kist extract -i IDENTITY [-C DIR] VAULT [PATH...]");
 		return EXIT_USAGE;
 	}
-	if ((rc = open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+	if ((rc = open_vault(&a, a.pos[0], &v, "extract", a.pos + 1, a.npos - 1)) != EXIT_OK)
 		return rc;
 	memset(&o, 0, sizeof o);
 	o.dir = cli_get(&a, "directory");
@@ -159,13 +172,13 @@ int cmd_cat(int argc, char **argv)
 	static cli_args a;
 	kist_vault *v = NULL;
 	int rc;
-	if (parse_open(&a, argc, argv, "cat", ",identity,passphrase-file,quiet,") != 0)
+	if (parse_open(&a, argc, argv, "cat", ",identity,passphrase-file,quiet,ledger,") != 0)
 		return EXIT_USAGE;
 	if (a.npos != 2) {
 		cli_usage_error("cat", "usage: kist cat -i IDENTITY VAULT PATH");
 		return EXIT_USAGE;
 	}
-	if ((rc = open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+	if ((rc = open_vault(&a, a.pos[0], &v, "cat", a.pos + 1, 1)) != EXIT_OK)
 		return rc;
 	const kist_entry *e = kist_vault_find(v, a.pos[1]);
 	if (e == NULL || e->type != KIST_ENTRY_FILE) {
@@ -203,7 +216,8 @@ int cmd_verify(int argc, char **argv)
 	char t[40], h[32], pks[KIST_PUBKEY_STRLEN + 1], fpr[KIST_FINGERPRINT_STRLEN + 1];
 	int rc, first = 1;
 
-	if (parse_open(&a, argc, argv, "verify", ",identity,passphrase-file,quiet,signer,") != 0)
+	if (parse_open(&a, argc, argv, "verify",
+	               ",identity,passphrase-file,quiet,signer,ledger,") != 0)
 		return EXIT_USAGE;
 	if (a.npos != 1) {
 		cli_usage_error("verify", "usage: kist verify -i IDENTITY VAULT");
@@ -214,7 +228,7 @@ int cmd_verify(int argc, char **argv)
 		cli_error("--signer", "%s: %s", signer, kist_errdetail());
 		return EXIT_USAGE;
 	}
-	if ((rc = open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+	if ((rc = open_vault(&a, a.pos[0], &v, "verify", NULL, 0)) != EXIT_OK)
 		return rc;
 	kist_vault_get_meta(v, &m);
 	size_t files = 0, dirs = 0, links = 0;

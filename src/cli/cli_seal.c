@@ -114,6 +114,12 @@ int cmd_seal(int argc, char **argv)
 		rc = cli_fail(NULL, err); /* the library's detail names the file */
 		goto out;
 	}
+	/* A signed seal is a custody event: logged with the sealer's key.  The
+	 * vault id exists only once the vault is written; a failure is reported
+	 * (exit 6) but the vault, which releases nothing, is kept. */
+	if (signer != NULL &&
+	    (rc = cli_ledger_append(&a, kist_seal_vault_id(s), signer, "seal", NULL, 0)) != EXIT_OK)
+		goto out;
 	if (!cli_quiet) {
 		uint64_t entries, bytes, vbytes;
 		char h1[32], h2[32];

@@ -38,6 +38,7 @@ struct kist_sealer {
 	input *in;
 	size_t nin, cap;
 	uint64_t stat_entries, stat_bytes, stat_vault;
+	char vault_id[33]; /* of the last vault written */
 };
 
 kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx)
@@ -72,6 +73,11 @@ void kist_seal_free(kist_sealer *s)
 	free(s->in);
 	free(s->recips);
 	free(s);
+}
+
+const char *kist_seal_vault_id(const kist_sealer *s)
+{
+	return s->vault_id;
 }
 
 void kist_seal_stats(const kist_sealer *s, uint64_t *entries, uint64_t *bytes,
@@ -434,6 +440,7 @@ static kist_err seal_index(writer *w, kist__trailer *t, int signed_)
 	memset(&m, 0, sizeof m);
 	randombytes_buf(rnd, sizeof rnd);
 	sodium_bin2hex(m.vault_id, sizeof m.vault_id, rnd, sizeof rnd);
+	memcpy(w->s->vault_id, m.vault_id, sizeof m.vault_id);
 	m.created = time(NULL);
 	snprintf(m.tool_version, sizeof m.tool_version, "kist %s", KIST_VERSION);
 	m.recipients = (unsigned)w->s->nrecips;
