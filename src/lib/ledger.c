@@ -1174,31 +1174,49 @@ static void finding(audit *a, kist_audit_kind kind, uint64_t index, const char *
 		a->fn(a->ctx, kind, index, msg);
 }
 
-static int cmp_index(const void *x, const void *y)
+/* Checks the body of e encoded with index idx against its stored body hash. */
+static kist_err body_at(buf *body, const char *origin, const kist_ledger_entry *e, uint64_t idx,
+                        int *match)
 {
-	const lentry *const *a = x, *const *b = y;
-	return (*a)->pub.index < (*b)->pub.index ? -1 : (*a)->pub.index > (*b)->pub.index;
+	kist_ledger_entry t = *e;
+	unsigned char bh[32];
+	t.index = idx;
+	kist_err err = encode_body(body, origin, &t);
+	if (err != KIST_OK)
+		return err;
+	kist__sha256_oneshot(bh, body->p, body->len);
+	*match = sodium_memcmp(bh, e->body_hash, 32) == 0;
+	return KIST_OK;
 }
 
-/* Checks one entry on its own: returns 1 if it is sound, and its leaf in leaf. */
+/*
+ * Checks one entry on its own: returns 1 if it is sound, with its leaf and
+ * the index it was signed at (its stored index or, if that was changed, its
+ * position in storage: an entry moved by renumbering, not rewritten).
+ */
 static int audit_entry(audit *a, const char *origin, const lentry *le, size_t pos,
-                       unsigned char leaf[32], int *oom)
+                       unsigned char leaf[32], uint64_t *signed_index, int *oom)
 {
 	const kist_ledger_entry *e = &le->pub;
-	buf body;
-	unsigned char bh[32];
+	buf body = {0};
+	int match = 0, ok = 0;
+	*signed_index = e->index;
 	if (e->malformed) {
 		finding(a, KIST_AUDIT_REWRITTEN, e->index,
 		        "entry at position %zu was rewritten: %s", pos, e->malformed);
 		return 0;
 	}
-	if (encode_body(&body, origin, e) != KIST_OK) {
-		*oom = 1;
-		return 0;
+	if (body_at(&body, origin, e, e->index, &match) != KIST_OK)
+		goto nomem;
+	if (!match && e->index != pos) {
+		free(body.p);
+		body.p = NULL;
+		if (body_at(&body, origin, e, pos, &match) != KIST_OK)
+			goto nomem;
+		if (match)
+			*signed_index = pos;
 	}
-	int ok = 0;
-	kist__sha256_oneshot(bh, body.p, body.len);
-	if (sodium_memcmp(bh, e->body_hash, 32) != 0) {
+	if (!match) {
 		finding(a, KIST_AUDIT_REWRITTEN, e->index,
 		        "entry %llu was rewritten: its fields no longer match what was signed",
 		        (unsigned long long)e->index);
@@ -1209,24 +1227,43 @@ static int audit_entry(audit *a, const char *origin, const lentry *le, size_t po
 		        "actor's key",
 		        (unsigned long long)e->index);
 	} else if (leaf_of(leaf, &body, e->signature) != KIST_OK) {
-		*oom = 1;
+		goto nomem;
 	} else if (sodium_memcmp(leaf, e->leaf, 32) != 0) {
 		finding(a, KIST_AUDIT_REWRITTEN, e->index,
 		        "entry %llu was rewritten: its stored leaf hash is not its own",
 		        (unsigned long long)e->index);
 	} else {
 		ok = 1;
+		if (*signed_index != e->index)
+			finding(a, KIST_AUDIT_REORDERED, *signed_index,
+			        "entries were reordered: entry %llu was renumbered %llu",
+			        (unsigned long long)*signed_index, (unsigned long long)e->index);
 	}
 	free(body.p);
 	return ok;
+nomem:
+	free(body.p);
+	*oom = 1;
+	return 0;
+}
+
+typedef struct keyed {
+	uint64_t key; /* signed index */
+	size_t pos;   /* position in storage */
+} keyed;
+
+static int cmp_keyed(const void *x, const void *y)
+{
+	const keyed *a = x, *b = y;
+	return a->key < b->key ? -1 : a->key > b->key;
 }
 
 kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes, size_t nnotes,
                            kist_audit_fn fn, void *ctx, kist_audit_report *rep)
 {
 	audit a = {fn, ctx, rep};
-	const lentry **sorted = NULL;
-	unsigned char(*leaves)[32] = NULL, (*proof)[32] = NULL;
+	keyed *sorted = NULL;
+	unsigned char(*leaves)[32] = NULL, (*ol)[32] = NULL, (*proof)[32] = NULL;
 	unsigned char *sound = NULL;
 	kist_err err = KIST_OK;
 	int oom = 0;
@@ -1237,8 +1274,9 @@ kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes,
 	size_t n = log->n;
 	sorted = malloc((n ? n : 1) * sizeof *sorted);
 	leaves = malloc((n ? n : 1) * 32);
+	ol = malloc((n ? n : 1) * 32);
 	sound = calloc(n ? n : 1, 1);
-	if (sorted == NULL || leaves == NULL || sound == NULL) {
+	if (sorted == NULL || leaves == NULL || ol == NULL || sound == NULL) {
 		err = kist__fail(KIST_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -1246,36 +1284,35 @@ kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes,
 
 	/* 1. Each entry on its own: fields against the signed body, signature, leaf. */
 	for (size_t i = 0; i < n; i++) {
-		sorted[i] = &log->e[i];
-		sound[i] =
-		    (unsigned char)audit_entry(&a, log->origin, &log->e[i], i, leaves[i], &oom);
-		if (!sound[i])
-			memcpy(leaves[i], log->e[i].pub.leaf, 32);
+		sorted[i].pos = i;
+		sound[i] = (unsigned char)audit_entry(&a, log->origin, &log->e[i], i, leaves[i],
+		                                      &sorted[i].key, &oom);
 		if (oom) {
 			err = kist__fail(KIST_E_NOMEM, "out of memory");
 			goto out;
 		}
+		if (!sound[i])
+			memcpy(leaves[i], log->e[i].pub.leaf, 32);
 	}
 
 	/* 2. Storage order against signed order: indices 0, 1, 2, ... in turn. */
-	qsort(sorted, n, sizeof *sorted, cmp_index);
+	qsort(sorted, n, sizeof *sorted, cmp_keyed);
 	int permutation = 1;
 	for (size_t i = 0; i < n; i++)
-		if (sorted[i]->pub.index != i)
+		if (sorted[i].key != i)
 			permutation = 0;
 	if (permutation) {
-		for (size_t i = 0; i < n; i++)
-			if (log->e[i].pub.index != i) {
+		for (size_t k = 0; k < n; k++)
+			if (sorted[k].pos != k)
 				finding(
-				    &a, KIST_AUDIT_REORDERED, log->e[i].pub.index,
-				    "entries were reordered: entry %llu is stored at position %zu",
-				    (unsigned long long)log->e[i].pub.index, i);
-			}
+				    &a, KIST_AUDIT_REORDERED, k,
+				    "entries were reordered: entry %zu is stored at position %zu",
+				    k, sorted[k].pos);
 	} else {
 		uint64_t want = 0;
 		for (size_t i = 0; i < n; i++) {
-			uint64_t got = sorted[i]->pub.index;
-			if (i > 0 && got == sorted[i - 1]->pub.index) {
+			uint64_t got = sorted[i].key;
+			if (i > 0 && got == sorted[i - 1].key) {
 				finding(&a, KIST_AUDIT_REWRITTEN, got, "entry %llu appears twice",
 				        (unsigned long long)got);
 				continue;
@@ -1296,36 +1333,28 @@ kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes,
 
 	/* 3. The chain, in signed order: each entry names the leaf before it. */
 	for (size_t i = 0; i < n; i++) {
-		const lentry *e = sorted[i];
-		size_t pos = (size_t)(e - log->e);
-		if (!sound[pos])
-			continue;
 		static const unsigned char zero[32];
+		const lentry *e = &log->e[sorted[i].pos];
 		const unsigned char *want = zero;
-		if (e->pub.index > 0) {
-			if (i == 0 || sorted[i - 1]->pub.index != e->pub.index - 1)
+		if (!sound[sorted[i].pos])
+			continue;
+		if (sorted[i].key > 0) {
+			if (i == 0 || sorted[i - 1].key != sorted[i].key - 1)
 				continue; /* the gap is already reported */
-			want = leaves[sorted[i - 1] - log->e];
+			want = leaves[sorted[i - 1].pos];
 		}
 		if (sodium_memcmp(want, e->pub.prev, 32) != 0)
-			finding(&a, KIST_AUDIT_DELETED, e->pub.index,
+			finding(&a, KIST_AUDIT_DELETED, sorted[i].key,
 			        "entry %llu does not follow entry %llu: an entry between them was "
 			        "deleted or the history was replaced",
-			        (unsigned long long)e->pub.index,
-			        (unsigned long long)(e->pub.index ? e->pub.index - 1 : 0));
+			        (unsigned long long)sorted[i].key,
+			        (unsigned long long)(sorted[i].key ? sorted[i].key - 1 : 0));
 	}
 
 	/* 4. The tree over the leaves in signed order. */
-	unsigned char(*ol)[32] = malloc((n ? n : 1) * 32);
-	if (ol == NULL) {
-		err = kist__fail(KIST_E_NOMEM, "out of memory");
-		goto out;
-	}
 	for (size_t i = 0; i < n; i++)
-		memcpy(ol[i], leaves[sorted[i] - log->e], 32);
-	free(leaves);
-	leaves = ol;
-	kist__merkle_root(rep->root, (const unsigned char(*)[32])leaves, n);
+		memcpy(ol[i], leaves[sorted[i].pos], 32);
+	kist__merkle_root(rep->root, (const unsigned char(*)[32])ol, n);
 
 	/* 5. Checkpoints: given ones first, then those stored in the log. */
 	for (size_t c = 0; c < nnotes + log->nnotes; c++) {
@@ -1364,7 +1393,7 @@ kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes,
 		free(proof);
 		proof = NULL;
 		if ((err = kist__merkle_consistency_proof(
-		         &proof, &plen, (const unsigned char(*)[32])leaves, n, cp.size)) != KIST_OK)
+		         &proof, &plen, (const unsigned char(*)[32])ol, n, cp.size)) != KIST_OK)
 			goto out;
 		if (kist__merkle_consistency_verify(cp.size, n, cp.root, rep->root,
 		                                    (const unsigned char(*)[32])proof,
@@ -1382,6 +1411,7 @@ out:
 	free(proof);
 	free(sorted);
 	free(leaves);
+	free(ol);
 	free(sound);
 	return err;
 }
