@@ -489,6 +489,147 @@ typedef int (*kist_row_fn)(void *ctx, size_t ncols, const char *const *names,
  */
 kist_err kist_vault_query(kist_vault *v, const char *sql, kist_row_fn fn, void *ctx);
 
+/* --------------------------------------------------------- custody ledger */
+
+/*
+ * The custody ledger (docs/AUDIT.md): a local SQLite file to which every
+ * opening of a vault appends an entry signed with the actor's Ed25519 key.
+ * The entries' leaf hashes form an RFC 9162 Merkle tree whose size and root
+ * are pinned by checkpoints in the C2SP tlog-checkpoint signed-note format.
+ */
+typedef struct kist_ledger kist_ledger;
+
+#define KIST_LEDGER_ACTION_MAX 32   /* bytes in an action name */
+#define KIST_LEDGER_PATHS_MAX  4096 /* entries touched, recorded per ledger entry */
+
+/*
+ * Writes the default ledger path into out: $KIST_LEDGER if set and not
+ * empty, else $XDG_DATA_HOME/kist/ledger.db, else ~/.local/share/kist/ledger.db.
+ * @return KIST_OK, KIST_E_ARG (no home directory), KIST_E_LIMIT (too long).
+ */
+kist_err kist_ledger_default_path(char *out, size_t cap);
+
+/*
+ * Opens the ledger at path for appending, creating it (mode 0600, missing
+ * parent directories 0700) with a fresh random origin if it does not exist.
+ * Refuses a path that is not a regular file, and a ledger that cannot be
+ * written (KIST_E_IO, detail says so): callers must then release nothing.
+ * @return KIST_OK, KIST_E_IO, KIST_E_NOSPACE, KIST_E_FORMAT (not a ledger).
+ */
+kist_err kist_ledger_open(kist_ledger **out, const char *path);
+
+/*
+ * Appends one entry: the vault's id, the actor's public key, the action
+ * ("list", "extract", ...), the stored paths touched (npaths may be 0), the
+ * current time and this tool's version, at the next index, signed with the
+ * actor's Ed25519 key.  One IMMEDIATE transaction, synchronous=FULL: when it
+ * returns KIST_OK the entry is on disk.  Concurrent appenders wait for each
+ * other (up to 30 s), so indices stay contiguous.  *index (may be NULL)
+ * receives the new entry's index.
+ * @return KIST_OK, KIST_E_ARG, KIST_E_LIMIT, KIST_E_IO, KIST_E_NOSPACE.
+ */
+kist_err kist_ledger_append(kist_ledger *l, const kist_identity *actor, const char *vault_id,
+                            const char *action, const char *const *paths, size_t npaths,
+                            uint64_t *index);
+
+/* The ledger's origin line, "kist-ledger/<32 hex digits>".  Owned by l. */
+const char *kist_ledger_origin(const kist_ledger *l);
+
+/* Stores a checkpoint note in the ledger (exported with it, checked by audits). */
+kist_err kist_ledger_store_checkpoint(kist_ledger *l, const char *note);
+
+/* Closes l.  NULL is allowed. */
+void kist_ledger_close(kist_ledger *l);
+
+/* One entry as loaded for listing or audit.  Pointers are owned by the log. */
+typedef struct kist_ledger_entry {
+	uint64_t index;       /* as stored */
+	const char *vault_id; /* as stored: may be hostile, print it escaped */
+	kist_pubkey actor;
+	const char *action;
+	const char *const *paths;
+	size_t npaths;
+	int64_t time;     /* seconds since the epoch, the actor's clock */
+	const char *tool; /* e.g. "kist 0.1.0" */
+	unsigned char prev[32];
+	unsigned char body_hash[32];
+	unsigned char signature[64];
+	unsigned char leaf[32];
+	const char *malformed; /* non-NULL if a stored field could not be read: why */
+} kist_ledger_entry;
+
+/* A loaded ledger or bundle: the entries in storage order, and stored checkpoints. */
+typedef struct kist_ledger_log kist_ledger_log;
+
+/*
+ * Loads a ledger file read-only and defensively (it may be crafted): no
+ * triggers, views or extensions, exact columns, every value's type and size
+ * checked.  A row whose values cannot be read is kept, marked malformed.
+ * @return KIST_OK, KIST_E_IO, KIST_E_FORMAT (not a kist ledger), KIST_E_LIMIT, KIST_E_NOMEM.
+ */
+kist_err kist_ledger_load(kist_ledger_log **out, const char *path);
+
+/* Loads an export bundle (JSON, see docs/AUDIT.md).  Same rules as kist_ledger_load(). */
+kist_err kist_ledger_load_bundle(kist_ledger_log **out, const void *buf, size_t len);
+
+/* Writes log as an export bundle (JSON, malloc'd, NUL-terminated) into *json. */
+kist_err kist_ledger_bundle(const kist_ledger_log *log, char **json, size_t *len);
+
+const char *kist_ledger_log_origin(const kist_ledger_log *log);
+size_t kist_ledger_log_count(const kist_ledger_log *log);
+const kist_ledger_entry *kist_ledger_log_entry(const kist_ledger_log *log, size_t i);
+size_t kist_ledger_log_checkpoint_count(const kist_ledger_log *log);
+const char *kist_ledger_log_checkpoint(const kist_ledger_log *log, size_t i);
+void kist_ledger_log_free(kist_ledger_log *log);
+
+/*
+ * Writes a checkpoint note (C2SP tlog-checkpoint: origin, size, base64 root)
+ * for the whole log into *note (malloc'd, NUL-terminated).  With a signer, a
+ * signature line "— <kist public key> <base64(key id || Ed25519 signature)>"
+ * follows a blank line; without one, the note is the unsigned body.
+ */
+kist_err kist_ledger_checkpoint(const kist_ledger_log *log, const kist_identity *signer,
+                                char **note);
+
+/* What an audit found, from the most to the least specific. */
+typedef enum kist_audit_kind {
+	KIST_AUDIT_REWRITTEN = 1, /* an entry's fields no longer match what was signed */
+	KIST_AUDIT_DELETED,   /* an index is missing, or an entry does not follow its predecessor */
+	KIST_AUDIT_REORDERED, /* the entries are stored out of their signed order */
+	KIST_AUDIT_FORGED,    /* a signature does not verify for the entry's actor */
+	KIST_AUDIT_ROLLBACK,  /* the log is shorter than, or diverges from, a checkpoint */
+	KIST_AUDIT_CHECKPOINT /* a checkpoint is malformed, unsigned, forged or for another ledger
+	                       */
+} kist_audit_kind;
+
+/* Called for each finding; index is the entry's (or the checkpoint's) number. */
+typedef void (*kist_audit_fn)(void *ctx, kist_audit_kind kind, uint64_t index, const char *message);
+
+typedef struct kist_audit_report {
+	uint64_t size;          /* entries */
+	unsigned char root[32]; /* recomputed over the entries in signed order */
+	unsigned found;         /* bit (1u << kind) for each kind found */
+	size_t checkpoints_ok;  /* checkpoints whose signature and consistency held */
+} kist_audit_report;
+
+/*
+ * Audits log: every signature, body hash and leaf hash, contiguous indices in
+ * storage order, the hash chain, the Merkle root, and for each checkpoint
+ * (the nnotes given, then those stored in the log) its signature, its origin
+ * and an RFC 9162 consistency proof from it to the current log.  Each finding
+ * goes to fn (may be NULL).
+ * @return KIST_OK if nothing was found, KIST_E_CORRUPT if anything was (see
+ *         rep->found), KIST_E_NOMEM.
+ */
+kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes, size_t nnotes,
+                           kist_audit_fn fn, void *ctx, kist_audit_report *rep);
+
+/* Index of the identity (in the array given to kist_vault_open) that opened v. */
+size_t kist_vault_opened_with(const kist_vault *v);
+
+/* The vault id of the last vault kist_seal_write() wrote ("" before). */
+const char *kist_seal_vault_id(const kist_sealer *s);
+
 /* --------------------------------------------------------- signals, misc */
 
 /*

@@ -14,6 +14,14 @@ enum {
 	EXIT_ACCESS = 3,
 	EXIT_INTEGRITY = 4,
 	EXIT_IO = 5,
+	EXIT_LEDGER = 6, /* the custody ledger could not be written: nothing released */
+	/* kist audit verify (docs/AUDIT.md): the lowest code of what was found */
+	EXIT_AUDIT_REWRITTEN = 10,
+	EXIT_AUDIT_DELETED = 11,
+	EXIT_AUDIT_REORDERED = 12,
+	EXIT_AUDIT_FORGED = 13,
+	EXIT_AUDIT_ROLLBACK = 14,
+	EXIT_AUDIT_CHECKPOINT = 15,
 	EXIT_INTERRUPTED = 130
 };
 
@@ -72,12 +80,35 @@ void cli_human_size(char *out, size_t cap, unsigned long long n);
 /* Formats seconds since the epoch as "YYYY-MM-DD HH:MM:SS UTC". */
 void cli_time(char *out, size_t cap, long long t);
 
+/*
+ * The custody-ledger hook (cli_ledger.c).  Every verb that releases contents
+ * or metadata of a vault calls it after kist_vault_open() and before printing
+ * or writing anything:
+ *
+ *   rc = cli_ledger_record(&a, v, ids[kist_vault_opened_with(v)], "list", NULL, 0);
+ *   if (rc != EXIT_OK) { close the vault; return rc; }
+ *
+ * It appends a signed entry (vault id, actor = the identity that opened the
+ * vault, action, stored paths touched) to the ledger named by --ledger PATH
+ * (if the verb's option table has "ledger"), else $KIST_LEDGER, else the
+ * default, and returns EXIT_OK only once the entry is durable; otherwise it
+ * prints one line and returns EXIT_LEDGER.  actor must stay loaded until then.
+ */
+int cli_ledger_record(const cli_args *a, kist_vault *v, const kist_identity *actor,
+                      const char *action, const char *const *paths, size_t npaths);
+/* The same for an event without an open vault (seal, grant): vault_id given. */
+int cli_ledger_append(const cli_args *a, const char *vault_id, const kist_identity *actor,
+                      const char *action, const char *const *paths, size_t npaths);
+
 extern int cli_quiet;
 
-/* Opens the vault at path with the identities of -i.  Returns an exit code. */
-int cli_open_vault(const cli_args *a, const char *path, kist_vault **v);
-/* Records an access in the custody ledger before anything is released.  Returns an exit code. */
-int cli_ledger_log(kist_vault *v, const char *action, const char *const *paths, size_t npaths);
+/*
+ * Opens the vault at path with the identities of -i and records the access
+ * (action, entries touched) in the custody ledger before the caller releases
+ * anything.  Returns an exit code; on failure *v is NULL.
+ */
+int cli_open_vault(const cli_args *a, const char *path, kist_vault **v, const char *action,
+                   const char *const *paths, size_t npaths);
 /* The media paths linked to a person (id or name); *paths is malloc'd, its strings are v's. */
 int cli_person_media(kist_vault *v, const char *vault_path, const char *who, const char ***paths,
                      size_t *n);
@@ -98,5 +129,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_people(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -11,7 +11,7 @@
 static const opt_spec id_specs[] = {
     {'i', "identity", 1, 1},  {0, "passphrase-file", 1, 0}, {'q', "quiet", 0, 0},
     {'C', "directory", 1, 0}, {0, "force", 0, 0},           {'l', "long", 0, 0},
-    {0, "signer", 1, 0},      {0, "person", 1, 0},
+    {0, "signer", 1, 0},      {0, "ledger", 1, 0},          {0, "person", 1, 0},
 };
 
 /* Verbs share one option table; each refuses the options it does not take. */
@@ -34,17 +34,16 @@ static int parse_open(cli_args *a, int argc, char **argv, const char *verb, cons
 	return 0;
 }
 
-int cli_ledger_log(kist_vault *v, const char *action, const char *const *paths, size_t npaths)
-{
-	/* The custody ledger (docs/AUDIT.md) records the access here. */
-	(void)v;
-	(void)action;
-	(void)paths;
-	(void)npaths;
-	return EXIT_OK;
-}
-
-int cli_open_vault(const cli_args *a, const char *path, kist_vault **v)
+/*
+ * Opens the vault and records the access in the custody ledger, signed by the
+ * identity that opened it, before the caller releases anything: if the entry
+ * cannot be made durable the vault is closed and nothing is printed.  With
+ * who (extract --person), the paths recorded are that person's media, returned
+ * in *who_paths (malloc'd; the strings are the vault's).
+ */
+static int open_and_log(const cli_args *a, const char *path, kist_vault **v, const char *action,
+                        const char *const *paths, size_t npaths, const char *who,
+                        const char ***who_paths, size_t *who_n)
 {
 	kist_identity **ids = NULL;
 	size_t n = 0;
@@ -52,10 +51,34 @@ int cli_open_vault(const cli_args *a, const char *path, kist_vault **v)
 	if (rc != EXIT_OK)
 		return rc;
 	kist_err err = kist_vault_open(v, path, ids, n);
-	cli_free_identities(ids, n);
-	if (err != KIST_OK)
+	if (err != KIST_OK) {
+		cli_free_identities(ids, n);
 		return cli_fail(path, err);
-	return EXIT_OK;
+	}
+	if (who != NULL) {
+		if ((rc = cli_person_media(*v, path, who, who_paths, who_n)) != EXIT_OK)
+			goto out;
+		paths = *who_paths;
+		npaths = *who_n;
+	}
+	rc = cli_ledger_record(a, *v, ids[kist_vault_opened_with(*v)], action, paths, npaths);
+	if (rc != EXIT_OK && who != NULL) {
+		free(*who_paths);
+		*who_paths = NULL;
+	}
+out:
+	cli_free_identities(ids, n);
+	if (rc != EXIT_OK) {
+		kist_vault_close(*v);
+		*v = NULL;
+	}
+	return rc;
+}
+
+int cli_open_vault(const cli_args *a, const char *path, kist_vault **v, const char *action,
+                   const char *const *paths, size_t npaths)
+{
+	return open_and_log(a, path, v, action, paths, npaths, NULL, NULL, NULL);
 }
 
 int cmd_info(int argc, char **argv)
@@ -100,13 +123,13 @@ int cmd_list(int argc, char **argv)
 	static cli_args a;
 	kist_vault *v = NULL;
 	int rc;
-	if (parse_open(&a, argc, argv, "list", ",identity,passphrase-file,quiet,long,") != 0)
+	if (parse_open(&a, argc, argv, "list", ",identity,passphrase-file,quiet,long,ledger,") != 0)
 		return EXIT_USAGE;
 	if (a.npos != 1) {
 		cli_usage_error("list", "usage: kist list -i IDENTITY VAULT");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+	if ((rc = cli_open_vault(&a, a.pos[0], &v, "list", NULL, 0)) != EXIT_OK)
 		return rc;
 	int longfmt = cli_count(&a, "long") > 0;
 	for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
@@ -142,7 +165,7 @@ int cmd_extract(int argc, char **argv)
 	const char **sel = NULL;
 	size_t nsel = 0;
 	if (parse_open(&a, argc, argv, "extract",
-	               ",identity,passphrase-file,quiet,directory,force,person,") != 0)
+	               ",identity,passphrase-file,quiet,directory,force,ledger,person,") != 0)
 		return EXIT_USAGE;
 	person = cli_get(&a, "person");
 	if (a.npos < 1 || (person != NULL && a.npos != 1)) {
@@ -152,29 +175,19 @@ int cmd_extract(int argc, char **argv)
 		                                    "VAULT [PATH...]");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_open_vault(&a, a.pos[0], &v)) != EXIT_OK)
-		return rc;
-	if (person != NULL) {
-		if ((rc = cli_person_media(v, a.pos[0], person, &sel, &nsel)) != EXIT_OK) {
-			kist_vault_close(v);
-			return rc;
-		}
-	} else {
+	if (person == NULL) {
 		sel = a.pos + 1;
 		nsel = a.npos - 1;
 	}
+	if ((rc = open_and_log(&a, a.pos[0], &v, "extract", sel, nsel, person, &sel, &nsel)) !=
+	    EXIT_OK)
+		return rc;
 	memset(&o, 0, sizeof o);
 	o.dir = cli_get(&a, "directory");
 	o.force = cli_count(&a, "force") > 0;
 	o.warn_fn = cli_warn;
-	kist_err err = KIST_OK;
-	if ((rc = cli_ledger_log(v, "extract", sel, nsel)) == EXIT_OK)
-		err = kist_vault_extract(v, &o, sel, nsel);
-	else
-		err = KIST_E_NOACCESS; /* refused by the ledger; already reported */
-	if (rc != EXIT_OK) {
-		/* the ledger refused: nothing was extracted */
-	} else if (err != KIST_OK) {
+	kist_err err = kist_vault_extract(v, &o, sel, nsel);
+	if (err != KIST_OK) {
 		rc = cli_fail(a.pos[0], err);
 		if (err == KIST_E_CORRUPT || err == KIST_E_UNSAFE)
 			fprintf(stderr, "kist: nothing was extracted\n");
@@ -198,13 +211,13 @@ int cmd_cat(int argc, char **argv)
 	static cli_args a;
 	kist_vault *v = NULL;
 	int rc;
-	if (parse_open(&a, argc, argv, "cat", ",identity,passphrase-file,quiet,") != 0)
+	if (parse_open(&a, argc, argv, "cat", ",identity,passphrase-file,quiet,ledger,") != 0)
 		return EXIT_USAGE;
 	if (a.npos != 2) {
 		cli_usage_error("cat", "usage: kist cat -i IDENTITY VAULT PATH");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+	if ((rc = cli_open_vault(&a, a.pos[0], &v, "cat", a.pos + 1, 1)) != EXIT_OK)
 		return rc;
 	const kist_entry *e = kist_vault_find(v, a.pos[1]);
 	if (e == NULL || e->type != KIST_ENTRY_FILE) {
@@ -242,7 +255,8 @@ int cmd_verify(int argc, char **argv)
 	char t[40], h[32], pks[KIST_PUBKEY_STRLEN + 1], fpr[KIST_FINGERPRINT_STRLEN + 1];
 	int rc, first = 1;
 
-	if (parse_open(&a, argc, argv, "verify", ",identity,passphrase-file,quiet,signer,") != 0)
+	if (parse_open(&a, argc, argv, "verify",
+	               ",identity,passphrase-file,quiet,signer,ledger,") != 0)
 		return EXIT_USAGE;
 	if (a.npos != 1) {
 		cli_usage_error("verify", "usage: kist verify -i IDENTITY VAULT");
@@ -259,7 +273,7 @@ int cmd_verify(int argc, char **argv)
 		          "for the age identity file");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+	if ((rc = cli_open_vault(&a, a.pos[0], &v, "verify", NULL, 0)) != EXIT_OK)
 		return rc;
 	kist_vault_get_meta(v, &m);
 	size_t files = 0, dirs = 0, links = 0;

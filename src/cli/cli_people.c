@@ -101,7 +101,7 @@ static const opt_spec specs[] = {
     {'i', "identity", 1, 1}, {0, "passphrase-file", 1, 0},
     {'q', "quiet", 0, 0},    {0, "search", 1, 0},
     {0, "json", 0, 0},       {0, "csv", 0, 0},
-    {0, "verify", 0, 0},
+    {0, "verify", 0, 0},     {0, "ledger", 1, 0},
 };
 
 static int parse(cli_args *a, int argc, char **argv, const char *verb, const char *allowed)
@@ -220,18 +220,17 @@ int cmd_people(int argc, char **argv)
 	people_out po = {0, NULL, 0};
 	int rc;
 
-	if (parse(&a, argc, argv, "people", ",identity,passphrase-file,quiet,search,json,") != 0)
+	if (parse(&a, argc, argv, "people",
+	          ",identity,passphrase-file,quiet,search,json,ledger,") != 0)
 		return EXIT_USAGE;
 	if (a.npos != 1) {
 		cli_usage_error("people", "usage: kist people -i IDENTITY VAULT [--search TEXT] "
 		                          "[--json]");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+	if ((rc = cli_open_vault(&a, a.pos[0], &v, "people", NULL, 0)) != EXIT_OK)
 		return rc;
 	const char *search = cli_get(&a, "search");
-	if ((rc = cli_ledger_log(v, "people", NULL, 0)) != EXIT_OK)
-		goto out;
 	po.json = cli_count(&a, "json") > 0;
 	po.list = json_array();
 	kist_err err = kist_vault_people(v, search, on_person, &po);
@@ -411,7 +410,7 @@ int cmd_query(int argc, char **argv)
 	query_out q = {0, 0, NULL};
 	int rc;
 
-	if (parse(&a, argc, argv, "query", ",identity,passphrase-file,quiet,json,csv,") != 0)
+	if (parse(&a, argc, argv, "query", ",identity,passphrase-file,quiet,json,csv,ledger,") != 0)
 		return EXIT_USAGE;
 	if (a.npos != 2) {
 		cli_usage_error("query",
@@ -422,10 +421,8 @@ int cmd_query(int argc, char **argv)
 		cli_usage_error("query", "--csv and --json exclude each other");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+	if ((rc = cli_open_vault(&a, a.pos[0], &v, "query", NULL, 0)) != EXIT_OK)
 		return rc;
-	if ((rc = cli_ledger_log(v, "query", NULL, 0)) != EXIT_OK)
-		goto out;
 	q.json = cli_count(&a, "json") > 0;
 	kist_err err = kist_vault_query(v, a.pos[1], on_row, &q);
 	if (q.json && q.names != NULL)
@@ -437,7 +434,6 @@ int cmd_query(int argc, char **argv)
 	} else if (!cli_quiet) {
 		fprintf(stderr, "kist: %zu row%s\n", q.rows, q.rows == 1 ? "" : "s");
 	}
-out:
 	json_decref(q.names);
 	kist_vault_close(v);
 	return rc;
@@ -473,17 +469,16 @@ int cmd_manifest(int argc, char **argv)
 	kist_err verr = KIST_OK;
 	int rc;
 
-	if (parse(&a, argc, argv, "manifest", ",identity,passphrase-file,quiet,json,verify,") != 0)
+	if (parse(&a, argc, argv, "manifest",
+	          ",identity,passphrase-file,quiet,json,verify,ledger,") != 0)
 		return EXIT_USAGE;
 	if (a.npos != 1) {
 		cli_usage_error("manifest", "usage: kist manifest -i IDENTITY VAULT [--json] "
 		                            "[--verify]");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_open_vault(&a, a.pos[0], &v)) != EXIT_OK)
+	if ((rc = cli_open_vault(&a, a.pos[0], &v, "manifest", NULL, 0)) != EXIT_OK)
 		return rc;
-	if ((rc = cli_ledger_log(v, "manifest", NULL, 0)) != EXIT_OK)
-		goto out;
 	kist_vault_get_meta(v, &m);
 	d.list = json_array();
 	if (cli_count(&a, "verify")) {

@@ -126,6 +126,12 @@ int cmd_seal(int argc, char **argv)
 			fprintf(stderr, "kist: no vault was written\n");
 		goto out;
 	}
+	/* A signed seal is a custody event: logged with the sealer's key.  The
+	 * vault id exists only once the vault is written; a failure is reported
+	 * (exit 6) but the vault, which releases nothing, is kept. */
+	if (signer != NULL &&
+	    (rc = cli_ledger_append(&a, kist_seal_vault_id(s), signer, "seal", NULL, 0)) != EXIT_OK)
+		goto out;
 	if (!cli_quiet) {
 		uint64_t entries, bytes, vbytes;
 		char h1[32], h2[32];

@@ -28,14 +28,21 @@ static const char usage[] =
     "  kist people -i IDENTITY VAULT [--search TEXT] [--json]\n"
     "  kist query -i IDENTITY VAULT 'SQL' [--csv | --json]\n"
     "  kist manifest -i IDENTITY VAULT [--json] [--verify]\n"
+    "  kist log list [--json] | log checkpoint -s IDENTITY | log export -o BUNDLE [-r KEY...]\n"
+    "  kist audit verify BUNDLE_OR_LEDGER [--checkpoint OLD.note...] [--json] [-i IDENTITY]\n"
     "  kist help [VERB] | kist --version\n"
     "\n"
     "Identities: -i may be given several times; --passphrase-file F reads the\n"
     "passphrase of protected identities from F instead of the terminal.  age keys\n"
     "work too: age1... recipients and age-keygen identity files.\n"
     "\n"
+    "Every opening of a vault (list, extract, cat, verify) is first recorded in the\n"
+    "custody ledger ($KIST_LEDGER, else $XDG_DATA_HOME/kist/ledger.db; --ledger PATH).\n"
+    "\n"
     "exit codes: 0 ok, 1 other error, 2 usage, 3 no access, 4 integrity failure,\n"
-    "            5 I/O error, 130 interrupted\n";
+    "            5 I/O error, 6 ledger not writable (nothing released), 130 interrupted;\n"
+    "            audit verify: 10 rewritten, 11 deleted, 12 reordered, 13 forged\n"
+    "            signature, 14 truncated or rolled back, 15 bad checkpoint\n";
 
 static const struct {
 	const char *verb;
@@ -93,6 +100,22 @@ static const struct {
                  "  file (vault id, sealer, entries, verification status).  --verify first\n"
                  "  authenticates every chunk and recomputes every SHA-256 (exit 4 if any\n"
                  "  entry is damaged).\n"},
+    {"log", "kist log list [--json] [--ledger PATH]\n"
+            "  Shows the custody ledger: who opened which vault, what they took, when.\n"
+            "kist log checkpoint -s IDENTITY [--ledger PATH]\n"
+            "  Prints a signed checkpoint (C2SP tlog-checkpoint) of the ledger's size and\n"
+            "  Merkle root for a trustee to keep; also stores it in the ledger.\n"
+            "kist log export -o BUNDLE [-r TRUSTEE_KEY...] [--force] [--ledger PATH]\n"
+            "  Writes every entry, signature and checkpoint as JSON; with -r, sealed\n"
+            "  into a kist vault for the trustees instead.\n"},
+    {"audit", "kist audit verify BUNDLE_OR_LEDGER [--checkpoint OLD.note...] [--json]\n"
+              "                  [-i IDENTITY] [-s IDENTITY]\n"
+              "  Checks every signature, contiguous indices, the hash chain and the Merkle\n"
+              "  root, and that the log is consistent with each checkpoint (RFC 9162).\n"
+              "  -i opens a sealed bundle (logged as an audit access).  Prints who opened\n"
+              "  what and when, and a fresh checkpoint (signed with -s).  Exit 10 rewritten,\n"
+              "  11 deleted, 12 reordered, 13 forged signature, 14 truncated or rolled\n"
+              "  back, 15 bad checkpoint (the lowest code found).\n"},
 };
 
 static volatile sig_atomic_t signals_seen;
@@ -152,6 +175,7 @@ int main(int argc, char **argv)
 	    {"info", cmd_info},     {"list", cmd_list},     {"extract", cmd_extract},
 	    {"cat", cmd_cat},       {"verify", cmd_verify}, {"help", cmd_help},
 	    {"people", cmd_people}, {"query", cmd_query},   {"manifest", cmd_manifest},
+	    {"log", cmd_log},       {"audit", cmd_audit},
 	};
 
 	harden_process();

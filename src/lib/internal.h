@@ -445,8 +445,9 @@ struct kist_vault {
 	kist__chunker *chunker;
 	kist__sha256 *sha;
 	int signature_valid;
-	unsigned threads; /* 0: one per processor */
-	int search_ready; /* people search indexes built (people.c) */
+	unsigned threads;   /* 0: one per processor */
+	int search_ready;   /* people search indexes built (people.c) */
+	size_t opened_with; /* index of the identity that unwrapped the file key */
 };
 
 /* Builds the people search indexes (temp schema) if the vault has people tables. */
@@ -473,5 +474,56 @@ typedef struct kist__stream_cb {
  */
 kist_err kist__vault_stream_many(kist_vault *v, const kist__entry *const *list, size_t n,
                                  const kist__stream_cb *cb, void *ctx, int keep_going);
+
+/* ---- checkpoints (ledger.c): C2SP tlog-checkpoint signed notes */
+#define KIST_LEDGER_LABEL    "kist/v1 ledger entry"
+#define KIST_CHECKPOINT_MAX  65536 /* bytes in a checkpoint note */
+#define KIST_CHECKPOINT_SIGS 16    /* signature lines read */
+typedef struct kist__checkpoint {
+	char origin[257];
+	uint64_t size;
+	unsigned char root[32];
+	size_t body_len; /* bytes of the signed text, through its last newline */
+	size_t nsigs;
+	struct {
+		char name[128];
+		unsigned char keyid[4];
+		unsigned char sig[64];
+	} sigs[KIST_CHECKPOINT_SIGS];
+} kist__checkpoint;
+/* Parses a note strictly.  @return KIST_OK or KIST_E_FORMAT (detail says why). */
+kist_err kist__checkpoint_parse(kist__checkpoint *cp, const char *text, size_t len);
+/*
+ * Verifies the note's signatures whose name is a kist public key with a
+ * matching key id; *signer receives the first that verifies.
+ * @return KIST_OK, KIST_E_SIGNATURE (none verifies), KIST_E_FORMAT.
+ */
+kist_err kist__checkpoint_verify(const kist__checkpoint *cp, const char *text, kist_pubkey *signer);
+
+/* ---- Merkle tree (merkle.c), RFC 9162 section 2.1, SHA-256 */
+/* Leaf hash: SHA-256(0x00 || data). */
+kist_err kist__merkle_leaf(unsigned char out[32], const void *data, size_t len);
+/* Node hash: SHA-256(0x01 || l || r). */
+void kist__merkle_node(unsigned char out[32], const unsigned char l[32], const unsigned char r[32]);
+/* Root of n leaf hashes; n == 0 gives SHA-256(""). */
+void kist__merkle_root(unsigned char out[32], const unsigned char (*leaves)[32], uint64_t n);
+/*
+ * Proofs, as malloc'd arrays of *outlen hashes (free()).  The inclusion proof
+ * is the audit path of leaf index in a tree of n leaves; the consistency
+ * proof is PROOF(m, D[n]) (empty when m is 0 or m == n).
+ * @return KIST_OK, KIST_E_ARG (index >= n, or m > n), KIST_E_NOMEM.
+ */
+kist_err kist__merkle_inclusion_proof(unsigned char (**out)[32], size_t *outlen,
+                                      const unsigned char (*leaves)[32], uint64_t n,
+                                      uint64_t index);
+kist_err kist__merkle_consistency_proof(unsigned char (**out)[32], size_t *outlen,
+                                        const unsigned char (*leaves)[32], uint64_t n, uint64_t m);
+/* Verifiers (RFC 9162 2.1.3.2 and 2.1.4.2).  @return KIST_OK, KIST_E_ARG, KIST_E_CORRUPT. */
+kist_err kist__merkle_inclusion_verify(const unsigned char leaf[32], uint64_t index, uint64_t n,
+                                       const unsigned char (*proof)[32], size_t plen,
+                                       const unsigned char root[32]);
+kist_err kist__merkle_consistency_verify(uint64_t m, uint64_t n, const unsigned char old_root[32],
+                                         const unsigned char new_root[32],
+                                         const unsigned char (*proof)[32], size_t plen);
 
 #endif

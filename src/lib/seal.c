@@ -39,6 +39,7 @@ struct kist_sealer {
 	size_t nin, cap;
 	kist__people people;
 	uint64_t stat_entries, stat_bytes, stat_vault;
+	char vault_id[33]; /* of the last vault written */
 };
 
 kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx)
@@ -74,6 +75,11 @@ void kist_seal_free(kist_sealer *s)
 	free(s->recips);
 	kist__people_free(&s->people);
 	free(s);
+}
+
+const char *kist_seal_vault_id(const kist_sealer *s)
+{
+	return s->vault_id;
 }
 
 void kist_seal_stats(const kist_sealer *s, uint64_t *entries, uint64_t *bytes,
@@ -515,6 +521,7 @@ static kist_err seal_index(writer *w, kist__trailer *t, int signed_)
 	memset(&m, 0, sizeof m);
 	randombytes_buf(rnd, sizeof rnd);
 	sodium_bin2hex(m.vault_id, sizeof m.vault_id, rnd, sizeof rnd);
+	memcpy(w->s->vault_id, m.vault_id, sizeof m.vault_id);
 	m.created = time(NULL);
 	snprintf(m.tool_version, sizeof m.tool_version, "kist %s", KIST_VERSION);
 	m.recipients = (unsigned)w->s->nrecips;

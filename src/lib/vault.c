@@ -228,6 +228,7 @@ kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *cons
 	}
 	if ((err = kist__header_unwrap(&h, ids, nids, file_key, &which)) != KIST_OK)
 		goto out;
+	v->opened_with = which;
 	kist__derive_keys(v->keys, file_key, h.salt);
 	if ((err = kist__header_authenticate(&h, v->header, v->keys)) != KIST_OK)
 		goto out;
@@ -280,6 +281,11 @@ out:
 	sodium_free(file_key);
 	kist_vault_close(v);
 	return err;
+}
+
+size_t kist_vault_opened_with(const kist_vault *v)
+{
+	return v->opened_with;
 }
 
 void kist_vault_get_meta(const kist_vault *v, kist_vault_meta *out)

@@ -44,6 +44,8 @@ trap _cleanup EXIT
 cd "$T" || exit 1
 export LC_ALL=C.UTF-8
 export TZ=UTC
+# Every opening of a vault is logged: to a ledger of this test, never in $HOME.
+export KIST_LEDGER=$T/.ledger.db
 
 # Results of the last run/expect_rc.
 RC=0

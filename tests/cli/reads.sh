@@ -14,6 +14,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 cd "$T"
+export KIST_LEDGER="$T/ledger.db" # opening a vault is logged: here, not in $HOME
 "$K" keygen --no-passphrase -o id.key >/dev/null 2>&1
 mkdir -p case/videos case/docs
 head -c $((256 << 20)) /dev/urandom >case/videos/clip.mp4

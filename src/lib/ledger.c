@@ -1,0 +1,1430 @@
+/*
+ * The custody ledger (docs/AUDIT.md): an SQLite file of signed entries whose
+ * leaf hashes form an RFC 9162 Merkle tree, checkpoints in the C2SP
+ * tlog-checkpoint signed-note format, export bundles, and the audit.
+ *
+ * Entry body (what the actor signs, Ed25519), every field length-prefixed
+ * with a 4-byte little-endian length:
+ *   "kist/v1 ledger entry" (label, no length) || origin || index (8 LE) ||
+ *   prev (32) || vault id || actor (64: X25519 || Ed25519) || action ||
+ *   time (8 LE) || tool || path count (4 LE) || each path
+ * body_hash = SHA-256(body); leaf = SHA-256(0x00 || body || signature);
+ * prev = the leaf hash of the entry before (32 zero bytes for entry 0).
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#define LEDGER_MAX_ENTRIES (1u << 24)
+#define LEDGER_FIELD_MAX   KIST_MAX_PATH
+#define BUNDLE_MAX         (1u << 30)
+#define BUNDLE_FORMAT      "kist ledger bundle v1"
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS entries("
+    " seq INTEGER PRIMARY KEY,"
+    " idx INTEGER NOT NULL UNIQUE,"
+    " vault_id TEXT NOT NULL,"
+    " actor BLOB NOT NULL,"
+    " action TEXT NOT NULL,"
+    " paths TEXT NOT NULL,"
+    " time INTEGER NOT NULL,"
+    " tool TEXT NOT NULL,"
+    " prev BLOB NOT NULL,"
+    " body_hash BLOB NOT NULL,"
+    " sig BLOB NOT NULL,"
+    " leaf BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS checkpoints(seq INTEGER PRIMARY KEY, note TEXT NOT NULL);";
+
+struct kist_ledger {
+	sqlite3 *db;
+	char origin[64];
+};
+
+typedef struct lentry {
+	kist_ledger_entry pub;
+	char *vault_id, *action, *tool;
+	char **paths;
+	char why[128];
+} lentry;
+
+struct kist_ledger_log {
+	char *origin;
+	lentry *e;
+	size_t n, cap;
+	char **notes;
+	size_t nnotes;
+};
+
+/* ------------------------------------------------------------ encoding */
+
+typedef struct buf {
+	unsigned char *p;
+	size_t len, cap;
+	int oom;
+} buf;
+
+static void put(buf *b, const void *p, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n)
+			cap *= 2;
+		unsigned char *q = realloc(b->p, cap);
+		if (q == NULL) {
+			b->oom = 1;
+			return;
+		}
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static void put_field(buf *b, const void *p, size_t n)
+{
+	unsigned char l[4];
+	kist__st32(l, (uint32_t)n);
+	put(b, l, 4);
+	put(b, p, n);
+}
+
+static void put_u64(buf *b, uint64_t v)
+{
+	unsigned char x[8];
+	kist__st64(x, v);
+	put_field(b, x, 8);
+}
+
+/* The signed body of an entry (see the top of this file). */
+static kist_err encode_body(buf *b, const char *origin, const kist_ledger_entry *e)
+{
+	unsigned char pk[64], cnt[4];
+	memset(b, 0, sizeof *b);
+	put(b, KIST_LEDGER_LABEL, strlen(KIST_LEDGER_LABEL));
+	put_field(b, origin, strlen(origin));
+	put_u64(b, e->index);
+	put_field(b, e->prev, 32);
+	put_field(b, e->vault_id, strlen(e->vault_id));
+	memcpy(pk, e->actor.x25519, 32);
+	memcpy(pk + 32, e->actor.ed25519, 32);
+	put_field(b, pk, 64);
+	put_field(b, e->action, strlen(e->action));
+	put_u64(b, (uint64_t)e->time);
+	put_field(b, e->tool, strlen(e->tool));
+	kist__st32(cnt, (uint32_t)e->npaths);
+	put(b, cnt, 4);
+	for (size_t i = 0; i < e->npaths; i++)
+		put_field(b, e->paths[i], strlen(e->paths[i]));
+	if (b->oom) {
+		free(b->p);
+		b->p = NULL;
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	}
+	return KIST_OK;
+}
+
+static kist_err leaf_of(unsigned char out[32], const buf *body, const unsigned char sig[64])
+{
+	buf t = {0};
+	put(&t, body->p, body->len);
+	put(&t, sig, 64);
+	if (t.oom) {
+		free(t.p);
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	}
+	kist_err err = kist__merkle_leaf(out, t.p, t.len);
+	free(t.p);
+	return err;
+}
+
+/* ------------------------------------------------------------- writing */
+
+static kist_err sql_err(sqlite3 *db, int rc, const char *what)
+{
+	int ext = db ? sqlite3_extended_errcode(db) : rc;
+	const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+	if ((rc & 0xff) == SQLITE_FULL || ext == SQLITE_IOERR_WRITE || ext == SQLITE_IOERR_FSYNC ||
+	    ext == SQLITE_IOERR_TRUNCATE) {
+		if ((rc & 0xff) == SQLITE_FULL || errno == ENOSPC || errno == EFBIG ||
+		    errno == EDQUOT)
+			return kist__fail(KIST_E_NOSPACE, "ledger: %s: no space left (%s)", what,
+			                  msg);
+	}
+	if ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_PERM ||
+	    (rc & 0xff) == SQLITE_CANTOPEN)
+		return kist__fail(KIST_E_IO, "ledger: %s: cannot write the ledger (%s)", what, msg);
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return kist__fail(KIST_E_IO,
+		                  "ledger: %s: the ledger stayed locked by another process", what);
+	if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
+		return kist__fail(KIST_E_FORMAT, "ledger: %s: not a kist ledger (%s)", what, msg);
+	if ((rc & 0xff) == SQLITE_NOMEM)
+		return kist__fail(KIST_E_NOMEM, "ledger: out of memory");
+	return kist__fail(KIST_E_IO, "ledger: %s: %s", what, msg);
+}
+
+static void harden(sqlite3 *db)
+{
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+}
+
+kist_err kist_ledger_default_path(char *out, size_t cap)
+{
+	const char *env = getenv("KIST_LEDGER");
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+	int n;
+	if (env && *env)
+		n = snprintf(out, cap, "%s", env);
+	else if (xdg && xdg[0] == '/')
+		n = snprintf(out, cap, "%s/kist/ledger.db", xdg);
+	else if (home && *home)
+		n = snprintf(out, cap, "%s/.local/share/kist/ledger.db", home);
+	else
+		return kist__fail(KIST_E_ARG,
+		                  "no ledger path: set KIST_LEDGER, XDG_DATA_HOME or HOME");
+	if (n < 0 || (size_t)n >= cap)
+		return kist__fail(KIST_E_LIMIT, "the ledger path is too long");
+	return KIST_OK;
+}
+
+/* Creates the missing directories above path, mode 0700. */
+static kist_err make_parents(const char *path)
+{
+	char tmp[PATH_MAX];
+	int n = snprintf(tmp, sizeof tmp, "%s", path);
+	if (n < 0 || (size_t)n >= sizeof tmp)
+		return kist__fail(KIST_E_LIMIT, "the ledger path is too long");
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+			kist_err err = kist__errno_err(errno);
+			return kist__fail(err, "ledger: cannot create the folder %s: %s", tmp,
+			                  strerror(errno));
+		}
+		*p = '/';
+	}
+	return KIST_OK;
+}
+
+/* Creates path (0600, O_EXCL) if missing and makes the new name durable. */
+static kist_err create_file(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return kist__fail(KIST_E_IO, "ledger: %s is not a regular file", path);
+		return KIST_OK;
+	}
+	if (errno != ENOENT)
+		return kist__fail(KIST_E_IO, "ledger: %s: %s", path, strerror(errno));
+	kist_err err = make_parents(path);
+	if (err != KIST_OK)
+		return err;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST) /* another process created it first */
+			return KIST_OK;
+		err = kist__errno_err(errno);
+		return kist__fail(err, "ledger: cannot create %s: %s", path, strerror(errno));
+	}
+	int bad = fsync(fd) != 0;
+	close(fd);
+	int dirfd;
+	const char *base;
+	if (kist__open_parent(path, &dirfd, &base) == KIST_OK) {
+		bad |= fsync(dirfd) != 0;
+		close(dirfd);
+	}
+	if (bad)
+		return kist__fail(KIST_E_IO, "ledger: cannot sync %s", path);
+	return KIST_OK;
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+kist_err kist_ledger_open(kist_ledger **out, const char *path)
+{
+	kist_ledger *l = NULL;
+	sqlite3_stmt *st = NULL;
+	kist_err err;
+	int rc;
+
+	*out = NULL;
+	if ((err = kist_init()) != KIST_OK)
+		return err;
+	if ((err = create_file(path)) != KIST_OK)
+		return err;
+	l = calloc(1, sizeof *l);
+	if (l == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	rc = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		err = sql_err(l->db, rc, path);
+		goto out;
+	}
+	harden(l->db);
+	if (sqlite3_db_readonly(l->db, "main") != 0) {
+		err = kist__fail(KIST_E_IO, "ledger: %s is read-only: nothing can be logged", path);
+		goto out;
+	}
+	sqlite3_busy_timeout(l->db, 30000);
+	if ((rc = exec(l->db, "PRAGMA synchronous=FULL; PRAGMA journal_mode=DELETE;")) !=
+	    SQLITE_OK) {
+		err = sql_err(l->db, rc, path);
+		goto out;
+	}
+	/* Idempotent set-up under the write lock: the first opener creates, the others find. */
+	unsigned char rnd[16];
+	char origin[64], hex[33];
+	randombytes_buf(rnd, sizeof rnd);
+	sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
+	snprintf(origin, sizeof origin, "kist-ledger/%s", hex);
+	if ((rc = exec(l->db, "BEGIN IMMEDIATE")) != SQLITE_OK ||
+	    (rc = exec(l->db, schema)) != SQLITE_OK ||
+	    (rc = sqlite3_prepare_v2(l->db, "INSERT OR IGNORE INTO meta VALUES('origin', ?1)", -1,
+	                             &st, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 1, origin, -1, SQLITE_TRANSIENT)) != SQLITE_OK ||
+	    (rc = sqlite3_step(st)) != SQLITE_DONE) {
+		err = sql_err(l->db, rc, path);
+		exec(l->db, "ROLLBACK");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((rc = exec(l->db, "COMMIT")) != SQLITE_OK) {
+		err = sql_err(l->db, rc, path);
+		exec(l->db, "ROLLBACK");
+		goto out;
+	}
+	if ((rc = sqlite3_prepare_v2(l->db, "SELECT value FROM meta WHERE key='origin'", -1, &st,
+	                             NULL)) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) != SQLITE_TEXT ||
+	    (size_t)sqlite3_column_bytes(st, 0) >= sizeof l->origin ||
+	    sqlite3_column_bytes(st, 0) == 0) {
+		err = kist__fail(KIST_E_FORMAT, "ledger: %s has no valid origin", path);
+		goto out;
+	}
+	memcpy(l->origin, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+	*out = l;
+	l = NULL;
+	err = KIST_OK;
+out:
+	sqlite3_finalize(st);
+	kist_ledger_close(l);
+	return err;
+}
+
+const char *kist_ledger_origin(const kist_ledger *l)
+{
+	return l->origin;
+}
+
+void kist_ledger_close(kist_ledger *l)
+{
+	if (l == NULL)
+		return;
+	sqlite3_close(l->db);
+	free(l);
+}
+
+static kist_err check_text(const char *s, size_t max, const char *what)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max)
+		return kist__fail(KIST_E_LIMIT, "ledger: %s is empty or too long", what);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return kist__fail(KIST_E_ARG, "ledger: %s has a control character", what);
+	return KIST_OK;
+}
+
+static char *paths_json(const char *const *paths, size_t n)
+{
+	json_t *a = json_array();
+	char *s = NULL;
+	if (a == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (json_array_append_new(a, json_string(paths[i])) != 0)
+			goto out;
+	s = json_dumps(a, JSON_COMPACT);
+out:
+	json_decref(a);
+	return s;
+}
+
+kist_err kist_ledger_append(kist_ledger *l, const kist_identity *actor, const char *vault_id,
+                            const char *action, const char *const *paths, size_t npaths,
+                            uint64_t *index)
+{
+	sqlite3_stmt *st = NULL;
+	kist_ledger_entry e;
+	buf body = {0};
+	unsigned char sig[64], leaf[32], bh[32];
+	char *pj = NULL;
+	kist_err err;
+	int rc, in_tx = 0;
+
+	if (l == NULL || actor == NULL || vault_id == NULL || action == NULL ||
+	    (npaths && paths == NULL))
+		return kist__fail(KIST_E_ARG, "ledger: missing argument");
+	if ((err = check_text(vault_id, 64, "vault id")) != KIST_OK ||
+	    (err = check_text(action, KIST_LEDGER_ACTION_MAX, "action")) != KIST_OK)
+		return err;
+	if (npaths > KIST_LEDGER_PATHS_MAX)
+		return kist__fail(KIST_E_LIMIT, "ledger: more than %d paths in one entry",
+		                  KIST_LEDGER_PATHS_MAX);
+	for (size_t i = 0; i < npaths; i++)
+		if ((err = check_text(paths[i], KIST_MAX_PATH, "path")) != KIST_OK)
+			return err;
+	if ((pj = paths_json(paths, npaths)) == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+
+	memset(&e, 0, sizeof e);
+	e.vault_id = vault_id;
+	e.actor = actor->pk;
+	e.action = action;
+	e.paths = paths;
+	e.npaths = npaths;
+	e.time = (int64_t)time(NULL);
+	e.tool = "kist " KIST_VERSION;
+
+	if ((rc = exec(l->db, "BEGIN IMMEDIATE")) != SQLITE_OK) {
+		err = sql_err(l->db, rc, "append");
+		goto out;
+	}
+	in_tx = 1;
+	/* The next index and the chain follow the highest stored index. */
+	if ((rc = sqlite3_prepare_v2(l->db,
+	                             "SELECT idx, leaf FROM entries ORDER BY idx DESC LIMIT 1", -1,
+	                             &st, NULL)) != SQLITE_OK) {
+		err = sql_err(l->db, rc, "append");
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_INTEGER ||
+		    sqlite3_column_int64(st, 0) < 0 ||
+		    sqlite3_column_int64(st, 0) >= INT64_MAX - 1 ||
+		    sqlite3_column_type(st, 1) != SQLITE_BLOB ||
+		    sqlite3_column_bytes(st, 1) != 32) {
+			err = kist__fail(KIST_E_CORRUPT,
+			                 "ledger: the last entry is damaged; audit the ledger");
+			goto out;
+		}
+		e.index = (uint64_t)sqlite3_column_int64(st, 0) + 1;
+		memcpy(e.prev, sqlite3_column_blob(st, 1), 32);
+	} else if (rc != SQLITE_DONE) {
+		err = sql_err(l->db, rc, "append");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+
+	if ((err = encode_body(&body, l->origin, &e)) != KIST_OK)
+		goto out;
+	if (crypto_sign_detached(sig, NULL, body.p, body.len, actor->ed25519_sk) != 0) {
+		err = kist__fail(KIST_E_CRYPTO, "ledger: the entry could not be signed");
+		goto out;
+	}
+	kist__sha256_oneshot(bh, body.p, body.len);
+	if ((err = leaf_of(leaf, &body, sig)) != KIST_OK)
+		goto out;
+	if ((rc =
+	         sqlite3_prepare_v2(l->db,
+	                            "INSERT INTO entries(idx, vault_id, actor, action, paths, time,"
+	                            " tool, prev, body_hash, sig, leaf)"
+	                            " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+	                            -1, &st, NULL)) != SQLITE_OK) {
+		err = sql_err(l->db, rc, "append");
+		goto out;
+	}
+	unsigned char pk[64];
+	memcpy(pk, e.actor.x25519, 32);
+	memcpy(pk + 32, e.actor.ed25519, 32);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)e.index);
+	sqlite3_bind_text(st, 2, vault_id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, pk, 64, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, pj, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, e.time);
+	sqlite3_bind_text(st, 7, e.tool, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 8, e.prev, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 9, bh, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 10, sig, 64, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 11, leaf, 32, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		err = sql_err(l->db, rc, "append");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((rc = exec(l->db, "COMMIT")) != SQLITE_OK) {
+		err = sql_err(l->db, rc, "append");
+		goto out;
+	}
+	in_tx = 0;
+	if (index)
+		*index = e.index;
+	err = KIST_OK;
+out:
+	sqlite3_finalize(st);
+	if (in_tx)
+		exec(l->db, "ROLLBACK");
+	free(body.p);
+	free(pj);
+	sodium_memzero(sig, sizeof sig);
+	return err;
+}
+
+kist_err kist_ledger_store_checkpoint(kist_ledger *l, const char *note)
+{
+	sqlite3_stmt *st = NULL;
+	kist__checkpoint cp;
+	kist_err err;
+	int rc;
+	if ((err = kist__checkpoint_parse(&cp, note, strlen(note))) != KIST_OK)
+		return err;
+	if ((rc = sqlite3_prepare_v2(l->db, "INSERT INTO checkpoints(note) VALUES(?1)", -1, &st,
+	                             NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 1, note, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sql_err(l->db, rc, "checkpoint");
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* ------------------------------------------------------------- loading */
+
+void kist_ledger_log_free(kist_ledger_log *log)
+{
+	if (log == NULL)
+		return;
+	for (size_t i = 0; i < log->n; i++) {
+		lentry *e = &log->e[i];
+		free(e->vault_id);
+		free(e->action);
+		free(e->tool);
+		for (size_t j = 0; j < e->pub.npaths; j++)
+			free(e->paths[j]);
+		free(e->paths);
+	}
+	free(log->e);
+	for (size_t i = 0; i < log->nnotes; i++)
+		free(log->notes[i]);
+	free(log->notes);
+	free(log->origin);
+	free(log);
+}
+
+static lentry *new_entry(kist_ledger_log *log)
+{
+	if (log->n == log->cap) {
+		size_t cap = log->cap ? log->cap * 2 : 64;
+		lentry *e = realloc(log->e, cap * sizeof *e);
+		if (e == NULL)
+			return NULL;
+		log->e = e;
+		log->cap = cap;
+	}
+	lentry *e = &log->e[log->n++];
+	memset(e, 0, sizeof *e);
+	e->pub.vault_id = e->pub.action = e->pub.tool = "";
+	return e;
+}
+
+static void mark(lentry *e, const char *why)
+{
+	if (e->why[0] == '\0')
+		snprintf(e->why, sizeof e->why, "%s", why);
+	e->pub.malformed = e->why;
+}
+
+/* A bounded string without control characters or NULs; NULL if not. */
+static char *dup_field(const char *s, size_t len, size_t max)
+{
+	if (s == NULL || len > max || strlen(s) != len)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return NULL;
+	char *d = malloc(len + 1);
+	if (d) {
+		memcpy(d, s, len);
+		d[len] = '\0';
+	}
+	return d;
+}
+
+/* Fills paths from a JSON array of strings. */
+static void set_paths(lentry *e, json_t *a)
+{
+	size_t n;
+	if (!json_is_array(a) || (n = json_array_size(a)) > KIST_LEDGER_PATHS_MAX) {
+		mark(e, "paths are not a list of names");
+		return;
+	}
+	e->paths = calloc(n ? n : 1, sizeof *e->paths);
+	if (e->paths == NULL) {
+		mark(e, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *s = json_array_get(a, i);
+		char *p = json_is_string(s) ? dup_field(json_string_value(s), json_string_length(s),
+		                                        KIST_MAX_PATH)
+		                            : NULL;
+		if (p == NULL || p[0] == '\0') {
+			free(p);
+			mark(e, "a path is not a valid name");
+			return;
+		}
+		e->paths[e->pub.npaths++] = p;
+	}
+	e->pub.paths = (const char *const *)e->paths;
+}
+
+static void set_text(lentry *e, char **slot, const char **pub, const char *s, size_t len,
+                     size_t max, const char *what)
+{
+	char *d = dup_field(s, len, max);
+	if (d == NULL) {
+		char why[96];
+		snprintf(why, sizeof why, "%s is missing, too long or has control characters",
+		         what);
+		mark(e, why);
+		return;
+	}
+	*slot = d;
+	*pub = d;
+}
+
+static void set_blob(lentry *e, unsigned char *dst, const void *src, size_t len, size_t want,
+                     const char *what)
+{
+	if (src == NULL || len != want) {
+		char why[96];
+		snprintf(why, sizeof why, "%s is not %zu bytes", what, want);
+		mark(e, why);
+		return;
+	}
+	memcpy(dst, src, want);
+}
+
+static kist_err add_note(kist_ledger_log *log, const char *s, size_t len)
+{
+	if (len > KIST_CHECKPOINT_MAX || strlen(s) != len)
+		return KIST_OK; /* unreadable: the audit cannot use it; skipped */
+	char **n = realloc(log->notes, (log->nnotes + 1) * sizeof *n);
+	if (n == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	log->notes = n;
+	if ((n[log->nnotes] = strdup(s)) == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	log->nnotes++;
+	return KIST_OK;
+}
+
+static kist_err check_origin(const char *s, size_t len)
+{
+	if (s == NULL || len == 0 || len > 256 || strlen(s) != len)
+		return kist__fail(KIST_E_FORMAT, "ledger: no valid origin");
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
+			return kist__fail(KIST_E_FORMAT, "ledger: no valid origin");
+	return KIST_OK;
+}
+
+kist_err kist_ledger_load(kist_ledger_log **out, const char *path)
+{
+	kist_ledger_log *log = NULL;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	struct stat sb;
+	kist_err err;
+	int rc;
+
+	*out = NULL;
+	if ((err = kist_init()) != KIST_OK)
+		return err;
+	if (stat(path, &sb) != 0)
+		return kist__fail(KIST_E_IO, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		return kist__fail(KIST_E_IO, "%s: not a regular file", path);
+	log = calloc(1, sizeof *log);
+	if (log == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	if (rc != SQLITE_OK) {
+		err = sql_err(db, rc, path);
+		goto out;
+	}
+	harden(db);
+	sqlite3_busy_timeout(db, 30000);
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='origin'", -1, &st, NULL) !=
+	        SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) != SQLITE_TEXT) {
+		err = kist__fail(KIST_E_FORMAT, "%s: not a kist ledger", path);
+		goto out;
+	}
+	const char *o = (const char *)sqlite3_column_text(st, 0);
+	if ((err = check_origin(o, (size_t)sqlite3_column_bytes(st, 0))) != KIST_OK)
+		goto out;
+	if ((log->origin = strdup(o)) == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT idx, vault_id, actor, action, paths, time, tool, prev,"
+	                       " body_hash, sig, leaf FROM entries ORDER BY seq",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		err = kist__fail(KIST_E_FORMAT, "%s: not a kist ledger (%s)", path,
+		                 sqlite3_errmsg(db));
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (log->n >= LEDGER_MAX_ENTRIES) {
+			err = kist__fail(KIST_E_LIMIT, "%s: more than %u entries", path,
+			                 LEDGER_MAX_ENTRIES);
+			goto out;
+		}
+		lentry *e = new_entry(log);
+		if (e == NULL) {
+			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if (sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+		    sqlite3_column_int64(st, 0) >= 0)
+			e->pub.index = (uint64_t)sqlite3_column_int64(st, 0);
+		else
+			mark(e, "the index is not a whole number");
+#define TXT(col)                                                                                   \
+	(sqlite3_column_type(st, col) == SQLITE_TEXT ? (const char *)sqlite3_column_text(st, col)  \
+	                                             : NULL),                                      \
+	    (size_t)sqlite3_column_bytes(st, col)
+#define BLB(col)                                                                                   \
+	(sqlite3_column_type(st, col) == SQLITE_BLOB ? sqlite3_column_blob(st, col) : NULL),       \
+	    (size_t)sqlite3_column_bytes(st, col)
+		set_text(e, &e->vault_id, &e->pub.vault_id, TXT(1), 64, "the vault id");
+		unsigned char pk[64];
+		memset(pk, 0, sizeof pk);
+		set_blob(e, pk, BLB(2), 64, "the actor key");
+		memcpy(e->pub.actor.x25519, pk, 32);
+		memcpy(e->pub.actor.ed25519, pk + 32, 32);
+		set_text(e, &e->action, &e->pub.action, TXT(3), KIST_LEDGER_ACTION_MAX,
+		         "the action");
+		const char *pj = sqlite3_column_type(st, 4) == SQLITE_TEXT
+		                     ? (const char *)sqlite3_column_text(st, 4)
+		                     : NULL;
+		json_t *a =
+		    pj ? json_loadb(pj, (size_t)sqlite3_column_bytes(st, 4), 0, NULL) : NULL;
+		set_paths(e, a);
+		json_decref(a);
+		if (sqlite3_column_type(st, 5) == SQLITE_INTEGER)
+			e->pub.time = sqlite3_column_int64(st, 5);
+		else
+			mark(e, "the time is not a whole number");
+		set_text(e, &e->tool, &e->pub.tool, TXT(6), 64, "the tool version");
+		set_blob(e, e->pub.prev, BLB(7), 32, "the previous hash");
+		set_blob(e, e->pub.body_hash, BLB(8), 32, "the body hash");
+		set_blob(e, e->pub.signature, BLB(9), 64, "the signature");
+		set_blob(e, e->pub.leaf, BLB(10), 32, "the leaf hash");
+#undef TXT
+#undef BLB
+	}
+	if (rc != SQLITE_DONE) {
+		err = sql_err(db, rc, path);
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	/* Checkpoints recorded in the ledger (absent in a crafted file: none). */
+	if (sqlite3_prepare_v2(db, "SELECT note FROM checkpoints ORDER BY seq", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW && log->nnotes < 1024)
+			if (sqlite3_column_type(st, 0) == SQLITE_TEXT &&
+			    (err = add_note(log, (const char *)sqlite3_column_text(st, 0),
+			                    (size_t)sqlite3_column_bytes(st, 0))) != KIST_OK)
+				goto out;
+	}
+	*out = log;
+	log = NULL;
+	err = KIST_OK;
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	kist_ledger_log_free(log);
+	return err;
+}
+
+static void get_hex(lentry *e, unsigned char *dst, size_t want, json_t *v, const char *what)
+{
+	size_t got = 0;
+	const char *s = json_string_value(v);
+	if (s == NULL || strlen(s) != 2 * want ||
+	    sodium_hex2bin(dst, want, s, 2 * want, NULL, &got, NULL) != 0 || got != want) {
+		char why[96];
+		snprintf(why, sizeof why, "%s is not %zu bytes of hex", what, want);
+		mark(e, why);
+	}
+}
+
+kist_err kist_ledger_load_bundle(kist_ledger_log **out, const void *data, size_t len)
+{
+	kist_ledger_log *log = NULL;
+	json_t *root = NULL;
+	json_error_t jerr;
+	kist_err err;
+
+	*out = NULL;
+	if ((err = kist_init()) != KIST_OK)
+		return err;
+	if (len > BUNDLE_MAX)
+		return kist__fail(KIST_E_LIMIT, "bundle: larger than %u bytes", BUNDLE_MAX);
+	root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL)
+		return kist__fail(KIST_E_FORMAT, "bundle: not JSON (line %d: %s)", jerr.line,
+		                  jerr.text);
+	json_t *fmt = json_object_get(root, "format");
+	json_t *orig = json_object_get(root, "origin");
+	json_t *ents = json_object_get(root, "entries");
+	json_t *cps = json_object_get(root, "checkpoints");
+	if (!json_is_string(fmt) || strcmp(json_string_value(fmt), BUNDLE_FORMAT) != 0 ||
+	    !json_is_string(orig) || !json_is_array(ents) || (cps && !json_is_array(cps))) {
+		err = kist__fail(KIST_E_FORMAT, "bundle: not a kist ledger bundle");
+		goto out;
+	}
+	if ((err = check_origin(json_string_value(orig), json_string_length(orig))) != KIST_OK)
+		goto out;
+	if (json_array_size(ents) > LEDGER_MAX_ENTRIES) {
+		err = kist__fail(KIST_E_LIMIT, "bundle: more than %u entries", LEDGER_MAX_ENTRIES);
+		goto out;
+	}
+	log = calloc(1, sizeof *log);
+	if (log == NULL || (log->origin = strdup(json_string_value(orig))) == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	size_t i;
+	json_t *j;
+	json_array_foreach(ents, i, j)
+	{
+		lentry *e = new_entry(log);
+		if (e == NULL) {
+			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if (!json_is_object(j)) {
+			mark(e, "not an object");
+			continue;
+		}
+		json_t *v = json_object_get(j, "index");
+		if (json_is_integer(v) && json_integer_value(v) >= 0)
+			e->pub.index = (uint64_t)json_integer_value(v);
+		else
+			mark(e, "the index is not a whole number");
+#define STR(name)                                                                                  \
+	json_string_value(json_object_get(j, name)), json_string_length(json_object_get(j, name))
+		set_text(e, &e->vault_id, &e->pub.vault_id, STR("vault_id"), 64, "the vault id");
+		set_text(e, &e->action, &e->pub.action, STR("action"), KIST_LEDGER_ACTION_MAX,
+		         "the action");
+		set_text(e, &e->tool, &e->pub.tool, STR("tool"), 64, "the tool version");
+#undef STR
+		const char *actor = json_string_value(json_object_get(j, "actor"));
+		if (actor == NULL || kist_pubkey_parse(&e->pub.actor, actor) != KIST_OK)
+			mark(e, "the actor is not a kist public key");
+		set_paths(e, json_object_get(j, "paths"));
+		v = json_object_get(j, "time");
+		if (json_is_integer(v))
+			e->pub.time = json_integer_value(v);
+		else
+			mark(e, "the time is not a whole number");
+		get_hex(e, e->pub.prev, 32, json_object_get(j, "prev"), "the previous hash");
+		get_hex(e, e->pub.body_hash, 32, json_object_get(j, "body_hash"), "the body hash");
+		get_hex(e, e->pub.signature, 64, json_object_get(j, "signature"), "the signature");
+		get_hex(e, e->pub.leaf, 32, json_object_get(j, "leaf"), "the leaf hash");
+	}
+	json_array_foreach(cps, i, j)
+	{
+		if (i >= 1024)
+			break;
+		if (json_is_string(j) &&
+		    (err = add_note(log, json_string_value(j), json_string_length(j))) != KIST_OK)
+			goto out;
+	}
+	*out = log;
+	log = NULL;
+	err = KIST_OK;
+out:
+	json_decref(root);
+	kist_ledger_log_free(log);
+	return err;
+}
+
+const char *kist_ledger_log_origin(const kist_ledger_log *log)
+{
+	return log->origin;
+}
+size_t kist_ledger_log_count(const kist_ledger_log *log)
+{
+	return log->n;
+}
+const kist_ledger_entry *kist_ledger_log_entry(const kist_ledger_log *log, size_t i)
+{
+	return i < log->n ? &log->e[i].pub : NULL;
+}
+size_t kist_ledger_log_checkpoint_count(const kist_ledger_log *log)
+{
+	return log->nnotes;
+}
+const char *kist_ledger_log_checkpoint(const kist_ledger_log *log, size_t i)
+{
+	return i < log->nnotes ? log->notes[i] : NULL;
+}
+
+/* ------------------------------------------------------------- export */
+
+static json_t *hex_json(const unsigned char *p, size_t n)
+{
+	char h[129];
+	sodium_bin2hex(h, sizeof h, p, n);
+	return json_string(h);
+}
+
+kist_err kist_ledger_bundle(const kist_ledger_log *log, char **json, size_t *len)
+{
+	json_t *root = json_object(), *ents = json_array(), *cps = json_array();
+	kist_err err = kist__fail(KIST_E_NOMEM, "out of memory");
+	*json = NULL;
+	if (root == NULL || ents == NULL || cps == NULL)
+		goto out;
+	for (size_t i = 0; i < log->n; i++) {
+		const kist_ledger_entry *e = &log->e[i].pub;
+		char pk[KIST_PUBKEY_STRLEN + 1];
+		json_t *o = json_object(), *paths = json_array();
+		if (o == NULL || paths == NULL || json_array_append_new(ents, o) != 0) {
+			json_decref(paths);
+			goto out;
+		}
+		for (size_t k = 0; k < e->npaths; k++)
+			json_array_append_new(paths, json_string(e->paths[k]));
+		kist_pubkey_format(&e->actor, pk);
+		json_object_set_new(o, "index", json_integer((json_int_t)e->index));
+		json_object_set_new(o, "vault_id", json_string(e->vault_id));
+		json_object_set_new(o, "actor", json_string(pk));
+		json_object_set_new(o, "action", json_string(e->action));
+		json_object_set_new(o, "paths", paths);
+		json_object_set_new(o, "time", json_integer((json_int_t)e->time));
+		json_object_set_new(o, "tool", json_string(e->tool));
+		json_object_set_new(o, "prev", hex_json(e->prev, 32));
+		json_object_set_new(o, "body_hash", hex_json(e->body_hash, 32));
+		json_object_set_new(o, "signature", hex_json(e->signature, 64));
+		json_object_set_new(o, "leaf", hex_json(e->leaf, 32));
+	}
+	for (size_t i = 0; i < log->nnotes; i++)
+		json_array_append_new(cps, json_string(log->notes[i]));
+	json_object_set_new(root, "format", json_string(BUNDLE_FORMAT));
+	json_object_set_new(root, "origin", json_string(log->origin));
+	json_object_set_new(root, "entries", ents);
+	json_object_set_new(root, "checkpoints", cps);
+	ents = cps = NULL;
+	*json = json_dumps(root, JSON_INDENT(1) | JSON_ENSURE_ASCII);
+	if (*json == NULL)
+		goto out;
+	*len = strlen(*json);
+	err = KIST_OK;
+out:
+	json_decref(ents);
+	json_decref(cps);
+	json_decref(root);
+	return err;
+}
+
+/* --------------------------------------------------------- checkpoints */
+
+static const char em_dash[] = "\xe2\x80\x94 "; /* "— " starts a signature line */
+
+static void key_id(unsigned char out[4], const char *name, const unsigned char pk[32])
+{
+	buf b = {0};
+	unsigned char h[32], type = 0x01;
+	put(&b, name, strlen(name));
+	put(&b, "\n", 1);
+	put(&b, &type, 1);
+	put(&b, pk, 32);
+	if (b.oom) {
+		memset(out, 0, 4);
+		free(b.p);
+		return;
+	}
+	kist__sha256_oneshot(h, b.p, b.len);
+	memcpy(out, h, 4);
+	free(b.p);
+}
+
+kist_err kist__checkpoint_parse(kist__checkpoint *cp, const char *text, size_t len)
+{
+	memset(cp, 0, sizeof *cp);
+	if (len > KIST_CHECKPOINT_MAX)
+		return kist__fail(KIST_E_FORMAT, "checkpoint: longer than %d bytes",
+		                  KIST_CHECKPOINT_MAX);
+	if (len == 0 || text[len - 1] != '\n')
+		return kist__fail(KIST_E_FORMAT, "checkpoint: does not end with a newline");
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if ((c < 0x20 && c != '\n') || c == 0x7f)
+			return kist__fail(KIST_E_FORMAT,
+			                  "checkpoint: control character at byte %zu", i);
+	}
+	/* Body: the lines up to the first empty line (or the end, unsigned). */
+	size_t pos = 0, line = 0, body_end = len;
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t ll = (size_t)(nl - (text + pos));
+		if (ll == 0) {
+			body_end = pos;
+			break;
+		}
+		const char *l = text + pos;
+		if (line == 0) {
+			if (ll > 256)
+				return kist__fail(KIST_E_FORMAT,
+				                  "checkpoint: origin line too long");
+			memcpy(cp->origin, l, ll);
+			cp->origin[ll] = '\0';
+		} else if (line == 1) {
+			uint64_t v = 0;
+			if (ll > 20 || (ll > 1 && l[0] == '0'))
+				return kist__fail(KIST_E_FORMAT, "checkpoint: bad tree size");
+			for (size_t i = 0; i < ll; i++) {
+				if (l[i] < '0' || l[i] > '9' || v > (UINT64_MAX - 9) / 10)
+					return kist__fail(KIST_E_FORMAT,
+					                  "checkpoint: bad tree size");
+				v = v * 10 + (uint64_t)(l[i] - '0');
+			}
+			cp->size = v;
+		} else if (line == 2) {
+			size_t got = 0;
+			if (ll != 44 ||
+			    sodium_base642bin(cp->root, 32, l, ll, NULL, &got, NULL,
+			                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+			    got != 32)
+				return kist__fail(KIST_E_FORMAT,
+				                  "checkpoint: root is not base64 of 32 bytes");
+		} /* further lines are extensions, covered by the signature, ignored */
+		line++;
+		pos += ll + 1;
+	}
+	if (line < 3)
+		return kist__fail(KIST_E_FORMAT, "checkpoint: needs origin, size and root lines");
+	cp->body_len = body_end;
+	if (body_end == len)
+		return KIST_OK; /* unsigned */
+	pos = body_end + 1;
+	if (pos >= len)
+		return kist__fail(KIST_E_FORMAT, "checkpoint: blank line without signatures");
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t ll = (size_t)(nl - (text + pos));
+		const char *l = text + pos;
+		size_t dl = sizeof em_dash - 1;
+		if (ll < dl || memcmp(l, em_dash, dl) != 0)
+			return kist__fail(KIST_E_FORMAT,
+			                  "checkpoint: a signature line must start with "
+			                  "an em dash and a space");
+		const char *name = l + dl;
+		const char *sp = memchr(name, ' ', ll - dl);
+		if (sp == NULL || sp == name)
+			return kist__fail(KIST_E_FORMAT,
+			                  "checkpoint: signature line without a name");
+		size_t nl_len = (size_t)(sp - name);
+		const char *b64 = sp + 1;
+		size_t bl = ll - dl - nl_len - 1;
+		unsigned char raw[4 + 64 + 64];
+		size_t got = 0;
+		if (memchr(name, '+', nl_len) != NULL || bl == 0 || bl > 4 * sizeof raw / 3 + 4 ||
+		    sodium_base642bin(raw, sizeof raw, b64, bl, NULL, &got, NULL,
+		                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+		    got < 5)
+			return kist__fail(KIST_E_FORMAT, "checkpoint: malformed signature line");
+		if (cp->nsigs < KIST_CHECKPOINT_SIGS && nl_len < sizeof cp->sigs[0].name &&
+		    got == 68) {
+			memcpy(cp->sigs[cp->nsigs].name, name, nl_len);
+			cp->sigs[cp->nsigs].name[nl_len] = '\0';
+			memcpy(cp->sigs[cp->nsigs].keyid, raw, 4);
+			memcpy(cp->sigs[cp->nsigs].sig, raw + 4, 64);
+			cp->nsigs++;
+		}
+		pos += ll + 1;
+	}
+	return KIST_OK;
+}
+
+kist_err kist__checkpoint_verify(const kist__checkpoint *cp, const char *text, kist_pubkey *signer)
+{
+	if (cp->body_len == 0)
+		return kist__fail(KIST_E_FORMAT, "checkpoint: empty");
+	for (size_t i = 0; i < cp->nsigs; i++) {
+		kist_pubkey pk;
+		unsigned char id[4];
+		if (kist_pubkey_parse(&pk, cp->sigs[i].name) != KIST_OK)
+			continue; /* a signer this tool does not know */
+		key_id(id, cp->sigs[i].name, pk.ed25519);
+		if (sodium_memcmp(id, cp->sigs[i].keyid, 4) != 0)
+			continue;
+		if (crypto_sign_verify_detached(cp->sigs[i].sig, (const unsigned char *)text,
+		                                cp->body_len, pk.ed25519) == 0) {
+			if (signer)
+				*signer = pk;
+			kist__clear_detail();
+			return KIST_OK;
+		}
+	}
+	return kist__fail(KIST_E_SIGNATURE, "checkpoint: no valid signature from a kist key");
+}
+
+/* Leaf hashes recomputed from the entries in signed (index) order. */
+typedef struct ordered {
+	unsigned char (*leaves)[32];
+	size_t n;
+} ordered;
+
+static kist_err make_note(char **note, const char *origin, uint64_t size,
+                          const unsigned char root[32], const kist_identity *signer)
+{
+	char b64[64], body[512];
+	int n;
+	sodium_bin2base64(b64, sizeof b64, root, 32, sodium_base64_VARIANT_ORIGINAL);
+	n = snprintf(body, sizeof body, "%s\n%llu\n%s\n", origin, (unsigned long long)size, b64);
+	if (n < 0 || (size_t)n >= sizeof body)
+		return kist__fail(KIST_E_LIMIT, "checkpoint: origin too long");
+	size_t cap = (size_t)n + 512;
+	*note = malloc(cap);
+	if (*note == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	memcpy(*note, body, (size_t)n + 1);
+	if (signer == NULL)
+		return KIST_OK;
+	char name[KIST_PUBKEY_STRLEN + 1], sb64[128];
+	unsigned char raw[68];
+	kist_pubkey_format(&signer->pk, name);
+	key_id(raw, name, signer->pk.ed25519);
+	crypto_sign_detached(raw + 4, NULL, (const unsigned char *)body, (size_t)n,
+	                     signer->ed25519_sk);
+	sodium_bin2base64(sb64, sizeof sb64, raw, sizeof raw, sodium_base64_VARIANT_ORIGINAL);
+	int m = snprintf(*note + n, cap - (size_t)n, "\n%s%s %s\n", em_dash, name, sb64);
+	if (m < 0 || (size_t)m >= cap - (size_t)n) {
+		free(*note);
+		*note = NULL;
+		return kist__fail(KIST_E_LIMIT, "checkpoint: too long");
+	}
+	return KIST_OK;
+}
+
+/* ---------------------------------------------------------------- audit */
+
+typedef struct audit {
+	kist_audit_fn fn;
+	void *ctx;
+	kist_audit_report *rep;
+} audit;
+
+static void finding(audit *a, kist_audit_kind kind, uint64_t index, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void finding(audit *a, kist_audit_kind kind, uint64_t index, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	a->rep->found |= 1u << kind;
+	if (a->fn)
+		a->fn(a->ctx, kind, index, msg);
+}
+
+/* Checks the body of e encoded with index idx against its stored body hash. */
+static kist_err body_at(buf *body, const char *origin, const kist_ledger_entry *e, uint64_t idx,
+                        int *match)
+{
+	kist_ledger_entry t = *e;
+	unsigned char bh[32];
+	t.index = idx;
+	kist_err err = encode_body(body, origin, &t);
+	if (err != KIST_OK)
+		return err;
+	kist__sha256_oneshot(bh, body->p, body->len);
+	*match = sodium_memcmp(bh, e->body_hash, 32) == 0;
+	return KIST_OK;
+}
+
+/*
+ * Checks one entry on its own: returns 1 if it is sound, with its leaf and
+ * the index it was signed at (its stored index or, if that was changed, its
+ * position in storage: an entry moved by renumbering, not rewritten).
+ */
+static int audit_entry(audit *a, const char *origin, const lentry *le, size_t pos,
+                       unsigned char leaf[32], uint64_t *signed_index, int *oom)
+{
+	const kist_ledger_entry *e = &le->pub;
+	buf body = {0};
+	int match = 0, ok = 0;
+	*signed_index = e->index;
+	if (e->malformed) {
+		finding(a, KIST_AUDIT_REWRITTEN, e->index,
+		        "entry at position %zu was rewritten: %s", pos, e->malformed);
+		return 0;
+	}
+	if (body_at(&body, origin, e, e->index, &match) != KIST_OK)
+		goto nomem;
+	if (!match && e->index != pos) {
+		free(body.p);
+		body.p = NULL;
+		if (body_at(&body, origin, e, pos, &match) != KIST_OK)
+			goto nomem;
+		if (match)
+			*signed_index = pos;
+	}
+	if (!match) {
+		finding(a, KIST_AUDIT_REWRITTEN, e->index,
+		        "entry %llu was rewritten: its fields no longer match what was signed",
+		        (unsigned long long)e->index);
+	} else if (crypto_sign_verify_detached(e->signature, body.p, body.len, e->actor.ed25519) !=
+	           0) {
+		finding(a, KIST_AUDIT_FORGED, e->index,
+		        "entry %llu has a forged or replaced signature: it does not verify for its "
+		        "actor's key",
+		        (unsigned long long)e->index);
+	} else if (leaf_of(leaf, &body, e->signature) != KIST_OK) {
+		goto nomem;
+	} else if (sodium_memcmp(leaf, e->leaf, 32) != 0) {
+		finding(a, KIST_AUDIT_REWRITTEN, e->index,
+		        "entry %llu was rewritten: its stored leaf hash is not its own",
+		        (unsigned long long)e->index);
+	} else {
+		ok = 1;
+		if (*signed_index != e->index)
+			finding(a, KIST_AUDIT_REORDERED, *signed_index,
+			        "entries were reordered: entry %llu was renumbered %llu",
+			        (unsigned long long)*signed_index, (unsigned long long)e->index);
+	}
+	free(body.p);
+	return ok;
+nomem:
+	free(body.p);
+	*oom = 1;
+	return 0;
+}
+
+typedef struct keyed {
+	uint64_t key; /* signed index */
+	size_t pos;   /* position in storage */
+} keyed;
+
+static int cmp_keyed(const void *x, const void *y)
+{
+	const keyed *a = x, *b = y;
+	return a->key < b->key ? -1 : a->key > b->key;
+}
+
+kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes, size_t nnotes,
+                           kist_audit_fn fn, void *ctx, kist_audit_report *rep)
+{
+	audit a = {fn, ctx, rep};
+	keyed *sorted = NULL;
+	unsigned char(*leaves)[32] = NULL, (*ol)[32] = NULL, (*proof)[32] = NULL;
+	unsigned char *sound = NULL;
+	kist_err err = KIST_OK;
+	int oom = 0;
+
+	memset(rep, 0, sizeof *rep);
+	if ((err = kist_init()) != KIST_OK)
+		return err;
+	size_t n = log->n;
+	sorted = malloc((n ? n : 1) * sizeof *sorted);
+	leaves = malloc((n ? n : 1) * 32);
+	ol = malloc((n ? n : 1) * 32);
+	sound = calloc(n ? n : 1, 1);
+	if (sorted == NULL || leaves == NULL || ol == NULL || sound == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	rep->size = n;
+
+	/* 1. Each entry on its own: fields against the signed body, signature, leaf. */
+	for (size_t i = 0; i < n; i++) {
+		sorted[i].pos = i;
+		sound[i] = (unsigned char)audit_entry(&a, log->origin, &log->e[i], i, leaves[i],
+		                                      &sorted[i].key, &oom);
+		if (oom) {
+			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if (!sound[i])
+			memcpy(leaves[i], log->e[i].pub.leaf, 32);
+	}
+
+	/* 2. Storage order against signed order: indices 0, 1, 2, ... in turn. */
+	qsort(sorted, n, sizeof *sorted, cmp_keyed);
+	int permutation = 1;
+	for (size_t i = 0; i < n; i++)
+		if (sorted[i].key != i)
+			permutation = 0;
+	if (permutation) {
+		for (size_t k = 0; k < n; k++)
+			if (sorted[k].pos != k)
+				finding(
+				    &a, KIST_AUDIT_REORDERED, k,
+				    "entries were reordered: entry %zu is stored at position %zu",
+				    k, sorted[k].pos);
+	} else {
+		uint64_t want = 0;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t got = sorted[i].key;
+			if (i > 0 && got == sorted[i - 1].key) {
+				finding(&a, KIST_AUDIT_REWRITTEN, got, "entry %llu appears twice",
+				        (unsigned long long)got);
+				continue;
+			}
+			if (got > want) {
+				if (got - want == 1)
+					finding(&a, KIST_AUDIT_DELETED, want,
+					        "entry %llu was deleted", (unsigned long long)want);
+				else
+					finding(&a, KIST_AUDIT_DELETED, want,
+					        "entries %llu to %llu were deleted",
+					        (unsigned long long)want,
+					        (unsigned long long)(got - 1));
+			}
+			want = got + 1;
+		}
+	}
+
+	/* 3. The chain, in signed order: each entry names the leaf before it. */
+	for (size_t i = 0; i < n; i++) {
+		static const unsigned char zero[32];
+		const lentry *e = &log->e[sorted[i].pos];
+		const unsigned char *want = zero;
+		if (!sound[sorted[i].pos])
+			continue;
+		if (sorted[i].key > 0) {
+			if (i == 0 || sorted[i - 1].key != sorted[i].key - 1)
+				continue; /* the gap is already reported */
+			want = leaves[sorted[i - 1].pos];
+		}
+		if (sodium_memcmp(want, e->pub.prev, 32) != 0)
+			finding(&a, KIST_AUDIT_DELETED, sorted[i].key,
+			        "entry %llu does not follow entry %llu: an entry between them was "
+			        "deleted or the history was replaced",
+			        (unsigned long long)sorted[i].key,
+			        (unsigned long long)(sorted[i].key ? sorted[i].key - 1 : 0));
+	}
+
+	/* 4. The tree over the leaves in signed order. */
+	for (size_t i = 0; i < n; i++)
+		memcpy(ol[i], leaves[sorted[i].pos], 32);
+	kist__merkle_root(rep->root, (const unsigned char(*)[32])ol, n);
+
+	/* 5. Checkpoints: given ones first, then those stored in the log. */
+	for (size_t c = 0; c < nnotes + log->nnotes; c++) {
+		const char *text = c < nnotes ? notes[c] : log->notes[c - nnotes];
+		char label[64];
+		if (c < nnotes)
+			snprintf(label, sizeof label, "checkpoint %zu", c + 1);
+		else
+			snprintf(label, sizeof label, "checkpoint stored in the log (%zu)",
+			         c - nnotes + 1);
+		kist__checkpoint cp;
+		if (kist__checkpoint_parse(&cp, text, strlen(text)) != KIST_OK) {
+			finding(&a, KIST_AUDIT_CHECKPOINT, c + 1, "%s is malformed: %s", label,
+			        kist_errdetail());
+			continue;
+		}
+		if (kist__checkpoint_verify(&cp, text, NULL) != KIST_OK) {
+			finding(&a, KIST_AUDIT_CHECKPOINT, c + 1,
+			        "%s has no valid signature (unsigned, forged or altered)", label);
+			continue;
+		}
+		if (strcmp(cp.origin, log->origin) != 0) {
+			finding(&a, KIST_AUDIT_CHECKPOINT, c + 1, "%s is for another ledger",
+			        label);
+			continue;
+		}
+		if (cp.size > n) {
+			finding(
+			    &a, KIST_AUDIT_ROLLBACK, cp.size,
+			    "the log was truncated or rolled back: %s pins %llu entries, the log "
+			    "has %zu",
+			    label, (unsigned long long)cp.size, n);
+			continue;
+		}
+		size_t plen = 0;
+		free(proof);
+		proof = NULL;
+		if ((err = kist__merkle_consistency_proof(
+		         &proof, &plen, (const unsigned char(*)[32])ol, n, cp.size)) != KIST_OK)
+			goto out;
+		if (kist__merkle_consistency_verify(cp.size, n, cp.root, rep->root,
+		                                    (const unsigned char(*)[32])proof,
+		                                    plen) != KIST_OK) {
+			finding(&a, KIST_AUDIT_ROLLBACK, cp.size,
+			        "the log is not an extension of %s (size %llu): its history was "
+			        "rewritten or rolled back",
+			        label, (unsigned long long)cp.size);
+			continue;
+		}
+		rep->checkpoints_ok++;
+	}
+	err = rep->found ? kist__fail(KIST_E_CORRUPT, "the ledger failed its audit") : KIST_OK;
+out:
+	free(proof);
+	free(sorted);
+	free(leaves);
+	free(ol);
+	free(sound);
+	return err;
+}
+
+kist_err kist_ledger_checkpoint(const kist_ledger_log *log, const kist_identity *signer,
+                                char **note)
+{
+	kist_audit_report rep;
+	kist_err err = kist_ledger_audit(log, NULL, 0, NULL, NULL, &rep);
+	if (err != KIST_OK && err != KIST_E_CORRUPT)
+		return err;
+	if (err == KIST_E_CORRUPT && signer != NULL)
+		return kist__fail(KIST_E_CORRUPT,
+		                  "the ledger does not pass its audit: no checkpoint signed");
+	return make_note(note, log->origin, rep.size, rep.root, signer);
+}
