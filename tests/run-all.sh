@@ -64,7 +64,7 @@ stage() {
 stage normal build -- -DKIST_SANITIZE=OFF -DKIST_TSAN=OFF -DKIST_BUILD_FUZZERS=OFF
 stage sanitizers build-asan -- -DKIST_SANITIZE=ON -DKIST_TSAN=OFF -DKIST_BUILD_FUZZERS=OFF
 # ThreadSanitizer over the tests that drive the parallel pipeline.
-stage threads build-tsan -R 'unit/test_(threads|vault|campaign|extract)' -- -DKIST_TSAN=ON \
+stage threads build-tsan -R 'unit/test_(threads|vault|campaign|extract|progress)' -- -DKIST_TSAN=ON \
 	-DKIST_SANITIZE=OFF -DKIST_BUILD_FUZZERS=OFF
 if command -v clang >/dev/null 2>&1; then
 	# CMake cannot switch an existing build folder to another compiler.

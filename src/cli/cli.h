@@ -3,6 +3,7 @@
 #define KIST_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kist.h"
 
@@ -71,6 +72,22 @@ int cli_parse_count(const char *s, unsigned max, unsigned *out);
 void cli_human_size(char *out, size_t cap, unsigned long long n);
 /* Formats seconds since the epoch as "YYYY-MM-DD HH:MM:SS UTC". */
 void cli_time(char *out, size_t cap, long long t);
+
+/*
+ * The progress line on stderr (cli_progress.c): init decides whether it is
+ * shown (stderr a terminal, not -q); cb is a kist_progress_fn with the
+ * cli_progress as its context; end erases the line.
+ */
+typedef struct cli_progress {
+	const char *label; /* "sealing", "extracting", "verifying" */
+	int active;
+	double start, last;
+} cli_progress;
+void cli_progress_init(cli_progress *p, const char *label);
+void cli_progress_cb(void *ctx, uint64_t done, uint64_t total);
+void cli_progress_end(cli_progress *p);
+/* Erases a progress line on the terminal, if one is shown (before other output). */
+void cli_progress_clear(void);
 
 extern int cli_quiet;
 

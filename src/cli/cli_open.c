@@ -139,7 +139,11 @@ int cmd_extract(int argc, char **argv)
 	o.dir = cli_get(&a, "directory");
 	o.force = cli_count(&a, "force") > 0;
 	o.warn_fn = cli_warn;
+	cli_progress prog;
+	cli_progress_init(&prog, "extracting");
+	kist_vault_set_progress(v, cli_progress_cb, &prog);
 	kist_err err = kist_vault_extract(v, &o, a.pos + 1, a.npos - 1);
+	cli_progress_end(&prog);
 	if (err != KIST_OK) {
 		rc = cli_fail(a.pos[0], err);
 		if (err == KIST_E_CORRUPT || err == KIST_E_UNSAFE)
@@ -185,6 +189,7 @@ int cmd_cat(int argc, char **argv)
 static void report_failure(void *ctx, const char *path, const char *message)
 {
 	int *first = ctx;
+	cli_progress_clear();
 	if (*first) {
 		printf("Damaged entries:\n");
 		*first = 0;
@@ -245,7 +250,11 @@ int cmd_verify(int argc, char **argv)
 	printf("Entries:     %llu (%zu files, %zu folders, %zu links), %s\n",
 	       (unsigned long long)m.entry_count, files, dirs, links, h);
 	fflush(stdout);
+	cli_progress prog;
+	cli_progress_init(&prog, "verifying");
+	kist_vault_set_progress(v, cli_progress_cb, &prog);
 	kist_err err = kist_vault_verify(v, &rep, report_failure, &first);
+	cli_progress_end(&prog);
 	int bad_signer = signer != NULL && (!m.signed_by_sealer ||
 	                                    sodium_memcmp(want.ed25519, m.signer.ed25519, 32) != 0);
 	if (err == KIST_OK && !bad_signer) {

@@ -360,6 +360,8 @@ struct kist_vault {
 	kist__sha256 *sha;
 	int signature_valid;
 	unsigned threads; /* 0: one per processor */
+	kist_progress_fn progress;
+	void *progress_ctx;
 };
 
 /* The internal entry behind a public one, or NULL if e is not from v. */
