@@ -89,6 +89,16 @@ void cli_progress_end(cli_progress *p);
 /* Erases a progress line on the terminal, if one is shown (before other output). */
 void cli_progress_clear(void);
 
+/*
+ * --json (cli_json.c, docs/JSON.md).  set_name stores a name (bytes) under
+ * key, adding key_hex with the exact bytes if they are not valid UTF-8;
+ * print writes the document and a newline on stdout, releases it, and
+ * returns an exit code.
+ */
+typedef struct json_t json_t;
+int cli_json_set_name(json_t *obj, const char *key, const char *s);
+int cli_json_print(json_t *root);
+
 extern int cli_quiet;
 
 int cmd_keygen(int argc, char **argv);
