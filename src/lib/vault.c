@@ -35,7 +35,7 @@ kist_err kist_vault_probe(const char *path, kist_vault_info *out)
 	unsigned char *raw = NULL;
 	size_t len = 0;
 	kist__header h;
-	uint64_t size;
+	uint64_t size = 0;
 	kist_err err;
 	int fd;
 
