@@ -8,9 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 B=${KIST_BUILD_DIR:-}
-S=${KIST_SOURCE_DIR:-}
 [ -n "$B" ] && [ -f "$B/CMakeCache.txt" ] || skip "KIST_BUILD_DIR is not a build folder (run under ctest)"
-[ -n "$S" ] || S=$(cd "$(dirname "$0")/../.." && pwd)
 for tool in cmake pkg-config cc man groff; do
 	command -v $tool >/dev/null 2>&1 || skip "$tool is not installed"
 done
@@ -59,6 +57,10 @@ for c in 0 1 2 3 4 5 130; do
 	assert_grep kist1.txt "^ +$c +[A-Z]" "kist(1) documents exit code $c"
 done
 assert_grep kist1.txt '^FILES' "kist(1) has FILES"
+VER=$("$K" --version)
+for page in man1/kist.1 man5/kist-format.5; do
+	assert_grep "$P/share/man/$page" "^\\.TH .*\"$VER\"" "$page names this version ($VER)"
+done
 assert_grep kist1.txt '^EXAMPLES' "kist(1) has EXAMPLES"
 RC=0
 WHERE=$(MANPATH=$P/share/man man -w kist 2>&1) || RC=$?
