@@ -286,6 +286,22 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force);
 void kist_seal_stats(const kist_sealer *s, uint64_t *entries, uint64_t *bytes,
                      uint64_t *vault_bytes);
 
+/*
+ * Progress of long work (sealing, extracting, verifying): done bytes of file
+ * content processed so far, out of total.  total is 0 when it is not known in
+ * advance (standard input is among the inputs); done may exceed a non-zero
+ * total if a file grew while it was sealed.  Called on the thread that called
+ * the library function (never on a worker thread), at most once per chunk, so
+ * the callback may throttle and print; it must not call back into libkist.
+ */
+typedef void (*kist_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+/*
+ * Sets the progress callback of kist_seal_write() (fn NULL: none).  total is
+ * the sum of the sizes the files had when they were added.
+ */
+kist_err kist_seal_set_progress(kist_sealer *s, kist_progress_fn fn, void *ctx);
+
 /* Frees s.  NULL is allowed. */
 void kist_seal_free(kist_sealer *s);
 
@@ -338,6 +354,13 @@ kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *cons
 
 /* Sets how many threads decrypt (0, the default: one per processor; 1: none). */
 kist_err kist_vault_set_threads(kist_vault *v, unsigned threads);
+
+/*
+ * Sets the progress callback (see kist_progress_fn) of kist_vault_extract(),
+ * kist_vault_verify() and kist_vault_cat(); fn NULL: none.  total is the sum
+ * of the sizes of the file entries the call reads.
+ */
+kist_err kist_vault_set_progress(kist_vault *v, kist_progress_fn fn, void *ctx);
 
 /* Closes v, wiping its keys.  NULL is allowed. */
 void kist_vault_close(kist_vault *v);

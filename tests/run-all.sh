@@ -5,6 +5,10 @@
 #   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer: ctest, all tests
 #   build-fuzz/  clang with libFuzzer (only if clang is installed): ctest -L fuzz,
 #                a short run of each fuzzer
+#   package      the Debian package (build-pkg/): built, installed with apt-get,
+#                a round trip with /usr/bin/kist, removed (root or sudo only)
+#   reproducible the static binary built twice from the last commit in two
+#                folders: same SHA-256, and a round trip with it
 #
 # usage: tests/run-all.sh      (from anywhere; the README and .ci/run call it)
 #
@@ -22,7 +26,10 @@ have_deps() {
 		command -v cc >/dev/null 2>&1 && command -v pkg-config >/dev/null 2>&1 &&
 		command -v python3 >/dev/null 2>&1 &&
 		pkg-config --exists libsodium libzstd sqlite3 libcrypto cmocka jansson libqrencode &&
-		command -v age-keygen >/dev/null 2>&1
+		command -v age-keygen >/dev/null 2>&1 && command -v dpkg-shlibdeps >/dev/null 2>&1 &&
+		command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1 &&
+		command -v zbarimg >/dev/null 2>&1 && command -v zsh >/dev/null 2>&1 &&
+		command -v fish >/dev/null 2>&1
 }
 if ! have_deps; then
 	echo "run-all: some dependencies are missing; running packaging/install-deps.sh"
@@ -64,7 +71,7 @@ stage() {
 stage normal build -- -DKIST_SANITIZE=OFF -DKIST_TSAN=OFF -DKIST_BUILD_FUZZERS=OFF
 stage sanitizers build-asan -- -DKIST_SANITIZE=ON -DKIST_TSAN=OFF -DKIST_BUILD_FUZZERS=OFF
 # ThreadSanitizer over the tests that drive the parallel pipeline.
-stage threads build-tsan -R 'unit/test_(threads|vault|campaign|extract)' -- -DKIST_TSAN=ON \
+stage threads build-tsan -R 'unit/test_(threads|vault|campaign|extract|progress)' -- -DKIST_TSAN=ON \
 	-DKIST_SANITIZE=OFF -DKIST_BUILD_FUZZERS=OFF
 if command -v clang >/dev/null 2>&1; then
 	# CMake cannot switch an existing build folder to another compiler.
@@ -79,6 +86,23 @@ if command -v clang >/dev/null 2>&1; then
 else
 	results+=("fuzz: skipped (clang is not installed)")
 fi
+
+# script_stage NAME SCRIPT: a test script; exit 77 means skipped (said in the summary).
+script_stage() {
+	local name=$1 script=$2 t0=$SECONDS rc=0
+	printf '\n==== run-all: %s (%s)\n' "$name" "$script"
+	"$ROOT/$script" || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		results+=("$name: ok ($((SECONDS - t0))s)")
+	elif [ "$rc" -eq 77 ]; then
+		results+=("$name: SKIPPED ($3)")
+	else
+		results+=("$name: FAILED ($((SECONDS - t0))s)")
+		failed=1
+	fi
+}
+script_stage package tests/package-test.sh "needs root or passwordless sudo to install a package"
+script_stage reproducible tests/reproducible-test.sh "-"
 
 printf '\n==== run-all:'
 printf ' %s;' "${results[@]}"

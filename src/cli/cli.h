@@ -3,6 +3,7 @@
 #define KIST_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kist.h"
 
@@ -99,6 +100,31 @@ int cli_ledger_record(const cli_args *a, kist_vault *v, const kist_identity *act
 /* The same for an event without an open vault (seal, grant): vault_id given. */
 int cli_ledger_append(const cli_args *a, const char *vault_id, const kist_identity *actor,
                       const char *action, const char *const *paths, size_t npaths);
+/*
+ * The progress line on stderr (cli_progress.c): init decides whether it is
+ * shown (stderr a terminal, not -q); cb is a kist_progress_fn with the
+ * cli_progress as its context; end erases the line.
+ */
+typedef struct cli_progress {
+	const char *label; /* "sealing", "extracting", "verifying" */
+	int active;
+	double start, last;
+} cli_progress;
+void cli_progress_init(cli_progress *p, const char *label);
+void cli_progress_cb(void *ctx, uint64_t done, uint64_t total);
+void cli_progress_end(cli_progress *p);
+/* Erases a progress line on the terminal, if one is shown (before other output). */
+void cli_progress_clear(void);
+
+/*
+ * --json (cli_json.c, docs/JSON.md).  set_name stores a name (bytes) under
+ * key, adding key_hex with the exact bytes if they are not valid UTF-8;
+ * print writes the document and a newline on stdout, releases it, and
+ * returns an exit code.
+ */
+typedef struct json_t json_t;
+int cli_json_set_name(json_t *obj, const char *key, const char *s);
+int cli_json_print(json_t *root);
 
 extern int cli_quiet;
 

@@ -6,12 +6,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 static const opt_spec id_specs[] = {
-    {'i', "identity", 1, 1},  {0, "passphrase-file", 1, 0}, {'q', "quiet", 0, 0},
-    {'C', "directory", 1, 0}, {0, "force", 0, 0},           {'l', "long", 0, 0},
-    {0, "signer", 1, 0},      {0, "ledger", 1, 0},          {0, "person", 1, 0},
+    {'i', "identity", 1, 1}, {0, "passphrase-file", 1, 0},
+    {'q', "quiet", 0, 0},    {'C', "directory", 1, 0},
+    {0, "force", 0, 0},      {'l', "long", 0, 0},
+    {0, "signer", 1, 0},     {0, "json", 0, 0},
+    {0, "ledger", 1, 0},     {0, "person", 1, 0},
 };
 
 /* Verbs share one option table; each refuses the options it does not take. */
@@ -83,11 +86,11 @@ int cli_open_vault(const cli_args *a, const char *path, kist_vault **v, const ch
 
 int cmd_info(int argc, char **argv)
 {
-	static const opt_spec specs[] = {{'q', "quiet", 0, 0}};
+	static const opt_spec specs[] = {{'q', "quiet", 0, 0}, {0, "json", 0, 0}};
 	static cli_args a;
 	kist_vault_info info;
 	char h[32];
-	if (cli_parse(&a, specs, 1, argc, argv, "info") != 0)
+	if (cli_parse(&a, specs, 2, argc, argv, "info") != 0)
 		return EXIT_USAGE;
 	if (a.npos != 1) {
 		cli_usage_error("info", "usage: kist info VAULT");
@@ -96,6 +99,19 @@ int cmd_info(int argc, char **argv)
 	kist_err err = kist_vault_probe(a.pos[0], &info);
 	if (err != KIST_OK)
 		return cli_fail(a.pos[0], err);
+	if (cli_count(&a, "json")) {
+		json_t *j = json_object();
+		if (j == NULL || json_object_set_new(j, "version", json_integer(1)) ||
+		    cli_json_set_name(j, "vault", a.pos[0]) ||
+		    json_object_set_new(j, "format_version", json_integer(info.format_version)) ||
+		    json_object_set_new(j, "size", json_integer((json_int_t)info.file_size)) ||
+		    json_object_set_new(j, "header_size", json_integer(info.header_size)) ||
+		    json_object_set_new(j, "recipient_slots", json_integer(info.slot_count))) {
+			json_decref(j);
+			return cli_fail(NULL, KIST_E_NOMEM);
+		}
+		return cli_json_print(j);
+	}
 	cli_human_size(h, sizeof h, info.file_size);
 	printf("format:          kist vault, version %u\n", info.format_version);
 	printf("size:            %llu bytes (%s)\n", (unsigned long long)info.file_size, h);
@@ -118,19 +134,81 @@ static void mode_string(char out[11], const kist_entry *e)
 	out[10] = '\0';
 }
 
+static const char *type_name(kist_entry_type t)
+{
+	return t == KIST_ENTRY_DIR ? "dir" : t == KIST_ENTRY_SYMLINK ? "symlink" : "file";
+}
+
+static json_t *entry_json(const kist_entry *e)
+{
+	char mode[8], hex[65];
+	json_t *o = json_object();
+	snprintf(mode, sizeof mode, "%04o", (unsigned)(e->mode & 07777));
+	if (o == NULL || cli_json_set_name(o, "path", e->path) ||
+	    json_object_set_new(o, "type", json_string(type_name(e->type))) ||
+	    json_object_set_new(o, "size", json_integer((json_int_t)e->size)) ||
+	    json_object_set_new(o, "mode", json_string(mode)) ||
+	    json_object_set_new(o, "mtime", json_integer(e->mtime)) ||
+	    json_object_set_new(o, "mtime_nsec", json_integer(e->mtime_nsec)))
+		goto fail;
+	if (e->type == KIST_ENTRY_FILE) {
+		sodium_bin2hex(hex, sizeof hex, e->sha256, 32);
+		if (json_object_set_new(o, "sha256", json_string(hex)))
+			goto fail;
+	} else if (json_object_set_new(o, "sha256", json_null())) {
+		goto fail;
+	}
+	if (e->type == KIST_ENTRY_SYMLINK ? cli_json_set_name(o, "link_target", e->link_target)
+	                                  : json_object_set_new(o, "link_target", json_null()))
+		goto fail;
+	if (json_object_set_new(o, "stored_size", json_integer((json_int_t)e->stored_size)))
+		goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+static int list_json(kist_vault *v, const char *path)
+{
+	json_t *root = json_object(), *arr = json_array();
+	if (root == NULL || arr == NULL || json_object_set_new(root, "version", json_integer(1)) ||
+	    cli_json_set_name(root, "vault", path) || json_object_set(root, "entries", arr))
+		goto nomem;
+	for (size_t i = 0; i < kist_vault_entry_count(v); i++)
+		if (json_array_append_new(arr, entry_json(kist_vault_entry_at(v, i))) != 0)
+			goto nomem;
+	json_decref(arr);
+	return cli_json_print(root);
+nomem:
+	json_decref(arr);
+	json_decref(root);
+	return cli_fail(NULL, KIST_E_NOMEM);
+}
+
 int cmd_list(int argc, char **argv)
 {
 	static cli_args a;
 	kist_vault *v = NULL;
 	int rc;
-	if (parse_open(&a, argc, argv, "list", ",identity,passphrase-file,quiet,long,ledger,") != 0)
+	if (parse_open(&a, argc, argv, "list",
+	               ",identity,passphrase-file,quiet,long,json,ledger,") != 0)
 		return EXIT_USAGE;
+	if (cli_count(&a, "long") && cli_count(&a, "json")) {
+		cli_usage_error("list", "--long and --json conflict (--json has every field)");
+		return EXIT_USAGE;
+	}
 	if (a.npos != 1) {
 		cli_usage_error("list", "usage: kist list -i IDENTITY VAULT");
 		return EXIT_USAGE;
 	}
 	if ((rc = cli_open_vault(&a, a.pos[0], &v, "list", NULL, 0)) != EXIT_OK)
 		return rc;
+	if (cli_count(&a, "json")) {
+		rc = list_json(v, a.pos[0]);
+		kist_vault_close(v);
+		return rc;
+	}
 	int longfmt = cli_count(&a, "long") > 0;
 	for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
 		const kist_entry *e = kist_vault_entry_at(v, i);
@@ -186,7 +264,11 @@ int cmd_extract(int argc, char **argv)
 	o.dir = cli_get(&a, "directory");
 	o.force = cli_count(&a, "force") > 0;
 	o.warn_fn = cli_warn;
+	cli_progress prog;
+	cli_progress_init(&prog, "extracting");
+	kist_vault_set_progress(v, cli_progress_cb, &prog);
 	kist_err err = kist_vault_extract(v, &o, sel, nsel);
+	cli_progress_end(&prog);
 	if (err != KIST_OK) {
 		rc = cli_fail(a.pos[0], err);
 		if (err == KIST_E_CORRUPT || err == KIST_E_UNSAFE)
@@ -234,15 +316,75 @@ int cmd_cat(int argc, char **argv)
 	return rc;
 }
 
+/* Where damaged entries go: the text report on stdout, or the JSON array. */
+typedef struct verify_out {
+	int first;
+	json_t *damaged; /* --json */
+	int nomem;
+} verify_out;
+
 static void report_failure(void *ctx, const char *path, const char *message)
 {
-	int *first = ctx;
-	if (*first) {
+	verify_out *vo = ctx;
+	if (vo->damaged != NULL) {
+		json_t *o = json_object();
+		if (o == NULL || cli_json_set_name(o, "path", path) ||
+		    json_object_set_new(o, "reason", json_string(message)) ||
+		    json_array_append_new(vo->damaged, o))
+			vo->nomem = 1;
+		return;
+	}
+	cli_progress_clear();
+	if (vo->first) {
 		printf("Damaged entries:\n");
-		*first = 0;
+		vo->first = 0;
 	}
 	(void)path; /* the message names the entry */
 	printf("  - %s\n", message);
+}
+
+static json_t *key_json(const kist_pubkey *pk)
+{
+	char s[KIST_PUBKEY_STRLEN + 1], f[KIST_FINGERPRINT_STRLEN + 1];
+	kist_pubkey_format(pk, s);
+	kist_pubkey_fingerprint(pk, f);
+	return json_pack("{s:s, s:s}", "key", s, "fingerprint", f);
+}
+
+/* The --json document of verify (docs/JSON.md), damaged (an array) included. */
+static int verify_json(const char *path, const kist_vault_meta *m, size_t files, size_t dirs,
+                       size_t links, const kist_verify_report *rep, json_t *damaged,
+                       const char *signer, int signer_ok, int intact)
+{
+	json_t *j = json_pack("{s:i}", "version", 1);
+	if (j == NULL || cli_json_set_name(j, "vault", path) ||
+	    json_object_set_new(j, "vault_id", json_string(m->vault_id)) ||
+	    json_object_set_new(j, "created", json_integer(m->created)) ||
+	    json_object_set_new(j, "tool_version", json_string(m->tool_version)) ||
+	    json_object_set_new(j, "signed", json_boolean(m->signed_by_sealer)) ||
+	    json_object_set_new(j, "signer",
+	                        m->signed_by_sealer ? key_json(&m->signer) : json_null()) ||
+	    json_object_set_new(j, "required_signer",
+	                        signer
+	                            ? json_pack("{s:s, s:b}", "key", signer, "matches", signer_ok)
+	                            : json_null()) ||
+	    json_object_set_new(j, "recipients", json_integer(m->recipient_count)) ||
+	    json_object_set_new(j, "entries",
+	                        json_pack("{s:I, s:I, s:I, s:I, s:I}", "total",
+	                                  (json_int_t)m->entry_count, "files", (json_int_t)files,
+	                                  "dirs", (json_int_t)dirs, "links", (json_int_t)links,
+	                                  "size", (json_int_t)m->total_size)) ||
+	    json_object_set_new(j, "checked",
+	                        json_pack("{s:I, s:I, s:I}", "files",
+	                                  (json_int_t)rep->entries_checked, "bytes",
+	                                  (json_int_t)rep->bytes_checked, "failed",
+	                                  (json_int_t)rep->entries_failed)) ||
+	    json_object_set(j, "damaged", damaged) ||
+	    json_object_set_new(j, "result", json_string(intact ? "ok" : "failed"))) {
+		json_decref(j);
+		return cli_fail(NULL, KIST_E_NOMEM);
+	}
+	return cli_json_print(j);
 }
 
 int cmd_verify(int argc, char **argv)
@@ -253,10 +395,11 @@ int cmd_verify(int argc, char **argv)
 	kist_verify_report rep;
 	kist_pubkey want;
 	char t[40], h[32], pks[KIST_PUBKEY_STRLEN + 1], fpr[KIST_FINGERPRINT_STRLEN + 1];
-	int rc, first = 1;
+	verify_out vo = {1, NULL, 0};
+	int rc;
 
 	if (parse_open(&a, argc, argv, "verify",
-	               ",identity,passphrase-file,quiet,signer,ledger,") != 0)
+	               ",identity,passphrase-file,quiet,signer,json,ledger,") != 0)
 		return EXIT_USAGE;
 	if (a.npos != 1) {
 		cli_usage_error("verify", "usage: kist verify -i IDENTITY VAULT");
@@ -273,6 +416,7 @@ int cmd_verify(int argc, char **argv)
 		          "for the age identity file");
 		return EXIT_USAGE;
 	}
+	int json = cli_count(&a, "json") > 0;
 	if ((rc = cli_open_vault(&a, a.pos[0], &v, "verify", NULL, 0)) != EXIT_OK)
 		return rc;
 	kist_vault_get_meta(v, &m);
@@ -283,37 +427,59 @@ int cmd_verify(int argc, char **argv)
 		dirs += ty == KIST_ENTRY_DIR;
 		links += ty == KIST_ENTRY_SYMLINK;
 	}
-	cli_time(t, sizeof t, m.created);
-	cli_human_size(h, sizeof h, m.total_size);
-	printf("Vault:       ");
-	cli_print_path(a.pos[0]);
-	printf("\nVault id:    %s\n", m.vault_id);
-	printf("Sealed:      %s (as claimed by the sealer's clock), with %s\n", t, m.tool_version);
-	if (m.signed_by_sealer) {
-		kist_pubkey_format(&m.signer, pks);
-		kist_pubkey_fingerprint(&m.signer, fpr);
-		printf(
-		    "Signed by:   %s\n             fingerprint %s; signature valid (it covers the "
-		    "index: every entry's SHA-256)\n",
-		    pks, fpr);
+	if (json) {
+		if ((vo.damaged = json_array()) == NULL) {
+			kist_vault_close(v);
+			return cli_fail(NULL, KIST_E_NOMEM);
+		}
 	} else {
-		printf("Signed by:   nobody - this vault is NOT signed and does not prove who "
-		       "sealed it\n");
+		cli_time(t, sizeof t, m.created);
+		cli_human_size(h, sizeof h, m.total_size);
+		printf("Vault:       ");
+		cli_print_path(a.pos[0]);
+		printf("\nVault id:    %s\n", m.vault_id);
+		printf("Sealed:      %s (as claimed by the sealer's clock), with %s\n", t,
+		       m.tool_version);
+		if (m.signed_by_sealer) {
+			kist_pubkey_format(&m.signer, pks);
+			kist_pubkey_fingerprint(&m.signer, fpr);
+			printf("Signed by:   %s\n             fingerprint %s; signature valid (it "
+			       "covers the index: every entry's SHA-256)\n",
+			       pks, fpr);
+		} else {
+			printf("Signed by:   nobody - this vault is NOT signed and does not prove "
+			       "who sealed it\n");
+		}
+		printf("Recipients:  %u\n", m.recipient_count);
+		printf("Entries:     %llu (%zu files, %zu folders, %zu links), %s\n",
+		       (unsigned long long)m.entry_count, files, dirs, links, h);
+		fflush(stdout);
 	}
-	printf("Recipients:  %u\n", m.recipient_count);
-	printf("Entries:     %llu (%zu files, %zu folders, %zu links), %s\n",
-	       (unsigned long long)m.entry_count, files, dirs, links, h);
-	fflush(stdout);
-	kist_err err = kist_vault_verify(v, &rep, report_failure, &first);
+	cli_progress prog;
+	cli_progress_init(&prog, "verifying");
+	kist_vault_set_progress(v, cli_progress_cb, &prog);
+	kist_err err = kist_vault_verify(v, &rep, report_failure, &vo);
+	cli_progress_end(&prog);
 	int bad_signer = signer != NULL && (!m.signed_by_sealer ||
 	                                    sodium_memcmp(want.ed25519, m.signer.ed25519, 32) != 0);
-	if (err == KIST_OK && !bad_signer) {
+	if (err != KIST_OK && err != KIST_E_CORRUPT) {
+		rc = cli_fail(a.pos[0], err); /* no verdict: nothing on stdout in JSON mode */
+	} else if (json) {
+		int intact = err == KIST_OK && !bad_signer;
+		rc = vo.nomem ? cli_fail(NULL, KIST_E_NOMEM)
+		              : verify_json(a.pos[0], &m, files, dirs, links, &rep, vo.damaged,
+		                            signer, !bad_signer, intact);
+		if (rc == EXIT_OK && !intact) {
+			cli_error(a.pos[0], "verification failed");
+			rc = EXIT_INTEGRITY;
+		}
+	} else if (err == KIST_OK && !bad_signer) {
 		printf("Checked:     every chunk authenticated, every SHA-256 recomputed "
 		       "(%llu files)\n",
 		       (unsigned long long)rep.entries_checked);
 		printf("Result:      ALL GOOD\n");
 		rc = EXIT_OK;
-	} else if (err == KIST_OK || err == KIST_E_CORRUPT) {
+	} else {
 		if (err == KIST_E_CORRUPT)
 			printf("Checked:     %llu files, %llu DAMAGED\n",
 			       (unsigned long long)rep.entries_checked,
@@ -324,9 +490,8 @@ int cmd_verify(int argc, char **argv)
 		fflush(stdout);
 		cli_error(a.pos[0], "verification failed");
 		rc = EXIT_INTEGRITY;
-	} else {
-		rc = cli_fail(a.pos[0], err);
 	}
+	json_decref(vo.damaged);
 	kist_vault_close(v);
 	return rc;
 }

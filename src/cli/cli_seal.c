@@ -120,7 +120,12 @@ int cmd_seal(int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((err = kist_seal_write(s, out, cli_count(&a, "force") > 0)) != KIST_OK) {
+	cli_progress prog;
+	cli_progress_init(&prog, "sealing");
+	kist_seal_set_progress(s, cli_progress_cb, &prog);
+	err = kist_seal_write(s, out, cli_count(&a, "force") > 0);
+	cli_progress_end(&prog);
+	if (err != KIST_OK) {
 		rc = cli_fail(NULL, err); /* the library's detail names the file */
 		if (err == KIST_E_INPUT)
 			fprintf(stderr, "kist: no vault was written\n");

@@ -19,6 +19,7 @@ int cli_quiet;
 void cli_error(const char *context, const char *fmt, ...)
 {
 	va_list ap;
+	cli_progress_clear();
 	fputs("kist: ", stderr);
 	if (context != NULL)
 		fprintf(stderr, "%s: ", context);
@@ -401,6 +402,7 @@ void cli_print_path(const char *s)
 void cli_warn(void *ctx, const char *path, const char *message)
 {
 	(void)ctx;
+	cli_progress_clear();
 	fputs("kist: warning: ", stderr);
 	for (const char *s = path; *s; s++) {
 		unsigned char c = (unsigned char)*s;

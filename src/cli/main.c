@@ -16,90 +16,170 @@ static const char usage[] =
     "kist - seal evidence into encrypted, indexed vaults\n"
     "\n"
     "usage:\n"
-    "  kist keygen -o FILE [--passphrase-file F | --no-passphrase] [--force]\n"
-    "  kist pubkey FILE\n"
-    "  kist seal -r KEY [-r KEY...] [-R FILE] [-s IDENTITY] -o OUT.kist [--force]\n"
-    "            [--people REGISTER] [--stdin-name NAME] PATH...\n"
-    "  kist info VAULT\n"
-    "  kist list -i IDENTITY [-l] VAULT\n"
-    "  kist extract -i IDENTITY [-C DIR] [--force] VAULT [PATH... | --person WHO]\n"
+    "  kist keygen -o FILE [--passphrase-file F | --no-passphrase] [--force] [-q]\n"
+    "  kist pubkey [--qr] [-q] FILE|KEY\n"
+    "  kist seal (-r KEY | -R FILE)... [-s IDENTITY] -o OUT.kist [--force] [-j N] [-q]\n"
+    "            [--people REGISTER] [--stdin-name NAME] [--ledger PATH] PATH...\n"
+    "  kist info [--json] VAULT\n"
+    "  kist list -i IDENTITY [-l | --json] VAULT\n"
+    "  kist extract -i IDENTITY [-C DIR] [--force] [-q] VAULT [PATH... | --person WHO]\n"
     "  kist cat -i IDENTITY VAULT PATH\n"
-    "  kist verify -i IDENTITY [--signer KEY] VAULT\n"
+    "  kist verify -i IDENTITY [--signer KEY] [--json] [-q] VAULT\n"
     "  kist people -i IDENTITY VAULT [--search TEXT] [--json]\n"
     "  kist query -i IDENTITY VAULT 'SQL' [--csv | --json]\n"
     "  kist manifest -i IDENTITY VAULT [--json] [--verify]\n"
     "  kist log list [--json] | log checkpoint -s IDENTITY | log export -o BUNDLE [-r KEY...]\n"
     "  kist audit verify BUNDLE_OR_LEDGER [--checkpoint OLD.note...] [--json] [-i IDENTITY]\n"
-    "  kist help [VERB] | kist --version\n"
+    "  kist help [VERB] | kist VERB --help | kist --version\n"
     "\n"
     "Identities: -i may be given several times; --passphrase-file F reads the\n"
     "passphrase of protected identities from F instead of the terminal.  age keys\n"
     "work too: age1... recipients and age-keygen identity files.\n"
+    "Seal, extract and verify show progress on stderr when it is a terminal.\n"
     "\n"
-    "Every opening of a vault (list, extract, cat, verify) is first recorded in the\n"
-    "custody ledger ($KIST_LEDGER, else $XDG_DATA_HOME/kist/ledger.db; --ledger PATH).\n"
+    "Every opening of a vault (list, extract, cat, verify, people, query, manifest)\n"
+    "is first recorded in the custody ledger ($KIST_LEDGER, else\n"
+    "$XDG_DATA_HOME/kist/ledger.db; --ledger PATH).\n"
     "\n"
     "exit codes: 0 ok, 1 other error, 2 usage, 3 no access, 4 integrity failure,\n"
     "            5 I/O error, 6 ledger not writable (nothing released), 130 interrupted;\n"
     "            audit verify: 10 rewritten, 11 deleted, 12 reordered, 13 forged\n"
-    "            signature, 14 truncated or rolled back, 15 bad checkpoint\n";
+    "            signature, 14 truncated or rolled back, 15 bad checkpoint\n"
+    "\n"
+    "See kist(1) and kist-format(5).\n";
 
 static const struct {
 	const char *verb;
 	const char *help;
 } helps[] = {
-    {"keygen", "kist keygen -o FILE [--passphrase-file F | --no-passphrase] [--force]\n"
-               "  Creates an identity (X25519 access key, Ed25519 signing key) in FILE, mode\n"
-               "  0600, passphrase-protected (Argon2id) unless --no-passphrase.  Prints the\n"
-               "  public key on stdout and its fingerprint on stderr.\n"},
-    {"pubkey", "kist pubkey FILE\n"
-               "  Prints the public key (kist1...) of the identity in FILE on stdout and its\n"
-               "  fingerprint, to compare aloud, on stderr.  For an age identity file\n"
-               "  (AGE-SECRET-KEY-1...), two lines per key: its age1... recipient, then its\n"
-               "  kist1... key, which names it as a signer (verify --signer).\n"},
-    {"seal", "kist seal -r KEY [-r KEY...] [-R FILE] [-s IDENTITY] -o OUT.kist PATH...\n"
-             "  Seals files and folders (recursively; '-' is standard input, stored under\n"
-             "  --stdin-name, default 'stdin') for the recipients: kist1... or age1...\n"
-             "  keys.  -R reads keys from a file, one per line ('#' comments allowed).\n"
-             "  -s signs the vault with IDENTITY (kist or age).  --force replaces an\n"
-             "  existing OUT.  The sealer cannot reopen the vault unless listed with -r.\n"
-             "  --people FILE adds a people register (CSV with a header row, or a JSON\n"
-             "  array of objects): name (required), aliases, relation, born, location,\n"
-             "  status, contact, notes, media (vault paths, ';'-separated in CSV); other\n"
-             "  columns are kept.  A malformed register, or a media path that is not in\n"
-             "  the vault, is refused with its line and nothing is written.\n"},
-    {"info", "kist info VAULT\n"
-             "  Shows what anyone can see without a key: format version, size, number of\n"
-             "  recipient slots.\n"},
-    {"list", "kist list -i IDENTITY [-l] VAULT\n"
-             "  Lists the entries (reads the header and index only).  -l adds type, mode,\n"
-             "  size, modification time and SHA-256.\n"},
-    {"extract", "kist extract -i IDENTITY [-C DIR] [--force] VAULT [PATH...]\n"
-                "  Extracts all entries, or those named (a folder brings all below it), into\n"
-                "  DIR (default: the current directory).  Nothing is written unless every\n"
-                "  selected entry authenticates; existing files are kept unless --force.\n"
-                "  --person NAME_OR_ID extracts the media linked to that person.\n"},
-    {"cat", "kist cat -i IDENTITY VAULT PATH\n"
-            "  Writes one file entry to standard output, each chunk authenticated first.\n"},
-    {"verify", "kist verify -i IDENTITY [--signer KEY] VAULT\n"
-               "  Authenticates every chunk and recomputes every SHA-256; checks the\n"
-               "  sealer's signature (and with --signer, that KEY signed it).  Exit 0 only\n"
-               "  if everything is intact.\n"},
-    {"people", "kist people -i IDENTITY VAULT [--search TEXT] [--json]\n"
-               "  Lists the people of the vault's register with their fields and linked\n"
-               "  media, or those matching TEXT, best matches first.  Every word must\n"
-               "  match the start of a word (or, from 3 letters, any part); case and\n"
-               "  accents are ignored.  Reads the index only.\n"},
-    {"query", "kist query -i IDENTITY VAULT 'SQL' [--csv | --json]\n"
-              "  Runs one read-only SQL statement over the vault's index (schema in\n"
-              "  docs/INDEX.md) and prints CSV (the default) or JSON.  Writes, ATTACH,\n"
-              "  PRAGMA and extension loading are refused (exit 2).\n"},
-    {"manifest", "kist manifest -i IDENTITY VAULT [--json] [--verify]\n"
-                 "  Prints every file's SHA-256 and path in the format `sha256sum -c`\n"
-                 "  checks in the extraction folder; --json prints a report for the legal\n"
-                 "  file (vault id, sealer, entries, verification status).  --verify first\n"
-                 "  authenticates every chunk and recomputes every SHA-256 (exit 4 if any\n"
-                 "  entry is damaged).\n"},
+    {"keygen",
+     "usage: kist keygen -o FILE [--passphrase-file F | --no-passphrase] [--force] [-q]\n"
+     "\n"
+     "Creates an identity (X25519 access key, Ed25519 signing key) in FILE, mode\n"
+     "0600, passphrase-protected (Argon2id) unless --no-passphrase.  Prints the\n"
+     "public key on stdout and its fingerprint on stderr.\n"
+     "\n"
+     "  -o, --output FILE        the identity file to create\n"
+     "  --passphrase-file F      read the passphrase from F (mode 0600), not the terminal\n"
+     "  --no-passphrase          store the keys unprotected (not with --passphrase-file)\n"
+     "  --force                  replace an existing FILE\n"
+     "  -q, --quiet              no fingerprint on stderr\n"},
+    {"pubkey", "usage: kist pubkey [--qr] [-q] FILE|KEY\n"
+               "\n"
+               "Prints the public key (kist1...) of the identity in FILE on stdout and its\n"
+               "fingerprint, to compare aloud, on stderr.  Needs no passphrase.  Given a\n"
+               "kist1... key instead of a file, checks it and shows its fingerprint.\n"
+               "\n"
+               "  --qr                     also draw the key as a QR code (for a phone camera)\n"
+               "  -q, --quiet              no fingerprint on stderr\n"},
+    {"seal", "usage: kist seal (-r KEY | -R FILE)... [-s IDENTITY] -o OUT.kist [--force] PATH...\n"
+             "\n"
+             "Seals files and folders (recursively; '-' is standard input) for the\n"
+             "recipients.  The sealer cannot reopen the vault unless listed with -r.\n"
+             "A people register (CSV with a header row, or a JSON array of objects:\n"
+             "name, aliases, relation, born, location, status, contact, notes, media =\n"
+             "vault paths, other columns kept) is sealed into the index with --people;\n"
+             "a malformed one, or a media path not in the vault, writes nothing.\n"
+             "\n"
+             "  -r, --recipient KEY      a recipient's kist1... or age1... key (repeatable)\n"
+             "  -R, --recipients-file F  one key per line, '#' comments (repeatable)\n"
+             "  -s, --sign IDENTITY      sign the vault with this identity (logged in the ledger)\n"
+             "  --people REGISTER        seal a people register (repeatable; docs/INDEX.md)\n"
+             "  --ledger PATH            the custody ledger for the seal event\n"
+             "  -o, --output OUT.kist    the vault to write\n"
+             "  --force                  replace an existing OUT.kist\n"
+             "  --stdin-name NAME        name stored for '-' (default: stdin)\n"
+             "  --passphrase-file F      passphrase of the -s identity\n"
+             "  -j, --threads N          threads (1 to 64; default: one per processor)\n"
+             "  -q, --quiet              no progress, summary or notes on stderr\n"},
+    {"info", "usage: kist info [--json] VAULT\n"
+             "\n"
+             "Shows what anyone can see without a key: format version, size, number of\n"
+             "recipient slots.\n"
+             "\n"
+             "  --json                   one JSON document on stdout (docs/JSON.md)\n"
+             "  -q, --quiet              accepted for symmetry; info prints no notes\n"},
+    {"list", "usage: kist list -i IDENTITY [-l | --json] [--ledger PATH] VAULT\n"
+             "\n"
+             "Lists the entries (reads the header and index only).\n"
+             "\n"
+             "  -i, --identity FILE      an identity that can open the vault (repeatable)\n"
+             "  --passphrase-file F      passphrase of protected identities\n"
+             "  -l, --long               add type, mode, size, modification time and SHA-256\n"
+             "  --json                   one JSON document on stdout, every field (docs/JSON.md)\n"
+             "  --ledger PATH            the custody ledger (default: $KIST_LEDGER, XDG data)\n"
+             "  -q, --quiet              fewer messages on stderr\n"},
+    {"extract",
+     "usage: kist extract -i IDENTITY [-C DIR] [--force] [-q] VAULT [PATH... | --person WHO]\n"
+     "\n"
+     "Extracts all entries, or those named (a folder brings all below it), or the\n"
+     "media linked to a person, into DIR.  Nothing is written unless every\n"
+     "selected entry authenticates; existing files are kept unless --force.\n"
+     "\n"
+     "  -i, --identity FILE      an identity that can open the vault (repeatable)\n"
+     "  --passphrase-file F      passphrase of protected identities\n"
+     "  -C, --directory DIR      extract into DIR (default: the current directory)\n"
+     "  --force                  replace existing files\n"
+     "  --person NAME_OR_ID      the media of this person of the register\n"
+     "  --ledger PATH            the custody ledger (default: $KIST_LEDGER, XDG data)\n"
+     "  -q, --quiet              no progress or summary on stderr\n"},
+    {"cat", "usage: kist cat -i IDENTITY VAULT PATH\n"
+            "\n"
+            "Writes one file entry to standard output, each chunk authenticated first.\n"
+            "\n"
+            "  -i, --identity FILE      an identity that can open the vault (repeatable)\n"
+            "  --passphrase-file F      passphrase of protected identities\n"
+            "  --ledger PATH            the custody ledger (default: $KIST_LEDGER, XDG data)\n"
+            "  -q, --quiet              fewer messages on stderr\n"},
+    {"verify", "usage: kist verify -i IDENTITY [--signer KEY] [--json] [-q] VAULT\n"
+               "\n"
+               "Authenticates every chunk and recomputes every SHA-256; checks the sealer's\n"
+               "signature.  Exit 0 only if everything is intact (4 if not).\n"
+               "\n"
+               "  -i, --identity FILE      an identity that can open the vault (repeatable)\n"
+               "  --passphrase-file F      passphrase of protected identities\n"
+               "  --signer KEY             require that KEY (kist1...) signed the vault\n"
+               "  --json                   one JSON document on stdout (docs/JSON.md)\n"
+               "  --ledger PATH            the custody ledger (default: $KIST_LEDGER, XDG data)\n"
+               "  -q, --quiet              no progress on stderr\n"},
+    {"people", "usage: kist people -i IDENTITY VAULT [--search TEXT] [--json]\n"
+               "\n"
+               "Lists the people of the vault's register with their fields and linked\n"
+               "media, or those matching TEXT, best matches first.  Every word must match\n"
+               "the start of a word (or, from 3 letters, any part); case and accents are\n"
+               "ignored.  Reads the index only.\n"
+               "\n"
+               "  --search TEXT            only the people matching TEXT\n"
+               "  --json                   one JSON document on stdout (docs/JSON.md)\n"
+               "  -i, --identity FILE      an identity that can open the vault (repeatable)\n"
+               "  --passphrase-file F      passphrase of protected identities\n"
+               "  --ledger PATH            the custody ledger (default: $KIST_LEDGER, XDG data)\n"
+               "  -q, --quiet              fewer messages on stderr\n"},
+    {"query", "usage: kist query -i IDENTITY VAULT 'SQL' [--csv | --json]\n"
+              "\n"
+              "Runs one read-only SQL statement over the vault's index (schema in\n"
+              "docs/INDEX.md).  Writes, ATTACH, PRAGMA and extension loading are refused\n"
+              "(exit 2).\n"
+              "\n"
+              "  --csv                    CSV with a header row (the default)\n"
+              "  --json                   one JSON document on stdout (docs/JSON.md)\n"
+              "  -i, --identity FILE      an identity that can open the vault (repeatable)\n"
+              "  --passphrase-file F      passphrase of protected identities\n"
+              "  --ledger PATH            the custody ledger (default: $KIST_LEDGER, XDG data)\n"
+              "  -q, --quiet              fewer messages on stderr\n"},
+    {"manifest", "usage: kist manifest -i IDENTITY VAULT [--json] [--verify]\n"
+                 "\n"
+                 "Prints every file's SHA-256 and path in the format 'sha256sum -c' checks in\n"
+                 "the extraction folder, or a JSON report for the legal file (vault id,\n"
+                 "sealer, entries, verification status).\n"
+                 "\n"
+                 "  --json                   the report as one JSON document (docs/JSON.md)\n"
+                 "  --verify                 first authenticate every chunk and recompute every\n"
+                 "                           SHA-256 (exit 4 if an entry is damaged)\n"
+                 "  -i, --identity FILE      an identity that can open the vault (repeatable)\n"
+                 "  --passphrase-file F      passphrase of protected identities\n"
+                 "  --ledger PATH            the custody ledger (default: $KIST_LEDGER, XDG data)\n"
+                 "  -q, --quiet              fewer messages on stderr\n"},
     {"log", "kist log list [--json] [--ledger PATH]\n"
             "  Shows the custody ledger: who opened which vault, what they took, when.\n"
             "kist log checkpoint -s IDENTITY [--ledger PATH]\n"
@@ -116,6 +196,9 @@ static const struct {
               "  what and when, and a fresh checkpoint (signed with -s).  Exit 10 rewritten,\n"
               "  11 deleted, 12 reordered, 13 forged signature, 14 truncated or rolled\n"
               "  back, 15 bad checkpoint (the lowest code found).\n"},
+    {"help", "usage: kist help [VERB]\n"
+             "\n"
+             "Shows the overview, or the options of VERB.  'kist VERB --help' does the same.\n"},
 };
 
 static volatile sig_atomic_t signals_seen;
@@ -152,6 +235,10 @@ static void harden_process(void)
 
 static int cmd_help(int argc, char **argv)
 {
+	if (argc > 1) {
+		cli_usage_error("help", "usage: kist help [VERB]");
+		return EXIT_USAGE;
+	}
 	if (argc == 0) {
 		fputs(usage, stdout);
 		return EXIT_OK;
@@ -163,6 +250,18 @@ static int cmd_help(int argc, char **argv)
 		}
 	cli_usage_error(NULL, "no such verb: %s", argv[0]);
 	return EXIT_USAGE;
+}
+
+/* "kist VERB ... --help ...": --help or -h before any "--" asks for the verb's help. */
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -189,10 +288,16 @@ int main(int argc, char **argv)
 	}
 	int rc = -1;
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		if (argc > 2) {
+			cli_usage_error(NULL, "--version takes no arguments");
+			return EXIT_USAGE;
+		}
 		printf("kist %s\n", kist_version());
 		rc = EXIT_OK;
 	} else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		rc = cmd_help(0, NULL);
+		rc = cmd_help(argc - 2, argv + 2);
+	} else if (wants_help(argc - 2, argv + 2)) {
+		rc = cmd_help(1, argv + 1); /* an unknown verb is a usage error there */
 	}
 	for (size_t i = 0; rc < 0 && i < sizeof verbs / sizeof verbs[0]; i++)
 		if (strcmp(argv[1], verbs[i].verb) == 0)

@@ -448,6 +448,8 @@ struct kist_vault {
 	unsigned threads;   /* 0: one per processor */
 	int search_ready;   /* people search indexes built (people.c) */
 	size_t opened_with; /* index of the identity that unwrapped the file key */
+	kist_progress_fn progress;
+	void *progress_ctx;
 };
 
 /* Builds the people search indexes (temp schema) if the vault has people tables. */

@@ -25,6 +25,7 @@ typedef struct input {
 	int fd;
 	dev_t dev; /* to refuse sealing a vault over one of its own inputs */
 	ino_t ino;
+	uint64_t size_hint; /* st_size when added (regular files), for progress */
 	kist__entry e;
 } input;
 
@@ -40,6 +41,8 @@ struct kist_sealer {
 	kist__people people;
 	uint64_t stat_entries, stat_bytes, stat_vault;
 	char vault_id[33]; /* of the last vault written */
+	kist_progress_fn progress;
+	void *progress_ctx;
 };
 
 kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx)
@@ -109,6 +112,13 @@ kist_err kist_seal_set_threads(kist_sealer *s, unsigned threads)
 	return KIST_OK;
 }
 
+kist_err kist_seal_set_progress(kist_sealer *s, kist_progress_fn fn, void *ctx)
+{
+	s->progress = fn;
+	s->progress_ctx = ctx;
+	return KIST_OK;
+}
+
 kist_err kist_seal_set_signer(kist_sealer *s, const kist_identity *id)
 {
 	s->signer = id;
@@ -154,6 +164,8 @@ static kist_err push(kist_sealer *s, const char *src, int fd, const char *stored
 		in->e.pub.mode = st->st_mode & 07777;
 		in->e.pub.mtime = st->st_mtim.tv_sec;
 		in->e.pub.mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+		if (type == KIST_ENTRY_FILE && st->st_size > 0)
+			in->size_hint = (uint64_t)st->st_size;
 	} else {
 		in->e.pub.mode = 0600;
 		in->e.pub.mtime = time(NULL);
@@ -375,6 +387,7 @@ typedef struct writer {
 	uint32_t chunk_size;
 	kist__slot *spare; /* a read-ahead slot that found end of input, reused next */
 	const char *out_path;
+	uint64_t done, total; /* progress: content bytes read, expected (0: unknown) */
 } writer;
 
 static kist_err emit(writer *w, const unsigned char *p, size_t n)
@@ -490,6 +503,9 @@ static kist_err seal_file(writer *w, input *in)
 		kist__pipe_submit(w->pipe, cur);
 		cur = NULL;
 		e->pub.size += got;
+		w->done += got;
+		if (w->s->progress != NULL)
+			w->s->progress(w->s->progress_ctx, w->done, w->total);
 		if (last)
 			break;
 		cur = nxt;
@@ -662,6 +678,15 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	if ((err = kist__write_full(w.out.fd, header, header_len, out_path)) != KIST_OK)
 		goto out;
 
+	for (size_t i = 0; i < s->nin; i++) {
+		if (s->in[i].e.pub.type != KIST_ENTRY_FILE)
+			continue;
+		if (s->in[i].src == NULL) { /* a descriptor: its size is not known */
+			w.total = 0;
+			break;
+		}
+		w.total += s->in[i].size_hint;
+	}
 	for (size_t i = 0; i < s->nin; i++)
 		if (s->in[i].e.pub.type == KIST_ENTRY_FILE &&
 		    (err = seal_file(&w, &s->in[i])) != KIST_OK)

@@ -35,7 +35,7 @@ kist_err kist_vault_probe(const char *path, kist_vault_info *out)
 	unsigned char *raw = NULL;
 	size_t len = 0;
 	kist__header h;
-	uint64_t size;
+	uint64_t size = 0;
 	kist_err err;
 	int fd;
 
@@ -353,6 +353,7 @@ typedef struct reader {
 	const kist__entry *cur; /* entry being delivered */
 	int cur_failed;
 	uint64_t delivered;
+	uint64_t done, total; /* progress: bytes of chunks consumed (failed ones too) */
 } reader;
 
 static kist_err entry_failed(reader *r, const kist__entry *e, kist_err err)
@@ -375,6 +376,11 @@ static kist_err deliver_one(reader *r, kist__pipe *p)
 	if (sl == NULL)
 		return KIST_OK;
 	e = sl->tag;
+	if (!sl->skip) {
+		r->done += sl->expect;
+		if (r->v->progress != NULL)
+			r->v->progress(r->v->progress_ctx, r->done, r->total);
+	}
 	if (sl->counter == 0) {
 		r->cur = e;
 		r->cur_failed = 0;
@@ -415,13 +421,14 @@ kist_err kist__vault_stream_many(kist_vault *v, const kist__entry *const *list, 
                                  const kist__stream_cb *cb, void *ctx, int keep_going)
 {
 	kist__pipe *p = NULL;
-	reader r = {v, cb, ctx, keep_going, NULL, 0, 0};
+	reader r = {v, cb, ctx, keep_going, NULL, 0, 0, 0, 0};
 	kist_err err;
 
 	uint64_t jobs = 0;
 	size_t max_len = 1;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t sz = list[i]->pub.size;
+		r.total += sz;
 		jobs += list[i]->nchunks;
 		if (sz > max_len)
 			max_len = sz > v->meta.chunk_size ? v->meta.chunk_size : (size_t)sz;
@@ -530,6 +537,13 @@ kist_err kist_vault_verify(kist_vault *v, kist_verify_report *rep, kist_warn_fn 
 		                 (unsigned long long)rep->entries_failed,
 		                 (unsigned long long)rep->entries_checked);
 	return err;
+}
+
+kist_err kist_vault_set_progress(kist_vault *v, kist_progress_fn fn, void *ctx)
+{
+	v->progress = fn;
+	v->progress_ctx = ctx;
+	return KIST_OK;
 }
 
 kist_err kist_vault_set_threads(kist_vault *v, unsigned threads)

@@ -17,7 +17,7 @@ expect_rc 2 "$K" help frobnicate
 expect_rc 0 "$K" help
 assert_grep "$OUT" 'exit codes' "kist help lists the exit codes"
 expect_rc 0 "$K" help extract
-assert_grep "$OUT" '^kist extract' "kist help extract"
+assert_grep "$OUT" '^usage: kist extract' "kist help extract"
 expect_rc 0 "$K" --version
 assert_grep "$OUT" '^kist [0-9]+\.[0-9]+\.[0-9]+' "kist --version"
 

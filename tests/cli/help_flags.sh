@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# kist help, kist help VERB, kist VERB --help, kist --version; options given
+# twice where once is allowed, and conflicting options, are usage errors (2).
+. "$(dirname "$0")/lib.sh"
+
+VERBS="keygen pubkey seal info list extract cat verify help"
+
+expect_rc 0 "$K" help
+for v in $VERBS; do
+	assert_grep "$OUT" "kist $v" "kist help names $v"
+done
+expect_rc 0 "$K" --help
+expect_rc 2 "$K"
+assert_grep "$ERR" '^usage:' "kist without a verb prints the usage on stderr"
+assert_empty "$OUT" "stdout of kist without a verb"
+
+for v in $VERBS; do
+	expect_rc 0 "$K" help "$v"
+	assert_grep "$OUT" "^usage: kist $v" "kist help $v starts with its usage"
+	cp "$OUT" "help-$v.txt"
+	expect_rc 0 "$K" "$v" --help
+	assert_file_eq "help-$v.txt" "$OUT" "kist $v --help equals kist help $v"
+	expect_rc 0 "$K" "$v" -h
+	assert_file_eq "help-$v.txt" "$OUT" "kist $v -h equals kist help $v"
+	assert_empty "$ERR" "stderr of kist $v -h"
+done
+# Every option a verb takes is in its help (long names from the usage lines).
+assert_grep help-seal.txt -- '--recipients-file' "seal help: -R"
+assert_grep help-seal.txt -- '--threads' "seal help: -j"
+assert_grep help-list.txt -- '--json' "list help: --json"
+assert_grep help-info.txt -- '--json' "info help: --json"
+assert_grep help-verify.txt -- '--json' "verify help: --json"
+assert_grep help-pubkey.txt -- '--qr' "pubkey help: --qr"
+assert_grep help-extract.txt -- '--directory' "extract help: -C"
+
+expect_rc 2 "$K" help nosuchverb
+assert_grep "$ERR" 'no such verb: nosuchverb' "help for an unknown verb"
+expect_rc 2 "$K" nosuchverb --help
+expect_rc 2 "$K" help seal list
+expect_rc 2 "$K" nosuchverb
+assert_grep "$ERR" "unknown verb 'nosuchverb'" "unknown verb"
+# After --, --help is a file name, not a request for help.
+expect_rc 5 "$K" info -- --help
+
+expect_rc 0 "$K" --version
+assert_grep "$OUT" '^kist [0-9]+\.[0-9]+\.[0-9]+$' "kist --version"
+expect_rc 2 "$K" --version extra
+
+# ------------------------------------------------ duplicate and conflicting
+PK=$(mkid a)
+echo data >f
+echo "pass phrase" >pw
+chmod 600 pw
+expect_rc 0 "$K" seal -q -r "$PK" -o v.kist f
+
+dup() { # dup WHAT cmd...: exit 2 with "given more than once", nothing written
+	expect_rc 2 "${@:2}"
+	assert_grep "$ERR" 'given more than once' "$1"
+}
+dup "seal -o twice" "$K" seal -r "$PK" -o x.kist -o y.kist f
+assert_missing x.kist "seal with -o twice wrote nothing"
+assert_missing y.kist "seal with -o twice wrote nothing"
+dup "seal -q twice" "$K" seal -q -q -r "$PK" -o x.kist f
+dup "seal -j twice" "$K" seal -j 1 -j 2 -r "$PK" -o x.kist f
+dup "seal -s twice" "$K" seal -s a.key -s a.key -r "$PK" -o x.kist f
+dup "keygen -o twice" "$K" keygen --no-passphrase -o k1 -o k2
+assert_missing k1 "keygen with -o twice"
+dup "keygen --no-passphrase twice" "$K" keygen --no-passphrase --no-passphrase -o k3
+dup "extract -C twice" "$K" extract -i a.key -C . -C . v.kist
+dup "list -l twice" "$K" list -i a.key -l -l v.kist
+dup "list --json twice" "$K" list -i a.key --json --json v.kist
+dup "verify --signer twice" "$K" verify -i a.key --signer "$PK" --signer "$PK" v.kist
+dup "info --json twice" "$K" info --json --json v.kist
+dup "pubkey --qr twice" "$K" pubkey --qr --qr a.key
+dup "--passphrase-file twice" "$K" list -i a.key --passphrase-file pw --passphrase-file pw v.kist
+# Repeatable options stay repeatable.
+expect_rc 0 "$K" list -i a.key -i a.key v.kist
+expect_rc 0 "$K" seal -q -r "$PK" -r "$PK" -o r2.kist f
+
+# Conflicts.
+expect_rc 2 "$K" keygen --passphrase-file pw --no-passphrase -o k4
+assert_missing k4 "keygen with conflicting passphrase options"
+expect_rc 2 "$K" list -i a.key -l --json v.kist
+assert_grep "$ERR" 'conflict' "list -l with --json"
+assert_empty "$OUT" "stdout of a refused list"
+# Options a verb does not take.
+expect_rc 2 "$K" extract -i a.key --json v.kist
+expect_rc 2 "$K" cat -i a.key --json v.kist f
+expect_rc 2 "$K" seal --json -r "$PK" -o x.kist f
+assert_missing x.kist "seal refused for an option it does not take"
+
+# The same letters mean the same thing everywhere (-o output, -i identity, -q quiet).
+for v in keygen seal; do assert_grep "help-$v.txt" -- '-o, --output' "$v: -o is --output"; done
+for v in list extract cat verify; do assert_grep "help-$v.txt" -- '-i, --identity' "$v: -i is --identity"; done
+for v in keygen pubkey seal info list extract cat verify; do
+	assert_grep "help-$v.txt" -- '-q, --quiet' "$v: -q is --quiet"
+done
+
+finish
