@@ -63,7 +63,7 @@ have_deps() {
 	command -v cmake >/dev/null 2>&1 && command -v cc >/dev/null 2>&1 &&
 		command -v pkg-config >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 &&
 		pkg-config --exists 'libsodium >= 1.0.18' 'libzstd >= 1.4' 'sqlite3 >= 3.36' \
-			'libcrypto >= 1.1'
+			'libcrypto >= 1.1' jansson
 }
 if ! have_deps; then
 	step "Installing the build dependencies (packaging/install-deps.sh)"
@@ -85,6 +85,8 @@ show kist --version
 rm -rf "$OUT"
 mkdir -p "$OUT"
 cd "$OUT"
+# The custody ledger of this demo (every opening of a vault is logged there).
+export KIST_LEDGER=$OUT/ledger.db
 say "Working in demo/out/."
 
 # -------------------------------------------------------------- identities
@@ -129,8 +131,12 @@ show ls -lR evidence
 show du -sh evidence
 
 step "4. Ruth seals it for the legal team and the trustee, and signs it"
+say "evidence/people.csv lists the people concerned; its media column links each
+person to the files about them. --people seals it into the encrypted index."
+show head -3 evidence/people.csv
 show kist seal -r "$LAWYER_KEY" -r "$TRUSTEE_KEY" -s keys/field-contact.id \
-	--passphrase-file keys/field-contact.pass -o case-0611.kist evidence
+	--passphrase-file keys/field-contact.pass --people evidence/people.csv \
+	-o case-0611.kist evidence
 show ls -l case-0611.kist
 
 step "5. What anyone sees (a border guard, a thief, a cloud provider)"
@@ -170,6 +176,21 @@ time (index.sha256, taken from 'kist list -l'), checked with sha256sum
 against the extracted files:"
 (cd received && show sha256sum -c ../index.sha256)
 
+step "9b. The lawyer finds a person and the evidence about them"
+show kist people -i keys/lawyer.id --passphrase-file keys/lawyer.pass case-0611.kist \
+	--search rahimi
+mkdir by-person
+show kist extract -i keys/lawyer.id --passphrase-file keys/lawyer.pass --person 3 \
+	-C by-person case-0611.kist
+show find by-person -type f
+[ "$(find by-person -type f | wc -l)" -eq 2 ] || die "extract --person did not write the 2 linked files"
+show kist query -i keys/lawyer.id --passphrase-file keys/lawyer.pass case-0611.kist \
+	"SELECT status, count(*) AS people FROM people GROUP BY status ORDER BY 2 DESC"
+say '$ kist manifest -i keys/lawyer.id --passphrase-file keys/lawyer.pass case-0611.kist -q >manifest.sha256'
+kist manifest -i keys/lawyer.id --passphrase-file keys/lawyer.pass case-0611.kist -q >manifest.sha256
+(cd received && show sha256sum -c --strict ../manifest.sha256 | tail -3)
+say "The manifest (kist manifest) checks against the extraction with sha256sum."
+
 # ------------------------------------------------------------ what must fail
 
 step "10. Ruth's own identity cannot reopen the vault (expected)"
@@ -201,8 +222,17 @@ step "12. A truncated copy is caught too"
 head -c -4096 case-0611.kist >truncated.kist
 expect 4 kist verify -i keys/lawyer.id --passphrase-file keys/lawyer.pass truncated.kist
 
+step "13. The trustee audits the custody ledger"
+say "Every opening above was first logged, signed by the identity that opened
+the vault. The trustee takes a signed checkpoint, then audits."
+show kist log list
+say '$ kist log checkpoint -s keys/trustee.id --passphrase-file keys/trustee.pass >checkpoint.note'
+kist log checkpoint -s keys/trustee.id --passphrase-file keys/trustee.pass >checkpoint.note
+show cat checkpoint.note
+show kist audit verify --checkpoint checkpoint.note "$KIST_LEDGER"
+
 trap - ERR
 step "Summary"
 size=$(du -h --apparent-size evidence | tail -1 | cut -f1)
-printf 'kist demo: OK: %s files (%s) sealed for 2 recipients and signed; verified, extracted byte-identical; sealer locked out (exit 3); tampering and truncation caught (exit 4), nothing extracted; %ds.\n' \
+printf 'kist demo: OK: %s files (%s) and a people register sealed for 2 recipients and signed; verified, extracted byte-identical; a person found and their media extracted; manifest checked; sealer locked out (exit 3); tampering and truncation caught (exit 4), nothing extracted; ledger audited; %ds.\n' \
 	"$nfiles" "$size" $((SECONDS - START))
