@@ -1,37 +1,64 @@
-# bash completion for kist: verbs, each verb's options, and file names.
+# bash completion for kist: verbs, each verb's options, the subcommands of
+# log and audit, and file names.
 # Installed as share/bash-completion/completions/kist.
 
+# The options of a verb (or of "log SUB" / "audit SUB"), as kist help VERB lists them.
 _kist_opts() {
 	case $1 in
 	keygen) echo "-o --output --passphrase-file --no-passphrase --force -q --quiet -h --help" ;;
 	pubkey) echo "--qr -q --quiet -h --help" ;;
-	seal) echo "-r --recipient -R --recipients-file -s --sign -o --output --force --stdin-name --passphrase-file -j --threads -q --quiet -h --help" ;;
+	seal) echo "-r --recipient -R --recipients-file -s --sign --people --ledger -o --output --force --stdin-name --passphrase-file -j --threads -q --quiet -h --help" ;;
 	info) echo "--json -q --quiet -h --help" ;;
-	list) echo "-i --identity --passphrase-file -l --long --json -q --quiet -h --help" ;;
-	extract) echo "-i --identity --passphrase-file -C --directory --force -q --quiet -h --help" ;;
-	cat) echo "-i --identity --passphrase-file -q --quiet -h --help" ;;
-	verify) echo "-i --identity --passphrase-file --signer --json -q --quiet -h --help" ;;
-	help) echo "-h --help" ;;
+	list) echo "-i --identity --passphrase-file -l --long --json --ledger -q --quiet -h --help" ;;
+	extract) echo "-i --identity --passphrase-file -C --directory --force --person --ledger -q --quiet -h --help" ;;
+	cat) echo "-i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
+	verify) echo "-i --identity --passphrase-file --signer --json --ledger -q --quiet -h --help" ;;
+	people) echo "--search --json -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
+	query) echo "--csv --json -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
+	manifest) echo "--json --verify -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
+	"log list") echo "--json --ledger -h --help" ;;
+	"log checkpoint") echo "-s --ledger -h --help" ;;
+	"log export") echo "-o -r --force --ledger -h --help" ;;
+	"audit verify") echo "--checkpoint --json -i -s -h --help" ;;
+	log | audit | help) echo "-h --help" ;;
 	esac
 }
 
 _kist() {
-	local cur prev verb i
+	local cur prev verb first i
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local verbs="keygen pubkey seal info list extract cat verify help"
+	local verbs="keygen pubkey seal info list extract cat verify people query manifest log audit help"
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$verbs --help --version" -- "$cur"))
 		return 0
 	fi
 	verb=${COMP_WORDS[1]}
+	first=2 # the first word after the verb (and its subcommand)
 
 	case $verb in
 	help)
 		[ "$COMP_CWORD" -eq 2 ] && COMPREPLY=($(compgen -W "$verbs" -- "$cur"))
 		return 0
+		;;
+	log | audit)
+		local subs="list checkpoint export"
+		[ "$verb" = audit ] && subs="verify"
+		if [ "$COMP_CWORD" -eq 2 ]; then
+			if [[ $cur == -* ]]; then
+				COMPREPLY=($(compgen -W "$(_kist_opts "$verb")" -- "$cur"))
+			else
+				COMPREPLY=($(compgen -W "$subs" -- "$cur"))
+			fi
+			return 0
+		fi
+		case " $subs " in
+		*" ${COMP_WORDS[2]} "*) verb="$verb ${COMP_WORDS[2]}" ;;
+		*) return 0 ;;
+		esac
+		first=3
 		;;
 	esac
 
@@ -41,17 +68,18 @@ _kist() {
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return 0
 		;;
-	-o | --output | -R | --recipients-file | -s | --sign | -i | --identity | --passphrase-file)
+	-o | --output | -R | --recipients-file | -s | --sign | -i | --identity | --passphrase-file | \
+		--people | --ledger | --checkpoint)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 		;;
-	-r | --recipient | --signer | --stdin-name | -j | --threads)
-		return 0 # a key, a name or a number: nothing to offer
+	-r | --recipient | --signer | --stdin-name | -j | --threads | --person | --search)
+		return 0 # a key, a name, a number or a text: nothing to offer
 		;;
 	esac
 
 	# Options, unless "--" came before.
-	for ((i = 2; i < COMP_CWORD; i++)); do
+	for ((i = first; i < COMP_CWORD; i++)); do
 		[ "${COMP_WORDS[i]}" = "--" ] && break
 	done
 	if [ "$i" -eq "$COMP_CWORD" ] && [[ $cur == -* ]]; then

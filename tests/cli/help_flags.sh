@@ -3,7 +3,7 @@
 # twice where once is allowed, and conflicting options, are usage errors (2).
 . "$(dirname "$0")/lib.sh"
 
-VERBS="keygen pubkey seal info list extract cat verify help"
+VERBS="keygen pubkey seal info list extract cat verify people query manifest log audit help"
 
 expect_rc 0 "$K" help
 for v in $VERBS; do
@@ -16,7 +16,11 @@ assert_empty "$OUT" "stdout of kist without a verb"
 
 for v in $VERBS; do
 	expect_rc 0 "$K" help "$v"
-	assert_grep "$OUT" "^usage: kist $v" "kist help $v starts with its usage"
+	case $v in
+	log | audit) # one usage line per subcommand: kist log list ..., kist audit verify ...
+		assert_grep "$OUT" "^kist $v [a-z]+ " "kist help $v starts with its subcommands' usage" ;;
+	*) assert_grep "$OUT" "^usage: kist $v" "kist help $v starts with its usage" ;;
+	esac
 	cp "$OUT" "help-$v.txt"
 	expect_rc 0 "$K" "$v" --help
 	assert_file_eq "help-$v.txt" "$OUT" "kist $v --help equals kist help $v"
@@ -25,13 +29,23 @@ for v in $VERBS; do
 	assert_empty "$ERR" "stderr of kist $v -h"
 done
 # Every option a verb takes is in its help (long names from the usage lines).
-assert_grep help-seal.txt -- '--recipients-file' "seal help: -R"
-assert_grep help-seal.txt -- '--threads' "seal help: -j"
-assert_grep help-list.txt -- '--json' "list help: --json"
-assert_grep help-info.txt -- '--json' "info help: --json"
-assert_grep help-verify.txt -- '--json' "verify help: --json"
-assert_grep help-pubkey.txt -- '--qr' "pubkey help: --qr"
-assert_grep help-extract.txt -- '--directory' "extract help: -C"
+assert_grep help-seal.txt '--recipients-file' "seal help: -R"
+assert_grep help-seal.txt '--threads' "seal help: -j"
+assert_grep help-list.txt '--json' "list help: --json"
+assert_grep help-info.txt '--json' "info help: --json"
+assert_grep help-verify.txt '--json' "verify help: --json"
+assert_grep help-pubkey.txt '--qr' "pubkey help: --qr"
+assert_grep help-extract.txt '--directory' "extract help: -C"
+assert_grep help-seal.txt '--people' "seal help: --people"
+assert_grep help-extract.txt '--person' "extract help: --person"
+assert_grep help-people.txt '--search' "people help: --search"
+assert_grep help-query.txt '--csv' "query help: --csv"
+assert_grep help-manifest.txt '--verify' "manifest help: --verify"
+for v in seal list extract cat verify people query manifest; do
+	assert_grep "help-$v.txt" '--ledger' "$v help: --ledger"
+done
+for sub in list checkpoint export; do assert_grep help-log.txt "^kist log $sub" "log help: $sub"; done
+assert_grep help-audit.txt '^kist audit verify .*--checkpoint' "audit help: verify --checkpoint"
 
 expect_rc 2 "$K" help nosuchverb
 assert_grep "$ERR" 'no such verb: nosuchverb' "help for an unknown verb"
@@ -73,6 +87,9 @@ dup "verify --signer twice" "$K" verify -i a.key --signer "$PK" --signer "$PK" v
 dup "info --json twice" "$K" info --json --json v.kist
 dup "pubkey --qr twice" "$K" pubkey --qr --qr a.key
 dup "--passphrase-file twice" "$K" list -i a.key --passphrase-file pw --passphrase-file pw v.kist
+dup "people --json twice" "$K" people -i a.key --json --json v.kist
+dup "manifest --verify twice" "$K" manifest -i a.key --verify --verify v.kist
+dup "log list --json twice" "$K" log list --json --json
 # Repeatable options stay repeatable.
 expect_rc 0 "$K" list -i a.key -i a.key v.kist
 expect_rc 0 "$K" seal -q -r "$PK" -r "$PK" -o r2.kist f
@@ -83,17 +100,24 @@ assert_missing k4 "keygen with conflicting passphrase options"
 expect_rc 2 "$K" list -i a.key -l --json v.kist
 assert_grep "$ERR" 'conflict' "list -l with --json"
 assert_empty "$OUT" "stdout of a refused list"
+expect_rc 2 "$K" query -i a.key --csv --json v.kist 'SELECT 1'
+assert_grep "$ERR" 'exclude each other' "query --csv with --json"
+assert_empty "$OUT" "stdout of a refused query"
 # Options a verb does not take.
+expect_rc 2 "$K" people -i a.key --csv v.kist
+expect_rc 2 "$K" manifest -i a.key --search x v.kist
+expect_rc 2 "$K" log nosuchsub
+expect_rc 2 "$K" audit nosuchsub
 expect_rc 2 "$K" extract -i a.key --json v.kist
 expect_rc 2 "$K" cat -i a.key --json v.kist f
 expect_rc 2 "$K" seal --json -r "$PK" -o x.kist f
 assert_missing x.kist "seal refused for an option it does not take"
 
 # The same letters mean the same thing everywhere (-o output, -i identity, -q quiet).
-for v in keygen seal; do assert_grep "help-$v.txt" -- '-o, --output' "$v: -o is --output"; done
-for v in list extract cat verify; do assert_grep "help-$v.txt" -- '-i, --identity' "$v: -i is --identity"; done
-for v in keygen pubkey seal info list extract cat verify; do
-	assert_grep "help-$v.txt" -- '-q, --quiet' "$v: -q is --quiet"
+for v in keygen seal; do assert_grep "help-$v.txt" '-o, --output' "$v: -o is --output"; done
+for v in list extract cat verify people query manifest; do assert_grep "help-$v.txt" '-i, --identity' "$v: -i is --identity"; done
+for v in keygen pubkey seal info list extract cat verify people query manifest; do
+	assert_grep "help-$v.txt" '-q, --quiet' "$v: -q is --quiet"
 done
 
 finish

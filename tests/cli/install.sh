@@ -44,19 +44,23 @@ for page in man1/kist.1 man5/kist-format.5; do
 done
 MANWIDTH=80 man -l "$P/share/man/man1/kist.1" 2>/dev/null >kist1.txt
 # kist(1) covers every verb, every long option and every exit code.
-for v in keygen pubkey seal info list extract cat verify help; do
+for v in keygen pubkey seal info list extract cat verify people query manifest log audit help; do
 	assert_grep kist1.txt "^ +$v\$|kist $v" "kist(1) covers $v"
 done
-for v in keygen pubkey seal info list extract cat verify; do
+for v in keygen pubkey seal info list extract cat verify people query manifest log audit; do
 	"$K" help "$v" | grep -oE -- '--[a-z][a-z-]+' | sort -u >>longopts.txt
 done
 for o in $(sort -u longopts.txt); do
-	assert_grep kist1.txt -- "$o" "kist(1) documents $o"
+	assert_grep kist1.txt "$o" "kist(1) documents $o"
 done
-for c in 0 1 2 3 4 5 130; do
+for c in 0 1 2 3 4 5 6 10 11 12 13 14 15 130; do
 	assert_grep kist1.txt "^ +$c +[A-Z]" "kist(1) documents exit code $c"
 done
 assert_grep kist1.txt '^FILES' "kist(1) has FILES"
+assert_grep kist1.txt '^ENVIRONMENT' "kist(1) has ENVIRONMENT"
+for w in KIST_LEDGER XDG_DATA_HOME ledger\.db age1 AGE-SECRET-KEY-1; do
+	assert_grep kist1.txt "$w" "kist(1) mentions $w"
+done
 VER=$("$K" --version)
 for page in man1/kist.1 man5/kist-format.5; do
 	assert_grep "$P/share/man/$page" "^\\.TH .*\"$VER\"" "$page names this version ($VER)"
@@ -139,7 +143,7 @@ complete_words() {
 		printf "%s\n" "${COMPREPLY[@]}" | sort
 	' _ "$BC" "$@"
 }
-assert_eq "$(printf '%s\n' cat extract help info keygen list pubkey seal verify)" \
+assert_eq "$(printf '%s\n' audit cat extract help info keygen list log manifest people pubkey query seal verify)" \
 	"$(complete_words kist '' | grep -v '^--')" "bash: kist <TAB> completes every verb"
 assert_eq "seal" "$(complete_words kist se)" "bash: kist se<TAB>"
 assert_eq "$(printf '%s\n' --recipient --recipients-file)" "$(complete_words kist seal --rec)" \
@@ -150,13 +154,36 @@ assert_eq "vault-a.kist" "$(complete_words kist info vau)" "bash: file names as 
 assert_eq "sub/" "$(complete_words kist extract -C su | sed 's,/*$,/,')" "bash: -C completes folders"
 assert_eq "" "$(complete_words kist extract -C vault-a)" "bash: -C offers no plain files"
 # Every verb: the options offered are exactly those of its help.
-for v in keygen pubkey seal info list extract cat verify; do
+for v in keygen pubkey seal info list extract cat verify people query manifest; do
 	want=$("$K" help "$v" | grep -E '^  -' | grep -oE -- '(^|[ ,])-(-[a-z][a-z-]*|[a-zA-Z])' |
 		tr -d ' ,' | sort -u)
 	want=$(printf '%s\n' $want -h --help | sort -u)
+	echo "$want" >"want-$v.txt"
 	got=$(complete_words kist "$v" - | sort -u)
 	assert_eq "$want" "$got" "bash: kist $v -<TAB> offers exactly the options of kist help $v"
 done
+# log and audit: their help has one usage line per subcommand (continued on
+# lines starting with "["); kist VERB <TAB> offers the subcommands, kist VERB
+# SUB -<TAB> exactly the options of SUB's usage line.
+for v in log audit; do
+	"$K" help "$v" >"help-$v.txt"
+	subs=$(sed -nE "s/^kist $v ([a-z]+).*/\1/p" "help-$v.txt" | sort -u)
+	[ -n "$subs" ] && ok || fail "kist help $v names no subcommand"
+	assert_eq "$subs" "$(complete_words kist "$v" '')" "bash: kist $v <TAB> offers its subcommands"
+	assert_eq "$(printf '%s\n' -h --help | sort)" "$(complete_words kist "$v" -)" "bash: kist $v -<TAB>"
+	for sub in $subs; do
+		want=$(awk -v p="kist $v $sub " 'index($0, p) == 1 { on = 1; print; next }
+			on && /^ +\[/ { print; next } { on = 0 }' "help-$v.txt" |
+			grep -oE -- '(^|[ [|])-(-[a-z][a-z-]*|[a-zA-Z])' | tr -d ' [|')
+		want=$(printf '%s\n' $want -h --help | sort -u)
+		echo "$want" >"want-$v-$sub.txt"
+		got=$(complete_words kist "$v" "$sub" - | sort -u)
+		assert_eq "$want" "$got" "bash: kist $v $sub -<TAB> offers exactly the options of its usage line"
+	done
+done
+assert_eq "--people" "$(complete_words kist seal --peo)" "bash: kist seal --peo<TAB>"
+assert_eq "vault-a.kist" "$(complete_words kist log export -o vau)" "bash: kist log export -o completes files"
+assert_eq "vault-a.kist" "$(complete_words kist audit verify --checkpoint vau)" "bash: --checkpoint completes files"
 # zsh and fish files: syntax-checked when the shell is installed.
 if command -v zsh >/dev/null 2>&1; then
 	zsh -n "$P/share/zsh/vendor-completions/_kist" && ok || fail "zsh -n _kist"
@@ -166,12 +193,23 @@ fi
 if command -v fish >/dev/null 2>&1; then
 	FC=$P/share/fish/vendor_completions.d/kist.fish
 	fish -n "$FC" && ok || fail "fish -n kist.fish"
-	assert_eq "$(printf '%s\n' cat extract help info keygen list pubkey seal verify)" \
+	assert_eq "$(printf '%s\n' audit cat extract help info keygen list log manifest people pubkey query seal verify)" \
 		"$(fish -c "source '$FC'; complete -C 'kist '" | cut -f1 | grep -v '^-' | sort)" \
 		"fish: kist <TAB> completes every verb"
 	assert_eq "$(printf '%s\n' --recipient --recipients-file)" \
 		"$(fish -c "source '$FC'; complete -C 'kist seal --rec'" | cut -f1 | sort)" \
 		"fish: kist seal --rec<TAB>"
+	# The same options as bash (and kist help) offers, for every verb and subcommand.
+	for w in want-*.txt; do
+		words=$(basename "$w" .txt | sed 's/^want-//; s/-/ /')
+		assert_eq "$(cat "$w")" "$(fish -c "source '$FC'; complete -C 'kist $words -'" | cut -f1 | sort -u)" \
+			"fish: kist $words -<TAB> offers exactly the options of its help"
+	done
+	for v in log audit; do
+		assert_eq "$(sed -nE "s/^kist $v ([a-z]+).*/\1/p" "help-$v.txt" | sort -u)" \
+			"$(fish -c "source '$FC'; complete -C 'kist $v '" | cut -f1 | sort -u)" \
+			"fish: kist $v <TAB> offers its subcommands"
+	done
 else
 	echo "install: note: fish is not installed: kist.fish not syntax-checked" >&2
 fi
