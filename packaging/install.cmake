@@ -21,5 +21,5 @@ install(FILES ${KIST_COMPLETIONS}/kist.fish
 
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/FORMAT.md
               ${PROJECT_SOURCE_DIR}/docs/INDEX.md ${PROJECT_SOURCE_DIR}/docs/SECURITY.md
-              ${PROJECT_SOURCE_DIR}/docs/JSON.md
+              ${PROJECT_SOURCE_DIR}/docs/JSON.md ${PROJECT_SOURCE_DIR}/docs/AUDIT.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR})

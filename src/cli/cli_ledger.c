@@ -576,6 +576,7 @@ static int audit_verify(int argc, char **argv)
 	size_t n = kist_ledger_log_count(log);
 	if (json) {
 		json_t *o = json_object(), *ents = json_array();
+		json_object_set_new(o, "version", json_integer(1));
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(ents, entry_json(kist_ledger_log_entry(log, i)));
 		json_object_set_new(o, "origin", json_string(kist_ledger_log_origin(log)));
