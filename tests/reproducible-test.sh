@@ -53,8 +53,8 @@ printf 'synthetic statement\n' >in/sub/note.txt
 PK=$(env -i "$K" keygen -q --no-passphrase -o r.key 2>/dev/null)
 check "keygen with the static binary (empty environment)" test -n "$PK"
 check "seal with the static binary" env -i "$K" seal -q -r "$PK" -o v.kist in
-check "verify with the static binary" sh -c "env -i '$K' verify -q -i r.key v.kist >/dev/null"
-check "extract with the static binary" env -i "$K" extract -q -i r.key -C out v.kist
+check "verify with the static binary" sh -c "env -i KIST_LEDGER=ledger.db '$K' verify -q -i r.key v.kist >/dev/null"
+check "extract with the static binary" env -i KIST_LEDGER=ledger.db "$K" extract -q -i r.key -C out v.kist
 check "round trip: the extracted tree equals the input" diff -r in out/in
 rc=0
 env -i "$K" pubkey --qr r.key >/dev/null 2>qr.err || rc=$?
