@@ -314,13 +314,28 @@ static kist_err csv_put(csv *c, char ch)
 	return KIST_OK;
 }
 
+/* "field \"notes\"" (printable), or "a column name" for the header row. */
+static const char *csv_label(char *out, size_t cap, const char *col)
+{
+	char shown[64];
+	if (col == NULL) {
+		snprintf(out, cap, "a column name");
+	} else {
+		kist__printable(shown, sizeof shown, col);
+		snprintf(out, cap, "field \"%s\"", shown);
+	}
+	return out;
+}
+
 /*
  * Reads one field into c->buf.  *end is set to 1 at the end of a record and
  * 2 at the end of the input.  Fields longer than the limit are refused while
- * reading, so memory stays bounded.
+ * reading, so memory stays bounded; col names the field in messages
+ * (NULL: a column name of the header).
  */
-static kist_err csv_field(csv *c, const char *src, int *end)
+static kist_err csv_field(csv *c, const char *src, const char *col, int *end)
 {
+	char f[80]; /* "field \"notes\"" for messages */
 	c->blen = 0;
 	*end = 0;
 	if (c->pos < c->len && c->s[c->pos] == '"') {
@@ -328,11 +343,10 @@ static kist_err csv_field(csv *c, const char *src, int *end)
 		c->pos++;
 		for (;;) {
 			if (c->pos == c->len)
-				return kist__fail(
-				    KIST_E_INPUT,
-				    "%s: line %u: unterminated quote (the quoted field "
-				    "starting here never ends)",
-				    src, opened);
+				return kist__fail(KIST_E_INPUT,
+				                  "%s: line %u: %s: unterminated quote (the quoted "
+				                  "field starting here never ends)",
+				                  src, opened, csv_label(f, sizeof f, col));
 			char ch = c->s[c->pos++];
 			if (ch == '"') {
 				if (c->pos < c->len && c->s[c->pos] == '"') {
@@ -344,9 +358,9 @@ static kist_err csv_field(csv *c, const char *src, int *end)
 			if (ch == '\n')
 				c->line++;
 			if (c->blen > KIST_MAX_FIELD_BYTES)
-				return kist__fail(KIST_E_INPUT,
-				                  "%s: line %u: a field is longer than %d bytes",
-				                  src, opened, KIST_MAX_FIELD_BYTES);
+				return kist__fail(
+				    KIST_E_INPUT, "%s: line %u: %s is longer than %d bytes", src,
+				    opened, csv_label(f, sizeof f, col), KIST_MAX_FIELD_BYTES);
 			kist_err err = csv_put(c, ch);
 			if (err != KIST_OK)
 				return err;
@@ -354,21 +368,22 @@ static kist_err csv_field(csv *c, const char *src, int *end)
 		if (c->pos < c->len && c->s[c->pos] != ',' && c->s[c->pos] != '\n' &&
 		    c->s[c->pos] != '\r')
 			return kist__fail(KIST_E_INPUT,
-			                  "%s: line %u: unexpected character after a closing quote",
-			                  src, c->line);
+			                  "%s: line %u: %s: unexpected character after a closing "
+			                  "quote",
+			                  src, c->line, csv_label(f, sizeof f, col));
 	} else {
 		while (c->pos < c->len && c->s[c->pos] != ',' && c->s[c->pos] != '\n' &&
 		       c->s[c->pos] != '\r') {
 			if (c->s[c->pos] == '"')
 				return kist__fail(
 				    KIST_E_INPUT,
-				    "%s: line %u: a quote inside an unquoted field (quote "
-				    "the whole field and double the quote)",
-				    src, c->line);
+				    "%s: line %u: %s: a quote inside an unquoted field "
+				    "(quote the whole field and double the quote)",
+				    src, c->line, csv_label(f, sizeof f, col));
 			if (c->blen > KIST_MAX_FIELD_BYTES)
-				return kist__fail(KIST_E_INPUT,
-				                  "%s: line %u: a field is longer than %d bytes",
-				                  src, c->line, KIST_MAX_FIELD_BYTES);
+				return kist__fail(
+				    KIST_E_INPUT, "%s: line %u: %s is longer than %d bytes", src,
+				    c->line, csv_label(f, sizeof f, col), KIST_MAX_FIELD_BYTES);
 			kist_err err = csv_put(c, c->s[c->pos++]);
 			if (err != KIST_OK)
 				return err;
@@ -420,7 +435,7 @@ static kist_err parse_csv(kist__people *ppl, const char *s, size_t len, const ch
 	}
 	unsigned hline = c.line;
 	do {
-		if ((err = csv_field(&c, src, &end)) != KIST_OK)
+		if ((err = csv_field(&c, src, NULL, &end)) != KIST_OK)
 			goto out;
 		char where[32];
 		snprintf(where, sizeof where, "line %u", hline);
@@ -485,7 +500,8 @@ static kist_err parse_csv(kist__people *ppl, const char *s, size_t len, const ch
 		}
 		size_t f = 0;
 		do {
-			if ((err = csv_field(&c, src, &end)) != KIST_OK)
+			if ((err = csv_field(&c, src, f < ncols ? cols[f] : "(beyond the header)",
+			                     &end)) != KIST_OK)
 				goto out;
 			if (f == ncols) {
 				err = kist__fail(KIST_E_INPUT,
@@ -676,9 +692,12 @@ static kist_err parse_json(kist__people *ppl, const char *s, size_t len, const c
 	json_error_t je;
 	json_t *root = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je);
 	kist_err err = KIST_OK;
-	if (root == NULL)
+	if (root == NULL) {
+		char why[JSON_ERROR_TEXT_LENGTH * 4];
+		kist__printable(why, sizeof why, je.text); /* it quotes the input */
 		return kist__fail(KIST_E_INPUT, "%s: line %d, column %d: %s", src, je.line,
-		                  je.column, je.text);
+		                  je.column, why);
+	}
 	if (!json_is_array(root)) {
 		err = kist__fail(KIST_E_INPUT, "%s: a JSON register must be an array of objects",
 		                 src);
