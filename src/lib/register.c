@@ -695,8 +695,10 @@ static kist_err parse_json(kist__people *ppl, const char *s, size_t len, const c
 	if (root == NULL) {
 		char why[JSON_ERROR_TEXT_LENGTH * 4];
 		kist__printable(why, sizeof why, je.text); /* it quotes the input */
-		return kist__fail(KIST_E_INPUT, "%s: line %d, column %d: %s", src, je.line,
-		                  je.column, why);
+		return kist__fail(
+		    KIST_E_INPUT, "%s: line %d, column %d: %s%s", src, je.line, je.column,
+		    json_error_code(&je) == json_error_invalid_utf8 ? "not valid UTF-8: " : "",
+		    why);
 	}
 	if (!json_is_array(root)) {
 		err = kist__fail(KIST_E_INPUT, "%s: a JSON register must be an array of objects",
