@@ -168,7 +168,7 @@ kist_err kist_vault_query(kist_vault *v, const char *sql, kist_row_fn fn, void *
 		if (*t == ';') {
 			t++;
 		} else if (*t != '\0') {
-			err = kist__fail(KIST_E_ARG, "give one SQL statement at a time");
+			err = kist__fail(KIST_E_ARG, "refused: give one SQL statement at a time");
 			goto out;
 		}
 	}
