@@ -769,6 +769,7 @@ static void test_person_find(void **state)
 	assert_int_equal(g.n, 0);
 	assert_non_null(strstr(kist_errdetail(), "#7"));
 	assert_non_null(strstr(kist_errdetail(), "#9"));
+	assert_int_equal(kist_vault_person_find(v, NULL, collect, &g), KIST_E_ARG);
 	/* Invalid UTF-8 is not a name: no crash, not found. */
 	memset(&g, 0, sizeof g);
 	assert_int_equal(kist_vault_person_find(v, "\xff\xfe\xc3", collect, &g), KIST_E_NOTFOUND);
