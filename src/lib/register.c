@@ -687,18 +687,97 @@ static kist_err json_record(kist__people *ppl, const char *src, size_t idx, json
 	return finish_person(p, src);
 }
 
+/*
+ * Where in a register s[0..pos) ends: the index of the record (an element of
+ * the top-level array) and the name of the field whose key or value it is in.
+ * For errors jansson reports only as a line and column (invalid UTF-8): the
+ * bytes before pos are what jansson already read, so this walk over strings
+ * and brackets agrees with it.  Returns 0 if pos is not inside a record, 2 if
+ * it is inside a field's name, else 1.
+ */
+static int json_locate(const char *s, size_t pos, size_t *index, char *field, size_t cap)
+{
+	int depth = 0, in_str = 0, esc = 0, is_key = 0, want_key = 0, in_array = 0;
+	size_t idx = 0, kstart = 0;
+	field[0] = '\0';
+	for (size_t i = 0; i < pos; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (esc) {
+				esc = 0;
+			} else if (c == '\\') {
+				esc = 1;
+			} else if (c == '"') {
+				in_str = 0;
+				if (is_key) {
+					char raw[64];
+					size_t n = i - kstart < sizeof raw - 1 ? i - kstart
+					                                       : sizeof raw - 1;
+					memcpy(raw, s + kstart, n);
+					raw[n] = '\0';
+					kist__printable(field, cap, raw);
+				}
+			}
+			continue;
+		}
+		if (c == '"') {
+			in_str = 1;
+			kstart = i + 1;
+			is_key = depth == 2 && want_key;
+		} else if (c == '[' || c == '{') {
+			if (depth == 0)
+				in_array = c == '[';
+			depth++;
+			if (depth == 2) {
+				want_key = c == '{';
+				field[0] = '\0';
+			}
+		} else if (c == ']' || c == '}') {
+			depth--;
+		} else if (c == ',') {
+			if (depth == 1)
+				idx++;
+			else if (depth == 2)
+				want_key = 1;
+		} else if (c == ':' && depth == 2) {
+			want_key = 0;
+		}
+	}
+	if (!in_array || depth < 2)
+		return 0;
+	*index = idx;
+	return in_str && is_key ? 2 : 1;
+}
+
 static kist_err parse_json(kist__people *ppl, const char *s, size_t len, const char *src)
 {
 	json_error_t je;
 	json_t *root = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je);
 	kist_err err = KIST_OK;
 	if (root == NULL) {
-		char why[JSON_ERROR_TEXT_LENGTH * 4];
+		char why[JSON_ERROR_TEXT_LENGTH * 4], field[80];
+		size_t idx;
 		kist__printable(why, sizeof why, je.text); /* it quotes the input */
-		return kist__fail(
-		    KIST_E_INPUT, "%s: line %d, column %d: %s%s", src, je.line, je.column,
-		    json_error_code(&je) == json_error_invalid_utf8 ? "not valid UTF-8: " : "",
-		    why);
+		if (json_error_code(&je) != json_error_invalid_utf8)
+			return kist__fail(KIST_E_INPUT, "%s: line %d, column %d: %s", src, je.line,
+			                  je.column, why);
+		int at = je.position >= 0 && (size_t)je.position <= len
+		             ? json_locate(s, (size_t)je.position, &idx, field, sizeof field)
+		             : 0;
+		if (at == 2)
+			return kist__fail(
+			    KIST_E_INPUT,
+			    "%s: record at index %zu: a field name is not valid UTF-8 "
+			    "(line %d, column %d)",
+			    src, idx, je.line, je.column);
+		if (at == 1 && field[0] != '\0')
+			return kist__fail(
+			    KIST_E_INPUT,
+			    "%s: record at index %zu: field \"%s\" is not valid UTF-8 "
+			    "(line %d, column %d)",
+			    src, idx, field, je.line, je.column);
+		return kist__fail(KIST_E_INPUT, "%s: line %d, column %d: not valid UTF-8: %s", src,
+		                  je.line, je.column, why);
 	}
 	if (!json_is_array(root)) {
 		err = kist__fail(KIST_E_INPUT, "%s: a JSON register must be an array of objects",

@@ -313,6 +313,8 @@ check_bad media.csv 'line 2 \(Ana\): media "photos/not-there.jpg" is not an entr
 check_bad long.csv 'line 2: field "notes" is longer than 65536 bytes'
 printf '[{"name": "Ana"},\n {"name": "Bea", "media": ["photos/p0001_0.jpg", 3]}]\n' >bad/media-item.json
 check_bad media-item.json 'index 1: field "media": item 1 is not a string'
+printf '[{"name": "Ana"},\n {"name": "Bea", "notes": "bad \377 byte"}]\n' >bad/utf8.json
+check_bad utf8.json 'record at index 1: field "notes" is not valid UTF-8'
 printf '[{"name": "Ana"},\n {"name": "Bea",}]\n' >bad/syntax.json
 check_bad syntax.json 'line 2, column'
 printf '[{"name": "Ana"}, {"relation": "x"}]\n' >bad/noname.json

@@ -411,7 +411,19 @@ static const bad bad_regs[] = {
     {"JSON invalid UTF-8",
      "[{\"name\": \"Ana\"},\n {\"name\": \"B\xff\"}]",
      KIST_E_INPUT,
-     {"line 2", "UTF-8", NULL}},
+     {"index 1", "\"name\"", "UTF-8"}},
+    /* Strings holding brackets, commas and escaped quotes, nested values and
+     * lists before the bad byte: the record and field are still found. */
+    {"JSON invalid UTF-8 after nesting",
+     "[{\"name\": \"A, \\\"[{\"}, {\"x\": {\"a\": [1, {\"b\": 2}]}, \"name\": \"Bea\"},\n"
+     " {\"name\": \"Cy\", \"tags\": [\"x\", \"y\"], \"notes\": \"\xc3(\"}]",
+     KIST_E_INPUT,
+     {"index 2", "\"notes\"", "UTF-8"}},
+    {"JSON invalid UTF-8 in a key",
+     "[{\"name\": \"Ana\", \"n\xffo\": 1}]",
+     KIST_E_INPUT,
+     {"index 0", "a field name", "UTF-8"}},
+    {"JSON invalid UTF-8 outside records", "[\"\xff\"]", KIST_E_INPUT, {"line 1", "UTF-8", NULL}},
     {"JSON duplicate key",
      "[{\"name\": \"Ana\", \"name\": \"Bea\"}]",
      KIST_E_INPUT,
