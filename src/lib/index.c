@@ -97,6 +97,13 @@ kist_err kist__index_open_hardened(sqlite3 **out)
 	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 16 << 20);
 	sqlite3_limit(db, SQLITE_LIMIT_SQL_LENGTH, 1 << 20);
 	sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+	/* The people search tables (temp schema) and large sorts would otherwise spill
+	 * decrypted records into /var/tmp/etilqs_* files (this SQLite defaults to
+	 * TEMP_STORE=1: temporary storage on disk). */
+	if (sqlite3_exec(db, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return kist__fail(KIST_E_NOMEM, "index: cannot keep temporary storage in memory");
+	}
 	*out = db;
 	return KIST_OK;
 }

@@ -562,6 +562,8 @@ kist_err kist_vault_person_find(kist_vault *v, const char *name_or_id, kist_pers
 	sqlite3_int64 found = 0;
 	size_t matches = 0, il = 0;
 	kist_err err = KIST_OK;
+	if (name_or_id == NULL)
+		return kist__fail(KIST_E_ARG, "no person named");
 	const char *digits = name_or_id[0] == '#' ? name_or_id + 1 : name_or_id;
 
 	kist__printable(shown, sizeof shown, name_or_id);

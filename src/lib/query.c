@@ -83,6 +83,44 @@ static int authorize(void *ctx, int action, const char *a, const char *b, const 
 	return SQLITE_DENY;
 }
 
+/* Skips blanks, comments and (when parens) opening parentheses. */
+static const char *skip_blanks(const char *t, int parens)
+{
+	while (*t != '\0') {
+		if (strchr(" \t\r\n\f\v", *t) != NULL || (parens && *t == '(')) {
+			t++;
+		} else if (t[0] == '-' && t[1] == '-') {
+			t += strcspn(t, "\n");
+		} else if (t[0] == '/' && t[1] == '*') {
+			const char *e = strstr(t + 2, "*/");
+			t = e ? e + 2 : t + strlen(t);
+		} else {
+			break;
+		}
+	}
+	return t;
+}
+
+/*
+ * Only queries are run: the statement must begin with SELECT, WITH or VALUES.
+ * The authorizer and sqlite3_stmt_readonly() are what keeps the index
+ * unchanged; this check makes statements that happen to change nothing
+ * (REINDEX of a table without indexes, VACUUM of the temp schema) refused
+ * like their siblings instead of silently accepted.
+ */
+static int is_query(const char *sql)
+{
+	static const char *const words[] = {"select", "with", "values"};
+	const char *t = skip_blanks(sql, 1);
+	size_t n = 0;
+	while ((t[n] >= 'a' && t[n] <= 'z') || (t[n] >= 'A' && t[n] <= 'Z'))
+		n++;
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (n == strlen(words[i]) && strncasecmp(t, words[i], n) == 0)
+			return 1;
+	return 0;
+}
+
 static int on_progress(void *ctx)
 {
 	(void)ctx;
@@ -126,17 +164,24 @@ kist_err kist_vault_query(kist_vault *v, const char *sql, kist_row_fn fn, void *
 	}
 	/* One statement only: what follows may be blanks, semicolons and comments. */
 	for (const char *t = tail; t != NULL && *t != '\0';) {
-		if (strchr(" \t\r\n;", *t) != NULL) {
+		t = skip_blanks(t, 0);
+		if (*t == ';') {
 			t++;
-		} else if (t[0] == '-' && t[1] == '-') {
-			t += strcspn(t, "\n");
-		} else if (t[0] == '/' && t[1] == '*') {
-			const char *e = strstr(t + 2, "*/");
-			t = e ? e + 2 : t + strlen(t);
-		} else {
-			err = kist__fail(KIST_E_ARG, "give one SQL statement at a time");
+		} else if (*t != '\0') {
+			err = kist__fail(KIST_E_ARG, "refused: give one SQL statement at a time");
 			goto out;
 		}
+	}
+	if (!is_query(sql)) {
+		char word[32], shown[128];
+		const char *t = skip_blanks(sql, 1);
+		size_t n = strcspn(t, " \t\r\n;(");
+		snprintf(word, sizeof word, "%.*s", (int)(n < 24 ? n : 24), t);
+		kist__printable(shown, sizeof shown, word);
+		err = kist__fail(
+		    KIST_E_ARG,
+		    "refused: %s (kist query runs SELECT, WITH and VALUES queries only)", shown);
+		goto out;
 	}
 	if (!sqlite3_stmt_readonly(st)) {
 		err = kist__fail(KIST_E_ARG, "refused: the statement would change the database "

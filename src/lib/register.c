@@ -314,13 +314,28 @@ static kist_err csv_put(csv *c, char ch)
 	return KIST_OK;
 }
 
+/* "field \"notes\"" (printable), or "a column name" for the header row. */
+static const char *csv_label(char *out, size_t cap, const char *col)
+{
+	char shown[64];
+	if (col == NULL) {
+		snprintf(out, cap, "a column name");
+	} else {
+		kist__printable(shown, sizeof shown, col);
+		snprintf(out, cap, "field \"%s\"", shown);
+	}
+	return out;
+}
+
 /*
  * Reads one field into c->buf.  *end is set to 1 at the end of a record and
  * 2 at the end of the input.  Fields longer than the limit are refused while
- * reading, so memory stays bounded.
+ * reading, so memory stays bounded; col names the field in messages
+ * (NULL: a column name of the header).
  */
-static kist_err csv_field(csv *c, const char *src, int *end)
+static kist_err csv_field(csv *c, const char *src, const char *col, int *end)
 {
+	char f[80]; /* "field \"notes\"" for messages */
 	c->blen = 0;
 	*end = 0;
 	if (c->pos < c->len && c->s[c->pos] == '"') {
@@ -328,11 +343,10 @@ static kist_err csv_field(csv *c, const char *src, int *end)
 		c->pos++;
 		for (;;) {
 			if (c->pos == c->len)
-				return kist__fail(
-				    KIST_E_INPUT,
-				    "%s: line %u: unterminated quote (the quoted field "
-				    "starting here never ends)",
-				    src, opened);
+				return kist__fail(KIST_E_INPUT,
+				                  "%s: line %u: %s: unterminated quote (the quoted "
+				                  "field starting here never ends)",
+				                  src, opened, csv_label(f, sizeof f, col));
 			char ch = c->s[c->pos++];
 			if (ch == '"') {
 				if (c->pos < c->len && c->s[c->pos] == '"') {
@@ -344,9 +358,9 @@ static kist_err csv_field(csv *c, const char *src, int *end)
 			if (ch == '\n')
 				c->line++;
 			if (c->blen > KIST_MAX_FIELD_BYTES)
-				return kist__fail(KIST_E_INPUT,
-				                  "%s: line %u: a field is longer than %d bytes",
-				                  src, opened, KIST_MAX_FIELD_BYTES);
+				return kist__fail(
+				    KIST_E_INPUT, "%s: line %u: %s is longer than %d bytes", src,
+				    opened, csv_label(f, sizeof f, col), KIST_MAX_FIELD_BYTES);
 			kist_err err = csv_put(c, ch);
 			if (err != KIST_OK)
 				return err;
@@ -354,21 +368,22 @@ static kist_err csv_field(csv *c, const char *src, int *end)
 		if (c->pos < c->len && c->s[c->pos] != ',' && c->s[c->pos] != '\n' &&
 		    c->s[c->pos] != '\r')
 			return kist__fail(KIST_E_INPUT,
-			                  "%s: line %u: unexpected character after a closing quote",
-			                  src, c->line);
+			                  "%s: line %u: %s: unexpected character after a closing "
+			                  "quote",
+			                  src, c->line, csv_label(f, sizeof f, col));
 	} else {
 		while (c->pos < c->len && c->s[c->pos] != ',' && c->s[c->pos] != '\n' &&
 		       c->s[c->pos] != '\r') {
 			if (c->s[c->pos] == '"')
 				return kist__fail(
 				    KIST_E_INPUT,
-				    "%s: line %u: a quote inside an unquoted field (quote "
-				    "the whole field and double the quote)",
-				    src, c->line);
+				    "%s: line %u: %s: a quote inside an unquoted field "
+				    "(quote the whole field and double the quote)",
+				    src, c->line, csv_label(f, sizeof f, col));
 			if (c->blen > KIST_MAX_FIELD_BYTES)
-				return kist__fail(KIST_E_INPUT,
-				                  "%s: line %u: a field is longer than %d bytes",
-				                  src, c->line, KIST_MAX_FIELD_BYTES);
+				return kist__fail(
+				    KIST_E_INPUT, "%s: line %u: %s is longer than %d bytes", src,
+				    c->line, csv_label(f, sizeof f, col), KIST_MAX_FIELD_BYTES);
 			kist_err err = csv_put(c, c->s[c->pos++]);
 			if (err != KIST_OK)
 				return err;
@@ -420,7 +435,7 @@ static kist_err parse_csv(kist__people *ppl, const char *s, size_t len, const ch
 	}
 	unsigned hline = c.line;
 	do {
-		if ((err = csv_field(&c, src, &end)) != KIST_OK)
+		if ((err = csv_field(&c, src, NULL, &end)) != KIST_OK)
 			goto out;
 		char where[32];
 		snprintf(where, sizeof where, "line %u", hline);
@@ -485,7 +500,8 @@ static kist_err parse_csv(kist__people *ppl, const char *s, size_t len, const ch
 		}
 		size_t f = 0;
 		do {
-			if ((err = csv_field(&c, src, &end)) != KIST_OK)
+			if ((err = csv_field(&c, src, f < ncols ? cols[f] : "(beyond the header)",
+			                     &end)) != KIST_OK)
 				goto out;
 			if (f == ncols) {
 				err = kist__fail(KIST_E_INPUT,
@@ -671,14 +687,98 @@ static kist_err json_record(kist__people *ppl, const char *src, size_t idx, json
 	return finish_person(p, src);
 }
 
+/*
+ * Where in a register s[0..pos) ends: the index of the record (an element of
+ * the top-level array) and the name of the field whose key or value it is in.
+ * For errors jansson reports only as a line and column (invalid UTF-8): the
+ * bytes before pos are what jansson already read, so this walk over strings
+ * and brackets agrees with it.  Returns 0 if pos is not inside a record, 2 if
+ * it is inside a field's name, else 1.
+ */
+static int json_locate(const char *s, size_t pos, size_t *index, char *field, size_t cap)
+{
+	int depth = 0, in_str = 0, esc = 0, is_key = 0, want_key = 0, in_array = 0;
+	size_t idx = 0, kstart = 0;
+	field[0] = '\0';
+	for (size_t i = 0; i < pos; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (esc) {
+				esc = 0;
+			} else if (c == '\\') {
+				esc = 1;
+			} else if (c == '"') {
+				in_str = 0;
+				if (is_key) {
+					char raw[64];
+					size_t n = i - kstart < sizeof raw - 1 ? i - kstart
+					                                       : sizeof raw - 1;
+					memcpy(raw, s + kstart, n);
+					raw[n] = '\0';
+					kist__printable(field, cap, raw);
+				}
+			}
+			continue;
+		}
+		if (c == '"') {
+			in_str = 1;
+			kstart = i + 1;
+			is_key = depth == 2 && want_key;
+		} else if (c == '[' || c == '{') {
+			if (depth == 0)
+				in_array = c == '[';
+			depth++;
+			if (depth == 2) {
+				want_key = c == '{';
+				field[0] = '\0';
+			}
+		} else if (c == ']' || c == '}') {
+			depth--;
+		} else if (c == ',') {
+			if (depth == 1)
+				idx++;
+			else if (depth == 2)
+				want_key = 1;
+		} else if (c == ':' && depth == 2) {
+			want_key = 0;
+		}
+	}
+	if (!in_array || depth < 2)
+		return 0;
+	*index = idx;
+	return in_str && is_key ? 2 : 1;
+}
+
 static kist_err parse_json(kist__people *ppl, const char *s, size_t len, const char *src)
 {
 	json_error_t je;
 	json_t *root = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je);
 	kist_err err = KIST_OK;
-	if (root == NULL)
-		return kist__fail(KIST_E_INPUT, "%s: line %d, column %d: %s", src, je.line,
-		                  je.column, je.text);
+	if (root == NULL) {
+		char why[JSON_ERROR_TEXT_LENGTH * 4], field[80];
+		size_t idx;
+		kist__printable(why, sizeof why, je.text); /* it quotes the input */
+		if (json_error_code(&je) != json_error_invalid_utf8)
+			return kist__fail(KIST_E_INPUT, "%s: line %d, column %d: %s", src, je.line,
+			                  je.column, why);
+		int at = je.position >= 0 && (size_t)je.position <= len
+		             ? json_locate(s, (size_t)je.position, &idx, field, sizeof field)
+		             : 0;
+		if (at == 2)
+			return kist__fail(
+			    KIST_E_INPUT,
+			    "%s: record at index %zu: a field name is not valid UTF-8 "
+			    "(line %d, column %d)",
+			    src, idx, je.line, je.column);
+		if (at == 1 && field[0] != '\0')
+			return kist__fail(
+			    KIST_E_INPUT,
+			    "%s: record at index %zu: field \"%s\" is not valid UTF-8 "
+			    "(line %d, column %d)",
+			    src, idx, field, je.line, je.column);
+		return kist__fail(KIST_E_INPUT, "%s: line %d, column %d: not valid UTF-8: %s", src,
+		                  je.line, je.column, why);
+	}
 	if (!json_is_array(root)) {
 		err = kist__fail(KIST_E_INPUT, "%s: a JSON register must be an array of objects",
 		                 src);

@@ -8,8 +8,9 @@
  * (index/, and sealed/ with a flags byte), and the identity and public key
  * files (identity/, pubkey/).  Hand-made: chunks (chunk/, zstd bombs
  * included), public key strings and recipients files, identities protected
- * with the harness's passphrase at minimal Argon2 cost, and index images of
- * files of zero bytes that the sealed harness can open and extract.
+ * with the harness's passphrase at minimal Argon2 cost, index images of
+ * files of zero bytes that the sealed harness can open and extract, and
+ * people registers (register/).
  *
  * Files are named seed-*; regression inputs found by fuzzing are kept beside
  * them as crash-* or regress-* and never overwritten by this program.
@@ -486,6 +487,38 @@ static void sealed_seeds(kist_identity *carol)
 	free(e);
 }
 
+/* People registers (fuzz_register): CSV and JSON, well-formed and not. */
+static void register_seeds(void)
+{
+	static const struct {
+		const char *name, *text;
+	} regs[] = {
+	    {"csv-basic", "name,relation,location,media\nAna,sister,Leeds,a.jpg;docs/s.txt\n"
+	                  "Bea,mother,York,\n"},
+	    {"csv-quoted", "\xef\xbb\xbfNAME,Aliases,notes,Shoe Size\r\n"
+	                   "\"N\xc3\xba\xc3\xb1\x65z, Jos\xc3\xa9\",\"Pepe; \"\"El "
+	                   "Flaco\"\"\",\"line one\r\nline two\",42\r\n\r\nAmina,,,\r\n"},
+	    {"csv-arabic", "name,location\n\xd9\x85\xd8\xad\xd9\x85\xd8\xaf "
+	                   "\xd8\xb1\xd8\xb6\xd8\xa7\xdb\x8c\xdb\x8c,\xda\xa9\xd8\xb1\xd9\x85"
+	                   "\xd8\xa7\xd9\x86\n"},
+	    {"csv-unterminated", "name,notes\nAna,\"never ends\n"},
+	    {"csv-too-many", "name,relation\nAna,sister,extra\n"},
+	    {"csv-bad-utf8", "name,notes\nAna,bad \xff byte\n"},
+	    {"csv-stray-quote", "name\nAn\"a\n"},
+	    {"csv-dup-column", "name,Name\nAna,Bea\n"},
+	    {"json-basic", "[{\"name\": \"Jos\xc3\xa9\", \"aliases\": [\"Pepe\", \"J\"], "
+	                   "\"born\": 1980, \"status\": null, \"height\": 1.75, \"ok\": true, "
+	                   "\"tags\": {\"a\": [1, 2]}, \"media\": [\"a.jpg\", \"docs/s.txt\"]},"
+	                   "{\"name\": \"Bea\", \"media\": \"media/a.jpg\"}]"},
+	    {"json-bad-media", "[{\"name\": \"Ana\", \"media\": [\"a.jpg\", 7]}]"},
+	    {"json-no-name", "[{\"relation\": \"x\"}]"},
+	    {"json-object", "{\"name\": \"Ana\"}"},
+	    {"json-records", "{\"name\": \"Ana\", \"media\": \"a.jpg\"}, {\"name\": \"Bea\"}"},
+	};
+	for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++)
+		seed("register", regs[i].name, regs[i].text, strlen(regs[i].text));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -507,6 +540,7 @@ int main(int argc, char **argv)
 	pubkey_seeds(alice, bob);
 	identity_seeds(alice);
 	sealed_seeds(carol);
+	register_seeds();
 	printf("make_seeds: %u seeds in %s\n", nseeds, corpus);
 	kist_identity_free(alice);
 	kist_identity_free(bob);
