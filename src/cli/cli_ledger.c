@@ -39,6 +39,21 @@ static int ledger_path(const cli_args *a, char *out, size_t cap)
 	return EXIT_OK;
 }
 
+int cli_ledger_open(const cli_args *a, kist_ledger **l, const char *action)
+{
+	char path[PATH_MAX];
+	kist_err err;
+	int rc = ledger_path(a, path, sizeof path);
+	if (rc != EXIT_OK)
+		return rc;
+	if ((err = kist_ledger_open(l, path)) != KIST_OK) {
+		cli_error("ledger", "%s; the %s is refused",
+		          kist_errdetail()[0] ? kist_errdetail() : kist_strerror(err), action);
+		return EXIT_LEDGER;
+	}
+	return EXIT_OK;
+}
+
 int cli_ledger_append(const cli_args *a, const char *vault_id, const kist_identity *actor,
                       const char *action, const char *const *paths, size_t npaths)
 {

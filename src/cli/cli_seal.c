@@ -16,9 +16,11 @@ int cmd_seal(int argc, char **argv)
 	    {0, "force", 0, 0},           {0, "stdin-name", 1, 0},
 	    {0, "passphrase-file", 1, 0}, {'q', "quiet", 0, 0},
 	    {'j', "threads", 1, 0},       {0, "people", 1, 1},
+	    {0, "ledger", 1, 0},
 	};
 	static cli_args a;
 	kist_sealer *s = NULL;
+	kist_ledger *ledger = NULL;
 	kist_identity *signer = NULL;
 	kist_pubkey pk, signer_pk;
 	kist_err err;
@@ -120,6 +122,10 @@ int cmd_seal(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* A signed seal is logged: a ledger that cannot be written refuses the seal
+	 * before any work is done. */
+	if (signer != NULL && (rc = cli_ledger_open(&a, &ledger, "seal")) != EXIT_OK)
+		goto out;
 	cli_progress prog;
 	cli_progress_init(&prog, "sealing");
 	kist_seal_set_progress(s, cli_progress_cb, &prog);
@@ -132,11 +138,16 @@ int cmd_seal(int argc, char **argv)
 		goto out;
 	}
 	/* A signed seal is a custody event: logged with the sealer's key.  The
-	 * vault id exists only once the vault is written; a failure is reported
-	 * (exit 6) but the vault, which releases nothing, is kept. */
-	if (signer != NULL &&
-	    (rc = cli_ledger_append(&a, kist_seal_vault_id(s), signer, "seal", NULL, 0)) != EXIT_OK)
+	 * vault id exists only once the vault is written; if the append fails now
+	 * (the ledger was checked writable above) the vault, which releases
+	 * nothing, is kept and the failure reported (exit 6). */
+	if (signer != NULL && (err = kist_ledger_append(ledger, signer, kist_seal_vault_id(s),
+	                                                "seal", NULL, 0, NULL)) != KIST_OK) {
+		cli_error("ledger", "%s: %s was written but its seal event is not logged",
+		          kist_errdetail()[0] ? kist_errdetail() : kist_strerror(err), out);
+		rc = EXIT_LEDGER;
 		goto out;
+	}
 	if (!cli_quiet) {
 		uint64_t entries, bytes, vbytes;
 		char h1[32], h2[32];
@@ -159,6 +170,7 @@ int cmd_seal(int argc, char **argv)
 	}
 	rc = EXIT_OK;
 out:
+	kist_ledger_close(ledger);
 	kist_seal_free(s);
 	kist_identity_free(signer);
 	return rc;

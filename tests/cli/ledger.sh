@@ -64,6 +64,11 @@ expect_rc 0 "$K" seal -q -s alice.key -r "$PA" -o v2.kist case
 assert_eq 5 "$(count "$L")" "a signed seal adds an entry"
 expect_rc 0 "$K" log list
 assert_grep "$OUT" "^#4 .* $FA +seal " "the seal event"
+# A signed seal whose ledger cannot be written is refused before any work: no vault.
+mkdir -p not-a-ledger
+expect_rc 6 "$K" seal -q -s alice.key -r "$PA" --ledger not-a-ledger -o v3.kist case
+assert_missing v3.kist "a signed seal with an unwritable ledger writes no vault"
+assert_no_tmp .
 
 # ---- a trustee's checkpoint
 expect_rc 0 "$K" log checkpoint -s trustee.key
