@@ -17,9 +17,9 @@ _kist_opts() {
 	query) echo "--csv --json -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
 	manifest) echo "--json --verify -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
 	"log list") echo "--json --ledger -h --help" ;;
-	"log checkpoint") echo "-s --ledger -h --help" ;;
-	"log export") echo "-o -r --force --ledger -h --help" ;;
-	"audit verify") echo "--checkpoint --json -i -s -h --help" ;;
+	"log checkpoint") echo "-s --passphrase-file --ledger -h --help" ;;
+	"log export") echo "-o -r --force -q --ledger -h --help" ;;
+	"audit verify") echo "--checkpoint --json -i -s --passphrase-file --ledger -h --help" ;;
 	log | audit | help) echo "-h --help" ;;
 	esac
 }

@@ -77,9 +77,11 @@ complete -c kist -n "__kist_sub_is log" -a export -d 'write the ledger as a JSON
 complete -c kist -n "__kist_sub_is log $logsubs" -l ledger -r -F -d 'custody ledger'
 complete -c kist -n "__kist_sub_is log list" -l json -d 'JSON on stdout'
 complete -c kist -n "__kist_sub_is log checkpoint" -s s -r -F -d 'sign with this identity'
+complete -c kist -n "__kist_sub_is log checkpoint" -l passphrase-file -r -F -d 'passphrase file'
 complete -c kist -n "__kist_sub_is log export" -s o -r -F -d 'bundle to write'
 complete -c kist -n "__kist_sub_is log export" -s r -x -d 'trustee public key'
 complete -c kist -n "__kist_sub_is log export" -l force -d 'replace an existing bundle'
+complete -c kist -n "__kist_sub_is log export" -s q -d 'quiet'
 
 # kist audit verify
 complete -c kist -n "__kist_sub_is audit" -a verify -d 'check a ledger or bundle'
@@ -88,3 +90,5 @@ complete -c kist -n "__kist_sub_is audit verify" -l checkpoint -r -F -d 'checkpo
 complete -c kist -n "__kist_sub_is audit verify" -l json -d 'JSON on stdout'
 complete -c kist -n "__kist_sub_is audit verify" -s i -r -F -d 'identity to open a sealed bundle'
 complete -c kist -n "__kist_sub_is audit verify" -s s -r -F -d 'sign the fresh checkpoint'
+complete -c kist -n "__kist_sub_is audit verify" -l passphrase-file -r -F -d 'passphrase file'
+complete -c kist -n "__kist_sub_is audit verify" -l ledger -r -F -d 'custody ledger for the -i access'

@@ -182,20 +182,21 @@ static const struct {
                  "  -q, --quiet              fewer messages on stderr\n"},
     {"log", "kist log list [--json] [--ledger PATH]\n"
             "  Shows the custody ledger: who opened which vault, what they took, when.\n"
-            "kist log checkpoint -s IDENTITY [--ledger PATH]\n"
+            "kist log checkpoint -s IDENTITY [--passphrase-file F] [--ledger PATH]\n"
             "  Prints a signed checkpoint (C2SP tlog-checkpoint) of the ledger's size and\n"
             "  Merkle root for a trustee to keep; also stores it in the ledger.\n"
-            "kist log export -o BUNDLE [-r TRUSTEE_KEY...] [--force] [--ledger PATH]\n"
+            "kist log export -o BUNDLE [-r TRUSTEE_KEY...] [--force] [-q] [--ledger PATH]\n"
             "  Writes every entry, signature and checkpoint as JSON; with -r, sealed\n"
             "  into a kist vault for the trustees instead.\n"},
-    {"audit", "kist audit verify BUNDLE_OR_LEDGER [--checkpoint OLD.note...] [--json]\n"
-              "                  [-i IDENTITY] [-s IDENTITY]\n"
-              "  Checks every signature, contiguous indices, the hash chain and the Merkle\n"
-              "  root, and that the log is consistent with each checkpoint (RFC 9162).\n"
-              "  -i opens a sealed bundle (logged as an audit access).  Prints who opened\n"
-              "  what and when, and a fresh checkpoint (signed with -s).  Exit 10 rewritten,\n"
-              "  11 deleted, 12 reordered, 13 forged signature, 14 truncated or rolled\n"
-              "  back, 15 bad checkpoint (the lowest code found).\n"},
+    {"audit",
+     "kist audit verify BUNDLE_OR_LEDGER [--checkpoint OLD.note...] [--json]\n"
+     "                  [-i IDENTITY] [-s IDENTITY] [--passphrase-file F] [--ledger PATH]\n"
+     "  Checks every signature, contiguous indices, the hash chain and the Merkle\n"
+     "  root, and that the log is consistent with each checkpoint (RFC 9162).\n"
+     "  -i opens a sealed bundle (logged, in --ledger, as an audit access).  Prints who opened\n"
+     "  what and when, and a fresh checkpoint (signed with -s).  Exit 10 rewritten,\n"
+     "  11 deleted, 12 reordered, 13 forged signature, 14 truncated or rolled\n"
+     "  back, 15 bad checkpoint (the lowest code found).\n"},
     {"help", "usage: kist help [VERB]\n"
              "\n"
              "Shows the overview, or the options of VERB.  'kist VERB --help' does the same.\n"},
@@ -235,7 +236,9 @@ static void harden_process(void)
 
 static int cmd_help(int argc, char **argv)
 {
-	if (argc > 1) {
+	/* "kist help log list": the verbs with subcommands have one help text. */
+	if (argc > 2 ||
+	    (argc == 2 && strcmp(argv[0], "log") != 0 && strcmp(argv[0], "audit") != 0)) {
 		cli_usage_error("help", "usage: kist help [VERB]");
 		return EXIT_USAGE;
 	}

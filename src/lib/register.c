@@ -205,7 +205,7 @@ static kist_err add_extra(kist__person *p, const char *src, const char *key, con
                           size_t len)
 {
 	for (size_t i = 0; i < p->nextra; i++)
-		if (strcmp(p->extra_key[i], key) == 0)
+		if (strcasecmp(p->extra_key[i], key) == 0) /* as CSV columns */
 			return kist__fail(KIST_E_INPUT, "%s: %s: field \"%s\" given twice", src,
 			                  p->where, key);
 	if (p->nextra == KIST_MAX_REGISTER_COLUMNS)

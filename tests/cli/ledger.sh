@@ -68,7 +68,7 @@ assert_grep "$OUT" "^#4 .* $FA +seal " "the seal event"
 mkdir -p not-a-ledger
 expect_rc 6 "$K" seal -q -s alice.key -r "$PA" --ledger not-a-ledger -o v3.kist case
 assert_missing v3.kist "a signed seal with an unwritable ledger writes no vault"
-assert_no_tmp .
+assert_no_tmp . "the refused seal"
 
 # ---- a trustee's checkpoint
 expect_rc 0 "$K" log checkpoint -s trustee.key

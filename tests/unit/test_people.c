@@ -432,6 +432,10 @@ static const bad bad_regs[] = {
      "[{\"name\": \"Ana\", \"NAME\": \"Bea\"}]",
      KIST_E_INPUT,
      {"index 0", "twice", NULL}},
+    {"JSON extra field given twice in other case",
+     "[{\"name\": \"Ana\", \"Camp\": \"B\", \"camp\": \"C\"}]",
+     KIST_E_INPUT,
+     {"index 0", "\"camp\"", "twice"}},
     {"JSON empty list", "[]", KIST_E_INPUT, {"empty", NULL, NULL}},
 };
 
