@@ -3,6 +3,7 @@
 #define KIST_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "kist.h"
@@ -138,9 +139,16 @@ extern int cli_quiet;
  */
 int cli_open_vault(const cli_args *a, const char *path, kist_vault **v, const char *action,
                    const char *const *paths, size_t npaths);
-/* The media paths linked to a person (id or name); *paths is malloc'd, its strings are v's. */
-int cli_person_media(kist_vault *v, const char *vault_path, const char *who, const char ***paths,
-                     size_t *n);
+/* The media paths linked to a person (id or name); *paths is malloc'd, its strings are v's.
+ * Prints nothing: on failure msg holds the reason (the caller logs the attempt first). */
+int cli_person_media(kist_vault *v, const char *who, const char ***paths, size_t *n, char *msg,
+                     size_t cap);
+/* Writes s into out with control characters (C0, DEL, C1) and invalid UTF-8 escaped. */
+void cli_escape(char *out, size_t cap, const char *s);
+/* Writes s to f with control characters (C0, DEL, C1) and invalid UTF-8 escaped as \xNN. */
+#define CLI_SAFE_KEEP_NEWLINES 1 /* leave newlines and tabs as they are */
+#define CLI_SAFE_BACKSLASH     2 /* escape backslashes too (paths: unambiguous) */
+void cli_put_safe(FILE *f, const char *s, size_t len, int flags);
 
 /* JSON strings (jansson): text as it is if valid UTF-8, else bad bytes as U+FFFD. */
 struct json_t;

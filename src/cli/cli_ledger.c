@@ -18,7 +18,8 @@
 
 #include <sodium.h>
 
-#define BUNDLE_ENTRY "ledger-bundle.json"
+#define BUNDLE_ENTRY    "ledger-bundle.json"
+#define BUNDLE_SIZE_MAX (1u << 30) /* as kist_ledger_load_bundle() accepts */
 
 static int ledger_path(const cli_args *a, char *out, size_t cap)
 {
@@ -94,7 +95,9 @@ static void print_entry(const kist_ledger_entry *e)
 	char t[40], fpr[KIST_FINGERPRINT_STRLEN + 1];
 	cli_time(t, sizeof t, e->time);
 	kist_pubkey_fingerprint(&e->actor, fpr);
-	printf("#%-5llu %s  %s  %-8s vault ", (unsigned long long)e->index, t, fpr, e->action);
+	char act[160];
+	cli_escape(act, sizeof act, e->action); /* a ledger being audited may be crafted */
+	printf("#%-5llu %s  %s  %-8s vault ", (unsigned long long)e->index, t, fpr, act);
 	print_escaped(e->vault_id);
 	for (size_t i = 0; i < e->npaths; i++) {
 		fputs(i == 0 ? "  " : ", ", stdout);
@@ -443,6 +446,13 @@ static int load_sealed(const cli_args *a, const char *path, kist_ledger_log **lo
 		rc = EXIT_OTHER;
 		goto out;
 	}
+	/* The bundle is decrypted into memory: refuse a huge one before, not after. */
+	if (e->size > BUNDLE_SIZE_MAX) {
+		cli_error(path, "%s is larger than %u MiB: not a ledger bundle kist wrote",
+		          BUNDLE_ENTRY, BUNDLE_SIZE_MAX >> 20);
+		rc = EXIT_INTEGRITY;
+		goto out;
+	}
 	const char *one[1] = {BUNDLE_ENTRY};
 	if ((rc = cli_ledger_record(a, v, ids[kist_vault_opened_with(v)], "audit", one, 1)) !=
 	    EXIT_OK)
@@ -613,7 +623,9 @@ static int audit_verify(int argc, char **argv)
 		json_decref(o);
 		goto out;
 	}
-	printf("Ledger:      %s\n", kist_ledger_log_origin(log));
+	char org[200];
+	cli_escape(org, sizeof org, kist_ledger_log_origin(log));
+	printf("Ledger:      %s\n", org);
 	printf("Entries:     %zu, Merkle root %s\n", n, root);
 	if (rc != EXIT_OK) {
 		printf("Result:      TAMPERED - do not rely on this ledger (exit %d)\n", rc);

@@ -58,18 +58,24 @@ static int open_and_log(const cli_args *a, const char *path, kist_vault **v, con
 		cli_free_identities(ids, n);
 		return cli_fail(path, err);
 	}
+	char why[512] = "";
+	int lookup = EXIT_OK;
 	if (who != NULL) {
-		if ((rc = cli_person_media(*v, path, who, who_paths, who_n)) != EXIT_OK)
-			goto out;
-		paths = *who_paths;
-		npaths = *who_n;
+		/* Even a failed lookup tells something about the register: it is logged
+		 * (with no entries touched) before the reason is printed. */
+		lookup = cli_person_media(*v, who, who_paths, who_n, why, sizeof why);
+		paths = lookup == EXIT_OK ? *who_paths : NULL;
+		npaths = lookup == EXIT_OK ? *who_n : 0;
 	}
 	rc = cli_ledger_record(a, *v, ids[kist_vault_opened_with(*v)], action, paths, npaths);
-	if (rc != EXIT_OK && who != NULL) {
+	if (rc == EXIT_OK && lookup != EXIT_OK) {
+		cli_error(path, "%s", why);
+		rc = lookup;
+	}
+	if (rc != EXIT_OK && who != NULL && lookup == EXIT_OK) {
 		free(*who_paths);
 		*who_paths = NULL;
 	}
-out:
 	cli_free_identities(ids, n);
 	if (rc != EXIT_OK) {
 		kist_vault_close(*v);
@@ -438,8 +444,9 @@ int cmd_verify(int argc, char **argv)
 		printf("Vault:       ");
 		cli_print_path(a.pos[0]);
 		printf("\nVault id:    %s\n", m.vault_id);
-		printf("Sealed:      %s (as claimed by the sealer's clock), with %s\n", t,
-		       m.tool_version);
+		char tv[200];
+		cli_escape(tv, sizeof tv, m.tool_version);
+		printf("Sealed:      %s (as claimed by the sealer's clock), with %s\n", t, tv);
 		if (m.signed_by_sealer) {
 			kist_pubkey_format(&m.signer, pks);
 			kist_pubkey_fingerprint(&m.signer, fpr);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -126,16 +127,13 @@ static int parse(cli_args *a, int argc, char **argv, const char *verb, const cha
 /* Prints a value, indenting continuation lines and escaping control characters. */
 static void print_value(const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '\n')
-			fputs("\n              ", stdout);
-		else if (c == '\t')
-			putchar(' ');
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\x%02x", c);
-		else
-			putchar(c);
+	for (;;) {
+		size_t n = strcspn(s, "\n");
+		cli_put_safe(stdout, s, n, 0);
+		if (s[n] == '\0')
+			break;
+		fputs("\n              ", stdout);
+		s += n + 1;
 	}
 }
 
@@ -284,22 +282,26 @@ static int collect_media(void *ctx, const kist_person *p)
 	return 0;
 }
 
-int cli_person_media(kist_vault *v, const char *vault_path, const char *who, const char ***paths,
-                     size_t *n)
+int cli_person_media(kist_vault *v, const char *who, const char ***paths, size_t *n, char *msg,
+                     size_t cap)
 {
 	media_list ml;
+	char name[96];
 	memset(&ml, 0, sizeof ml);
 	kist_err err = kist_vault_person_find(v, who, collect_media, &ml);
 	if (err != KIST_OK) {
 		free(ml.paths);
-		return cli_fail(vault_path, err);
+		snprintf(msg, cap, "%s",
+		         kist_errdetail()[0] ? kist_errdetail() : kist_strerror(err));
+		return cli_exit_code(err);
 	}
 	if (ml.paths == NULL) {
-		cli_error(NULL, "out of memory");
+		snprintf(msg, cap, "out of memory");
 		return EXIT_OTHER;
 	}
 	if (ml.n == 0) {
-		cli_error(vault_path, "person #%lld (%s) has no linked media", ml.id, ml.name);
+		cli_escape(name, sizeof name, ml.name);
+		snprintf(msg, cap, "person #%lld (%s) has no linked media", ml.id, name);
 		free(ml.paths);
 		return EXIT_OTHER;
 	}
@@ -316,17 +318,30 @@ typedef struct query_out {
 	json_t *names;
 } query_out;
 
+static int csv_tty = -1; /* on a terminal, control characters are shown escaped */
+
 static void csv_cell(const unsigned char *s, size_t len)
 {
+	if (csv_tty < 0)
+		csv_tty = isatty(STDOUT_FILENO);
 	int quote = len == 0 ? 0 : (s[0] == ' ' || s[len - 1] == ' ');
 	for (size_t i = 0; i < len && !quote; i++)
 		quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
 	if (quote)
 		putchar('"');
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"')
-			putchar('"');
-		putchar(s[i]);
+	for (size_t i = 0; i < len;) {
+		size_t run = 0;
+		while (i + run < len && s[i + run] != '"')
+			run++;
+		if (csv_tty)
+			cli_put_safe(stdout, (const char *)s + i, run, CLI_SAFE_KEEP_NEWLINES);
+		else
+			fwrite(s + i, 1, run, stdout);
+		i += run;
+		if (i < len) {
+			fputs("\"\"", stdout);
+			i++;
+		}
 	}
 	if (quote)
 		putchar('"');

@@ -388,15 +388,88 @@ void cli_free_identities(kist_identity **ids, size_t n)
 
 /* ---------------------------------------------------------------- output */
 
+/* Length of the valid UTF-8 sequence at s (1 to 4), or 0 if it is not one. */
+static size_t utf8_seq(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	size_t n;
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	} else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		*cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		*cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		*cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t k = 1; k < n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[k] & 0x3f);
+	}
+	if ((n == 3 && *cp < 0x800) || (n == 4 && (*cp < 0x10000 || *cp > 0x10ffff)) ||
+	    (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* Appends the safe rendering of s to out (a FILE or a buffer). */
+static void put_safe(FILE *f, char *buf, size_t cap, size_t *o, const char *str, size_t len,
+                     int flags)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	for (size_t i = 0; i < len;) {
+		uint32_t cp = 0;
+		size_t n = utf8_seq(s + i, len - i, &cp);
+		int esc = n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
+		          (cp == '\\' && (flags & CLI_SAFE_BACKSLASH));
+		if ((flags & CLI_SAFE_KEEP_NEWLINES) && (cp == '\n' || cp == '\t'))
+			esc = 0;
+		size_t take = n == 0 ? 1 : n;
+		for (size_t k = 0; k < take; k++) {
+			char tmp[8];
+			int tl;
+			if (esc)
+				tl = snprintf(tmp, sizeof tmp, "\\x%02x", s[i + k]);
+			else {
+				tmp[0] = (char)s[i + k];
+				tl = 1;
+			}
+			if (f != NULL) {
+				fwrite(tmp, 1, (size_t)tl, f);
+			} else if (*o + (size_t)tl < cap) {
+				memcpy(buf + *o, tmp, (size_t)tl);
+				*o += (size_t)tl;
+			}
+		}
+		i += take;
+	}
+}
+
+void cli_put_safe(FILE *f, const char *s, size_t len, int flags)
+{
+	put_safe(f, NULL, 0, NULL, s, len, flags);
+}
+
+void cli_escape(char *out, size_t cap, const char *s)
+{
+	size_t o = 0;
+	if (cap == 0)
+		return;
+	put_safe(NULL, out, cap, &o, s, strlen(s), 0);
+	out[o] = '\0';
+}
+
 void cli_print_path(const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			printf("\\x%02x", c);
-		else
-			putchar(c);
-	}
+	cli_put_safe(stdout, s, strlen(s), CLI_SAFE_BACKSLASH);
 }
 
 void cli_warn(void *ctx, const char *path, const char *message)

@@ -420,7 +420,10 @@ static kist_err load_meta(sqlite3 *db, kist__index_meta *m, sqlite3_int64 versio
 	free(s);
 	s = NULL;
 	m->created = sqlite3_column_int64(st, 3);
-	if (column_text(st, 4, sizeof m->tool_version - 1, &s) != 0 || s == NULL)
+	if (column_text(st, 4, sizeof m->tool_version - 1, &s) != 0 || s == NULL ||
+	    !kist__utf8_valid((const unsigned char *)s, strlen(s)) ||
+	    kist__text_has_control((const unsigned char *)s, strlen(s)) || strchr(s, '\n') ||
+	    strchr(s, '\t') || strchr(s, '\r'))
 		goto out;
 	memcpy(m->tool_version, s, strlen(s) + 1);
 	free(s);
@@ -448,6 +451,44 @@ static kist_err load_meta(sqlite3 *db, kist__index_meta *m, sqlite3_int64 versio
 	err = KIST_OK;
 out:
 	free(s);
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* Custody rows are shown to people (kist query): typed, bounded, printable text. */
+static kist_err custody_check(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	kist_err err = KIST_OK;
+	int rc;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT id, time, action, actor, tool_version, detail FROM custody",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return sqlerr(db, "custody");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int ok = sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+		         sqlite3_column_type(st, 1) == SQLITE_INTEGER;
+		for (int c = 2; ok && c <= 5; c++) {
+			int t = sqlite3_column_type(st, c);
+			if (t == SQLITE_NULL && (c == 3 || c == 5))
+				continue;
+			const unsigned char *x = sqlite3_column_text(st, c);
+			int n = sqlite3_column_bytes(st, c);
+			ok = t == SQLITE_TEXT && x != NULL && n >= 0 && n <= 4096 &&
+			     strlen((const char *)x) == (size_t)n &&
+			     kist__utf8_valid(x, (size_t)n) &&
+			     !kist__text_has_control(x, (size_t)n) &&
+			     memchr(x, '\n', (size_t)n) == NULL &&
+			     memchr(x, '\r', (size_t)n) == NULL;
+		}
+		if (!ok) {
+			err = kist__fail(KIST_E_CORRUPT, "index: custody row %lld is malformed",
+			                 (long long)sqlite3_column_int64(st, 0));
+			break;
+		}
+	}
+	if (err == KIST_OK && rc != SQLITE_DONE)
+		err = sqlerr(db, "custody");
 	sqlite3_finalize(st);
 	return err;
 }
@@ -588,6 +629,8 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 		goto out;
 	}
 	if ((err = kist__entries_check(ents, count, m->chunk_size)) != KIST_OK)
+		goto out;
+	if ((err = custody_check(db)) != KIST_OK)
 		goto out;
 	if (version >= 2 && (err = kist__people_check(db, &m->people)) != KIST_OK)
 		goto out;

@@ -372,6 +372,9 @@ void kist__people_free(kist__people *ppl);
 /* Length of the longest valid UTF-8 prefix (no overlongs, surrogates or > U+10FFFF). */
 size_t kist__utf8_prefix(const unsigned char *s, size_t len);
 int kist__utf8_valid(const unsigned char *s, size_t len);
+/* Non-zero if UTF-8 text s holds a C0 control other than tab and line breaks, DEL, or a
+ * C1 control (U+0080..U+009F). */
+int kist__text_has_control(const unsigned char *s, size_t len);
 
 /* ---- people search and read-only queries over a loaded index (people.c, query.c) */
 /* Folds text for search: lower case, Latin diacritics removed, Arabic/Persian letter

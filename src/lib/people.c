@@ -16,6 +16,8 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#define SEARCH_HEAP_LIMIT (512LL << 20)
+
 /* ---- folding */
 
 /* Latin letters with diacritics, U+00C0..U+024F, to their base letters ("" keeps). */
@@ -125,10 +127,7 @@ static int text_ok(sqlite3_stmt *st, int col, size_t max, int nullable)
 	if (s == NULL || n < 0 || (size_t)n > max || strlen((const char *)s) != (size_t)n ||
 	    !kist__utf8_valid(s, (size_t)n))
 		return 0;
-	for (int i = 0; i < n; i++)
-		if ((s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') || s[i] == 0x7f)
-			return 0;
-	return 1;
+	return !kist__text_has_control(s, (size_t)n);
 }
 
 static int scalar(sqlite3 *db, const char *sql, sqlite3_int64 *out)
@@ -305,8 +304,10 @@ static int emit_person(kist_vault *v, sqlite3_int64 id, kist_person_fn fn, void 
 	*err = KIST_OK;
 out:
 	for (size_t k = 0; k < nf; k++) {
-		if (names[k] != NULL)
+		if (names[k] != NULL) {
+			sodium_memzero((char *)names[k], strlen(names[k]));
 			free((char *)names[k]);
+		}
 		if (values[k] != NULL) {
 			sodium_memzero((char *)values[k], strlen(values[k]));
 			free((char *)values[k]);
@@ -331,13 +332,18 @@ static kist_err ensure_search(kist_vault *v)
 
 	if (v->search_ready)
 		return KIST_OK;
+	/* Bounded like a query: a huge register cannot take all memory. */
+	sqlite3_int64 old_limit = sqlite3_hard_heap_limit64(-1);
+	sqlite3_hard_heap_limit64(SEARCH_HEAP_LIMIT);
 	sqlite3_exec(db, "PRAGMA query_only=OFF", NULL, NULL, NULL);
+	/* Created inside the transaction: a failure rolls them back, so a later try
+	 * starts clean. */
 	if (sqlite3_exec(db,
+	                 "BEGIN;"
 	                 "CREATE VIRTUAL TABLE temp.people_words USING fts5(name, aliases, other, "
 	                 "tokenize=\"unicode61 remove_diacritics 2 categories 'L* N* Co M*'\");"
 	                 "CREATE VIRTUAL TABLE temp.people_grams USING fts5(text, "
-	                 "tokenize='trigram');"
-	                 "BEGIN",
+	                 "tokenize='trigram')",
 	                 NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
 	                       "SELECT id, name, aliases, coalesce(relation, '') || ' ' || "
@@ -421,6 +427,7 @@ out:
 	if (err != KIST_OK)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_exec(db, "PRAGMA query_only=ON", NULL, NULL, NULL);
+	sqlite3_hard_heap_limit64(old_limit);
 	return err;
 }
 
@@ -599,6 +606,7 @@ kist_err kist_vault_person_find(kist_vault *v, const char *name_or_id, kist_pers
 				il += (size_t)snprintf(ids + il, sizeof ids - il, "%s#%lld",
 				                       il ? ", " : "", (long long)found);
 		}
+		sodium_memzero(f, strlen(f));
 		free(f);
 	}
 	if (matches == 0) {
@@ -616,6 +624,7 @@ kist_err kist_vault_person_find(kist_vault *v, const char *name_or_id, kist_pers
 	}
 out:
 	sqlite3_finalize(st);
+	sodium_memzero(want, strlen(want));
 	free(want);
 	return err;
 }

@@ -98,6 +98,18 @@ int kist__utf8_valid(const unsigned char *s, size_t len)
 	return kist__utf8_prefix(s, len) == len;
 }
 
+int kist__text_has_control(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if ((s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') || s[i] == 0x7f)
+			return 1;
+		/* C1 controls U+0080..U+009F (a terminal may act on U+009B as CSI) */
+		if (s[i] == 0xc2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f)
+			return 1;
+	}
+	return 0;
+}
+
 /* Checks one value: bounded, UTF-8, no control characters but tab and line breaks. */
 static kist_err check_text(const char *src, const char *where, const char *field, const char *s,
                            size_t len, size_t max)
@@ -111,13 +123,9 @@ static kist_err check_text(const char *src, const char *where, const char *field
 	if (!kist__utf8_valid((const unsigned char *)s, len))
 		return kist__fail(KIST_E_INPUT, "%s: %s: field \"%s\" is not valid UTF-8", src,
 		                  where, field);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
-			return kist__fail(KIST_E_INPUT,
-			                  "%s: %s: field \"%s\" contains a control character", src,
-			                  where, field);
-	}
+	if (kist__text_has_control((const unsigned char *)s, len))
+		return kist__fail(KIST_E_INPUT, "%s: %s: field \"%s\" contains a control character",
+		                  src, where, field);
 	return KIST_OK;
 }
 
@@ -606,7 +614,7 @@ static kist_err json_record(kist__people *ppl, const char *src, size_t idx, json
 			json_array_foreach(v, i, item)
 			{
 				if (!json_is_string(item)) {
-					free(joined);
+					wipe_free(joined);
 					return kist__fail(
 					    KIST_E_INPUT,
 					    "%s: %s: field \"%s\": item %zu is not a string", src,
@@ -616,7 +624,7 @@ static kist_err json_record(kist__people *ppl, const char *src, size_t idx, json
 				size_t sl = json_string_length(item);
 				if ((err = check_text(src, where, key, s, sl,
 				                      KIST_MAX_FIELD_BYTES)) != KIST_OK) {
-					free(joined);
+					wipe_free(joined);
 					return err;
 				}
 				if (k == FIELD_MEDIA) {
@@ -627,7 +635,7 @@ static kist_err json_record(kist__people *ppl, const char *src, size_t idx, json
 				}
 				/* aliases: joined with "; " */
 				if (jlen + sl + 2 > KIST_MAX_FIELD_BYTES) {
-					free(joined);
+					wipe_free(joined);
 					return kist__fail(
 					    KIST_E_INPUT,
 					    "%s: %s: field \"%s\" is longer than %d bytes", src,
@@ -635,7 +643,7 @@ static kist_err json_record(kist__people *ppl, const char *src, size_t idx, json
 				}
 				char *nj = realloc(joined, jlen + sl + 3);
 				if (nj == NULL) {
-					free(joined);
+					wipe_free(joined);
 					return kist__fail(KIST_E_NOMEM, "out of memory");
 				}
 				joined = nj;

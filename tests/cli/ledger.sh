@@ -214,4 +214,40 @@ printf 'SQLite format 3\0garbage' >junk2.db
 expect_nonzero "$K" audit verify junk2.db
 printf '{"format":"kist ledger bundle v1"}' >junk.json
 expect_rc 4 "$K" audit verify junk.json
+
+# A crafted ledger whose tables are not kist's (here an FTS5 virtual table, whose
+# own parser would read the file's bytes) is refused before anything is read.
+python3 - crafted.db <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+db.execute("INSERT INTO meta VALUES ('origin', 'kist-ledger/00000000000000000000000000000000')")
+db.execute("CREATE VIRTUAL TABLE entries USING fts5(idx, vault_id, actor, action, paths, time,"
+           " tool, prev, body_hash, sig, leaf)")
+db.execute("CREATE TABLE checkpoints(seq INTEGER PRIMARY KEY, note TEXT NOT NULL)")
+db.commit()
+PY
+expect_nonzero "$K" audit verify crafted.db
+assert_grep "$ERR" "unexpected schema" "a ledger with a virtual table is refused"
+
+# ---- extract --person: even a failed lookup is logged before its reason is printed
+printf 'name,media\nAna,case/docs/note.txt\nBea,\n' >reg.csv
+expect_rc 0 "$K" seal -q -r "$PA" --people reg.csv -o people.kist case
+n0=$(count "$L")
+mkdir -p ptarget
+expect_rc 1 "$K" extract -q -i alice.key --person Nobody -C ptarget people.kist
+assert_grep "$ERR" "nobody named" "the unknown person named"
+assert_eq $((n0 + 1)) "$(count "$L")" "a failed person lookup is logged"
+expect_rc 1 "$K" extract -q -i alice.key --person Bea -C ptarget people.kist
+assert_grep "$ERR" "has no linked media" "a person without media named"
+assert_eq $((n0 + 2)) "$(count "$L")" "a person without media: logged"
+expect_rc 0 "$K" extract -q -i alice.key --person ana -C ptarget people.kist
+assert_exists ptarget/case/docs/note.txt "the person's media extracted"
+expect_rc 0 "$K" log list
+assert_grep "$OUT" "extract .*case/docs/note.txt" "the media paths are the entries logged"
+# With an unwritable ledger nothing about the register is printed.
+mkdir -p not-a-ledger
+expect_rc 6 "$K" extract -q -i alice.key --person Nobody --ledger not-a-ledger -C ptarget \
+	people.kist
+assert_no_grep "$ERR" "nobody named" "nothing about the register before the log"
 finish

@@ -436,6 +436,11 @@ static const bad bad_regs[] = {
      "[{\"name\": \"Ana\", \"Camp\": \"B\", \"camp\": \"C\"}]",
      KIST_E_INPUT,
      {"index 0", "\"camp\"", "twice"}},
+    {"CSV C1 control (U+009B, CSI to some terminals)",
+     "name,notes\nAna,x\xc2\x9b"
+     "31mred\n",
+     KIST_E_INPUT,
+     {"line 2", "\"notes\"", "control character"}},
     {"JSON empty list", "[]", KIST_E_INPUT, {"empty", NULL, NULL}},
 };
 
@@ -1271,6 +1276,16 @@ static void test_hostile_index(void **state)
 	    {"name escape", "UPDATE people SET name = 'A' || char(27) || ']0;evil' || char(7)",
 	     KIST_E_CORRUPT},
 	    {"name DEL", "UPDATE people SET name = 'A' || char(127) WHERE id = 1", KIST_E_CORRUPT},
+	    {"name C1 control", "UPDATE people SET name = 'A' || char(155) || '2J' WHERE id = 1",
+	     KIST_E_CORRUPT},
+	    {"custody detail escape",
+	     "UPDATE custody SET detail = char(27) || ']0;PWNED' || char(7) || char(27) || '[2J'",
+	     KIST_E_CORRUPT},
+	    {"custody action C1", "UPDATE custody SET action = 'seal' || char(155) || '1A'",
+	     KIST_E_CORRUPT},
+	    {"custody time text", "UPDATE custody SET time = 'yesterday'", KIST_E_CORRUPT},
+	    {"tool_version escape", "UPDATE vault SET tool_version = 'kist ' || char(27) || '[31m'",
+	     KIST_E_CORRUPT},
 	    {"name NUL inside", "UPDATE people SET name = CAST(x'410042' AS TEXT) WHERE id = 1",
 	     KIST_E_CORRUPT},
 	    {"name too long",
