@@ -297,13 +297,18 @@ int kist__pipe_empty(const kist__pipe *p);
 kist__slot *kist__pipe_acquire(kist__pipe *p);
 void kist__pipe_submit(kist__pipe *p, kist__slot *s);
 /*
- * Waits for the oldest submitted slot to finish and be hashed, and returns it
- * (NULL if none is submitted).  If its job failed, s->err is set and the error
- * detail raised.  A slot with last set holds its entry's SHA-256 in digest
- * (the plaintext of chunks 0 to last of that stream, hashed in order).
+ * Waits for the oldest submitted slot to finish and returns it (NULL if none
+ * is submitted).  If its job failed, s->err is set and the error detail
+ * raised.  Its plaintext may still be being hashed (only read) meanwhile.
  */
 kist__slot *kist__pipe_oldest(kist__pipe *p);
-/* Frees the oldest slot for reuse. */
+/*
+ * For the slot of an entry's last chunk (s->last), after kist__pipe_oldest:
+ * waits for the hashing stage and returns the entry's SHA-256 (of the
+ * plaintext of chunks 0 to last of that stream, hashed in order).
+ */
+const unsigned char *kist__pipe_digest(kist__pipe *p, kist__slot *s);
+/* Frees the oldest slot for reuse, once the hashing stage is done with it. */
 void kist__pipe_release(kist__pipe *p);
 
 /* ---- trailer (vault.c / seal.c) */

@@ -328,7 +328,7 @@ kist__slot *kist__pipe_oldest(kist__pipe *p)
 	kist__slot *s = &p->slots[p->tail % p->nslots];
 	if (p->nthreads > 1) {
 		pthread_mutex_lock(&p->mu);
-		while (s->state != SLOT_DONE || !s->hashed)
+		while (s->state != SLOT_DONE)
 			pthread_cond_wait(&p->done_cv, &p->mu);
 		pthread_mutex_unlock(&p->mu);
 	}
@@ -337,8 +337,27 @@ kist__slot *kist__pipe_oldest(kist__pipe *p)
 	return s;
 }
 
+/* Waits until the hashing thread is done with s (at once with one thread). */
+static void wait_hashed(kist__pipe *p, kist__slot *s)
+{
+	if (p->nthreads <= 1)
+		return;
+	pthread_mutex_lock(&p->mu);
+	while (!s->hashed)
+		pthread_cond_wait(&p->done_cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
+const unsigned char *kist__pipe_digest(kist__pipe *p, kist__slot *s)
+{
+	wait_hashed(p, s);
+	return s->digest;
+}
+
 void kist__pipe_release(kist__pipe *p)
 {
-	p->slots[p->tail % p->nslots].state = SLOT_FREE;
+	kist__slot *s = &p->slots[p->tail % p->nslots];
+	wait_hashed(p, s); /* the hashing thread may still be reading its plaintext */
+	s->state = SLOT_FREE;
 	p->tail++;
 }

@@ -420,7 +420,7 @@ static kist_err drain_one(writer *w)
 		e->chunk_len[e->nchunks++] = (uint32_t)sl->result_len;
 		e->pub.stored_size += sl->result_len;
 		if (sl->last) /* hashed in order by the pipeline */
-			memcpy(e->pub.sha256, sl->digest, sizeof e->pub.sha256);
+			memcpy(e->pub.sha256, kist__pipe_digest(w->pipe, sl), sizeof e->pub.sha256);
 	}
 	kist__pipe_release(w->pipe);
 	return KIST_OK;

@@ -401,7 +401,7 @@ static kist_err deliver_one(reader *r, kist__pipe *p)
 		goto out;
 	r->delivered += sl->result_len;
 	if (sl->last) {
-		if (sodium_memcmp(sl->digest, e->pub.sha256, 32) != 0) {
+		if (sodium_memcmp(kist__pipe_digest(p, sl), e->pub.sha256, 32) != 0) {
 			kist__fail(KIST_E_CORRUPT, "SHA-256 does not match the index");
 			r->cur_failed = 1;
 			err = entry_failed(r, e, KIST_E_CORRUPT);
