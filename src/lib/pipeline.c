@@ -6,10 +6,12 @@
  * authentication: the costly, independent part); a hashing thread runs
  * SHA-256 over every chunk's plaintext strictly in submission order (the one
  * sequential cost per byte, kept off the caller's thread so that reading,
- * hashing and writing overlap); the caller takes finished and hashed slots
- * back strictly in submission order, so the vault is written, and plaintext
- * is released, in order.  With one thread the work is done inline in submit,
- * with no threads at all.
+ * hashing and writing overlap); the caller takes finished slots back
+ * strictly in submission order, so the vault is written, and plaintext is
+ * released, in order, and an entry's digest is read from the slot of its
+ * last chunk once hashed.  A slot is reused only when both its job and its
+ * hash are done.  With one thread the work is done inline in submit, with no
+ * threads at all.
  */
 #include "internal.h"
 
