@@ -9,7 +9,8 @@
 #   --scale S          corpus size in GiB (default 1.0)
 #   --runs N           repetitions of every measurement (default 3)
 #   --no-curve         skip the seal-cost-versus-size curve
-#   --curve-scales L   corpus sizes for the curve (default "0.1 0.25 0.5 1.0")
+#   --curve-scales L   corpus sizes for the curve (default "0.1 0.25 0.5 1.0 4.0";
+#                      a size that does not fit in tmpfs is skipped with a note)
 #   --no-large         skip the single-large-file memory test
 #   --no-peers         skip gpg and restic (the age pipelines always run)
 #   --report-only      re-render bench/results/latest.md from latest.{tsv,meta,ref}
@@ -31,14 +32,14 @@ MiB=1048576
 SCALE=1.0
 RUNS=3
 CURVE=1
-CURVE_SCALES="0.1 0.25 0.5 1.0"
+CURVE_SCALES="0.1 0.25 0.5 1.0 4.0"
 LARGE=1
 PEERS=1
 REPORT_ONLY=0
 CMDLINE="bench/run.sh"
 [ $# -gt 0 ] && CMDLINE+=$(printf ' %q' "$@")
 
-usage() { sed -n '3,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--scale) SCALE=${2:?--scale needs a value}; shift 2 ;;
@@ -87,7 +88,7 @@ order = []
 for g, op, tool, scale, run, wall, u, s, m, size, inb, load in rows:
     key = (g, op, tool, scale)
     if key not in data: order.append(key)
-    data[key].append(dict(wall=float(wall), cpu=float(u) + float(s), rss=int(m) / 1024,
+    data[key].append(dict(wall=float(wall), cpu=float(u) + float(s), user=float(u), rss=int(m) / 1024,
                           size=None if size == "-" else int(size), inb=int(inb)))
 
 def med(key, f): return st.median([r[f] for r in data[key]])
@@ -116,9 +117,9 @@ p("peak RSS = largest single process (for a pipeline: its largest member, not th
 p("× ref = median wall time divided by that of the operation's reference row.\n")
 p("| operation | tool | wall s (min / **med** / max) | × ref | CPU s | peak RSS MiB | output MiB | output × ref |")
 p("|---|---|---|---|---|---|---|---|")
-ops = ["seal", "extract", "extract-one", "list", "verify"]
+ops = ["seal", "extract", "extract-one", "list", "people", "verify"]
 opname = {"seal": "seal", "extract": "extract all", "extract-one": "extract one file",
-          "list": "list", "verify": "verify"}
+          "list": "list", "people": "people search", "verify": "verify"}
 refs = {}
 for op in ops:
     keys = [k for k in order if k[0] in ("main", "threads") and k[1] == op]
@@ -153,22 +154,27 @@ if tk:
 ck = [k for k in order if k[0] == "curve"]
 if ck:
     p("## Cost versus corpus size (linearity)\n")
-    p("Median over the runs. s/GiB rel. = seconds per GiB at this size divided by that at the smallest size: 1.00 everywhere is perfectly linear, above 1 the cost grows faster than the size, below 1 a fixed start-up cost being spread (or noise).\n")
-    p("| scale | corpus MiB | kist seal s | kist MB/s | kist s/GiB rel. | ref seal s | ref MB/s | ref s/GiB rel. | kist list ms | kist extract one ms |")
-    p("|---|---|---|---|---|---|---|---|---|---|")
+    p("Median over the runs. s/GiB rel. = seconds per GiB at this size divided by that at the smallest size: 1.00 everywhere is perfectly linear, above 1 the cost grows faster than the size, below 1 a fixed start-up cost being spread (or noise). user rel. is the same for user CPU time (no kernel time), which the machine's load and memory disturb much less than wall time.\n")
+    p("| scale | corpus MiB | kist seal s | kist MB/s | kist s/GiB rel. | kist user rel. | ref seal s | ref MB/s | ref s/GiB rel. | ref user rel. | kist list ms | kist extract one ms | kist people search ms |")
+    p("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     scales = sorted({k[3] for k in ck}, key=float)
     def ck_(op, tool, sc): return ("curve", op, tool, sc)
     base = scales[0]
-    def spg(op, tool, sc): k = ck_(op, tool, sc); return med(k, "wall") / data[k][0]["inb"]
+    def spg(op, tool, sc, f="wall"): k = ck_(op, tool, sc); return med(k, f) / data[k][0]["inb"]
+    def ms(k): return "%.1f" % (1000 * med(k, "wall")) if k in data else "-"
     for sc in scales:
         ks = ck_("seal", "kist seal", sc); kr = ck_("seal", "tar | zstd -3 -T0 | age (ref)", sc)
-        p("| %s | %.0f | %s | %.0f | %.2f | %s | %.0f | %.2f | %.1f | %.1f |" % (
+        R = "tar | zstd -3 -T0 | age (ref)"
+        p("| %s | %.0f | %s | %.0f | %.2f | %.2f | %s | %.0f | %.2f | %.2f | %.1f | %.1f | %s |" % (
             sc, data[ks][0]["inb"] / MiB, fs(med(ks, "wall")), data[ks][0]["inb"] / med(ks, "wall") / 1e6,
             spg("seal", "kist seal", sc) / spg("seal", "kist seal", base),
+            spg("seal", "kist seal", sc, "user") / spg("seal", "kist seal", base, "user"),
             fs(med(kr, "wall")), data[kr][0]["inb"] / med(kr, "wall") / 1e6,
-            spg("seal", "tar | zstd -3 -T0 | age (ref)", sc) / spg("seal", "tar | zstd -3 -T0 | age (ref)", base),
+            spg("seal", R, sc) / spg("seal", R, base),
+            spg("seal", R, sc, "user") / spg("seal", R, base, "user"),
             1000 * med(ck_("list", "kist list", sc), "wall"),
-            1000 * med(ck_("extract-one", "kist extract PATH", sc), "wall")))
+            1000 * med(ck_("extract-one", "kist extract PATH", sc), "wall"),
+            ms(ck_("people", "kist people --search", sc))))
     p("")
     def fit(tool):
         xs = [data[ck_("seal", tool, sc)][0]["inb"] / 2**30 for sc in scales]
@@ -225,22 +231,26 @@ if kx and kxr:
     r = med(kx, "wall") / med(kxr, "wall")
     p("| extract all ≤ 0.5 × age -d \\| zstd -d \\| tar -x | %.2f × | %s |" % (r, yn(r <= 0.5)))
 for op, tool, label in [("extract-one", "kist extract PATH", "extract one small file < 50 ms"),
-                        ("list", "kist list", "list < 50 ms")]:
+                        ("list", "kist list", "list < 50 ms"),
+                        ("people", "kist people --search", "people search < 50 ms")]:
     k = find(op, tool)
     if not k: continue
     worst = mx(k, "wall")
     cur = [kk for kk in ck if kk[1] == op]
     if cur:
         worst = max(worst, max(mx(kk, "wall") for kk in cur))
-    p("| %s (any vault size) | %.1f ms (%.1f ms over all sizes and runs) | %s |" % (
-        label, 1000 * med(k, "wall"), 1000 * worst, yn(worst < 0.050)))
+    sizes = ", ".join(sorted({kk[3] for kk in cur}, key=float)) if cur else meta.get("scale")
+    p("| %s (any vault size) | %.1f ms (%.1f ms over all runs at %s GiB) | %s |" % (
+        label, 1000 * med(k, "wall"), 1000 * worst, sizes, yn(worst < 0.050)))
 if lk:
     worst = max(mx(k, "rss") for k in lk)
     p("| peak RSS < 64 MiB sealing / extracting one large file | %.1f MiB | %s |" % (worst, yn(worst < 64)))
 if ck:
     rel = [spg("seal", "kist seal", sc) / spg("seal", "kist seal", scales[0]) for sc in scales]
-    p("| linear cost: seal s/GiB at each size ≤ 1.2 × that at the smallest (no superlinear growth) | %s (sizes %s GiB) | %s |" % (
-        ", ".join("%.2f" % x for x in rel), ", ".join(scales), yn(all(x <= 1.2 for x in rel))))
+    relu = [spg("seal", "kist seal", sc, "user") / spg("seal", "kist seal", scales[0], "user") for sc in scales]
+    p("| linear cost: seal s/GiB at each size ≤ 1.2 × that at the smallest (no superlinear growth) | wall %s; user CPU %s (sizes %s GiB) | %s |" % (
+        ", ".join("%.2f" % x for x in rel), ", ".join("%.2f" % x for x in relu), ", ".join(scales),
+        "wall " + yn(all(x <= 1.2 for x in rel)) + ", user CPU " + yn(all(x <= 1.2 for x in relu))))
 p("")
 print("\n".join(out))
 PY
@@ -362,6 +372,10 @@ if [ "$(need_main "$SCALE")" -gt "$AVAIL" ]; then
 	SCALE=$FIT
 fi
 
+# Every opening of a vault appends to the custody ledger (fsynced): keep it on
+# the same tmpfs, like everything else measured.
+export KIST_LEDGER=$WORK/ledger.db
+
 # ------------------------------------------------------------ identities
 log "creating throwaway identities"
 mkdir -p "$WORK/keys"
@@ -418,6 +432,8 @@ X_AT="age -d | tar -x (of tar | age)"
 O_KIST="kist extract PATH"
 O_AZT="age -d | zstd -d | tar -x PATH (ref)"
 L_KIST="kist list"
+P_KIST="kist people --search"
+P_AZT="age -d | zstd -d | tar -xO REGISTER | grep -i (ref)"
 L_AZT="age -d | zstd -d | tar -t (ref)"
 V_KIST="kist verify"
 V_AZ="age -d | zstd -d > /dev/null (ref)"
@@ -427,11 +443,11 @@ seal_one() {
 	local tool=$1 out=$2 scale=$3 run=$4 group=$5 inbytes=$6
 	case $tool in
 	"$T_KIST") timeit "$group" seal "$tool" "$scale" "$run" "$out" "$inbytes" -- \
-		"$KIST" seal -q -r "$KIST_PUB" -o "$out" corpus ;;
+		"$KIST" seal -q -r "$KIST_PUB" --people "$PEOPLE" -o "$out" corpus ;;
 	"$T_KIST1") timeit "$group" seal "$tool" "$scale" "$run" "$out" "$inbytes" -- \
-		"$KIST" seal -q -j 1 -r "$KIST_PUB" -o "$out" corpus ;;
+		"$KIST" seal -q -j 1 -r "$KIST_PUB" --people "$PEOPLE" -o "$out" corpus ;;
 	"$T_KIST2") timeit "$group" seal "$tool" "$scale" "$run" "$out" "$inbytes" -- \
-		"$KIST" seal -q -j 2 -r "$KIST_PUB" -o "$out" corpus ;;
+		"$KIST" seal -q -j 2 -r "$KIST_PUB" --people "$PEOPLE" -o "$out" corpus ;;
 	"$T_TZA") timeit "$group" seal "$tool" "$scale" "$run" "$out" "$inbytes" -- bash -c \
 		'set -o pipefail; tar -cf - corpus | zstd -3 -T0 -q | age -r "$1" >"$2"' _ "$AGE_PUB" "$out" ;;
 	"$T_TA") timeit "$group" seal "$tool" "$scale" "$run" "$out" "$inbytes" -- bash -c \
@@ -459,6 +475,19 @@ rotate() {
 }
 
 fresh() { rm -rf "$1" && mkdir -p "$1"; }
+
+# people_register: writes $PEOPLE (the corpus's people with media paths into
+# the corpus, sealed with --people) and sets $PEOPLE_Q, a name fragment to
+# search for.  Run from $WORK with the corpus in ./corpus.
+PEOPLE=$WORK/people.csv
+people_register() {
+	PEOPLE_Q=$(python3 "$BENCH/make-register.py" corpus "$PEOPLE") || die "make-register.py failed"
+}
+# people_check: the search just timed found somebody (kist counts on stderr).
+people_check() {
+	grep -Eq '^kist: [1-9][0-9]* of [0-9]+ people match' "$WORK/cmd.err" ||
+		die "kist people --search $PEOPLE_Q found nobody: $(cat "$WORK/cmd.err")"
+}
 
 # ------------------------------------------------------------ reference speeds
 log "reference speeds (one core): libsodium ChaCha20-Poly1305, OpenSSL SHA-256"
@@ -513,7 +542,8 @@ CORPUS_FILES=$(find corpus -type f | wc -l)
 middle_doc() { find corpus/documents -type f -name '*.txt' | LC_ALL=C sort | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'; }
 ONE=$(middle_doc)
 ONE_BYTES=$(stat -c %s "$ONE")
-log "corpus: $CORPUS_FILES files, $((CORPUS_BYTES / MiB)) MiB; single-file target $ONE ($ONE_BYTES bytes)"
+people_register
+log "corpus: $CORPUS_FILES files, $((CORPUS_BYTES / MiB)) MiB; single-file target $ONE ($ONE_BYTES bytes); people search for '$PEOPLE_Q'"
 
 SEAL_TOOLS=("$T_KIST" "$T_TZA" "$T_TA" "$T_KIST1" "$T_KIST2")
 [ $HAVE_GPG -eq 1 ] && SEAL_TOOLS+=("$T_GPG" "$T_GPGN")
@@ -576,12 +606,17 @@ for ((run = 1; run <= RUNS; run++)); do
 			"$KIST" list -i "$KIST_ID" out/v.kist ;;
 		"$L_AZT") timeit main list "$tool" "$SCALE" "$run" - "$CORPUS_BYTES" -- bash -c \
 			'set -o pipefail; age -d -i "$1" out/tza.age | zstd -d -q | tar -tf -' _ "$AGE_ID" ;;
+		"$P_KIST") timeit main people "$tool" "$SCALE" "$run" - "$CORPUS_BYTES" -- \
+			"$KIST" people -i "$KIST_ID" out/v.kist --search "$PEOPLE_Q"
+			people_check ;;
+		"$P_AZT") timeit main people "$tool" "$SCALE" "$run" - "$CORPUS_BYTES" -- bash -c \
+			'set -o pipefail; age -d -i "$1" out/tza.age | zstd -d -q | tar -xOf - corpus/people-register.csv | grep -i -- "$2"' _ "$AGE_ID" "$PEOPLE_Q" ;;
 		"$V_KIST") timeit main verify "$tool" "$SCALE" "$run" - "$CORPUS_BYTES" -- \
 			"$KIST" verify -q -i "$KIST_ID" out/v.kist ;;
 		"$V_AZ") timeit main verify "$tool" "$SCALE" "$run" - "$CORPUS_BYTES" -- bash -c \
 			'set -o pipefail; age -d -i "$1" out/tza.age | zstd -d -q >/dev/null' _ "$AGE_ID" ;;
 		esac
-	done < <(rotate $((run - 1)) "$L_KIST" "$L_AZT" "$V_KIST" "$V_AZ")
+	done < <(rotate $((run - 1)) "$L_KIST" "$L_AZT" "$P_KIST" "$P_AZT" "$V_KIST" "$V_AZ")
 	rm -rf out
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -598,6 +633,7 @@ if [ $CURVE -eq 1 ]; then
 		python3 "$BENCH/make-corpus.py" "$WORK/corpus" --scale "$cs" 2>/dev/null || die "make-corpus.py failed"
 		cbytes=$(content_bytes corpus)
 		cone=$(middle_doc)
+		people_register
 		for ((run = 1; run <= RUNS; run++)); do
 			mkdir -p out
 			while IFS= read -r tool; do
@@ -610,6 +646,9 @@ if [ $CURVE -eq 1 ]; then
 			fresh x
 			timeit curve extract-one "$O_KIST" "$cs" "$run" - "$(stat -c %s "$cone")" -- \
 				"$KIST" extract -q -i "$KIST_ID" -C x out/v.kist "$cone"
+			timeit curve people "$P_KIST" "$cs" "$run" - "$cbytes" -- \
+				"$KIST" people -i "$KIST_ID" out/v.kist --search "$PEOPLE_Q"
+			people_check
 			rm -rf out x
 		done
 		rm -rf corpus

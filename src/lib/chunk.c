@@ -89,9 +89,8 @@ void kist__chunk_nonce(unsigned char n[12], uint32_t stream, uint64_t counter, i
 #define SAMPLE_MIN_SAVING (SAMPLE / 32)
 
 kist_err kist__chunk_seal_into(kist__chunker *c, const unsigned char key[32], uint32_t stream,
-                               uint64_t counter, int last, int allow_zstd,
-                               const unsigned char *data, size_t len, unsigned char *out,
-                               size_t *outlen)
+                               uint64_t counter, int last, int allow_zstd, unsigned char *data,
+                               size_t len, int headroom, unsigned char *out, size_t *outlen)
 {
 	unsigned char nonce[12];
 	size_t plen = 0;
@@ -115,13 +114,20 @@ kist_err kist__chunk_seal_into(kist__chunker *c, const unsigned char key[32], ui
 			plen = 1 + z;
 		}
 	}
-	if (plen == 0) {
+	const unsigned char *plain = out;
+	if (plen == 0 && headroom) {
+		/* Stored, with room for the method byte in front: encrypt straight
+		 * from the caller's buffer instead of copying the data first. */
+		data[-1] = KIST_METHOD_STORED;
+		plain = data - 1;
+		plen = 1 + len;
+	} else if (plen == 0) {
 		out[0] = KIST_METHOD_STORED;
 		memcpy(out + 1, data, len);
 		plen = 1 + len;
 	}
 	kist__chunk_nonce(nonce, stream, counter, last);
-	crypto_aead_chacha20poly1305_ietf_encrypt_detached(out, out + plen, NULL, out, plen, NULL,
+	crypto_aead_chacha20poly1305_ietf_encrypt_detached(out, out + plen, NULL, plain, plen, NULL,
 	                                                   0, NULL, nonce, key);
 	*outlen = plen + crypto_aead_chacha20poly1305_ietf_ABYTES;
 	return KIST_OK;
@@ -132,8 +138,9 @@ kist_err kist__chunk_seal(kist__chunker *c, const unsigned char key[32], uint32_
                           size_t len, const unsigned char **out, size_t *outlen)
 {
 	*out = c->buf;
-	return kist__chunk_seal_into(c, key, stream, counter, last, allow_zstd, data, len, c->buf,
-	                             outlen);
+	/* data is the caller's and has no room in front: stored data is copied. */
+	return kist__chunk_seal_into(c, key, stream, counter, last, allow_zstd,
+	                             (unsigned char *)(uintptr_t)data, len, 0, c->buf, outlen);
 }
 
 kist_err kist__chunk_open_inplace(kist__chunker *c, const unsigned char key[32], uint32_t stream,

@@ -35,6 +35,8 @@ typedef struct xstate {
 	size_t nst;
 	kist__outfile cur; /* the file being written */
 	int cur_dirfd;
+	uint64_t cur_len; /* bytes of it delivered so far */
+	int cur_holes;    /* some were zeros left as holes */
 } xstate;
 
 static void shown_path(char *buf, size_t cap, const char *p)
@@ -183,6 +185,8 @@ static kist_err file_begin(void *ctx, const kist__entry *e)
 	if ((err = open_dir(x, e->path, parent_len(e->path), 1, &dfd)) != KIST_OK)
 		return err;
 	x->cur = (kist__outfile){.dirfd = -1, .fd = -1, .slot = -1};
+	x->cur_len = 0;
+	x->cur_holes = 0;
 	err = kist__outfile_open(&x->cur, dfd, base_name(e->path));
 	x->cur_dirfd = dfd;
 	if (err != KIST_OK)
@@ -193,9 +197,29 @@ static kist_err file_begin(void *ctx, const kist__entry *e)
 	return KIST_OK;
 }
 
+/* A whole chunk of zeros (the common case in disk images and sparse files). */
+static int all_zero(const unsigned char *p, size_t n)
+{
+	return n >= 4096 && p[0] == 0 && memcmp(p, p + 1, n - 1) == 0;
+}
+
 static kist_err file_data(void *ctx, const kist__entry *e, const unsigned char *p, size_t n)
 {
 	xstate *x = ctx;
+	(void)e;
+	/*
+	 * The staging file is new and empty (O_EXCL), so a run of zeros can be
+	 * left as a hole instead of written: cheaper, and the file stays sparse.
+	 * file_end sets the length, which covers a hole at the end.
+	 */
+	if (all_zero(p, n)) {
+		if (lseek(x->cur.fd, (off_t)n, SEEK_CUR) < 0)
+			return kist__fail(KIST_E_IO, "extracted file: %s", strerror(errno));
+		x->cur_len += n;
+		x->cur_holes = 1;
+		return KIST_OK;
+	}
+	x->cur_len += n;
 	return kist__write_full(x->cur.fd, p, n, "extracted file");
 }
 
@@ -205,6 +229,10 @@ static kist_err file_end(void *ctx, const kist__entry *e, kist_err status)
 	struct timespec ts[2];
 	kist_err err = status;
 
+	if (err == KIST_OK && x->cur_holes && ftruncate(x->cur.fd, (off_t)x->cur_len) != 0)
+		err = kist__fail(kist__errno_err(errno), "extracted file: %s", strerror(errno));
+	x->cur_len = 0;
+	x->cur_holes = 0;
 	if (err == KIST_OK) {
 		ts[0].tv_sec = ts[1].tv_sec = e->pub.mtime;
 		ts[0].tv_nsec = ts[1].tv_nsec = e->pub.mtime_nsec;

@@ -219,11 +219,16 @@ kist_err kist__chunk_open(kist__chunker *c, const unsigned char key[32], uint32_
                           uint64_t counter, int last, const unsigned char *ct, size_t ctlen,
                           size_t expect_len, const unsigned char **out);
 
-/* As kist__chunk_seal, into out (capacity len + KIST_CHUNK_OVERHEAD). */
+/*
+ * As kist__chunk_seal, into out (capacity len + KIST_CHUNK_OVERHEAD).  With
+ * headroom set, data[-1] belongs to the caller's buffer too and a stored chunk
+ * is encrypted straight from data[-1..len) (data[-1] becomes the method
+ * byte), saving a copy; data itself is only read.  Without it, data is
+ * only read.
+ */
 kist_err kist__chunk_seal_into(kist__chunker *c, const unsigned char key[32], uint32_t stream,
-                               uint64_t counter, int last, int allow_zstd,
-                               const unsigned char *data, size_t len, unsigned char *out,
-                               size_t *outlen);
+                               uint64_t counter, int last, int allow_zstd, unsigned char *data,
+                               size_t len, int headroom, unsigned char *out, size_t *outlen);
 
 /*
  * As kist__chunk_open, decrypting ct in place (it is overwritten) and
@@ -250,7 +255,10 @@ typedef struct kist__slot {
 	uint64_t counter;
 	int last;
 	int allow_zstd;
-	unsigned char *in; /* plaintext (seal) or ciphertext (open); chunk_size + 17 bytes */
+	/* Plaintext (seal) or ciphertext (open); chunk_size + 17 bytes.  Sealing
+	 * reads the plaintext into in + 1 (KIST__SLOT_DATA): in[0] is room for
+	 * the method byte, so a stored chunk is encrypted without a copy. */
+	unsigned char *in;
 	size_t inlen;
 	size_t expect; /* open: plaintext length the chunk must decode to */
 	void *tag;     /* the caller's, e.g. the entry the chunk belongs to */
@@ -262,9 +270,16 @@ typedef struct kist__slot {
 	kist_err err;
 	char errdetail[256];
 	int state;
+	/* Filled by the hashing stage, in order: the entry's SHA-256 of its plaintext,
+	 * in the slot of its last chunk. */
+	unsigned char digest[32];
+	int hashed;
 } kist__slot;
 
 typedef struct kist__pipe kist__pipe;
+
+/* Where a sealing slot's plaintext goes: after one byte of room for the method byte. */
+#define KIST__SLOT_DATA(s) ((s)->in + 1)
 
 /* Worker count from the machine: online processors, 1 to 64. */
 unsigned kist__default_threads(void);
@@ -282,11 +297,18 @@ int kist__pipe_empty(const kist__pipe *p);
 kist__slot *kist__pipe_acquire(kist__pipe *p);
 void kist__pipe_submit(kist__pipe *p, kist__slot *s);
 /*
- * Waits for the oldest submitted slot to finish and returns it (NULL if none is
- * submitted).  If its job failed, s->err is set and the error detail raised.
+ * Waits for the oldest submitted slot to finish and returns it (NULL if none
+ * is submitted).  If its job failed, s->err is set and the error detail
+ * raised.  Its plaintext may still be being hashed (only read) meanwhile.
  */
 kist__slot *kist__pipe_oldest(kist__pipe *p);
-/* Frees the oldest slot for reuse. */
+/*
+ * For the slot of an entry's last chunk (s->last), after kist__pipe_oldest:
+ * waits for the hashing stage and returns the entry's SHA-256 (of the
+ * plaintext of chunks 0 to last of that stream, hashed in order).
+ */
+const unsigned char *kist__pipe_digest(kist__pipe *p, kist__slot *s);
+/* Frees the oldest slot for reuse, once the hashing stage is done with it. */
 void kist__pipe_release(kist__pipe *p);
 
 /* ---- trailer (vault.c / seal.c) */
@@ -446,7 +468,6 @@ struct kist_vault {
 	size_t nentries;
 	const kist__entry **by_path; /* sorted by path */
 	kist__chunker *chunker;
-	kist__sha256 *sha;
 	int signature_valid;
 	unsigned threads;   /* 0: one per processor */
 	int search_ready;   /* people search indexes built (people.c) */

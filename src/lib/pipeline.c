@@ -3,10 +3,15 @@
  *
  * One producer thread (the caller) fills slots in sequence and submits them;
  * worker threads seal or open them (compression, encryption, decompression,
- * authentication: the costly, independent part); the caller takes finished
- * slots back strictly in submission order, so the vault is written, and
- * plaintext is hashed and released, in order.  With one thread the work is
- * done inline in submit, with no threads at all.
+ * authentication: the costly, independent part); a hashing thread runs
+ * SHA-256 over every chunk's plaintext strictly in submission order (the one
+ * sequential cost per byte, kept off the caller's thread so that reading,
+ * hashing and writing overlap); the caller takes finished slots back
+ * strictly in submission order, so the vault is written, and plaintext is
+ * released, in order, and an entry's digest is read from the slot of its
+ * last chunk once hashed.  A slot is reused only when both its job and its
+ * hash are done.  With one thread the work is done inline in submit, with no
+ * threads at all.
  */
 #include "internal.h"
 
@@ -32,10 +37,14 @@ struct kist__pipe {
 	uint64_t next_work; /* next sequence number a worker takes */
 	uint64_t submitted; /* sequence numbers below this are READY or later */
 	int stop;
+	uint64_t next_hash; /* next sequence number the hashing thread takes */
 	pthread_mutex_t mu;
-	pthread_cond_t work_cv, done_cv;
+	pthread_cond_t work_cv, done_cv, hash_cv;
 	pthread_t *threads;
+	pthread_t hasher;
+	int hasher_started;
 	kist__chunker **chunkers; /* one per worker (one for inline work) */
+	kist__sha256 *sha;        /* the running hash of the current entry */
 	unsigned started;
 };
 
@@ -50,7 +59,7 @@ static void run_job(kist__pipe *p, kist__chunker *c, kist__slot *s)
 	if (p->mode == KIST__PIPE_SEAL) {
 		s->err =
 		    kist__chunk_seal_into(c, p->key, s->stream, s->counter, s->last, s->allow_zstd,
-		                          s->in, s->inlen, s->out, &s->result_len);
+		                          KIST__SLOT_DATA(s), s->inlen, 1, s->out, &s->result_len);
 		s->result = s->out;
 	} else {
 		s->err = kist__chunk_open_inplace(c, p->key, s->stream, s->counter, s->last, s->in,
@@ -59,6 +68,57 @@ static void run_job(kist__pipe *p, kist__chunker *c, kist__slot *s)
 	}
 	if (s->err != KIST_OK)
 		snprintf(s->errdetail, sizeof s->errdetail, "%s", kist_errdetail());
+}
+
+/*
+ * Hashes one slot's plaintext into the running SHA-256 of its entry: the
+ * first chunk of an entry (counter 0) starts a new hash, its last chunk
+ * leaves the digest in the slot.  Skipped slots and chunks that did not open
+ * are left out (their entry has failed anyway).
+ */
+static void hash_one(kist__pipe *p, kist__slot *s)
+{
+	const unsigned char *data = p->mode == KIST__PIPE_SEAL ? KIST__SLOT_DATA(s) : s->result;
+	size_t len = p->mode == KIST__PIPE_SEAL ? s->inlen : s->result_len;
+	if (s->skip)
+		return;
+	if (s->counter == 0)
+		kist__sha256_reset(p->sha);
+	if (p->mode == KIST__PIPE_OPEN && s->err != KIST_OK)
+		return;
+	kist__sha256_update(p->sha, data, len);
+	if (s->last)
+		kist__sha256_final(p->sha, s->digest);
+}
+
+/* A slot can be hashed once its plaintext exists: at submission when sealing,
+ * once the worker has opened it when opening. */
+static int hashable(const kist__pipe *p, const kist__slot *s)
+{
+	return p->mode == KIST__PIPE_SEAL ? s->state >= SLOT_READY : s->state == SLOT_DONE;
+}
+
+static void *hasher(void *arg)
+{
+	kist__pipe *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		kist__slot *s = NULL;
+		while (!p->stop && (p->next_hash >= p->submitted ||
+		                    !hashable(p, s = &p->slots[p->next_hash % p->nslots])))
+			pthread_cond_wait(&p->hash_cv, &p->mu);
+		if (p->stop)
+			break;
+		pthread_mutex_unlock(&p->mu);
+		hash_one(p, s);
+		pthread_mutex_lock(&p->mu);
+		s->hashed = 1;
+		p->next_hash++;
+		pthread_cond_broadcast(&p->done_cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
 }
 
 /* Each worker gets its chunker and the pipe. */
@@ -88,6 +148,8 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&p->mu);
 		s->state = SLOT_DONE;
 		pthread_cond_broadcast(&p->done_cv);
+		if (p->mode == KIST__PIPE_OPEN)
+			pthread_cond_signal(&p->hash_cv);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -129,6 +191,11 @@ kist_err kist__pipe_new(kist__pipe **out, int mode, unsigned threads, uint32_t c
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work_cv, NULL);
 	pthread_cond_init(&p->done_cv, NULL);
+	pthread_cond_init(&p->hash_cv, NULL);
+	if ((err = kist__sha256_new(&p->sha)) != KIST_OK) {
+		kist__pipe_free(p);
+		return err;
+	}
 	for (size_t i = 0; i < p->nslots; i++) {
 		p->slots[i].in = malloc((size_t)chunk_size + KIST_CHUNK_OVERHEAD);
 		p->slots[i].out = malloc((size_t)chunk_size + KIST_CHUNK_OVERHEAD);
@@ -159,6 +226,11 @@ kist_err kist__pipe_new(kist__pipe **out, int mode, unsigned threads, uint32_t c
 			}
 			p->started++;
 		}
+		if (pthread_create(&p->hasher, NULL, hasher, p) != 0) {
+			kist__pipe_free(p);
+			return kist__fail(KIST_E_NOMEM, "cannot start the hashing thread");
+		}
+		p->hasher_started = 1;
 	}
 	*out = p;
 	return KIST_OK;
@@ -168,18 +240,23 @@ void kist__pipe_free(kist__pipe *p)
 {
 	if (p == NULL)
 		return;
-	if (p->started > 0) {
+	if (p->started > 0 || p->hasher_started) {
 		pthread_mutex_lock(&p->mu);
 		p->stop = 1;
 		pthread_cond_broadcast(&p->work_cv);
+		pthread_cond_broadcast(&p->hash_cv);
 		pthread_mutex_unlock(&p->mu);
 		for (unsigned i = 0; i < p->started; i++)
 			pthread_join(p->threads[i], NULL);
+		if (p->hasher_started)
+			pthread_join(p->hasher, NULL);
 	}
+	kist__sha256_free(p->sha);
 	if (p->slots != NULL) {
 		pthread_mutex_destroy(&p->mu);
 		pthread_cond_destroy(&p->work_cv);
 		pthread_cond_destroy(&p->done_cv);
+		pthread_cond_destroy(&p->hash_cv);
 		for (size_t i = 0; i < p->nslots; i++) {
 			/* Slots held plaintext: wipe before freeing. */
 			if (p->slots[i].in != NULL)
@@ -217,6 +294,7 @@ kist__slot *kist__pipe_acquire(kist__pipe *p)
 		return NULL;
 	kist__slot *s = &p->slots[p->head % p->nslots];
 	s->state = SLOT_FILLING;
+	s->hashed = 0;
 	s->skip = 0;
 	s->tag = NULL;
 	s->err = KIST_OK;
@@ -229,14 +307,19 @@ void kist__pipe_submit(kist__pipe *p, kist__slot *s)
 {
 	if (p->nthreads <= 1) {
 		run_job(p, p->chunkers[0], s);
+		hash_one(p, s);
 		s->state = SLOT_DONE;
+		s->hashed = 1;
 		p->submitted++;
+		p->next_hash++;
 		return;
 	}
 	pthread_mutex_lock(&p->mu);
 	s->state = SLOT_READY;
 	p->submitted++;
 	pthread_cond_signal(&p->work_cv);
+	if (p->mode == KIST__PIPE_SEAL)
+		pthread_cond_signal(&p->hash_cv);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -256,8 +339,27 @@ kist__slot *kist__pipe_oldest(kist__pipe *p)
 	return s;
 }
 
+/* Waits until the hashing thread is done with s (at once with one thread). */
+static void wait_hashed(kist__pipe *p, kist__slot *s)
+{
+	if (p->nthreads <= 1)
+		return;
+	pthread_mutex_lock(&p->mu);
+	while (!s->hashed)
+		pthread_cond_wait(&p->done_cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
+const unsigned char *kist__pipe_digest(kist__pipe *p, kist__slot *s)
+{
+	wait_hashed(p, s);
+	return s->digest;
+}
+
 void kist__pipe_release(kist__pipe *p)
 {
-	p->slots[p->tail % p->nslots].state = SLOT_FREE;
+	kist__slot *s = &p->slots[p->tail % p->nslots];
+	wait_hashed(p, s); /* the hashing thread may still be reading its plaintext */
+	s->state = SLOT_FREE;
 	p->tail++;
 }

@@ -381,7 +381,6 @@ typedef struct writer {
 	kist__outfile out;
 	kist__chunker *ck; /* index and trailer */
 	kist__pipe *pipe;  /* content chunks */
-	kist__sha256 *sha;
 	const kist__keys *keys;
 	uint64_t body; /* bytes of body written so far */
 	uint32_t chunk_size;
@@ -420,6 +419,8 @@ static kist_err drain_one(writer *w)
 			return err;
 		e->chunk_len[e->nchunks++] = (uint32_t)sl->result_len;
 		e->pub.stored_size += sl->result_len;
+		if (sl->last) /* hashed in order by the pipeline */
+			memcpy(e->pub.sha256, kist__pipe_digest(w->pipe, sl), sizeof e->pub.sha256);
 	}
 	kist__pipe_release(w->pipe);
 	return KIST_OK;
@@ -440,8 +441,9 @@ static kist_err get_slot(writer *w, kist__slot **out)
 }
 
 /*
- * Reads a file chunk by chunk (hashing as it goes, on this thread) and hands
- * each chunk to the pipeline; chunks are written, in order, as they finish.
+ * Reads a file chunk by chunk and hands each chunk to the pipeline, which
+ * hashes it (in order, on its hashing thread) and seals it; chunks are
+ * written, in order, as they finish.
  */
 static kist_err seal_file(writer *w, input *in)
 {
@@ -475,17 +477,16 @@ static kist_err seal_file(writer *w, input *in)
 	e->pub.size = 0;
 	e->pub.stored_size = 0;
 	e->nchunks = 0;
-	kist__sha256_reset(w->sha);
 	if ((err = get_slot(w, &cur)) != KIST_OK ||
-	    (err = kist__read_full(fd, cur->in, w->chunk_size, &got, name)) != KIST_OK)
+	    (err = kist__read_full(fd, KIST__SLOT_DATA(cur), w->chunk_size, &got, name)) != KIST_OK)
 		goto out;
 	for (;;) {
 		int last = got < w->chunk_size;
 		if (!last) {
 			/* Read ahead to learn whether this chunk ends the file. */
 			if ((err = get_slot(w, &nxt)) != KIST_OK ||
-			    (err = kist__read_full(fd, nxt->in, w->chunk_size, &got2, name)) !=
-			        KIST_OK)
+			    (err = kist__read_full(fd, KIST__SLOT_DATA(nxt), w->chunk_size, &got2,
+			                           name)) != KIST_OK)
 				goto out;
 			last = got2 == 0;
 		}
@@ -493,7 +494,6 @@ static kist_err seal_file(writer *w, input *in)
 			err = kist__fail(KIST_E_INTERRUPTED, "interrupted");
 			goto out;
 		}
-		kist__sha256_update(w->sha, cur->in, got);
 		cur->stream = e->id;
 		cur->counter = counter++;
 		cur->last = last;
@@ -512,7 +512,6 @@ static kist_err seal_file(writer *w, input *in)
 		got = got2;
 		nxt = NULL;
 	}
-	kist__sha256_final(w->sha, e->pub.sha256);
 	w->s->stat_bytes += e->pub.size;
 	err = KIST_OK;
 out:
@@ -650,7 +649,6 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	                              s->nrecips)) != KIST_OK)
 		goto out;
 	if ((err = kist__chunker_new(&w.ck, w.chunk_size, ZSTD_LEVEL)) != KIST_OK ||
-	    (err = kist__sha256_new(&w.sha)) != KIST_OK ||
 	    (err = kist__pipe_new(&w.pipe, KIST__PIPE_SEAL, s->threads, w.chunk_size, ZSTD_LEVEL,
 	                          keys->content, UINT64_MAX, w.chunk_size)) != KIST_OK)
 		goto out;
@@ -739,7 +737,6 @@ out:
 		close(dirfd);
 	kist__pipe_free(w.pipe);
 	kist__chunker_free(w.ck);
-	kist__sha256_free(w.sha);
 	free(header);
 	sodium_free(file_key);
 	sodium_free(keys);

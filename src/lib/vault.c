@@ -74,7 +74,6 @@ void kist_vault_close(kist_vault *v)
 	kist__entries_free(v->entries, v->nentries);
 	free(v->by_path);
 	kist__chunker_free(v->chunker);
-	kist__sha256_free(v->sha);
 	free(v);
 }
 
@@ -234,7 +233,7 @@ kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *cons
 		goto out;
 	/* A small chunker reads the trailer, which says how large chunks are. */
 	if ((err = kist__chunker_new(&v->chunker, KIST_CHUNK_SIZE_MIN, 0)) != KIST_OK ||
-	    (err = kist__sha256_new(&v->sha)) != KIST_OK || (err = read_trailer(v)) != KIST_OK)
+	    (err = read_trailer(v)) != KIST_OK)
 		goto out;
 	kist__chunker_free(v->chunker);
 	v->chunker = NULL;
@@ -367,7 +366,10 @@ static kist_err entry_failed(reader *r, const kist__entry *e, kist_err err)
 	return r->keep_going && err == KIST_E_CORRUPT ? KIST_OK : err;
 }
 
-/* Consumes the oldest finished chunk: hash, deliver, and close its entry if last. */
+/*
+ * Consumes the oldest finished chunk: deliver it, and close its entry if it is
+ * the last (the pipeline hashed the entry's chunks in order on its own thread).
+ */
 static kist_err deliver_one(reader *r, kist__pipe *p)
 {
 	kist__slot *sl = kist__pipe_oldest(p);
@@ -384,7 +386,6 @@ static kist_err deliver_one(reader *r, kist__pipe *p)
 	if (sl->counter == 0) {
 		r->cur = e;
 		r->cur_failed = 0;
-		kist__sha256_reset(r->v->sha);
 		if (r->cb->begin != NULL && (err = r->cb->begin(r->ctx, e)) != KIST_OK)
 			goto out;
 	}
@@ -395,15 +396,12 @@ static kist_err deliver_one(reader *r, kist__pipe *p)
 		err = entry_failed(r, e, sl->err);
 		goto out;
 	}
-	kist__sha256_update(r->v->sha, sl->result, sl->result_len);
 	if (r->cb->data != NULL &&
 	    (err = r->cb->data(r->ctx, e, sl->result, sl->result_len)) != KIST_OK)
 		goto out;
 	r->delivered += sl->result_len;
 	if (sl->last) {
-		unsigned char digest[32];
-		kist__sha256_final(r->v->sha, digest);
-		if (sodium_memcmp(digest, e->pub.sha256, 32) != 0) {
+		if (sodium_memcmp(kist__pipe_digest(p, sl), e->pub.sha256, 32) != 0) {
 			kist__fail(KIST_E_CORRUPT, "SHA-256 does not match the index");
 			r->cur_failed = 1;
 			err = entry_failed(r, e, KIST_E_CORRUPT);

@@ -165,9 +165,67 @@ static void test_failure_leaves_nothing(void **state)
 	kist_vault_close(v);
 }
 
+/*
+ * Whole chunks of zeros are extracted as holes: the content is the same byte
+ * for byte (with zeros at the start, in the middle and at the end, where
+ * only the final length makes them), and the file takes less space than its
+ * length.  Also with one thread, where everything runs inline.
+ */
+static void test_zero_chunks_become_holes(void **state)
+{
+	fx *f = *state;
+	const size_t mib = 1u << 20;
+	const size_t lens[] = {4 * mib + 100, 3 * mib, 2 * mib + 7};
+	const char *names[] = {"z/mixed", "z/tail", "z/zeros"};
+	unsigned char *want[3];
+	(void)f;
+	assert_int_equal(mkdir("z", 0755), 0);
+	for (int i = 0; i < 3; i++) {
+		want[i] = calloc(1, lens[i]);
+		assert_non_null(want[i]);
+	}
+	/* mixed: zeros, random, zeros, a short random tail */
+	tu_fill_random(want[0] + mib, mib, 7);
+	tu_fill_random(want[0] + 4 * mib, 100, 8);
+	/* tail: random, then two chunks of zeros to the end */
+	tu_fill_random(want[1], mib, 9);
+	/* zeros: nothing but zeros, and a last chunk shorter than the others */
+	for (int i = 0; i < 3; i++)
+		tu_write(names[i], want[i], lens[i]);
+	const char *paths[] = {"z"};
+	tu_seal("z.kist", &f->id, 1, NULL, paths, 1);
+	for (unsigned threads = 1; threads <= 2; threads++) {
+		kist_vault *v;
+		char dir[16];
+		snprintf(dir, sizeof dir, "out%u", threads);
+		assert_int_equal(mkdir(dir, 0700), 0);
+		assert_int_equal(kist_vault_open(&v, "z.kist", &f->id, 1), KIST_OK);
+		assert_int_equal(kist_vault_set_threads(v, threads), KIST_OK);
+		kist_extract_opts o = {.dir = dir, .warn_fn = on_warn};
+		assert_int_equal(kist_vault_extract(v, &o, NULL, 0), KIST_OK);
+		kist_vault_close(v);
+		for (int i = 0; i < 3; i++) {
+			char path[64];
+			size_t len;
+			struct stat st;
+			snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+			unsigned char *got = tu_read(path, &len);
+			assert_int_equal(len, lens[i]);
+			assert_memory_equal(got, want[i], lens[i]);
+			free(got);
+			assert_int_equal(stat(path, &st), 0);
+			/* At least two zero chunks in each file are left unallocated. */
+			assert_true((uint64_t)st.st_blocks * 512 <= lens[i] - 2 * mib + 64 * 1024);
+		}
+	}
+	for (int i = 0; i < 3; i++)
+		free(want[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_zero_chunks_become_holes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_links_recorded_not_followed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_planted_symlink_in_target, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failure_leaves_nothing, setup, teardown),
