@@ -14,61 +14,21 @@
 #include <jansson.h>
 #include <sodium.h>
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
-int cli_json_set_name(json_t *obj, const char *key, const char *s)
+json_t *cli_json_str(const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, o = 0;
-	char hexkey[64];
-	int valid = 1;
-
-	for (i = 0; i < n;) {
-		size_t l = utf8_seq(u + i, n - i);
-		if (l == 0) {
-			valid = 0;
-			break;
-		}
-		i += l;
-	}
-	if (valid)
-		return json_object_set_new(obj, key, json_stringn(s, n));
+	uint32_t cp;
+	json_t *j = json_stringn(s, len); /* NULL if not valid UTF-8 (or a NUL inside) */
+	if (j != NULL)
+		return j;
 	/* Lossy text: every invalid byte becomes U+FFFD (3 bytes). */
-	char *lossy = malloc(3 * n + 1), *hex = malloc(2 * n + 1);
-	if (lossy == NULL || hex == NULL) {
-		free(lossy);
-		free(hex);
-		return -1;
-	}
-	for (i = 0; i < n;) {
-		size_t l = utf8_seq(u + i, n - i);
-		if (l == 0) {
+	char *lossy = malloc(3 * len + 1);
+	size_t o = 0;
+	if (lossy == NULL)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		size_t l = cli_utf8_seq(u + i, len - i, &cp);
+		if (l == 0 || cp == 0) {
 			memcpy(lossy + o, "\xef\xbf\xbd", 3);
 			o += 3;
 			i++;
@@ -78,11 +38,30 @@ int cli_json_set_name(json_t *obj, const char *key, const char *s)
 			i += l;
 		}
 	}
-	sodium_bin2hex(hex, 2 * n + 1, u, n);
-	snprintf(hexkey, sizeof hexkey, "%s_hex", key);
-	int rc = json_object_set_new(obj, key, json_stringn(lossy, o)) ||
-	         json_object_set_new(obj, hexkey, json_string(hex));
+	j = json_stringn(lossy, o);
 	free(lossy);
+	return j;
+}
+
+json_t *cli_json_path(const char *s)
+{
+	return cli_json_str(s, strlen(s));
+}
+
+int cli_json_set_name(json_t *obj, const char *key, const char *s)
+{
+	size_t n = strlen(s);
+	json_t *exact = json_stringn(s, n);
+	char hexkey[64];
+	if (exact != NULL)
+		return json_object_set_new(obj, key, exact);
+	char *hex = malloc(2 * n + 1);
+	if (hex == NULL)
+		return -1;
+	sodium_bin2hex(hex, 2 * n + 1, (const unsigned char *)s, n);
+	snprintf(hexkey, sizeof hexkey, "%s_hex", key);
+	int rc = json_object_set_new(obj, key, cli_json_str(s, n)) ||
+	         json_object_set_new(obj, hexkey, json_string(hex));
 	free(hex);
 	return rc ? -1 : 0;
 }

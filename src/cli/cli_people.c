@@ -12,54 +12,6 @@
 
 /* ---- JSON helpers */
 
-/* A JSON string for s: as it is if valid UTF-8, else with each bad byte as U+FFFD. */
-json_t *cli_json_str(const char *s, size_t len)
-{
-	json_t *j = json_stringn(s, len);
-	if (j != NULL)
-		return j;
-	char *o = malloc(len * 3 + 1);
-	size_t n = 0;
-	if (o == NULL)
-		return NULL;
-	for (size_t i = 0; i < len;) {
-		json_t *one = NULL;
-		/* Copy the longest valid prefix of one character, else a replacement. */
-		size_t k = 1;
-		for (; k <= 4 && i + k <= len; k++) {
-			one = json_stringn(s + i, k);
-			if (one != NULL)
-				break;
-		}
-		if (one != NULL && k <= 4 && i + k <= len) {
-			json_decref(one);
-			memcpy(o + n, s + i, k);
-			n += k;
-			i += k;
-		} else {
-			memcpy(o + n, "\xef\xbf\xbd", 3);
-			n += 3;
-			i++;
-		}
-	}
-	j = json_stringn(o, n);
-	free(o);
-	return j;
-}
-
-json_t *cli_json_path(const char *s)
-{
-	return cli_json_str(s, strlen(s));
-}
-
-static int json_put(json_t *j)
-{
-	int r = j != NULL ? json_dumpf(j, stdout, JSON_INDENT(2)) : -1;
-	json_decref(j);
-	putchar('\n');
-	return r == 0 ? EXIT_OK : EXIT_OTHER;
-}
-
 static void iso_time(char *out, size_t cap, long long t)
 {
 	struct tm tm;
@@ -77,7 +29,7 @@ static json_t *entry_json(const kist_entry *e, int full)
 {
 	char hex[65], t[40];
 	json_t *o = json_object();
-	json_object_set_new(o, "path", cli_json_path(e->path));
+	cli_json_set_name(o, "path", e->path);
 	json_object_set_new(o, "type", json_string(type_name(e->type)));
 	json_object_set_new(o, "size", json_integer((json_int_t)e->size));
 	if (e->type == KIST_ENTRY_FILE) {
@@ -91,7 +43,7 @@ static json_t *entry_json(const kist_entry *e, int full)
 		iso_time(t, sizeof t, e->mtime);
 		json_object_set_new(o, "mtime", json_string(t));
 		if (e->link_target != NULL)
-			json_object_set_new(o, "link_target", cli_json_path(e->link_target));
+			cli_json_set_name(o, "link_target", e->link_target);
 	}
 	return o;
 }
@@ -246,7 +198,7 @@ int cmd_people(int argc, char **argv)
 		                    json_integer((json_int_t)kist_vault_people_count(v)));
 		json_object_set_new(o, "people", po.list);
 		po.list = NULL;
-		rc = json_put(o);
+		rc = cli_json_print(o);
 	} else if (!cli_quiet) {
 		if (kist_vault_people_count(v) == 0)
 			fprintf(stderr, "kist: this vault has no people register\n");
@@ -465,7 +417,7 @@ static void on_damage(void *ctx, const char *path, const char *message)
 {
 	damage *d = ctx;
 	json_t *o = json_object();
-	json_object_set_new(o, "path", cli_json_path(path));
+	cli_json_set_name(o, "path", path);
 	json_object_set_new(o, "reason", cli_json_path(message));
 	json_array_append_new(d->list, o);
 	d->n++;
@@ -551,7 +503,7 @@ int cmd_manifest(int argc, char **argv)
 		json_object_set_new(o, "generated_at", json_string(t));
 		json_object_set_new(o, "generated_by", json_string("kist"));
 		json_object_set_new(o, "tool_version", json_string(kist_version()));
-		rc = json_put(o);
+		rc = cli_json_print(o);
 	} else {
 		/* sha256sum's format; a name with a backslash gets sha256sum's escaping. */
 		for (size_t i = 0; i < kist_vault_entry_count(v); i++) {

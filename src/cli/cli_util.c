@@ -388,8 +388,7 @@ void cli_free_identities(kist_identity **ids, size_t n)
 
 /* ---------------------------------------------------------------- output */
 
-/* Length of the valid UTF-8 sequence at s (1 to 4), or 0 if it is not one. */
-static size_t utf8_seq(const unsigned char *s, size_t len, uint32_t *cp)
+size_t cli_utf8_seq(const unsigned char *s, size_t len, uint32_t *cp)
 {
 	size_t n;
 	if (s[0] < 0x80) {
@@ -427,7 +426,7 @@ static void put_safe(FILE *f, char *buf, size_t cap, size_t *o, const char *str,
 	const unsigned char *s = (const unsigned char *)str;
 	for (size_t i = 0; i < len;) {
 		uint32_t cp = 0;
-		size_t n = utf8_seq(s + i, len - i, &cp);
+		size_t n = cli_utf8_seq(s + i, len - i, &cp);
 		int esc = n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
 		          (cp == '\\' && (flags & CLI_SAFE_BACKSLASH));
 		if ((flags & CLI_SAFE_KEEP_NEWLINES) && (cp == '\n' || cp == '\t'))

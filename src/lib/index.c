@@ -305,58 +305,72 @@ out:
 	return err;
 }
 
-/* The schema rows a v1 index must have, read from a database built here. */
-static kist_err schema_matches(sqlite3 *db, sqlite3_int64 version)
+int kist__schema_equal(sqlite3 *db, const char *const *defs, size_t ndefs, const char **diff)
 {
 	static const char q[] = "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name";
 	sqlite3 *ref = NULL;
 	sqlite3_stmt *a = NULL, *b = NULL;
-	kist_err err;
+	int r = -1;
 
-	if ((err = kist__index_open_hardened(&ref)) != KIST_OK)
-		return err;
-	if (sqlite3_exec(ref, schema_v1, NULL, NULL, NULL) != SQLITE_OK ||
-	    (version >= 2 && sqlite3_exec(ref, schema_v2_people, NULL, NULL, NULL) != SQLITE_OK) ||
-	    sqlite3_prepare_v2(ref, q, -1, &a, NULL) != SQLITE_OK) {
-		err = kist__fail(KIST_E_NOMEM, "index: reference schema");
+	*diff = NULL;
+	if (kist__index_open_hardened(&ref) != KIST_OK)
+		return -1;
+	for (size_t i = 0; i < ndefs; i++)
+		if (sqlite3_exec(ref, defs[i], NULL, NULL, NULL) != SQLITE_OK)
+			goto out;
+	if (sqlite3_prepare_v2(ref, q, -1, &a, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, q, -1, &b, NULL) != SQLITE_OK)
 		goto out;
-	}
-	if (sqlite3_prepare_v2(db, q, -1, &b, NULL) != SQLITE_OK) {
-		err = sqlerr(db, "schema");
-		goto out;
-	}
 	for (;;) {
 		int ra = sqlite3_step(a), rb = sqlite3_step(b);
-		if (rb != SQLITE_ROW && rb != SQLITE_DONE) {
-			err = sqlerr(db, "schema");
+		if (rb != SQLITE_ROW && rb != SQLITE_DONE)
 			goto out;
-		}
 		if (ra != rb) {
-			err = kist__fail(KIST_E_CORRUPT, "index: unexpected schema objects");
+			r = 0;
 			goto out;
 		}
 		if (ra == SQLITE_DONE)
 			break;
-		for (int c = 0; c < 4; c++) {
-			const unsigned char *x = sqlite3_column_text(a, c);
-			const unsigned char *y = sqlite3_column_text(b, c);
+		for (int col = 0; col < 4; col++) {
+			const unsigned char *x = sqlite3_column_text(a, col);
+			const unsigned char *y = sqlite3_column_text(b, col);
 			if ((x == NULL) != (y == NULL) ||
 			    (x != NULL && strcmp((const char *)x, (const char *)y) != 0)) {
-				err = kist__fail(KIST_E_CORRUPT, "index: unexpected schema (%s)",
-				                 x ? (const char *)x : "?");
+				/* Names the reference row: text of ours, not the file's. */
+				const unsigned char *sql = sqlite3_column_text(a, 3);
+				*diff = sql ? sqlite3_mprintf("%s", sql) : NULL;
+				r = 0;
 				goto out;
 			}
 		}
 	}
-	err = KIST_OK;
+	r = 1;
 out:
 	sqlite3_finalize(a);
 	sqlite3_finalize(b);
 	sqlite3_close(ref);
-	return err;
+	return r;
 }
 
-static int pragma_int(sqlite3 *db, const char *sql, sqlite3_int64 *v)
+/* The schema rows an index of this version must have, exactly. */
+static kist_err schema_matches(sqlite3 *db, sqlite3_int64 version)
+{
+	const char *const defs[2] = {schema_v1, schema_v2_people};
+	const char *diff = NULL;
+	int r = kist__schema_equal(db, defs, version >= 2 ? 2 : 1, &diff);
+	if (r < 0)
+		return sqlerr(db, "schema");
+	if (r == 0) {
+		kist_err err =
+		    diff ? kist__fail(KIST_E_CORRUPT, "index: unexpected schema (%s)", diff)
+		         : kist__fail(KIST_E_CORRUPT, "index: unexpected schema objects");
+		sqlite3_free((void *)diff);
+		return err;
+	}
+	return KIST_OK;
+}
+
+int kist__sql_int(sqlite3 *db, const char *sql, sqlite3_int64 *v)
 {
 	sqlite3_stmt *st = NULL;
 	int ok = 0;
@@ -511,11 +525,11 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 		goto out;
 	}
 	sqlite3_exec(db, "PRAGMA cell_size_check=ON; PRAGMA query_only=ON;", NULL, NULL, NULL);
-	if (!pragma_int(db, "PRAGMA application_id", &v) || v != APPLICATION_ID) {
+	if (!kist__sql_int(db, "PRAGMA application_id", &v) || v != APPLICATION_ID) {
 		err = kist__fail(KIST_E_CORRUPT, "index: not a kist index");
 		goto out;
 	}
-	if (!pragma_int(db, "PRAGMA user_version", &v) || v < 1 || v > SCHEMA_VERSION) {
+	if (!kist__sql_int(db, "PRAGMA user_version", &v) || v < 1 || v > SCHEMA_VERSION) {
 		err = kist__fail(KIST_E_FORMAT, "index schema version %lld is not supported",
 		                 (long long)v);
 		goto out;

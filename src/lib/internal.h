@@ -391,6 +391,8 @@ kist_err kist__register_parse(kist__people *ppl, const unsigned char *buf, size_
 kist_err kist__people_link(kist__people *ppl, const char *const *paths, size_t npaths,
                            const uint32_t *ids);
 void kist__people_free(kist__people *ppl);
+/* Length of the valid UTF-8 sequence at s (1 to 4; its code point in *cp), 0 if invalid. */
+size_t kist__utf8_next(const unsigned char *s, size_t len, uint32_t *cp);
 /* Length of the longest valid UTF-8 prefix (no overlongs, surrogates or > U+10FFFF). */
 size_t kist__utf8_prefix(const unsigned char *s, size_t len);
 int kist__utf8_valid(const unsigned char *s, size_t len);
@@ -412,6 +414,14 @@ kist_err kist__index_build(unsigned char **out, size_t *outlen, const kist__inde
 /* Loads a serialized index defensively (read-only, schema checked) and reads entries. */
 kist_err kist__index_load(sqlite3 **db, kist__index_meta *m, kist__entry **entries, size_t *n,
                           unsigned char *buf, size_t len);
+/*
+ * Compares db's sqlite_schema, row by row, with that of a fresh database made
+ * by running defs: 1 if equal, 0 if not (*diff: the first differing reference
+ * statement, sqlite3_free() it; may be NULL), -1 on error.
+ */
+int kist__schema_equal(sqlite3 *db, const char *const *defs, size_t ndefs, const char **diff);
+/* Runs a query returning one integer: 1 and *v, or 0 if it failed or returned no row. */
+int kist__sql_int(sqlite3 *db, const char *sql, long long *v);
 /* Applies the opener's hardening to a database connection (also used by tests). */
 kist_err kist__index_open_hardened(sqlite3 **out);
 

@@ -670,32 +670,14 @@ static kist_err check_origin(const char *s, size_t len)
  */
 static kist_err schema_exact(sqlite3 *db, const char *path)
 {
-	static const char q[] = "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name";
-	sqlite3 *ref = NULL;
-	sqlite3_stmt *a = NULL, *b = NULL;
+	const char *const defs[1] = {schema};
+	const char *diff = NULL;
+	sqlite3_stmt *b = NULL;
 	kist_err err = kist__fail(KIST_E_FORMAT, "%s: not a kist ledger (unexpected schema)", path);
-	if (sqlite3_open_v2(":memory:", &ref, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	        SQLITE_OK ||
-	    sqlite3_exec(ref, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(ref, q, -1, &a, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, q, -1, &b, NULL) != SQLITE_OK)
-		goto out;
-	for (;;) {
-		int ra = sqlite3_step(a), rb = sqlite3_step(b);
-		if (ra != rb || (ra != SQLITE_ROW && ra != SQLITE_DONE))
-			goto out;
-		if (ra == SQLITE_DONE)
-			break;
-		for (int c = 0; c < 4; c++) {
-			const unsigned char *x = sqlite3_column_text(a, c);
-			const unsigned char *y = sqlite3_column_text(b, c);
-			if ((x == NULL) != (y == NULL) ||
-			    (x != NULL && strcmp((const char *)x, (const char *)y) != 0))
-				goto out;
-		}
-	}
-	sqlite3_finalize(b);
-	b = NULL;
+	int r = kist__schema_equal(db, defs, 1, &diff);
+	sqlite3_free((void *)diff);
+	if (r != 1)
+		return err;
 	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &b, NULL) != SQLITE_OK ||
 	    sqlite3_step(b) != SQLITE_ROW || sqlite3_column_text(b, 0) == NULL ||
 	    strcmp((const char *)sqlite3_column_text(b, 0), "ok") != 0) {
@@ -704,9 +686,7 @@ static kist_err schema_exact(sqlite3 *db, const char *path)
 	}
 	err = KIST_OK;
 out:
-	sqlite3_finalize(a);
 	sqlite3_finalize(b);
-	sqlite3_close(ref);
 	return err;
 }
 

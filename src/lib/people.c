@@ -60,22 +60,8 @@ char *kist__fold(const char *s)
 	const unsigned char *u = (const unsigned char *)s;
 	while (i < len) {
 		uint32_t cp;
-		size_t n;
-		if (u[i] < 0x80) {
-			cp = u[i];
-			n = 1;
-		} else if ((u[i] & 0xe0) == 0xc0 && i + 1 < len) {
-			cp = ((uint32_t)(u[i] & 0x1f) << 6) | (u[i + 1] & 0x3f);
-			n = 2;
-		} else if ((u[i] & 0xf0) == 0xe0 && i + 2 < len) {
-			cp = ((uint32_t)(u[i] & 0x0f) << 12) | ((uint32_t)(u[i + 1] & 0x3f) << 6) |
-			     (u[i + 2] & 0x3f);
-			n = 3;
-		} else if ((u[i] & 0xf8) == 0xf0 && i + 3 < len) {
-			cp = ((uint32_t)(u[i] & 0x07) << 18) | ((uint32_t)(u[i + 1] & 0x3f) << 12) |
-			     ((uint32_t)(u[i + 2] & 0x3f) << 6) | (u[i + 3] & 0x3f);
-			n = 4;
-		} else { /* not UTF-8 (validated text never gets here): keep the byte */
+		size_t n = kist__utf8_next(u + i, len - i, &cp);
+		if (n == 0) { /* not UTF-8 (validated text never gets here): keep the byte */
 			out[o++] = (char)u[i++];
 			continue;
 		}
@@ -130,17 +116,6 @@ static int text_ok(sqlite3_stmt *st, int col, size_t max, int nullable)
 	return !kist__text_has_control(s, (size_t)n);
 }
 
-static int scalar(sqlite3 *db, const char *sql, sqlite3_int64 *out)
-{
-	sqlite3_stmt *st = NULL;
-	int ok = sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	         sqlite3_step(st) == SQLITE_ROW;
-	if (ok)
-		*out = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return ok;
-}
-
 kist_err kist__people_check(sqlite3 *db, size_t *count)
 {
 	sqlite3_stmt *st = NULL;
@@ -148,13 +123,13 @@ kist_err kist__people_check(sqlite3 *db, size_t *count)
 	kist_err err = kist__fail(KIST_E_CORRUPT, "index: malformed people tables");
 	char sql[512];
 
-	if (!scalar(db, "SELECT count(*) FROM people", &n) ||
-	    !scalar(db, "SELECT count(*) FROM entries", &nent))
+	if (!kist__sql_int(db, "SELECT count(*) FROM people", &n) ||
+	    !kist__sql_int(db, "SELECT count(*) FROM entries", &nent))
 		return err;
 	if (n > KIST_MAX_PEOPLE)
 		return kist__fail(KIST_E_LIMIT, "index: more than %d people", KIST_MAX_PEOPLE);
-	if (n > 0 && (!scalar(db, "SELECT min(id) FROM people", &lo) ||
-	              !scalar(db, "SELECT max(id) FROM people", &hi) || lo != 1 || hi != n))
+	if (n > 0 && (!kist__sql_int(db, "SELECT min(id) FROM people", &lo) ||
+	              !kist__sql_int(db, "SELECT max(id) FROM people", &hi) || lo != 1 || hi != n))
 		return kist__fail(KIST_E_CORRUPT, "index: people ids are not 1 to %lld",
 		                  (long long)n);
 	/* Links and extra fields must point at existing people and entries. */
@@ -164,19 +139,19 @@ kist_err kist__people_check(sqlite3 *db, size_t *count)
 	         "entry_id NOT BETWEEN 1 AND %lld) + (SELECT count(*) FROM person_fields WHERE "
 	         "typeof(person_id) <> 'integer' OR person_id NOT BETWEEN 1 AND %lld)",
 	         (long long)n, (long long)nent, (long long)n);
-	if (!scalar(db, sql, &bad) || bad != 0)
+	if (!kist__sql_int(db, sql, &bad) || bad != 0)
 		return kist__fail(KIST_E_CORRUPT, "index: a person link or field points nowhere");
-	if (!scalar(db,
-	            "SELECT max(c) FROM (SELECT count(*) AS c FROM person_media GROUP BY "
-	            "person_id UNION ALL SELECT 0)",
-	            &most) ||
+	if (!kist__sql_int(db,
+	                   "SELECT max(c) FROM (SELECT count(*) AS c FROM person_media GROUP BY "
+	                   "person_id UNION ALL SELECT 0)",
+	                   &most) ||
 	    most > KIST_MAX_PERSON_MEDIA)
 		return kist__fail(KIST_E_LIMIT, "index: a person has more than %d media",
 		                  KIST_MAX_PERSON_MEDIA);
-	if (!scalar(db,
-	            "SELECT max(c) FROM (SELECT count(*) AS c FROM person_fields GROUP BY "
-	            "person_id UNION ALL SELECT 0)",
-	            &most) ||
+	if (!kist__sql_int(db,
+	                   "SELECT max(c) FROM (SELECT count(*) AS c FROM person_fields GROUP BY "
+	                   "person_id UNION ALL SELECT 0)",
+	                   &most) ||
 	    most > KIST_MAX_REGISTER_COLUMNS)
 		return kist__fail(KIST_E_LIMIT, "index: a person has more than %d fields",
 		                  KIST_MAX_REGISTER_COLUMNS);
