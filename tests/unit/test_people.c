@@ -485,6 +485,8 @@ static void test_malformed_registers(void **state)
 		for (size_t over = 1; over <= 1000; over += 999) {
 			size_t n = KIST_MAX_FIELD_BYTES + over;
 			char *reg = malloc(n + 64);
+			assert_non_null(
+			    reg); /* the writes below are short literals within the headroom */
 			size_t o = (size_t)sprintf(reg, "name,notes\nAna,%s", quoted ? "\"" : "");
 			memset(reg + o, 'x', n);
 			o += n;
@@ -497,6 +499,7 @@ static void test_malformed_registers(void **state)
 	{
 		size_t n = KIST_MAX_FIELD_BYTES;
 		char *reg = malloc(n + 64);
+		assert_non_null(reg); /* the writes below are short literals within the headroom */
 		size_t o = (size_t)sprintf(reg, "name,notes\nAna,");
 		memset(reg + o, 'x', n);
 		o += n;
@@ -511,6 +514,7 @@ static void test_malformed_registers(void **state)
 	{
 		size_t n = KIST_MAX_FIELD_BYTES / 2 + 10;
 		char *reg = malloc(2 * n + 128);
+		assert_non_null(reg); /* the writes below are short literals within the headroom */
 		size_t o = (size_t)sprintf(reg, "[{\"name\": \"Ana\", \"aliases\": [\"");
 		memset(reg + o, 'a', n);
 		o += n;
@@ -525,6 +529,7 @@ static void test_malformed_registers(void **state)
 	/* More columns than KIST_MAX_REGISTER_COLUMNS. */
 	{
 		char *reg = malloc(8 * (KIST_MAX_REGISTER_COLUMNS + 2) + 16);
+		assert_non_null(reg); /* the writes below are short literals within the headroom */
 		size_t o = (size_t)sprintf(reg, "name");
 		for (int c = 0; c < KIST_MAX_REGISTER_COLUMNS; c++)
 			o += (size_t)sprintf(reg + o, ",c%d", c);
@@ -537,6 +542,7 @@ static void test_malformed_registers(void **state)
 	{
 		size_t n = (size_t)KIST_MAX_REGISTER_BYTES + 1;
 		char *reg = malloc(n);
+		assert_non_null(reg); /* the writes below are short literals within the headroom */
 		memset(reg, 'a', n);
 		memcpy(reg, "name\n", 5);
 		const char *m[3] = {"MiB", NULL, NULL};
