@@ -232,6 +232,18 @@ kist_err kist_seal_add_recipient(kist_sealer *s, const kist_pubkey *pk);
  */
 kist_err kist_seal_set_threads(kist_sealer *s, unsigned threads);
 
+#define KIST_LEVEL_DEFAULT 3  /* zstd level of content chunks unless set */
+#define KIST_LEVEL_MAX     19 /* highest level kist_seal_set_level() takes */
+
+/*
+ * Sets the zstd level of content chunks, 1 (fastest) to KIST_LEVEL_MAX
+ * (smallest); 0 restores KIST_LEVEL_DEFAULT.  Any level opens with any
+ * reader: the level is not recorded.  Chunks that do not shrink are stored
+ * whatever the level.
+ * @return KIST_OK, KIST_E_ARG.
+ */
+kist_err kist_seal_set_level(kist_sealer *s, int level);
+
 /*
  * Signs the vault with id's Ed25519 key (for an age identity, the derived
  * one).  id must outlive kist_seal_write().

@@ -58,6 +58,7 @@ complete -c kist -n "__kist_verb_is seal" -s s -l sign -r -F -d 'sign with this 
 complete -c kist -n "__kist_verb_is seal" -l people -r -F -d 'people register (CSV or JSON)'
 complete -c kist -n "__kist_verb_is seal" -l stdin-name -x -d 'name stored for -'
 complete -c kist -n "__kist_verb_is seal" -s j -l threads -x -d 'threads'
+complete -c kist -n "__kist_verb_is seal" -l level -x -d 'zstd level, 1 to 19'
 complete -c kist -n "__kist_verb_is seal $opening" -l ledger -r -F -d 'custody ledger'
 complete -c kist -n "__kist_verb_is $opening" -s i -l identity -r -F -d 'identity file'
 complete -c kist -n "__kist_verb_is info list verify people query manifest" -l json -d 'JSON on stdout'

@@ -16,7 +16,7 @@ int cmd_seal(int argc, char **argv)
 	    {0, "force", 0, 0},           {0, "stdin-name", 1, 0},
 	    {0, "passphrase-file", 1, 0}, {'q', "quiet", 0, 0},
 	    {'j', "threads", 1, 0},       {0, "people", 1, 1},
-	    {0, "ledger", 1, 0},
+	    {0, "ledger", 1, 0},          {0, "level", 1, 0},
 	};
 	static cli_args a;
 	kist_sealer *s = NULL;
@@ -48,9 +48,16 @@ int cmd_seal(int argc, char **argv)
 		cli_usage_error("seal", "--threads takes a number from 1 to 64");
 		return EXIT_USAGE;
 	}
+	unsigned level = 0;
+	if (cli_get(&a, "level") &&
+	    (cli_parse_count(cli_get(&a, "level"), KIST_LEVEL_MAX, &level) != 0 || level == 0)) {
+		cli_usage_error("seal", "--level takes a number from 1 to %d", KIST_LEVEL_MAX);
+		return EXIT_USAGE;
+	}
 	if ((err = kist_seal_new(&s, cli_warn, NULL)) != KIST_OK)
 		return cli_fail(NULL, err);
 	kist_seal_set_threads(s, threads);
+	kist_seal_set_level(s, (int)level);
 
 	if (cli_get(&a, "sign") != NULL) {
 		if ((rc = cli_load_identity(cli_get(&a, "sign"), cli_get(&a, "passphrase-file"),

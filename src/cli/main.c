@@ -91,6 +91,7 @@ static const struct {
              "  --stdin-name NAME        name stored for '-' (default: stdin)\n"
              "  --passphrase-file F      passphrase of the -s identity\n"
              "  -j, --threads N          threads (1 to 64; default: one per processor)\n"
+             "  --level N                zstd level, 1 (fastest) to 19 (smallest); default 3\n"
              "  -q, --quiet              no progress, summary or notes on stderr\n"},
     {"info", "usage: kist info [--json] VAULT\n"
              "\n"

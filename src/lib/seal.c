@@ -17,7 +17,6 @@
 #include <sodium.h>
 #include <zstd.h>
 
-#define ZSTD_LEVEL       3
 #define INDEX_ZSTD_LEVEL 9
 
 typedef struct input {
@@ -36,6 +35,7 @@ struct kist_sealer {
 	size_t nrecips;
 	const kist_identity *signer;
 	unsigned threads;
+	int level; /* zstd level of content chunks, 1..KIST_LEVEL_MAX */
 	input *in;
 	size_t nin, cap;
 	kist__people people;
@@ -60,6 +60,7 @@ kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx)
 	}
 	s->warn = warn_fn;
 	s->warn_ctx = warn_ctx;
+	s->level = KIST_LEVEL_DEFAULT;
 	*out = s;
 	return KIST_OK;
 }
@@ -109,6 +110,16 @@ kist_err kist_seal_set_threads(kist_sealer *s, unsigned threads)
 	if (threads > 64)
 		return kist__fail(KIST_E_ARG, "at most 64 threads");
 	s->threads = threads;
+	return KIST_OK;
+}
+
+kist_err kist_seal_set_level(kist_sealer *s, int level)
+{
+	if (level == 0)
+		level = KIST_LEVEL_DEFAULT;
+	if (level < 1 || level > KIST_LEVEL_MAX)
+		return kist__fail(KIST_E_ARG, "the compression level is 1 to %d", KIST_LEVEL_MAX);
+	s->level = level;
 	return KIST_OK;
 }
 
@@ -648,8 +659,8 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	if ((err = kist__header_build(&header, &header_len, file_key, salt, s->recips,
 	                              s->nrecips)) != KIST_OK)
 		goto out;
-	if ((err = kist__chunker_new(&w.ck, w.chunk_size, ZSTD_LEVEL)) != KIST_OK ||
-	    (err = kist__pipe_new(&w.pipe, KIST__PIPE_SEAL, s->threads, w.chunk_size, ZSTD_LEVEL,
+	if ((err = kist__chunker_new(&w.ck, w.chunk_size, s->level)) != KIST_OK ||
+	    (err = kist__pipe_new(&w.pipe, KIST__PIPE_SEAL, s->threads, w.chunk_size, s->level,
 	                          keys->content, UINT64_MAX, w.chunk_size)) != KIST_OK)
 		goto out;
 	if ((err = kist__open_parent(out_path, &dirfd, &base)) != KIST_OK)

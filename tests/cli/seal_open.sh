@@ -190,4 +190,27 @@ assert_empty "$OUT" "entry sealed from an empty standard input"
 expect_rc 2 "$K" seal -r "$PA" -o stdin4.kist - - </dev/null
 assert_missing stdin4.kist "vault after '-' given twice"
 
+# ------------------------------------------------------ compression level
+# Every level opens the same; a higher level gives a smaller vault of text.
+mkdir lvl
+# words drawn from a small vocabulary (numbered lines alone compress worse at 19)
+awk 'BEGIN { srand(7); n = split("witness statement camp river north family road report date name", w, " ")
+	for (i = 0; i < 6000; i++) { l = ""; for (j = 0; j < 10; j++) l = l " " w[int(rand() * n) + 1]; print l } }' >lvl/log.txt
+for lv in 1 19; do
+	expect_rc 0 "$K" seal -q --level $lv -r "$PA" -o level$lv.kist lvl
+	fresh_dir=level$lv.out
+	mkdir "$fresh_dir"
+	expect_rc 0 "$K" extract -q -i alice.key -C "$fresh_dir" level$lv.kist
+	assert_file_eq lvl/log.txt "$fresh_dir/lvl/log.txt" "log.txt sealed at level $lv"
+done
+s1=$(stat -c %s level1.kist) s19=$(stat -c %s level19.kist)
+if [ "$s19" -lt "$s1" ]; then ok; else fail "level 19 vault ($s19 bytes) not smaller than level 1 ($s1)"; fi
+for bad in 0 20 -3 x ''; do
+	expect_rc 2 "$K" seal --level "$bad" -r "$PA" -o badlevel.kist lvl
+	assert_grep "$ERR" 'level takes a number from 1 to 19' "message for --level '$bad'"
+	assert_missing badlevel.kist "vault after --level '$bad'"
+done
+expect_rc 2 "$K" seal --level 1 --level 2 -r "$PA" -o badlevel.kist lvl
+assert_missing badlevel.kist "vault after --level given twice"
+
 finish

@@ -18,17 +18,23 @@
 #include "kist.h"
 #include "testutil.h"
 
-static void seal_with(const char *out, kist_identity *id, unsigned threads)
+static void seal_at(const char *out, kist_identity *id, unsigned threads, int level)
 {
 	kist_sealer *s;
 	kist_pubkey pk;
 	kist_identity_pubkey(id, &pk);
 	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
 	assert_int_equal(kist_seal_set_threads(s, threads), KIST_OK);
+	assert_int_equal(kist_seal_set_level(s, level), KIST_OK);
 	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
 	assert_int_equal(kist_seal_add_path(s, "case"), KIST_OK);
 	assert_int_equal(kist_seal_write(s, out, 1), KIST_OK);
 	kist_seal_free(s);
+}
+
+static void seal_with(const char *out, kist_identity *id, unsigned threads)
+{
+	seal_at(out, id, threads, 0);
 }
 
 static void test_thread_counts_agree(void **state)
@@ -52,6 +58,8 @@ static void test_thread_counts_agree(void **state)
 	}
 	seal_with("one.kist", id, 1);
 	seal_with("many.kist", id, 5);
+	seal_at("fast.kist", id, 2, 1);
+	seal_at("small.kist", id, 2, KIST_LEVEL_MAX);
 	kist_vault *a, *b;
 	assert_int_equal(kist_vault_open(&a, "one.kist", &id, 1), KIST_OK);
 	assert_int_equal(kist_vault_open(&b, "many.kist", &id, 1), KIST_OK);
@@ -74,6 +82,28 @@ static void test_thread_counts_agree(void **state)
 		assert_int_equal(kist_vault_extract(b, &o, NULL, 0), KIST_OK);
 		assert_int_equal(tu_count_tree(out), 13);
 	}
+	/* Levels: the same entries and hashes; text smaller at the highest level,
+	 * random data stored alike at every level. */
+	kist_vault *f, *m;
+	assert_int_equal(kist_vault_open(&f, "fast.kist", &id, 1), KIST_OK);
+	assert_int_equal(kist_vault_open(&m, "small.kist", &id, 1), KIST_OK);
+	for (size_t i = 0; i < kist_vault_entry_count(a); i++) {
+		const kist_entry *x = kist_vault_entry_at(a, i), *y = kist_vault_entry_at(f, i),
+		                 *z = kist_vault_entry_at(m, i);
+		assert_memory_equal(x->sha256, y->sha256, 32);
+		assert_memory_equal(x->sha256, z->sha256, 32);
+		if (strncmp(x->path, "case/f", 6) != 0)
+			continue; /* the folder */
+		if (atoi(x->path + 6) % 2 == 1)
+			assert_int_equal(y->stored_size, z->stored_size);
+		else if (x->size > 4096)
+			assert_true(z->stored_size < y->stored_size);
+	}
+	kist_verify_report rep;
+	assert_int_equal(kist_vault_verify(m, &rep, NULL, NULL), KIST_OK);
+	assert_int_equal(rep.entries_checked, 12);
+	kist_vault_close(f);
+	kist_vault_close(m);
 	kist_vault_close(a);
 	kist_vault_close(b);
 	kist_identity_free(id);
@@ -82,9 +112,22 @@ static void test_thread_counts_agree(void **state)
 	free(dir);
 }
 
+static void test_level_range(void **state)
+{
+	kist_sealer *s;
+	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_seal_set_level(s, -1), KIST_E_ARG);
+	assert_int_equal(kist_seal_set_level(s, KIST_LEVEL_MAX + 1), KIST_E_ARG);
+	assert_int_equal(kist_seal_set_level(s, 1), KIST_OK);
+	assert_int_equal(kist_seal_set_level(s, KIST_LEVEL_MAX), KIST_OK);
+	assert_int_equal(kist_seal_set_level(s, 0), KIST_OK);
+	kist_seal_free(s);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_thread_counts_agree)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_thread_counts_agree),
+	                                   cmocka_unit_test(test_level_range)};
 	assert_int_equal(kist_init(), KIST_OK);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
