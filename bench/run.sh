@@ -81,6 +81,7 @@ for l in open(metaf):
     if k == "note": notes.append(v)
     else: meta[k] = v
 refspeed = [l.rstrip("\n").split("\t") for l in open(reff) if l.strip()]
+speed = {r[2]: float(r[1]) for r in refspeed if len(r) > 2 and r[1]}
 
 MiB = 1 << 20
 data = defaultdict(list)   # (group, op, tool, scale) -> list of dicts
@@ -210,7 +211,7 @@ if lk:
 if refspeed:
     p("## Reference speeds (one core, in memory)\n")
     p("| what | MB/s |\n|---|---|")
-    for w, v in refspeed: p("| %s | %s |" % (w, v))
+    for r in refspeed: p("| %s | %s |" % (r[0], r[1]))
     p("")
 
 # ---- targets
@@ -251,7 +252,34 @@ if ck:
     p("| linear cost: seal s/GiB at each size ≤ 1.2 × that at the smallest (no superlinear growth) | wall %s; user CPU %s (sizes %s GiB) | %s |" % (
         ", ".join("%.2f" % x for x in rel), ", ".join("%.2f" % x for x in relu), ", ".join(scales),
         "wall " + yn(all(x <= 1.2 for x in rel)) + ", user CPU " + yn(all(x <= 1.2 for x in relu))))
+kr_ = ("large", "seal", "one 1 GiB random file", "-")
+if kr_ in data and "aead" in speed:
+    mbs = data[kr_][0]["inb"] / med(kr_, "wall") / 1e6
+    cores = int(meta.get("cores", "2"))
+    percpu = data[kr_][0]["inb"] / med(kr_, "cpu") / 1e6
+    peruser = data[kr_][0]["inb"] / med(kr_, "user") / 1e6
+    p("| incompressible data: seal MB/s per core ≥ 70 %% of the AEAD alone on one core (%.0f MB/s) | %.0f MB/s on %d cores = %.0f MB/s per core, %.0f %%; per CPU-second used %.0f MB/s, %.0f %%; per user-CPU-second (no kernel time) %.0f MB/s, %.0f %% | %s |" % (
+        speed["aead"], mbs, cores, mbs / cores, 100 * mbs / cores / speed["aead"], percpu,
+        100 * percpu / speed["aead"], peruser, 100 * peruser / speed["aead"],
+        yn(mbs / cores >= 0.7 * speed["aead"])))
 p("")
+
+# ---- floor: the work every byte needs, at the one-core speeds of this run
+if all(k in speed for k in ("aead", "sha", "z3c", "z3d")) and "docs_bytes" in meta and ks and kr and kx and kxr:
+    cores = int(meta.get("cores", "2"))
+    inb = data[ks][0]["inb"]; vault = med(ks, "size"); docs = int(meta["docs_bytes"])
+    sha, aead, zc, zd = inb / speed["sha"] / 1e6, vault / speed["aead"] / 1e6, docs / speed["z3c"] / 1e6, docs / speed["z3d"] / 1e6
+    def sysmed(k): return st.median([r["cpu"] - r["user"] for r in data[k]])
+    p("## The floor: work that cannot be skipped\n")
+    p("CPU seconds that every byte needs at the one-core speeds measured above, for this corpus: SHA-256 of every original (%.0f MB), ChaCha20-Poly1305 over the vault (%.0f MB), zstd -3 of the documents (%.0f MB, the only part that compresses). The floor divides that by the %d cores, as if they were used perfectly and the kernel cost nothing; kist's kernel (system) time is given beside it.\n" % (inb / 1e6, vault / 1e6, docs / 1e6, cores))
+    p("| operation | SHA-256 s | AEAD s | zstd s | user-space work s | floor on %d cores s | floor × ref | kist wall s (med) | kist user s | kist system s |" % cores)
+    p("|---|---|---|---|---|---|---|---|---|---|")
+    for name, k, kref, z in (("seal", ks, kr, zc), ("extract all", kx, kxr, zd)):
+        work = sha + aead + z
+        p("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %.2f | %.2f |" % (
+            name, sha, aead, z, work, work / cores, work / cores / med(kref, "wall"), fs(med(k, "wall")),
+            med(k, "user"), sysmed(k)))
+    p("")
 print("\n".join(out))
 PY
 }
@@ -516,12 +544,12 @@ int main(void) {
 EOF
 # shellcheck disable=SC2046 # the flags are meant to split
 if cc -O2 -o "$WORK/aead" "$WORK/aead.c" $(pkg-config --cflags --libs libsodium) 2>/dev/null; then
-	printf 'libsodium %s ChaCha20-Poly1305 (IETF), 1 MiB messages\t%s\n' \
+	printf 'libsodium %s ChaCha20-Poly1305 (IETF), 1 MiB messages\t%s\taead\n' \
 		"$(pkg-config --modversion libsodium)" "$("$WORK/aead")" >>"$REFSPEED"
 fi
 if command -v openssl >/dev/null 2>&1; then
 	v=$(openssl speed -seconds 1 -bytes 1048576 -evp sha256 2>/dev/null | awk '/^sha256/ { sub("k", "", $2); printf "%.0f", $2 / 1000 }')
-	[ -n "$v" ] && printf 'OpenSSL %s SHA-256, 1 MiB blocks\t%s\n' "$(openssl version | cut -d' ' -f2)" "$v" >>"$REFSPEED"
+	[ -n "$v" ] && printf 'OpenSSL %s SHA-256, 1 MiB blocks\t%s\tsha\n' "$(openssl version | cut -d' ' -f2)" "$v" >>"$REFSPEED"
 fi
 head -c $((64 * MiB)) /dev/urandom >"$WORK/rand.bin"
 v=$(zstd -b3 -e3 -i2 "$WORK/rand.bin" 2>&1 | tr '\r' '\n' | awk '/MB\/s/ { for (i = 1; i <= NF; i++) if ($i ~ /MB\/s/) { v = $(i - 1); break } } END { print v }')
@@ -537,6 +565,18 @@ cat "$WORK/corpus.log" >&2
 # bytes of file content (not counting folders)
 content_bytes() { find "$1" -type f -printf '%s\n' | awk '{ n += $1 } END { printf "%.0f", n }'; }
 CORPUS_BYTES=$(content_bytes corpus)
+DOCS_BYTES=$(content_bytes corpus/documents)
+# zstd -3 on the documents in independent 1 MiB blocks, as kist compresses
+# them: compression and decompression speed, for the floor in the report.
+tar -cf "$WORK/docs.tar" corpus/documents
+zb=$(zstd -b3 -B1MiB -i2 "$WORK/docs.tar" 2>&1 | tr '\r' '\n' | grep -a 'MB/s' | tail -1 |
+	awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^MB\/s/) { printf "%s%s", s, $(i - 1); s = " " } }')
+rm -f "$WORK/docs.tar"
+read -r zc zd <<<"$zb"
+if [ -n "${zd:-}" ]; then
+	printf 'zstd -3 compressing the corpus documents, 1 MiB blocks\t%s\tz3c\n' "$zc" >>"$REFSPEED"
+	printf 'zstd -3 decompressing them\t%s\tz3d\n' "$zd" >>"$REFSPEED"
+fi
 CORPUS_FILES=$(find corpus -type f | wc -l)
 # The small file: the middle document in name order.
 middle_doc() { find corpus/documents -type f -name '*.txt' | LC_ALL=C sort | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'; }
@@ -714,6 +754,8 @@ META=$WORK/meta.txt
 	echo "scale	$SCALE"
 	echo "runs	$RUNS"
 	echo "corpus	$CORPUS_FILES files, $CORPUS_BYTES bytes"
+	echo "docs_bytes	$DOCS_BYTES"
+	echo "cores	$(nproc)"
 	echo "one	$ONE ($ONE_BYTES bytes)"
 	echo "load	$LOAD_START at the start of the main runs, $LOAD_END at their end, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 	[ -r /proc/pressure/cpu ] && echo "cpu pressure	$(head -1 /proc/pressure/cpu | cut -d' ' -f2-4) at the end (share of time some task waited for a CPU)"
