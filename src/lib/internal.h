@@ -480,14 +480,17 @@ struct kist_vault {
 	kist__chunker *chunker;
 	int signature_valid;
 	unsigned threads;   /* 0: one per processor */
-	int search_ready;   /* people search indexes built (people.c) */
+	int search_ready;   /* people search tables built, SEARCH_* bits (people.c) */
 	size_t opened_with; /* index of the identity that unwrapped the file key */
 	kist_progress_fn progress;
 	void *progress_ctx;
 };
 
-/* Builds the people search indexes (temp schema) if the vault has people tables. */
-kist_err kist__vault_prepare_search(kist_vault *v);
+/*
+ * Builds the people search tables (temp schema) that sql names, if the vault
+ * has people tables.
+ */
+kist_err kist__vault_prepare_search(kist_vault *v, const char *sql);
 
 /* The internal entry behind a public one, or NULL if e is not from v. */
 const kist__entry *kist__vault_internal(const kist_vault *v, const kist_entry *e);

@@ -2,10 +2,11 @@
  * The people register of an opened vault: validation of the people tables
  * of a loaded index, search, and lookup by id or name.
  *
- * Search uses two SQLite FTS5 indexes built in memory (in the "temp" schema)
+ * Search uses an SQLite FTS5 index built in memory (in the "temp" schema)
  * when first needed, from the validated tables: nothing of FTS5's own storage
- * is ever read from a vault.  Text is folded (kist__fold) before it is
- * indexed and before it is searched.
+ * is ever read from a vault.  A trigram index is built only for queries that
+ * name it.  Text is folded (kist__fold) before it is indexed and before it is
+ * searched.
  */
 #include "internal.h"
 
@@ -297,15 +298,22 @@ out:
 	return r;
 }
 
-/* Builds the search indexes once, from the validated tables. */
-static kist_err ensure_search(kist_vault *v)
+#define SEARCH_WORDS 1u /* temp.people_words: FTS5 unicode61, used by every search */
+#define SEARCH_GRAMS 2u /* temp.people_grams: FTS5 trigram, only for kist query */
+
+/*
+ * Builds the search tables in want that are not built yet, from the validated
+ * tables, in one transaction.
+ */
+static kist_err ensure_search(kist_vault *v, unsigned want)
 {
 	sqlite3 *db = v->db;
 	sqlite3_stmt *rd = NULL, *fx = NULL, *w = NULL, *g = NULL;
 	char *fold[4] = {NULL, NULL, NULL, NULL};
 	kist_err err = KIST_OK;
 
-	if (v->search_ready)
+	want &= ~(unsigned)v->search_ready;
+	if (want == 0)
 		return KIST_OK;
 	/* Bounded like a query: a huge register cannot take all memory. */
 	sqlite3_int64 old_limit = sqlite3_hard_heap_limit64(-1);
@@ -313,13 +321,17 @@ static kist_err ensure_search(kist_vault *v)
 	sqlite3_exec(db, "PRAGMA query_only=OFF", NULL, NULL, NULL);
 	/* Created inside the transaction: a failure rolls them back, so a later try
 	 * starts clean. */
-	if (sqlite3_exec(db,
-	                 "BEGIN;"
-	                 "CREATE VIRTUAL TABLE temp.people_words USING fts5(name, aliases, other, "
-	                 "tokenize=\"unicode61 remove_diacritics 2 categories 'L* N* Co M*'\");"
-	                 "CREATE VIRTUAL TABLE temp.people_grams USING fts5(text, "
-	                 "tokenize='trigram')",
-	                 NULL, NULL, NULL) != SQLITE_OK ||
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    ((want & SEARCH_WORDS) &&
+	     sqlite3_exec(db,
+	                  "CREATE VIRTUAL TABLE temp.people_words USING fts5(name, aliases, other, "
+	                  "tokenize=\"unicode61 remove_diacritics 2 categories 'L* N* Co M*'\")",
+	                  NULL, NULL, NULL) != SQLITE_OK) ||
+	    ((want & SEARCH_GRAMS) &&
+	     sqlite3_exec(db,
+	                  "CREATE VIRTUAL TABLE temp.people_grams USING fts5(text, "
+	                  "tokenize='trigram')",
+	                  NULL, NULL, NULL) != SQLITE_OK) ||
 	    sqlite3_prepare_v2(db,
 	                       "SELECT id, name, aliases, coalesce(relation, '') || ' ' || "
 	                       "coalesce(born, '') || ' ' || coalesce(location, '') || ' ' || "
@@ -330,12 +342,14 @@ static kist_err ensure_search(kist_vault *v)
 	                       "SELECT group_concat(value, ' ') FROM person_fields WHERE "
 	                       "person_id = ?",
 	                       -1, &fx, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-	                       "INSERT INTO temp.people_words(rowid, name, aliases, other) VALUES "
-	                       "(?, ?, ?, ?)",
-	                       -1, &w, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO temp.people_grams(rowid, text) VALUES (?, ?)", -1,
-	                       &g, NULL) != SQLITE_OK) {
+	    ((want & SEARCH_WORDS) &&
+	     sqlite3_prepare_v2(db,
+	                        "INSERT INTO temp.people_words(rowid, name, aliases, other) VALUES "
+	                        "(?, ?, ?, ?)",
+	                        -1, &w, NULL) != SQLITE_OK) ||
+	    ((want & SEARCH_GRAMS) &&
+	     sqlite3_prepare_v2(db, "INSERT INTO temp.people_grams(rowid, text) VALUES (?, ?)", -1,
+	                        &g, NULL) != SQLITE_OK)) {
 		err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(db));
 		goto out;
 	}
@@ -364,15 +378,21 @@ static kist_err ensure_search(kist_vault *v)
 		}
 		snprintf(other, strlen(fold[2]) + strlen(fold[3]) + 2, "%s %s", fold[2], fold[3]);
 		snprintf(all, total, "%s\n%s\n%s", fold[0], fold[1], other);
-		sqlite3_reset(w);
-		sqlite3_bind_int64(w, 1, id);
-		sqlite3_bind_text(w, 2, fold[0], -1, SQLITE_STATIC);
-		sqlite3_bind_text(w, 3, fold[1], -1, SQLITE_STATIC);
-		sqlite3_bind_text(w, 4, other, -1, SQLITE_STATIC);
-		sqlite3_reset(g);
-		sqlite3_bind_int64(g, 1, id);
-		sqlite3_bind_text(g, 2, all, -1, SQLITE_STATIC);
-		int ok = sqlite3_step(w) == SQLITE_DONE && sqlite3_step(g) == SQLITE_DONE;
+		int ok = 1;
+		if (w != NULL) {
+			sqlite3_reset(w);
+			sqlite3_bind_int64(w, 1, id);
+			sqlite3_bind_text(w, 2, fold[0], -1, SQLITE_STATIC);
+			sqlite3_bind_text(w, 3, fold[1], -1, SQLITE_STATIC);
+			sqlite3_bind_text(w, 4, other, -1, SQLITE_STATIC);
+			ok = sqlite3_step(w) == SQLITE_DONE;
+		}
+		if (ok && g != NULL) {
+			sqlite3_reset(g);
+			sqlite3_bind_int64(g, 1, id);
+			sqlite3_bind_text(g, 2, all, -1, SQLITE_STATIC);
+			ok = sqlite3_step(g) == SQLITE_DONE;
+		}
 		sodium_memzero(all, strlen(all));
 		sodium_memzero(other, strlen(other));
 		free(all);
@@ -391,7 +411,7 @@ static kist_err ensure_search(kist_vault *v)
 		err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(db));
 		goto out;
 	}
-	v->search_ready = 1;
+	v->search_ready |= (int)want;
 out:
 	for (int k = 0; k < 4; k++)
 		free(fold[k]);
@@ -406,9 +426,13 @@ out:
 	return err;
 }
 
-kist_err kist__vault_prepare_search(kist_vault *v)
+kist_err kist__vault_prepare_search(kist_vault *v, const char *sql)
 {
-	return v->meta.schema_version >= 2 ? ensure_search(v) : KIST_OK;
+	/* A statement can only reach a table by naming it, so a query that does
+	 * not name a search table does not pay for building it. */
+	unsigned want = (strcasestr(sql, "people_words") ? SEARCH_WORDS : 0) |
+	                (strcasestr(sql, "people_grams") ? SEARCH_GRAMS : 0);
+	return v->meta.schema_version >= 2 ? ensure_search(v, want) : KIST_OK;
 }
 
 /* Appends a phrase for word (quotes doubled) to q; prefix adds '*'. */
@@ -450,11 +474,17 @@ static size_t utf8_chars(const char *s, size_t n)
 	return c;
 }
 
+/* Most words in one search (each is a bound parameter of the fragment query). */
+#define SEARCH_MAX_WORDS 32
+
 kist_err kist_vault_people(kist_vault *v, const char *search, kist_person_fn fn, void *ctx)
 {
 	sqlite3_stmt *st = NULL;
 	char *folded = NULL, *qw = NULL, *qg = NULL;
 	size_t lw = 0, cw = 0, lg = 0, cg = 0;
+	const char *word[SEARCH_MAX_WORDS];
+	int wlen[SEARCH_MAX_WORDS];
+	int nwords = 0;
 	unsigned char *seen = NULL;
 	kist_err err = KIST_OK;
 	int grams = 1;
@@ -471,7 +501,10 @@ kist_err kist_vault_people(kist_vault *v, const char *search, kist_person_fn fn,
 	}
 	if (!kist__utf8_valid((const unsigned char *)search, strlen(search)))
 		return kist__fail(KIST_E_ARG, "the search text is not valid UTF-8");
-	if ((err = ensure_search(v)) != KIST_OK)
+	if (strlen(search) > KIST_MAX_FIELD_BYTES)
+		return kist__fail(KIST_E_ARG, "the search text is longer than %d bytes",
+		                  KIST_MAX_FIELD_BYTES);
+	if ((err = ensure_search(v, SEARCH_WORDS)) != KIST_OK)
 		return err;
 	folded = kist__fold(search);
 	seen = calloc(v->meta.people + 1, 1);
@@ -485,29 +518,57 @@ kist_err kist_vault_people(kist_vault *v, const char *search, kist_person_fn fn,
 		size_t wl = strcspn(p, " \t\r\n");
 		if (wl == 0)
 			break;
-		if (add_phrase(&qw, &lw, &cw, p, wl, 1) != 0 ||
-		    add_phrase(&qg, &lg, &cg, p, wl, 0) != 0) {
+		if (nwords == SEARCH_MAX_WORDS) {
+			err = kist__fail(KIST_E_ARG, "a search has at most %d words",
+			                 SEARCH_MAX_WORDS);
+			goto out;
+		}
+		word[nwords] = p;
+		wlen[nwords++] = (int)wl;
+		if (add_phrase(&qw, &lw, &cw, p, wl, 1) != 0) {
 			err = kist__fail(KIST_E_NOMEM, "out of memory");
 			goto out;
 		}
 		if (utf8_chars(p, wl) < 3)
-			grams = 0; /* a trigram index cannot find shorter fragments */
+			grams = 0; /* fragments are three characters or more */
 		p += wl;
 	}
-	/* Whole words and word beginnings first, ranked (names weigh most); then fragments. */
-	static const char *const sql[2] = {
-	    "SELECT rowid FROM temp.people_words WHERE people_words MATCH ? ORDER BY "
-	    "bm25(people_words, 10.0, 5.0, 1.0), rowid",
-	    "SELECT rowid FROM temp.people_grams WHERE people_grams MATCH ? ORDER BY "
-	    "bm25(people_grams), rowid"};
+	/*
+	 * Whole words and word beginnings first, ranked with bm25 (names weigh
+	 * most); then people whose folded text contains every word as a fragment,
+	 * those with the first word in the name first, then in an alias.  A scan
+	 * with instr() costs less than building a trigram index for one search.
+	 */
+	static const char frag_head[] = "SELECT rowid FROM temp.people_words WHERE ";
+	static const char frag_word[] =
+	    "instr(name || char(10) || aliases || char(10) || other, ?%d) > 0 AND ";
+	static const char frag_tail[] = "1 ORDER BY instr(name, ?1) = 0, instr(aliases, ?1) = 0, "
+	                                "rowid";
+	cg = sizeof frag_head + (size_t)nwords * (sizeof frag_word + 4) + sizeof frag_tail;
+	if ((qg = malloc(cg)) == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	lg = (size_t)snprintf(qg, cg, "%s", frag_head);
+	for (int i = 0; i < nwords; i++)
+		lg += (size_t)snprintf(qg + lg, cg - lg, frag_word, i + 1);
+	snprintf(qg + lg, cg - lg, "%s", frag_tail);
 	for (int phase = 0; phase < 2; phase++) {
 		if (phase == 1 && !grams)
 			break;
-		if (sqlite3_prepare_v2(v->db, sql[phase], -1, &st, NULL) != SQLITE_OK) {
+		const char *sql = phase == 0 ? "SELECT rowid FROM temp.people_words WHERE "
+		                               "people_words MATCH ? ORDER BY "
+		                               "bm25(people_words, 10.0, 5.0, 1.0), rowid"
+		                             : qg;
+		if (sqlite3_prepare_v2(v->db, sql, -1, &st, NULL) != SQLITE_OK) {
 			err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(v->db));
 			goto out;
 		}
-		sqlite3_bind_text(st, 1, phase == 0 ? qw : qg, -1, SQLITE_STATIC);
+		if (phase == 0)
+			sqlite3_bind_text(st, 1, qw, -1, SQLITE_STATIC);
+		else
+			for (int i = 0; i < nwords; i++)
+				sqlite3_bind_text(st, i + 1, word[i], wlen[i], SQLITE_STATIC);
 		int rc;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			sqlite3_int64 id = sqlite3_column_int64(st, 0);

@@ -143,7 +143,7 @@ kist_err kist_vault_query(kist_vault *v, const char *sql, kist_row_fn fn, void *
 	if (strlen(sql) > (1u << 20))
 		return kist__fail(KIST_E_LIMIT, "the query is longer than 1 MiB");
 	/* The people search tables may be used in queries (MATCH). */
-	if ((err = kist__vault_prepare_search(v)) != KIST_OK)
+	if ((err = kist__vault_prepare_search(v, sql)) != KIST_OK)
 		return err;
 
 	memset(&as, 0, sizeof as);

@@ -716,6 +716,8 @@ static void test_search(void **state)
 	ASSERT_SEARCH(v, "mother  ALEPPO", "6");
 	ASSERT_SEARCH(v, "aleppo uncle", "");
 	ASSERT_SEARCH(v, "leppo cous", "7"); /* two fragments */
+	ASSERT_SEARCH(v, "ati", "6,1");      /* a fragment in a name before one in notes */
+	ASSERT_SEARCH(v, "ssan ali", "7,9"); /* a fragment and a word */
 	/* Best match first: a name hit ranks above a notes hit. */
 	ASSERT_SEARCH(v, "nunez", "1,4");
 	ASSERT_SEARCH(v, "N\xc3\x9a\xc3\x91\x45Z", "1,4");
@@ -741,6 +743,14 @@ static void test_search(void **state)
 	got g;
 	memset(&g, 0, sizeof g);
 	assert_int_equal(kist_vault_people(v, "bad \xff", collect, &g), KIST_E_ARG);
+	assert_int_equal(g.n, 0);
+	/* At most 32 words. */
+	char many[33 * 4 + 1] = "";
+	for (int i = 0; i < 32; i++)
+		strcat(many, "ali ");
+	ASSERT_SEARCH_SET(v, many, "6,7,9");
+	strcat(many, "ali");
+	assert_int_equal(kist_vault_people(v, many, collect, &g), KIST_E_ARG);
 	assert_int_equal(g.n, 0);
 	/* The search tables are not a way to change anything: still 10 people. */
 	ASSERT_SEARCH(v, NULL, "1,2,3,4,5,6,7,8,9,10");
@@ -910,13 +920,18 @@ static void test_query(void **state)
 	             "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 3) "
 	             "SELECT sum(x) FROM n",
 	             "sum(x)\n6\n");
-	/* The search tables may be read (MATCH) too. */
+	/* The search tables may be read (MATCH) too; each is built when first named. */
+	query_expect(v, "SELECT count(*) FROM temp.sqlite_schema", "count(*)\n0\n");
 	query_expect(v,
 	             "SELECT rowid FROM people_words WHERE people_words MATCH 'leeds' ORDER BY "
 	             "rowid",
 	             "rowid\n1\n2\n");
-	query_expect(v, "SELECT count(*) FROM people_grams WHERE people_grams MATCH 'eed'",
+	query_expect(v, "SELECT count(*) FROM temp.sqlite_schema WHERE name LIKE 'people_gr%'",
+	             "count(*)\n0\n");
+	query_expect(v, "SELECT count(*) FROM PEOPLE_GRAMS WHERE people_grams MATCH 'eed'",
 	             "count(*)\n2\n");
+	query_expect(v, "SELECT count(*) > 0 FROM temp.sqlite_schema WHERE name LIKE 'people_gr%'",
+	             "count(*) > 0\n1\n");
 
 	char *before = snapshot(v);
 	static const char *const writes[] = {
