@@ -420,10 +420,27 @@ size_t cli_utf8_seq(const unsigned char *s, size_t len, uint32_t *cp)
 }
 
 /* Appends the safe rendering of s to out (a FILE or a buffer). */
+/* Appends len bytes of p to f, or to buf (cap bytes, *o used; cut at cap - 1). */
+static void put_raw(FILE *f, char *buf, size_t cap, size_t *o, const char *p, size_t len)
+{
+	if (f != NULL) {
+		fwrite(p, 1, len, f);
+		return;
+	}
+	if (*o + 1 >= cap)
+		return;
+	size_t room = cap - 1 - *o;
+	if (len > room)
+		len = room;
+	memcpy(buf + *o, p, len);
+	*o += len;
+}
+
 static void put_safe(FILE *f, char *buf, size_t cap, size_t *o, const char *str, size_t len,
                      int flags)
 {
 	const unsigned char *s = (const unsigned char *)str;
+	size_t run = 0; /* start of the bytes not yet written, all safe */
 	for (size_t i = 0; i < len;) {
 		uint32_t cp = 0;
 		size_t n = cli_utf8_seq(s + i, len - i, &cp);
@@ -432,24 +449,20 @@ static void put_safe(FILE *f, char *buf, size_t cap, size_t *o, const char *str,
 		if ((flags & CLI_SAFE_KEEP_NEWLINES) && (cp == '\n' || cp == '\t'))
 			esc = 0;
 		size_t take = n == 0 ? 1 : n;
-		for (size_t k = 0; k < take; k++) {
-			char tmp[8];
-			int tl;
-			if (esc)
-				tl = snprintf(tmp, sizeof tmp, "\\x%02x", s[i + k]);
-			else {
-				tmp[0] = (char)s[i + k];
-				tl = 1;
+		if (esc) {
+			put_raw(f, buf, cap, o, str + run, i - run);
+			for (size_t k = 0; k < take; k++) {
+				char tmp[8];
+				int tl = snprintf(tmp, sizeof tmp, "\\x%02x", s[i + k]);
+				if (f == NULL && *o + (size_t)tl >= cap)
+					return; /* an escape is written whole or not at all */
+				put_raw(f, buf, cap, o, tmp, (size_t)tl);
 			}
-			if (f != NULL) {
-				fwrite(tmp, 1, (size_t)tl, f);
-			} else if (*o + (size_t)tl < cap) {
-				memcpy(buf + *o, tmp, (size_t)tl);
-				*o += (size_t)tl;
-			}
+			run = i + take;
 		}
 		i += take;
 	}
+	put_raw(f, buf, cap, o, str + run, len - run);
 }
 
 void cli_put_safe(FILE *f, const char *s, size_t len, int flags)

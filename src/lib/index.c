@@ -84,8 +84,10 @@ static kist_err sqlerr(sqlite3 *db, const char *what)
 kist_err kist__index_open_hardened(sqlite3 **out)
 {
 	sqlite3 *db = NULL;
-	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
+	/* One connection per vault, used by one thread at a time: no SQLite mutexes. */
+	if (sqlite3_open_v2(":memory:", &db,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
 		sqlite3_close(db);
 		return kist__fail(KIST_E_NOMEM, "index: cannot open an in-memory database");
 	}
@@ -577,7 +579,6 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 		memset(e, 0, sizeof *e);
 		count++;
 		char *type = NULL, *sha = NULL;
-		err = kist__fail(KIST_E_CORRUPT, "index: entry %zu is malformed", count);
 		if (sqlite3_column_int64(st, 0) != (sqlite3_int64)count ||
 		    column_text(st, 1, KIST_MAX_PATH, &e->path) != 0 || e->path == NULL ||
 		    column_text(st, 2, 16, &type) != 0 || type == NULL ||
@@ -585,7 +586,7 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 		    column_text(st, 8, KIST_MAX_PATH, &e->link) != 0) {
 			free(type);
 			free(sha);
-			goto out;
+			goto bad_entry;
 		}
 		int t = -1;
 		for (int i = 0; i < 3; i++)
@@ -609,7 +610,7 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 		    nsec > 999999999 || off < 0 || stored < 0 ||
 		    (t == KIST_ENTRY_FILE) != has_sha ||
 		    (t == KIST_ENTRY_SYMLINK) != (e->link != NULL))
-			goto out;
+			goto bad_entry;
 		e->id = (uint32_t)count;
 		e->pub.path = e->path;
 		e->pub.type = (kist_entry_type)t;
@@ -624,7 +625,7 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 		const unsigned char *blob = sqlite3_column_blob(st, 11);
 		if (sqlite3_column_type(st, 11) != SQLITE_BLOB || blen % 4 != 0 ||
 		    (blen > 0 && blob == NULL))
-			goto out;
+			goto bad_entry;
 		e->nchunks = (uint32_t)(blen / 4);
 		if (e->nchunks > 0) {
 			e->chunk_len = malloc((size_t)blen);
@@ -654,6 +655,9 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 	ents = NULL;
 	*n = count;
 	err = KIST_OK;
+	goto out;
+bad_entry:
+	err = kist__fail(KIST_E_CORRUPT, "index: entry %zu is malformed", count);
 out:
 	sqlite3_finalize(st);
 	sqlite3_close(db);
