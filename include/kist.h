@@ -60,6 +60,8 @@ const char *kist_errdetail(void);
 /*
  * Initialises the library (libsodium). Safe to call more than once.
  * Every other function calls it as needed; call it first from threads.
+ * Objects (a sealer, a vault, a ledger) may each be used by one thread at a
+ * time; different objects may be used by different threads at once.
  */
 kist_err kist_init(void);
 
