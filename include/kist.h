@@ -481,9 +481,11 @@ size_t kist_vault_people_count(const kist_vault *v);
  * person in register order if search is NULL or empty.  Every word of search
  * must match: a word matches the beginning of a word of the name, aliases,
  * relation, born, location, status, notes or extra fields, or (three
- * characters or more) any part of them.  Case and Latin diacritics are
- * ignored; Arabic and Persian letter variants and diacritics are unified.
- * @return KIST_OK (also when nobody matches), KIST_E_NOMEM.
+ * characters or more) any part of them.  Case (in every script) and Latin
+ * diacritics are ignored; Arabic and Persian letter variants and diacritics
+ * are unified.  search has at most 32 words and 64 KiB.
+ * @return KIST_OK (also when nobody matches), KIST_E_ARG (search too long or
+ *         not UTF-8), KIST_E_NOMEM.
  */
 kist_err kist_vault_people(kist_vault *v, const char *search, kist_person_fn fn, void *ctx);
 

@@ -419,7 +419,6 @@ size_t cli_utf8_seq(const unsigned char *s, size_t len, uint32_t *cp)
 	return n;
 }
 
-/* Appends the safe rendering of s to out (a FILE or a buffer). */
 /* Appends len bytes of p to f, or to buf (cap bytes, *o used; cut at cap - 1). */
 static void put_raw(FILE *f, char *buf, size_t cap, size_t *o, const char *p, size_t len)
 {
@@ -436,6 +435,7 @@ static void put_raw(FILE *f, char *buf, size_t cap, size_t *o, const char *p, si
 	*o += len;
 }
 
+/* Appends the safe rendering of str to f, or to buf as put_raw does. */
 static void put_safe(FILE *f, char *buf, size_t cap, size_t *o, const char *str, size_t len,
                      int flags)
 {

@@ -5,6 +5,8 @@
  */
 #include "internal.h"
 
+#include <pthread.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,6 +372,29 @@ static kist_err schema_matches(sqlite3 *db, sqlite3_int64 version)
 		return err;
 	}
 	return KIST_OK;
+}
+
+/* Callers inside kist__sql_cap_enter/leave, and the limit to restore after the last. */
+static pthread_mutex_t cap_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned cap_users;
+static sqlite3_int64 cap_saved;
+
+void kist__sql_cap_enter(void)
+{
+	pthread_mutex_lock(&cap_lock);
+	if (cap_users++ == 0) {
+		cap_saved = sqlite3_hard_heap_limit64(-1);
+		sqlite3_hard_heap_limit64(KIST__SQL_HEAP_CAP);
+	}
+	pthread_mutex_unlock(&cap_lock);
+}
+
+void kist__sql_cap_leave(void)
+{
+	pthread_mutex_lock(&cap_lock);
+	if (cap_users > 0 && --cap_users == 0)
+		sqlite3_hard_heap_limit64(cap_saved);
+	pthread_mutex_unlock(&cap_lock);
 }
 
 int kist__sql_int(sqlite3 *db, const char *sql, sqlite3_int64 *v)

@@ -422,6 +422,16 @@ kist_err kist__index_load(sqlite3 **db, kist__index_meta *m, kist__entry **entri
 int kist__schema_equal(sqlite3 *db, const char *const *defs, size_t ndefs, const char **diff);
 /* Runs a query returning one integer: 1 and *v, or 0 if it failed or returned no row. */
 int kist__sql_int(sqlite3 *db, const char *sql, long long *v);
+
+/*
+ * SQLite's memory cap while untrusted SQL or a search runs: at most
+ * KIST__SQL_HEAP_CAP for the whole process (the cap is process-wide).
+ * Calls nest and may overlap across threads; the caller's own limit comes
+ * back when the last leaves.
+ */
+#define KIST__SQL_HEAP_CAP (512LL << 20)
+void kist__sql_cap_enter(void);
+void kist__sql_cap_leave(void);
 /* Applies the opener's hardening to a database connection (also used by tests). */
 kist_err kist__index_open_hardened(sqlite3 **out);
 

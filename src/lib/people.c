@@ -17,14 +17,34 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
-#define SEARCH_HEAP_LIMIT (512LL << 20)
-
 /* ---- folding */
 
 /* Latin letters with diacritics, U+00C0..U+024F, to their base letters ("" keeps). */
 static const char *const latin_fold[0x250 - 0xc0] = {
 #include "fold_latin.inc"
 };
+
+/* Case (and, for U+1E00..U+1EFF, diacritics) of every other letter, sorted. */
+static const struct {
+	uint32_t from, to;
+} fold_extra[] = {
+#include "fold_extra.inc"
+};
+
+static uint32_t fold_extra_lookup(uint32_t cp)
+{
+	size_t lo = 0, hi = sizeof fold_extra / sizeof fold_extra[0];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (fold_extra[mid].from == cp)
+			return fold_extra[mid].to;
+		if (fold_extra[mid].from < cp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return cp;
+}
 
 static size_t put_utf8(char *out, uint32_t cp)
 {
@@ -90,10 +110,8 @@ char *kist__fold(const char *s)
 			cp = 0x0627;
 		else if (cp == 0x0629) /* TEH MARBUTA -> HEH */
 			cp = 0x0647;
-		else if (cp >= 0x0391 && cp <= 0x03a9 && cp != 0x03a2) /* Greek capitals */
-			cp += 32;
-		else if (cp >= 0x0410 && cp <= 0x042f) /* Cyrillic capitals */
-			cp += 32;
+		else if (cp >= 0x250)
+			cp = fold_extra_lookup(cp); /* other scripts' capitals, Vietnamese ... */
 		o += put_utf8(out + o, cp);
 	}
 	out[o] = '\0';
@@ -316,8 +334,7 @@ static kist_err ensure_search(kist_vault *v, unsigned want)
 	if (want == 0)
 		return KIST_OK;
 	/* Bounded like a query: a huge register cannot take all memory. */
-	sqlite3_int64 old_limit = sqlite3_hard_heap_limit64(-1);
-	sqlite3_hard_heap_limit64(SEARCH_HEAP_LIMIT);
+	kist__sql_cap_enter();
 	sqlite3_exec(db, "PRAGMA query_only=OFF", NULL, NULL, NULL);
 	/* Created inside the transaction: a failure rolls them back, so a later try
 	 * starts clean. */
@@ -422,7 +439,7 @@ out:
 	if (err != KIST_OK)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_exec(db, "PRAGMA query_only=ON", NULL, NULL, NULL);
-	sqlite3_hard_heap_limit64(old_limit);
+	kist__sql_cap_leave();
 	return err;
 }
 
@@ -533,6 +550,8 @@ kist_err kist_vault_people(kist_vault *v, const char *search, kist_person_fn fn,
 			grams = 0; /* fragments are three characters or more */
 		p += wl;
 	}
+	if (nwords == 0)
+		goto out; /* only characters that folding drops (tatweel, harakat): nobody */
 	/*
 	 * Whole words and word beginnings first, ranked with bm25 (names weigh
 	 * most); then people whose folded text contains every word as a fragment,

@@ -14,8 +14,6 @@
 
 #include <sqlite3.h>
 
-#define QUERY_HEAP_LIMIT (512LL << 20)
-
 typedef struct auth_state {
 	char refused[160];
 } auth_state;
@@ -136,7 +134,6 @@ kist_err kist_vault_query(kist_vault *v, const char *sql, kist_row_fn fn, void *
 	kist_value *vals = NULL;
 	auth_state as;
 	kist_err err;
-	sqlite3_int64 old_limit;
 
 	if (sql == NULL || !kist__utf8_valid((const unsigned char *)sql, strlen(sql)))
 		return kist__fail(KIST_E_ARG, "the query is not valid UTF-8 text");
@@ -205,8 +202,7 @@ kist_err kist_vault_query(kist_vault *v, const char *sql, kist_row_fn fn, void *
 		err = KIST_OK;
 		goto out;
 	}
-	old_limit = sqlite3_hard_heap_limit64(-1);
-	sqlite3_hard_heap_limit64(QUERY_HEAP_LIMIT);
+	kist__sql_cap_enter();
 	sqlite3_progress_handler(db, 1000, on_progress, NULL);
 	err = KIST_OK;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -240,12 +236,12 @@ kist_err kist_vault_query(kist_vault *v, const char *sql, kist_row_fn fn, void *
 			break;
 	}
 	sqlite3_progress_handler(db, 0, NULL, NULL);
-	sqlite3_hard_heap_limit64(old_limit);
+	kist__sql_cap_leave();
 	if (rc == SQLITE_INTERRUPT)
 		err = kist__fail(KIST_E_INTERRUPTED, "query interrupted");
 	else if (rc == SQLITE_NOMEM)
 		err = kist__fail(KIST_E_LIMIT, "the query needs more than %lld MiB",
-		                 QUERY_HEAP_LIMIT >> 20);
+		                 KIST__SQL_HEAP_CAP >> 20);
 	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		err = kist__fail(KIST_E_ARG, "%s", sqlite3_errmsg(db));
 out:

@@ -765,6 +765,29 @@ static void test_search(void **state)
 	kist_vault_close(v);
 }
 
+/* Case in every script, Vietnamese diacritics, and searches that fold to nothing. */
+static void test_search_scripts(void **state)
+{
+	fx *f = *state;
+	static const char reg[] =
+	    "name,notes\n"
+	    "\xd0\xa1\xd0\x95\xd0\x9c\xd0\x81\xd0\x9d\xd0\x9e\xd0\x92,\n" /* СЕМЁНОВ */
+	    "NGUY\xe1\xbb\x84N V\xc4\x82N,\n"                             /* NGUYỄN VĂN */
+	    "\xd5\x84\xd4\xbf\xd5\x90\xd5\x8f\xd5\x89\xd5\x85\xd4\xb1\xd5\x86,\n" /* ՄԿՐՏՉՅԱՆ */
+	    "Plain Name,\n";
+	seal_ok(f, "v.kist", reg);
+	kist_vault *v = open_ok(f, "v.kist");
+	/* Fragments inside a word, in lower case, of names written in capitals. */
+	ASSERT_SEARCH(v, "\xd0\xbc\xd1\x91\xd0\xbd", "1"); /* мён */
+	ASSERT_SEARCH(v, "uy\xe1\xbb\x85", "2");           /* uyễ */
+	ASSERT_SEARCH(v, "uye", "2");
+	ASSERT_SEARCH(v, "\xd5\xaf\xd6\x80\xd5\xbf", "3"); /* կրտ */
+	/* Only characters folding drops: nobody, not everybody. */
+	ASSERT_SEARCH(v, "\xd9\x80", "");                  /* tatweel */
+	ASSERT_SEARCH(v, "\xd9\x8e\xd9\x91 \xd9\x80", ""); /* fatha, shadda */
+	kist_vault_close(v);
+}
+
 static void test_person_find(void **state)
 {
 	fx *f = *state;
@@ -1356,6 +1379,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_malformed_registers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_json_features, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_search, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_search_scripts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_person_find, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_query, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_schema1_vault, setup, teardown),
