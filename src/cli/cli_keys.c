@@ -159,7 +159,7 @@ int cmd_pubkey(int argc, char **argv)
 		return EXIT_USAGE;
 	cli_quiet = cli_count(&a, "quiet") > 0;
 	if (a.npos != 1) {
-		cli_usage_error("pubkey", "usage: kist pubkey [--qr] FILE");
+		cli_usage_error("pubkey", "usage: kist pubkey [--qr] FILE|KEY");
 		return EXIT_USAGE;
 	}
 	qr = cli_count(&a, "qr") > 0;
@@ -183,12 +183,15 @@ int cmd_pubkey(int argc, char **argv)
 	 */
 	kist_identity **ids = NULL;
 	size_t n = 0;
+	int rc = EXIT_OK;
 	if ((err = kist_identity_load_all(&ids, &n, a.pos[0], NULL, NULL)) != KIST_OK)
 		return cli_fail(NULL, err);
 	for (size_t i = 0; i < n; i++) {
 		char s[KIST_PUBKEY_STRLEN + 1], f[KIST_FINGERPRINT_STRLEN + 1];
 		kist_identity_recipient(ids[i], &pk);
 		kist_pubkey_format(&pk, s);
+		if (qr && (rc = draw_qr(s)) != EXIT_OK) /* the key others seal to */
+			break;
 		printf("%s\n", s);
 		kist_identity_pubkey(ids[i], &pk);
 		kist_pubkey_format(&pk, s);
@@ -199,5 +202,5 @@ int cmd_pubkey(int argc, char **argv)
 			fprintf(stderr, "fingerprint: %s (the kist1 key: the signing key)\n", f);
 	}
 	kist_identities_free(ids, n);
-	return EXIT_OK;
+	return rc;
 }

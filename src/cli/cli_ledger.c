@@ -144,8 +144,9 @@ static int log_list(int argc, char **argv)
 			printf("%s\n", json);
 		free(json);
 	} else {
-		printf("Ledger %s (%s), %zu entries\n", path, kist_ledger_log_origin(log),
-		       kist_ledger_log_count(log));
+		char org[512];
+		cli_escape(org, sizeof org, kist_ledger_log_origin(log));
+		printf("Ledger %s (%s), %zu entries\n", path, org, kist_ledger_log_count(log));
 		for (size_t i = 0; i < kist_ledger_log_count(log); i++)
 			print_entry(kist_ledger_log_entry(log, i));
 	}
@@ -478,6 +479,8 @@ static int load_sealed(const cli_args *a, const char *path, kist_ledger_log **lo
 out:
 	if (fd >= 0)
 		close(fd);
+	if (data != NULL) /* the decrypted bundle */
+		sodium_memzero(data, (size_t)st.st_size + 1);
 	free(data);
 	kist_vault_close(v);
 	cli_free_identities(ids, n);

@@ -489,14 +489,10 @@ void cli_warn(void *ctx, const char *path, const char *message)
 	(void)ctx;
 	cli_progress_clear();
 	fputs("kist: warning: ", stderr);
-	for (const char *s = path; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f)
-			fprintf(stderr, "\\x%02x", c);
-		else
-			fputc(c, stderr);
-	}
-	fprintf(stderr, ": %s\n", message);
+	cli_put_safe(stderr, path, strlen(path), CLI_SAFE_BACKSLASH);
+	fputs(": ", stderr);
+	cli_put_safe(stderr, message, strlen(message), 0);
+	fputc('\n', stderr);
 }
 
 void cli_human_size(char *out, size_t cap, unsigned long long n)

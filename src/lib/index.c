@@ -384,7 +384,9 @@ void kist__sql_cap_enter(void)
 	pthread_mutex_lock(&cap_lock);
 	if (cap_users++ == 0) {
 		cap_saved = sqlite3_hard_heap_limit64(-1);
-		sqlite3_hard_heap_limit64(KIST__SQL_HEAP_CAP);
+		if (cap_saved == 0 ||
+		    cap_saved > KIST__SQL_HEAP_CAP) /* never loosen a stricter one */
+			sqlite3_hard_heap_limit64(KIST__SQL_HEAP_CAP);
 	}
 	pthread_mutex_unlock(&cap_lock);
 }

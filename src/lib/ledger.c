@@ -389,7 +389,8 @@ kist_err kist_ledger_append(kist_ledger *l, const kist_identity *actor, const ch
 	kist_ledger_entry e;
 	buf body = {0};
 	unsigned char sig[64], leaf[32], bh[32];
-	char *pj = NULL;
+	char *pj = NULL, **esc = NULL;
+	const char **shown = NULL;
 	kist_err err;
 	int rc, in_tx = 0;
 
@@ -402,17 +403,36 @@ kist_err kist_ledger_append(kist_ledger *l, const kist_identity *actor, const ch
 	if (npaths > KIST_LEDGER_PATHS_MAX)
 		return kist__fail(KIST_E_LIMIT, "ledger: more than %d paths in one entry",
 		                  KIST_LEDGER_PATHS_MAX);
-	for (size_t i = 0; i < npaths; i++)
-		if ((err = check_text(paths[i], KIST_MAX_PATH, "path")) != KIST_OK)
-			return err;
-	if ((pj = paths_json(paths, npaths)) == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+	/* A stored path need not be UTF-8, but the entry is text: such a path is
+	 * recorded as kist__printable shows it (its invalid bytes as \xNN). */
+	if (npaths > 0 && ((shown = calloc(npaths, sizeof *shown)) == NULL ||
+	                   (esc = calloc(npaths, sizeof *esc)) == NULL)) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < npaths; i++) {
+		shown[i] = paths[i];
+		if (!kist__utf8_valid((const unsigned char *)paths[i], strlen(paths[i]))) {
+			if ((esc[i] = malloc(KIST_MAX_PATH + 1)) == NULL) {
+				err = kist__fail(KIST_E_NOMEM, "out of memory");
+				goto out;
+			}
+			kist__printable(esc[i], KIST_MAX_PATH + 1, paths[i]);
+			shown[i] = esc[i];
+		}
+		if ((err = check_text(shown[i], KIST_MAX_PATH, "path")) != KIST_OK)
+			goto out;
+	}
+	if ((pj = paths_json(shown, npaths)) == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
 
 	memset(&e, 0, sizeof e);
 	e.vault_id = vault_id;
 	e.actor = actor->pk;
 	e.action = action;
-	e.paths = paths;
+	e.paths = shown;
 	e.npaths = npaths;
 	e.time = (int64_t)time(NULL);
 	e.tool = "kist " KIST_VERSION;
@@ -501,7 +521,10 @@ out:
 		exec(l->db, "ROLLBACK");
 	free(body.p);
 	free(pj);
-	sodium_memzero(sig, sizeof sig);
+	for (size_t i = 0; esc != NULL && i < npaths; i++)
+		free(esc[i]);
+	free(esc);
+	free(shown);
 	return err;
 }
 

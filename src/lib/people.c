@@ -430,8 +430,11 @@ static kist_err ensure_search(kist_vault *v, unsigned want)
 	}
 	v->search_ready |= (int)want;
 out:
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < 4; k++) {
+		if (fold[k] != NULL)
+			sodium_memzero(fold[k], strlen(fold[k]));
 		free(fold[k]);
+	}
 	sqlite3_finalize(rd);
 	sqlite3_finalize(fx);
 	sqlite3_finalize(w);
@@ -521,8 +524,9 @@ kist_err kist_vault_people(kist_vault *v, const char *search, kist_person_fn fn,
 	if (strlen(search) > KIST_MAX_FIELD_BYTES)
 		return kist__fail(KIST_E_ARG, "the search text is longer than %d bytes",
 		                  KIST_MAX_FIELD_BYTES);
+	kist__sql_cap_enter(); /* left at out */
 	if ((err = ensure_search(v, SEARCH_WORDS)) != KIST_OK)
-		return err;
+		goto out;
 	folded = kist__fold(search);
 	seen = calloc(v->meta.people + 1, 1);
 	if (folded == NULL || seen == NULL) {
@@ -601,16 +605,24 @@ kist_err kist_vault_people(kist_vault *v, const char *search, kist_person_fn fn,
 				goto out;
 			}
 		}
-		/* A query FTS5 cannot parse (only punctuation, say) matches nobody. */
+		/* A query FTS5 cannot parse (only punctuation, say) matches nobody;
+		 * anything else (out of memory, an interruption) is an error. */
+		if (rc != SQLITE_DONE && rc != SQLITE_ERROR) {
+			err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(v->db));
+			goto out;
+		}
 		sqlite3_finalize(st);
 		st = NULL;
 	}
 out:
 	sqlite3_finalize(st);
+	kist__sql_cap_leave();
 	if (folded != NULL) {
 		sodium_memzero(folded, strlen(folded));
 		free(folded);
 	}
+	if (qw != NULL)
+		sodium_memzero(qw, strlen(qw));
 	free(qw);
 	free(qg);
 	free(seen);

@@ -135,10 +135,11 @@ kist_err kist_vault_query(kist_vault *v, const char *sql, kist_row_fn fn, void *
 	auth_state as;
 	kist_err err;
 
-	if (sql == NULL || !kist__utf8_valid((const unsigned char *)sql, strlen(sql)))
-		return kist__fail(KIST_E_ARG, "the query is not valid UTF-8 text");
-	if (strlen(sql) > (1u << 20))
+	size_t sql_len = sql != NULL ? strnlen(sql, (1u << 20) + 1) : 0;
+	if (sql_len > (1u << 20))
 		return kist__fail(KIST_E_LIMIT, "the query is longer than 1 MiB");
+	if (sql == NULL || !kist__utf8_valid((const unsigned char *)sql, sql_len))
+		return kist__fail(KIST_E_ARG, "the query is not valid UTF-8 text");
 	/* The people search tables may be used in queries (MATCH). */
 	if ((err = kist__vault_prepare_search(v, sql)) != KIST_OK)
 		return err;

@@ -234,8 +234,8 @@ static kist_err add_extra(kist__person *p, const char *src, const char *key, con
 	p->extra_val = nv;
 	char *k = strdup(key), *v = strndup(val, len);
 	if (k == NULL || v == NULL) {
-		free(k);
-		free(v);
+		wipe_free(k);
+		wipe_free(v);
 		return kist__fail(KIST_E_NOMEM, "out of memory");
 	}
 	p->extra_key[p->nextra] = k;
@@ -433,6 +433,7 @@ static void csv_skip_line(csv *c)
 
 static kist_err parse_csv(kist__people *ppl, const char *s, size_t len, const char *src)
 {
+	size_t first = ppl->n; /* records of earlier registers */
 	csv c = {s, len, 0, 1, NULL, 0, 0};
 	char **cols = NULL;
 	size_t ncols = 0;
@@ -536,7 +537,7 @@ static kist_err parse_csv(kist__people *ppl, const char *s, size_t len, const ch
 		if ((err = finish_person(p, src)) != KIST_OK)
 			goto out;
 	}
-	if (ppl->n == 0)
+	if (ppl->n == first)
 		err = kist__fail(KIST_E_INPUT, "%s: the register has a header but no records", src);
 out:
 	for (size_t i = 0; i < ncols; i++)
@@ -646,11 +647,15 @@ static kist_err json_record(kist__people *ppl, const char *src, size_t idx, json
 					    "%s: %s: field \"%s\" is longer than %d bytes", src,
 					    where, key, KIST_MAX_FIELD_BYTES);
 				}
-				char *nj = realloc(joined, jlen + sl + 3);
+				/* not realloc: the old copy of the aliases is wiped */
+				char *nj = malloc(jlen + sl + 3);
 				if (nj == NULL) {
 					wipe_free(joined);
 					return kist__fail(KIST_E_NOMEM, "out of memory");
 				}
+				if (joined != NULL)
+					memcpy(nj, joined, jlen + 1);
+				wipe_free(joined);
 				joined = nj;
 				if (jlen > 0) {
 					memcpy(joined + jlen, "; ", 2);
@@ -764,6 +769,7 @@ static int json_locate(const char *s, size_t pos, size_t *index, char *field, si
 
 static kist_err parse_json(kist__people *ppl, const char *s, size_t len, const char *src)
 {
+	size_t first = ppl->n; /* records of earlier registers */
 	json_error_t je;
 	json_t *root = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je);
 	kist_err err = KIST_OK;
@@ -804,7 +810,7 @@ static kist_err parse_json(kist__people *ppl, const char *s, size_t len, const c
 		if ((err = json_record(ppl, src, i, rec)) != KIST_OK)
 			goto out;
 	}
-	if (ppl->n == 0)
+	if (ppl->n == first)
 		err = kist__fail(KIST_E_INPUT, "%s: the register is an empty list", src);
 out:
 	json_decref(root);

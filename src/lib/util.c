@@ -124,22 +124,31 @@ kist_err kist__write_full(int fd, const void *buf, size_t len, const char *what)
 void kist__printable(char *out, size_t cap, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t o = 0, len = strlen(s);
 	if (cap == 0)
 		return;
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c >= 0x20 && c != 0x7f && c != '\\') {
-			if (o + 1 >= cap)
+	/* Always valid UTF-8: a character is copied whole or the text ends there. */
+	for (size_t i = 0; i < len;) {
+		uint32_t cp = 0;
+		size_t n = kist__utf8_next(u + i, len - i, &cp);
+		if (n > 0 && cp >= 0x20 && cp != 0x7f && cp != '\\' &&
+		    !(cp >= 0x80 && cp <= 0x9f)) {
+			if (o + n >= cap)
 				break;
-			out[o++] = (char)c;
-		} else {
-			if (o + 4 >= cap)
-				break;
+			memcpy(out + o, u + i, n);
+			o += n;
+			i += n;
+			continue;
+		}
+		size_t bad = n > 0 ? n : 1; /* a control character, or one invalid byte */
+		if (o + 4 * bad >= cap)
+			break;
+		for (size_t k = 0; k < bad; k++, i++) {
 			out[o++] = '\\';
 			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
+			out[o++] = hex[u[i] >> 4];
+			out[o++] = hex[u[i] & 15];
 		}
 	}
 	out[o] = '\0';

@@ -250,4 +250,14 @@ mkdir -p not-a-ledger
 expect_rc 6 "$K" extract -q -i alice.key --person Nobody --ledger not-a-ledger -C ptarget \
 	people.kist
 assert_no_grep "$ERR" "nobody named" "nothing about the register before the log"
+# A stored name that is not UTF-8 is logged with its bad bytes as \xNN, and opens.
+mkdir -p nonutf && printf 'x\n' >nonutf/$'caf\xe9.txt'
+expect_rc 0 "$K" seal -q -r "$PA" -o nonutf.kist nonutf
+n1=$(count "$L")
+expect_rc 0 "$K" cat -i alice.key nonutf.kist $'nonutf/caf\xe9.txt'
+assert_eq "x" "$(cat "$OUT")" "an entry with a non-UTF-8 name is released"
+assert_eq $((n1 + 1)) "$(count "$L")" "its access is logged"
+expect_rc 0 "$K" log list --json
+assert_grep "$OUT" 'caf\\\\xe9' "the logged path escapes the bad byte"
+expect_rc 0 "$K" audit verify "$L"
 finish

@@ -79,6 +79,21 @@ if cmp -s qr1.txt "$OUT"; then fail "two different keys gave the same drawing"; 
 expect_rc 0 "$K" pubkey a.key
 assert_eq 1 "$(wc -l <"$OUT")" "pubkey without --qr prints one line"
 
+# An age identity file: the age1 recipient is drawn, the same as drawing that key.
+if command -v age-keygen >/dev/null 2>&1; then
+	age-keygen -o age.key 2>/dev/null
+	AGEPK=$(age-keygen -y age.key)
+	expect_rc 0 "$K" pubkey --qr age.key
+	grep -qF "$AGEPK" "$OUT" && ok || fail "the age1 key is printed with --qr"
+	head -n "$(($(grep -nF "$AGEPK" "$OUT" | cut -d: -f1) - 1))" "$OUT" >qr-age.txt
+	expect_rc 0 "$K" pubkey --qr "$AGEPK"
+	head -n -1 "$OUT" >qr-age-key.txt
+	assert_file_eq qr-age-key.txt qr-age.txt "drawing for an age identity file equals that of its age1 key"
+	[ -s qr-age.txt ] && ok || fail "an age identity file with --qr draws a code"
+else
+	echo "qr: note: age-keygen is not installed: the age identity case was SKIPPED" >&2
+fi
+
 # Optional: decode the drawing back.
 if command -v zbarimg >/dev/null 2>&1; then
 	RC=0

@@ -650,6 +650,9 @@ static void test_json_features(void **state)
 	assert_int_equal(kist_seal_add_path(s, "media"), KIST_OK);
 	assert_int_equal(kist_seal_add_people_buf(s, "name\nAna\nBea\n", 13, "a.csv"), KIST_OK);
 	assert_int_equal(kist_seal_add_people_buf(s, "[{\"name\":\"Cy\"}]", 15, "b.json"), KIST_OK);
+	/* An empty register after others is still refused, and changes nothing. */
+	assert_int_equal(kist_seal_add_people_buf(s, "name\n", 5, "c.csv"), KIST_E_INPUT);
+	assert_int_equal(kist_seal_add_people_buf(s, "[]", 2, "d.json"), KIST_E_INPUT);
 	assert_int_equal(kist_seal_write(s, "two.kist", 0), KIST_OK);
 	kist_seal_free(s);
 	v = open_ok(f, "two.kist");
