@@ -54,6 +54,7 @@ typedef struct expect {
 	int nents;
 	char comment[512];
 	char todo[512]; /* a known bug: reported, not counted as a failure */
+	char reason[256]; /* malformed: text the error detail must contain */
 } expect;
 
 static const char *vecdir;
@@ -142,6 +143,8 @@ static int parse_expect(const char *path, expect *x)
 				fclose(f);
 				return fail("%s: refused entry %s is not listed", path, v);
 			}
+		} else if (strcmp(line, "reason") == 0) {
+			snprintf(x->reason, sizeof x->reason, "%s", v);
 		} else if (strcmp(line, "todo") == 0) {
 			snprintf(x->todo, sizeof x->todo, "%s", v);
 		} else if (strcmp(line, "comment") == 0) {
@@ -466,6 +469,9 @@ static int test_malformed(const char *vault, const expect *x)
 			fail("opened, expected %s", x->kind);
 		else if (strcmp(kind_of(err), x->kind) != 0)
 			fail("open: %s (%s), expected %s", kind_of(err), kist_errdetail(), x->kind);
+		else if (x->reason[0] != '\0' && strstr(kist_errdetail(), x->reason) == NULL)
+			fail("open: %s (%s), expected the reason \"%s\"", kind_of(err),
+			     kist_errdetail(), x->reason);
 		else
 			rc = 0;
 		snprintf(detail, sizeof detail, "%s", kist_errdetail());
@@ -491,6 +497,10 @@ static int test_malformed(const char *vault, const expect *x)
 		goto out;
 	}
 	snprintf(detail, sizeof detail, "%s", kist_errdetail());
+	if (x->reason[0] != '\0' && strstr(detail, x->reason) == NULL) {
+		fail("extract: corrupt (%s), expected the reason \"%s\"", detail, x->reason);
+		goto out;
+	}
 	if (count_tree(dir) != 0) {
 		fail("a failed extraction left %zu files behind", count_tree(dir));
 		goto out;
