@@ -53,7 +53,7 @@ typedef struct expect {
 	xentry ents[MAX_ENTRIES];
 	int nents;
 	char comment[512];
-	char todo[512]; /* a known bug: reported, not counted as a failure */
+	char todo[512];   /* a known bug: reported, not counted as a failure */
 	char reason[256]; /* malformed: text the error detail must contain */
 } expect;
 
