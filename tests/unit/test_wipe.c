@@ -35,6 +35,17 @@
 #include "internal.h"
 #include "testutil.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
 /* ------------------------------------------------------------ the heap */
 
 #define MARKER "kist-wipe-marker-6b1f0c2e"
@@ -249,12 +260,22 @@ int main(void)
 {
 	if (kist_init() != KIST_OK)
 		return 1;
-	const struct CMUnitTest tests[] = {
+	const struct CMUnitTest stack_tests[] = {
 	    cmocka_unit_test(probe_finds_an_unwiped_local),
 	    cmocka_unit_test(generate_leaves_no_seed),
 	    cmocka_unit_test(header_build_leaves_no_slot_secret),
 	    cmocka_unit_test(header_unwrap_leaves_no_slot_secret),
+	};
+	const struct CMUnitTest heap_tests[] = {
 	    cmocka_unit_test(open_and_read_free_no_plaintext),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests(heap_tests, NULL, NULL);
+	/* AddressSanitizer moves and poisons stack frames, so the dead-stack probe
+	 * sees nothing there (its control test fails): those run in the other builds. */
+	if (SANITIZED)
+		printf("test_wipe: the dead-stack tests run only in builds without "
+		       "AddressSanitizer\n");
+	else
+		failed += cmocka_run_group_tests(stack_tests, NULL, NULL);
+	return failed;
 }
