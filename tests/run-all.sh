@@ -9,6 +9,12 @@
 #                a round trip with /usr/bin/kist, removed (root or sudo only)
 #   reproducible the static binary built twice from the last commit in two
 #                folders: same SHA-256, and a round trip with it
+#   mutation     tests/mutation.sh: each mutation of tests/mutations.txt (a
+#                security check deleted) must make its tests fail
+#
+# The summary counts and names every skipped check (a test that exited 77, a
+# part of a CLI test skipped for a missing tool, a stage that could not run);
+# with CI=true (as CI sets it) any skip fails the run.
 #
 # usage: tests/run-all.sh      (from anywhere; the README and .ci/run call it)
 #
@@ -29,7 +35,8 @@ have_deps() {
 		command -v age-keygen >/dev/null 2>&1 && command -v dpkg-shlibdeps >/dev/null 2>&1 &&
 		command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1 &&
 		command -v zbarimg >/dev/null 2>&1 && command -v zsh >/dev/null 2>&1 &&
-		command -v fish >/dev/null 2>&1
+		command -v fish >/dev/null 2>&1 && command -v strace >/dev/null 2>&1 &&
+		command -v valgrind >/dev/null 2>&1 && command -v setpriv >/dev/null 2>&1
 }
 if ! have_deps; then
 	echo "run-all: some dependencies are missing; running packaging/install-deps.sh"
@@ -38,6 +45,26 @@ fi
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# Skipped checks are not passes: each is named in the summary ("skipped:"),
+# from ctest's skipped tests (exit 77) and the lines tests add to
+# $KIST_SKIP_LOG (tests/cli/lib.sh: skip, skip_part).  With CI=true any skip
+# fails the run: CI installs every tool the tests need.
+skips=()
+# collect_skips STAGE DIR: ctest's skipped tests and the skip log of a stage.
+collect_skips() {
+	local name=$1 dir=$2 t
+	if [ -f "$ROOT/$dir/ctest.log" ]; then
+		while IFS= read -r t; do
+			skips+=("$name: test $t skipped")
+		done < <(sed -n 's/.*Test *#[0-9]*: \([^ ]*\) .*\*\*\*Skipped.*/\1/p' "$ROOT/$dir/ctest.log")
+	fi
+	if [ -f "$ROOT/$dir/skips.log" ]; then
+		while IFS= read -r t; do
+			skips+=("$name: $t")
+		done <"$ROOT/$dir/skips.log"
+	fi
+}
 
 # stage NAME BUILD-DIR [CTEST-ARGS...] -- [CMAKE-ARGS...]
 results=()
@@ -52,12 +79,16 @@ stage() {
 	done
 	shift
 	printf '\n==== run-all: %s build (%s/)\n' "$name" "$dir"
+	mkdir -p "$ROOT/$dir"
+	rm -f "$ROOT/$dir/skips.log" "$ROOT/$dir/ctest.log"
 	{
 		cmake -S "$ROOT" -B "$ROOT/$dir" -DKIST_BUILD_TESTS=ON "$@" &&
 			cmake --build "$ROOT/$dir" -j"$JOBS" &&
-			ctest --test-dir "$ROOT/$dir" --output-on-failure -j"$JOBS" \
-				--no-tests=ignore "${ctest_args[@]}"
+			KIST_SKIP_LOG=$ROOT/$dir/skips.log \
+				ctest --test-dir "$ROOT/$dir" --output-on-failure -j"$JOBS" \
+				--no-tests=ignore "${ctest_args[@]}" | tee "$ROOT/$dir/ctest.log"
 	} || rc=$?
+	collect_skips "$name" "$dir"
 	if [ "$rc" -eq 0 ]; then
 		results+=("$name: ok ($((SECONDS - t0))s)")
 	else
@@ -85,6 +116,10 @@ if command -v clang >/dev/null 2>&1; then
 		-DKIST_BUILD_FUZZERS=ON
 else
 	results+=("fuzz: skipped (clang is not installed)")
+	skips+=("fuzz: the whole stage (clang is not installed)")
+fi
+if ! command -v valgrind >/dev/null 2>&1; then
+	skips+=("normal: the valgrind/* tests (valgrind is not installed)")
 fi
 
 # script_stage NAME SCRIPT: a test script; exit 77 means skipped (said in the summary).
@@ -96,6 +131,7 @@ script_stage() {
 		results+=("$name: ok ($((SECONDS - t0))s)")
 	elif [ "$rc" -eq 77 ]; then
 		results+=("$name: SKIPPED ($3)")
+		skips+=("$name: the whole stage ($3)")
 	else
 		results+=("$name: FAILED ($((SECONDS - t0))s)")
 		failed=1
@@ -103,8 +139,17 @@ script_stage() {
 }
 script_stage package tests/package-test.sh "needs root or passwordless sudo to install a package"
 script_stage reproducible tests/reproducible-test.sh "-"
+# Each security check has a test that fails without it (tests/mutations.txt).
+script_stage mutation tests/mutation.sh "-"
 
 printf '\n==== run-all:'
 printf ' %s;' "${results[@]}"
-printf '\n'
+printf '\n==== run-all: skipped: %d\n' "${#skips[@]}"
+if [ "${#skips[@]}" -gt 0 ]; then
+	printf '  %s\n' "${skips[@]}"
+	if [ "${CI:-}" = true ]; then
+		echo "run-all: FAILED: CI=true and checks were skipped (packaging/install-deps.sh installs what they need)"
+		failed=1
+	fi
+fi
 exit "$failed"

@@ -175,6 +175,8 @@ void kist__outfile_abort(kist__outfile *o)
 		o->tmpname[0] = '\0';
 	}
 	kist__outfile_release_slot(o);
+	if (o->final != NULL) /* an entry's name, as secret as its content */
+		sodium_memzero(o->final, strlen(o->final));
 	free(o->final);
 	o->final = NULL;
 }

@@ -432,7 +432,12 @@ void kist__entries_free(kist__entry *e, size_t n)
 {
 	if (e == NULL)
 		return;
+	/* Names and link targets are as secret as the content. */
 	for (size_t i = 0; i < n; i++) {
+		if (e[i].path != NULL)
+			sodium_memzero(e[i].path, strlen(e[i].path));
+		if (e[i].link != NULL)
+			sodium_memzero(e[i].link, strlen(e[i].link));
 		free(e[i].path);
 		free(e[i].link);
 		free(e[i].chunk_len);

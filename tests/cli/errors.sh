@@ -79,7 +79,7 @@ expect_rc 5 "$K" seal -R no-such-recipients -o out/rmiss.kist case
 assert_missing out/rmiss.kist "vault sealed with a missing recipients file"
 # Only comments: no recipient at all.
 printf '# nobody yet\n\n' >recips-empty
-expect_nonzero "$K" seal -R recips-empty -o out/rnone.kist case
+expect_rc 1 "$K" seal -R recips-empty -o out/rnone.kist case
 assert_missing out/rnone.kist "vault sealed with a recipients file holding no key"
 assert_no_tmp out "bad keys"
 
@@ -112,7 +112,7 @@ rm case/big.bin
 # ------------------------------------------------------ existing output
 printf 'an older report\n' >out/exists.kist
 cp out/exists.kist exists.orig
-expect_nonzero "$K" seal -r "$PA" -o out/exists.kist case
+expect_rc 1 "$K" seal -r "$PA" -o out/exists.kist case
 assert_grep "$ERR" 'exists.*--force' "refusal to replace a vault mentions --force"
 assert_file_eq exists.orig out/exists.kist "existing output after seal without --force"
 # --force with a failing seal keeps the old file too.
@@ -127,7 +127,7 @@ expect_rc 0 "$K" list -i alice.key out/exists.kist
 assert_grep "$OUT" '^case/sub/two.txt$' "vault replaced with --force"
 # An input is never replaced by its own vault.
 cp case/one.txt one.orig
-expect_nonzero "$K" seal -r "$PA" -o case/one.txt --force case
+expect_rc 1 "$K" seal -r "$PA" -o case/one.txt --force case
 assert_file_eq one.orig case/one.txt "an input named as the output of seal --force"
 assert_no_tmp case "seal refused over its input"
 
@@ -165,22 +165,22 @@ assert_grep "$ERR" 'warning: sp/inner/agent.sock: .*skipped' "warning for a sock
 expect_rc 0 "$K" list -i alice.key out/sp.kist
 assert_eq "sp sp/inner sp/inner/kept.txt" "$(sort "$OUT" | tr '\n' ' ' | sed 's/ $//')" "entries of a folder holding a fifo and a socket"
 # A fifo named directly: skipped as well (no hang: nobody writes to it).
-expect_nonzero "$K" seal -r "$PA" -o out/onlyfifo.kist sp/inner/evidence.fifo
+expect_rc 1 "$K" seal -r "$PA" -o out/onlyfifo.kist sp/inner/evidence.fifo
 assert_grep "$ERR" 'evidence.fifo' "a fifo named alone"
 assert_missing out/onlyfifo.kist "vault of nothing but a fifo"
 
 # A name kist refuses (a control character): refused, nothing written.
 mkdir ctl
 printf 'x\n' >"ctl/tab$(printf '\t')name"
-expect_nonzero "$K" seal -r "$PA" -o out/ctl.kist ctl
+expect_rc 1 "$K" seal -r "$PA" -o out/ctl.kist ctl
 assert_grep "$ERR" 'control character' "message for a control character in a name"
 assert_missing out/ctl.kist "vault with a refused name"
 # Standard input without a usable name.
-expect_nonzero "$K" seal -r "$PA" -o out/noname.kist --stdin-name "" - </dev/null
+expect_rc 1 "$K" seal -r "$PA" -o out/noname.kist --stdin-name "" - </dev/null
 assert_missing out/noname.kist "vault of standard input with an empty name"
 
 # Duplicate stored paths.
-expect_nonzero "$K" seal -r "$PA" -o out/dup.kist case case
+expect_rc 1 "$K" seal -r "$PA" -o out/dup.kist case case
 assert_grep "$ERR" 'duplicate' "message for a path given twice"
 assert_missing out/dup.kist "vault with duplicate paths"
 

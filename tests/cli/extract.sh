@@ -24,13 +24,13 @@ diff -r case out/case >/dev/null 2>&1 && ok || fail "first extraction differs fr
 
 printf 'edited by the examiner\n' >out/case/docs/a.txt
 cp out/case/docs/a.txt a.edited
-expect_nonzero "$K" extract -i alice.key -C out v.kist
+expect_rc 1 "$K" extract -i alice.key -C out v.kist
 assert_grep "$ERR" 'exists.*--force' "refusal to overwrite mentions --force"
 assert_file_eq a.edited out/case/docs/a.txt "existing file after extract without --force"
 assert_no_tmp out "refused extract"
 
 # Only one entry is in the way and it is named alone: still refused.
-expect_nonzero "$K" extract -i alice.key -C out v.kist case/docs/a.txt
+expect_rc 1 "$K" extract -i alice.key -C out v.kist case/docs/a.txt
 assert_file_eq a.edited out/case/docs/a.txt "existing file after a named extract without --force"
 
 expect_rc 0 "$K" extract -i alice.key -C out --force v.kist
@@ -76,7 +76,7 @@ expect_rc 5 "$K" extract -i alice.key -C no-such-dir v.kist
 assert_grep "$ERR" 'no-such-dir' "message for a missing -C directory names it"
 assert_missing no-such-dir "the missing -C directory"
 : >plain-file
-expect_nonzero "$K" extract -i alice.key -C plain-file v.kist
+expect_rc 5 "$K" extract -i alice.key -C plain-file v.kist
 assert_eq 0 "$(wc -c <plain-file)" "size of the file given as -C"
 
 # Without -C: the current directory.
@@ -102,8 +102,8 @@ assert_eq "../top.txt" "$(readlink lout/links/in/fine 2>&1)" "link that stays in
 # A folder of the vault planted as a symlink to elsewhere: nothing goes there.
 mkdir elsewhere planted
 ln -s ../elsewhere planted/case
-expect_nonzero "$K" extract -i alice.key -C planted v.kist
-expect_nonzero "$K" extract -i alice.key -C planted --force v.kist
+expect_rc 1 "$K" extract -i alice.key -C planted v.kist
+expect_rc 1 "$K" extract -i alice.key -C planted --force v.kist
 assert_dir_empty elsewhere "target of a symlink planted in place of a folder"
 assert_eq "../elsewhere" "$(readlink planted/case 2>&1)" "the planted symlink itself"
 
@@ -111,7 +111,7 @@ assert_eq "../elsewhere" "$(readlink planted/case 2>&1)" "the planted symlink it
 mkdir -p planted2/case/docs
 printf 'victim\n' >victim
 ln -s ../../../victim planted2/case/docs/a.txt
-expect_nonzero "$K" extract -i alice.key -C planted2 v.kist case/docs/a.txt
+expect_rc 1 "$K" extract -i alice.key -C planted2 v.kist case/docs/a.txt
 assert_eq "victim" "$(cat victim)" "file behind a planted symlink, without --force"
 expect_rc 0 "$K" extract -i alice.key -C planted2 --force v.kist case/docs/a.txt
 assert_eq "victim" "$(cat victim)" "file behind a planted symlink, with --force"

@@ -188,7 +188,7 @@ assert_eq "vault-a.kist" "$(complete_words kist audit verify --checkpoint vau)" 
 if command -v zsh >/dev/null 2>&1; then
 	zsh -n "$P/share/zsh/vendor-completions/_kist" && ok || fail "zsh -n _kist"
 else
-	echo "install: note: zsh is not installed: _kist not syntax-checked" >&2
+	skip_part "zsh is not installed: _kist not syntax-checked"
 fi
 if command -v fish >/dev/null 2>&1; then
 	FC=$P/share/fish/vendor_completions.d/kist.fish
@@ -211,7 +211,7 @@ if command -v fish >/dev/null 2>&1; then
 			"fish: kist $v <TAB> offers its subcommands"
 	done
 else
-	echo "install: note: fish is not installed: kist.fish not syntax-checked" >&2
+	skip_part "fish is not installed: kist.fish not syntax-checked"
 fi
 
 finish

@@ -180,7 +180,7 @@ if [ "$(id -u)" -eq 0 ]; then
 		RUNAS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 	else
 		RUNAS=()
-		echo "$TEST_NAME: NOTE: running as root without setpriv: read-only case not checked" >&2
+		skip_part "running as root without setpriv (util-linux): the read-only ledger case is not checked"
 	fi
 else
 	RUNAS=(env)
@@ -253,6 +253,11 @@ assert_no_grep "$ERR" "nobody named" "nothing about the register before the log"
 # A stored name that is not UTF-8 is logged with its bad bytes as \xNN, and opens.
 mkdir -p nonutf && printf 'x\n' >nonutf/$'caf\xe9.txt'
 expect_rc 0 "$K" seal -q -r "$PA" -o nonutf.kist nonutf
+# The name is stored as its bytes: shown escaped, kept exact in path_hex.
+expect_rc 0 "$K" list -i alice.key nonutf.kist
+assert_grep "$OUT" '^nonutf/caf\\xe9\.txt$' "list shows the stored name with the bad byte as \\xe9"
+expect_rc 0 "$K" list --json -i alice.key nonutf.kist
+assert_grep "$OUT" '"path_hex": "6e6f6e7574662f636166e92e747874"' "the stored name's bytes, exactly"
 n1=$(count "$L")
 expect_rc 0 "$K" cat -i alice.key nonutf.kist $'nonutf/caf\xe9.txt'
 assert_eq "x" "$(cat "$OUT")" "an entry with a non-UTF-8 name is released"

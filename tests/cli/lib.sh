@@ -90,10 +90,25 @@ die() {
 	exit 1
 }
 
-skip() {
+# skip REASON: the whole script is skipped (exit 77, which ctest reports as
+# skipped).  skip_part REASON: one part is skipped, the rest runs.  Both say so
+# on stderr and add a line to $KIST_SKIP_LOG if it is set: tests/run-all.sh
+# counts and names them (and fails on any under CI=true).
+skip_part() {
 	echo "$TEST_NAME: SKIP: $*" >&2
+	if [ -n "${KIST_SKIP_LOG:-}" ]; then
+		echo "$TEST_NAME: $*" >>"$KIST_SKIP_LOG"
+	fi
+}
+
+skip() {
+	skip_part "$@"
 	exit 77
 }
+
+# Under tests/cli/valgrind-kist (KIST_REAL_BIN set), exit 99 means valgrind
+# found a memory error: never an expected status, on success or error paths.
+VALGRIND_RC=99
 
 # Runs a command with stdout to $OUT, stderr to $ERR, exit status in $RC.
 # The caller's standard input is passed on.
@@ -102,6 +117,10 @@ run() {
 	timeout -k 5 "$CMD_TIMEOUT" "$@" >"$OUT" 2>"$ERR" || RC=$?
 	if [ "$RC" -eq 124 ]; then
 		echo "$TEST_NAME: note: $(_show "$@") timed out after ${CMD_TIMEOUT}s" >&2
+	fi
+	if [ -n "${KIST_REAL_BIN:-}" ] && [ "$RC" -eq "$VALGRIND_RC" ]; then
+		fail "$(_show "$@"): valgrind found memory errors (exit $VALGRIND_RC)"
+		_excerpt "$ERR" stderr >&2
 	fi
 	return 0
 }
@@ -133,10 +152,12 @@ expect_rc() {
 	return 1
 }
 
-# expect_nonzero cmd...  the command must fail (exit 1..127, not a signal).
+# expect_nonzero cmd...  the command must fail (exit 1..127, not a signal, and
+# not valgrind's 99).  Prefer expect_rc with the documented status.
 expect_nonzero() {
 	run "$@"
-	if [ "$RC" -ne 0 ] && [ "$RC" -le 128 ] && [ "$RC" -ne 124 ]; then
+	if [ "$RC" -ne 0 ] && [ "$RC" -le 128 ] && [ "$RC" -ne 124 ] &&
+		{ [ -z "${KIST_REAL_BIN:-}" ] || [ "$RC" -ne "$VALGRIND_RC" ]; }; then
 		ok
 		return 0
 	fi

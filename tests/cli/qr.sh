@@ -91,7 +91,7 @@ if command -v age-keygen >/dev/null 2>&1; then
 	assert_file_eq qr-age-key.txt qr-age.txt "drawing for an age identity file equals that of its age1 key"
 	[ -s qr-age.txt ] && ok || fail "an age identity file with --qr draws a code"
 else
-	echo "qr: note: age-keygen is not installed: the age identity case was SKIPPED" >&2
+	skip_part "age-keygen is not installed: the age identity case is not checked"
 fi
 
 # Optional: decode the drawing back.
@@ -103,7 +103,7 @@ if command -v zbarimg >/dev/null 2>&1; then
 	expect_rc 0 "$K" pubkey "$GOT"
 	assert_eq "$PK" "$(cat "$OUT")" "the decoded (upper-case) key is accepted by kist"
 else
-	echo "qr: note: zbarimg is not installed: decoding the drawing was SKIPPED" >&2
+	skip_part "zbarimg is not installed: the drawing is not decoded"
 fi
 
 finish

@@ -32,7 +32,7 @@ printf '# recipients of case 42\n\n%s\n' "$PB" >recipients.txt
 
 expect_rc 0 "$K" seal -r "$PA" -R recipients.txt -s sealer.key -o v.kist case
 assert_grep "$ERR" 'sealer.*not a recipient' "seal notes that the sealer (-s) is not a recipient"
-assert_grep "$ERR" 'signed' "seal reports the vault as signed"
+assert_grep "$ERR" '\<signed\>' "seal reports the vault as signed (the word, not 'unsigned')"
 assert_empty "$OUT" "stdout of seal"
 assert_eq 600 "$(stat -c %a v.kist 2>&1)" "mode of a new vault"
 assert_no_tmp . "after seal"

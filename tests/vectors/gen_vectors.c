@@ -181,11 +181,14 @@ static void expect_file(FILE *f, const char *path, const unsigned char *data, si
 	fprintf(f, "entry: file %s %zu %s\n", path, len, hex);
 }
 
+static const char *reason_for(const char *name);
+
 static void malformed_expect(const char *name, const char *kind, const char *ident,
                              const char *comment)
 {
 	FILE *f = expect_open("malformed", name);
-	fprintf(f, "expect: %s\nidentity: %s\ncomment: %s\n", kind, ident, comment);
+	fprintf(f, "expect: %s\nidentity: %s\nreason: %s\ncomment: %s\n", kind, ident,
+	        reason_for(name), comment);
 	expect_close(f);
 	nmalformed++;
 }
@@ -304,6 +307,9 @@ typedef struct craft {
 	size_t body_extra; /* junk bytes between entries and index */
 	int index_random, index_truncate, index_no_size;
 	int extra_slot; /* an unknown slot type before the real ones (MAC recomputed) */
+	/* changes the built header (the caller recomputes the MAC if it means to) */
+	void (*header_fix)(unsigned char *h, size_t hl, const unsigned char fk[32],
+	                   const kist__keys *k);
 } craft;
 
 /*
@@ -425,6 +431,8 @@ static void build(const craft *c, buf *out)
 		h = nh;
 		hl = nl;
 	}
+	if (c->header_fix != NULL)
+		c->header_fix(h, hl, fk, &k);
 	check(kist__chunker_new(&ck, cs, 3), "chunker");
 
 	kist__entry *ie = calloc(c->n, sizeof *ie);
@@ -1341,7 +1349,8 @@ static void gen_malformed_crafted(void)
 	crafted_sql("application-id", "PRAGMA application_id = 1", "corrupt",
 	            "application_id 1 instead of 0x6b697374 ('kist')");
 	crafted_sql("user-version-2", "PRAGMA user_version = 2", "corrupt",
-	            "index labelled schema 2 but holding the schema 1 tables");
+	            "index labelled schema 2 (user_version) but holding the schema 1 tables: the "
+	            "schema must match its version exactly");
 	crafted_sql("vault-two-rows", "INSERT INTO vault SELECT * FROM vault", "corrupt",
 	            "two rows in the vault table");
 	crafted_sql("vault-no-row", "DELETE FROM vault", "corrupt", "no row in the vault table");
@@ -1503,13 +1512,252 @@ static void gen_malformed_crafted(void)
 		unsigned char *txt = make_bulk(1000, 7);
 		const centry e[] = {{"short.bin", KIST_ENTRY_FILE, txt, 1000, NULL}};
 		craft c = {.ents = e, .n = 1, .cmode = CM_ZSHORT};
-		crafted("zstd-short", &c, "corrupt-on-verify",
-		        "a zstd chunk that decodes to 999 bytes where 1000 are expected");
+		crafted("zstd-short", &c, "corrupt",
+		        "a zstd chunk that decodes to 999 bytes where 1000 are expected; the chunk "
+		        "is also longer than its data + 17 bytes, which the index check refuses at "
+		        "open");
 		craft c2 = {.ents = e, .n = 1, .cmode = CM_ZJUNK};
-		crafted("zstd-trailing-junk", &c2, "corrupt-on-verify",
-		        "a zstd chunk whose frame is followed by 4 junk bytes");
+		crafted("zstd-trailing-junk", &c2, "corrupt",
+		        "a zstd chunk whose frame is followed by 4 junk bytes; the chunk is also "
+		        "longer than its data + 17 bytes, which the index check refuses at open");
 		free(txt);
 	}
+}
+
+/* ------------------------- malformed: one reason each (issue 22) */
+
+/*
+ * Vaults in which exactly one check fails: everything the check does not
+ * cover is recomputed with the right keys (header MAC, trailer), so that
+ * deleting that one check lets the vault open.
+ */
+
+/* The header MAC over the header as it now is, with the right key. */
+static void remac(unsigned char *h, size_t hl, const kist__keys *k)
+{
+	kist__hmac_sha256(h + hl - 32, k->header_mac, 32, h, hl - 32);
+}
+
+static void hf_commitment(unsigned char *h, size_t hl, const unsigned char fk[32],
+                          const kist__keys *k)
+{
+	(void)fk;
+	h[hl - 64] ^= 0x01;
+	remac(h, hl, k);
+}
+
+/* A point of order 8 on Curve25519: X25519 with any clamped scalar gives zero. */
+static const unsigned char low_order_point[32] = {
+    0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a,
+    0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00};
+
+/*
+ * Slot 1's share replaced by a low-order point and the file key wrapped
+ * under the key that the all-zero shared secret gives: anyone can make such
+ * a slot, so only the low-order check refuses it.
+ */
+static void low_order_slot(unsigned char *h, size_t hl, const unsigned char fk[32],
+                           const kist__keys *k, const kist_identity *who, const char *label)
+{
+	static const unsigned char zero_nonce[12];
+	unsigned char shared[32] = {0}, salt[64], wrap[32];
+	unsigned char *share = h + KIST_HEADER_FIXED + 8, *wrapped = share + 32;
+	memcpy(share, low_order_point, 32);
+	memcpy(salt, share, 32);
+	memcpy(salt + 32, who->pk.x25519, 32);
+	kist__hkdf_sha256(wrap, 32, salt, sizeof salt, shared, sizeof shared, label);
+	crypto_aead_chacha20poly1305_ietf_encrypt(wrapped, NULL, fk, 32, NULL, 0, NULL, zero_nonce,
+	                                          wrap);
+	remac(h, hl, k);
+}
+
+static void hf_kist_low_order(unsigned char *h, size_t hl, const unsigned char fk[32],
+                              const kist__keys *k)
+{
+	low_order_slot(h, hl, fk, k, alice, "kist/v1 X25519 recipient");
+}
+
+static void hf_age_low_order(unsigned char *h, size_t hl, const unsigned char fk[32],
+                             const kist__keys *k)
+{
+	low_order_slot(h, hl, fk, k, dave, "age-encryption.org/v1/X25519");
+}
+
+static void gen_malformed_one_reason(void)
+{
+	{
+		craft c = {.ents = one_file, .n = 1, .header_fix = hf_commitment};
+		crafted("commitment-wrong-mac-valid", &c, "corrupt",
+		        "a key commitment byte changed and the header MAC recomputed with the "
+		        "right key: only the commitment check fails");
+	}
+	{
+		craft c = {.ents = one_file, .n = 1, .header_fix = hf_kist_low_order};
+		crafted("slot-low-order", &c, "noaccess",
+		        "alice's slot with a low-order share and the file key wrapped under the "
+		        "key of the all-zero shared secret (header MAC valid): only the "
+		        "low-order check refuses it");
+	}
+	{
+		kist_identity *const d[] = {dave};
+		craft c = {.ents = one_file,
+		           .n = 1,
+		           .recips = d,
+		           .nrecips = 1,
+		           .header_fix = hf_age_low_order};
+		buf v = {0};
+		build(&c, &v);
+		malformed_for("age-slot-low-order-wrapped", v.p, v.len, "noaccess", "dave",
+		              "dave's age slot with a low-order share and the file key wrapped "
+		              "under the key of the all-zero shared secret (header MAC valid): "
+		              "only the low-order check refuses it");
+		free(v.p);
+	}
+}
+
+/*
+ * The text kist_errdetail() must contain for each malformed vector
+ * (test_vectors.c requires a reason: line in every malformed .expect).
+ */
+static const struct {
+	const char *name, *reason;
+} reasons[] = {
+    {"age-slot-as-kist-slot", "no recipient slot matches the identities given"},
+    {"age-slot-len-81", "recipient slot 1 has a bad length"},
+    {"age-slot-low-order", "no recipient slot matches the identities given"},
+    {"age-slot-low-order-wrapped", "no recipient slot matches the identities given"},
+    {"age-slot-share", "no recipient slot matches the identities given"},
+    {"age-slot-tag", "no recipient slot matches the identities given"},
+    {"appended-1", "trailer failed authentication (truncated or appended to?)"},
+    {"application-id", "index: not a kist index"},
+    {"bad-magic", "not a kist vault (bad magic)"},
+    {"below-file", "f/g.txt lies below a non-directory entry"},
+    {"below-symlink", "ln/f.txt lies below a non-directory entry"},
+    {"below-symlink-to-dot", "d/ln/f.txt lies below a non-directory entry"},
+    {"body-gap", "index: entries do not cover the vault body"},
+    {"chunk-last-flag-0", "chunk 0 failed authentication"},
+    {"chunk-len-16", "index: size and chunks of a.txt disagree"},
+    {"chunk-len-over", "index: size and chunks of a.txt disagree"},
+    {"chunk-method-2", "chunk 0 has unknown method 2"},
+    {"chunk-wrong-stream", "chunk 0 failed authentication"},
+    {"chunks-as-text", "index: entry 1 is malformed"},
+    {"chunks-not-multiple-of-4", "index: entry 1 is malformed"},
+    {"chunks-reordered", "chunk 0 failed authentication"},
+    {"chunks-swapped", "chunk 0 failed authentication"},
+    {"commitment-wrong-mac-valid", "key commitment mismatch"},
+    {"dir-with-chunk", "index: size and chunks of d disagree"},
+    {"dir-with-sha256", "index: entry 1 is malformed"},
+    {"dir-with-size", "index: size and chunks of d disagree"},
+    {"empty", "not a kist vault (too short)"},
+    {"empty-file-no-chunk", "index: size and chunks of a.txt disagree"},
+    {"extra-column", "index: unexpected schema"},
+    {"extra-index", "index: unexpected schema objects"},
+    {"extra-table", "index: unexpected schema objects"},
+    {"flip-commitment", "key commitment mismatch"},
+    {"flip-content", "chunk 0 failed authentication"},
+    {"flip-content-tag", "chunk 0 failed authentication"},
+    {"flip-index", "index chunk 0 failed authentication"},
+    {"flip-mac", "header authentication failed"},
+    {"flip-other-slot", "header authentication failed"},
+    {"flip-own-slot", "no recipient slot matches the identities given"},
+    {"flip-own-slot-share", "no recipient slot matches the identities given"},
+    {"flip-salt", "key commitment mismatch"},
+    {"flip-trailer", "trailer failed authentication (truncated or appended to?)"},
+    {"flip-trailer-tag", "trailer failed authentication (truncated or appended to?)"},
+    {"header-flags", "header has unknown flags"},
+    {"header-from-other-vault", "trailer failed authentication (truncated or appended to?)"},
+    {"header-len-huge", "header length 2147483647 is out of bounds"},
+    {"header-len-minus-1", "recipient slot 1 is malformed"},
+    {"header-len-plus-1", "header length mismatch"},
+    {"header-len-too-small", "header length 100 is out of bounds"},
+    {"header-only", "vault is truncated"},
+    {"header-reserved", "header has unknown flags"},
+    {"id-not-1", "index: entry 1 is malformed"},
+    {"index-chunk-size-4096", "index and trailer disagree on the chunk size"},
+    {"index-frame-no-size", "index size does not match the trailer"},
+    {"index-hash-mismatch", "index hash mismatch"},
+    {"index-image-truncated", "index: not a kist index"},
+    {"index-len-300mib", "trailer: index size out of bounds"},
+    {"index-len-mismatch", "index size does not match the trailer"},
+    {"index-not-sqlite", "index: not a kist index"},
+    {"index-zlen-wrong", "trailer: layout does not match the file size"},
+    {"link-target-on-file", "index: entry 1 is malformed"},
+    {"mode-over-07777", "index: entry 1 is malformed"},
+    {"mtime-nsec-1e9", "index: entry 1 is malformed"},
+    {"offset-gap", "index: entry 1 is not where expected"},
+    {"path-4099-bytes", "index: entry 1 is malformed"},
+    {"path-absolute", "absolute path"},
+    {"path-blob", "index: entry 1 is malformed"},
+    {"path-component-256", "name longer than 255 bytes"},
+    {"path-control", "control character in path"},
+    {"path-del", "control character in path"},
+    {"path-dot", "path not normalised"},
+    {"path-dotdot", "path not normalised"},
+    {"path-dotdot-inner", "path not normalised"},
+    {"path-duplicate", "duplicate path"},
+    {"path-empty", "empty path"},
+    {"path-empty-component", "path not normalised"},
+    {"path-escape-char", "control character in path"},
+    {"path-nul", "index: entry 1 is malformed"},
+    {"path-trailing-slash", "path not normalised"},
+    {"sealer-key-age1", "index: the sealer key is malformed"},
+    {"sealer-key-bad", "index: the sealer key is malformed"},
+    {"sha256-missing", "index: entry 1 is malformed"},
+    {"sha256-short", "index: entry 1 is malformed"},
+    {"sha256-uppercase", "index: entry 1 is malformed"},
+    {"sha256-wrong", "SHA-256 does not match the index"},
+    {"signature-bad", "the sealer's signature does not verify"},
+    {"signature-flag-cleared", "unsigned vault carries signature data"},
+    {"signed-no-sealer-key", "index and trailer disagree on the sealer"},
+    {"signer-mismatch", "index and trailer disagree on the sealer"},
+    {"size-disagrees-with-chunks", "index: size and chunks of a.txt disagree"},
+    {"size-negative", "index: entry 1 is malformed"},
+    {"size-off-by-one", "chunk 0 has the wrong size"},
+    {"slot-body-len-over-4096", "recipient slot 1 is malformed"},
+    {"slot-body-len-overrun", "recipient slot 1 is malformed"},
+    {"slot-count-0", "bad recipient slot count 0"},
+    {"slot-count-1025", "bad recipient slot count 1025"},
+    {"slot-count-2-of-1", "recipient slot 2 overruns the header"},
+    {"slot-flags", "recipient slot 1 is malformed"},
+    {"slot-inserted", "header authentication failed"},
+    {"slot-low-order", "no recipient slot matches the identities given"},
+    {"slot-x25519-len-81", "recipient slot 1 is malformed"},
+    {"slots-swapped", "header authentication failed"},
+    {"stored-size-mismatch", "index: size and chunks of a.txt disagree"},
+    {"symlink-no-target", "index: entry 1 is malformed"},
+    {"trailer-chunk-size-1024", "trailer"},
+    {"trailer-chunk-size-4096", "index and trailer disagree on the chunk size"},
+    {"trailer-index-offset", "trailer: layout does not match the file size"},
+    {"trailer-twice", "trailer: layout does not match the file size"},
+    {"trailer-unknown-flags", "trailer: unknown flags"},
+    {"trigger", "index: unexpected schema"},
+    {"truncated-1", "trailer failed authentication (truncated or appended to?)"},
+    {"truncated-in-header", "header length 204 is out of bounds"},
+    {"truncated-magic-only", "not a kist vault (too short)"},
+    {"truncated-trailer", "trailer failed authentication (truncated or appended to?)"},
+    {"type-unknown", "index: entry 1 is malformed"},
+    {"unsigned-with-sealer-key", "unsigned vault carries signature data"},
+    {"unsigned-with-signature-bytes", "unsigned vault carries signature data"},
+    {"user-version-2", "index: unexpected schema"},
+    {"vault-format-2", "index: bad vault row"},
+    {"vault-id-short", "index: bad vault row"},
+    {"vault-no-row", "index: bad vault row"},
+    {"vault-recipients-0", "index: bad vault row"},
+    {"vault-two-rows", "index: bad vault row"},
+    {"version-0", "vault format version 0 is not supported"},
+    {"version-2", "vault format version 2 is not supported"},
+    {"view", "index: unexpected schema objects"},
+    {"zstd-bomb", "chunk 0 does not decompress to its recorded size"},
+    {"zstd-short", "index: size and chunks of short.bin disagree"},
+    {"zstd-trailing-junk", "index: size and chunks of short.bin disagree"},
+};
+
+static const char *reason_for(const char *name)
+{
+	for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+		if (strcmp(reasons[i].name, name) == 0)
+			return reasons[i].reason;
+	die("malformed vector %s has no reason in the reasons table", name);
 }
 
 /* ---------------------------------------------------------------- main */
@@ -1585,6 +1833,7 @@ int main(int argc, char **argv)
 	rmtree(stagedir);
 	gen_malformed_bytes();
 	gen_malformed_crafted();
+	gen_malformed_one_reason();
 	printf("gen_vectors: %u valid and %u malformed vectors in %s\n", nvalid, nmalformed,
 	       outdir);
 	kist_identity_free(alice);

@@ -13,6 +13,11 @@
  * kist_vault_extract() fail with KIST_E_CORRUPT, the latter leaving the
  * target directory empty.
  *
+ * Every malformed vector names its reason ("reason: TEXT"): the error detail
+ * (kist_errdetail()) of the failing call must contain TEXT, so that a vector
+ * meant for one check is not satisfied by another check that fails first
+ * with the same kind of error.
+ *
  * An expect file may carry "todo: REASON" for a known bug: the vector is run
  * and reported (TAP "# TODO") but its failure does not fail the run.
  *
@@ -461,6 +466,10 @@ static int test_malformed(const char *vault, const expect *x)
 	int rc = -1;
 	char *dir = NULL;
 
+	if (x->reason[0] == '\0') {
+		kist_identity_free(id);
+		return fail("no reason: line (every malformed vector names its reason)");
+	}
 	if (id == NULL)
 		return -1;
 	kist_err err = kist_vault_open(&v, vault, &id, 1);
@@ -469,7 +478,7 @@ static int test_malformed(const char *vault, const expect *x)
 			fail("opened, expected %s", x->kind);
 		else if (strcmp(kind_of(err), x->kind) != 0)
 			fail("open: %s (%s), expected %s", kind_of(err), kist_errdetail(), x->kind);
-		else if (x->reason[0] != '\0' && strstr(kist_errdetail(), x->reason) == NULL)
+		else if (strstr(kist_errdetail(), x->reason) == NULL)
 			fail("open: %s (%s), expected the reason \"%s\"", kind_of(err),
 			     kist_errdetail(), x->reason);
 		else
@@ -497,7 +506,7 @@ static int test_malformed(const char *vault, const expect *x)
 		goto out;
 	}
 	snprintf(detail, sizeof detail, "%s", kist_errdetail());
-	if (x->reason[0] != '\0' && strstr(detail, x->reason) == NULL) {
+	if (strstr(detail, x->reason) == NULL) {
 		fail("extract: corrupt (%s), expected the reason \"%s\"", detail, x->reason);
 		goto out;
 	}
