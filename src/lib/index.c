@@ -309,6 +309,59 @@ out:
 	return err;
 }
 
+/*
+ * The text of a CREATE statement with comments and layout taken out: "--"
+ * comments dropped, every run of white space made one space, and no space
+ * next to "(", ")" or ",".  NULL for text this comparison does not read
+ * (quotes of any kind, block comments): our schema has none, so such a
+ * statement differs from it whatever it says.  malloc'd.
+ */
+static char *sql_layout_free(const char *s)
+{
+	size_t len = strlen(s), o = 0;
+	int space = 0;
+	char *out = malloc(len + 1);
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '-' && s[i + 1] == '-') {
+			while (i < len && s[i] != '\n')
+				i++;
+			space = 1;
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+			space = 1;
+			continue;
+		}
+		if (c == '\'' || c == '"' || c == '`' || c == '[' ||
+		    (c == '/' && s[i + 1] == '*')) {
+			free(out);
+			return NULL;
+		}
+		if (space && o > 0 && out[o - 1] != '(' && out[o - 1] != ',' && c != '(' &&
+		    c != ')' && c != ',')
+			out[o++] = ' ';
+		space = 0;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Whether two schema texts agree (both NULL, or equal but for comments and layout). */
+static int sql_same(const unsigned char *x, const unsigned char *y)
+{
+	if (x == NULL || y == NULL)
+		return x == y;
+	char *a = sql_layout_free((const char *)x), *b = sql_layout_free((const char *)y);
+	int same = a != NULL && b != NULL && strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	return same;
+}
+
 int kist__schema_equal(sqlite3 *db, const char *const *defs, size_t ndefs, const char **diff)
 {
 	static const char q[] = "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name";
@@ -338,8 +391,11 @@ int kist__schema_equal(sqlite3 *db, const char *const *defs, size_t ndefs, const
 		for (int col = 0; col < 4; col++) {
 			const unsigned char *x = sqlite3_column_text(a, col);
 			const unsigned char *y = sqlite3_column_text(b, col);
-			if ((x == NULL) != (y == NULL) ||
-			    (x != NULL && strcmp((const char *)x, (const char *)y) != 0)) {
+			int same = col == 3 ? sql_same(x, y)
+			                    : (x == NULL) == (y == NULL) &&
+			                          (x == NULL ||
+			                           strcmp((const char *)x, (const char *)y) == 0);
+			if (!same) {
 				/* Names the reference row: text of ours, not the file's. */
 				const unsigned char *sql = sqlite3_column_text(a, 3);
 				*diff = sql ? sqlite3_mprintf("%s", sql) : NULL;
@@ -372,6 +428,45 @@ static kist_err schema_matches(sqlite3 *db, sqlite3_int64 version)
 		return err;
 	}
 	return KIST_OK;
+}
+
+/*
+ * The whole image: b-tree structure, and every SQLite index (the UNIQUE and
+ * PRIMARY KEY ones) entry for entry against its table, so that no query can
+ * read a path or name from an index b-tree that row validation never saw.
+ * Grows as N log N in rows.
+ */
+static kist_err integrity_check(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	kist_err err = KIST_OK;
+	char first[160] = "";
+	int rc, index_fault = 0, lines = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
+		return sqlerr(db, "integrity check");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *line = (const char *)sqlite3_column_text(st, 0);
+		if (line == NULL || strcmp(line, "ok") != 0) {
+			if (lines++ == 0)
+				kist__printable(first, sizeof first, line ? line : "");
+			if (line != NULL && (strstr(line, "from index") != NULL ||
+			                     strstr(line, "entries in index") != NULL ||
+			                     strstr(line, "entry in index") != NULL))
+				index_fault = 1;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && lines == 0)
+		return kist__fail(KIST_E_CORRUPT, "index: database structure check failed (%s)",
+		                  sqlite3_errmsg(db));
+	if (index_fault)
+		err = kist__fail(KIST_E_CORRUPT,
+		                 "index: an index b-tree disagrees with its table (%s)", first);
+	else if (lines > 0)
+		err = kist__fail(KIST_E_CORRUPT, "index: database structure check failed (%s)",
+		                 first);
+	return err;
 }
 
 /* Callers inside kist__sql_cap_enter/leave, and the limit to restore after the last. */
@@ -457,8 +552,11 @@ static kist_err load_meta(sqlite3 *db, kist__index_meta *m, sqlite3_int64 versio
 	if (sqlite3_column_int64(st, 0) != KIST_FORMAT_VERSION ||
 	    sqlite3_column_int64(st, 1) != version)
 		goto out;
-	if (column_text(st, 2, 32, &s) != 0 || s == NULL || strlen(s) != 32)
+	if (column_text(st, 2, 32, &s) != 0 || s == NULL || strlen(s) != 32 ||
+	    strspn(s, "0123456789abcdef") != 32) {
+		err = kist__fail(KIST_E_CORRUPT, "index: vault_id is not 32 lower-case hex digits");
 		goto out;
+	}
 	memcpy(m->vault_id, s, 33);
 	free(s);
 	s = NULL;
@@ -482,8 +580,15 @@ static kist_err load_meta(sqlite3 *db, kist__index_meta *m, sqlite3_int64 versio
 	if (s != NULL) {
 		kist_pubkey pk;
 		/* A signer is named by its kist1 key: an age1 key has no signing half. */
-		if (kist_pubkey_parse(&pk, s) != KIST_OK || pk.kind != KIST_PUBKEY_KIST) {
-			err = kist__fail(KIST_E_CORRUPT, "index: the sealer key is malformed");
+		if (kist_pubkey_parse(&pk, s) != KIST_OK) {
+			err = kist__fail(KIST_E_CORRUPT,
+			                 "index: the sealer key is not a kist public key");
+			goto out;
+		}
+		if (pk.kind != KIST_PUBKEY_KIST) {
+			err = kist__fail(KIST_E_CORRUPT,
+			                 "index: the sealer key is an age1 key (a signer is named "
+			                 "by its kist1 key)");
 			goto out;
 		}
 		memcpy(m->signer, s, KIST_PUBKEY_STRLEN + 1);
@@ -566,14 +671,8 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 	sqlite3_int64 version = v;
 	if ((err = schema_matches(db, version)) != KIST_OK)
 		goto out;
-	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW || sqlite3_column_text(st, 0) == NULL ||
-	    strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
-		err = kist__fail(KIST_E_CORRUPT, "index: database structure check failed");
+	if ((err = integrity_check(db)) != KIST_OK)
 		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
 	if ((err = load_meta(db, m, version)) != KIST_OK)
 		goto out;
 	m->schema_version = (unsigned)version;

@@ -498,6 +498,7 @@ struct kist_vault {
 	size_t opened_with; /* index of the identity that unwrapped the file key */
 	kist_progress_fn progress;
 	void *progress_ctx;
+	unsigned slot_count; /* recipient slots in the header; vault.recipients must agree */
 };
 
 /*
