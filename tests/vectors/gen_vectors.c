@@ -182,12 +182,15 @@ static void expect_file(FILE *f, const char *path, const unsigned char *data, si
 }
 
 static const char *next_reason; /* the reason: line of the next malformed vector */
+static const char *index_reason(const char *name); /* issue 12: gen_index_vectors() */
 
 static void malformed_expect(const char *name, const char *kind, const char *ident,
                              const char *comment)
 {
 	FILE *f = expect_open("malformed", name);
 	fprintf(f, "expect: %s\nidentity: %s\ncomment: %s\n", kind, ident, comment);
+	if (next_reason == NULL)
+		next_reason = index_reason(name);
 	if (next_reason != NULL)
 		fprintf(f, "reason: %s\n", next_reason);
 	next_reason = NULL;
@@ -1630,6 +1633,50 @@ static void gen_malformed_crafted(void)
 }
 
 /* ------------------------- issue 12: the index, single-fault vectors */
+
+/* The reasons of the index and row-rule vectors made elsewhere in this file. */
+static const char *index_reason(const char *name)
+{
+	static const struct {
+		const char *name, *reason;
+	} reasons[] = {
+	    {"application-id", "not a kist index"},
+	    {"chunks-as-text", "chunks is not a BLOB of 4-byte lengths"},
+	    {"chunks-not-multiple-of-4", "chunks is not a BLOB of 4-byte lengths"},
+	    {"dir-with-sha256", "sha256 present on a non-file"},
+	    {"extra-column", "unexpected schema"},
+	    {"extra-index", "unexpected schema"},
+	    {"extra-table", "unexpected schema"},
+	    {"id-not-1", "ids do not run 1, 2, ... n"},
+	    {"index-chunk-size-4096", "index and trailer disagree on the chunk size"},
+	    {"index-frame-no-size", "index size does not match the trailer"},
+	    {"index-len-mismatch", "index size does not match the trailer"},
+	    {"link-target-on-file", "link_target present on a non-link"},
+	    {"mode-over-07777", "mode out of range"},
+	    {"mtime-nsec-1e9", "mtime_nsec out of range"},
+	    {"path-4099-bytes", "path is not text of at most 4096 bytes"},
+	    {"path-blob", "path is not text of at most 4096 bytes"},
+	    {"path-nul", "path is not text of at most 4096 bytes"},
+	    {"sealer-key-age1", "the sealer key is an age1 key"},
+	    {"sha256-missing", "sha256 present on a non-file, or missing on a file"},
+	    {"sha256-short", "sha256 is not 64 lower-case hex digits"},
+	    {"sha256-uppercase", "sha256 is not 64 lower-case hex digits"},
+	    {"size-negative", "negative size"},
+	    {"symlink-no-target", "link_target present on a non-link, or missing on a link"},
+	    {"trigger", "unexpected schema"},
+	    {"type-unknown", "unknown type"},
+	    {"user-version-2", "unexpected schema"},
+	    {"vault-format-2", "vault.format_version is not 1"},
+	    {"vault-no-row", "the vault table has no row"},
+	    {"vault-recipients-0", "vault.recipients is out of range"},
+	    {"vault-two-rows", "the vault table has more than one row"},
+	    {"view", "unexpected schema"},
+	};
+	for (size_t i = 0; i < sizeof reasons / sizeof *reasons; i++)
+		if (strcmp(reasons[i].name, name) == 0)
+			return reasons[i].reason;
+	return NULL;
+}
 
 /* A crafted malformed vector that must fail with a detail containing reason. */
 static void crafted_why(const char *name, const craft *c, const char *kind, const char *reason,
