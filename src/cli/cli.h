@@ -55,7 +55,7 @@ const char *cli_get(const cli_args *a, const char *long_name);
 size_t cli_count(const cli_args *a, const char *long_name);
 const char *cli_get_n(const cli_args *a, const char *long_name, size_t i);
 
-/* Prints "kist: <context>: <message>" on stderr. */
+/* Prints "kist: <context>: <message>" on stderr, both escaped by kist_escape(). */
 void cli_error(const char *context, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Reports a library error with its detail and returns the exit code for it. */
 int cli_fail(const char *context, kist_err err);

@@ -18,14 +18,21 @@ int cli_quiet;
 
 void cli_error(const char *context, const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		msg[0] = '\0';
+	/* Messages quote vault, ledger and file names: one line, escaped as everywhere. */
 	cli_progress_clear();
 	fputs("kist: ", stderr);
-	if (context != NULL)
-		fprintf(stderr, "%s: ", context);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
+	if (context != NULL) {
+		cli_put_safe(stderr, context, strlen(context), 0);
+		fputs(": ", stderr);
+	}
+	cli_put_safe(stderr, msg, strlen(msg), 0);
 	fputc('\n', stderr);
 }
 
@@ -68,15 +75,9 @@ int cli_exit_code(kist_err err)
 int cli_fail(const char *context, kist_err err)
 {
 	const char *d = kist_errdetail();
-	if (d[0] != '\0') {
-		/* The detail quotes hostile text the library escaped; escape the rest too. */
-		cli_progress_clear();
-		fputs("kist: ", stderr);
-		if (context != NULL)
-			fprintf(stderr, "%s: ", context);
-		cli_put_safe(stderr, d, strlen(d), 0);
-		fputc('\n', stderr);
-	} else
+	if (d[0] != '\0')
+		cli_error(context, "%s", d);
+	else
 		cli_error(context, "%s", kist_strerror(err));
 	return cli_exit_code(err);
 }

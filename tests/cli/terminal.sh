@@ -2,8 +2,8 @@
 # What reaches a terminal (issue 12): a name that reorders text
 # (invoice_<U+202E>fdp.exe, shown by a terminal as "invoice_exe.pdf") and a
 # person's name with an invisible character (U+200B) are shown escaped, as
-# \u{202e} and \u{200b}, by list, people, query (CSV), verify, manifest and
-# log list; --json keeps the exact text.
+# \u{202e} and \u{200b}, by list, people, query (CSV), verify, manifest,
+# log list and error messages; --json keeps the exact text.
 . "$(dirname "$0")/lib.sh"
 
 command -v python3 >/dev/null 2>&1 || skip "python3 is needed to read the JSON"
@@ -60,6 +60,13 @@ expect_rc 0 "$K" cat -i alice.key v.kist "ev/$NAME"
 expect_rc 0 "$K" log list
 assert_grep "$OUT" "ev/$SHOWN" "log list: escaped"
 no_raw "$OUT" "log list"
+
+# an error that names the entry (extracting over an existing file)
+mkdir out
+expect_rc 0 "$K" extract -q -i alice.key -C out v.kist
+expect_nonzero "$K" extract -q -i alice.key -C out v.kist
+assert_grep "$ERR" "ev/$SHOWN" "an error naming the entry: escaped"
+no_raw "$ERR" "error message"
 
 # --json keeps the exact text
 expect_rc 0 "$K" list --json -i alice.key v.kist
