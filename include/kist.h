@@ -58,6 +58,28 @@ const char *kist_strerror(kist_err err);
 const char *kist_errdetail(void);
 
 /*
+ * The one rendering of hostile text (names, paths, ledger and index text) for
+ * a person: valid UTF-8 is shown as it is, except
+ *   - bytes that are not valid UTF-8, C0 controls, DEL and C1 controls
+ *     (U+0080..U+009F): each byte as \xNN (two lower-case hex digits);
+ *   - characters that reorder or hide text: U+061C, U+200B..U+200F,
+ *     U+202A..U+202E, U+2060, U+2066..U+2069, U+FEFF: as \u{XXXX} (four
+ *     lower-case hex digits);
+ *   - with KIST_ESCAPE_BACKSLASH, a backslash as \x5c (so that every
+ *     backslash shown begins an escape);
+ *   - with KIST_ESCAPE_KEEP_NEWLINES, tab and newline are kept.
+ * kist_escape passes the rendering of len bytes of s to write(ctx, p, n) in
+ * pieces; kist_escape_buf writes the rendering of the string s into out (cap
+ * bytes, always terminated; cut at a character or escape, never inside one) and
+ * returns its length.
+ */
+#define KIST_ESCAPE_BACKSLASH     1u
+#define KIST_ESCAPE_KEEP_NEWLINES 2u
+typedef void (*kist_write_fn)(void *ctx, const char *p, size_t n);
+void kist_escape(const char *s, size_t len, unsigned flags, kist_write_fn write, void *ctx);
+size_t kist_escape_buf(char *out, size_t cap, const char *s, unsigned flags);
+
+/*
  * Initialises the library (libsodium). Safe to call more than once.
  * Every other function calls it as needed; call it first from threads.
  * Objects (a sealer, a vault, a ledger) may each be used by one thread at a

@@ -55,7 +55,7 @@ const char *cli_get(const cli_args *a, const char *long_name);
 size_t cli_count(const cli_args *a, const char *long_name);
 const char *cli_get_n(const cli_args *a, const char *long_name, size_t i);
 
-/* Prints "kist: <context>: <message>" on stderr. */
+/* Prints "kist: <context>: <message>" on stderr, both escaped by kist_escape(). */
 void cli_error(const char *context, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Reports a library error with its detail and returns the exit code for it. */
 int cli_fail(const char *context, kist_err err);
@@ -143,11 +143,11 @@ int cli_open_vault(const cli_args *a, const char *path, kist_vault **v, const ch
  * Prints nothing: on failure msg holds the reason (the caller logs the attempt first). */
 int cli_person_media(kist_vault *v, const char *who, const char ***paths, size_t *n, char *msg,
                      size_t cap);
-/* Writes s into out with control characters (C0, DEL, C1) and invalid UTF-8 escaped. */
+/* Hostile text for a person, through kist_escape() (kist.h) and nothing else: into out
+ * (cap bytes), or to f with flags (a path: CLI_SAFE_BACKSLASH, so that it is unambiguous). */
 void cli_escape(char *out, size_t cap, const char *s);
-/* Writes s to f with control characters (C0, DEL, C1) and invalid UTF-8 escaped as \xNN. */
-#define CLI_SAFE_KEEP_NEWLINES 1 /* leave newlines and tabs as they are */
-#define CLI_SAFE_BACKSLASH     2 /* escape backslashes too (paths: unambiguous) */
+#define CLI_SAFE_KEEP_NEWLINES KIST_ESCAPE_KEEP_NEWLINES /* leave newlines and tabs */
+#define CLI_SAFE_BACKSLASH     KIST_ESCAPE_BACKSLASH
 void cli_put_safe(FILE *f, const char *s, size_t len, int flags);
 
 /* JSON strings (jansson): text as it is if valid UTF-8, else bad bytes as U+FFFD. */

@@ -85,11 +85,6 @@ int cli_ledger_record(const cli_args *a, kist_vault *v, const kist_identity *act
 
 /* ------------------------------------------------------------ kist log */
 
-static void print_escaped(const char *s)
-{
-	cli_print_path(s);
-}
-
 static void print_entry(const kist_ledger_entry *e)
 {
 	char t[40], fpr[KIST_FINGERPRINT_STRLEN + 1];
@@ -98,13 +93,16 @@ static void print_entry(const kist_ledger_entry *e)
 	char act[160];
 	cli_escape(act, sizeof act, e->action); /* a ledger being audited may be crafted */
 	printf("#%-5llu %s  %s  %-8s vault ", (unsigned long long)e->index, t, fpr, act);
-	print_escaped(e->vault_id);
+	cli_print_path(e->vault_id);
 	for (size_t i = 0; i < e->npaths; i++) {
 		fputs(i == 0 ? "  " : ", ", stdout);
-		print_escaped(e->paths[i]);
+		cli_print_path(e->paths[i]);
 	}
-	if (e->malformed)
-		printf("  [malformed: %s]", e->malformed);
+	if (e->malformed) {
+		fputs("  [malformed: ", stdout);
+		cli_put_safe(stdout, e->malformed, strlen(e->malformed), 0);
+		putchar(']');
+	}
 	putchar('\n');
 }
 

@@ -346,7 +346,9 @@ static void report_failure(void *ctx, const char *path, const char *message)
 		vo->first = 0;
 	}
 	(void)path; /* the message names the entry */
-	printf("  - %s\n", message);
+	fputs("  - ", stdout);
+	cli_put_safe(stdout, message, strlen(message), 0);
+	putchar('\n');
 }
 
 static json_t *key_json(const kist_pubkey *pk)
@@ -443,7 +445,9 @@ int cmd_verify(int argc, char **argv)
 		cli_human_size(h, sizeof h, m.total_size);
 		printf("Vault:       ");
 		cli_print_path(a.pos[0]);
-		printf("\nVault id:    %s\n", m.vault_id);
+		printf("\nVault id:    ");
+		cli_put_safe(stdout, m.vault_id, strlen(m.vault_id), 0);
+		putchar('\n');
 		char tv[200];
 		cli_escape(tv, sizeof tv, m.tool_version);
 		printf("Sealed:      %s (as claimed by the sealer's clock), with %s\n", t, tv);

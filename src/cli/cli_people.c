@@ -270,12 +270,10 @@ typedef struct query_out {
 	json_t *names;
 } query_out;
 
-static int csv_tty = -1; /* on a terminal, control characters are shown escaped */
-
+/* A cell as kist_escape() shows it (tab and line breaks kept): CSV is read by people;
+ * --json keeps the exact text. */
 static void csv_cell(const unsigned char *s, size_t len)
 {
-	if (csv_tty < 0)
-		csv_tty = isatty(STDOUT_FILENO);
 	int quote = len == 0 ? 0 : (s[0] == ' ' || s[len - 1] == ' ');
 	for (size_t i = 0; i < len && !quote; i++)
 		quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
@@ -285,10 +283,7 @@ static void csv_cell(const unsigned char *s, size_t len)
 		size_t run = 0;
 		while (i + run < len && s[i + run] != '"')
 			run++;
-		if (csv_tty)
-			cli_put_safe(stdout, (const char *)s + i, run, CLI_SAFE_KEEP_NEWLINES);
-		else
-			fwrite(s + i, 1, run, stdout);
+		cli_put_safe(stdout, (const char *)s + i, run, CLI_SAFE_KEEP_NEWLINES);
 		i += run;
 		if (i < len) {
 			fputs("\"\"", stdout);
@@ -421,7 +416,9 @@ static void on_damage(void *ctx, const char *path, const char *message)
 	json_object_set_new(o, "reason", cli_json_path(message));
 	json_array_append_new(d->list, o);
 	d->n++;
-	fprintf(stderr, "kist: damaged: %s\n", message);
+	fputs("kist: damaged: ", stderr);
+	cli_put_safe(stderr, message, strlen(message), 0);
+	fputc('\n', stderr);
 }
 
 int cmd_manifest(int argc, char **argv)
@@ -505,7 +502,8 @@ int cmd_manifest(int argc, char **argv)
 		json_object_set_new(o, "tool_version", json_string(kist_version()));
 		rc = cli_json_print(o);
 	} else {
-		/* sha256sum's format; a name with a backslash gets sha256sum's escaping. */
+		/* sha256sum's format: a name with a backslash gets sha256sum's escaping
+		 * (\\); the rest of the name is shown as kist_escape() shows it. */
 		for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
 			const kist_entry *e = kist_vault_entry_at(v, i);
 			if (e->type != KIST_ENTRY_FILE)
@@ -513,10 +511,13 @@ int cmd_manifest(int argc, char **argv)
 			sodium_bin2hex(hex, sizeof hex, e->sha256, 32);
 			int esc = strchr(e->path, '\\') != NULL;
 			printf("%s%s  ", esc ? "\\" : "", hex);
-			for (const char *p = e->path; *p; p++) {
-				if (*p == '\\')
-					putchar('\\');
-				putchar(*p);
+			for (const char *p = e->path;;) {
+				size_t n = strcspn(p, "\\");
+				cli_put_safe(stdout, p, n, 0);
+				if (p[n] == '\0')
+					break;
+				fputs("\\\\", stdout);
+				p += n + 1;
 			}
 			putchar('\n');
 		}

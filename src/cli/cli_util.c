@@ -18,14 +18,21 @@ int cli_quiet;
 
 void cli_error(const char *context, const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		msg[0] = '\0';
+	/* Messages quote vault, ledger and file names: one line, escaped as everywhere. */
 	cli_progress_clear();
 	fputs("kist: ", stderr);
-	if (context != NULL)
-		fprintf(stderr, "%s: ", context);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
+	if (context != NULL) {
+		cli_put_safe(stderr, context, strlen(context), 0);
+		fputs(": ", stderr);
+	}
+	cli_put_safe(stderr, msg, strlen(msg), 0);
 	fputc('\n', stderr);
 }
 
@@ -419,64 +426,19 @@ size_t cli_utf8_seq(const unsigned char *s, size_t len, uint32_t *cp)
 	return n;
 }
 
-/* Appends len bytes of p to f, or to buf (cap bytes, *o used; cut at cap - 1). */
-static void put_raw(FILE *f, char *buf, size_t cap, size_t *o, const char *p, size_t len)
+static void file_write(void *ctx, const char *p, size_t n)
 {
-	if (f != NULL) {
-		fwrite(p, 1, len, f);
-		return;
-	}
-	if (*o + 1 >= cap)
-		return;
-	size_t room = cap - 1 - *o;
-	if (len > room)
-		len = room;
-	memcpy(buf + *o, p, len);
-	*o += len;
-}
-
-/* Appends the safe rendering of str to f, or to buf as put_raw does. */
-static void put_safe(FILE *f, char *buf, size_t cap, size_t *o, const char *str, size_t len,
-                     int flags)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t run = 0; /* start of the bytes not yet written, all safe */
-	for (size_t i = 0; i < len;) {
-		uint32_t cp = 0;
-		size_t n = cli_utf8_seq(s + i, len - i, &cp);
-		int esc = n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
-		          (cp == '\\' && (flags & CLI_SAFE_BACKSLASH));
-		if ((flags & CLI_SAFE_KEEP_NEWLINES) && (cp == '\n' || cp == '\t'))
-			esc = 0;
-		size_t take = n == 0 ? 1 : n;
-		if (esc) {
-			put_raw(f, buf, cap, o, str + run, i - run);
-			for (size_t k = 0; k < take; k++) {
-				char tmp[8];
-				int tl = snprintf(tmp, sizeof tmp, "\\x%02x", s[i + k]);
-				if (f == NULL && *o + (size_t)tl >= cap)
-					return; /* an escape is written whole or not at all */
-				put_raw(f, buf, cap, o, tmp, (size_t)tl);
-			}
-			run = i + take;
-		}
-		i += take;
-	}
-	put_raw(f, buf, cap, o, str + run, len - run);
+	fwrite(p, 1, n, (FILE *)ctx);
 }
 
 void cli_put_safe(FILE *f, const char *s, size_t len, int flags)
 {
-	put_safe(f, NULL, 0, NULL, s, len, flags);
+	kist_escape(s, len, (unsigned)flags, file_write, f);
 }
 
 void cli_escape(char *out, size_t cap, const char *s)
 {
-	size_t o = 0;
-	if (cap == 0)
-		return;
-	put_safe(NULL, out, cap, &o, s, strlen(s), 0);
-	out[o] = '\0';
+	kist_escape_buf(out, cap, s, 0);
 }
 
 void cli_print_path(const char *s)

@@ -174,9 +174,11 @@ kist_err kist__chunk_open_inplace(kist__chunker *c, const unsigned char key[32],
 	if (ct[0] == KIST_METHOD_ZSTD) {
 		/* Exactly one frame, filling the whole payload. */
 		size_t fl = ZSTD_findFrameCompressedSize(ct + 1, plen - 1);
-		size_t n = ZSTD_isError(fl) || fl != plen - 1
-		               ? (size_t)-1
-		               : ZSTD_decompressDCtx(c->dctx, out, expect_len, ct + 1, plen - 1);
+		if (ZSTD_isError(fl) || fl != plen - 1)
+			return kist__fail(KIST_E_CORRUPT,
+			                  "chunk %llu is not exactly one zstd frame",
+			                  (unsigned long long)counter);
+		size_t n = ZSTD_decompressDCtx(c->dctx, out, expect_len, ct + 1, plen - 1);
 		if (ZSTD_isError(n) || n != expect_len)
 			return kist__fail(KIST_E_CORRUPT,
 			                  "chunk %llu does not decompress to its recorded size",

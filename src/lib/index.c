@@ -309,6 +309,59 @@ out:
 	return err;
 }
 
+/*
+ * The text of a CREATE statement with comments and layout taken out: "--"
+ * comments dropped, every run of white space made one space, and no space
+ * next to "(", ")" or ",".  NULL for text this comparison does not read
+ * (quotes of any kind, block comments): our schema has none, so such a
+ * statement differs from it whatever it says.  malloc'd.
+ */
+static char *sql_layout_free(const char *s)
+{
+	size_t len = strlen(s), o = 0;
+	int space = 0;
+	char *out = malloc(len + 1);
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '-' && s[i + 1] == '-') {
+			while (i < len && s[i] != '\n')
+				i++;
+			space = 1;
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+			space = 1;
+			continue;
+		}
+		if (c == '\'' || c == '"' || c == '`' || c == '[' ||
+		    (c == '/' && s[i + 1] == '*')) {
+			free(out);
+			return NULL;
+		}
+		if (space && o > 0 && out[o - 1] != '(' && out[o - 1] != ',' && c != '(' &&
+		    c != ')' && c != ',')
+			out[o++] = ' ';
+		space = 0;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Whether two schema texts agree (both NULL, or equal but for comments and layout). */
+static int sql_same(const unsigned char *x, const unsigned char *y)
+{
+	if (x == NULL || y == NULL)
+		return x == y;
+	char *a = sql_layout_free((const char *)x), *b = sql_layout_free((const char *)y);
+	int same = a != NULL && b != NULL && strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	return same;
+}
+
 int kist__schema_equal(sqlite3 *db, const char *const *defs, size_t ndefs, const char **diff)
 {
 	static const char q[] = "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name";
@@ -338,8 +391,11 @@ int kist__schema_equal(sqlite3 *db, const char *const *defs, size_t ndefs, const
 		for (int col = 0; col < 4; col++) {
 			const unsigned char *x = sqlite3_column_text(a, col);
 			const unsigned char *y = sqlite3_column_text(b, col);
-			if ((x == NULL) != (y == NULL) ||
-			    (x != NULL && strcmp((const char *)x, (const char *)y) != 0)) {
+			int same = col == 3 ? sql_same(x, y)
+			                    : (x == NULL) == (y == NULL) &&
+			                          (x == NULL ||
+			                           strcmp((const char *)x, (const char *)y) == 0);
+			if (!same) {
 				/* Names the reference row: text of ours, not the file's. */
 				const unsigned char *sql = sqlite3_column_text(a, 3);
 				*diff = sql ? sqlite3_mprintf("%s", sql) : NULL;
@@ -372,6 +428,45 @@ static kist_err schema_matches(sqlite3 *db, sqlite3_int64 version)
 		return err;
 	}
 	return KIST_OK;
+}
+
+/*
+ * The whole image: b-tree structure, and every SQLite index (the UNIQUE and
+ * PRIMARY KEY ones) entry for entry against its table, so that no query can
+ * read a path or name from an index b-tree that row validation never saw.
+ * Grows as N log N in rows.
+ */
+static kist_err integrity_check(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	kist_err err = KIST_OK;
+	char first[160] = "";
+	int rc, index_fault = 0, lines = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
+		return sqlerr(db, "integrity check");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *line = (const char *)sqlite3_column_text(st, 0);
+		if (line == NULL || strcmp(line, "ok") != 0) {
+			if (lines++ == 0)
+				kist__printable(first, sizeof first, line ? line : "");
+			if (line != NULL && (strstr(line, "from index") != NULL ||
+			                     strstr(line, "entries in index") != NULL ||
+			                     strstr(line, "entry in index") != NULL))
+				index_fault = 1;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && lines == 0)
+		return kist__fail(KIST_E_CORRUPT, "index: database structure check failed (%s)",
+		                  sqlite3_errmsg(db));
+	if (index_fault)
+		err = kist__fail(KIST_E_CORRUPT,
+		                 "index: an index b-tree disagrees with its table (%s)", first);
+	else if (lines > 0)
+		err = kist__fail(KIST_E_CORRUPT, "index: database structure check failed (%s)",
+		                 first);
+	return err;
 }
 
 /* Callers inside kist__sql_cap_enter/leave, and the limit to restore after the last. */
@@ -445,10 +540,13 @@ void kist__entries_free(kist__entry *e, size_t n)
 	free(e);
 }
 
+/* The one row of the vault table (docs/FORMAT.md, "Row rules"). */
 static kist_err load_meta(sqlite3 *db, kist__index_meta *m, sqlite3_int64 version)
 {
+	static const int int_cols[] = {0, 1, 3, 5, 6};
 	sqlite3_stmt *st = NULL;
-	kist_err err = kist__fail(KIST_E_CORRUPT, "index: bad vault row");
+	const char *why = NULL;
+	kist_err err = KIST_OK;
 	char *s = NULL;
 
 	memset(m, 0, sizeof *m);
@@ -457,13 +555,28 @@ static kist_err load_meta(sqlite3 *db, kist__index_meta *m, sqlite3_int64 versio
 	                       "tool_version, chunk_size, recipients, sealer_key FROM vault",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return sqlerr(db, "vault");
-	if (sqlite3_step(st) != SQLITE_ROW)
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		why = "the vault table has no row";
 		goto out;
-	if (sqlite3_column_int64(st, 0) != KIST_FORMAT_VERSION ||
-	    sqlite3_column_int64(st, 1) != version)
+	}
+	for (size_t i = 0; i < sizeof int_cols / sizeof *int_cols; i++)
+		if (sqlite3_column_type(st, int_cols[i]) != SQLITE_INTEGER) {
+			why = "an integer column of the vault row holds another type";
+			goto out;
+		}
+	if (sqlite3_column_int64(st, 0) != KIST_FORMAT_VERSION) {
+		why = "vault.format_version is not 1";
 		goto out;
-	if (column_text(st, 2, 32, &s) != 0 || s == NULL || strlen(s) != 32)
+	}
+	if (sqlite3_column_int64(st, 1) != version) {
+		why = "vault.schema_version differs from user_version";
 		goto out;
+	}
+	if (column_text(st, 2, 32, &s) != 0 || s == NULL || strlen(s) != 32 ||
+	    strspn(s, "0123456789abcdef") != 32) {
+		why = "vault_id is not 32 lower-case hex digits";
+		goto out;
+	}
 	memcpy(m->vault_id, s, 33);
 	free(s);
 	s = NULL;
@@ -471,33 +584,47 @@ static kist_err load_meta(sqlite3 *db, kist__index_meta *m, sqlite3_int64 versio
 	if (column_text(st, 4, sizeof m->tool_version - 1, &s) != 0 || s == NULL ||
 	    !kist__utf8_valid((const unsigned char *)s, strlen(s)) ||
 	    kist__text_has_control((const unsigned char *)s, strlen(s)) || strchr(s, '\n') ||
-	    strchr(s, '\t') || strchr(s, '\r'))
+	    strchr(s, '\t') || strchr(s, '\r')) {
+		why = "vault.tool_version is not short printable text";
 		goto out;
+	}
 	memcpy(m->tool_version, s, strlen(s) + 1);
 	free(s);
 	s = NULL;
 	sqlite3_int64 cs = sqlite3_column_int64(st, 5), rc = sqlite3_column_int64(st, 6);
-	if (cs < KIST_CHUNK_SIZE_MIN || cs > KIST_CHUNK_SIZE_MAX || rc < 1 ||
-	    rc > KIST_MAX_RECIPIENTS)
+	if (cs < KIST_CHUNK_SIZE_MIN || cs > KIST_CHUNK_SIZE_MAX) {
+		why = "vault.chunk_size is out of range";
 		goto out;
+	}
+	if (rc < 1 || rc > KIST_MAX_RECIPIENTS) {
+		why = "vault.recipients is out of range";
+		goto out;
+	}
 	m->chunk_size = (uint32_t)cs;
 	m->recipients = (unsigned)rc;
-	if (column_text(st, 7, KIST_PUBKEY_STRLEN, &s) != 0)
+	if (column_text(st, 7, KIST_PUBKEY_STRLEN, &s) != 0) {
+		why = "the sealer key is not a kist public key";
 		goto out;
+	}
 	if (s != NULL) {
 		kist_pubkey pk;
 		/* A signer is named by its kist1 key: an age1 key has no signing half. */
-		if (kist_pubkey_parse(&pk, s) != KIST_OK || pk.kind != KIST_PUBKEY_KIST) {
-			err = kist__fail(KIST_E_CORRUPT, "index: the sealer key is malformed");
+		if (kist_pubkey_parse(&pk, s) != KIST_OK) {
+			why = "the sealer key is not a kist public key";
+			goto out;
+		}
+		if (pk.kind != KIST_PUBKEY_KIST) {
+			why = "the sealer key is an age1 key (a signer is named by its kist1 key)";
 			goto out;
 		}
 		memcpy(m->signer, s, KIST_PUBKEY_STRLEN + 1);
 		m->has_signer = 1;
 	}
-	if (sqlite3_step(st) != SQLITE_DONE) /* exactly one row */
-		goto out;
-	err = KIST_OK;
+	if (sqlite3_step(st) != SQLITE_DONE)
+		why = "the vault table has more than one row";
 out:
+	if (why != NULL)
+		err = kist__fail(KIST_E_CORRUPT, "index: %s", why);
 	free(s);
 	sqlite3_finalize(st);
 	return err;
@@ -544,9 +671,11 @@ static kist_err custody_check(sqlite3 *db)
 kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entries, size_t *n,
                           unsigned char *buf, size_t len)
 {
+	static const int int_cols[] = {0, 3, 4, 5, 6, 9, 10};
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	kist__entry *ents = NULL;
+	const char *why = NULL;
 	size_t count = 0, cap = 0;
 	sqlite3_int64 v;
 	kist_err err;
@@ -571,14 +700,8 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 	sqlite3_int64 version = v;
 	if ((err = schema_matches(db, version)) != KIST_OK)
 		goto out;
-	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW || sqlite3_column_text(st, 0) == NULL ||
-	    strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
-		err = kist__fail(KIST_E_CORRUPT, "index: database structure check failed");
+	if ((err = integrity_check(db)) != KIST_OK)
 		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
 	if ((err = load_meta(db, m, version)) != KIST_OK)
 		goto out;
 	m->schema_version = (unsigned)version;
@@ -611,11 +734,22 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 		memset(e, 0, sizeof *e);
 		count++;
 		char *type = NULL, *sha = NULL;
-		if (sqlite3_column_int64(st, 0) != (sqlite3_int64)count ||
-		    column_text(st, 1, KIST_MAX_PATH, &e->path) != 0 || e->path == NULL ||
-		    column_text(st, 2, 16, &type) != 0 || type == NULL ||
-		    column_text(st, 7, 64, &sha) != 0 ||
-		    column_text(st, 8, KIST_MAX_PATH, &e->link) != 0) {
+		why = NULL;
+		for (size_t i = 0; i < sizeof int_cols / sizeof *int_cols; i++)
+			if (sqlite3_column_type(st, int_cols[i]) != SQLITE_INTEGER)
+				why = "an integer column holds another type";
+		if (why == NULL && sqlite3_column_int64(st, 0) != (sqlite3_int64)count)
+			why = "ids do not run 1, 2, ... n";
+		else if (why == NULL &&
+		         (column_text(st, 1, KIST_MAX_PATH, &e->path) != 0 || e->path == NULL))
+			why = "path is not text of at most 4096 bytes without NUL";
+		else if (why == NULL && (column_text(st, 2, 16, &type) != 0 || type == NULL))
+			why = "type is not text";
+		else if (why == NULL && column_text(st, 7, 64, &sha) != 0)
+			why = "sha256 is not text of at most 64 bytes";
+		else if (why == NULL && column_text(st, 8, KIST_MAX_PATH, &e->link) != 0)
+			why = "link_target is not text of at most 4096 bytes without NUL";
+		if (why != NULL) {
 			free(type);
 			free(sha);
 			goto bad_entry;
@@ -638,10 +772,18 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 		}
 		int has_sha = sha != NULL;
 		free(sha);
-		if (t < 0 || !sha_ok || size < 0 || mode < 0 || mode > 07777 || nsec < 0 ||
-		    nsec > 999999999 || off < 0 || stored < 0 ||
-		    (t == KIST_ENTRY_FILE) != has_sha ||
-		    (t == KIST_ENTRY_SYMLINK) != (e->link != NULL))
+		why = t < 0                          ? "unknown type"
+		      : !sha_ok                      ? "sha256 is not 64 lower-case hex digits"
+		      : size < 0                     ? "negative size"
+		      : mode < 0 || mode > 07777     ? "mode out of range (0 to 07777)"
+		      : nsec < 0 || nsec > 999999999 ? "mtime_nsec out of range"
+		      : off < 0 || stored < 0        ? "negative offset or stored_size"
+		      : (t == KIST_ENTRY_FILE) != has_sha
+		          ? "sha256 present on a non-file, or missing on a file"
+		      : (t == KIST_ENTRY_SYMLINK) != (e->link != NULL)
+		          ? "link_target present on a non-link, or missing on a link"
+		          : NULL;
+		if (why != NULL)
 			goto bad_entry;
 		e->id = (uint32_t)count;
 		e->pub.path = e->path;
@@ -656,8 +798,10 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 		int blen = sqlite3_column_bytes(st, 11);
 		const unsigned char *blob = sqlite3_column_blob(st, 11);
 		if (sqlite3_column_type(st, 11) != SQLITE_BLOB || blen % 4 != 0 ||
-		    (blen > 0 && blob == NULL))
+		    (blen > 0 && blob == NULL)) {
+			why = "chunks is not a BLOB of 4-byte lengths";
 			goto bad_entry;
+		}
 		e->nchunks = (uint32_t)(blen / 4);
 		if (e->nchunks > 0) {
 			e->chunk_len = malloc((size_t)blen);
@@ -689,7 +833,7 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 	err = KIST_OK;
 	goto out;
 bad_entry:
-	err = kist__fail(KIST_E_CORRUPT, "index: entry %zu is malformed", count);
+	err = kist__fail(KIST_E_CORRUPT, "index: entry %zu is malformed: %s", count, why);
 out:
 	sqlite3_finalize(st);
 	sqlite3_close(db);

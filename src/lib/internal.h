@@ -63,11 +63,7 @@ kist_err kist__read_full(int fd, void *buf, size_t len, size_t *got, const char 
 kist_err kist__write_full(int fd, const void *buf, size_t len, const char *what);
 kist_err kist__errno_err(int err); /* maps ENOSPC/EFBIG/EDQUOT to NOSPACE, else IO */
 
-/*
- * Writes a printable rendering of s into out: valid UTF-8 kept whole, control
- * characters (C0, DEL, C1), backslash and invalid bytes as \xNN; cut at a
- * character boundary.  The result is always valid UTF-8.
- */
+/* kist_escape_buf(out, cap, s, KIST_ESCAPE_BACKSLASH): hostile text in an error detail. */
 void kist__printable(char *out, size_t cap, const char *s);
 
 /* ---- HKDF-SHA256 (hkdf.c), RFC 5869 over libsodium's HMAC-SHA256 */
@@ -498,6 +494,7 @@ struct kist_vault {
 	size_t opened_with; /* index of the identity that unwrapped the file key */
 	kist_progress_fn progress;
 	void *progress_ctx;
+	unsigned slot_count; /* recipient slots in the header; vault.recipients must agree */
 };
 
 /*

@@ -121,35 +121,96 @@ kist_err kist__write_full(int fd, const void *buf, size_t len, const char *what)
 	return KIST_OK;
 }
 
-void kist__printable(char *out, size_t cap, const char *s)
+/* Characters that reorder or hide text on a terminal (bidirectional controls,
+ * zero-width and invisible format characters): shown as \u{XXXX}. */
+static int hides_text(uint32_t cp)
+{
+	return cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       cp == 0x2060 || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+void kist_escape(const char *str, size_t len, unsigned flags, kist_write_fn write, void *ctx)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *u = (const unsigned char *)s;
-	size_t o = 0, len = strlen(s);
-	if (cap == 0)
-		return;
-	/* Always valid UTF-8: a character is copied whole or the text ends there. */
+	const unsigned char *s = (const unsigned char *)str;
+	size_t run = 0; /* start of the bytes not yet written, all shown as they are */
 	for (size_t i = 0; i < len;) {
 		uint32_t cp = 0;
-		size_t n = kist__utf8_next(u + i, len - i, &cp);
-		if (n > 0 && cp >= 0x20 && cp != 0x7f && cp != '\\' &&
-		    !(cp >= 0x80 && cp <= 0x9f)) {
-			if (o + n >= cap)
-				break;
-			memcpy(out + o, u + i, n);
-			o += n;
+		size_t n = kist__utf8_next(s + i, len - i, &cp);
+		int keep = n > 0 && cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp <= 0x9f) &&
+		           !hides_text(cp) && !(cp == '\\' && (flags & KIST_ESCAPE_BACKSLASH));
+		if (n > 0 && (flags & KIST_ESCAPE_KEEP_NEWLINES) && (cp == '\n' || cp == '\t'))
+			keep = 1;
+		if (keep) {
 			i += n;
 			continue;
 		}
-		size_t bad = n > 0 ? n : 1; /* a control character, or one invalid byte */
-		if (o + 4 * bad >= cap)
-			break;
-		for (size_t k = 0; k < bad; k++, i++) {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[u[i] >> 4];
-			out[o++] = hex[u[i] & 15];
+		if (i > run)
+			write(ctx, str + run, i - run);
+		if (n > 0 && cp >= 0x80 && cp > 0x9f) { /* a format character: \u{XXXX} */
+			char u[10] = {'\\',
+			              'u',
+			              '{',
+			              hex[cp >> 12 & 15],
+			              hex[cp >> 8 & 15],
+			              hex[cp >> 4 & 15],
+			              hex[cp & 15],
+			              '}'};
+			write(ctx, u, 8);
+		} else { /* a control character or backslash (each byte), or one invalid byte */
+			for (size_t k = 0; k < (n > 0 ? n : 1); k++) {
+				char x[4] = {'\\', 'x', hex[s[i + k] >> 4], hex[s[i + k] & 15]};
+				write(ctx, x, 4);
+			}
 		}
+		i += n > 0 ? n : 1;
+		run = i;
 	}
-	out[o] = '\0';
+	if (len > run)
+		write(ctx, str + run, len - run);
+}
+
+/* A buffer kist_escape() writes into: pieces whole or not at all, then nothing more. */
+typedef struct esc_buf {
+	char *p;
+	size_t cap, o;
+	int full;
+} esc_buf;
+
+static void buf_write(void *ctx, const char *p, size_t n)
+{
+	esc_buf *b = ctx;
+	if (b->full)
+		return;
+	if (b->o + n >= b->cap) {
+		/* A run of characters shown as they are may be cut, at a character boundary;
+		 * an escape is never cut. */
+		size_t room = b->cap - 1 - b->o;
+		if (p[0] != '\\' || n == 1)
+			while (room > 0 && ((unsigned char)p[room] & 0xc0) == 0x80)
+				room--;
+		else
+			room = 0;
+		memcpy(b->p + b->o, p, room);
+		b->o += room;
+		b->full = 1;
+		return;
+	}
+	memcpy(b->p + b->o, p, n);
+	b->o += n;
+}
+
+size_t kist_escape_buf(char *out, size_t cap, const char *s, unsigned flags)
+{
+	esc_buf b = {out, cap, 0, 0};
+	if (cap == 0)
+		return 0;
+	kist_escape(s, strlen(s), flags, buf_write, &b);
+	out[b.o] = '\0';
+	return b.o;
+}
+
+void kist__printable(char *out, size_t cap, const char *s)
+{
+	kist_escape_buf(out, cap, s, KIST_ESCAPE_BACKSLASH);
 }

@@ -121,6 +121,13 @@ static kist_err read_index(kist_vault *v)
 		done += n;
 		off += n + KIST_CHUNK_OVERHEAD;
 	}
+	/* Exactly one zstd frame: no skippable frame before or after it, no second frame
+	 * (which ZSTD_decompress would join on), nothing else. */
+	if (t->index_zlen < 4 || kist__ld32(z) != ZSTD_MAGICNUMBER ||
+	    ZSTD_findFrameCompressedSize(z, t->index_zlen) != t->index_zlen) {
+		err = kist__fail(KIST_E_CORRUPT, "index stream is not exactly one zstd frame");
+		goto out;
+	}
 	unsigned long long fcs = ZSTD_getFrameContentSize(z, t->index_zlen);
 	if (fcs != t->index_len) {
 		err = kist__fail(KIST_E_CORRUPT, "index size does not match the trailer");
@@ -247,6 +254,14 @@ kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *cons
 		err = kist__fail(KIST_E_CORRUPT, "index and trailer disagree on the chunk size");
 		goto out;
 	}
+	/* The header's slots are the recipients; the index only claims a count. */
+	v->slot_count = h.slot_count;
+	if (v->meta.recipients != h.slot_count) {
+		err = kist__fail(KIST_E_CORRUPT,
+		                 "index claims %u recipients, the header has %u slots",
+		                 v->meta.recipients, h.slot_count);
+		goto out;
+	}
 	if ((err = check_signature(v)) != KIST_OK)
 		goto out;
 	/* The entries must tile the body in id order, ending where the index starts. */
@@ -297,7 +312,7 @@ void kist_vault_get_meta(const kist_vault *v, kist_vault_meta *out)
 	out->entry_count = v->nentries;
 	for (size_t i = 0; i < v->nentries; i++)
 		out->total_size += v->entries[i].pub.size;
-	out->recipient_count = v->meta.recipients;
+	out->recipient_count = v->slot_count;
 	out->signed_by_sealer = v->meta.has_signer;
 	if (v->meta.has_signer)
 		kist_pubkey_parse(&out->signer, v->meta.signer);

@@ -182,13 +182,18 @@ static void expect_file(FILE *f, const char *path, const unsigned char *data, si
 }
 
 static const char *reason_for(const char *name);
+static const char *next_reason; /* the reason: line of the next malformed vector */
+static const char *index_reason(const char *name); /* issue 12: gen_index_vectors() */
 
 static void malformed_expect(const char *name, const char *kind, const char *ident,
                              const char *comment)
 {
 	FILE *f = expect_open("malformed", name);
-	fprintf(f, "expect: %s\nidentity: %s\nreason: %s\ncomment: %s\n", kind, ident,
-	        reason_for(name), comment);
+	fprintf(f, "expect: %s\nidentity: %s\ncomment: %s\n", kind, ident, comment);
+	if (next_reason == NULL)
+		next_reason = index_reason(name);
+	fprintf(f, "reason: %s\n", next_reason != NULL ? next_reason : reason_for(name));
+	next_reason = NULL;
 	expect_close(f);
 	nmalformed++;
 }
@@ -310,6 +315,12 @@ typedef struct craft {
 	/* changes the built header (the caller recomputes the MAC if it means to) */
 	void (*header_fix)(unsigned char *h, size_t hl, const unsigned char fk[32],
 	                   const kist__keys *k);
+	/* issue 12, the index (gen_index_vectors below) */
+	enum { IF_ONE, IF_TRAIL_SKIP, IF_TRAIL_EMPTY, IF_LEAD_SKIP } index_frames;
+	const char *btree_index;           /* patch only this SQLite index's root page */
+	const char *btree_from, *btree_to; /* (equal lengths) */
+	int index_from_doc;        /* the index rebuilt from docs/INDEX.md's CREATE statements */
+	unsigned recipients_claim; /* vault.recipients; 0: the header's slot count */
 } craft;
 
 /*
@@ -393,6 +404,102 @@ static void patch_all(unsigned char *p, size_t len, const char *from, const char
 		}
 	if (hits == 0)
 		die("patch: %s not found", from);
+}
+
+/* --------------------------------- issue 12, the index: build() helpers */
+
+/* Equal-length replacement of from by to, only inside the root page of the SQLite
+ * index idx: the index b-tree then disagrees with its table. */
+static void patch_btree(unsigned char *img, size_t len, const char *idx, const char *from,
+                        const char *to)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 root = 0, psize = 0;
+	unsigned char *copy = sqlite3_malloc64(len);
+	char q[256];
+	if (copy == NULL || sqlite3_open(":memory:", &db) != SQLITE_OK)
+		die("sqlite: open");
+	memcpy(copy, img, len);
+	if (sqlite3_deserialize(db, "main", copy, (sqlite3_int64)len, (sqlite3_int64)len,
+	                        SQLITE_DESERIALIZE_FREEONCLOSE) != SQLITE_OK)
+		die("sqlite: deserialize");
+	snprintf(q, sizeof q,
+	         "SELECT rootpage, (SELECT page_size FROM pragma_page_size) "
+	         "FROM sqlite_schema WHERE name = '%s'",
+	         idx);
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		die("patch_btree: no index %s", idx);
+	root = sqlite3_column_int64(st, 0);
+	psize = sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	if (root < 1 || (size_t)(root * psize) > len)
+		die("patch_btree: bad root page");
+	patch_all(img + (root - 1) * psize, (size_t)psize, from, to);
+}
+
+/* The CREATE TABLE statements of docs/INDEX.md's ```sql blocks, as printed there. */
+static char *doc_schema(void)
+{
+	char path[PATH_MAX + 32];
+	size_t len;
+	snprintf(path, sizeof path, "%s/../../docs/INDEX.md", outdir);
+	char *md = (char *)read_all(path, &len), *out = calloc(len + 1, 1);
+	if (out == NULL)
+		die("out of memory");
+	for (char *p = md; (p = strstr(p, "```sql\n")) != NULL;) {
+		p += 7;
+		char *end = strstr(p, "```");
+		if (end == NULL)
+			die("INDEX.md: unterminated block");
+		if (strncmp(p, "CREATE TABLE", 12) == 0)
+			strncat(out, p, (size_t)(end - p));
+		p = end + 3;
+	}
+	free(md);
+	if (out[0] == '\0')
+		die("INDEX.md: no CREATE statements");
+	return out;
+}
+
+/* The same rows in a database made from docs/INDEX.md's statements (comments and all),
+ * as a second implementation written from the document would make it. */
+static unsigned char *rebuild_from_doc(const unsigned char *img, size_t len, size_t *outlen)
+{
+	static const char *const tables[] = {"vault",  "entries",       "custody",
+	                                     "people", "person_fields", "person_media"};
+	sqlite3 *db = NULL;
+	sqlite3_int64 n = 0;
+	char *schema = doc_schema(), sql[128];
+	unsigned char *copy = sqlite3_malloc64(len);
+	if (copy == NULL || sqlite3_open(":memory:", &db) != SQLITE_OK)
+		die("sqlite: open");
+	memcpy(copy, img, len);
+	if (sqlite3_exec(db, "PRAGMA application_id = 1802072948; PRAGMA user_version = 2;", NULL,
+	                 NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "ATTACH ':memory:' AS src", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_deserialize(db, "src", copy, (sqlite3_int64)len, (sqlite3_int64)len,
+	                        SQLITE_DESERIALIZE_FREEONCLOSE) != SQLITE_OK)
+		die("rebuild_from_doc: %s", sqlite3_errmsg(db));
+	for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
+		snprintf(sql, sizeof sql, "INSERT INTO main.%s SELECT * FROM src.%s", tables[i],
+		         tables[i]);
+		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			die("rebuild_from_doc: %s", sqlite3_errmsg(db));
+	}
+	if (sqlite3_exec(db, "DETACH src", NULL, NULL, NULL) != SQLITE_OK)
+		die("rebuild_from_doc: detach");
+	unsigned char *ser = sqlite3_serialize(db, "main", &n, 0), *out = malloc((size_t)n);
+	if (ser == NULL || out == NULL)
+		die("sqlite: serialize");
+	memcpy(out, ser, (size_t)n);
+	sqlite3_free(ser);
+	sqlite3_close(db);
+	free(schema);
+	*outlen = (size_t)n;
+	return out;
 }
 
 /* Builds a vault from c into out (header || body || trailer). */
@@ -547,7 +654,8 @@ static void build(const craft *c, buf *out)
 	sodium_bin2hex(m.vault_id, sizeof m.vault_id, rnd, sizeof rnd);
 	m.created = MTIME;
 	snprintf(m.tool_version, sizeof m.tool_version, "kist gen_vectors");
-	m.recipients = (unsigned)nr;
+	m.recipients =
+	    c->recipients_claim ? c->recipients_claim : (unsigned)(nr + (c->extra_slot ? 1 : 0));
 	m.chunk_size = cs;
 	if (c->signer != NULL) {
 		kist_pubkey_format(&c->signer->pk, m.signer);
@@ -564,6 +672,15 @@ static void build(const craft *c, buf *out)
 	}
 	if (c->patch_from != NULL)
 		patch_all(img, imglen, c->patch_from, c->patch_to);
+	if (c->btree_index != NULL)
+		patch_btree(img, imglen, c->btree_index, c->btree_from, c->btree_to);
+	if (c->index_from_doc) {
+		size_t nl;
+		unsigned char *ni = rebuild_from_doc(img, imglen, &nl);
+		free(img);
+		img = ni;
+		imglen = nl;
+	}
 	if (c->index_random) {
 		imglen = 8192;
 		img = realloc(img, imglen);
@@ -581,6 +698,29 @@ static void build(const craft *c, buf *out)
 	ZSTD_freeCCtx(cctx);
 	if (ZSTD_isError(zlen))
 		die("index compression failed");
+	if (c->index_frames != IF_ONE) {
+		/* skippable frame: magic 0x184D2A50, 4-byte length, that many bytes */
+		static const unsigned char skip[12] = {0x50, 0x2a, 0x4d, 0x18, 4,   0,
+		                                       0,    0,    'k',  'i',  's', 't'};
+		unsigned char empty[32];
+		size_t elen = ZSTD_compress(empty, sizeof empty, "", 0, 3);
+		if (ZSTD_isError(elen))
+			die("zstd: empty frame");
+		z = realloc(z, zlen + sizeof skip + elen);
+		if (z == NULL)
+			die("out of memory");
+		if (c->index_frames == IF_LEAD_SKIP) {
+			memmove(z + sizeof skip, z, zlen);
+			memcpy(z, skip, sizeof skip);
+			zlen += sizeof skip;
+		} else if (c->index_frames == IF_TRAIL_SKIP) {
+			memcpy(z + zlen, skip, sizeof skip);
+			zlen += sizeof skip;
+		} else {
+			memcpy(z + zlen, empty, elen);
+			zlen += elen;
+		}
+	}
 
 	kist__trailer t;
 	memset(&t, 0, sizeof t);
@@ -1060,9 +1200,7 @@ static void gen_malformed_bytes(void)
 	set32(d, 52 + 4, 5000);
 	malformed("slot-body-len-over-4096", d, tl, "format",
 	          "slot 1 body_len 5000 (at most 4096)");
-	set32(d, 52 + 4, 81);
-	malformed("slot-x25519-len-81", d, tl, "format",
-	          "X25519 slot with body_len 81 (must be 80)");
+	/* slot-x25519-len-81: gen_index_vectors() */
 	free(d);
 	d = dup_bytes(t, tl, 0);
 	set16(d, 52 + 2, 1);
@@ -1242,16 +1380,7 @@ static void gen_malformed_crafted(void)
 	            "corrupt", "entry path 'a.\\0txt' with a NUL byte inside the TEXT value");
 	crafted_sql("path-blob", "UPDATE entries SET path = x'612e747874'", "corrupt",
 	            "entry path stored as a BLOB instead of TEXT");
-	{
-		craft c = {.ents = (centry[]){{"same.txt", KIST_ENTRY_FILE, x, 2, NULL},
-		                              {"samf.txt", KIST_ENTRY_FILE, x, 2, NULL}},
-		           .n = 2,
-		           .patch_from = "samf.txt",
-		           .patch_to = "same.txt"};
-		crafted("path-duplicate", &c, "unsafe",
-		        "two entries named same.txt (the UNIQUE index bypassed by editing the "
-		        "database file)");
-	}
+	/* path-duplicate: gen_index_vectors() */
 	crafted_entries("below-symlink",
 	                (centry[]){{"ln", KIST_ENTRY_SYMLINK, NULL, 0, "elsewhere"},
 	                           {"ln/f.txt", KIST_ENTRY_FILE, x, 2, NULL}},
@@ -1358,12 +1487,10 @@ static void gen_malformed_crafted(void)
 	            "vault.format_version 2 in the index");
 	crafted_sql("vault-recipients-0", "UPDATE vault SET recipients = 0", "corrupt",
 	            "vault.recipients 0");
-	crafted_sql("vault-id-short", "UPDATE vault SET vault_id = 'abc'", "corrupt",
-	            "vault.vault_id of 3 characters (32 hex digits)");
+	/* vault-id-short: gen_index_vectors() */
 	crafted_sql("index-chunk-size-4096", "UPDATE vault SET chunk_size = 4096", "corrupt",
 	            "the index says chunk_size 4096, the trailer 1 MiB");
-	crafted_sql("sealer-key-bad", "UPDATE vault SET sealer_key = 'kist1xyz'", "corrupt",
-	            "vault.sealer_key is not a kist public key");
+	/* sealer-key-bad: gen_index_vectors() */
 	{
 		char age_sql[256];
 		snprintf(age_sql, sizeof age_sql, "UPDATE vault SET sealer_key = '%s'", dave_str);
@@ -1508,19 +1635,201 @@ static void gen_malformed_crafted(void)
 		crafted("chunks-reordered", &c, "corrupt-on-verify",
 		        "chunk_size 4096; the two chunks of one file written in swapped order");
 	}
+	/* zstd-short, zstd-trailing-junk: gen_index_vectors() */
+}
+
+/* ------------------------- issue 12: the index, single-fault vectors */
+
+/* The reasons of the index and row-rule vectors made elsewhere in this file. */
+static const char *index_reason(const char *name)
+{
+	static const struct {
+		const char *name, *reason;
+	} reasons[] = {
+	    {"application-id", "not a kist index"},
+	    {"chunks-as-text", "chunks is not a BLOB of 4-byte lengths"},
+	    {"chunks-not-multiple-of-4", "chunks is not a BLOB of 4-byte lengths"},
+	    {"dir-with-sha256", "sha256 present on a non-file"},
+	    {"extra-column", "unexpected schema"},
+	    {"extra-index", "unexpected schema"},
+	    {"extra-table", "unexpected schema"},
+	    {"id-not-1", "ids do not run 1, 2, ... n"},
+	    {"index-chunk-size-4096", "index and trailer disagree on the chunk size"},
+	    {"index-frame-no-size", "index size does not match the trailer"},
+	    {"index-len-mismatch", "index size does not match the trailer"},
+	    {"link-target-on-file", "link_target present on a non-link"},
+	    {"mode-over-07777", "mode out of range"},
+	    {"mtime-nsec-1e9", "mtime_nsec out of range"},
+	    {"path-4099-bytes", "path is not text of at most 4096 bytes"},
+	    {"path-blob", "path is not text of at most 4096 bytes"},
+	    {"path-nul", "path is not text of at most 4096 bytes"},
+	    {"sealer-key-age1", "the sealer key is an age1 key"},
+	    {"sha256-missing", "sha256 present on a non-file, or missing on a file"},
+	    {"sha256-short", "sha256 is not 64 lower-case hex digits"},
+	    {"sha256-uppercase", "sha256 is not 64 lower-case hex digits"},
+	    {"size-negative", "negative size"},
+	    {"symlink-no-target", "link_target present on a non-link, or missing on a link"},
+	    {"trigger", "unexpected schema"},
+	    {"type-unknown", "unknown type"},
+	    {"user-version-2", "unexpected schema"},
+	    {"vault-format-2", "vault.format_version is not 1"},
+	    {"vault-no-row", "the vault table has no row"},
+	    {"vault-recipients-0", "vault.recipients is out of range"},
+	    {"vault-two-rows", "the vault table has more than one row"},
+	    {"view", "unexpected schema"},
+	};
+	for (size_t i = 0; i < sizeof reasons / sizeof *reasons; i++)
+		if (strcmp(reasons[i].name, name) == 0)
+			return reasons[i].reason;
+	return NULL;
+}
+
+/* A crafted malformed vector that must fail with a detail containing reason. */
+static void crafted_why(const char *name, const craft *c, const char *kind, const char *reason,
+                        const char *comment)
+{
+	next_reason = reason;
+	crafted(name, c, kind, comment);
+}
+
+static void sql_why(const char *name, const char *sql, const char *kind, const char *reason,
+                    const char *comment)
+{
+	craft c = {.ents = one_file, .n = 1, .sql = sql};
+	crafted_why(name, &c, kind, reason, comment);
+}
+
+static void gen_index_vectors(void)
+{
+	static const unsigned char x[] = "x\n";
+	static const char disagree[] = "an index b-tree disagrees with its table";
+
+	/* SQLite index b-trees against their tables (PRAGMA integrity_check) */
 	{
-		unsigned char *txt = make_bulk(1000, 7);
-		const centry e[] = {{"short.bin", KIST_ENTRY_FILE, txt, 1000, NULL}};
+		const centry e[] = {{"a.txt", KIST_ENTRY_FILE, x, 2, NULL},
+		                    {"m.txt", KIST_ENTRY_FILE, x, 2, NULL},
+		                    {"z.txt", KIST_ENTRY_FILE, x, 2, NULL}};
+		craft c = {.ents = e,
+		           .n = 3,
+		           .btree_index = "sqlite_autoindex_entries_1",
+		           .btree_from = "m.txt",
+		           .btree_to = "n.txt"};
+		crafted_why("index-btree-disagrees", &c, "corrupt", disagree,
+		            "the UNIQUE index on entries.path says n.txt where the table says "
+		            "m.txt: list and a query ORDER BY path would show different names");
+		c.btree_from = "m-text";
+		c.btree_to = "m\x1b[31m";
+		const centry e2[] = {{"a.txt", KIST_ENTRY_FILE, x, 2, NULL},
+		                     {"m-text.txt", KIST_ENTRY_FILE, x, 2, NULL},
+		                     {"z.txt", KIST_ENTRY_FILE, x, 2, NULL}};
+		c.ents = e2;
+		crafted_why(
+		    "index-btree-hidden-text", &c, "corrupt", disagree,
+		    "the UNIQUE index on entries.path carries m<ESC>[31m.txt, text that row "
+		    "validation never reads (the table says m-text.txt)");
+		const centry e3[] = {{"same.txt", KIST_ENTRY_FILE, x, 2, NULL},
+		                     {"samf.txt", KIST_ENTRY_FILE, x, 2, NULL}};
+		craft d = {.ents = e3, .n = 2, .patch_from = "samf.txt", .patch_to = "same.txt"};
+		crafted_why("path-duplicate", &d, "corrupt", disagree,
+		            "two entries named same.txt (the database file edited past its UNIQUE "
+		            "index, which then disagrees with the table)");
+	}
+
+	/* vault row */
+	sql_why("vault-id-short", "UPDATE vault SET vault_id = 'abc'", "corrupt",
+	        "vault_id is not 32 lower-case hex digits",
+	        "vault.vault_id of 3 characters (32 hex digits)");
+	sql_why("vault-id-upper-case",
+	        "UPDATE vault SET vault_id = '0123456789ABCDEF0123456789abcdef'", "corrupt",
+	        "vault_id is not 32 lower-case hex digits",
+	        "vault.vault_id of 32 hex digits, some in upper case");
+	sql_why("vault-id-escape",
+	        "UPDATE vault SET vault_id = '0123456789abcdef0123456789abc' || char(27) || '[m'",
+	        "corrupt", "vault_id is not 32 lower-case hex digits",
+	        "vault.vault_id of 32 characters ending in an ESC [ m terminal sequence");
+	sql_why("vault-recipients-2", "UPDATE vault SET recipients = 2", "corrupt",
+	        "index claims 2 recipients, the header has 1 slots",
+	        "vault.recipients 2 where the header has one recipient slot");
+	{
+		craft c = {.ents = one_file,
+		           .n = 1,
+		           .signer = carol,
+		           .sql = "UPDATE vault SET sealer_key = 'kist1xyz'"};
+		crafted_why(
+		    "sealer-key-bad", &c, "corrupt", "the sealer key is not a kist public key",
+		    "signed by carol, but vault.sealer_key is 'kist1xyz', not a kist public "
+		    "key");
+	}
+
+	/* the index stream: exactly one zstd frame */
+	{
+		craft c = {.ents = one_file, .n = 1, .index_frames = IF_TRAIL_SKIP};
+		crafted_why("index-trailing-skippable-frame", &c, "corrupt",
+		            "index stream is not exactly one zstd frame",
+		            "the index frame is followed by a 12-byte skippable frame");
+		c.index_frames = IF_TRAIL_EMPTY;
+		crafted_why("index-trailing-empty-frame", &c, "corrupt",
+		            "index stream is not exactly one zstd frame",
+		            "the index frame is followed by an empty zstd frame (content size 0)");
+		c.index_frames = IF_LEAD_SKIP;
+		crafted_why("index-leading-skippable-frame", &c, "corrupt",
+		            "index stream is not exactly one zstd frame",
+		            "a 12-byte skippable frame before the index frame");
+	}
+
+	/* content chunks: compressible data, so that each chunk is within data + 17 bytes
+	 * and only the frame is wrong */
+	{
+		unsigned char txt[1000];
+		for (size_t i = 0; i < sizeof txt; i++)
+			txt[i] = (unsigned char)"a crafted line of text\n"[i % 23];
+		const centry e[] = {{"short.txt", KIST_ENTRY_FILE, txt, sizeof txt, NULL}};
 		craft c = {.ents = e, .n = 1, .cmode = CM_ZSHORT};
-		crafted("zstd-short", &c, "corrupt",
-		        "a zstd chunk that decodes to 999 bytes where 1000 are expected; the chunk "
-		        "is also longer than its data + 17 bytes, which the index check refuses at "
-		        "open");
-		craft c2 = {.ents = e, .n = 1, .cmode = CM_ZJUNK};
-		crafted("zstd-trailing-junk", &c2, "corrupt",
-		        "a zstd chunk whose frame is followed by 4 junk bytes; the chunk is also "
-		        "longer than its data + 17 bytes, which the index check refuses at open");
-		free(txt);
+		crafted_why("zstd-short", &c, "corrupt-on-verify",
+		            "does not decompress to its recorded size",
+		            "a zstd chunk that decodes to 999 bytes where 1000 are expected");
+		c.cmode = CM_ZJUNK;
+		crafted_why("zstd-trailing-junk", &c, "corrupt-on-verify",
+		            "is not exactly one zstd frame",
+		            "a zstd chunk whose frame is followed by 4 junk bytes");
+	}
+
+	/* a valid index written from docs/INDEX.md's statements, comments and layout kept */
+	{
+		craft c = {.ents = one_file, .n = 1, .index_from_doc = 1};
+		buf v = {0};
+		build(&c, &v);
+		write_all(out_path("valid/index-from-doc.kist"), v.p, v.len, 0644);
+		FILE *f = expect_open("valid", "index-from-doc");
+		fprintf(f, "expect: ok\nidentity: alice\nsigned: no\nslots: 1\n");
+		expect_file(f, "a.txt", small_text, sizeof small_text - 1);
+		fprintf(f,
+		        "comment: the index made from the CREATE TABLE statements printed in "
+		        "docs/INDEX.md (with their comments), as a writer following the document "
+		        "makes it\n");
+		expect_close(f);
+		nvalid++;
+		free(v.p);
+	}
+
+	/* the header: a real 81-byte body in a type-1 slot (header_len adjusted, MAC
+	 * unchanged: the length rule comes first) */
+	{
+		size_t ol;
+		unsigned char *o = read_all(out_path("valid/one-file.kist"), &ol);
+		unsigned char *d = dup_bytes(o, ol, 1);
+		if (kist__ld16(o + 52) != KIST_SLOT_X25519 || kist__ld32(o + 52 + 4) != 80)
+			die("one-file.kist: slot 1 is not an X25519 slot");
+		memcpy(d + 52 + 8 + 80 + 1, o + 52 + 8 + 80, ol - (52 + 8 + 80));
+		d[52 + 8 + 80] = 0;
+		set32(d, 12, kist__ld32(o + 12) + 1);
+		set32(d, 52 + 4, 81);
+		next_reason = "recipient slot 1 has a bad length";
+		malformed("slot-x25519-len-81", d, ol + 1, "format",
+		          "X25519 slot with an 81-byte body (must be 80), header_len adjusted to "
+		          "match");
+		free(d);
+		free(o);
 	}
 }
 
@@ -1834,6 +2143,7 @@ int main(int argc, char **argv)
 	gen_malformed_bytes();
 	gen_malformed_crafted();
 	gen_malformed_one_reason();
+	gen_index_vectors();
 	printf("gen_vectors: %u valid and %u malformed vectors in %s\n", nvalid, nmalformed,
 	       outdir);
 	kist_identity_free(alice);
