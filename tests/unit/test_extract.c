@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "internal.h"
 #include "kist.h"
 #include "testutil.h"
 
@@ -222,6 +224,122 @@ static void test_zero_chunks_become_holes(void **state)
 		free(want[i]);
 }
 
+/*
+ * A co-recipient holds the file key: it re-encrypts chunk `which` of entry
+ * path in src (signed by someone else) with other content of the same length,
+ * so every chunk still authenticates and only the entry's SHA-256 (bound by
+ * the signature) tells.  Writes the result to dst.
+ */
+static void reencrypt_chunk(const char *src, const char *dst, kist_identity *reader,
+                            const char *path, uint32_t which)
+{
+	kist_vault *v;
+	kist__chunker *ch;
+	size_t len;
+	const unsigned char *pt, *ct;
+	size_t ctlen;
+	unsigned char *b = tu_read(src, &len);
+	assert_int_equal(kist_vault_open(&v, src, &reader, 1), KIST_OK);
+	const kist__entry *e = kist__vault_find(v, path);
+	assert_non_null(e);
+	assert_true(which < e->nchunks);
+	uint64_t off = v->header_len + e->offset;
+	for (uint32_t c = 0; c < which; c++)
+		off += e->chunk_len[c];
+	size_t want = which + 1 < e->nchunks
+	                  ? v->meta.chunk_size
+	                  : (size_t)(e->pub.size - (uint64_t)which * v->meta.chunk_size);
+	assert_int_equal(kist__chunker_new(&ch, v->meta.chunk_size, 3), KIST_OK);
+	assert_int_equal(kist__chunk_open(ch, v->keys->content, e->id, which,
+	                                  which + 1 == e->nchunks, b + off, e->chunk_len[which],
+	                                  want, &pt),
+	                 KIST_OK);
+	unsigned char *other = malloc(want);
+	tu_fill_random(other, want, 4242);
+	assert_int_equal(kist__chunk_seal(ch, v->keys->content, e->id, which,
+	                                  which + 1 == e->nchunks, 0, other, want, &ct, &ctlen),
+	                 KIST_OK);
+	assert_int_equal(ctlen, e->chunk_len[which]);
+	memcpy(b + off, ct, ctlen);
+	tu_write(dst, b, len);
+	kist__chunker_free(ch);
+	kist_vault_close(v);
+	free(other);
+	free(b);
+}
+
+static size_t cat_to_file(kist_identity *id, const char *vault, const char *path, kist_err *err)
+{
+	kist_vault *v;
+	struct stat st;
+	assert_int_equal(kist_vault_open(&v, vault, &id, 1), KIST_OK);
+	const kist_entry *e = kist_vault_find(v, path);
+	assert_non_null(e);
+	int fd = open("cat.out", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	*err = kist_vault_cat(v, e, fd);
+	assert_int_equal(fstat(fd, &st), 0);
+	close(fd);
+	kist_vault_close(v);
+	return (size_t)st.st_size;
+}
+
+/*
+ * kist cat releases no byte of an entry before the whole entry matched the
+ * SHA-256 that the sealer signed: a co-recipient's re-encrypted chunk (every
+ * chunk authenticates) yields no output at all, in the small entry held in
+ * memory and in the large one read twice, wherever the changed chunk is.
+ */
+static void test_cat_releases_nothing_unchecked(void **state)
+{
+	fx *f = *state;
+	kist_identity *bob;
+	kist_err err;
+	const size_t mib = 1u << 20, big = 66 * mib + 5;
+	assert_int_equal(kist_identity_generate(&bob), KIST_OK);
+	assert_int_equal(mkdir("c", 0755), 0);
+	unsigned char *data = malloc(3 * mib);
+	tu_fill_random(data, 3 * mib, 1);
+	tu_write("c/small", data, 3 * mib);
+	/* Large: zeros (quick to seal) with random first and last chunks. */
+	unsigned char *z = calloc(1, big);
+	tu_fill_random(z, mib, 2);
+	tu_fill_random(z + 66 * mib, 5, 3);
+	tu_write("c/large", z, big);
+	kist_identity *both[] = {f->id, bob};
+	const char *paths[] = {"c"};
+	tu_seal("s.kist", both, 2, f->id, paths, 1);
+
+	/* The untouched vault: cat gives the exact content. */
+	assert_int_equal(cat_to_file(f->id, "s.kist", "c/small", &err), 3 * mib);
+	assert_int_equal(err, KIST_OK);
+	size_t len;
+	unsigned char *got = tu_read("cat.out", &len);
+	assert_memory_equal(got, data, 3 * mib);
+	free(got);
+	assert_int_equal(cat_to_file(f->id, "s.kist", "c/large", &err), big);
+	assert_int_equal(err, KIST_OK);
+	got = tu_read("cat.out", &len);
+	assert_memory_equal(got, z, big);
+	free(got);
+
+	/* bob rewrites a chunk: the first, a middle one, the last. */
+	const struct {
+		const char *path;
+		uint32_t chunk;
+	} cases[] = {{"c/small", 0}, {"c/small", 1}, {"c/large", 0}, {"c/large", 66}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		reencrypt_chunk("s.kist", "t.kist", bob, cases[i].path, cases[i].chunk);
+		size_t n = cat_to_file(f->id, "t.kist", cases[i].path, &err);
+		if (err != KIST_E_CORRUPT || n != 0)
+			fail_msg("%s chunk %u: cat gave %s and wrote %zu bytes", cases[i].path,
+			         (unsigned)cases[i].chunk, kist_strerror(err), n);
+	}
+	free(data);
+	free(z);
+	kist_identity_free(bob);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +347,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_links_recorded_not_followed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_planted_symlink_in_target, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failure_leaves_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cat_releases_nothing_unchecked, setup, teardown),
 	};
 	assert_int_equal(kist_init(), KIST_OK);
 	return cmocka_run_group_tests(tests, NULL, NULL);
