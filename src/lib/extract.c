@@ -375,12 +375,16 @@ static void set_dir_attrs(xstate *x, const kist__entry *e)
 	close(dfd);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* After sort_created: N log N over a vault of N folders, not N squared. */
 static int was_created(const xstate *x, const char *path)
 {
-	for (size_t i = 0; i < x->ncreated; i++)
-		if (strcmp(x->created[i], path) == 0)
-			return 1;
-	return 0;
+	return x->ncreated > 0 &&
+	       bsearch(&path, x->created, x->ncreated, sizeof *x->created, cmp_str) != NULL;
 }
 
 /* Marks entries selected by paths (exact entry, or everything below a directory). */
@@ -486,6 +490,8 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 	for (size_t i = 0; i < x.nst; i++)
 		if ((err = commit_one(&x, &x.st[i])) != KIST_OK)
 			goto out;
+	/* Everything is committed: creation order is no longer needed for undoing. */
+	qsort(x.created, x.ncreated, sizeof *x.created, cmp_str);
 	for (size_t i = v->nentries; i > 0; i--) {
 		const kist__entry *e = &v->entries[i - 1];
 		if (sel[i - 1] && e->pub.type == KIST_ENTRY_DIR && was_created(&x, e->path))
