@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -387,6 +388,75 @@ static int was_created(const xstate *x, const char *path)
 	       bsearch(&path, x->created, x->ncreated, sizeof *x->created, cmp_str) != NULL;
 }
 
+/* Bytes as a person reads them: "812 bytes", "3.4 MiB", "2.0 GiB". */
+static void human_size(char *buf, size_t cap, uint64_t n)
+{
+	static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	double d = (double)n;
+	int u = -1;
+	if (n < 1024) {
+		snprintf(buf, cap, "%llu bytes", (unsigned long long)n);
+		return;
+	}
+	while (d >= 1024 && u < 5) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, cap, "%.1f %s", d, unit[u]);
+}
+
+/*
+ * Refuses, before anything is written, an extraction that cannot fit: the
+ * selected files at their full sizes (a run of zeros that will become a hole
+ * is counted in full), each rounded up to the file system's block, plus one
+ * block for each folder and link, against the space and the inodes free to
+ * this user on the target's file system.  Files replaced with --force still
+ * count: their old blocks are freed only at the final rename.
+ */
+static kist_err check_room(const xstate *x, const unsigned char *sel)
+{
+	struct statvfs sv;
+	uint64_t need = 0, inodes = 0, block, avail;
+	char a[32], b[32];
+	const char *dir = x->o->dir ? x->o->dir : ".";
+
+	if (fstatvfs(x->root, &sv) != 0)
+		return KIST_OK; /* no figure to compare with: the writes will tell */
+	block = sv.f_frsize ? sv.f_frsize : sv.f_bsize ? sv.f_bsize : 4096;
+	for (size_t i = 0; i < x->v->nentries; i++) {
+		if (!sel[i])
+			continue;
+		uint64_t sz =
+		    x->v->entries[i].pub.type == KIST_ENTRY_FILE ? x->v->entries[i].pub.size : 0;
+		uint64_t blocks = sz / block + (sz % block != 0);
+		if (blocks == 0)
+			blocks = 1;
+		if (blocks > (UINT64_MAX - need) / block)
+			need = UINT64_MAX;
+		else
+			need += blocks * block;
+		inodes++;
+	}
+	avail =
+	    (uint64_t)sv.f_bavail > UINT64_MAX / block ? UINT64_MAX : (uint64_t)sv.f_bavail * block;
+	if (need > avail) {
+		human_size(a, sizeof a, need);
+		human_size(b, sizeof b, avail);
+		return kist__fail(KIST_E_NOSPACE,
+		                  "not enough room in %s: the extraction needs %s, %s is free; "
+		                  "nothing was written",
+		                  dir, a, b);
+	}
+	/* f_files 0: the file system has no fixed inode count (btrfs, some tmpfs). */
+	if (sv.f_files != 0 && inodes > (uint64_t)sv.f_favail)
+		return kist__fail(
+		    KIST_E_NOSPACE,
+		    "not enough room in %s: the extraction needs %llu inodes, %llu are "
+		    "free; nothing was written",
+		    dir, (unsigned long long)inodes, (unsigned long long)sv.f_favail);
+	return KIST_OK;
+}
+
 /* Marks entries selected by paths (exact entry, or everything below a directory). */
 static kist_err select_entries(kist_vault *v, const char *const *paths, size_t npaths,
                                unsigned char *sel)
@@ -448,6 +518,8 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 	for (size_t i = 0; i < v->nentries; i++)
 		if (sel[i] && (err = precheck(&x, &v->entries[i])) != KIST_OK)
 			goto out;
+	if ((err = check_room(&x, sel)) != KIST_OK)
+		goto out;
 
 	for (size_t i = 0; i < v->nentries; i++) {
 		const kist__entry *e = &v->entries[i];
