@@ -36,8 +36,9 @@ typedef struct xstate {
 	size_t nst;
 	kist__outfile cur; /* the file being written */
 	int cur_dirfd;
-	uint64_t cur_len; /* bytes of it delivered so far */
-	int cur_holes;    /* some were zeros left as holes */
+	uint64_t cur_len;         /* bytes of it delivered so far */
+	int cur_holes;            /* some were zeros left as holes */
+	const unsigned char *sel; /* entries selected, by index */
 } xstate;
 
 static void shown_path(char *buf, size_t cap, const char *p)
@@ -129,46 +130,137 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-/*
- * A link target is allowed if it is relative and, resolved from the link's
- * folder, stays inside the target tree without passing through another
- * symbolic link of the vault (whose own target lexical resolution cannot
- * see: "a -> d/l/.." with "d/l -> .." would escape).
- */
-static int link_is_contained(const kist_vault *v, const char *path, const char *target)
-{
-	char cur[2 * KIST_MAX_PATH + 2];
-	size_t len = parent_len(path);
+/* What a path of the target will be once this extraction is done. */
+typedef enum node_kind { NODE_MISSING, NODE_DIR, NODE_LINK, NODE_OTHER, NODE_UNKNOWN } node_kind;
 
-	if (target[0] == '/' || target[0] == '\0' || strlen(target) > KIST_MAX_PATH)
+#define LINK_HOPS_MAX 40          /* as the kernel's MAXSYMLINKS */
+#define LINK_REST_MAX (64u << 10) /* bytes of path still to resolve */
+
+/*
+ * Looks path (relative to the target, every parent a real directory) up as
+ * it will be: a selected entry of this vault is what will be there; else
+ * what is on disk (a link's target read with readlinkat); else, for a
+ * missing path, a link of this vault that is not selected counts as a link
+ * all the same (a later extraction may create it).  link receives a link's
+ * target (cap bytes).
+ */
+static node_kind lookup_node(xstate *x, const char *path, char *link, size_t cap)
+{
+	const kist__entry *e = kist__vault_find(x->v, path);
+	struct stat st;
+	int dfd;
+
+	if (e != NULL && x->sel[e - x->v->entries]) {
+		if (e->pub.type == KIST_ENTRY_DIR)
+			return NODE_DIR;
+		if (e->pub.type != KIST_ENTRY_SYMLINK || strlen(e->link) >= cap)
+			return e->pub.type == KIST_ENTRY_SYMLINK ? NODE_UNKNOWN : NODE_OTHER;
+		memcpy(link, e->link, strlen(e->link) + 1);
+		return NODE_LINK;
+	}
+	if (open_dir(x, path, parent_len(path), 0, &dfd) != KIST_OK)
+		return NODE_UNKNOWN;
+	if (dfd >= 0 && fstatat(dfd, base_name(path), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		node_kind k = S_ISDIR(st.st_mode)   ? NODE_DIR
+		              : S_ISLNK(st.st_mode) ? NODE_LINK
+		                                    : NODE_OTHER;
+		if (k == NODE_LINK) {
+			ssize_t n = readlinkat(dfd, base_name(path), link, cap);
+			if (n < 0 || (size_t)n >= cap)
+				k = NODE_UNKNOWN;
+			else
+				link[n] = '\0';
+		}
+		close(dfd);
+		return k;
+	}
+	if (dfd >= 0)
+		close(dfd);
+	if (e != NULL && e->pub.type == KIST_ENTRY_SYMLINK && strlen(e->link) < cap) {
+		memcpy(link, e->link, strlen(e->link) + 1);
+		return NODE_LINK;
+	}
+	return NODE_MISSING;
+}
+
+/*
+ * A link target is allowed if, resolved from the link's folder as the kernel
+ * would resolve it once this extraction is done, it stays inside the target:
+ * one component at a time, following every link on the way (already on disk,
+ * whoever made it, or of this vault) up to LINK_HOPS_MAX.  Refused: an
+ * absolute target, ".." at the target's top, too many links, and ".." after
+ * a component that does not exist or is not a folder (the kernel fails there
+ * today, but a link created there later would decide where it leads).
+ */
+static int link_is_contained(xstate *x, const char *path, const char *target)
+{
+	char cur[KIST_MAX_PATH + 1], link[KIST_MAX_PATH + 1];
+	char *rest = NULL, *tmp = NULL;
+	size_t len = parent_len(path), pos = 0;
+	int hops = 0, lost = 0, ok = 0;
+
+	if (target[0] == '/' || target[0] == '\0' || strlen(target) >= LINK_REST_MAX)
 		return 0;
+	if ((rest = malloc(LINK_REST_MAX)) == NULL || (tmp = malloc(LINK_REST_MAX)) == NULL)
+		goto out;
+	memcpy(rest, target, strlen(target) + 1);
 	memcpy(cur, path, len);
 	cur[len] = '\0';
-	for (const char *p = target; *p;) {
+	while (rest[pos] != '\0') {
+		const char *p = rest + pos;
 		const char *q = strchr(p, '/');
 		size_t l = q ? (size_t)(q - p) : strlen(p);
-		int more = q != NULL && q[1] != '\0';
+		size_t before = len;
+		pos += l + (q != NULL);
+		if (l == 0 || (l == 1 && p[0] == '.'))
+			continue;
 		if (l == 2 && p[0] == '.' && p[1] == '.') {
-			if (len == 0)
-				return 0; /* above the target */
+			if (lost || len == 0)
+				goto out;
 			len = parent_len(cur);
 			cur[len] = '\0';
-		} else if (l > 0 && !(l == 1 && p[0] == '.')) {
-			if (len > 0)
-				cur[len++] = '/';
-			memcpy(cur + len, p, l);
-			len += l;
-			cur[len] = '\0';
-			/* Going on through a link: refuse rather than guess where it leads. */
-			const kist__entry *e = kist__vault_find(v, cur);
-			if (more && e != NULL && e->pub.type == KIST_ENTRY_SYMLINK)
-				return 0;
+			continue;
 		}
-		p += l;
-		if (*p == '/')
-			p++;
+		if (l > KIST_MAX_NAME || len + 1 + l > KIST_MAX_PATH)
+			goto out;
+		if (len > 0)
+			cur[len++] = '/';
+		memcpy(cur + len, p, l);
+		len += l;
+		cur[len] = '\0';
+		if (lost)
+			continue;
+		switch (lookup_node(x, cur, link, sizeof link)) {
+		case NODE_DIR:
+			break;
+		case NODE_MISSING:
+		case NODE_OTHER:
+			lost = 1;
+			break;
+		case NODE_LINK: {
+			/* Go on from the link's folder with its target, then what was left. */
+			size_t tl = strlen(link), rl = strlen(rest + pos);
+			if (++hops > LINK_HOPS_MAX || link[0] == '/' || link[0] == '\0' ||
+			    tl + 1 + rl >= LINK_REST_MAX)
+				goto out;
+			memcpy(tmp, link, tl);
+			tmp[tl] = '/';
+			memcpy(tmp + tl + 1, rest + pos, rl + 1);
+			memcpy(rest, tmp, tl + rl + 2);
+			pos = 0;
+			len = before;
+			cur[len] = '\0';
+			break;
+		}
+		default:
+			goto out;
+		}
 	}
-	return 1;
+	ok = 1;
+out:
+	free(rest);
+	free(tmp);
+	return ok;
 }
 
 /*
@@ -515,6 +607,7 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 	}
 	if ((err = select_entries(v, paths, npaths, sel)) != KIST_OK)
 		goto out;
+	x.sel = sel;
 	for (size_t i = 0; i < v->nentries; i++)
 		if (sel[i] && (err = precheck(&x, &v->entries[i])) != KIST_OK)
 			goto out;
@@ -532,14 +625,15 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 			close(dfd);
 			continue;
 		}
-		if (e->pub.type == KIST_ENTRY_SYMLINK && !link_is_contained(v, e->path, e->link)) {
+		if (e->pub.type == KIST_ENTRY_SYMLINK && !link_is_contained(&x, e->path, e->link)) {
 			if (o->warn_fn) {
 				char msg[KIST_MAX_PATH + 128], t[KIST_MAX_PATH + 1];
 				kist__printable(t, sizeof t, e->link);
-				snprintf(msg, sizeof msg,
-				         "link to %s points outside the target (or through another "
-				         "link): not created",
-				         t);
+				snprintf(
+				    msg, sizeof msg,
+				    "link to %s resolves outside the target (through the links "
+				    "of this vault and those already there): not created",
+				    t);
 				o->warn_fn(o->warn_ctx, e->path, msg);
 			}
 			continue;

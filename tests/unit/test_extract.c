@@ -224,6 +224,138 @@ static void test_zero_chunks_become_holes(void **state)
 		free(want[i]);
 }
 
+/* Seals the symbolic links names[i] -> targets[i] (and the folders dirs) below "k" into out. */
+static void seal_links(kist_identity *id, const char *out, const char *const *dirs, size_t ndirs,
+                       const char *const *names, const char *const *targets, size_t n)
+{
+	char path[256];
+	tu_rmtree("k");
+	assert_int_equal(mkdir("k", 0755), 0);
+	for (size_t i = 0; i < ndirs; i++) {
+		snprintf(path, sizeof path, "k/%s", dirs[i]);
+		assert_int_equal(mkdir(path, 0755), 0);
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "k/%s", names[i]);
+		assert_int_equal(symlink(targets[i], path), 0);
+	}
+	const char *paths[] = {"k"};
+	tu_seal(out, &id, 1, NULL, paths, 1);
+}
+
+static kist_err extract_into(kist_identity *id, const char *vault, const char *dir)
+{
+	kist_vault *v;
+	assert_int_equal(kist_vault_open(&v, vault, &id, 1), KIST_OK);
+	kist_extract_opts o = {.dir = dir, .warn_fn = on_warn};
+	warnings = 0;
+	kist_err err = kist_vault_extract(v, &o, NULL, 0);
+	kist_vault_close(v);
+	return err;
+}
+
+static int is_link(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+/*
+ * Containment is decided against what is on disk: links already in the
+ * target (whoever made them: an earlier extraction, anyone) are followed as
+ * the kernel would follow them, and a vault link that would resolve outside
+ * only through them is refused and reported.
+ */
+static void test_links_through_links_on_disk(void **state)
+{
+	fx *f = *state;
+	/* (1) out/k/d -> ../.. is on disk (it leads outside itself); the vault's
+	 * l -> d/x looks inside, and leads outside through it. */
+	assert_int_equal(mkdir("out1", 0700), 0);
+	assert_int_equal(mkdir("out1/k", 0700), 0);
+	assert_int_equal(symlink("../..", "out1/k/d"), 0);
+	{
+		const char *names[] = {"l", "ok"}, *targets[] = {"d/x", "sub/f"}, *dirs[] = {"sub"};
+		seal_links(f->id, "a.kist", dirs, 1, names, targets, 2);
+	}
+	assert_int_equal(extract_into(f->id, "a.kist", "out1"), KIST_OK);
+	assert_false(is_link("out1/k/l"));
+	assert_true(is_link("out1/k/ok"));
+	assert_int_equal(warnings, 1);
+	assert_non_null(strstr(last_warning, "outside the target"));
+
+	/* (2) out/k/p/q -> .. is inside (it names out/k); the vault's p/l -> q/..
+	 * is lexically p, but through q it is out/k/.. = out, and q/../.. would
+	 * be outside: both refused only by following q. */
+	assert_int_equal(mkdir("out2", 0700), 0);
+	assert_int_equal(mkdir("out2/k", 0700), 0);
+	assert_int_equal(mkdir("out2/k/p", 0700), 0);
+	assert_int_equal(symlink("..", "out2/k/p/q"), 0);
+	{
+		const char *names[] = {"p/l", "p/in"}, *targets[] = {"q/../..", "q/p"},
+		           *dirs[] = {"p"};
+		seal_links(f->id, "b.kist", dirs, 1, names, targets, 2);
+	}
+	assert_int_equal(extract_into(f->id, "b.kist", "out2"), KIST_OK);
+	assert_false(is_link("out2/k/p/l"));
+	assert_true(is_link("out2/k/p/in")); /* q/p is out/k/p: inside */
+	assert_int_equal(warnings, 1);
+
+	/* (3) Two extractions into one target: the first vault's d/l2 -> .. is
+	 * inside; the second vault's l1 -> d/l2/.. knows nothing of it, and
+	 * leads through it to the target's parent. */
+	assert_int_equal(mkdir("out3", 0700), 0);
+	{
+		const char *names[] = {"d/l2"}, *targets[] = {"../.."}, *dirs[] = {"d"};
+		seal_links(f->id, "c1.kist", dirs, 1, names, targets, 1);
+	}
+	assert_int_equal(extract_into(f->id, "c1.kist", "out3"), KIST_OK);
+	assert_true(is_link("out3/k/d/l2"));
+	{
+		const char *names[] = {"l1"}, *targets[] = {"d/l2/../.."};
+		seal_links(f->id, "c2.kist", NULL, 0, names, targets, 1);
+	}
+	assert_int_equal(extract_into(f->id, "c2.kist", "out3"), KIST_OK);
+	assert_false(is_link("out3/k/l1"));
+	assert_int_equal(warnings, 1);
+
+	/* (4) The other order: a link that goes on through a name that does not
+	 * exist yet, then "..", is refused (a later link there would decide). */
+	assert_int_equal(mkdir("out4", 0700), 0);
+	{
+		const char *names[] = {"l1", "down"}, *targets[] = {"d/l2/..", "d/l2/x"};
+		seal_links(f->id, "d.kist", NULL, 0, names, targets, 2);
+	}
+	assert_int_equal(extract_into(f->id, "d.kist", "out4"), KIST_OK);
+	assert_false(is_link("out4/k/l1"));
+	assert_true(is_link("out4/k/down"));
+
+	/* (5) A loop of links on disk: refused after 40 hops, no hang. */
+	assert_int_equal(mkdir("out5", 0700), 0);
+	assert_int_equal(mkdir("out5/k", 0700), 0);
+	assert_int_equal(symlink("y", "out5/k/x"), 0);
+	assert_int_equal(symlink("x", "out5/k/y"), 0);
+	{
+		const char *names[] = {"l"}, *targets[] = {"x/.."};
+		seal_links(f->id, "e.kist", NULL, 0, names, targets, 1);
+	}
+	assert_int_equal(extract_into(f->id, "e.kist", "out5"), KIST_OK);
+	assert_false(is_link("out5/k/l"));
+
+	/* (6) A folder of the vault that is a link on disk: nothing goes through it. */
+	assert_int_equal(mkdir("out6", 0700), 0);
+	assert_int_equal(mkdir("out6/k", 0700), 0);
+	assert_int_equal(mkdir("out6/k/sub", 0700), 0);
+	assert_int_equal(symlink("sub", "out6/k/a"), 0);
+	{
+		const char *names[] = {"a/x"}, *targets[] = {"../.."}, *dirs[] = {"a"};
+		seal_links(f->id, "g.kist", dirs, 1, names, targets, 1);
+	}
+	kist_err err = extract_into(f->id, "g.kist", "out6");
+	assert_true(err == KIST_E_EXISTS || err == KIST_E_UNSAFE);
+	assert_int_equal(tu_count_tree("out6/k/sub"), 0);
+}
+
 /*
  * A co-recipient holds the file key: it re-encrypts chunk `which` of entry
  * path in src (signed by someone else) with other content of the same length,
@@ -348,6 +480,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_planted_symlink_in_target, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failure_leaves_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cat_releases_nothing_unchecked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_links_through_links_on_disk, setup, teardown),
 	};
 	assert_int_equal(kist_init(), KIST_OK);
 	return cmocka_run_group_tests(tests, NULL, NULL);
