@@ -10,8 +10,8 @@
 #
 # Each vault holds N entries: folders e/gGGGG/ of 1000 entries each, nine
 # empty folders to one empty file, and a people register of N/10 people,
-# person i linked to the i-th file.  Each operation is timed once (wall
-# time, bash's EPOCHREALTIME) with a ledger on the same tmpfs.  For growth
+# person i linked to the i-th file.  Each operation is timed once, wall time
+# and CPU time (user + system), with a ledger on the same tmpfs.  For growth
 # of N log N, the 400k/100k ratio is 4 x log(400k)/log(100k) = 4.48 at most
 # (4.0 for linear work); a quadratic step gives about 16.  Prints a markdown
 # table on stdout; progress on stderr.  Works in /dev/shm and removes
@@ -51,7 +51,7 @@ trap 'rm -rf "$W"' EXIT
 trap 'exit 130' INT TERM
 cd "$W"
 export KIST_LEDGER=$W/ledger.db
-"$KIST" keygen -q --no-passphrase -o id.key >id.pub
+"$KIST" keygen -q --no-passphrase -o id.key >id.pub 2>/dev/null
 PUB=$(cat id.pub)
 
 # make_tree N DIR REGISTER: N entries below DIR (DIR itself counted), and a register.
@@ -84,13 +84,16 @@ with open(reg, "w", newline="") as f:
 EOF
 }
 
-# timed NAME CMD...: runs CMD (output discarded) and prints its wall seconds.
+# timed CMD...: runs CMD (output discarded) and prints "WALL CPU" in seconds
+# (CPU: user + system, from /usr/bin/time; steadier than wall time on a
+# loaded machine).
 timed() {
 	local s e
 	s=$EPOCHREALTIME
-	"$@" >/dev/null 2>"$W/err" || { cat "$W/err" >&2; echo "entries.sh: FAILED: $*" >&2; exit 1; }
+	/usr/bin/time -f '%U %S' -o "$W/cpu" "$@" >/dev/null 2>"$W/err" ||
+		{ cat "$W/err" >&2; echo "entries.sh: FAILED: $*" >&2; exit 1; }
 	e=$EPOCHREALTIME
-	awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }'
+	awk -v s="$s" -v e="$e" '{ printf "%.3f %.3f", e - s, $1 + $2 }' "$W/cpu"
 }
 
 OPS="seal list extract verify manifest people"
@@ -113,19 +116,26 @@ for n in $SIZES; do
 	[ -n "$first" ] || first=$n
 done
 
+# One row per operation: wall and CPU seconds per size, then the ratios to the first size.
 printf '| operation |'
-for n in $SIZES; do printf ' %s entries s |' "$n"; done
-for n in $SIZES; do [ "$n" = "$first" ] || printf ' %s/%s ratio |' "$n" "$first"; done
+for n in $SIZES; do printf ' %s wall s | %s CPU s |' "$n" "$n"; done
+for n in $SIZES; do [ "$n" = "$first" ] || printf ' %s/%s wall | %s/%s CPU |' "$n" "$first" "$n" "$first"; done
 printf '\n|---|'
-for n in $SIZES; do printf -- '---|'; done
-for n in $SIZES; do [ "$n" = "$first" ] || printf -- '---|'; done
+for n in $SIZES; do printf -- '---|---|'; done
+for n in $SIZES; do [ "$n" = "$first" ] || printf -- '---|---|'; done
 printf '\n'
 for op in $OPS; do
 	printf '| %s |' "$op"
-	for n in $SIZES; do printf ' %s |' "${T[$op,$n]}"; done
+	for n in $SIZES; do
+		read -r w c <<<"${T[$op,$n]}"
+		printf ' %s | %s |' "$w" "$c"
+	done
+	read -r w0 c0 <<<"${T[$op,$first]}"
 	for n in $SIZES; do
 		[ "$n" = "$first" ] && continue
-		awk -v a="${T[$op,$first]}" -v b="${T[$op,$n]}" 'BEGIN { printf " %.2f |", (a > 0 ? b / a : 0) }'
+		read -r w c <<<"${T[$op,$n]}"
+		awk -v a="$w0" -v b="$w" -v c="$c0" -v d="$c" \
+			'BEGIN { printf " %.2f | %.2f |", (a > 0 ? b / a : 0), (c > 0 ? d / c : 0) }'
 	done
 	printf '\n'
 done
