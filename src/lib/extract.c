@@ -15,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -480,6 +483,129 @@ static int was_created(const xstate *x, const char *path)
 	       bsearch(&path, x->created, x->ncreated, sizeof *x->created, cmp_str) != NULL;
 }
 
+/*
+ * Whether names on the target's file system are compared without case (and
+ * for some, after Unicode normalisation): FAT, exFAT, NTFS, HFS, SMB shares,
+ * every FUSE file system (FUSE and FUSEBLK share one magic number, and
+ * ntfs-3g, exfat-fuse or fusefat may be behind it), and ext4 or f2fs folders
+ * with the casefold attribute (the target's own folder is asked).  Other
+ * file systems count as case-sensitive.
+ */
+static int target_folds_case(int root)
+{
+	static const unsigned long insensitive[] = {
+	    0x4d44,     /* MSDOS_SUPER_MAGIC: vfat, msdos */
+	    0x2011bab0, /* exFAT */
+	    0x5346544e, /* NTFS (ntfs, ntfs3) */
+	    0x65735546, /* FUSE and FUSEBLK (one magic): ntfs-3g, exfat-fuse, fusefat, ... */
+	    0x4244,     /* HFS */
+	    0x482b,     /* HFS+ */
+	    0xff534d42, /* CIFS */
+	    0xfe534d42, /* SMB2 */
+	    0x517b,     /* SMB */
+	};
+	struct statfs sf;
+	int flags = 0;
+	if (fstatfs(root, &sf) == 0)
+		for (size_t i = 0; i < sizeof insensitive / sizeof insensitive[0]; i++)
+			if ((unsigned long)sf.f_type == insensitive[i])
+				return 1;
+#ifdef FS_CASEFOLD_FL
+	if (ioctl(root, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_CASEFOLD_FL))
+		return 1;
+#else
+	if (ioctl(root, FS_IOC_GETFLAGS, &flags) == 0 && (flags & 0x40000000))
+		return 1;
+#endif
+	return 0;
+}
+
+/*
+ * A conservative key for names that such a file system may take as one:
+ * kist__fold (lower case in every script, Latin letters without their
+ * diacritics), then combining marks U+0300..U+036F dropped, so that a
+ * precomposed letter (NFC) and its decomposed form (NFD) meet.  It can take
+ * distinct names as one ("cafe", "café"): refusing those is the price.
+ */
+static char *path_fold(const char *path)
+{
+	char *f = kist__fold(path);
+	size_t o = 0;
+	if (f == NULL)
+		return NULL;
+	for (size_t i = 0; f[i] != '\0';) {
+		unsigned char c0 = (unsigned char)f[i], c1 = (unsigned char)f[i + 1];
+		/* U+0300..U+036F is CC 80 .. CD AF in UTF-8. */
+		if (c1 != '\0' && ((c0 == 0xcc && c1 >= 0x80 && c1 <= 0xbf) ||
+		                   (c0 == 0xcd && c1 >= 0x80 && c1 <= 0xaf))) {
+			i += 2;
+			continue;
+		}
+		f[o++] = f[i++];
+	}
+	f[o] = '\0';
+	return f;
+}
+
+typedef struct folded {
+	char *key;
+	const char *path;
+} folded;
+
+static int cmp_folded(const void *a, const void *b)
+{
+	const folded *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : strcmp(x->path, y->path);
+}
+
+/*
+ * On a target that ignores case, refuses before anything is written two
+ * selected entries that it would take as one name (which would otherwise
+ * replace one another under --force, or stop the extraction half committed).
+ * Sorting the folded paths finds every pair in N log N.
+ */
+static kist_err check_collisions(const xstate *x, const unsigned char *sel)
+{
+	folded *f;
+	size_t n = 0;
+	kist_err err = KIST_OK;
+	char a[160], b[160];
+
+	if (!target_folds_case(x->root))
+		return KIST_OK;
+	if ((f = calloc(x->v->nentries ? x->v->nentries : 1, sizeof *f)) == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < x->v->nentries; i++) {
+		if (!sel[i])
+			continue;
+		f[n].path = x->v->entries[i].path;
+		if ((f[n].key = path_fold(f[n].path)) == NULL) {
+			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			goto out;
+		}
+		n++;
+	}
+	qsort(f, n, sizeof *f, cmp_folded);
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(f[i - 1].key, f[i].key) != 0)
+			continue;
+		shown_path(a, sizeof a, f[i - 1].path);
+		shown_path(b, sizeof b, f[i].path);
+		err =
+		    kist__fail(KIST_E_UNSAFE,
+		               "%s and %s would be one name on %s (its file system ignores case): "
+		               "refused, nothing was written",
+		               a, b, x->o->dir ? x->o->dir : ".");
+		break;
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(f[i].key);
+	free(f);
+	return err;
+}
+
 /* Bytes as a person reads them: "812 bytes", "3.4 MiB", "2.0 GiB". */
 static void human_size(char *buf, size_t cap, uint64_t n)
 {
@@ -611,6 +737,8 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 	for (size_t i = 0; i < v->nentries; i++)
 		if (sel[i] && (err = precheck(&x, &v->entries[i])) != KIST_OK)
 			goto out;
+	if ((err = check_collisions(&x, sel)) != KIST_OK)
+		goto out;
 	if ((err = check_room(&x, sel)) != KIST_OK)
 		goto out;
 
