@@ -785,7 +785,8 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 		if ((err = commit_one(&x, &x.st[i])) != KIST_OK)
 			goto out;
 	/* Everything is committed: creation order is no longer needed for undoing. */
-	qsort(x.created, x.ncreated, sizeof *x.created, cmp_str);
+	if (x.ncreated > 1)
+		qsort(x.created, x.ncreated, sizeof *x.created, cmp_str);
 	for (size_t i = v->nentries; i > 0; i--) {
 		const kist__entry *e = &v->entries[i - 1];
 		if (sel[i - 1] && e->pub.type == KIST_ENTRY_DIR && was_created(&x, e->path))
