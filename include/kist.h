@@ -425,11 +425,15 @@ const kist_entry *kist_vault_entry_at(const kist_vault *v, size_t i);
 const kist_entry *kist_vault_find(const kist_vault *v, const char *path);
 
 /*
- * Writes the content of a file entry to fd, chunk by chunk, each chunk
- * authenticated before it is written; the SHA-256 is checked at the end.
- * A failure after some output leaves that output written: callers that must
- * not release unverified data write to a temporary file (as extract does).
- * @return KIST_OK, KIST_E_CORRUPT, KIST_E_IO, KIST_E_ARG (not a file).
+ * Writes the content of a file entry to fd, and nothing before the whole
+ * entry has authenticated and matched its SHA-256 (which the index, and so
+ * the sealer's signature, binds).  An entry of at most 64 MiB is held in
+ * memory between the check and the write; a larger one is decrypted twice,
+ * the second pass writing each chunk only if it equals what the first pass
+ * checked.  No unchecked byte is ever written: on KIST_E_CORRUPT nothing
+ * was (unless the vault file changed between the two passes, when only
+ * checked chunks were); a write failure (KIST_E_IO) may leave part written.
+ * @return KIST_OK, KIST_E_CORRUPT, KIST_E_IO, KIST_E_NOMEM, KIST_E_ARG (not a file).
  */
 kist_err kist_vault_cat(kist_vault *v, const kist_entry *e, int fd);
 

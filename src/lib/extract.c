@@ -15,7 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -35,8 +39,9 @@ typedef struct xstate {
 	size_t nst;
 	kist__outfile cur; /* the file being written */
 	int cur_dirfd;
-	uint64_t cur_len; /* bytes of it delivered so far */
-	int cur_holes;    /* some were zeros left as holes */
+	uint64_t cur_len;         /* bytes of it delivered so far */
+	int cur_holes;            /* some were zeros left as holes */
+	const unsigned char *sel; /* entries selected, by index */
 } xstate;
 
 static void shown_path(char *buf, size_t cap, const char *p)
@@ -128,46 +133,137 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-/*
- * A link target is allowed if it is relative and, resolved from the link's
- * folder, stays inside the target tree without passing through another
- * symbolic link of the vault (whose own target lexical resolution cannot
- * see: "a -> d/l/.." with "d/l -> .." would escape).
- */
-static int link_is_contained(const kist_vault *v, const char *path, const char *target)
-{
-	char cur[2 * KIST_MAX_PATH + 2];
-	size_t len = parent_len(path);
+/* What a path of the target will be once this extraction is done. */
+typedef enum node_kind { NODE_MISSING, NODE_DIR, NODE_LINK, NODE_OTHER, NODE_UNKNOWN } node_kind;
 
-	if (target[0] == '/' || target[0] == '\0' || strlen(target) > KIST_MAX_PATH)
+#define LINK_HOPS_MAX 40          /* as the kernel's MAXSYMLINKS */
+#define LINK_REST_MAX (64u << 10) /* bytes of path still to resolve */
+
+/*
+ * Looks path (relative to the target, every parent a real directory) up as
+ * it will be: a selected entry of this vault is what will be there; else
+ * what is on disk (a link's target read with readlinkat); else, for a
+ * missing path, a link of this vault that is not selected counts as a link
+ * all the same (a later extraction may create it).  link receives a link's
+ * target (cap bytes).
+ */
+static node_kind lookup_node(xstate *x, const char *path, char *link, size_t cap)
+{
+	const kist__entry *e = kist__vault_find(x->v, path);
+	struct stat st;
+	int dfd;
+
+	if (e != NULL && x->sel[e - x->v->entries]) {
+		if (e->pub.type == KIST_ENTRY_DIR)
+			return NODE_DIR;
+		if (e->pub.type != KIST_ENTRY_SYMLINK || strlen(e->link) >= cap)
+			return e->pub.type == KIST_ENTRY_SYMLINK ? NODE_UNKNOWN : NODE_OTHER;
+		memcpy(link, e->link, strlen(e->link) + 1);
+		return NODE_LINK;
+	}
+	if (open_dir(x, path, parent_len(path), 0, &dfd) != KIST_OK)
+		return NODE_UNKNOWN;
+	if (dfd >= 0 && fstatat(dfd, base_name(path), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		node_kind k = S_ISDIR(st.st_mode)   ? NODE_DIR
+		              : S_ISLNK(st.st_mode) ? NODE_LINK
+		                                    : NODE_OTHER;
+		if (k == NODE_LINK) {
+			ssize_t n = readlinkat(dfd, base_name(path), link, cap);
+			if (n < 0 || (size_t)n >= cap)
+				k = NODE_UNKNOWN;
+			else
+				link[n] = '\0';
+		}
+		close(dfd);
+		return k;
+	}
+	if (dfd >= 0)
+		close(dfd);
+	if (e != NULL && e->pub.type == KIST_ENTRY_SYMLINK && strlen(e->link) < cap) {
+		memcpy(link, e->link, strlen(e->link) + 1);
+		return NODE_LINK;
+	}
+	return NODE_MISSING;
+}
+
+/*
+ * A link target is allowed if, resolved from the link's folder as the kernel
+ * would resolve it once this extraction is done, it stays inside the target:
+ * one component at a time, following every link on the way (already on disk,
+ * whoever made it, or of this vault) up to LINK_HOPS_MAX.  Refused: an
+ * absolute target, ".." at the target's top, too many links, and ".." after
+ * a component that does not exist or is not a folder (the kernel fails there
+ * today, but a link created there later would decide where it leads).
+ */
+static int link_is_contained(xstate *x, const char *path, const char *target)
+{
+	char cur[KIST_MAX_PATH + 1], link[KIST_MAX_PATH + 1];
+	char *rest = NULL, *tmp = NULL;
+	size_t len = parent_len(path), pos = 0;
+	int hops = 0, lost = 0, ok = 0;
+
+	if (target[0] == '/' || target[0] == '\0' || strlen(target) >= LINK_REST_MAX)
 		return 0;
+	if ((rest = malloc(LINK_REST_MAX)) == NULL || (tmp = malloc(LINK_REST_MAX)) == NULL)
+		goto out;
+	memcpy(rest, target, strlen(target) + 1);
 	memcpy(cur, path, len);
 	cur[len] = '\0';
-	for (const char *p = target; *p;) {
+	while (rest[pos] != '\0') {
+		const char *p = rest + pos;
 		const char *q = strchr(p, '/');
 		size_t l = q ? (size_t)(q - p) : strlen(p);
-		int more = q != NULL && q[1] != '\0';
+		size_t before = len;
+		pos += l + (q != NULL);
+		if (l == 0 || (l == 1 && p[0] == '.'))
+			continue;
 		if (l == 2 && p[0] == '.' && p[1] == '.') {
-			if (len == 0)
-				return 0; /* above the target */
+			if (lost || len == 0)
+				goto out;
 			len = parent_len(cur);
 			cur[len] = '\0';
-		} else if (l > 0 && !(l == 1 && p[0] == '.')) {
-			if (len > 0)
-				cur[len++] = '/';
-			memcpy(cur + len, p, l);
-			len += l;
-			cur[len] = '\0';
-			/* Going on through a link: refuse rather than guess where it leads. */
-			const kist__entry *e = kist__vault_find(v, cur);
-			if (more && e != NULL && e->pub.type == KIST_ENTRY_SYMLINK)
-				return 0;
+			continue;
 		}
-		p += l;
-		if (*p == '/')
-			p++;
+		if (l > KIST_MAX_NAME || len + 1 + l > KIST_MAX_PATH)
+			goto out;
+		if (len > 0)
+			cur[len++] = '/';
+		memcpy(cur + len, p, l);
+		len += l;
+		cur[len] = '\0';
+		if (lost)
+			continue;
+		switch (lookup_node(x, cur, link, sizeof link)) {
+		case NODE_DIR:
+			break;
+		case NODE_MISSING:
+		case NODE_OTHER:
+			lost = 1;
+			break;
+		case NODE_LINK: {
+			/* Go on from the link's folder with its target, then what was left. */
+			size_t tl = strlen(link), rl = strlen(rest + pos);
+			if (++hops > LINK_HOPS_MAX || link[0] == '/' || link[0] == '\0' ||
+			    tl + 1 + rl >= LINK_REST_MAX)
+				goto out;
+			memcpy(tmp, link, tl);
+			tmp[tl] = '/';
+			memcpy(tmp + tl + 1, rest + pos, rl + 1);
+			memcpy(rest, tmp, tl + rl + 2);
+			pos = 0;
+			len = before;
+			cur[len] = '\0';
+			break;
+		}
+		default:
+			goto out;
+		}
 	}
-	return 1;
+	ok = 1;
+out:
+	free(rest);
+	free(tmp);
+	return ok;
 }
 
 /*
@@ -375,12 +471,208 @@ static void set_dir_attrs(xstate *x, const kist__entry *e)
 	close(dfd);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* After sort_created: N log N over a vault of N folders, not N squared. */
 static int was_created(const xstate *x, const char *path)
 {
-	for (size_t i = 0; i < x->ncreated; i++)
-		if (strcmp(x->created[i], path) == 0)
-			return 1;
+	return x->ncreated > 0 &&
+	       bsearch(&path, x->created, x->ncreated, sizeof *x->created, cmp_str) != NULL;
+}
+
+/*
+ * Whether names on the target's file system are compared without case (and
+ * for some, after Unicode normalisation): FAT, exFAT, NTFS, HFS, SMB shares,
+ * every FUSE file system (FUSE and FUSEBLK share one magic number, and
+ * ntfs-3g, exfat-fuse or fusefat may be behind it), and ext4 or f2fs folders
+ * with the casefold attribute (the target's own folder is asked).  Other
+ * file systems count as case-sensitive.
+ */
+static int target_folds_case(int root)
+{
+	static const unsigned long insensitive[] = {
+	    0x4d44,     /* MSDOS_SUPER_MAGIC: vfat, msdos */
+	    0x2011bab0, /* exFAT */
+	    0x5346544e, /* NTFS (ntfs, ntfs3) */
+	    0x65735546, /* FUSE and FUSEBLK (one magic): ntfs-3g, exfat-fuse, fusefat, ... */
+	    0x4244,     /* HFS */
+	    0x482b,     /* HFS+ */
+	    0xff534d42, /* CIFS */
+	    0xfe534d42, /* SMB2 */
+	    0x517b,     /* SMB */
+	};
+	struct statfs sf;
+	int flags = 0;
+	if (fstatfs(root, &sf) == 0)
+		for (size_t i = 0; i < sizeof insensitive / sizeof insensitive[0]; i++)
+			if ((unsigned long)sf.f_type == insensitive[i])
+				return 1;
+#ifdef FS_CASEFOLD_FL
+	if (ioctl(root, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_CASEFOLD_FL))
+		return 1;
+#else
+	if (ioctl(root, FS_IOC_GETFLAGS, &flags) == 0 && (flags & 0x40000000))
+		return 1;
+#endif
 	return 0;
+}
+
+/*
+ * A conservative key for names that such a file system may take as one:
+ * kist__fold (lower case in every script, Latin letters without their
+ * diacritics), then combining marks U+0300..U+036F dropped, so that a
+ * precomposed letter (NFC) and its decomposed form (NFD) meet.  It can take
+ * distinct names as one ("cafe", "café"): refusing those is the price.
+ */
+static char *path_fold(const char *path)
+{
+	char *f = kist__fold(path);
+	size_t o = 0;
+	if (f == NULL)
+		return NULL;
+	for (size_t i = 0; f[i] != '\0';) {
+		unsigned char c0 = (unsigned char)f[i], c1 = (unsigned char)f[i + 1];
+		/* U+0300..U+036F is CC 80 .. CD AF in UTF-8. */
+		if (c1 != '\0' && ((c0 == 0xcc && c1 >= 0x80 && c1 <= 0xbf) ||
+		                   (c0 == 0xcd && c1 >= 0x80 && c1 <= 0xaf))) {
+			i += 2;
+			continue;
+		}
+		f[o++] = f[i++];
+	}
+	f[o] = '\0';
+	return f;
+}
+
+typedef struct folded {
+	char *key;
+	const char *path;
+} folded;
+
+static int cmp_folded(const void *a, const void *b)
+{
+	const folded *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : strcmp(x->path, y->path);
+}
+
+/*
+ * On a target that ignores case, refuses before anything is written two
+ * selected entries that it would take as one name (which would otherwise
+ * replace one another under --force, or stop the extraction half committed).
+ * Sorting the folded paths finds every pair in N log N.
+ */
+static kist_err check_collisions(const xstate *x, const unsigned char *sel)
+{
+	folded *f;
+	size_t n = 0;
+	kist_err err = KIST_OK;
+	char a[160], b[160];
+
+	if (!target_folds_case(x->root))
+		return KIST_OK;
+	if ((f = calloc(x->v->nentries ? x->v->nentries : 1, sizeof *f)) == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < x->v->nentries; i++) {
+		if (!sel[i])
+			continue;
+		f[n].path = x->v->entries[i].path;
+		if ((f[n].key = path_fold(f[n].path)) == NULL) {
+			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			goto out;
+		}
+		n++;
+	}
+	qsort(f, n, sizeof *f, cmp_folded);
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(f[i - 1].key, f[i].key) != 0)
+			continue;
+		shown_path(a, sizeof a, f[i - 1].path);
+		shown_path(b, sizeof b, f[i].path);
+		err =
+		    kist__fail(KIST_E_UNSAFE,
+		               "%s and %s would be one name on %s (its file system ignores case): "
+		               "refused, nothing was written",
+		               a, b, x->o->dir ? x->o->dir : ".");
+		break;
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(f[i].key);
+	free(f);
+	return err;
+}
+
+/* Bytes as a person reads them: "812 bytes", "3.4 MiB", "2.0 GiB". */
+static void human_size(char *buf, size_t cap, uint64_t n)
+{
+	static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	double d = (double)n;
+	int u = -1;
+	if (n < 1024) {
+		snprintf(buf, cap, "%llu bytes", (unsigned long long)n);
+		return;
+	}
+	while (d >= 1024 && u < 5) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, cap, "%.1f %s", d, unit[u]);
+}
+
+/*
+ * Refuses, before anything is written, an extraction that cannot fit: the
+ * selected files at their full sizes (a run of zeros that will become a hole
+ * is counted in full), each rounded up to the file system's block, plus one
+ * block for each folder and link, against the space and the inodes free to
+ * this user on the target's file system.  Files replaced with --force still
+ * count: their old blocks are freed only at the final rename.
+ */
+static kist_err check_room(const xstate *x, const unsigned char *sel)
+{
+	struct statvfs sv;
+	uint64_t need = 0, inodes = 0, block, avail;
+	char a[32], b[32];
+	const char *dir = x->o->dir ? x->o->dir : ".";
+
+	if (fstatvfs(x->root, &sv) != 0)
+		return KIST_OK; /* no figure to compare with: the writes will tell */
+	block = sv.f_frsize ? sv.f_frsize : sv.f_bsize ? sv.f_bsize : 4096;
+	for (size_t i = 0; i < x->v->nentries; i++) {
+		if (!sel[i])
+			continue;
+		uint64_t sz =
+		    x->v->entries[i].pub.type == KIST_ENTRY_FILE ? x->v->entries[i].pub.size : 0;
+		uint64_t blocks = sz / block + (sz % block != 0);
+		if (blocks == 0)
+			blocks = 1;
+		if (blocks > (UINT64_MAX - need) / block)
+			need = UINT64_MAX;
+		else
+			need += blocks * block;
+		inodes++;
+	}
+	avail =
+	    (uint64_t)sv.f_bavail > UINT64_MAX / block ? UINT64_MAX : (uint64_t)sv.f_bavail * block;
+	if (need > avail) {
+		human_size(a, sizeof a, need);
+		human_size(b, sizeof b, avail);
+		return kist__fail(KIST_E_NOSPACE,
+		                  "not enough room in %s: the extraction needs %s, %s is free; "
+		                  "nothing was written",
+		                  dir, a, b);
+	}
+	/* f_files 0: the file system has no fixed inode count (btrfs, some tmpfs). */
+	if (sv.f_files != 0 && inodes > (uint64_t)sv.f_favail)
+		return kist__fail(
+		    KIST_E_NOSPACE,
+		    "not enough room in %s: the extraction needs %llu inodes, %llu are "
+		    "free; nothing was written",
+		    dir, (unsigned long long)inodes, (unsigned long long)sv.f_favail);
+	return KIST_OK;
 }
 
 /* Marks entries selected by paths (exact entry, or everything below a directory). */
@@ -441,9 +733,14 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 	}
 	if ((err = select_entries(v, paths, npaths, sel)) != KIST_OK)
 		goto out;
+	x.sel = sel;
 	for (size_t i = 0; i < v->nentries; i++)
 		if (sel[i] && (err = precheck(&x, &v->entries[i])) != KIST_OK)
 			goto out;
+	if ((err = check_collisions(&x, sel)) != KIST_OK)
+		goto out;
+	if ((err = check_room(&x, sel)) != KIST_OK)
+		goto out;
 
 	for (size_t i = 0; i < v->nentries; i++) {
 		const kist__entry *e = &v->entries[i];
@@ -456,14 +753,15 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 			close(dfd);
 			continue;
 		}
-		if (e->pub.type == KIST_ENTRY_SYMLINK && !link_is_contained(v, e->path, e->link)) {
+		if (e->pub.type == KIST_ENTRY_SYMLINK && !link_is_contained(&x, e->path, e->link)) {
 			if (o->warn_fn) {
 				char msg[KIST_MAX_PATH + 128], t[KIST_MAX_PATH + 1];
 				kist__printable(t, sizeof t, e->link);
-				snprintf(msg, sizeof msg,
-				         "link to %s points outside the target (or through another "
-				         "link): not created",
-				         t);
+				snprintf(
+				    msg, sizeof msg,
+				    "link to %s resolves outside the target (through the links "
+				    "of this vault and those already there): not created",
+				    t);
 				o->warn_fn(o->warn_ctx, e->path, msg);
 			}
 			continue;
@@ -486,6 +784,9 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 	for (size_t i = 0; i < x.nst; i++)
 		if ((err = commit_one(&x, &x.st[i])) != KIST_OK)
 			goto out;
+	/* Everything is committed: creation order is no longer needed for undoing. */
+	if (x.ncreated > 1)
+		qsort(x.created, x.ncreated, sizeof *x.created, cmp_str);
 	for (size_t i = v->nentries; i > 0; i--) {
 		const kist__entry *e = &v->entries[i - 1];
 		if (sel[i - 1] && e->pub.type == KIST_ENTRY_DIR && was_created(&x, e->path))

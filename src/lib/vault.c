@@ -493,18 +493,83 @@ out:
 	return err;
 }
 
-static kist_err fd_data(void *ctx, const kist__entry *e, const unsigned char *data, size_t len)
+/*
+ * kist cat: no byte reaches fd before the whole entry matched the SHA-256
+ * that the index (and so the signature) binds.  Every recipient holds the
+ * file key and can re-encrypt chunks, so a chunk that authenticates proves
+ * nothing about the sealer.  An entry up to KIST__CAT_BUFFER bytes is read
+ * once into memory, checked, then written.  A larger one is read twice:
+ * the first pass checks the SHA-256 and keeps a BLAKE2b digest of each
+ * chunk's plaintext, the second writes each chunk only if it is the one the
+ * first pass saw (the vault file could change between the passes).
+ */
+#define KIST__CAT_BUFFER (64u << 20)
+
+typedef struct cat_ctx {
+	int fd;
+	unsigned char *buf; /* small entry: its plaintext */
+	size_t len;
+	unsigned char (*digests)[32]; /* large entry: one per chunk */
+	uint32_t nchunks, at;
+	int writing; /* second pass */
+} cat_ctx;
+
+static kist_err cat_data(void *ctx, const kist__entry *e, const unsigned char *p, size_t n)
 {
-	return kist__write_full(*(int *)ctx, data, len, "output");
+	cat_ctx *c = ctx;
+	unsigned char d[32];
+	if (c->buf != NULL) {
+		if (n > e->pub.size - c->len)
+			return kist__fail(KIST_E_CORRUPT, "entry longer than its size");
+		memcpy(c->buf + c->len, p, n);
+		c->len += n;
+		return KIST_OK;
+	}
+	if (c->at >= c->nchunks)
+		return kist__fail(KIST_E_CORRUPT, "more chunks than the index says");
+	crypto_generichash(d, sizeof d, p, n, NULL, 0);
+	if (!c->writing) {
+		memcpy(c->digests[c->at++], d, 32);
+		return KIST_OK;
+	}
+	if (sodium_memcmp(d, c->digests[c->at++], 32) != 0)
+		return kist__fail(KIST_E_CORRUPT, "chunk %u changed after it was checked",
+		                  (unsigned)(c->at - 1));
+	return kist__write_full(c->fd, p, n, "output");
 }
 
 kist_err kist_vault_cat(kist_vault *v, const kist_entry *e, int fd)
 {
-	static const kist__stream_cb cb = {NULL, fd_data, NULL};
+	static const kist__stream_cb cb = {NULL, cat_data, NULL};
 	const kist__entry *ie = kist__vault_internal(v, e);
+	cat_ctx c = {.fd = fd};
+	kist_err err;
+
 	if (ie == NULL)
 		return kist__fail(KIST_E_ARG, "entry does not belong to this vault");
-	return kist__vault_stream_many(v, &ie, 1, &cb, &fd, 0);
+	if (ie->pub.type != KIST_ENTRY_FILE)
+		return kist__fail(KIST_E_ARG, "not a file entry");
+	if (ie->pub.size <= KIST__CAT_BUFFER) {
+		if ((c.buf = malloc(ie->pub.size ? (size_t)ie->pub.size : 1)) == NULL)
+			return kist__fail(KIST_E_NOMEM, "out of memory");
+		err = kist__vault_stream_many(v, &ie, 1, &cb, &c, 0);
+		if (err == KIST_OK)
+			err = kist__write_full(fd, c.buf, c.len, "output");
+		sodium_memzero(c.buf, c.len);
+		free(c.buf);
+		return err;
+	}
+	c.nchunks = ie->nchunks;
+	if ((c.digests = calloc(c.nchunks, sizeof *c.digests)) == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	err = kist__vault_stream_many(v, &ie, 1, &cb, &c, 0);
+	if (err == KIST_OK) {
+		c.writing = 1;
+		c.at = 0;
+		err = kist__vault_stream_many(v, &ie, 1, &cb, &c, 0);
+	}
+	free(c.digests);
+	return err;
 }
 
 typedef struct verify_ctx {

@@ -99,6 +99,22 @@ assert_missing lout/links/in/absolute "link to an absolute path"
 assert_missing lout/links/in/escape "link that climbs out of the target"
 assert_eq "../top.txt" "$(readlink lout/links/in/fine 2>&1)" "link that stays inside the target"
 
+# Links across extractions: the first vault's chain/d/l2 -> ../.. names the target
+# itself (inside); the second vault's chain/l1 -> d/l2/../outside looks inside
+# (chain/d/outside) but leads, through the link on disk, to the target's parent.
+mkdir -p x1/chain/d x2/chain cout
+ln -s ../.. x1/chain/d/l2
+ln -s d/l2/../outside x2/chain/l1
+ln -s d/l2/chain x2/chain/loop-inside
+(cd x1 && "$K" seal -q -r "$PA" -o ../c1.kist chain) || die "cannot seal c1"
+(cd x2 && "$K" seal -q -r "$PA" -o ../c2.kist chain) || die "cannot seal c2"
+expect_rc 0 "$K" extract -i alice.key -C cout c1.kist
+assert_eq "../.." "$(readlink cout/chain/d/l2 2>&1)" "a link naming the target itself"
+expect_rc 0 "$K" extract -i alice.key -C cout c2.kist
+assert_grep "$ERR" 'chain/l1.*outside the target' "warning for a link leading out through a link on disk"
+assert_missing cout/chain/l1 "link leading out through a link of an earlier extraction"
+assert_eq "d/l2/chain" "$(readlink cout/chain/loop-inside 2>&1)" "a link through a link on disk that stays inside"
+
 # A folder of the vault planted as a symlink to elsewhere: nothing goes there.
 mkdir elsewhere planted
 ln -s ../elsewhere planted/case

@@ -420,19 +420,23 @@ static void identity_seeds(kist_identity *alice)
 	seed("identity", "two-lines", text, strlen(text));
 }
 
-/* Index images whose files are zero bytes, which the sealed harness seals whole. */
-static void sealed_seeds(kist_identity *carol)
+typedef struct seed_entry {
+	const char *path;
+	kist_entry_type type;
+	size_t size;
+	const char *link;
+} seed_entry;
+
+/*
+ * An index image of the entries in spec, whose files are zero bytes, which
+ * the sealed harness seals whole: written as sealed/seed-NAME (and
+ * NAME-signed) and, if with_index, index/seed-NAME too.
+ */
+static void sealed_seed(const char *name, const seed_entry *spec, size_t n, kist_identity *carol,
+                        int with_index)
 {
 	static const unsigned char zeros[10000];
-	struct {
-		const char *path;
-		kist_entry_type type;
-		size_t size;
-		const char *link;
-	} spec[] = {{"d", KIST_ENTRY_DIR, 0, NULL},      {"d/z", KIST_ENTRY_FILE, 100, NULL},
-	            {"d/l", KIST_ENTRY_SYMLINK, 0, "z"}, {"d/up", KIST_ENTRY_SYMLINK, 0, "../d/z"},
-	            {"e", KIST_ENTRY_FILE, 0, NULL},     {"big", KIST_ENTRY_FILE, 10000, NULL}};
-	size_t n = sizeof spec / sizeof spec[0];
+	char full[128];
 	kist__entry *e = calloc(n, sizeof *e);
 	uint64_t off = 0;
 	uint32_t cs = 4096;
@@ -477,14 +481,54 @@ static void sealed_seeds(kist_identity *carol)
 		unsigned char *s = malloc(len + 1);
 		s[0] = (unsigned char)sign;
 		memcpy(s + 1, img, len);
-		seed("sealed", sign ? "zeros-signed" : "zeros", s, len + 1);
-		seed("index", sign ? "zeros-signed" : "zeros", img, len);
+		snprintf(full, sizeof full, "%s%s", name, sign ? "-signed" : "");
+		seed("sealed", full, s, len + 1);
+		if (with_index)
+			seed("index", full, img, len);
 		free(s);
 		free(img);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(e[i].chunk_len);
 	free(e);
+}
+
+static void sealed_seeds(kist_identity *carol)
+{
+	static const seed_entry zeros[] = {
+	    {"d", KIST_ENTRY_DIR, 0, NULL},      {"d/z", KIST_ENTRY_FILE, 100, NULL},
+	    {"d/l", KIST_ENTRY_SYMLINK, 0, "z"}, {"d/up", KIST_ENTRY_SYMLINK, 0, "../d/z"},
+	    {"e", KIST_ENTRY_FILE, 0, NULL},     {"big", KIST_ENTRY_FILE, 10000, NULL}};
+	/* Extraction classes (issue 12): links that leave only through other links,
+	 * a loop of links, links through names that do not exist, case and NFC/NFD
+	 * twins, many folders. */
+	static const seed_entry chain[] = {{"d", KIST_ENTRY_DIR, 0, NULL},
+	                                   {"d/l2", KIST_ENTRY_SYMLINK, 0, ".."},
+	                                   {"l1", KIST_ENTRY_SYMLINK, 0, "d/l2/.."},
+	                                   {"l3", KIST_ENTRY_SYMLINK, 0, "d/l2/d/l2/x"},
+	                                   {"ghost", KIST_ENTRY_SYMLINK, 0, "nothing/../.."}};
+	static const seed_entry loop[] = {{"x", KIST_ENTRY_SYMLINK, 0, "y"},
+	                                  {"y", KIST_ENTRY_SYMLINK, 0, "x"},
+	                                  {"l", KIST_ENTRY_SYMLINK, 0, "x/.."},
+	                                  {"self", KIST_ENTRY_SYMLINK, 0, "self/self"}};
+	static const seed_entry twins[] = {{"Report.txt", KIST_ENTRY_FILE, 10, NULL},
+	                                   {"report.txt", KIST_ENTRY_FILE, 20, NULL},
+	                                   {"caf\xc3\xa9", KIST_ENTRY_FILE, 1, NULL},
+	                                   {"cafe\xcc\x81", KIST_ENTRY_FILE, 2, NULL},
+	                                   {"D", KIST_ENTRY_DIR, 0, NULL},
+	                                   {"d", KIST_ENTRY_DIR, 0, NULL}};
+	static seed_entry dirs[64];
+	static char names[64][8];
+	for (size_t i = 0; i < 64; i++) {
+		snprintf(names[i], sizeof names[i], i < 8 ? "%zu" : "%zu/%zu", i < 8 ? i : i % 8,
+		         i);
+		dirs[i] = (seed_entry){names[i], KIST_ENTRY_DIR, 0, NULL};
+	}
+	sealed_seed("zeros", zeros, sizeof zeros / sizeof zeros[0], carol, 1);
+	sealed_seed("link-chain", chain, sizeof chain / sizeof chain[0], carol, 0);
+	sealed_seed("link-loop", loop, sizeof loop / sizeof loop[0], carol, 0);
+	sealed_seed("twins", twins, sizeof twins / sizeof twins[0], carol, 0);
+	sealed_seed("dirs", dirs, 64, carol, 0);
 }
 
 /* People registers (fuzz_register): CSV and JSON, well-formed and not. */

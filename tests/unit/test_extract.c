@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "internal.h"
 #include "kist.h"
 #include "testutil.h"
 
@@ -222,6 +224,254 @@ static void test_zero_chunks_become_holes(void **state)
 		free(want[i]);
 }
 
+/* Seals the symbolic links names[i] -> targets[i] (and the folders dirs) below "k" into out. */
+static void seal_links(kist_identity *id, const char *out, const char *const *dirs, size_t ndirs,
+                       const char *const *names, const char *const *targets, size_t n)
+{
+	char path[256];
+	tu_rmtree("k");
+	assert_int_equal(mkdir("k", 0755), 0);
+	for (size_t i = 0; i < ndirs; i++) {
+		snprintf(path, sizeof path, "k/%s", dirs[i]);
+		assert_int_equal(mkdir(path, 0755), 0);
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "k/%s", names[i]);
+		assert_int_equal(symlink(targets[i], path), 0);
+	}
+	const char *paths[] = {"k"};
+	tu_seal(out, &id, 1, NULL, paths, 1);
+}
+
+static kist_err extract_into(kist_identity *id, const char *vault, const char *dir)
+{
+	kist_vault *v;
+	assert_int_equal(kist_vault_open(&v, vault, &id, 1), KIST_OK);
+	kist_extract_opts o = {.dir = dir, .warn_fn = on_warn};
+	warnings = 0;
+	kist_err err = kist_vault_extract(v, &o, NULL, 0);
+	kist_vault_close(v);
+	return err;
+}
+
+static int is_link(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+/*
+ * Containment is decided against what is on disk: links already in the
+ * target (whoever made them: an earlier extraction, anyone) are followed as
+ * the kernel would follow them, and a vault link that would resolve outside
+ * only through them is refused and reported.
+ */
+static void test_links_through_links_on_disk(void **state)
+{
+	fx *f = *state;
+	/* (1) out/k/d -> ../.. is on disk (it leads outside itself); the vault's
+	 * l -> d/x looks inside, and leads outside through it. */
+	assert_int_equal(mkdir("out1", 0700), 0);
+	assert_int_equal(mkdir("out1/k", 0700), 0);
+	assert_int_equal(symlink("../..", "out1/k/d"), 0);
+	{
+		const char *names[] = {"l", "ok"}, *targets[] = {"d/x", "sub/f"}, *dirs[] = {"sub"};
+		seal_links(f->id, "a.kist", dirs, 1, names, targets, 2);
+	}
+	assert_int_equal(extract_into(f->id, "a.kist", "out1"), KIST_OK);
+	assert_false(is_link("out1/k/l"));
+	assert_true(is_link("out1/k/ok"));
+	assert_int_equal(warnings, 1);
+	assert_non_null(strstr(last_warning, "outside the target"));
+
+	/* (2) out/k/p/q -> .. is inside (it names out/k); the vault's p/l -> q/..
+	 * is lexically p, but through q it is out/k/.. = out, and q/../.. would
+	 * be outside: both refused only by following q. */
+	assert_int_equal(mkdir("out2", 0700), 0);
+	assert_int_equal(mkdir("out2/k", 0700), 0);
+	assert_int_equal(mkdir("out2/k/p", 0700), 0);
+	assert_int_equal(symlink("..", "out2/k/p/q"), 0);
+	{
+		const char *names[] = {"p/l", "p/in"}, *targets[] = {"q/../..", "q/p"},
+		           *dirs[] = {"p"};
+		seal_links(f->id, "b.kist", dirs, 1, names, targets, 2);
+	}
+	assert_int_equal(extract_into(f->id, "b.kist", "out2"), KIST_OK);
+	assert_false(is_link("out2/k/p/l"));
+	assert_true(is_link("out2/k/p/in")); /* q/p is out/k/p: inside */
+	assert_int_equal(warnings, 1);
+
+	/* (3) Two extractions into one target: the first vault's d/l2 -> .. is
+	 * inside; the second vault's l1 -> d/l2/.. knows nothing of it, and
+	 * leads through it to the target's parent. */
+	assert_int_equal(mkdir("out3", 0700), 0);
+	{
+		const char *names[] = {"d/l2"}, *targets[] = {"../.."}, *dirs[] = {"d"};
+		seal_links(f->id, "c1.kist", dirs, 1, names, targets, 1);
+	}
+	assert_int_equal(extract_into(f->id, "c1.kist", "out3"), KIST_OK);
+	assert_true(is_link("out3/k/d/l2"));
+	{
+		const char *names[] = {"l1"}, *targets[] = {"d/l2/../.."};
+		seal_links(f->id, "c2.kist", NULL, 0, names, targets, 1);
+	}
+	assert_int_equal(extract_into(f->id, "c2.kist", "out3"), KIST_OK);
+	assert_false(is_link("out3/k/l1"));
+	assert_int_equal(warnings, 1);
+
+	/* (4) The other order: a link that goes on through a name that does not
+	 * exist yet, then "..", is refused (a later link there would decide). */
+	assert_int_equal(mkdir("out4", 0700), 0);
+	{
+		const char *names[] = {"l1", "down"}, *targets[] = {"d/l2/..", "d/l2/x"};
+		seal_links(f->id, "d.kist", NULL, 0, names, targets, 2);
+	}
+	assert_int_equal(extract_into(f->id, "d.kist", "out4"), KIST_OK);
+	assert_false(is_link("out4/k/l1"));
+	assert_true(is_link("out4/k/down"));
+
+	/* (5) A loop of links on disk: refused after 40 hops, no hang. */
+	assert_int_equal(mkdir("out5", 0700), 0);
+	assert_int_equal(mkdir("out5/k", 0700), 0);
+	assert_int_equal(symlink("y", "out5/k/x"), 0);
+	assert_int_equal(symlink("x", "out5/k/y"), 0);
+	{
+		const char *names[] = {"l"}, *targets[] = {"x/.."};
+		seal_links(f->id, "e.kist", NULL, 0, names, targets, 1);
+	}
+	assert_int_equal(extract_into(f->id, "e.kist", "out5"), KIST_OK);
+	assert_false(is_link("out5/k/l"));
+
+	/* (6) A folder of the vault that is a link on disk: nothing goes through it. */
+	assert_int_equal(mkdir("out6", 0700), 0);
+	assert_int_equal(mkdir("out6/k", 0700), 0);
+	assert_int_equal(mkdir("out6/k/sub", 0700), 0);
+	assert_int_equal(symlink("sub", "out6/k/a"), 0);
+	{
+		const char *names[] = {"a/x"}, *targets[] = {"../.."}, *dirs[] = {"a"};
+		seal_links(f->id, "g.kist", dirs, 1, names, targets, 1);
+	}
+	kist_err err = extract_into(f->id, "g.kist", "out6");
+	assert_true(err == KIST_E_EXISTS || err == KIST_E_UNSAFE);
+	assert_int_equal(tu_count_tree("out6/k/sub"), 0);
+}
+
+/*
+ * A co-recipient holds the file key: it re-encrypts chunk `which` of entry
+ * path in src (signed by someone else) with other content of the same length,
+ * so every chunk still authenticates and only the entry's SHA-256 (bound by
+ * the signature) tells.  Writes the result to dst.
+ */
+static void reencrypt_chunk(const char *src, const char *dst, kist_identity *reader,
+                            const char *path, uint32_t which)
+{
+	kist_vault *v;
+	kist__chunker *ch;
+	size_t len;
+	const unsigned char *pt, *ct;
+	size_t ctlen;
+	unsigned char *b = tu_read(src, &len);
+	assert_int_equal(kist_vault_open(&v, src, &reader, 1), KIST_OK);
+	const kist__entry *e = kist__vault_find(v, path);
+	assert_non_null(e);
+	assert_true(which < e->nchunks);
+	uint64_t off = v->header_len + e->offset;
+	for (uint32_t c = 0; c < which; c++)
+		off += e->chunk_len[c];
+	size_t want = which + 1 < e->nchunks
+	                  ? v->meta.chunk_size
+	                  : (size_t)(e->pub.size - (uint64_t)which * v->meta.chunk_size);
+	assert_int_equal(kist__chunker_new(&ch, v->meta.chunk_size, 3), KIST_OK);
+	assert_int_equal(kist__chunk_open(ch, v->keys->content, e->id, which,
+	                                  which + 1 == e->nchunks, b + off, e->chunk_len[which],
+	                                  want, &pt),
+	                 KIST_OK);
+	unsigned char *other = malloc(want);
+	tu_fill_random(other, want, 4242);
+	assert_int_equal(kist__chunk_seal(ch, v->keys->content, e->id, which,
+	                                  which + 1 == e->nchunks, 0, other, want, &ct, &ctlen),
+	                 KIST_OK);
+	assert_int_equal(ctlen, e->chunk_len[which]);
+	memcpy(b + off, ct, ctlen);
+	tu_write(dst, b, len);
+	kist__chunker_free(ch);
+	kist_vault_close(v);
+	free(other);
+	free(b);
+}
+
+static size_t cat_to_file(kist_identity *id, const char *vault, const char *path, kist_err *err)
+{
+	kist_vault *v;
+	struct stat st;
+	assert_int_equal(kist_vault_open(&v, vault, &id, 1), KIST_OK);
+	const kist_entry *e = kist_vault_find(v, path);
+	assert_non_null(e);
+	int fd = open("cat.out", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	*err = kist_vault_cat(v, e, fd);
+	assert_int_equal(fstat(fd, &st), 0);
+	close(fd);
+	kist_vault_close(v);
+	return (size_t)st.st_size;
+}
+
+/*
+ * kist cat releases no byte of an entry before the whole entry matched the
+ * SHA-256 that the sealer signed: a co-recipient's re-encrypted chunk (every
+ * chunk authenticates) yields no output at all, in the small entry held in
+ * memory and in the large one read twice, wherever the changed chunk is.
+ */
+static void test_cat_releases_nothing_unchecked(void **state)
+{
+	fx *f = *state;
+	kist_identity *bob;
+	kist_err err;
+	const size_t mib = 1u << 20, big = 66 * mib + 5;
+	assert_int_equal(kist_identity_generate(&bob), KIST_OK);
+	assert_int_equal(mkdir("c", 0755), 0);
+	unsigned char *data = malloc(3 * mib);
+	tu_fill_random(data, 3 * mib, 1);
+	tu_write("c/small", data, 3 * mib);
+	/* Large: zeros (quick to seal) with random first and last chunks. */
+	unsigned char *z = calloc(1, big);
+	tu_fill_random(z, mib, 2);
+	tu_fill_random(z + 66 * mib, 5, 3);
+	tu_write("c/large", z, big);
+	kist_identity *both[] = {f->id, bob};
+	const char *paths[] = {"c"};
+	tu_seal("s.kist", both, 2, f->id, paths, 1);
+
+	/* The untouched vault: cat gives the exact content. */
+	assert_int_equal(cat_to_file(f->id, "s.kist", "c/small", &err), 3 * mib);
+	assert_int_equal(err, KIST_OK);
+	size_t len;
+	unsigned char *got = tu_read("cat.out", &len);
+	assert_memory_equal(got, data, 3 * mib);
+	free(got);
+	assert_int_equal(cat_to_file(f->id, "s.kist", "c/large", &err), big);
+	assert_int_equal(err, KIST_OK);
+	got = tu_read("cat.out", &len);
+	assert_memory_equal(got, z, big);
+	free(got);
+
+	/* bob rewrites a chunk: the first, a middle one, the last. */
+	const struct {
+		const char *path;
+		uint32_t chunk;
+	} cases[] = {{"c/small", 0}, {"c/small", 1}, {"c/large", 0}, {"c/large", 66}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		reencrypt_chunk("s.kist", "t.kist", bob, cases[i].path, cases[i].chunk);
+		size_t n = cat_to_file(f->id, "t.kist", cases[i].path, &err);
+		if (err != KIST_E_CORRUPT || n != 0)
+			fail_msg("%s chunk %u: cat gave %s and wrote %zu bytes", cases[i].path,
+			         (unsigned)cases[i].chunk, kist_strerror(err), n);
+	}
+	free(data);
+	free(z);
+	kist_identity_free(bob);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +479,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_links_recorded_not_followed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_planted_symlink_in_target, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failure_leaves_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cat_releases_nothing_unchecked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_links_through_links_on_disk, setup, teardown),
 	};
 	assert_int_equal(kist_init(), KIST_OK);
 	return cmocka_run_group_tests(tests, NULL, NULL);
