@@ -101,7 +101,7 @@ int cli_ledger_record(const cli_args *a, kist_vault *v, const kist_identity *act
 /* Opens the ledger of --ledger/KIST_LEDGER/default for appending; on failure prints one
  * line ("the ACTION is refused") and returns EXIT_LEDGER. */
 int cli_ledger_open(const cli_args *a, kist_ledger **l, const char *action);
-/* The same for an event without an open vault (seal, grant): vault_id given. */
+/* The same for an event without an open vault (seal): vault_id given. */
 int cli_ledger_append(const cli_args *a, const char *vault_id, const kist_identity *actor,
                       const char *action, const char *const *paths, size_t npaths);
 /*
