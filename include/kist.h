@@ -777,9 +777,11 @@ kist_err kist_witness_cosign(const char *dir, const char *note, size_t len,
 
 /*
  * Checks that log extends size and root (as held by a witness or pinned by a
- * note): the root of log's first size entries equals root.  log must pass
- * its audit.  @return KIST_OK; KIST_E_CORRUPT with *verdict ROLLBACK (log is
- * shorter) or FORK; KIST_E_NOMEM.
+ * note): the root of log's first size entries equals root.  Call it only
+ * for a log that passed kist_ledger_audit(): it trusts the stored leaf
+ * hashes (one pass, no signature checked again).  @return KIST_OK;
+ * KIST_E_CORRUPT with *verdict ROLLBACK (log is shorter) or FORK, or with
+ * KIST_WITNESS_OK for entries out of index order; KIST_E_NOMEM.
  */
 kist_err kist_witness_check_log(const kist_ledger_log *log, uint64_t size,
                                 const unsigned char root[32], kist_witness_verdict *verdict);
