@@ -220,5 +220,21 @@ assert_grep "$OUT" '"previous": \{' "cosign --json: the state held before"
 assert_grep "$OUT" '"cosigned_note": "' "cosign --json: the note"
 expect_rc 14 "$K" witness cosign --json -i t1.key --state s1 r3.note r3.json
 assert_grep "$OUT" '"result": "rollback"' "cosign --json: rollback"
+# Each --json output is one JSON document with the members docs/JSON.md names.
+jsonok() {
+	python3 - "$OUT" "$@" <<'PY' && ok || fail "--json of $1: not the documented document"
+import json, sys
+d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+assert d["version"] == 1, d
+for k in sys.argv[3:]:
+    assert k in d, k
+PY
+}
+expect_rc 0 "$K" witness cosign --json -i t1.key --state s1 n5.note b5.json
+jsonok "witness cosign" result exit_code note previous cosigner cosigned_note output
+expect_rc 14 "$K" audit compare --json n5.t1 f5.t2
+jsonok "audit compare" result exit_code checked_against_ledger message notes
+expect_rc 0 "$K" audit verify --json b5.json --checkpoint n5.both --cosigner "$P1"
+jsonok "audit verify" result exit_code witness checkpoint_list
 
 finish
