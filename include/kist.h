@@ -699,7 +699,7 @@ typedef enum kist_witness_verdict {
 	KIST_WITNESS_OK = 0,
 	KIST_WITNESS_ROLLBACK, /* fewer entries than a checkpoint already held */
 	KIST_WITNESS_FORK,     /* one origin, two histories */
-	KIST_WITNESS_OTHER     /* another ledger (origin), or signed by a key other than the pinned one */
+	KIST_WITNESS_OTHER     /* another ledger (origin), or a key other than the pinned one */
 } kist_witness_verdict;
 
 /* A checkpoint note as read for witnessing. */
@@ -796,8 +796,7 @@ kist_err kist_witness_check_log(const kist_ledger_log *log, uint64_t size,
  *         ROLLBACK (log is shorter than a note) or OTHER (another origin).
  */
 kist_err kist_note_compare(const kist_note_info *a, const kist_note_info *b,
-                           const kist_ledger_log *log, kist_witness_verdict *verdict,
-                           int *checked);
+                           const kist_ledger_log *log, kist_witness_verdict *verdict, int *checked);
 
 /* Writes len bytes to path: temporary name, fsync, rename (replaces only with force). */
 kist_err kist_file_write(const char *path, const void *data, size_t len, int force);
