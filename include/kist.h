@@ -709,6 +709,124 @@ void kist_cleanup_on_signal(void);
  */
 void kist_interrupt(void);
 
+/* ---------------------------------------------------- witnessed checkpoints */
+
+/*
+ * A trustee (a witness) cosigns a ledger's checkpoint notes, C2SP
+ * tlog-cosignature v1 with Ed25519, after checking that the ledger it was
+ * given extends the last checkpoint it cosigned for that origin.  Its state,
+ * one small file per origin in a folder it keeps, is written atomically.
+ * docs/AUDIT.md describes the flow and the formats.
+ */
+#define KIST_COSIGNERS_MAX 16 /* cosigner keys checked per note */
+
+/* What a witness or a comparison found. */
+typedef enum kist_witness_verdict {
+	KIST_WITNESS_OK = 0,
+	KIST_WITNESS_ROLLBACK, /* fewer entries than a checkpoint already held */
+	KIST_WITNESS_FORK,     /* one origin, two histories */
+	KIST_WITNESS_OTHER     /* another ledger (origin), or a key other than the pinned one */
+} kist_witness_verdict;
+
+/* A checkpoint note as read for witnessing. */
+typedef struct kist_note_info {
+	char origin[257];
+	uint64_t size;
+	unsigned char root[32];
+	kist_pubkey signer; /* the kist key whose signature verified */
+	size_t ncosigners;  /* distinct cosigners whose cosignature verified */
+	kist_pubkey cosigners[KIST_COSIGNERS_MAX];
+	uint64_t cosigned_at[KIST_COSIGNERS_MAX]; /* their timestamps (seconds since the epoch) */
+	int normalized; /* CRLF line ends or trailing blanks were removed before reading */
+} kist_note_info;
+
+/*
+ * Reads a checkpoint note (at most 65536 bytes; CRLF line ends and blanks at
+ * line ends, as mail leaves them, are removed first) and checks that a kist
+ * key signed it.  Then checks its cosignatures: by each of the n keys in
+ * cosigners, or, with n 0, by every key whose kist1... form is the line's
+ * name.  A key is counted once.
+ * @return KIST_OK, KIST_E_FORMAT (malformed: detail says what),
+ *         KIST_E_SIGNATURE (no valid kist signature), KIST_E_NOMEM.
+ */
+kist_err kist_note_read(kist_note_info *info, const char *text, size_t len,
+                        const kist_pubkey *cosigners, size_t n);
+
+/*
+ * Appends to a signed note (normalised as kist_note_read() does; an earlier
+ * cosignature by the same key is replaced) the cosignature of witness made at
+ * timestamp: "— <kist1 key> base64(key id || timestamp (8 bytes BE) ||
+ * Ed25519 signature)", over "cosignature/v1\ntime <timestamp>\n" || body.
+ * Checks nothing about the ledger: use kist_witness_cosign().  *out is
+ * malloc'd and NUL-terminated.
+ * @return KIST_OK, KIST_E_FORMAT, KIST_E_ARG (a key that cannot sign), KIST_E_NOMEM.
+ */
+kist_err kist_note_cosign(char **out, const char *text, size_t len, const kist_identity *witness,
+                          uint64_t timestamp);
+
+/* What a witness holds for one origin. */
+typedef struct kist_witness_state {
+	char origin[257];
+	kist_pubkey key; /* the ledger key pinned on first use */
+	uint64_t size;   /* the last size cosigned */
+	unsigned char root[32];
+	int64_t time; /* when (the witness's clock) */
+} kist_witness_state;
+
+/*
+ * Loads the state for origin from dir.  *found is 0 (and st zeroed) if this
+ * witness never cosigned that origin.
+ * @return KIST_OK, KIST_E_IO, KIST_E_CORRUPT (a damaged state file), KIST_E_ARG.
+ */
+kist_err kist_witness_state_load(const char *dir, const char *origin, kist_witness_state *st,
+                                 int *found);
+
+/*
+ * The witness: reads the note (kist_note_read()), audits log, and cosigns the
+ * note at now only if the note is of log (origin, and its size and root
+ * recomputed from log's entries) and log extends the state held in dir for
+ * that origin (RFC 9162 consistency proof).  The first cosignature of an
+ * origin pins it and the key that signed the note.  The new state is written
+ * (temporary file, fsync, rename, fsync of dir; dir is created 0700 if
+ * missing; one witness at a time, under a lock) before *out is made.  *held
+ * (may be NULL) receives the state held before, if any (held->size 0 and
+ * origin "" if none).
+ * @return KIST_OK; KIST_E_CORRUPT with *verdict ROLLBACK, FORK or OTHER (the
+ *         detail says which, with both sizes), or with KIST_WITNESS_OK when
+ *         the ledger fails its audit or the state file is damaged (it is
+ *         never replaced then); KIST_E_SIGNATURE, KIST_E_FORMAT (the note),
+ *         KIST_E_IO, KIST_E_NOSPACE, KIST_E_NOMEM.
+ */
+kist_err kist_witness_cosign(const char *dir, const char *note, size_t len,
+                             const kist_ledger_log *log, const kist_identity *witness, uint64_t now,
+                             char **out, kist_witness_verdict *verdict, kist_witness_state *held);
+
+/*
+ * Checks that log extends size and root (as held by a witness or pinned by a
+ * note): the root of log's first size entries equals root.  Call it only
+ * for a log that passed kist_ledger_audit(): it trusts the stored leaf
+ * hashes (one pass, no signature checked again).  @return KIST_OK;
+ * KIST_E_CORRUPT with *verdict ROLLBACK (log is shorter) or FORK, or with
+ * KIST_WITNESS_OK for entries out of index order; KIST_E_NOMEM.
+ */
+kist_err kist_witness_check_log(const kist_ledger_log *log, uint64_t size,
+                                const unsigned char root[32], kist_witness_verdict *verdict);
+
+/*
+ * Compares two notes read by kist_note_read().  With the same origin, equal
+ * sizes must have equal roots; with different sizes, log (may be NULL) must
+ * hold both (each root recomputed from its entries), which proves one
+ * extends the other.
+ * @return KIST_OK (consistent; *checked is 0 if that could not be proven:
+ *         different sizes and no log), KIST_E_CORRUPT with *verdict FORK,
+ *         ROLLBACK (log is shorter than a note) or OTHER (another origin).
+ */
+kist_err kist_note_compare(const kist_note_info *a, const kist_note_info *b,
+                           const kist_ledger_log *log, kist_witness_verdict *verdict, int *checked);
+
+/* Writes len bytes to path: temporary name, fsync, rename (replaces only with force). */
+kist_err kist_file_write(const char *path, const void *data, size_t len, int force);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,8 +1,8 @@
 # bash completion for kist: verbs, each verb's options, the subcommands of
-# log and audit, and file names.
+# log, audit and witness, and file names.
 # Installed as share/bash-completion/completions/kist.
 
-# The options of a verb (or of "log SUB" / "audit SUB"), as kist help VERB lists them.
+# The options of a verb (or of "log SUB" / "audit SUB" / "witness SUB"), as kist help VERB lists them.
 _kist_opts() {
 	case $1 in
 	keygen) echo "-o --output --passphrase-file --no-passphrase --force -q --quiet -h --help" ;;
@@ -19,8 +19,10 @@ _kist_opts() {
 	"log list") echo "--json --ledger -h --help" ;;
 	"log checkpoint") echo "-s --passphrase-file --ledger -h --help" ;;
 	"log export") echo "-o -r --force -q --ledger -h --help" ;;
-	"audit verify") echo "--checkpoint --json -i -s --passphrase-file --ledger -h --help" ;;
-	log | audit | help) echo "-h --help" ;;
+	"audit verify") echo "--checkpoint --json -i -s --passphrase-file --ledger --cosigner --quorum --origin --state -h --help" ;;
+	"audit compare") echo "--json -q -i --passphrase-file --ledger -h --help" ;;
+	"witness cosign") echo "-i --state -o --force --json -q --passphrase-file --ledger -h --help" ;;
+	log | audit | witness | help) echo "-h --help" ;;
 	esac
 }
 
@@ -29,7 +31,7 @@ _kist() {
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local verbs="keygen pubkey seal info list extract cat verify people query manifest log audit help"
+	local verbs="keygen pubkey seal info list extract cat verify people query manifest log audit witness help"
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$verbs --help --version" -- "$cur"))
@@ -43,9 +45,10 @@ _kist() {
 		[ "$COMP_CWORD" -eq 2 ] && COMPREPLY=($(compgen -W "$verbs" -- "$cur"))
 		return 0
 		;;
-	log | audit)
+	log | audit | witness)
 		local subs="list checkpoint export"
-		[ "$verb" = audit ] && subs="verify"
+		[ "$verb" = audit ] && subs="verify compare"
+		[ "$verb" = witness ] && subs="cosign"
 		if [ "$COMP_CWORD" -eq 2 ]; then
 			if [[ $cur == -* ]]; then
 				COMPREPLY=($(compgen -W "$(_kist_opts "$verb")" -- "$cur"))
@@ -64,7 +67,7 @@ _kist() {
 
 	# The value of an option that takes one.
 	case $prev in
-	-C | --directory)
+	-C | --directory | --state)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return 0
 		;;
@@ -73,7 +76,8 @@ _kist() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 		;;
-	-r | --recipient | --signer | --stdin-name | -j | --threads | --level | --person | --search)
+	-r | --recipient | --signer | --stdin-name | -j | --threads | --level | --person | --search | \
+		--cosigner | --quorum | --origin)
 		return 0 # a key, a name, a number or a text: nothing to offer
 		;;
 	esac

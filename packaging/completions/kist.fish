@@ -1,8 +1,8 @@
 # fish completion for kist: verbs, each verb's options, the subcommands of
-# log and audit, and file names.
+# log, audit and witness, and file names.
 # Installed as share/fish/vendor_completions.d/kist.fish.
 
-set -l verbs keygen pubkey seal info list extract cat verify people query manifest log audit help
+set -l verbs keygen pubkey seal info list extract cat verify people query manifest log audit witness help
 set -l opening list extract cat verify people query manifest
 
 # The verb is the first word after kist (kist has no options before it).
@@ -37,6 +37,7 @@ complete -c kist -n "__kist_no_verb" -a query -d 'read-only SQL over the index'
 complete -c kist -n "__kist_no_verb" -a manifest -d 'SHA-256 sums or a JSON report'
 complete -c kist -n "__kist_no_verb" -a log -d 'the custody ledger'
 complete -c kist -n "__kist_no_verb" -a audit -d 'verify a custody ledger or bundle'
+complete -c kist -n "__kist_no_verb" -a witness -d 'cosign a checkpoint as a trustee'
 complete -c kist -n "__kist_no_verb" -a help -d 'show help'
 complete -c kist -n "__kist_no_verb" -l version -d 'show the version'
 complete -c kist -n "__kist_verb_is help" -a "$verbs"
@@ -93,3 +94,28 @@ complete -c kist -n "__kist_sub_is audit verify" -s i -r -F -d 'identity to open
 complete -c kist -n "__kist_sub_is audit verify" -s s -r -F -d 'sign the fresh checkpoint'
 complete -c kist -n "__kist_sub_is audit verify" -l passphrase-file -r -F -d 'passphrase file'
 complete -c kist -n "__kist_sub_is audit verify" -l ledger -r -F -d 'custody ledger for the -i access'
+complete -c kist -n "__kist_sub_is audit verify" -l cosigner -x -d 'trustee key whose cosignature counts'
+complete -c kist -n "__kist_sub_is audit verify" -l quorum -x -d 'cosigners needed'
+complete -c kist -n "__kist_sub_is audit verify" -l origin -x -d 'the origin the ledger must have'
+complete -c kist -n "__kist_sub_is audit verify" -l state -r -a "(__fish_complete_directories)" -d 'witness state folder'
+
+# kist audit compare
+complete -c kist -n "__kist_sub_is audit" -a compare -d 'compare two checkpoint notes'
+complete -c kist -n "__kist_sub_is audit compare" -F
+complete -c kist -n "__kist_sub_is audit compare" -l json -d 'JSON on stdout'
+complete -c kist -n "__kist_sub_is audit compare" -s q -d 'quiet'
+complete -c kist -n "__kist_sub_is audit compare" -s i -r -F -d 'identity to open a sealed bundle'
+complete -c kist -n "__kist_sub_is audit compare" -l passphrase-file -r -F -d 'passphrase file'
+complete -c kist -n "__kist_sub_is audit compare" -l ledger -r -F -d 'custody ledger for the -i access'
+
+# kist witness cosign
+complete -c kist -n "__kist_sub_is witness" -a cosign -d 'cosign a checkpoint the ledger extends'
+complete -c kist -n "__kist_sub_is witness cosign" -F
+complete -c kist -n "__kist_sub_is witness cosign" -s i -r -F -d 'the trustee identity'
+complete -c kist -n "__kist_sub_is witness cosign" -l state -r -a "(__fish_complete_directories)" -d 'witness state folder'
+complete -c kist -n "__kist_sub_is witness cosign" -s o -r -F -d 'cosigned note to write'
+complete -c kist -n "__kist_sub_is witness cosign" -l force -d 'replace an existing file'
+complete -c kist -n "__kist_sub_is witness cosign" -l json -d 'JSON on stdout'
+complete -c kist -n "__kist_sub_is witness cosign" -s q -d 'quiet'
+complete -c kist -n "__kist_sub_is witness cosign" -l passphrase-file -r -F -d 'passphrase file'
+complete -c kist -n "__kist_sub_is witness cosign" -l ledger -r -F -d 'custody ledger for the -i access'

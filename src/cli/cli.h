@@ -101,7 +101,7 @@ int cli_ledger_record(const cli_args *a, kist_vault *v, const kist_identity *act
 /* Opens the ledger of --ledger/KIST_LEDGER/default for appending; on failure prints one
  * line ("the ACTION is refused") and returns EXIT_LEDGER. */
 int cli_ledger_open(const cli_args *a, kist_ledger **l, const char *action);
-/* The same for an event without an open vault (seal, grant): vault_id given. */
+/* The same for an event without an open vault (seal): vault_id given. */
 int cli_ledger_append(const cli_args *a, const char *vault_id, const kist_identity *actor,
                       const char *action, const char *const *paths, size_t npaths);
 /*
@@ -170,5 +170,36 @@ int cmd_query(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+
+/* ---- witnessed checkpoints (cli_witness.c, docs/AUDIT.md) */
+/* Reads a whole small file (at most max bytes, NUL-terminated); prints one line on failure. */
+int cli_read_small(const char *path, size_t max, char **out, size_t *len);
+/* Loads a ledger, bundle or sealed bundle (-i opens it; logged as an audit access). */
+int cli_ledger_load_any(const cli_args *a, const char *path, kist_ledger_log **log);
+int cmd_witness(int argc, char **argv);
+int cli_audit_compare(int argc, char **argv);
+
+/* The witness policy of kist audit verify: --cosigner, --quorum, --origin, --state. */
+typedef struct cli_witness_policy {
+	kist_pubkey keys[KIST_COSIGNERS_MAX];
+	size_t nkeys;
+	unsigned quorum;
+	const char *origin, *state;
+	struct json_t *list; /* one object per checkpoint read */
+	size_t witnessed;    /* checkpoints cosigned by a quorum */
+	uint64_t pinned;     /* entries pinned by a witnessed checkpoint or the state */
+	uint64_t state_size;
+	char msg[512]; /* why the policy failed, or "" */
+} cli_witness_policy;
+/* Parses the options (usage errors first, before any work).  Returns an exit code. */
+int cli_witness_policy_init(const cli_args *a, cli_witness_policy *wp);
+/* After the audit: lists each checkpoint; rc becomes 14 or 15 (unless lower) if the policy fails. */
+void cli_witness_policy_apply(cli_witness_policy *wp, const kist_ledger_log *log,
+                              const char *const *notes, size_t nnotes, int *rc);
+/* The checkpoint lines of the text report (n: the ledger's entries). */
+void cli_witness_policy_print(const cli_witness_policy *wp, size_t n);
+/* Adds "witness" and "checkpoint_list" to the --json report. */
+void cli_witness_policy_json(cli_witness_policy *wp, struct json_t *o);
+void cli_witness_policy_free(cli_witness_policy *wp);
 
 #endif

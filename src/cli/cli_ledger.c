@@ -541,7 +541,10 @@ static int audit_verify(int argc, char **argv)
 	static const opt_spec specs[] = {
 	    {0, "checkpoint", 1, 1},      {0, "json", 0, 0},   {'i', "identity", 1, 1},
 	    {0, "passphrase-file", 1, 0}, {'s', "sign", 1, 0}, {0, "ledger", 1, 0},
+	    {0, "cosigner", 1, 1},        {0, "quorum", 1, 0}, {0, "origin", 1, 0},
+	    {0, "state", 1, 0},
 	};
+	cli_witness_policy wp = {0};
 	static cli_args a;
 	kist_ledger_log *log = NULL;
 	kist_identity *signer = NULL;
@@ -559,6 +562,8 @@ static int audit_verify(int argc, char **argv)
 		                "[--checkpoint OLD.note...] [--json] [-i IDENTITY]");
 		return EXIT_USAGE;
 	}
+	if ((rc = cli_witness_policy_init(&a, &wp)) != EXIT_OK)
+		goto out;
 	int json = cli_count(&a, "json") > 0;
 	nnotes = cli_count(&a, "checkpoint");
 	notes = calloc(nnotes ? nnotes : 1, sizeof *notes);
@@ -590,6 +595,7 @@ static int audit_verify(int argc, char **argv)
 			rc = kinds[i].code;
 			break;
 		}
+	cli_witness_policy_apply(&wp, log, (const char *const *)notes, nnotes, &rc);
 	if (rc == EXIT_OK) {
 		kist_err e2 = kist_ledger_checkpoint(log, signer, &note);
 		if (e2 != KIST_OK) {
@@ -609,7 +615,9 @@ static int audit_verify(int argc, char **argv)
 		json_object_set_new(o, "size", json_integer((json_int_t)rep.size));
 		json_object_set_new(o, "root", json_string(root));
 		json_object_set_new(o, "result",
-		                    json_string(rc == EXIT_OK ? "intact" : "tampered"));
+		                    json_string(rc == EXIT_OK ? "intact"
+		                                : rep.found   ? "tampered"
+		                                              : "refused"));
 		json_object_set_new(o, "exit_code", json_integer(rc));
 		json_object_set_new(o, "checkpoints_verified",
 		                    json_integer((json_int_t)rep.checkpoints_ok));
@@ -617,6 +625,7 @@ static int audit_verify(int argc, char **argv)
 		ao.findings = NULL;
 		json_object_set_new(o, "entries", ents);
 		json_object_set_new(o, "checkpoint", note ? json_string(note) : json_null());
+		cli_witness_policy_json(&wp, o);
 		char *s = json_dumps(o, JSON_INDENT(1) | JSON_ENSURE_ASCII);
 		if (s)
 			printf("%s\n", s);
@@ -628,6 +637,15 @@ static int audit_verify(int argc, char **argv)
 	cli_escape(org, sizeof org, kist_ledger_log_origin(log));
 	printf("Ledger:      %s\n", org);
 	printf("Entries:     %zu, Merkle root %s\n", n, root);
+	if (rc != EXIT_OK && !rep.found) { /* intact, but not what the trustee holds */
+		printf("Witness:     ");
+		cli_print_path(wp.msg);
+		printf("\nResult:      REFUSED - the ledger is not the one witnessed (exit %d)\n",
+		       rc);
+		fflush(stdout);
+		cli_error(a.pos[0], "%s", wp.msg);
+		goto out;
+	}
 	if (rc != EXIT_OK) {
 		printf("Result:      TAMPERED - do not rely on this ledger (exit %d)\n", rc);
 		fflush(stdout);
@@ -638,6 +656,7 @@ static int audit_verify(int argc, char **argv)
 	       n);
 	printf("Checkpoints: %zu verified consistent (RFC 9162 consistency proofs)\n",
 	       rep.checkpoints_ok);
+	cli_witness_policy_print(&wp, n);
 	printf("Accesses (time is the actor's clock; actor by key fingerprint):\n");
 	for (size_t i = 0; i < n; i++) {
 		fputs("  ", stdout);
@@ -647,6 +666,7 @@ static int audit_verify(int argc, char **argv)
 	printf("Fresh checkpoint%s:\n%s", signer ? "" : " (unsigned: sign one with -s IDENTITY)",
 	       note);
 out:
+	cli_witness_policy_free(&wp);
 	json_decref(ao.findings);
 	for (size_t i = 0; i < nnotes; i++)
 		free(notes[i]);
@@ -661,6 +681,19 @@ int cmd_audit(int argc, char **argv)
 {
 	if (argc >= 1 && strcmp(argv[0], "verify") == 0)
 		return audit_verify(argc - 1, argv + 1);
-	cli_usage_error("audit", "usage: kist audit verify BUNDLE_OR_LEDGER [--checkpoint F...]");
+	if (argc >= 1 && strcmp(argv[0], "compare") == 0)
+		return cli_audit_compare(argc - 1, argv + 1);
+	cli_usage_error("audit", "usage: kist audit verify|compare ...");
 	return EXIT_USAGE;
+}
+
+/* For cli_witness.c. */
+int cli_read_small(const char *path, size_t max, char **out, size_t *len)
+{
+	return read_small(path, max, out, len);
+}
+
+int cli_ledger_load_any(const cli_args *a, const char *path, kist_ledger_log **log)
+{
+	return load_any(a, path, log);
 }

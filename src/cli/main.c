@@ -30,6 +30,9 @@ static const char usage[] =
     "  kist manifest -i IDENTITY VAULT [--json] [--verify]\n"
     "  kist log list [--json] | log checkpoint -s IDENTITY | log export -o BUNDLE [-r KEY...]\n"
     "  kist audit verify BUNDLE_OR_LEDGER [--checkpoint OLD.note...] [--json] [-i IDENTITY]\n"
+    "                    [--cosigner KEY... [--quorum K]] [--origin ORIGIN | --state DIR]\n"
+    "  kist audit compare NOTE NOTE [BUNDLE_OR_LEDGER] [--json]\n"
+    "  kist witness cosign -i TRUSTEE --state DIR NOTE BUNDLE_OR_LEDGER [-o FILE] [--json]\n"
     "  kist help [VERB] | kist VERB --help | kist --version\n"
     "\n"
     "Identities: -i may be given several times; --passphrase-file F reads the\n"
@@ -44,7 +47,9 @@ static const char usage[] =
     "exit codes: 0 ok, 1 other error, 2 usage, 3 no access, 4 integrity failure,\n"
     "            5 I/O error, 6 ledger not writable (nothing released), 130 interrupted;\n"
     "            audit verify: 10 rewritten, 11 deleted, 12 reordered, 13 forged\n"
-    "            signature, 14 truncated or rolled back, 15 bad checkpoint\n"
+    "            signature, 14 truncated, rolled back or forked, 15 bad checkpoint,\n"
+    "            not witnessed or a different ledger; witness cosign and audit\n"
+    "            compare: 14 rollback or fork, 15 a note that does not hold\n"
     "\n"
     "See kist(1) and kist-format(5).\n";
 
@@ -197,12 +202,41 @@ static const struct {
     {"audit",
      "kist audit verify BUNDLE_OR_LEDGER [--checkpoint OLD.note...] [--json]\n"
      "                  [-i IDENTITY] [-s IDENTITY] [--passphrase-file F] [--ledger PATH]\n"
+     "                  [--cosigner KEY... [--quorum K]] [--origin ORIGIN | --state DIR]\n"
      "  Checks every signature, contiguous indices, the hash chain and the Merkle\n"
      "  root, and that the log is consistent with each checkpoint (RFC 9162).\n"
      "  -i opens a sealed bundle (logged, in --ledger, as an audit access).  Prints who opened\n"
-     "  what and when, and a fresh checkpoint (signed with -s).  Exit 10 rewritten,\n"
-     "  11 deleted, 12 reordered, 13 forged signature, 14 truncated or rolled\n"
-     "  back, 15 bad checkpoint (the lowest code found).\n"},
+     "  what and when, each checkpoint (size, signer, cosigners), and a fresh checkpoint\n"
+     "  (signed with -s).  Exit 10 rewritten, 11 deleted, 12 reordered, 13 forged\n"
+     "  signature, 14 truncated, rolled back or forked, 15 bad checkpoint, not\n"
+     "  witnessed or a different ledger (the lowest code found).\n"
+     "  --cosigner KEY           a trustee's kist1... key (repeatable): a checkpoint counts\n"
+     "                           only if cosigned by --quorum K of them (default: all);\n"
+     "                           exit 15 if none does\n"
+     "  --origin ORIGIN          exit 15 if the ledger has another origin\n"
+     "  --state DIR              a witness state folder: the ledger must be of an origin\n"
+     "                           cosigned there (else 15) and extend it (else 14)\n"
+     "kist audit compare NOTE NOTE [BUNDLE_OR_LEDGER] [--json] [-q]\n"
+     "                   [-i IDENTITY] [--passphrase-file F] [--ledger PATH]\n"
+     "  Two checkpoints of one origin: consistent (exit 0) or a fork (exit 14, both\n"
+     "  sizes and roots printed).  Notes of different sizes are proven consistent\n"
+     "  only against the ledger or bundle (without it: exit 1, unchecked); notes\n"
+     "  of two origins, or not signed, exit 15.\n"},
+    {"witness",
+     "kist witness cosign -i TRUSTEE --state DIR NOTE BUNDLE_OR_LEDGER [-o FILE] [--force]\n"
+     "                    [--json] [-q] [--passphrase-file F] [--ledger PATH]\n"
+     "  The trustee's witness: cosigns NOTE (C2SP tlog-cosignature v1) only if a kist\n"
+     "  key signed it, it is of the ledger given (size and root recomputed), the\n"
+     "  ledger passes its audit, and it extends the last checkpoint cosigned for\n"
+     "  this origin (kept in DIR).  The first use pins the origin and the note's\n"
+     "  key.  Prints the note with the cosignature appended (or writes -o FILE).\n"
+     "  Exit 14: a rollback or a fork (the message says which); 15: the note is\n"
+     "  not signed, is of another ledger or signed by another key than pinned.\n"
+     "  -i, --identity FILE      the trustee's identity (also opens a sealed bundle)\n"
+     "  --state DIR              the witness's state folder (created 0700)\n"
+     "  -o, --output FILE        write the cosigned note to FILE (not replaced unless --force)\n"
+     "  --json                   one JSON document on stdout (docs/JSON.md)\n"
+     "  -q, --quiet              no message on stderr\n"},
     {"help", "usage: kist help [VERB]\n"
              "\n"
              "Shows the overview, or the options of VERB.  'kist VERB --help' does the same.\n"},
@@ -243,8 +277,8 @@ static void harden_process(void)
 static int cmd_help(int argc, char **argv)
 {
 	/* "kist help log list": the verbs with subcommands have one help text. */
-	if (argc > 2 ||
-	    (argc == 2 && strcmp(argv[0], "log") != 0 && strcmp(argv[0], "audit") != 0)) {
+	if (argc > 2 || (argc == 2 && strcmp(argv[0], "log") != 0 &&
+	                 strcmp(argv[0], "audit") != 0 && strcmp(argv[0], "witness") != 0)) {
 		cli_usage_error("help", "usage: kist help [VERB]");
 		return EXIT_USAGE;
 	}
@@ -283,7 +317,7 @@ int main(int argc, char **argv)
 	    {"info", cmd_info},     {"list", cmd_list},     {"extract", cmd_extract},
 	    {"cat", cmd_cat},       {"verify", cmd_verify}, {"help", cmd_help},
 	    {"people", cmd_people}, {"query", cmd_query},   {"manifest", cmd_manifest},
-	    {"log", cmd_log},       {"audit", cmd_audit},
+	    {"log", cmd_log},       {"audit", cmd_audit},   {"witness", cmd_witness},
 	};
 
 	harden_process();

@@ -3,7 +3,7 @@
 # twice where once is allowed, and conflicting options, are usage errors (2).
 . "$(dirname "$0")/lib.sh"
 
-VERBS="keygen pubkey seal info list extract cat verify people query manifest log audit help"
+VERBS="keygen pubkey seal info list extract cat verify people query manifest log audit witness help"
 
 expect_rc 0 "$K" help
 for v in $VERBS; do
@@ -17,7 +17,7 @@ assert_empty "$OUT" "stdout of kist without a verb"
 for v in $VERBS; do
 	expect_rc 0 "$K" help "$v"
 	case $v in
-	log | audit) # one usage line per subcommand: kist log list ..., kist audit verify ...
+	log | audit | witness) # one usage line per subcommand: kist log list ..., kist audit verify ...
 		assert_grep "$OUT" "^kist $v [a-z]+ " "kist help $v starts with its subcommands' usage" ;;
 	*) assert_grep "$OUT" "^usage: kist $v" "kist help $v starts with its usage" ;;
 	esac
@@ -46,6 +46,11 @@ for v in seal list extract cat verify people query manifest; do
 done
 for sub in list checkpoint export; do assert_grep help-log.txt "^kist log $sub" "log help: $sub"; done
 assert_grep help-audit.txt '^kist audit verify .*--checkpoint' "audit help: verify --checkpoint"
+for o in --cosigner --quorum --origin --state; do assert_grep help-audit.txt "$o" "audit help: $o"; done
+assert_grep help-audit.txt '^kist audit compare ' "audit help: compare"
+for o in --identity --state --output --force --json --quiet; do
+	assert_grep help-witness.txt "$o" "witness help: $o"
+done
 
 expect_rc 2 "$K" help nosuchverb
 assert_grep "$ERR" 'no such verb: nosuchverb' "help for an unknown verb"

@@ -143,7 +143,7 @@ complete_words() {
 		printf "%s\n" "${COMPREPLY[@]}" | sort
 	' _ "$BC" "$@"
 }
-assert_eq "$(printf '%s\n' audit cat extract help info keygen list log manifest people pubkey query seal verify)" \
+assert_eq "$(printf '%s\n' audit cat extract help info keygen list log manifest people pubkey query seal verify witness)" \
 	"$(complete_words kist '' | grep -v '^--')" "bash: kist <TAB> completes every verb"
 assert_eq "seal" "$(complete_words kist se)" "bash: kist se<TAB>"
 assert_eq "$(printf '%s\n' --recipient --recipients-file)" "$(complete_words kist seal --rec)" \
@@ -162,10 +162,10 @@ for v in keygen pubkey seal info list extract cat verify people query manifest; 
 	got=$(complete_words kist "$v" - | sort -u)
 	assert_eq "$want" "$got" "bash: kist $v -<TAB> offers exactly the options of kist help $v"
 done
-# log and audit: their help has one usage line per subcommand (continued on
+# log, audit and witness: their help has one usage line per subcommand (continued on
 # lines starting with "["); kist VERB <TAB> offers the subcommands, kist VERB
 # SUB -<TAB> exactly the options of SUB's usage line.
-for v in log audit; do
+for v in log audit witness; do
 	"$K" help "$v" >"help-$v.txt"
 	subs=$(sed -nE "s/^kist $v ([a-z]+).*/\1/p" "help-$v.txt" | sort -u)
 	[ -n "$subs" ] && ok || fail "kist help $v names no subcommand"
@@ -193,7 +193,7 @@ fi
 if command -v fish >/dev/null 2>&1; then
 	FC=$P/share/fish/vendor_completions.d/kist.fish
 	fish -n "$FC" && ok || fail "fish -n kist.fish"
-	assert_eq "$(printf '%s\n' audit cat extract help info keygen list log manifest people pubkey query seal verify)" \
+	assert_eq "$(printf '%s\n' audit cat extract help info keygen list log manifest people pubkey query seal verify witness)" \
 		"$(fish -c "source '$FC'; complete -C 'kist '" | cut -f1 | grep -v '^-' | sort)" \
 		"fish: kist <TAB> completes every verb"
 	assert_eq "$(printf '%s\n' --recipient --recipients-file)" \
@@ -205,7 +205,7 @@ if command -v fish >/dev/null 2>&1; then
 		assert_eq "$(cat "$w")" "$(fish -c "source '$FC'; complete -C 'kist $words -'" | cut -f1 | sort -u)" \
 			"fish: kist $words -<TAB> offers exactly the options of its help"
 	done
-	for v in log audit; do
+	for v in log audit witness; do
 		assert_eq "$(sed -nE "s/^kist $v ([a-z]+).*/\1/p" "help-$v.txt" | sort -u)" \
 			"$(fish -c "source '$FC'; complete -C 'kist $v '" | cut -f1 | sort -u)" \
 			"fish: kist $v <TAB> offers its subcommands"
