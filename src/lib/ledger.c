@@ -767,15 +767,20 @@ static json_t *value_at(const char *p, size_t i, size_t end)
 
 /*
  * Every loaded entry costs sizeof(lentry) however short its text: a file with
- * more entries than its size allows for entries kist writes (each several
- * hundred bytes) is refused while reading, before it costs more than its size.
+ * more entries than its size allows for entries kist writes is refused while
+ * reading, before the entries cost more than a small multiple of its size.
+ * An entry kist writes holds 224 bytes of hashes, keys and signature alone:
+ * at least 450 bytes in a bundle (hex), 250 in a ledger row.
  */
-static kist_err check_density(size_t n, size_t len, const char *what)
+#define BUNDLE_ENTRY_MIN sizeof(lentry) /* entries cost at most the bundle's size */
+#define LEDGER_ENTRY_MIN 96             /* at most about 3.5 times the ledger's size */
+
+static kist_err check_density(size_t n, size_t len, size_t min_bytes, const char *what)
 {
 	if (n > LEDGER_MAX_ENTRIES)
 		return kist__fail(KIST_E_LIMIT, "%s: more than %u entries", what,
 		                  LEDGER_MAX_ENTRIES);
-	if (n > 64 && n > len / sizeof(lentry))
+	if (n > 64 && n > len / min_bytes)
 		return kist__fail(KIST_E_LIMIT,
 		                  "%s: more entries than its size can hold (%zu entries in %zu "
 		                  "bytes): not a ledger kist wrote",
@@ -891,7 +896,8 @@ kist_err kist_ledger_load(kist_ledger_log **out, const char *path)
 			err = kist__fail(KIST_E_INTERRUPTED, "interrupted");
 			goto out;
 		}
-		if ((err = check_density(log->n + 1, (size_t)sb.st_size, "the ledger")) != KIST_OK)
+		if ((err = check_density(log->n + 1, (size_t)sb.st_size, LEDGER_ENTRY_MIN,
+		                         "the ledger")) != KIST_OK)
 			goto out;
 		lentry *e = new_entry(log);
 		if (e == NULL) {
@@ -1049,7 +1055,8 @@ static kist_err bundle_array(kist_ledger_log *log, const char *p, size_t *at, si
 			                  "more values than a kist entry",
 			                  entries ? "entry" : "checkpoint", k + 1);
 		if (entries) {
-			if ((err = check_density(log->n + 1, len, "bundle")) != KIST_OK)
+			if ((err = check_density(log->n + 1, len, BUNDLE_ENTRY_MIN, "bundle")) !=
+			    KIST_OK)
 				return err;
 			json_t *j = value_at(p, i, end);
 			if (j == NULL)

@@ -74,6 +74,19 @@ rss=$(tail -n 1 rss.txt)
 size=$(($(stat -c %s huge.json) / 1024))
 [ "$rss" -lt $((4 * size)) ] && ok || fail "peak memory ${rss} KiB for a ${size} KiB bundle (want < 4x)"
 
+# A ledger of many near-empty rows is refused too, while reading.
+cp "$L" dense.db
+python3 - dense.db <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executemany("INSERT INTO entries(idx, vault_id, actor, action, paths, time, tool, prev,"
+               " body_hash, sig, leaf) VALUES(?, '', x'', '', '', 0, '', x'', x'', x'', x'')",
+               ((i,) for i in range(10, 300000)))
+db.commit()
+PY
+expect_rc 1 "$K" audit verify dense.db
+assert_grep "$ERR" "the ledger: more entries than its size can hold" "a ledger of near-empty rows is refused"
+
 # ---- a ledger left mid-write by a crash (hot journal) is not tampering
 mkdir -p hot && cp "$L" hot/l.db
 python3 - hot/l.db <<'PY'
