@@ -420,7 +420,13 @@ static int read_small(const char *path, size_t max, char **out, size_t *len)
 		cli_error(path, "%s", strerror(errno));
 		return EXIT_IO;
 	}
+	/* A regular file is read into one buffer of its size (no growing copies):
+	 * a large bundle costs its size once, and reading it is quick to interrupt. */
+	struct stat st;
 	size_t cap = 4096, n = 0;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uintmax_t)st.st_size < max)
+		cap = (size_t)st.st_size + 1; /* + 1: the end of file is seen without growing */
 	char *b = malloc(cap + 1);
 	while (b) {
 		if (n == cap) {

@@ -72,7 +72,11 @@ expect_rc 1 /usr/bin/time -f "%M" -o rss.txt "$K" audit verify huge.json
 assert_grep "$ERR" "more entries than its size can hold" "the hostile bundle is refused for its density"
 rss=$(tail -n 1 rss.txt)
 size=$(($(stat -c %s huge.json) / 1024))
-[ "$rss" -lt $((4 * size)) ] && ok || fail "peak memory ${rss} KiB for a ${size} KiB bundle (want < 4x)"
+if grep -qs '^KIST_SANITIZE:BOOL=ON' "${KIST_BUILD_DIR:-/nonexistent}/CMakeCache.txt"; then
+	echo "$TEST_NAME: note: peak memory not checked under sanitizers (${rss} KiB)" >&2
+else
+	[ "$rss" -lt $((4 * size)) ] && ok || fail "peak memory ${rss} KiB for a ${size} KiB bundle (want < 4x)"
+fi
 
 # A ledger of many near-empty rows is refused too, while reading.
 cp "$L" dense.db
@@ -119,11 +123,14 @@ b["entries"] = [b["entries"][0]] * 80000   # each verified: signature work
 json.dump(b, open(sys.argv[2], "w"))
 PY
 rc=0
-timeout -k 5 60 "$K" audit verify long.json >long.out 2>long.err &
+"$K" audit verify long.json >long.out 2>long.err &
 pid=$!
+(sleep 90 && kill -KILL "$pid" 2>/dev/null) & # a generous bound, not a timing
+dog=$!
 sleep 1.5
 kill -INT "$pid" 2>/dev/null
 wait "$pid" || rc=$?
+kill "$dog" 2>/dev/null || true
 assert_eq 130 "$rc" "SIGINT stops the audit with exit 130"
 assert_grep long.err "interrupted" "the audit says it was interrupted"
 
