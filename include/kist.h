@@ -640,6 +640,16 @@ kist_err kist_ledger_load_bundle(kist_ledger_log **out, const void *buf, size_t 
 /* Writes log as an export bundle (JSON, malloc'd, NUL-terminated) into *json. */
 kist_err kist_ledger_bundle(const kist_ledger_log *log, char **json, size_t *len);
 
+/* Receives the bundle piece by piece; returns KIST_OK to go on, anything else to stop. */
+typedef kist_err (*kist_ledger_out_fn)(void *ctx, const char *data, size_t len);
+
+/*
+ * Writes log as an export bundle through out, one entry at a time (the same
+ * JSON as kist_ledger_bundle()).  Stops at kist_interrupt().
+ * @return KIST_OK, KIST_E_NOMEM, KIST_E_INTERRUPTED, or what out returned.
+ */
+kist_err kist_ledger_bundle_write(const kist_ledger_log *log, kist_ledger_out_fn out, void *ctx);
+
 const char *kist_ledger_log_origin(const kist_ledger_log *log);
 size_t kist_ledger_log_count(const kist_ledger_log *log);
 const kist_ledger_entry *kist_ledger_log_entry(const kist_ledger_log *log, size_t i);
@@ -651,7 +661,11 @@ void kist_ledger_log_free(kist_ledger_log *log);
  * Writes a checkpoint note (C2SP tlog-checkpoint: origin, size, base64 root)
  * for the whole log into *note (malloc'd, NUL-terminated).  With a signer, a
  * signature line "— <kist public key> <base64(key id || Ed25519 signature)>"
- * follows a blank line; without one, the note is the unsigned body.
+ * follows a blank line; without one, the note is the unsigned body.  With a
+ * signer it refuses (KIST_E_CORRUPT) a log whose entries are not stored in
+ * index order, do not hash to their stored body and leaf hashes, break the
+ * chain, or do not extend a checkpoint stored in it; the actors' signatures
+ * are left to kist_ledger_audit(), which is slower by far.
  */
 kist_err kist_ledger_checkpoint(const kist_ledger_log *log, const kist_identity *signer,
                                 char **note);
@@ -663,8 +677,10 @@ typedef enum kist_audit_kind {
 	KIST_AUDIT_REORDERED, /* the entries are stored out of their signed order */
 	KIST_AUDIT_FORGED,    /* a signature does not verify for the entry's actor */
 	KIST_AUDIT_ROLLBACK,  /* the log is shorter than, or diverges from, a checkpoint */
-	KIST_AUDIT_CHECKPOINT /* a checkpoint is malformed, unsigned, forged or for another ledger
-	                       */
+	KIST_AUDIT_CHECKPOINT, /* a checkpoint is unsigned, or its signature is forged or altered */
+	KIST_AUDIT_NOTE /* a note given or stored is unusable but not evidence of tampering: not a
+	                   checkpoint, damaged in transit (CRLF, trailing spaces), or another
+	                   ledger's */
 } kist_audit_kind;
 
 /* Called for each finding; index is the entry's (or the checkpoint's) number. */
@@ -681,13 +697,23 @@ typedef struct kist_audit_report {
  * Audits log: every signature, body hash and leaf hash, contiguous indices in
  * storage order, the hash chain, the Merkle root, and for each checkpoint
  * (the nnotes given, then those stored in the log) its signature, its origin
- * and an RFC 9162 consistency proof from it to the current log.  Each finding
- * goes to fn (may be NULL).
+ * and that the log extends it (its root is the RFC 9162 root of the log's
+ * first size leaves: what a consistency proof shows; all checkpoints are
+ * checked in one pass over the leaves).  Each finding goes to fn (may be
+ * NULL).  Stops at kist_interrupt().
  * @return KIST_OK if nothing was found, KIST_E_CORRUPT if anything was (see
- *         rep->found), KIST_E_NOMEM.
+ *         rep->found), KIST_E_NOMEM, KIST_E_INTERRUPTED.
  */
 kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes, size_t nnotes,
                            kist_audit_fn fn, void *ctx, kist_audit_report *rep);
+
+/*
+ * As kist_ledger_checkpoint(), from the report of the kist_ledger_audit() of
+ * log just run, without auditing again.  Refuses to sign (KIST_E_CORRUPT)
+ * when the report has findings, and a report of another size (KIST_E_ARG).
+ */
+kist_err kist_ledger_checkpoint_audited(const kist_ledger_log *log, const kist_audit_report *rep,
+                                        const kist_identity *signer, char **note);
 
 /* Index of the identity (in the array given to kist_vault_open) that opened v. */
 size_t kist_vault_opened_with(const kist_vault *v);

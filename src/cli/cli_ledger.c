@@ -106,15 +106,47 @@ static void print_entry(const kist_ledger_entry *e)
 	putchar('\n');
 }
 
+/*
+ * The user's own ledger, left mid-write by a crash (a hot rollback journal
+ * beside it): opening it read-write, as every logging verb does, rolls the
+ * unfinished write back.  Read-only loading cannot, and would refuse it.
+ */
+static void recover(const char *path)
+{
+	char j[PATH_MAX + 16];
+	struct stat st;
+	kist_ledger *l = NULL;
+	int n = snprintf(j, sizeof j, "%s-journal", path);
+	if (n < 0 || (size_t)n >= sizeof j || stat(j, &st) != 0 || st.st_size == 0 ||
+	    stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, W_OK) != 0)
+		return;
+	if (kist_ledger_open(&l, path) == KIST_OK && stat(j, &st) != 0)
+		fprintf(stderr,
+		        "kist: %s: rolled back a write left unfinished by a crash (its journal)\n",
+		        path);
+	kist_ledger_close(l);
+}
+
 static int load_ledger(const cli_args *a, kist_ledger_log **log, char *path, size_t cap)
 {
 	int rc = ledger_path(a, path, cap);
 	if (rc != EXIT_OK)
 		return rc;
+	recover(path);
 	kist_err err = kist_ledger_load(log, path);
 	if (err != KIST_OK)
 		return cli_fail(path, err);
 	return EXIT_OK;
+}
+
+/* Streams the bundle to standard output; *(int *)ctx gets errno on failure. */
+static kist_err to_stdout(void *ctx, const char *data, size_t len)
+{
+	if (fwrite(data, 1, len, stdout) != len) {
+		*(int *)ctx = errno ? errno : EIO;
+		return KIST_E_IO;
+	}
+	return KIST_OK;
 }
 
 static int log_list(int argc, char **argv)
@@ -133,14 +165,15 @@ static int log_list(int argc, char **argv)
 	if ((rc = load_ledger(&a, &log, path, sizeof path)) != EXIT_OK)
 		return rc;
 	if (cli_count(&a, "json")) {
-		char *json = NULL;
-		size_t len;
-		kist_err err = kist_ledger_bundle(log, &json, &len);
-		if (err != KIST_OK)
+		int werr = 0;
+		kist_err err = kist_ledger_bundle_write(log, to_stdout, &werr);
+		if (err == KIST_OK && fflush(stdout) != 0)
+			werr = errno ? errno : EIO;
+		if (werr != 0) {
+			cli_error("standard output", "%s", strerror(werr));
+			rc = EXIT_IO;
+		} else if (err != KIST_OK)
 			rc = cli_fail(NULL, err);
-		else
-			printf("%s\n", json);
-		free(json);
 	} else {
 		char org[512];
 		cli_escape(org, sizeof org, kist_ledger_log_origin(log));
@@ -343,6 +376,7 @@ static const struct {
     {KIST_AUDIT_FORGED, EXIT_AUDIT_FORGED, "forged-signature"},
     {KIST_AUDIT_ROLLBACK, EXIT_AUDIT_ROLLBACK, "truncated-or-rolled-back"},
     {KIST_AUDIT_CHECKPOINT, EXIT_AUDIT_CHECKPOINT, "bad-checkpoint"},
+    {KIST_AUDIT_NOTE, EXIT_AUDIT_CHECKPOINT, "unusable-checkpoint"},
 };
 
 static const char *kind_name(kist_audit_kind k)
@@ -368,7 +402,10 @@ static void on_finding(void *ctx, kist_audit_kind kind, uint64_t index, const ch
 		json_array_append_new(o->findings, f);
 		return;
 	}
-	printf("TAMPERED (%s): ", kind_name(kind));
+	if (kind == KIST_AUDIT_NOTE)
+		fputs("CHECKPOINT NOT USABLE (not a sign of tampering): ", stdout);
+	else
+		printf("TAMPERED (%s): ", kind_name(kind));
 	cli_print_path(message);
 	putchar('\n');
 }
@@ -381,7 +418,13 @@ static int read_small(const char *path, size_t max, char **out, size_t *len)
 		cli_error(path, "%s", strerror(errno));
 		return EXIT_IO;
 	}
+	/* A regular file is read into one buffer of its size (no growing copies):
+	 * a large bundle costs its size once, and reading it is quick to interrupt. */
+	struct stat st;
 	size_t cap = 4096, n = 0;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uintmax_t)st.st_size < max)
+		cap = (size_t)st.st_size + 1; /* + 1: the end of file is seen without growing */
 	char *b = malloc(cap + 1);
 	while (b) {
 		if (n == cap) {
@@ -402,6 +445,10 @@ static int read_small(const char *path, size_t max, char **out, size_t *len)
 		}
 		size_t r = fread(b + n, 1, cap - n, f);
 		n += r;
+		if (r == 0 && ferror(f) && errno == EINTR) {
+			clearerr(f); /* a signal: the caller's next step stops, with its message */
+			continue;
+		}
 		if (r == 0)
 			break;
 	}
@@ -597,7 +644,7 @@ static int audit_verify(int argc, char **argv)
 		}
 	cli_witness_policy_apply(&wp, log, (const char *const *)notes, nnotes, &rc);
 	if (rc == EXIT_OK) {
-		kist_err e2 = kist_ledger_checkpoint(log, signer, &note);
+		kist_err e2 = kist_ledger_checkpoint_audited(log, &rep, signer, &note);
 		if (e2 != KIST_OK) {
 			rc = cli_fail(NULL, e2);
 			goto out;
@@ -616,8 +663,10 @@ static int audit_verify(int argc, char **argv)
 		json_object_set_new(o, "root", json_string(root));
 		json_object_set_new(o, "result",
 		                    json_string(rc == EXIT_OK ? "intact"
-		                                : rep.found   ? "tampered"
-		                                              : "refused"));
+		                                : rep.found == 1u << KIST_AUDIT_NOTE
+		                                    ? "checkpoint-unusable"
+		                                : rep.found ? "tampered"
+		                                            : "refused"));
 		json_object_set_new(o, "exit_code", json_integer(rc));
 		json_object_set_new(o, "checkpoints_verified",
 		                    json_integer((json_int_t)rep.checkpoints_ok));
@@ -637,6 +686,15 @@ static int audit_verify(int argc, char **argv)
 	cli_escape(org, sizeof org, kist_ledger_log_origin(log));
 	printf("Ledger:      %s\n", org);
 	printf("Entries:     %zu, Merkle root %s\n", n, root);
+	if (rc != EXIT_OK && rep.found == 1u << KIST_AUDIT_NOTE) {
+		printf(
+		    "Result:      NOT VERIFIED - a checkpoint note could not be used; no change to "
+		    "the ledger was found (exit %d)\n",
+		    rc);
+		fflush(stdout);
+		cli_error(a.pos[0], "a checkpoint note could not be used (see above)");
+		goto out;
+	}
 	if (rc != EXIT_OK && !rep.found) { /* intact, but not what the trustee holds */
 		printf("Witness:     ");
 		cli_print_path(wp.msg);
@@ -654,7 +712,7 @@ static int audit_verify(int argc, char **argv)
 	}
 	printf("Signatures:  all %zu valid; indices contiguous; hash chain and root recomputed\n",
 	       n);
-	printf("Checkpoints: %zu verified consistent (RFC 9162 consistency proofs)\n",
+	printf("Checkpoints: %zu verified consistent (the log extends each: RFC 9162 roots)\n",
 	       rep.checkpoints_ok);
 	cli_witness_policy_print(&wp, n);
 	printf("Accesses (time is the actor's clock; actor by key fingerprint):\n");

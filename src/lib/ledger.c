@@ -58,8 +58,7 @@ struct kist_ledger {
 typedef struct lentry {
 	kist_ledger_entry pub;
 	char *vault_id, *action, *tool;
-	char **paths;
-	char why[128];
+	char **paths; /* one allocation: the pointers, then the strings */
 } lentry;
 
 struct kist_ledger_log {
@@ -165,20 +164,19 @@ static kist_err sql_err(sqlite3 *db, int rc, const char *what)
 	    ext == SQLITE_IOERR_TRUNCATE) {
 		if ((rc & 0xff) == SQLITE_FULL || errno == ENOSPC || errno == EFBIG ||
 		    errno == EDQUOT)
-			return kist__fail(KIST_E_NOSPACE, "ledger: %s: no space left (%s)", what,
-			                  msg);
+			return kist__fail(KIST_E_NOSPACE, "%s: no space left (%s)", what, msg);
 	}
 	if ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_PERM ||
 	    (rc & 0xff) == SQLITE_CANTOPEN)
-		return kist__fail(KIST_E_IO, "ledger: %s: cannot write the ledger (%s)", what, msg);
+		return kist__fail(KIST_E_IO, "%s: cannot write the ledger (%s)", what, msg);
 	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-		return kist__fail(KIST_E_IO,
-		                  "ledger: %s: the ledger stayed locked by another process", what);
+		return kist__fail(KIST_E_IO, "%s: the ledger stayed locked by another process",
+		                  what);
 	if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
-		return kist__fail(KIST_E_FORMAT, "ledger: %s: not a kist ledger (%s)", what, msg);
+		return kist__fail(KIST_E_FORMAT, "%s: not a kist ledger (%s)", what, msg);
 	if ((rc & 0xff) == SQLITE_NOMEM)
-		return kist__fail(KIST_E_NOMEM, "ledger: out of memory");
-	return kist__fail(KIST_E_IO, "ledger: %s: %s", what, msg);
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	return kist__fail(KIST_E_IO, "%s: %s", what, msg);
 }
 
 static void harden(sqlite3 *db)
@@ -237,11 +235,11 @@ static kist_err create_file(const char *path)
 	struct stat st;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISREG(st.st_mode))
-			return kist__fail(KIST_E_IO, "ledger: %s is not a regular file", path);
+			return kist__fail(KIST_E_IO, "%s is not a regular file", path);
 		return KIST_OK;
 	}
 	if (errno != ENOENT)
-		return kist__fail(KIST_E_IO, "ledger: %s: %s", path, strerror(errno));
+		return kist__fail(KIST_E_IO, "%s: %s", path, strerror(errno));
 	kist_err err = make_parents(path);
 	if (err != KIST_OK)
 		return err;
@@ -261,7 +259,7 @@ static kist_err create_file(const char *path)
 		close(dirfd);
 	}
 	if (bad)
-		return kist__fail(KIST_E_IO, "ledger: cannot sync %s", path);
+		return kist__fail(KIST_E_IO, "cannot sync %s", path);
 	return KIST_OK;
 }
 
@@ -292,7 +290,7 @@ kist_err kist_ledger_open(kist_ledger **out, const char *path)
 	}
 	harden(l->db);
 	if (sqlite3_db_readonly(l->db, "main") != 0) {
-		err = kist__fail(KIST_E_IO, "ledger: %s is read-only: nothing can be logged", path);
+		err = kist__fail(KIST_E_IO, "%s is read-only: nothing can be logged", path);
 		goto out;
 	}
 	sqlite3_busy_timeout(l->db, 30000);
@@ -329,7 +327,7 @@ kist_err kist_ledger_open(kist_ledger **out, const char *path)
 	    sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) != SQLITE_TEXT ||
 	    (size_t)sqlite3_column_bytes(st, 0) >= sizeof l->origin ||
 	    sqlite3_column_bytes(st, 0) == 0) {
-		err = kist__fail(KIST_E_FORMAT, "ledger: %s has no valid origin", path);
+		err = kist__fail(KIST_E_FORMAT, "%s has no valid origin", path);
 		goto out;
 	}
 	memcpy(l->origin, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
@@ -359,10 +357,10 @@ static kist_err check_text(const char *s, size_t max, const char *what)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > max)
-		return kist__fail(KIST_E_LIMIT, "ledger: %s is empty or too long", what);
+		return kist__fail(KIST_E_LIMIT, "%s is empty or too long", what);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return kist__fail(KIST_E_ARG, "ledger: %s has a control character", what);
+			return kist__fail(KIST_E_ARG, "%s has a control character", what);
 	return KIST_OK;
 }
 
@@ -396,12 +394,12 @@ kist_err kist_ledger_append(kist_ledger *l, const kist_identity *actor, const ch
 
 	if (l == NULL || actor == NULL || vault_id == NULL || action == NULL ||
 	    (npaths && paths == NULL))
-		return kist__fail(KIST_E_ARG, "ledger: missing argument");
+		return kist__fail(KIST_E_ARG, "missing argument");
 	if ((err = check_text(vault_id, 64, "vault id")) != KIST_OK ||
 	    (err = check_text(action, KIST_LEDGER_ACTION_MAX, "action")) != KIST_OK)
 		return err;
 	if (npaths > KIST_LEDGER_PATHS_MAX)
-		return kist__fail(KIST_E_LIMIT, "ledger: more than %d paths in one entry",
+		return kist__fail(KIST_E_LIMIT, "more than %d paths in one entry",
 		                  KIST_LEDGER_PATHS_MAX);
 	/* A stored path need not be UTF-8, but the entry is text: such a path is
 	 * recorded as kist__printable shows it (its invalid bytes as \xNN). */
@@ -457,7 +455,7 @@ kist_err kist_ledger_append(kist_ledger *l, const kist_identity *actor, const ch
 		    sqlite3_column_type(st, 1) != SQLITE_BLOB ||
 		    sqlite3_column_bytes(st, 1) != 32) {
 			err = kist__fail(KIST_E_CORRUPT,
-			                 "ledger: the last entry is damaged; audit the ledger");
+			                 "the last entry is damaged; audit the ledger");
 			goto out;
 		}
 		e.index = (uint64_t)sqlite3_column_int64(st, 0) + 1;
@@ -472,7 +470,7 @@ kist_err kist_ledger_append(kist_ledger *l, const kist_identity *actor, const ch
 	if ((err = encode_body(&body, l->origin, &e)) != KIST_OK)
 		goto out;
 	if (crypto_sign_detached(sig, NULL, body.p, body.len, actor->ed25519_sk) != 0) {
-		err = kist__fail(KIST_E_CRYPTO, "ledger: the entry could not be signed");
+		err = kist__fail(KIST_E_CRYPTO, "the entry could not be signed");
 		goto out;
 	}
 	kist__sha256_oneshot(bh, body.p, body.len);
@@ -556,8 +554,6 @@ void kist_ledger_log_free(kist_ledger_log *log)
 		free(e->vault_id);
 		free(e->action);
 		free(e->tool);
-		for (size_t j = 0; j < e->pub.npaths; j++)
-			free(e->paths[j]);
 		free(e->paths);
 	}
 	free(log->e);
@@ -584,11 +580,14 @@ static lentry *new_entry(kist_ledger_log *log)
 	return e;
 }
 
+/*
+ * Records why an entry cannot be read.  why is always a string literal: the
+ * entry array grows (realloc) while loading, so nothing may point into it.
+ */
 static void mark(lentry *e, const char *why)
 {
-	if (e->why[0] == '\0')
-		snprintf(e->why, sizeof e->why, "%s", why);
-	e->pub.malformed = e->why;
+	if (e->pub.malformed == NULL)
+		e->pub.malformed = why;
 }
 
 /* A bounded string without control characters or NULs; NULL if not. */
@@ -607,42 +606,61 @@ static char *dup_field(const char *s, size_t len, size_t max)
 	return d;
 }
 
-/* Fills paths from a JSON array of strings. */
-static void set_paths(lentry *e, json_t *a)
+/* A bounded, non-empty string without control characters or NULs. */
+static int valid_field(const char *s, size_t len, size_t max)
 {
-	size_t n;
+	if (s == NULL || len == 0 || len > max || strlen(s) != len)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * Fills paths from a JSON array of strings, in one allocation (pointers,
+ * then the strings): a hostile list of many short names costs about its
+ * own size, not an allocation per name.  Returns 0 only when out of memory.
+ */
+static int set_paths(lentry *e, json_t *a)
+{
+	size_t n, total = 0;
 	if (!json_is_array(a) || (n = json_array_size(a)) > KIST_LEDGER_PATHS_MAX) {
-		mark(e, "paths are not a list of names");
-		return;
-	}
-	e->paths = calloc(n ? n : 1, sizeof *e->paths);
-	if (e->paths == NULL) {
-		mark(e, "out of memory");
-		return;
+		mark(e, "the paths are not a list of names");
+		return 1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		json_t *s = json_array_get(a, i);
-		char *p = json_is_string(s) ? dup_field(json_string_value(s), json_string_length(s),
-		                                        KIST_MAX_PATH)
-		                            : NULL;
-		if (p == NULL || p[0] == '\0') {
-			free(p);
+		if (!json_is_string(s) ||
+		    !valid_field(json_string_value(s), json_string_length(s), KIST_MAX_PATH)) {
 			mark(e, "a path is not a valid name");
-			return;
+			return 1;
 		}
-		e->paths[e->pub.npaths++] = p;
+		total += json_string_length(s) + 1;
 	}
-	e->pub.paths = (const char *const *)e->paths;
+	char **p = malloc(n * sizeof *p + total + 1);
+	if (p == NULL)
+		return 0;
+	char *at = (char *)(p + n);
+	for (size_t i = 0; i < n; i++) {
+		json_t *s = json_array_get(a, i);
+		size_t len = json_string_length(s);
+		memcpy(at, json_string_value(s), len + 1);
+		p[i] = at;
+		at += len + 1;
+	}
+	e->paths = p;
+	e->pub.paths = (const char *const *)p;
+	e->pub.npaths = n;
+	return 1;
 }
 
+/* why: a string literal naming the field and what is wrong with it. */
 static void set_text(lentry *e, char **slot, const char **pub, const char *s, size_t len,
-                     size_t max, const char *what)
+                     size_t max, const char *why)
 {
 	char *d = dup_field(s, len, max);
 	if (d == NULL) {
-		char why[96];
-		snprintf(why, sizeof why, "%s is missing, too long or has control characters",
-		         what);
 		mark(e, why);
 		return;
 	}
@@ -651,11 +669,9 @@ static void set_text(lentry *e, char **slot, const char **pub, const char *s, si
 }
 
 static void set_blob(lentry *e, unsigned char *dst, const void *src, size_t len, size_t want,
-                     const char *what)
+                     const char *why)
 {
 	if (src == NULL || len != want) {
-		char why[96];
-		snprintf(why, sizeof why, "%s is not %zu bytes", what, want);
 		mark(e, why);
 		return;
 	}
@@ -679,10 +695,96 @@ static kist_err add_note(kist_ledger_log *log, const char *s, size_t len)
 static kist_err check_origin(const char *s, size_t len)
 {
 	if (s == NULL || len == 0 || len > 256 || strlen(s) != len)
-		return kist__fail(KIST_E_FORMAT, "ledger: no valid origin");
+		return kist__fail(KIST_E_FORMAT, "no valid origin");
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
-			return kist__fail(KIST_E_FORMAT, "ledger: no valid origin");
+			return kist__fail(KIST_E_FORMAT, "no valid origin");
+	return KIST_OK;
+}
+
+/*
+ * A bundle is read one value at a time: a light scan finds where each entry
+ * ends, and jansson parses that entry alone, so the parsed tree of a hostile
+ * bundle never exists whole.  The scan counts the values in an entry and
+ * refuses one with more than a kist entry can hold before jansson sees it.
+ */
+#define ENTRY_VALUES_MAX (KIST_LEDGER_PATHS_MAX + 64)
+
+static size_t skip_ws(const char *p, size_t i, size_t len)
+{
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+		i++;
+	return i;
+}
+
+/*
+ * The end (one past) of the JSON value at p[i], or 0 if it does not end or
+ * holds more than max_values values or nests deeper than 8.  Only the
+ * structure is scanned; jansson checks the value itself.
+ */
+static size_t value_end(const char *p, size_t i, size_t len, size_t max_values)
+{
+	size_t values = 1, depth = 0;
+	if (i >= len)
+		return 0;
+	if (p[i] != '"' && p[i] != '{' && p[i] != '[') {
+		size_t j = i;
+		while (j < len && !strchr(",]}: \t\r\n", p[j]) && p[j] != '\0')
+			j++;
+		return j > i ? j : 0;
+	}
+	for (size_t j = i; j < len; j++) {
+		char c = p[j];
+		if (c == '"') {
+			for (j++; j < len && p[j] != '"'; j++)
+				if (p[j] == '\\')
+					j++;
+			if (j >= len)
+				return 0;
+			if (depth == 0)
+				return j + 1;
+		} else if (c == '{' || c == '[') {
+			if (++depth > 8)
+				return 0;
+		} else if (c == '}' || c == ']') {
+			if (depth == 0)
+				return 0;
+			if (--depth == 0)
+				return j + 1;
+		} else if (c == ',' || c == ':') {
+			if (++values > max_values)
+				return 0;
+		}
+	}
+	return 0;
+}
+
+/* Parses exactly the value p[i..end). */
+static json_t *value_at(const char *p, size_t i, size_t end)
+{
+	return json_loadb(p + i, end - i, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+}
+
+/*
+ * Every loaded entry costs sizeof(lentry) however short its text: a file with
+ * more entries than its size allows for entries kist writes is refused while
+ * reading, before the entries cost more than a small multiple of its size.
+ * An entry kist writes holds 224 bytes of hashes, keys and signature alone:
+ * at least 450 bytes in a bundle (hex), 250 in a ledger row.
+ */
+#define BUNDLE_ENTRY_MIN sizeof(lentry) /* entries cost at most the bundle's size */
+#define LEDGER_ENTRY_MIN 96             /* at most about 3.5 times the ledger's size */
+
+static kist_err check_density(size_t n, size_t len, size_t min_bytes, const char *what)
+{
+	if (n > LEDGER_MAX_ENTRIES)
+		return kist__fail(KIST_E_LIMIT, "%s: more than %u entries", what,
+		                  LEDGER_MAX_ENTRIES);
+	if (n > 64 && n > len / min_bytes)
+		return kist__fail(KIST_E_LIMIT,
+		                  "%s: more entries than its size can hold (%zu entries in %zu "
+		                  "bytes): not a ledger kist wrote",
+		                  what, n, len);
 	return KIST_OK;
 }
 
@@ -691,12 +793,12 @@ static kist_err check_origin(const char *s, size_t len)
  * kist creates (no virtual tables, whose own parsers would read its bytes; no
  * triggers, views or extra objects), and its structure must pass quick_check.
  */
-static kist_err schema_exact(sqlite3 *db, const char *path)
+static kist_err schema_exact(sqlite3 *db)
 {
 	const char *const defs[1] = {schema};
 	const char *diff = NULL;
 	sqlite3_stmt *b = NULL;
-	kist_err err = kist__fail(KIST_E_FORMAT, "%s: not a kist ledger (unexpected schema)", path);
+	kist_err err = kist__fail(KIST_E_FORMAT, "not a kist ledger (unexpected schema)");
 	int r = kist__schema_equal(db, defs, 1, &diff);
 	sqlite3_free((void *)diff);
 	if (r != 1)
@@ -704,13 +806,37 @@ static kist_err schema_exact(sqlite3 *db, const char *path)
 	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &b, NULL) != SQLITE_OK ||
 	    sqlite3_step(b) != SQLITE_ROW || sqlite3_column_text(b, 0) == NULL ||
 	    strcmp((const char *)sqlite3_column_text(b, 0), "ok") != 0) {
-		err = kist__fail(KIST_E_FORMAT, "%s: the ledger database is damaged", path);
+		err = kist__fail(KIST_E_FORMAT, "the ledger database is damaged");
 		goto out;
 	}
 	err = KIST_OK;
 out:
 	sqlite3_finalize(b);
 	return err;
+}
+
+/*
+ * A writer that crashed mid-transaction leaves a hot rollback journal beside
+ * the ledger; read-only, SQLite can neither roll it back nor read past it.
+ * That is an unfinished write, not tampering: say so, and how to recover.
+ */
+static kist_err hot_journal(sqlite3 *db, const char *path)
+{
+	char j[PATH_MAX];
+	struct stat st;
+	int rc = exec(db, "SELECT count(*) FROM sqlite_schema");
+	int n = snprintf(j, sizeof j, "%s-journal", path);
+	int journal = n > 0 && (size_t)n < sizeof j && stat(j, &st) == 0 && st.st_size > 0;
+	if (rc == SQLITE_OK)
+		return KIST_OK;
+	if (sqlite3_extended_errcode(db) == SQLITE_READONLY_ROLLBACK || journal)
+		return kist__fail(KIST_E_IO,
+		                  "the ledger was left mid-write by a crash (its rollback journal "
+		                  "%s-journal is still there; this is not tampering): open it "
+		                  "read-write once to roll the unfinished write back, e.g. kist "
+		                  "log list --ledger PATH as its owner, then audit it again",
+		                  path);
+	return sql_err(db, rc, "read");
 }
 
 kist_err kist_ledger_load(kist_ledger_log **out, const char *path)
@@ -726,25 +852,27 @@ kist_err kist_ledger_load(kist_ledger_log **out, const char *path)
 	if ((err = kist_init()) != KIST_OK)
 		return err;
 	if (stat(path, &sb) != 0)
-		return kist__fail(KIST_E_IO, "%s: %s", path, strerror(errno));
+		return kist__fail(KIST_E_IO, "%s", strerror(errno));
 	if (!S_ISREG(sb.st_mode))
-		return kist__fail(KIST_E_IO, "%s: not a regular file", path);
+		return kist__fail(KIST_E_IO, "not a regular file");
 	log = calloc(1, sizeof *log);
 	if (log == NULL)
 		return kist__fail(KIST_E_NOMEM, "out of memory");
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
 	if (rc != SQLITE_OK) {
-		err = sql_err(db, rc, path);
+		err = sql_err(db, rc, "read");
 		goto out;
 	}
 	harden(db);
 	sqlite3_busy_timeout(db, 30000);
-	if ((err = schema_exact(db, path)) != KIST_OK)
+	if ((err = hot_journal(db, path)) != KIST_OK)
+		goto out;
+	if ((err = schema_exact(db)) != KIST_OK)
 		goto out;
 	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='origin'", -1, &st, NULL) !=
 	        SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) != SQLITE_TEXT) {
-		err = kist__fail(KIST_E_FORMAT, "%s: not a kist ledger", path);
+		err = kist__fail(KIST_E_FORMAT, "not a kist ledger");
 		goto out;
 	}
 	const char *o = (const char *)sqlite3_column_text(st, 0);
@@ -760,16 +888,17 @@ kist_err kist_ledger_load(kist_ledger_log **out, const char *path)
 	                       "SELECT idx, vault_id, actor, action, paths, time, tool, prev,"
 	                       " body_hash, sig, leaf FROM entries ORDER BY seq",
 	                       -1, &st, NULL) != SQLITE_OK) {
-		err = kist__fail(KIST_E_FORMAT, "%s: not a kist ledger (%s)", path,
-		                 sqlite3_errmsg(db));
+		err = kist__fail(KIST_E_FORMAT, "not a kist ledger (%s)", sqlite3_errmsg(db));
 		goto out;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (log->n >= LEDGER_MAX_ENTRIES) {
-			err = kist__fail(KIST_E_LIMIT, "%s: more than %u entries", path,
-			                 LEDGER_MAX_ENTRIES);
+		if (kist__interrupted) {
+			err = kist__fail(KIST_E_INTERRUPTED, "interrupted");
 			goto out;
 		}
+		if ((err = check_density(log->n + 1, (size_t)sb.st_size, LEDGER_ENTRY_MIN,
+		                         "the ledger")) != KIST_OK)
+			goto out;
 		lentry *e = new_entry(log);
 		if (e == NULL) {
 			err = kist__fail(KIST_E_NOMEM, "out of memory");
@@ -787,35 +916,44 @@ kist_err kist_ledger_load(kist_ledger_log **out, const char *path)
 #define BLB(col)                                                                                   \
 	(sqlite3_column_type(st, col) == SQLITE_BLOB ? sqlite3_column_blob(st, col) : NULL),       \
 	    (size_t)sqlite3_column_bytes(st, col)
-		set_text(e, &e->vault_id, &e->pub.vault_id, TXT(1), 64, "the vault id");
+		set_text(e, &e->vault_id, &e->pub.vault_id, TXT(1), 64,
+		         "the vault id is missing, too long or has control characters");
 		unsigned char pk[64];
 		memset(pk, 0, sizeof pk);
-		set_blob(e, pk, BLB(2), 64, "the actor key");
+		set_blob(e, pk, BLB(2), 64, "the actor key is not 64 bytes");
 		memcpy(e->pub.actor.x25519, pk, 32);
 		memcpy(e->pub.actor.ed25519, pk + 32, 32);
 		set_text(e, &e->action, &e->pub.action, TXT(3), KIST_LEDGER_ACTION_MAX,
-		         "the action");
+		         "the action is missing, too long or has control characters");
 		const char *pj = sqlite3_column_type(st, 4) == SQLITE_TEXT
 		                     ? (const char *)sqlite3_column_text(st, 4)
 		                     : NULL;
-		json_t *a =
-		    pj ? json_loadb(pj, (size_t)sqlite3_column_bytes(st, 4), 0, NULL) : NULL;
-		set_paths(e, a);
+		size_t pl = (size_t)sqlite3_column_bytes(st, 4), pe = 0;
+		json_t *a = NULL;
+		if (pj && (pe = value_end(pj, 0, pl, KIST_LEDGER_PATHS_MAX)) != 0 &&
+		    skip_ws(pj, pe, pl) == pl)
+			a = json_loadb(pj, pl, 0, NULL);
+		int ok = set_paths(e, a);
 		json_decref(a);
+		if (!ok) {
+			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			goto out;
+		}
 		if (sqlite3_column_type(st, 5) == SQLITE_INTEGER)
 			e->pub.time = sqlite3_column_int64(st, 5);
 		else
 			mark(e, "the time is not a whole number");
-		set_text(e, &e->tool, &e->pub.tool, TXT(6), 64, "the tool version");
-		set_blob(e, e->pub.prev, BLB(7), 32, "the previous hash");
-		set_blob(e, e->pub.body_hash, BLB(8), 32, "the body hash");
-		set_blob(e, e->pub.signature, BLB(9), 64, "the signature");
-		set_blob(e, e->pub.leaf, BLB(10), 32, "the leaf hash");
+		set_text(e, &e->tool, &e->pub.tool, TXT(6), 64,
+		         "the tool version is missing, too long or has control characters");
+		set_blob(e, e->pub.prev, BLB(7), 32, "the previous hash is not 32 bytes");
+		set_blob(e, e->pub.body_hash, BLB(8), 32, "the body hash is not 32 bytes");
+		set_blob(e, e->pub.signature, BLB(9), 64, "the signature is not 64 bytes");
+		set_blob(e, e->pub.leaf, BLB(10), 32, "the leaf hash is not 32 bytes");
 #undef TXT
 #undef BLB
 	}
 	if (rc != SQLITE_DONE) {
-		err = sql_err(db, rc, path);
+		err = sql_err(db, rc, "read");
 		goto out;
 	}
 	sqlite3_finalize(st);
@@ -839,106 +977,209 @@ out:
 	return err;
 }
 
-static void get_hex(lentry *e, unsigned char *dst, size_t want, json_t *v, const char *what)
+static void get_hex(lentry *e, unsigned char *dst, size_t want, json_t *v, const char *why)
 {
 	size_t got = 0;
 	const char *s = json_string_value(v);
 	if (s == NULL || strlen(s) != 2 * want ||
-	    sodium_hex2bin(dst, want, s, 2 * want, NULL, &got, NULL) != 0 || got != want) {
-		char why[96];
-		snprintf(why, sizeof why, "%s is not %zu bytes of hex", what, want);
+	    sodium_hex2bin(dst, want, s, 2 * want, NULL, &got, NULL) != 0 || got != want)
 		mark(e, why);
+}
+
+static kist_err bundle_entry(kist_ledger_log *log, json_t *j)
+{
+	lentry *e = new_entry(log);
+	if (e == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	if (!json_is_object(j)) {
+		mark(e, "not an object");
+		return KIST_OK;
 	}
+	json_t *v = json_object_get(j, "index");
+	if (json_is_integer(v) && json_integer_value(v) >= 0)
+		e->pub.index = (uint64_t)json_integer_value(v);
+	else
+		mark(e, "the index is not a whole number");
+#define STR(name)                                                                                  \
+	json_string_value(json_object_get(j, name)), json_string_length(json_object_get(j, name))
+	set_text(e, &e->vault_id, &e->pub.vault_id, STR("vault_id"), 64,
+	         "the vault id is missing, too long or has control characters");
+	set_text(e, &e->action, &e->pub.action, STR("action"), KIST_LEDGER_ACTION_MAX,
+	         "the action is missing, too long or has control characters");
+	set_text(e, &e->tool, &e->pub.tool, STR("tool"), 64,
+	         "the tool version is missing, too long or has control characters");
+#undef STR
+	const char *actor = json_string_value(json_object_get(j, "actor"));
+	if (actor == NULL || kist_pubkey_parse(&e->pub.actor, actor) != KIST_OK)
+		mark(e, "the actor is not a kist public key");
+	if (!set_paths(e, json_object_get(j, "paths")))
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	v = json_object_get(j, "time");
+	if (json_is_integer(v))
+		e->pub.time = json_integer_value(v);
+	else
+		mark(e, "the time is not a whole number");
+	get_hex(e, e->pub.prev, 32, json_object_get(j, "prev"),
+	        "the previous hash is not 32 bytes of hex");
+	get_hex(e, e->pub.body_hash, 32, json_object_get(j, "body_hash"),
+	        "the body hash is not 32 bytes of hex");
+	get_hex(e, e->pub.signature, 64, json_object_get(j, "signature"),
+	        "the signature is not 64 bytes of hex");
+	get_hex(e, e->pub.leaf, 32, json_object_get(j, "leaf"),
+	        "the leaf hash is not 32 bytes of hex");
+	return KIST_OK;
+}
+
+/* Reads the array at p[*i] one element at a time: entries, or checkpoint notes. */
+static kist_err bundle_array(kist_ledger_log *log, const char *p, size_t *at, size_t len,
+                             int entries)
+{
+	size_t i = *at;
+	if (i >= len || p[i] != '[')
+		return kist__fail(KIST_E_FORMAT,
+		                  "bundle: not a kist ledger bundle (%s is not a list)",
+		                  entries ? "entries" : "checkpoints");
+	i = skip_ws(p, i + 1, len);
+	if (i < len && p[i] == ']') {
+		*at = i + 1;
+		return KIST_OK;
+	}
+	for (size_t k = 0;; k++) {
+		kist_err err;
+		if (kist__interrupted)
+			return kist__fail(KIST_E_INTERRUPTED, "interrupted");
+		size_t end = value_end(p, i, len, entries ? ENTRY_VALUES_MAX : 1);
+		if (end == 0)
+			return kist__fail(KIST_E_FORMAT,
+			                  "bundle: %s %zu is not JSON, nests too deeply or holds "
+			                  "more values than a kist entry",
+			                  entries ? "entry" : "checkpoint", k + 1);
+		if (entries) {
+			if ((err = check_density(log->n + 1, len, BUNDLE_ENTRY_MIN, "bundle")) !=
+			    KIST_OK)
+				return err;
+			json_t *j = value_at(p, i, end);
+			if (j == NULL)
+				return kist__fail(KIST_E_FORMAT, "bundle: entry %zu is not JSON",
+				                  k + 1);
+			err = bundle_entry(log, j);
+			json_decref(j);
+			if (err != KIST_OK)
+				return err;
+		} else if (k < 1024 && p[i] == '"' && end - i <= 6 * KIST_CHECKPOINT_MAX + 2) {
+			json_t *j = value_at(p, i, end);
+			if (j == NULL)
+				return kist__fail(KIST_E_FORMAT,
+				                  "bundle: checkpoint %zu is not JSON", k + 1);
+			err = add_note(log, json_string_value(j), json_string_length(j));
+			json_decref(j);
+			if (err != KIST_OK)
+				return err;
+		} /* further or unreadable checkpoints: the audit cannot use them; skipped */
+		i = skip_ws(p, end, len);
+		if (i < len && p[i] == ',') {
+			i = skip_ws(p, i + 1, len);
+			continue;
+		}
+		if (i < len && p[i] == ']')
+			break;
+		return kist__fail(KIST_E_FORMAT, "bundle: not JSON (after %s %zu)",
+		                  entries ? "entry" : "checkpoint", k + 1);
+	}
+	*at = i + 1;
+	return KIST_OK;
 }
 
 kist_err kist_ledger_load_bundle(kist_ledger_log **out, const void *data, size_t len)
 {
+	const char *p = data;
 	kist_ledger_log *log = NULL;
-	json_t *root = NULL;
-	json_error_t jerr;
+	json_t *key = NULL, *val = NULL;
+	int have_format = 0, have_origin = 0, have_entries = 0, have_cps = 0;
 	kist_err err;
+	size_t i, end;
 
 	*out = NULL;
 	if ((err = kist_init()) != KIST_OK)
 		return err;
 	if (len > BUNDLE_MAX)
 		return kist__fail(KIST_E_LIMIT, "bundle: larger than %u bytes", BUNDLE_MAX);
-	root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL)
-		return kist__fail(KIST_E_FORMAT, "bundle: not JSON (line %d: %s)", jerr.line,
-		                  jerr.text);
-	json_t *fmt = json_object_get(root, "format");
-	json_t *orig = json_object_get(root, "origin");
-	json_t *ents = json_object_get(root, "entries");
-	json_t *cps = json_object_get(root, "checkpoints");
-	if (!json_is_string(fmt) || strcmp(json_string_value(fmt), BUNDLE_FORMAT) != 0 ||
-	    !json_is_string(orig) || !json_is_array(ents) || (cps && !json_is_array(cps))) {
-		err = kist__fail(KIST_E_FORMAT, "bundle: not a kist ledger bundle");
-		goto out;
-	}
-	if ((err = check_origin(json_string_value(orig), json_string_length(orig))) != KIST_OK)
-		goto out;
-	if (json_array_size(ents) > LEDGER_MAX_ENTRIES) {
-		err = kist__fail(KIST_E_LIMIT, "bundle: more than %u entries", LEDGER_MAX_ENTRIES);
-		goto out;
-	}
 	log = calloc(1, sizeof *log);
-	if (log == NULL || (log->origin = strdup(json_string_value(orig))) == NULL) {
-		err = kist__fail(KIST_E_NOMEM, "out of memory");
-		goto out;
-	}
-	size_t i;
-	json_t *j;
-	json_array_foreach(ents, i, j)
-	{
-		lentry *e = new_entry(log);
-		if (e == NULL) {
-			err = kist__fail(KIST_E_NOMEM, "out of memory");
+	if (log == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	i = skip_ws(p, 0, len);
+	if (i >= len || p[i] != '{')
+		goto bad;
+	i = skip_ws(p, i + 1, len);
+	for (;;) {
+		/* "key": value */
+		if ((end = value_end(p, i, len, 1)) == 0 || p[i] != '"' ||
+		    (key = value_at(p, i, end)) == NULL)
+			goto bad;
+		i = skip_ws(p, end, len);
+		if (i >= len || p[i] != ':')
+			goto bad;
+		i = skip_ws(p, i + 1, len);
+		const char *k = json_string_value(key);
+		int *seen = strcmp(k, "format") == 0        ? &have_format
+		            : strcmp(k, "origin") == 0      ? &have_origin
+		            : strcmp(k, "entries") == 0     ? &have_entries
+		            : strcmp(k, "checkpoints") == 0 ? &have_cps
+		                                            : NULL;
+		if (seen != NULL && *seen) {
+			err = kist__fail(KIST_E_FORMAT, "bundle: duplicate key \"%s\"", k);
 			goto out;
 		}
-		if (!json_is_object(j)) {
-			mark(e, "not an object");
+		if (seen == &have_entries || seen == &have_cps) {
+			if ((err = bundle_array(log, p, &i, len, seen == &have_entries)) != KIST_OK)
+				goto out;
+		} else {
+			if ((end = value_end(p, i, len, 1)) == 0)
+				goto bad;
+			if (seen != NULL) { /* format or origin: a string */
+				if ((val = value_at(p, i, end)) == NULL || !json_is_string(val))
+					goto bad;
+				const char *v = json_string_value(val);
+				if (seen == &have_format && strcmp(v, BUNDLE_FORMAT) != 0)
+					goto bad;
+				if (seen == &have_origin) {
+					if ((err = check_origin(v, json_string_length(val))) !=
+					    KIST_OK)
+						goto out;
+					if ((log->origin = strdup(v)) == NULL) {
+						err = kist__fail(KIST_E_NOMEM, "out of memory");
+						goto out;
+					}
+				}
+				json_decref(val);
+				val = NULL;
+			} /* another key: not kist's, skipped unread */
+			i = end;
+		}
+		if (seen != NULL)
+			*seen = 1;
+		json_decref(key);
+		key = NULL;
+		i = skip_ws(p, i, len);
+		if (i < len && p[i] == ',') {
+			i = skip_ws(p, i + 1, len);
 			continue;
 		}
-		json_t *v = json_object_get(j, "index");
-		if (json_is_integer(v) && json_integer_value(v) >= 0)
-			e->pub.index = (uint64_t)json_integer_value(v);
-		else
-			mark(e, "the index is not a whole number");
-#define STR(name)                                                                                  \
-	json_string_value(json_object_get(j, name)), json_string_length(json_object_get(j, name))
-		set_text(e, &e->vault_id, &e->pub.vault_id, STR("vault_id"), 64, "the vault id");
-		set_text(e, &e->action, &e->pub.action, STR("action"), KIST_LEDGER_ACTION_MAX,
-		         "the action");
-		set_text(e, &e->tool, &e->pub.tool, STR("tool"), 64, "the tool version");
-#undef STR
-		const char *actor = json_string_value(json_object_get(j, "actor"));
-		if (actor == NULL || kist_pubkey_parse(&e->pub.actor, actor) != KIST_OK)
-			mark(e, "the actor is not a kist public key");
-		set_paths(e, json_object_get(j, "paths"));
-		v = json_object_get(j, "time");
-		if (json_is_integer(v))
-			e->pub.time = json_integer_value(v);
-		else
-			mark(e, "the time is not a whole number");
-		get_hex(e, e->pub.prev, 32, json_object_get(j, "prev"), "the previous hash");
-		get_hex(e, e->pub.body_hash, 32, json_object_get(j, "body_hash"), "the body hash");
-		get_hex(e, e->pub.signature, 64, json_object_get(j, "signature"), "the signature");
-		get_hex(e, e->pub.leaf, 32, json_object_get(j, "leaf"), "the leaf hash");
-	}
-	json_array_foreach(cps, i, j)
-	{
-		if (i >= 1024)
+		if (i < len && p[i] == '}')
 			break;
-		if (json_is_string(j) &&
-		    (err = add_note(log, json_string_value(j), json_string_length(j))) != KIST_OK)
-			goto out;
+		goto bad;
 	}
+	if (skip_ws(p, i + 1, len) != len || !have_format || !have_origin || !have_entries)
+		goto bad;
 	*out = log;
 	log = NULL;
 	err = KIST_OK;
+	goto out;
+bad:
+	err = kist__fail(KIST_E_FORMAT, "bundle: not a kist ledger bundle");
 out:
-	json_decref(root);
+	json_decref(key);
+	json_decref(val);
 	kist_ledger_log_free(log);
 	return err;
 }
@@ -973,53 +1214,110 @@ static json_t *hex_json(const unsigned char *p, size_t n)
 	return json_string(h);
 }
 
+static json_t *entry_bundle_json(const kist_ledger_entry *e)
+{
+	char pk[KIST_PUBKEY_STRLEN + 1];
+	json_t *o = json_object(), *paths = json_array();
+	if (o == NULL || paths == NULL) {
+		json_decref(o);
+		json_decref(paths);
+		return NULL;
+	}
+	for (size_t k = 0; k < e->npaths; k++)
+		json_array_append_new(paths, json_string(e->paths[k]));
+	kist_pubkey_format(&e->actor, pk);
+	json_object_set_new(o, "index", json_integer((json_int_t)e->index));
+	json_object_set_new(o, "vault_id", json_string(e->vault_id));
+	json_object_set_new(o, "actor", json_string(pk));
+	json_object_set_new(o, "action", json_string(e->action));
+	json_object_set_new(o, "paths", paths);
+	json_object_set_new(o, "time", json_integer((json_int_t)e->time));
+	json_object_set_new(o, "tool", json_string(e->tool));
+	json_object_set_new(o, "prev", hex_json(e->prev, 32));
+	json_object_set_new(o, "body_hash", hex_json(e->body_hash, 32));
+	json_object_set_new(o, "signature", hex_json(e->signature, 64));
+	json_object_set_new(o, "leaf", hex_json(e->leaf, 32));
+	return o;
+}
+
+/* Sends s (and frees it) to out; a NULL s is out of memory. */
+static kist_err emit(kist_ledger_out_fn out, void *ctx, char *s)
+{
+	if (s == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	kist_err err = out(ctx, s, strlen(s));
+	free(s);
+	return err;
+}
+
+static char *json_str(const char *s)
+{
+	json_t *j = json_string(s);
+	char *d = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
+	json_decref(j);
+	return d;
+}
+
+/*
+ * The bundle, one entry to a line, written piece by piece: its size in memory
+ * is that of one entry, however long the log.
+ */
+kist_err kist_ledger_bundle_write(const kist_ledger_log *log, kist_ledger_out_fn out, void *ctx)
+{
+	kist_err err;
+	char *origin = json_str(log->origin);
+	if (origin == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	size_t hl = strlen(origin) + 128;
+	char *head = malloc(hl);
+	if (head != NULL)
+		snprintf(head, hl, "{\n \"format\": \"%s\",\n \"origin\": %s,\n \"entries\": [",
+		         BUNDLE_FORMAT, origin);
+	free(origin);
+	if ((err = emit(out, ctx, head)) != KIST_OK)
+		return err;
+	for (size_t i = 0; i < log->n; i++) {
+		if (kist__interrupted)
+			return kist__fail(KIST_E_INTERRUPTED, "interrupted");
+		json_t *o = entry_bundle_json(&log->e[i].pub);
+		char *s = o ? json_dumps(o, JSON_INDENT(0) | JSON_ENSURE_ASCII) : NULL;
+		json_decref(o);
+		if ((err = out(ctx, i ? ",\n  " : "\n  ", i ? 4 : 3)) != KIST_OK ||
+		    (err = emit(out, ctx, s)) != KIST_OK)
+			return err;
+	}
+	if ((err = out(ctx, "\n ],\n \"checkpoints\": [", 22)) != KIST_OK)
+		return err;
+	for (size_t i = 0; i < log->nnotes; i++)
+		if ((err = out(ctx, i ? ",\n  " : "\n  ", i ? 4 : 3)) != KIST_OK ||
+		    (err = emit(out, ctx, json_str(log->notes[i]))) != KIST_OK)
+			return err;
+	return out(ctx, "\n ]\n}\n", 6);
+}
+
+static kist_err to_buf(void *ctx, const char *s, size_t n)
+{
+	buf *b = ctx;
+	put(b, s, n);
+	return b->oom ? kist__fail(KIST_E_NOMEM, "out of memory") : KIST_OK;
+}
+
 kist_err kist_ledger_bundle(const kist_ledger_log *log, char **json, size_t *len)
 {
-	json_t *root = json_object(), *ents = json_array(), *cps = json_array();
-	kist_err err = kist__fail(KIST_E_NOMEM, "out of memory");
+	buf b = {0};
 	*json = NULL;
-	if (root == NULL || ents == NULL || cps == NULL)
-		goto out;
-	for (size_t i = 0; i < log->n; i++) {
-		const kist_ledger_entry *e = &log->e[i].pub;
-		char pk[KIST_PUBKEY_STRLEN + 1];
-		json_t *o = json_object(), *paths = json_array();
-		if (o == NULL || paths == NULL || json_array_append_new(ents, o) != 0) {
-			json_decref(paths);
-			goto out;
-		}
-		for (size_t k = 0; k < e->npaths; k++)
-			json_array_append_new(paths, json_string(e->paths[k]));
-		kist_pubkey_format(&e->actor, pk);
-		json_object_set_new(o, "index", json_integer((json_int_t)e->index));
-		json_object_set_new(o, "vault_id", json_string(e->vault_id));
-		json_object_set_new(o, "actor", json_string(pk));
-		json_object_set_new(o, "action", json_string(e->action));
-		json_object_set_new(o, "paths", paths);
-		json_object_set_new(o, "time", json_integer((json_int_t)e->time));
-		json_object_set_new(o, "tool", json_string(e->tool));
-		json_object_set_new(o, "prev", hex_json(e->prev, 32));
-		json_object_set_new(o, "body_hash", hex_json(e->body_hash, 32));
-		json_object_set_new(o, "signature", hex_json(e->signature, 64));
-		json_object_set_new(o, "leaf", hex_json(e->leaf, 32));
+	kist_err err = kist_ledger_bundle_write(log, to_buf, &b);
+	if (err == KIST_OK)
+		err = to_buf(&b, "", 1); /* the NUL */
+	if (err != KIST_OK) {
+		if (b.p)
+			sodium_memzero(b.p, b.cap);
+		free(b.p);
+		return err;
 	}
-	for (size_t i = 0; i < log->nnotes; i++)
-		json_array_append_new(cps, json_string(log->notes[i]));
-	json_object_set_new(root, "format", json_string(BUNDLE_FORMAT));
-	json_object_set_new(root, "origin", json_string(log->origin));
-	json_object_set_new(root, "entries", ents);
-	json_object_set_new(root, "checkpoints", cps);
-	ents = cps = NULL;
-	*json = json_dumps(root, JSON_INDENT(1) | JSON_ENSURE_ASCII);
-	if (*json == NULL)
-		goto out;
-	*len = strlen(*json);
-	err = KIST_OK;
-out:
-	json_decref(ents);
-	json_decref(cps);
-	json_decref(root);
-	return err;
+	*json = (char *)b.p;
+	*len = b.len - 1;
+	return KIST_OK;
 }
 
 /* --------------------------------------------------------- checkpoints */
@@ -1054,6 +1352,11 @@ kist_err kist__checkpoint_parse(kist__checkpoint *cp, const char *text, size_t l
 		return kist__fail(KIST_E_FORMAT, "checkpoint: does not end with a newline");
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
+		if (c == '\r')
+			return kist__fail(
+			    KIST_E_FORMAT,
+			    "checkpoint: CRLF line ends (as email or a Windows editor "
+			    "leaves them): save the note with plain LF line ends");
 		if ((c < 0x20 && c != '\n') || c == 0x7f)
 			return kist__fail(KIST_E_FORMAT,
 			                  "checkpoint: control character at byte %zu", i);
@@ -1310,13 +1613,162 @@ static int cmp_keyed(const void *x, const void *y)
 	return a->key < b->key ? -1 : a->key > b->key;
 }
 
+/* A checkpoint whose signature held, waiting for the root of its size. */
+typedef struct pinned {
+	uint64_t size;
+	unsigned char root[32];
+	size_t c; /* its number in the audit (1-based) */
+} pinned;
+
+static int cmp_pinned(const void *x, const void *y)
+{
+	const pinned *a = x, *b = y;
+	return a->size < b->size ? -1 : a->size > b->size;
+}
+
+static kist_err interrupted(void)
+{
+	return kist__fail(KIST_E_INTERRUPTED, "interrupted");
+}
+
+/*
+ * Whether text, with CR bytes and the spaces and tabs that end a line
+ * removed (what email and some editors add), is a note whose signature holds.
+ */
+static int verifies_normalised(const char *text)
+{
+	size_t len = strlen(text), n = 0;
+	kist__checkpoint cp;
+	char *t = malloc(len + 1);
+	int ok = 0;
+	if (t == NULL)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '\r')
+			continue;
+		if (text[i] == '\n')
+			while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+				n--;
+		t[n++] = text[i];
+	}
+	t[n] = '\0';
+	ok = kist__checkpoint_parse(&cp, t, n) == KIST_OK &&
+	     kist__checkpoint_verify(&cp, t, NULL) == KIST_OK;
+	free(t);
+	return ok;
+}
+
+static int mangled(const char *text)
+{
+	return strchr(text, '\r') != NULL || strstr(text, " \n") != NULL ||
+	       strstr(text, "\t\n") != NULL;
+}
+
+/*
+ * Reads checkpoint c: returns 1 and fills pin if its signature holds and it
+ * names this ledger; otherwise reports what is wrong with it.  A note that
+ * email or an editor damaged, or one of another ledger, is a note problem
+ * (KIST_AUDIT_NOTE), not a sign of tampering.
+ */
+static int read_checkpoint(audit *a, const char *origin, const char *text, const char *label,
+                           size_t c, pinned *pin)
+{
+	kist__checkpoint cp;
+	if (kist__checkpoint_parse(&cp, text, strlen(text)) != KIST_OK ||
+	    kist__checkpoint_verify(&cp, text, NULL) != KIST_OK) {
+		int parsed = kist__checkpoint_parse(&cp, text, strlen(text)) == KIST_OK;
+		if (mangled(text) && verifies_normalised(text))
+			finding(a, KIST_AUDIT_NOTE, c,
+			        "%s was changed in transit: it has CRLF line ends or trailing "
+			        "spaces (as email leaves them); its signature holds once they are "
+			        "removed: save it with plain LF line ends and no trailing spaces",
+			        label);
+		else if (!parsed)
+			finding(a, KIST_AUDIT_NOTE, c, "%s is not a checkpoint note: %s", label,
+			        kist_errdetail() +
+			            (strncmp(kist_errdetail(), "checkpoint: ", 12) ? 0 : 12));
+		else
+			finding(a, KIST_AUDIT_CHECKPOINT, c,
+			        "%s has no valid signature (unsigned, forged or altered)", label);
+		return 0;
+	}
+	if (strcmp(cp.origin, origin) != 0) {
+		finding(a, KIST_AUDIT_NOTE, c,
+		        "%s belongs to another ledger (origin %s, not %s): it says nothing about "
+		        "this one",
+		        label, cp.origin, origin);
+		return 0;
+	}
+	pin->size = cp.size;
+	memcpy(pin->root, cp.root, 32);
+	pin->c = c;
+	return 1;
+}
+
+/*
+ * Checks every pinned checkpoint against the leaves (in signed order) in one
+ * pass: the RFC 9162 root of the first m leaves is folded from the perfect
+ * subtrees a left-to-right walk keeps (at most 64), so each checkpoint costs
+ * O(log n) beyond the walk.  A checkpoint whose root equals the root of the
+ * first m leaves is one the current log extends, which is what an RFC 9162
+ * consistency proof from it to the whole log would show.  Also sets root.
+ */
+static kist_err check_pins(audit *a, const unsigned char (*ol)[32], size_t n, pinned *pins,
+                           size_t npins, const char *const *labels, unsigned char root[32])
+{
+	unsigned char stack[64][32], t[32];
+	uint64_t height[64];
+	size_t top = 0, next = 0;
+	qsort(pins, npins, sizeof *pins, cmp_pinned);
+	for (size_t m = 0; m <= n; m++) {
+		if (m > 0) { /* add leaf m-1, merging equal perfect subtrees */
+			memcpy(stack[top], ol[m - 1], 32);
+			height[top++] = 0;
+			while (top >= 2 && height[top - 1] == height[top - 2]) {
+				kist__merkle_node(stack[top - 2], stack[top - 2], stack[top - 1]);
+				height[top - 2]++;
+				top--;
+			}
+			if ((m & 0xfff) == 0 && kist__interrupted)
+				return interrupted();
+		}
+		while ((next < npins && pins[next].size == m) || m == n) {
+			if (top == 0)
+				kist__sha256_oneshot(t, "", 0);
+			else {
+				memcpy(t, stack[top - 1], 32);
+				for (size_t j = top - 1; j-- > 0;)
+					kist__merkle_node(t, stack[j], t);
+			}
+			if (m == n && (next >= npins || pins[next].size != m)) {
+				memcpy(root, t, 32);
+				break;
+			}
+			if (sodium_memcmp(t, pins[next].root, 32) == 0)
+				a->rep->checkpoints_ok++;
+			else
+				finding(
+				    a, KIST_AUDIT_ROLLBACK, pins[next].size,
+				    "the log is not an extension of %s (size %llu): its history "
+				    "was rewritten or rolled back",
+				    labels[pins[next].c - 1], (unsigned long long)pins[next].size);
+			next++;
+		}
+	}
+	return KIST_OK;
+}
+
 kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes, size_t nnotes,
                            kist_audit_fn fn, void *ctx, kist_audit_report *rep)
 {
 	audit a = {fn, ctx, rep};
 	keyed *sorted = NULL;
-	unsigned char(*leaves)[32] = NULL, (*ol)[32] = NULL, (*proof)[32] = NULL;
+	unsigned char(*leaves)[32] = NULL, (*ol)[32] = NULL;
 	unsigned char *sound = NULL;
+	pinned *pins = NULL;
+	char(*labels)[64] = NULL;
+	const char **lp = NULL;
+	size_t npins = 0, ncps = nnotes + log->nnotes;
 	kist_err err = KIST_OK;
 	int oom = 0;
 
@@ -1328,7 +1780,11 @@ kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes,
 	leaves = malloc((n ? n : 1) * 32);
 	ol = malloc((n ? n : 1) * 32);
 	sound = calloc(n ? n : 1, 1);
-	if (sorted == NULL || leaves == NULL || ol == NULL || sound == NULL) {
+	pins = calloc(ncps ? ncps : 1, sizeof *pins);
+	labels = calloc(ncps ? ncps : 1, sizeof *labels);
+	lp = calloc(ncps ? ncps : 1, sizeof *lp);
+	if (sorted == NULL || leaves == NULL || ol == NULL || sound == NULL || pins == NULL ||
+	    labels == NULL || lp == NULL) {
 		err = kist__fail(KIST_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -1336,6 +1792,10 @@ kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes,
 
 	/* 1. Each entry on its own: fields against the signed body, signature, leaf. */
 	for (size_t i = 0; i < n; i++) {
+		if (kist__interrupted) {
+			err = interrupted();
+			goto out;
+		}
 		sorted[i].pos = i;
 		sound[i] = (unsigned char)audit_entry(&a, log->origin, &log->e[i], i, leaves[i],
 		                                      &sorted[i].key, &oom);
@@ -1382,12 +1842,17 @@ kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes,
 			want = got + 1;
 		}
 	}
+	if (kist__interrupted) {
+		err = interrupted();
+		goto out;
+	}
 
 	/* 3. The chain, in signed order: each entry names the leaf before it. */
 	for (size_t i = 0; i < n; i++) {
 		static const unsigned char zero[32];
 		const lentry *e = &log->e[sorted[i].pos];
 		const unsigned char *want = zero;
+		memcpy(ol[i], leaves[sorted[i].pos], 32);
 		if (!sound[sorted[i].pos])
 			continue;
 		if (sorted[i].key > 0) {
@@ -1403,80 +1868,146 @@ kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes,
 			        (unsigned long long)(sorted[i].key ? sorted[i].key - 1 : 0));
 	}
 
-	/* 4. The tree over the leaves in signed order. */
-	for (size_t i = 0; i < n; i++)
-		memcpy(ol[i], leaves[sorted[i].pos], 32);
-	kist__merkle_root(rep->root, (const unsigned char(*)[32])ol, n);
-
-	/* 5. Checkpoints: given ones first, then those stored in the log. */
-	for (size_t c = 0; c < nnotes + log->nnotes; c++) {
+	/* 4. Checkpoints (given ones first, then those stored in the log): each
+	 * note on its own, then all against the tree in one pass, which also
+	 * gives the root over the leaves in signed order. */
+	for (size_t c = 0; c < ncps; c++) {
 		const char *text = c < nnotes ? notes[c] : log->notes[c - nnotes];
-		char label[64];
-		if (c < nnotes)
-			snprintf(label, sizeof label, "checkpoint %zu", c + 1);
-		else
-			snprintf(label, sizeof label, "checkpoint stored in the log (%zu)",
-			         c - nnotes + 1);
-		kist__checkpoint cp;
-		if (kist__checkpoint_parse(&cp, text, strlen(text)) != KIST_OK) {
-			finding(&a, KIST_AUDIT_CHECKPOINT, c + 1, "%s is malformed: %s", label,
-			        kist_errdetail());
-			continue;
-		}
-		if (kist__checkpoint_verify(&cp, text, NULL) != KIST_OK) {
-			finding(&a, KIST_AUDIT_CHECKPOINT, c + 1,
-			        "%s has no valid signature (unsigned, forged or altered)", label);
-			continue;
-		}
-		if (strcmp(cp.origin, log->origin) != 0) {
-			finding(&a, KIST_AUDIT_CHECKPOINT, c + 1, "%s is for another ledger",
-			        label);
-			continue;
-		}
-		if (cp.size > n) {
-			finding(
-			    &a, KIST_AUDIT_ROLLBACK, cp.size,
-			    "the log was truncated or rolled back: %s pins %llu entries, the log "
-			    "has %zu",
-			    label, (unsigned long long)cp.size, n);
-			continue;
-		}
-		size_t plen = 0;
-		free(proof);
-		proof = NULL;
-		if ((err = kist__merkle_consistency_proof(
-		         &proof, &plen, (const unsigned char(*)[32])ol, n, cp.size)) != KIST_OK)
+		if (kist__interrupted) {
+			err = interrupted();
 			goto out;
-		if (kist__merkle_consistency_verify(cp.size, n, cp.root, rep->root,
-		                                    (const unsigned char(*)[32])proof,
-		                                    plen) != KIST_OK) {
-			finding(&a, KIST_AUDIT_ROLLBACK, cp.size,
-			        "the log is not an extension of %s (size %llu): its history was "
-			        "rewritten or rolled back",
-			        label, (unsigned long long)cp.size);
+		}
+		if (c < nnotes)
+			snprintf(labels[c], sizeof labels[c], "checkpoint %zu", c + 1);
+		else
+			snprintf(labels[c], sizeof labels[c], "checkpoint stored in the log (%zu)",
+			         c - nnotes + 1);
+		lp[c] = labels[c];
+		if (!read_checkpoint(&a, log->origin, text, labels[c], c + 1, &pins[npins]))
+			continue;
+		if (pins[npins].size > n) {
+			finding(&a, KIST_AUDIT_ROLLBACK, pins[npins].size,
+			        "the log was truncated or rolled back: %s pins %llu entries, the "
+			        "log has %zu",
+			        labels[c], (unsigned long long)pins[npins].size, n);
 			continue;
 		}
-		rep->checkpoints_ok++;
+		npins++;
 	}
+	if ((err = check_pins(&a, (const unsigned char(*)[32])ol, n, pins, npins, lp, rep->root)) !=
+	    KIST_OK)
+		goto out;
 	err = rep->found ? kist__fail(KIST_E_CORRUPT, "the ledger failed its audit") : KIST_OK;
 out:
-	free(proof);
 	free(sorted);
 	free(leaves);
 	free(ol);
 	free(sound);
+	free(pins);
+	free(labels);
+	free(lp);
 	return err;
+}
+
+kist_err kist_ledger_checkpoint_audited(const kist_ledger_log *log, const kist_audit_report *rep,
+                                        const kist_identity *signer, char **note)
+{
+	*note = NULL;
+	if (rep->size != log->n)
+		return kist__fail(KIST_E_ARG, "the audit report is not of this log");
+	if (rep->found != 0 && signer != NULL)
+		return kist__fail(KIST_E_CORRUPT,
+		                  "the ledger does not pass its audit: no checkpoint signed");
+	return make_note(note, log->origin, rep->size, rep->root, signer);
+}
+
+/*
+ * Whether every entry is stored at its index, hashes to its stored body and
+ * leaf hashes, and names the leaf before it: what a checkpoint pins.  The
+ * actors' signatures are left to the audit (they cost most of its time).
+ */
+static kist_err chain_holds(const kist_ledger_log *log, unsigned char (*leaves)[32], int *holds)
+{
+	static const unsigned char zero[32];
+	*holds = 0;
+	for (size_t i = 0; i < log->n; i++) {
+		const kist_ledger_entry *e = &log->e[i].pub;
+		buf body;
+		unsigned char bh[32];
+		kist_err err;
+		if (kist__interrupted)
+			return interrupted();
+		if (e->malformed || e->index != i ||
+		    sodium_memcmp(e->prev, i ? leaves[i - 1] : zero, 32) != 0)
+			return KIST_OK;
+		if ((err = encode_body(&body, log->origin, e)) != KIST_OK)
+			return err;
+		kist__sha256_oneshot(bh, body.p, body.len);
+		err = leaf_of(leaves[i], &body, e->signature);
+		free(body.p);
+		if (err != KIST_OK)
+			return err;
+		if (sodium_memcmp(bh, e->body_hash, 32) != 0 ||
+		    sodium_memcmp(leaves[i], e->leaf, 32) != 0)
+			return KIST_OK;
+	}
+	*holds = 1;
+	return KIST_OK;
 }
 
 kist_err kist_ledger_checkpoint(const kist_ledger_log *log, const kist_identity *signer,
                                 char **note)
 {
 	kist_audit_report rep;
-	kist_err err = kist_ledger_audit(log, NULL, 0, NULL, NULL, &rep);
-	if (err != KIST_OK && err != KIST_E_CORRUPT)
-		return err;
-	if (err == KIST_E_CORRUPT && signer != NULL)
-		return kist__fail(KIST_E_CORRUPT,
-		                  "the ledger does not pass its audit: no checkpoint signed");
-	return make_note(note, log->origin, rep.size, rep.root, signer);
+	audit a = {NULL, NULL, &rep};
+	unsigned char(*leaves)[32] = malloc((log->n ? log->n : 1) * 32);
+	pinned *pins = calloc(log->nnotes ? log->nnotes : 1, sizeof *pins);
+	const char **labels = calloc(log->nnotes ? log->nnotes : 1, sizeof *labels);
+	size_t npins = 0;
+	int holds = 0;
+	kist_err err;
+	*note = NULL;
+	memset(&rep, 0, sizeof rep);
+	if (leaves == NULL || pins == NULL || labels == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = kist_init()) != KIST_OK || (err = chain_holds(log, leaves, &holds)) != KIST_OK)
+		goto out;
+	if (!holds) {
+		if (signer != NULL) {
+			err =
+			    kist__fail(KIST_E_CORRUPT,
+			               "the ledger does not pass its audit: no checkpoint signed");
+			goto out;
+		}
+		/* unsigned: the root over the leaves as stored */
+		for (size_t i = 0; i < log->n; i++)
+			memcpy(leaves[i], log->e[i].pub.leaf, 32);
+	}
+	/* The checkpoints stored in the log must hold too (a truncated log is refused). */
+	for (size_t c = 0; c < log->nnotes; c++) {
+		labels[c] = "a checkpoint stored in the log";
+		if (read_checkpoint(&a, log->origin, log->notes[c], labels[c], c + 1,
+		                    &pins[npins])) {
+			if (pins[npins].size <= log->n)
+				npins++;
+			else
+				rep.found |= 1u << KIST_AUDIT_ROLLBACK;
+		}
+	}
+	if ((err = check_pins(&a, (const unsigned char(*)[32])leaves, log->n, pins, npins, labels,
+	                      rep.root)) != KIST_OK)
+		goto out;
+	if (rep.found != 0 && signer != NULL) {
+		err = kist__fail(KIST_E_CORRUPT,
+		                 "the ledger does not pass its audit: no checkpoint signed");
+		goto out;
+	}
+	err = make_note(note, log->origin, log->n, rep.root, signer);
+out:
+	free(leaves);
+	free(pins);
+	free(labels);
+	return err;
 }

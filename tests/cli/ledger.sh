@@ -128,7 +128,7 @@ expect_rc 15 "$K" audit verify --checkpoint bad.note "$L"
 assert_grep "$OUT" "bad-checkpoint.*no valid signature" "altered checkpoint"
 mkdir other && KIST_LEDGER=$T/other/l.db "$K" list -q -i alice.key v.kist >/dev/null 2>&1
 expect_rc 15 "$K" audit verify --checkpoint cp5.note "$T/other/l.db"
-assert_grep "$OUT" "for another ledger" "checkpoint of another ledger"
+assert_grep "$OUT" "belongs to another ledger" "checkpoint of another ledger"
 
 # ---- export bundles
 cp clean.db "$L"

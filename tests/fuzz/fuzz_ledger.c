@@ -1,8 +1,11 @@
 /*
  * Fuzzes the parsers a trustee runs on someone else's data: the checkpoint
  * note parser and verifier, and the export bundle loader followed by a full
- * audit with the input also offered as a checkpoint.  Nothing may crash,
- * and whatever parses must be internally consistent.
+ * audit with the input also offered as a checkpoint, and the checkpoints
+ * written from it.  Nothing may crash, and whatever parses must be
+ * internally consistent.  Regression inputs: a bundle of 100 entries, many
+ * malformed (their reasons once pointed into the growing entry array), and
+ * notes with CRLF line ends or trailing spaces.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    kist_ledger_audit(log, notes, strlen(text) == size ? 1 : 0, NULL, NULL, &rep);
 		FUZZ_ASSERT(err == KIST_OK || err == KIST_E_CORRUPT || err == KIST_E_NOMEM);
 		FUZZ_ASSERT(rep.size == kist_ledger_log_count(log));
+		char *fresh = NULL;
+		if (kist_ledger_checkpoint_audited(log, &rep, NULL, &fresh) == KIST_OK)
+			FUZZ_ASSERT(kist__checkpoint_parse(&cp, fresh, strlen(fresh)) == KIST_OK);
+		free(fresh);
+		fresh = NULL;
+		if (kist_ledger_checkpoint(log, NULL, &fresh) == KIST_OK)
+			FUZZ_ASSERT(kist__checkpoint_parse(&cp, fresh, strlen(fresh)) == KIST_OK);
+		free(fresh);
 		char *json = NULL;
 		size_t len = 0;
 		if (kist_ledger_bundle(log, &json, &len) == KIST_OK) {

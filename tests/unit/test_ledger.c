@@ -222,12 +222,97 @@ static void test_tampering_kinds(void **state)
 	free(dir);
 }
 
+/*
+ * Every checkpoint is checked in one pass over the leaves: checkpoints taken
+ * at each size 0..n (given out of order) all hold against the grown log, the
+ * root is the RFC 9162 root, and a checkpoint re-signed over a wrong root at
+ * one size is found (KIST_AUDIT_ROLLBACK), the others still counted.
+ */
+static void test_checkpoints_one_pass(void **state)
+{
+	char *dir = tu_tmpdir(), *path = tu_join(dir, "ledger.db");
+	enum { N = 37 };
+	kist_identity *id = NULL;
+	kist_ledger *l = NULL;
+	kist_ledger_log *log = NULL;
+	kist_audit_report rep;
+	char *notes[N + 1];
+	unsigned char leaves[N][32], root[32];
+	(void)state;
+	assert_int_equal(kist_identity_generate(&id), KIST_OK);
+	assert_int_equal(kist_ledger_open(&l, path), KIST_OK);
+	for (int m = 0; m <= N; m++) {
+		if (m > 0)
+			assert_int_equal(kist_ledger_append(l, id, "ab", "list", NULL, 0, NULL),
+			                 KIST_OK);
+		assert_int_equal(kist_ledger_load(&log, path), KIST_OK);
+		assert_int_equal(kist_ledger_checkpoint(log, id, &notes[N - m]), KIST_OK);
+		kist_ledger_log_free(log);
+	}
+	assert_int_equal(kist_ledger_load(&log, path), KIST_OK);
+	for (int i = 0; i < N; i++)
+		memcpy(leaves[i], kist_ledger_log_entry(log, (size_t)i)->leaf, 32);
+	kist__merkle_root(root, (const unsigned char(*)[32])leaves, N);
+	assert_int_equal(
+	    kist_ledger_audit(log, (const char *const *)notes, N + 1, NULL, NULL, &rep), KIST_OK);
+	assert_int_equal(rep.checkpoints_ok, N + 1);
+	assert_memory_equal(rep.root, root, 32);
+
+	/* A checkpoint of size 20 whose root is that of size 19, validly signed. */
+	kist__checkpoint cp;
+	char *bad = NULL;
+	assert_int_equal(kist__checkpoint_parse(&cp, notes[N - 19], strlen(notes[N - 19])),
+	                 KIST_OK);
+	char b64[64], body[256];
+	sodium_bin2base64(b64, sizeof b64, cp.root, 32, sodium_base64_VARIANT_ORIGINAL);
+	snprintf(body, sizeof body, "%s\n20\n%s\n", kist_ledger_origin(l), b64);
+	free(notes[N - 20]);
+	notes[N - 20] = NULL;
+	/* signed as make_note() signs */
+	{
+		kist_pubkey pk;
+		char name[KIST_PUBKEY_STRLEN + 1], sb64[128];
+		unsigned char raw[68], h[32], kb[256];
+		kist_identity_pubkey(id, &pk);
+		kist_pubkey_format(&pk, name);
+		size_t nl = strlen(name);
+		memcpy(kb, name, nl);
+		kb[nl] = '\n';
+		kb[nl + 1] = 0x01;
+		memcpy(kb + nl + 2, pk.ed25519, 32);
+		kist__sha256_oneshot(h, kb, nl + 34);
+		memcpy(raw, h, 4);
+		crypto_sign_detached(raw + 4, NULL, (unsigned char *)body, strlen(body),
+		                     id->ed25519_sk);
+		sodium_bin2base64(sb64, sizeof sb64, raw, sizeof raw,
+		                  sodium_base64_VARIANT_ORIGINAL);
+		bad = malloc(1024);
+		snprintf(bad, 1024, "%s\n\xe2\x80\x94 %s %s\n", body, name, sb64);
+	}
+	notes[N - 20] = bad;
+	unsigned found = 0;
+	assert_int_equal(
+	    kist_ledger_audit(log, (const char *const *)notes, N + 1, count_kinds, &found, &rep),
+	    KIST_E_CORRUPT);
+	assert_int_equal(found, 1u << KIST_AUDIT_ROLLBACK);
+	assert_int_equal(rep.checkpoints_ok, N);
+	for (int m = 0; m <= N; m++)
+		free(notes[m]);
+	kist_ledger_log_free(log);
+	kist_ledger_close(l);
+	kist_identity_free(id);
+	tu_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_append_audit_checkpoint),
 	    cmocka_unit_test(test_concurrent_appenders),
 	    cmocka_unit_test(test_tampering_kinds),
+	    cmocka_unit_test(test_checkpoints_one_pass),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
