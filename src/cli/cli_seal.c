@@ -54,6 +54,13 @@ int cmd_seal(int argc, char **argv)
 		cli_usage_error("seal", "--level takes a number from 1 to %d", KIST_LEVEL_MAX);
 		return EXIT_USAGE;
 	}
+	/* KIST_LEDGER is not asking: only --ledger on this command line is. */
+	int log_seal = cli_get(&a, "ledger") != NULL;
+	if (log_seal && cli_get(&a, "sign") == NULL) {
+		cli_usage_error("seal",
+		                "--ledger records the seal signed by its sealer: give -s too");
+		return EXIT_USAGE;
+	}
 	if ((err = kist_seal_new(&s, cli_warn, NULL)) != KIST_OK)
 		return cli_fail(NULL, err);
 	kist_seal_set_threads(s, threads);
@@ -129,9 +136,10 @@ int cmd_seal(int argc, char **argv)
 			goto out;
 		}
 	}
-	/* A signed seal is logged: a ledger that cannot be written refuses the seal
-	 * before any work is done. */
-	if (signer != NULL && (rc = cli_ledger_open(&a, &ledger, "seal")) != EXIT_OK)
+	/* A seal is logged only when asked (--ledger PATH): a field laptop keeps no
+	 * record of what it sealed.  A ledger that cannot be written refuses the
+	 * seal before any work is done. */
+	if (log_seal && (rc = cli_ledger_open(&a, &ledger, "seal")) != EXIT_OK)
 		goto out;
 	cli_progress prog;
 	cli_progress_init(&prog, "sealing");
@@ -144,12 +152,12 @@ int cmd_seal(int argc, char **argv)
 			fprintf(stderr, "kist: no vault was written\n");
 		goto out;
 	}
-	/* A signed seal is a custody event: logged with the sealer's key.  The
+	/* Asked for, the seal is a custody event logged with the sealer's key.  The
 	 * vault id exists only once the vault is written; if the append fails now
 	 * (the ledger was checked writable above) the vault, which releases
 	 * nothing, is kept and the failure reported (exit 6). */
-	if (signer != NULL && (err = kist_ledger_append(ledger, signer, kist_seal_vault_id(s),
-	                                                "seal", NULL, 0, NULL)) != KIST_OK) {
+	if (log_seal && (err = kist_ledger_append(ledger, signer, kist_seal_vault_id(s), "seal",
+	                                          NULL, 0, NULL)) != KIST_OK) {
 		cli_error("ledger", "%s: %s was written but its seal event is not logged",
 		          kist_errdetail()[0] ? kist_errdetail() : kist_strerror(err), out);
 		rc = EXIT_LEDGER;
