@@ -91,9 +91,14 @@ typedef struct kist_pubkey {
 /*
  * Parses a public key string: "kist1..." (bech32, checksummed; all lower or
  * all upper case), or an age recipient "age1..." (bech32 as age writes it:
- * lower case, 62 characters), which sets kind to KIST_PUBKEY_AGE.  Leading
- * and trailing white space is not accepted.
- * @return KIST_OK, or KIST_E_BADKEY with a detail naming what is wrong.
+ * lower case, 62 characters), which sets kind to KIST_PUBKEY_AGE.  What a
+ * paste adds is dropped first, anywhere in str: ASCII blanks and line breaks,
+ * quotes (also typographic ones), angle brackets, no-break spaces,
+ * zero-width characters (U+200B, U+200C, U+200D, U+2060, U+FEFF), and
+ * everything from a "fingerprint" label on.  The checksum still guards the
+ * key.  str is at most 4096 bytes.
+ * @return KIST_OK, or KIST_E_BADKEY with a detail naming what is wrong (the
+ *         position and name of a character no key contains, or the length).
  */
 kist_err kist_pubkey_parse(kist_pubkey *out, const char *str);
 
@@ -668,6 +673,17 @@ size_t kist_vault_opened_with(const kist_vault *v);
 
 /* The vault id of the last vault kist_seal_write() wrote ("" before). */
 const char *kist_seal_vault_id(const kist_sealer *s);
+
+/* The SHA-256 of the whole file kist_seal_write() last wrote (zeros before). */
+void kist_seal_file_sha256(const kist_sealer *s, unsigned char out[32]);
+
+/*
+ * The SHA-256 of the whole vault file v was opened from, read again from its
+ * open descriptor (sha256sum of the file gives the same).
+ * @return KIST_OK, KIST_E_IO (a read failed, or the file changed size),
+ *         KIST_E_NOMEM, KIST_E_INTERRUPTED.
+ */
+kist_err kist_vault_file_sha256(kist_vault *v, unsigned char out[32]);
 
 /* --------------------------------------------------------- signals, misc */
 

@@ -69,11 +69,11 @@ _kist() {
 		return 0
 		;;
 	-o | --output | -R | --recipients-file | -s | --sign | -i | --identity | --passphrase-file | \
-		--people | --ledger | --checkpoint)
+		--people | --ledger | --checkpoint | --signer)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 		;;
-	-r | --recipient | --signer | --stdin-name | -j | --threads | --level | --person | --search)
+	-r | --recipient | --stdin-name | -j | --threads | --level | --person | --search)
 		return 0 # a key, a name, a number or a text: nothing to offer
 		;;
 	esac

@@ -65,7 +65,7 @@ complete -c kist -n "__kist_verb_is info list verify people query manifest" -l j
 complete -c kist -n "__kist_verb_is list" -s l -l long -d 'long listing'
 complete -c kist -n "__kist_verb_is extract" -s C -l directory -x -a '(__fish_complete_directories)' -d 'target directory'
 complete -c kist -n "__kist_verb_is extract" -l person -x -d 'the media of this person'
-complete -c kist -n "__kist_verb_is verify" -l signer -x -d 'required signer key'
+complete -c kist -n "__kist_verb_is verify" -l signer -r -F -d 'required signer: key, key file or fingerprint'
 complete -c kist -n "__kist_verb_is people" -l search -x -d 'only the people matching'
 complete -c kist -n "__kist_verb_is query" -l csv -d 'CSV with a header row'
 complete -c kist -n "__kist_verb_is manifest" -l verify -d 'authenticate every chunk first'

@@ -8,6 +8,77 @@
 
 #include <sodium.h>
 
+/* The recipients as sealed (duplicates dropped, as the library does), for the summary. */
+typedef struct recips {
+	kist_pubkey *k;
+	size_t n;
+} recips;
+
+static int recips_add(recips *r, kist_sealer *s, const kist_pubkey *pk)
+{
+	kist_err err = kist_seal_add_recipient(s, pk);
+	if (err != KIST_OK)
+		return cli_fail(NULL, err);
+	for (size_t i = 0; i < r->n; i++)
+		if (sodium_memcmp(r->k[i].x25519, pk->x25519, 32) == 0)
+			return EXIT_OK;
+	r->k[r->n++] = *pk; /* the library refused more than it can hold */
+	return EXIT_OK;
+}
+
+/*
+ * The summary on stderr: what was sealed, for whom (every recipient's
+ * fingerprint), whether the sealer can reopen it, and the file's SHA-256.
+ */
+static void print_summary(kist_sealer *s, const char *out, const recips *r,
+                          const kist_identity *signer, const kist_pubkey *signer_pk)
+{
+	uint64_t entries, bytes, vbytes;
+	char h1[32], h2[32], f[KIST_FINGERPRINT_STRLEN + 1], hex[65];
+	unsigned char sha[32];
+	int self = 0;
+
+	kist_seal_stats(s, &entries, &bytes, &vbytes);
+	cli_human_size(h1, sizeof h1, bytes);
+	cli_human_size(h2, sizeof h2, vbytes);
+	fprintf(stderr, "kist: sealed %llu %s (%s) into %s (%s)%s\n", (unsigned long long)entries,
+	        entries == 1 ? "entry" : "entries", h1, out, h2,
+	        signer ? ", signed" : ", unsigned");
+	fprintf(stderr, "kist: for %zu %s:", r->n, r->n == 1 ? "recipient" : "recipients");
+	for (size_t i = 0; i < r->n; i++) {
+		kist_pubkey_fingerprint(&r->k[i], f);
+		int is_self = signer && sodium_memcmp(r->k[i].x25519, signer_pk->x25519, 32) == 0;
+		self |= is_self;
+		fprintf(stderr, "%s %s%s%s", i ? "," : "", f,
+		        r->k[i].kind == KIST_PUBKEY_AGE ? " (age)" : "",
+		        is_self ? " (the sealer)" : "");
+	}
+	fputc('\n', stderr);
+	kist_seal_file_sha256(s, sha);
+	sodium_bin2hex(hex, sizeof hex, sha, sizeof sha);
+	fprintf(stderr, "kist: SHA-256 of %s: %s (send it by another channel)\n", out, hex);
+	if (self && r->n == 1)
+		fprintf(stderr,
+		        "kist: WARNING: the sealer's own key (-s) is the ONLY recipient: nobody "
+		        "else can open %s, and this laptop can reopen it\n",
+		        out);
+	else if (self)
+		fprintf(stderr,
+		        "kist: warning: the sealer's own key (-s) is a recipient: this laptop can "
+		        "reopen %s\n",
+		        out);
+	else if (signer != NULL)
+		fprintf(stderr,
+		        "kist: note: the sealer (-s) is not a recipient: that identity cannot "
+		        "reopen %s\n",
+		        out);
+	else
+		fprintf(stderr,
+		        "kist: note: only the listed recipients can open %s; sealing does not make "
+		        "you one\n",
+		        out);
+}
+
 int cmd_seal(int argc, char **argv)
 {
 	static const opt_spec specs[] = {
@@ -24,8 +95,8 @@ int cmd_seal(int argc, char **argv)
 	kist_identity *signer = NULL;
 	kist_pubkey pk, signer_pk;
 	kist_err err;
-	int rc, stdin_used = 0, signer_is_recipient = 0;
-	size_t nrecips = 0;
+	int rc, stdin_used = 0;
+	recips r = {NULL, 0};
 
 	if (cli_parse(&a, specs, sizeof specs / sizeof specs[0], argc, argv, "seal") != 0)
 		return EXIT_USAGE;
@@ -63,6 +134,10 @@ int cmd_seal(int argc, char **argv)
 	}
 	if ((err = kist_seal_new(&s, cli_warn, NULL)) != KIST_OK)
 		return cli_fail(NULL, err);
+	if ((r.k = calloc(KIST_MAX_RECIPIENTS, sizeof *r.k)) == NULL) {
+		rc = cli_fail(NULL, KIST_E_NOMEM);
+		goto out;
+	}
 	kist_seal_set_threads(s, threads);
 	kist_seal_set_level(s, (int)level);
 
@@ -75,18 +150,10 @@ int cmd_seal(int argc, char **argv)
 	}
 	for (size_t i = 0; i < cli_count(&a, "recipient"); i++) {
 		const char *k = cli_get_n(&a, "recipient", i);
-		if ((err = kist_pubkey_parse(&pk, k)) != KIST_OK) {
-			cli_error("-r", "%s: %s", k, kist_errdetail());
-			rc = EXIT_USAGE;
+		if ((rc = cli_recipient_arg(k, &pk)) != EXIT_OK)
 			goto out;
-		}
-		if ((err = kist_seal_add_recipient(s, &pk)) != KIST_OK) {
-			rc = cli_fail(NULL, err);
+		if ((rc = recips_add(&r, s, &pk)) != EXIT_OK)
 			goto out;
-		}
-		if (signer && sodium_memcmp(pk.x25519, signer_pk.x25519, 32) == 0)
-			signer_is_recipient = 1;
-		nrecips++;
 	}
 	for (size_t i = 0; i < cli_count(&a, "recipients-file"); i++) {
 		kist_pubkey *keys = NULL;
@@ -96,17 +163,12 @@ int cmd_seal(int argc, char **argv)
 			rc = cli_fail(NULL, err);
 			goto out;
 		}
-		for (size_t j = 0; j < n && err == KIST_OK; j++) {
-			err = kist_seal_add_recipient(s, &keys[j]);
-			if (signer && sodium_memcmp(keys[j].x25519, signer_pk.x25519, 32) == 0)
-				signer_is_recipient = 1;
-		}
-		nrecips += n;
+		rc = EXIT_OK;
+		for (size_t j = 0; j < n && rc == EXIT_OK; j++)
+			rc = recips_add(&r, s, &keys[j]);
 		free(keys);
-		if (err != KIST_OK) {
-			rc = cli_fail(NULL, err);
+		if (rc != EXIT_OK)
 			goto out;
-		}
 	}
 	/* Registers first: a malformed one is refused before anything is read or written. */
 	for (size_t i = 0; i < cli_count(&a, "people"); i++) {
@@ -163,30 +225,13 @@ int cmd_seal(int argc, char **argv)
 		rc = EXIT_LEDGER;
 		goto out;
 	}
-	if (!cli_quiet) {
-		uint64_t entries, bytes, vbytes;
-		char h1[32], h2[32];
-		kist_seal_stats(s, &entries, &bytes, &vbytes);
-		cli_human_size(h1, sizeof h1, bytes);
-		cli_human_size(h2, sizeof h2, vbytes);
-		fprintf(stderr, "kist: sealed %llu entries (%s) into %s (%s)%s\n",
-		        (unsigned long long)entries, h1, out, h2,
-		        signer ? ", signed" : ", unsigned");
-		if (signer != NULL && !signer_is_recipient)
-			fprintf(stderr,
-			        "kist: note: the sealer (-s) is not a recipient: that identity "
-			        "cannot reopen %s\n",
-			        out);
-		else if (signer == NULL)
-			fprintf(stderr,
-			        "kist: note: only the listed recipients can open %s; sealing "
-			        "does not make you one\n",
-			        out);
-	}
+	if (!cli_quiet)
+		print_summary(s, out, &r, signer, &signer_pk);
 	rc = EXIT_OK;
 out:
 	kist_ledger_close(ledger);
 	kist_seal_free(s);
 	kist_identity_free(signer);
+	free(r.k);
 	return rc;
 }

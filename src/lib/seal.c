@@ -40,7 +40,8 @@ struct kist_sealer {
 	size_t nin, cap;
 	kist__people people;
 	uint64_t stat_entries, stat_bytes, stat_vault;
-	char vault_id[33]; /* of the last vault written */
+	char vault_id[33];             /* of the last vault written */
+	unsigned char file_sha256[32]; /* of the last vault written */
 	kist_progress_fn progress;
 	void *progress_ctx;
 };
@@ -84,6 +85,11 @@ void kist_seal_free(kist_sealer *s)
 const char *kist_seal_vault_id(const kist_sealer *s)
 {
 	return s->vault_id;
+}
+
+void kist_seal_file_sha256(const kist_sealer *s, unsigned char out[32])
+{
+	memcpy(out, s->file_sha256, 32);
 }
 
 void kist_seal_stats(const kist_sealer *s, uint64_t *entries, uint64_t *bytes,
@@ -397,14 +403,17 @@ typedef struct writer {
 	uint32_t chunk_size;
 	kist__slot *spare; /* a read-ahead slot that found end of input, reused next */
 	const char *out_path;
+	kist__sha256 *hash;   /* of every byte written: the vault file's SHA-256 */
 	uint64_t done, total; /* progress: content bytes read, expected (0: unknown) */
 } writer;
 
 static kist_err emit(writer *w, const unsigned char *p, size_t n)
 {
 	kist_err err = kist__write_full(w->out.fd, p, n, w->out_path);
-	if (err == KIST_OK)
+	if (err == KIST_OK) {
 		w->body += n;
+		kist__sha256_update(w->hash, p, n);
+	}
 	return err;
 }
 
@@ -623,6 +632,7 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	w.out_path = out_path;
 	w.chunk_size = KIST_CHUNK_SIZE;
 	s->stat_entries = s->stat_bytes = s->stat_vault = 0;
+	memset(s->file_sha256, 0, sizeof s->file_sha256);
 	if (s->nrecips == 0)
 		return kist__fail(KIST_E_ARG, "no recipients");
 	if (s->nin == 0)
@@ -682,10 +692,13 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 				goto out;
 			}
 	}
+	if ((err = kist__sha256_new(&w.hash)) != KIST_OK)
+		goto out;
 	if ((err = kist__outfile_open(&w.out, dirfd, base)) != KIST_OK)
 		goto out;
 	if ((err = kist__write_full(w.out.fd, header, header_len, out_path)) != KIST_OK)
 		goto out;
+	kist__sha256_update(w.hash, header, header_len);
 
 	for (size_t i = 0; i < s->nin; i++) {
 		if (s->in[i].e.pub.type != KIST_ENTRY_FILE)
@@ -741,6 +754,7 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	}
 	s->stat_entries = s->nin;
 	s->stat_vault = header_len + w.body;
+	kist__sha256_final(w.hash, s->file_sha256);
 	err = KIST_OK;
 out:
 	kist__outfile_abort(&w.out);
@@ -748,6 +762,7 @@ out:
 		close(dirfd);
 	kist__pipe_free(w.pipe);
 	kist__chunker_free(w.ck);
+	kist__sha256_free(w.hash);
 	free(header);
 	sodium_free(file_key);
 	sodium_free(keys);
