@@ -258,14 +258,47 @@ kist_err kist_seal_set_level(kist_sealer *s, int level);
 kist_err kist_seal_set_signer(kist_sealer *s, const kist_identity *id);
 
 /*
+ * Stores the paths of the inputs added after it relative to the folder dir
+ * (resolved with realpath) instead of by their last name; NULL goes back to
+ * last names.  Must come before the first input.
+ * @return KIST_OK, KIST_E_IO (missing), KIST_E_ARG (not a folder, or inputs
+ *         already added).
+ */
+kist_err kist_seal_set_base(kist_sealer *s, const char *dir);
+
+/*
  * Adds a file, folder (recursively) or symbolic link (recorded, not
- * followed).  The stored name is path made relative: "." components and
- * leading "/" and "../" are removed.  Devices, sockets and fifos are skipped
- * with a warning.  Nothing is read yet beyond directory listings.
+ * followed).  It is stored under the last component of path, never the
+ * folders above it ("/x/Camp evidence" and "../x/photos" become "Camp
+ * evidence" and "photos", "a/photos/.." becomes "a"); a folder named by ".",
+ * ".." or "/" stores its contents at the top.  With kist_seal_set_base() it
+ * is stored relative to that folder instead (an input outside it is
+ * refused).  Two inputs stored under the same name (or one inside the other)
+ * are refused, the message naming both.  Devices, sockets and fifos are
+ * skipped with a warning.  Nothing is read yet beyond directory listings.  On
+ * failure the sealer is as it was.
  * @return KIST_OK, KIST_E_IO (missing or unreadable), KIST_E_INPUT (a name kist
- *         refuses, e.g. with a control character), KIST_E_LIMIT.
+ *         refuses, e.g. with a control character; a name another input has; a
+ *         path outside the base folder), KIST_E_LIMIT.
  */
 kist_err kist_seal_add_path(kist_sealer *s, const char *path);
+
+/* The inputs added so far: their number, and the stored name of the i-th ("": a
+ * folder stored by its contents).  Valid until the next add or free. */
+size_t kist_seal_input_count(const kist_sealer *s);
+const char *kist_seal_input_stored(const kist_sealer *s, size_t i);
+/* The entries added so far, in the order they will be stored, and their stored paths. */
+size_t kist_seal_entry_count(const kist_sealer *s);
+const char *kist_seal_entry_path(const kist_sealer *s, size_t i);
+
+/*
+ * Checks what kist_seal_write() checks before writing anything: stored paths
+ * (duplicates, an entry below a file) and the registers' media paths.
+ * Writes nothing (kist seal --dry-run).
+ * @return KIST_OK, KIST_E_ARG (nothing to seal), KIST_E_INPUT (the detail
+ *         names the path), KIST_E_NOMEM.
+ */
+kist_err kist_seal_check(kist_sealer *s);
 
 /*
  * Adds the contents of an open file descriptor (standard input) as one file

@@ -7,7 +7,7 @@ _kist_opts() {
 	case $1 in
 	keygen) echo "-o --output --passphrase-file --no-passphrase --force -q --quiet -h --help" ;;
 	pubkey) echo "--qr -q --quiet -h --help" ;;
-	seal) echo "-r --recipient -R --recipients-file -s --sign --people --ledger -o --output --force --stdin-name --passphrase-file -j --threads --level -q --quiet -h --help" ;;
+	seal) echo "-r --recipient -R --recipients-file -s --sign --people --ledger -o --output --force --stdin-name --base --dry-run --passphrase-file -j --threads --level -q --quiet -h --help" ;;
 	info) echo "--json -q --quiet -h --help" ;;
 	list) echo "-i --identity --passphrase-file -l --long --json --ledger -q --quiet -h --help" ;;
 	extract) echo "-i --identity --passphrase-file -C --directory --force --person --ledger -q --quiet -h --help" ;;
@@ -64,7 +64,7 @@ _kist() {
 
 	# The value of an option that takes one.
 	case $prev in
-	-C | --directory)
+	-C | --directory | --base)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return 0
 		;;

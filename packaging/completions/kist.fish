@@ -57,6 +57,8 @@ complete -c kist -n "__kist_verb_is seal" -s R -l recipients-file -r -F -d 'file
 complete -c kist -n "__kist_verb_is seal" -s s -l sign -r -F -d 'sign with this identity'
 complete -c kist -n "__kist_verb_is seal" -l people -r -F -d 'people register (CSV or JSON)'
 complete -c kist -n "__kist_verb_is seal" -l stdin-name -x -d 'name stored for -'
+complete -c kist -n "__kist_verb_is seal" -l base -x -a '(__fish_complete_directories)' -d 'store paths relative to this folder'
+complete -c kist -n "__kist_verb_is seal" -l dry-run -d 'list the paths that would be stored; write nothing'
 complete -c kist -n "__kist_verb_is seal" -s j -l threads -x -d 'threads'
 complete -c kist -n "__kist_verb_is seal" -l level -x -d 'zstd level, 1 to 19'
 complete -c kist -n "__kist_verb_is seal $opening" -l ledger -r -F -d 'custody ledger'

@@ -79,15 +79,69 @@ static void print_summary(kist_sealer *s, const char *out, const recips *r,
 		        out);
 }
 
+/* How paths were stored, on stderr: by each input's last name, or relative to --base. */
+static void print_stored_as(const kist_sealer *s, const char *base)
+{
+	char e[256];
+	if (base != NULL) {
+		cli_escape(e, sizeof e, base);
+		fprintf(stderr, "kist: paths stored relative to %s\n", e);
+		return;
+	}
+	size_t n = kist_seal_input_count(s);
+	fprintf(stderr, "kist: paths stored under each input's last name, not the folders above:");
+	for (size_t i = 0; i < n && i < 5; i++) {
+		const char *r = kist_seal_input_stored(s, i);
+		cli_escape(e, sizeof e, r);
+		fprintf(stderr, "%s %s%s", i ? "," : "", r[0] ? e : "(a folder's contents)",
+		        r[0] ? "/..." : "");
+	}
+	fprintf(stderr, "%s\n", n > 5 ? ", ..." : "");
+}
+
+/* seal --dry-run: checks the inputs and lists the paths that would be stored. */
+static int dry_run(kist_sealer *s, const cli_args *a)
+{
+	kist_err err = kist_seal_check(s);
+	if (err != KIST_OK) {
+		int rc = cli_fail(NULL, err);
+		fprintf(stderr, "kist: dry run: the seal would be refused\n");
+		return rc;
+	}
+	size_t n = kist_seal_entry_count(s);
+	for (size_t i = 0; i < n; i++) {
+		cli_print_path(kist_seal_entry_path(s, i));
+		putchar('\n');
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error(NULL, "writing the list failed");
+		return EXIT_IO;
+	}
+	if (!cli_quiet) {
+		fprintf(stderr, "kist: dry run: %zu %s would be stored; nothing was written\n", n,
+		        n == 1 ? "path" : "paths");
+		print_stored_as(s, cli_get(a, "base"));
+	}
+	return EXIT_OK;
+}
+
 int cmd_seal(int argc, char **argv)
 {
 	static const opt_spec specs[] = {
-	    {'r', "recipient", 1, 1},     {'R', "recipients-file", 1, 1},
-	    {'s', "sign", 1, 0},          {'o', "output", 1, 0},
-	    {0, "force", 0, 0},           {0, "stdin-name", 1, 0},
-	    {0, "passphrase-file", 1, 0}, {'q', "quiet", 0, 0},
-	    {'j', "threads", 1, 0},       {0, "people", 1, 1},
-	    {0, "ledger", 1, 0},          {0, "level", 1, 0},
+	    {'r', "recipient", 1, 1},
+	    {'R', "recipients-file", 1, 1},
+	    {'s', "sign", 1, 0},
+	    {'o', "output", 1, 0},
+	    {0, "force", 0, 0},
+	    {0, "stdin-name", 1, 0},
+	    {0, "passphrase-file", 1, 0},
+	    {'q', "quiet", 0, 0},
+	    {'j', "threads", 1, 0},
+	    {0, "people", 1, 1},
+	    {0, "ledger", 1, 0},
+	    {0, "level", 1, 0},
+	    {0, "base", 1, 0},
+	    {0, "dry-run", 0, 0},
 	};
 	static cli_args a;
 	kist_sealer *s = NULL;
@@ -102,7 +156,8 @@ int cmd_seal(int argc, char **argv)
 		return EXIT_USAGE;
 	cli_quiet = cli_count(&a, "quiet") > 0;
 	const char *out = cli_get(&a, "output");
-	if (out == NULL) {
+	int dry = cli_count(&a, "dry-run") > 0;
+	if (out == NULL && !dry) {
 		cli_usage_error("seal", "an output is needed: -o OUT.kist");
 		return EXIT_USAGE;
 	}
@@ -110,7 +165,7 @@ int cmd_seal(int argc, char **argv)
 		cli_usage_error("seal", "nothing to seal: give files, folders or -");
 		return EXIT_USAGE;
 	}
-	if (cli_count(&a, "recipient") + cli_count(&a, "recipients-file") == 0) {
+	if (cli_count(&a, "recipient") + cli_count(&a, "recipients-file") == 0 && !dry) {
 		cli_usage_error("seal", "at least one recipient is needed: -r KEY or -R FILE");
 		return EXIT_USAGE;
 	}
@@ -127,6 +182,10 @@ int cmd_seal(int argc, char **argv)
 	}
 	/* KIST_LEDGER is not asking: only --ledger on this command line is. */
 	int log_seal = cli_get(&a, "ledger") != NULL;
+	if (dry && (log_seal || cli_count(&a, "force"))) {
+		cli_usage_error("seal", "--dry-run writes nothing: no --ledger or --force");
+		return EXIT_USAGE;
+	}
 	if (log_seal && cli_get(&a, "sign") == NULL) {
 		cli_usage_error("seal",
 		                "--ledger records the seal signed by its sealer: give -s too");
@@ -141,7 +200,12 @@ int cmd_seal(int argc, char **argv)
 	kist_seal_set_threads(s, threads);
 	kist_seal_set_level(s, (int)level);
 
-	if (cli_get(&a, "sign") != NULL) {
+	if (cli_get(&a, "base") != NULL && (err = kist_seal_set_base(s, cli_get(&a, "base")))) {
+		rc = cli_fail("--base", err);
+		goto out;
+	}
+	/* A dry run opens no identity: no passphrase is asked for. */
+	if (cli_get(&a, "sign") != NULL && !dry) {
 		if ((rc = cli_load_identity(cli_get(&a, "sign"), cli_get(&a, "passphrase-file"),
 		                            &signer)) != EXIT_OK)
 			goto out;
@@ -198,6 +262,10 @@ int cmd_seal(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (dry) {
+		rc = dry_run(s, &a);
+		goto out;
+	}
 	/* A seal is logged only when asked (--ledger PATH): a field laptop keeps no
 	 * record of what it sealed.  A ledger that cannot be written refuses the
 	 * seal before any work is done. */
@@ -225,8 +293,10 @@ int cmd_seal(int argc, char **argv)
 		rc = EXIT_LEDGER;
 		goto out;
 	}
-	if (!cli_quiet)
+	if (!cli_quiet) {
 		print_summary(s, out, &r, signer, &signer_pk);
+		print_stored_as(s, cli_get(&a, "base"));
+	}
 	rc = EXIT_OK;
 out:
 	kist_ledger_close(ledger);

@@ -182,7 +182,7 @@ assert_missing out/noname.kist "vault of standard input with an empty name"
 
 # Duplicate stored paths.
 expect_nonzero "$K" seal -r "$PA" -o out/dup.kist case case
-assert_grep "$ERR" 'duplicate' "message for a path given twice"
+assert_grep "$ERR" 'case and case would both be stored as case' "message for a path given twice"
 assert_missing out/dup.kist "vault with duplicate paths"
 
 # ------------------------------------------- standard output that fails

@@ -36,4 +36,44 @@ export HOME=$ORIG_HOME
 unset XDG_DATA_HOME
 export KIST_LEDGER=$T/.ledger.db
 
+# ---- stored paths: the last component of each input, never the folders above
+mkdir -p "$T/x/photos" "$T/x/Camp evidence/day 1" a/photos b/photos
+echo jpg >"$T/x/photos/DSC_1.jpg"
+echo txt >"$T/x/Camp evidence/day 1/note.txt"
+echo 1 >a/photos/1.jpg
+echo 2 >b/photos/2.jpg
+expect_rc 0 "$K" seal -r "$PA" -o abs.kist "$T/x/photos" "$T/x/Camp evidence"
+assert_grep "$ERR" "paths stored under each input's last name.*photos/.*Camp evidence/" \
+	"the summary says how paths were stored"
+expect_rc 0 "$K" list -i alice.key abs.kist
+assert_eq "$(printf '%s\n' photos photos/DSC_1.jpg 'Camp evidence' 'Camp evidence/day 1' \
+	'Camp evidence/day 1/note.txt')" "$(cat "$OUT")" "an absolute input is stored under its last name"
+assert_no_grep "$OUT" "${T#/}|/x/|^x/" "no folder above an input is stored"
+mkdir -p sub && cd sub || die "cd sub"
+expect_rc 0 "$K" seal -q -r "$PA" -o ../rel.kist ../../"$(basename "$T")"/x/photos
+cd "$T" || die "cd back"
+expect_rc 0 "$K" list -i alice.key rel.kist
+assert_eq "$(printf '%s\n' photos photos/DSC_1.jpg)" "$(cat "$OUT")" "../x/photos is stored as photos"
+# Two inputs with the same last name: refused, naming both; nothing written.
+expect_rc 1 "$K" seal -q -r "$PA" -o clash.kist a/photos b/photos
+assert_grep "$ERR" "a/photos and b/photos would both be stored as photos" "a name clash names both inputs"
+assert_missing clash.kist "no vault after a name clash"
+# --base DIR: paths relative to DIR; an input outside DIR is refused.
+expect_rc 0 "$K" seal -r "$PA" --base . -o base.kist a/photos b/photos
+assert_grep "$ERR" "paths stored relative to \.$" "the summary names the base"
+expect_rc 0 "$K" list -i alice.key base.kist
+assert_eq "$(printf '%s\n' a/photos a/photos/1.jpg b/photos b/photos/2.jpg)" "$(cat "$OUT")" \
+	"--base . keeps the paths below it"
+expect_rc 1 "$K" seal -q -r "$PA" --base a -o out.kist b/photos
+assert_grep "$ERR" "b/photos is outside the base folder" "an input outside --base is refused"
+assert_missing out.kist "no vault for an input outside --base"
+# --dry-run: the paths that would be stored, nothing written, no recipient needed.
+before=$(ls -A | sort)
+expect_rc 0 "$K" seal --dry-run "$T/x/photos" a/photos/1.jpg
+assert_eq "$(printf '%s\n' photos photos/DSC_1.jpg 1.jpg)" "$(cat "$OUT")" "--dry-run lists the stored paths"
+assert_grep "$ERR" "nothing was written" "--dry-run says nothing was written"
+assert_eq "$before" "$(ls -A | sort)" "--dry-run writes nothing"
+expect_rc 1 "$K" seal --dry-run a/photos b/photos
+assert_grep "$ERR" "would both be stored as photos" "--dry-run reports a name clash"
+
 finish
