@@ -896,7 +896,7 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	}
 	if ((err = kist__sha256_new(&w.hash)) != KIST_OK)
 		goto out;
-	if ((err = kist__outfile_open(&w.out, dirfd, base)) != KIST_OK)
+	if ((err = kist__outfile_open_locked(&w.out, dirfd, base)) != KIST_OK)
 		goto out;
 	if ((err = kist__write_full(w.out.fd, header, header_len, out_path)) != KIST_OK)
 		goto out;
