@@ -113,9 +113,14 @@ typedef struct kist_pubkey {
 /*
  * Parses a public key string: "kist1..." (bech32, checksummed; all lower or
  * all upper case), or an age recipient "age1..." (bech32 as age writes it:
- * lower case, 62 characters), which sets kind to KIST_PUBKEY_AGE.  Leading
- * and trailing white space is not accepted.
- * @return KIST_OK, or KIST_E_BADKEY with a detail naming what is wrong.
+ * lower case, 62 characters), which sets kind to KIST_PUBKEY_AGE.  What a
+ * paste adds is dropped first, anywhere in str: ASCII blanks and line breaks,
+ * quotes (also typographic ones), angle brackets, no-break spaces,
+ * zero-width characters (U+200B, U+200C, U+200D, U+2060, U+FEFF), and
+ * everything from a "fingerprint" label on.  The checksum still guards the
+ * key.  str is at most 4096 bytes.
+ * @return KIST_OK, or KIST_E_BADKEY with a detail naming what is wrong (the
+ *         position and name of a character no key contains, or the length).
  */
 kist_err kist_pubkey_parse(kist_pubkey *out, const char *str);
 
@@ -275,14 +280,47 @@ kist_err kist_seal_set_level(kist_sealer *s, int level);
 kist_err kist_seal_set_signer(kist_sealer *s, const kist_identity *id);
 
 /*
+ * Stores the paths of the inputs added after it relative to the folder dir
+ * (resolved with realpath) instead of by their last name; NULL goes back to
+ * last names.  Must come before the first input.
+ * @return KIST_OK, KIST_E_IO (missing), KIST_E_ARG (not a folder, or inputs
+ *         already added).
+ */
+kist_err kist_seal_set_base(kist_sealer *s, const char *dir);
+
+/*
  * Adds a file, folder (recursively) or symbolic link (recorded, not
- * followed).  The stored name is path made relative: "." components and
- * leading "/" and "../" are removed.  Devices, sockets and fifos are skipped
- * with a warning.  Nothing is read yet beyond directory listings.
+ * followed).  It is stored under the last component of path, never the
+ * folders above it ("/x/Camp evidence" and "../x/photos" become "Camp
+ * evidence" and "photos", "a/photos/.." becomes "a"); a folder named by ".",
+ * ".." or "/" stores its contents at the top.  With kist_seal_set_base() it
+ * is stored relative to that folder instead (an input outside it is
+ * refused).  Two inputs stored under the same name (or one inside the other)
+ * are refused, the message naming both.  Devices, sockets and fifos are
+ * skipped with a warning.  Nothing is read yet beyond directory listings.  On
+ * failure the sealer is as it was.
  * @return KIST_OK, KIST_E_IO (missing or unreadable), KIST_E_INPUT (a name kist
- *         refuses, e.g. with a control character), KIST_E_LIMIT.
+ *         refuses, e.g. with a control character; a name another input has; a
+ *         path outside the base folder), KIST_E_LIMIT.
  */
 kist_err kist_seal_add_path(kist_sealer *s, const char *path);
+
+/* The inputs added so far: their number, and the stored name of the i-th ("": a
+ * folder stored by its contents).  Valid until the next add or free. */
+size_t kist_seal_input_count(const kist_sealer *s);
+const char *kist_seal_input_stored(const kist_sealer *s, size_t i);
+/* The entries added so far, in the order they will be stored, and their stored paths. */
+size_t kist_seal_entry_count(const kist_sealer *s);
+const char *kist_seal_entry_path(const kist_sealer *s, size_t i);
+
+/*
+ * Checks what kist_seal_write() checks before writing anything: stored paths
+ * (duplicates, an entry below a file) and the registers' media paths.
+ * Writes nothing (kist seal --dry-run).
+ * @return KIST_OK, KIST_E_ARG (nothing to seal), KIST_E_INPUT (the detail
+ *         names the path), KIST_E_NOMEM.
+ */
+kist_err kist_seal_check(kist_sealer *s);
 
 /*
  * Adds the contents of an open file descriptor (standard input) as one file
@@ -720,6 +758,17 @@ size_t kist_vault_opened_with(const kist_vault *v);
 
 /* The vault id of the last vault kist_seal_write() wrote ("" before). */
 const char *kist_seal_vault_id(const kist_sealer *s);
+
+/* The SHA-256 of the whole file kist_seal_write() last wrote (zeros before). */
+void kist_seal_file_sha256(const kist_sealer *s, unsigned char out[32]);
+
+/*
+ * The SHA-256 of the whole vault file v was opened from, read again from its
+ * open descriptor (sha256sum of the file gives the same).
+ * @return KIST_OK, KIST_E_IO (a read failed, or the file changed size),
+ *         KIST_E_NOMEM, KIST_E_INTERRUPTED.
+ */
+kist_err kist_vault_file_sha256(kist_vault *v, unsigned char out[32]);
 
 /* --------------------------------------------------------- signals, misc */
 

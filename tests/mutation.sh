@@ -110,10 +110,19 @@ for p in CMakeLists.txt .clang-format src include tests packaging docs; do
 	[ -e "$ROOT/$p" ] && cp -a "$ROOT/$p" "$COPY/"
 done
 
+# targets REGEX: the build targets the tests of a ctest regex run (vectors/X:
+# test_vectors, unit/test_X: test_X, cli/X: kist), so that a mutation relinks
+# only what its tests use.
+targets() {
+	grep -oE 'vectors/[a-z_-]+|unit/test_[a-z_]+|cli/[a-z_]+' <<<"$1" |
+		sed -E 's#^vectors/.*#test_vectors#; s#^unit/##; s#^cli/.*#kist#' | sort -u
+}
+
 all_tests=$(printf '%s\n' "${RECS[@]}" | cut -f3 | paste -sd'|')
+mapfile -t all_targets < <(targets "$all_tests")
 cmake -S "$COPY" -B "$BUILD" -DKIST_BUILD_TESTS=ON -DKIST_SANITIZE=OFF -DKIST_TSAN=OFF \
 	-DKIST_BUILD_FUZZERS=OFF -DKIST_SHARED_DIR="$ROOT/../shared" >/dev/null
-cmake --build "$BUILD" -j"$JOBS" >/dev/null
+cmake --build "$BUILD" -j"$JOBS" --target "${all_targets[@]}" >/dev/null
 echo "mutation: baseline: the unmutated copy must pass ($all_tests)"
 if ! ctest --test-dir "$BUILD" -j"$JOBS" -R "$all_tests" --output-on-failure >"$WORK/baseline.log" 2>&1; then
 	cat "$WORK/baseline.log"
@@ -133,10 +142,12 @@ for r in "${RECS[@]}"; do
 		continue
 	fi
 	touch "$COPY/$file"
-	if ! cmake --build "$BUILD" -j"$JOBS" >>"$log" 2>&1; then
+	mapfile -t tg < <(targets "$tests")
+	if ! cmake --build "$BUILD" -j"$JOBS" --target "${tg[@]}" >>"$log" 2>&1; then
 		results+=("NO BUILD  $name ($file): see $log")
 		bad=1
-	elif ctest --test-dir "$BUILD" -j"$JOBS" -R "$tests" --output-on-failure >>"$log" 2>&1; then
+	elif ctest --test-dir "$BUILD" -j"$JOBS" -R "$tests" --stop-on-failure \
+		--output-on-failure >>"$log" 2>&1; then
 		results+=("SURVIVED  $name: no test in /$tests/ failed; promise: $promise")
 		bad=1
 	else
@@ -148,7 +159,7 @@ for r in "${RECS[@]}"; do
 	touch "$COPY/$file"
 done
 # Leave the build matching the source, for the next run.
-cmake --build "$BUILD" -j"$JOBS" >/dev/null 2>&1 || true
+cmake --build "$BUILD" -j"$JOBS" --target "${all_targets[@]}" >/dev/null 2>&1 || true
 
 printf '\n'
 printf '%s\n' "${results[@]}"

@@ -7,7 +7,7 @@ _kist_opts() {
 	case $1 in
 	keygen) echo "-o --output --passphrase-file --no-passphrase --force -q --quiet -h --help" ;;
 	pubkey) echo "--qr -q --quiet -h --help" ;;
-	seal) echo "-r --recipient -R --recipients-file -s --sign --people --ledger -o --output --force --stdin-name --passphrase-file -j --threads --level -q --quiet -h --help" ;;
+	seal) echo "-r --recipient -R --recipients-file -s --sign --people --ledger -o --output --force --stdin-name --base --dry-run --passphrase-file -j --threads --level -q --quiet -h --help" ;;
 	info) echo "--json -q --quiet -h --help" ;;
 	list) echo "-i --identity --passphrase-file -l --long --json --ledger -q --quiet -h --help" ;;
 	extract) echo "-i --identity --passphrase-file -C --directory --force --person --ledger -q --quiet -h --help" ;;
@@ -67,16 +67,16 @@ _kist() {
 
 	# The value of an option that takes one.
 	case $prev in
-	-C | --directory | --state)
+	-C | --directory | --state | --base)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return 0
 		;;
 	-o | --output | -R | --recipients-file | -s | --sign | -i | --identity | --passphrase-file | \
-		--people | --ledger | --checkpoint)
+		--people | --ledger | --checkpoint | --signer)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 		;;
-	-r | --recipient | --signer | --stdin-name | -j | --threads | --level | --person | --search | \
+	-r | --recipient | --stdin-name | -j | --threads | --level | --person | --search | \
 		--cosigner | --quorum | --origin)
 		return 0 # a key, a name, a number or a text: nothing to offer
 		;;

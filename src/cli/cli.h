@@ -17,6 +17,7 @@ enum {
 	EXIT_INTEGRITY = 4,
 	EXIT_IO = 5,
 	EXIT_LEDGER = 6, /* the custody ledger could not be written: nothing released */
+	EXIT_SIGNER = 7, /* verify --signer: intact, but unsigned or signed by another key */
 	/* kist audit verify (docs/AUDIT.md): the lowest code of what was found */
 	EXIT_AUDIT_REWRITTEN = 10,
 	EXIT_AUDIT_DELETED = 11,
@@ -156,6 +157,26 @@ struct json_t *cli_json_str(const char *s, size_t len);
 struct json_t *cli_json_path(const char *s);
 /* Length of the valid UTF-8 sequence at s (1 to 4; its code point in *cp), 0 if invalid. */
 size_t cli_utf8_seq(const unsigned char *s, size_t len, uint32_t *cp);
+
+/*
+ * Keys as people give them (cli_keys.c).  cli_pubkey_file: 1 if path is a
+ * regular file holding one public key (a saved `kist pubkey` output; '#'
+ * lines and a fingerprint line ignored) into *pk; 0 if it holds something
+ * else (an identity file); -1 if it holds a malformed key (one line printed).
+ */
+int cli_pubkey_file(const char *path, kist_pubkey *pk);
+/* A -r KEY: parsed, or one line printed (naming -R for a file) and EXIT_USAGE. */
+int cli_recipient_arg(const char *arg, kist_pubkey *pk);
+/* verify --signer: a kist1 key, a file holding one (or an identity), or a fingerprint. */
+typedef struct cli_signer {
+	int by_fingerprint;
+	kist_pubkey pk; /* unless by_fingerprint */
+	char fpr[KIST_FINGERPRINT_STRLEN + 1];
+} cli_signer;
+/* Parses arg into *out; prints one line and returns an exit code on error. */
+int cli_signer_arg(const char *arg, cli_signer *out);
+/* 1 if signer is the expected one. */
+int cli_signer_matches(const cli_signer *want, const kist_pubkey *signer);
 
 int cmd_keygen(int argc, char **argv);
 int cmd_pubkey(int argc, char **argv);

@@ -2,9 +2,13 @@
 #include "cli.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -61,6 +65,146 @@ static int draw_qr(const char *key)
 	cli_error("--qr", "this kist was built without QR code support (libqrencode)");
 	return EXIT_OTHER;
 #endif
+}
+
+#define KEYFILE_MAX 4096 /* a public key file: a key, a fingerprint line, comments */
+
+int cli_pubkey_file(const char *path, kist_pubkey *pk)
+{
+	char *buf = NULL, *text = NULL;
+	ssize_t got = 0;
+	int rc = 0;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > KEYFILE_MAX)
+		goto out;
+	/* It may be an identity file: secure memory, wiped. */
+	buf = sodium_malloc(KEYFILE_MAX + 1);
+	text = sodium_malloc(KEYFILE_MAX + 1);
+	if (buf == NULL || text == NULL)
+		goto out;
+	while (got < KEYFILE_MAX) {
+		ssize_t n = read(fd, buf + got, (size_t)(KEYFILE_MAX - got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	buf[got] = '\0';
+	/* Drop '#' comment lines; the rest must start with kist1 or age1. */
+	size_t o = 0;
+	for (char *line = buf; line != NULL && *line != '\0';) {
+		char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+		const char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '#') {
+			memcpy(text + o, line, len);
+			o += len;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	text[o] = '\0';
+	const char *k = text;
+	while (*k != '\0' && strchr(" \t\r\n\"'<", *k) != NULL)
+		k++;
+	if (strncasecmp(k, "kist1", 5) != 0 && strncasecmp(k, "age1", 4) != 0)
+		goto out; /* not a public key file (an identity file, say) */
+	if (kist_pubkey_parse(pk, text) != KIST_OK) {
+		cli_error(path, "holds no valid public key: %s", kist_errdetail());
+		rc = -1;
+		goto out;
+	}
+	rc = 1;
+out:
+	if (fd >= 0)
+		close(fd);
+	sodium_free(buf);
+	sodium_free(text);
+	return rc;
+}
+
+/* Takes dashes, blanks and colons out of s; 1 if 20 hex digits remain (into out). */
+static int parse_fingerprint(const char *s, char out[KIST_FINGERPRINT_STRLEN + 1])
+{
+	char hex[21];
+	size_t n = 0;
+	for (; *s != '\0'; s++) {
+		if (*s == '-' || *s == ' ' || *s == ':')
+			continue;
+		if (!isxdigit((unsigned char)*s) || n == 20)
+			return 0;
+		hex[n++] = (char)tolower((unsigned char)*s);
+	}
+	if (n != 20)
+		return 0;
+	for (size_t i = 0, o = 0; i < 20; i++) {
+		if (i > 0 && i % 4 == 0)
+			out[o++] = '-';
+		out[o++] = hex[i];
+		out[o] = '\0';
+	}
+	return 1;
+}
+
+int cli_signer_arg(const char *arg, cli_signer *out)
+{
+	memset(out, 0, sizeof *out);
+	if (parse_fingerprint(arg, out->fpr) && access(arg, F_OK) != 0) {
+		out->by_fingerprint = 1;
+		return EXIT_OK;
+	}
+	int r = access(arg, F_OK) == 0 ? cli_pubkey_file(arg, &out->pk) : 0;
+	if (r < 0)
+		return EXIT_USAGE;
+	if (r == 0 && access(arg, F_OK) == 0) {
+		kist_err err = kist_identity_file_pubkey(arg, &out->pk);
+		if (err != KIST_OK)
+			return cli_fail("--signer", err);
+	} else if (r == 0 && kist_pubkey_parse(&out->pk, arg) != KIST_OK) {
+		cli_error("--signer",
+		          "%s: %s (give a kist1 key, a file holding one, or a "
+		          "fingerprint)",
+		          arg, kist_errdetail());
+		return EXIT_USAGE;
+	}
+	if (out->pk.kind == KIST_PUBKEY_AGE) {
+		cli_error("--signer",
+		          "an age1 key cannot sign; give the kist1 key that 'kist pubkey' prints "
+		          "for the age identity file");
+		return EXIT_USAGE;
+	}
+	kist_pubkey_fingerprint(&out->pk, out->fpr);
+	return EXIT_OK;
+}
+
+int cli_signer_matches(const cli_signer *want, const kist_pubkey *signer)
+{
+	char f[KIST_FINGERPRINT_STRLEN + 1];
+	if (want->by_fingerprint) {
+		kist_pubkey_fingerprint(signer, f);
+		return strcmp(f, want->fpr) == 0;
+	}
+	return sodium_memcmp(want->pk.x25519, signer->x25519, 32) == 0 &&
+	       sodium_memcmp(want->pk.ed25519, signer->ed25519, 32) == 0;
+}
+
+int cli_recipient_arg(const char *arg, kist_pubkey *pk)
+{
+	if (kist_pubkey_parse(pk, arg) == KIST_OK)
+		return EXIT_OK;
+	char why[512];
+	snprintf(why, sizeof why, "%s", kist_errdetail());
+	struct stat st;
+	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
+		cli_error("-r", "%s is a file: -r takes a key; to read keys from a file use -R %s",
+		          arg, arg);
+		return EXIT_USAGE;
+	}
+	cli_error("-r", "%s: %s", arg, why);
+	return EXIT_USAGE;
 }
 
 static int print_pubkey(const kist_pubkey *pk, int qr)
@@ -164,6 +308,8 @@ int cmd_pubkey(int argc, char **argv)
 	}
 	qr = cli_count(&a, "qr") > 0;
 	/* A public key given instead of a file: show its fingerprint. */
+	if (access(a.pos[0], F_OK) != 0 && kist_pubkey_parse(&pk, a.pos[0]) == KIST_OK)
+		return print_pubkey(&pk, qr);
 	if ((strncasecmp(a.pos[0], "kist1", 5) == 0 || strncasecmp(a.pos[0], "age1", 4) == 0) &&
 	    access(a.pos[0], F_OK) != 0) {
 		kist_err err = kist_pubkey_parse(&pk, a.pos[0]);
@@ -171,6 +317,12 @@ int cmd_pubkey(int argc, char **argv)
 			return cli_fail(a.pos[0], err);
 		return print_pubkey(&pk, qr);
 	}
+	/* A file holding a public key (no secret: no permission check). */
+	int r = cli_pubkey_file(a.pos[0], &pk);
+	if (r < 0)
+		return EXIT_USAGE;
+	if (r > 0)
+		return print_pubkey(&pk, qr);
 	kist_err err = kist_identity_file_pubkey(a.pos[0], &pk);
 	if (err != KIST_OK)
 		return cli_fail(NULL, err);

@@ -362,8 +362,12 @@ static json_t *key_json(const kist_pubkey *pk)
 /* The --json document of verify (docs/JSON.md), damaged (an array) included. */
 static int verify_json(const char *path, const kist_vault_meta *m, size_t files, size_t dirs,
                        size_t links, const kist_verify_report *rep, json_t *damaged,
-                       const char *signer, int signer_ok, int intact)
+                       const char *signer, const cli_signer *want, int signer_ok, int intact,
+                       const char *sha256)
 {
+	json_t *req = signer ? json_pack("{s:s, s:s, s:b}", "key", signer, "fingerprint", want->fpr,
+	                                 "matches", signer_ok)
+	                     : json_null();
 	json_t *j = json_pack("{s:i}", "version", 1);
 	if (j == NULL || cli_json_set_name(j, "vault", path) ||
 	    json_object_set_new(j, "vault_id", json_string(m->vault_id)) ||
@@ -372,10 +376,8 @@ static int verify_json(const char *path, const kist_vault_meta *m, size_t files,
 	    json_object_set_new(j, "signed", json_boolean(m->signed_by_sealer)) ||
 	    json_object_set_new(j, "signer",
 	                        m->signed_by_sealer ? key_json(&m->signer) : json_null()) ||
-	    json_object_set_new(j, "required_signer",
-	                        signer
-	                            ? json_pack("{s:s, s:b}", "key", signer, "matches", signer_ok)
-	                            : json_null()) ||
+	    json_object_set_new(j, "required_signer", req) ||
+	    json_object_set_new(j, "sha256", sha256[0] ? json_string(sha256) : json_null()) ||
 	    json_object_set_new(j, "recipients", json_integer(m->recipient_count)) ||
 	    json_object_set_new(j, "entries",
 	                        json_pack("{s:I, s:I, s:I, s:I, s:I}", "total",
@@ -388,11 +390,28 @@ static int verify_json(const char *path, const kist_vault_meta *m, size_t files,
 	                                  (json_int_t)rep->bytes_checked, "failed",
 	                                  (json_int_t)rep->entries_failed)) ||
 	    json_object_set(j, "damaged", damaged) ||
-	    json_object_set_new(j, "result", json_string(intact ? "ok" : "failed"))) {
+	    json_object_set_new(j, "result",
+	                        json_string(!intact      ? "failed"
+	                                    : !signer_ok ? "wrong_signer"
+	                                                 : "ok"))) {
 		json_decref(j);
 		return cli_fail(NULL, KIST_E_NOMEM);
 	}
 	return cli_json_print(j);
+}
+
+/* The one line on stderr for verify --signer on an intact vault from someone else. */
+static void signer_verdict(const char *path, const kist_vault_meta *m, const cli_signer *want)
+{
+	char fpr[KIST_FINGERPRINT_STRLEN + 1];
+	if (!m->signed_by_sealer) {
+		cli_error(path, "not signed, so not by the expected %s; the content checked out",
+		          want->fpr);
+		return;
+	}
+	kist_pubkey_fingerprint(&m->signer, fpr);
+	cli_error(path, "signed by %s, not by the expected %s; the content checked out", fpr,
+	          want->fpr);
 }
 
 int cmd_verify(int argc, char **argv)
@@ -401,8 +420,10 @@ int cmd_verify(int argc, char **argv)
 	kist_vault *v = NULL;
 	kist_vault_meta m;
 	kist_verify_report rep;
-	kist_pubkey want;
+	cli_signer want;
 	char t[40], h[32], pks[KIST_PUBKEY_STRLEN + 1], fpr[KIST_FINGERPRINT_STRLEN + 1];
+	char sha[65] = "";
+	unsigned char digest[32];
 	verify_out vo = {1, NULL, 0};
 	int rc;
 
@@ -414,20 +435,20 @@ int cmd_verify(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *signer = cli_get(&a, "signer");
-	if (signer != NULL && kist_pubkey_parse(&want, signer) != KIST_OK) {
-		cli_error("--signer", "%s: %s", signer, kist_errdetail());
-		return EXIT_USAGE;
-	}
-	if (signer != NULL && want.kind == KIST_PUBKEY_AGE) {
-		cli_error("--signer",
-		          "an age1 key cannot sign; give the kist1 key that 'kist pubkey' prints "
-		          "for the age identity file");
-		return EXIT_USAGE;
-	}
+	if (signer != NULL && (rc = cli_signer_arg(signer, &want)) != EXIT_OK)
+		return rc;
 	int json = cli_count(&a, "json") > 0;
 	if ((rc = cli_open_vault(&a, a.pos[0], &v, "verify", NULL, 0)) != EXIT_OK)
 		return rc;
 	kist_vault_get_meta(v, &m);
+	/* The file's own SHA-256, to compare with what the sender sent apart. */
+	kist_err herr = kist_vault_file_sha256(v, digest);
+	if (herr != KIST_OK) {
+		rc = cli_fail(a.pos[0], herr);
+		kist_vault_close(v);
+		return rc;
+	}
+	sodium_bin2hex(sha, sizeof sha, digest, sizeof digest);
 	size_t files = 0, dirs = 0, links = 0;
 	for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
 		kist_entry_type ty = kist_vault_entry_at(v, i)->type;
@@ -448,6 +469,7 @@ int cmd_verify(int argc, char **argv)
 		printf("\nVault id:    ");
 		cli_put_safe(stdout, m.vault_id, strlen(m.vault_id), 0);
 		putchar('\n');
+		printf("SHA-256:     %s (of the vault file)\n", sha);
 		char tv[200];
 		cli_escape(tv, sizeof tv, m.tool_version);
 		printf("Sealed:      %s (as claimed by the sealer's clock), with %s\n", t, tv);
@@ -471,20 +493,41 @@ int cmd_verify(int argc, char **argv)
 	kist_vault_set_progress(v, cli_progress_cb, &prog);
 	kist_err err = kist_vault_verify(v, &rep, report_failure, &vo);
 	cli_progress_end(&prog);
-	int bad_signer = signer != NULL && (!m.signed_by_sealer ||
-	                                    sodium_memcmp(want.ed25519, m.signer.ed25519, 32) != 0);
+	int bad_signer =
+	    signer != NULL && (!m.signed_by_sealer || !cli_signer_matches(&want, &m.signer));
 	if (err != KIST_OK && err != KIST_E_CORRUPT) {
 		rc = cli_fail(a.pos[0], err); /* no verdict: nothing on stdout in JSON mode */
 	} else if (json) {
-		int intact = err == KIST_OK && !bad_signer;
+		int intact = err == KIST_OK;
 		rc = vo.nomem ? cli_fail(NULL, KIST_E_NOMEM)
 		              : verify_json(a.pos[0], &m, files, dirs, links, &rep, vo.damaged,
-		                            signer, !bad_signer, intact);
+		                            signer, &want, !bad_signer, intact, sha);
 		if (rc == EXIT_OK && !intact) {
 			cli_error(a.pos[0], "verification failed");
 			rc = EXIT_INTEGRITY;
+		} else if (rc == EXIT_OK && bad_signer) {
+			signer_verdict(a.pos[0], &m, &want);
+			rc = EXIT_SIGNER;
 		}
-	} else if (err == KIST_OK && !bad_signer) {
+	} else if (err == KIST_OK && bad_signer) {
+		/* Intact, but not from the expected sender: not damage (exit 7, not 4). */
+		printf("Checked:     every chunk authenticated, every SHA-256 recomputed "
+		       "(%llu files)\n",
+		       (unsigned long long)rep.entries_checked);
+		if (m.signed_by_sealer) {
+			kist_pubkey_fingerprint(&m.signer, fpr);
+			printf("Signer:      signed by %s, NOT by the expected %s\n", fpr,
+			       want.fpr);
+		} else {
+			printf("Signer:      NOT signed at all; the expected signer was %s\n",
+			       want.fpr);
+		}
+		printf("Result:      WRONG SIGNER - the content checked out, but it does not come "
+		       "from the expected signer\n");
+		fflush(stdout);
+		signer_verdict(a.pos[0], &m, &want);
+		rc = EXIT_SIGNER;
+	} else if (err == KIST_OK) {
 		printf("Checked:     every chunk authenticated, every SHA-256 recomputed "
 		       "(%llu files)\n",
 		       (unsigned long long)rep.entries_checked);
@@ -496,7 +539,7 @@ int cmd_verify(int argc, char **argv)
 			       (unsigned long long)rep.entries_checked,
 			       (unsigned long long)rep.entries_failed);
 		if (bad_signer)
-			printf("Signer:      NOT signed by the required key %s\n", signer);
+			printf("Signer:      NOT signed by the expected %s either\n", want.fpr);
 		printf("Result:      FAILED - do not rely on the damaged entries\n");
 		fflush(stdout);
 		cli_error(a.pos[0], "verification failed");

@@ -8,15 +8,140 @@
 
 #include <sodium.h>
 
+/* The recipients as sealed (duplicates dropped, as the library does), for the summary. */
+typedef struct recips {
+	kist_pubkey *k;
+	size_t n;
+} recips;
+
+static int recips_add(recips *r, kist_sealer *s, const kist_pubkey *pk)
+{
+	kist_err err = kist_seal_add_recipient(s, pk);
+	if (err != KIST_OK)
+		return cli_fail(NULL, err);
+	for (size_t i = 0; i < r->n; i++)
+		if (sodium_memcmp(r->k[i].x25519, pk->x25519, 32) == 0)
+			return EXIT_OK;
+	r->k[r->n++] = *pk; /* the library refused more than it can hold */
+	return EXIT_OK;
+}
+
+/*
+ * The summary on stderr: what was sealed, for whom (every recipient's
+ * fingerprint), whether the sealer can reopen it, and the file's SHA-256.
+ */
+static void print_summary(kist_sealer *s, const char *out, const recips *r,
+                          const kist_identity *signer, const kist_pubkey *signer_pk)
+{
+	uint64_t entries, bytes, vbytes;
+	char h1[32], h2[32], f[KIST_FINGERPRINT_STRLEN + 1], hex[65];
+	unsigned char sha[32];
+	int self = 0;
+
+	kist_seal_stats(s, &entries, &bytes, &vbytes);
+	cli_human_size(h1, sizeof h1, bytes);
+	cli_human_size(h2, sizeof h2, vbytes);
+	fprintf(stderr, "kist: sealed %llu %s (%s) into %s (%s)%s\n", (unsigned long long)entries,
+	        entries == 1 ? "entry" : "entries", h1, out, h2,
+	        signer ? ", signed" : ", unsigned");
+	fprintf(stderr, "kist: for %zu %s:", r->n, r->n == 1 ? "recipient" : "recipients");
+	for (size_t i = 0; i < r->n; i++) {
+		kist_pubkey_fingerprint(&r->k[i], f);
+		int is_self = signer && sodium_memcmp(r->k[i].x25519, signer_pk->x25519, 32) == 0;
+		self |= is_self;
+		fprintf(stderr, "%s %s%s%s", i ? "," : "", f,
+		        r->k[i].kind == KIST_PUBKEY_AGE ? " (age)" : "",
+		        is_self ? " (the sealer)" : "");
+	}
+	fputc('\n', stderr);
+	kist_seal_file_sha256(s, sha);
+	sodium_bin2hex(hex, sizeof hex, sha, sizeof sha);
+	fprintf(stderr, "kist: SHA-256 of %s: %s (send it by another channel)\n", out, hex);
+	if (self && r->n == 1)
+		fprintf(stderr,
+		        "kist: WARNING: the sealer's own key (-s) is the ONLY recipient: nobody "
+		        "else can open %s, and this laptop can reopen it\n",
+		        out);
+	else if (self)
+		fprintf(stderr,
+		        "kist: warning: the sealer's own key (-s) is a recipient: this laptop can "
+		        "reopen %s\n",
+		        out);
+	else if (signer != NULL)
+		fprintf(stderr,
+		        "kist: note: the sealer (-s) is not a recipient: that identity cannot "
+		        "reopen %s\n",
+		        out);
+	else
+		fprintf(stderr,
+		        "kist: note: only the listed recipients can open %s; sealing does not make "
+		        "you one\n",
+		        out);
+}
+
+/* How paths were stored, on stderr: by each input's last name, or relative to --base. */
+static void print_stored_as(const kist_sealer *s, const char *base)
+{
+	char e[256];
+	if (base != NULL) {
+		cli_escape(e, sizeof e, base);
+		fprintf(stderr, "kist: paths stored relative to %s\n", e);
+		return;
+	}
+	size_t n = kist_seal_input_count(s);
+	fprintf(stderr, "kist: paths stored under each input's last name, not the folders above:");
+	for (size_t i = 0; i < n && i < 5; i++) {
+		const char *r = kist_seal_input_stored(s, i);
+		cli_escape(e, sizeof e, r);
+		fprintf(stderr, "%s %s%s", i ? "," : "", r[0] ? e : "(a folder's contents)",
+		        r[0] ? "/..." : "");
+	}
+	fprintf(stderr, "%s\n", n > 5 ? ", ..." : "");
+}
+
+/* seal --dry-run: checks the inputs and lists the paths that would be stored. */
+static int dry_run(kist_sealer *s, const cli_args *a)
+{
+	kist_err err = kist_seal_check(s);
+	if (err != KIST_OK) {
+		int rc = cli_fail(NULL, err);
+		fprintf(stderr, "kist: dry run: the seal would be refused\n");
+		return rc;
+	}
+	size_t n = kist_seal_entry_count(s);
+	for (size_t i = 0; i < n; i++) {
+		cli_print_path(kist_seal_entry_path(s, i));
+		putchar('\n');
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error(NULL, "writing the list failed");
+		return EXIT_IO;
+	}
+	if (!cli_quiet) {
+		fprintf(stderr, "kist: dry run: %zu %s would be stored; nothing was written\n", n,
+		        n == 1 ? "path" : "paths");
+		print_stored_as(s, cli_get(a, "base"));
+	}
+	return EXIT_OK;
+}
+
 int cmd_seal(int argc, char **argv)
 {
 	static const opt_spec specs[] = {
-	    {'r', "recipient", 1, 1},     {'R', "recipients-file", 1, 1},
-	    {'s', "sign", 1, 0},          {'o', "output", 1, 0},
-	    {0, "force", 0, 0},           {0, "stdin-name", 1, 0},
-	    {0, "passphrase-file", 1, 0}, {'q', "quiet", 0, 0},
-	    {'j', "threads", 1, 0},       {0, "people", 1, 1},
-	    {0, "ledger", 1, 0},          {0, "level", 1, 0},
+	    {'r', "recipient", 1, 1},
+	    {'R', "recipients-file", 1, 1},
+	    {'s', "sign", 1, 0},
+	    {'o', "output", 1, 0},
+	    {0, "force", 0, 0},
+	    {0, "stdin-name", 1, 0},
+	    {0, "passphrase-file", 1, 0},
+	    {'q', "quiet", 0, 0},
+	    {'j', "threads", 1, 0},
+	    {0, "people", 1, 1},
+	    {0, "ledger", 1, 0},
+	    {0, "level", 1, 0},
+	    {0, "base", 1, 0},
+	    {0, "dry-run", 0, 0},
 	};
 	static cli_args a;
 	kist_sealer *s = NULL;
@@ -24,14 +149,15 @@ int cmd_seal(int argc, char **argv)
 	kist_identity *signer = NULL;
 	kist_pubkey pk, signer_pk;
 	kist_err err;
-	int rc, stdin_used = 0, signer_is_recipient = 0;
-	size_t nrecips = 0;
+	int rc, stdin_used = 0;
+	recips r = {NULL, 0};
 
 	if (cli_parse(&a, specs, sizeof specs / sizeof specs[0], argc, argv, "seal") != 0)
 		return EXIT_USAGE;
 	cli_quiet = cli_count(&a, "quiet") > 0;
 	const char *out = cli_get(&a, "output");
-	if (out == NULL) {
+	int dry = cli_count(&a, "dry-run") > 0;
+	if (out == NULL && !dry) {
 		cli_usage_error("seal", "an output is needed: -o OUT.kist");
 		return EXIT_USAGE;
 	}
@@ -39,7 +165,7 @@ int cmd_seal(int argc, char **argv)
 		cli_usage_error("seal", "nothing to seal: give files, folders or -");
 		return EXIT_USAGE;
 	}
-	if (cli_count(&a, "recipient") + cli_count(&a, "recipients-file") == 0) {
+	if (cli_count(&a, "recipient") + cli_count(&a, "recipients-file") == 0 && !dry) {
 		cli_usage_error("seal", "at least one recipient is needed: -r KEY or -R FILE");
 		return EXIT_USAGE;
 	}
@@ -54,12 +180,32 @@ int cmd_seal(int argc, char **argv)
 		cli_usage_error("seal", "--level takes a number from 1 to %d", KIST_LEVEL_MAX);
 		return EXIT_USAGE;
 	}
+	/* KIST_LEDGER is not asking: only --ledger on this command line is. */
+	int log_seal = cli_get(&a, "ledger") != NULL;
+	if (dry && (log_seal || cli_count(&a, "force"))) {
+		cli_usage_error("seal", "--dry-run writes nothing: no --ledger or --force");
+		return EXIT_USAGE;
+	}
+	if (log_seal && cli_get(&a, "sign") == NULL) {
+		cli_usage_error("seal",
+		                "--ledger records the seal signed by its sealer: give -s too");
+		return EXIT_USAGE;
+	}
 	if ((err = kist_seal_new(&s, cli_warn, NULL)) != KIST_OK)
 		return cli_fail(NULL, err);
+	if ((r.k = calloc(KIST_MAX_RECIPIENTS, sizeof *r.k)) == NULL) {
+		rc = cli_fail(NULL, KIST_E_NOMEM);
+		goto out;
+	}
 	kist_seal_set_threads(s, threads);
 	kist_seal_set_level(s, (int)level);
 
-	if (cli_get(&a, "sign") != NULL) {
+	if (cli_get(&a, "base") != NULL && (err = kist_seal_set_base(s, cli_get(&a, "base")))) {
+		rc = cli_fail("--base", err);
+		goto out;
+	}
+	/* A dry run opens no identity: no passphrase is asked for. */
+	if (cli_get(&a, "sign") != NULL && !dry) {
 		if ((rc = cli_load_identity(cli_get(&a, "sign"), cli_get(&a, "passphrase-file"),
 		                            &signer)) != EXIT_OK)
 			goto out;
@@ -68,18 +214,10 @@ int cmd_seal(int argc, char **argv)
 	}
 	for (size_t i = 0; i < cli_count(&a, "recipient"); i++) {
 		const char *k = cli_get_n(&a, "recipient", i);
-		if ((err = kist_pubkey_parse(&pk, k)) != KIST_OK) {
-			cli_error("-r", "%s: %s", k, kist_errdetail());
-			rc = EXIT_USAGE;
+		if ((rc = cli_recipient_arg(k, &pk)) != EXIT_OK)
 			goto out;
-		}
-		if ((err = kist_seal_add_recipient(s, &pk)) != KIST_OK) {
-			rc = cli_fail(NULL, err);
+		if ((rc = recips_add(&r, s, &pk)) != EXIT_OK)
 			goto out;
-		}
-		if (signer && sodium_memcmp(pk.x25519, signer_pk.x25519, 32) == 0)
-			signer_is_recipient = 1;
-		nrecips++;
 	}
 	for (size_t i = 0; i < cli_count(&a, "recipients-file"); i++) {
 		kist_pubkey *keys = NULL;
@@ -89,17 +227,12 @@ int cmd_seal(int argc, char **argv)
 			rc = cli_fail(NULL, err);
 			goto out;
 		}
-		for (size_t j = 0; j < n && err == KIST_OK; j++) {
-			err = kist_seal_add_recipient(s, &keys[j]);
-			if (signer && sodium_memcmp(keys[j].x25519, signer_pk.x25519, 32) == 0)
-				signer_is_recipient = 1;
-		}
-		nrecips += n;
+		rc = EXIT_OK;
+		for (size_t j = 0; j < n && rc == EXIT_OK; j++)
+			rc = recips_add(&r, s, &keys[j]);
 		free(keys);
-		if (err != KIST_OK) {
-			rc = cli_fail(NULL, err);
+		if (rc != EXIT_OK)
 			goto out;
-		}
 	}
 	/* Registers first: a malformed one is refused before anything is read or written. */
 	for (size_t i = 0; i < cli_count(&a, "people"); i++) {
@@ -129,9 +262,14 @@ int cmd_seal(int argc, char **argv)
 			goto out;
 		}
 	}
-	/* A signed seal is logged: a ledger that cannot be written refuses the seal
-	 * before any work is done. */
-	if (signer != NULL && (rc = cli_ledger_open(&a, &ledger, "seal")) != EXIT_OK)
+	if (dry) {
+		rc = dry_run(s, &a);
+		goto out;
+	}
+	/* A seal is logged only when asked (--ledger PATH): a field laptop keeps no
+	 * record of what it sealed.  A ledger that cannot be written refuses the
+	 * seal before any work is done. */
+	if (log_seal && (rc = cli_ledger_open(&a, &ledger, "seal")) != EXIT_OK)
 		goto out;
 	cli_progress prog;
 	cli_progress_init(&prog, "sealing");
@@ -144,41 +282,26 @@ int cmd_seal(int argc, char **argv)
 			fprintf(stderr, "kist: no vault was written\n");
 		goto out;
 	}
-	/* A signed seal is a custody event: logged with the sealer's key.  The
+	/* Asked for, the seal is a custody event logged with the sealer's key.  The
 	 * vault id exists only once the vault is written; if the append fails now
 	 * (the ledger was checked writable above) the vault, which releases
 	 * nothing, is kept and the failure reported (exit 6). */
-	if (signer != NULL && (err = kist_ledger_append(ledger, signer, kist_seal_vault_id(s),
-	                                                "seal", NULL, 0, NULL)) != KIST_OK) {
+	if (log_seal && (err = kist_ledger_append(ledger, signer, kist_seal_vault_id(s), "seal",
+	                                          NULL, 0, NULL)) != KIST_OK) {
 		cli_error("ledger", "%s: %s was written but its seal event is not logged",
 		          kist_errdetail()[0] ? kist_errdetail() : kist_strerror(err), out);
 		rc = EXIT_LEDGER;
 		goto out;
 	}
 	if (!cli_quiet) {
-		uint64_t entries, bytes, vbytes;
-		char h1[32], h2[32];
-		kist_seal_stats(s, &entries, &bytes, &vbytes);
-		cli_human_size(h1, sizeof h1, bytes);
-		cli_human_size(h2, sizeof h2, vbytes);
-		fprintf(stderr, "kist: sealed %llu entries (%s) into %s (%s)%s\n",
-		        (unsigned long long)entries, h1, out, h2,
-		        signer ? ", signed" : ", unsigned");
-		if (signer != NULL && !signer_is_recipient)
-			fprintf(stderr,
-			        "kist: note: the sealer (-s) is not a recipient: that identity "
-			        "cannot reopen %s\n",
-			        out);
-		else if (signer == NULL)
-			fprintf(stderr,
-			        "kist: note: only the listed recipients can open %s; sealing "
-			        "does not make you one\n",
-			        out);
+		print_summary(s, out, &r, signer, &signer_pk);
+		print_stored_as(s, cli_get(&a, "base"));
 	}
 	rc = EXIT_OK;
 out:
 	kist_ledger_close(ledger);
 	kist_seal_free(s);
 	kist_identity_free(signer);
+	free(r.k);
 	return rc;
 }

@@ -6,11 +6,13 @@
  */
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,7 +23,7 @@
 static struct {
 	volatile sig_atomic_t used;
 	int dirfd;
-	char name[64];
+	char name[256];
 } slots[SLOTS];
 
 static int slot_take(int dirfd, const char *name)
@@ -88,20 +90,72 @@ kist_err kist__open_parent(const char *path, int *dirfd, const char **base)
 	return KIST_OK;
 }
 
-kist_err kist__outfile_open(kist__outfile *o, int dirfd, const char *name)
+#define TMP_TAG      ".kist-tmp-"
+#define TMP_NAME_MAX 200 /* bytes of the output's name kept in its temporary name */
+
+/* The prefix of the temporary names of output name: ".NAME.kist-tmp-". */
+static void locked_prefix(char *out, size_t cap, const char *name)
+{
+	size_t nl = strlen(name);
+	snprintf(out, cap, ".%.*s" TMP_TAG, (int)(nl > TMP_NAME_MAX ? TMP_NAME_MAX : nl), name);
+}
+
+/* Removes dead leftovers "PREFIX" + 12 hex digits in dirfd (see internal.h). */
+static void sweep_dead(int dirfd, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+	int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *de;
+
+	if (d == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		const char *n = de->d_name;
+		if (strncmp(n, prefix, pl) != 0 || strlen(n) != pl + 12 ||
+		    strspn(n + pl, "0123456789abcdef") != 12)
+			continue;
+		int fd =
+		    openat(dirfd, n, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		struct stat st, again;
+		if (fd < 0)
+			continue;
+		/* Non-empty: a writer locks before it writes its first byte. */
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+		    st.st_size > 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+		    fstatat(dirfd, n, &again, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    again.st_dev == st.st_dev && again.st_ino == st.st_ino)
+			unlinkat(dirfd, n, 0);
+		close(fd);
+	}
+	closedir(d);
+}
+
+static kist_err outfile_create(kist__outfile *o, int dirfd, const char *name, int locked)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char rnd[6];
+	char prefix[TMP_NAME_MAX + 16];
 
 	o->dirfd = dirfd;
 	o->fd = -1;
 	o->slot = -1;
+	o->locked = 0;
 	o->final = strdup(name);
 	if (o->final == NULL)
 		return kist__fail(KIST_E_NOMEM, "out of memory");
+	if (locked) {
+		locked_prefix(prefix, sizeof prefix, name);
+		sweep_dead(dirfd, prefix);
+	} else {
+		snprintf(prefix, sizeof prefix, TMP_TAG);
+	}
 	for (int attempt = 0; attempt < 16; attempt++) {
 		randombytes_buf(rnd, sizeof rnd);
-		char *p = o->tmpname + snprintf(o->tmpname, sizeof o->tmpname, ".kist-tmp-");
+		char *p = o->tmpname + snprintf(o->tmpname, sizeof o->tmpname, "%s", prefix);
 		for (size_t i = 0; i < sizeof rnd; i++) {
 			*p++ = hex[rnd[i] >> 4];
 			*p++ = hex[rnd[i] & 15];
@@ -111,6 +165,14 @@ kist_err kist__outfile_open(kist__outfile *o, int dirfd, const char *name)
 		o->slot = slot_take(dirfd, o->tmpname);
 		o->fd = openat(dirfd, o->tmpname,
 		               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (o->fd >= 0 && locked) {
+			if (flock(o->fd, LOCK_EX | LOCK_NB) != 0) {
+				int e = errno;
+				return kist__fail(kist__errno_err(e),
+				                  "locking a temporary file: %s", strerror(e));
+			}
+			o->locked = 1;
+		}
 		if (o->fd >= 0)
 			return KIST_OK;
 		int e = errno;
@@ -123,6 +185,16 @@ kist_err kist__outfile_open(kist__outfile *o, int dirfd, const char *name)
 	return kist__fail(KIST_E_IO, "could not create a temporary file");
 }
 
+kist_err kist__outfile_open(kist__outfile *o, int dirfd, const char *name)
+{
+	return outfile_create(o, dirfd, name, 0);
+}
+
+kist_err kist__outfile_open_locked(kist__outfile *o, int dirfd, const char *name)
+{
+	return outfile_create(o, dirfd, name, 1);
+}
+
 kist_err kist__outfile_commit(kist__outfile *o, int force, int do_sync)
 {
 	if (o->fd < 0)
@@ -131,12 +203,16 @@ kist_err kist__outfile_commit(kist__outfile *o, int force, int do_sync)
 		int e = errno;
 		return kist__fail(kist__errno_err(e), "fsync: %s", strerror(e));
 	}
-	if (close(o->fd) != 0) {
-		int e = errno;
+	/* A locked file keeps its lock (and descriptor) until it has its final
+	 * name: unlocked under its temporary name, a sweep could take it as dead. */
+	if (!o->locked) {
+		if (close(o->fd) != 0) {
+			int e = errno;
+			o->fd = -1;
+			return kist__fail(kist__errno_err(e), "close: %s", strerror(e));
+		}
 		o->fd = -1;
-		return kist__fail(kist__errno_err(e), "close: %s", strerror(e));
 	}
-	o->fd = -1;
 	if (force) {
 		if (renameat(o->dirfd, o->tmpname, o->dirfd, o->final) != 0) {
 			int e = errno;
@@ -161,6 +237,13 @@ kist_err kist__outfile_commit(kist__outfile *o, int force, int do_sync)
 	o->tmpname[0] = '\0';
 	if (do_sync)
 		fsync(o->dirfd);
+	if (o->locked) {
+		int rc = close(o->fd);
+		o->fd = -1;
+		o->locked = 0;
+		if (rc != 0) /* renamed already: the data were fsynced above */
+			return kist__fail(KIST_E_IO, "close: %s", strerror(errno));
+	}
 	return KIST_OK;
 }
 
@@ -174,6 +257,7 @@ void kist__outfile_abort(kist__outfile *o)
 		unlinkat(o->dirfd, o->tmpname, 0);
 		o->tmpname[0] = '\0';
 	}
+	o->locked = 0;
 	kist__outfile_release_slot(o);
 	if (o->final != NULL) /* an entry's name, as secret as its content */
 		sodium_memzero(o->final, strlen(o->final));

@@ -452,8 +452,9 @@ typedef struct kist__outfile {
 	int dirfd;
 	int fd;
 	int slot; /* signal-cleanup slot or -1 */
-	char tmpname[64];
+	char tmpname[256];
 	char *final;
+	int locked; /* kist__outfile_open_locked: fd holds an flock until commit or abort */
 } kist__outfile;
 
 /*
@@ -462,6 +463,15 @@ typedef struct kist__outfile {
  * for kist_cleanup_on_signal().
  */
 kist_err kist__outfile_open(kist__outfile *o, int dirfd, const char *name);
+/*
+ * As kist__outfile_open, but the temporary file is named after its output,
+ * ".NAME.kist-tmp-XXXXXXXXXXXX" (NAME cut to 200 bytes), and holds an
+ * exclusive flock while it is written.  First removes the leftovers of
+ * earlier runs for the same output that are provably dead: same name
+ * pattern, a regular non-empty file of this user, whose flock can be taken
+ * (a live writer holds it; a killed one released it).
+ */
+kist_err kist__outfile_open_locked(kist__outfile *o, int dirfd, const char *name);
 /* fsyncs (if do_sync), renames over/into name (no replace unless force). */
 kist_err kist__outfile_commit(kist__outfile *o, int force, int do_sync);
 /* Closes and unlinks the temporary file (safe after commit: does nothing). */

@@ -108,16 +108,163 @@ void kist_pubkey_format(const kist_pubkey *pk, char out[KIST_PUBKEY_STRLEN + 1])
 	kist__bech32_encode(out, KIST_PUBKEY_STRLEN + 1, PUBKEY_HRP, raw, sizeof raw);
 }
 
-kist_err kist_pubkey_parse(kist_pubkey *out, const char *str)
+/* Longest paste looked at: a key with a fingerprint line and blanks around it. */
+#define PASTE_MAX 4096
+
+/*
+ * Length of what a paste adds around or inside a key at p (0 if nothing):
+ * ASCII blanks and line breaks, quotes, angle brackets, no-break space,
+ * typographic quotes, zero-width characters (U+200B/C/D, U+2060) and the
+ * byte order mark U+FEFF.
+ */
+static size_t paste_noise(const unsigned char *p)
+{
+	if (strchr(" \t\r\n\v\f\"'`<>", p[0]) != NULL && p[0] != '\0')
+		return 1;
+	if (p[0] == 0xc2 && p[1] == 0xa0) /* U+00A0 */
+		return 2;
+	if (p[0] == 0xe2 && p[1] == 0x80 &&
+	    (p[2] == 0x8b || p[2] == 0x8c || p[2] == 0x8d ||                /* U+200B..D */
+	     p[2] == 0x98 || p[2] == 0x99 || p[2] == 0x9c || p[2] == 0x9d)) /* quotes */
+		return 3;
+	if (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0xa0) /* U+2060 */
+		return 3;
+	if (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) /* U+FEFF */
+		return 3;
+	return 0;
+}
+
+/*
+ * Copies str into out (capacity PASTE_MAX + 1) without paste noise, up to a
+ * "fingerprint" label (the line kist prints after a key).  The checksum
+ * still guards what is left.
+ */
+static kist_err paste_clean(char out[PASTE_MAX + 1], const char *str)
+{
+	size_t len = strnlen(str, PASTE_MAX + 1), o = 0;
+	const char *fp;
+
+	if (len > PASTE_MAX)
+		return kist__fail(KIST_E_BADKEY, "too long to be a public key (%d bytes or more)",
+		                  PASTE_MAX + 1);
+	if ((fp = strcasestr(str, "fingerprint")) != NULL)
+		len = (size_t)(fp - str);
+	for (size_t i = 0; i < len;) {
+		size_t n = paste_noise((const unsigned char *)str + i);
+		if (n > 0 && i + n <= len) {
+			i += n;
+			continue;
+		}
+		out[o++] = str[i++];
+	}
+	out[o] = '\0';
+	return KIST_OK;
+}
+
+/* Decodes one UTF-8 sequence at p (1 to 4 bytes, or 1 for an invalid byte). */
+static size_t utf8_at(const unsigned char *p, uint32_t *cp)
+{
+	size_t n = p[0] < 0x80         ? 1
+	           : (p[0] >> 5) == 6  ? 2
+	           : (p[0] >> 4) == 14 ? 3
+	           : (p[0] >> 3) == 30 ? 4
+	                               : 0;
+	if (n == 0) {
+		*cp = p[0];
+		return 1;
+	}
+	*cp = n == 1 ? p[0] : p[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80) {
+			*cp = p[0];
+			return 1;
+		}
+		*cp = (*cp << 6) | (p[i] & 0x3f);
+	}
+	return n;
+}
+
+/*
+ * Names the first character of key (after its "kist1"/"age1" prefix) that
+ * no key of this kind contains: "character 58 is 'O' (letter O); kist keys
+ * never contain it".  Returns 0 if every character could be in a key.
+ */
+static int explain_char(const char *key, size_t prefix, const char *kind)
+{
+	static const char charset[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+	const unsigned char *p = (const unsigned char *)key;
+	int lower = 0, upper = 0;
+	size_t pos = 0;
+
+	for (size_t i = 0; i < prefix; i++) {
+		lower |= p[i] >= 'a' && p[i] <= 'z';
+		upper |= p[i] >= 'A' && p[i] <= 'Z';
+	}
+	pos = prefix;
+	for (size_t i = prefix; p[i] != '\0';) {
+		uint32_t cp;
+		size_t n = utf8_at(p + i, &cp);
+		pos++;
+		i += n;
+		if (cp >= 0x80) {
+			kist__fail(KIST_E_BADKEY,
+			           "character %zu is U+%04X, not an ASCII letter or digit; %s keys "
+			           "never contain it",
+			           pos, (unsigned)cp, kind);
+			return 1;
+		}
+		int c = (int)cp, lc = c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+		if (c == '1' || lc == 'b' || lc == 'i' || lc == 'o') {
+			const char *what = c == '1'   ? "digit one"
+			                   : c == 'O' ? "capital letter O"
+			                   : c == 'I' ? "capital letter I"
+			                   : c == 'B' ? "capital letter B"
+			                   : c == 'o' ? "letter o"
+			                   : c == 'i' ? "letter i"
+			                              : "letter b";
+			kist__fail(KIST_E_BADKEY,
+			           "character %zu is '%c' (%s); %s keys never contain it%s", pos, c,
+			           what, kind, c == '1' ? " after the prefix" : "");
+			return 1;
+		}
+		if (lc == '\0' || strchr(charset, lc) == NULL) {
+			if (c < 0x21 || c > 0x7e)
+				kist__fail(KIST_E_BADKEY,
+				           "character %zu is the control byte 0x%02x; %s "
+				           "keys never contain it",
+				           pos, (unsigned)c, kind);
+			else
+				kist__fail(KIST_E_BADKEY,
+				           "character %zu is '%c'; %s keys contain only "
+				           "letters and digits",
+				           pos, c, kind);
+			return 1;
+		}
+		if ((c != lc && lower) || (c == lc && c >= 'a' && upper)) {
+			kist__fail(KIST_E_BADKEY,
+			           "character %zu is '%c' but the key before it is in "
+			           "%s case; a key is all lower (or all upper) case",
+			           pos, c, lower ? "lower" : "upper");
+			return 1;
+		}
+		lower |= c >= 'a' && c <= 'z';
+		upper |= c >= 'A' && c <= 'Z';
+	}
+	return 0;
+}
+
+static kist_err parse_clean(kist_pubkey *out, const char *str)
 {
 	unsigned char raw[80];
 	char hrp[16];
-	size_t n = 0;
+	size_t n = 0, len = strlen(str);
 	int rc;
 
-	if (str == NULL || *str == '\0')
+	if (*str == '\0')
 		return kist__fail(KIST_E_BADKEY, "empty public key");
 	if (strncasecmp(str, "age1", 4) == 0) {
+		if (explain_char(str, 4, "age"))
+			return KIST_E_BADKEY;
 		kist_err err = kist__age_pubkey_parse(raw, str);
 		if (err != KIST_OK)
 			return err;
@@ -126,14 +273,26 @@ kist_err kist_pubkey_parse(kist_pubkey *out, const char *str)
 		out->kind = KIST_PUBKEY_AGE;
 		return KIST_OK;
 	}
-	if (strlen(str) != KIST_PUBKEY_STRLEN)
+	if (strncasecmp(str, "kist1", 5) != 0)
 		return kist__fail(KIST_E_BADKEY,
-		                  "a kist public key is %d characters starting with kist1 (an age "
-		                  "key %d starting with age1), this is %zu",
-		                  KIST_PUBKEY_STRLEN, KIST_AGE_PUBKEY_STRLEN, strlen(str));
+		                  "a public key starts with kist1 (or age1 for an age "
+		                  "key); this starts with \"%.6s\"",
+		                  str);
+	if (explain_char(str, 5, "kist"))
+		return KIST_E_BADKEY;
+	if (len != KIST_PUBKEY_STRLEN)
+		return kist__fail(KIST_E_BADKEY,
+		                  "a kist public key is %d characters starting with kist1, this is "
+		                  "%zu: %s",
+		                  KIST_PUBKEY_STRLEN, len,
+		                  len < KIST_PUBKEY_STRLEN
+		                      ? "some are missing (a line cut short?)"
+		                      : "it has too many (two keys run together?)");
 	rc = kist__bech32_decode(raw, sizeof raw, &n, hrp, sizeof hrp, str);
 	if (rc == -2)
-		return kist__fail(KIST_E_BADKEY, "checksum mismatch (a typo?)");
+		return kist__fail(KIST_E_BADKEY,
+		                  "checksum mismatch: a character is mistyped or two "
+		                  "are swapped");
 	if (rc != 0)
 		return kist__fail(KIST_E_BADKEY, "not a valid bech32 string");
 	if (strcmp(hrp, PUBKEY_HRP) != 0)
@@ -144,6 +303,18 @@ kist_err kist_pubkey_parse(kist_pubkey *out, const char *str)
 	memcpy(out->ed25519, raw + 32, 32);
 	out->kind = KIST_PUBKEY_KIST;
 	return KIST_OK;
+}
+
+kist_err kist_pubkey_parse(kist_pubkey *out, const char *str)
+{
+	char clean[PASTE_MAX + 1];
+	kist_err err;
+
+	if (str == NULL)
+		return kist__fail(KIST_E_BADKEY, "empty public key");
+	if ((err = paste_clean(clean, str)) != KIST_OK)
+		return err;
+	return parse_clean(out, clean);
 }
 
 void kist_pubkey_fingerprint(const kist_pubkey *pk, char out[KIST_FINGERPRINT_STRLEN + 1])
@@ -199,8 +370,8 @@ kist_err kist_recipients_file_read(const char *path, kist_pubkey **out, size_t *
 		char *p = line;
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (*p == '\0' || *p == '#')
-			continue;
+		if (*p == '\0' || *p == '#' || strncasecmp(p, "fingerprint", 11) == 0)
+			continue; /* a fingerprint line as kist pubkey prints it */
 		if (n == KIST_MAX_RECIPIENTS) {
 			err = kist__fail(KIST_E_LIMIT, "%s: more than %d recipients", path,
 			                 KIST_MAX_RECIPIENTS);

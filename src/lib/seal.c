@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +41,14 @@ struct kist_sealer {
 	size_t nin, cap;
 	kist__people people;
 	uint64_t stat_entries, stat_bytes, stat_vault;
-	char vault_id[33]; /* of the last vault written */
+	char vault_id[33];             /* of the last vault written */
+	unsigned char file_sha256[32]; /* of the last vault written */
 	kist_progress_fn progress;
 	void *progress_ctx;
+	char *base;      /* kist_seal_set_base: the real path of the folder, or NULL */
+	char **root;     /* the stored name of each input ("": its contents at the top) */
+	char **root_src; /* the input as given, for messages */
+	size_t nroots;
 };
 
 kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx)
@@ -77,6 +83,13 @@ void kist_seal_free(kist_sealer *s)
 	}
 	free(s->in);
 	free(s->recips);
+	for (size_t i = 0; i < s->nroots; i++) {
+		free(s->root[i]);
+		free(s->root_src[i]);
+	}
+	free(s->root);
+	free(s->root_src);
+	free(s->base);
 	kist__people_free(&s->people);
 	free(s);
 }
@@ -84,6 +97,11 @@ void kist_seal_free(kist_sealer *s)
 const char *kist_seal_vault_id(const kist_sealer *s)
 {
 	return s->vault_id;
+}
+
+void kist_seal_file_sha256(const kist_sealer *s, unsigned char out[32])
+{
+	memcpy(out, s->file_sha256, 32);
 }
 
 void kist_seal_stats(const kist_sealer *s, uint64_t *entries, uint64_t *bytes,
@@ -280,30 +298,214 @@ static char *stored_name(const char *path)
 	return out;
 }
 
+kist_err kist_seal_set_base(kist_sealer *s, const char *dir)
+{
+	struct stat st;
+	char *real;
+	if (s->nroots > 0)
+		return kist__fail(KIST_E_ARG, "the base folder is set before any input is added");
+	if (dir == NULL) {
+		free(s->base);
+		s->base = NULL;
+		return KIST_OK;
+	}
+	if ((real = realpath(dir, NULL)) == NULL)
+		return kist__fail(kist__errno_err(errno), "%s: %s", dir, strerror(errno));
+	if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		free(real);
+		return kist__fail(KIST_E_ARG, "%s: not a folder", dir);
+	}
+	free(s->base);
+	s->base = real;
+	return KIST_OK;
+}
+
+size_t kist_seal_input_count(const kist_sealer *s)
+{
+	return s->nroots;
+}
+
+const char *kist_seal_input_stored(const kist_sealer *s, size_t i)
+{
+	return i < s->nroots ? s->root[i] : NULL;
+}
+
+size_t kist_seal_entry_count(const kist_sealer *s)
+{
+	return s->nin;
+}
+
+const char *kist_seal_entry_path(const kist_sealer *s, size_t i)
+{
+	return i < s->nin ? s->in[i].e.path : NULL;
+}
+
+/* The last component of a normalised stored name ("" stays ""). */
+static const char *last_component(const char *stored)
+{
+	const char *slash = strrchr(stored, '/');
+	return slash ? slash + 1 : stored;
+}
+
+/*
+ * The name path is stored under with --base: its real location relative to
+ * the base folder.  The last component is not resolved (a link is recorded,
+ * not followed).  Refuses a path outside the base.
+ */
+static kist_err stored_under_base(const kist_sealer *s, const char *path, char **out)
+{
+	char *norm = stored_name(path), *dir = NULL, *real = NULL, *abs = NULL;
+	kist_err err = KIST_OK;
+	size_t bl = strlen(s->base);
+
+	if (norm == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	const char *last = strrchr(path, '/');
+	last = last ? last + 1 : path;
+	if (*last == '\0' || strcmp(last, ".") == 0 || strcmp(last, "..") == 0 || norm[0] == '\0') {
+		real = realpath(path, NULL); /* a folder named by ".", "..", "/" */
+		abs = real ? strdup(real) : NULL;
+	} else {
+		size_t dl = (size_t)(last - path);
+		dir = dl == 0 ? strdup(".") : strndup(path, dl);
+		real = dir ? realpath(dir, NULL) : NULL;
+		size_t al = real ? strlen(real) + strlen(last) + 2 : 0;
+		if (real != NULL && (abs = malloc(al)) != NULL)
+			snprintf(abs, al, "%s%s%s", real, strcmp(real, "/") ? "/" : "", last);
+	}
+	if (real == NULL) {
+		err = errno == ENOMEM
+		          ? kist__fail(KIST_E_NOMEM, "out of memory")
+		          : kist__fail(kist__errno_err(errno), "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (abs == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (strcmp(abs, s->base) == 0) {
+		*out = strdup("");
+	} else if (strcmp(s->base, "/") == 0) {
+		*out = strdup(abs + 1);
+	} else if (strncmp(abs, s->base, bl) == 0 && abs[bl] == '/') {
+		*out = strdup(abs + bl + 1);
+	} else {
+		err = kist__fail(KIST_E_INPUT, "%s is outside the base folder %s", path, s->base);
+		goto out;
+	}
+	if (*out == NULL)
+		err = kist__fail(KIST_E_NOMEM, "out of memory");
+out:
+	free(norm);
+	free(dir);
+	free(real);
+	free(abs);
+	return err;
+}
+
+/*
+ * Records the stored name of an input, refusing one that another input
+ * already uses, or that lies inside or around one (the same entries twice).
+ */
+static kist_err add_root(kist_sealer *s, const char *src, const char *stored)
+{
+	for (size_t i = 0; i < s->nroots; i++) {
+		const char *r = s->root[i];
+		size_t rl = strlen(r), nl = strlen(stored);
+		/* A folder stored by its contents ("") clashes entry by entry, which
+		 * kist_seal_write() names. */
+		int clash = rl > 0 && nl > 0 &&
+		            (strcmp(r, stored) == 0 ||
+		             (rl < nl && strncmp(r, stored, rl) == 0 && stored[rl] == '/') ||
+		             (nl < rl && strncmp(r, stored, nl) == 0 && r[nl] == '/'));
+		if (!clash)
+			continue;
+		if (strcmp(r, stored) == 0)
+			return kist__fail(
+			    KIST_E_INPUT,
+			    "%s and %s would both be stored as %s: give one of them "
+			    "another name, or seal them with --base DIR (paths relative "
+			    "to DIR)",
+			    s->root_src[i], src, stored);
+		return kist__fail(KIST_E_INPUT, "%s and %s overlap (stored as %s and %s)",
+		                  s->root_src[i], src, r, stored);
+	}
+	if ((s->nroots & (s->nroots - 1)) == 0) { /* grow at powers of two */
+		size_t nc = s->nroots ? s->nroots * 2 : 4;
+		char **nr = realloc(s->root, nc * sizeof *nr);
+		if (nr == NULL)
+			return kist__fail(KIST_E_NOMEM, "out of memory");
+		s->root = nr;
+		char **ns = realloc(s->root_src, nc * sizeof *ns);
+		if (ns == NULL)
+			return kist__fail(KIST_E_NOMEM, "out of memory");
+		s->root_src = ns;
+	}
+	char *a = strdup(stored), *b = strdup(src);
+	if (a == NULL || b == NULL) {
+		free(a);
+		free(b);
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	}
+	s->root[s->nroots] = a;
+	s->root_src[s->nroots++] = b;
+	return KIST_OK;
+}
+
 kist_err kist_seal_add_path(kist_sealer *s, const char *path)
 {
-	char *stored;
+	char *stored = NULL;
 	kist_err err;
 	if (path == NULL || path[0] == '\0')
 		return kist__fail(KIST_E_ARG, "empty path");
-	if ((stored = stored_name(path)) == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
-	err = walk(s, path, stored, 0);
+	if (s->base != NULL) {
+		if ((err = stored_under_base(s, path, &stored)) != KIST_OK)
+			return err;
+	} else {
+		/* Only the last name: never the folders above it (they say where the
+		 * files lay).  ".", ".." and "/" store a folder's contents. */
+		char *norm = stored_name(path);
+		if (norm == NULL)
+			return kist__fail(KIST_E_NOMEM, "out of memory");
+		stored = strdup(last_component(norm));
+		free(norm);
+		if (stored == NULL)
+			return kist__fail(KIST_E_NOMEM, "out of memory");
+	}
+	size_t before = s->nin;
+	if ((err = add_root(s, path, stored)) == KIST_OK &&
+	    (err = walk(s, path, stored, 0)) != KIST_OK) {
+		/* Leave the sealer as it was: drop what this input added. */
+		for (size_t i = before; i < s->nin; i++) {
+			free(s->in[i].src);
+			free(s->in[i].e.path);
+			free(s->in[i].e.link);
+		}
+		s->nin = before;
+		s->nroots--;
+		free(s->root[s->nroots]);
+		free(s->root_src[s->nroots]);
+	}
 	free(stored);
 	return err;
 }
 
 kist_err kist_seal_add_fd(kist_sealer *s, int fd, const char *name)
 {
-	char *stored;
+	char *norm;
 	kist_err err;
-	if (name == NULL || (stored = stored_name(name)) == NULL || stored[0] == '\0') {
+	if (name == NULL || (norm = stored_name(name)) == NULL || norm[0] == '\0') {
 		if (name != NULL)
-			free(stored);
+			free(norm);
 		return kist__fail(KIST_E_ARG, "a name is needed for standard input");
 	}
-	err = push(s, NULL, fd, stored, KIST_ENTRY_FILE, NULL, NULL);
-	free(stored);
+	if ((err = add_root(s, name, norm)) == KIST_OK &&
+	    (err = push(s, NULL, fd, norm, KIST_ENTRY_FILE, NULL, NULL)) != KIST_OK) {
+		s->nroots--;
+		free(s->root[s->nroots]);
+		free(s->root_src[s->nroots]);
+	}
+	free(norm);
 	return err;
 }
 
@@ -397,14 +599,17 @@ typedef struct writer {
 	uint32_t chunk_size;
 	kist__slot *spare; /* a read-ahead slot that found end of input, reused next */
 	const char *out_path;
+	kist__sha256 *hash;   /* of every byte written: the vault file's SHA-256 */
 	uint64_t done, total; /* progress: content bytes read, expected (0: unknown) */
 } writer;
 
 static kist_err emit(writer *w, const unsigned char *p, size_t n)
 {
 	kist_err err = kist__write_full(w->out.fd, p, n, w->out_path);
-	if (err == KIST_OK)
+	if (err == KIST_OK) {
 		w->body += n;
+		kist__sha256_update(w->hash, p, n);
+	}
 	return err;
 }
 
@@ -604,30 +809,13 @@ out:
 	return err;
 }
 
-kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
+kist_err kist_seal_check(kist_sealer *s)
 {
-	writer w;
-	unsigned char *file_key = NULL, salt[KIST_SALT_BYTES], *header = NULL;
-	unsigned char tplain[KIST_TRAILER_PLAIN];
-	size_t header_len = 0;
-	kist__keys *keys = NULL;
-	kist__entry *check = NULL;
-	kist__trailer t;
-	const char *base;
-	int dirfd = -1;
+	kist__entry *check;
 	kist_err err;
 
-	memset(&w, 0, sizeof w);
-	w.out.dirfd = w.out.fd = w.out.slot = -1;
-	w.s = s;
-	w.out_path = out_path;
-	w.chunk_size = KIST_CHUNK_SIZE;
-	s->stat_entries = s->stat_bytes = s->stat_vault = 0;
-	if (s->nrecips == 0)
-		return kist__fail(KIST_E_ARG, "no recipients");
 	if (s->nin == 0)
 		return kist__fail(KIST_E_ARG, "nothing to seal");
-
 	/* Names first: duplicates and files below files are refused before any output. */
 	check = malloc(s->nin * sizeof *check);
 	if (check == NULL)
@@ -643,7 +831,31 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 		snprintf(why, sizeof why, "%s", kist_errdetail());
 		return kist__fail(KIST_E_INPUT, "%s", why);
 	}
-	if ((err = link_people(s)) != KIST_OK)
+	return link_people(s);
+}
+
+kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
+{
+	writer w;
+	unsigned char *file_key = NULL, salt[KIST_SALT_BYTES], *header = NULL;
+	unsigned char tplain[KIST_TRAILER_PLAIN];
+	size_t header_len = 0;
+	kist__keys *keys = NULL;
+	kist__trailer t;
+	const char *base;
+	int dirfd = -1;
+	kist_err err;
+
+	memset(&w, 0, sizeof w);
+	w.out.dirfd = w.out.fd = w.out.slot = -1;
+	w.s = s;
+	w.out_path = out_path;
+	w.chunk_size = KIST_CHUNK_SIZE;
+	s->stat_entries = s->stat_bytes = s->stat_vault = 0;
+	memset(s->file_sha256, 0, sizeof s->file_sha256);
+	if (s->nrecips == 0)
+		return kist__fail(KIST_E_ARG, "no recipients");
+	if ((err = kist_seal_check(s)) != KIST_OK)
 		return err;
 
 	file_key = sodium_malloc(KIST_FILEKEY_BYTES);
@@ -682,10 +894,13 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 				goto out;
 			}
 	}
-	if ((err = kist__outfile_open(&w.out, dirfd, base)) != KIST_OK)
+	if ((err = kist__sha256_new(&w.hash)) != KIST_OK)
+		goto out;
+	if ((err = kist__outfile_open_locked(&w.out, dirfd, base)) != KIST_OK)
 		goto out;
 	if ((err = kist__write_full(w.out.fd, header, header_len, out_path)) != KIST_OK)
 		goto out;
+	kist__sha256_update(w.hash, header, header_len);
 
 	for (size_t i = 0; i < s->nin; i++) {
 		if (s->in[i].e.pub.type != KIST_ENTRY_FILE)
@@ -741,6 +956,7 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	}
 	s->stat_entries = s->nin;
 	s->stat_vault = header_len + w.body;
+	kist__sha256_final(w.hash, s->file_sha256);
 	err = KIST_OK;
 out:
 	kist__outfile_abort(&w.out);
@@ -748,6 +964,7 @@ out:
 		close(dirfd);
 	kist__pipe_free(w.pipe);
 	kist__chunker_free(w.ck);
+	kist__sha256_free(w.hash);
 	free(header);
 	sodium_free(file_key);
 	sodium_free(keys);

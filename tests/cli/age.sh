@@ -129,8 +129,8 @@ assert_grep "$OUT" "Signed by: +$LEGAL_KIST" "verify names the age identity's ki
 assert_grep "$OUT" 'Result: +ALL GOOD' "verify --signer accepts the derived key"
 # Another signer's key fails; an age1 key cannot name a signer.
 OTHER_KIST=$("$K" pubkey -q other.key | sed -n 2p)
-expect_rc 4 "$K" verify -i trustee.key --signer "$OTHER_KIST" signed.kist
-assert_grep "$OUT" 'NOT signed by the required key' "verify --signer with another age identity's key"
+expect_rc 7 "$K" verify -i trustee.key --signer "$OTHER_KIST" signed.kist
+assert_grep "$OUT" 'NOT by the expected' "verify --signer with another age identity's key"
 expect_rc 2 "$K" verify -i trustee.key --signer "$LEGAL" signed.kist
 assert_grep "$ERR" 'age1 key cannot sign' "verify --signer refuses an age1 key"
 # Signed by the age identity and sealed to it: the note says it can reopen.

@@ -78,17 +78,20 @@ assert_empty "$ERR" "stderr of a good verify --json"
 pyjson verify.json "verify --json (intact, signed)" 'd["version"] == 1' 'd["result"] == "ok"' \
 	'd["signed"] is True' "d['signer']['key'] == '$SPK'" \
 	'len(d["signer"]["fingerprint"]) == 24' \
-	"d['required_signer'] == {'key': '$SPK', 'matches': True}" \
+	"d['required_signer']['key'] == '$SPK'" "d['required_signer']['matches'] is True" \
+	"d['required_signer']['fingerprint'] == d['signer']['fingerprint']" \
+	'len(d["sha256"]) == 64' \
 	'd["entries"] == {"total": 7, "files": 5, "dirs": 1, "links": 1, "size": 1500000 + 11 + 5 + 3 + 4}' \
 	'd["checked"]["files"] == 5 and d["checked"]["failed"] == 0' \
 	'd["checked"]["bytes"] == d["entries"]["size"]' 'd["damaged"] == []' \
 	'len(d["vault_id"]) == 32' 'd["recipients"] == 1' 'd["tool_version"].startswith("kist ")'
 
-# Unsigned vault with a required signer: exit 4, result failed, still one document.
-expect_rc 4 "$K" verify --json -i a.key --signer "$SPK" v.kist
-pyjson "$OUT" "verify --json, wrong signer" 'd["result"] == "failed"' 'd["signed"] is False' \
+# Unsigned vault with a required signer: exit 7, result wrong_signer, still one document.
+expect_rc 7 "$K" verify --json -i a.key --signer "$SPK" v.kist
+pyjson "$OUT" "verify --json, wrong signer" 'd["result"] == "wrong_signer"' 'd["signed"] is False' \
 	'd["signer"] is None' 'd["required_signer"]["matches"] is False'
-assert_grep "$ERR" 'verification failed' "verify --json failure: one line on stderr"
+assert_grep "$ERR" 'not signed' "verify --json, wrong signer: one line on stderr"
+assert_eq 1 "$(wc -l <"$ERR")" "verify --json, wrong signer: one line on stderr"
 
 # A damaged vault: the damaged entry is named.
 # Flip a byte in the middle of the vault body (inside big.bin's chunks, the largest entry).

@@ -59,8 +59,8 @@ assert_grep "$OUT" "^[A-Za-z0-9+/]{43}=$" "audit prints a fresh checkpoint"
 expect_rc 0 "$K" audit verify --json "$L"
 assert_grep "$OUT" '"result": "intact"' "audit --json result"
 
-# A signed seal is logged with the sealer's key.
-expect_rc 0 "$K" seal -q -s alice.key -r "$PA" -o v2.kist case
+# A signed seal is logged with the sealer's key when asked (--ledger).
+expect_rc 0 "$K" seal -q -s alice.key -r "$PA" --ledger "$L" -o v2.kist case
 assert_eq 5 "$(count "$L")" "a signed seal adds an entry"
 expect_rc 0 "$K" log list
 assert_grep "$OUT" "^#4 .* $FA +seal " "the seal event"

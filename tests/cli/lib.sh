@@ -263,10 +263,10 @@ assert_dir_empty() {
 	return 1
 }
 
-# assert_no_tmp DIR WHAT: no .kist-tmp-* file left anywhere under DIR.
+# assert_no_tmp DIR WHAT: no *.kist-tmp-* file left anywhere under DIR.
 assert_no_tmp() {
 	local left
-	left=$(find "$1" -name '.kist-tmp-*' 2>/dev/null | head -n 5)
+	left=$(find "$1" -name '*.kist-tmp-*' 2>/dev/null | head -n 5)
 	if [ -z "$left" ]; then
 		ok
 		return 0

@@ -127,8 +127,11 @@ assert_grep "$OUT" 'Recipients: +2$' "verify shows two recipients"
 assert_grep "$OUT" 'Entries: +15 \(7 files, 7 folders, 1 links\)' "verify counts the entries"
 expect_rc 0 "$K" verify -i bob.key --signer "$PS" v.kist
 assert_grep "$OUT" 'ALL GOOD' "verify --signer with the sealer's key"
-expect_rc 4 "$K" verify -i bob.key --signer "$PA" v.kist
-assert_grep "$OUT" 'FAILED' "verify --signer with another key prints FAILED"
+# Intact but signed by someone else: its own exit code (7), never "damaged".
+expect_rc 7 "$K" verify -i bob.key --signer "$PA" v.kist
+assert_grep "$OUT" 'WRONG SIGNER' "verify --signer with another key says WRONG SIGNER"
+assert_no_grep "$OUT" 'DAMAGED|damaged' "verify --signer with another key: stdout"
+assert_no_grep "$ERR" 'DAMAGED|damaged' "verify --signer with another key: stderr"
 assert_no_grep "$OUT" 'ALL GOOD' "verify --signer with another key"
 
 # An unsigned vault.
@@ -137,7 +140,8 @@ assert_grep "$ERR" 'unsigned' "seal without -s reports the vault as unsigned"
 expect_rc 0 "$K" verify -i alice.key unsigned.kist
 assert_grep "$OUT" 'NOT signed' "verify of an unsigned vault says NOT signed"
 assert_no_grep "$OUT" 'signature valid' "verify of an unsigned vault"
-expect_rc 4 "$K" verify -i alice.key --signer "$PS" unsigned.kist
+expect_rc 7 "$K" verify -i alice.key --signer "$PS" unsigned.kist
+assert_grep "$ERR" 'not signed' "verify --signer of an unsigned vault says it is not signed"
 assert_no_grep "$OUT" 'ALL GOOD' "verify --signer of an unsigned vault"
 
 # ---------------------------------------------------------------- cat

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Interrupting kist: SIGINT or SIGTERM during a seal (or two SIGINTs in a
 # row) and SIGINT during an extract.  kist must exit 130 and leave neither
-# the output nor any .kist-tmp-* file; an existing vault replaced with
+# the output nor any *.kist-tmp-* file; an existing vault replaced with
 # --force stays as it was.
 . "$(dirname "$0")/lib.sh"
 
@@ -13,12 +13,12 @@ PA=$(mkid alice)
 # still finishes first the input is made larger and the run repeated.
 SIZES_MB=(1024 4096 16384)
 
-# wait_tmp DIR: waits (up to 10 s) until a .kist-tmp-* file exists under DIR
+# wait_tmp DIR: waits (up to 10 s) until a *.kist-tmp-* file exists under DIR
 # or the process $PID has exited.
 wait_tmp() {
 	local i
 	for ((i = 0; i < 200; i++)); do
-		if [ -n "$(find "$1" -name '.kist-tmp-*' 2>/dev/null | head -n 1)" ]; then
+		if [ -n "$(find "$1" -name '*.kist-tmp-*' 2>/dev/null | head -n 1)" ]; then
 			return 0
 		fi
 		kill -0 "$PID" 2>/dev/null || return 1
@@ -140,9 +140,9 @@ if wait_tmp out; then
 	wait_exit
 	assert_eq 137 "$RC" "exit status of a killed seal"
 	assert_missing out/v.kist "vault under its final name after SIGKILL"
-	left=$(find out -maxdepth 1 -name '.kist-tmp-*' | wc -l)
+	left=$(find out -maxdepth 1 -name '*.kist-tmp-*' | wc -l)
 	assert_eq 1 "$left" "temporary files left by a killed seal"
-	rm -f out/.kist-tmp-*
+	rm -f out/.*kist-tmp-*
 else
 	wait_exit
 	fail "SIGKILL during seal: no temporary file appeared (seal exited $RC)"

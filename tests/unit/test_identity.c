@@ -198,13 +198,48 @@ static void test_recipients_file(void **state)
 	free(path);
 }
 
+/* Keys as people paste them: the noise is dropped, the checksum still guards. */
+static void test_pasted_pubkey(void **state)
+{
+	(void)state;
+	kist_identity *a;
+	kist_pubkey pa, got;
+	char sa[KIST_PUBKEY_STRLEN + 1], text[1024], f[KIST_FINGERPRINT_STRLEN + 1];
+
+	assert_int_equal(kist_identity_generate(&a), KIST_OK);
+	kist_identity_pubkey(a, &pa);
+	kist_pubkey_format(&pa, sa);
+	kist_pubkey_fingerprint(&pa, f);
+	/* BOM, quote, angle bracket, line break, tab, U+200B/C/D, U+2060, fingerprint line */
+	snprintf(text, sizeof text,
+	         "\xef\xbb\xbf\"<%.20s\n%.20s\t%.20s\xe2\x80\x8b%.20s\xe2\x80\x8c%.20s"
+	         "\xe2\x80\x8d\xe2\x81\xa0%s>\"\r\nfingerprint: %s\n",
+	         sa, sa + 20, sa + 40, sa + 60, sa + 80, sa + 100, f);
+	assert_int_equal(kist_pubkey_parse(&got, text), KIST_OK);
+	assert_memory_equal(&got, &pa, sizeof pa);
+	/* One character changed inside the noise: the checksum refuses it. */
+	char *p = strstr(text, "\t") + 1;
+	*p = *p == 'q' ? 'p' : 'q';
+	assert_int_equal(kist_pubkey_parse(&got, text), KIST_E_BADKEY);
+	assert_non_null(strstr(kist_errdetail(), "checksum"));
+	/* Still wrong: the position and the character. */
+	snprintf(text, sizeof text, "%.57sO%s", sa, sa + 58);
+	assert_int_equal(kist_pubkey_parse(&got, text), KIST_E_BADKEY);
+	assert_non_null(strstr(kist_errdetail(), "character 58 is 'O'"));
+	/* Bounded: a huge paste is refused, not scanned. */
+	char big[5000];
+	memset(big, ' ', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(kist_pubkey_parse(&got, big), KIST_E_BADKEY);
+	kist_identity_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_unprotected_roundtrip),
-	    cmocka_unit_test(test_passphrase),
-	    cmocka_unit_test(test_damaged_files),
-	    cmocka_unit_test(test_recipients_file),
+	    cmocka_unit_test(test_unprotected_roundtrip), cmocka_unit_test(test_passphrase),
+	    cmocka_unit_test(test_damaged_files),         cmocka_unit_test(test_recipients_file),
+	    cmocka_unit_test(test_pasted_pubkey),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
