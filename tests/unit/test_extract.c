@@ -422,6 +422,28 @@ static size_t cat_to_file(kist_identity *id, const char *vault, const char *path
  * chunk authenticates) yields no output at all, in the small entry held in
  * memory and in the large one read twice, wherever the changed chunk is.
  */
+/*
+ * Two entries with one path: the index's UNIQUE index and integrity_check
+ * refuse such an image first, so this rule of kist__entries_check (defence
+ * in depth, and the sealer's own check) is tested here directly.
+ */
+static void test_duplicate_paths_refused(void **state)
+{
+	(void)state;
+	kist__entry e[2];
+	memset(e, 0, sizeof e);
+	char a[] = "d/same.txt", b[] = "d/same.txt";
+	e[0].path = a;
+	e[1].path = b;
+	e[0].pub.type = e[1].pub.type = KIST_ENTRY_FILE;
+	e[0].id = 1;
+	e[1].id = 2;
+	assert_int_equal(kist__entries_check(e, 2, 0), KIST_E_UNSAFE);
+	assert_non_null(strstr(kist_errdetail(), "duplicate path"));
+	b[0] = 'e'; /* different paths: accepted */
+	assert_int_equal(kist__entries_check(e, 2, 0), KIST_OK);
+}
+
 static void test_cat_releases_nothing_unchecked(void **state)
 {
 	fx *f = *state;
@@ -481,6 +503,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_failure_leaves_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cat_releases_nothing_unchecked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_links_through_links_on_disk, setup, teardown),
+	    cmocka_unit_test(test_duplicate_paths_refused),
 	};
 	assert_int_equal(kist_init(), KIST_OK);
 	return cmocka_run_group_tests(tests, NULL, NULL);
