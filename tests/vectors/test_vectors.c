@@ -149,6 +149,10 @@ static int parse_expect(const char *path, expect *x)
 				return fail("%s: refused entry %s is not listed", path, v);
 			}
 		} else if (strcmp(line, "reason") == 0) {
+			if (x->reason[0] != '\0') {
+				fclose(f);
+				return fail("%s: two reason lines", path);
+			}
 			snprintf(x->reason, sizeof x->reason, "%s", v);
 		} else if (strcmp(line, "todo") == 0) {
 			snprintf(x->todo, sizeof x->todo, "%s", v);
