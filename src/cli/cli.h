@@ -214,7 +214,8 @@ typedef struct cli_witness_policy {
 } cli_witness_policy;
 /* Parses the options (usage errors first, before any work).  Returns an exit code. */
 int cli_witness_policy_init(const cli_args *a, cli_witness_policy *wp);
-/* After the audit: lists each checkpoint; rc becomes 14 or 15 (unless lower) if the policy fails. */
+/* After the audit: lists each checkpoint; rc becomes 14 or 15 (unless lower) if the policy fails.
+ */
 void cli_witness_policy_apply(cli_witness_policy *wp, const kist_ledger_log *log,
                               const char *const *notes, size_t nnotes, int *rc);
 /* The checkpoint lines of the text report (n: the ledger's entries). */
