@@ -147,7 +147,7 @@ void kist_escape(const char *str, size_t len, unsigned flags, kist_write_fn writ
 		}
 		if (i > run)
 			write(ctx, str + run, i - run);
-		if (n > 0 && cp >= 0x80 && cp > 0x9f) { /* a format character: \u{XXXX} */
+		if (n > 0 && cp > 0x9f) { /* a format character: \u{XXXX} */
 			char u[10] = {'\\',
 			              'u',
 			              '{',

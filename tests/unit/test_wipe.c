@@ -35,17 +35,6 @@
 #include "internal.h"
 #include "testutil.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
-
 /* ------------------------------------------------------------ the heap */
 
 #define MARKER "kist-wipe-marker-6b1f0c2e"

@@ -25,4 +25,16 @@ size_t tu_count_tree(const char *path);
 void tu_seal(const char *out, kist_identity *const *recips, size_t nrecips,
              const kist_identity *signer, const char *const *paths, size_t npaths);
 
+/* 1 in a build with AddressSanitizer (gcc or clang), else 0. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
 #endif
