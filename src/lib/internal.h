@@ -586,4 +586,15 @@ kist_err kist__merkle_consistency_verify(uint64_t m, uint64_t n, const unsigned 
                                          const unsigned char new_root[32],
                                          const unsigned char (*proof)[32], size_t plen);
 
+/* ==== perf branch (issue 13): declarations to move into the custody folder's header ==== */
+/*
+ * kist_ledger_audit() on threads threads (0: one per processor for a large
+ * log, 1: all on the caller's thread).  The report and the order of the
+ * findings do not depend on threads.
+ */
+kist_err kist__ledger_audit_threads(const kist_ledger_log *log, const char *const *notes,
+                                    size_t nnotes, kist_audit_fn fn, void *ctx,
+                                    kist_audit_report *rep, unsigned threads);
+/* ==== end of perf branch block ==== */
+
 #endif

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,11 +113,18 @@ static void put_u64(buf *b, uint64_t v)
 	put_field(b, x, 8);
 }
 
-/* The signed body of an entry (see the top of this file). */
-static kist_err encode_body(buf *b, const char *origin, const kist_ledger_entry *e)
+/*
+ * The signed body of an entry (see the top of this file), into b, whose
+ * allocation is kept from call to call: b->p[0] is a 0x00 byte and the body
+ * follows it, so that appending the signature leaves the leaf's preimage
+ * (0x00 || body || signature) in one buffer.  Sets b->oom when out of memory.
+ */
+static void body_encode(buf *b, const char *origin, const kist_ledger_entry *e)
 {
+	static const unsigned char zero = 0x00;
 	unsigned char pk[64], cnt[4];
-	memset(b, 0, sizeof *b);
+	b->len = 0;
+	put(b, &zero, 1);
 	put(b, KIST_LEDGER_LABEL, strlen(KIST_LEDGER_LABEL));
 	put_field(b, origin, strlen(origin));
 	put_u64(b, e->index);
@@ -132,6 +140,16 @@ static kist_err encode_body(buf *b, const char *origin, const kist_ledger_entry 
 	put(b, cnt, 4);
 	for (size_t i = 0; i < e->npaths; i++)
 		put_field(b, e->paths[i], strlen(e->paths[i]));
+}
+
+#define BODY(b)     ((b)->p + 1)
+#define BODY_LEN(b) ((b)->len - 1)
+
+/* body_encode into a fresh b (free(b->p) after). */
+static kist_err encode_body(buf *b, const char *origin, const kist_ledger_entry *e)
+{
+	memset(b, 0, sizeof *b);
+	body_encode(b, origin, e);
 	if (b->oom) {
 		free(b->p);
 		b->p = NULL;
@@ -140,18 +158,26 @@ static kist_err encode_body(buf *b, const char *origin, const kist_ledger_entry 
 	return KIST_OK;
 }
 
-static kist_err leaf_of(unsigned char out[32], const buf *body, const unsigned char sig[64])
+/*
+ * The leaf hash SHA-256(0x00 || body || sig) of the body encoded in b; the
+ * signature is appended to b and taken off again.  Returns 0 when out of memory.
+ */
+static int leaf_hash(unsigned char out[32], buf *b, const unsigned char sig[64])
 {
-	buf t = {0};
-	put(&t, body->p, body->len);
-	put(&t, sig, 64);
-	if (t.oom) {
-		free(t.p);
+	size_t len = b->len;
+	put(b, sig, 64);
+	if (b->oom)
+		return 0;
+	kist__sha256_oneshot(out, b->p, b->len);
+	b->len = len;
+	return 1;
+}
+
+static kist_err leaf_of(unsigned char out[32], buf *body, const unsigned char sig[64])
+{
+	if (!leaf_hash(out, body, sig))
 		return kist__fail(KIST_E_NOMEM, "out of memory");
-	}
-	kist_err err = kist__merkle_leaf(out, t.p, t.len);
-	free(t.p);
-	return err;
+	return KIST_OK;
 }
 
 /* ------------------------------------------------------------- writing */
@@ -469,11 +495,11 @@ kist_err kist_ledger_append(kist_ledger *l, const kist_identity *actor, const ch
 
 	if ((err = encode_body(&body, l->origin, &e)) != KIST_OK)
 		goto out;
-	if (crypto_sign_detached(sig, NULL, body.p, body.len, actor->ed25519_sk) != 0) {
+	if (crypto_sign_detached(sig, NULL, BODY(&body), BODY_LEN(&body), actor->ed25519_sk) != 0) {
 		err = kist__fail(KIST_E_CRYPTO, "the entry could not be signed");
 		goto out;
 	}
-	kist__sha256_oneshot(bh, body.p, body.len);
+	kist__sha256_oneshot(bh, BODY(&body), BODY_LEN(&body));
 	if ((err = leaf_of(leaf, &body, sig)) != KIST_OK)
 		goto out;
 	if ((rc =
@@ -1529,77 +1555,82 @@ static void finding(audit *a, kist_audit_kind kind, uint64_t index, const char *
 		a->fn(a->ctx, kind, index, msg);
 }
 
-/* Checks the body of e encoded with index idx against its stored body hash. */
-static kist_err body_at(buf *body, const char *origin, const kist_ledger_entry *e, uint64_t idx,
-                        int *match)
+/* How one entry checked on its own (check_entry). */
+enum { E_SOUND, E_MALFORMED, E_FIELDS, E_FORGED, E_LEAF };
+
+/* Encodes e as if signed at index idx into body; whether its hash is the stored body hash. */
+static int body_matches(buf *body, const char *origin, const kist_ledger_entry *e, uint64_t idx)
 {
 	kist_ledger_entry t = *e;
 	unsigned char bh[32];
 	t.index = idx;
-	kist_err err = encode_body(body, origin, &t);
-	if (err != KIST_OK)
-		return err;
-	kist__sha256_oneshot(bh, body->p, body->len);
-	*match = sodium_memcmp(bh, e->body_hash, 32) == 0;
-	return KIST_OK;
+	body_encode(body, origin, &t);
+	if (body->oom)
+		return 0;
+	kist__sha256_oneshot(bh, BODY(body), BODY_LEN(body));
+	return sodium_memcmp(bh, e->body_hash, 32) == 0;
 }
 
 /*
- * Checks one entry on its own: returns 1 if it is sound, with its leaf and
- * the index it was signed at (its stored index or, if that was changed, its
- * position in storage: an entry moved by renumbering, not rewritten).
+ * Checks one entry on its own, with body as scratch space: returns E_SOUND
+ * and its leaf and the index it was signed at (its stored index or, if that
+ * was changed, its position in storage: an entry moved by renumbering, not
+ * rewritten), another E_ value naming what is wrong, or -1 when out of
+ * memory.  Touches nothing shared: the audit runs it on several threads.
  */
-static int audit_entry(audit *a, const char *origin, const lentry *le, size_t pos,
-                       unsigned char leaf[32], uint64_t *signed_index, int *oom)
+static int check_entry(buf *body, const char *origin, const lentry *le, size_t pos,
+                       unsigned char leaf[32], uint64_t *signed_index)
 {
 	const kist_ledger_entry *e = &le->pub;
-	buf body = {0};
-	int match = 0, ok = 0;
 	*signed_index = e->index;
-	if (e->malformed) {
+	if (e->malformed)
+		return E_MALFORMED;
+	int match = body_matches(body, origin, e, e->index);
+	if (!match && !body->oom && e->index != pos && body_matches(body, origin, e, pos))
+		*signed_index = pos, match = 1;
+	if (body->oom)
+		return -1;
+	if (!match)
+		return E_FIELDS;
+	if (crypto_sign_verify_detached(e->signature, BODY(body), BODY_LEN(body),
+	                                e->actor.ed25519) != 0)
+		return E_FORGED;
+	if (!leaf_hash(leaf, body, e->signature))
+		return -1;
+	return sodium_memcmp(leaf, e->leaf, 32) == 0 ? E_SOUND : E_LEAF;
+}
+
+/* Reports what check_entry found about the entry at pos, in storage order. */
+static void report_entry(audit *a, const lentry *le, size_t pos, int status, uint64_t signed_index)
+{
+	const kist_ledger_entry *e = &le->pub;
+	unsigned long long idx = (unsigned long long)e->index;
+	switch (status) {
+	case E_MALFORMED:
 		finding(a, KIST_AUDIT_REWRITTEN, e->index,
 		        "entry at position %zu was rewritten: %s", pos, e->malformed);
-		return 0;
-	}
-	if (body_at(&body, origin, e, e->index, &match) != KIST_OK)
-		goto nomem;
-	if (!match && e->index != pos) {
-		free(body.p);
-		body.p = NULL;
-		if (body_at(&body, origin, e, pos, &match) != KIST_OK)
-			goto nomem;
-		if (match)
-			*signed_index = pos;
-	}
-	if (!match) {
+		break;
+	case E_FIELDS:
 		finding(a, KIST_AUDIT_REWRITTEN, e->index,
 		        "entry %llu was rewritten: its fields no longer match what was signed",
-		        (unsigned long long)e->index);
-	} else if (crypto_sign_verify_detached(e->signature, body.p, body.len, e->actor.ed25519) !=
-	           0) {
+		        idx);
+		break;
+	case E_FORGED:
 		finding(a, KIST_AUDIT_FORGED, e->index,
 		        "entry %llu has a forged or replaced signature: it does not verify for its "
 		        "actor's key",
-		        (unsigned long long)e->index);
-	} else if (leaf_of(leaf, &body, e->signature) != KIST_OK) {
-		goto nomem;
-	} else if (sodium_memcmp(leaf, e->leaf, 32) != 0) {
+		        idx);
+		break;
+	case E_LEAF:
 		finding(a, KIST_AUDIT_REWRITTEN, e->index,
-		        "entry %llu was rewritten: its stored leaf hash is not its own",
-		        (unsigned long long)e->index);
-	} else {
-		ok = 1;
-		if (*signed_index != e->index)
-			finding(a, KIST_AUDIT_REORDERED, *signed_index,
+		        "entry %llu was rewritten: its stored leaf hash is not its own", idx);
+		break;
+	default:
+		if (signed_index != e->index)
+			finding(a, KIST_AUDIT_REORDERED, signed_index,
 			        "entries were reordered: entry %llu was renumbered %llu",
-			        (unsigned long long)*signed_index, (unsigned long long)e->index);
+			        (unsigned long long)signed_index, idx);
 	}
-	free(body.p);
-	return ok;
-nomem:
-	free(body.p);
-	*oom = 1;
-	return 0;
 }
 
 typedef struct keyed {
@@ -1758,19 +1789,104 @@ static kist_err check_pins(audit *a, const unsigned char (*ol)[32], size_t n, pi
 	return KIST_OK;
 }
 
+/*
+ * Step 1 of the audit, each entry on its own, on several threads: the
+ * entries are cut into one contiguous run per thread, and each thread writes
+ * only the slots of its own run (a status, a leaf and a signed index per
+ * entry), with a body buffer of its own.  Findings are reported afterwards,
+ * in storage order, by the caller's thread: the report does not depend on
+ * the number of threads.  Ed25519 verification is most of the audit's time.
+ */
+typedef struct checker {
+	const kist_ledger_log *log;
+	size_t lo, hi;
+	unsigned char (*leaves)[32];
+	keyed *sorted;
+	signed char *status;
+	int oom, stopped;
+	pthread_t tid;
+} checker;
+
+static void *check_run(void *arg)
+{
+	checker *c = arg;
+	buf body = {0};
+	for (size_t i = c->lo; i < c->hi; i++) {
+		if (kist__interrupted) {
+			c->stopped = 1;
+			break;
+		}
+		c->sorted[i].pos = i;
+		int st = check_entry(&body, c->log->origin, &c->log->e[i], i, c->leaves[i],
+		                     &c->sorted[i].key);
+		if (st < 0) {
+			c->oom = 1;
+			break;
+		}
+		c->status[i] = (signed char)st;
+		if (st != E_SOUND)
+			memcpy(c->leaves[i], c->log->e[i].pub.leaf, 32);
+	}
+	free(body.p);
+	return NULL;
+}
+
+/* Runs check_run over n entries on threads threads (0: one per processor). */
+static kist_err check_all(const kist_ledger_log *log, unsigned threads, unsigned char (*leaves)[32],
+                          keyed *sorted, signed char *status)
+{
+	size_t n = log->n;
+	if (threads == 0)
+		threads = n < 1024 ? 1 : kist__default_threads();
+	if (threads > 16)
+		threads = 16;
+	if (threads > n)
+		threads = n ? (unsigned)n : 1;
+	checker c[16];
+	kist_err err = KIST_OK;
+	for (unsigned t = 0; t < threads; t++) {
+		c[t] = (checker){
+		    log, n * t / threads, n * (t + 1) / threads, leaves, sorted, status, 0, 0, 0};
+	}
+	unsigned started = 0;
+	for (unsigned t = 1; t < threads; t++) {
+		if (pthread_create(&c[t].tid, NULL, check_run, &c[t]) != 0)
+			break; /* the caller's thread does the rest */
+		started = t;
+	}
+	check_run(&c[0]);
+	for (unsigned t = started + 1; t < threads; t++) /* runs no thread took */
+		check_run(&c[t]);
+	for (unsigned t = 1; t <= started; t++)
+		pthread_join(c[t].tid, NULL);
+	for (unsigned t = 0; t < threads; t++) {
+		if (c[t].oom)
+			err = kist__fail(KIST_E_NOMEM, "out of memory");
+		else if (c[t].stopped && err == KIST_OK)
+			err = interrupted();
+	}
+	return err;
+}
+
 kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes, size_t nnotes,
                            kist_audit_fn fn, void *ctx, kist_audit_report *rep)
+{
+	return kist__ledger_audit_threads(log, notes, nnotes, fn, ctx, rep, 0);
+}
+
+kist_err kist__ledger_audit_threads(const kist_ledger_log *log, const char *const *notes,
+                                    size_t nnotes, kist_audit_fn fn, void *ctx,
+                                    kist_audit_report *rep, unsigned threads)
 {
 	audit a = {fn, ctx, rep};
 	keyed *sorted = NULL;
 	unsigned char(*leaves)[32] = NULL, (*ol)[32] = NULL;
-	unsigned char *sound = NULL;
+	signed char *status = NULL;
 	pinned *pins = NULL;
 	char(*labels)[64] = NULL;
 	const char **lp = NULL;
 	size_t npins = 0, ncps = nnotes + log->nnotes;
 	kist_err err = KIST_OK;
-	int oom = 0;
 
 	memset(rep, 0, sizeof *rep);
 	if ((err = kist_init()) != KIST_OK)
@@ -1779,11 +1895,11 @@ kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes,
 	sorted = malloc((n ? n : 1) * sizeof *sorted);
 	leaves = malloc((n ? n : 1) * 32);
 	ol = malloc((n ? n : 1) * 32);
-	sound = calloc(n ? n : 1, 1);
+	status = calloc(n ? n : 1, 1);
 	pins = calloc(ncps ? ncps : 1, sizeof *pins);
 	labels = calloc(ncps ? ncps : 1, sizeof *labels);
 	lp = calloc(ncps ? ncps : 1, sizeof *lp);
-	if (sorted == NULL || leaves == NULL || ol == NULL || sound == NULL || pins == NULL ||
+	if (sorted == NULL || leaves == NULL || ol == NULL || status == NULL || pins == NULL ||
 	    labels == NULL || lp == NULL) {
 		err = kist__fail(KIST_E_NOMEM, "out of memory");
 		goto out;
@@ -1791,21 +1907,10 @@ kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes,
 	rep->size = n;
 
 	/* 1. Each entry on its own: fields against the signed body, signature, leaf. */
-	for (size_t i = 0; i < n; i++) {
-		if (kist__interrupted) {
-			err = interrupted();
-			goto out;
-		}
-		sorted[i].pos = i;
-		sound[i] = (unsigned char)audit_entry(&a, log->origin, &log->e[i], i, leaves[i],
-		                                      &sorted[i].key, &oom);
-		if (oom) {
-			err = kist__fail(KIST_E_NOMEM, "out of memory");
-			goto out;
-		}
-		if (!sound[i])
-			memcpy(leaves[i], log->e[i].pub.leaf, 32);
-	}
+	if ((err = check_all(log, threads, leaves, sorted, status)) != KIST_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		report_entry(&a, &log->e[i], i, status[i], sorted[i].key);
 
 	/* 2. Storage order against signed order: indices 0, 1, 2, ... in turn. */
 	qsort(sorted, n, sizeof *sorted, cmp_keyed);
@@ -1853,7 +1958,7 @@ kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes,
 		const lentry *e = &log->e[sorted[i].pos];
 		const unsigned char *want = zero;
 		memcpy(ol[i], leaves[sorted[i].pos], 32);
-		if (!sound[sorted[i].pos])
+		if (status[sorted[i].pos] != E_SOUND)
 			continue;
 		if (sorted[i].key > 0) {
 			if (i == 0 || sorted[i - 1].key != sorted[i].key - 1)
@@ -1902,7 +2007,7 @@ out:
 	free(sorted);
 	free(leaves);
 	free(ol);
-	free(sound);
+	free(status);
 	free(pins);
 	free(labels);
 	free(lp);
@@ -1929,30 +2034,30 @@ kist_err kist_ledger_checkpoint_audited(const kist_ledger_log *log, const kist_a
 static kist_err chain_holds(const kist_ledger_log *log, unsigned char (*leaves)[32], int *holds)
 {
 	static const unsigned char zero[32];
+	buf body = {0};
+	kist_err err = KIST_OK;
 	*holds = 0;
 	for (size_t i = 0; i < log->n; i++) {
 		const kist_ledger_entry *e = &log->e[i].pub;
-		buf body;
-		unsigned char bh[32];
-		kist_err err;
-		if (kist__interrupted)
-			return interrupted();
+		if ((i & 0xff) == 0 && kist__interrupted) {
+			err = interrupted();
+			goto out;
+		}
 		if (e->malformed || e->index != i ||
 		    sodium_memcmp(e->prev, i ? leaves[i - 1] : zero, 32) != 0)
-			return KIST_OK;
-		if ((err = encode_body(&body, log->origin, e)) != KIST_OK)
-			return err;
-		kist__sha256_oneshot(bh, body.p, body.len);
-		err = leaf_of(leaves[i], &body, e->signature);
-		free(body.p);
-		if (err != KIST_OK)
-			return err;
-		if (sodium_memcmp(bh, e->body_hash, 32) != 0 ||
-		    sodium_memcmp(leaves[i], e->leaf, 32) != 0)
-			return KIST_OK;
+			goto out;
+		int match = body_matches(&body, log->origin, e, i);
+		if (body.oom || !leaf_hash(leaves[i], &body, e->signature)) {
+			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if (!match || sodium_memcmp(leaves[i], e->leaf, 32) != 0)
+			goto out;
 	}
 	*holds = 1;
-	return KIST_OK;
+out:
+	free(body.p);
+	return err;
 }
 
 kist_err kist_ledger_checkpoint(const kist_ledger_log *log, const kist_identity *signer,

@@ -306,6 +306,101 @@ static void test_checkpoints_one_pass(void **state)
 	free(dir);
 }
 
+/* Appends "kind index message" lines to a growing string (a findings transcript). */
+typedef struct transcript {
+	char *s;
+	size_t len;
+} transcript;
+
+static void record(void *ctx, kist_audit_kind kind, uint64_t index, const char *message)
+{
+	transcript *t = ctx;
+	char line[700];
+	int n = snprintf(line, sizeof line, "%d %llu %s\n", (int)kind, (unsigned long long)index,
+	                 message);
+	assert_true(n > 0 && (size_t)n < sizeof line);
+	t->s = realloc(t->s, t->len + (size_t)n + 1);
+	assert_non_null(t->s);
+	memcpy(t->s + t->len, line, (size_t)n + 1);
+	t->len += (size_t)n;
+}
+
+/*
+ * The audit checks entries on several threads: whatever the number of
+ * threads, it reports the same findings in the same order, the same root and
+ * the same result, for a forged signature in the first, a middle or the last
+ * entry, a rewritten entry, a deleted one, and all of them at once.
+ */
+static void test_parallel_same_findings(void **state)
+{
+	char *dir = tu_tmpdir(), *path = tu_join(dir, "ledger.db");
+	enum { N = 41 };
+	kist_identity *id = NULL;
+	kist_ledger *l = NULL;
+	(void)state;
+	assert_int_equal(kist_identity_generate(&id), KIST_OK);
+	assert_int_equal(kist_ledger_open(&l, path), KIST_OK);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(kist_ledger_append(l, id, "v", "list", NULL, 0, NULL), KIST_OK);
+	kist_ledger_close(l);
+	static const struct {
+		const char *sql;
+		const char *want; /* a line the transcript must hold */
+	} cases[] = {
+	    {"", NULL},
+	    {"UPDATE entries SET sig=zeroblob(64) WHERE idx=0", "4 0 entry 0 has a forged"},
+	    {"UPDATE entries SET sig=zeroblob(64) WHERE idx=20", "4 20 entry 20 has a forged"},
+	    {"UPDATE entries SET sig=zeroblob(64) WHERE idx=40", "4 40 entry 40 has a forged"},
+	    {"UPDATE entries SET vault_id='w' WHERE idx=21", "1 21 entry 21 was rewritten"},
+	    {"DELETE FROM entries WHERE idx=10", "2 10 entry 10 was deleted"},
+	    {"UPDATE entries SET sig=zeroblob(64) WHERE idx IN (0, 20, 40);"
+	     "UPDATE entries SET vault_id='w' WHERE idx=21; DELETE FROM entries WHERE idx=10",
+	     "4 40 entry 40 has a forged"},
+	};
+	static const unsigned threads[] = {2, 3, 5, N, 64};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		char *copy = tu_join(dir, "copy.db");
+		size_t len;
+		unsigned char *data = tu_read(path, &len);
+		tu_write(copy, data, len);
+		free(data);
+		sqlite3 *db = NULL;
+		assert_int_equal(sqlite3_open(copy, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, cases[c].sql, NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+		kist_ledger_log *log = NULL;
+		kist_audit_report serial, par;
+		transcript ts = {NULL, 0};
+		assert_int_equal(kist_ledger_load(&log, copy), KIST_OK);
+		kist_err want = kist__ledger_audit_threads(log, NULL, 0, record, &ts, &serial, 1);
+		assert_int_equal(want, cases[c].want ? KIST_E_CORRUPT : KIST_OK);
+		if (cases[c].want && (ts.s == NULL || strstr(ts.s, cases[c].want) == NULL))
+			fail_msg("case %zu: serial audit lacks \"%s\"", c, cases[c].want);
+		for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+			transcript tp = {NULL, 0};
+			assert_int_equal(
+			    kist__ledger_audit_threads(log, NULL, 0, record, &tp, &par, threads[t]),
+			    want);
+			if ((ts.s == NULL) != (tp.s == NULL) ||
+			    (ts.s != NULL && strcmp(ts.s, tp.s) != 0))
+				fail_msg("case %zu, %u threads: findings differ:\n%s---\n%s", c,
+				         threads[t], ts.s ? ts.s : "", tp.s ? tp.s : "");
+			assert_int_equal(par.found, serial.found);
+			assert_int_equal(par.size, serial.size);
+			assert_memory_equal(par.root, serial.root, 32);
+			free(tp.s);
+		}
+		free(ts.s);
+		kist_ledger_log_free(log);
+		unlink(copy);
+		free(copy);
+	}
+	kist_identity_free(id);
+	tu_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +408,7 @@ int main(void)
 	    cmocka_unit_test(test_concurrent_appenders),
 	    cmocka_unit_test(test_tampering_kinds),
 	    cmocka_unit_test(test_checkpoints_one_pass),
+	    cmocka_unit_test(test_parallel_same_findings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
