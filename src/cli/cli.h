@@ -195,8 +195,12 @@ int cmd_audit(int argc, char **argv);
 /* ---- witnessed checkpoints (cli_witness.c, docs/AUDIT.md) */
 /* Reads a whole small file (at most max bytes, NUL-terminated); prints one line on failure. */
 int cli_read_small(const char *path, size_t max, char **out, size_t *len);
-/* Loads a ledger, bundle or sealed bundle (-i opens it; logged as an audit access). */
-int cli_ledger_load_any(const cli_args *a, const char *path, kist_ledger_log **log);
+/*
+ * Loads a ledger, bundle or sealed bundle (opened with id, already unlocked,
+ * or else with the -i identities; logged as an audit access).
+ */
+int cli_ledger_load_any(const cli_args *a, const char *path, kist_identity *id,
+                        kist_ledger_log **log);
 int cmd_witness(int argc, char **argv);
 int cli_audit_compare(int argc, char **argv);
 

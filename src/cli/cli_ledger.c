@@ -465,22 +465,27 @@ static int read_small(const char *path, size_t max, char **out, size_t *len)
 	return EXIT_OK;
 }
 
-/* Opens a sealed bundle (logged as an "audit" access) and loads the bundle inside. */
-static int load_sealed(const cli_args *a, const char *path, kist_ledger_log **log)
+/*
+ * Opens a sealed bundle (logged as an "audit" access) and loads the bundle
+ * inside, with id if not NULL (already unlocked: the passphrase is asked
+ * once per run), else with the -i identities.
+ */
+static int load_sealed(const cli_args *a, const char *path, kist_identity *id,
+                       kist_ledger_log **log)
 {
-	kist_identity **ids = NULL;
-	size_t n = 0;
+	kist_identity **ids = id ? &id : NULL;
+	size_t n = id ? 1 : 0;
 	kist_vault *v = NULL;
 	unsigned char *data = NULL;
 	int fd = -1;
 	struct stat st;
 	kist_err err;
 	int rc;
-	if (cli_count(a, "identity") == 0) {
+	if (id == NULL && cli_count(a, "identity") == 0) {
 		cli_usage_error("audit verify", "%s is a sealed bundle: give -i IDENTITY", path);
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_load_identities(a, &ids, &n)) != EXIT_OK)
+	if (id == NULL && (rc = cli_load_identities(a, &ids, &n)) != EXIT_OK)
 		return rc;
 	if ((err = kist_vault_open(&v, path, ids, n)) != KIST_OK) {
 		rc = cli_fail(path, err);
@@ -528,11 +533,12 @@ out:
 		sodium_memzero(data, (size_t)st.st_size + 1);
 	free(data);
 	kist_vault_close(v);
-	cli_free_identities(ids, n);
+	if (id == NULL)
+		cli_free_identities(ids, n);
 	return rc;
 }
 
-static int load_any(const cli_args *a, const char *path, kist_ledger_log **log)
+static int load_any(const cli_args *a, const char *path, kist_identity *id, kist_ledger_log **log)
 {
 	unsigned char head[16] = {0};
 	FILE *f = fopen(path, "rb");
@@ -543,7 +549,7 @@ static int load_any(const cli_args *a, const char *path, kist_ledger_log **log)
 	size_t got = fread(head, 1, sizeof head, f);
 	fclose(f);
 	if (got >= 5 && memcmp(head, "\x89KIST", 5) == 0)
-		return load_sealed(a, path, log);
+		return load_sealed(a, path, id, log);
 	if (got == 16 && memcmp(head, "SQLite format 3", 16) == 0) {
 		kist_err err = kist_ledger_load(log, path);
 		return err == KIST_OK ? EXIT_OK : cli_fail(path, err);
@@ -626,7 +632,7 @@ static int audit_verify(int argc, char **argv)
 	    (rc = cli_load_identity(cli_get(&a, "sign"), cli_get(&a, "passphrase-file"),
 	                            &signer)) != EXIT_OK)
 		goto out;
-	if ((rc = load_any(&a, a.pos[0], &log)) != EXIT_OK)
+	if ((rc = load_any(&a, a.pos[0], NULL, &log)) != EXIT_OK)
 		goto out;
 	if (json)
 		ao.findings = json_array();
@@ -751,7 +757,8 @@ int cli_read_small(const char *path, size_t max, char **out, size_t *len)
 	return read_small(path, max, out, len);
 }
 
-int cli_ledger_load_any(const cli_args *a, const char *path, kist_ledger_log **log)
+int cli_ledger_load_any(const cli_args *a, const char *path, kist_identity *id,
+                        kist_ledger_log **log)
 {
-	return load_any(a, path, log);
+	return load_any(a, path, id, log);
 }

@@ -156,7 +156,7 @@ static int witness_cosign(int argc, char **argv)
 	if ((rc = cli_load_identity(cli_get(&a, "identity"), cli_get(&a, "passphrase-file"),
 	                            &id)) != EXIT_OK)
 		goto out;
-	if ((rc = cli_ledger_load_any(&a, a.pos[1], &log)) != EXIT_OK)
+	if ((rc = cli_ledger_load_any(&a, a.pos[1], id, &log)) != EXIT_OK)
 		goto out;
 	err = kist_witness_cosign(state, text, len, log, id, (uint64_t)time(NULL), &out, &v, &held);
 	if (err != KIST_OK) {
@@ -283,7 +283,7 @@ int cli_audit_compare(int argc, char **argv)
 		}
 		say_normalized(a.pos[i], &ni[i]);
 	}
-	if (a.npos == 3 && (rc = cli_ledger_load_any(&a, a.pos[2], &log)) != EXIT_OK)
+	if (a.npos == 3 && (rc = cli_ledger_load_any(&a, a.pos[2], NULL, &log)) != EXIT_OK)
 		goto out;
 	kist_err err = kist_note_compare(&ni[0], &ni[1], log, &v, &checked);
 	const char *result;

@@ -73,6 +73,19 @@ assert_grep n5.t1 "^— $P1 " "-o writes the cosigned note"
 assert_grep "s1/$state" "^size 5$" "the state moves to the new size"
 expect_rc 1 "$K" witness cosign -i t1.key --state s1 -o n5.t1 n5.note b5.json
 assert_grep "$ERR" "already exists" "-o does not replace a file without --force"
+
+# A trustee whose identity has a passphrase, typed at a terminal (script(1)
+# gives the command one): the bundle sealed for it and the cosignature use
+# one unlocking, so the passphrase is asked once.
+printf 'synthetic pass phrase\n' >pw4
+chmod 600 pw4
+"$K" keygen -q --passphrase-file pw4 -o t4.key >t4.pub 2>/dev/null || die "keygen t4"
+KIST_LEDGER=$H expect_rc 0 "$K" log export -q -r "$(cat t4.pub)" -o b5t4.kist
+printf 'synthetic pass phrase\nsynthetic pass phrase\n' |
+	script -qec "'$K' witness cosign -i t4.key --state s4 --ledger '$TL' -o n5.t4 n5.note b5t4.kist" \
+		/dev/null >tty.out 2>&1
+assert_grep n5.t4 "^— $(cat t4.pub) " "cosigned through a terminal"
+assert_eq 1 "$(grep -c 'Passphrase for t4.key' tty.out)" "the passphrase is asked once (sealed bundle and cosignature)"
 expect_rc 0 "$K" witness cosign -i t1.key --state s1 -o n5.t1 --force n5.note b5.json
 
 # ---- rollback: the holder restores the backup taken at 3 entries
