@@ -589,6 +589,36 @@ static json_t *entry_json(const kist_ledger_entry *e)
 	return o;
 }
 
+/*
+ * Prints o with an "entries" member added last, written one entry at a time
+ * (a ledger of 100,000 entries is never one JSON tree in memory).  Returns 0,
+ * or -1 if standard output failed.
+ */
+static int print_with_entries(json_t *o, const kist_ledger_log *log)
+{
+	char *s = json_dumps(o, JSON_INDENT(1) | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+	size_t len = s ? strlen(s) : 0;
+	int bad = 0;
+	if (len < 2 || s[len - 1] != '}') {
+		free(s);
+		errno = ENOMEM;
+		return -1;
+	}
+	/* o without its closing brace, then the entries */
+	bad |= fwrite(s, 1, len - 2, stdout) != len - 2;
+	bad |= fputs(",\n \"entries\": [", stdout) == EOF;
+	free(s);
+	for (size_t i = 0; i < kist_ledger_log_count(log) && !bad; i++) {
+		json_t *e = entry_json(kist_ledger_log_entry(log, i));
+		bad |= e == NULL || fputs(i ? ",\n  " : "\n  ", stdout) == EOF ||
+		       json_dumpf(e, stdout, JSON_COMPACT | JSON_ENSURE_ASCII) != 0;
+		json_decref(e);
+	}
+	bad |= fputs(kist_ledger_log_count(log) ? "\n ]\n}\n" : "]\n}\n", stdout) == EOF;
+	bad |= fflush(stdout) != 0;
+	return bad ? -1 : 0;
+}
+
 static int audit_verify(int argc, char **argv)
 {
 	static const opt_spec specs[] = {
@@ -660,10 +690,8 @@ static int audit_verify(int argc, char **argv)
 	sodium_bin2hex(root, sizeof root, rep.root, 32);
 	size_t n = kist_ledger_log_count(log);
 	if (json) {
-		json_t *o = json_object(), *ents = json_array();
+		json_t *o = json_object();
 		json_object_set_new(o, "version", json_integer(1));
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(ents, entry_json(kist_ledger_log_entry(log, i)));
 		json_object_set_new(o, "origin", json_string(kist_ledger_log_origin(log)));
 		json_object_set_new(o, "size", json_integer((json_int_t)rep.size));
 		json_object_set_new(o, "root", json_string(root));
@@ -678,13 +706,12 @@ static int audit_verify(int argc, char **argv)
 		                    json_integer((json_int_t)rep.checkpoints_ok));
 		json_object_set_new(o, "findings", ao.findings);
 		ao.findings = NULL;
-		json_object_set_new(o, "entries", ents);
 		json_object_set_new(o, "checkpoint", note ? json_string(note) : json_null());
 		cli_witness_policy_json(&wp, o);
-		char *s = json_dumps(o, JSON_INDENT(1) | JSON_ENSURE_ASCII);
-		if (s)
-			printf("%s\n", s);
-		free(s);
+		if (print_with_entries(o, log) != 0) {
+			cli_error("standard output", "%s", strerror(errno ? errno : EIO));
+			rc = EXIT_IO;
+		}
 		json_decref(o);
 		goto out;
 	}
