@@ -729,6 +729,8 @@ typedef struct kist_audit_report {
 	unsigned char root[32]; /* recomputed over the entries in signed order */
 	unsigned found;         /* bit (1u << kind) for each kind found */
 	size_t checkpoints_ok;  /* checkpoints whose signature and consistency held */
+	uint64_t unverified;    /* the first entries whose signatures were not verified again
+	                           (kist_ledger_audit_held); 0 otherwise */
 } kist_audit_report;
 
 /*
@@ -744,6 +746,23 @@ typedef struct kist_audit_report {
  */
 kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes, size_t nnotes,
                            kist_audit_fn fn, void *ctx, kist_audit_report *rep);
+
+/*
+ * kist_ledger_audit() for a trustee who audited this log before: held_size
+ * and held_root are the checkpoint this trustee last cosigned, from the
+ * trustee's own witness state (kist_witness_state_load()), which
+ * kist_witness_cosign() writes only after the log passed a full audit.  If
+ * the first held_size entries are each sound without their signatures, and
+ * the RFC 9162 root of their leaf hashes, recomputed from their fields and
+ * signatures (SHA-256; never the stored leaf hashes), is held_root, then
+ * they are the same bytes whose signatures were verified then: their
+ * signatures are not verified again and rep->unverified is held_size.
+ * Otherwise every signature is verified (rep->unverified 0).  Every other
+ * check runs on every entry.  Returns as kist_ledger_audit().
+ */
+kist_err kist_ledger_audit_held(const kist_ledger_log *log, const char *const *notes, size_t nnotes,
+                                uint64_t held_size, const unsigned char held_root[32],
+                                kist_audit_fn fn, void *ctx, kist_audit_report *rep);
 
 /*
  * As kist_ledger_checkpoint(), from the report of the kist_ledger_audit() of

@@ -1576,10 +1576,11 @@ static int body_matches(buf *body, const char *origin, const kist_ledger_entry *
  * and its leaf and the index it was signed at (its stored index or, if that
  * was changed, its position in storage: an entry moved by renumbering, not
  * rewritten), another E_ value naming what is wrong, or -1 when out of
- * memory.  Touches nothing shared: the audit runs it on several threads.
+ * memory.  The signature is verified only if verify.  Touches nothing
+ * shared: the audit runs it on several threads.
  */
 static int check_entry(buf *body, const char *origin, const lentry *le, size_t pos,
-                       unsigned char leaf[32], uint64_t *signed_index)
+                       unsigned char leaf[32], uint64_t *signed_index, int verify)
 {
 	const kist_ledger_entry *e = &le->pub;
 	*signed_index = e->index;
@@ -1592,8 +1593,8 @@ static int check_entry(buf *body, const char *origin, const lentry *le, size_t p
 		return -1;
 	if (!match)
 		return E_FIELDS;
-	if (crypto_sign_verify_detached(e->signature, BODY(body), BODY_LEN(body),
-	                                e->actor.ed25519) != 0)
+	if (verify && crypto_sign_verify_detached(e->signature, BODY(body), BODY_LEN(body),
+	                                          e->actor.ed25519) != 0)
 		return E_FORGED;
 	if (!leaf_hash(leaf, body, e->signature))
 		return -1;
@@ -1803,7 +1804,7 @@ typedef struct checker {
 	unsigned char (*leaves)[32];
 	keyed *sorted;
 	signed char *status;
-	int oom, stopped;
+	int verify, oom, stopped;
 	pthread_t tid;
 } checker;
 
@@ -1818,7 +1819,7 @@ static void *check_run(void *arg)
 		}
 		c->sorted[i].pos = i;
 		int st = check_entry(&body, c->log->origin, &c->log->e[i], i, c->leaves[i],
-		                     &c->sorted[i].key);
+		                     &c->sorted[i].key, c->verify);
 		if (st < 0) {
 			c->oom = 1;
 			break;
@@ -1831,11 +1832,15 @@ static void *check_run(void *arg)
 	return NULL;
 }
 
-/* Runs check_run over n entries on threads threads (0: one per processor). */
-static kist_err check_all(const kist_ledger_log *log, unsigned threads, unsigned char (*leaves)[32],
-                          keyed *sorted, signed char *status)
+/*
+ * Runs check_run over the entries from to to-1 on threads threads (0: one
+ * per processor for many entries), verifying signatures if verify.
+ */
+static kist_err check_all(const kist_ledger_log *log, size_t from, size_t to, int verify,
+                          unsigned threads, unsigned char (*leaves)[32], keyed *sorted,
+                          signed char *status)
 {
-	size_t n = log->n;
+	size_t n = to - from;
 	if (threads == 0)
 		threads = n < 1024 ? 1 : kist__default_threads();
 	if (threads > 16)
@@ -1845,8 +1850,16 @@ static kist_err check_all(const kist_ledger_log *log, unsigned threads, unsigned
 	checker c[16];
 	kist_err err = KIST_OK;
 	for (unsigned t = 0; t < threads; t++) {
-		c[t] = (checker){
-		    log, n * t / threads, n * (t + 1) / threads, leaves, sorted, status, 0, 0, 0};
+		c[t] = (checker){log,
+		                 from + n * t / threads,
+		                 from + n * (t + 1) / threads,
+		                 leaves,
+		                 sorted,
+		                 status,
+		                 verify,
+		                 0,
+		                 0,
+		                 0};
 	}
 	unsigned started = 0;
 	for (unsigned t = 1; t < threads; t++) {
@@ -1871,12 +1884,52 @@ static kist_err check_all(const kist_ledger_log *log, unsigned threads, unsigned
 kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes, size_t nnotes,
                            kist_audit_fn fn, void *ctx, kist_audit_report *rep)
 {
-	return kist__ledger_audit_threads(log, notes, nnotes, fn, ctx, rep, 0);
+	return kist__ledger_audit_core(log, notes, nnotes, fn, ctx, rep, 0, 0, NULL);
+}
+
+/*
+ * Whether the first held entries are the ones a full audit found sound when
+ * the checkpoint (held, root) was cosigned: each entry checked without its
+ * signature, and the RFC 9162 root of their leaf hashes, recomputed from
+ * their fields and signatures (never the stored leaf hashes), is root.
+ */
+static kist_err held_prefix(const kist_ledger_log *log, uint64_t held, const unsigned char root[32],
+                            unsigned threads, unsigned char (*leaves)[32], keyed *sorted,
+                            signed char *status, int *holds)
+{
+	unsigned char r[32];
+	kist_err err;
+	*holds = 0;
+	if (held == 0 || held > log->n)
+		return KIST_OK;
+	if ((err = check_all(log, 0, (size_t)held, 0, threads, leaves, sorted, status)) != KIST_OK)
+		return err;
+	for (size_t i = 0; i < held; i++)
+		if (status[i] != E_SOUND || sorted[i].key != i)
+			return KIST_OK;
+	kist__merkle_root(r, (const unsigned char(*)[32])leaves, held);
+	*holds = sodium_memcmp(r, root, 32) == 0;
+	return KIST_OK;
+}
+
+kist_err kist_ledger_audit_held(const kist_ledger_log *log, const char *const *notes, size_t nnotes,
+                                uint64_t held_size, const unsigned char held_root[32],
+                                kist_audit_fn fn, void *ctx, kist_audit_report *rep)
+{
+	return kist__ledger_audit_core(log, notes, nnotes, fn, ctx, rep, 0, held_size, held_root);
 }
 
 kist_err kist__ledger_audit_threads(const kist_ledger_log *log, const char *const *notes,
                                     size_t nnotes, kist_audit_fn fn, void *ctx,
                                     kist_audit_report *rep, unsigned threads)
+{
+	return kist__ledger_audit_core(log, notes, nnotes, fn, ctx, rep, threads, 0, NULL);
+}
+
+kist_err kist__ledger_audit_core(const kist_ledger_log *log, const char *const *notes,
+                                 size_t nnotes, kist_audit_fn fn, void *ctx, kist_audit_report *rep,
+                                 unsigned threads, uint64_t held_size,
+                                 const unsigned char *held_root)
 {
 	audit a = {fn, ctx, rep};
 	keyed *sorted = NULL;
@@ -1906,8 +1959,16 @@ kist_err kist__ledger_audit_threads(const kist_ledger_log *log, const char *cons
 	}
 	rep->size = n;
 
-	/* 1. Each entry on its own: fields against the signed body, signature, leaf. */
-	if ((err = check_all(log, threads, leaves, sorted, status)) != KIST_OK)
+	/* 1. Each entry on its own: fields against the signed body, signature,
+	 * leaf; with a held checkpoint that the log still extends, the
+	 * signatures of the entries it covers are not verified again. */
+	int holds = 0;
+	if (held_root != NULL && (err = held_prefix(log, held_size, held_root, threads, leaves,
+	                                            sorted, status, &holds)) != KIST_OK)
+		goto out;
+	rep->unverified = holds ? held_size : 0;
+	if ((err = check_all(log, (size_t)rep->unverified, n, 1, threads, leaves, sorted,
+	                     status)) != KIST_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		report_entry(&a, &log->e[i], i, status[i], sorted[i].key);

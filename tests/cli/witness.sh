@@ -86,6 +86,27 @@ printf 'synthetic pass phrase\nsynthetic pass phrase\n' |
 		/dev/null >tty.out 2>&1
 assert_grep n5.t4 "^— $(cat t4.pub) " "cosigned through a terminal"
 assert_eq 1 "$(grep -c 'Passphrase for t4.key' tty.out)" "the passphrase is asked once (sealed bundle and cosignature)"
+
+# An incremental audit: with the trustee's own state, the entries its last
+# cosigned checkpoint covers (5, audited when it cosigned) are not verified
+# again, while they still hash to its root.
+expect_rc 0 "$K" audit verify --state s1 b5.json
+assert_grep "$OUT" "^Signatures:  entries 0\.\.4 covered by your audited checkpoint of [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC: signatures not re-checked" "incremental audit named"
+expect_rc 0 "$K" audit verify --json --state s1 b5.json
+python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$OUT" && ok || fail "audit verify --json --state: not JSON"
+assert_grep "$OUT" '"signatures_not_rechecked": 5' "JSON: entries not re-checked"
+# A signature replaced under the held checkpoint: the first 5 entries no
+# longer hash to the root held, every signature is verified, and the forgery
+# is found (exit 13).
+python3 - b5.json b5sig.json <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))
+e = b["entries"][2]
+e["signature"] = "00" * 64
+json.dump(b, open(sys.argv[2], "w"))
+PY
+expect_rc 13 "$K" audit verify --state s1 b5sig.json
+assert_grep "$OUT" "TAMPERED" "a signature replaced under the held checkpoint is found"
 expect_rc 0 "$K" witness cosign -i t1.key --state s1 -o n5.t1 --force n5.note b5.json
 
 # ---- rollback: the holder restores the backup taken at 3 entries

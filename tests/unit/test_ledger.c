@@ -401,6 +401,74 @@ static void test_parallel_same_findings(void **state)
 	free(dir);
 }
 
+/*
+ * A trustee's held checkpoint (size k, root) spares re-verifying the
+ * signatures of the first k entries only while they still hash to that root
+ * (leaves recomputed from fields and signatures): a signature replaced
+ * under it is reported as forged, exactly as a full audit reports it.
+ */
+static void test_audit_held(void **state)
+{
+	char *dir = tu_tmpdir(), *path = tu_join(dir, "ledger.db");
+	enum { N = 12, K = 7 };
+	kist_identity *id = NULL;
+	kist_ledger *l = NULL;
+	kist_ledger_log *log = NULL;
+	kist_audit_report rep;
+	unsigned char leaves[K][32], root[32], wrong[32];
+	(void)state;
+	assert_int_equal(kist_identity_generate(&id), KIST_OK);
+	assert_int_equal(kist_ledger_open(&l, path), KIST_OK);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(kist_ledger_append(l, id, "v", "list", NULL, 0, NULL), KIST_OK);
+	kist_ledger_close(l);
+	assert_int_equal(kist_ledger_load(&log, path), KIST_OK);
+	for (int i = 0; i < K; i++)
+		memcpy(leaves[i], kist_ledger_log_entry(log, (size_t)i)->leaf, 32);
+	kist__merkle_root(root, (const unsigned char(*)[32])leaves, K);
+	memcpy(wrong, root, 32);
+	wrong[0] ^= 1;
+	assert_int_equal(kist_ledger_audit_held(log, NULL, 0, K, root, NULL, NULL, &rep), KIST_OK);
+	assert_int_equal(rep.unverified, K);
+	assert_int_equal(kist_ledger_audit_held(log, NULL, 0, K, wrong, NULL, NULL, &rep), KIST_OK);
+	assert_int_equal(rep.unverified, 0);
+	assert_int_equal(kist_ledger_audit_held(log, NULL, 0, N + 1, root, NULL, NULL, &rep),
+	                 KIST_OK);
+	assert_int_equal(rep.unverified, 0);
+	kist_ledger_log_free(log);
+
+	/* A signature replaced under the held checkpoint, or after it. */
+	static const char *const sql[] = {"UPDATE entries SET sig=zeroblob(64) WHERE idx=3",
+	                                  "UPDATE entries SET sig=zeroblob(64) WHERE idx=0",
+	                                  "UPDATE entries SET sig=zeroblob(64) WHERE idx=9"};
+	for (size_t c = 0; c < sizeof sql / sizeof sql[0]; c++) {
+		char *copy = tu_join(dir, "copy.db");
+		size_t len;
+		unsigned char *data = tu_read(path, &len);
+		tu_write(copy, data, len);
+		free(data);
+		sqlite3 *db = NULL;
+		assert_int_equal(sqlite3_open(copy, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, sql[c], NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+		unsigned found = 0;
+		assert_int_equal(kist_ledger_load(&log, copy), KIST_OK);
+		assert_int_equal(
+		    kist_ledger_audit_held(log, NULL, 0, K, root, count_kinds, &found, &rep),
+		    KIST_E_CORRUPT);
+		if (found != 1u << KIST_AUDIT_FORGED)
+			fail_msg("%s: found mask %#x, want only a forged signature", sql[c], found);
+		assert_int_equal(rep.unverified, c == 2 ? K : 0);
+		kist_ledger_log_free(log);
+		unlink(copy);
+		free(copy);
+	}
+	kist_identity_free(id);
+	tu_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +477,7 @@ int main(void)
 	    cmocka_unit_test(test_tampering_kinds),
 	    cmocka_unit_test(test_checkpoints_one_pass),
 	    cmocka_unit_test(test_parallel_same_findings),
+	    cmocka_unit_test(test_audit_held),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
