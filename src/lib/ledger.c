@@ -956,11 +956,16 @@ kist_err kist_ledger_load(kist_ledger_log **out, const char *path)
 		                     : NULL;
 		size_t pl = (size_t)sqlite3_column_bytes(st, 4), pe = 0;
 		json_t *a = NULL;
-		if (pj && (pe = value_end(pj, 0, pl, KIST_LEDGER_PATHS_MAX)) != 0 &&
-		    skip_ws(pj, pe, pl) == pl)
-			a = json_loadb(pj, pl, 0, NULL);
-		int ok = set_paths(e, a);
-		json_decref(a);
+		int ok = 1;
+		if (pj && pl == 2 && memcmp(pj, "[]", 2) == 0) {
+			/* no paths, as most entries: nothing to parse or allocate */
+		} else {
+			if (pj && (pe = value_end(pj, 0, pl, KIST_LEDGER_PATHS_MAX)) != 0 &&
+			    skip_ws(pj, pe, pl) == pl)
+				a = json_loadb(pj, pl, 0, NULL);
+			ok = set_paths(e, a);
+			json_decref(a);
+		}
 		if (!ok) {
 			err = kist__fail(KIST_E_NOMEM, "out of memory");
 			goto out;
