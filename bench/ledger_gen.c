@@ -5,10 +5,13 @@
  * that prefix, signed with the same key, as `kist log checkpoint` would).
  *
  *   ledger_gen LEDGER N [C]
+ *   ledger_gen --verify-rate     (CPU microseconds per Ed25519 verification,
+ *                                 libsodium, one core: what bounds the audit)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -26,8 +29,28 @@ static void key_id(unsigned char out[4], const char *name, const unsigned char p
 	memcpy(out, h, 4);
 }
 
+static int verify_rate(void)
+{
+	unsigned char pk[32], sk[64], sig[64], msg[300];
+	const int n = 20000;
+	int bad = 0;
+	if (sodium_init() < 0)
+		return 1;
+	crypto_sign_keypair(pk, sk);
+	randombytes_buf(msg, sizeof msg);
+	crypto_sign_detached(sig, NULL, msg, sizeof msg, sk);
+	clock_t t0 = clock();
+	for (int i = 0; i < n; i++)
+		bad |= crypto_sign_verify_detached(sig, msg, sizeof msg, pk);
+	double us = (double)(clock() - t0) / CLOCKS_PER_SEC * 1e6 / n;
+	printf("%.1f\n", us);
+	return bad != 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "--verify-rate") == 0)
+		return verify_rate();
 	kist_identity *id = NULL;
 	kist_ledger *l = NULL;
 	kist_ledger_log *log = NULL;
