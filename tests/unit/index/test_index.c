@@ -23,14 +23,6 @@
 
 #define CHUNK 65536
 
-/* err, and a detail that contains want. */
-#define assert_fails(call, err, want)                                                              \
-	do {                                                                                       \
-		assert_int_equal((call), (err));                                                   \
-		if (strstr(kist_errdetail(), (want)) == NULL)                                      \
-			fail_msg("detail \"%s\" lacks \"%s\"", kist_errdetail(), (want));          \
-	} while (0)
-
 static uint32_t chunk_len[1] = {10 + KIST_CHUNK_OVERHEAD};
 
 /* Three entries, in id order: a folder, a file in it, a link to the file. */
@@ -308,9 +300,9 @@ static void test_entries_check(void **state)
 	sample(e, &m);
 	assert_int_equal(kist__entries_check(e, 3, CHUNK), KIST_OK);
 	e[2].path = "a";
-	assert_fails(kist__entries_check(e, 3, CHUNK), KIST_E_UNSAFE, "duplicate path: a");
+	tu_assert_fails(kist__entries_check(e, 3, CHUNK), KIST_E_UNSAFE, "duplicate path: a");
 	e[2].path = "a/f/x";
-	assert_fails(kist__entries_check(e, 3, CHUNK), KIST_E_UNSAFE, "below a non-directory");
+	tu_assert_fails(kist__entries_check(e, 3, CHUNK), KIST_E_UNSAFE, "below a non-directory");
 	/* Below a folder is fine, and a sibling whose name extends the file's is too. */
 	e[2].path = "a/f.x";
 	assert_int_equal(kist__entries_check(e, 3, CHUNK), KIST_OK);
@@ -319,10 +311,10 @@ static void test_entries_check(void **state)
 	uint32_t longer[1] = {10 + KIST_CHUNK_OVERHEAD + 1}, shorter[1] = {KIST_CHUNK_OVERHEAD - 1};
 	e[1].chunk_len = longer;
 	e[1].pub.stored_size = longer[0];
-	assert_fails(kist__entries_check(e, 3, CHUNK), KIST_E_CORRUPT, "disagree");
+	tu_assert_fails(kist__entries_check(e, 3, CHUNK), KIST_E_CORRUPT, "disagree");
 	e[1].chunk_len = shorter;
 	e[1].pub.stored_size = shorter[0];
-	assert_fails(kist__entries_check(e, 3, CHUNK), KIST_E_CORRUPT, "disagree");
+	tu_assert_fails(kist__entries_check(e, 3, CHUNK), KIST_E_CORRUPT, "disagree");
 }
 
 struct rows {
