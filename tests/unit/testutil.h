@@ -25,6 +25,14 @@ size_t tu_count_tree(const char *path);
 void tu_seal(const char *out, kist_identity *const *recips, size_t nrecips,
              const kist_identity *signer, const char *const *paths, size_t npaths);
 
+/* Asserts (cmocka) that call returns err with a kist_errdetail() that contains want. */
+#define tu_assert_fails(call, err, want)                                                           \
+	do {                                                                                       \
+		assert_int_equal((call), (err));                                                   \
+		if (strstr(kist_errdetail(), (want)) == NULL)                                      \
+			fail_msg("detail \"%s\" lacks \"%s\"", kist_errdetail(), (want));          \
+	} while (0)
+
 /* 1 in a build with AddressSanitizer (gcc or clang), else 0. */
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1

@@ -184,6 +184,48 @@ static const char *extra(const got *g, const char *name)
 	return NULL;
 }
 
+/* What one person reads as: every field (NULL: absent), extras and media in order. */
+typedef struct want_person {
+	const char *find; /* the kist_vault_person_find() argument */
+	int64_t id;
+	const char *name, *aliases, *relation, *born, *location, *status, *contact, *notes;
+	size_t nextra;
+	const char *extra[3][2]; /* name, value */
+	size_t nmedia;
+	const char *media[3];
+} want_person;
+
+static void expect_str(const char *find, const char *field, const char *have, const char *want)
+{
+	if ((have == NULL) != (want == NULL) || (have != NULL && strcmp(have, want) != 0))
+		fail_msg("person \"%s\": %s is \"%s\", want \"%s\"", find, field,
+		         have ? have : "(absent)", want ? want : "(absent)");
+}
+
+static void expect_person(kist_vault *v, const want_person *w)
+{
+	got g;
+	memset(&g, 0, sizeof g);
+	assert_int_equal(kist_vault_person_find(v, w->find, collect, &g), KIST_OK);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.first.id, w->id);
+	const char *gf[] = {g.first.name,     g.first.aliases, g.first.relation, g.first.born,
+	                    g.first.location, g.first.status,  g.first.contact,  g.first.notes};
+	const char *wf[] = {w->name,     w->aliases, w->relation, w->born,
+	                    w->location, w->status,  w->contact,  w->notes};
+	static const char *const names[] = {"name",     "aliases", "relation", "born",
+	                                    "location", "status",  "contact",  "notes"};
+	for (size_t k = 0; k < 8; k++)
+		expect_str(w->find, names[k], gf[k], wf[k]);
+	assert_int_equal(g.first.nextra, w->nextra);
+	for (size_t k = 0; k < w->nextra; k++)
+		expect_str(w->find, w->extra[k][0], extra(&g, w->extra[k][0]), w->extra[k][1]);
+	assert_int_equal(g.first.nmedia, w->nmedia);
+	for (size_t k = 0; k < w->nmedia; k++)
+		expect_str(w->find, "media", g.media[k], w->media[k]);
+	got_free(&g);
+}
+
 /* The ids a search finds, as "1,4" (in the order given). */
 static void search_ids(kist_vault *v, const char *q, char *out, size_t cap)
 {
@@ -242,58 +284,75 @@ static void search_set(kist_vault *v, const char *q, char *out, size_t cap)
 
 /* ---- CSV */
 
-static void test_csv_features(void **state)
+/*
+ * Each register, and what its people read as.  CSV: BOM, CRLF, upper and
+ * mixed-case header names, a quoted field with a comma and doubled quotes, a
+ * multi-line quoted note, ';'-separated media with blanks, a repeated media
+ * path, unknown columns, a blank line between records; an empty field is
+ * absent (contact, the first's "eye colour"); media a and b are linked, the
+ * repeat of a once.  JSON: BOM and blanks before the list, lists of aliases
+ * and media, numbers, null, booleans and objects, a field name in another
+ * case.
+ */
+static const char csv_features_reg[] =
+    "\xef\xbb\xbfNAME,Aliases,relation,Born,location,STATUS,contact,notes,Media,"
+    "Shoe Size,eye colour\r\n"
+    "\"N\xc3\xba\xc3\xb1\x65z, Jos\xc3\xa9\",\"Pepe; \"\"El Flaco\"\"\",brother,1980,"
+    "Krak\xc3\xb3w,missing,,\"line one\r\nline two, with a comma\",media/a.jpg; "
+    "./media/b.jpg ;media/a.jpg,42,\r\n"
+    "\r\n"
+    "Amina,,,,,,,,,,brown\r\n";
+
+/* clang-format off */
+static const struct {
+	const char *reg;
+	want_person want[2];
+} features[] = {
+    {csv_features_reg, {
+	{"1", 1, "N\xc3\xba\xc3\xb1\x65z, Jos\xc3\xa9", "Pepe; \"El Flaco\"", "brother", "1980",
+	 "Krak\xc3\xb3w", "missing", NULL, "line one\r\nline two, with a comma",
+	 1, {{"Shoe Size", "42"}}, 2, {"media/a.jpg", "media/b.jpg"}},
+	{"#2", 2, "Amina", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	 1, {{"eye colour", "brown"}}, 0, {NULL}}}},
+    {"\xef\xbb\xbf  [\n"
+     " {\"name\": \"Jos\xc3\xa9\", \"aliases\": [\"Pepe\", \"J\"], \"born\": 1980,"
+     "  \"status\": null, \"height\": 1.75, \"verified\": true,"
+     "  \"tags\": {\"a\": [1, 2], \"b\": \"x\"}, \"Relation\": \"uncle\","
+     "  \"media\": [\"media/c.jpg\", \"docs/statement.txt\"]},\n"
+     " {\"name\": \"Bea\", \"media\": \"media/a.jpg\", \"aliases\": \"B\"}\n"
+     "]\n", {
+	{"1", 1, "Jos\xc3\xa9", "Pepe; J", "uncle", "1980", NULL, NULL, NULL, NULL,
+	 3, {{"height", "1.75"}, {"verified", "true"}, {"tags", "{\"a\":[1,2],\"b\":\"x\"}"}},
+	 2, {"media/c.jpg", "docs/statement.txt"}},
+	{"2", 2, "Bea", "B", NULL, NULL, NULL, NULL, NULL, NULL,
+	 0, {{NULL}}, 1, {"media/a.jpg"}}}},
+};
+/* clang-format on */
+
+static void test_register_features(void **state)
 {
 	fx *f = *state;
-	/* BOM, CRLF, upper/mixed-case header names, a quoted field with a comma and
-	 * doubled quotes, a multi-line quoted note, ';'-separated media with blanks,
-	 * a repeated media path, unknown columns, a blank line between records. */
-	static const char reg[] =
-	    "\xef\xbb\xbfNAME,Aliases,relation,Born,location,STATUS,contact,notes,Media,"
-	    "Shoe Size,eye colour\r\n"
-	    "\"N\xc3\xba\xc3\xb1\x65z, Jos\xc3\xa9\",\"Pepe; \"\"El Flaco\"\"\",brother,1980,"
-	    "Krak\xc3\xb3w,missing,,\"line one\r\nline two, with a comma\",media/a.jpg; "
-	    "./media/b.jpg ;media/a.jpg,42,\r\n"
-	    "\r\n"
-	    "Amina,,,,,,,,,,brown\r\n";
-	seal_ok(f, "v.kist", reg);
+	for (size_t i = 0; i < sizeof features / sizeof features[0]; i++) {
+		seal_ok(f, "v.kist", features[i].reg);
+		kist_vault *v = open_ok(f, "v.kist");
+		assert_int_equal(kist_vault_people_count(v), 2);
+		for (size_t k = 0; k < 2; k++)
+			expect_person(v, &features[i].want[k]);
+		kist_vault_close(v);
+		unlink("v.kist");
+	}
+}
+
+static void test_csv_listing(void **state)
+{
+	fx *f = *state;
+	seal_ok(f, "v.kist", csv_features_reg);
 	kist_vault *v = open_ok(f, "v.kist");
-	assert_int_equal(kist_vault_people_count(v), 2);
-
-	got g;
-	memset(&g, 0, sizeof g);
-	assert_int_equal(kist_vault_person_find(v, "1", collect, &g), KIST_OK);
-	assert_int_equal(g.n, 1);
-	assert_int_equal(g.first.id, 1);
-	assert_string_equal(g.first.name, "N\xc3\xba\xc3\xb1\x65z, Jos\xc3\xa9");
-	assert_string_equal(g.first.aliases, "Pepe; \"El Flaco\"");
-	assert_string_equal(g.first.relation, "brother");
-	assert_string_equal(g.first.born, "1980");
-	assert_string_equal(g.first.location, "Krak\xc3\xb3w");
-	assert_string_equal(g.first.status, "missing");
-	assert_null(g.first.contact); /* an empty field is absent */
-	assert_string_equal(g.first.notes, "line one\r\nline two, with a comma");
-	assert_int_equal(g.first.nextra, 1); /* the empty "eye colour" is absent */
-	assert_string_equal(extra(&g, "Shoe Size"), "42");
-	assert_int_equal(g.first.nmedia, 2); /* a/b linked, the repeat of a once */
-	assert_string_equal(g.media[0], "media/a.jpg");
-	assert_string_equal(g.media[1], "media/b.jpg");
-	got_free(&g);
-
-	memset(&g, 0, sizeof g);
-	assert_int_equal(kist_vault_person_find(v, "#2", collect, &g), KIST_OK);
-	assert_int_equal(g.n, 1);
-	assert_string_equal(g.first.name, "Amina");
-	assert_null(g.first.aliases);
-	assert_int_equal(g.first.nextra, 1);
-	assert_string_equal(extra(&g, "eye colour"), "brown");
-	assert_int_equal(g.first.nmedia, 0);
-	got_free(&g);
-
 	/* Listing without a search: every person, in register order; a non-zero
 	 * return from the callback stops. */
 	ASSERT_SEARCH(v, NULL, "1,2");
 	ASSERT_SEARCH(v, "  ", "1,2");
+	got g;
 	memset(&g, 0, sizeof g);
 	g.stop_after = 1;
 	assert_int_equal(kist_vault_people(v, NULL, collect, &g), KIST_OK);
@@ -603,44 +662,11 @@ static void test_malformed_registers(void **state)
 
 /* ---- JSON */
 
-static void test_json_features(void **state)
+static void test_several_registers(void **state)
 {
 	fx *f = *state;
-	static const char reg[] =
-	    "\xef\xbb\xbf  [\n"
-	    " {\"name\": \"Jos\xc3\xa9\", \"aliases\": [\"Pepe\", \"J\"], \"born\": 1980,"
-	    "  \"status\": null, \"height\": 1.75, \"verified\": true,"
-	    "  \"tags\": {\"a\": [1, 2], \"b\": \"x\"}, \"Relation\": \"uncle\","
-	    "  \"media\": [\"media/c.jpg\", \"docs/statement.txt\"]},\n"
-	    " {\"name\": \"Bea\", \"media\": \"media/a.jpg\", \"aliases\": \"B\"}\n"
-	    "]\n";
-	seal_ok(f, "v.kist", reg);
-	kist_vault *v = open_ok(f, "v.kist");
-	assert_int_equal(kist_vault_people_count(v), 2);
+	kist_vault *v;
 	got g;
-	memset(&g, 0, sizeof g);
-	assert_int_equal(kist_vault_person_find(v, "1", collect, &g), KIST_OK);
-	assert_string_equal(g.first.name, "Jos\xc3\xa9");
-	assert_string_equal(g.first.aliases, "Pepe; J");
-	assert_string_equal(g.first.born, "1980");
-	assert_null(g.first.status);
-	assert_string_equal(g.first.relation, "uncle");
-	assert_int_equal(g.first.nextra, 3);
-	assert_string_equal(extra(&g, "height"), "1.75");
-	assert_string_equal(extra(&g, "verified"), "true");
-	assert_string_equal(extra(&g, "tags"), "{\"a\":[1,2],\"b\":\"x\"}");
-	assert_int_equal(g.first.nmedia, 2);
-	assert_string_equal(g.media[0], "media/c.jpg");
-	assert_string_equal(g.media[1], "docs/statement.txt");
-	got_free(&g);
-	memset(&g, 0, sizeof g);
-	assert_int_equal(kist_vault_person_find(v, "2", collect, &g), KIST_OK);
-	assert_string_equal(g.first.aliases, "B");
-	assert_int_equal(g.first.nmedia, 1);
-	assert_string_equal(g.media[0], "media/a.jpg");
-	got_free(&g);
-	kist_vault_close(v);
-
 	/* Several registers in one vault: ids continue in order. */
 	kist_sealer *s = NULL;
 	kist_pubkey pk;
@@ -1377,10 +1403,11 @@ static void test_hostile_index(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_csv_features, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_register_features, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_csv_listing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_csv_line_numbers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_registers, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_json_features, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_several_registers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_search, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_search_scripts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_person_find, setup, teardown),
