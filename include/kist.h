@@ -532,6 +532,7 @@ typedef struct kist_person {
 	const char *const *extra_values;
 	size_t nmedia; /* linked entries */
 	const kist_entry *const *media;
+	int approximate; /* found only by the cross-script comparison (see kist_vault_people) */
 } kist_person;
 
 /* Called once per person; pointers are valid during the call.  Non-zero stops. */
@@ -547,7 +548,12 @@ size_t kist_vault_people_count(const kist_vault *v);
  * relation, born, location, status, notes or extra fields, or (three
  * characters or more) any part of them.  Case (in every script) and Latin
  * diacritics are ignored; Arabic and Persian letter variants and diacritics
- * are unified.  search has at most 32 words and 64 KiB.
+ * are unified.  Last come the people found only across scripts or spellings
+ * (approximate is set): every word of two consonants or more has the same
+ * consonant skeleton, after ICU transliteration to Latin letters, as a word
+ * of the name or aliases ("Karimi" finds the person registered in Arabic
+ * script, "Hoseini" the one spelt "Hosseini").  search has at most 32 words
+ * and 64 KiB.
  * @return KIST_OK (also when nobody matches), KIST_E_ARG (search too long or
  *         not UTF-8), KIST_E_NOMEM.
  */

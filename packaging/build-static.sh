@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds a fully static kist binary (glibc, libsodium, zstd, SQLite, libcrypto
-# and jansson linked in from Debian's .a files), reproducibly: the same
+# Builds a fully static kist binary (glibc, libsodium, zstd, SQLite, libcrypto,
+# jansson and ICU linked in from Debian's .a files), reproducibly: the same
 # source, built on the same Debian 12 toolchain, gives the same bytes
 # whatever the folder, the user, the time or the locale.
 #

@@ -123,6 +123,7 @@ static json_t *person_json(const kist_person *p)
 	for (size_t k = 0; k < p->nmedia; k++)
 		json_array_append_new(media, entry_json(p->media[k], 0));
 	json_object_set_new(o, "media", media);
+	json_object_set_new(o, "approximate", json_boolean(p->approximate));
 	return o;
 }
 
@@ -136,6 +137,8 @@ static int on_person(void *ctx, const kist_person *p)
 	}
 	printf("#%lld  ", (long long)p->id);
 	print_value(p->name);
+	if (p->approximate)
+		fputs("  (approximate: another script or spelling)", stdout);
 	putchar('\n');
 	print_field("aliases:", p->aliases);
 	print_field("relation:", p->relation);

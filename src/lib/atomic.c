@@ -195,6 +195,32 @@ kist_err kist__outfile_open_locked(kist__outfile *o, int dirfd, const char *name
 	return outfile_create(o, dirfd, name, 1);
 }
 
+int kist__rename_noreplace(int dirfd, const char *from, const char *to)
+{
+	struct stat st;
+	if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+		return -1;
+	/* No RENAME_NOREPLACE on this file system (FUSE, some shares): a hard
+	 * link never replaces either. */
+	if (linkat(dirfd, from, dirfd, to, 0) == 0) {
+		unlinkat(dirfd, from, 0);
+		return 0;
+	}
+	if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS && errno != EMLINK)
+		return -1;
+	/* Nor hard links (FAT, exFAT): look, then rename.  Two steps, so a
+	 * file that another process creates between them is replaced. */
+	if (fstatat(dirfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (errno != ENOENT)
+		return -1;
+	return renameat(dirfd, from, dirfd, to);
+}
+
 kist_err kist__outfile_commit(kist__outfile *o, int force, int do_sync)
 {
 	if (o->fd < 0)
@@ -218,20 +244,11 @@ kist_err kist__outfile_commit(kist__outfile *o, int force, int do_sync)
 			int e = errno;
 			return kist__fail(kist__errno_err(e), "rename: %s", strerror(e));
 		}
-	} else if (renameat2(o->dirfd, o->tmpname, o->dirfd, o->final, RENAME_NOREPLACE) != 0) {
+	} else if (kist__rename_noreplace(o->dirfd, o->tmpname, o->final) != 0) {
 		int e = errno;
 		if (e == EEXIST)
 			return kist__fail(KIST_E_EXISTS, "%s already exists", o->final);
-		if (e != EINVAL && e != ENOSYS)
-			return kist__fail(kist__errno_err(e), "rename: %s", strerror(e));
-		/* No RENAME_NOREPLACE on this file system: link then unlink never replaces. */
-		if (linkat(o->dirfd, o->tmpname, o->dirfd, o->final, 0) != 0) {
-			e = errno;
-			if (e == EEXIST)
-				return kist__fail(KIST_E_EXISTS, "%s already exists", o->final);
-			return kist__fail(kist__errno_err(e), "link: %s", strerror(e));
-		}
-		unlinkat(o->dirfd, o->tmpname, 0);
+		return kist__fail(kist__errno_err(e), "rename: %s", strerror(e));
 	}
 	kist__outfile_release_slot(o);
 	o->tmpname[0] = '\0';

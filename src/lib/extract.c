@@ -23,6 +23,9 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <unicode/unorm2.h>
+#include <unicode/ustring.h>
+#include <unicode/utypes.h>
 
 typedef struct staged {
 	const kist__entry *e;
@@ -42,6 +45,7 @@ typedef struct xstate {
 	uint64_t cur_len;         /* bytes of it delivered so far */
 	int cur_holes;            /* some were zeros left as holes */
 	const unsigned char *sel; /* entries selected, by index */
+	int meta_warned;          /* told once that modes or times cannot be set */
 } xstate;
 
 static void shown_path(char *buf, size_t cap, const char *p)
@@ -319,24 +323,51 @@ static kist_err file_data(void *ctx, const kist__entry *e, const unsigned char *
 	return kist__write_full(x->cur.fd, p, n, "extracted file");
 }
 
+/*
+ * Sets an extracted file's mode and time.  A file system that cannot keep
+ * them (FAT through FUSE answers ENOSYS, vfat EPERM for a mode it cannot
+ * store, some shares EOPNOTSUPP) still holds the authenticated bytes: that is
+ * a warning, given once, not a failed extraction.  Any other error fails.
+ */
+static kist_err set_file_meta(xstate *x, const kist__entry *e)
+{
+	struct timespec ts[2];
+	int bad;
+	ts[0].tv_sec = ts[1].tv_sec = e->pub.mtime;
+	ts[0].tv_nsec = ts[1].tv_nsec = e->pub.mtime_nsec;
+	if (fchmod(x->cur.fd, e->pub.mode & 0777) == 0 && futimens(x->cur.fd, ts) == 0)
+		return KIST_OK;
+	bad = errno;
+	if (bad != EPERM && bad != ENOSYS && bad != EOPNOTSUPP && bad != ENOTSUP)
+		return kist__fail(KIST_E_IO, "setting mode or time: %s", strerror(bad));
+	if (!x->meta_warned && x->o->warn_fn) {
+		char msg[200];
+		snprintf(msg, sizeof msg,
+		         "this file system cannot keep file modes or times (%s): files are "
+		         "extracted without them",
+		         strerror(bad));
+		x->o->warn_fn(x->o->warn_ctx, e->pub.path, msg);
+	}
+	x->meta_warned = 1;
+	return KIST_OK;
+}
+
 static kist_err file_end(void *ctx, const kist__entry *e, kist_err status)
 {
 	xstate *x = ctx;
-	struct timespec ts[2];
 	kist_err err = status;
 
 	if (err == KIST_OK && x->cur_holes && ftruncate(x->cur.fd, (off_t)x->cur_len) != 0)
 		err = kist__fail(kist__errno_err(errno), "extracted file: %s", strerror(errno));
 	x->cur_len = 0;
 	x->cur_holes = 0;
+	if (err == KIST_OK)
+		err = set_file_meta(x, e);
 	if (err == KIST_OK) {
-		ts[0].tv_sec = ts[1].tv_sec = e->pub.mtime;
-		ts[0].tv_nsec = ts[1].tv_nsec = e->pub.mtime_nsec;
-		if (fchmod(x->cur.fd, e->pub.mode & 0777) != 0 || futimens(x->cur.fd, ts) != 0)
-			err = kist__fail(KIST_E_IO, "setting mode or time: %s", strerror(errno));
-		else if (close(x->cur.fd) != 0)
-			err = kist__fail(kist__errno_err(errno), "close: %s", strerror(errno));
+		int fd = x->cur.fd;
 		x->cur.fd = -1;
+		if (close(fd) != 0)
+			err = kist__fail(kist__errno_err(errno), "close: %s", strerror(errno));
 	}
 	/* Staged (or failed, and then removed with the others): drop the signal slot. */
 	if (x->cur.fd >= 0)
@@ -435,7 +466,7 @@ static kist_err commit_one(xstate *x, staged *s)
 	if (dfd < 0)
 		return kist__fail(KIST_E_IO, "a directory vanished during extraction");
 	int r = x->o->force ? renameat(dfd, s->tmp, dfd, base_name(path))
-	                    : renameat2(dfd, s->tmp, dfd, base_name(path), RENAME_NOREPLACE);
+	                    : kist__rename_noreplace(dfd, s->tmp, base_name(path));
 	int e = errno;
 	close(dfd);
 	if (r != 0) {
@@ -522,29 +553,67 @@ static int target_folds_case(int root)
 
 /*
  * A conservative key for names that such a file system may take as one:
- * kist__fold (lower case in every script, Latin letters without their
- * diacritics), then combining marks U+0300..U+036F dropped, so that a
- * precomposed letter (NFC) and its decomposed form (NFD) meet.  It can take
- * distinct names as one ("cafe", "café"): refusing those is the price.
+ * ICU's NFKC_Casefold, the Unicode key for caseless matching after
+ * normalisation.  A precomposed letter (NFC) and its decomposed form (NFD)
+ * meet in every script, as do names that differ only by case or by
+ * compatibility forms (a full-width letter, a ligature) and default-ignorable
+ * characters.  File systems fold less than this (FAT and NTFS fold case, HFS+
+ * normalises): refusing a few names one of them would keep apart is the
+ * price of never overwriting one entry with another.  The path is UTF-8
+ * (checked when the index was loaded) and bounded (KIST_MAX_PATH).
  */
-static char *path_fold(const char *path)
+static kist_err path_fold(const char *path, char **out)
 {
-	char *f = kist__fold(path);
-	size_t o = 0;
-	if (f == NULL)
-		return NULL;
-	for (size_t i = 0; f[i] != '\0';) {
-		unsigned char c0 = (unsigned char)f[i], c1 = (unsigned char)f[i + 1];
-		/* U+0300..U+036F is CC 80 .. CD AF in UTF-8. */
-		if (c1 != '\0' && ((c0 == 0xcc && c1 >= 0x80 && c1 <= 0xbf) ||
-		                   (c0 == 0xcd && c1 >= 0x80 && c1 <= 0xaf))) {
-			i += 2;
-			continue;
-		}
-		f[o++] = f[i++];
-	}
-	f[o] = '\0';
-	return f;
+	UErrorCode st = U_ZERO_ERROR;
+	const UNormalizer2 *nf = unorm2_getNFKCCasefoldInstance(&st);
+	size_t len = strlen(path);
+	UChar *u = NULL, *n = NULL;
+	char *f = NULL;
+	int32_t ulen = 0, nlen = 0, flen = 0;
+	kist_err err = KIST_OK;
+
+	*out = NULL;
+	if (U_FAILURE(st))
+		return kist__fail(KIST_E_FORMAT, "this build lacks Unicode normalisation data: %s",
+		                  u_errorName(st));
+	if (len > INT32_MAX / 4)
+		return kist__fail(KIST_E_CORRUPT, "a path in the index is too long");
+	/* UTF-16 needs at most one unit per UTF-8 byte. */
+	if ((u = malloc((len + 1) * sizeof *u)) == NULL)
+		goto nomem;
+	u_strFromUTF8(u, (int32_t)len + 1, &ulen, path, (int32_t)len, &st);
+	if (U_FAILURE(st))
+		goto bad;
+	/* Ask for the folded length first: NFKC_Casefold can expand a name. */
+	nlen = unorm2_normalize(nf, u, ulen, NULL, 0, &st);
+	if (st != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(st))
+		goto bad;
+	st = U_ZERO_ERROR;
+	if ((n = malloc(((size_t)nlen + 1) * sizeof *n)) == NULL)
+		goto nomem;
+	unorm2_normalize(nf, u, ulen, n, nlen + 1, &st);
+	if (U_FAILURE(st))
+		goto bad;
+	/* Each UTF-16 unit becomes at most three UTF-8 bytes. */
+	if ((f = malloc((size_t)nlen * 3 + 1)) == NULL)
+		goto nomem;
+	u_strToUTF8(f, nlen * 3 + 1, &flen, n, nlen, &st);
+	if (U_FAILURE(st))
+		goto bad;
+	*out = f;
+	f = NULL;
+	goto done;
+nomem:
+	err = kist__fail(KIST_E_NOMEM, "out of memory");
+	goto done;
+bad:
+	err = kist__fail(KIST_E_CORRUPT, "a path in the index cannot be normalised: %s",
+	                 u_errorName(st));
+done:
+	free(u);
+	free(n);
+	free(f);
+	return err;
 }
 
 typedef struct folded {
@@ -580,10 +649,8 @@ static kist_err check_collisions(const xstate *x, const unsigned char *sel)
 		if (!sel[i])
 			continue;
 		f[n].path = x->v->entries[i].path;
-		if ((f[n].key = path_fold(f[n].path)) == NULL) {
-			err = kist__fail(KIST_E_NOMEM, "out of memory");
+		if ((err = path_fold(f[n].path, &f[n].key)) != KIST_OK)
 			goto out;
-		}
 		n++;
 	}
 	qsort(f, n, sizeof *f, cmp_folded);

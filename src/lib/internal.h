@@ -404,6 +404,15 @@ int kist__text_has_control(const unsigned char *s, size_t len);
 /* Folds text for search: lower case, Latin diacritics removed, Arabic/Persian letter
  * variants unified, Arabic diacritics and tatweel dropped.  Returns a malloc'd string. */
 char *kist__fold(const char *s);
+
+/* ---- consonant skeletons across scripts (skeleton.c, ICU) */
+typedef struct kist__skel kist__skel;
+kist_err kist__skel_new(kist__skel **out); /* opens the transliterator (~25 ms) */
+void kist__skel_free(kist__skel *s);
+/* " w1 w2 " (each word's skeleton, space-led, space-ended; " " for none);
+ * folded is kist__fold() output.  *out is freed by the caller. */
+kist_err kist__skel_of(kist__skel *s, const char *folded, char **out);
+
 /* Validates the people tables of a loaded index (schema 2). */
 kist_err kist__people_check(sqlite3 *db, size_t *count);
 
@@ -474,6 +483,12 @@ kist_err kist__outfile_open(kist__outfile *o, int dirfd, const char *name);
 kist_err kist__outfile_open_locked(kist__outfile *o, int dirfd, const char *name);
 /* fsyncs (if do_sync), renames over/into name (no replace unless force). */
 kist_err kist__outfile_commit(kist__outfile *o, int force, int do_sync);
+/*
+ * renameat(dirfd, from, dirfd, to) that never replaces `to` (-1, errno EEXIST):
+ * RENAME_NOREPLACE, else link and unlink, else (FAT: neither) a look then a
+ * rename, which a concurrent creator of `to` can race.  -1 and errno on error.
+ */
+int kist__rename_noreplace(int dirfd, const char *from, const char *to);
 /* Closes and unlinks the temporary file (safe after commit: does nothing). */
 void kist__outfile_abort(kist__outfile *o);
 /* Marks a closed, uncommitted temp file: forgets it for signal cleanup. */

@@ -230,7 +230,8 @@ static const char *col_text(sqlite3_stmt *st, int c)
 }
 
 /* Loads person id and calls fn.  Returns fn's result, or -1 with *err set. */
-static int emit_person(kist_vault *v, sqlite3_int64 id, kist_person_fn fn, void *ctx, kist_err *err)
+static int emit_person(kist_vault *v, sqlite3_int64 id, int approx, kist_person_fn fn, void *ctx,
+                       kist_err *err)
 {
 	sqlite3 *db = v->db;
 	sqlite3_stmt *p = NULL, *f = NULL, *m = NULL;
@@ -294,6 +295,7 @@ static int emit_person(kist_vault *v, sqlite3_int64 id, kist_person_fn fn, void 
 	x.extra_values = values;
 	x.nmedia = nm;
 	x.media = media;
+	x.approximate = approx;
 	r = fn(ctx, &x) != 0;
 	*err = KIST_OK;
 out:
@@ -318,6 +320,7 @@ out:
 
 #define SEARCH_WORDS 1u /* temp.people_words: FTS5 unicode61, used by every search */
 #define SEARCH_GRAMS 2u /* temp.people_grams: FTS5 trigram, only for kist query */
+#define SEARCH_SKEL  4u /* temp.people_skel: consonant skeletons of names and aliases */
 
 /*
  * Builds the search tables in want that are not built yet, from the validated
@@ -326,13 +329,16 @@ out:
 static kist_err ensure_search(kist_vault *v, unsigned want)
 {
 	sqlite3 *db = v->db;
-	sqlite3_stmt *rd = NULL, *fx = NULL, *w = NULL, *g = NULL;
+	sqlite3_stmt *rd = NULL, *fx = NULL, *w = NULL, *g = NULL, *sq = NULL;
 	char *fold[4] = {NULL, NULL, NULL, NULL};
+	kist__skel *sk = NULL;
 	kist_err err = KIST_OK;
 
 	want &= ~(unsigned)v->search_ready;
 	if (want == 0)
 		return KIST_OK;
+	if ((want & SEARCH_SKEL) && (err = kist__skel_new(&sk)) != KIST_OK)
+		return err;
 	/* Bounded like a query: a huge register cannot take all memory. */
 	kist__sql_cap_enter();
 	sqlite3_exec(db, "PRAGMA query_only=OFF", NULL, NULL, NULL);
@@ -366,7 +372,12 @@ static kist_err ensure_search(kist_vault *v, unsigned want)
 	                        -1, &w, NULL) != SQLITE_OK) ||
 	    ((want & SEARCH_GRAMS) &&
 	     sqlite3_prepare_v2(db, "INSERT INTO temp.people_grams(rowid, text) VALUES (?, ?)", -1,
-	                        &g, NULL) != SQLITE_OK)) {
+	                        &g, NULL) != SQLITE_OK) ||
+	    ((want & SEARCH_SKEL) &&
+	     (sqlite3_exec(db, "CREATE TABLE temp.people_skel(id INTEGER PRIMARY KEY, skel TEXT)",
+	                   NULL, NULL, NULL) != SQLITE_OK ||
+	      sqlite3_prepare_v2(db, "INSERT INTO temp.people_skel(id, skel) VALUES (?, ?)", -1, &sq,
+	                         NULL) != SQLITE_OK))) {
 		err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(db));
 		goto out;
 	}
@@ -410,7 +421,22 @@ static kist_err ensure_search(kist_vault *v, unsigned want)
 			sqlite3_bind_text(g, 2, all, -1, SQLITE_STATIC);
 			ok = sqlite3_step(g) == SQLITE_DONE;
 		}
-		sodium_memzero(all, strlen(all));
+		if (ok && sq != NULL) {
+			/* Names and aliases only: "all" holds them on its first two lines. */
+			char *skel = NULL;
+			all[strlen(fold[0]) + 1 + strlen(fold[1])] = '\0';
+			if ((err = kist__skel_of(sk, all, &skel)) != KIST_OK)
+				ok = 0;
+			else {
+				sqlite3_reset(sq);
+				sqlite3_bind_int64(sq, 1, id);
+				sqlite3_bind_text(sq, 2, skel, -1, SQLITE_STATIC);
+				ok = sqlite3_step(sq) == SQLITE_DONE;
+				sodium_memzero(skel, strlen(skel));
+				free(skel);
+			}
+		}
+		sodium_memzero(all, total);
 		sodium_memzero(other, strlen(other));
 		free(all);
 		free(other);
@@ -420,7 +446,9 @@ static kist_err ensure_search(kist_vault *v, unsigned want)
 			fold[k] = NULL;
 		}
 		if (!ok) {
-			err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(db));
+			if (err == KIST_OK)
+				err = kist__fail(KIST_E_NOMEM, "people search: %s",
+				                 sqlite3_errmsg(db));
 			goto out;
 		}
 	}
@@ -439,6 +467,8 @@ out:
 	sqlite3_finalize(fx);
 	sqlite3_finalize(w);
 	sqlite3_finalize(g);
+	sqlite3_finalize(sq);
+	kist__skel_free(sk);
 	if (err != KIST_OK)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_exec(db, "PRAGMA query_only=ON", NULL, NULL, NULL);
@@ -497,6 +527,53 @@ static size_t utf8_chars(const char *s, size_t n)
 /* Most words in one search (each is a bound parameter of the fragment query). */
 #define SEARCH_MAX_WORDS 32
 
+/*
+ * The cross-script part of a search: the skeletons of the search's words that
+ * have two letters or more (shorter ones match too much to mean anything),
+ * each as " skel " into *skel, pointed to by sword/slen, and the statement
+ * that finds the people whose names or aliases hold every one of them.  No
+ * such word: *nskel is 0 and nothing is built.
+ */
+static kist_err skeleton_query(kist_vault *v, const char *folded, char **skel, char **qs,
+                               const char **sword, int *slen, int *nskel)
+{
+	static const char head[] = "SELECT id FROM temp.people_skel WHERE ";
+	static const char word[] = "instr(skel, ?%d) > 0 AND ";
+	static const char tail[] = "1 ORDER BY id";
+	kist__skel *sk = NULL;
+	kist_err err;
+	size_t cap, len;
+
+	*nskel = 0;
+	if ((err = kist__skel_new(&sk)) != KIST_OK)
+		return err;
+	err = kist__skel_of(sk, folded, skel);
+	kist__skel_free(sk);
+	if (err != KIST_OK)
+		return err;
+	/* " a bc de " : each word runs from a space to the next, both kept. */
+	for (const char *p = *skel; p[0] == ' ' && p[1] != '\0';) {
+		const char *e = strchr(p + 1, ' ');
+		if (e - p - 1 >= 2 && *nskel < SEARCH_MAX_WORDS) {
+			sword[*nskel] = p;
+			slen[(*nskel)++] = (int)(e - p + 1);
+		}
+		p = e;
+	}
+	if (*nskel == 0)
+		return KIST_OK;
+	if ((err = ensure_search(v, SEARCH_SKEL)) != KIST_OK)
+		return err;
+	cap = sizeof head + (size_t)*nskel * (sizeof word + 4) + sizeof tail;
+	if ((*qs = malloc(cap)) == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of memory");
+	len = (size_t)snprintf(*qs, cap, "%s", head);
+	for (int i = 0; i < *nskel; i++)
+		len += (size_t)snprintf(*qs + len, cap - len, word, i + 1);
+	snprintf(*qs + len, cap - len, "%s", tail);
+	return KIST_OK;
+}
+
 kist_err kist_vault_people(kist_vault *v, const char *search, kist_person_fn fn, void *ctx)
 {
 	sqlite3_stmt *st = NULL;
@@ -508,12 +585,16 @@ kist_err kist_vault_people(kist_vault *v, const char *search, kist_person_fn fn,
 	unsigned char *seen = NULL;
 	kist_err err = KIST_OK;
 	int grams = 1;
+	char *qs = NULL, *skel = NULL;
+	const char *sword[SEARCH_MAX_WORDS];
+	int slen[SEARCH_MAX_WORDS];
+	int nskel = 0;
 
 	if (v->meta.people == 0)
 		return KIST_OK;
 	if (search == NULL || strspn(search, " \t\r\n") == strlen(search)) {
 		for (size_t id = 1; id <= v->meta.people; id++) {
-			int r = emit_person(v, (sqlite3_int64)id, fn, ctx, &err);
+			int r = emit_person(v, (sqlite3_int64)id, 0, fn, ctx, &err);
 			if (r != 0)
 				return r < 0 ? err : KIST_OK;
 		}
@@ -576,29 +657,35 @@ kist_err kist_vault_people(kist_vault *v, const char *search, kist_person_fn fn,
 	for (int i = 0; i < nwords; i++)
 		lg += (size_t)snprintf(qg + lg, cg - lg, frag_word, i + 1);
 	snprintf(qg + lg, cg - lg, "%s", frag_tail);
-	for (int phase = 0; phase < 2; phase++) {
-		if (phase == 1 && !grams)
-			break;
-		const char *sql = phase == 0 ? "SELECT rowid FROM temp.people_words WHERE "
-		                               "people_words MATCH ? ORDER BY "
-		                               "bm25(people_words, 10.0, 5.0, 1.0), rowid"
-		                             : qg;
+	if ((err = skeleton_query(v, folded, &skel, &qs, sword, slen, &nskel)) != KIST_OK)
+		goto out;
+	for (int phase = 0; phase < 3; phase++) {
+		if ((phase == 1 && !grams) || (phase == 2 && nskel == 0))
+			continue;
+		const char *sql = phase == 0   ? "SELECT rowid FROM temp.people_words WHERE "
+		                                 "people_words MATCH ? ORDER BY "
+		                                 "bm25(people_words, 10.0, 5.0, 1.0), rowid"
+		                  : phase == 1 ? qg
+		                               : qs;
 		if (sqlite3_prepare_v2(v->db, sql, -1, &st, NULL) != SQLITE_OK) {
 			err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(v->db));
 			goto out;
 		}
 		if (phase == 0)
 			sqlite3_bind_text(st, 1, qw, -1, SQLITE_STATIC);
-		else
+		else if (phase == 1)
 			for (int i = 0; i < nwords; i++)
 				sqlite3_bind_text(st, i + 1, word[i], wlen[i], SQLITE_STATIC);
+		else
+			for (int i = 0; i < nskel; i++)
+				sqlite3_bind_text(st, i + 1, sword[i], slen[i], SQLITE_STATIC);
 		int rc;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			sqlite3_int64 id = sqlite3_column_int64(st, 0);
 			if (id < 1 || (size_t)id > v->meta.people || seen[id])
 				continue;
 			seen[id] = 1;
-			int r = emit_person(v, id, fn, ctx, &err);
+			int r = emit_person(v, id, phase == 2, fn, ctx, &err);
 			if (r != 0) {
 				if (r > 0)
 					err = KIST_OK;
@@ -625,6 +712,10 @@ out:
 		sodium_memzero(qw, strlen(qw));
 	free(qw);
 	free(qg);
+	free(qs);
+	if (skel != NULL)
+		sodium_memzero(skel, strlen(skel));
+	free(skel);
 	free(seen);
 	return err;
 }
@@ -646,7 +737,7 @@ kist_err kist_vault_person_find(kist_vault *v, const char *name_or_id, kist_pers
 		long long id = atoll(digits);
 		if (id < 1 || (size_t)id > v->meta.people)
 			return kist__fail(KIST_E_NOTFOUND, "no person #%s in the vault", digits);
-		int r = emit_person(v, id, fn, ctx, &err);
+		int r = emit_person(v, id, 0, fn, ctx, &err);
 		return r < 0 ? err : KIST_OK;
 	}
 	if (v->meta.people == 0)
@@ -685,7 +776,7 @@ kist_err kist_vault_person_find(kist_vault *v, const char *name_or_id, kist_pers
 		err = kist__fail(KIST_E_ARG, "%zu people are named \"%s\" (%s): give an id",
 		                 matches, shown, ids);
 	} else {
-		int r = emit_person(v, found, fn, ctx, &err);
+		int r = emit_person(v, found, 0, fn, ctx, &err);
 		if (r >= 0)
 			err = KIST_OK;
 	}

@@ -138,6 +138,12 @@ truth = json.load(open("truth.json", encoding="utf-8"))
 doc = json.load(open(out, encoding="utf-8"))
 got = doc["people"]
 errors = []
+# Approximate (cross-script) matches come after every other and are marked;
+# the exact and fragment matches are checked against the truth.
+flags = [bool(p.get("approximate")) for p in got]
+if flags != sorted(flags):
+    errors.append("an approximate match is listed before an exact one")
+got = [p for p in got if not p.get("approximate")]
 if doc["people_in_vault"] != 800:
     errors.append("people_in_vault is %r" % doc["people_in_vault"])
 if mode == "all":
@@ -222,6 +228,36 @@ expect_rc 0 "$K" people -i alice.key csv.kist --search "zzzzqqq"
 assert_empty "$OUT" "a search that matches nobody prints nobody"
 assert_grep "$ERR" '0 of 800' "and says so"
 expect_rc 2 "$K" people -i alice.key csv.kist --search x --csv
+
+# ------------------------------------------------ across scripts and spellings
+# Invented people: a Latin spelling finds the record written in Arabic or
+# Persian script and the reverse, spelling variants meet, and such matches
+# are marked approximate and come after the exact ones.
+mkdir xs
+cat >xs.csv <<'CSV'
+name,aliases,relation
+Reza Karimi,,brother
+علی کریمی,,father
+زهرا حسینی,,aunt
+Leila Hosseini,,cousin
+Omar Haddad,,uncle
+CSV
+printf 'x\n' >xs/a.txt
+expect_rc 0 "$K" seal -q -r "$PA" --people xs.csv -o xs.kist xs || die "cannot seal xs"
+# xs_search TEXT: prints "id:approximate" per person found, in order.
+xs_search() {
+	expect_rc 0 "$K" people -i alice.key xs.kist --search "$1" --json
+	python3 -c 'import json,sys; print(" ".join("%d:%s" % (p["id"], "a" if p["approximate"] else "e") for p in json.load(open(sys.argv[1]))["people"]))' "$OUT"
+}
+assert_eq "1:e 2:a" "$(xs_search Karimi)" "Karimi: the Latin record exact, the Persian one approximate"
+assert_eq "2:e 1:a" "$(xs_search 'کریمی')" "Persian script finds the Latin spelling, approximate"
+assert_eq "2:e 1:a" "$(xs_search 'كريمي')" "Arabic letter variants too"
+assert_eq "4:e 3:a" "$(xs_search Hosseini)" "Hosseini: Latin exact, Persian approximate"
+assert_eq "3:a 4:a" "$(xs_search Hoseini)" "a spelling variant finds both, approximate"
+assert_eq "5:e" "$(xs_search Haddad)" "no approximate match where no skeleton meets"
+expect_rc 0 "$K" people -i alice.key xs.kist --search Karimi
+assert_grep "$OUT" '^#2 .*[(]approximate' "the text listing marks the approximate match"
+assert_no_grep "$OUT" '^#1 .*[(]approximate' "and not the exact one"
 
 # ------------------------------------------------ extract --person
 # files_under DIR: files below DIR, sorted, relative.
