@@ -28,29 +28,59 @@ enum {
 	EXIT_INTERRUPTED = 130
 };
 
-#define MAX_MULTI 1024
-
-/* One option of a verb. */
+/* One option of a verb (src/cli/verbs.c). */
 typedef struct opt_spec {
-	char short_name; /* 0 if none */
-	const char *long_name;
-	int has_arg;
-	int multi; /* may be given more than once */
+	char short_name;       /* 0 if none */
+	const char *long_name; /* without the dashes */
+	const char *arg;       /* name of its value in the help ("FILE"); NULL for a flag */
+	int multi;             /* may be given more than once */
+	char complete;         /* its value in completions: 'f' a file, 'd' a folder, 0 none */
+	const char *help;      /* the help text; '\n' starts a continuation line */
 } opt_spec;
 
-/* Parsed command line of one verb. */
+/*
+ * Parsed command line of one verb, sized to what was given: the values of
+ * spec i are vals[first[i]] to vals[first[i + 1] - 1], in the order given;
+ * pos holds the other arguments.  Freed by cli_args_free().
+ */
 typedef struct cli_args {
 	const opt_spec *specs;
 	size_t nspecs;
-	const char *values[32][MAX_MULTI]; /* per spec */
-	size_t counts[32];
-	const char *pos[MAX_MULTI];
+	const char *verb;  /* "seal", "log list": for messages */
+	const char **vals; /* "" for a flag */
+	size_t *first;     /* nspecs + 1 offsets into vals */
+	const char **pos;
 	size_t npos;
 } cli_args;
 
-/* Parses argv (after the verb) into a.  Prints a usage error and returns -1 on bad input. */
-int cli_parse(cli_args *a, const opt_spec *specs, size_t nspecs, int argc, char **argv,
-              const char *verb);
+/* One verb (or "verb subcommand"): everything the usage, help, option check and
+ * completions say about it comes from this table (verbs.c). */
+typedef struct cli_verb {
+	const char *name; /* "seal", "log list" */
+	int (*run)(const cli_args *a);
+	const opt_spec *opts;
+	size_t nopts;
+	const char *usage;   /* after "kist NAME "; '\n' continues the usage on a new line */
+	const char *summary; /* one line, for the completions */
+	const char *help;    /* what it does (paragraphs, no options) */
+} cli_verb;
+
+extern const cli_verb cli_verbs[];
+extern const size_t cli_nverbs;
+/* The verb called as argv[0] (and argv[1] for a subcommand); *used: words taken.  NULL if
+ * none, after printing a usage error. */
+const cli_verb *cli_verb_find(int argc, char **argv, int *used);
+/* The overview of every verb's usage, the exit codes. */
+void cli_help_overview(FILE *f);
+/* kist help [VERB] on stdout.  Returns an exit code. */
+int cli_help(const char *verb);
+/* kist completion bash|zsh|fish: the completion script on stdout.  Returns an exit code. */
+int cli_completion(const char *shell);
+
+/* Parses argv (after the verb) into a with the verb's options.  Prints a usage error and
+ * returns -1 on bad input. */
+int cli_parse(cli_args *a, const cli_verb *verb, int argc, char **argv);
+void cli_args_free(cli_args *a);
 /* Value of an option given once (or the last), or NULL; count of values. */
 const char *cli_get(const cli_args *a, const char *long_name);
 size_t cli_count(const cli_args *a, const char *long_name);
@@ -130,6 +160,9 @@ void cli_progress_clear(void);
 typedef struct json_t json_t;
 int cli_json_set_name(json_t *obj, const char *key, const char *s);
 int cli_json_print(json_t *root);
+/* An entry of a vault as JSON, one layout for every verb (docs/JSON.md, "Entries"); NULL if
+ * out of memory. */
+json_t *cli_json_entry(const kist_entry *e);
 
 extern int cli_quiet;
 
@@ -178,27 +211,29 @@ int cli_signer_arg(const char *arg, cli_signer *out);
 /* 1 if signer is the expected one. */
 int cli_signer_matches(const cli_signer *want, const kist_pubkey *signer);
 
-int cmd_keygen(int argc, char **argv);
-int cmd_pubkey(int argc, char **argv);
-int cmd_seal(int argc, char **argv);
-int cmd_info(int argc, char **argv);
-int cmd_list(int argc, char **argv);
-int cmd_extract(int argc, char **argv);
-int cmd_cat(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
-int cmd_people(int argc, char **argv);
-int cmd_query(int argc, char **argv);
-int cmd_manifest(int argc, char **argv);
-int cmd_log(int argc, char **argv);
-int cmd_audit(int argc, char **argv);
+int cmd_keygen(const cli_args *a);
+int cmd_pubkey(const cli_args *a);
+int cmd_seal(const cli_args *a);
+int cmd_info(const cli_args *a);
+int cmd_list(const cli_args *a);
+int cmd_extract(const cli_args *a);
+int cmd_cat(const cli_args *a);
+int cmd_verify(const cli_args *a);
+int cmd_people(const cli_args *a);
+int cmd_query(const cli_args *a);
+int cmd_manifest(const cli_args *a);
+int cmd_log_list(const cli_args *a);
+int cmd_log_checkpoint(const cli_args *a);
+int cmd_log_export(const cli_args *a);
+int cmd_audit_verify(const cli_args *a);
+int cmd_audit_compare(const cli_args *a);
 
 /* ---- witnessed checkpoints (cli_witness.c, docs/AUDIT.md) */
 /* Reads a whole small file (at most max bytes, NUL-terminated); prints one line on failure. */
 int cli_read_small(const char *path, size_t max, char **out, size_t *len);
 /* Loads a ledger, bundle or sealed bundle (-i opens it; logged as an audit access). */
 int cli_ledger_load_any(const cli_args *a, const char *path, kist_ledger_log **log);
-int cmd_witness(int argc, char **argv);
-int cli_audit_compare(int argc, char **argv);
+int cmd_witness_cosign(const cli_args *a);
 
 /* The witness policy of kist audit verify: --cosigner, --quorum, --origin, --state. */
 typedef struct cli_witness_policy {

@@ -9,34 +9,6 @@
 #include <jansson.h>
 #include <sodium.h>
 
-static const opt_spec id_specs[] = {
-    {'i', "identity", 1, 1}, {0, "passphrase-file", 1, 0},
-    {'q', "quiet", 0, 0},    {'C', "directory", 1, 0},
-    {0, "force", 0, 0},      {'l', "long", 0, 0},
-    {0, "signer", 1, 0},     {0, "json", 0, 0},
-    {0, "ledger", 1, 0},     {0, "person", 1, 0},
-};
-
-/* Verbs share one option table; each refuses the options it does not take. */
-static int parse_open(cli_args *a, int argc, char **argv, const char *verb, const char *allowed)
-{
-	if (cli_parse(a, id_specs, sizeof id_specs / sizeof id_specs[0], argc, argv, verb) != 0)
-		return -1;
-	for (size_t i = 0; i < a->nspecs; i++) {
-		if (a->counts[i] == 0)
-			continue;
-		char key[40];
-		snprintf(key, sizeof key, ",%s,", id_specs[i].long_name);
-		if (strstr(allowed, key) == NULL) {
-			cli_usage_error(verb, "--%s does not apply to %s", id_specs[i].long_name,
-			                verb);
-			return -1;
-		}
-	}
-	cli_quiet = cli_count(a, "quiet") > 0;
-	return 0;
-}
-
 /*
  * Opens the vault and records the access in the custody ledger, signed by the
  * identity that opened it, before the caller releases anything: if the entry
@@ -90,25 +62,21 @@ int cli_open_vault(const cli_args *a, const char *path, kist_vault **v, const ch
 	return open_and_log(a, path, v, action, paths, npaths, NULL, NULL, NULL);
 }
 
-int cmd_info(int argc, char **argv)
+int cmd_info(const cli_args *a)
 {
-	static const opt_spec specs[] = {{'q', "quiet", 0, 0}, {0, "json", 0, 0}};
-	static cli_args a;
 	kist_vault_info info;
 	char h[32];
-	if (cli_parse(&a, specs, 2, argc, argv, "info") != 0)
-		return EXIT_USAGE;
-	if (a.npos != 1) {
+	if (a->npos != 1) {
 		cli_usage_error("info", "usage: kist info VAULT");
 		return EXIT_USAGE;
 	}
-	kist_err err = kist_vault_probe(a.pos[0], &info);
+	kist_err err = kist_vault_probe(a->pos[0], &info);
 	if (err != KIST_OK)
-		return cli_fail(a.pos[0], err);
-	if (cli_count(&a, "json")) {
+		return cli_fail(a->pos[0], err);
+	if (cli_count(a, "json")) {
 		json_t *j = json_object();
 		if (j == NULL || json_object_set_new(j, "version", json_integer(1)) ||
-		    cli_json_set_name(j, "vault", a.pos[0]) ||
+		    cli_json_set_name(j, "vault", a->pos[0]) ||
 		    json_object_set_new(j, "format_version", json_integer(info.format_version)) ||
 		    json_object_set_new(j, "size", json_integer((json_int_t)info.file_size)) ||
 		    json_object_set_new(j, "header_size", json_integer(info.header_size)) ||
@@ -140,41 +108,6 @@ static void mode_string(char out[11], const kist_entry *e)
 	out[10] = '\0';
 }
 
-static const char *type_name(kist_entry_type t)
-{
-	return t == KIST_ENTRY_DIR ? "dir" : t == KIST_ENTRY_SYMLINK ? "symlink" : "file";
-}
-
-static json_t *entry_json(const kist_entry *e)
-{
-	char mode[8], hex[65];
-	json_t *o = json_object();
-	snprintf(mode, sizeof mode, "%04o", (unsigned)(e->mode & 07777));
-	if (o == NULL || cli_json_set_name(o, "path", e->path) ||
-	    json_object_set_new(o, "type", json_string(type_name(e->type))) ||
-	    json_object_set_new(o, "size", json_integer((json_int_t)e->size)) ||
-	    json_object_set_new(o, "mode", json_string(mode)) ||
-	    json_object_set_new(o, "mtime", json_integer(e->mtime)) ||
-	    json_object_set_new(o, "mtime_nsec", json_integer(e->mtime_nsec)))
-		goto fail;
-	if (e->type == KIST_ENTRY_FILE) {
-		sodium_bin2hex(hex, sizeof hex, e->sha256, 32);
-		if (json_object_set_new(o, "sha256", json_string(hex)))
-			goto fail;
-	} else if (json_object_set_new(o, "sha256", json_null())) {
-		goto fail;
-	}
-	if (e->type == KIST_ENTRY_SYMLINK ? cli_json_set_name(o, "link_target", e->link_target)
-	                                  : json_object_set_new(o, "link_target", json_null()))
-		goto fail;
-	if (json_object_set_new(o, "stored_size", json_integer((json_int_t)e->stored_size)))
-		goto fail;
-	return o;
-fail:
-	json_decref(o);
-	return NULL;
-}
-
 static int list_json(kist_vault *v, const char *path)
 {
 	json_t *root = json_object(), *arr = json_array();
@@ -182,7 +115,7 @@ static int list_json(kist_vault *v, const char *path)
 	    cli_json_set_name(root, "vault", path) || json_object_set(root, "entries", arr))
 		goto nomem;
 	for (size_t i = 0; i < kist_vault_entry_count(v); i++)
-		if (json_array_append_new(arr, entry_json(kist_vault_entry_at(v, i))) != 0)
+		if (json_array_append_new(arr, cli_json_entry(kist_vault_entry_at(v, i))) != 0)
 			goto nomem;
 	json_decref(arr);
 	return cli_json_print(root);
@@ -192,30 +125,26 @@ nomem:
 	return cli_fail(NULL, KIST_E_NOMEM);
 }
 
-int cmd_list(int argc, char **argv)
+int cmd_list(const cli_args *a)
 {
-	static cli_args a;
 	kist_vault *v = NULL;
 	int rc;
-	if (parse_open(&a, argc, argv, "list",
-	               ",identity,passphrase-file,quiet,long,json,ledger,") != 0)
-		return EXIT_USAGE;
-	if (cli_count(&a, "long") && cli_count(&a, "json")) {
+	if (cli_count(a, "long") && cli_count(a, "json")) {
 		cli_usage_error("list", "--long and --json conflict (--json has every field)");
 		return EXIT_USAGE;
 	}
-	if (a.npos != 1) {
+	if (a->npos != 1) {
 		cli_usage_error("list", "usage: kist list -i IDENTITY VAULT");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_open_vault(&a, a.pos[0], &v, "list", NULL, 0)) != EXIT_OK)
+	if ((rc = cli_open_vault(a, a->pos[0], &v, "list", NULL, 0)) != EXIT_OK)
 		return rc;
-	if (cli_count(&a, "json")) {
-		rc = list_json(v, a.pos[0]);
+	if (cli_count(a, "json")) {
+		rc = list_json(v, a->pos[0]);
 		kist_vault_close(v);
 		return rc;
 	}
-	int longfmt = cli_count(&a, "long") > 0;
+	int longfmt = cli_count(a, "long") > 0;
 	for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
 		const kist_entry *e = kist_vault_entry_at(v, i);
 		if (longfmt) {
@@ -239,20 +168,16 @@ int cmd_list(int argc, char **argv)
 	return EXIT_OK;
 }
 
-int cmd_extract(int argc, char **argv)
+int cmd_extract(const cli_args *a)
 {
-	static cli_args a;
 	kist_vault *v = NULL;
 	kist_extract_opts o;
 	int rc;
 	const char *person;
 	const char **sel = NULL;
 	size_t nsel = 0;
-	if (parse_open(&a, argc, argv, "extract",
-	               ",identity,passphrase-file,quiet,directory,force,ledger,person,") != 0)
-		return EXIT_USAGE;
-	person = cli_get(&a, "person");
-	if (a.npos < 1 || (person != NULL && a.npos != 1)) {
+	person = cli_get(a, "person");
+	if (a->npos < 1 || (person != NULL && a->npos != 1)) {
 		cli_usage_error("extract", person ? "--person takes no PATH: kist extract -i "
 		                                    "IDENTITY --person NAME_OR_ID VAULT"
 		                                  : "usage: kist extract -i IDENTITY [-C DIR] "
@@ -260,15 +185,15 @@ int cmd_extract(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (person == NULL) {
-		sel = a.pos + 1;
-		nsel = a.npos - 1;
+		sel = a->pos + 1;
+		nsel = a->npos - 1;
 	}
-	if ((rc = open_and_log(&a, a.pos[0], &v, "extract", sel, nsel, person, &sel, &nsel)) !=
+	if ((rc = open_and_log(a, a->pos[0], &v, "extract", sel, nsel, person, &sel, &nsel)) !=
 	    EXIT_OK)
 		return rc;
 	memset(&o, 0, sizeof o);
-	o.dir = cli_get(&a, "directory");
-	o.force = cli_count(&a, "force") > 0;
+	o.dir = cli_get(a, "directory");
+	o.force = cli_count(a, "force") > 0;
 	o.warn_fn = cli_warn;
 	cli_progress prog;
 	cli_progress_init(&prog, "extracting");
@@ -276,16 +201,16 @@ int cmd_extract(int argc, char **argv)
 	kist_err err = kist_vault_extract(v, &o, sel, nsel);
 	cli_progress_end(&prog);
 	if (err != KIST_OK) {
-		rc = cli_fail(a.pos[0], err);
+		rc = cli_fail(a->pos[0], err);
 		if (err == KIST_E_CORRUPT || err == KIST_E_UNSAFE)
 			fprintf(stderr, "kist: nothing was extracted\n");
 	} else if (!cli_quiet) {
 		fprintf(stderr,
 		        "kist: extracted %s into %s, every file authenticated and its "
 		        "SHA-256 checked\n",
-		        person       ? "the person's media"
-		        : a.npos > 1 ? "the selected entries"
-		                     : "all entries",
+		        person        ? "the person's media"
+		        : a->npos > 1 ? "the selected entries"
+		                      : "all entries",
 		        o.dir ? o.dir : ".");
 	}
 	if (person != NULL)
@@ -294,22 +219,19 @@ int cmd_extract(int argc, char **argv)
 	return rc;
 }
 
-int cmd_cat(int argc, char **argv)
+int cmd_cat(const cli_args *a)
 {
-	static cli_args a;
 	kist_vault *v = NULL;
 	int rc;
-	if (parse_open(&a, argc, argv, "cat", ",identity,passphrase-file,quiet,ledger,") != 0)
-		return EXIT_USAGE;
-	if (a.npos != 2) {
+	if (a->npos != 2) {
 		cli_usage_error("cat", "usage: kist cat -i IDENTITY VAULT PATH");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_open_vault(&a, a.pos[0], &v, "cat", a.pos + 1, 1)) != EXIT_OK)
+	if ((rc = cli_open_vault(a, a->pos[0], &v, "cat", a->pos + 1, 1)) != EXIT_OK)
 		return rc;
-	const kist_entry *e = kist_vault_find(v, a.pos[1]);
+	const kist_entry *e = kist_vault_find(v, a->pos[1]);
 	if (e == NULL || e->type != KIST_ENTRY_FILE) {
-		cli_error(a.pos[0], "%s: %s", a.pos[1],
+		cli_error(a->pos[0], "%s: %s", a->pos[1],
 		          e ? "not a file entry" : "no such entry in the vault");
 		kist_vault_close(v);
 		return EXIT_OTHER;
@@ -317,7 +239,7 @@ int cmd_cat(int argc, char **argv)
 	fflush(stdout);
 	kist_err err = kist_vault_cat(v, e, STDOUT_FILENO);
 	if (err != KIST_OK)
-		rc = cli_fail(a.pos[0], err);
+		rc = cli_fail(a->pos[0], err);
 	kist_vault_close(v);
 	return rc;
 }
@@ -414,9 +336,8 @@ static void signer_verdict(const char *path, const kist_vault_meta *m, const cli
 	          want->fpr);
 }
 
-int cmd_verify(int argc, char **argv)
+int cmd_verify(const cli_args *a)
 {
-	static cli_args a;
 	kist_vault *v = NULL;
 	kist_vault_meta m;
 	kist_verify_report rep;
@@ -427,24 +348,21 @@ int cmd_verify(int argc, char **argv)
 	verify_out vo = {1, NULL, 0};
 	int rc;
 
-	if (parse_open(&a, argc, argv, "verify",
-	               ",identity,passphrase-file,quiet,signer,json,ledger,") != 0)
-		return EXIT_USAGE;
-	if (a.npos != 1) {
+	if (a->npos != 1) {
 		cli_usage_error("verify", "usage: kist verify -i IDENTITY VAULT");
 		return EXIT_USAGE;
 	}
-	const char *signer = cli_get(&a, "signer");
+	const char *signer = cli_get(a, "signer");
 	if (signer != NULL && (rc = cli_signer_arg(signer, &want)) != EXIT_OK)
 		return rc;
-	int json = cli_count(&a, "json") > 0;
-	if ((rc = cli_open_vault(&a, a.pos[0], &v, "verify", NULL, 0)) != EXIT_OK)
+	int json = cli_count(a, "json") > 0;
+	if ((rc = cli_open_vault(a, a->pos[0], &v, "verify", NULL, 0)) != EXIT_OK)
 		return rc;
 	kist_vault_get_meta(v, &m);
 	/* The file's own SHA-256, to compare with what the sender sent apart. */
 	kist_err herr = kist_vault_file_sha256(v, digest);
 	if (herr != KIST_OK) {
-		rc = cli_fail(a.pos[0], herr);
+		rc = cli_fail(a->pos[0], herr);
 		kist_vault_close(v);
 		return rc;
 	}
@@ -465,7 +383,7 @@ int cmd_verify(int argc, char **argv)
 		cli_time(t, sizeof t, m.created);
 		cli_human_size(h, sizeof h, m.total_size);
 		printf("Vault:       ");
-		cli_print_path(a.pos[0]);
+		cli_print_path(a->pos[0]);
 		printf("\nVault id:    ");
 		cli_put_safe(stdout, m.vault_id, strlen(m.vault_id), 0);
 		putchar('\n');
@@ -496,17 +414,17 @@ int cmd_verify(int argc, char **argv)
 	int bad_signer =
 	    signer != NULL && (!m.signed_by_sealer || !cli_signer_matches(&want, &m.signer));
 	if (err != KIST_OK && err != KIST_E_CORRUPT) {
-		rc = cli_fail(a.pos[0], err); /* no verdict: nothing on stdout in JSON mode */
+		rc = cli_fail(a->pos[0], err); /* no verdict: nothing on stdout in JSON mode */
 	} else if (json) {
 		int intact = err == KIST_OK;
 		rc = vo.nomem ? cli_fail(NULL, KIST_E_NOMEM)
-		              : verify_json(a.pos[0], &m, files, dirs, links, &rep, vo.damaged,
+		              : verify_json(a->pos[0], &m, files, dirs, links, &rep, vo.damaged,
 		                            signer, &want, !bad_signer, intact, sha);
 		if (rc == EXIT_OK && !intact) {
-			cli_error(a.pos[0], "verification failed");
+			cli_error(a->pos[0], "verification failed");
 			rc = EXIT_INTEGRITY;
 		} else if (rc == EXIT_OK && bad_signer) {
-			signer_verdict(a.pos[0], &m, &want);
+			signer_verdict(a->pos[0], &m, &want);
 			rc = EXIT_SIGNER;
 		}
 	} else if (err == KIST_OK && bad_signer) {
@@ -525,7 +443,7 @@ int cmd_verify(int argc, char **argv)
 		printf("Result:      WRONG SIGNER - the content checked out, but it does not come "
 		       "from the expected signer\n");
 		fflush(stdout);
-		signer_verdict(a.pos[0], &m, &want);
+		signer_verdict(a->pos[0], &m, &want);
 		rc = EXIT_SIGNER;
 	} else if (err == KIST_OK) {
 		printf("Checked:     every chunk authenticated, every SHA-256 recomputed "
@@ -542,7 +460,7 @@ int cmd_verify(int argc, char **argv)
 			printf("Signer:      NOT signed by the expected %s either\n", want.fpr);
 		printf("Result:      FAILED - do not rely on the damaged entries\n");
 		fflush(stdout);
-		cli_error(a.pos[0], "verification failed");
+		cli_error(a->pos[0], "verification failed");
 		rc = EXIT_INTEGRITY;
 	}
 	json_decref(vo.damaged);

@@ -115,14 +115,8 @@ static void say_normalized(const char *path, const kist_note_info *ni)
 
 /* ------------------------------------------------------ kist witness */
 
-static int witness_cosign(int argc, char **argv)
+int cmd_witness_cosign(const cli_args *a)
 {
-	static const opt_spec specs[] = {
-	    {'i', "identity", 1, 1}, {0, "passphrase-file", 1, 0}, {0, "state", 1, 0},
-	    {'o', "output", 1, 0},   {0, "force", 0, 0},           {0, "json", 0, 0},
-	    {'q', "quiet", 0, 0},    {0, "ledger", 1, 0},
-	};
-	static cli_args a;
 	kist_identity *id = NULL;
 	kist_ledger_log *log = NULL;
 	kist_witness_state held;
@@ -132,18 +126,16 @@ static int witness_cosign(int argc, char **argv)
 	size_t len = 0;
 	int rc;
 
-	if (cli_parse(&a, specs, sizeof specs / sizeof specs[0], argc, argv, "witness cosign") != 0)
-		return EXIT_USAGE;
-	if (a.npos != 2 || cli_count(&a, "identity") != 1 || cli_get(&a, "state") == NULL) {
+	if (a->npos != 2 || cli_count(a, "identity") != 1 || cli_get(a, "state") == NULL) {
 		cli_usage_error("witness cosign",
 		                "usage: kist witness cosign -i TRUSTEE --state DIR "
 		                "NOTE BUNDLE_OR_LEDGER [-o FILE]");
 		return EXIT_USAGE;
 	}
-	if (cli_count(&a, "quiet"))
+	if (cli_count(a, "quiet"))
 		cli_quiet = 1;
-	int json = cli_count(&a, "json") > 0;
-	const char *state = cli_get(&a, "state"), *notepath = a.pos[0];
+	int json = cli_count(a, "json") > 0;
+	const char *state = cli_get(a, "state"), *notepath = a->pos[0];
 	if ((rc = read_note(notepath, &text, &len)) != EXIT_OK)
 		goto out;
 	kist_err err = kist_note_read(&ni, text, len, NULL, 0);
@@ -153,10 +145,10 @@ static int witness_cosign(int argc, char **argv)
 		goto out;
 	}
 	say_normalized(notepath, &ni);
-	if ((rc = cli_load_identity(cli_get(&a, "identity"), cli_get(&a, "passphrase-file"),
-	                            &id)) != EXIT_OK)
+	if ((rc = cli_load_identity(cli_get(a, "identity"), cli_get(a, "passphrase-file"), &id)) !=
+	    EXIT_OK)
 		goto out;
-	if ((rc = cli_ledger_load_any(&a, a.pos[1], &log)) != EXIT_OK)
+	if ((rc = cli_ledger_load_any(a, a->pos[1], &log)) != EXIT_OK)
 		goto out;
 	err = kist_witness_cosign(state, text, len, log, id, (uint64_t)time(NULL), &out, &v, &held);
 	if (err != KIST_OK) {
@@ -173,14 +165,14 @@ static int witness_cosign(int argc, char **argv)
 			cli_json_print(o);
 		}
 		if (v == KIST_WITNESS_ROLLBACK || v == KIST_WITNESS_FORK)
-			cli_error(a.pos[1], "REFUSED: %s", kist_errdetail());
+			cli_error(a->pos[1], "REFUSED: %s", kist_errdetail());
 		else
-			cli_fail(a.pos[1], err);
+			cli_fail(a->pos[1], err);
 		goto out;
 	}
-	const char *o_path = cli_get(&a, "output");
+	const char *o_path = cli_get(a, "output");
 	if (o_path) {
-		if ((err = kist_file_write(o_path, out, strlen(out), cli_count(&a, "force") > 0)) !=
+		if ((err = kist_file_write(o_path, out, strlen(out), cli_count(a, "force") > 0)) !=
 		    KIST_OK) {
 			if (err == KIST_E_EXISTS) {
 				cli_error(o_path, "already exists (use --force to replace it)");
@@ -237,53 +229,37 @@ out:
 	return rc;
 }
 
-int cmd_witness(int argc, char **argv)
-{
-	if (argc >= 1 && strcmp(argv[0], "cosign") == 0)
-		return witness_cosign(argc - 1, argv + 1);
-	cli_usage_error("witness", "usage: kist witness cosign -i TRUSTEE --state DIR NOTE "
-	                           "BUNDLE_OR_LEDGER");
-	return EXIT_USAGE;
-}
-
 /* ------------------------------------------------ kist audit compare */
 
-int cli_audit_compare(int argc, char **argv)
+int cmd_audit_compare(const cli_args *a)
 {
-	static const opt_spec specs[] = {
-	    {0, "json", 0, 0},   {'i', "identity", 1, 1}, {0, "passphrase-file", 1, 0},
-	    {0, "ledger", 1, 0}, {'q', "quiet", 0, 0},
-	};
-	static cli_args a;
 	kist_ledger_log *log = NULL;
 	kist_note_info ni[2];
 	char *text[2] = {NULL, NULL};
 	kist_witness_verdict v = KIST_WITNESS_OK;
 	int rc = EXIT_OK, checked = 0;
 
-	if (cli_parse(&a, specs, sizeof specs / sizeof specs[0], argc, argv, "audit compare") != 0)
-		return EXIT_USAGE;
-	if (a.npos != 2 && a.npos != 3) {
+	if (a->npos != 2 && a->npos != 3) {
 		cli_usage_error("audit compare",
 		                "usage: kist audit compare NOTE NOTE [BUNDLE_OR_LEDGER] [--json]");
 		return EXIT_USAGE;
 	}
-	if (cli_count(&a, "quiet"))
+	if (cli_count(a, "quiet"))
 		cli_quiet = 1;
-	int json = cli_count(&a, "json") > 0;
+	int json = cli_count(a, "json") > 0;
 	for (int i = 0; i < 2; i++) {
 		size_t len = 0;
-		if ((rc = read_note(a.pos[i], &text[i], &len)) != EXIT_OK)
+		if ((rc = read_note(a->pos[i], &text[i], &len)) != EXIT_OK)
 			goto out;
 		kist_err err = kist_note_read(&ni[i], text[i], len, NULL, 0);
 		if (err != KIST_OK) {
 			rc = witness_code(err, KIST_WITNESS_OK);
-			cli_fail(a.pos[i], err);
+			cli_fail(a->pos[i], err);
 			goto out;
 		}
-		say_normalized(a.pos[i], &ni[i]);
+		say_normalized(a->pos[i], &ni[i]);
 	}
-	if (a.npos == 3 && (rc = cli_ledger_load_any(&a, a.pos[2], &log)) != EXIT_OK)
+	if (a->npos == 3 && (rc = cli_ledger_load_any(a, a->pos[2], &log)) != EXIT_OK)
 		goto out;
 	kist_err err = kist_note_compare(&ni[0], &ni[1], log, &v, &checked);
 	const char *result;
@@ -291,7 +267,7 @@ int cli_audit_compare(int argc, char **argv)
 		rc = witness_code(err, v);
 		result = verdict_name(v);
 	} else if (err != KIST_OK) {
-		rc = cli_fail(a.npos == 3 ? a.pos[2] : NULL, err);
+		rc = cli_fail(a->npos == 3 ? a->pos[2] : NULL, err);
 		goto out;
 	} else if (!checked) {
 		rc = EXIT_OTHER;
