@@ -46,7 +46,9 @@ typedef struct opt_spec {
 typedef struct cli_args {
 	const opt_spec *specs;
 	size_t nspecs;
-	const char *verb;  /* "seal", "log list": for messages */
+	const char *verb;           /* "seal", "log list": for messages */
+	const struct cli_verb *all; /* every verb: an option of another is "does not apply" */
+	size_t nall;
 	const char **vals; /* "" for a flag */
 	size_t *first;     /* nspecs + 1 offsets into vals */
 	const char **pos;
@@ -77,9 +79,11 @@ int cli_help(const char *verb);
 /* kist completion bash|zsh|fish: the completion script on stdout.  Returns an exit code. */
 int cli_completion(const char *shell);
 
-/* Parses argv (after the verb) into a with the verb's options.  Prints a usage error and
+/* Parses argv (after the verb) into a with the verb's options (cli_args.c); all: the
+ * table, to name an option of another verb as such.  Prints a usage error and
  * returns -1 on bad input. */
-int cli_parse(cli_args *a, const cli_verb *verb, int argc, char **argv);
+int cli_parse(cli_args *a, const cli_verb *verb, const cli_verb *all, size_t nall, int argc,
+              char **argv);
 void cli_args_free(cli_args *a);
 /* Value of an option given once (or the last), or NULL; count of values. */
 const char *cli_get(const cli_args *a, const char *long_name);
@@ -173,6 +177,11 @@ extern int cli_quiet;
  */
 int cli_open_vault(const cli_args *a, const char *path, kist_vault **v, const char *action,
                    const char *const *paths, size_t npaths);
+/* The same; with who (extract --person), the paths recorded are that person's media,
+ * returned in *who_paths (malloc'd; the strings are the vault's). */
+int cli_open_vault_for(const cli_args *a, const char *path, kist_vault **v, const char *action,
+                       const char *const *paths, size_t npaths, const char *who,
+                       const char ***who_paths, size_t *who_n);
 /* The media paths linked to a person (id or name); *paths is malloc'd, its strings are v's.
  * Prints nothing: on failure msg holds the reason (the caller logs the attempt first). */
 int cli_person_media(kist_vault *v, const char *who, const char ***paths, size_t *n, char *msg,
@@ -228,12 +237,22 @@ int cmd_log_export(const cli_args *a);
 int cmd_audit_verify(const cli_args *a);
 int cmd_audit_compare(const cli_args *a);
 
-/* ---- witnessed checkpoints (cli_witness.c, docs/AUDIT.md) */
+/* ---- witnessed checkpoints (cli_witness.c, cli_policy.c, docs/AUDIT.md) */
 /* Reads a whole small file (at most max bytes, NUL-terminated); prints one line on failure. */
 int cli_read_small(const char *path, size_t max, char **out, size_t *len);
 /* Loads a ledger, bundle or sealed bundle (-i opens it; logged as an audit access). */
 int cli_ledger_load_any(const cli_args *a, const char *path, kist_ledger_log **log);
 int cmd_witness_cosign(const cli_args *a);
+
+/* Notes as JSON and witness verdicts (cli_policy.c), shared by witness cosign, audit
+ * compare and audit verify. */
+const char *cli_verdict_name(kist_witness_verdict v);
+/* The exit code of a witness failure: 14 rollback or fork, 15 a note that does not hold. */
+int cli_witness_code(kist_err err, kist_witness_verdict v);
+void cli_root_b64(char out[45], const unsigned char root[32]);
+struct json_t *cli_key_json(const kist_pubkey *pk);
+/* size, root, signer, cosigners (with time) and entries covered of a note read. */
+struct json_t *cli_note_json(const kist_note_info *ni);
 
 /* The witness policy of kist audit verify: --cosigner, --quorum, --origin, --state. */
 typedef struct cli_witness_policy {

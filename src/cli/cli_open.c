@@ -9,59 +9,6 @@
 #include <jansson.h>
 #include <sodium.h>
 
-/*
- * Opens the vault and records the access in the custody ledger, signed by the
- * identity that opened it, before the caller releases anything: if the entry
- * cannot be made durable the vault is closed and nothing is printed.  With
- * who (extract --person), the paths recorded are that person's media, returned
- * in *who_paths (malloc'd; the strings are the vault's).
- */
-static int open_and_log(const cli_args *a, const char *path, kist_vault **v, const char *action,
-                        const char *const *paths, size_t npaths, const char *who,
-                        const char ***who_paths, size_t *who_n)
-{
-	kist_identity **ids = NULL;
-	size_t n = 0;
-	int rc = cli_load_identities(a, &ids, &n);
-	if (rc != EXIT_OK)
-		return rc;
-	kist_err err = kist_vault_open(v, path, ids, n);
-	if (err != KIST_OK) {
-		cli_free_identities(ids, n);
-		return cli_fail(path, err);
-	}
-	char why[512] = "";
-	int lookup = EXIT_OK;
-	if (who != NULL) {
-		/* Even a failed lookup tells something about the register: it is logged
-		 * (with no entries touched) before the reason is printed. */
-		lookup = cli_person_media(*v, who, who_paths, who_n, why, sizeof why);
-		paths = lookup == EXIT_OK ? *who_paths : NULL;
-		npaths = lookup == EXIT_OK ? *who_n : 0;
-	}
-	rc = cli_ledger_record(a, *v, ids[kist_vault_opened_with(*v)], action, paths, npaths);
-	if (rc == EXIT_OK && lookup != EXIT_OK) {
-		cli_error(path, "%s", why);
-		rc = lookup;
-	}
-	if (rc != EXIT_OK && who != NULL && lookup == EXIT_OK) {
-		free(*who_paths);
-		*who_paths = NULL;
-	}
-	cli_free_identities(ids, n);
-	if (rc != EXIT_OK) {
-		kist_vault_close(*v);
-		*v = NULL;
-	}
-	return rc;
-}
-
-int cli_open_vault(const cli_args *a, const char *path, kist_vault **v, const char *action,
-                   const char *const *paths, size_t npaths)
-{
-	return open_and_log(a, path, v, action, paths, npaths, NULL, NULL, NULL);
-}
-
 int cmd_info(const cli_args *a)
 {
 	kist_vault_info info;
@@ -188,8 +135,8 @@ int cmd_extract(const cli_args *a)
 		sel = a->pos + 1;
 		nsel = a->npos - 1;
 	}
-	if ((rc = open_and_log(a, a->pos[0], &v, "extract", sel, nsel, person, &sel, &nsel)) !=
-	    EXIT_OK)
+	if ((rc = cli_open_vault_for(a, a->pos[0], &v, "extract", sel, nsel, person, &sel,
+	                             &nsel)) != EXIT_OK)
 		return rc;
 	memset(&o, 0, sizeof o);
 	o.dir = cli_get(a, "directory");

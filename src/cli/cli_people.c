@@ -154,56 +154,6 @@ out:
 	return rc;
 }
 
-/* ---- extract --person */
-
-typedef struct media_list {
-	const char **paths;
-	size_t n;
-	long long id;
-	char name[128];
-} media_list;
-
-static int collect_media(void *ctx, const kist_person *p)
-{
-	media_list *ml = ctx;
-	ml->id = p->id;
-	snprintf(ml->name, sizeof ml->name, "%s", p->name);
-	ml->paths = calloc(p->nmedia + 1, sizeof *ml->paths);
-	if (ml->paths == NULL)
-		return 1;
-	for (size_t k = 0; k < p->nmedia; k++)
-		ml->paths[ml->n++] = p->media[k]->path; /* owned by the vault */
-	return 0;
-}
-
-int cli_person_media(kist_vault *v, const char *who, const char ***paths, size_t *n, char *msg,
-                     size_t cap)
-{
-	media_list ml;
-	char name[96];
-	memset(&ml, 0, sizeof ml);
-	kist_err err = kist_vault_person_find(v, who, collect_media, &ml);
-	if (err != KIST_OK) {
-		free(ml.paths);
-		snprintf(msg, cap, "%s",
-		         kist_errdetail()[0] ? kist_errdetail() : kist_strerror(err));
-		return cli_exit_code(err);
-	}
-	if (ml.paths == NULL) {
-		snprintf(msg, cap, "out of memory");
-		return EXIT_OTHER;
-	}
-	if (ml.n == 0) {
-		cli_escape(name, sizeof name, ml.name);
-		snprintf(msg, cap, "person #%lld (%s) has no linked media", ml.id, name);
-		free(ml.paths);
-		return EXIT_OTHER;
-	}
-	*paths = ml.paths;
-	*n = ml.n;
-	return EXIT_OK;
-}
-
 /* ---- kist query */
 
 typedef struct query_out {

@@ -64,7 +64,7 @@ static int run_verb(int argc, char **argv)
 	const cli_verb *v = cli_verb_find(argc, argv, &used);
 	if (v == NULL)
 		return EXIT_USAGE;
-	if (cli_parse(&a, v, argc - used, argv + used) != 0)
+	if (cli_parse(&a, v, cli_verbs, cli_nverbs, argc - used, argv + used) != 0)
 		return EXIT_USAGE;
 	cli_quiet = cli_count(&a, "quiet") > 0;
 	int rc = v->run(&a);
