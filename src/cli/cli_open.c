@@ -283,13 +283,102 @@ static void signer_verdict(const char *path, const kist_vault_meta *m, const cli
 	          want->fpr);
 }
 
+/* Entries by type: files, folders, links. */
+typedef struct entry_counts {
+	size_t files, dirs, links;
+} entry_counts;
+
+static entry_counts count_entries(kist_vault *v)
+{
+	entry_counts c = {0, 0, 0};
+	for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
+		kist_entry_type ty = kist_vault_entry_at(v, i)->type;
+		c.files += ty == KIST_ENTRY_FILE;
+		c.dirs += ty == KIST_ENTRY_DIR;
+		c.links += ty == KIST_ENTRY_SYMLINK;
+	}
+	return c;
+}
+
+/* The text report before the check: what the vault is, who signed it. */
+static void print_vault(const char *path, const kist_vault_meta *m, const char *sha, entry_counts c)
+{
+	char t[40], h[32], tv[200], pks[KIST_PUBKEY_STRLEN + 1], fpr[KIST_FINGERPRINT_STRLEN + 1];
+	cli_time(t, sizeof t, m->created);
+	cli_human_size(h, sizeof h, m->total_size);
+	printf("Vault:       ");
+	cli_print_path(path);
+	printf("\nVault id:    ");
+	cli_put_safe(stdout, m->vault_id, strlen(m->vault_id), 0);
+	putchar('\n');
+	printf("SHA-256:     %s (of the vault file)\n", sha);
+	cli_escape(tv, sizeof tv, m->tool_version);
+	printf("Sealed:      %s (as claimed by the sealer's clock), with %s\n", t, tv);
+	if (m->signed_by_sealer) {
+		kist_pubkey_format(&m->signer, pks);
+		kist_pubkey_fingerprint(&m->signer, fpr);
+		printf("Signed by:   %s\n             fingerprint %s; signature valid (it "
+		       "covers the index: every entry's SHA-256)\n",
+		       pks, fpr);
+	} else {
+		printf("Signed by:   nobody - this vault is NOT signed and does not prove "
+		       "who sealed it\n");
+	}
+	printf("Recipients:  %u\n", m->recipient_count);
+	printf("Entries:     %llu (%zu files, %zu folders, %zu links), %s\n",
+	       (unsigned long long)m->entry_count, c.files, c.dirs, c.links, h);
+	fflush(stdout);
+}
+
+/* The text verdict after the check (err: of kist_vault_verify, OK or CORRUPT); an exit code. */
+static int print_verdict(const char *path, kist_err err, const kist_verify_report *rep,
+                         const kist_vault_meta *m, const cli_signer *want, int bad_signer)
+{
+	char fpr[KIST_FINGERPRINT_STRLEN + 1];
+	if (err == KIST_OK && bad_signer) {
+		/* Intact, but not from the expected sender: not damage (exit 7, not 4). */
+		printf("Checked:     every chunk authenticated, every SHA-256 recomputed "
+		       "(%llu files)\n",
+		       (unsigned long long)rep->entries_checked);
+		if (m->signed_by_sealer) {
+			kist_pubkey_fingerprint(&m->signer, fpr);
+			printf("Signer:      signed by %s, NOT by the expected %s\n", fpr,
+			       want->fpr);
+		} else {
+			printf("Signer:      NOT signed at all; the expected signer was %s\n",
+			       want->fpr);
+		}
+		printf("Result:      WRONG SIGNER - the content checked out, but it does not come "
+		       "from the expected signer\n");
+		fflush(stdout);
+		signer_verdict(path, m, want);
+		return EXIT_SIGNER;
+	}
+	if (err == KIST_OK) {
+		printf("Checked:     every chunk authenticated, every SHA-256 recomputed "
+		       "(%llu files)\n",
+		       (unsigned long long)rep->entries_checked);
+		printf("Result:      ALL GOOD\n");
+		return EXIT_OK;
+	}
+	if (err == KIST_E_CORRUPT)
+		printf("Checked:     %llu files, %llu DAMAGED\n",
+		       (unsigned long long)rep->entries_checked,
+		       (unsigned long long)rep->entries_failed);
+	if (bad_signer)
+		printf("Signer:      NOT signed by the expected %s either\n", want->fpr);
+	printf("Result:      FAILED - do not rely on the damaged entries\n");
+	fflush(stdout);
+	cli_error(path, "verification failed");
+	return EXIT_INTEGRITY;
+}
+
 int cmd_verify(const cli_args *a)
 {
 	kist_vault *v = NULL;
 	kist_vault_meta m;
 	kist_verify_report rep;
 	cli_signer want;
-	char t[40], h[32], pks[KIST_PUBKEY_STRLEN + 1], fpr[KIST_FINGERPRINT_STRLEN + 1];
 	char sha[65] = "";
 	unsigned char digest[32];
 	verify_out vo = {1, NULL, 0};
@@ -314,45 +403,13 @@ int cmd_verify(const cli_args *a)
 		return rc;
 	}
 	sodium_bin2hex(sha, sizeof sha, digest, sizeof digest);
-	size_t files = 0, dirs = 0, links = 0;
-	for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
-		kist_entry_type ty = kist_vault_entry_at(v, i)->type;
-		files += ty == KIST_ENTRY_FILE;
-		dirs += ty == KIST_ENTRY_DIR;
-		links += ty == KIST_ENTRY_SYMLINK;
+	entry_counts c = count_entries(v);
+	if (json && (vo.damaged = json_array()) == NULL) {
+		kist_vault_close(v);
+		return cli_fail(NULL, KIST_E_NOMEM);
 	}
-	if (json) {
-		if ((vo.damaged = json_array()) == NULL) {
-			kist_vault_close(v);
-			return cli_fail(NULL, KIST_E_NOMEM);
-		}
-	} else {
-		cli_time(t, sizeof t, m.created);
-		cli_human_size(h, sizeof h, m.total_size);
-		printf("Vault:       ");
-		cli_print_path(a->pos[0]);
-		printf("\nVault id:    ");
-		cli_put_safe(stdout, m.vault_id, strlen(m.vault_id), 0);
-		putchar('\n');
-		printf("SHA-256:     %s (of the vault file)\n", sha);
-		char tv[200];
-		cli_escape(tv, sizeof tv, m.tool_version);
-		printf("Sealed:      %s (as claimed by the sealer's clock), with %s\n", t, tv);
-		if (m.signed_by_sealer) {
-			kist_pubkey_format(&m.signer, pks);
-			kist_pubkey_fingerprint(&m.signer, fpr);
-			printf("Signed by:   %s\n             fingerprint %s; signature valid (it "
-			       "covers the index: every entry's SHA-256)\n",
-			       pks, fpr);
-		} else {
-			printf("Signed by:   nobody - this vault is NOT signed and does not prove "
-			       "who sealed it\n");
-		}
-		printf("Recipients:  %u\n", m.recipient_count);
-		printf("Entries:     %llu (%zu files, %zu folders, %zu links), %s\n",
-		       (unsigned long long)m.entry_count, files, dirs, links, h);
-		fflush(stdout);
-	}
+	if (!json)
+		print_vault(a->pos[0], &m, sha, c);
 	cli_progress prog;
 	cli_progress_init(&prog, "verifying");
 	kist_vault_set_progress(v, cli_progress_cb, &prog);
@@ -365,8 +422,8 @@ int cmd_verify(const cli_args *a)
 	} else if (json) {
 		int intact = err == KIST_OK;
 		rc = vo.nomem ? cli_fail(NULL, KIST_E_NOMEM)
-		              : verify_json(a->pos[0], &m, files, dirs, links, &rep, vo.damaged,
-		                            signer, &want, !bad_signer, intact, sha);
+		              : verify_json(a->pos[0], &m, c.files, c.dirs, c.links, &rep,
+		                            vo.damaged, signer, &want, !bad_signer, intact, sha);
 		if (rc == EXIT_OK && !intact) {
 			cli_error(a->pos[0], "verification failed");
 			rc = EXIT_INTEGRITY;
@@ -374,41 +431,8 @@ int cmd_verify(const cli_args *a)
 			signer_verdict(a->pos[0], &m, &want);
 			rc = EXIT_SIGNER;
 		}
-	} else if (err == KIST_OK && bad_signer) {
-		/* Intact, but not from the expected sender: not damage (exit 7, not 4). */
-		printf("Checked:     every chunk authenticated, every SHA-256 recomputed "
-		       "(%llu files)\n",
-		       (unsigned long long)rep.entries_checked);
-		if (m.signed_by_sealer) {
-			kist_pubkey_fingerprint(&m.signer, fpr);
-			printf("Signer:      signed by %s, NOT by the expected %s\n", fpr,
-			       want.fpr);
-		} else {
-			printf("Signer:      NOT signed at all; the expected signer was %s\n",
-			       want.fpr);
-		}
-		printf("Result:      WRONG SIGNER - the content checked out, but it does not come "
-		       "from the expected signer\n");
-		fflush(stdout);
-		signer_verdict(a->pos[0], &m, &want);
-		rc = EXIT_SIGNER;
-	} else if (err == KIST_OK) {
-		printf("Checked:     every chunk authenticated, every SHA-256 recomputed "
-		       "(%llu files)\n",
-		       (unsigned long long)rep.entries_checked);
-		printf("Result:      ALL GOOD\n");
-		rc = EXIT_OK;
 	} else {
-		if (err == KIST_E_CORRUPT)
-			printf("Checked:     %llu files, %llu DAMAGED\n",
-			       (unsigned long long)rep.entries_checked,
-			       (unsigned long long)rep.entries_failed);
-		if (bad_signer)
-			printf("Signer:      NOT signed by the expected %s either\n", want.fpr);
-		printf("Result:      FAILED - do not rely on the damaged entries\n");
-		fflush(stdout);
-		cli_error(a->pos[0], "verification failed");
-		rc = EXIT_INTEGRITY;
+		rc = print_verdict(a->pos[0], err, &rep, &m, &want, bad_signer);
 	}
 	json_decref(vo.damaged);
 	kist_vault_close(v);

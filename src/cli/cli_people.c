@@ -310,13 +310,92 @@ static void on_damage(void *ctx, const char *path, const char *message)
 	fputc('\n', stderr);
 }
 
+/* The "vault" object of manifest --json: what the vault is and who sealed it. */
+static json_t *manifest_vault(kist_vault *v, const kist_vault_meta *m, const char *path)
+{
+	char t[40], pks[KIST_PUBKEY_STRLEN + 1], fpr[KIST_FINGERPRINT_STRLEN + 1];
+	json_t *vault = json_object();
+	json_object_set_new(vault, "file", cli_json_path(path));
+	json_object_set_new(vault, "id", json_string(m->vault_id));
+	json_object_set_new(vault, "format_version", json_integer(m->format_version));
+	iso_time(t, sizeof t, m->created);
+	json_object_set_new(vault, "sealed_at", json_string(t));
+	json_object_set_new(vault, "sealed_with", cli_json_path(m->tool_version));
+	json_object_set_new(vault, "recipients", json_integer(m->recipient_count));
+	if (m->signed_by_sealer) {
+		json_t *s = json_object();
+		kist_pubkey_format(&m->signer, pks);
+		kist_pubkey_fingerprint(&m->signer, fpr);
+		json_object_set_new(s, "public_key", json_string(pks));
+		json_object_set_new(s, "fingerprint", json_string(fpr));
+		json_object_set_new(vault, "sealed_by", s);
+	} else {
+		json_object_set_new(vault, "sealed_by", json_null());
+	}
+	json_object_set_new(vault, "entries", json_integer((json_int_t)m->entry_count));
+	json_object_set_new(vault, "total_size", json_integer((json_int_t)m->total_size));
+	json_object_set_new(vault, "people", json_integer((json_int_t)kist_vault_people_count(v)));
+	return vault;
+}
+
+/* manifest --json (docs/JSON.md): the report; takes the damaged list.  An exit code. */
+static int manifest_json(const cli_args *a, kist_vault *v, const kist_vault_meta *m, kist_err verr,
+                         json_t *damaged)
+{
+	char t[40];
+	json_t *o = json_object(), *ver = json_object(), *ents = json_array();
+	json_object_set_new(o, "version", json_integer(1));
+	json_object_set_new(o, "vault", manifest_vault(v, m, a->pos[0]));
+	for (size_t i = 0; i < kist_vault_entry_count(v); i++)
+		json_array_append_new(ents, cli_json_entry(kist_vault_entry_at(v, i)));
+	json_object_set_new(o, "entries", ents);
+	json_object_set_new(ver, "header_and_index", json_string("authenticated"));
+	json_object_set_new(ver, "signature",
+	                    json_string(m->signed_by_sealer ? "valid" : "unsigned"));
+	json_object_set_new(ver, "content_checked", json_boolean(cli_count(a, "verify")));
+	json_object_set_new(ver, "content",
+	                    json_string(!cli_count(a, "verify") ? "not checked"
+	                                : verr == KIST_OK       ? "intact"
+	                                                        : "damaged"));
+	json_object_set_new(ver, "damaged", damaged);
+	json_object_set_new(o, "verification", ver);
+	iso_time(t, sizeof t, (long long)time(NULL));
+	json_object_set_new(o, "generated_at", json_string(t));
+	json_object_set_new(o, "generated_by", json_string("kist"));
+	json_object_set_new(o, "tool_version", json_string(kist_version()));
+	return cli_json_print(o);
+}
+
+/* The lines 'sha256sum -c' checks: a name with a backslash gets sha256sum's escaping
+ * (\\); the rest of the name is shown as kist_escape() shows it. */
+static void manifest_sums(kist_vault *v)
+{
+	char hex[65];
+	for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
+		const kist_entry *e = kist_vault_entry_at(v, i);
+		if (e->type != KIST_ENTRY_FILE)
+			continue;
+		sodium_bin2hex(hex, sizeof hex, e->sha256, 32);
+		int esc = strchr(e->path, '\\') != NULL;
+		printf("%s%s  ", esc ? "\\" : "", hex);
+		for (const char *p = e->path;;) {
+			size_t n = strcspn(p, "\\");
+			cli_put_safe(stdout, p, n, 0);
+			if (p[n] == '\0')
+				break;
+			fputs("\\\\", stdout);
+			p += n + 1;
+		}
+		putchar('\n');
+	}
+}
+
 int cmd_manifest(const cli_args *a)
 {
 	kist_vault *v = NULL;
 	kist_vault_meta m;
 	kist_verify_report rep;
 	damage d = {NULL, 0};
-	char t[40], pks[KIST_PUBKEY_STRLEN + 1], fpr[KIST_FINGERPRINT_STRLEN + 1], hex[65];
 	const char *content = "not checked (use --verify)";
 	kist_err verr = KIST_OK;
 	int rc;
@@ -342,70 +421,10 @@ int cmd_manifest(const cli_args *a)
 		}
 	}
 	if (cli_count(a, "json")) {
-		json_t *o = json_object(), *vault = json_object(), *ver = json_object();
-		json_t *ents = json_array();
-		json_object_set_new(o, "version", json_integer(1));
-		json_object_set_new(vault, "file", cli_json_path(a->pos[0]));
-		json_object_set_new(vault, "id", json_string(m.vault_id));
-		json_object_set_new(vault, "format_version", json_integer(m.format_version));
-		iso_time(t, sizeof t, m.created);
-		json_object_set_new(vault, "sealed_at", json_string(t));
-		json_object_set_new(vault, "sealed_with", cli_json_path(m.tool_version));
-		json_object_set_new(vault, "recipients", json_integer(m.recipient_count));
-		if (m.signed_by_sealer) {
-			json_t *s = json_object();
-			kist_pubkey_format(&m.signer, pks);
-			kist_pubkey_fingerprint(&m.signer, fpr);
-			json_object_set_new(s, "public_key", json_string(pks));
-			json_object_set_new(s, "fingerprint", json_string(fpr));
-			json_object_set_new(vault, "sealed_by", s);
-		} else {
-			json_object_set_new(vault, "sealed_by", json_null());
-		}
-		json_object_set_new(vault, "entries", json_integer((json_int_t)m.entry_count));
-		json_object_set_new(vault, "total_size", json_integer((json_int_t)m.total_size));
-		json_object_set_new(vault, "people",
-		                    json_integer((json_int_t)kist_vault_people_count(v)));
-		json_object_set_new(o, "vault", vault);
-		for (size_t i = 0; i < kist_vault_entry_count(v); i++)
-			json_array_append_new(ents, cli_json_entry(kist_vault_entry_at(v, i)));
-		json_object_set_new(o, "entries", ents);
-		json_object_set_new(ver, "header_and_index", json_string("authenticated"));
-		json_object_set_new(ver, "signature",
-		                    json_string(m.signed_by_sealer ? "valid" : "unsigned"));
-		json_object_set_new(ver, "content_checked", json_boolean(cli_count(a, "verify")));
-		json_object_set_new(ver, "content",
-		                    json_string(!cli_count(a, "verify") ? "not checked"
-		                                : verr == KIST_OK       ? "intact"
-		                                                        : "damaged"));
-		json_object_set_new(ver, "damaged", d.list);
+		rc = manifest_json(a, v, &m, verr, d.list);
 		d.list = NULL;
-		json_object_set_new(o, "verification", ver);
-		iso_time(t, sizeof t, (long long)time(NULL));
-		json_object_set_new(o, "generated_at", json_string(t));
-		json_object_set_new(o, "generated_by", json_string("kist"));
-		json_object_set_new(o, "tool_version", json_string(kist_version()));
-		rc = cli_json_print(o);
 	} else {
-		/* sha256sum's format: a name with a backslash gets sha256sum's escaping
-		 * (\\); the rest of the name is shown as kist_escape() shows it. */
-		for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
-			const kist_entry *e = kist_vault_entry_at(v, i);
-			if (e->type != KIST_ENTRY_FILE)
-				continue;
-			sodium_bin2hex(hex, sizeof hex, e->sha256, 32);
-			int esc = strchr(e->path, '\\') != NULL;
-			printf("%s%s  ", esc ? "\\" : "", hex);
-			for (const char *p = e->path;;) {
-				size_t n = strcspn(p, "\\");
-				cli_put_safe(stdout, p, n, 0);
-				if (p[n] == '\0')
-					break;
-				fputs("\\\\", stdout);
-				p += n + 1;
-			}
-			putchar('\n');
-		}
+		manifest_sums(v);
 		if (!cli_quiet)
 			fprintf(stderr, "kist: content: %s\n", content);
 	}

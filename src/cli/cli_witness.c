@@ -164,6 +164,53 @@ out:
 
 /* ------------------------------------------------ kist audit compare */
 
+/* audit compare --json (docs/JSON.md). */
+static void compare_json(const char *result, int rc, int with_log, kist_err err,
+                         const kist_note_info ni[2])
+{
+	json_t *o = json_object(), *notes = json_array();
+	json_object_set_new(o, "version", json_integer(1));
+	json_object_set_new(o, "result", json_string(result));
+	json_object_set_new(o, "exit_code", json_integer(rc));
+	json_object_set_new(o, "checked_against_ledger", json_boolean(with_log));
+	json_object_set_new(o, "message",
+	                    err == KIST_OK ? json_null() : json_string(kist_errdetail()));
+	for (int i = 0; i < 2; i++)
+		json_array_append_new(notes, cli_note_json(&ni[i]));
+	json_object_set_new(o, "notes", notes);
+	cli_json_print(o);
+}
+
+/* audit compare's text report: both notes, then the result. */
+static void compare_text(int rc, kist_err err, kist_witness_verdict v, int checked,
+                         const kist_note_info ni[2])
+{
+	for (int i = 0; i < 2; i++) {
+		char r[45], org[200];
+		cli_root_b64(r, ni[i].root);
+		cli_escape(org, sizeof org, ni[i].origin);
+		printf("Note %d:      %s\n             size %llu, root %s\n             ", i + 1,
+		       org, (unsigned long long)ni[i].size, r);
+		print_note(&ni[i]);
+		putchar('\n');
+	}
+	if (err == KIST_E_CORRUPT)
+		printf("Result:      %s - %s (exit %d)\n",
+		       v == KIST_WITNESS_OTHER  ? "DIFFERENT LEDGERS"
+		       : v == KIST_WITNESS_FORK ? "FORK"
+		                                : "ROLLBACK",
+		       kist_errdetail(), rc);
+	else if (!checked)
+		printf("Result:      UNCHECKED - the sizes differ; give the ledger or bundle "
+		       "to prove that one extends the other (exit %d)\n",
+		       rc);
+	else
+		printf("Result:      CONSISTENT - %s\n",
+		       ni[0].size == ni[1].size ? "the same size and root"
+		                                : "the larger extends the smaller (RFC 9162, "
+		                                  "recomputed from the ledger)");
+}
+
 int cmd_audit_compare(const cli_args *a)
 {
 	kist_ledger_log *log = NULL;
@@ -208,46 +255,10 @@ int cmd_audit_compare(const cli_args *a)
 	} else {
 		result = "consistent";
 	}
-	if (json) {
-		json_t *o = json_object(), *notes = json_array();
-		json_object_set_new(o, "version", json_integer(1));
-		json_object_set_new(o, "result", json_string(result));
-		json_object_set_new(o, "exit_code", json_integer(rc));
-		json_object_set_new(o, "checked_against_ledger", json_boolean(log != NULL));
-		json_object_set_new(o, "message",
-		                    err == KIST_OK ? json_null() : json_string(kist_errdetail()));
-		for (int i = 0; i < 2; i++)
-			json_array_append_new(notes, cli_note_json(&ni[i]));
-		json_object_set_new(o, "notes", notes);
-		cli_json_print(o);
-	} else {
-		for (int i = 0; i < 2; i++) {
-			char r[45], org[200];
-			cli_root_b64(r, ni[i].root);
-			cli_escape(org, sizeof org, ni[i].origin);
-			printf("Note %d:      %s\n             size %llu, root %s\n             ",
-			       i + 1, org, (unsigned long long)ni[i].size, r);
-			print_note(&ni[i]);
-			putchar('\n');
-		}
-		if (err == KIST_E_CORRUPT)
-			printf("Result:      %s - %s (exit %d)\n",
-			       v == KIST_WITNESS_OTHER  ? "DIFFERENT LEDGERS"
-			       : v == KIST_WITNESS_FORK ? "FORK"
-			                                : "ROLLBACK",
-			       kist_errdetail(), rc);
-		else if (!checked)
-			printf(
-			    "Result:      UNCHECKED - the sizes differ; give the ledger or bundle "
-			    "to prove that one extends the other (exit %d)\n",
-			    rc);
-		else
-			printf("Result:      CONSISTENT - %s\n",
-			       ni[0].size == ni[1].size
-			           ? "the same size and root"
-			           : "the larger extends the smaller (RFC 9162, "
-			             "recomputed from the ledger)");
-	}
+	if (json)
+		compare_json(result, rc, log != NULL, err, ni);
+	else
+		compare_text(rc, err, v, checked, ni);
 	if (rc == EXIT_AUDIT_ROLLBACK || rc == EXIT_AUDIT_CHECKPOINT)
 		cli_error(NULL, "%s", kist_errdetail());
 out:
