@@ -212,4 +212,3 @@ void cli_free_identities(kist_identity **ids, size_t n)
 {
 	kist_identities_free(ids, n);
 }
-

@@ -20,19 +20,25 @@ static void iso_time(char *out, size_t cap, long long t)
 		snprintf(out, cap, "%lld", t);
 }
 
+/* Writes s on stdout, escaped, with repl in place of each character of sep. */
+static void put_split(const char *s, const char *sep, const char *repl)
+{
+	for (;;) {
+		size_t n = strcspn(s, sep);
+		cli_put_safe(stdout, s, n, 0);
+		if (s[n] == '\0')
+			break;
+		fputs(repl, stdout);
+		s += n + 1;
+	}
+}
+
 /* ---- kist people */
 
 /* Prints a value, indenting continuation lines and escaping control characters. */
 static void print_value(const char *s)
 {
-	for (;;) {
-		size_t n = strcspn(s, "\n");
-		cli_put_safe(stdout, s, n, 0);
-		if (s[n] == '\0')
-			break;
-		fputs("\n              ", stdout);
-		s += n + 1;
-	}
+	put_split(s, "\n", "\n              ");
 }
 
 static void print_field(const char *label, const char *value)
@@ -378,14 +384,7 @@ static void manifest_sums(kist_vault *v)
 		sodium_bin2hex(hex, sizeof hex, e->sha256, 32);
 		int esc = strchr(e->path, '\\') != NULL;
 		printf("%s%s  ", esc ? "\\" : "", hex);
-		for (const char *p = e->path;;) {
-			size_t n = strcspn(p, "\\");
-			cli_put_safe(stdout, p, n, 0);
-			if (p[n] == '\0')
-				break;
-			fputs("\\\\", stdout);
-			p += n + 1;
-		}
+		put_split(e->path, "\\", "\\\\");
 		putchar('\n');
 	}
 }

@@ -156,17 +156,22 @@ static const char bash_end[] =
     "\n"
     "complete -o filenames -F _kist kist\n";
 
+/* The verbs, each verb with subcommands once, separated by blanks. */
+static void put_verb_names(FILE *f)
+{
+	for (size_t i = 0, n = 0; i < cli_nverbs; i++)
+		if (!is_sub(&cli_verbs[i]) || first_of_group(&cli_verbs[i])) {
+			char group[32];
+			const char *sub;
+			split_name(&cli_verbs[i], group, sizeof group, &sub);
+			fprintf(f, "%s%s", n++ ? " " : "", group);
+		}
+}
+
 static void bash_verbs(FILE *f)
 {
 	fputs("\tlocal verbs=\"", f);
-	for (size_t i = 0; i < cli_nverbs; i++) {
-		const cli_verb *v = &cli_verbs[i];
-		char group[32];
-		const char *sub;
-		split_name(v, group, sizeof group, &sub);
-		if (!is_sub(v) || first_of_group(v))
-			fprintf(f, "%s%s", i ? " " : "", group);
-	}
+	put_verb_names(f);
 	fputs("\"\n", f);
 }
 
@@ -393,13 +398,7 @@ static void fish(FILE *f)
 {
 	fputs(fish_head, f);
 	fputs("complete -c kist -n \"__kist_verb_is help\" -a \"", f);
-	for (size_t i = 0, n = 0; i < cli_nverbs; i++)
-		if (!is_sub(&cli_verbs[i]) || first_of_group(&cli_verbs[i])) {
-			char group[32];
-			const char *sub;
-			split_name(&cli_verbs[i], group, sizeof group, &sub);
-			fprintf(f, "%s%s", n++ ? " " : "", group);
-		}
+	put_verb_names(f);
 	fputs("\"\n", f);
 	for (size_t i = 0; i < cli_nverbs; i++) {
 		const cli_verb *v = &cli_verbs[i];
