@@ -92,9 +92,9 @@ int main(int argc, char **argv)
 		printf("kist %s\n", kist_version());
 		rc = EXIT_OK;
 	} else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		rc = argc > 3 ? EXIT_USAGE : cli_help(argc == 3 ? argv[2] : NULL);
-		if (argc > 3)
-			cli_usage_error("help", "usage: kist help [VERB]");
+		static char help[] = "help";
+		argv[1] = help; /* kist --help [VERB] is kist help [VERB] */
+		rc = run_verb(argc - 1, argv + 1);
 	} else if (wants_help(argc - 2, argv + 2)) {
 		rc = cli_help(argv[1]); /* an unknown verb is a usage error there */
 	} else if (strcmp(argv[1], "completion") == 0) { /* hidden: packaging/completions */

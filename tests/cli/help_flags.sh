@@ -58,6 +58,9 @@ expect_rc 2 "$K" help nosuchverb
 assert_grep "$ERR" 'no such verb: nosuchverb' "help for an unknown verb"
 expect_rc 2 "$K" nosuchverb --help
 expect_rc 2 "$K" help seal list
+expect_rc 2 "$K" --help seal list
+expect_rc 0 "$K" --help log list
+assert_file_eq help-log.txt "$OUT" "kist --help log list is kist help log"
 expect_rc 2 "$K" nosuchverb
 assert_grep "$ERR" "unknown verb 'nosuchverb'" "unknown verb"
 # After --, --help is a file name, not a request for help.
