@@ -208,9 +208,9 @@ const cli_verb cli_verbs[] = {
      "(line breaks, blanks, quotes and invisible characters of a paste are dropped).\n"},
     {"seal", cmd_seal, N(seal_opts),
      "(-r KEY | -R FILE)... [-s IDENTITY] -o OUT.kist [--force]\n"
-     "[-j N] [--level N] [-q] [--people REGISTER]... [--stdin-name NAME]\n"
-     "[--ledger PATH] [--base DIR] [--dry-run] [--passphrase-file F]\n"
-     "PATH...",
+     "[-j N] [--level N] [-q] [--people REGISTER]...\n"
+     "[--stdin-name NAME] [--ledger PATH] [--base DIR] [--dry-run]\n"
+     "[--passphrase-file F] PATH...",
      "seal files and folders into a vault",
      "Seals files and folders (recursively; '-' is standard input) for the\n"
      "recipients.  The sealer cannot reopen the vault unless listed with -r.\n"
@@ -261,8 +261,8 @@ const cli_verb cli_verbs[] = {
      "the start of a word (or, from 3 letters, any part); case and accents are\n"
      "ignored.  Reads the index only.\n"},
     {"query", cmd_query, N(query_opts),
-     "-i IDENTITY [--passphrase-file F] [--csv | --json] [--ledger PATH] [-q]\n"
-     "VAULT 'SQL'",
+     "-i IDENTITY [--passphrase-file F] [--csv | --json]\n"
+     "[--ledger PATH] [-q] VAULT 'SQL'",
      "run a read-only SQL query over the index",
      "Runs one read-only SQL statement over the vault's index (schema in\n"
      "docs/INDEX.md).  Writes, ATTACH, PRAGMA and extension loading are refused\n"
