@@ -1,5 +1,6 @@
 # bash completion for kist: verbs, each verb's options, the subcommands of
-# log, audit and witness, and file names.
+# log, audit and witness, and file names.  Produced by 'kist completion bash'
+# from the verb table (src/cli/verbs.c); do not edit by hand.
 # Installed as share/bash-completion/completions/kist.
 
 # The options of a verb (or of "log SUB" / "audit SUB" / "witness SUB"), as kist help VERB lists them.
@@ -17,17 +18,26 @@ _kist_opts() {
 	query) echo "--csv --json -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
 	manifest) echo "--json --verify -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
 	"log list") echo "--json --ledger -h --help" ;;
-	"log checkpoint") echo "-s --passphrase-file --ledger -h --help" ;;
-	"log export") echo "-o -r --force -q --ledger -h --help" ;;
-	"audit verify") echo "--checkpoint --json -i -s --passphrase-file --ledger --cosigner --quorum --origin --state -h --help" ;;
-	"audit compare") echo "--json -q -i --passphrase-file --ledger -h --help" ;;
-	"witness cosign") echo "-i --state -o --force --json -q --passphrase-file --ledger -h --help" ;;
-	log | audit | witness | help) echo "-h --help" ;;
+	"log checkpoint") echo "-s --sign --passphrase-file --ledger -h --help" ;;
+	"log export") echo "-o --output -r --recipient --force -q --quiet --ledger -h --help" ;;
+	"audit verify") echo "--checkpoint --json -i --identity -s --sign --passphrase-file --ledger --cosigner --quorum --origin --state -h --help" ;;
+	"audit compare") echo "--json -q --quiet -i --identity --passphrase-file --ledger -h --help" ;;
+	"witness cosign") echo "-i --identity --state -o --output --force --json -q --quiet --passphrase-file --ledger -h --help" ;;
+	help) echo "-h --help" ;;
+	esac
+}
+
+# The subcommands of a verb that has them.
+_kist_subs() {
+	case $1 in
+	log) echo "list checkpoint export" ;;
+	audit) echo "verify compare" ;;
+	witness) echo "cosign" ;;
 	esac
 }
 
 _kist() {
-	local cur prev verb first i
+	local cur prev verb first i subs
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
@@ -39,19 +49,15 @@ _kist() {
 	fi
 	verb=${COMP_WORDS[1]}
 	first=2 # the first word after the verb (and its subcommand)
-
-	case $verb in
-	help)
+	subs=$(_kist_subs "$verb")
+	if [ "$verb" = help ]; then
 		[ "$COMP_CWORD" -eq 2 ] && COMPREPLY=($(compgen -W "$verbs" -- "$cur"))
 		return 0
-		;;
-	log | audit | witness)
-		local subs="list checkpoint export"
-		[ "$verb" = audit ] && subs="verify compare"
-		[ "$verb" = witness ] && subs="cosign"
+	fi
+	if [ -n "$subs" ]; then
 		if [ "$COMP_CWORD" -eq 2 ]; then
 			if [[ $cur == -* ]]; then
-				COMPREPLY=($(compgen -W "$(_kist_opts "$verb")" -- "$cur"))
+				COMPREPLY=($(compgen -W "-h --help" -- "$cur"))
 			else
 				COMPREPLY=($(compgen -W "$subs" -- "$cur"))
 			fi
@@ -62,22 +68,19 @@ _kist() {
 		*) return 0 ;;
 		esac
 		first=3
-		;;
-	esac
+	fi
 
 	# The value of an option that takes one.
 	case $prev in
-	-C | --directory | --state | --base)
+	--base | -C | --directory | --state)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return 0
 		;;
-	-o | --output | -R | --recipients-file | -s | --sign | -i | --identity | --passphrase-file | \
-		--people | --ledger | --checkpoint | --signer)
+	-o | --output | --passphrase-file | -R | --recipients-file | -s | --sign | --people | --ledger | -i | --identity | --signer | --checkpoint)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 		;;
-	-r | --recipient | --stdin-name | -j | --threads | --level | --person | --search | \
-		--cosigner | --quorum | --origin)
+	-r | --recipient | --stdin-name | -j | --threads | --level | --person | --search | --cosigner | --quorum | --origin)
 		return 0 # a key, a name, a number or a text: nothing to offer
 		;;
 	esac

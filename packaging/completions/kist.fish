@@ -1,9 +1,7 @@
 # fish completion for kist: verbs, each verb's options, the subcommands of
-# log, audit and witness, and file names.
+# log, audit and witness, and file names.  Produced by 'kist completion fish'
+# from the verb table (src/cli/verbs.c); do not edit by hand.
 # Installed as share/fish/vendor_completions.d/kist.fish.
-
-set -l verbs keygen pubkey seal info list extract cat verify people query manifest log audit witness help
-set -l opening list extract cat verify people query manifest
 
 # The verb is the first word after kist (kist has no options before it).
 function __kist_no_verb
@@ -24,100 +22,201 @@ function __kist_sub_is # VERB [SUB...]: without SUB, no subcommand yet; else it 
 end
 
 complete -c kist -f
-complete -c kist -n "__kist_no_verb" -a keygen -d 'create an identity'
-complete -c kist -n "__kist_no_verb" -a pubkey -d 'print the public key of an identity'
-complete -c kist -n "__kist_no_verb" -a seal -d 'seal files and folders into a vault'
-complete -c kist -n "__kist_no_verb" -a info -d 'show what anyone can see of a vault'
-complete -c kist -n "__kist_no_verb" -a list -d 'list the entries of a vault'
-complete -c kist -n "__kist_no_verb" -a extract -d 'extract entries'
-complete -c kist -n "__kist_no_verb" -a cat -d 'write one entry to standard output'
-complete -c kist -n "__kist_no_verb" -a verify -d 'check every byte and the signature'
-complete -c kist -n "__kist_no_verb" -a people -d 'list or search the people register'
-complete -c kist -n "__kist_no_verb" -a query -d 'read-only SQL over the index'
-complete -c kist -n "__kist_no_verb" -a manifest -d 'SHA-256 sums or a JSON report'
-complete -c kist -n "__kist_no_verb" -a log -d 'the custody ledger'
-complete -c kist -n "__kist_no_verb" -a audit -d 'verify a custody ledger or bundle'
-complete -c kist -n "__kist_no_verb" -a witness -d 'cosign a checkpoint as a trustee'
-complete -c kist -n "__kist_no_verb" -a help -d 'show help'
+complete -c kist -n "__kist_no_verb" -l help -d 'show help'
 complete -c kist -n "__kist_no_verb" -l version -d 'show the version'
-complete -c kist -n "__kist_verb_is help" -a "$verbs"
+complete -c kist -n "__kist_verb_is help" -a "keygen pubkey seal info list extract cat verify people query manifest log audit witness help"
 
-# Options of every verb but help, log and audit.
-complete -c kist -n "__kist_verb_is keygen pubkey seal info $opening" -s q -l quiet -d 'no progress or notes'
-complete -c kist -n "__kist_verb_is $verbs" -s h -l help -d 'show the help of the verb'
-# Files as arguments, except for help and log.
-complete -c kist -n "__kist_verb_is pubkey seal info $opening" -F
+# kist keygen
+complete -c kist -n "__kist_no_verb" -a keygen -d 'create an identity'
+complete -c kist -n "__kist_verb_is keygen" -F
+complete -c kist -n "__kist_verb_is keygen" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is keygen" -s o -l output -r -F -d 'the identity file to create'
+complete -c kist -n "__kist_verb_is keygen" -l passphrase-file -r -F -d 'read the passphrase from F (mode 0600), not the terminal'
+complete -c kist -n "__kist_verb_is keygen" -l no-passphrase -d 'store the keys unprotected (not with --passphrase-file)'
+complete -c kist -n "__kist_verb_is keygen" -l force -d 'replace an existing FILE'
+complete -c kist -n "__kist_verb_is keygen" -s q -l quiet -d 'no fingerprint on stderr'
 
-complete -c kist -n "__kist_verb_is keygen seal" -s o -l output -r -F -d 'file to create'
-complete -c kist -n "__kist_verb_is keygen seal $opening" -l passphrase-file -r -F -d 'read the passphrase from a file'
-complete -c kist -n "__kist_verb_is keygen" -l no-passphrase -d 'store the keys unprotected'
-complete -c kist -n "__kist_verb_is keygen seal extract" -l force -d 'replace existing files'
-complete -c kist -n "__kist_verb_is pubkey" -l qr -d 'draw the key as a QR code'
-complete -c kist -n "__kist_verb_is seal" -s r -l recipient -x -d 'recipient key (kist1 or age1)'
-complete -c kist -n "__kist_verb_is seal" -s R -l recipients-file -r -F -d 'file of recipient keys'
-complete -c kist -n "__kist_verb_is seal" -s s -l sign -r -F -d 'sign with this identity'
-complete -c kist -n "__kist_verb_is seal" -l people -r -F -d 'people register (CSV or JSON)'
-complete -c kist -n "__kist_verb_is seal" -l stdin-name -x -d 'name stored for -'
-complete -c kist -n "__kist_verb_is seal" -l base -x -a '(__fish_complete_directories)' -d 'store paths relative to this folder'
+# kist pubkey
+complete -c kist -n "__kist_no_verb" -a pubkey -d 'print the public key of an identity'
+complete -c kist -n "__kist_verb_is pubkey" -F
+complete -c kist -n "__kist_verb_is pubkey" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is pubkey" -l qr -d 'also draw the key as a QR code (for a phone camera)'
+complete -c kist -n "__kist_verb_is pubkey" -s q -l quiet -d 'no fingerprint on stderr'
+
+# kist seal
+complete -c kist -n "__kist_no_verb" -a seal -d 'seal files and folders into a vault'
+complete -c kist -n "__kist_verb_is seal" -F
+complete -c kist -n "__kist_verb_is seal" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is seal" -s r -l recipient -x -d 'a recipient\'s kist1... or age1... key, as pasted'
+complete -c kist -n "__kist_verb_is seal" -s R -l recipients-file -r -F -d 'one key per line, \'#\' comments (repeatable)'
+complete -c kist -n "__kist_verb_is seal" -s s -l sign -r -F -d 'sign the vault with this identity'
+complete -c kist -n "__kist_verb_is seal" -l people -r -F -d 'seal a people register (repeatable; docs/INDEX.md)'
+complete -c kist -n "__kist_verb_is seal" -l ledger -r -F -d 'log the seal in this ledger (needs -s; without it, and'
+complete -c kist -n "__kist_verb_is seal" -s o -l output -r -F -d 'the vault to write'
+complete -c kist -n "__kist_verb_is seal" -l force -d 'replace an existing OUT.kist'
+complete -c kist -n "__kist_verb_is seal" -l stdin-name -x -d 'name stored for \'-\' (default: stdin)'
+complete -c kist -n "__kist_verb_is seal" -l base -x -a '(__fish_complete_directories)' -d 'store paths relative to DIR (inputs must be inside it)'
 complete -c kist -n "__kist_verb_is seal" -l dry-run -d 'list the paths that would be stored; write nothing'
-complete -c kist -n "__kist_verb_is seal" -s j -l threads -x -d 'threads'
-complete -c kist -n "__kist_verb_is seal" -l level -x -d 'zstd level, 1 to 19'
-complete -c kist -n "__kist_verb_is seal $opening" -l ledger -r -F -d 'custody ledger'
-complete -c kist -n "__kist_verb_is $opening" -s i -l identity -r -F -d 'identity file'
-complete -c kist -n "__kist_verb_is info list verify people query manifest" -l json -d 'JSON on stdout'
-complete -c kist -n "__kist_verb_is list" -s l -l long -d 'long listing'
-complete -c kist -n "__kist_verb_is extract" -s C -l directory -x -a '(__fish_complete_directories)' -d 'target directory'
-complete -c kist -n "__kist_verb_is extract" -l person -x -d 'the media of this person'
-complete -c kist -n "__kist_verb_is verify" -l signer -r -F -d 'required signer: key, key file or fingerprint'
-complete -c kist -n "__kist_verb_is people" -l search -x -d 'only the people matching'
-complete -c kist -n "__kist_verb_is query" -l csv -d 'CSV with a header row'
-complete -c kist -n "__kist_verb_is manifest" -l verify -d 'authenticate every chunk first'
+complete -c kist -n "__kist_verb_is seal" -l passphrase-file -r -F -d 'passphrase of the -s identity'
+complete -c kist -n "__kist_verb_is seal" -s j -l threads -x -d 'threads (1 to 64; default: one per processor)'
+complete -c kist -n "__kist_verb_is seal" -l level -x -d 'zstd level, 1 (fastest) to 19 (smallest); default 3'
+complete -c kist -n "__kist_verb_is seal" -s q -l quiet -d 'no progress, summary or notes on stderr'
 
-# kist log list|checkpoint|export
-set -l logsubs list checkpoint export
+# kist info
+complete -c kist -n "__kist_no_verb" -a info -d 'show what anyone can see of a vault'
+complete -c kist -n "__kist_verb_is info" -F
+complete -c kist -n "__kist_verb_is info" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is info" -l json -d 'one JSON document on stdout (docs/JSON.md)'
+complete -c kist -n "__kist_verb_is info" -s q -l quiet -d 'accepted for symmetry; info prints no notes'
+
+# kist list
+complete -c kist -n "__kist_no_verb" -a list -d 'list the entries of a vault'
+complete -c kist -n "__kist_verb_is list" -F
+complete -c kist -n "__kist_verb_is list" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is list" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
+complete -c kist -n "__kist_verb_is list" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is list" -s l -l long -d 'add type, mode, size, modification time and SHA-256'
+complete -c kist -n "__kist_verb_is list" -l json -d 'one JSON document on stdout, every field (docs/JSON.md)'
+complete -c kist -n "__kist_verb_is list" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
+complete -c kist -n "__kist_verb_is list" -s q -l quiet -d 'fewer messages on stderr'
+
+# kist extract
+complete -c kist -n "__kist_no_verb" -a extract -d 'extract entries, all authenticated first'
+complete -c kist -n "__kist_verb_is extract" -F
+complete -c kist -n "__kist_verb_is extract" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is extract" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
+complete -c kist -n "__kist_verb_is extract" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is extract" -s C -l directory -x -a '(__fish_complete_directories)' -d 'extract into DIR (default: the current directory)'
+complete -c kist -n "__kist_verb_is extract" -l force -d 'replace existing files'
+complete -c kist -n "__kist_verb_is extract" -l person -x -d 'the media of this person of the register'
+complete -c kist -n "__kist_verb_is extract" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
+complete -c kist -n "__kist_verb_is extract" -s q -l quiet -d 'no progress or summary on stderr'
+
+# kist cat
+complete -c kist -n "__kist_no_verb" -a cat -d 'write one entry to standard output'
+complete -c kist -n "__kist_verb_is cat" -F
+complete -c kist -n "__kist_verb_is cat" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is cat" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
+complete -c kist -n "__kist_verb_is cat" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is cat" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
+complete -c kist -n "__kist_verb_is cat" -s q -l quiet -d 'fewer messages on stderr'
+
+# kist verify
+complete -c kist -n "__kist_no_verb" -a verify -d 'check every byte and the signature'
+complete -c kist -n "__kist_verb_is verify" -F
+complete -c kist -n "__kist_verb_is verify" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is verify" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
+complete -c kist -n "__kist_verb_is verify" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is verify" -l signer -r -F -d 'require that KEY signed the vault: a kist1... key, a'
+complete -c kist -n "__kist_verb_is verify" -l json -d 'one JSON document on stdout (docs/JSON.md)'
+complete -c kist -n "__kist_verb_is verify" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
+complete -c kist -n "__kist_verb_is verify" -s q -l quiet -d 'no progress on stderr'
+
+# kist people
+complete -c kist -n "__kist_no_verb" -a people -d 'list or search the people register'
+complete -c kist -n "__kist_verb_is people" -F
+complete -c kist -n "__kist_verb_is people" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is people" -l search -x -d 'only the people matching TEXT'
+complete -c kist -n "__kist_verb_is people" -l json -d 'one JSON document on stdout (docs/JSON.md)'
+complete -c kist -n "__kist_verb_is people" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
+complete -c kist -n "__kist_verb_is people" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is people" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
+complete -c kist -n "__kist_verb_is people" -s q -l quiet -d 'fewer messages on stderr'
+
+# kist query
+complete -c kist -n "__kist_no_verb" -a query -d 'run a read-only SQL query over the index'
+complete -c kist -n "__kist_verb_is query" -F
+complete -c kist -n "__kist_verb_is query" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is query" -l csv -d 'CSV with a header row (the default)'
+complete -c kist -n "__kist_verb_is query" -l json -d 'one JSON document on stdout (docs/JSON.md)'
+complete -c kist -n "__kist_verb_is query" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
+complete -c kist -n "__kist_verb_is query" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is query" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
+complete -c kist -n "__kist_verb_is query" -s q -l quiet -d 'fewer messages on stderr'
+
+# kist manifest
+complete -c kist -n "__kist_no_verb" -a manifest -d 'print SHA-256 sums or a JSON report'
+complete -c kist -n "__kist_verb_is manifest" -F
+complete -c kist -n "__kist_verb_is manifest" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is manifest" -l json -d 'the report as one JSON document (docs/JSON.md)'
+complete -c kist -n "__kist_verb_is manifest" -l verify -d 'first authenticate every chunk and recompute every'
+complete -c kist -n "__kist_verb_is manifest" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
+complete -c kist -n "__kist_verb_is manifest" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is manifest" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
+complete -c kist -n "__kist_verb_is manifest" -s q -l quiet -d 'fewer messages on stderr'
+
+complete -c kist -n "__kist_no_verb" -a log -d 'list, checkpoint, export'
+complete -c kist -n "__kist_sub_is log" -s h -l help -d 'show the help of the verb'
+
+# kist log list
 complete -c kist -n "__kist_sub_is log" -a list -d 'show the custody ledger'
-complete -c kist -n "__kist_sub_is log" -a checkpoint -d 'print a signed checkpoint'
+complete -c kist -n "__kist_sub_is log list" -F
+complete -c kist -n "__kist_sub_is log list" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_sub_is log list" -l json -d 'the ledger as one JSON bundle on stdout (docs/AUDIT.md)'
+complete -c kist -n "__kist_sub_is log list" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
+
+# kist log checkpoint
+complete -c kist -n "__kist_sub_is log" -a checkpoint -d 'print a signed checkpoint of the ledger'
+complete -c kist -n "__kist_sub_is log checkpoint" -F
+complete -c kist -n "__kist_sub_is log checkpoint" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_sub_is log checkpoint" -s s -l sign -r -F -d 'sign the checkpoint with this identity'
+complete -c kist -n "__kist_sub_is log checkpoint" -l passphrase-file -r -F -d 'passphrase of the -s identity'
+complete -c kist -n "__kist_sub_is log checkpoint" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
+
+# kist log export
 complete -c kist -n "__kist_sub_is log" -a export -d 'write the ledger as a JSON bundle'
-complete -c kist -n "__kist_sub_is log $logsubs" -l ledger -r -F -d 'custody ledger'
-complete -c kist -n "__kist_sub_is log list" -l json -d 'JSON on stdout'
-complete -c kist -n "__kist_sub_is log checkpoint" -s s -r -F -d 'sign with this identity'
-complete -c kist -n "__kist_sub_is log checkpoint" -l passphrase-file -r -F -d 'passphrase file'
-complete -c kist -n "__kist_sub_is log export" -s o -r -F -d 'bundle to write'
-complete -c kist -n "__kist_sub_is log export" -s r -x -d 'trustee public key'
-complete -c kist -n "__kist_sub_is log export" -l force -d 'replace an existing bundle'
-complete -c kist -n "__kist_sub_is log export" -s q -d 'quiet'
+complete -c kist -n "__kist_sub_is log export" -F
+complete -c kist -n "__kist_sub_is log export" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_sub_is log export" -s o -l output -r -F -d 'the bundle to write'
+complete -c kist -n "__kist_sub_is log export" -s r -l recipient -x -d 'seal the bundle for this trustee (repeatable)'
+complete -c kist -n "__kist_sub_is log export" -l force -d 'replace an existing BUNDLE'
+complete -c kist -n "__kist_sub_is log export" -s q -l quiet -d 'no message on stderr'
+complete -c kist -n "__kist_sub_is log export" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
+
+complete -c kist -n "__kist_no_verb" -a audit -d 'verify, compare'
+complete -c kist -n "__kist_sub_is audit" -s h -l help -d 'show the help of the verb'
 
 # kist audit verify
-complete -c kist -n "__kist_sub_is audit" -a verify -d 'check a ledger or bundle'
+complete -c kist -n "__kist_sub_is audit" -a verify -d 'check a ledger, bundle or sealed bundle'
 complete -c kist -n "__kist_sub_is audit verify" -F
-complete -c kist -n "__kist_sub_is audit verify" -l checkpoint -r -F -d 'checkpoint note to check against'
-complete -c kist -n "__kist_sub_is audit verify" -l json -d 'JSON on stdout'
-complete -c kist -n "__kist_sub_is audit verify" -s i -r -F -d 'identity to open a sealed bundle'
-complete -c kist -n "__kist_sub_is audit verify" -s s -r -F -d 'sign the fresh checkpoint'
-complete -c kist -n "__kist_sub_is audit verify" -l passphrase-file -r -F -d 'passphrase file'
-complete -c kist -n "__kist_sub_is audit verify" -l ledger -r -F -d 'custody ledger for the -i access'
-complete -c kist -n "__kist_sub_is audit verify" -l cosigner -x -d 'trustee key whose cosignature counts'
-complete -c kist -n "__kist_sub_is audit verify" -l quorum -x -d 'cosigners needed'
-complete -c kist -n "__kist_sub_is audit verify" -l origin -x -d 'the origin the ledger must have'
-complete -c kist -n "__kist_sub_is audit verify" -l state -r -a "(__fish_complete_directories)" -d 'witness state folder'
+complete -c kist -n "__kist_sub_is audit verify" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_sub_is audit verify" -l checkpoint -r -F -d 'a checkpoint kept earlier (repeatable)'
+complete -c kist -n "__kist_sub_is audit verify" -l json -d 'one JSON document on stdout (docs/JSON.md)'
+complete -c kist -n "__kist_sub_is audit verify" -s i -l identity -r -F -d 'an identity that opens a sealed bundle (repeatable)'
+complete -c kist -n "__kist_sub_is audit verify" -s s -l sign -r -F -d 'sign a fresh checkpoint with this identity'
+complete -c kist -n "__kist_sub_is audit verify" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_sub_is audit verify" -l ledger -r -F -d 'the custody ledger that logs the -i access'
+complete -c kist -n "__kist_sub_is audit verify" -l cosigner -x -d 'a trustee\'s kist1... key (repeatable): a checkpoint counts'
+complete -c kist -n "__kist_sub_is audit verify" -l quorum -x -d 'the cosigners needed (1 to the number of --cosigner)'
+complete -c kist -n "__kist_sub_is audit verify" -l origin -x -d 'exit 15 if the ledger has another origin'
+complete -c kist -n "__kist_sub_is audit verify" -l state -x -a '(__fish_complete_directories)' -d 'a witness state folder: the ledger must be of an origin'
 
 # kist audit compare
 complete -c kist -n "__kist_sub_is audit" -a compare -d 'compare two checkpoint notes'
 complete -c kist -n "__kist_sub_is audit compare" -F
-complete -c kist -n "__kist_sub_is audit compare" -l json -d 'JSON on stdout'
-complete -c kist -n "__kist_sub_is audit compare" -s q -d 'quiet'
-complete -c kist -n "__kist_sub_is audit compare" -s i -r -F -d 'identity to open a sealed bundle'
-complete -c kist -n "__kist_sub_is audit compare" -l passphrase-file -r -F -d 'passphrase file'
-complete -c kist -n "__kist_sub_is audit compare" -l ledger -r -F -d 'custody ledger for the -i access'
+complete -c kist -n "__kist_sub_is audit compare" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_sub_is audit compare" -l json -d 'one JSON document on stdout (docs/JSON.md)'
+complete -c kist -n "__kist_sub_is audit compare" -s q -l quiet -d 'no message on stderr'
+complete -c kist -n "__kist_sub_is audit compare" -s i -l identity -r -F -d 'an identity that opens a sealed bundle (repeatable)'
+complete -c kist -n "__kist_sub_is audit compare" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_sub_is audit compare" -l ledger -r -F -d 'the custody ledger that logs the -i access'
+
+complete -c kist -n "__kist_no_verb" -a witness -d 'cosign'
+complete -c kist -n "__kist_sub_is witness" -s h -l help -d 'show the help of the verb'
 
 # kist witness cosign
 complete -c kist -n "__kist_sub_is witness" -a cosign -d 'cosign a checkpoint the ledger extends'
 complete -c kist -n "__kist_sub_is witness cosign" -F
-complete -c kist -n "__kist_sub_is witness cosign" -s i -r -F -d 'the trustee identity'
-complete -c kist -n "__kist_sub_is witness cosign" -l state -r -a "(__fish_complete_directories)" -d 'witness state folder'
-complete -c kist -n "__kist_sub_is witness cosign" -s o -r -F -d 'cosigned note to write'
-complete -c kist -n "__kist_sub_is witness cosign" -l force -d 'replace an existing file'
-complete -c kist -n "__kist_sub_is witness cosign" -l json -d 'JSON on stdout'
-complete -c kist -n "__kist_sub_is witness cosign" -s q -d 'quiet'
-complete -c kist -n "__kist_sub_is witness cosign" -l passphrase-file -r -F -d 'passphrase file'
-complete -c kist -n "__kist_sub_is witness cosign" -l ledger -r -F -d 'custody ledger for the -i access'
+complete -c kist -n "__kist_sub_is witness cosign" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_sub_is witness cosign" -s i -l identity -r -F -d 'the trustee\'s identity (also opens a sealed bundle)'
+complete -c kist -n "__kist_sub_is witness cosign" -l state -x -a '(__fish_complete_directories)' -d 'the witness\'s state folder (created 0700)'
+complete -c kist -n "__kist_sub_is witness cosign" -s o -l output -r -F -d 'write the cosigned note to FILE (not replaced unless --force)'
+complete -c kist -n "__kist_sub_is witness cosign" -l force -d 'replace an existing -o FILE'
+complete -c kist -n "__kist_sub_is witness cosign" -l json -d 'one JSON document on stdout (docs/JSON.md)'
+complete -c kist -n "__kist_sub_is witness cosign" -s q -l quiet -d 'no message on stderr'
+complete -c kist -n "__kist_sub_is witness cosign" -l passphrase-file -r -F -d 'passphrase of the trustee\'s identity'
+complete -c kist -n "__kist_sub_is witness cosign" -l ledger -r -F -d 'the custody ledger that logs the opening of a sealed bundle'
+
+# kist help
+complete -c kist -n "__kist_no_verb" -a help -d 'show help'
+complete -c kist -n "__kist_verb_is help" -s h -l help -d 'show the help of the verb'

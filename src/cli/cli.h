@@ -28,29 +28,63 @@ enum {
 	EXIT_INTERRUPTED = 130
 };
 
-#define MAX_MULTI 1024
-
-/* One option of a verb. */
+/* One option of a verb (src/cli/verbs.c). */
 typedef struct opt_spec {
-	char short_name; /* 0 if none */
-	const char *long_name;
-	int has_arg;
-	int multi; /* may be given more than once */
+	char short_name;       /* 0 if none */
+	const char *long_name; /* without the dashes */
+	const char *arg;       /* name of its value in the help ("FILE"); NULL for a flag */
+	int multi;             /* may be given more than once */
+	char complete;         /* its value in completions: 'f' a file, 'd' a folder, 0 none */
+	const char *help;      /* the help text; '\n' starts a continuation line */
 } opt_spec;
 
-/* Parsed command line of one verb. */
+/*
+ * Parsed command line of one verb, sized to what was given: the values of
+ * spec i are vals[first[i]] to vals[first[i + 1] - 1], in the order given;
+ * pos holds the other arguments.  Freed by cli_args_free().
+ */
 typedef struct cli_args {
 	const opt_spec *specs;
 	size_t nspecs;
-	const char *values[32][MAX_MULTI]; /* per spec */
-	size_t counts[32];
-	const char *pos[MAX_MULTI];
+	const char *verb;           /* "seal", "log list": for messages */
+	const struct cli_verb *all; /* every verb: an option of another is "does not apply" */
+	size_t nall;
+	const char **vals; /* "" for a flag */
+	size_t *first;     /* nspecs + 1 offsets into vals */
+	const char **pos;
 	size_t npos;
 } cli_args;
 
-/* Parses argv (after the verb) into a.  Prints a usage error and returns -1 on bad input. */
-int cli_parse(cli_args *a, const opt_spec *specs, size_t nspecs, int argc, char **argv,
-              const char *verb);
+/* One verb (or "verb subcommand"): everything the usage, help, option check and
+ * completions say about it comes from this table (verbs.c). */
+typedef struct cli_verb {
+	const char *name; /* "seal", "log list" */
+	int (*run)(const cli_args *a);
+	const opt_spec *opts;
+	size_t nopts;
+	const char *usage;   /* after "kist NAME "; '\n' continues the usage on a new line */
+	const char *summary; /* one line, for the completions */
+	const char *help;    /* what it does (paragraphs, no options) */
+} cli_verb;
+
+extern const cli_verb cli_verbs[];
+extern const size_t cli_nverbs;
+/* The verb called as argv[0] (and argv[1] for a subcommand); *used: words taken.  NULL if
+ * none, after printing a usage error. */
+const cli_verb *cli_verb_find(int argc, char **argv, int *used);
+/* The overview of every verb's usage, the exit codes. */
+void cli_help_overview(FILE *f);
+/* kist help [VERB] on stdout.  Returns an exit code. */
+int cli_help(const char *verb);
+/* kist completion bash|zsh|fish: the completion script on stdout.  Returns an exit code. */
+int cli_completion(const char *shell);
+
+/* Parses argv (after the verb) into a with the verb's options (cli_args.c); all: the
+ * table, to name an option of another verb as such.  Prints a usage error and
+ * returns -1 on bad input. */
+int cli_parse(cli_args *a, const cli_verb *verb, const cli_verb *all, size_t nall, int argc,
+              char **argv);
+void cli_args_free(cli_args *a);
 /* Value of an option given once (or the last), or NULL; count of values. */
 const char *cli_get(const cli_args *a, const char *long_name);
 size_t cli_count(const cli_args *a, const char *long_name);
@@ -130,6 +164,9 @@ void cli_progress_clear(void);
 typedef struct json_t json_t;
 int cli_json_set_name(json_t *obj, const char *key, const char *s);
 int cli_json_print(json_t *root);
+/* An entry of a vault as JSON, one layout for every verb (docs/JSON.md, "Entries"); NULL if
+ * out of memory. */
+json_t *cli_json_entry(const kist_entry *e);
 
 extern int cli_quiet;
 
@@ -140,6 +177,11 @@ extern int cli_quiet;
  */
 int cli_open_vault(const cli_args *a, const char *path, kist_vault **v, const char *action,
                    const char *const *paths, size_t npaths);
+/* The same; with who (extract --person), the paths recorded are that person's media,
+ * returned in *who_paths (malloc'd; the strings are the vault's). */
+int cli_open_vault_for(const cli_args *a, const char *path, kist_vault **v, const char *action,
+                       const char *const *paths, size_t npaths, const char *who,
+                       const char ***who_paths, size_t *who_n);
 /* The media paths linked to a person (id or name); *paths is malloc'd, its strings are v's.
  * Prints nothing: on failure msg holds the reason (the caller logs the attempt first). */
 int cli_person_media(kist_vault *v, const char *who, const char ***paths, size_t *n, char *msg,
@@ -178,21 +220,24 @@ int cli_signer_arg(const char *arg, cli_signer *out);
 /* 1 if signer is the expected one. */
 int cli_signer_matches(const cli_signer *want, const kist_pubkey *signer);
 
-int cmd_keygen(int argc, char **argv);
-int cmd_pubkey(int argc, char **argv);
-int cmd_seal(int argc, char **argv);
-int cmd_info(int argc, char **argv);
-int cmd_list(int argc, char **argv);
-int cmd_extract(int argc, char **argv);
-int cmd_cat(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
-int cmd_people(int argc, char **argv);
-int cmd_query(int argc, char **argv);
-int cmd_manifest(int argc, char **argv);
-int cmd_log(int argc, char **argv);
-int cmd_audit(int argc, char **argv);
+int cmd_keygen(const cli_args *a);
+int cmd_pubkey(const cli_args *a);
+int cmd_seal(const cli_args *a);
+int cmd_info(const cli_args *a);
+int cmd_list(const cli_args *a);
+int cmd_extract(const cli_args *a);
+int cmd_cat(const cli_args *a);
+int cmd_verify(const cli_args *a);
+int cmd_people(const cli_args *a);
+int cmd_query(const cli_args *a);
+int cmd_manifest(const cli_args *a);
+int cmd_log_list(const cli_args *a);
+int cmd_log_checkpoint(const cli_args *a);
+int cmd_log_export(const cli_args *a);
+int cmd_audit_verify(const cli_args *a);
+int cmd_audit_compare(const cli_args *a);
 
-/* ---- witnessed checkpoints (cli_witness.c, docs/AUDIT.md) */
+/* ---- witnessed checkpoints (cli_witness.c, cli_policy.c, docs/AUDIT.md) */
 /* Reads a whole small file (at most max bytes, NUL-terminated); prints one line on failure. */
 int cli_read_small(const char *path, size_t max, char **out, size_t *len);
 /*
@@ -201,8 +246,17 @@ int cli_read_small(const char *path, size_t max, char **out, size_t *len);
  */
 int cli_ledger_load_any(const cli_args *a, const char *path, kist_identity *id,
                         kist_ledger_log **log);
-int cmd_witness(int argc, char **argv);
-int cli_audit_compare(int argc, char **argv);
+int cmd_witness_cosign(const cli_args *a);
+
+/* Notes as JSON and witness verdicts (cli_policy.c), shared by witness cosign, audit
+ * compare and audit verify. */
+const char *cli_verdict_name(kist_witness_verdict v);
+/* The exit code of a witness failure: 14 rollback or fork, 15 a note that does not hold. */
+int cli_witness_code(kist_err err, kist_witness_verdict v);
+void cli_root_b64(char out[45], const unsigned char root[32]);
+struct json_t *cli_key_json(const kist_pubkey *pk);
+/* size, root, signer, cosigners (with time) and entries covered of a note read. */
+struct json_t *cli_note_json(const kist_note_info *ni);
 
 /* The witness policy of kist audit verify: --cosigner, --quorum, --origin, --state. */
 typedef struct cli_witness_policy {

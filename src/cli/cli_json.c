@@ -48,6 +48,43 @@ json_t *cli_json_path(const char *s)
 	return cli_json_str(s, strlen(s));
 }
 
+/* The one layout of an entry (docs/JSON.md, "Entries"): every member always present,
+ * null where it does not apply. */
+static const char *type_name(kist_entry_type t)
+{
+	return t == KIST_ENTRY_DIR ? "dir" : t == KIST_ENTRY_SYMLINK ? "symlink" : "file";
+}
+
+json_t *cli_json_entry(const kist_entry *e)
+{
+	char mode[8], hex[65];
+	json_t *o = json_object();
+	snprintf(mode, sizeof mode, "%04o", (unsigned)(e->mode & 07777));
+	if (o == NULL || cli_json_set_name(o, "path", e->path) ||
+	    json_object_set_new(o, "type", json_string(type_name(e->type))) ||
+	    json_object_set_new(o, "size", json_integer((json_int_t)e->size)) ||
+	    json_object_set_new(o, "mode", json_string(mode)) ||
+	    json_object_set_new(o, "mtime", json_integer(e->mtime)) ||
+	    json_object_set_new(o, "mtime_nsec", json_integer(e->mtime_nsec)))
+		goto fail;
+	if (e->type == KIST_ENTRY_FILE) {
+		sodium_bin2hex(hex, sizeof hex, e->sha256, 32);
+		if (json_object_set_new(o, "sha256", json_string(hex)))
+			goto fail;
+	} else if (json_object_set_new(o, "sha256", json_null())) {
+		goto fail;
+	}
+	if (e->type == KIST_ENTRY_SYMLINK ? cli_json_set_name(o, "link_target", e->link_target)
+	                                  : json_object_set_new(o, "link_target", json_null()))
+		goto fail;
+	if (json_object_set_new(o, "stored_size", json_integer((json_int_t)e->stored_size)))
+		goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
 int cli_json_set_name(json_t *obj, const char *key, const char *s)
 {
 	size_t n = strlen(s);

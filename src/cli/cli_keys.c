@@ -224,13 +224,8 @@ static int print_pubkey(const kist_pubkey *pk, int qr)
 	return EXIT_OK;
 }
 
-int cmd_keygen(int argc, char **argv)
+int cmd_keygen(const cli_args *a)
 {
-	static const opt_spec specs[] = {
-	    {'o', "output", 1, 0}, {0, "passphrase-file", 1, 0}, {0, "no-passphrase", 0, 0},
-	    {0, "force", 0, 0},    {'q', "quiet", 0, 0},
-	};
-	static cli_args a;
 	kist_identity *id = NULL;
 	char *pass = NULL;
 	size_t passlen = 0;
@@ -238,31 +233,28 @@ int cmd_keygen(int argc, char **argv)
 	kist_err err;
 	int rc;
 
-	if (cli_parse(&a, specs, sizeof specs / sizeof specs[0], argc, argv, "keygen") != 0)
-		return EXIT_USAGE;
-	cli_quiet = cli_count(&a, "quiet") > 0;
-	const char *out = cli_get(&a, "output");
-	if (out == NULL || a.npos != 0) {
+	const char *out = cli_get(a, "output");
+	if (out == NULL || a->npos != 0) {
 		cli_usage_error("keygen", "usage: kist keygen -o FILE");
 		return EXIT_USAGE;
 	}
-	if (cli_get(&a, "passphrase-file") && cli_count(&a, "no-passphrase")) {
+	if (cli_get(a, "passphrase-file") && cli_count(a, "no-passphrase")) {
 		cli_usage_error("keygen", "--passphrase-file and --no-passphrase conflict");
 		return EXIT_USAGE;
 	}
-	if (!cli_count(&a, "force") && access(out, F_OK) == 0) {
+	if (!cli_count(a, "force") && access(out, F_OK) == 0) {
 		cli_error(out, "already exists (use --force to overwrite)");
 		return EXIT_OTHER;
 	}
 	if ((err = kist_identity_generate(&id)) != KIST_OK)
 		return cli_fail(NULL, err);
-	if (!cli_count(&a, "no-passphrase")) {
+	if (!cli_count(a, "no-passphrase")) {
 		pass = sodium_malloc(KIST_PASSPHRASE_MAX);
 		if (pass == NULL) {
 			rc = cli_fail(NULL, KIST_E_NOMEM);
 			goto out;
 		}
-		err = cli_read_passphrase(cli_get(&a, "passphrase-file"),
+		err = cli_read_passphrase(cli_get(a, "passphrase-file"),
 		                          "Passphrase for the new identity: ", 1, pass,
 		                          KIST_PASSPHRASE_MAX, &passlen);
 		if (err != KIST_OK) {
@@ -270,12 +262,12 @@ int cmd_keygen(int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((err = kist_identity_save(id, out, pass, passlen, cli_count(&a, "force") > 0)) !=
+	if ((err = kist_identity_save(id, out, pass, passlen, cli_count(a, "force") > 0)) !=
 	    KIST_OK) {
 		rc = cli_fail(NULL, err);
 		goto out;
 	}
-	if (cli_count(&a, "no-passphrase"))
+	if (cli_count(a, "no-passphrase"))
 		fprintf(stderr,
 		        "kist: warning: %s is not protected by a passphrase; anyone who "
 		        "copies it can open vaults sealed to it\n",
@@ -289,41 +281,33 @@ out:
 	return rc;
 }
 
-int cmd_pubkey(int argc, char **argv)
+int cmd_pubkey(const cli_args *a)
 {
-	static const opt_spec specs[] = {
-	    {'q', "quiet", 0, 0},
-	    {0, "qr", 0, 0},
-	};
-	static cli_args a;
 	kist_pubkey pk;
 	int qr;
 
-	if (cli_parse(&a, specs, sizeof specs / sizeof specs[0], argc, argv, "pubkey") != 0)
-		return EXIT_USAGE;
-	cli_quiet = cli_count(&a, "quiet") > 0;
-	if (a.npos != 1) {
+	if (a->npos != 1) {
 		cli_usage_error("pubkey", "usage: kist pubkey [--qr] FILE|KEY");
 		return EXIT_USAGE;
 	}
-	qr = cli_count(&a, "qr") > 0;
+	qr = cli_count(a, "qr") > 0;
 	/* A public key given instead of a file: show its fingerprint. */
-	if (access(a.pos[0], F_OK) != 0 && kist_pubkey_parse(&pk, a.pos[0]) == KIST_OK)
+	if (access(a->pos[0], F_OK) != 0 && kist_pubkey_parse(&pk, a->pos[0]) == KIST_OK)
 		return print_pubkey(&pk, qr);
-	if ((strncasecmp(a.pos[0], "kist1", 5) == 0 || strncasecmp(a.pos[0], "age1", 4) == 0) &&
-	    access(a.pos[0], F_OK) != 0) {
-		kist_err err = kist_pubkey_parse(&pk, a.pos[0]);
+	if ((strncasecmp(a->pos[0], "kist1", 5) == 0 || strncasecmp(a->pos[0], "age1", 4) == 0) &&
+	    access(a->pos[0], F_OK) != 0) {
+		kist_err err = kist_pubkey_parse(&pk, a->pos[0]);
 		if (err != KIST_OK)
-			return cli_fail(a.pos[0], err);
+			return cli_fail(a->pos[0], err);
 		return print_pubkey(&pk, qr);
 	}
 	/* A file holding a public key (no secret: no permission check). */
-	int r = cli_pubkey_file(a.pos[0], &pk);
+	int r = cli_pubkey_file(a->pos[0], &pk);
 	if (r < 0)
 		return EXIT_USAGE;
 	if (r > 0)
 		return print_pubkey(&pk, qr);
-	kist_err err = kist_identity_file_pubkey(a.pos[0], &pk);
+	kist_err err = kist_identity_file_pubkey(a->pos[0], &pk);
 	if (err != KIST_OK)
 		return cli_fail(NULL, err);
 	if (pk.kind != KIST_PUBKEY_AGE)
@@ -336,7 +320,7 @@ int cmd_pubkey(int argc, char **argv)
 	kist_identity **ids = NULL;
 	size_t n = 0;
 	int rc = EXIT_OK;
-	if ((err = kist_identity_load_all(&ids, &n, a.pos[0], NULL, NULL)) != KIST_OK)
+	if ((err = kist_identity_load_all(&ids, &n, a->pos[0], NULL, NULL)) != KIST_OK)
 		return cli_fail(NULL, err);
 	for (size_t i = 0; i < n; i++) {
 		char s[KIST_PUBKEY_STRLEN + 1], f[KIST_FINGERPRINT_STRLEN + 1];

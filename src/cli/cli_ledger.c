@@ -150,22 +150,18 @@ static kist_err to_stdout(void *ctx, const char *data, size_t len)
 	return KIST_OK;
 }
 
-static int log_list(int argc, char **argv)
+int cmd_log_list(const cli_args *a)
 {
-	static const opt_spec specs[] = {{0, "ledger", 1, 0}, {0, "json", 0, 0}};
-	static cli_args a;
 	kist_ledger_log *log = NULL;
 	char path[PATH_MAX];
 	int rc;
-	if (cli_parse(&a, specs, 2, argc, argv, "log list") != 0)
-		return EXIT_USAGE;
-	if (a.npos != 0) {
+	if (a->npos != 0) {
 		cli_usage_error("log list", "usage: kist log list [--ledger PATH] [--json]");
 		return EXIT_USAGE;
 	}
-	if ((rc = load_ledger(&a, &log, path, sizeof path)) != EXIT_OK)
+	if ((rc = load_ledger(a, &log, path, sizeof path)) != EXIT_OK)
 		return rc;
-	if (cli_count(&a, "json")) {
+	if (cli_count(a, "json")) {
 		int werr = 0;
 		kist_err err = kist_ledger_bundle_write(log, to_stdout, &werr);
 		if (err == KIST_OK && fflush(stdout) != 0)
@@ -186,28 +182,23 @@ static int log_list(int argc, char **argv)
 	return rc;
 }
 
-static int log_checkpoint(int argc, char **argv)
+int cmd_log_checkpoint(const cli_args *a)
 {
-	static const opt_spec specs[] = {
-	    {0, "ledger", 1, 0}, {'s', "sign", 1, 0}, {0, "passphrase-file", 1, 0}};
-	static cli_args a;
 	kist_ledger_log *log = NULL;
 	kist_ledger *l = NULL;
 	kist_identity *id = NULL;
 	char path[PATH_MAX], *note = NULL;
 	kist_err err;
 	int rc;
-	if (cli_parse(&a, specs, 3, argc, argv, "log checkpoint") != 0)
-		return EXIT_USAGE;
-	if (a.npos != 0 || cli_get(&a, "sign") == NULL) {
+	if (a->npos != 0 || cli_get(a, "sign") == NULL) {
 		cli_usage_error("log checkpoint",
 		                "usage: kist log checkpoint -s IDENTITY [--ledger PATH]");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_load_identity(cli_get(&a, "sign"), cli_get(&a, "passphrase-file"), &id)) !=
+	if ((rc = cli_load_identity(cli_get(a, "sign"), cli_get(a, "passphrase-file"), &id)) !=
 	    EXIT_OK)
 		return rc;
-	if ((rc = load_ledger(&a, &log, path, sizeof path)) != EXIT_OK)
+	if ((rc = load_ledger(a, &log, path, sizeof path)) != EXIT_OK)
 		goto out;
 	if ((err = kist_ledger_checkpoint(log, id, &note)) != KIST_OK) {
 		rc = err == KIST_E_CORRUPT ? EXIT_INTEGRITY : cli_fail(path, err);
@@ -273,37 +264,29 @@ static int write_file_atomic(const char *path, const char *data, size_t len, int
 	return EXIT_OK;
 }
 
-static int log_export(int argc, char **argv)
+int cmd_log_export(const cli_args *a)
 {
-	static const opt_spec specs[] = {
-	    {0, "ledger", 1, 0}, {'o', "output", 1, 0}, {'r', "recipient", 1, 1},
-	    {0, "force", 0, 0},  {'q', "quiet", 0, 0},
-	};
-	static cli_args a;
 	kist_ledger_log *log = NULL;
 	kist_sealer *s = NULL;
 	char path[PATH_MAX], *json = NULL;
 	size_t len = 0;
 	int rc, fd = -1;
 	kist_err err;
-	if (cli_parse(&a, specs, sizeof specs / sizeof specs[0], argc, argv, "log export") != 0)
-		return EXIT_USAGE;
-	const char *out = cli_get(&a, "output");
-	if (a.npos != 0 || out == NULL) {
+	const char *out = cli_get(a, "output");
+	if (a->npos != 0 || out == NULL) {
 		cli_usage_error(
 		    "log export",
 		    "usage: kist log export -o BUNDLE [-r TRUSTEE_KEY...] [--ledger PATH]");
 		return EXIT_USAGE;
 	}
-	cli_quiet = cli_count(&a, "quiet") > 0;
-	if ((rc = load_ledger(&a, &log, path, sizeof path)) != EXIT_OK)
+	if ((rc = load_ledger(a, &log, path, sizeof path)) != EXIT_OK)
 		return rc;
 	if ((err = kist_ledger_bundle(log, &json, &len)) != KIST_OK) {
 		rc = cli_fail(NULL, err);
 		goto out;
 	}
-	if (cli_count(&a, "recipient") == 0) {
-		rc = write_file_atomic(out, json, len, cli_count(&a, "force") > 0);
+	if (cli_count(a, "recipient") == 0) {
+		rc = write_file_atomic(out, json, len, cli_count(a, "force") > 0);
 		goto done;
 	}
 	/* Sealed for the trustees from memory: no plaintext copy touches a disk. */
@@ -311,9 +294,9 @@ static int log_export(int argc, char **argv)
 		rc = cli_fail(NULL, err);
 		goto out;
 	}
-	for (size_t i = 0; i < cli_count(&a, "recipient"); i++) {
+	for (size_t i = 0; i < cli_count(a, "recipient"); i++) {
 		kist_pubkey pk;
-		const char *k = cli_get_n(&a, "recipient", i);
+		const char *k = cli_get_n(a, "recipient", i);
 		if (kist_pubkey_parse(&pk, k) != KIST_OK) {
 			cli_error("-r", "%s: %s", k, kist_errdetail());
 			rc = EXIT_USAGE;
@@ -331,7 +314,7 @@ static int log_export(int argc, char **argv)
 		goto out;
 	}
 	if ((err = kist_seal_add_fd(s, fd, BUNDLE_ENTRY)) != KIST_OK ||
-	    (err = kist_seal_write(s, out, cli_count(&a, "force") > 0)) != KIST_OK) {
+	    (err = kist_seal_write(s, out, cli_count(a, "force") > 0)) != KIST_OK) {
 		rc = cli_fail(NULL, err);
 		goto out;
 	}
@@ -350,18 +333,6 @@ out:
 	free(json);
 	kist_ledger_log_free(log);
 	return rc;
-}
-
-int cmd_log(int argc, char **argv)
-{
-	if (argc >= 1 && strcmp(argv[0], "list") == 0)
-		return log_list(argc - 1, argv + 1);
-	if (argc >= 1 && strcmp(argv[0], "checkpoint") == 0)
-		return log_checkpoint(argc - 1, argv + 1);
-	if (argc >= 1 && strcmp(argv[0], "export") == 0)
-		return log_export(argc - 1, argv + 1);
-	cli_usage_error("log", "usage: kist log list|checkpoint|export ...");
-	return EXIT_USAGE;
 }
 
 /* ---------------------------------------------------------- kist audit */
@@ -620,16 +591,9 @@ static int print_with_entries(json_t *o, const kist_ledger_log *log)
 	return bad ? -1 : 0;
 }
 
-static int audit_verify(int argc, char **argv)
+int cmd_audit_verify(const cli_args *a)
 {
-	static const opt_spec specs[] = {
-	    {0, "checkpoint", 1, 1},      {0, "json", 0, 0},   {'i', "identity", 1, 1},
-	    {0, "passphrase-file", 1, 0}, {'s', "sign", 1, 0}, {0, "ledger", 1, 0},
-	    {0, "cosigner", 1, 1},        {0, "quorum", 1, 0}, {0, "origin", 1, 0},
-	    {0, "state", 1, 0},
-	};
 	cli_witness_policy wp = {0};
-	static cli_args a;
 	kist_ledger_log *log = NULL;
 	kist_identity *signer = NULL;
 	kist_audit_report rep;
@@ -638,32 +602,30 @@ static int audit_verify(int argc, char **argv)
 	size_t nnotes = 0;
 	int rc;
 
-	if (cli_parse(&a, specs, sizeof specs / sizeof specs[0], argc, argv, "audit verify") != 0)
-		return EXIT_USAGE;
-	if (a.npos != 1) {
+	if (a->npos != 1) {
 		cli_usage_error("audit verify",
 		                "usage: kist audit verify BUNDLE_OR_LEDGER "
 		                "[--checkpoint OLD.note...] [--json] [-i IDENTITY]");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_witness_policy_init(&a, &wp)) != EXIT_OK)
+	if ((rc = cli_witness_policy_init(a, &wp)) != EXIT_OK)
 		goto out;
-	int json = cli_count(&a, "json") > 0;
-	nnotes = cli_count(&a, "checkpoint");
+	int json = cli_count(a, "json") > 0;
+	nnotes = cli_count(a, "checkpoint");
 	notes = calloc(nnotes ? nnotes : 1, sizeof *notes);
 	if (notes == NULL)
 		return cli_fail(NULL, KIST_E_NOMEM);
 	for (size_t i = 0; i < nnotes; i++) {
 		size_t len;
-		if ((rc = read_small(cli_get_n(&a, "checkpoint", i), 65536, &notes[i], &len)) !=
+		if ((rc = read_small(cli_get_n(a, "checkpoint", i), 65536, &notes[i], &len)) !=
 		    EXIT_OK)
 			goto out;
 	}
-	if (cli_get(&a, "sign") &&
-	    (rc = cli_load_identity(cli_get(&a, "sign"), cli_get(&a, "passphrase-file"),
-	                            &signer)) != EXIT_OK)
+	if (cli_get(a, "sign") &&
+	    (rc = cli_load_identity(cli_get(a, "sign"), cli_get(a, "passphrase-file"), &signer)) !=
+	        EXIT_OK)
 		goto out;
-	if ((rc = load_any(&a, a.pos[0], NULL, &log)) != EXIT_OK)
+	if ((rc = load_any(a, a->pos[0], NULL, &log)) != EXIT_OK)
 		goto out;
 	if (json)
 		ao.findings = json_array();
@@ -681,7 +643,7 @@ static int audit_verify(int argc, char **argv)
 	                     : kist_ledger_audit(log, (const char *const *)notes, nnotes,
 	                                         on_finding, &ao, &rep);
 	if (err != KIST_OK && err != KIST_E_CORRUPT) {
-		rc = cli_fail(a.pos[0], err);
+		rc = cli_fail(a->pos[0], err);
 		goto out;
 	}
 	rc = EXIT_OK;
@@ -739,7 +701,7 @@ static int audit_verify(int argc, char **argv)
 		    "the ledger was found (exit %d)\n",
 		    rc);
 		fflush(stdout);
-		cli_error(a.pos[0], "a checkpoint note could not be used (see above)");
+		cli_error(a->pos[0], "a checkpoint note could not be used (see above)");
 		goto out;
 	}
 	if (rc != EXIT_OK && !rep.found) { /* intact, but not what the trustee holds */
@@ -748,13 +710,13 @@ static int audit_verify(int argc, char **argv)
 		printf("\nResult:      REFUSED - the ledger is not the one witnessed (exit %d)\n",
 		       rc);
 		fflush(stdout);
-		cli_error(a.pos[0], "%s", wp.msg);
+		cli_error(a->pos[0], "%s", wp.msg);
 		goto out;
 	}
 	if (rc != EXIT_OK) {
 		printf("Result:      TAMPERED - do not rely on this ledger (exit %d)\n", rc);
 		fflush(stdout);
-		cli_error(a.pos[0], "the ledger failed its audit");
+		cli_error(a->pos[0], "the ledger failed its audit");
 		goto out;
 	}
 	if (rep.unverified > 0) {
@@ -795,16 +757,6 @@ out:
 	kist_identity_free(signer);
 	kist_ledger_log_free(log);
 	return rc;
-}
-
-int cmd_audit(int argc, char **argv)
-{
-	if (argc >= 1 && strcmp(argv[0], "verify") == 0)
-		return audit_verify(argc - 1, argv + 1);
-	if (argc >= 1 && strcmp(argv[0], "compare") == 0)
-		return cli_audit_compare(argc - 1, argv + 1);
-	cli_usage_error("audit", "usage: kist audit verify|compare ...");
-	return EXIT_USAGE;
 }
 
 /* For cli_witness.c. */

@@ -9,106 +9,21 @@
 #include <jansson.h>
 #include <sodium.h>
 
-static const opt_spec id_specs[] = {
-    {'i', "identity", 1, 1}, {0, "passphrase-file", 1, 0},
-    {'q', "quiet", 0, 0},    {'C', "directory", 1, 0},
-    {0, "force", 0, 0},      {'l', "long", 0, 0},
-    {0, "signer", 1, 0},     {0, "json", 0, 0},
-    {0, "ledger", 1, 0},     {0, "person", 1, 0},
-};
-
-/* Verbs share one option table; each refuses the options it does not take. */
-static int parse_open(cli_args *a, int argc, char **argv, const char *verb, const char *allowed)
+int cmd_info(const cli_args *a)
 {
-	if (cli_parse(a, id_specs, sizeof id_specs / sizeof id_specs[0], argc, argv, verb) != 0)
-		return -1;
-	for (size_t i = 0; i < a->nspecs; i++) {
-		if (a->counts[i] == 0)
-			continue;
-		char key[40];
-		snprintf(key, sizeof key, ",%s,", id_specs[i].long_name);
-		if (strstr(allowed, key) == NULL) {
-			cli_usage_error(verb, "--%s does not apply to %s", id_specs[i].long_name,
-			                verb);
-			return -1;
-		}
-	}
-	cli_quiet = cli_count(a, "quiet") > 0;
-	return 0;
-}
-
-/*
- * Opens the vault and records the access in the custody ledger, signed by the
- * identity that opened it, before the caller releases anything: if the entry
- * cannot be made durable the vault is closed and nothing is printed.  With
- * who (extract --person), the paths recorded are that person's media, returned
- * in *who_paths (malloc'd; the strings are the vault's).
- */
-static int open_and_log(const cli_args *a, const char *path, kist_vault **v, const char *action,
-                        const char *const *paths, size_t npaths, const char *who,
-                        const char ***who_paths, size_t *who_n)
-{
-	kist_identity **ids = NULL;
-	size_t n = 0;
-	int rc = cli_load_identities(a, &ids, &n);
-	if (rc != EXIT_OK)
-		return rc;
-	kist_err err = kist_vault_open(v, path, ids, n);
-	if (err != KIST_OK) {
-		cli_free_identities(ids, n);
-		return cli_fail(path, err);
-	}
-	char why[512] = "";
-	int lookup = EXIT_OK;
-	if (who != NULL) {
-		/* Even a failed lookup tells something about the register: it is logged
-		 * (with no entries touched) before the reason is printed. */
-		lookup = cli_person_media(*v, who, who_paths, who_n, why, sizeof why);
-		paths = lookup == EXIT_OK ? *who_paths : NULL;
-		npaths = lookup == EXIT_OK ? *who_n : 0;
-	}
-	rc = cli_ledger_record(a, *v, ids[kist_vault_opened_with(*v)], action, paths, npaths);
-	if (rc == EXIT_OK && lookup != EXIT_OK) {
-		cli_error(path, "%s", why);
-		rc = lookup;
-	}
-	if (rc != EXIT_OK && who != NULL && lookup == EXIT_OK) {
-		free(*who_paths);
-		*who_paths = NULL;
-	}
-	cli_free_identities(ids, n);
-	if (rc != EXIT_OK) {
-		kist_vault_close(*v);
-		*v = NULL;
-	}
-	return rc;
-}
-
-int cli_open_vault(const cli_args *a, const char *path, kist_vault **v, const char *action,
-                   const char *const *paths, size_t npaths)
-{
-	return open_and_log(a, path, v, action, paths, npaths, NULL, NULL, NULL);
-}
-
-int cmd_info(int argc, char **argv)
-{
-	static const opt_spec specs[] = {{'q', "quiet", 0, 0}, {0, "json", 0, 0}};
-	static cli_args a;
 	kist_vault_info info;
 	char h[32];
-	if (cli_parse(&a, specs, 2, argc, argv, "info") != 0)
-		return EXIT_USAGE;
-	if (a.npos != 1) {
+	if (a->npos != 1) {
 		cli_usage_error("info", "usage: kist info VAULT");
 		return EXIT_USAGE;
 	}
-	kist_err err = kist_vault_probe(a.pos[0], &info);
+	kist_err err = kist_vault_probe(a->pos[0], &info);
 	if (err != KIST_OK)
-		return cli_fail(a.pos[0], err);
-	if (cli_count(&a, "json")) {
+		return cli_fail(a->pos[0], err);
+	if (cli_count(a, "json")) {
 		json_t *j = json_object();
 		if (j == NULL || json_object_set_new(j, "version", json_integer(1)) ||
-		    cli_json_set_name(j, "vault", a.pos[0]) ||
+		    cli_json_set_name(j, "vault", a->pos[0]) ||
 		    json_object_set_new(j, "format_version", json_integer(info.format_version)) ||
 		    json_object_set_new(j, "size", json_integer((json_int_t)info.file_size)) ||
 		    json_object_set_new(j, "header_size", json_integer(info.header_size)) ||
@@ -140,41 +55,6 @@ static void mode_string(char out[11], const kist_entry *e)
 	out[10] = '\0';
 }
 
-static const char *type_name(kist_entry_type t)
-{
-	return t == KIST_ENTRY_DIR ? "dir" : t == KIST_ENTRY_SYMLINK ? "symlink" : "file";
-}
-
-static json_t *entry_json(const kist_entry *e)
-{
-	char mode[8], hex[65];
-	json_t *o = json_object();
-	snprintf(mode, sizeof mode, "%04o", (unsigned)(e->mode & 07777));
-	if (o == NULL || cli_json_set_name(o, "path", e->path) ||
-	    json_object_set_new(o, "type", json_string(type_name(e->type))) ||
-	    json_object_set_new(o, "size", json_integer((json_int_t)e->size)) ||
-	    json_object_set_new(o, "mode", json_string(mode)) ||
-	    json_object_set_new(o, "mtime", json_integer(e->mtime)) ||
-	    json_object_set_new(o, "mtime_nsec", json_integer(e->mtime_nsec)))
-		goto fail;
-	if (e->type == KIST_ENTRY_FILE) {
-		sodium_bin2hex(hex, sizeof hex, e->sha256, 32);
-		if (json_object_set_new(o, "sha256", json_string(hex)))
-			goto fail;
-	} else if (json_object_set_new(o, "sha256", json_null())) {
-		goto fail;
-	}
-	if (e->type == KIST_ENTRY_SYMLINK ? cli_json_set_name(o, "link_target", e->link_target)
-	                                  : json_object_set_new(o, "link_target", json_null()))
-		goto fail;
-	if (json_object_set_new(o, "stored_size", json_integer((json_int_t)e->stored_size)))
-		goto fail;
-	return o;
-fail:
-	json_decref(o);
-	return NULL;
-}
-
 static int list_json(kist_vault *v, const char *path)
 {
 	json_t *root = json_object(), *arr = json_array();
@@ -182,7 +62,7 @@ static int list_json(kist_vault *v, const char *path)
 	    cli_json_set_name(root, "vault", path) || json_object_set(root, "entries", arr))
 		goto nomem;
 	for (size_t i = 0; i < kist_vault_entry_count(v); i++)
-		if (json_array_append_new(arr, entry_json(kist_vault_entry_at(v, i))) != 0)
+		if (json_array_append_new(arr, cli_json_entry(kist_vault_entry_at(v, i))) != 0)
 			goto nomem;
 	json_decref(arr);
 	return cli_json_print(root);
@@ -192,30 +72,26 @@ nomem:
 	return cli_fail(NULL, KIST_E_NOMEM);
 }
 
-int cmd_list(int argc, char **argv)
+int cmd_list(const cli_args *a)
 {
-	static cli_args a;
 	kist_vault *v = NULL;
 	int rc;
-	if (parse_open(&a, argc, argv, "list",
-	               ",identity,passphrase-file,quiet,long,json,ledger,") != 0)
-		return EXIT_USAGE;
-	if (cli_count(&a, "long") && cli_count(&a, "json")) {
+	if (cli_count(a, "long") && cli_count(a, "json")) {
 		cli_usage_error("list", "--long and --json conflict (--json has every field)");
 		return EXIT_USAGE;
 	}
-	if (a.npos != 1) {
+	if (a->npos != 1) {
 		cli_usage_error("list", "usage: kist list -i IDENTITY VAULT");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_open_vault(&a, a.pos[0], &v, "list", NULL, 0)) != EXIT_OK)
+	if ((rc = cli_open_vault(a, a->pos[0], &v, "list", NULL, 0)) != EXIT_OK)
 		return rc;
-	if (cli_count(&a, "json")) {
-		rc = list_json(v, a.pos[0]);
+	if (cli_count(a, "json")) {
+		rc = list_json(v, a->pos[0]);
 		kist_vault_close(v);
 		return rc;
 	}
-	int longfmt = cli_count(&a, "long") > 0;
+	int longfmt = cli_count(a, "long") > 0;
 	for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
 		const kist_entry *e = kist_vault_entry_at(v, i);
 		if (longfmt) {
@@ -239,20 +115,16 @@ int cmd_list(int argc, char **argv)
 	return EXIT_OK;
 }
 
-int cmd_extract(int argc, char **argv)
+int cmd_extract(const cli_args *a)
 {
-	static cli_args a;
 	kist_vault *v = NULL;
 	kist_extract_opts o;
 	int rc;
 	const char *person;
 	const char **sel = NULL;
 	size_t nsel = 0;
-	if (parse_open(&a, argc, argv, "extract",
-	               ",identity,passphrase-file,quiet,directory,force,ledger,person,") != 0)
-		return EXIT_USAGE;
-	person = cli_get(&a, "person");
-	if (a.npos < 1 || (person != NULL && a.npos != 1)) {
+	person = cli_get(a, "person");
+	if (a->npos < 1 || (person != NULL && a->npos != 1)) {
 		cli_usage_error("extract", person ? "--person takes no PATH: kist extract -i "
 		                                    "IDENTITY --person NAME_OR_ID VAULT"
 		                                  : "usage: kist extract -i IDENTITY [-C DIR] "
@@ -260,15 +132,15 @@ int cmd_extract(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (person == NULL) {
-		sel = a.pos + 1;
-		nsel = a.npos - 1;
+		sel = a->pos + 1;
+		nsel = a->npos - 1;
 	}
-	if ((rc = open_and_log(&a, a.pos[0], &v, "extract", sel, nsel, person, &sel, &nsel)) !=
-	    EXIT_OK)
+	if ((rc = cli_open_vault_for(a, a->pos[0], &v, "extract", sel, nsel, person, &sel,
+	                             &nsel)) != EXIT_OK)
 		return rc;
 	memset(&o, 0, sizeof o);
-	o.dir = cli_get(&a, "directory");
-	o.force = cli_count(&a, "force") > 0;
+	o.dir = cli_get(a, "directory");
+	o.force = cli_count(a, "force") > 0;
 	o.warn_fn = cli_warn;
 	cli_progress prog;
 	cli_progress_init(&prog, "extracting");
@@ -276,16 +148,16 @@ int cmd_extract(int argc, char **argv)
 	kist_err err = kist_vault_extract(v, &o, sel, nsel);
 	cli_progress_end(&prog);
 	if (err != KIST_OK) {
-		rc = cli_fail(a.pos[0], err);
+		rc = cli_fail(a->pos[0], err);
 		if (err == KIST_E_CORRUPT || err == KIST_E_UNSAFE)
 			fprintf(stderr, "kist: nothing was extracted\n");
 	} else if (!cli_quiet) {
 		fprintf(stderr,
 		        "kist: extracted %s into %s, every file authenticated and its "
 		        "SHA-256 checked\n",
-		        person       ? "the person's media"
-		        : a.npos > 1 ? "the selected entries"
-		                     : "all entries",
+		        person        ? "the person's media"
+		        : a->npos > 1 ? "the selected entries"
+		                      : "all entries",
 		        o.dir ? o.dir : ".");
 	}
 	if (person != NULL)
@@ -294,22 +166,19 @@ int cmd_extract(int argc, char **argv)
 	return rc;
 }
 
-int cmd_cat(int argc, char **argv)
+int cmd_cat(const cli_args *a)
 {
-	static cli_args a;
 	kist_vault *v = NULL;
 	int rc;
-	if (parse_open(&a, argc, argv, "cat", ",identity,passphrase-file,quiet,ledger,") != 0)
-		return EXIT_USAGE;
-	if (a.npos != 2) {
+	if (a->npos != 2) {
 		cli_usage_error("cat", "usage: kist cat -i IDENTITY VAULT PATH");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_open_vault(&a, a.pos[0], &v, "cat", a.pos + 1, 1)) != EXIT_OK)
+	if ((rc = cli_open_vault(a, a->pos[0], &v, "cat", a->pos + 1, 1)) != EXIT_OK)
 		return rc;
-	const kist_entry *e = kist_vault_find(v, a.pos[1]);
+	const kist_entry *e = kist_vault_find(v, a->pos[1]);
 	if (e == NULL || e->type != KIST_ENTRY_FILE) {
-		cli_error(a.pos[0], "%s: %s", a.pos[1],
+		cli_error(a->pos[0], "%s: %s", a->pos[1],
 		          e ? "not a file entry" : "no such entry in the vault");
 		kist_vault_close(v);
 		return EXIT_OTHER;
@@ -317,7 +186,7 @@ int cmd_cat(int argc, char **argv)
 	fflush(stdout);
 	kist_err err = kist_vault_cat(v, e, STDOUT_FILENO);
 	if (err != KIST_OK)
-		rc = cli_fail(a.pos[0], err);
+		rc = cli_fail(a->pos[0], err);
 	kist_vault_close(v);
 	return rc;
 }
@@ -414,80 +283,133 @@ static void signer_verdict(const char *path, const kist_vault_meta *m, const cli
 	          want->fpr);
 }
 
-int cmd_verify(int argc, char **argv)
+/* Entries by type: files, folders, links. */
+typedef struct entry_counts {
+	size_t files, dirs, links;
+} entry_counts;
+
+static entry_counts count_entries(kist_vault *v)
 {
-	static cli_args a;
+	entry_counts c = {0, 0, 0};
+	for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
+		kist_entry_type ty = kist_vault_entry_at(v, i)->type;
+		c.files += ty == KIST_ENTRY_FILE;
+		c.dirs += ty == KIST_ENTRY_DIR;
+		c.links += ty == KIST_ENTRY_SYMLINK;
+	}
+	return c;
+}
+
+/* The text report before the check: what the vault is, who signed it. */
+static void print_vault(const char *path, const kist_vault_meta *m, const char *sha, entry_counts c)
+{
+	char t[40], h[32], tv[200], pks[KIST_PUBKEY_STRLEN + 1], fpr[KIST_FINGERPRINT_STRLEN + 1];
+	cli_time(t, sizeof t, m->created);
+	cli_human_size(h, sizeof h, m->total_size);
+	printf("Vault:       ");
+	cli_print_path(path);
+	printf("\nVault id:    ");
+	cli_put_safe(stdout, m->vault_id, strlen(m->vault_id), 0);
+	putchar('\n');
+	printf("SHA-256:     %s (of the vault file)\n", sha);
+	cli_escape(tv, sizeof tv, m->tool_version);
+	printf("Sealed:      %s (as claimed by the sealer's clock), with %s\n", t, tv);
+	if (m->signed_by_sealer) {
+		kist_pubkey_format(&m->signer, pks);
+		kist_pubkey_fingerprint(&m->signer, fpr);
+		printf("Signed by:   %s\n             fingerprint %s; signature valid (it "
+		       "covers the index: every entry's SHA-256)\n",
+		       pks, fpr);
+	} else {
+		printf("Signed by:   nobody - this vault is NOT signed and does not prove "
+		       "who sealed it\n");
+	}
+	printf("Recipients:  %u\n", m->recipient_count);
+	printf("Entries:     %llu (%zu files, %zu folders, %zu links), %s\n",
+	       (unsigned long long)m->entry_count, c.files, c.dirs, c.links, h);
+	fflush(stdout);
+}
+
+/* The text verdict after the check (err: of kist_vault_verify, OK or CORRUPT); an exit code. */
+static int print_verdict(const char *path, kist_err err, const kist_verify_report *rep,
+                         const kist_vault_meta *m, const cli_signer *want, int bad_signer)
+{
+	char fpr[KIST_FINGERPRINT_STRLEN + 1];
+	if (err == KIST_OK && bad_signer) {
+		/* Intact, but not from the expected sender: not damage (exit 7, not 4). */
+		printf("Checked:     every chunk authenticated, every SHA-256 recomputed "
+		       "(%llu files)\n",
+		       (unsigned long long)rep->entries_checked);
+		if (m->signed_by_sealer) {
+			kist_pubkey_fingerprint(&m->signer, fpr);
+			printf("Signer:      signed by %s, NOT by the expected %s\n", fpr,
+			       want->fpr);
+		} else {
+			printf("Signer:      NOT signed at all; the expected signer was %s\n",
+			       want->fpr);
+		}
+		printf("Result:      WRONG SIGNER - the content checked out, but it does not come "
+		       "from the expected signer\n");
+		fflush(stdout);
+		signer_verdict(path, m, want);
+		return EXIT_SIGNER;
+	}
+	if (err == KIST_OK) {
+		printf("Checked:     every chunk authenticated, every SHA-256 recomputed "
+		       "(%llu files)\n",
+		       (unsigned long long)rep->entries_checked);
+		printf("Result:      ALL GOOD\n");
+		return EXIT_OK;
+	}
+	if (err == KIST_E_CORRUPT)
+		printf("Checked:     %llu files, %llu DAMAGED\n",
+		       (unsigned long long)rep->entries_checked,
+		       (unsigned long long)rep->entries_failed);
+	if (bad_signer)
+		printf("Signer:      NOT signed by the expected %s either\n", want->fpr);
+	printf("Result:      FAILED - do not rely on the damaged entries\n");
+	fflush(stdout);
+	cli_error(path, "verification failed");
+	return EXIT_INTEGRITY;
+}
+
+int cmd_verify(const cli_args *a)
+{
 	kist_vault *v = NULL;
 	kist_vault_meta m;
 	kist_verify_report rep;
 	cli_signer want;
-	char t[40], h[32], pks[KIST_PUBKEY_STRLEN + 1], fpr[KIST_FINGERPRINT_STRLEN + 1];
 	char sha[65] = "";
 	unsigned char digest[32];
 	verify_out vo = {1, NULL, 0};
 	int rc;
 
-	if (parse_open(&a, argc, argv, "verify",
-	               ",identity,passphrase-file,quiet,signer,json,ledger,") != 0)
-		return EXIT_USAGE;
-	if (a.npos != 1) {
+	if (a->npos != 1) {
 		cli_usage_error("verify", "usage: kist verify -i IDENTITY VAULT");
 		return EXIT_USAGE;
 	}
-	const char *signer = cli_get(&a, "signer");
+	const char *signer = cli_get(a, "signer");
 	if (signer != NULL && (rc = cli_signer_arg(signer, &want)) != EXIT_OK)
 		return rc;
-	int json = cli_count(&a, "json") > 0;
-	if ((rc = cli_open_vault(&a, a.pos[0], &v, "verify", NULL, 0)) != EXIT_OK)
+	int json = cli_count(a, "json") > 0;
+	if ((rc = cli_open_vault(a, a->pos[0], &v, "verify", NULL, 0)) != EXIT_OK)
 		return rc;
 	kist_vault_get_meta(v, &m);
 	/* The file's own SHA-256, to compare with what the sender sent apart. */
 	kist_err herr = kist_vault_file_sha256(v, digest);
 	if (herr != KIST_OK) {
-		rc = cli_fail(a.pos[0], herr);
+		rc = cli_fail(a->pos[0], herr);
 		kist_vault_close(v);
 		return rc;
 	}
 	sodium_bin2hex(sha, sizeof sha, digest, sizeof digest);
-	size_t files = 0, dirs = 0, links = 0;
-	for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
-		kist_entry_type ty = kist_vault_entry_at(v, i)->type;
-		files += ty == KIST_ENTRY_FILE;
-		dirs += ty == KIST_ENTRY_DIR;
-		links += ty == KIST_ENTRY_SYMLINK;
+	entry_counts c = count_entries(v);
+	if (json && (vo.damaged = json_array()) == NULL) {
+		kist_vault_close(v);
+		return cli_fail(NULL, KIST_E_NOMEM);
 	}
-	if (json) {
-		if ((vo.damaged = json_array()) == NULL) {
-			kist_vault_close(v);
-			return cli_fail(NULL, KIST_E_NOMEM);
-		}
-	} else {
-		cli_time(t, sizeof t, m.created);
-		cli_human_size(h, sizeof h, m.total_size);
-		printf("Vault:       ");
-		cli_print_path(a.pos[0]);
-		printf("\nVault id:    ");
-		cli_put_safe(stdout, m.vault_id, strlen(m.vault_id), 0);
-		putchar('\n');
-		printf("SHA-256:     %s (of the vault file)\n", sha);
-		char tv[200];
-		cli_escape(tv, sizeof tv, m.tool_version);
-		printf("Sealed:      %s (as claimed by the sealer's clock), with %s\n", t, tv);
-		if (m.signed_by_sealer) {
-			kist_pubkey_format(&m.signer, pks);
-			kist_pubkey_fingerprint(&m.signer, fpr);
-			printf("Signed by:   %s\n             fingerprint %s; signature valid (it "
-			       "covers the index: every entry's SHA-256)\n",
-			       pks, fpr);
-		} else {
-			printf("Signed by:   nobody - this vault is NOT signed and does not prove "
-			       "who sealed it\n");
-		}
-		printf("Recipients:  %u\n", m.recipient_count);
-		printf("Entries:     %llu (%zu files, %zu folders, %zu links), %s\n",
-		       (unsigned long long)m.entry_count, files, dirs, links, h);
-		fflush(stdout);
-	}
+	if (!json)
+		print_vault(a->pos[0], &m, sha, c);
 	cli_progress prog;
 	cli_progress_init(&prog, "verifying");
 	kist_vault_set_progress(v, cli_progress_cb, &prog);
@@ -496,54 +418,21 @@ int cmd_verify(int argc, char **argv)
 	int bad_signer =
 	    signer != NULL && (!m.signed_by_sealer || !cli_signer_matches(&want, &m.signer));
 	if (err != KIST_OK && err != KIST_E_CORRUPT) {
-		rc = cli_fail(a.pos[0], err); /* no verdict: nothing on stdout in JSON mode */
+		rc = cli_fail(a->pos[0], err); /* no verdict: nothing on stdout in JSON mode */
 	} else if (json) {
 		int intact = err == KIST_OK;
 		rc = vo.nomem ? cli_fail(NULL, KIST_E_NOMEM)
-		              : verify_json(a.pos[0], &m, files, dirs, links, &rep, vo.damaged,
-		                            signer, &want, !bad_signer, intact, sha);
+		              : verify_json(a->pos[0], &m, c.files, c.dirs, c.links, &rep,
+		                            vo.damaged, signer, &want, !bad_signer, intact, sha);
 		if (rc == EXIT_OK && !intact) {
-			cli_error(a.pos[0], "verification failed");
+			cli_error(a->pos[0], "verification failed");
 			rc = EXIT_INTEGRITY;
 		} else if (rc == EXIT_OK && bad_signer) {
-			signer_verdict(a.pos[0], &m, &want);
+			signer_verdict(a->pos[0], &m, &want);
 			rc = EXIT_SIGNER;
 		}
-	} else if (err == KIST_OK && bad_signer) {
-		/* Intact, but not from the expected sender: not damage (exit 7, not 4). */
-		printf("Checked:     every chunk authenticated, every SHA-256 recomputed "
-		       "(%llu files)\n",
-		       (unsigned long long)rep.entries_checked);
-		if (m.signed_by_sealer) {
-			kist_pubkey_fingerprint(&m.signer, fpr);
-			printf("Signer:      signed by %s, NOT by the expected %s\n", fpr,
-			       want.fpr);
-		} else {
-			printf("Signer:      NOT signed at all; the expected signer was %s\n",
-			       want.fpr);
-		}
-		printf("Result:      WRONG SIGNER - the content checked out, but it does not come "
-		       "from the expected signer\n");
-		fflush(stdout);
-		signer_verdict(a.pos[0], &m, &want);
-		rc = EXIT_SIGNER;
-	} else if (err == KIST_OK) {
-		printf("Checked:     every chunk authenticated, every SHA-256 recomputed "
-		       "(%llu files)\n",
-		       (unsigned long long)rep.entries_checked);
-		printf("Result:      ALL GOOD\n");
-		rc = EXIT_OK;
 	} else {
-		if (err == KIST_E_CORRUPT)
-			printf("Checked:     %llu files, %llu DAMAGED\n",
-			       (unsigned long long)rep.entries_checked,
-			       (unsigned long long)rep.entries_failed);
-		if (bad_signer)
-			printf("Signer:      NOT signed by the expected %s either\n", want.fpr);
-		printf("Result:      FAILED - do not rely on the damaged entries\n");
-		fflush(stdout);
-		cli_error(a.pos[0], "verification failed");
-		rc = EXIT_INTEGRITY;
+		rc = print_verdict(a->pos[0], err, &rep, &m, &want, bad_signer);
 	}
 	json_decref(vo.damaged);
 	kist_vault_close(v);

@@ -20,58 +20,17 @@ static void iso_time(char *out, size_t cap, long long t)
 		snprintf(out, cap, "%lld", t);
 }
 
-static const char *type_name(kist_entry_type t)
+/* Writes s on stdout, escaped, with repl in place of each character of sep. */
+static void put_split(const char *s, const char *sep, const char *repl)
 {
-	return t == KIST_ENTRY_DIR ? "dir" : t == KIST_ENTRY_SYMLINK ? "symlink" : "file";
-}
-
-static json_t *entry_json(const kist_entry *e, int full)
-{
-	char hex[65], t[40];
-	json_t *o = json_object();
-	cli_json_set_name(o, "path", e->path);
-	json_object_set_new(o, "type", json_string(type_name(e->type)));
-	json_object_set_new(o, "size", json_integer((json_int_t)e->size));
-	if (e->type == KIST_ENTRY_FILE) {
-		sodium_bin2hex(hex, sizeof hex, e->sha256, 32);
-		json_object_set_new(o, "sha256", json_string(hex));
+	for (;;) {
+		size_t n = strcspn(s, sep);
+		cli_put_safe(stdout, s, n, 0);
+		if (s[n] == '\0')
+			break;
+		fputs(repl, stdout);
+		s += n + 1;
 	}
-	if (full) {
-		char mode[8];
-		snprintf(mode, sizeof mode, "%04o", (unsigned)e->mode);
-		json_object_set_new(o, "mode", json_string(mode));
-		iso_time(t, sizeof t, e->mtime);
-		json_object_set_new(o, "mtime", json_string(t));
-		if (e->link_target != NULL)
-			cli_json_set_name(o, "link_target", e->link_target);
-	}
-	return o;
-}
-
-/* ---- option parsing shared by the verbs here */
-
-static const opt_spec specs[] = {
-    {'i', "identity", 1, 1}, {0, "passphrase-file", 1, 0},
-    {'q', "quiet", 0, 0},    {0, "search", 1, 0},
-    {0, "json", 0, 0},       {0, "csv", 0, 0},
-    {0, "verify", 0, 0},     {0, "ledger", 1, 0},
-};
-
-static int parse(cli_args *a, int argc, char **argv, const char *verb, const char *allowed)
-{
-	if (cli_parse(a, specs, sizeof specs / sizeof specs[0], argc, argv, verb) != 0)
-		return -1;
-	for (size_t i = 0; i < a->nspecs; i++) {
-		char key[40];
-		snprintf(key, sizeof key, ",%s,", specs[i].long_name);
-		if (a->counts[i] > 0 && strstr(allowed, key) == NULL) {
-			cli_usage_error(verb, "--%s does not apply to %s", specs[i].long_name,
-			                verb);
-			return -1;
-		}
-	}
-	cli_quiet = cli_count(a, "quiet") > 0;
-	return 0;
 }
 
 /* ---- kist people */
@@ -79,14 +38,7 @@ static int parse(cli_args *a, int argc, char **argv, const char *verb, const cha
 /* Prints a value, indenting continuation lines and escaping control characters. */
 static void print_value(const char *s)
 {
-	for (;;) {
-		size_t n = strcspn(s, "\n");
-		cli_put_safe(stdout, s, n, 0);
-		if (s[n] == '\0')
-			break;
-		fputs("\n              ", stdout);
-		s += n + 1;
-	}
+	put_split(s, "\n", "\n              ");
 }
 
 static void print_field(const char *label, const char *value)
@@ -121,7 +73,7 @@ static json_t *person_json(const kist_person *p)
 	json_object_set_new(o, "extra", extra);
 	json_t *media = json_array();
 	for (size_t k = 0; k < p->nmedia; k++)
-		json_array_append_new(media, entry_json(p->media[k], 0));
+		json_array_append_new(media, cli_json_entry(p->media[k]));
 	json_object_set_new(o, "media", media);
 	json_object_set_new(o, "approximate", json_boolean(p->approximate));
 	return o;
@@ -165,30 +117,26 @@ static int on_person(void *ctx, const kist_person *p)
 	return 0;
 }
 
-int cmd_people(int argc, char **argv)
+int cmd_people(const cli_args *a)
 {
-	static cli_args a;
 	kist_vault *v = NULL;
 	kist_vault_meta m;
 	people_out po = {0, NULL, 0};
 	int rc;
 
-	if (parse(&a, argc, argv, "people",
-	          ",identity,passphrase-file,quiet,search,json,ledger,") != 0)
-		return EXIT_USAGE;
-	if (a.npos != 1) {
+	if (a->npos != 1) {
 		cli_usage_error("people", "usage: kist people -i IDENTITY VAULT [--search TEXT] "
 		                          "[--json]");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_open_vault(&a, a.pos[0], &v, "people", NULL, 0)) != EXIT_OK)
+	if ((rc = cli_open_vault(a, a->pos[0], &v, "people", NULL, 0)) != EXIT_OK)
 		return rc;
-	const char *search = cli_get(&a, "search");
-	po.json = cli_count(&a, "json") > 0;
+	const char *search = cli_get(a, "search");
+	po.json = cli_count(a, "json") > 0;
 	po.list = json_array();
 	kist_err err = kist_vault_people(v, search, on_person, &po);
 	if (err != KIST_OK) {
-		rc = cli_fail(a.pos[0], err);
+		rc = cli_fail(a->pos[0], err);
 		goto out;
 	}
 	kist_vault_get_meta(v, &m);
@@ -213,56 +161,6 @@ out:
 	json_decref(po.list);
 	kist_vault_close(v);
 	return rc;
-}
-
-/* ---- extract --person */
-
-typedef struct media_list {
-	const char **paths;
-	size_t n;
-	long long id;
-	char name[128];
-} media_list;
-
-static int collect_media(void *ctx, const kist_person *p)
-{
-	media_list *ml = ctx;
-	ml->id = p->id;
-	snprintf(ml->name, sizeof ml->name, "%s", p->name);
-	ml->paths = calloc(p->nmedia + 1, sizeof *ml->paths);
-	if (ml->paths == NULL)
-		return 1;
-	for (size_t k = 0; k < p->nmedia; k++)
-		ml->paths[ml->n++] = p->media[k]->path; /* owned by the vault */
-	return 0;
-}
-
-int cli_person_media(kist_vault *v, const char *who, const char ***paths, size_t *n, char *msg,
-                     size_t cap)
-{
-	media_list ml;
-	char name[96];
-	memset(&ml, 0, sizeof ml);
-	kist_err err = kist_vault_person_find(v, who, collect_media, &ml);
-	if (err != KIST_OK) {
-		free(ml.paths);
-		snprintf(msg, cap, "%s",
-		         kist_errdetail()[0] ? kist_errdetail() : kist_strerror(err));
-		return cli_exit_code(err);
-	}
-	if (ml.paths == NULL) {
-		snprintf(msg, cap, "out of memory");
-		return EXIT_OTHER;
-	}
-	if (ml.n == 0) {
-		cli_escape(name, sizeof name, ml.name);
-		snprintf(msg, cap, "person #%lld (%s) has no linked media", ml.id, name);
-		free(ml.paths);
-		return EXIT_OTHER;
-	}
-	*paths = ml.paths;
-	*n = ml.n;
-	return EXIT_OK;
 }
 
 /* ---- kist query */
@@ -368,28 +266,25 @@ static int on_row(void *ctx, size_t ncols, const char *const *names, const kist_
 	return ferror(stdout) ? 1 : 0;
 }
 
-int cmd_query(int argc, char **argv)
+int cmd_query(const cli_args *a)
 {
-	static cli_args a;
 	kist_vault *v = NULL;
 	query_out q = {0, 0, NULL};
 	int rc;
 
-	if (parse(&a, argc, argv, "query", ",identity,passphrase-file,quiet,json,csv,ledger,") != 0)
-		return EXIT_USAGE;
-	if (a.npos != 2) {
+	if (a->npos != 2) {
 		cli_usage_error("query",
 		                "usage: kist query -i IDENTITY VAULT 'SQL' [--csv|--json]");
 		return EXIT_USAGE;
 	}
-	if (cli_count(&a, "json") && cli_count(&a, "csv")) {
+	if (cli_count(a, "json") && cli_count(a, "csv")) {
 		cli_usage_error("query", "--csv and --json exclude each other");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_open_vault(&a, a.pos[0], &v, "query", NULL, 0)) != EXIT_OK)
+	if ((rc = cli_open_vault(a, a->pos[0], &v, "query", NULL, 0)) != EXIT_OK)
 		return rc;
-	q.json = cli_count(&a, "json") > 0;
-	kist_err err = kist_vault_query(v, a.pos[1], on_row, &q);
+	q.json = cli_count(a, "json") > 0;
+	kist_err err = kist_vault_query(v, a->pos[1], on_row, &q);
 	if (q.json && q.names != NULL)
 		printf("\n  ]\n}\n");
 	if (err != KIST_OK) {
@@ -424,111 +319,119 @@ static void on_damage(void *ctx, const char *path, const char *message)
 	fputc('\n', stderr);
 }
 
-int cmd_manifest(int argc, char **argv)
+/* The "vault" object of manifest --json: what the vault is and who sealed it. */
+static json_t *manifest_vault(kist_vault *v, const kist_vault_meta *m, const char *path)
 {
-	static cli_args a;
+	char t[40], pks[KIST_PUBKEY_STRLEN + 1], fpr[KIST_FINGERPRINT_STRLEN + 1];
+	json_t *vault = json_object();
+	json_object_set_new(vault, "file", cli_json_path(path));
+	json_object_set_new(vault, "id", json_string(m->vault_id));
+	json_object_set_new(vault, "format_version", json_integer(m->format_version));
+	iso_time(t, sizeof t, m->created);
+	json_object_set_new(vault, "sealed_at", json_string(t));
+	json_object_set_new(vault, "sealed_with", cli_json_path(m->tool_version));
+	json_object_set_new(vault, "recipients", json_integer(m->recipient_count));
+	if (m->signed_by_sealer) {
+		json_t *s = json_object();
+		kist_pubkey_format(&m->signer, pks);
+		kist_pubkey_fingerprint(&m->signer, fpr);
+		json_object_set_new(s, "public_key", json_string(pks));
+		json_object_set_new(s, "fingerprint", json_string(fpr));
+		json_object_set_new(vault, "sealed_by", s);
+	} else {
+		json_object_set_new(vault, "sealed_by", json_null());
+	}
+	json_object_set_new(vault, "entries", json_integer((json_int_t)m->entry_count));
+	json_object_set_new(vault, "total_size", json_integer((json_int_t)m->total_size));
+	json_object_set_new(vault, "people", json_integer((json_int_t)kist_vault_people_count(v)));
+	return vault;
+}
+
+/* manifest --json (docs/JSON.md): the report; takes the damaged list.  An exit code. */
+static int manifest_json(const cli_args *a, kist_vault *v, const kist_vault_meta *m, kist_err verr,
+                         json_t *damaged)
+{
+	char t[40];
+	json_t *o = json_object(), *ver = json_object(), *ents = json_array();
+	json_object_set_new(o, "version", json_integer(1));
+	json_object_set_new(o, "vault", manifest_vault(v, m, a->pos[0]));
+	for (size_t i = 0; i < kist_vault_entry_count(v); i++)
+		json_array_append_new(ents, cli_json_entry(kist_vault_entry_at(v, i)));
+	json_object_set_new(o, "entries", ents);
+	json_object_set_new(ver, "header_and_index", json_string("authenticated"));
+	json_object_set_new(ver, "signature",
+	                    json_string(m->signed_by_sealer ? "valid" : "unsigned"));
+	json_object_set_new(ver, "content_checked", json_boolean(cli_count(a, "verify")));
+	json_object_set_new(ver, "content",
+	                    json_string(!cli_count(a, "verify") ? "not checked"
+	                                : verr == KIST_OK       ? "intact"
+	                                                        : "damaged"));
+	json_object_set_new(ver, "damaged", damaged);
+	json_object_set_new(o, "verification", ver);
+	iso_time(t, sizeof t, (long long)time(NULL));
+	json_object_set_new(o, "generated_at", json_string(t));
+	json_object_set_new(o, "generated_by", json_string("kist"));
+	json_object_set_new(o, "tool_version", json_string(kist_version()));
+	return cli_json_print(o);
+}
+
+/* The lines 'sha256sum -c' checks: a name with a backslash gets sha256sum's escaping
+ * (\\); the rest of the name is shown as kist_escape() shows it. */
+static void manifest_sums(kist_vault *v)
+{
+	char hex[65];
+	for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
+		const kist_entry *e = kist_vault_entry_at(v, i);
+		if (e->type != KIST_ENTRY_FILE)
+			continue;
+		sodium_bin2hex(hex, sizeof hex, e->sha256, 32);
+		int esc = strchr(e->path, '\\') != NULL;
+		printf("%s%s  ", esc ? "\\" : "", hex);
+		put_split(e->path, "\\", "\\\\");
+		putchar('\n');
+	}
+}
+
+int cmd_manifest(const cli_args *a)
+{
 	kist_vault *v = NULL;
 	kist_vault_meta m;
 	kist_verify_report rep;
 	damage d = {NULL, 0};
-	char t[40], pks[KIST_PUBKEY_STRLEN + 1], fpr[KIST_FINGERPRINT_STRLEN + 1], hex[65];
 	const char *content = "not checked (use --verify)";
 	kist_err verr = KIST_OK;
 	int rc;
 
-	if (parse(&a, argc, argv, "manifest",
-	          ",identity,passphrase-file,quiet,json,verify,ledger,") != 0)
-		return EXIT_USAGE;
-	if (a.npos != 1) {
+	if (a->npos != 1) {
 		cli_usage_error("manifest", "usage: kist manifest -i IDENTITY VAULT [--json] "
 		                            "[--verify]");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_open_vault(&a, a.pos[0], &v, "manifest", NULL, 0)) != EXIT_OK)
+	if ((rc = cli_open_vault(a, a->pos[0], &v, "manifest", NULL, 0)) != EXIT_OK)
 		return rc;
 	kist_vault_get_meta(v, &m);
 	d.list = json_array();
-	if (cli_count(&a, "verify")) {
+	if (cli_count(a, "verify")) {
 		verr = kist_vault_verify(v, &rep, on_damage, &d);
 		if (verr == KIST_OK)
 			content = "intact: every chunk authenticated, every SHA-256 recomputed";
 		else if (verr == KIST_E_CORRUPT)
 			content = "DAMAGED";
 		else {
-			rc = cli_fail(a.pos[0], verr);
+			rc = cli_fail(a->pos[0], verr);
 			goto out;
 		}
 	}
-	if (cli_count(&a, "json")) {
-		json_t *o = json_object(), *vault = json_object(), *ver = json_object();
-		json_t *ents = json_array();
-		json_object_set_new(o, "version", json_integer(1));
-		json_object_set_new(vault, "file", cli_json_path(a.pos[0]));
-		json_object_set_new(vault, "id", json_string(m.vault_id));
-		json_object_set_new(vault, "format_version", json_integer(m.format_version));
-		iso_time(t, sizeof t, m.created);
-		json_object_set_new(vault, "sealed_at", json_string(t));
-		json_object_set_new(vault, "sealed_with", cli_json_path(m.tool_version));
-		json_object_set_new(vault, "recipients", json_integer(m.recipient_count));
-		if (m.signed_by_sealer) {
-			json_t *s = json_object();
-			kist_pubkey_format(&m.signer, pks);
-			kist_pubkey_fingerprint(&m.signer, fpr);
-			json_object_set_new(s, "public_key", json_string(pks));
-			json_object_set_new(s, "fingerprint", json_string(fpr));
-			json_object_set_new(vault, "sealed_by", s);
-		} else {
-			json_object_set_new(vault, "sealed_by", json_null());
-		}
-		json_object_set_new(vault, "entries", json_integer((json_int_t)m.entry_count));
-		json_object_set_new(vault, "total_size", json_integer((json_int_t)m.total_size));
-		json_object_set_new(vault, "people",
-		                    json_integer((json_int_t)kist_vault_people_count(v)));
-		json_object_set_new(o, "vault", vault);
-		for (size_t i = 0; i < kist_vault_entry_count(v); i++)
-			json_array_append_new(ents, entry_json(kist_vault_entry_at(v, i), 1));
-		json_object_set_new(o, "entries", ents);
-		json_object_set_new(ver, "header_and_index", json_string("authenticated"));
-		json_object_set_new(ver, "signature",
-		                    json_string(m.signed_by_sealer ? "valid" : "unsigned"));
-		json_object_set_new(ver, "content_checked", json_boolean(cli_count(&a, "verify")));
-		json_object_set_new(ver, "content",
-		                    json_string(!cli_count(&a, "verify") ? "not checked"
-		                                : verr == KIST_OK        ? "intact"
-		                                                         : "damaged"));
-		json_object_set_new(ver, "damaged", d.list);
+	if (cli_count(a, "json")) {
+		rc = manifest_json(a, v, &m, verr, d.list);
 		d.list = NULL;
-		json_object_set_new(o, "verification", ver);
-		iso_time(t, sizeof t, (long long)time(NULL));
-		json_object_set_new(o, "generated_at", json_string(t));
-		json_object_set_new(o, "generated_by", json_string("kist"));
-		json_object_set_new(o, "tool_version", json_string(kist_version()));
-		rc = cli_json_print(o);
 	} else {
-		/* sha256sum's format: a name with a backslash gets sha256sum's escaping
-		 * (\\); the rest of the name is shown as kist_escape() shows it. */
-		for (size_t i = 0; i < kist_vault_entry_count(v); i++) {
-			const kist_entry *e = kist_vault_entry_at(v, i);
-			if (e->type != KIST_ENTRY_FILE)
-				continue;
-			sodium_bin2hex(hex, sizeof hex, e->sha256, 32);
-			int esc = strchr(e->path, '\\') != NULL;
-			printf("%s%s  ", esc ? "\\" : "", hex);
-			for (const char *p = e->path;;) {
-				size_t n = strcspn(p, "\\");
-				cli_put_safe(stdout, p, n, 0);
-				if (p[n] == '\0')
-					break;
-				fputs("\\\\", stdout);
-				p += n + 1;
-			}
-			putchar('\n');
-		}
+		manifest_sums(v);
 		if (!cli_quiet)
 			fprintf(stderr, "kist: content: %s\n", content);
 	}
 	if (verr == KIST_E_CORRUPT) {
-		cli_error(a.pos[0], "verification failed: %zu damaged entr%s", d.n,
+		cli_error(a->pos[0], "verification failed: %zu damaged entr%s", d.n,
 		          d.n == 1 ? "y" : "ies");
 		rc = EXIT_INTEGRITY;
 	}

@@ -13,6 +13,8 @@
 
 #define PROGRESS_INTERVAL 0.25 /* seconds between two drawings */
 
+int cli_quiet;
+
 static cli_progress *drawn; /* the progress whose line is on the terminal, if any */
 
 static double now(void)
@@ -89,4 +91,19 @@ void cli_progress_end(cli_progress *p)
 	if (drawn == p)
 		cli_progress_clear();
 	p->active = 0;
+}
+
+void cli_human_size(char *out, size_t cap, unsigned long long n)
+{
+	static const char *units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	int u = 0;
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, cap, "%llu bytes", n);
+	else
+		snprintf(out, cap, "%.1f %s", v, units[u]);
 }

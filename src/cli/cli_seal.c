@@ -125,72 +125,148 @@ static int dry_run(kist_sealer *s, const cli_args *a)
 	return EXIT_OK;
 }
 
-int cmd_seal(int argc, char **argv)
+/* The usage checks, before anything is opened or read. */
+static int check_args(const cli_args *a, unsigned *threads, unsigned *level)
 {
-	static const opt_spec specs[] = {
-	    {'r', "recipient", 1, 1},
-	    {'R', "recipients-file", 1, 1},
-	    {'s', "sign", 1, 0},
-	    {'o', "output", 1, 0},
-	    {0, "force", 0, 0},
-	    {0, "stdin-name", 1, 0},
-	    {0, "passphrase-file", 1, 0},
-	    {'q', "quiet", 0, 0},
-	    {'j', "threads", 1, 0},
-	    {0, "people", 1, 1},
-	    {0, "ledger", 1, 0},
-	    {0, "level", 1, 0},
-	    {0, "base", 1, 0},
-	    {0, "dry-run", 0, 0},
-	};
-	static cli_args a;
-	kist_sealer *s = NULL;
-	kist_ledger *ledger = NULL;
-	kist_identity *signer = NULL;
-	kist_pubkey pk, signer_pk;
-	kist_err err;
-	int rc, stdin_used = 0;
-	recips r = {NULL, 0};
-
-	if (cli_parse(&a, specs, sizeof specs / sizeof specs[0], argc, argv, "seal") != 0)
-		return EXIT_USAGE;
-	cli_quiet = cli_count(&a, "quiet") > 0;
-	const char *out = cli_get(&a, "output");
-	int dry = cli_count(&a, "dry-run") > 0;
-	if (out == NULL && !dry) {
+	int dry = cli_count(a, "dry-run") > 0;
+	if (cli_get(a, "output") == NULL && !dry) {
 		cli_usage_error("seal", "an output is needed: -o OUT.kist");
 		return EXIT_USAGE;
 	}
-	if (a.npos == 0) {
+	if (a->npos == 0) {
 		cli_usage_error("seal", "nothing to seal: give files, folders or -");
 		return EXIT_USAGE;
 	}
-	if (cli_count(&a, "recipient") + cli_count(&a, "recipients-file") == 0 && !dry) {
+	if (cli_count(a, "recipient") + cli_count(a, "recipients-file") == 0 && !dry) {
 		cli_usage_error("seal", "at least one recipient is needed: -r KEY or -R FILE");
 		return EXIT_USAGE;
 	}
-	unsigned threads = 0;
-	if (cli_get(&a, "threads") && cli_parse_count(cli_get(&a, "threads"), 64, &threads) != 0) {
+	if (cli_get(a, "threads") && cli_parse_count(cli_get(a, "threads"), 64, threads) != 0) {
 		cli_usage_error("seal", "--threads takes a number from 1 to 64");
 		return EXIT_USAGE;
 	}
-	unsigned level = 0;
-	if (cli_get(&a, "level") &&
-	    (cli_parse_count(cli_get(&a, "level"), KIST_LEVEL_MAX, &level) != 0 || level == 0)) {
+	if (cli_get(a, "level") &&
+	    (cli_parse_count(cli_get(a, "level"), KIST_LEVEL_MAX, level) != 0 || *level == 0)) {
 		cli_usage_error("seal", "--level takes a number from 1 to %d", KIST_LEVEL_MAX);
 		return EXIT_USAGE;
 	}
 	/* KIST_LEDGER is not asking: only --ledger on this command line is. */
-	int log_seal = cli_get(&a, "ledger") != NULL;
-	if (dry && (log_seal || cli_count(&a, "force"))) {
+	int log_seal = cli_get(a, "ledger") != NULL;
+	if (dry && (log_seal || cli_count(a, "force"))) {
 		cli_usage_error("seal", "--dry-run writes nothing: no --ledger or --force");
 		return EXIT_USAGE;
 	}
-	if (log_seal && cli_get(&a, "sign") == NULL) {
+	if (log_seal && cli_get(a, "sign") == NULL) {
 		cli_usage_error("seal",
 		                "--ledger records the seal signed by its sealer: give -s too");
 		return EXIT_USAGE;
 	}
+	return EXIT_OK;
+}
+
+/* The recipients of -r and -R, in the order given. */
+static int add_recipients(const cli_args *a, kist_sealer *s, recips *r)
+{
+	kist_pubkey pk;
+	int rc;
+	for (size_t i = 0; i < cli_count(a, "recipient"); i++) {
+		if ((rc = cli_recipient_arg(cli_get_n(a, "recipient", i), &pk)) != EXIT_OK)
+			return rc;
+		if ((rc = recips_add(r, s, &pk)) != EXIT_OK)
+			return rc;
+	}
+	for (size_t i = 0; i < cli_count(a, "recipients-file"); i++) {
+		kist_pubkey *keys = NULL;
+		size_t n = 0;
+		kist_err err =
+		    kist_recipients_file_read(cli_get_n(a, "recipients-file", i), &keys, &n);
+		if (err != KIST_OK)
+			return cli_fail(NULL, err);
+		rc = EXIT_OK;
+		for (size_t j = 0; j < n && rc == EXIT_OK; j++)
+			rc = recips_add(r, s, &keys[j]);
+		free(keys);
+		if (rc != EXIT_OK)
+			return rc;
+	}
+	return EXIT_OK;
+}
+
+/* The registers of --people, then the paths (and '-'). */
+static int add_inputs(const cli_args *a, kist_sealer *s)
+{
+	kist_err err;
+	int stdin_used = 0;
+	/* Registers first: a malformed one is refused before anything is read or written. */
+	for (size_t i = 0; i < cli_count(a, "people"); i++) {
+		if ((err = kist_seal_add_people(s, cli_get_n(a, "people", i))) != KIST_OK) {
+			int rc = cli_fail(NULL, err);
+			if (err == KIST_E_INPUT || err == KIST_E_LIMIT)
+				fprintf(stderr,
+				        "kist: the register was refused; no vault was written\n");
+			return rc;
+		}
+	}
+	for (size_t i = 0; i < a->npos; i++) {
+		const char *p = a->pos[i];
+		if (strcmp(p, "-") == 0) {
+			if (stdin_used++) {
+				cli_usage_error("seal", "standard input given twice");
+				return EXIT_USAGE;
+			}
+			const char *name = cli_get(a, "stdin-name");
+			err = kist_seal_add_fd(s, STDIN_FILENO, name ? name : "stdin");
+		} else {
+			err = kist_seal_add_path(s, p);
+		}
+		if (err != KIST_OK)
+			return cli_fail(NULL, err);
+	}
+	return EXIT_OK;
+}
+
+/* Writes the vault (with progress), then logs the seal in ledger if one was opened. */
+static int write_vault(const cli_args *a, kist_sealer *s, const char *out, kist_ledger *ledger,
+                       const kist_identity *signer)
+{
+	cli_progress prog;
+	cli_progress_init(&prog, "sealing");
+	kist_seal_set_progress(s, cli_progress_cb, &prog);
+	kist_err err = kist_seal_write(s, out, cli_count(a, "force") > 0);
+	cli_progress_end(&prog);
+	if (err != KIST_OK) {
+		int rc = cli_fail(NULL, err); /* the library's detail names the file */
+		if (err == KIST_E_INPUT)
+			fprintf(stderr, "kist: no vault was written\n");
+		return rc;
+	}
+	/* Asked for, the seal is a custody event logged with the sealer's key.  The
+	 * vault id exists only once the vault is written; if the append fails now
+	 * (the ledger was checked writable above) the vault, which releases
+	 * nothing, is kept and the failure reported (exit 6). */
+	if (ledger != NULL && (err = kist_ledger_append(ledger, signer, kist_seal_vault_id(s),
+	                                                "seal", NULL, 0, NULL)) != KIST_OK) {
+		cli_error("ledger", "%s: %s was written but its seal event is not logged",
+		          kist_errdetail()[0] ? kist_errdetail() : kist_strerror(err), out);
+		return EXIT_LEDGER;
+	}
+	return EXIT_OK;
+}
+
+int cmd_seal(const cli_args *a)
+{
+	kist_sealer *s = NULL;
+	kist_ledger *ledger = NULL;
+	kist_identity *signer = NULL;
+	kist_pubkey signer_pk;
+	kist_err err;
+	unsigned threads = 0, level = 0;
+	recips r = {NULL, 0};
+	const char *out = cli_get(a, "output");
+	int dry = cli_count(a, "dry-run") > 0;
+	int rc = check_args(a, &threads, &level);
+	if (rc != EXIT_OK)
+		return rc;
 	if ((err = kist_seal_new(&s, cli_warn, NULL)) != KIST_OK)
 		return cli_fail(NULL, err);
 	if ((r.k = calloc(KIST_MAX_RECIPIENTS, sizeof *r.k)) == NULL) {
@@ -199,103 +275,34 @@ int cmd_seal(int argc, char **argv)
 	}
 	kist_seal_set_threads(s, threads);
 	kist_seal_set_level(s, (int)level);
-
-	if (cli_get(&a, "base") != NULL && (err = kist_seal_set_base(s, cli_get(&a, "base")))) {
+	if (cli_get(a, "base") != NULL && (err = kist_seal_set_base(s, cli_get(a, "base")))) {
 		rc = cli_fail("--base", err);
 		goto out;
 	}
 	/* A dry run opens no identity: no passphrase is asked for. */
-	if (cli_get(&a, "sign") != NULL && !dry) {
-		if ((rc = cli_load_identity(cli_get(&a, "sign"), cli_get(&a, "passphrase-file"),
+	if (cli_get(a, "sign") != NULL && !dry) {
+		if ((rc = cli_load_identity(cli_get(a, "sign"), cli_get(a, "passphrase-file"),
 		                            &signer)) != EXIT_OK)
 			goto out;
 		kist_identity_pubkey(signer, &signer_pk);
 		kist_seal_set_signer(s, signer);
 	}
-	for (size_t i = 0; i < cli_count(&a, "recipient"); i++) {
-		const char *k = cli_get_n(&a, "recipient", i);
-		if ((rc = cli_recipient_arg(k, &pk)) != EXIT_OK)
-			goto out;
-		if ((rc = recips_add(&r, s, &pk)) != EXIT_OK)
-			goto out;
-	}
-	for (size_t i = 0; i < cli_count(&a, "recipients-file"); i++) {
-		kist_pubkey *keys = NULL;
-		size_t n = 0;
-		if ((err = kist_recipients_file_read(cli_get_n(&a, "recipients-file", i), &keys,
-		                                     &n)) != KIST_OK) {
-			rc = cli_fail(NULL, err);
-			goto out;
-		}
-		rc = EXIT_OK;
-		for (size_t j = 0; j < n && rc == EXIT_OK; j++)
-			rc = recips_add(&r, s, &keys[j]);
-		free(keys);
-		if (rc != EXIT_OK)
-			goto out;
-	}
-	/* Registers first: a malformed one is refused before anything is read or written. */
-	for (size_t i = 0; i < cli_count(&a, "people"); i++) {
-		if ((err = kist_seal_add_people(s, cli_get_n(&a, "people", i))) != KIST_OK) {
-			rc = cli_fail(NULL, err);
-			if (err == KIST_E_INPUT || err == KIST_E_LIMIT)
-				fprintf(stderr,
-				        "kist: the register was refused; no vault was written\n");
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < a.npos; i++) {
-		const char *p = a.pos[i];
-		if (strcmp(p, "-") == 0) {
-			if (stdin_used++) {
-				cli_usage_error("seal", "standard input given twice");
-				rc = EXIT_USAGE;
-				goto out;
-			}
-			const char *name = cli_get(&a, "stdin-name");
-			err = kist_seal_add_fd(s, STDIN_FILENO, name ? name : "stdin");
-		} else {
-			err = kist_seal_add_path(s, p);
-		}
-		if (err != KIST_OK) {
-			rc = cli_fail(NULL, err);
-			goto out;
-		}
-	}
+	if ((rc = add_recipients(a, s, &r)) != EXIT_OK || (rc = add_inputs(a, s)) != EXIT_OK)
+		goto out;
 	if (dry) {
-		rc = dry_run(s, &a);
+		rc = dry_run(s, a);
 		goto out;
 	}
 	/* A seal is logged only when asked (--ledger PATH): a field laptop keeps no
 	 * record of what it sealed.  A ledger that cannot be written refuses the
 	 * seal before any work is done. */
-	if (log_seal && (rc = cli_ledger_open(&a, &ledger, "seal")) != EXIT_OK)
+	if (cli_get(a, "ledger") != NULL && (rc = cli_ledger_open(a, &ledger, "seal")) != EXIT_OK)
 		goto out;
-	cli_progress prog;
-	cli_progress_init(&prog, "sealing");
-	kist_seal_set_progress(s, cli_progress_cb, &prog);
-	err = kist_seal_write(s, out, cli_count(&a, "force") > 0);
-	cli_progress_end(&prog);
-	if (err != KIST_OK) {
-		rc = cli_fail(NULL, err); /* the library's detail names the file */
-		if (err == KIST_E_INPUT)
-			fprintf(stderr, "kist: no vault was written\n");
+	if ((rc = write_vault(a, s, out, ledger, signer)) != EXIT_OK)
 		goto out;
-	}
-	/* Asked for, the seal is a custody event logged with the sealer's key.  The
-	 * vault id exists only once the vault is written; if the append fails now
-	 * (the ledger was checked writable above) the vault, which releases
-	 * nothing, is kept and the failure reported (exit 6). */
-	if (log_seal && (err = kist_ledger_append(ledger, signer, kist_seal_vault_id(s), "seal",
-	                                          NULL, 0, NULL)) != KIST_OK) {
-		cli_error("ledger", "%s: %s was written but its seal event is not logged",
-		          kist_errdetail()[0] ? kist_errdetail() : kist_strerror(err), out);
-		rc = EXIT_LEDGER;
-		goto out;
-	}
 	if (!cli_quiet) {
 		print_summary(s, out, &r, signer, &signer_pk);
-		print_stored_as(s, cli_get(&a, "base"));
+		print_stored_as(s, cli_get(a, "base"));
 	}
 	rc = EXIT_OK;
 out:

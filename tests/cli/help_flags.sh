@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # kist help, kist help VERB, kist VERB --help, kist --version; options given
-# twice where once is allowed, and conflicting options, are usage errors (2).
+# twice where once is allowed, and conflicting options, are usage errors (2);
+# usage, help, completions and kist(1) name the same options (one verb table).
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/lib.sh"
 
 VERBS="keygen pubkey seal info list extract cat verify people query manifest log audit witness help"
@@ -56,6 +58,9 @@ expect_rc 2 "$K" help nosuchverb
 assert_grep "$ERR" 'no such verb: nosuchverb' "help for an unknown verb"
 expect_rc 2 "$K" nosuchverb --help
 expect_rc 2 "$K" help seal list
+expect_rc 2 "$K" --help seal list
+expect_rc 0 "$K" --help log list
+assert_file_eq help-log.txt "$OUT" "kist --help log list is kist help log"
 expect_rc 2 "$K" nosuchverb
 assert_grep "$ERR" "unknown verb 'nosuchverb'" "unknown verb"
 # After --, --help is a file name, not a request for help.
@@ -124,5 +129,102 @@ for v in list extract cat verify people query manifest; do assert_grep "help-$v.
 for v in keygen pubkey seal info list extract cat verify people query manifest; do
 	assert_grep "help-$v.txt" '-q, --quiet' "$v: -q is --quiet"
 done
+
+# ------------------------------------ one verb table: everything names the same options
+# The completions in packaging/ are what 'kist completion SHELL' prints (from the verb table).
+for sh in bash zsh fish; do
+	expect_rc 0 "$K" completion "$sh"
+	case $sh in bash) f=kist.bash ;; zsh) f=_kist ;; fish) f=kist.fish ;; esac
+	assert_file_eq "$SRC/packaging/completions/$f" "$OUT" "packaging/completions/$f is 'kist completion $sh'"
+done
+expect_rc 2 "$K" completion tcsh
+# Per verb (and subcommand): the usage lines and option lines of kist help, the bash, zsh
+# and fish completions and the SYNOPSIS of kist(1) name exactly the same options.
+for v in $VERBS; do "$K" help "$v" >"help-$v.txt"; done
+if msg=$(python3 - "$SRC" <<'PY' 2>&1
+import re, sys, glob
+src = sys.argv[1]
+def longs(tokens, short):
+    out = set()
+    for t in tokens:
+        if t in ("-h", "--help"):
+            continue
+        out.add(t[2:] if t.startswith("--") else short.get(t[1:], "?" + t))
+    return out
+OPT = r"(?<![\w-])(--[a-z][a-z-]*|-[a-zA-Z])(?![\w-])"
+# kist help: per verb, the usage lines and the option lines.
+helps = {}
+for path in glob.glob("help-*.txt"):
+    verb = path[5:-4]
+    cur = None
+    for line in open(path):
+        m = re.match(r"^(?:usage: )?kist (%s(?: [a-z]+)?) (.*)" % verb, line)
+        if m:
+            cur = helps.setdefault(m.group(1), {"usage": "", "opts": [], "short": {}, "in_usage": True})
+            cur["usage"] += m.group(2)
+            continue
+        if cur is None:
+            continue
+        if cur["in_usage"] and re.match(r"^ {4,}\S", line) and not re.match(r"^ {4,}\S.*  ", line):
+            cur["usage"] += " " + line.strip()
+            continue
+        cur["in_usage"] = False
+        m = re.match(r"^  (?:-([a-zA-Z]), )?--([a-z][a-z-]*)", line)
+        if m:
+            cur["opts"].append(m.group(2))
+            if m.group(1):
+                cur["short"][m.group(1)] = m.group(2)
+helps.pop("help", None)
+errors = []
+def check(what, verb, got):
+    want = set(helps[verb]["opts"])
+    if got != want:
+        errors.append("%s, %s: %s (help: %s)" % (what, verb, sorted(got ^ want), sorted(want)))
+for verb, h in helps.items():
+    check("usage", verb, longs(re.findall(OPT, h["usage"]), h["short"]))
+# bash: _kist_opts
+bash = open(src + "/packaging/completions/kist.bash").read()
+for m in re.finditer(r'^\t"?([a-z]+(?: [a-z]+)?)"?\) echo "([^"]*)" ;;$', bash, re.M):
+    if m.group(1) in helps:
+        check("bash completion", m.group(1), longs(m.group(2).split(), helps[m.group(1)]["short"]))
+# zsh: one function per verb
+zsh = open(src + "/packaging/completions/_kist").read()
+for m in re.finditer(r"^_kist_([a-z_]+)\(\) \{\n(.*?)^\}", zsh, re.M | re.S):
+    verb = m.group(1).replace("_", " ")
+    toks = re.findall(r"[{',](--?[a-zA-Z][a-z-]*)[+=,}\[]", m.group(2))
+    check("zsh completion", verb, longs(toks, helps[verb]["short"]))
+# fish: complete -n "__kist_verb_is VERB" / "__kist_sub_is VERB SUB" -s X -l LONG
+fish = {}
+for line in open(src + "/packaging/completions/kist.fish"):
+    m = re.match(r'complete -c kist -n "__kist_(?:verb|sub)_is ([a-z]+(?: [a-z]+)?)"(.*)', line)
+    if m and m.group(1) in helps:
+        s = re.search(r" -s (\w)", m.group(2))
+        l = re.search(r" -l ([a-z-]+)", m.group(2))
+        if l and l.group(1) != "help":
+            fish.setdefault(m.group(1), set()).add(l.group(1))
+        elif s and not l:
+            fish.setdefault(m.group(1), set()).add(helps[m.group(1)]["short"].get(s.group(1), "?"))
+for verb in helps:
+    check("fish completion", verb, fish.get(verb, set()))
+# kist(1): the SYNOPSIS, one .SY block per verb
+man = open(src + "/docs/man/kist.1").read().replace("\\-", "-")
+syn = man[man.index(".SH SYNOPSIS"):man.index(".SH DESCRIPTION")]
+seen = set()
+for block in syn.split(".SY kist")[1:]:
+    m = re.match(r"\s*\.B ([a-z]+(?: [a-z]+)?)\n", block)
+    if not m or m.group(1) not in helps:
+        continue
+    verb = m.group(1)
+    seen.add(verb)
+    check("kist(1) SYNOPSIS", verb, longs(re.findall(OPT, block[m.end():]), helps[verb]["short"]))
+for verb in set(helps) - seen:
+    errors.append("kist(1) SYNOPSIS: no %s" % verb)
+if len(helps) < 16:
+    errors.append("only %d verbs read from kist help" % len(helps))
+print("\n".join(errors))
+sys.exit(1 if errors else 0)
+PY
+); then ok; else fail "usage, help, completions and kist(1) disagree:
+$msg"; fi
 
 finish

@@ -162,9 +162,9 @@ for v in keygen pubkey seal info list extract cat verify people query manifest; 
 	got=$(complete_words kist "$v" - | sort -u)
 	assert_eq "$want" "$got" "bash: kist $v -<TAB> offers exactly the options of kist help $v"
 done
-# log, audit and witness: their help has one usage line per subcommand (continued on
-# lines starting with "["); kist VERB <TAB> offers the subcommands, kist VERB
-# SUB -<TAB> exactly the options of SUB's usage line.
+# log, audit and witness: their help has one section per subcommand (usage line,
+# what it does, option lines); kist VERB <TAB> offers the subcommands, kist VERB
+# SUB -<TAB> exactly the options of SUB's option lines.
 for v in log audit witness; do
 	"$K" help "$v" >"help-$v.txt"
 	subs=$(sed -nE "s/^kist $v ([a-z]+).*/\1/p" "help-$v.txt" | sort -u)
@@ -172,13 +172,13 @@ for v in log audit witness; do
 	assert_eq "$subs" "$(complete_words kist "$v" '')" "bash: kist $v <TAB> offers its subcommands"
 	assert_eq "$(printf '%s\n' -h --help | sort)" "$(complete_words kist "$v" -)" "bash: kist $v -<TAB>"
 	for sub in $subs; do
-		want=$(awk -v p="kist $v $sub " 'index($0, p) == 1 { on = 1; print; next }
-			on && /^ +\[/ { print; next } { on = 0 }' "help-$v.txt" |
-			grep -oE -- '(^|[ [|])-(-[a-z][a-z-]*|[a-zA-Z])' | tr -d ' [|')
+		want=$(awk -v p="kist $v $sub " 'index($0, p) == 1 { on = 1; next }
+			/^$/ { on = 0 } on && /^  -/' "help-$v.txt" |
+			grep -oE -- '(^|[ ,])-(-[a-z][a-z-]*|[a-zA-Z])' | tr -d ' ,')
 		want=$(printf '%s\n' $want -h --help | sort -u)
 		echo "$want" >"want-$v-$sub.txt"
 		got=$(complete_words kist "$v" "$sub" - | sort -u)
-		assert_eq "$want" "$got" "bash: kist $v $sub -<TAB> offers exactly the options of its usage line"
+		assert_eq "$want" "$got" "bash: kist $v $sub -<TAB> offers exactly the options of its help"
 	done
 done
 assert_eq "--people" "$(complete_words kist seal --peo)" "bash: kist seal --peo<TAB>"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --json on info, list and verify: one JSON document on stdout (parsed here by
+# --json on info, list, manifest, people and verify: one JSON document on stdout (parsed here by
 # python3's json module), with "version": 1 and the fields docs/JSON.md
 # documents, nothing else on stdout; names that are not UTF-8 still give
 # valid JSON, with their exact bytes in *_hex; the exit codes do not change.
@@ -67,6 +67,24 @@ MODE=$(stat -c %a case/one.txt)
 pyjson list.json "list --json mode" "{e['path']: e for e in d['entries']}['case/one.txt']['mode'] == '0$MODE'"
 MT=$(stat -c %Y case/one.txt)
 pyjson list.json "list --json mtime" "{e['path']: e for e in d['entries']}['case/one.txt']['mtime'] == $MT"
+
+# One layout of an entry everywhere: the member types of list, and manifest --json and
+# people --json (media) give the same objects as list --json.
+pyjson list.json "list --json member types" \
+	'all(isinstance(e["size"], int) and isinstance(e["mtime"], int) and isinstance(e["mtime_nsec"], int) and isinstance(e["stored_size"], int) and isinstance(e["mode"], str) for e in d["entries"])' \
+	'all((e["sha256"] is None) == (e["type"] != "file") for e in d["entries"])' \
+	'all((e["link_target"] is None) == (e["type"] != "symlink") for e in d["entries"])'
+expect_rc 0 "$K" manifest --json -i a.key v.kist
+cp "$OUT" manifest.json
+pyjson manifest.json "manifest --json entries in the layout of list" \
+	"d['entries'] == __import__('json').load(open('list.json'))['entries']"
+printf 'name,media\nPerson One,case/one.txt;case/link\n' >reg.csv
+expect_rc 0 "$K" seal -q -r "$PK" --people reg.csv -o p.kist case
+expect_rc 0 "$K" list --json -i a.key p.kist
+cp "$OUT" plist.json
+expect_rc 0 "$K" people --json -i a.key p.kist
+pyjson "$OUT" "people --json media in the layout of list" \
+	"sorted(d['people'][0]['media'], key=lambda e: e['path']) == [e for e in __import__('json').load(open('plist.json'))['entries'] if e['path'] in ('case/one.txt', 'case/link')]"
 
 # ---------------------------------------------------------------- verify
 expect_rc 0 "$K" keygen -q --no-passphrase -o s.key

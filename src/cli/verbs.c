@@ -1,0 +1,498 @@
+/*
+ * The verb table: one entry per verb (or "verb subcommand") with its
+ * handler, options, usage and help.  The overview, kist help VERB, the
+ * option check of cli_parse() and the shell completions (completion.c) are
+ * all produced from it; docs/man/kist.1 names the same options, which
+ * tests/cli/help_flags.sh checks.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define N(opts) opts, sizeof opts / sizeof opts[0]
+
+/* Options several verbs share, worded once. */
+#define O_IDENTITY                                                                                 \
+	{                                                                                          \
+		'i', "identity", "FILE", 1, 'f',                                                   \
+		    "an identity that can open the vault (repeatable)"                             \
+	}
+#define O_PASSFILE                                                                                 \
+	{                                                                                          \
+		0, "passphrase-file", "F", 0, 'f', "passphrase of protected identities"            \
+	}
+#define O_LEDGER                                                                                   \
+	{                                                                                          \
+		0, "ledger", "PATH", 0, 'f',                                                       \
+		    "the custody ledger (default: $KIST_LEDGER, XDG data)"                         \
+	}
+#define O_JSON                                                                                     \
+	{                                                                                          \
+		0, "json", NULL, 0, 0, "one JSON document on stdout (docs/JSON.md)"                \
+	}
+#define O_QUIET                                                                                    \
+	{                                                                                          \
+		'q', "quiet", NULL, 0, 0, "fewer messages on stderr"                               \
+	}
+
+static const opt_spec keygen_opts[] = {
+    {'o', "output", "FILE", 0, 'f', "the identity file to create"},
+    {0, "passphrase-file", "F", 0, 'f', "read the passphrase from F (mode 0600), not the terminal"},
+    {0, "no-passphrase", NULL, 0, 0, "store the keys unprotected (not with --passphrase-file)"},
+    {0, "force", NULL, 0, 0, "replace an existing FILE"},
+    {'q', "quiet", NULL, 0, 0, "no fingerprint on stderr"},
+};
+
+static const opt_spec pubkey_opts[] = {
+    {0, "qr", NULL, 0, 0, "also draw the key as a QR code (for a phone camera)"},
+    {'q', "quiet", NULL, 0, 0, "no fingerprint on stderr"},
+};
+
+static const opt_spec seal_opts[] = {
+    {'r', "recipient", "KEY", 1, 0,
+     "a recipient's kist1... or age1... key, as pasted\n(repeatable; a file of keys goes to -R)"},
+    {'R', "recipients-file", "F", 1, 'f', "one key per line, '#' comments (repeatable)"},
+    {'s', "sign", "IDENTITY", 0, 'f', "sign the vault with this identity"},
+    {0, "people", "REGISTER", 1, 'f', "seal a people register (repeatable; docs/INDEX.md)"},
+    {0, "ledger", "PATH", 0, 'f',
+     "log the seal in this ledger (needs -s; without it, and\nwhatever $KIST_LEDGER says, a seal "
+     "logs nothing)"},
+    {'o', "output", "OUT.kist", 0, 'f', "the vault to write"},
+    {0, "force", NULL, 0, 0, "replace an existing OUT.kist"},
+    {0, "stdin-name", "NAME", 0, 0, "name stored for '-' (default: stdin)"},
+    {0, "base", "DIR", 0, 'd', "store paths relative to DIR (inputs must be inside it)"},
+    {0, "dry-run", NULL, 0, 0,
+     "list the paths that would be stored; write nothing\n(no -o or recipient needed; -s is not "
+     "opened)"},
+    {0, "passphrase-file", "F", 0, 'f', "passphrase of the -s identity"},
+    {'j', "threads", "N", 0, 0, "threads (1 to 64; default: one per processor)"},
+    {0, "level", "N", 0, 0, "zstd level, 1 (fastest) to 19 (smallest); default 3"},
+    {'q', "quiet", NULL, 0, 0, "no progress, summary or notes on stderr"},
+};
+
+static const opt_spec info_opts[] = {
+    O_JSON,
+    {'q', "quiet", NULL, 0, 0, "accepted for symmetry; info prints no notes"},
+};
+
+static const opt_spec list_opts[] = {
+    O_IDENTITY,
+    O_PASSFILE,
+    {'l', "long", NULL, 0, 0, "add type, mode, size, modification time and SHA-256"},
+    {0, "json", NULL, 0, 0, "one JSON document on stdout, every field (docs/JSON.md)"},
+    O_LEDGER,
+    O_QUIET,
+};
+
+static const opt_spec extract_opts[] = {
+    O_IDENTITY,
+    O_PASSFILE,
+    {'C', "directory", "DIR", 0, 'd', "extract into DIR (default: the current directory)"},
+    {0, "force", NULL, 0, 0, "replace existing files"},
+    {0, "person", "NAME_OR_ID", 0, 0, "the media of this person of the register"},
+    O_LEDGER,
+    {'q', "quiet", NULL, 0, 0, "no progress or summary on stderr"},
+};
+
+static const opt_spec cat_opts[] = {O_IDENTITY, O_PASSFILE, O_LEDGER, O_QUIET};
+
+static const opt_spec verify_opts[] = {
+    O_IDENTITY,
+    O_PASSFILE,
+    {0, "signer", "KEY", 0, 'f',
+     "require that KEY signed the vault: a kist1... key, a\nfile holding one, or a fingerprint "
+     "(dashes optional)"},
+    O_JSON,
+    O_LEDGER,
+    {'q', "quiet", NULL, 0, 0, "no progress on stderr"},
+};
+
+static const opt_spec people_opts[] = {
+    {0, "search", "TEXT", 0, 0, "only the people matching TEXT"},
+    O_JSON,
+    O_IDENTITY,
+    O_PASSFILE,
+    O_LEDGER,
+    O_QUIET,
+};
+
+static const opt_spec query_opts[] = {
+    {0, "csv", NULL, 0, 0, "CSV with a header row (the default)"},
+    O_JSON,
+    O_IDENTITY,
+    O_PASSFILE,
+    O_LEDGER,
+    O_QUIET,
+};
+
+static const opt_spec manifest_opts[] = {
+    {0, "json", NULL, 0, 0, "the report as one JSON document (docs/JSON.md)"},
+    {0, "verify", NULL, 0, 0,
+     "first authenticate every chunk and recompute every\nSHA-256 (exit 4 if an entry is damaged)"},
+    O_IDENTITY,
+    O_PASSFILE,
+    O_LEDGER,
+    O_QUIET,
+};
+
+static const opt_spec log_list_opts[] = {
+    {0, "json", NULL, 0, 0, "the ledger as one JSON bundle on stdout (docs/AUDIT.md)"},
+    O_LEDGER,
+};
+
+static const opt_spec log_checkpoint_opts[] = {
+    {'s', "sign", "IDENTITY", 0, 'f', "sign the checkpoint with this identity"},
+    {0, "passphrase-file", "F", 0, 'f', "passphrase of the -s identity"},
+    O_LEDGER,
+};
+
+static const opt_spec log_export_opts[] = {
+    {'o', "output", "BUNDLE", 0, 'f', "the bundle to write"},
+    {'r', "recipient", "TRUSTEE_KEY", 1, 0, "seal the bundle for this trustee (repeatable)"},
+    {0, "force", NULL, 0, 0, "replace an existing BUNDLE"},
+    {'q', "quiet", NULL, 0, 0, "no message on stderr"},
+    O_LEDGER,
+};
+
+static const opt_spec audit_verify_opts[] = {
+    {0, "checkpoint", "OLD.note", 1, 'f', "a checkpoint kept earlier (repeatable)"},
+    {0, "json", NULL, 0, 0, "one JSON document on stdout (docs/JSON.md)"},
+    {'i', "identity", "FILE", 1, 'f', "an identity that opens a sealed bundle (repeatable)"},
+    {'s', "sign", "IDENTITY", 0, 'f', "sign a fresh checkpoint with this identity"},
+    {0, "passphrase-file", "F", 0, 'f', "passphrase of protected identities"},
+    {0, "ledger", "PATH", 0, 'f', "the custody ledger that logs the -i access"},
+    {0, "cosigner", "KEY", 1, 0,
+     "a trustee's kist1... key (repeatable): a checkpoint counts\nonly if cosigned by --quorum K "
+     "of them (default: all);\nexit 15 if none does"},
+    {0, "quorum", "K", 0, 0, "the cosigners needed (1 to the number of --cosigner)"},
+    {0, "origin", "ORIGIN", 0, 0, "exit 15 if the ledger has another origin"},
+    {0, "state", "DIR", 0, 'd',
+     "a witness state folder: the ledger must be of an origin\ncosigned there (else 15) and "
+     "extend it (else 14); the\nentries it covers, audited then, are not signature-\nchecked "
+     "again while they hash to its root"},
+};
+
+static const opt_spec audit_compare_opts[] = {
+    {0, "json", NULL, 0, 0, "one JSON document on stdout (docs/JSON.md)"},
+    {'q', "quiet", NULL, 0, 0, "no message on stderr"},
+    {'i', "identity", "FILE", 1, 'f', "an identity that opens a sealed bundle (repeatable)"},
+    {0, "passphrase-file", "F", 0, 'f', "passphrase of protected identities"},
+    {0, "ledger", "PATH", 0, 'f', "the custody ledger that logs the -i access"},
+};
+
+static const opt_spec witness_cosign_opts[] = {
+    {'i', "identity", "FILE", 1, 'f', "the trustee's identity (also opens a sealed bundle)"},
+    {0, "state", "DIR", 0, 'd', "the witness's state folder (created 0700)"},
+    {'o', "output", "FILE", 0, 'f',
+     "write the cosigned note to FILE (not replaced unless --force)"},
+    {0, "force", NULL, 0, 0, "replace an existing -o FILE"},
+    {0, "json", NULL, 0, 0, "one JSON document on stdout (docs/JSON.md)"},
+    {'q', "quiet", NULL, 0, 0, "no message on stderr"},
+    {0, "passphrase-file", "F", 0, 'f', "passphrase of the trustee's identity"},
+    {0, "ledger", "PATH", 0, 'f', "the custody ledger that logs the opening of a sealed bundle"},
+};
+
+static int cmd_help(const cli_args *a);
+
+const cli_verb cli_verbs[] = {
+    {"keygen", cmd_keygen, N(keygen_opts),
+     "-o FILE [--passphrase-file F | --no-passphrase] [--force] [-q]", "create an identity",
+     "Creates an identity (X25519 access key, Ed25519 signing key) in FILE, mode\n"
+     "0600, passphrase-protected (Argon2id) unless --no-passphrase.  Prints the\n"
+     "public key on stdout and its fingerprint on stderr.\n"},
+    {"pubkey", cmd_pubkey, N(pubkey_opts), "[--qr] [-q] FILE|KEY",
+     "print the public key of an identity",
+     "Prints the public key (kist1...) of the identity in FILE on stdout and its\n"
+     "fingerprint, to compare aloud, on stderr.  Needs no passphrase.  Given a\n"
+     "kist1... key, or a file holding one, checks it and shows its fingerprint\n"
+     "(line breaks, blanks, quotes and invisible characters of a paste are dropped).\n"},
+    {"seal", cmd_seal, N(seal_opts),
+     "(-r KEY | -R FILE)... [-s IDENTITY] -o OUT.kist [--force]\n"
+     "[-j N] [--level N] [-q] [--people REGISTER]...\n"
+     "[--stdin-name NAME] [--ledger PATH] [--base DIR] [--dry-run]\n"
+     "[--passphrase-file F] PATH...",
+     "seal files and folders into a vault",
+     "Seals files and folders (recursively; '-' is standard input) for the\n"
+     "recipients.  The sealer cannot reopen the vault unless listed with -r.\n"
+     "The summary names every recipient's fingerprint and the vault's SHA-256,\n"
+     "and warns when the sealer's own key is a recipient.\n"
+     "A people register (CSV with a header row, or a JSON array of objects:\n"
+     "name, aliases, relation, born, location, status, contact, notes, media =\n"
+     "vault paths, other columns kept) is sealed into the index with --people;\n"
+     "a malformed one, or a media path not in the vault, writes nothing.\n"
+     "Each PATH is stored under its last name (/x/y/photos as photos/...), never\n"
+     "the folders above it; two inputs with the same last name are refused.\n"},
+    {"info", cmd_info, N(info_opts), "[--json] [-q] VAULT", "show what anyone can see of a vault",
+     "Shows what anyone can see without a key: format version, size, number of\n"
+     "recipient slots.\n"},
+    {"list", cmd_list, N(list_opts),
+     "-i IDENTITY [--passphrase-file F] [-l | --json] [--ledger PATH]\n"
+     "[-q] VAULT",
+     "list the entries of a vault", "Lists the entries (reads the header and index only).\n"},
+    {"extract", cmd_extract, N(extract_opts),
+     "-i IDENTITY [--passphrase-file F] [-C DIR] [--force]\n"
+     "[--ledger PATH] [-q] VAULT [PATH... | --person WHO]",
+     "extract entries, all authenticated first",
+     "Extracts all entries, or those named (a folder brings all below it), or the\n"
+     "media linked to a person, into DIR.  Nothing is written unless every\n"
+     "selected entry authenticates; existing files are kept unless --force.\n"
+     "Refused before anything is written if DIR lacks room or inodes (exit 5), or\n"
+     "if two entries would be one name on a DIR that ignores case (exit 4).\n"
+     "Links that would resolve outside DIR (through links already there too) are\n"
+     "not created, with a warning.\n"},
+    {"cat", cmd_cat, N(cat_opts),
+     "-i IDENTITY [--passphrase-file F] [--ledger PATH] [-q]\nVAULT PATH",
+     "write one entry to standard output",
+     "Writes one file entry to standard output, nothing before the whole entry\n"
+     "has authenticated and matched its SHA-256 (else no output, exit 4).\n"},
+    {"verify", cmd_verify, N(verify_opts),
+     "-i IDENTITY [--passphrase-file F] [--signer KEY] [--json]\n"
+     "[--ledger PATH] [-q] VAULT",
+     "check every byte and the signature",
+     "Authenticates every chunk and recomputes every SHA-256; checks the sealer's\n"
+     "signature; names the vault file's SHA-256.  Exit 0 only if everything is\n"
+     "intact (4 if not); 7 if intact but unsigned or signed by another than --signer.\n"},
+    {"people", cmd_people, N(people_opts),
+     "-i IDENTITY [--passphrase-file F] [--search TEXT] [--json]\n"
+     "[--ledger PATH] [-q] VAULT",
+     "list or search the people register",
+     "Lists the people of the vault's register with their fields and linked\n"
+     "media, or those matching TEXT, best matches first.  Every word must match\n"
+     "the start of a word (or, from 3 letters, any part); case and accents are\n"
+     "ignored.  Reads the index only.\n"},
+    {"query", cmd_query, N(query_opts),
+     "-i IDENTITY [--passphrase-file F] [--csv | --json]\n"
+     "[--ledger PATH] [-q] VAULT 'SQL'",
+     "run a read-only SQL query over the index",
+     "Runs one read-only SQL statement over the vault's index (schema in\n"
+     "docs/INDEX.md).  Writes, ATTACH, PRAGMA and extension loading are refused\n"
+     "(exit 2).\n"},
+    {"manifest", cmd_manifest, N(manifest_opts),
+     "-i IDENTITY [--passphrase-file F] [--json] [--verify]\n"
+     "[--ledger PATH] [-q] VAULT",
+     "print SHA-256 sums or a JSON report",
+     "Prints every file's SHA-256 and path in the format 'sha256sum -c' checks in\n"
+     "the extraction folder, or a JSON report for the legal file (vault id,\n"
+     "sealer, entries, verification status).\n"},
+    {"log list", cmd_log_list, N(log_list_opts), "[--json] [--ledger PATH]",
+     "show the custody ledger",
+     "Shows the custody ledger: who opened which vault, what they took, when.\n"},
+    {"log checkpoint", cmd_log_checkpoint, N(log_checkpoint_opts),
+     "-s IDENTITY [--passphrase-file F] [--ledger PATH]", "print a signed checkpoint of the ledger",
+     "Prints a signed checkpoint (C2SP tlog-checkpoint) of the ledger's size and\n"
+     "Merkle root for a trustee to keep; also stores it in the ledger.\n"},
+    {"log export", cmd_log_export, N(log_export_opts),
+     "-o BUNDLE [-r TRUSTEE_KEY...] [--force] [-q] [--ledger PATH]",
+     "write the ledger as a JSON bundle",
+     "Writes every entry, signature and checkpoint as JSON; with -r, sealed\n"
+     "into a kist vault for the trustees instead.\n"},
+    {"audit verify", cmd_audit_verify, N(audit_verify_opts),
+     "BUNDLE_OR_LEDGER [--checkpoint OLD.note...] [--json]\n"
+     "[-i IDENTITY] [-s IDENTITY] [--passphrase-file F] [--ledger PATH]\n"
+     "[--cosigner KEY... [--quorum K]] [--origin ORIGIN | --state DIR]",
+     "check a ledger, bundle or sealed bundle",
+     "Checks every signature, contiguous indices, the hash chain and the Merkle\n"
+     "root, and that the log is consistent with each checkpoint (RFC 9162).\n"
+     "-i opens a sealed bundle (logged, in --ledger, as an audit access).  Prints who opened\n"
+     "what and when, each checkpoint (size, signer, cosigners), and a fresh checkpoint\n"
+     "(signed with -s).  Exit 10 rewritten, 11 deleted, 12 reordered, 13 forged\n"
+     "signature, 14 truncated, rolled back or forked, 15 bad checkpoint, not\n"
+     "witnessed or a different ledger (the lowest code found).\n"},
+    {"audit compare", cmd_audit_compare, N(audit_compare_opts),
+     "NOTE NOTE [BUNDLE_OR_LEDGER] [--json] [-q]\n"
+     "[-i IDENTITY] [--passphrase-file F] [--ledger PATH]",
+     "compare two checkpoint notes",
+     "Two checkpoints of one origin: consistent (exit 0) or a fork (exit 14, both\n"
+     "sizes and roots printed).  Notes of different sizes are proven consistent\n"
+     "only against the ledger or bundle (without it: exit 1, unchecked); notes\n"
+     "of two origins, or not signed, exit 15.\n"},
+    {"witness cosign", cmd_witness_cosign, N(witness_cosign_opts),
+     "-i TRUSTEE --state DIR NOTE BUNDLE_OR_LEDGER [-o FILE]\n"
+     "[--force] [--json] [-q] [--passphrase-file F] [--ledger PATH]",
+     "cosign a checkpoint the ledger extends",
+     "The trustee's witness: cosigns NOTE (C2SP tlog-cosignature v1) only if a kist\n"
+     "key signed it, it is of the ledger given (size and root recomputed), the\n"
+     "ledger passes its audit, and it extends the last checkpoint cosigned for\n"
+     "this origin (kept in DIR).  The first use pins the origin and the note's\n"
+     "key.  Prints the note with the cosignature appended (or writes -o FILE).\n"
+     "Exit 14: a rollback or a fork (the message says which); 15: the note is\n"
+     "not signed, is of another ledger or signed by another key than pinned.\n"},
+    {"help", cmd_help, NULL, 0, "[VERB] | kist VERB --help | kist --version", "show help",
+     "Shows the overview, or the options of VERB.  'kist VERB --help' does the same.\n"},
+};
+const size_t cli_nverbs = sizeof cli_verbs / sizeof cli_verbs[0];
+
+static const char overview_tail[] =
+    "\n"
+    "Identities: -i may be given several times; --passphrase-file F reads the\n"
+    "passphrase of protected identities from F instead of the terminal.  age keys\n"
+    "work too: age1... recipients and age-keygen identity files.\n"
+    "Seal, extract and verify show progress on stderr when it is a terminal.\n"
+    "\n"
+    "Every opening of a vault (list, extract, cat, verify, people, query, manifest)\n"
+    "is first recorded in the custody ledger ($KIST_LEDGER, else\n"
+    "$XDG_DATA_HOME/kist/ledger.db; --ledger PATH).\n"
+    "\n"
+    "exit codes: 0 ok, 1 other error, 2 usage, 3 no access, 4 integrity failure,\n"
+    "            5 I/O error, 6 ledger not writable (nothing released), 7 verify --signer:\n"
+    "            intact but not signed by that key, 130 interrupted;\n"
+    "            audit verify: 10 rewritten, 11 deleted, 12 reordered, 13 forged\n"
+    "            signature, 14 truncated, rolled back or forked, 15 bad checkpoint,\n"
+    "            not witnessed or a different ledger; witness cosign and audit\n"
+    "            compare: 14 rollback or fork, 15 a note that does not hold\n"
+    "\n"
+    "See kist(1) and kist-format(5).\n";
+
+/* Length of the first word of a verb's name ("log" of "log list"). */
+static size_t group_len(const char *name)
+{
+	const char *sp = strchr(name, ' ');
+	return sp ? (size_t)(sp - name) : strlen(name);
+}
+
+static int in_group(const cli_verb *v, const char *word)
+{
+	size_t n = group_len(v->name);
+	return strlen(word) == n && strncmp(v->name, word, n) == 0;
+}
+
+/* Writes text, each line after the first indented by indent spaces (and each line by
+ * first_indent before it, for the first). */
+static void put_indented(FILE *f, const char *text, int first_indent, int indent)
+{
+	int col = first_indent;
+	for (const char *p = text; *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		fprintf(f, "%*s%.*s\n", col, "", (int)n, p);
+		col = indent;
+		p += n + (nl != NULL);
+	}
+}
+
+static void put_usage(FILE *f, const char *prefix, const cli_verb *v)
+{
+	int n = fprintf(f, "%skist %s ", prefix, v->name);
+	put_indented(f, v->usage, 0, n > 0 ? n : 0);
+}
+
+/* "  -o, --output FILE        the identity file to create" */
+static void put_options(FILE *f, const cli_verb *v)
+{
+	for (size_t i = 0; i < v->nopts; i++) {
+		const opt_spec *o = &v->opts[i];
+		char flag[64], shrt[5] = "";
+		if (o->short_name != 0)
+			snprintf(shrt, sizeof shrt, "-%c, ", o->short_name);
+		int n = snprintf(flag, sizeof flag, "%s--%s%s%s", shrt, o->long_name,
+		                 o->arg ? " " : "", o->arg ? o->arg : "");
+		if (n < 0 || (size_t)n >= sizeof flag)
+			continue; /* the table's own names: never that long */
+		if (n > 24)       /* the help on the next line */
+			fprintf(f, "  %s\n%27s", flag, "");
+		else
+			fprintf(f, "  %-24s ", flag);
+		put_indented(f, o->help, 0, 27);
+	}
+}
+
+void cli_help_overview(FILE *f)
+{
+	fputs("kist - seal evidence into encrypted, indexed vaults\n\nusage:\n", f);
+	for (size_t i = 0; i < cli_nverbs; i++)
+		put_usage(f, "  ", &cli_verbs[i]);
+	fputs(overview_tail, f);
+}
+
+int cli_help(const char *verb)
+{
+	int found = 0;
+	if (verb == NULL) {
+		cli_help_overview(stdout);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < cli_nverbs; i++) {
+		const cli_verb *v = &cli_verbs[i];
+		if (!in_group(v, verb))
+			continue;
+		if (strchr(v->name, ' ') == NULL) { /* a verb: usage, what it does, options */
+			put_usage(stdout, "usage: ", v);
+			fputs("\n", stdout);
+			fputs(v->help, stdout);
+			if (v->nopts > 0)
+				fputs("\n", stdout);
+		} else { /* one of the subcommands of a verb: each in turn */
+			if (found)
+				fputs("\n", stdout);
+			put_usage(stdout, "", v);
+			put_indented(stdout, v->help, 2, 2);
+		}
+		put_options(stdout, v);
+		found = 1;
+	}
+	if (!found) {
+		cli_usage_error(NULL, "no such verb: %s", verb);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/* 1 if word is a verb with subcommands (log, audit, witness). */
+static int is_group(const char *word)
+{
+	for (size_t i = 0; i < cli_nverbs; i++)
+		if (in_group(&cli_verbs[i], word) && strchr(cli_verbs[i].name, ' ') != NULL)
+			return 1;
+	return 0;
+}
+
+/* kist help [VERB] (kist help log list: the verbs with subcommands have one help text). */
+static int cmd_help(const cli_args *a)
+{
+	if (a->npos > 2 || (a->npos == 2 && !is_group(a->pos[0]))) {
+		cli_usage_error("help", "usage: kist help [VERB]");
+		return EXIT_USAGE;
+	}
+	return cli_help(a->npos == 0 ? NULL : a->pos[0]);
+}
+
+/* "usage: kist log list|checkpoint|export ..." */
+static void group_usage(const char *word)
+{
+	char subs[256] = "";
+	size_t len = 0;
+	for (size_t i = 0; i < cli_nverbs; i++) {
+		const cli_verb *v = &cli_verbs[i];
+		if (!in_group(v, word) || strchr(v->name, ' ') == NULL)
+			continue;
+		int n = snprintf(subs + len, sizeof subs - len, "%s%s", len ? "|" : "",
+		                 v->name + group_len(v->name) + 1);
+		if (n < 0 || (size_t)n >= sizeof subs - len)
+			break;
+		len += (size_t)n;
+	}
+	cli_usage_error(word, "usage: kist %s %s ...", word, subs);
+}
+
+const cli_verb *cli_verb_find(int argc, char **argv, int *used)
+{
+	for (size_t i = 0; argc >= 1 && i < cli_nverbs; i++) {
+		const cli_verb *v = &cli_verbs[i];
+		if (!in_group(v, argv[0]))
+			continue;
+		if (strchr(v->name, ' ') == NULL) {
+			*used = 1;
+			return v;
+		}
+		if (argc >= 2 && strcmp(v->name + group_len(v->name) + 1, argv[1]) == 0) {
+			*used = 2;
+			return v;
+		}
+	}
+	if (argc >= 1 && is_group(argv[0]))
+		group_usage(argv[0]);
+	else
+		cli_usage_error(NULL, "unknown verb '%s'", argc >= 1 ? argv[0] : "");
+	return NULL;
+}
