@@ -4,7 +4,7 @@
  * registered in a fixed table that kist_cleanup_on_signal() can walk from a
  * signal handler (unlinkat is async-signal-safe).
  */
-#include "internal.h"
+#include "base/base.h"
 
 #include <dirent.h>
 #include <errno.h>

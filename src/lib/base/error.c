@@ -1,5 +1,5 @@
 /* Error names. */
-#include "internal.h"
+#include "base/base.h"
 
 const char *kist_strerror(kist_err err)
 {

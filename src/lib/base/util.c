@@ -1,5 +1,6 @@
 /* Error detail, interruption flag, checked I/O and small helpers. */
-#include "internal.h"
+#include "base/base.h"
+#include "people/people.h" /* TEMPORARY: the UTF-8 decoder (issue 14, step 3) */
 
 #include <errno.h>
 #include <stdarg.h>

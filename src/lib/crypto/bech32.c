@@ -3,7 +3,7 @@
  * The 90-character limit of BIP-173 is not applied: a kist public key
  * carries 64 bytes and is 114 characters long.
  */
-#include "internal.h"
+#include "crypto/crypto.h"
 
 #include <string.h>
 

@@ -2,7 +2,8 @@
  * The SHA-256 of a vault file as a whole: what a sender sends by another
  * channel so that the receiver can tell the file is the one that was sealed.
  */
-#include "internal.h"
+#include "crypto/crypto.h"
+#include "vault/vault.h" /* TEMPORARY: struct kist_vault (issue 14, step 3) */
 
 #include <stdlib.h>
 #include <sys/stat.h>

@@ -2,7 +2,7 @@
  * HKDF-SHA256 (RFC 5869) composed from libsodium's HMAC-SHA256.  libsodium
  * 1.0.18 has no HKDF API; this is the RFC's Extract-then-Expand, nothing more.
  */
-#include "internal.h"
+#include "crypto/crypto.h"
 
 #include <string.h>
 

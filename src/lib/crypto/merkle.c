@@ -4,7 +4,7 @@
  * tree's root is SHA-256 of the empty string), and inclusion and consistency
  * proofs with their verification.  Leaves are given as their leaf hashes.
  */
-#include "internal.h"
+#include "crypto/crypto.h"
 
 #include <stdlib.h>
 #include <string.h>

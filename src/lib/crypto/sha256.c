@@ -2,7 +2,7 @@
  * SHA-256 through OpenSSL's libcrypto, which uses the CPU's SHA extensions
  * where present.  The evidentiary hash of every original is SHA-256.
  */
-#include "internal.h"
+#include "crypto/crypto.h"
 
 #include <stdlib.h>
 

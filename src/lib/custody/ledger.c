@@ -11,7 +11,7 @@
  * body_hash = SHA-256(body); leaf = SHA-256(0x00 || body || signature);
  * prev = the leaf hash of the entry before (32 zero bytes for entry 0).
  */
-#include "internal.h"
+#include "custody/custody.h"
 
 #include <errno.h>
 #include <stdarg.h>

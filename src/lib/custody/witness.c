@@ -14,7 +14,7 @@
  * (the body through its last newline, without signature lines).  kist names
  * a cosigner by its kist1... public key.
  */
-#include "internal.h"
+#include "custody/custody.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@
  * big-endian, so every chunk is bound to its entry, its position and whether
  * it ends the entry.  See FORMAT.md, "Chunks".
  */
-#include "internal.h"
+#include "format/format.h"
 
 #include <stdlib.h>
 #include <string.h>

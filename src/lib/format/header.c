@@ -2,7 +2,7 @@
  * The vault header: public, authenticated by an HMAC under a key derived
  * from the file key, and carrying a key commitment.  Layout in FORMAT.md.
  */
-#include "internal.h"
+#include "format/format.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -13,7 +13,7 @@
  * hash are done.  With one thread the work is done inline in submit, with no
  * threads at all.
  */
-#include "internal.h"
+#include "format/format.h"
 
 #include <pthread.h>
 #include <stdio.h>

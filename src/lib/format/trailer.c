@@ -2,7 +2,7 @@
  * The trailer: a fixed-size sealed record at the end of the vault that
  * locates the index and carries the sealer's signature.  FORMAT.md, "Trailer".
  */
-#include "internal.h"
+#include "format/format.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * vault, and loaded back defensively (read-only, no trusted schema, exact
  * schema match, every row validated).  Schema in docs/INDEX.md.
  */
-#include "internal.h"
+#include "index/index.h"
 
 #include <pthread.h>
 

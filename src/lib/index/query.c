@@ -5,7 +5,8 @@
  * prepared, the statement must be one and read-only, memory is capped and
  * kist_interrupt() stops it.
  */
-#include "internal.h"
+#include "index/index.h"
+#include "vault/vault.h" /* TEMPORARY: struct kist_vault (issue 14, step 3) */
 
 #include <stdio.h>
 #include <stdlib.h>

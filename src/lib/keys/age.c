@@ -6,7 +6,7 @@
  * An age identity has no Ed25519 key; kist derives one from the X25519
  * secret so that an age identity can sign like a kist identity.
  */
-#include "internal.h"
+#include "keys/keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * pair (to sign them).  The file format is in docs/FORMAT.md, "Identity file".
  * Identity files may also be age identity files (age.c parses their keys).
  */
-#include "internal.h"
+#include "keys/keys.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,7 +8,8 @@
  * name it.  Text is folded (kist__fold) before it is indexed and before it is
  * searched.
  */
-#include "internal.h"
+#include "people/people.h"
+#include "vault/vault.h" /* TEMPORARY: struct kist_vault (issue 14, step 3) */
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * index (JSON) and the field.  Records live only in memory and, once sealed,
  * in the encrypted index; buffers holding them are wiped when freed.
  */
-#include "internal.h"
+#include "people/people.h"
 
 #include <ctype.h>
 #include <stdio.h>

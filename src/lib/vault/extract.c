@@ -8,7 +8,7 @@
  * selected entry has authenticated and matched its SHA-256; on failure all
  * staged files and created directories are removed.
  */
-#include "internal.h"
+#include "vault/vault.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,7 +2,7 @@
  * Sealing: walk the inputs, then stream header, content chunks, index and
  * trailer into a temporary file that is renamed into place at the end.
  */
-#include "internal.h"
+#include "vault/vault.h"
 
 #include <dirent.h>
 #include <errno.h>

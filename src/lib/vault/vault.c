@@ -2,7 +2,7 @@
  * Opening a vault: header, key unwrap, commitment and MAC, trailer,
  * signature, index; then streaming entries out of it.
  */
-#include "internal.h"
+#include "vault/vault.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,0 +1,35 @@
+/*
+ * custody: the custody ledger (store, bundles, audit) and C2SP signed-note
+ * checkpoints and witnesses.  Calls the layers below it.  Not installed.
+ */
+#ifndef KIST_CUSTODY_H
+#define KIST_CUSTODY_H
+
+#include "index/index.h"
+
+/* ---- checkpoints (ledger.c): C2SP tlog-checkpoint signed notes */
+#define KIST_LEDGER_LABEL    "kist/v1 ledger entry"
+#define KIST_CHECKPOINT_MAX  65536 /* bytes in a checkpoint note */
+#define KIST_CHECKPOINT_SIGS 16    /* signature lines read */
+typedef struct kist__checkpoint {
+	char origin[257];
+	uint64_t size;
+	unsigned char root[32];
+	size_t body_len; /* bytes of the signed text, through its last newline */
+	size_t nsigs;
+	struct {
+		char name[128];
+		unsigned char keyid[4];
+		unsigned char sig[64];
+	} sigs[KIST_CHECKPOINT_SIGS];
+} kist__checkpoint;
+/* Parses a note strictly.  @return KIST_OK or KIST_E_FORMAT (detail says why). */
+kist_err kist__checkpoint_parse(kist__checkpoint *cp, const char *text, size_t len);
+/*
+ * Verifies the note's signatures whose name is a kist public key with a
+ * matching key id; *signer receives the first that verifies.
+ * @return KIST_OK, KIST_E_SIGNATURE (none verifies), KIST_E_FORMAT.
+ */
+kist_err kist__checkpoint_verify(const kist__checkpoint *cp, const char *text, kist_pubkey *signer);
+
+#endif
