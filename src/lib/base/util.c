@@ -1,6 +1,5 @@
 /* Error detail, interruption flag, checked I/O and small helpers. */
 #include "base/base.h"
-#include "people/people.h" /* TEMPORARY: the UTF-8 decoder (issue 14, step 3) */
 
 #include <errno.h>
 #include <stdarg.h>
@@ -120,6 +119,67 @@ kist_err kist__write_full(int fd, const void *buf, size_t len, const char *what)
 		len -= (size_t)n;
 	}
 	return KIST_OK;
+}
+
+/* ---- UTF-8: the one decoder of the library */
+
+size_t kist__utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	size_t n;
+	if (len == 0)
+		return 0;
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	} else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		*cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		*cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		*cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t k = 1; k < n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[k] & 0x3f);
+	}
+	if ((n == 3 && *cp < 0x800) || (n == 4 && (*cp < 0x10000 || *cp > 0x10ffff)) ||
+	    (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+size_t kist__utf8_prefix(const unsigned char *s, size_t len)
+{
+	size_t i = 0, n;
+	uint32_t cp;
+	while (i < len && (n = kist__utf8_next(s + i, len - i, &cp)) != 0)
+		i += n;
+	return i;
+}
+
+int kist__utf8_valid(const unsigned char *s, size_t len)
+{
+	return kist__utf8_prefix(s, len) == len;
+}
+
+int kist__text_has_control(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if ((s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') || s[i] == 0x7f)
+			return 1;
+		/* C1 controls U+0080..U+009F (a terminal may act on U+009B as CSI) */
+		if (s[i] == 0xc2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f)
+			return 1;
+	}
+	return 0;
 }
 
 /* Characters that reorder or hide text on a terminal (bidirectional controls,

@@ -22,6 +22,13 @@ void kist__sha256_final(kist__sha256 *h, unsigned char out[32]);
 void kist__sha256_free(kist__sha256 *h);
 void kist__sha256_oneshot(unsigned char out[32], const void *data, size_t len);
 
+/*
+ * ---- whole-file SHA-256 (filehash.c): the size bytes of fd, which must
+ * still be size bytes long (what names the file in messages).
+ * @return KIST_OK, KIST_E_IO, KIST_E_NOMEM, KIST_E_INTERRUPTED.
+ */
+kist_err kist__fd_sha256(int fd, uint64_t size, const char *what, unsigned char out[32]);
+
 /* ---- bech32 (bech32.c), BIP-173 */
 int kist__bech32_encode(char *out, size_t cap, const char *hrp, const unsigned char *data,
                         size_t len);

@@ -540,6 +540,105 @@ void kist__entries_free(kist__entry *e, size_t n)
 	free(e);
 }
 
+/* Validates the people tables of a loaded index (schema 2): ids, links, bounds, text. */
+
+static int text_ok(sqlite3_stmt *st, int col, size_t max, int nullable)
+{
+	int t = sqlite3_column_type(st, col);
+	if (t == SQLITE_NULL)
+		return nullable;
+	if (t != SQLITE_TEXT)
+		return 0;
+	const unsigned char *s = sqlite3_column_text(st, col);
+	int n = sqlite3_column_bytes(st, col);
+	if (s == NULL || n < 0 || (size_t)n > max || strlen((const char *)s) != (size_t)n ||
+	    !kist__utf8_valid(s, (size_t)n))
+		return 0;
+	return !kist__text_has_control(s, (size_t)n);
+}
+
+static kist_err people_check(sqlite3 *db, size_t *count)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 n = 0, lo = 0, hi = 0, nent = 0, bad = 0, most = 0;
+	kist_err err = kist__fail(KIST_E_CORRUPT, "index: malformed people tables");
+	char sql[512];
+
+	if (!kist__sql_int(db, "SELECT count(*) FROM people", &n) ||
+	    !kist__sql_int(db, "SELECT count(*) FROM entries", &nent))
+		return err;
+	if (n > KIST_MAX_PEOPLE)
+		return kist__fail(KIST_E_LIMIT, "index: more than %d people", KIST_MAX_PEOPLE);
+	if (n > 0 && (!kist__sql_int(db, "SELECT min(id) FROM people", &lo) ||
+	              !kist__sql_int(db, "SELECT max(id) FROM people", &hi) || lo != 1 || hi != n))
+		return kist__fail(KIST_E_CORRUPT, "index: people ids are not 1 to %lld",
+		                  (long long)n);
+	/* Links and extra fields must point at existing people and entries. */
+	snprintf(sql, sizeof sql,
+	         "SELECT (SELECT count(*) FROM person_media WHERE typeof(person_id) <> 'integer' "
+	         "OR typeof(entry_id) <> 'integer' OR person_id NOT BETWEEN 1 AND %lld OR "
+	         "entry_id NOT BETWEEN 1 AND %lld) + (SELECT count(*) FROM person_fields WHERE "
+	         "typeof(person_id) <> 'integer' OR person_id NOT BETWEEN 1 AND %lld)",
+	         (long long)n, (long long)nent, (long long)n);
+	if (!kist__sql_int(db, sql, &bad) || bad != 0)
+		return kist__fail(KIST_E_CORRUPT, "index: a person link or field points nowhere");
+	if (!kist__sql_int(db,
+	                   "SELECT max(c) FROM (SELECT count(*) AS c FROM person_media GROUP BY "
+	                   "person_id UNION ALL SELECT 0)",
+	                   &most) ||
+	    most > KIST_MAX_PERSON_MEDIA)
+		return kist__fail(KIST_E_LIMIT, "index: a person has more than %d media",
+		                  KIST_MAX_PERSON_MEDIA);
+	if (!kist__sql_int(db,
+	                   "SELECT max(c) FROM (SELECT count(*) AS c FROM person_fields GROUP BY "
+	                   "person_id UNION ALL SELECT 0)",
+	                   &most) ||
+	    most > KIST_MAX_REGISTER_COLUMNS)
+		return kist__fail(KIST_E_LIMIT, "index: a person has more than %d fields",
+		                  KIST_MAX_REGISTER_COLUMNS);
+
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT name, aliases, relation, born, location, status, contact, "
+	                       "notes, id FROM people",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return err;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int ok = text_ok(st, 0, KIST_MAX_FIELD_BYTES, 0) && sqlite3_column_bytes(st, 0) > 0;
+		for (int c = 1; ok && c <= KIST__PERSON_NFIELDS; c++)
+			ok = text_ok(st, c, KIST_MAX_FIELD_BYTES, 1);
+		if (!ok) {
+			err = kist__fail(KIST_E_CORRUPT, "index: person %lld is malformed",
+			                 (long long)sqlite3_column_int64(st, 8));
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(db, "SELECT field, value, person_id FROM person_fields", -1, &st,
+	                       NULL) != SQLITE_OK) {
+		st = NULL;
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!text_ok(st, 0, 256, 0) || sqlite3_column_bytes(st, 0) == 0 ||
+		    !text_ok(st, 1, KIST_MAX_FIELD_BYTES, 0)) {
+			err =
+			    kist__fail(KIST_E_CORRUPT, "index: a field of person %lld is malformed",
+			               (long long)sqlite3_column_int64(st, 2));
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	*count = (size_t)n;
+	err = KIST_OK;
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
 /* The one row of the vault table (docs/FORMAT.md, "Row rules"). */
 static kist_err load_meta(sqlite3 *db, kist__index_meta *m, sqlite3_int64 version)
 {
@@ -823,7 +922,7 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 		goto out;
 	if ((err = custody_check(db)) != KIST_OK)
 		goto out;
-	if (version >= 2 && (err = kist__people_check(db, &m->people)) != KIST_OK)
+	if (version >= 2 && (err = people_check(db, &m->people)) != KIST_OK)
 		goto out;
 	*dbp = db;
 	db = NULL;

@@ -74,4 +74,21 @@ kist_err kist__path_check(const char *path, size_t len);
  */
 kist_err kist__entries_check(const kist__entry *e, size_t n, uint32_t chunk_size);
 
+/* ---- read-only reads of an opened vault's index (query.c) */
+/* What they read of an opened vault, lent by vault.c for one call. */
+typedef struct kist__index_view {
+	sqlite3 *db;
+	unsigned schema_version;
+	size_t people;
+	const kist__entry *entries; /* a person's media point into them */
+	size_t nentries;
+	unsigned *search_ready; /* search tables built so far, kept by the vault */
+} kist__index_view;
+/* kist_vault_people, kist_vault_person_find and kist_vault_query (kist.h) over x. */
+kist_err kist__index_people(const kist__index_view *x, const char *search, kist_person_fn fn,
+                            void *ctx);
+kist_err kist__index_person_find(const kist__index_view *x, const char *name_or_id,
+                                 kist_person_fn fn, void *ctx);
+kist_err kist__index_query(const kist__index_view *x, const char *sql, kist_row_fn fn, void *ctx);
+
 #endif

@@ -227,7 +227,7 @@ out:
 	sodium_free(sk);
 	if (ids != NULL) {
 		for (size_t i = 0; i < n; i++)
-			kist_identity_free(ids[i]);
+			sodium_free(ids[i]); /* wipes; as kist_identity_free, which is key.c's */
 		free(ids);
 	}
 	return err;

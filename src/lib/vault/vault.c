@@ -319,6 +319,43 @@ void kist_vault_get_meta(const kist_vault *v, kist_vault_meta *out)
 	out->signature_valid = v->signature_valid;
 }
 
+/* ---- reads of the index (index/query.c), through a view of v */
+
+static kist__index_view index_view(kist_vault *v)
+{
+	kist__index_view x = {v->db,       v->meta.schema_version, v->meta.people, v->entries,
+	                      v->nentries, &v->search_ready};
+	return x;
+}
+
+size_t kist_vault_people_count(const kist_vault *v)
+{
+	return v->meta.people;
+}
+
+kist_err kist_vault_people(kist_vault *v, const char *search, kist_person_fn fn, void *ctx)
+{
+	kist__index_view x = index_view(v);
+	return kist__index_people(&x, search, fn, ctx);
+}
+
+kist_err kist_vault_person_find(kist_vault *v, const char *name_or_id, kist_person_fn fn, void *ctx)
+{
+	kist__index_view x = index_view(v);
+	return kist__index_person_find(&x, name_or_id, fn, ctx);
+}
+
+kist_err kist_vault_query(kist_vault *v, const char *sql, kist_row_fn fn, void *ctx)
+{
+	kist__index_view x = index_view(v);
+	return kist__index_query(&x, sql, fn, ctx);
+}
+
+kist_err kist_vault_file_sha256(kist_vault *v, unsigned char out[32])
+{
+	return kist__fd_sha256(v->fd, v->file_size, "vault", out);
+}
+
 size_t kist_vault_entry_count(const kist_vault *v)
 {
 	return v->nentries;

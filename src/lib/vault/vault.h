@@ -26,9 +26,9 @@ struct kist_vault {
 	const kist__entry **by_path; /* sorted by path */
 	kist__chunker *chunker;
 	int signature_valid;
-	unsigned threads;   /* 0: one per processor */
-	int search_ready;   /* people search tables built, SEARCH_* bits (people.c) */
-	size_t opened_with; /* index of the identity that unwrapped the file key */
+	unsigned threads;      /* 0: one per processor */
+	unsigned search_ready; /* people search tables built (index/query.c) */
+	size_t opened_with;    /* index of the identity that unwrapped the file key */
 	kist_progress_fn progress;
 	void *progress_ctx;
 	unsigned slot_count; /* recipient slots in the header; vault.recipients must agree */
