@@ -29,6 +29,25 @@ void kist__sha256_oneshot(unsigned char out[32], const void *data, size_t len);
  */
 kist_err kist__fd_sha256(int fd, uint64_t size, const char *what, unsigned char out[32]);
 
+/*
+ * ---- the X25519 slot wrap (wrap.c): age's X25519 recipient stanza with the
+ * HKDF label given, for a file key of fklen bytes (age: 16, kist: 32).
+ *   wrap key = HKDF-SHA256(ikm = X25519(e, R), salt = E || R, info = label)
+ *   body     = ChaCha20-Poly1305(wrap key, zero nonce, file key)
+ * kist__x25519_wrap writes the ephemeral share E and the body (fklen + 16
+ * bytes); KIST_E_BADKEY if the recipient R is a low-order point.
+ * kist__x25519_unwrap, with the secret sk of public key pk: KIST_OK;
+ * KIST_E_FORMAT if bodylen is not fklen + 16 (checked first); KIST_E_CORRUPT
+ * for a low-order share (all-zero shared secret); KIST_E_NOACCESS if the body
+ * does not authenticate (another recipient's).
+ */
+kist_err kist__x25519_wrap(unsigned char share[32], unsigned char *body,
+                           const unsigned char *file_key, size_t fklen,
+                           const unsigned char recipient[32], const char *label);
+kist_err kist__x25519_unwrap(unsigned char *file_key, size_t fklen, const unsigned char share[32],
+                             const unsigned char *body, size_t bodylen, const unsigned char sk[32],
+                             const unsigned char pk[32], const char *label);
+
 /* ---- bech32 (bech32.c), BIP-173 */
 int kist__bech32_encode(char *out, size_t cap, const char *hrp, const unsigned char *data,
                         size_t len);

@@ -21,30 +21,14 @@ void kist__derive_keys(kist__keys *k, const unsigned char file_key[32],
 	kist__hkdf_sha256(k->content, 32, salt, 32, file_key, 32, "kist/v1 content");
 }
 
-/* wrap_key = HKDF-SHA256(ikm = X25519(e, R), salt = E || R, info = LABEL_X25519) */
-static int x25519_wrap_key(unsigned char wrap_key[32], const unsigned char secret[32],
-                           const unsigned char peer[32], const unsigned char share[32],
-                           const unsigned char recipient[32])
-{
-	unsigned char shared[32], salt[64];
-	if (crypto_scalarmult(shared, secret, peer) != 0)
-		return -1; /* all-zero output: low-order point */
-	memcpy(salt, share, 32);
-	memcpy(salt + 32, recipient, 32);
-	kist__hkdf_sha256(wrap_key, 32, salt, sizeof salt, shared, sizeof shared, LABEL_X25519);
-	sodium_memzero(shared, sizeof shared);
-	return 0;
-}
-
 kist_err kist__header_build(unsigned char **out, size_t *outlen, const unsigned char file_key[32],
                             const unsigned char salt[32], const kist_pubkey *recips, size_t nrecips)
 {
-	static const unsigned char zero_nonce[12];
 	_Static_assert(KIST_SLOT_AGE_BODY == KIST_SLOT_X25519_BODY,
 	               "one slot length for both types");
 	size_t slot_len = 8 + KIST_SLOT_X25519_BODY;
 	size_t len = KIST_HEADER_FIXED + nrecips * slot_len + 64;
-	unsigned char *h, esk[32], wrap[32];
+	unsigned char *h;
 	kist__keys *k;
 	kist_err err = KIST_OK;
 
@@ -83,15 +67,11 @@ kist_err kist__header_build(unsigned char **out, size_t *outlen, const unsigned 
 		}
 		kist__st16(p, KIST_SLOT_X25519);
 		kist__st32(p + 4, KIST_SLOT_X25519_BODY);
-		randombytes_buf(esk, sizeof esk);
-		crypto_scalarmult_base(share, esk);
-		if (x25519_wrap_key(wrap, esk, recips[i].x25519, share, recips[i].x25519) != 0) {
-			err = kist__fail(KIST_E_BADKEY, "recipient %zu is not a usable X25519 key",
-			                 i + 1);
+		if ((err = kist__x25519_wrap(share, wrapped, file_key, 32, recips[i].x25519,
+		                             LABEL_X25519)) != KIST_OK) {
+			err = kist__fail(err, "recipient %zu is not a usable X25519 key", i + 1);
 			goto out;
 		}
-		crypto_aead_chacha20poly1305_ietf_encrypt(wrapped, NULL, file_key, 32, NULL, 0,
-		                                          NULL, zero_nonce, wrap);
 		p += slot_len;
 	}
 	kist__derive_keys(k, file_key, salt);
@@ -101,8 +81,6 @@ kist_err kist__header_build(unsigned char **out, size_t *outlen, const unsigned 
 	*outlen = len;
 	h = NULL;
 out:
-	sodium_memzero(esk, sizeof esk);
-	sodium_memzero(wrap, sizeof wrap);
 	sodium_free(k);
 	free(h);
 	return err;
@@ -186,9 +164,6 @@ kist_err kist__header_read(int fd, unsigned char **raw, size_t *len, uint64_t fi
 kist_err kist__header_unwrap(const kist__header *h, kist_identity *const *ids, size_t nids,
                              unsigned char file_key[32], size_t *which)
 {
-	static const unsigned char zero_nonce[12];
-	unsigned char wrap[32];
-
 	for (size_t i = 0; i < nids; i++) {
 		const unsigned char *p = h->slots;
 		for (unsigned s = 0; s < h->slot_count; s++) {
@@ -196,12 +171,9 @@ kist_err kist__header_unwrap(const kist__header *h, kist_identity *const *ids, s
 			uint32_t blen = kist__ld32(p + 4);
 			if (type == KIST_SLOT_X25519) {
 				const unsigned char *share = p + 8, *wrapped = p + 8 + 32;
-				if (x25519_wrap_key(wrap, ids[i]->x25519_sk, share, share,
-				                    ids[i]->pk.x25519) == 0 &&
-				    crypto_aead_chacha20poly1305_ietf_decrypt(
-				        file_key, NULL, NULL, wrapped, 48, NULL, 0, zero_nonce,
-				        wrap) == 0) {
-					sodium_memzero(wrap, sizeof wrap);
+				if (kist__x25519_unwrap(file_key, 32, share, wrapped, blen - 32,
+				                        ids[i]->x25519_sk, ids[i]->pk.x25519,
+				                        LABEL_X25519) == KIST_OK) {
 					*which = i;
 					return KIST_OK;
 				}
@@ -217,7 +189,6 @@ kist_err kist__header_unwrap(const kist__header *h, kist_identity *const *ids, s
 			p += 8 + blen;
 		}
 	}
-	sodium_memzero(wrap, sizeof wrap);
 	return kist__fail(KIST_E_NOACCESS, "no recipient slot matches the identities given");
 }
 

@@ -20,44 +20,12 @@
 #define AGE_X25519_INFO   "age-encryption.org/v1/X25519"
 #define AGE_ED25519_INFO  "kist/v1 ed25519 seed from age identity"
 
-/* wrap = HKDF-SHA256(ikm = X25519(secret, peer), salt = share || recipient, info = age's label) */
-static int age_wrap_key(unsigned char wrap[32], const unsigned char secret[32],
-                        const unsigned char peer[32], const unsigned char share[32],
-                        const unsigned char recipient[32])
-{
-	unsigned char shared[32], salt[64];
-	/* libsodium returns -1 for an all-zero result: a low-order point, refused as age does. */
-	if (crypto_scalarmult(shared, secret, peer) != 0) {
-		sodium_memzero(shared, sizeof shared);
-		return -1;
-	}
-	memcpy(salt, share, 32);
-	memcpy(salt + 32, recipient, 32);
-	kist__hkdf_sha256(wrap, 32, salt, sizeof salt, shared, sizeof shared, AGE_X25519_INFO);
-	sodium_memzero(shared, sizeof shared);
-	return 0;
-}
-
+/* age's X25519 stanza: the library's one X25519 wrap (crypto/wrap.c) with age's label. */
 kist_err kist__age_x25519_wrap(unsigned char share[32], unsigned char *body,
                                const unsigned char *file_key, size_t fklen,
                                const unsigned char recipient[32])
 {
-	static const unsigned char zero_nonce[12];
-	unsigned char esk[32], wrap[32];
-	kist_err err = KIST_OK;
-
-	randombytes_buf(esk, sizeof esk);
-	crypto_scalarmult_base(share, esk);
-	if (age_wrap_key(wrap, esk, recipient, share, recipient) != 0) {
-		err = kist__fail(KIST_E_BADKEY, "the age recipient is not a usable X25519 key");
-		goto out;
-	}
-	crypto_aead_chacha20poly1305_ietf_encrypt(body, NULL, file_key, fklen, NULL, 0, NULL,
-	                                          zero_nonce, wrap);
-out:
-	sodium_memzero(esk, sizeof esk);
-	sodium_memzero(wrap, sizeof wrap);
-	return err;
+	return kist__x25519_wrap(share, body, file_key, fklen, recipient, AGE_X25519_INFO);
 }
 
 kist_err kist__age_x25519_unwrap(unsigned char *file_key, size_t fklen,
@@ -65,22 +33,7 @@ kist_err kist__age_x25519_unwrap(unsigned char *file_key, size_t fklen,
                                  size_t bodylen, const unsigned char sk[32],
                                  const unsigned char pk[32])
 {
-	static const unsigned char zero_nonce[12];
-	unsigned char wrap[32];
-	kist_err err = KIST_OK;
-
-	/* Checked before any decryption, as age does (its long_file_key vector). */
-	if (fklen > SIZE_MAX - crypto_aead_chacha20poly1305_ietf_ABYTES ||
-	    bodylen != fklen + crypto_aead_chacha20poly1305_ietf_ABYTES)
-		return kist__fail(KIST_E_FORMAT, "age X25519 stanza: wrapped key of %zu bytes",
-		                  bodylen);
-	if (age_wrap_key(wrap, sk, share, share, pk) != 0)
-		return kist__fail(KIST_E_CORRUPT, "age X25519 stanza: low-order share");
-	if (crypto_aead_chacha20poly1305_ietf_decrypt(file_key, NULL, NULL, body, bodylen, NULL, 0,
-	                                              zero_nonce, wrap) != 0)
-		err = kist__fail(KIST_E_NOACCESS, "age X25519 stanza: not for this identity");
-	sodium_memzero(wrap, sizeof wrap);
-	return err;
+	return kist__x25519_unwrap(file_key, fklen, share, body, bodylen, sk, pk, AGE_X25519_INFO);
 }
 
 /* ------------------------------------------------------------------ keys */
