@@ -73,7 +73,7 @@ kist_err kist__open_parent(const char *path, int *dirfd, const char **base)
 		*base = slash + 1;
 	}
 	if (dir == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	if (**base == '\0' || strcmp(*base, ".") == 0 || strcmp(*base, "..") == 0) {
 		free(dir);
 		return kist__fail(KIST_E_ARG, "%s: not a file name", path);
@@ -146,7 +146,7 @@ static kist_err outfile_create(kist__outfile *o, int dirfd, const char *name, in
 	o->locked = 0;
 	o->final = strdup(name);
 	if (o->final == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	if (locked) {
 		locked_prefix(prefix, sizeof prefix, name);
 		sweep_dead(dirfd, prefix);

@@ -20,6 +20,8 @@
 /* ---- error detail (util.c) */
 kist_err kist__fail(kist_err err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void kist__clear_detail(void);
+/* The one out-of-memory failure: KIST_E_NOMEM with the detail "out of memory". */
+kist_err kist__nomem(void);
 
 /* ---- interruption (util.c) */
 extern volatile sig_atomic_t kist__interrupted;

@@ -24,6 +24,11 @@ kist_err kist__fail(kist_err err, const char *fmt, ...)
 	return err;
 }
 
+kist_err kist__nomem(void)
+{
+	return kist__fail(KIST_E_NOMEM, "out of memory");
+}
+
 void kist__clear_detail(void)
 {
 	detail[0] = '\0';

@@ -22,7 +22,7 @@ kist_err kist__fd_sha256(int fd, uint64_t size, const char *what, unsigned char 
 	if ((err = kist__sha256_new(&h)) != KIST_OK)
 		return err;
 	if ((buf = malloc(BLOCK)) == NULL) {
-		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		err = kist__nomem();
 		goto out;
 	}
 	for (uint64_t off = 0; off < size;) {

@@ -15,7 +15,7 @@ kist_err kist__merkle_leaf(unsigned char out[32], const void *data, size_t len)
 {
 	unsigned char *buf = malloc(len + 1);
 	if (buf == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	buf[0] = 0x00;
 	if (len)
 		memcpy(buf + 1, data, len);
@@ -117,7 +117,7 @@ static kist_err proof_alloc(proof *p)
 	p->n = 0;
 	p->h = malloc(64 * 32 + 32);
 	if (p->h == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	return KIST_OK;
 }
 

@@ -16,7 +16,7 @@ kist_err kist__sha256_new(kist__sha256 **out)
 {
 	kist__sha256 *h = calloc(1, sizeof *h);
 	if (h == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	h->ctx = EVP_MD_CTX_new();
 	if (h->ctx == NULL || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
 		EVP_MD_CTX_free(h->ctx);

@@ -31,7 +31,7 @@ kist_err kist__chunker_new(kist__chunker **out, uint32_t chunk_size, int level)
 {
 	kist__chunker *c = calloc(1, sizeof *c);
 	if (c == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	c->chunk_size = chunk_size;
 	c->level = level;
 	c->bufcap = (size_t)chunk_size + KIST_CHUNK_OVERHEAD;
@@ -43,7 +43,7 @@ kist_err kist__chunker_new(kist__chunker **out, uint32_t chunk_size, int level)
 	if (c->buf == NULL || c->in == NULL || c->out == NULL || c->cctx == NULL ||
 	    c->dctx == NULL) {
 		kist__chunker_free(c);
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	}
 	/* One chunk never needs a window larger than itself. */
 	ZSTD_DCtx_setParameter(c->dctx, ZSTD_d_windowLogMax, 25);

@@ -40,7 +40,7 @@ kist_err kist__header_build(unsigned char **out, size_t *outlen, const unsigned 
 	if (h == NULL || k == NULL) {
 		free(h);
 		sodium_free(k);
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	}
 	memcpy(h, KIST_MAGIC, 8);
 	kist__st16(h + 8, KIST_FORMAT_VERSION);
@@ -149,7 +149,7 @@ kist_err kist__header_read(int fd, unsigned char **raw, size_t *len, uint64_t fi
 		return kist__fail(KIST_E_FORMAT, "header length %u is out of bounds", hl);
 	*raw = malloc(hl);
 	if (*raw == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	memcpy(*raw, fixed, sizeof fixed);
 	if ((err = kist__pread_full(fd, *raw + sizeof fixed, hl - sizeof fixed, sizeof fixed,
 	                            "header")) != KIST_OK) {

@@ -167,7 +167,7 @@ kist_err kist__pipe_new(kist__pipe **out, int mode, unsigned threads, uint32_t c
 	kist__pipe *p = calloc(1, sizeof *p);
 	kist_err err;
 	if (p == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	if (threads == 0)
 		threads = kist__default_threads();
 	/* Small jobs: no more workers than chunks, and buffers no larger than needed. */
@@ -186,7 +186,7 @@ kist_err kist__pipe_new(kist__pipe **out, int mode, unsigned threads, uint32_t c
 	p->threads = calloc(threads, sizeof *p->threads);
 	if (p->slots == NULL || p->chunkers == NULL || p->threads == NULL) {
 		kist__pipe_free(p);
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	}
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work_cv, NULL);
@@ -201,7 +201,7 @@ kist_err kist__pipe_new(kist__pipe **out, int mode, unsigned threads, uint32_t c
 		p->slots[i].out = malloc((size_t)chunk_size + KIST_CHUNK_OVERHEAD);
 		if (p->slots[i].in == NULL || p->slots[i].out == NULL) {
 			kist__pipe_free(p);
-			return kist__fail(KIST_E_NOMEM, "out of memory");
+			return kist__nomem();
 		}
 	}
 	for (unsigned i = 0; i < threads; i++) {
@@ -215,7 +215,7 @@ kist_err kist__pipe_new(kist__pipe **out, int mode, unsigned threads, uint32_t c
 			worker_arg *wa = malloc(sizeof *wa);
 			if (wa == NULL) {
 				kist__pipe_free(p);
-				return kist__fail(KIST_E_NOMEM, "out of memory");
+				return kist__nomem();
 			}
 			wa->c = p->chunkers[i];
 			wa->p = p;

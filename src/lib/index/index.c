@@ -246,7 +246,7 @@ kist_err kist__index_build(unsigned char **out, size_t *outlen, const kist__inde
 		/* Chunk lengths as little-endian u32 (FORMAT.md, "Index"). */
 		unsigned char *blob = malloc((size_t)e->nchunks * 4 + 1);
 		if (blob == NULL) {
-			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			err = kist__nomem();
 			goto out;
 		}
 		for (uint32_t c = 0; c < e->nchunks; c++)
@@ -293,7 +293,7 @@ kist_err kist__index_build(unsigned char **out, size_t *outlen, const kist__inde
 	}
 	*out = malloc((size_t)serlen);
 	if (*out == NULL) {
-		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		err = kist__nomem();
 		goto out;
 	}
 	memcpy(*out, ser, (size_t)serlen);
@@ -823,7 +823,7 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 			size_t nc = cap ? cap * 2 : 64;
 			kist__entry *ne = realloc(ents, nc * sizeof *ne);
 			if (ne == NULL) {
-				err = kist__fail(KIST_E_NOMEM, "out of memory");
+				err = kist__nomem();
 				goto out;
 			}
 			ents = ne;
@@ -905,7 +905,7 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 		if (e->nchunks > 0) {
 			e->chunk_len = malloc((size_t)blen);
 			if (e->chunk_len == NULL) {
-				err = kist__fail(KIST_E_NOMEM, "out of memory");
+				err = kist__nomem();
 				goto out;
 			}
 			for (uint32_t c = 0; c < e->nchunks; c++)
@@ -1020,7 +1020,7 @@ kist_err kist__entries_check(const kist__entry *e, size_t n, uint32_t chunk_size
 	}
 	sorted = malloc((n ? n : 1) * sizeof *sorted);
 	if (sorted == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = &e[i];
 	qsort(sorted, n, sizeof *sorted, cmp_tree);

@@ -44,7 +44,7 @@ static int emit_person(const kist__index_view *v, sqlite3_int64 id, kist_person_
 	kist_person x;
 	int r = -1;
 
-	*err = kist__fail(KIST_E_NOMEM, "out of memory");
+	*err = kist__nomem();
 	if (sqlite3_prepare_v2(db,
 	                       "SELECT name, aliases, relation, born, location, status, contact, "
 	                       "notes FROM people WHERE id = ?",
@@ -183,7 +183,7 @@ static kist_err ensure_search(const kist__index_view *v, unsigned want)
 		for (int k = 0; k < 4; k++) {
 			fold[k] = kist__fold(src[k] ? src[k] : "");
 			if (fold[k] == NULL) {
-				err = kist__fail(KIST_E_NOMEM, "out of memory");
+				err = kist__nomem();
 				goto out;
 			}
 		}
@@ -194,7 +194,7 @@ static kist_err ensure_search(const kist__index_view *v, unsigned want)
 		if (all == NULL || other == NULL) {
 			free(all);
 			free(other);
-			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			err = kist__nomem();
 			goto out;
 		}
 		snprintf(other, strlen(fold[2]) + strlen(fold[3]) + 2, "%s %s", fold[2], fold[3]);
@@ -335,7 +335,7 @@ kist_err kist__index_people(const kist__index_view *v, const char *search, kist_
 	folded = kist__fold(search);
 	seen = calloc(v->people + 1, 1);
 	if (folded == NULL || seen == NULL) {
-		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		err = kist__nomem();
 		goto out;
 	}
 	for (char *p = folded; *p != '\0';) {
@@ -352,7 +352,7 @@ kist_err kist__index_people(const kist__index_view *v, const char *search, kist_
 		word[nwords] = p;
 		wlen[nwords++] = (int)wl;
 		if (add_phrase(&qw, &lw, &cw, p, wl, 1) != 0) {
-			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			err = kist__nomem();
 			goto out;
 		}
 		if (utf8_chars(p, wl) < 3)
@@ -374,7 +374,7 @@ kist_err kist__index_people(const kist__index_view *v, const char *search, kist_
 	                                "rowid";
 	cg = sizeof frag_head + (size_t)nwords * (sizeof frag_word + 4) + sizeof frag_tail;
 	if ((qg = malloc(cg)) == NULL) {
-		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		err = kist__nomem();
 		goto out;
 	}
 	lg = (size_t)snprintf(qg, cg, "%s", frag_head);
@@ -459,7 +459,7 @@ kist_err kist__index_person_find(const kist__index_view *v, const char *name_or_
 		return kist__fail(KIST_E_NOTFOUND, "the vault has no people register");
 	want = kist__fold(name_or_id);
 	if (want == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	ids[0] = '\0';
 	if (sqlite3_prepare_v2(v->db, "SELECT id, name FROM people ORDER BY id", -1, &st, NULL) !=
 	    SQLITE_OK) {
@@ -469,7 +469,7 @@ kist_err kist__index_person_find(const kist__index_view *v, const char *name_or_
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		char *f = kist__fold(col_text(st, 1));
 		if (f == NULL) {
-			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			err = kist__nomem();
 			goto out;
 		}
 		if (strcmp(f, want) == 0) {
@@ -681,7 +681,7 @@ kist_err kist__index_query(const kist__index_view *v, const char *sql, kist_row_
 	names = calloc((size_t)ncols + 1, sizeof *names);
 	vals = calloc((size_t)ncols + 1, sizeof *vals);
 	if (names == NULL || vals == NULL) {
-		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		err = kist__nomem();
 		goto out;
 	}
 	for (int c = 0; c < ncols; c++) {

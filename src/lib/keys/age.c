@@ -127,7 +127,7 @@ kist_err kist__age_identities_parse(char *text, const char *path, kist_identity 
 	ids = calloc(KIST_AGE_IDENTITIES_MAX, sizeof *ids);
 	sk = sodium_malloc(32);
 	if (ids == NULL || sk == NULL) {
-		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		err = kist__nomem();
 		goto out;
 	}
 	for (char *p = text; p != NULL && *p != '\0';) {

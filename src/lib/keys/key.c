@@ -355,7 +355,7 @@ kist_err kist_recipients_file_read(const char *path, kist_pubkey **out, size_t *
 	keys = calloc(KIST_MAX_RECIPIENTS, sizeof *keys);
 	if (keys == NULL) {
 		fclose(f);
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	}
 	while (fgets(line, sizeof line, f) != NULL) {
 		size_t len = strlen(line);
@@ -743,7 +743,7 @@ kist_err kist_identity_load_all(kist_identity ***out, size_t *count, const char 
 		goto out;
 	}
 	if ((ids = calloc(1, sizeof *ids)) == NULL) {
-		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		err = kist__nomem();
 		goto out;
 	}
 	if ((err = load_kist_identity(&ids[0], text, path, pass_fn, pass_ctx)) != KIST_OK)

@@ -104,7 +104,7 @@ static kist__person *new_person(kist__people *ppl, const char *src, const char *
 		size_t nc = ppl->cap ? ppl->cap * 2 : 64;
 		kist__person *np = realloc(ppl->p, nc * sizeof *np);
 		if (np == NULL) {
-			kist__fail(KIST_E_NOMEM, "out of memory");
+			kist__nomem();
 			return NULL;
 		}
 		ppl->p = np;
@@ -123,7 +123,7 @@ static kist_err add_media(kist__person *p, const char *src, const char *s, size_
 	int nomem = 0;
 	char *m = dup_trimmed(s, len, &nomem);
 	if (nomem)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	if (m == NULL)
 		return KIST_OK;
 	if (p->nmedia == KIST_MAX_PERSON_MEDIA) {
@@ -134,7 +134,7 @@ static kist_err add_media(kist__person *p, const char *src, const char *s, size_
 	char **nm = realloc(p->media, (p->nmedia + 1) * sizeof *nm);
 	if (nm == NULL) {
 		wipe_free(m);
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	}
 	p->media = nm;
 	p->media[p->nmedia++] = m;
@@ -167,17 +167,17 @@ static kist_err add_extra(kist__person *p, const char *src, const char *key, con
 		                  KIST_MAX_REGISTER_COLUMNS);
 	char **nk = realloc(p->extra_key, (p->nextra + 1) * sizeof *nk);
 	if (nk == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	p->extra_key = nk;
 	char **nv = realloc(p->extra_val, (p->nextra + 1) * sizeof *nv);
 	if (nv == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	p->extra_val = nv;
 	char *k = strdup(key), *v = strndup(val, len);
 	if (k == NULL || v == NULL) {
 		wipe_free(k);
 		wipe_free(v);
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	}
 	p->extra_key[p->nextra] = k;
 	p->extra_val[p->nextra] = v;
@@ -213,7 +213,7 @@ static kist_err set_field(kist__person *p, const char *src, const char *col, con
 	int nomem = 0;
 	char *v = dup_trimmed(val, len, &nomem);
 	if (nomem)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	if (v == NULL)
 		return KIST_OK; /* empty: absent */
 	char **slot = k == FIELD_NAME ? &p->name : k >= 0 ? &p->field[k] : NULL;
@@ -255,7 +255,7 @@ static kist_err csv_put(csv *c, char ch)
 		size_t nc = c->bcap ? c->bcap * 2 : 256;
 		char *nb = malloc(nc);
 		if (nb == NULL)
-			return kist__fail(KIST_E_NOMEM, "out of memory");
+			return kist__nomem();
 		if (c->buf != NULL) {
 			memcpy(nb, c->buf, c->blen);
 			sodium_memzero(c->buf, c->bcap);
@@ -400,7 +400,7 @@ static kist_err parse_csv(kist__people *ppl, const char *s, size_t len, const ch
 		int nomem = 0;
 		char *name = dup_trimmed(c.buf ? c.buf : "", c.blen, &nomem);
 		if (nomem) {
-			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			err = kist__nomem();
 			goto out;
 		}
 		if (name == NULL) {
@@ -425,7 +425,7 @@ static kist_err parse_csv(kist__people *ppl, const char *s, size_t len, const ch
 		char **nc = realloc(cols, (ncols + 1) * sizeof *nc);
 		if (nc == NULL) {
 			free(name);
-			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			err = kist__nomem();
 			goto out;
 		}
 		cols = nc;
@@ -526,7 +526,7 @@ static kist_err json_scalar(kist__person *p, const char *src, const char *key, j
 		                  p->where, key);
 	}
 	if (*out == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	return KIST_OK;
 }
 
@@ -592,7 +592,7 @@ static kist_err json_record(kist__people *ppl, const char *src, size_t idx, json
 				char *nj = malloc(jlen + sl + 3);
 				if (nj == NULL) {
 					wipe_free(joined);
-					return kist__fail(KIST_E_NOMEM, "out of memory");
+					return kist__nomem();
 				}
 				if (joined != NULL)
 					memcpy(nj, joined, jlen + 1);
@@ -624,7 +624,7 @@ static kist_err json_record(kist__people *ppl, const char *src, size_t idx, json
 			/* Unknown structured fields are kept as compact JSON text. */
 			text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 			if (text == NULL)
-				return kist__fail(KIST_E_NOMEM, "out of memory");
+				return kist__nomem();
 			tlen = strlen(text);
 		} else if ((err = json_scalar(p, src, key, v, &text, &tlen)) != KIST_OK) {
 			return err;
@@ -799,7 +799,7 @@ kist_err kist__people_link(kist__people *ppl, const char *const *paths, size_t n
 			continue;
 		p->media_id = calloc(p->nmedia, sizeof *p->media_id);
 		if (p->media_id == NULL)
-			return kist__fail(KIST_E_NOMEM, "out of memory");
+			return kist__nomem();
 		for (size_t m = 0; m < p->nmedia; m++) {
 			const char *want = p->media[m];
 			while (want[0] == '.' && want[1] == '/')

@@ -55,12 +55,12 @@ static kist_err note_created(xstate *x, const char *path, size_t len)
 		size_t nc = x->capcreated ? x->capcreated * 2 : 16;
 		char **n = realloc(x->created, nc * sizeof *n);
 		if (n == NULL)
-			return kist__fail(KIST_E_NOMEM, "out of memory");
+			return kist__nomem();
 		x->created = n;
 		x->capcreated = nc;
 	}
 	if ((x->created[x->ncreated] = strndup(path, len)) == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	x->ncreated++;
 	return KIST_OK;
 }
@@ -575,13 +575,13 @@ static kist_err check_collisions(const xstate *x, const unsigned char *sel)
 	if (!target_folds_case(x->root))
 		return KIST_OK;
 	if ((f = calloc(x->v->nentries ? x->v->nentries : 1, sizeof *f)) == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	for (size_t i = 0; i < x->v->nentries; i++) {
 		if (!sel[i])
 			continue;
 		f[n].path = x->v->entries[i].path;
 		if ((f[n].key = path_fold(f[n].path)) == NULL) {
-			err = kist__fail(KIST_E_NOMEM, "out of memory");
+			err = kist__nomem();
 			goto out;
 		}
 		n++;
@@ -728,7 +728,7 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 	x.st = calloc(v->nentries ? v->nentries : 1, sizeof *x.st);
 	files = malloc((v->nentries ? v->nentries : 1) * sizeof *files);
 	if (sel == NULL || x.st == NULL || files == NULL) {
-		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		err = kist__nomem();
 		goto out;
 	}
 	if ((err = select_entries(v, paths, npaths, sel)) != KIST_OK)

@@ -58,11 +58,11 @@ kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx)
 		return err;
 	kist_sealer *s = calloc(1, sizeof *s);
 	if (s == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	s->recips = calloc(KIST_MAX_RECIPIENTS, sizeof *s->recips);
 	if (s->recips == NULL) {
 		free(s);
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	}
 	s->warn = warn_fn;
 	s->warn_ctx = warn_ctx;
@@ -170,7 +170,7 @@ static kist_err push(kist_sealer *s, const char *src, int fd, const char *stored
 		size_t nc = s->cap ? s->cap * 2 : 64;
 		input *ni = realloc(s->in, nc * sizeof *ni);
 		if (ni == NULL)
-			return kist__fail(KIST_E_NOMEM, "out of memory");
+			return kist__nomem();
 		s->in = ni;
 		s->cap = nc;
 	}
@@ -184,7 +184,7 @@ static kist_err push(kist_sealer *s, const char *src, int fd, const char *stored
 		free(in->src);
 		free(in->e.path);
 		free(in->e.link);
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	}
 	in->e.pub.type = type;
 	if (st != NULL) {
@@ -249,7 +249,7 @@ static kist_err walk(kist_sealer *s, const char *src, const char *stored, int de
 			size_t sl = strlen(src), tl = strlen(stored), nl = strlen(nm);
 			char *csrc = malloc(sl + nl + 2), *cst = malloc(tl + nl + 2);
 			if (csrc == NULL || cst == NULL) {
-				err = kist__fail(KIST_E_NOMEM, "out of memory");
+				err = kist__nomem();
 			} else {
 				snprintf(csrc, sl + nl + 2, "%s%s%s", src,
 				         (sl && src[sl - 1] == '/') ? "" : "/", nm);
@@ -359,7 +359,7 @@ static kist_err stored_under_base(const kist_sealer *s, const char *path, char *
 	size_t bl = strlen(s->base);
 
 	if (norm == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	const char *last = strrchr(path, '/');
 	last = last ? last + 1 : path;
 	if (*last == '\0' || strcmp(last, ".") == 0 || strcmp(last, "..") == 0 || norm[0] == '\0') {
@@ -375,12 +375,12 @@ static kist_err stored_under_base(const kist_sealer *s, const char *path, char *
 	}
 	if (real == NULL) {
 		err = errno == ENOMEM
-		          ? kist__fail(KIST_E_NOMEM, "out of memory")
+		          ? kist__nomem()
 		          : kist__fail(kist__errno_err(errno), "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (abs == NULL) {
-		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		err = kist__nomem();
 		goto out;
 	}
 	if (strcmp(abs, s->base) == 0) {
@@ -394,7 +394,7 @@ static kist_err stored_under_base(const kist_sealer *s, const char *path, char *
 		goto out;
 	}
 	if (*out == NULL)
-		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		err = kist__nomem();
 out:
 	free(norm);
 	free(dir);
@@ -434,18 +434,18 @@ static kist_err add_root(kist_sealer *s, const char *src, const char *stored)
 		size_t nc = s->nroots ? s->nroots * 2 : 4;
 		char **nr = realloc(s->root, nc * sizeof *nr);
 		if (nr == NULL)
-			return kist__fail(KIST_E_NOMEM, "out of memory");
+			return kist__nomem();
 		s->root = nr;
 		char **ns = realloc(s->root_src, nc * sizeof *ns);
 		if (ns == NULL)
-			return kist__fail(KIST_E_NOMEM, "out of memory");
+			return kist__nomem();
 		s->root_src = ns;
 	}
 	char *a = strdup(stored), *b = strdup(src);
 	if (a == NULL || b == NULL) {
 		free(a);
 		free(b);
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	}
 	s->root[s->nroots] = a;
 	s->root_src[s->nroots++] = b;
@@ -466,11 +466,11 @@ kist_err kist_seal_add_path(kist_sealer *s, const char *path)
 		 * files lay).  ".", ".." and "/" store a folder's contents. */
 		char *norm = stored_name(path);
 		if (norm == NULL)
-			return kist__fail(KIST_E_NOMEM, "out of memory");
+			return kist__nomem();
 		stored = strdup(last_component(norm));
 		free(norm);
 		if (stored == NULL)
-			return kist__fail(KIST_E_NOMEM, "out of memory");
+			return kist__nomem();
 	}
 	size_t before = s->nin;
 	if ((err = add_root(s, path, stored)) == KIST_OK &&
@@ -535,7 +535,7 @@ kist_err kist_seal_add_people(kist_sealer *s, const char *path)
 	/* One byte more than the limit shows a file that grew while being read. */
 	buf = malloc((size_t)st.st_size + 1);
 	if (buf == NULL) {
-		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		err = kist__nomem();
 		goto out;
 	}
 	if ((err = kist__read_full(fd, buf, (size_t)st.st_size + 1, &got, path)) != KIST_OK)
@@ -570,7 +570,7 @@ static kist_err link_people(kist_sealer *s)
 	uint32_t *ids = malloc(s->nin * sizeof *ids);
 	kist_err err = KIST_OK;
 	if (sorted == NULL || paths == NULL || ids == NULL) {
-		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		err = kist__nomem();
 		goto out;
 	}
 	for (size_t i = 0; i < s->nin; i++)
@@ -628,7 +628,7 @@ static kist_err drain_one(writer *w)
 			size_t nc = e->nchunks ? (size_t)e->nchunks * 2 : 1;
 			uint32_t *nl = realloc(e->chunk_len, nc * sizeof *nl);
 			if (nl == NULL)
-				return kist__fail(KIST_E_NOMEM, "out of memory");
+				return kist__nomem();
 			e->chunk_len = nl;
 		}
 		if ((err = emit(w, sl->result, sl->result_len)) != KIST_OK)
@@ -763,7 +763,7 @@ static kist_err seal_index(writer *w, kist__trailer *t, int signed_)
 	}
 	ents = malloc(w->s->nin * sizeof *ents);
 	if (ents == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	for (size_t i = 0; i < w->s->nin; i++)
 		ents[i] = w->s->in[i].e;
 	err = kist__index_build(&db, &dblen, &m, ents, w->s->nin, &w->s->people);
@@ -774,7 +774,7 @@ static kist_err seal_index(writer *w, kist__trailer *t, int signed_)
 	zcap = ZSTD_compressBound(dblen);
 	z = malloc(zcap);
 	if (z == NULL) {
-		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		err = kist__nomem();
 		goto out;
 	}
 	size_t zlen = ZSTD_compress(z, zcap, db, dblen, INDEX_ZSTD_LEVEL);
@@ -819,7 +819,7 @@ kist_err kist_seal_check(kist_sealer *s)
 	/* Names first: duplicates and files below files are refused before any output. */
 	check = malloc(s->nin * sizeof *check);
 	if (check == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	for (size_t i = 0; i < s->nin; i++) {
 		s->in[i].e.id = (uint32_t)(i + 1);
 		check[i] = s->in[i].e;
@@ -861,7 +861,7 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	file_key = sodium_malloc(KIST_FILEKEY_BYTES);
 	keys = sodium_malloc(sizeof *keys);
 	if (file_key == NULL || keys == NULL) {
-		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		err = kist__nomem();
 		goto out;
 	}
 	randombytes_buf(file_key, KIST_FILEKEY_BYTES);

@@ -99,7 +99,7 @@ static kist_err read_index(kist_vault *v)
 	v->index_len = t->index_len;
 	if (z == NULL || v->index_buf == NULL) {
 		free(z);
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	}
 	uint64_t counter = 0;
 	for (uint64_t done = 0; done < t->index_zlen; counter++) {
@@ -219,7 +219,7 @@ kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *cons
 		return kist__fail(KIST_E_ARG, "no identity given");
 	v = calloc(1, sizeof *v);
 	if (v == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	v->fd = -1;
 	if ((err = open_file(path, &v->fd, &v->file_size)) != KIST_OK)
 		goto out;
@@ -282,7 +282,7 @@ kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *cons
 	}
 	v->by_path = malloc((v->nentries ? v->nentries : 1) * sizeof *v->by_path);
 	if (v->by_path == NULL) {
-		err = kist__fail(KIST_E_NOMEM, "out of memory");
+		err = kist__nomem();
 		goto out;
 	}
 	for (size_t i = 0; i < v->nentries; i++)
@@ -588,7 +588,7 @@ kist_err kist_vault_cat(kist_vault *v, const kist_entry *e, int fd)
 		return kist__fail(KIST_E_ARG, "not a file entry");
 	if (ie->pub.size <= KIST__CAT_BUFFER) {
 		if ((c.buf = malloc(ie->pub.size ? (size_t)ie->pub.size : 1)) == NULL)
-			return kist__fail(KIST_E_NOMEM, "out of memory");
+			return kist__nomem();
 		err = kist__vault_stream_many(v, &ie, 1, &cb, &c, 0);
 		if (err == KIST_OK)
 			err = kist__write_full(fd, c.buf, c.len, "output");
@@ -598,7 +598,7 @@ kist_err kist_vault_cat(kist_vault *v, const kist_entry *e, int fd)
 	}
 	c.nchunks = ie->nchunks;
 	if ((c.digests = calloc(c.nchunks, sizeof *c.digests)) == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	err = kist__vault_stream_many(v, &ie, 1, &cb, &c, 0);
 	if (err == KIST_OK) {
 		c.writing = 1;
@@ -641,7 +641,7 @@ kist_err kist_vault_verify(kist_vault *v, kist_verify_report *rep, kist_warn_fn 
 	memset(rep, 0, sizeof *rep);
 	files = malloc((v->nentries ? v->nentries : 1) * sizeof *files);
 	if (files == NULL)
-		return kist__fail(KIST_E_NOMEM, "out of memory");
+		return kist__nomem();
 	for (size_t i = 0; i < v->nentries; i++)
 		if (v->entries[i].pub.type == KIST_ENTRY_FILE)
 			files[n++] = &v->entries[i];
