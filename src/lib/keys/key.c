@@ -161,29 +161,6 @@ static kist_err paste_clean(char out[PASTE_MAX + 1], const char *str)
 	return KIST_OK;
 }
 
-/* Decodes one UTF-8 sequence at p (1 to 4 bytes, or 1 for an invalid byte). */
-static size_t utf8_at(const unsigned char *p, uint32_t *cp)
-{
-	size_t n = p[0] < 0x80         ? 1
-	           : (p[0] >> 5) == 6  ? 2
-	           : (p[0] >> 4) == 14 ? 3
-	           : (p[0] >> 3) == 30 ? 4
-	                               : 0;
-	if (n == 0) {
-		*cp = p[0];
-		return 1;
-	}
-	*cp = n == 1 ? p[0] : p[0] & (0x7f >> n);
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80) {
-			*cp = p[0];
-			return 1;
-		}
-		*cp = (*cp << 6) | (p[i] & 0x3f);
-	}
-	return n;
-}
-
 /*
  * Names the first character of key (after its "kist1"/"age1" prefix) that
  * no key of this kind contains: "character 58 is 'O' (letter O); kist keys
@@ -193,6 +170,7 @@ static int explain_char(const char *key, size_t prefix, const char *kind)
 {
 	static const char charset[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 	const unsigned char *p = (const unsigned char *)key;
+	size_t len = strlen(key);
 	int lower = 0, upper = 0;
 	size_t pos = 0;
 
@@ -203,7 +181,11 @@ static int explain_char(const char *key, size_t prefix, const char *kind)
 	pos = prefix;
 	for (size_t i = prefix; p[i] != '\0';) {
 		uint32_t cp;
-		size_t n = utf8_at(p + i, &cp);
+		size_t n = kist__utf8_next(p + i, len - i, &cp);
+		if (n == 0) { /* not UTF-8 (an overlong "o", say): the byte stands for itself */
+			cp = p[i];
+			n = 1;
+		}
 		pos++;
 		i += n;
 		if (cp >= 0x80) {
