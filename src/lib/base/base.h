@@ -70,8 +70,6 @@ kist_err kist__errno_err(int err); /* maps ENOSPC/EFBIG/EDQUOT to NOSPACE, else 
 /* ---- UTF-8 (util.c): the one decoder of the library */
 /* Length of the valid UTF-8 sequence at s (1 to 4; its code point in *cp), 0 if invalid. */
 size_t kist__utf8_next(const unsigned char *s, size_t len, uint32_t *cp);
-/* Length of the longest valid UTF-8 prefix (no overlongs, surrogates or > U+10FFFF). */
-size_t kist__utf8_prefix(const unsigned char *s, size_t len);
 int kist__utf8_valid(const unsigned char *s, size_t len);
 /* Non-zero if UTF-8 text s holds a C0 control other than tab and line breaks, DEL, or a
  * C1 control (U+0080..U+009F). */

@@ -161,7 +161,8 @@ size_t kist__utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
 	return n;
 }
 
-size_t kist__utf8_prefix(const unsigned char *s, size_t len)
+/* Length of the longest valid UTF-8 prefix (no overlongs, surrogates or > U+10FFFF). */
+static size_t utf8_prefix(const unsigned char *s, size_t len)
 {
 	size_t i = 0, n;
 	uint32_t cp;
@@ -172,7 +173,7 @@ size_t kist__utf8_prefix(const unsigned char *s, size_t len)
 
 int kist__utf8_valid(const unsigned char *s, size_t len)
 {
-	return kist__utf8_prefix(s, len) == len;
+	return utf8_prefix(s, len) == len;
 }
 
 int kist__text_has_control(const unsigned char *s, size_t len)

@@ -155,17 +155,14 @@ typedef struct kist__pipe kist__pipe;
 /* Where a sealing slot's plaintext goes: after one byte of room for the method byte. */
 #define KIST__SLOT_DATA(s) ((s)->in + 1)
 
-/* Worker count from the machine: online processors, 1 to 64. */
-unsigned kist__default_threads(void);
 /*
- * threads 0 means kist__default_threads(); 1 runs every job inline.  jobs (an
+ * threads 0 means one per online processor (1 to 64); 1 runs every job inline.  jobs (an
  * upper bound on the number of chunks) and max_len (on their plaintext size)
  * let small work start fewer threads and smaller buffers.  key must outlive p.
  */
 kist_err kist__pipe_new(kist__pipe **p, int mode, unsigned threads, uint32_t chunk_size, int level,
                         const unsigned char key[32], uint64_t jobs, size_t max_len);
 void kist__pipe_free(kist__pipe *p);
-int kist__pipe_full(const kist__pipe *p);
 int kist__pipe_empty(const kist__pipe *p);
 /* The next slot in order, or NULL when every slot is in use (take the oldest first). */
 kist__slot *kist__pipe_acquire(kist__pipe *p);

@@ -155,7 +155,8 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-unsigned kist__default_threads(void)
+/* Worker count from the machine: online processors, 1 to 64. */
+static unsigned default_threads(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
@@ -169,7 +170,7 @@ kist_err kist__pipe_new(kist__pipe **out, int mode, unsigned threads, uint32_t c
 	if (p == NULL)
 		return kist__nomem();
 	if (threads == 0)
-		threads = kist__default_threads();
+		threads = default_threads();
 	/* Small jobs: no more workers than chunks, and buffers no larger than needed. */
 	if (jobs < threads)
 		threads = jobs < 1 ? 1 : (unsigned)jobs;
@@ -278,7 +279,7 @@ void kist__pipe_free(kist__pipe *p)
 	free(p);
 }
 
-int kist__pipe_full(const kist__pipe *p)
+static int pipe_full(const kist__pipe *p)
 {
 	return p->head - p->tail >= p->nslots;
 }
@@ -290,7 +291,7 @@ int kist__pipe_empty(const kist__pipe *p)
 
 kist__slot *kist__pipe_acquire(kist__pipe *p)
 {
-	if (kist__pipe_full(p))
+	if (pipe_full(p))
 		return NULL;
 	kist__slot *s = &p->slots[p->head % p->nslots];
 	s->state = SLOT_FILLING;

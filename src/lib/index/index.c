@@ -494,7 +494,8 @@ void kist__sql_cap_leave(void)
 	pthread_mutex_unlock(&cap_lock);
 }
 
-int kist__sql_int(sqlite3 *db, const char *sql, sqlite3_int64 *v)
+/* Runs a query returning one integer: 1 and *v, or 0 if it failed or returned no row. */
+static int sql_int(sqlite3 *db, const char *sql, sqlite3_int64 *v)
 {
 	sqlite3_stmt *st = NULL;
 	int ok = 0;
@@ -564,13 +565,13 @@ static kist_err people_check(sqlite3 *db, size_t *count)
 	kist_err err = kist__fail(KIST_E_CORRUPT, "index: malformed people tables");
 	char sql[512];
 
-	if (!kist__sql_int(db, "SELECT count(*) FROM people", &n) ||
-	    !kist__sql_int(db, "SELECT count(*) FROM entries", &nent))
+	if (!sql_int(db, "SELECT count(*) FROM people", &n) ||
+	    !sql_int(db, "SELECT count(*) FROM entries", &nent))
 		return err;
 	if (n > KIST_MAX_PEOPLE)
 		return kist__fail(KIST_E_LIMIT, "index: more than %d people", KIST_MAX_PEOPLE);
-	if (n > 0 && (!kist__sql_int(db, "SELECT min(id) FROM people", &lo) ||
-	              !kist__sql_int(db, "SELECT max(id) FROM people", &hi) || lo != 1 || hi != n))
+	if (n > 0 && (!sql_int(db, "SELECT min(id) FROM people", &lo) ||
+	              !sql_int(db, "SELECT max(id) FROM people", &hi) || lo != 1 || hi != n))
 		return kist__fail(KIST_E_CORRUPT, "index: people ids are not 1 to %lld",
 		                  (long long)n);
 	/* Links and extra fields must point at existing people and entries. */
@@ -580,19 +581,19 @@ static kist_err people_check(sqlite3 *db, size_t *count)
 	         "entry_id NOT BETWEEN 1 AND %lld) + (SELECT count(*) FROM person_fields WHERE "
 	         "typeof(person_id) <> 'integer' OR person_id NOT BETWEEN 1 AND %lld)",
 	         (long long)n, (long long)nent, (long long)n);
-	if (!kist__sql_int(db, sql, &bad) || bad != 0)
+	if (!sql_int(db, sql, &bad) || bad != 0)
 		return kist__fail(KIST_E_CORRUPT, "index: a person link or field points nowhere");
-	if (!kist__sql_int(db,
-	                   "SELECT max(c) FROM (SELECT count(*) AS c FROM person_media GROUP BY "
-	                   "person_id UNION ALL SELECT 0)",
-	                   &most) ||
+	if (!sql_int(db,
+	             "SELECT max(c) FROM (SELECT count(*) AS c FROM person_media GROUP BY "
+	             "person_id UNION ALL SELECT 0)",
+	             &most) ||
 	    most > KIST_MAX_PERSON_MEDIA)
 		return kist__fail(KIST_E_LIMIT, "index: a person has more than %d media",
 		                  KIST_MAX_PERSON_MEDIA);
-	if (!kist__sql_int(db,
-	                   "SELECT max(c) FROM (SELECT count(*) AS c FROM person_fields GROUP BY "
-	                   "person_id UNION ALL SELECT 0)",
-	                   &most) ||
+	if (!sql_int(db,
+	             "SELECT max(c) FROM (SELECT count(*) AS c FROM person_fields GROUP BY "
+	             "person_id UNION ALL SELECT 0)",
+	             &most) ||
 	    most > KIST_MAX_REGISTER_COLUMNS)
 		return kist__fail(KIST_E_LIMIT, "index: a person has more than %d fields",
 		                  KIST_MAX_REGISTER_COLUMNS);
@@ -787,11 +788,11 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 		goto out;
 	}
 	sqlite3_exec(db, "PRAGMA cell_size_check=ON; PRAGMA query_only=ON;", NULL, NULL, NULL);
-	if (!kist__sql_int(db, "PRAGMA application_id", &v) || v != APPLICATION_ID) {
+	if (!sql_int(db, "PRAGMA application_id", &v) || v != APPLICATION_ID) {
 		err = kist__fail(KIST_E_CORRUPT, "index: not a kist index");
 		goto out;
 	}
-	if (!kist__sql_int(db, "PRAGMA user_version", &v) || v < 1 || v > SCHEMA_VERSION) {
+	if (!sql_int(db, "PRAGMA user_version", &v) || v < 1 || v > SCHEMA_VERSION) {
 		err = kist__fail(KIST_E_FORMAT, "index schema version %lld is not supported",
 		                 (long long)v);
 		goto out;

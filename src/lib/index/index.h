@@ -47,8 +47,6 @@ kist_err kist__index_load(sqlite3 **db, kist__index_meta *m, kist__entry **entri
  * statement, sqlite3_free() it; may be NULL), -1 on error.
  */
 int kist__schema_equal(sqlite3 *db, const char *const *defs, size_t ndefs, const char **diff);
-/* Runs a query returning one integer: 1 and *v, or 0 if it failed or returned no row. */
-int kist__sql_int(sqlite3 *db, const char *sql, long long *v);
 
 /*
  * SQLite's memory cap while untrusted SQL or a search runs: at most

@@ -9,8 +9,6 @@
 
 /* ---- people registers (register.c) */
 #define KIST__PERSON_NFIELDS 7
-/* aliases, relation, born, location, status, contact, notes: the people table's columns */
-extern const char *const kist__person_fields[KIST__PERSON_NFIELDS];
 
 typedef struct kist__person {
 	char *name;

@@ -17,7 +17,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
-const char *const kist__person_fields[KIST__PERSON_NFIELDS] = {
+/* aliases, relation, born, location, status, contact, notes: the people table's columns */
+static const char *const person_fields[KIST__PERSON_NFIELDS] = {
     "aliases", "relation", "born", "location", "status", "contact", "notes"};
 
 static void wipe_free(char *s)
@@ -195,7 +196,7 @@ static int known_field(const char *name)
 	if (strcasecmp(name, "media") == 0)
 		return FIELD_MEDIA;
 	for (int i = 0; i < KIST__PERSON_NFIELDS; i++)
-		if (strcasecmp(name, kist__person_fields[i]) == 0)
+		if (strcasecmp(name, person_fields[i]) == 0)
 			return i;
 	return -1;
 }

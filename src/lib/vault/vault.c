@@ -386,7 +386,8 @@ void *kist_vault_index_db(kist_vault *v)
 	return v->db;
 }
 
-const kist__entry *kist__vault_internal(const kist_vault *v, const kist_entry *e)
+/* The internal entry behind a public one, or NULL if e is not from v. */
+static const kist__entry *vault_internal(const kist_vault *v, const kist_entry *e)
 {
 	/* pub is the first member of kist__entry, and e points into v->entries. */
 	const kist__entry *ie = (const kist__entry *)(const void *)e;
@@ -578,7 +579,7 @@ static kist_err cat_data(void *ctx, const kist__entry *e, const unsigned char *p
 kist_err kist_vault_cat(kist_vault *v, const kist_entry *e, int fd)
 {
 	static const kist__stream_cb cb = {NULL, cat_data, NULL};
-	const kist__entry *ie = kist__vault_internal(v, e);
+	const kist__entry *ie = vault_internal(v, e);
 	cat_ctx c = {.fd = fd};
 	kist_err err;
 

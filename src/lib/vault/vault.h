@@ -34,8 +34,6 @@ struct kist_vault {
 	unsigned slot_count; /* recipient slots in the header; vault.recipients must agree */
 };
 
-/* The internal entry behind a public one, or NULL if e is not from v. */
-const kist__entry *kist__vault_internal(const kist_vault *v, const kist_entry *e);
 const kist__entry *kist__vault_find(const kist_vault *v, const char *path);
 
 /* Callbacks of kist__vault_stream_many(); any may be NULL. */
