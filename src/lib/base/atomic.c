@@ -100,7 +100,7 @@ static void locked_prefix(char *out, size_t cap, const char *name)
 	snprintf(out, cap, ".%.*s" TMP_TAG, (int)(nl > TMP_NAME_MAX ? TMP_NAME_MAX : nl), name);
 }
 
-/* Removes dead leftovers "PREFIX" + 12 hex digits in dirfd (see internal.h). */
+/* Removes dead leftovers "PREFIX" + 12 hex digits in dirfd (see base/base.h). */
 static void sweep_dead(int dirfd, const char *prefix)
 {
 	size_t pl = strlen(prefix);
