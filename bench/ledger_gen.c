@@ -15,7 +15,7 @@
 
 #include <sodium.h>
 
-#include "internal.h"
+#include "keys/keys.h"
 
 static void key_id(unsigned char out[4], const char *name, const unsigned char pk[32])
 {

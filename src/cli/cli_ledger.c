@@ -222,48 +222,6 @@ out:
 	return rc;
 }
 
-/* Writes data to path: temporary name, fsync, rename; never replaces unless force. */
-static int write_file_atomic(const char *path, const char *data, size_t len, int force)
-{
-	char tmp[PATH_MAX];
-	struct stat st;
-	if (!force && lstat(path, &st) == 0) {
-		cli_error(path, "already exists (use --force to replace it)");
-		return EXIT_OTHER;
-	}
-	int n = snprintf(tmp, sizeof tmp, "%s.kist-tmp-%ld", path, (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof tmp) {
-		cli_error(path, "path too long");
-		return EXIT_USAGE;
-	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		cli_error(path, "%s", strerror(errno));
-		return EXIT_IO;
-	}
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	int bad = off != len || fsync(fd) != 0;
-	int e = errno;
-	if (close(fd) != 0)
-		bad = 1;
-	if (bad || rename(tmp, path) != 0) {
-		if (!bad)
-			e = errno;
-		unlink(tmp);
-		cli_error(path, "cannot write: %s", strerror(e));
-		return EXIT_IO;
-	}
-	return EXIT_OK;
-}
-
 int cmd_log_export(const cli_args *a)
 {
 	kist_ledger_log *log = NULL;
@@ -286,7 +244,15 @@ int cmd_log_export(const cli_args *a)
 		goto out;
 	}
 	if (cli_count(a, "recipient") == 0) {
-		rc = write_file_atomic(out, json, len, cli_count(a, "force") > 0);
+		/* The library's atomic writer: temporary name, fsync, rename that never
+		 * replaces without --force, removed on a signal. */
+		err = kist_file_write(out, json, len, cli_count(a, "force") > 0);
+		if (err == KIST_E_EXISTS) {
+			cli_error(out, "already exists (use --force to replace it)");
+			rc = EXIT_OTHER;
+		} else {
+			rc = err == KIST_OK ? EXIT_OK : cli_fail(NULL, err);
+		}
 		goto done;
 	}
 	/* Sealed for the trustees from memory: no plaintext copy touches a disk. */

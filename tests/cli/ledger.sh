@@ -142,6 +142,14 @@ b["entries"][1]["paths"] = ["case/docs/note.txt"]
 json.dump(b, open("bundle-edited.json", "w"))
 PY
 expect_rc 10 "$K" audit verify bundle-edited.json
+# Written by the library's atomic writer: its temporary name is short, so an
+# output name of 255 bytes (NAME_MAX) works; and it never replaces a file.
+LONG=$(printf 'b%.0s' $(seq 250)).json
+expect_rc 0 "$K" log export -q -o "$LONG"
+cmp -s bundle.json "$LONG" || die "log export to a 255-byte name differs"
+expect_rc 1 "$K" log export -q -o "$LONG"
+assert_grep "$ERR" "already exists \(use --force" "log export does not replace a file"
+expect_rc 0 "$K" log export -q --force -o "$LONG"
 expect_rc 0 "$K" log export -q -o bundle.kist -r "$PT"
 expect_rc 2 "$K" audit verify bundle.kist
 expect_rc 3 "$K" audit verify -i alice.key bundle.kist

@@ -25,7 +25,7 @@
 #include <sodium.h>
 
 #include "fuzz.h"
-#include "internal.h"
+#include "format/format.h"
 
 #define CS 4096u
 

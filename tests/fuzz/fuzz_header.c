@@ -10,7 +10,7 @@
 #include <sodium.h>
 
 #include "fuzz.h"
-#include "internal.h"
+#include "format/format.h"
 #include "vec_keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

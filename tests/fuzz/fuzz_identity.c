@@ -19,7 +19,7 @@
 #include <sodium.h>
 
 #include "fuzz.h"
-#include "internal.h"
+#include "base/base.h"
 
 #define PASSPHRASE "kist fuzz passphrase"
 

@@ -10,7 +10,7 @@
 #include <sqlite3.h>
 
 #include "fuzz.h"
-#include "internal.h"
+#include "index/index.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

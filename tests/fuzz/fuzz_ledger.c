@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "internal.h"
+#include "custody/custody.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -11,7 +11,7 @@
 #include <sodium.h>
 
 #include "fuzz.h"
-#include "internal.h"
+#include "keys/keys.h"
 
 static kist_identity *witness(void)
 {

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "internal.h"
+#include "crypto/crypto.h"
 
 static char tmp_name[64];
 

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "internal.h"
+#include "people/people.h"
 
 #define INPUT_MAX (1u << 20) /* the limit itself is checked before any parsing */
 

@@ -28,7 +28,7 @@
 #include <zstd.h>
 
 #include "fuzz.h"
-#include "internal.h"
+#include "index/index.h"
 #include "vault_check.h"
 #include "vec_keys.h"
 

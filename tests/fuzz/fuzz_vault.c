@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "internal.h"
+#include "index/index.h"
 #include "vault_check.h"
 #include "vec_keys.h"
 

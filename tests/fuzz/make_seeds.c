@@ -28,7 +28,7 @@
 #include <sqlite3.h>
 #include <zstd.h>
 
-#include "internal.h"
+#include "index/index.h"
 #include "vec_keys.h"
 
 #define SEED_MAX (64u << 10) /* vaults larger than this are not used as seeds */

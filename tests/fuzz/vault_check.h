@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "internal.h"
+#include "base/base.h"
 
 static void rmtree_at(int dfd, const char *name)
 {

@@ -35,7 +35,7 @@
 #include <sqlite3.h>
 #include <zstd.h>
 
-#include "internal.h"
+#include "vault/vault.h"
 #include "vec_keys.h"
 
 #define MTIME 1700000000 /* 2023-11-14: fixed times, so extracted trees compare */

@@ -25,7 +25,7 @@
 
 #include <sodium.h>
 
-#include "internal.h"
+#include "keys/keys.h"
 
 #define SKIP          77
 #define AGE_CHUNK     65536

@@ -14,7 +14,7 @@
 
 #include <sqlite3.h>
 
-#include "internal.h"
+#include "index/index.h"
 
 static char *read_text(const char *path)
 {

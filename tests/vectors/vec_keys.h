@@ -19,7 +19,7 @@
 
 #include <sodium.h>
 
-#include "internal.h"
+#include "keys/keys.h"
 
 /* Returns a new identity (free with kist_identity_free), or NULL. */
 static inline kist_identity *vec_identity(const char *name)

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "internal.h"
+#include "crypto/crypto.h"
 #include "testutil.h"
 
 #define MAXN 33

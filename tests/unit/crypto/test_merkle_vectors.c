@@ -14,7 +14,7 @@
 
 #include <sodium.h>
 
-#include "internal.h"
+#include "crypto/crypto.h"
 
 #define MAXL 64
 

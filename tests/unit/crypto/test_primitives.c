@@ -10,7 +10,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "internal.h"
+#include "index/index.h"
 #include "testutil.h"
 
 static void hex2bin(unsigned char *out, size_t cap, const char *hex, size_t *len)

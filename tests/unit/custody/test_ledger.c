@@ -16,7 +16,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
-#include "internal.h"
+#include "custody/custody.h"
 #include "testutil.h"
 
 static void count_kinds(void *ctx, kist_audit_kind kind, uint64_t index, const char *message)

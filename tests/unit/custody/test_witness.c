@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "internal.h"
+#include "keys/keys.h"
 #include "kist.h"
 #include "testutil.h"
 

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "internal.h"
+#include "format/format.h"
 #include "testutil.h"
 
 #define SLOT_LEN (8 + KIST_SLOT_X25519_BODY)

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "internal.h"
+#include "index/index.h"
 #include "testutil.h"
 
 #define CHUNK 65536

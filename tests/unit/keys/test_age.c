@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "internal.h"
+#include "format/format.h"
 #include "testutil.h"
 
 /* A synthetic key pair made by age-keygen 1.1.1 for these tests. */

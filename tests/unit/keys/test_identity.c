@@ -226,6 +226,11 @@ static void test_pasted_pubkey(void **state)
 	snprintf(text, sizeof text, "%.57sO%s", sa, sa + 58);
 	assert_int_equal(kist_pubkey_parse(&got, text), KIST_E_BADKEY);
 	assert_non_null(strstr(kist_errdetail(), "character 58 is 'O'"));
+	/* An overlong encoding is no letter: "\xc1\xaf" would decode to 'o' without the
+	 * library's one UTF-8 decoder, which refuses overlongs. */
+	snprintf(text, sizeof text, "%.57s\xc1\xaf%s", sa, sa + 58);
+	assert_int_equal(kist_pubkey_parse(&got, text), KIST_E_BADKEY);
+	assert_non_null(strstr(kist_errdetail(), "character 58 is U+00C1"));
 	/* Bounded: a huge paste is refused, not scanned. */
 	char big[5000];
 	memset(big, ' ', sizeof big - 1);

@@ -23,7 +23,7 @@
 #include <sqlite3.h>
 #include <zstd.h>
 
-#include "internal.h"
+#include "format/format.h"
 #include "kist.h"
 #include "testutil.h"
 

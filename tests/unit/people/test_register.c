@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "people/people.h"
 #include "testutil.h"
 
 struct accept {

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "people/people.h"
 
 /* The skeleton of s after the search's own folding. */
 static char *skel(kist__skel *k, const char *s)

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "base/base.h"
 #include "kist.h"
 #include "testutil.h"
 

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "vault/vault.h"
 #include "kist.h"
 #include "testutil.h"
 

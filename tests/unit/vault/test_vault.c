@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <openssl/sha.h>
 
-#include "internal.h"
+#include "format/format.h"
 #include "kist.h"
 #include "testutil.h"
 

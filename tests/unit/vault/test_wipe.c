@@ -32,7 +32,7 @@
 #include <malloc.h>
 #include <sodium.h>
 
-#include "internal.h"
+#include "format/format.h"
 #include "testutil.h"
 
 /* ------------------------------------------------------------ the heap */

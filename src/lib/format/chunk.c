@@ -1,0 +1,203 @@
+/*
+ * Chunks: the unit of compression, encryption and random access.
+ *
+ * A chunk's plaintext is one method byte followed by the payload (the data
+ * itself, or one zstd frame that decodes to it).  It is sealed with
+ * ChaCha20-Poly1305 (IETF) under the STREAM construction: the 96-bit nonce is
+ * stream id (32 bits) || chunk counter (56 bits) || last-chunk flag (8 bits),
+ * big-endian, so every chunk is bound to its entry, its position and whether
+ * it ends the entry.  See FORMAT.md, "Chunks".
+ */
+#include "format/format.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <zstd.h>
+
+struct kist__chunker {
+	uint32_t chunk_size;
+	int level;
+	ZSTD_CCtx *cctx;
+	ZSTD_DCtx *dctx;
+	unsigned char *buf; /* method || payload || tag; also the ciphertext */
+	size_t bufcap;
+	unsigned char *out; /* decompressed data */
+	unsigned char *in;  /* ciphertext read from the vault */
+};
+
+kist_err kist__chunker_new(kist__chunker **out, uint32_t chunk_size, int level)
+{
+	kist__chunker *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return kist__nomem();
+	c->chunk_size = chunk_size;
+	c->level = level;
+	c->bufcap = (size_t)chunk_size + KIST_CHUNK_OVERHEAD;
+	c->buf = malloc(c->bufcap);
+	c->in = malloc(c->bufcap);
+	c->out = malloc(chunk_size);
+	c->cctx = ZSTD_createCCtx();
+	c->dctx = ZSTD_createDCtx();
+	if (c->buf == NULL || c->in == NULL || c->out == NULL || c->cctx == NULL ||
+	    c->dctx == NULL) {
+		kist__chunker_free(c);
+		return kist__nomem();
+	}
+	/* One chunk never needs a window larger than itself. */
+	ZSTD_DCtx_setParameter(c->dctx, ZSTD_d_windowLogMax, 25);
+	*out = c;
+	return KIST_OK;
+}
+
+void kist__chunker_free(kist__chunker *c)
+{
+	if (c == NULL)
+		return;
+	ZSTD_freeCCtx(c->cctx);
+	ZSTD_freeDCtx(c->dctx);
+	if (c->buf != NULL)
+		sodium_memzero(c->buf, c->bufcap);
+	if (c->out != NULL)
+		sodium_memzero(c->out, c->chunk_size);
+	free(c->buf);
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+unsigned char *kist__chunker_inbuf(kist__chunker *c, size_t *cap)
+{
+	*cap = c->bufcap;
+	return c->in;
+}
+
+void kist__chunk_nonce(unsigned char n[12], uint32_t stream, uint64_t counter, int last)
+{
+	n[0] = (unsigned char)(stream >> 24);
+	n[1] = (unsigned char)(stream >> 16);
+	n[2] = (unsigned char)(stream >> 8);
+	n[3] = (unsigned char)stream;
+	for (int i = 0; i < 7; i++)
+		n[4 + i] = (unsigned char)(counter >> (8 * (6 - i)));
+	n[11] = last ? 1 : 0;
+}
+
+/* Data that zstd cannot shrink by 3% in a 32 KiB sample is stored as is. */
+#define SAMPLE            32768
+#define SAMPLE_MIN_SAVING (SAMPLE / 32)
+
+kist_err kist__chunk_seal_into(kist__chunker *c, const unsigned char key[32], uint32_t stream,
+                               uint64_t counter, int last, int allow_zstd, unsigned char *data,
+                               size_t len, int headroom, unsigned char *out, size_t *outlen)
+{
+	unsigned char nonce[12];
+	size_t plen = 0;
+
+	if (len > c->chunk_size || counter >= (1ull << 56))
+		return kist__fail(KIST_E_ARG, "internal: chunk too large");
+	if (stream >= KIST_STREAM_TRAILER)
+		allow_zstd = 0; /* the index and trailer streams are always stored */
+	if (allow_zstd && len >= 64) {
+		int worth = 1;
+		if (len >= 4 * SAMPLE) {
+			/* A cheap look first: media (JPEG, MP4) is already compressed. */
+			size_t z = ZSTD_compressCCtx(c->cctx, out + 1, SAMPLE, data, SAMPLE, 1);
+			worth = !ZSTD_isError(z) && z + SAMPLE_MIN_SAVING <= SAMPLE;
+		}
+		/* Keep the compressed form only if it is strictly smaller. */
+		size_t z =
+		    worth ? ZSTD_compressCCtx(c->cctx, out + 1, len - 1, data, len, c->level) : 0;
+		if (worth && !ZSTD_isError(z)) {
+			out[0] = KIST_METHOD_ZSTD;
+			plen = 1 + z;
+		}
+	}
+	const unsigned char *plain = out;
+	if (plen == 0 && headroom) {
+		/* Stored, with room for the method byte in front: encrypt straight
+		 * from the caller's buffer instead of copying the data first. */
+		data[-1] = KIST_METHOD_STORED;
+		plain = data - 1;
+		plen = 1 + len;
+	} else if (plen == 0) {
+		out[0] = KIST_METHOD_STORED;
+		memcpy(out + 1, data, len);
+		plen = 1 + len;
+	}
+	kist__chunk_nonce(nonce, stream, counter, last);
+	crypto_aead_chacha20poly1305_ietf_encrypt_detached(out, out + plen, NULL, plain, plen, NULL,
+	                                                   0, NULL, nonce, key);
+	*outlen = plen + crypto_aead_chacha20poly1305_ietf_ABYTES;
+	return KIST_OK;
+}
+
+kist_err kist__chunk_seal(kist__chunker *c, const unsigned char key[32], uint32_t stream,
+                          uint64_t counter, int last, int allow_zstd, const unsigned char *data,
+                          size_t len, const unsigned char **out, size_t *outlen)
+{
+	*out = c->buf;
+	/* data is the caller's and has no room in front: stored data is copied. */
+	return kist__chunk_seal_into(c, key, stream, counter, last, allow_zstd,
+	                             (unsigned char *)(uintptr_t)data, len, 0, c->buf, outlen);
+}
+
+kist_err kist__chunk_open_inplace(kist__chunker *c, const unsigned char key[32], uint32_t stream,
+                                  uint64_t counter, int last, unsigned char *ct, size_t ctlen,
+                                  size_t expect_len, unsigned char *out,
+                                  const unsigned char **result)
+{
+	unsigned char nonce[12];
+	size_t plen;
+
+	if (ctlen < KIST_CHUNK_OVERHEAD || ctlen > c->bufcap || expect_len > c->chunk_size)
+		return kist__fail(KIST_E_CORRUPT, "chunk %llu has an impossible length",
+		                  (unsigned long long)counter);
+	plen = ctlen - crypto_aead_chacha20poly1305_ietf_ABYTES;
+	kist__chunk_nonce(nonce, stream, counter, last);
+	if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(ct, NULL, ct, plen, ct + plen, NULL,
+	                                                       0, nonce, key) != 0)
+		return kist__fail(KIST_E_CORRUPT, "chunk %llu failed authentication",
+		                  (unsigned long long)counter);
+	/* The index and trailer streams are always stored (FORMAT.md, "Index stream"). */
+	if (ct[0] != KIST_METHOD_STORED && stream >= KIST_STREAM_TRAILER)
+		return kist__fail(KIST_E_CORRUPT, "chunk %llu of the index must be stored",
+		                  (unsigned long long)counter);
+	if (ct[0] == KIST_METHOD_STORED) {
+		if (plen - 1 != expect_len)
+			return kist__fail(KIST_E_CORRUPT, "chunk %llu has the wrong size",
+			                  (unsigned long long)counter);
+		*result = ct + 1;
+		return KIST_OK;
+	}
+	if (ct[0] == KIST_METHOD_ZSTD) {
+		/* Exactly one frame, filling the whole payload. */
+		size_t fl = ZSTD_findFrameCompressedSize(ct + 1, plen - 1);
+		if (ZSTD_isError(fl) || fl != plen - 1)
+			return kist__fail(KIST_E_CORRUPT,
+			                  "chunk %llu is not exactly one zstd frame",
+			                  (unsigned long long)counter);
+		size_t n = ZSTD_decompressDCtx(c->dctx, out, expect_len, ct + 1, plen - 1);
+		if (ZSTD_isError(n) || n != expect_len)
+			return kist__fail(KIST_E_CORRUPT,
+			                  "chunk %llu does not decompress to its recorded size",
+			                  (unsigned long long)counter);
+		*result = out;
+		return KIST_OK;
+	}
+	return kist__fail(KIST_E_CORRUPT, "chunk %llu has unknown method %u",
+	                  (unsigned long long)counter, ct[0]);
+}
+
+kist_err kist__chunk_open(kist__chunker *c, const unsigned char key[32], uint32_t stream,
+                          uint64_t counter, int last, const unsigned char *ct, size_t ctlen,
+                          size_t expect_len, const unsigned char **out)
+{
+	if (ctlen > c->bufcap)
+		return kist__fail(KIST_E_CORRUPT, "chunk %llu has an impossible length",
+		                  (unsigned long long)counter);
+	memcpy(c->buf, ct, ctlen);
+	return kist__chunk_open_inplace(c, key, stream, counter, last, c->buf, ctlen, expect_len,
+	                                c->out, out);
+}

@@ -1,0 +1,213 @@
+/*
+ * format: the vault file's pieces (header and recipient slots, chunks,
+ * trailer) and the parallel chunk pipeline.  Calls base, crypto, keys.
+ * Not installed.
+ */
+#ifndef KIST_FORMAT_H
+#define KIST_FORMAT_H
+
+#include "keys/keys.h"
+
+/* ---- header (header.c) */
+#define KIST_MAGIC            "\x89KIST\r\n\x1a"
+#define KIST_FORMAT_VERSION   1
+#define KIST_SALT_BYTES       32
+#define KIST_FILEKEY_BYTES    32
+#define KIST_SLOT_X25519      1
+#define KIST_SLOT_X25519_BODY 80
+#define KIST_SLOT_AGE         2
+#define KIST_SLOT_AGE_BODY    80 /* share (32) || wrapped 32-byte file key (48) */
+#define KIST_HEADER_FIXED     52
+#define KIST_HEADER_MAX       (1u << 20)
+#define KIST_SLOT_BODY_MAX    4096
+
+/* Keys derived from the file key (FORMAT.md, "Key schedule"). */
+typedef struct kist__keys {
+	unsigned char header_mac[32];
+	unsigned char commitment[32];
+	unsigned char index[32];
+	unsigned char content[32];
+} kist__keys;
+
+void kist__derive_keys(kist__keys *k, const unsigned char file_key[32],
+                       const unsigned char salt[32]);
+
+/* Builds a header for recipients; returns a malloc'd buffer. */
+kist_err kist__header_build(unsigned char **out, size_t *outlen, const unsigned char file_key[32],
+                            const unsigned char salt[32], const kist_pubkey *recips,
+                            size_t nrecips);
+
+typedef struct kist__header {
+	unsigned version;
+	uint32_t header_len;
+	unsigned char salt[32];
+	unsigned slot_count;
+	unsigned age_slots;         /* slots of type KIST_SLOT_AGE */
+	const unsigned char *slots; /* points into the raw header */
+	size_t slots_len;
+	const unsigned char *commitment;
+	const unsigned char *mac;
+} kist__header;
+
+/* Parses the structure of a raw header (no keys).  FORMAT on any inconsistency. */
+kist_err kist__header_parse(kist__header *h, const unsigned char *raw, size_t len);
+
+/* Reads the fixed prefix from fd and returns the declared header length. */
+kist_err kist__header_read(int fd, unsigned char **raw, size_t *len, uint64_t file_size);
+
+/* Tries each identity against each slot; on success fills file_key (secure memory). */
+kist_err kist__header_unwrap(const kist__header *h, kist_identity *const *ids, size_t nids,
+                             unsigned char file_key[32], size_t *which);
+
+/* Checks the key commitment and header MAC (constant time). */
+kist_err kist__header_authenticate(const kist__header *h, const unsigned char *raw,
+                                   const kist__keys *k);
+
+/* ---- chunks (chunk.c) */
+#define KIST_STREAM_INDEX   0xFFFFFFFFu
+#define KIST_STREAM_TRAILER 0xFFFFFFFEu
+#define KIST_METHOD_STORED  0
+#define KIST_METHOD_ZSTD    1
+#define KIST_CHUNK_OVERHEAD 17 /* method byte + Poly1305 tag */
+#define KIST_CHUNK_SIZE_MIN 4096u
+#define KIST_CHUNK_SIZE_MAX (16u << 20)
+
+typedef struct kist__chunker kist__chunker;
+
+kist_err kist__chunker_new(kist__chunker **out, uint32_t chunk_size, int level);
+void kist__chunker_free(kist__chunker *c);
+
+/*
+ * Seals data[0..len) as chunk (stream, counter, last): compresses it when that
+ * saves space, encrypts.  *out points to a buffer owned by c, *outlen its size.
+ */
+kist_err kist__chunk_seal(kist__chunker *c, const unsigned char key[32], uint32_t stream,
+                          uint64_t counter, int last, int allow_zstd, const unsigned char *data,
+                          size_t len, const unsigned char **out, size_t *outlen);
+
+/*
+ * Authenticates and decrypts a chunk of ctlen bytes at ct, decompresses it,
+ * and checks that the result is exactly expect_len bytes.  *out points into c.
+ */
+kist_err kist__chunk_open(kist__chunker *c, const unsigned char key[32], uint32_t stream,
+                          uint64_t counter, int last, const unsigned char *ct, size_t ctlen,
+                          size_t expect_len, const unsigned char **out);
+
+/*
+ * As kist__chunk_seal, into out (capacity len + KIST_CHUNK_OVERHEAD).  With
+ * headroom set, data[-1] belongs to the caller's buffer too and a stored chunk
+ * is encrypted straight from data[-1..len) (data[-1] becomes the method
+ * byte), saving a copy; data itself is only read.  Without it, data is
+ * only read.
+ */
+kist_err kist__chunk_seal_into(kist__chunker *c, const unsigned char key[32], uint32_t stream,
+                               uint64_t counter, int last, int allow_zstd, unsigned char *data,
+                               size_t len, int headroom, unsigned char *out, size_t *outlen);
+
+/*
+ * As kist__chunk_open, decrypting ct in place (it is overwritten) and
+ * decompressing into out (capacity chunk_size) when the chunk is compressed;
+ * *result points into ct or out.
+ */
+kist_err kist__chunk_open_inplace(kist__chunker *c, const unsigned char key[32], uint32_t stream,
+                                  uint64_t counter, int last, unsigned char *ct, size_t ctlen,
+                                  size_t expect_len, unsigned char *out,
+                                  const unsigned char **result);
+
+/* The STREAM nonce: stream id (4 bytes BE) || counter (7 bytes BE) || last flag. */
+void kist__chunk_nonce(unsigned char n[12], uint32_t stream, uint64_t counter, int last);
+
+/* Buffer owned by c big enough for one sealed chunk (for reads). */
+unsigned char *kist__chunker_inbuf(kist__chunker *c, size_t *cap);
+
+/* ---- ordered parallel chunk pipeline (pipeline.c) */
+/* Worker count from the machine: online processors, 1 to 64 (also the audit's). */
+unsigned kist__default_threads(void);
+enum { KIST__PIPE_SEAL, KIST__PIPE_OPEN };
+
+typedef struct kist__slot {
+	/* Filled by the caller before submit. */
+	uint32_t stream;
+	uint64_t counter;
+	int last;
+	int allow_zstd;
+	/* Plaintext (seal) or ciphertext (open); chunk_size + 17 bytes.  Sealing
+	 * reads the plaintext into in + 1 (KIST__SLOT_DATA): in[0] is room for
+	 * the method byte, so a stored chunk is encrypted without a copy. */
+	unsigned char *in;
+	size_t inlen;
+	size_t expect; /* open: plaintext length the chunk must decode to */
+	void *tag;     /* the caller's, e.g. the entry the chunk belongs to */
+	int skip;      /* no work: a read-ahead slot that found the end of its input */
+	/* Filled by the worker. */
+	unsigned char *out;
+	const unsigned char *result; /* sealed chunk (seal) or plaintext (open) */
+	size_t result_len;
+	kist_err err;
+	char errdetail[256];
+	int state;
+	/* Filled by the hashing stage, in order: the entry's SHA-256 of its plaintext,
+	 * in the slot of its last chunk. */
+	unsigned char digest[32];
+	int hashed;
+} kist__slot;
+
+typedef struct kist__pipe kist__pipe;
+
+/* Where a sealing slot's plaintext goes: after one byte of room for the method byte. */
+#define KIST__SLOT_DATA(s) ((s)->in + 1)
+
+/*
+ * threads 0 means one per online processor (1 to 64); 1 runs every job inline.  jobs (an
+ * upper bound on the number of chunks) and max_len (on their plaintext size)
+ * let small work start fewer threads and smaller buffers.  key must outlive p.
+ */
+kist_err kist__pipe_new(kist__pipe **p, int mode, unsigned threads, uint32_t chunk_size, int level,
+                        const unsigned char key[32], uint64_t jobs, size_t max_len);
+void kist__pipe_free(kist__pipe *p);
+int kist__pipe_empty(const kist__pipe *p);
+/* The next slot in order, or NULL when every slot is in use (take the oldest first). */
+kist__slot *kist__pipe_acquire(kist__pipe *p);
+void kist__pipe_submit(kist__pipe *p, kist__slot *s);
+/*
+ * Waits for the oldest submitted slot to finish and returns it (NULL if none
+ * is submitted).  If its job failed, s->err is set and the error detail
+ * raised.  Its plaintext may still be being hashed (only read) meanwhile.
+ */
+kist__slot *kist__pipe_oldest(kist__pipe *p);
+/*
+ * For the slot of an entry's last chunk (s->last), after kist__pipe_oldest:
+ * waits for the hashing stage and returns the entry's SHA-256 (of the
+ * plaintext of chunks 0 to last of that stream, hashed in order).
+ */
+const unsigned char *kist__pipe_digest(kist__pipe *p, kist__slot *s);
+/* Frees the oldest slot for reuse, once the hashing stage is done with it. */
+void kist__pipe_release(kist__pipe *p);
+
+/* ---- trailer (vault.c / seal.c) */
+#define KIST_TRAILER_PLAIN 160
+#define KIST_TRAILER_BYTES (KIST_TRAILER_PLAIN + KIST_CHUNK_OVERHEAD)
+#define KIST_SIG_LABEL     "kist/v1 seal signature"
+#define KIST_INDEX_MAX     (256u << 20)
+
+typedef struct kist__trailer {
+	uint64_t index_offset;
+	uint64_t index_zlen;
+	uint64_t index_len;
+	uint32_t chunk_size;
+	uint32_t flags;
+	unsigned char index_sha256[32];
+	unsigned char signer[32];
+	unsigned char signature[64];
+} kist__trailer;
+#define KIST_TRAILER_SIGNED 1u
+
+void kist__trailer_encode(unsigned char out[KIST_TRAILER_PLAIN], const kist__trailer *t);
+void kist__trailer_decode(kist__trailer *t, const unsigned char in[KIST_TRAILER_PLAIN]);
+/* Length of the index stream's ciphertext for a compressed index of zlen bytes. */
+int kist__index_ct_len(uint64_t zlen, uint32_t chunk_size, uint64_t *out);
+/* The message the sealer signs (FORMAT.md, "Signature"). */
+void kist__signature_message(unsigned char out[32], const unsigned char *header, size_t hlen,
+                             const kist__trailer *t);
+
+#endif

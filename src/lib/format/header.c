@@ -1,0 +1,205 @@
+/*
+ * The vault header: public, authenticated by an HMAC under a key derived
+ * from the file key, and carrying a key commitment.  Layout in FORMAT.md.
+ */
+#include "format/format.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#define LABEL_X25519 "kist/v1 X25519 recipient"
+
+void kist__derive_keys(kist__keys *k, const unsigned char file_key[32],
+                       const unsigned char salt[32])
+{
+	kist__hkdf_sha256(k->header_mac, 32, salt, 32, file_key, 32, "kist/v1 header");
+	kist__hkdf_sha256(k->commitment, 32, salt, 32, file_key, 32, "kist/v1 commitment");
+	kist__hkdf_sha256(k->index, 32, salt, 32, file_key, 32, "kist/v1 index");
+	kist__hkdf_sha256(k->content, 32, salt, 32, file_key, 32, "kist/v1 content");
+}
+
+kist_err kist__header_build(unsigned char **out, size_t *outlen, const unsigned char file_key[32],
+                            const unsigned char salt[32], const kist_pubkey *recips, size_t nrecips)
+{
+	_Static_assert(KIST_SLOT_AGE_BODY == KIST_SLOT_X25519_BODY,
+	               "one slot length for both types");
+	size_t slot_len = 8 + KIST_SLOT_X25519_BODY;
+	size_t len = KIST_HEADER_FIXED + nrecips * slot_len + 64;
+	unsigned char *h;
+	kist__keys *k;
+	kist_err err = KIST_OK;
+
+	if (nrecips == 0 || nrecips > KIST_MAX_RECIPIENTS)
+		return kist__fail(KIST_E_ARG, "between 1 and %d recipients are needed",
+		                  KIST_MAX_RECIPIENTS);
+	h = calloc(1, len);
+	k = sodium_malloc(sizeof *k);
+	if (h == NULL || k == NULL) {
+		free(h);
+		sodium_free(k);
+		return kist__nomem();
+	}
+	memcpy(h, KIST_MAGIC, 8);
+	kist__st16(h + 8, KIST_FORMAT_VERSION);
+	kist__st16(h + 10, 0);
+	kist__st32(h + 12, (uint32_t)len);
+	memcpy(h + 16, salt, 32);
+	kist__st16(h + 48, (uint16_t)nrecips);
+	kist__st16(h + 50, 0);
+	unsigned char *p = h + KIST_HEADER_FIXED;
+	for (size_t i = 0; i < nrecips; i++) {
+		unsigned char *share = p + 8, *wrapped = p + 8 + 32;
+		kist__st16(p + 2, 0);
+		if (recips[i].kind == KIST_PUBKEY_AGE) {
+			kist__st16(p, KIST_SLOT_AGE);
+			kist__st32(p + 4, KIST_SLOT_AGE_BODY);
+			if ((err = kist__age_x25519_wrap(share, wrapped, file_key, 32,
+			                                 recips[i].x25519)) != KIST_OK) {
+				err = kist__fail(err, "recipient %zu is not a usable X25519 key",
+				                 i + 1);
+				goto out;
+			}
+			p += slot_len;
+			continue;
+		}
+		kist__st16(p, KIST_SLOT_X25519);
+		kist__st32(p + 4, KIST_SLOT_X25519_BODY);
+		if ((err = kist__x25519_wrap(share, wrapped, file_key, 32, recips[i].x25519,
+		                             LABEL_X25519)) != KIST_OK) {
+			err = kist__fail(err, "recipient %zu is not a usable X25519 key", i + 1);
+			goto out;
+		}
+		p += slot_len;
+	}
+	kist__derive_keys(k, file_key, salt);
+	memcpy(p, k->commitment, 32);
+	kist__hmac_sha256(p + 32, k->header_mac, 32, h, len - 32);
+	*out = h;
+	*outlen = len;
+	h = NULL;
+out:
+	sodium_free(k);
+	free(h);
+	return err;
+}
+
+kist_err kist__header_parse(kist__header *h, const unsigned char *raw, size_t len)
+{
+	memset(h, 0, sizeof *h);
+	if (len < KIST_HEADER_FIXED || memcmp(raw, KIST_MAGIC, 8) != 0)
+		return kist__fail(KIST_E_FORMAT, "not a kist vault (bad magic)");
+	h->version = kist__ld16(raw + 8);
+	if (h->version != KIST_FORMAT_VERSION)
+		return kist__fail(KIST_E_FORMAT, "vault format version %u is not supported",
+		                  h->version);
+	if (kist__ld16(raw + 10) != 0 || kist__ld16(raw + 50) != 0)
+		return kist__fail(KIST_E_FORMAT, "header has unknown flags");
+	h->header_len = kist__ld32(raw + 12);
+	if (h->header_len != len)
+		return kist__fail(KIST_E_FORMAT, "header length mismatch");
+	memcpy(h->salt, raw + 16, 32);
+	h->slot_count = kist__ld16(raw + 48);
+	if (h->slot_count == 0 || h->slot_count > KIST_MAX_RECIPIENTS)
+		return kist__fail(KIST_E_FORMAT, "bad recipient slot count %u", h->slot_count);
+	size_t off = KIST_HEADER_FIXED;
+	for (unsigned i = 0; i < h->slot_count; i++) {
+		if (len - off < 8 + 64)
+			return kist__fail(KIST_E_FORMAT, "recipient slot %u overruns the header",
+			                  i + 1);
+		uint32_t blen = kist__ld32(raw + off + 4);
+		if (kist__ld16(raw + off + 2) != 0 || blen > KIST_SLOT_BODY_MAX ||
+		    blen > len - off - 8 - 64)
+			return kist__fail(KIST_E_FORMAT, "recipient slot %u is malformed", i + 1);
+		uint16_t type = kist__ld16(raw + off);
+		if ((type == KIST_SLOT_X25519 && blen != KIST_SLOT_X25519_BODY) ||
+		    (type == KIST_SLOT_AGE && blen != KIST_SLOT_AGE_BODY))
+			return kist__fail(KIST_E_FORMAT, "recipient slot %u has a bad length",
+			                  i + 1);
+		h->age_slots += type == KIST_SLOT_AGE;
+		off += 8 + blen;
+	}
+	if (len - off != 64)
+		return kist__fail(KIST_E_FORMAT, "header length mismatch");
+	h->slots = raw + KIST_HEADER_FIXED;
+	h->slots_len = off - KIST_HEADER_FIXED;
+	h->commitment = raw + off;
+	h->mac = raw + off + 32;
+	return KIST_OK;
+}
+
+kist_err kist__header_read(int fd, unsigned char **raw, size_t *len, uint64_t file_size)
+{
+	unsigned char fixed[KIST_HEADER_FIXED];
+	kist_err err;
+
+	if (file_size < KIST_HEADER_FIXED)
+		return kist__fail(KIST_E_FORMAT, "not a kist vault (too short)");
+	if ((err = kist__pread_full(fd, fixed, sizeof fixed, 0, "header")) != KIST_OK)
+		return err;
+	if (memcmp(fixed, KIST_MAGIC, 8) != 0)
+		return kist__fail(KIST_E_FORMAT, "not a kist vault (bad magic)");
+	if (kist__ld16(fixed + 8) != KIST_FORMAT_VERSION)
+		return kist__fail(KIST_E_FORMAT, "vault format version %u is not supported",
+		                  kist__ld16(fixed + 8));
+	uint32_t hl = kist__ld32(fixed + 12);
+	if (hl < KIST_HEADER_FIXED + 64 || hl > KIST_HEADER_MAX || hl > file_size)
+		return kist__fail(KIST_E_FORMAT, "header length %u is out of bounds", hl);
+	*raw = malloc(hl);
+	if (*raw == NULL)
+		return kist__nomem();
+	memcpy(*raw, fixed, sizeof fixed);
+	if ((err = kist__pread_full(fd, *raw + sizeof fixed, hl - sizeof fixed, sizeof fixed,
+	                            "header")) != KIST_OK) {
+		free(*raw);
+		*raw = NULL;
+		return err;
+	}
+	*len = hl;
+	return KIST_OK;
+}
+
+kist_err kist__header_unwrap(const kist__header *h, kist_identity *const *ids, size_t nids,
+                             unsigned char file_key[32], size_t *which)
+{
+	for (size_t i = 0; i < nids; i++) {
+		const unsigned char *p = h->slots;
+		for (unsigned s = 0; s < h->slot_count; s++) {
+			uint16_t type = kist__ld16(p);
+			uint32_t blen = kist__ld32(p + 4);
+			if (type == KIST_SLOT_X25519) {
+				const unsigned char *share = p + 8, *wrapped = p + 8 + 32;
+				if (kist__x25519_unwrap(file_key, 32, share, wrapped, blen - 32,
+				                        ids[i]->x25519_sk, ids[i]->pk.x25519,
+				                        LABEL_X25519) == KIST_OK) {
+					*which = i;
+					return KIST_OK;
+				}
+			} else if (type == KIST_SLOT_AGE) {
+				/* Any identity's X25519 key may be an age recipient. */
+				if (kist__age_x25519_unwrap(file_key, 32, p + 8, p + 8 + 32,
+				                            blen - 32, ids[i]->x25519_sk,
+				                            ids[i]->pk.x25519) == KIST_OK) {
+					*which = i;
+					return KIST_OK;
+				}
+			}
+			p += 8 + blen;
+		}
+	}
+	return kist__fail(KIST_E_NOACCESS, "no recipient slot matches the identities given");
+}
+
+kist_err kist__header_authenticate(const kist__header *h, const unsigned char *raw,
+                                   const kist__keys *k)
+{
+	unsigned char mac[32];
+	if (sodium_memcmp(h->commitment, k->commitment, 32) != 0)
+		return kist__fail(KIST_E_CORRUPT, "key commitment mismatch");
+	kist__hmac_sha256(mac, k->header_mac, 32, raw, h->header_len - 32);
+	if (sodium_memcmp(mac, h->mac, 32) != 0)
+		return kist__fail(KIST_E_CORRUPT, "header authentication failed");
+	return KIST_OK;
+}

@@ -1,0 +1,888 @@
+/*
+ * Extraction into a directory, defended against hostile indexes.
+ *
+ * Every path is resolved component by component with openat(O_NOFOLLOW |
+ * O_DIRECTORY) from the target directory, so no symbolic link (whether
+ * planted before or created by the vault) is ever followed.  Files are
+ * staged under temporary names and renamed into place only when every
+ * selected entry has authenticated and matched its SHA-256; on failure all
+ * staged files and created directories are removed.
+ */
+#include "vault/vault.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <unicode/unorm2.h>
+#include <unicode/ustring.h>
+#include <unicode/utypes.h>
+
+typedef struct staged {
+	const kist__entry *e;
+	char tmp[64];
+} staged;
+
+typedef struct xstate {
+	kist_vault *v;
+	const kist_extract_opts *o;
+	int root;
+	char **created; /* directories created, in creation order */
+	size_t ncreated, capcreated;
+	staged *st;
+	size_t nst;
+	kist__outfile cur; /* the file being written */
+	int cur_dirfd;
+	uint64_t cur_len;         /* bytes of it delivered so far */
+	int cur_holes;            /* some were zeros left as holes */
+	const unsigned char *sel; /* entries selected, by index */
+	int meta_warned;          /* told once that modes or times cannot be set */
+} xstate;
+
+static void shown_path(char *buf, size_t cap, const char *p)
+{
+	kist__printable(buf, cap, p);
+}
+
+static kist_err note_created(xstate *x, const char *path, size_t len)
+{
+	if (x->ncreated == x->capcreated) {
+		size_t nc = x->capcreated ? x->capcreated * 2 : 16;
+		char **n = realloc(x->created, nc * sizeof *n);
+		if (n == NULL)
+			return kist__nomem();
+		x->created = n;
+		x->capcreated = nc;
+	}
+	if ((x->created[x->ncreated] = strndup(path, len)) == NULL)
+		return kist__nomem();
+	x->ncreated++;
+	return KIST_OK;
+}
+
+/*
+ * Opens the directory rel (the first len bytes of a stored path) below the
+ * root without following links, creating missing components when create is
+ * set.  len == 0 is the root itself.  *fd is -1 (and KIST_OK returned) if a
+ * component is missing and create is not set.
+ */
+static kist_err open_dir(xstate *x, const char *rel, size_t len, int create, int *fd)
+{
+	int cur = dup(x->root);
+	size_t i = 0;
+	char name[KIST_MAX_NAME + 1], shown[160];
+
+	if (cur < 0)
+		return kist__fail(KIST_E_IO, "dup: %s", strerror(errno));
+	while (i < len) {
+		size_t j = i;
+		while (j < len && rel[j] != '/')
+			j++;
+		memcpy(name, rel + i, j - i);
+		name[j - i] = '\0';
+		int next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && create) {
+			if (mkdirat(cur, name, 0700) != 0 && errno != EEXIST) {
+				int e = errno;
+				close(cur);
+				return kist__fail(kist__errno_err(e), "mkdir: %s", strerror(e));
+			}
+			kist_err err = note_created(x, rel, j);
+			if (err != KIST_OK) {
+				close(cur);
+				return err;
+			}
+			next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (next < 0) {
+			int e = errno;
+			close(cur);
+			if (e == ENOENT && !create) {
+				*fd = -1;
+				return KIST_OK;
+			}
+			shown_path(shown, sizeof shown, rel);
+			if (e == ELOOP || e == ENOTDIR)
+				return kist__fail(
+				    KIST_E_UNSAFE,
+				    "%s: a parent is not a directory (a link?): refused", shown);
+			return kist__fail(kist__errno_err(e), "%s: %s", shown, strerror(e));
+		}
+		close(cur);
+		cur = next;
+		i = j + 1;
+	}
+	*fd = cur;
+	return KIST_OK;
+}
+
+static size_t parent_len(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? (size_t)(s - path) : 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+/* What a path of the target will be once this extraction is done. */
+typedef enum node_kind { NODE_MISSING, NODE_DIR, NODE_LINK, NODE_OTHER, NODE_UNKNOWN } node_kind;
+
+#define LINK_HOPS_MAX 40          /* as the kernel's MAXSYMLINKS */
+#define LINK_REST_MAX (64u << 10) /* bytes of path still to resolve */
+
+/*
+ * Looks path (relative to the target, every parent a real directory) up as
+ * it will be: a selected entry of this vault is what will be there; else
+ * what is on disk (a link's target read with readlinkat); else, for a
+ * missing path, a link of this vault that is not selected counts as a link
+ * all the same (a later extraction may create it).  link receives a link's
+ * target (cap bytes).
+ */
+static node_kind lookup_node(xstate *x, const char *path, char *link, size_t cap)
+{
+	const kist__entry *e = kist__vault_find(x->v, path);
+	struct stat st;
+	int dfd;
+
+	if (e != NULL && x->sel[e - x->v->entries]) {
+		if (e->pub.type == KIST_ENTRY_DIR)
+			return NODE_DIR;
+		if (e->pub.type != KIST_ENTRY_SYMLINK || strlen(e->link) >= cap)
+			return e->pub.type == KIST_ENTRY_SYMLINK ? NODE_UNKNOWN : NODE_OTHER;
+		memcpy(link, e->link, strlen(e->link) + 1);
+		return NODE_LINK;
+	}
+	if (open_dir(x, path, parent_len(path), 0, &dfd) != KIST_OK)
+		return NODE_UNKNOWN;
+	if (dfd >= 0 && fstatat(dfd, base_name(path), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		node_kind k = S_ISDIR(st.st_mode)   ? NODE_DIR
+		              : S_ISLNK(st.st_mode) ? NODE_LINK
+		                                    : NODE_OTHER;
+		if (k == NODE_LINK) {
+			ssize_t n = readlinkat(dfd, base_name(path), link, cap);
+			if (n < 0 || (size_t)n >= cap)
+				k = NODE_UNKNOWN;
+			else
+				link[n] = '\0';
+		}
+		close(dfd);
+		return k;
+	}
+	if (dfd >= 0)
+		close(dfd);
+	if (e != NULL && e->pub.type == KIST_ENTRY_SYMLINK && strlen(e->link) < cap) {
+		memcpy(link, e->link, strlen(e->link) + 1);
+		return NODE_LINK;
+	}
+	return NODE_MISSING;
+}
+
+/*
+ * A link target is allowed if, resolved from the link's folder as the kernel
+ * would resolve it once this extraction is done, it stays inside the target:
+ * one component at a time, following every link on the way (already on disk,
+ * whoever made it, or of this vault) up to LINK_HOPS_MAX.  Refused: an
+ * absolute target, ".." at the target's top, too many links, and ".." after
+ * a component that does not exist or is not a folder (the kernel fails there
+ * today, but a link created there later would decide where it leads).
+ */
+static int link_is_contained(xstate *x, const char *path, const char *target)
+{
+	char cur[KIST_MAX_PATH + 1], link[KIST_MAX_PATH + 1];
+	char *rest = NULL, *tmp = NULL;
+	size_t len = parent_len(path), pos = 0;
+	int hops = 0, lost = 0, ok = 0;
+
+	if (target[0] == '/' || target[0] == '\0' || strlen(target) >= LINK_REST_MAX)
+		return 0;
+	if ((rest = malloc(LINK_REST_MAX)) == NULL || (tmp = malloc(LINK_REST_MAX)) == NULL)
+		goto out;
+	memcpy(rest, target, strlen(target) + 1);
+	memcpy(cur, path, len);
+	cur[len] = '\0';
+	while (rest[pos] != '\0') {
+		const char *p = rest + pos;
+		const char *q = strchr(p, '/');
+		size_t l = q ? (size_t)(q - p) : strlen(p);
+		size_t before = len;
+		pos += l + (q != NULL);
+		if (l == 0 || (l == 1 && p[0] == '.'))
+			continue;
+		if (l == 2 && p[0] == '.' && p[1] == '.') {
+			if (lost || len == 0)
+				goto out;
+			len = parent_len(cur);
+			cur[len] = '\0';
+			continue;
+		}
+		if (l > KIST_MAX_NAME || len + 1 + l > KIST_MAX_PATH)
+			goto out;
+		if (len > 0)
+			cur[len++] = '/';
+		memcpy(cur + len, p, l);
+		len += l;
+		cur[len] = '\0';
+		if (lost)
+			continue;
+		switch (lookup_node(x, cur, link, sizeof link)) {
+		case NODE_DIR:
+			break;
+		case NODE_MISSING:
+		case NODE_OTHER:
+			lost = 1;
+			break;
+		case NODE_LINK: {
+			/* Go on from the link's folder with its target, then what was left. */
+			size_t tl = strlen(link), rl = strlen(rest + pos);
+			if (++hops > LINK_HOPS_MAX || link[0] == '/' || link[0] == '\0' ||
+			    tl + 1 + rl >= LINK_REST_MAX)
+				goto out;
+			memcpy(tmp, link, tl);
+			tmp[tl] = '/';
+			memcpy(tmp + tl + 1, rest + pos, rl + 1);
+			memcpy(rest, tmp, tl + rl + 2);
+			pos = 0;
+			len = before;
+			cur[len] = '\0';
+			break;
+		}
+		default:
+			goto out;
+		}
+	}
+	ok = 1;
+out:
+	free(rest);
+	free(tmp);
+	return ok;
+}
+
+/*
+ * File staging, driven by kist__vault_stream_many: begin() creates the
+ * temporary file, data() writes authenticated plaintext to it, end() sets
+ * mode and time and closes it, keeping its temporary name for the commit.
+ */
+static kist_err file_begin(void *ctx, const kist__entry *e)
+{
+	xstate *x = ctx;
+	int dfd = -1;
+	kist_err err;
+	staged *s = &x->st[x->nst];
+
+	if ((err = open_dir(x, e->path, parent_len(e->path), 1, &dfd)) != KIST_OK)
+		return err;
+	x->cur = (kist__outfile){.dirfd = -1, .fd = -1, .slot = -1};
+	x->cur_len = 0;
+	x->cur_holes = 0;
+	err = kist__outfile_open(&x->cur, dfd, base_name(e->path));
+	x->cur_dirfd = dfd;
+	if (err != KIST_OK)
+		return err;
+	s->e = e;
+	memcpy(s->tmp, x->cur.tmpname, sizeof s->tmp);
+	x->nst++;
+	return KIST_OK;
+}
+
+/* A whole chunk of zeros (the common case in disk images and sparse files). */
+static int all_zero(const unsigned char *p, size_t n)
+{
+	return n >= 4096 && p[0] == 0 && memcmp(p, p + 1, n - 1) == 0;
+}
+
+static kist_err file_data(void *ctx, const kist__entry *e, const unsigned char *p, size_t n)
+{
+	xstate *x = ctx;
+	(void)e;
+	/*
+	 * The staging file is new and empty (O_EXCL), so a run of zeros can be
+	 * left as a hole instead of written: cheaper, and the file stays sparse.
+	 * file_end sets the length, which covers a hole at the end.
+	 */
+	if (all_zero(p, n)) {
+		if (lseek(x->cur.fd, (off_t)n, SEEK_CUR) < 0)
+			return kist__fail(KIST_E_IO, "extracted file: %s", strerror(errno));
+		x->cur_len += n;
+		x->cur_holes = 1;
+		return KIST_OK;
+	}
+	x->cur_len += n;
+	return kist__write_full(x->cur.fd, p, n, "extracted file");
+}
+
+/*
+ * Sets an extracted file's mode and time.  A file system that cannot keep
+ * them (FAT through FUSE answers ENOSYS, vfat EPERM for a mode it cannot
+ * store, some shares EOPNOTSUPP) still holds the authenticated bytes: that is
+ * a warning, given once, not a failed extraction.  Any other error fails.
+ */
+static kist_err set_file_meta(xstate *x, const kist__entry *e)
+{
+	struct timespec ts[2];
+	int bad;
+	ts[0].tv_sec = ts[1].tv_sec = e->pub.mtime;
+	ts[0].tv_nsec = ts[1].tv_nsec = e->pub.mtime_nsec;
+	if (fchmod(x->cur.fd, e->pub.mode & 0777) == 0 && futimens(x->cur.fd, ts) == 0)
+		return KIST_OK;
+	bad = errno;
+	if (bad != EPERM && bad != ENOSYS && bad != EOPNOTSUPP && bad != ENOTSUP)
+		return kist__fail(KIST_E_IO, "setting mode or time: %s", strerror(bad));
+	if (!x->meta_warned && x->o->warn_fn) {
+		char msg[200];
+		snprintf(msg, sizeof msg,
+		         "this file system cannot keep file modes or times (%s): files are "
+		         "extracted without them",
+		         strerror(bad));
+		x->o->warn_fn(x->o->warn_ctx, e->pub.path, msg);
+	}
+	x->meta_warned = 1;
+	return KIST_OK;
+}
+
+static kist_err file_end(void *ctx, const kist__entry *e, kist_err status)
+{
+	xstate *x = ctx;
+	kist_err err = status;
+
+	if (err == KIST_OK && x->cur_holes && ftruncate(x->cur.fd, (off_t)x->cur_len) != 0)
+		err = kist__fail(kist__errno_err(errno), "extracted file: %s", strerror(errno));
+	x->cur_len = 0;
+	x->cur_holes = 0;
+	if (err == KIST_OK)
+		err = set_file_meta(x, e);
+	if (err == KIST_OK) {
+		int fd = x->cur.fd;
+		x->cur.fd = -1;
+		if (close(fd) != 0)
+			err = kist__fail(kist__errno_err(errno), "close: %s", strerror(errno));
+	}
+	/* Staged (or failed, and then removed with the others): drop the signal slot. */
+	if (x->cur.fd >= 0)
+		close(x->cur.fd);
+	x->cur.fd = -1;
+	kist__outfile_release_slot(&x->cur);
+	x->cur.tmpname[0] = '\0';
+	kist__outfile_abort(&x->cur);
+	if (x->cur_dirfd >= 0)
+		close(x->cur_dirfd);
+	x->cur_dirfd = -1;
+	return err;
+}
+
+static kist_err stage_link(xstate *x, const kist__entry *e, staged *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[6];
+	int dfd = -1;
+	kist_err err;
+
+	if ((err = open_dir(x, e->path, parent_len(e->path), 1, &dfd)) != KIST_OK)
+		return err;
+	randombytes_buf(rnd, sizeof rnd);
+	char *p = s->tmp + snprintf(s->tmp, sizeof s->tmp, ".kist-tmp-");
+	for (size_t i = 0; i < sizeof rnd; i++) {
+		*p++ = hex[rnd[i] >> 4];
+		*p++ = hex[rnd[i] & 15];
+	}
+	*p = '\0';
+	if (symlinkat(e->link, dfd, s->tmp) != 0) {
+		err = kist__fail(kist__errno_err(errno), "symlink: %s", strerror(errno));
+		s->tmp[0] = '\0';
+	}
+	close(dfd);
+	return err;
+}
+
+static void unstage_all(xstate *x)
+{
+	for (size_t i = 0; i < x->nst; i++) {
+		int dfd;
+		if (x->st[i].tmp[0] == '\0')
+			continue;
+		const char *path = x->st[i].e->path;
+		if (open_dir(x, path, parent_len(path), 0, &dfd) == KIST_OK && dfd >= 0) {
+			unlinkat(dfd, x->st[i].tmp, 0);
+			close(dfd);
+		}
+		x->st[i].tmp[0] = '\0';
+	}
+	for (size_t i = x->ncreated; i > 0; i--) {
+		const char *path = x->created[i - 1];
+		int dfd;
+		if (open_dir(x, path, parent_len(path), 0, &dfd) == KIST_OK && dfd >= 0) {
+			unlinkat(dfd, base_name(path), AT_REMOVEDIR);
+			close(dfd);
+		}
+	}
+}
+
+/* Refuses, before anything is written, to replace what is already there. */
+static kist_err precheck(xstate *x, const kist__entry *e)
+{
+	struct stat st;
+	int dfd;
+	char shown[160];
+	kist_err err = open_dir(x, e->path, parent_len(e->path), 0, &dfd);
+	if (err != KIST_OK || dfd < 0)
+		return err;
+	int r = fstatat(dfd, base_name(e->path), &st, AT_SYMLINK_NOFOLLOW);
+	close(dfd);
+	if (r != 0)
+		return KIST_OK;
+	shown_path(shown, sizeof shown, e->path);
+	if (e->pub.type == KIST_ENTRY_DIR) {
+		if (S_ISDIR(st.st_mode))
+			return KIST_OK;
+		return kist__fail(KIST_E_EXISTS, "%s exists and is not a directory", shown);
+	}
+	if (S_ISDIR(st.st_mode))
+		return kist__fail(KIST_E_EXISTS, "%s exists and is a directory", shown);
+	if (!x->o->force)
+		return kist__fail(KIST_E_EXISTS, "%s exists (use --force to overwrite)", shown);
+	return KIST_OK;
+}
+
+static kist_err commit_one(xstate *x, staged *s)
+{
+	int dfd;
+	char shown[160];
+	const char *path = s->e->path;
+	kist_err err = open_dir(x, path, parent_len(path), 0, &dfd);
+	if (err != KIST_OK)
+		return err;
+	if (dfd < 0)
+		return kist__fail(KIST_E_IO, "a directory vanished during extraction");
+	int r = x->o->force ? renameat(dfd, s->tmp, dfd, base_name(path))
+	                    : kist__rename_noreplace(dfd, s->tmp, base_name(path));
+	int e = errno;
+	close(dfd);
+	if (r != 0) {
+		shown_path(shown, sizeof shown, path);
+		if (e == EEXIST)
+			return kist__fail(KIST_E_EXISTS, "%s appeared during extraction", shown);
+		return kist__fail(kist__errno_err(e), "%s: %s", shown, strerror(e));
+	}
+	s->tmp[0] = '\0';
+	if (s->e->pub.type == KIST_ENTRY_SYMLINK) {
+		/* A link's own time: set after the rename, on the link, never its target. */
+		struct timespec ts[2];
+		ts[0].tv_sec = ts[1].tv_sec = s->e->pub.mtime;
+		ts[0].tv_nsec = ts[1].tv_nsec = s->e->pub.mtime_nsec;
+		if (open_dir(x, path, parent_len(path), 0, &dfd) == KIST_OK && dfd >= 0) {
+			utimensat(dfd, base_name(path), ts, AT_SYMLINK_NOFOLLOW);
+			close(dfd);
+		}
+	}
+	return KIST_OK;
+}
+
+static void set_dir_attrs(xstate *x, const kist__entry *e)
+{
+	int dfd;
+	struct timespec ts[2];
+	if (open_dir(x, e->path, strlen(e->path), 0, &dfd) != KIST_OK || dfd < 0)
+		return;
+	ts[0].tv_sec = ts[1].tv_sec = e->pub.mtime;
+	ts[0].tv_nsec = ts[1].tv_nsec = e->pub.mtime_nsec;
+	fchmod(dfd, e->pub.mode & 0777);
+	futimens(dfd, ts);
+	close(dfd);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* After sort_created: N log N over a vault of N folders, not N squared. */
+static int was_created(const xstate *x, const char *path)
+{
+	return x->ncreated > 0 &&
+	       bsearch(&path, x->created, x->ncreated, sizeof *x->created, cmp_str) != NULL;
+}
+
+/*
+ * Whether names on the target's file system are compared without case (and
+ * for some, after Unicode normalisation): FAT, exFAT, NTFS, HFS, SMB shares,
+ * every FUSE file system (FUSE and FUSEBLK share one magic number, and
+ * ntfs-3g, exfat-fuse or fusefat may be behind it), and ext4 or f2fs folders
+ * with the casefold attribute (the target's own folder is asked).  Other
+ * file systems count as case-sensitive.
+ */
+static int target_folds_case(int root)
+{
+	static const unsigned long insensitive[] = {
+	    0x4d44,     /* MSDOS_SUPER_MAGIC: vfat, msdos */
+	    0x2011bab0, /* exFAT */
+	    0x5346544e, /* NTFS (ntfs, ntfs3) */
+	    0x65735546, /* FUSE and FUSEBLK (one magic): ntfs-3g, exfat-fuse, fusefat, ... */
+	    0x4244,     /* HFS */
+	    0x482b,     /* HFS+ */
+	    0xff534d42, /* CIFS */
+	    0xfe534d42, /* SMB2 */
+	    0x517b,     /* SMB */
+	};
+	struct statfs sf;
+	int flags = 0;
+	if (fstatfs(root, &sf) == 0)
+		for (size_t i = 0; i < sizeof insensitive / sizeof insensitive[0]; i++)
+			if ((unsigned long)sf.f_type == insensitive[i])
+				return 1;
+#ifdef FS_CASEFOLD_FL
+	if (ioctl(root, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_CASEFOLD_FL))
+		return 1;
+#else
+	if (ioctl(root, FS_IOC_GETFLAGS, &flags) == 0 && (flags & 0x40000000))
+		return 1;
+#endif
+	return 0;
+}
+
+/*
+ * A conservative key for names that such a file system may take as one:
+ * ICU's NFKC_Casefold, the Unicode key for caseless matching after
+ * normalisation.  A precomposed letter (NFC) and its decomposed form (NFD)
+ * meet in every script, as do names that differ only by case or by
+ * compatibility forms (a full-width letter, a ligature) and default-ignorable
+ * characters.  File systems fold less than this (FAT and NTFS fold case, HFS+
+ * normalises): refusing a few names one of them would keep apart is the
+ * price of never overwriting one entry with another.  The path is UTF-8
+ * (checked when the index was loaded) and bounded (KIST_MAX_PATH).
+ */
+static kist_err path_fold(const char *path, char **out)
+{
+	UErrorCode st = U_ZERO_ERROR;
+	const UNormalizer2 *nf = unorm2_getNFKCCasefoldInstance(&st);
+	size_t len = strlen(path);
+	UChar *u = NULL, *n = NULL;
+	char *f = NULL;
+	int32_t ulen = 0, nlen = 0, flen = 0;
+	kist_err err = KIST_OK;
+
+	*out = NULL;
+	if (U_FAILURE(st))
+		return kist__fail(KIST_E_FORMAT, "this build lacks Unicode normalisation data: %s",
+		                  u_errorName(st));
+	if (len > INT32_MAX / 4)
+		return kist__fail(KIST_E_CORRUPT, "a path in the index is too long");
+	/* UTF-16 needs at most one unit per UTF-8 byte. */
+	if ((u = malloc((len + 1) * sizeof *u)) == NULL)
+		goto nomem;
+	u_strFromUTF8(u, (int32_t)len + 1, &ulen, path, (int32_t)len, &st);
+	if (U_FAILURE(st))
+		goto bad;
+	/* Ask for the folded length first: NFKC_Casefold can expand a name. */
+	nlen = unorm2_normalize(nf, u, ulen, NULL, 0, &st);
+	if (st != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(st))
+		goto bad;
+	st = U_ZERO_ERROR;
+	if ((n = malloc(((size_t)nlen + 1) * sizeof *n)) == NULL)
+		goto nomem;
+	unorm2_normalize(nf, u, ulen, n, nlen + 1, &st);
+	if (U_FAILURE(st))
+		goto bad;
+	/* Each UTF-16 unit becomes at most three UTF-8 bytes. */
+	if ((f = malloc((size_t)nlen * 3 + 1)) == NULL)
+		goto nomem;
+	u_strToUTF8(f, nlen * 3 + 1, &flen, n, nlen, &st);
+	if (U_FAILURE(st))
+		goto bad;
+	*out = f;
+	f = NULL;
+	goto done;
+nomem:
+	err = kist__nomem();
+	goto done;
+bad:
+	err = kist__fail(KIST_E_CORRUPT, "a path in the index cannot be normalised: %s",
+	                 u_errorName(st));
+done:
+	free(u);
+	free(n);
+	free(f);
+	return err;
+}
+
+typedef struct folded {
+	char *key;
+	const char *path;
+} folded;
+
+static int cmp_folded(const void *a, const void *b)
+{
+	const folded *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : strcmp(x->path, y->path);
+}
+
+/*
+ * On a target that ignores case, refuses before anything is written two
+ * selected entries that it would take as one name (which would otherwise
+ * replace one another under --force, or stop the extraction half committed).
+ * Sorting the folded paths finds every pair in N log N.
+ */
+static kist_err check_collisions(const xstate *x, const unsigned char *sel)
+{
+	folded *f;
+	size_t n = 0;
+	kist_err err = KIST_OK;
+	char a[160], b[160];
+
+	if (!target_folds_case(x->root))
+		return KIST_OK;
+	if ((f = calloc(x->v->nentries ? x->v->nentries : 1, sizeof *f)) == NULL)
+		return kist__nomem();
+	for (size_t i = 0; i < x->v->nentries; i++) {
+		if (!sel[i])
+			continue;
+		f[n].path = x->v->entries[i].path;
+		if ((err = path_fold(f[n].path, &f[n].key)) != KIST_OK)
+			goto out;
+		n++;
+	}
+	qsort(f, n, sizeof *f, cmp_folded);
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(f[i - 1].key, f[i].key) != 0)
+			continue;
+		shown_path(a, sizeof a, f[i - 1].path);
+		shown_path(b, sizeof b, f[i].path);
+		err =
+		    kist__fail(KIST_E_UNSAFE,
+		               "%s and %s would be one name on %s (its file system ignores case): "
+		               "refused, nothing was written",
+		               a, b, x->o->dir ? x->o->dir : ".");
+		break;
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(f[i].key);
+	free(f);
+	return err;
+}
+
+/* Bytes as a person reads them: "812 bytes", "3.4 MiB", "2.0 GiB". */
+static void human_size(char *buf, size_t cap, uint64_t n)
+{
+	static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	double d = (double)n;
+	int u = -1;
+	if (n < 1024) {
+		snprintf(buf, cap, "%llu bytes", (unsigned long long)n);
+		return;
+	}
+	while (d >= 1024 && u < 5) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, cap, "%.1f %s", d, unit[u]);
+}
+
+/*
+ * Refuses, before anything is written, an extraction that cannot fit: the
+ * selected files at their full sizes (a run of zeros that will become a hole
+ * is counted in full), each rounded up to the file system's block, plus one
+ * block for each folder and link, against the space and the inodes free to
+ * this user on the target's file system.  Files replaced with --force still
+ * count: their old blocks are freed only at the final rename.
+ */
+static kist_err check_room(const xstate *x, const unsigned char *sel)
+{
+	struct statvfs sv;
+	uint64_t need = 0, inodes = 0, block, avail;
+	char a[32], b[32];
+	const char *dir = x->o->dir ? x->o->dir : ".";
+
+	if (fstatvfs(x->root, &sv) != 0)
+		return KIST_OK; /* no figure to compare with: the writes will tell */
+	block = sv.f_frsize ? sv.f_frsize : sv.f_bsize ? sv.f_bsize : 4096;
+	for (size_t i = 0; i < x->v->nentries; i++) {
+		if (!sel[i])
+			continue;
+		uint64_t sz =
+		    x->v->entries[i].pub.type == KIST_ENTRY_FILE ? x->v->entries[i].pub.size : 0;
+		uint64_t blocks = sz / block + (sz % block != 0);
+		if (blocks == 0)
+			blocks = 1;
+		if (blocks > (UINT64_MAX - need) / block)
+			need = UINT64_MAX;
+		else
+			need += blocks * block;
+		inodes++;
+	}
+	avail =
+	    (uint64_t)sv.f_bavail > UINT64_MAX / block ? UINT64_MAX : (uint64_t)sv.f_bavail * block;
+	if (need > avail) {
+		human_size(a, sizeof a, need);
+		human_size(b, sizeof b, avail);
+		return kist__fail(KIST_E_NOSPACE,
+		                  "not enough room in %s: the extraction needs %s, %s is free; "
+		                  "nothing was written",
+		                  dir, a, b);
+	}
+	/* f_files 0: the file system has no fixed inode count (btrfs, some tmpfs). */
+	if (sv.f_files != 0 && inodes > (uint64_t)sv.f_favail)
+		return kist__fail(
+		    KIST_E_NOSPACE,
+		    "not enough room in %s: the extraction needs %llu inodes, %llu are "
+		    "free; nothing was written",
+		    dir, (unsigned long long)inodes, (unsigned long long)sv.f_favail);
+	return KIST_OK;
+}
+
+/* Marks entries selected by paths (exact entry, or everything below a directory). */
+static kist_err select_entries(kist_vault *v, const char *const *paths, size_t npaths,
+                               unsigned char *sel)
+{
+	char shown[160];
+	if (npaths == 0) {
+		memset(sel, 1, v->nentries);
+		return KIST_OK;
+	}
+	memset(sel, 0, v->nentries);
+	for (size_t p = 0; p < npaths; p++) {
+		size_t len = strlen(paths[p]);
+		while (len > 1 && paths[p][len - 1] == '/')
+			len--;
+		int any = 0;
+		for (size_t i = 0; i < v->nentries; i++) {
+			const char *ep = v->entries[i].path;
+			if (strncmp(ep, paths[p], len) == 0 &&
+			    (ep[len] == '\0' || ep[len] == '/')) {
+				sel[i] = 1;
+				any = 1;
+			}
+		}
+		if (!any) {
+			shown_path(shown, sizeof shown, paths[p]);
+			return kist__fail(KIST_E_NOTFOUND, "%s: not in the vault", shown);
+		}
+	}
+	return KIST_OK;
+}
+
+kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const char *const *paths,
+                            size_t npaths)
+{
+	xstate x;
+	unsigned char *sel = NULL;
+	const kist__entry **files = NULL;
+	size_t nfiles = 0;
+	kist_err err;
+
+	memset(&x, 0, sizeof x);
+	x.v = v;
+	x.o = o;
+	x.cur = (kist__outfile){.dirfd = -1, .fd = -1, .slot = -1};
+	x.cur_dirfd = -1;
+	x.root = open(o->dir ? o->dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (x.root < 0)
+		return kist__fail(kist__errno_err(errno), "%s: %s", o->dir ? o->dir : ".",
+		                  strerror(errno));
+	sel = malloc(v->nentries ? v->nentries : 1);
+	x.st = calloc(v->nentries ? v->nentries : 1, sizeof *x.st);
+	files = malloc((v->nentries ? v->nentries : 1) * sizeof *files);
+	if (sel == NULL || x.st == NULL || files == NULL) {
+		err = kist__nomem();
+		goto out;
+	}
+	if ((err = select_entries(v, paths, npaths, sel)) != KIST_OK)
+		goto out;
+	x.sel = sel;
+	for (size_t i = 0; i < v->nentries; i++)
+		if (sel[i] && (err = precheck(&x, &v->entries[i])) != KIST_OK)
+			goto out;
+	if ((err = check_collisions(&x, sel)) != KIST_OK)
+		goto out;
+	if ((err = check_room(&x, sel)) != KIST_OK)
+		goto out;
+
+	for (size_t i = 0; i < v->nentries; i++) {
+		const kist__entry *e = &v->entries[i];
+		if (!sel[i])
+			continue;
+		if (e->pub.type == KIST_ENTRY_DIR) {
+			int dfd;
+			if ((err = open_dir(&x, e->path, strlen(e->path), 1, &dfd)) != KIST_OK)
+				goto out;
+			close(dfd);
+			continue;
+		}
+		if (e->pub.type == KIST_ENTRY_SYMLINK && !link_is_contained(&x, e->path, e->link)) {
+			if (o->warn_fn) {
+				char msg[KIST_MAX_PATH + 128], t[KIST_MAX_PATH + 1];
+				kist__printable(t, sizeof t, e->link);
+				snprintf(
+				    msg, sizeof msg,
+				    "link to %s resolves outside the target (through the links "
+				    "of this vault and those already there): not created",
+				    t);
+				o->warn_fn(o->warn_ctx, e->path, msg);
+			}
+			continue;
+		}
+		if (e->pub.type == KIST_ENTRY_SYMLINK) {
+			staged *s = &x.st[x.nst++];
+			s->e = e;
+			if ((err = stage_link(&x, e, s)) != KIST_OK)
+				goto out;
+			continue;
+		}
+		files[nfiles++] = e;
+	}
+	/* Files, all through one pipeline, each staged under a temporary name. */
+	static const kist__stream_cb cb = {file_begin, file_data, file_end};
+	if ((err = kist__vault_stream_many(v, files, nfiles, &cb, &x, 0)) != KIST_OK)
+		goto out;
+	/* Everything authenticated: make it durable, then give the files their names. */
+	syncfs(x.root);
+	for (size_t i = 0; i < x.nst; i++)
+		if ((err = commit_one(&x, &x.st[i])) != KIST_OK)
+			goto out;
+	/* Everything is committed: creation order is no longer needed for undoing. */
+	if (x.ncreated > 1)
+		qsort(x.created, x.ncreated, sizeof *x.created, cmp_str);
+	for (size_t i = v->nentries; i > 0; i--) {
+		const kist__entry *e = &v->entries[i - 1];
+		if (sel[i - 1] && e->pub.type == KIST_ENTRY_DIR && was_created(&x, e->path))
+			set_dir_attrs(&x, e);
+	}
+	fsync(x.root);
+	err = KIST_OK;
+out:
+	if (x.cur.fd >= 0 || x.cur_dirfd >= 0) {
+		/* Stopped inside a file: forget its descriptor; unstage_all removes it. */
+		if (x.cur.fd >= 0)
+			close(x.cur.fd);
+		if (x.cur_dirfd >= 0)
+			close(x.cur_dirfd);
+		kist__outfile_release_slot(&x.cur);
+		free(x.cur.final);
+	}
+	if (err != KIST_OK) {
+		char why[768];
+		snprintf(why, sizeof why, "%s", kist_errdetail());
+		unstage_all(&x);
+		kist__fail(err, "%s", why);
+	}
+	for (size_t i = 0; i < x.ncreated; i++)
+		free(x.created[i]);
+	free(x.created);
+	free(x.st);
+	free(files);
+	free(sel);
+	close(x.root);
+	return err;
+}

@@ -1,0 +1,973 @@
+/*
+ * Sealing: walk the inputs, then stream header, content chunks, index and
+ * trailer into a temporary file that is renamed into place at the end.
+ */
+#include "vault/vault.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <zstd.h>
+
+#define INDEX_ZSTD_LEVEL 9
+
+typedef struct input {
+	char *src; /* file system path, or NULL for a descriptor */
+	int fd;
+	dev_t dev; /* to refuse sealing a vault over one of its own inputs */
+	ino_t ino;
+	uint64_t size_hint; /* st_size when added (regular files), for progress */
+	kist__entry e;
+} input;
+
+struct kist_sealer {
+	kist_warn_fn warn;
+	void *warn_ctx;
+	kist_pubkey *recips;
+	size_t nrecips;
+	const kist_identity *signer;
+	unsigned threads;
+	int level; /* zstd level of content chunks, 1..KIST_LEVEL_MAX */
+	input *in;
+	size_t nin, cap;
+	kist__people people;
+	uint64_t stat_entries, stat_bytes, stat_vault;
+	char vault_id[33];             /* of the last vault written */
+	unsigned char file_sha256[32]; /* of the last vault written */
+	kist_progress_fn progress;
+	void *progress_ctx;
+	char *base;      /* kist_seal_set_base: the real path of the folder, or NULL */
+	char **root;     /* the stored name of each input ("": its contents at the top) */
+	char **root_src; /* the input as given, for messages */
+	size_t nroots;
+};
+
+kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx)
+{
+	kist_err err;
+	if ((err = kist_init()) != KIST_OK)
+		return err;
+	kist_sealer *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return kist__nomem();
+	s->recips = calloc(KIST_MAX_RECIPIENTS, sizeof *s->recips);
+	if (s->recips == NULL) {
+		free(s);
+		return kist__nomem();
+	}
+	s->warn = warn_fn;
+	s->warn_ctx = warn_ctx;
+	s->level = KIST_LEVEL_DEFAULT;
+	*out = s;
+	return KIST_OK;
+}
+
+void kist_seal_free(kist_sealer *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->nin; i++) {
+		free(s->in[i].src);
+		free(s->in[i].e.path);
+		free(s->in[i].e.link);
+		free(s->in[i].e.chunk_len);
+	}
+	free(s->in);
+	free(s->recips);
+	for (size_t i = 0; i < s->nroots; i++) {
+		free(s->root[i]);
+		free(s->root_src[i]);
+	}
+	free(s->root);
+	free(s->root_src);
+	free(s->base);
+	kist__people_free(&s->people);
+	free(s);
+}
+
+const char *kist_seal_vault_id(const kist_sealer *s)
+{
+	return s->vault_id;
+}
+
+void kist_seal_file_sha256(const kist_sealer *s, unsigned char out[32])
+{
+	memcpy(out, s->file_sha256, 32);
+}
+
+void kist_seal_stats(const kist_sealer *s, uint64_t *entries, uint64_t *bytes,
+                     uint64_t *vault_bytes)
+{
+	*entries = s->stat_entries;
+	*bytes = s->stat_bytes;
+	*vault_bytes = s->stat_vault;
+}
+
+kist_err kist_seal_add_recipient(kist_sealer *s, const kist_pubkey *pk)
+{
+	for (size_t i = 0; i < s->nrecips; i++)
+		if (sodium_memcmp(s->recips[i].x25519, pk->x25519, 32) == 0)
+			return KIST_OK;
+	if (s->nrecips == KIST_MAX_RECIPIENTS)
+		return kist__fail(KIST_E_LIMIT, "more than %d recipients", KIST_MAX_RECIPIENTS);
+	s->recips[s->nrecips++] = *pk;
+	return KIST_OK;
+}
+
+kist_err kist_seal_set_threads(kist_sealer *s, unsigned threads)
+{
+	if (threads > 64)
+		return kist__fail(KIST_E_ARG, "at most 64 threads");
+	s->threads = threads;
+	return KIST_OK;
+}
+
+kist_err kist_seal_set_level(kist_sealer *s, int level)
+{
+	if (level == 0)
+		level = KIST_LEVEL_DEFAULT;
+	if (level < 1 || level > KIST_LEVEL_MAX)
+		return kist__fail(KIST_E_ARG, "the compression level is 1 to %d", KIST_LEVEL_MAX);
+	s->level = level;
+	return KIST_OK;
+}
+
+kist_err kist_seal_set_progress(kist_sealer *s, kist_progress_fn fn, void *ctx)
+{
+	s->progress = fn;
+	s->progress_ctx = ctx;
+	return KIST_OK;
+}
+
+kist_err kist_seal_set_signer(kist_sealer *s, const kist_identity *id)
+{
+	s->signer = id;
+	return KIST_OK;
+}
+
+static kist_err push(kist_sealer *s, const char *src, int fd, const char *stored,
+                     kist_entry_type type, const struct stat *st, const char *link)
+{
+	kist_err err;
+	if (s->nin == KIST_MAX_ENTRIES)
+		return kist__fail(KIST_E_LIMIT, "more than %d entries", KIST_MAX_ENTRIES);
+	if ((err = kist__path_check(stored, strlen(stored))) != KIST_OK) {
+		char why[600];
+		snprintf(why, sizeof why, "%s", kist_errdetail());
+		return kist__fail(KIST_E_INPUT, "%s: kist cannot store this name (%s)",
+		                  src ? src : stored, why);
+	}
+	if (s->nin == s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 64;
+		input *ni = realloc(s->in, nc * sizeof *ni);
+		if (ni == NULL)
+			return kist__nomem();
+		s->in = ni;
+		s->cap = nc;
+	}
+	input *in = &s->in[s->nin];
+	memset(in, 0, sizeof *in);
+	in->fd = fd;
+	in->src = src ? strdup(src) : NULL;
+	in->e.path = strdup(stored);
+	in->e.link = link ? strdup(link) : NULL;
+	if ((src && !in->src) || !in->e.path || (link && !in->e.link)) {
+		free(in->src);
+		free(in->e.path);
+		free(in->e.link);
+		return kist__nomem();
+	}
+	in->e.pub.type = type;
+	if (st != NULL) {
+		in->dev = st->st_dev;
+		in->ino = st->st_ino;
+		in->e.pub.mode = st->st_mode & 07777;
+		in->e.pub.mtime = st->st_mtim.tv_sec;
+		in->e.pub.mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+		if (type == KIST_ENTRY_FILE && st->st_size > 0)
+			in->size_hint = (uint64_t)st->st_size;
+	} else {
+		in->e.pub.mode = 0600;
+		in->e.pub.mtime = time(NULL);
+	}
+	s->nin++;
+	return KIST_OK;
+}
+
+static kist_err walk(kist_sealer *s, const char *src, const char *stored, int depth)
+{
+	struct stat st;
+	kist_err err = KIST_OK;
+
+	if (kist__interrupted)
+		return kist__fail(KIST_E_INTERRUPTED, "interrupted");
+	if (depth > 256)
+		return kist__fail(KIST_E_LIMIT, "%s: folders nested too deeply", src);
+	if (lstat(src, &st) != 0)
+		return kist__fail(kist__errno_err(errno), "%s: %s", src, strerror(errno));
+	if (S_ISREG(st.st_mode)) {
+		if (stored[0] == '\0')
+			return kist__fail(KIST_E_INPUT, "%s: no name to store it under", src);
+		return push(s, src, -1, stored, KIST_ENTRY_FILE, &st, NULL);
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[KIST_MAX_PATH + 1];
+		ssize_t n = readlink(src, target, sizeof target);
+		if (n < 0)
+			return kist__fail(kist__errno_err(errno), "%s: %s", src, strerror(errno));
+		if ((size_t)n >= sizeof target || n == 0 || memchr(target, '\0', (size_t)n))
+			return kist__fail(KIST_E_INPUT, "%s: link target too long", src);
+		target[n] = '\0';
+		if (stored[0] == '\0')
+			return kist__fail(KIST_E_INPUT, "%s: no name to store it under", src);
+		return push(s, src, -1, stored, KIST_ENTRY_SYMLINK, &st, target);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (s->warn)
+			s->warn(s->warn_ctx, src, "not a file, folder or link: skipped");
+		return KIST_OK;
+	}
+	if (stored[0] != '\0' && (err = push(s, src, -1, stored, KIST_ENTRY_DIR, &st, NULL)))
+		return err;
+
+	struct dirent **names = NULL;
+	int n = scandir(src, &names, NULL, alphasort);
+	if (n < 0)
+		return kist__fail(kist__errno_err(errno), "%s: %s", src, strerror(errno));
+	for (int i = 0; i < n; i++) {
+		const char *nm = names[i]->d_name;
+		if (err == KIST_OK && strcmp(nm, ".") != 0 && strcmp(nm, "..") != 0) {
+			size_t sl = strlen(src), tl = strlen(stored), nl = strlen(nm);
+			char *csrc = malloc(sl + nl + 2), *cst = malloc(tl + nl + 2);
+			if (csrc == NULL || cst == NULL) {
+				err = kist__nomem();
+			} else {
+				snprintf(csrc, sl + nl + 2, "%s%s%s", src,
+				         (sl && src[sl - 1] == '/') ? "" : "/", nm);
+				snprintf(cst, tl + nl + 2, "%s%s%s", stored, tl ? "/" : "", nm);
+				if (tl + nl + 1 > KIST_MAX_PATH)
+					err = kist__fail(KIST_E_LIMIT, "%s: path too long", csrc);
+				else
+					err = walk(s, csrc, cst, depth + 1);
+			}
+			free(csrc);
+			free(cst);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return err;
+}
+
+/* Lexical normalisation: drop "", "." and leading "/"; ".." removes the previous name. */
+static char *stored_name(const char *path)
+{
+	size_t len = strlen(path);
+	char *out = malloc(len + 1);
+	size_t o = 0;
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
+		while (j < len && path[j] != '/')
+			j++;
+		size_t cl = j - i;
+		if (cl == 2 && path[i] == '.' && path[i + 1] == '.') {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+		} else if (cl > 0 && !(cl == 1 && path[i] == '.')) {
+			if (o > 0)
+				out[o++] = '/';
+			memcpy(out + o, path + i, cl);
+			o += cl;
+		}
+		i = j + 1;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+kist_err kist_seal_set_base(kist_sealer *s, const char *dir)
+{
+	struct stat st;
+	char *real;
+	if (s->nroots > 0)
+		return kist__fail(KIST_E_ARG, "the base folder is set before any input is added");
+	if (dir == NULL) {
+		free(s->base);
+		s->base = NULL;
+		return KIST_OK;
+	}
+	if ((real = realpath(dir, NULL)) == NULL)
+		return kist__fail(kist__errno_err(errno), "%s: %s", dir, strerror(errno));
+	if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		free(real);
+		return kist__fail(KIST_E_ARG, "%s: not a folder", dir);
+	}
+	free(s->base);
+	s->base = real;
+	return KIST_OK;
+}
+
+size_t kist_seal_input_count(const kist_sealer *s)
+{
+	return s->nroots;
+}
+
+const char *kist_seal_input_stored(const kist_sealer *s, size_t i)
+{
+	return i < s->nroots ? s->root[i] : NULL;
+}
+
+size_t kist_seal_entry_count(const kist_sealer *s)
+{
+	return s->nin;
+}
+
+const char *kist_seal_entry_path(const kist_sealer *s, size_t i)
+{
+	return i < s->nin ? s->in[i].e.path : NULL;
+}
+
+/* The last component of a normalised stored name ("" stays ""). */
+static const char *last_component(const char *stored)
+{
+	const char *slash = strrchr(stored, '/');
+	return slash ? slash + 1 : stored;
+}
+
+/*
+ * The name path is stored under with --base: its real location relative to
+ * the base folder.  The last component is not resolved (a link is recorded,
+ * not followed).  Refuses a path outside the base.
+ */
+static kist_err stored_under_base(const kist_sealer *s, const char *path, char **out)
+{
+	char *norm = stored_name(path), *dir = NULL, *real = NULL, *abs = NULL;
+	kist_err err = KIST_OK;
+	size_t bl = strlen(s->base);
+
+	if (norm == NULL)
+		return kist__nomem();
+	const char *last = strrchr(path, '/');
+	last = last ? last + 1 : path;
+	if (*last == '\0' || strcmp(last, ".") == 0 || strcmp(last, "..") == 0 || norm[0] == '\0') {
+		real = realpath(path, NULL); /* a folder named by ".", "..", "/" */
+		abs = real ? strdup(real) : NULL;
+	} else {
+		size_t dl = (size_t)(last - path);
+		dir = dl == 0 ? strdup(".") : strndup(path, dl);
+		real = dir ? realpath(dir, NULL) : NULL;
+		size_t al = real ? strlen(real) + strlen(last) + 2 : 0;
+		if (real != NULL && (abs = malloc(al)) != NULL)
+			snprintf(abs, al, "%s%s%s", real, strcmp(real, "/") ? "/" : "", last);
+	}
+	if (real == NULL) {
+		err = errno == ENOMEM
+		          ? kist__nomem()
+		          : kist__fail(kist__errno_err(errno), "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (abs == NULL) {
+		err = kist__nomem();
+		goto out;
+	}
+	if (strcmp(abs, s->base) == 0) {
+		*out = strdup("");
+	} else if (strcmp(s->base, "/") == 0) {
+		*out = strdup(abs + 1);
+	} else if (strncmp(abs, s->base, bl) == 0 && abs[bl] == '/') {
+		*out = strdup(abs + bl + 1);
+	} else {
+		err = kist__fail(KIST_E_INPUT, "%s is outside the base folder %s", path, s->base);
+		goto out;
+	}
+	if (*out == NULL)
+		err = kist__nomem();
+out:
+	free(norm);
+	free(dir);
+	free(real);
+	free(abs);
+	return err;
+}
+
+/*
+ * Records the stored name of an input, refusing one that another input
+ * already uses, or that lies inside or around one (the same entries twice).
+ */
+static kist_err add_root(kist_sealer *s, const char *src, const char *stored)
+{
+	for (size_t i = 0; i < s->nroots; i++) {
+		const char *r = s->root[i];
+		size_t rl = strlen(r), nl = strlen(stored);
+		/* A folder stored by its contents ("") clashes entry by entry, which
+		 * kist_seal_write() names. */
+		int clash = rl > 0 && nl > 0 &&
+		            (strcmp(r, stored) == 0 ||
+		             (rl < nl && strncmp(r, stored, rl) == 0 && stored[rl] == '/') ||
+		             (nl < rl && strncmp(r, stored, nl) == 0 && r[nl] == '/'));
+		if (!clash)
+			continue;
+		if (strcmp(r, stored) == 0)
+			return kist__fail(
+			    KIST_E_INPUT,
+			    "%s and %s would both be stored as %s: give one of them "
+			    "another name, or seal them with --base DIR (paths relative "
+			    "to DIR)",
+			    s->root_src[i], src, stored);
+		return kist__fail(KIST_E_INPUT, "%s and %s overlap (stored as %s and %s)",
+		                  s->root_src[i], src, r, stored);
+	}
+	if ((s->nroots & (s->nroots - 1)) == 0) { /* grow at powers of two */
+		size_t nc = s->nroots ? s->nroots * 2 : 4;
+		char **nr = realloc(s->root, nc * sizeof *nr);
+		if (nr == NULL)
+			return kist__nomem();
+		s->root = nr;
+		char **ns = realloc(s->root_src, nc * sizeof *ns);
+		if (ns == NULL)
+			return kist__nomem();
+		s->root_src = ns;
+	}
+	char *a = strdup(stored), *b = strdup(src);
+	if (a == NULL || b == NULL) {
+		free(a);
+		free(b);
+		return kist__nomem();
+	}
+	s->root[s->nroots] = a;
+	s->root_src[s->nroots++] = b;
+	return KIST_OK;
+}
+
+kist_err kist_seal_add_path(kist_sealer *s, const char *path)
+{
+	char *stored = NULL;
+	kist_err err;
+	if (path == NULL || path[0] == '\0')
+		return kist__fail(KIST_E_ARG, "empty path");
+	if (s->base != NULL) {
+		if ((err = stored_under_base(s, path, &stored)) != KIST_OK)
+			return err;
+	} else {
+		/* Only the last name: never the folders above it (they say where the
+		 * files lay).  ".", ".." and "/" store a folder's contents. */
+		char *norm = stored_name(path);
+		if (norm == NULL)
+			return kist__nomem();
+		stored = strdup(last_component(norm));
+		free(norm);
+		if (stored == NULL)
+			return kist__nomem();
+	}
+	size_t before = s->nin;
+	if ((err = add_root(s, path, stored)) == KIST_OK &&
+	    (err = walk(s, path, stored, 0)) != KIST_OK) {
+		/* Leave the sealer as it was: drop what this input added. */
+		for (size_t i = before; i < s->nin; i++) {
+			free(s->in[i].src);
+			free(s->in[i].e.path);
+			free(s->in[i].e.link);
+		}
+		s->nin = before;
+		s->nroots--;
+		free(s->root[s->nroots]);
+		free(s->root_src[s->nroots]);
+	}
+	free(stored);
+	return err;
+}
+
+kist_err kist_seal_add_fd(kist_sealer *s, int fd, const char *name)
+{
+	char *norm;
+	kist_err err;
+	if (name == NULL || (norm = stored_name(name)) == NULL || norm[0] == '\0') {
+		if (name != NULL)
+			free(norm);
+		return kist__fail(KIST_E_ARG, "a name is needed for standard input");
+	}
+	if ((err = add_root(s, name, norm)) == KIST_OK &&
+	    (err = push(s, NULL, fd, norm, KIST_ENTRY_FILE, NULL, NULL)) != KIST_OK) {
+		s->nroots--;
+		free(s->root[s->nroots]);
+		free(s->root_src[s->nroots]);
+	}
+	free(norm);
+	return err;
+}
+
+kist_err kist_seal_add_people_buf(kist_sealer *s, const void *buf, size_t len, const char *name)
+{
+	return kist__register_parse(&s->people, buf, len, name ? name : "register");
+}
+
+kist_err kist_seal_add_people(kist_sealer *s, const char *path)
+{
+	unsigned char *buf = NULL;
+	size_t got = 0;
+	struct stat st;
+	kist_err err;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return kist__fail(kist__errno_err(errno), "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		err = kist__fail(KIST_E_INPUT, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > KIST_MAX_REGISTER_BYTES) {
+		err = kist__fail(KIST_E_LIMIT, "%s: register larger than %d MiB", path,
+		                 KIST_MAX_REGISTER_BYTES >> 20);
+		goto out;
+	}
+	/* One byte more than the limit shows a file that grew while being read. */
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		err = kist__nomem();
+		goto out;
+	}
+	if ((err = kist__read_full(fd, buf, (size_t)st.st_size + 1, &got, path)) != KIST_OK)
+		goto out;
+	if (got > (size_t)st.st_size) {
+		err = kist__fail(KIST_E_IO, "%s: the file changed while being read", path);
+		goto out;
+	}
+	err = kist__register_parse(&s->people, buf, got, path);
+out:
+	if (buf != NULL) {
+		sodium_memzero(buf, (size_t)st.st_size + 1);
+		free(buf);
+	}
+	close(fd);
+	return err;
+}
+
+/* Resolves the registers' media paths to entry ids. */
+static int cmp_input_path(const void *a, const void *b)
+{
+	const input *x = *(const input *const *)a, *y = *(const input *const *)b;
+	return strcmp(x->e.path, y->e.path);
+}
+
+static kist_err link_people(kist_sealer *s)
+{
+	if (s->people.n == 0)
+		return KIST_OK;
+	const input **sorted = malloc(s->nin * sizeof *sorted);
+	const char **paths = malloc(s->nin * sizeof *paths);
+	uint32_t *ids = malloc(s->nin * sizeof *ids);
+	kist_err err = KIST_OK;
+	if (sorted == NULL || paths == NULL || ids == NULL) {
+		err = kist__nomem();
+		goto out;
+	}
+	for (size_t i = 0; i < s->nin; i++)
+		sorted[i] = &s->in[i];
+	qsort(sorted, s->nin, sizeof *sorted, cmp_input_path);
+	for (size_t i = 0; i < s->nin; i++) {
+		paths[i] = sorted[i]->e.path;
+		ids[i] = sorted[i]->e.id;
+	}
+	err = kist__people_link(&s->people, paths, s->nin, ids);
+out:
+	free(sorted);
+	free(paths);
+	free(ids);
+	return err;
+}
+
+/* State shared by the write steps. */
+typedef struct writer {
+	kist_sealer *s;
+	kist__outfile out;
+	kist__chunker *ck; /* index and trailer */
+	kist__pipe *pipe;  /* content chunks */
+	const kist__keys *keys;
+	uint64_t body; /* bytes of body written so far */
+	uint32_t chunk_size;
+	kist__slot *spare; /* a read-ahead slot that found end of input, reused next */
+	const char *out_path;
+	kist__sha256 *hash;   /* of every byte written: the vault file's SHA-256 */
+	uint64_t done, total; /* progress: content bytes read, expected (0: unknown) */
+} writer;
+
+static kist_err emit(writer *w, const unsigned char *p, size_t n)
+{
+	kist_err err = kist__write_full(w->out.fd, p, n, w->out_path);
+	if (err == KIST_OK) {
+		w->body += n;
+		kist__sha256_update(w->hash, p, n);
+	}
+	return err;
+}
+
+/* Writes the oldest finished chunk to the vault and records it in its entry. */
+static kist_err drain_one(writer *w)
+{
+	kist__slot *sl = kist__pipe_oldest(w->pipe);
+	kist_err err;
+	if (sl == NULL)
+		return KIST_OK;
+	if (sl->err != KIST_OK)
+		return sl->err;
+	kist__entry *e = sl->tag;
+	if (e != NULL) {
+		if ((e->nchunks & (e->nchunks - 1)) == 0) { /* grow at powers of two */
+			size_t nc = e->nchunks ? (size_t)e->nchunks * 2 : 1;
+			uint32_t *nl = realloc(e->chunk_len, nc * sizeof *nl);
+			if (nl == NULL)
+				return kist__nomem();
+			e->chunk_len = nl;
+		}
+		if ((err = emit(w, sl->result, sl->result_len)) != KIST_OK)
+			return err;
+		e->chunk_len[e->nchunks++] = (uint32_t)sl->result_len;
+		e->pub.stored_size += sl->result_len;
+		if (sl->last) /* hashed in order by the pipeline */
+			memcpy(e->pub.sha256, kist__pipe_digest(w->pipe, sl), sizeof e->pub.sha256);
+	}
+	kist__pipe_release(w->pipe);
+	return KIST_OK;
+}
+
+static kist_err get_slot(writer *w, kist__slot **out)
+{
+	kist_err err;
+	if (w->spare != NULL) {
+		*out = w->spare;
+		w->spare = NULL;
+		return KIST_OK;
+	}
+	while ((*out = kist__pipe_acquire(w->pipe)) == NULL)
+		if ((err = drain_one(w)) != KIST_OK)
+			return err;
+	return KIST_OK;
+}
+
+/*
+ * Reads a file chunk by chunk and hands each chunk to the pipeline, which
+ * hashes it (in order, on its hashing thread) and seals it; chunks are
+ * written, in order, as they finish.
+ */
+static kist_err seal_file(writer *w, input *in)
+{
+	kist__entry *e = &in->e;
+	int fd = in->fd, own = 0;
+	kist__slot *cur = NULL, *nxt = NULL;
+	size_t got = 0, got2 = 0;
+	uint64_t counter = 0;
+	struct stat st;
+	kist_err err;
+	const char *name = in->src ? in->src : "standard input";
+
+	if (fd < 0) {
+		/* O_NOATIME: sealing should not even change the evidence's access time
+		 * (allowed only to the file's owner; otherwise open without it). */
+		fd = open(in->src, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NOATIME);
+		if (fd < 0 && errno == EPERM)
+			fd = open(in->src, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			return kist__fail(kist__errno_err(errno), "%s: %s", name, strerror(errno));
+		own = 1;
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			return kist__fail(KIST_E_IO, "%s: changed while sealing", name);
+		}
+		e->pub.mode = st.st_mode & 07777;
+		e->pub.mtime = st.st_mtim.tv_sec;
+		e->pub.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	}
+	e->pub.size = 0;
+	e->pub.stored_size = 0;
+	e->nchunks = 0;
+	if ((err = get_slot(w, &cur)) != KIST_OK ||
+	    (err = kist__read_full(fd, KIST__SLOT_DATA(cur), w->chunk_size, &got, name)) != KIST_OK)
+		goto out;
+	for (;;) {
+		int last = got < w->chunk_size;
+		if (!last) {
+			/* Read ahead to learn whether this chunk ends the file. */
+			if ((err = get_slot(w, &nxt)) != KIST_OK ||
+			    (err = kist__read_full(fd, KIST__SLOT_DATA(nxt), w->chunk_size, &got2,
+			                           name)) != KIST_OK)
+				goto out;
+			last = got2 == 0;
+		}
+		if (kist__interrupted) {
+			err = kist__fail(KIST_E_INTERRUPTED, "interrupted");
+			goto out;
+		}
+		cur->stream = e->id;
+		cur->counter = counter++;
+		cur->last = last;
+		cur->allow_zstd = 1;
+		cur->inlen = got;
+		cur->tag = e;
+		kist__pipe_submit(w->pipe, cur);
+		cur = NULL;
+		e->pub.size += got;
+		w->done += got;
+		if (w->s->progress != NULL)
+			w->s->progress(w->s->progress_ctx, w->done, w->total);
+		if (last)
+			break;
+		cur = nxt;
+		got = got2;
+		nxt = NULL;
+	}
+	w->s->stat_bytes += e->pub.size;
+	err = KIST_OK;
+out:
+	/* An acquired slot not handed over becomes the spare (the pipeline is in order). */
+	if (nxt != NULL)
+		w->spare = nxt;
+	else if (cur != NULL)
+		w->spare = cur;
+	if (own)
+		close(fd);
+	return err;
+}
+
+static kist_err seal_index(writer *w, kist__trailer *t, int signed_)
+{
+	kist__index_meta m;
+	unsigned char *db = NULL, *z = NULL, rnd[16];
+	size_t dblen = 0, zcap = 0;
+	kist__entry *ents = NULL;
+	kist_err err;
+
+	memset(&m, 0, sizeof m);
+	randombytes_buf(rnd, sizeof rnd);
+	sodium_bin2hex(m.vault_id, sizeof m.vault_id, rnd, sizeof rnd);
+	memcpy(w->s->vault_id, m.vault_id, sizeof m.vault_id);
+	m.created = time(NULL);
+	snprintf(m.tool_version, sizeof m.tool_version, "kist %s", KIST_VERSION);
+	m.recipients = (unsigned)w->s->nrecips;
+	m.chunk_size = w->chunk_size;
+	if (signed_) {
+		kist_pubkey_format(&w->s->signer->pk, m.signer);
+		m.has_signer = 1;
+	}
+	ents = malloc(w->s->nin * sizeof *ents);
+	if (ents == NULL)
+		return kist__nomem();
+	for (size_t i = 0; i < w->s->nin; i++)
+		ents[i] = w->s->in[i].e;
+	err = kist__index_build(&db, &dblen, &m, ents, w->s->nin, &w->s->people);
+	free(ents);
+	if (err != KIST_OK)
+		return err;
+
+	zcap = ZSTD_compressBound(dblen);
+	z = malloc(zcap);
+	if (z == NULL) {
+		err = kist__nomem();
+		goto out;
+	}
+	size_t zlen = ZSTD_compress(z, zcap, db, dblen, INDEX_ZSTD_LEVEL);
+	if (ZSTD_isError(zlen)) {
+		err = kist__fail(KIST_E_NOMEM, "index compression failed");
+		goto out;
+	}
+	t->index_offset = w->body;
+	t->index_zlen = zlen;
+	t->index_len = dblen;
+	kist__sha256_oneshot(t->index_sha256, db, dblen);
+	uint64_t counter = 0;
+	for (size_t off = 0; off < zlen; off += w->chunk_size, counter++) {
+		size_t n = zlen - off < w->chunk_size ? zlen - off : w->chunk_size;
+		const unsigned char *ct;
+		size_t ctlen;
+		err = kist__chunk_seal(w->ck, w->keys->index, KIST_STREAM_INDEX, counter,
+		                       off + n == zlen, 0, z + off, n, &ct, &ctlen);
+		if (err == KIST_OK)
+			err = emit(w, ct, ctlen);
+		if (err != KIST_OK)
+			goto out;
+	}
+	err = KIST_OK;
+out:
+	if (db != NULL)
+		sodium_memzero(db, dblen);
+	free(db);
+	if (z != NULL)
+		sodium_memzero(z, zcap); /* the compressed index still names every entry */
+	free(z);
+	return err;
+}
+
+kist_err kist_seal_check(kist_sealer *s)
+{
+	kist__entry *check;
+	kist_err err;
+
+	if (s->nin == 0)
+		return kist__fail(KIST_E_ARG, "nothing to seal");
+	/* Names first: duplicates and files below files are refused before any output. */
+	check = malloc(s->nin * sizeof *check);
+	if (check == NULL)
+		return kist__nomem();
+	for (size_t i = 0; i < s->nin; i++) {
+		s->in[i].e.id = (uint32_t)(i + 1);
+		check[i] = s->in[i].e;
+	}
+	err = kist__entries_check(check, s->nin, 0);
+	free(check);
+	if (err != KIST_OK) {
+		char why[600];
+		snprintf(why, sizeof why, "%s", kist_errdetail());
+		return kist__fail(KIST_E_INPUT, "%s", why);
+	}
+	return link_people(s);
+}
+
+kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
+{
+	writer w;
+	unsigned char *file_key = NULL, salt[KIST_SALT_BYTES], *header = NULL;
+	unsigned char tplain[KIST_TRAILER_PLAIN];
+	size_t header_len = 0;
+	kist__keys *keys = NULL;
+	kist__trailer t;
+	const char *base;
+	int dirfd = -1;
+	kist_err err;
+
+	memset(&w, 0, sizeof w);
+	w.out.dirfd = w.out.fd = w.out.slot = -1;
+	w.s = s;
+	w.out_path = out_path;
+	w.chunk_size = KIST_CHUNK_SIZE;
+	s->stat_entries = s->stat_bytes = s->stat_vault = 0;
+	memset(s->file_sha256, 0, sizeof s->file_sha256);
+	if (s->nrecips == 0)
+		return kist__fail(KIST_E_ARG, "no recipients");
+	if ((err = kist_seal_check(s)) != KIST_OK)
+		return err;
+
+	file_key = sodium_malloc(KIST_FILEKEY_BYTES);
+	keys = sodium_malloc(sizeof *keys);
+	if (file_key == NULL || keys == NULL) {
+		err = kist__nomem();
+		goto out;
+	}
+	randombytes_buf(file_key, KIST_FILEKEY_BYTES);
+	randombytes_buf(salt, sizeof salt);
+	kist__derive_keys(keys, file_key, salt);
+	w.keys = keys;
+	if ((err = kist__header_build(&header, &header_len, file_key, salt, s->recips,
+	                              s->nrecips)) != KIST_OK)
+		goto out;
+	if ((err = kist__chunker_new(&w.ck, w.chunk_size, s->level)) != KIST_OK ||
+	    (err = kist__pipe_new(&w.pipe, KIST__PIPE_SEAL, s->threads, w.chunk_size, s->level,
+	                          keys->content, UINT64_MAX, w.chunk_size)) != KIST_OK)
+		goto out;
+	if ((err = kist__open_parent(out_path, &dirfd, &base)) != KIST_OK)
+		goto out;
+	struct stat ost;
+	if (fstatat(dirfd, base, &ost, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!force) {
+			err = kist__fail(KIST_E_EXISTS, "%s exists (use --force to replace it)",
+			                 out_path);
+			goto out;
+		}
+		for (size_t i = 0; i < s->nin; i++)
+			if (s->in[i].src != NULL && s->in[i].dev == ost.st_dev &&
+			    s->in[i].ino == ost.st_ino) {
+				err = kist__fail(KIST_E_INPUT,
+				                 "%s is also an input: refusing to "
+				                 "replace it",
+				                 out_path);
+				goto out;
+			}
+	}
+	if ((err = kist__sha256_new(&w.hash)) != KIST_OK)
+		goto out;
+	if ((err = kist__outfile_open_locked(&w.out, dirfd, base)) != KIST_OK)
+		goto out;
+	if ((err = kist__write_full(w.out.fd, header, header_len, out_path)) != KIST_OK)
+		goto out;
+	kist__sha256_update(w.hash, header, header_len);
+
+	for (size_t i = 0; i < s->nin; i++) {
+		if (s->in[i].e.pub.type != KIST_ENTRY_FILE)
+			continue;
+		if (s->in[i].src == NULL) { /* a descriptor: its size is not known */
+			w.total = 0;
+			break;
+		}
+		w.total += s->in[i].size_hint;
+	}
+	for (size_t i = 0; i < s->nin; i++)
+		if (s->in[i].e.pub.type == KIST_ENTRY_FILE &&
+		    (err = seal_file(&w, &s->in[i])) != KIST_OK)
+			goto out;
+	if (w.spare != NULL) {
+		w.spare->skip = 1;
+		kist__pipe_submit(w.pipe, w.spare);
+		w.spare = NULL;
+	}
+	while (!kist__pipe_empty(w.pipe))
+		if ((err = drain_one(&w)) != KIST_OK)
+			goto out;
+	/* Entries tile the body in id order (directories and links take no space). */
+	uint64_t pos = 0;
+	for (size_t i = 0; i < s->nin; i++) {
+		s->in[i].e.offset = pos;
+		pos += s->in[i].e.pub.stored_size;
+	}
+
+	memset(&t, 0, sizeof t);
+	t.chunk_size = w.chunk_size;
+	int signed_ = s->signer != NULL;
+	if ((err = seal_index(&w, &t, signed_)) != KIST_OK)
+		goto out;
+	if (signed_) {
+		unsigned char msg[32];
+		t.flags |= KIST_TRAILER_SIGNED;
+		memcpy(t.signer, s->signer->pk.ed25519, 32);
+		kist__signature_message(msg, header, header_len, &t);
+		crypto_sign_detached(t.signature, NULL, msg, sizeof msg, s->signer->ed25519_sk);
+	}
+	kist__trailer_encode(tplain, &t);
+	const unsigned char *ct;
+	size_t ctlen;
+	if ((err = kist__chunk_seal(w.ck, keys->index, KIST_STREAM_TRAILER, 0, 1, 0, tplain,
+	                            sizeof tplain, &ct, &ctlen)) != KIST_OK ||
+	    (err = emit(&w, ct, ctlen)) != KIST_OK)
+		goto out;
+	if ((err = kist__outfile_commit(&w.out, force, 1)) != KIST_OK) {
+		if (err == KIST_E_EXISTS)
+			kist__fail(err, "%s exists (use --force to replace it)", out_path);
+		goto out;
+	}
+	s->stat_entries = s->nin;
+	s->stat_vault = header_len + w.body;
+	kist__sha256_final(w.hash, s->file_sha256);
+	err = KIST_OK;
+out:
+	kist__outfile_abort(&w.out);
+	if (dirfd >= 0)
+		close(dirfd);
+	kist__pipe_free(w.pipe);
+	kist__chunker_free(w.ck);
+	kist__sha256_free(w.hash);
+	free(header);
+	sodium_free(file_key);
+	sodium_free(keys);
+	sodium_memzero(tplain, sizeof tplain);
+	return err;
+}

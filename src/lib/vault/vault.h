@@ -1,0 +1,57 @@
+/*
+ * vault: the vault object (open, verify, stream entries), sealing and
+ * extraction.  Only this module changes struct kist_vault.  Calls every
+ * layer below custody.  Not installed.
+ */
+#ifndef KIST_VAULT_H
+#define KIST_VAULT_H
+
+#include "format/format.h"
+#include "index/index.h"
+
+/* ---- vault object (vault.c) */
+struct kist_vault {
+	int fd;
+	uint64_t file_size;
+	unsigned char *header;
+	size_t header_len;
+	kist__keys *keys; /* secure memory */
+	kist__trailer trailer;
+	sqlite3 *db;
+	unsigned char *index_buf; /* serialised index; the database reads from it */
+	size_t index_len;
+	kist__index_meta meta;
+	kist__entry *entries;
+	size_t nentries;
+	const kist__entry **by_path; /* sorted by path */
+	kist__chunker *chunker;
+	int signature_valid;
+	unsigned threads;      /* 0: one per processor */
+	unsigned search_ready; /* people search tables built (index/query.c) */
+	size_t opened_with;    /* index of the identity that unwrapped the file key */
+	kist_progress_fn progress;
+	void *progress_ctx;
+	unsigned slot_count; /* recipient slots in the header; vault.recipients must agree */
+};
+
+const kist__entry *kist__vault_find(const kist_vault *v, const char *path);
+
+/* Callbacks of kist__vault_stream_many(); any may be NULL. */
+typedef struct kist__stream_cb {
+	kist_err (*begin)(void *ctx, const kist__entry *e);
+	kist_err (*data)(void *ctx, const kist__entry *e, const unsigned char *p, size_t n);
+	/* status is KIST_OK, or the entry's failure (with the detail raised). */
+	kist_err (*end)(void *ctx, const kist__entry *e, kist_err status);
+} kist__stream_cb;
+
+/*
+ * Streams the content of the file entries in list, in order, through the
+ * pipeline: every chunk is authenticated before data() sees it, and end()
+ * reports whether the whole entry matched its SHA-256.  With keep_going, an
+ * entry that fails is reported to end() and the others go on; otherwise the
+ * first failure is returned.
+ */
+kist_err kist__vault_stream_many(kist_vault *v, const kist__entry *const *list, size_t n,
+                                 const kist__stream_cb *cb, void *ctx, int keep_going);
+
+#endif
