@@ -32,7 +32,7 @@ have_deps() {
 	command -v cmake >/dev/null 2>&1 && command -v ctest >/dev/null 2>&1 &&
 		command -v cc >/dev/null 2>&1 && command -v pkg-config >/dev/null 2>&1 &&
 		command -v python3 >/dev/null 2>&1 &&
-		pkg-config --exists libsodium libzstd sqlite3 libcrypto cmocka jansson libqrencode &&
+		pkg-config --exists libsodium libzstd sqlite3 libcrypto cmocka jansson libqrencode icu-uc icu-i18n &&
 		command -v age-keygen >/dev/null 2>&1 && command -v dpkg-shlibdeps >/dev/null 2>&1 &&
 		command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1 &&
 		command -v zbarimg >/dev/null 2>&1 && command -v zsh >/dev/null 2>&1 &&

@@ -562,7 +562,7 @@ static int target_folds_case(int root)
  * price of never overwriting one entry with another.  The path is UTF-8
  * (checked when the index was loaded) and bounded (KIST_MAX_PATH).
  */
-static kist_err path_fold(const char *path, char **out)
+kist_err kist__name_key(const char *path, char **out)
 {
 	UErrorCode st = U_ZERO_ERROR;
 	const UNormalizer2 *nf = unorm2_getNFKCCasefoldInstance(&st);
@@ -649,7 +649,7 @@ static kist_err check_collisions(const xstate *x, const unsigned char *sel)
 		if (!sel[i])
 			continue;
 		f[n].path = x->v->entries[i].path;
-		if ((err = path_fold(f[n].path, &f[n].key)) != KIST_OK)
+		if ((err = kist__name_key(f[n].path, &f[n].key)) != KIST_OK)
 			goto out;
 		n++;
 	}

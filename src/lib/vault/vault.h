@@ -54,4 +54,11 @@ typedef struct kist__stream_cb {
 kist_err kist__vault_stream_many(kist_vault *v, const kist__entry *const *list, size_t n,
                                  const kist__stream_cb *cb, void *ctx, int keep_going);
 
+/*
+ * The key under which a case-insensitive or normalising file system may take
+ * two names as one: Unicode NFKC_Casefold (ICU) of path, in *out (freed by
+ * the caller).  extract.c refuses two selected entries with one key.
+ */
+kist_err kist__name_key(const char *path, char **out);
+
 #endif

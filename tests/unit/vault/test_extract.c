@@ -494,6 +494,45 @@ static void test_cat_releases_nothing_unchecked(void **state)
 	kist_identity_free(bob);
 }
 
+/*
+ * The name key of the case-insensitive target check: case twins and NFC/NFD
+ * twins meet in every script; names that differ by a letter or an accent
+ * stay apart (the old Latin-only fold missed Cyrillic and Hangul twins and
+ * took "cafe" and "caf\u00e9" as one).
+ */
+static void test_name_key(void **state)
+{
+	static const struct {
+		const char *a, *b;
+		int same;
+	} cases[] = {
+	    {"Report.txt", "report.txt", 1},
+	    {"caf\xc3\xa9", "cafe\xcc\x81", 1},                          /* NFC, NFD */
+	    {"\xd0\xb9.txt", "\xd0\xb8\xcc\x86.txt", 1},                 /* Cyrillic */
+	    {"\xed\x95\x9c", "\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab", 1}, /* Hangul */
+	    {"\xce\x86", "\xce\xac", 1},                                 /* Greek case + tonos */
+	    {"STRASSE",
+	     "stra\xc3\x9f"
+	     "e",
+	     1}, /* full case folding */
+	    {"cafe", "caf\xc3\xa9", 0},
+	    {"a.txt", "b.txt", 0},
+	    {"\xd0\xb9", "\xd0\xb8", 0},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *ka = NULL, *kb = NULL;
+		assert_int_equal(kist__name_key(cases[i].a, &ka), KIST_OK);
+		assert_int_equal(kist__name_key(cases[i].b, &kb), KIST_OK);
+		if ((strcmp(ka, kb) == 0) != cases[i].same)
+			fail_msg("case %zu: keys %s but should %s", i,
+			         strcmp(ka, kb) == 0 ? "meet" : "differ",
+			         cases[i].same ? "meet" : "differ");
+		free(ka);
+		free(kb);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -504,6 +543,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cat_releases_nothing_unchecked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_links_through_links_on_disk, setup, teardown),
 	    cmocka_unit_test(test_duplicate_paths_refused),
+	    cmocka_unit_test(test_name_key),
 	};
 	assert_int_equal(kist_init(), KIST_OK);
 	return cmocka_run_group_tests(tests, NULL, NULL);
