@@ -174,32 +174,14 @@ out:
 	return err;
 }
 
-kist_err kist__index_build(unsigned char **out, size_t *outlen, const kist__index_meta *m,
-                           const kist__entry *entries, size_t n, const kist__people *ppl)
+/* The one row of the vault table. */
+static kist_err insert_vault_row(sqlite3 *db, const kist__index_meta *m)
 {
-	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
-	unsigned char *ser = NULL;
-	sqlite3_int64 serlen = 0;
-	char pragma[128];
-	kist_err err;
-
-	if ((err = kist__index_open_hardened(&db)) != KIST_OK)
-		return err;
-	snprintf(pragma, sizeof pragma, "PRAGMA application_id=%d; PRAGMA user_version=%d;",
-	         APPLICATION_ID, SCHEMA_VERSION);
-	if (sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, schema_v1, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, schema_v2_people, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		err = sqlerr(db, "create");
-		goto out;
-	}
+	kist_err err = KIST_OK;
 	if (sqlite3_prepare_v2(db, "INSERT INTO vault VALUES (?,?,?,?,?,?,?,?)", -1, &st, NULL) !=
-	    SQLITE_OK) {
-		err = sqlerr(db, "prepare");
-		goto out;
-	}
+	    SQLITE_OK)
+		return sqlerr(db, "prepare");
 	sqlite3_bind_int(st, 1, KIST_FORMAT_VERSION);
 	sqlite3_bind_int(st, 2, SCHEMA_VERSION);
 	sqlite3_bind_text(st, 3, m->vault_id, -1, SQLITE_STATIC);
@@ -211,18 +193,20 @@ kist_err kist__index_build(unsigned char **out, size_t *outlen, const kist__inde
 		sqlite3_bind_text(st, 8, m->signer, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 8);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	if (sqlite3_step(st) != SQLITE_DONE)
 		err = sqlerr(db, "insert");
-		goto out;
-	}
 	sqlite3_finalize(st);
-	st = NULL;
+	return err;
+}
 
+/* One row of the entries table per entry. */
+static kist_err insert_entries(sqlite3 *db, const kist__entry *entries, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	kist_err err = KIST_OK;
 	if (sqlite3_prepare_v2(db, "INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st,
-	                       NULL) != SQLITE_OK) {
-		err = sqlerr(db, "prepare");
-		goto out;
-	}
+	                       NULL) != SQLITE_OK)
+		return sqlerr(db, "prepare");
 	for (size_t i = 0; i < n; i++) {
 		const kist__entry *e = &entries[i];
 		char hex[65];
@@ -247,39 +231,67 @@ kist_err kist__index_build(unsigned char **out, size_t *outlen, const kist__inde
 		unsigned char *blob = malloc((size_t)e->nchunks * 4 + 1);
 		if (blob == NULL) {
 			err = kist__nomem();
-			goto out;
+			break;
 		}
 		for (uint32_t c = 0; c < e->nchunks; c++)
 			kist__st32(blob + 4 * c, e->chunk_len[c]);
 		sqlite3_bind_blob(st, 12, blob, (int)e->nchunks * 4, free);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			err = sqlerr(db, "insert entry");
-			goto out;
+			break;
 		}
 	}
 	sqlite3_finalize(st);
-	st = NULL;
+	return err;
+}
 
+/* The custody row of the seal itself. */
+static kist_err insert_seal_custody(sqlite3 *db, const kist__index_meta *m, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	kist_err err = KIST_OK;
+	char detail[128];
 	if (sqlite3_prepare_v2(db,
 	                       "INSERT INTO custody (time, action, actor, tool_version, detail) "
 	                       "VALUES (?, 'seal', ?, ?, ?)",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		err = sqlerr(db, "prepare");
-		goto out;
-	}
-	char detail[128];
+	                       -1, &st, NULL) != SQLITE_OK)
+		return sqlerr(db, "prepare");
 	snprintf(detail, sizeof detail, "{\"entries\":%zu,\"recipients\":%u}", n, m->recipients);
 	sqlite3_bind_int64(st, 1, m->created);
 	if (m->has_signer)
 		sqlite3_bind_text(st, 2, m->signer, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, m->tool_version, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, detail, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	if (sqlite3_step(st) != SQLITE_DONE)
 		err = sqlerr(db, "insert custody");
+	sqlite3_finalize(st);
+	return err;
+}
+
+kist_err kist__index_build(unsigned char **out, size_t *outlen, const kist__index_meta *m,
+                           const kist__entry *entries, size_t n, const kist__people *ppl)
+{
+	sqlite3 *db = NULL;
+	unsigned char *ser = NULL;
+	sqlite3_int64 serlen = 0;
+	char pragma[128];
+	kist_err err;
+
+	if ((err = kist__index_open_hardened(&db)) != KIST_OK)
+		return err;
+	snprintf(pragma, sizeof pragma, "PRAGMA application_id=%d; PRAGMA user_version=%d;",
+	         APPLICATION_ID, SCHEMA_VERSION);
+	if (sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, schema_v1, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, schema_v2_people, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		err = sqlerr(db, "create");
 		goto out;
 	}
-	sqlite3_finalize(st);
-	st = NULL;
+	if ((err = insert_vault_row(db, m)) != KIST_OK ||
+	    (err = insert_entries(db, entries, n)) != KIST_OK ||
+	    (err = insert_seal_custody(db, m, n)) != KIST_OK)
+		goto out;
 	if (ppl != NULL && (err = insert_people(db, ppl)) != KIST_OK)
 		goto out;
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
@@ -304,7 +316,6 @@ out:
 		sodium_memzero(ser, (size_t)serlen);
 		sqlite3_free(ser);
 	}
-	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return err;
 }
@@ -640,6 +651,29 @@ out:
 	return err;
 }
 
+/* The sealer key of the vault row, if any: the broken rule, or NULL. */
+static const char *meta_signer(sqlite3_stmt *st, kist__index_meta *m)
+{
+	const char *why = NULL;
+	char *s = NULL;
+	kist_pubkey pk;
+	if (column_text(st, 7, KIST_PUBKEY_STRLEN, &s) != 0)
+		return "the sealer key is not a kist public key";
+	if (s == NULL)
+		return NULL;
+	/* A signer is named by its kist1 key: an age1 key has no signing half. */
+	if (kist_pubkey_parse(&pk, s) != KIST_OK) {
+		why = "the sealer key is not a kist public key";
+	} else if (pk.kind != KIST_PUBKEY_KIST) {
+		why = "the sealer key is an age1 key (a signer is named by its kist1 key)";
+	} else {
+		memcpy(m->signer, s, KIST_PUBKEY_STRLEN + 1);
+		m->has_signer = 1;
+	}
+	free(s);
+	return why;
+}
+
 /* The one row of the vault table (docs/FORMAT.md, "Row rules"). */
 static kist_err load_meta(sqlite3 *db, kist__index_meta *m, sqlite3_int64 version)
 {
@@ -702,24 +736,8 @@ static kist_err load_meta(sqlite3 *db, kist__index_meta *m, sqlite3_int64 versio
 	}
 	m->chunk_size = (uint32_t)cs;
 	m->recipients = (unsigned)rc;
-	if (column_text(st, 7, KIST_PUBKEY_STRLEN, &s) != 0) {
-		why = "the sealer key is not a kist public key";
+	if ((why = meta_signer(st, m)) != NULL)
 		goto out;
-	}
-	if (s != NULL) {
-		kist_pubkey pk;
-		/* A signer is named by its kist1 key: an age1 key has no signing half. */
-		if (kist_pubkey_parse(&pk, s) != KIST_OK) {
-			why = "the sealer key is not a kist public key";
-			goto out;
-		}
-		if (pk.kind != KIST_PUBKEY_KIST) {
-			why = "the sealer key is an age1 key (a signer is named by its kist1 key)";
-			goto out;
-		}
-		memcpy(m->signer, s, KIST_PUBKEY_STRLEN + 1);
-		m->has_signer = 1;
-	}
 	if (sqlite3_step(st) != SQLITE_DONE)
 		why = "the vault table has more than one row";
 out:
@@ -768,36 +786,155 @@ static kist_err custody_check(sqlite3 *db)
 	return err;
 }
 
+/* Open buf read-only and check that it is a kist index of a schema this reader knows. */
+static kist_err index_attach(sqlite3 *db, unsigned char *buf, size_t len, sqlite3_int64 *version)
+{
+	sqlite3_int64 v;
+	if (sqlite3_deserialize(db, "main", buf, (sqlite3_int64)len, (sqlite3_int64)len,
+	                        SQLITE_DESERIALIZE_READONLY) != SQLITE_OK)
+		return sqlerr(db, "load");
+	sqlite3_exec(db, "PRAGMA cell_size_check=ON; PRAGMA query_only=ON;", NULL, NULL, NULL);
+	if (!sql_int(db, "PRAGMA application_id", &v) || v != APPLICATION_ID)
+		return kist__fail(KIST_E_CORRUPT, "index: not a kist index");
+	if (!sql_int(db, "PRAGMA user_version", &v) || v < 1 || v > SCHEMA_VERSION)
+		return kist__fail(KIST_E_FORMAT, "index schema version %lld is not supported",
+		                  (long long)v);
+	*version = v;
+	return KIST_OK;
+}
+
+/* Room for one more entry, within KIST_MAX_ENTRIES. */
+static kist_err entries_grow(kist__entry **ents, size_t count, size_t *cap)
+{
+	if (count == KIST_MAX_ENTRIES)
+		return kist__fail(KIST_E_LIMIT, "index: more than %d entries", KIST_MAX_ENTRIES);
+	if (count == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		kist__entry *ne = realloc(*ents, nc * sizeof *ne);
+		if (ne == NULL)
+			return kist__nomem();
+		*ents = ne;
+		*cap = nc;
+	}
+	return KIST_OK;
+}
+
+/* The typed and text columns of an entry row: the broken rule, or NULL. */
+static const char *entry_texts(sqlite3_stmt *st, kist__entry *e, size_t id, char **type, char **sha)
+{
+	static const int int_cols[] = {0, 3, 4, 5, 6, 9, 10};
+	for (size_t i = 0; i < sizeof int_cols / sizeof *int_cols; i++)
+		if (sqlite3_column_type(st, int_cols[i]) != SQLITE_INTEGER)
+			return "an integer column holds another type";
+	if (sqlite3_column_int64(st, 0) != (sqlite3_int64)id)
+		return "ids do not run 1, 2, ... n";
+	if (column_text(st, 1, KIST_MAX_PATH, &e->path) != 0 || e->path == NULL)
+		return "path is not text of at most 4096 bytes without NUL";
+	if (column_text(st, 2, 16, type) != 0 || *type == NULL)
+		return "type is not text";
+	if (column_text(st, 7, 64, sha) != 0)
+		return "sha256 is not text of at most 64 bytes";
+	if (column_text(st, 8, KIST_MAX_PATH, &e->link) != 0)
+		return "link_target is not text of at most 4096 bytes without NUL";
+	return NULL;
+}
+
+/* The chunk lengths of an entry row: a BLOB of 4-byte lengths (*why if not). */
+static kist_err entry_chunks(sqlite3_stmt *st, kist__entry *e, const char **why)
+{
+	int blen = sqlite3_column_bytes(st, 11);
+	const unsigned char *blob = sqlite3_column_blob(st, 11);
+	if (sqlite3_column_type(st, 11) != SQLITE_BLOB || blen % 4 != 0 ||
+	    (blen > 0 && blob == NULL)) {
+		*why = "chunks is not a BLOB of 4-byte lengths";
+		return KIST_OK;
+	}
+	e->nchunks = (uint32_t)(blen / 4);
+	if (e->nchunks > 0) {
+		e->chunk_len = malloc((size_t)blen);
+		if (e->chunk_len == NULL)
+			return kist__nomem();
+		for (uint32_t c = 0; c < e->nchunks; c++)
+			e->chunk_len[c] = kist__ld32(blob + 4 * c);
+	}
+	return KIST_OK;
+}
+
+/*
+ * One row of the entries table into e, whose id is id (docs/FORMAT.md, "Row
+ * rules").  A broken rule sets *why and returns KIST_OK; other failures
+ * return their error.
+ */
+static kist_err entry_row(sqlite3_stmt *st, kist__entry *e, size_t id, const char **why)
+{
+	char *type = NULL, *sha = NULL;
+	kist_err err;
+	*why = entry_texts(st, e, id, &type, &sha);
+	if (*why != NULL) {
+		free(type);
+		free(sha);
+		return KIST_OK;
+	}
+	int t = -1;
+	for (int i = 0; i < 3; i++)
+		if (strcmp(type, type_names[i]) == 0)
+			t = i;
+	free(type);
+	sqlite3_int64 size = sqlite3_column_int64(st, 3), mode = sqlite3_column_int64(st, 4);
+	sqlite3_int64 nsec = sqlite3_column_int64(st, 6), off = sqlite3_column_int64(st, 9);
+	sqlite3_int64 stored = sqlite3_column_int64(st, 10);
+	int sha_ok = 1;
+	if (sha != NULL) {
+		size_t bl = 0;
+		sha_ok = strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64 &&
+		         sodium_hex2bin(e->pub.sha256, 32, sha, 64, NULL, &bl, NULL) == 0 &&
+		         bl == 32;
+	}
+	int has_sha = sha != NULL;
+	free(sha);
+	*why = t < 0                          ? "unknown type"
+	       : !sha_ok                      ? "sha256 is not 64 lower-case hex digits"
+	       : size < 0                     ? "negative size"
+	       : mode < 0 || mode > 07777     ? "mode out of range (0 to 07777)"
+	       : nsec < 0 || nsec > 999999999 ? "mtime_nsec out of range"
+	       : off < 0 || stored < 0        ? "negative offset or stored_size"
+	       : (t == KIST_ENTRY_FILE) != has_sha
+	           ? "sha256 present on a non-file, or missing on a file"
+	       : (t == KIST_ENTRY_SYMLINK) != (e->link != NULL)
+	           ? "link_target present on a non-link, or missing on a link"
+	           : NULL;
+	if (*why != NULL)
+		return KIST_OK;
+	e->id = (uint32_t)id;
+	e->pub.path = e->path;
+	e->pub.type = (kist_entry_type)t;
+	e->pub.size = (uint64_t)size;
+	e->pub.mode = (uint32_t)mode;
+	e->pub.mtime = sqlite3_column_int64(st, 5);
+	e->pub.mtime_nsec = (uint32_t)nsec;
+	e->pub.link_target = e->link;
+	e->pub.stored_size = (uint64_t)stored;
+	e->offset = (uint64_t)off;
+	if ((err = entry_chunks(st, e, why)) != KIST_OK || *why != NULL)
+		return err;
+	return kist__path_check(e->path, strlen(e->path));
+}
+
 kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entries, size_t *n,
                           unsigned char *buf, size_t len)
 {
-	static const int int_cols[] = {0, 3, 4, 5, 6, 9, 10};
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	kist__entry *ents = NULL;
 	const char *why = NULL;
 	size_t count = 0, cap = 0;
-	sqlite3_int64 v;
+	sqlite3_int64 version = 0;
 	kist_err err;
 
 	if ((err = kist__index_open_hardened(&db)) != KIST_OK)
 		return err;
-	if (sqlite3_deserialize(db, "main", buf, (sqlite3_int64)len, (sqlite3_int64)len,
-	                        SQLITE_DESERIALIZE_READONLY) != SQLITE_OK) {
-		err = sqlerr(db, "load");
+	if ((err = index_attach(db, buf, len, &version)) != KIST_OK)
 		goto out;
-	}
-	sqlite3_exec(db, "PRAGMA cell_size_check=ON; PRAGMA query_only=ON;", NULL, NULL, NULL);
-	if (!sql_int(db, "PRAGMA application_id", &v) || v != APPLICATION_ID) {
-		err = kist__fail(KIST_E_CORRUPT, "index: not a kist index");
-		goto out;
-	}
-	if (!sql_int(db, "PRAGMA user_version", &v) || v < 1 || v > SCHEMA_VERSION) {
-		err = kist__fail(KIST_E_FORMAT, "index schema version %lld is not supported",
-		                 (long long)v);
-		goto out;
-	}
-	sqlite3_int64 version = v;
 	if ((err = schema_matches(db, version)) != KIST_OK)
 		goto out;
 	if ((err = integrity_check(db)) != KIST_OK)
@@ -815,105 +952,15 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 	}
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count == KIST_MAX_ENTRIES) {
-			err = kist__fail(KIST_E_LIMIT, "index: more than %d entries",
-			                 KIST_MAX_ENTRIES);
+		if ((err = entries_grow(&ents, count, &cap)) != KIST_OK)
 			goto out;
-		}
-		if (count == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			kist__entry *ne = realloc(ents, nc * sizeof *ne);
-			if (ne == NULL) {
-				err = kist__nomem();
-				goto out;
-			}
-			ents = ne;
-			cap = nc;
-		}
 		kist__entry *e = &ents[count];
 		memset(e, 0, sizeof *e);
 		count++;
-		char *type = NULL, *sha = NULL;
-		why = NULL;
-		for (size_t i = 0; i < sizeof int_cols / sizeof *int_cols; i++)
-			if (sqlite3_column_type(st, int_cols[i]) != SQLITE_INTEGER)
-				why = "an integer column holds another type";
-		if (why == NULL && sqlite3_column_int64(st, 0) != (sqlite3_int64)count)
-			why = "ids do not run 1, 2, ... n";
-		else if (why == NULL &&
-		         (column_text(st, 1, KIST_MAX_PATH, &e->path) != 0 || e->path == NULL))
-			why = "path is not text of at most 4096 bytes without NUL";
-		else if (why == NULL && (column_text(st, 2, 16, &type) != 0 || type == NULL))
-			why = "type is not text";
-		else if (why == NULL && column_text(st, 7, 64, &sha) != 0)
-			why = "sha256 is not text of at most 64 bytes";
-		else if (why == NULL && column_text(st, 8, KIST_MAX_PATH, &e->link) != 0)
-			why = "link_target is not text of at most 4096 bytes without NUL";
-		if (why != NULL) {
-			free(type);
-			free(sha);
-			goto bad_entry;
-		}
-		int t = -1;
-		for (int i = 0; i < 3; i++)
-			if (strcmp(type, type_names[i]) == 0)
-				t = i;
-		free(type);
-		sqlite3_int64 size = sqlite3_column_int64(st, 3),
-		              mode = sqlite3_column_int64(st, 4);
-		sqlite3_int64 nsec = sqlite3_column_int64(st, 6), off = sqlite3_column_int64(st, 9);
-		sqlite3_int64 stored = sqlite3_column_int64(st, 10);
-		int sha_ok = 1;
-		if (sha != NULL) {
-			size_t bl = 0;
-			sha_ok = strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64 &&
-			         sodium_hex2bin(e->pub.sha256, 32, sha, 64, NULL, &bl, NULL) == 0 &&
-			         bl == 32;
-		}
-		int has_sha = sha != NULL;
-		free(sha);
-		why = t < 0                          ? "unknown type"
-		      : !sha_ok                      ? "sha256 is not 64 lower-case hex digits"
-		      : size < 0                     ? "negative size"
-		      : mode < 0 || mode > 07777     ? "mode out of range (0 to 07777)"
-		      : nsec < 0 || nsec > 999999999 ? "mtime_nsec out of range"
-		      : off < 0 || stored < 0        ? "negative offset or stored_size"
-		      : (t == KIST_ENTRY_FILE) != has_sha
-		          ? "sha256 present on a non-file, or missing on a file"
-		      : (t == KIST_ENTRY_SYMLINK) != (e->link != NULL)
-		          ? "link_target present on a non-link, or missing on a link"
-		          : NULL;
+		if ((err = entry_row(st, e, count, &why)) != KIST_OK)
+			goto out;
 		if (why != NULL)
 			goto bad_entry;
-		e->id = (uint32_t)count;
-		e->pub.path = e->path;
-		e->pub.type = (kist_entry_type)t;
-		e->pub.size = (uint64_t)size;
-		e->pub.mode = (uint32_t)mode;
-		e->pub.mtime = sqlite3_column_int64(st, 5);
-		e->pub.mtime_nsec = (uint32_t)nsec;
-		e->pub.link_target = e->link;
-		e->pub.stored_size = (uint64_t)stored;
-		e->offset = (uint64_t)off;
-		int blen = sqlite3_column_bytes(st, 11);
-		const unsigned char *blob = sqlite3_column_blob(st, 11);
-		if (sqlite3_column_type(st, 11) != SQLITE_BLOB || blen % 4 != 0 ||
-		    (blen > 0 && blob == NULL)) {
-			why = "chunks is not a BLOB of 4-byte lengths";
-			goto bad_entry;
-		}
-		e->nchunks = (uint32_t)(blen / 4);
-		if (e->nchunks > 0) {
-			e->chunk_len = malloc((size_t)blen);
-			if (e->chunk_len == NULL) {
-				err = kist__nomem();
-				goto out;
-			}
-			for (uint32_t c = 0; c < e->nchunks; c++)
-				e->chunk_len[c] = kist__ld32(blob + 4 * c);
-		}
-		if ((err = kist__path_check(e->path, strlen(e->path))) != KIST_OK)
-			goto out;
 	}
 	if (rc != SQLITE_DONE) {
 		err = sqlerr(db, "entries");
