@@ -32,11 +32,44 @@ static const char *col_text(sqlite3_stmt *st, int c)
 	return (const char *)sqlite3_column_text(st, c); /* NULL for NULL */
 }
 
+/* The statements that read person id: the row, its fields, its media links. */
+static int person_stmts(sqlite3 *db, sqlite3_int64 id, sqlite3_stmt **p, sqlite3_stmt **f,
+                        sqlite3_stmt **m)
+{
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT name, aliases, relation, born, location, status, contact, "
+	                       "notes FROM people WHERE id = ?",
+	                       -1, p, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+	                       "SELECT field, value FROM person_fields WHERE person_id = ? ORDER "
+	                       "BY rowid",
+	                       -1, f, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+	                       "SELECT entry_id FROM person_media WHERE person_id = ? ORDER BY "
+	                       "rowid",
+	                       -1, m, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(*p, 1, id);
+	sqlite3_bind_int64(*f, 1, id);
+	sqlite3_bind_int64(*m, 1, id);
+	return 0;
+}
+
+/* Wipes and frees the first n texts of a (NULLs allowed), then a. */
+static void texts_free(const char **a, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (a[k] != NULL) {
+			sodium_memzero((char *)a[k], strlen(a[k]));
+			free((char *)a[k]);
+		}
+	free(a);
+}
+
 /* Loads person id and calls fn.  Returns fn's result, or -1 with *err set. */
 static int emit_person(const kist__index_view *v, sqlite3_int64 id, int approx, kist_person_fn fn,
                        void *ctx, kist_err *err)
 {
-	sqlite3 *db = v->db;
 	sqlite3_stmt *p = NULL, *f = NULL, *m = NULL;
 	const char **names = NULL, **values = NULL;
 	const kist_entry **media = NULL;
@@ -45,22 +78,8 @@ static int emit_person(const kist__index_view *v, sqlite3_int64 id, int approx, 
 	int r = -1;
 
 	*err = kist__nomem();
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT name, aliases, relation, born, location, status, contact, "
-	                       "notes FROM people WHERE id = ?",
-	                       -1, &p, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-	                       "SELECT field, value FROM person_fields WHERE person_id = ? ORDER "
-	                       "BY rowid",
-	                       -1, &f, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-	                       "SELECT entry_id FROM person_media WHERE person_id = ? ORDER BY "
-	                       "rowid",
-	                       -1, &m, NULL) != SQLITE_OK)
+	if (person_stmts(v->db, id, &p, &f, &m) != 0)
 		goto out;
-	sqlite3_bind_int64(p, 1, id);
-	sqlite3_bind_int64(f, 1, id);
-	sqlite3_bind_int64(m, 1, id);
 	if (sqlite3_step(p) != SQLITE_ROW) {
 		*err = kist__fail(KIST_E_NOTFOUND, "no person #%lld", (long long)id);
 		goto out;
@@ -102,18 +121,8 @@ static int emit_person(const kist__index_view *v, sqlite3_int64 id, int approx, 
 	r = fn(ctx, &x) != 0;
 	*err = KIST_OK;
 out:
-	for (size_t k = 0; k < nf; k++) {
-		if (names[k] != NULL) {
-			sodium_memzero((char *)names[k], strlen(names[k]));
-			free((char *)names[k]);
-		}
-		if (values[k] != NULL) {
-			sodium_memzero((char *)values[k], strlen(values[k]));
-			free((char *)values[k]);
-		}
-	}
-	free(names);
-	free(values);
+	texts_free(names, nf);
+	texts_free(values, nf);
 	free(media);
 	sqlite3_finalize(p);
 	sqlite3_finalize(f);
@@ -125,26 +134,14 @@ out:
 #define SEARCH_GRAMS 2u /* temp.people_grams: FTS5 trigram, only for kist query */
 #define SEARCH_SKEL  4u /* temp.people_skel: consonant skeletons of names and aliases */
 
-/*
- * Builds the search tables in want that are not built yet, from the validated
- * tables, in one transaction.
- */
-static kist_err ensure_search(const kist__index_view *v, unsigned want)
-{
-	sqlite3 *db = v->db;
-	sqlite3_stmt *rd = NULL, *fx = NULL, *w = NULL, *g = NULL, *sq = NULL;
-	char *fold[4] = {NULL, NULL, NULL, NULL};
-	kist__skel *sk = NULL;
-	kist_err err = KIST_OK;
+/* The statements that build the search tables of want (kist__index_view.search_ready). */
+typedef struct search_stmts {
+	sqlite3_stmt *rd, *fx, *w, *g, *sq;
+} search_stmts;
 
-	want &= ~*v->search_ready;
-	if (want == 0)
-		return KIST_OK;
-	if ((want & SEARCH_SKEL) && (err = kist__skel_new(&sk)) != KIST_OK)
-		return err;
-	/* Bounded like a query: a huge register cannot take all memory. */
-	kist__sql_cap_enter();
-	sqlite3_exec(db, "PRAGMA query_only=OFF", NULL, NULL, NULL);
+/* Creates the tables of want and prepares s: 0, or -1 (sqlite3_errmsg says why). */
+static int search_prepare(sqlite3 *db, unsigned want, search_stmts *s)
+{
 	/* Created inside the transaction: a failure rolls them back, so a later try
 	 * starts clean. */
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
@@ -163,98 +160,136 @@ static kist_err ensure_search(const kist__index_view *v, unsigned want)
 	                       "coalesce(born, '') || ' ' || coalesce(location, '') || ' ' || "
 	                       "coalesce(status, '') || ' ' || coalesce(contact, '') || ' ' || "
 	                       "coalesce(notes, '') FROM people",
-	                       -1, &rd, NULL) != SQLITE_OK ||
+	                       -1, &s->rd, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
 	                       "SELECT group_concat(value, ' ') FROM person_fields WHERE "
 	                       "person_id = ?",
-	                       -1, &fx, NULL) != SQLITE_OK ||
+	                       -1, &s->fx, NULL) != SQLITE_OK ||
 	    ((want & SEARCH_WORDS) &&
 	     sqlite3_prepare_v2(db,
 	                        "INSERT INTO temp.people_words(rowid, name, aliases, other) VALUES "
 	                        "(?, ?, ?, ?)",
-	                        -1, &w, NULL) != SQLITE_OK) ||
+	                        -1, &s->w, NULL) != SQLITE_OK) ||
 	    ((want & SEARCH_GRAMS) &&
 	     sqlite3_prepare_v2(db, "INSERT INTO temp.people_grams(rowid, text) VALUES (?, ?)", -1,
-	                        &g, NULL) != SQLITE_OK) ||
+	                        &s->g, NULL) != SQLITE_OK) ||
 	    ((want & SEARCH_SKEL) &&
 	     (sqlite3_exec(db, "CREATE TABLE temp.people_skel(id INTEGER PRIMARY KEY, skel TEXT)",
 	                   NULL, NULL, NULL) != SQLITE_OK ||
 	      sqlite3_prepare_v2(db, "INSERT INTO temp.people_skel(id, skel) VALUES (?, ?)", -1,
-	                         &sq, NULL) != SQLITE_OK))) {
+	                         &s->sq, NULL) != SQLITE_OK)))
+		return -1;
+	return 0;
+}
+
+/*
+ * Inserts person id's folded texts into the search tables s builds: name and
+ * aliases, other (the rest), all (the three, one per line).  0 if an insert
+ * failed (*err set if the failure was not SQLite's).
+ */
+static int search_insert(const search_stmts *s, kist__skel *sk, sqlite3_int64 id, char *fold[4],
+                         const char *other, char *all, kist_err *err)
+{
+	int ok = 1;
+	if (s->w != NULL) {
+		sqlite3_reset(s->w);
+		sqlite3_bind_int64(s->w, 1, id);
+		sqlite3_bind_text(s->w, 2, fold[0], -1, SQLITE_STATIC);
+		sqlite3_bind_text(s->w, 3, fold[1], -1, SQLITE_STATIC);
+		sqlite3_bind_text(s->w, 4, other, -1, SQLITE_STATIC);
+		ok = sqlite3_step(s->w) == SQLITE_DONE;
+	}
+	if (ok && s->g != NULL) {
+		sqlite3_reset(s->g);
+		sqlite3_bind_int64(s->g, 1, id);
+		sqlite3_bind_text(s->g, 2, all, -1, SQLITE_STATIC);
+		ok = sqlite3_step(s->g) == SQLITE_DONE;
+	}
+	if (ok && s->sq != NULL) {
+		/* Names and aliases only: "all" holds them on its first two lines. */
+		char *skel = NULL;
+		all[strlen(fold[0]) + 1 + strlen(fold[1])] = '\0';
+		if ((*err = kist__skel_of(sk, all, &skel)) != KIST_OK)
+			ok = 0;
+		else {
+			sqlite3_reset(s->sq);
+			sqlite3_bind_int64(s->sq, 1, id);
+			sqlite3_bind_text(s->sq, 2, skel, -1, SQLITE_STATIC);
+			ok = sqlite3_step(s->sq) == SQLITE_DONE;
+			sodium_memzero(skel, strlen(skel));
+			free(skel);
+		}
+	}
+	return ok;
+}
+
+/* The search rows of the person s->rd stands on.  fold[] is wiped and freed here,
+ * or left for the caller to wipe if this fails early. */
+static kist_err search_row(sqlite3 *db, const search_stmts *s, kist__skel *sk, char *fold[4])
+{
+	kist_err err = KIST_OK;
+	sqlite3_int64 id = sqlite3_column_int64(s->rd, 0);
+	sqlite3_reset(s->fx);
+	sqlite3_bind_int64(s->fx, 1, id);
+	const char *extra = sqlite3_step(s->fx) == SQLITE_ROW ? col_text(s->fx, 0) : NULL;
+	const char *src[4] = {col_text(s->rd, 1), col_text(s->rd, 2), col_text(s->rd, 3), extra};
+	for (int k = 0; k < 4; k++) {
+		fold[k] = kist__fold(src[k] ? src[k] : "");
+		if (fold[k] == NULL)
+			return kist__nomem();
+	}
+	size_t total = strlen(fold[0]) + strlen(fold[1]) + strlen(fold[2]) + strlen(fold[3]) + 8;
+	char *all = malloc(total);
+	char *other = malloc(strlen(fold[2]) + strlen(fold[3]) + 2);
+	if (all == NULL || other == NULL) {
+		free(all);
+		free(other);
+		return kist__nomem();
+	}
+	snprintf(other, strlen(fold[2]) + strlen(fold[3]) + 2, "%s %s", fold[2], fold[3]);
+	snprintf(all, total, "%s\n%s\n%s", fold[0], fold[1], other);
+	int ok = search_insert(s, sk, id, fold, other, all, &err);
+	sodium_memzero(all, total);
+	sodium_memzero(other, strlen(other));
+	free(all);
+	free(other);
+	for (int k = 0; k < 4; k++) {
+		sodium_memzero(fold[k], strlen(fold[k]));
+		free(fold[k]);
+		fold[k] = NULL;
+	}
+	if (!ok && err == KIST_OK)
+		err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(db));
+	return err;
+}
+
+/*
+ * Builds the search tables in want that are not built yet, from the validated
+ * tables, in one transaction.
+ */
+static kist_err ensure_search(const kist__index_view *v, unsigned want)
+{
+	sqlite3 *db = v->db;
+	search_stmts s = {NULL, NULL, NULL, NULL, NULL};
+	char *fold[4] = {NULL, NULL, NULL, NULL};
+	kist__skel *sk = NULL;
+	kist_err err = KIST_OK;
+
+	want &= ~*v->search_ready;
+	if (want == 0)
+		return KIST_OK;
+	if ((want & SEARCH_SKEL) && (err = kist__skel_new(&sk)) != KIST_OK)
+		return err;
+	/* Bounded like a query: a huge register cannot take all memory. */
+	kist__sql_cap_enter();
+	sqlite3_exec(db, "PRAGMA query_only=OFF", NULL, NULL, NULL);
+	if (search_prepare(db, want, &s) != 0) {
 		err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(db));
 		goto out;
 	}
-	while (sqlite3_step(rd) == SQLITE_ROW) {
-		sqlite3_int64 id = sqlite3_column_int64(rd, 0);
-		sqlite3_reset(fx);
-		sqlite3_bind_int64(fx, 1, id);
-		const char *extra = sqlite3_step(fx) == SQLITE_ROW ? col_text(fx, 0) : NULL;
-		const char *src[4] = {col_text(rd, 1), col_text(rd, 2), col_text(rd, 3), extra};
-		for (int k = 0; k < 4; k++) {
-			fold[k] = kist__fold(src[k] ? src[k] : "");
-			if (fold[k] == NULL) {
-				err = kist__nomem();
-				goto out;
-			}
-		}
-		size_t total =
-		    strlen(fold[0]) + strlen(fold[1]) + strlen(fold[2]) + strlen(fold[3]) + 8;
-		char *all = malloc(total);
-		char *other = malloc(strlen(fold[2]) + strlen(fold[3]) + 2);
-		if (all == NULL || other == NULL) {
-			free(all);
-			free(other);
-			err = kist__nomem();
+	while (sqlite3_step(s.rd) == SQLITE_ROW)
+		if ((err = search_row(db, &s, sk, fold)) != KIST_OK)
 			goto out;
-		}
-		snprintf(other, strlen(fold[2]) + strlen(fold[3]) + 2, "%s %s", fold[2], fold[3]);
-		snprintf(all, total, "%s\n%s\n%s", fold[0], fold[1], other);
-		int ok = 1;
-		if (w != NULL) {
-			sqlite3_reset(w);
-			sqlite3_bind_int64(w, 1, id);
-			sqlite3_bind_text(w, 2, fold[0], -1, SQLITE_STATIC);
-			sqlite3_bind_text(w, 3, fold[1], -1, SQLITE_STATIC);
-			sqlite3_bind_text(w, 4, other, -1, SQLITE_STATIC);
-			ok = sqlite3_step(w) == SQLITE_DONE;
-		}
-		if (ok && g != NULL) {
-			sqlite3_reset(g);
-			sqlite3_bind_int64(g, 1, id);
-			sqlite3_bind_text(g, 2, all, -1, SQLITE_STATIC);
-			ok = sqlite3_step(g) == SQLITE_DONE;
-		}
-		if (ok && sq != NULL) {
-			/* Names and aliases only: "all" holds them on its first two lines. */
-			char *skel = NULL;
-			all[strlen(fold[0]) + 1 + strlen(fold[1])] = '\0';
-			if ((err = kist__skel_of(sk, all, &skel)) != KIST_OK)
-				ok = 0;
-			else {
-				sqlite3_reset(sq);
-				sqlite3_bind_int64(sq, 1, id);
-				sqlite3_bind_text(sq, 2, skel, -1, SQLITE_STATIC);
-				ok = sqlite3_step(sq) == SQLITE_DONE;
-				sodium_memzero(skel, strlen(skel));
-				free(skel);
-			}
-		}
-		sodium_memzero(all, total);
-		sodium_memzero(other, strlen(other));
-		free(all);
-		free(other);
-		for (int k = 0; k < 4; k++) {
-			sodium_memzero(fold[k], strlen(fold[k]));
-			free(fold[k]);
-			fold[k] = NULL;
-		}
-		if (!ok) {
-			if (err == KIST_OK)
-				err = kist__fail(KIST_E_NOMEM, "people search: %s",
-				                 sqlite3_errmsg(db));
-			goto out;
-		}
-	}
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(db));
 		goto out;
@@ -266,11 +301,11 @@ out:
 			sodium_memzero(fold[k], strlen(fold[k]));
 		free(fold[k]);
 	}
-	sqlite3_finalize(rd);
-	sqlite3_finalize(fx);
-	sqlite3_finalize(w);
-	sqlite3_finalize(g);
-	sqlite3_finalize(sq);
+	sqlite3_finalize(s.rd);
+	sqlite3_finalize(s.fx);
+	sqlite3_finalize(s.w);
+	sqlite3_finalize(s.g);
+	sqlite3_finalize(s.sq);
 	kist__skel_free(sk);
 	if (err != KIST_OK)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -377,18 +412,117 @@ static kist_err skeleton_query(const kist__index_view *v, const char *folded, ch
 	return KIST_OK;
 }
 
+/* Every person, in id order (a search of nothing). */
+static kist_err emit_all(const kist__index_view *v, kist_person_fn fn, void *ctx)
+{
+	kist_err err = KIST_OK;
+	for (size_t id = 1; id <= v->people; id++) {
+		int r = emit_person(v, (sqlite3_int64)id, 0, fn, ctx, &err);
+		if (r != 0)
+			return r < 0 ? err : KIST_OK;
+	}
+	return KIST_OK;
+}
+
+/*
+ * Cuts folded into at most SEARCH_MAX_WORDS words (word, wlen) and builds the
+ * FTS5 query *qw that wants each of them as a word or a word's beginning.
+ * *grams becomes 0 if a word is shorter than a fragment (three characters).
+ */
+static kist_err search_words(char *folded, const char **word, int *wlen, int *nwords, char **qw,
+                             int *grams)
+{
+	size_t lw = 0, cw = 0;
+	for (char *p = folded; *p != '\0';) {
+		size_t skip = strspn(p, " \t\r\n");
+		p += skip;
+		size_t wl = strcspn(p, " \t\r\n");
+		if (wl == 0)
+			break;
+		if (*nwords == SEARCH_MAX_WORDS)
+			return kist__fail(KIST_E_ARG, "a search has at most %d words",
+			                  SEARCH_MAX_WORDS);
+		word[*nwords] = p;
+		wlen[(*nwords)++] = (int)wl;
+		if (add_phrase(qw, &lw, &cw, p, wl, 1) != 0)
+			return kist__nomem();
+		if (utf8_chars(p, wl) < 3)
+			*grams = 0; /* fragments are three characters or more */
+		p += wl;
+	}
+	return KIST_OK;
+}
+
+/*
+ * The fragment query of nwords words: people whose folded text contains every
+ * word, those with the first word in the name first, then in an alias.  A
+ * scan with instr() costs less than building a trigram index for one search.
+ */
+static kist_err fragment_query(int nwords, char **qg)
+{
+	static const char frag_head[] = "SELECT rowid FROM temp.people_words WHERE ";
+	static const char frag_word[] =
+	    "instr(name || char(10) || aliases || char(10) || other, ?%d) > 0 AND ";
+	static const char frag_tail[] = "1 ORDER BY instr(name, ?1) = 0, instr(aliases, ?1) = 0, "
+	                                "rowid";
+	size_t cg = sizeof frag_head + (size_t)nwords * (sizeof frag_word + 4) + sizeof frag_tail;
+	if ((*qg = malloc(cg)) == NULL)
+		return kist__nomem();
+	size_t lg = (size_t)snprintf(*qg, cg, "%s", frag_head);
+	for (int i = 0; i < nwords; i++)
+		lg += (size_t)snprintf(*qg + lg, cg - lg, frag_word, i + 1);
+	snprintf(*qg + lg, cg - lg, "%s", frag_tail);
+	return KIST_OK;
+}
+
+/*
+ * One phase of a search: runs sql with the nbind texts bound to ?1, ?2, ...
+ * (a length of -1: up to the NUL) and emits the people it finds that no
+ * earlier phase found.  *stop becomes 1 when fn stops the search.
+ */
+static kist_err search_phase(const kist__index_view *v, const char *sql, const char *const *bind,
+                             const int *blen, int nbind, int approx, unsigned char *seen,
+                             kist_person_fn fn, void *ctx, int *stop)
+{
+	sqlite3_stmt *st = NULL;
+	kist_err err = KIST_OK;
+	int rc;
+	if (sqlite3_prepare_v2(v->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(v->db));
+	for (int i = 0; i < nbind; i++)
+		sqlite3_bind_text(st, i + 1, bind[i], blen[i], SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 id = sqlite3_column_int64(st, 0);
+		if (id < 1 || (size_t)id > v->people || seen[id])
+			continue;
+		seen[id] = 1;
+		int r = emit_person(v, id, approx, fn, ctx, &err);
+		if (r != 0) {
+			if (r > 0)
+				err = KIST_OK;
+			*stop = 1;
+			goto out;
+		}
+	}
+	/* A query FTS5 cannot parse (only punctuation, say) matches nobody;
+	 * anything else (out of memory, an interruption) is an error. */
+	if (rc != SQLITE_DONE && rc != SQLITE_ERROR)
+		err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(v->db));
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
 kist_err kist__index_people(const kist__index_view *v, const char *search, kist_person_fn fn,
                             void *ctx)
 {
-	sqlite3_stmt *st = NULL;
 	char *folded = NULL, *qw = NULL, *qg = NULL;
-	size_t lw = 0, cw = 0, lg = 0, cg = 0;
 	const char *word[SEARCH_MAX_WORDS];
 	int wlen[SEARCH_MAX_WORDS];
 	int nwords = 0;
 	unsigned char *seen = NULL;
 	kist_err err = KIST_OK;
-	int grams = 1;
+	int grams = 1, stop = 0;
 	char *qs = NULL, *skel = NULL;
 	const char *sword[SEARCH_MAX_WORDS];
 	int slen[SEARCH_MAX_WORDS];
@@ -396,14 +530,8 @@ kist_err kist__index_people(const kist__index_view *v, const char *search, kist_
 
 	if (v->people == 0)
 		return KIST_OK;
-	if (search == NULL || strspn(search, " \t\r\n") == strlen(search)) {
-		for (size_t id = 1; id <= v->people; id++) {
-			int r = emit_person(v, (sqlite3_int64)id, 0, fn, ctx, &err);
-			if (r != 0)
-				return r < 0 ? err : KIST_OK;
-		}
-		return KIST_OK;
-	}
+	if (search == NULL || strspn(search, " \t\r\n") == strlen(search))
+		return emit_all(v, fn, ctx);
 	if (!kist__utf8_valid((const unsigned char *)search, strlen(search)))
 		return kist__fail(KIST_E_ARG, "the search text is not valid UTF-8");
 	if (strlen(search) > KIST_MAX_FIELD_BYTES)
@@ -418,95 +546,29 @@ kist_err kist__index_people(const kist__index_view *v, const char *search, kist_
 		err = kist__nomem();
 		goto out;
 	}
-	for (char *p = folded; *p != '\0';) {
-		size_t skip = strspn(p, " \t\r\n");
-		p += skip;
-		size_t wl = strcspn(p, " \t\r\n");
-		if (wl == 0)
-			break;
-		if (nwords == SEARCH_MAX_WORDS) {
-			err = kist__fail(KIST_E_ARG, "a search has at most %d words",
-			                 SEARCH_MAX_WORDS);
-			goto out;
-		}
-		word[nwords] = p;
-		wlen[nwords++] = (int)wl;
-		if (add_phrase(&qw, &lw, &cw, p, wl, 1) != 0) {
-			err = kist__nomem();
-			goto out;
-		}
-		if (utf8_chars(p, wl) < 3)
-			grams = 0; /* fragments are three characters or more */
-		p += wl;
-	}
+	if ((err = search_words(folded, word, wlen, &nwords, &qw, &grams)) != KIST_OK)
+		goto out;
 	if (nwords == 0)
 		goto out; /* only characters that folding drops (tatweel, harakat): nobody */
 	/*
 	 * Whole words and word beginnings first, ranked with bm25 (names weigh
-	 * most); then people whose folded text contains every word as a fragment,
-	 * those with the first word in the name first, then in an alias.  A scan
-	 * with instr() costs less than building a trigram index for one search.
+	 * most); then the fragments; then the cross-script skeletons.
 	 */
-	static const char frag_head[] = "SELECT rowid FROM temp.people_words WHERE ";
-	static const char frag_word[] =
-	    "instr(name || char(10) || aliases || char(10) || other, ?%d) > 0 AND ";
-	static const char frag_tail[] = "1 ORDER BY instr(name, ?1) = 0, instr(aliases, ?1) = 0, "
-	                                "rowid";
-	cg = sizeof frag_head + (size_t)nwords * (sizeof frag_word + 4) + sizeof frag_tail;
-	if ((qg = malloc(cg)) == NULL) {
-		err = kist__nomem();
+	if ((err = fragment_query(nwords, &qg)) != KIST_OK)
 		goto out;
-	}
-	lg = (size_t)snprintf(qg, cg, "%s", frag_head);
-	for (int i = 0; i < nwords; i++)
-		lg += (size_t)snprintf(qg + lg, cg - lg, frag_word, i + 1);
-	snprintf(qg + lg, cg - lg, "%s", frag_tail);
 	if ((err = skeleton_query(v, folded, &skel, &qs, sword, slen, &nskel)) != KIST_OK)
 		goto out;
-	for (int phase = 0; phase < 3; phase++) {
-		if ((phase == 1 && !grams) || (phase == 2 && nskel == 0))
-			continue;
-		const char *sql = phase == 0   ? "SELECT rowid FROM temp.people_words WHERE "
-		                                 "people_words MATCH ? ORDER BY "
-		                                 "bm25(people_words, 10.0, 5.0, 1.0), rowid"
-		                  : phase == 1 ? qg
-		                               : qs;
-		if (sqlite3_prepare_v2(v->db, sql, -1, &st, NULL) != SQLITE_OK) {
-			err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(v->db));
-			goto out;
-		}
-		if (phase == 0)
-			sqlite3_bind_text(st, 1, qw, -1, SQLITE_STATIC);
-		else if (phase == 1)
-			for (int i = 0; i < nwords; i++)
-				sqlite3_bind_text(st, i + 1, word[i], wlen[i], SQLITE_STATIC);
-		else
-			for (int i = 0; i < nskel; i++)
-				sqlite3_bind_text(st, i + 1, sword[i], slen[i], SQLITE_STATIC);
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			sqlite3_int64 id = sqlite3_column_int64(st, 0);
-			if (id < 1 || (size_t)id > v->people || seen[id])
-				continue;
-			seen[id] = 1;
-			int r = emit_person(v, id, phase == 2, fn, ctx, &err);
-			if (r != 0) {
-				if (r > 0)
-					err = KIST_OK;
-				goto out;
-			}
-		}
-		/* A query FTS5 cannot parse (only punctuation, say) matches nobody;
-		 * anything else (out of memory, an interruption) is an error. */
-		if (rc != SQLITE_DONE && rc != SQLITE_ERROR) {
-			err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(v->db));
-			goto out;
-		}
-		sqlite3_finalize(st);
-		st = NULL;
-	}
+	const char *qwp = qw;
+	int qwl = -1;
+	err = search_phase(v,
+	                   "SELECT rowid FROM temp.people_words WHERE people_words MATCH ? ORDER "
+	                   "BY bm25(people_words, 10.0, 5.0, 1.0), rowid",
+	                   &qwp, &qwl, 1, 0, seen, fn, ctx, &stop);
+	if (err == KIST_OK && !stop && grams)
+		err = search_phase(v, qg, word, wlen, nwords, 0, seen, fn, ctx, &stop);
+	if (err == KIST_OK && !stop && nskel != 0)
+		err = search_phase(v, qs, sword, slen, nskel, 1, seen, fn, ctx, &stop);
 out:
-	sqlite3_finalize(st);
 	kist__sql_cap_leave();
 	if (folded != NULL) {
 		sodium_memzero(folded, strlen(folded));
@@ -705,14 +767,88 @@ static int on_progress(void *ctx)
 	return kist__interrupted != 0;
 }
 
+/*
+ * Prepares sql into *stp under the authorizer and checks that it is one
+ * read-only query.  On failure *stp may hold a statement to finalize.
+ */
+static kist_err query_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stp)
+{
+	const char *tail = NULL;
+	auth_state as;
+
+	memset(&as, 0, sizeof as);
+	sqlite3_set_authorizer(db, authorize, &as);
+	int rc = sqlite3_prepare_v2(db, sql, -1, stp, &tail);
+	sqlite3_set_authorizer(db, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		if (as.refused[0] != '\0')
+			return kist__fail(KIST_E_ARG, "refused: %s (kist query only reads)",
+			                  as.refused);
+		return kist__fail(KIST_E_ARG, "%s", sqlite3_errmsg(db));
+	}
+	if (*stp == NULL)
+		return kist__fail(KIST_E_ARG, "the query is empty");
+	/* One statement only: what follows may be blanks, semicolons and comments. */
+	for (const char *t = tail; t != NULL && *t != '\0';) {
+		t = skip_blanks(t, 0);
+		if (*t == ';')
+			t++;
+		else if (*t != '\0')
+			return kist__fail(KIST_E_ARG, "refused: give one SQL statement at a time");
+	}
+	if (!is_query(sql)) {
+		char word[32], shown[128];
+		const char *t = skip_blanks(sql, 1);
+		size_t n = strcspn(t, " \t\r\n;(");
+		snprintf(word, sizeof word, "%.*s", (int)(n < 24 ? n : 24), t);
+		kist__printable(shown, sizeof shown, word);
+		return kist__fail(
+		    KIST_E_ARG,
+		    "refused: %s (kist query runs SELECT, WITH and VALUES queries only)", shown);
+	}
+	if (!sqlite3_stmt_readonly(*stp))
+		return kist__fail(KIST_E_ARG, "refused: the statement would change the database "
+		                              "(kist query only reads)");
+	return KIST_OK;
+}
+
+/* The values of the row st stands on, as kist_values pointing into st. */
+static void row_values(sqlite3_stmt *st, kist_value *vals, int ncols)
+{
+	for (int c = 0; c < ncols; c++) {
+		kist_value *x = &vals[c];
+		memset(x, 0, sizeof *x);
+		switch (sqlite3_column_type(st, c)) {
+		case SQLITE_INTEGER:
+			x->type = KIST_VALUE_INTEGER;
+			x->integer = sqlite3_column_int64(st, c);
+			break;
+		case SQLITE_FLOAT:
+			x->type = KIST_VALUE_REAL;
+			x->real = sqlite3_column_double(st, c);
+			break;
+		case SQLITE_TEXT:
+			x->type = KIST_VALUE_TEXT;
+			x->bytes = sqlite3_column_text(st, c);
+			x->len = (size_t)sqlite3_column_bytes(st, c);
+			break;
+		case SQLITE_BLOB:
+			x->type = KIST_VALUE_BLOB;
+			x->bytes = sqlite3_column_blob(st, c);
+			x->len = (size_t)sqlite3_column_bytes(st, c);
+			break;
+		default:
+			x->type = KIST_VALUE_NULL;
+		}
+	}
+}
+
 kist_err kist__index_query(const kist__index_view *v, const char *sql, kist_row_fn fn, void *ctx)
 {
 	sqlite3 *db = v->db;
 	sqlite3_stmt *st = NULL;
-	const char *tail = NULL;
 	const char **names = NULL;
 	kist_value *vals = NULL;
-	auth_state as;
 	kist_err err;
 
 	size_t sql_len = sql != NULL ? strnlen(sql, (1u << 20) + 1) : 0;
@@ -724,49 +860,8 @@ kist_err kist__index_query(const kist__index_view *v, const char *sql, kist_row_
 	if ((err = prepare_search(v, sql)) != KIST_OK)
 		return err;
 
-	memset(&as, 0, sizeof as);
-	sqlite3_set_authorizer(db, authorize, &as);
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
-	sqlite3_set_authorizer(db, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		if (as.refused[0] != '\0')
-			err = kist__fail(KIST_E_ARG, "refused: %s (kist query only reads)",
-			                 as.refused);
-		else
-			err = kist__fail(KIST_E_ARG, "%s", sqlite3_errmsg(db));
+	if ((err = query_prepare(db, sql, &st)) != KIST_OK)
 		goto out;
-	}
-	if (st == NULL) {
-		err = kist__fail(KIST_E_ARG, "the query is empty");
-		goto out;
-	}
-	/* One statement only: what follows may be blanks, semicolons and comments. */
-	for (const char *t = tail; t != NULL && *t != '\0';) {
-		t = skip_blanks(t, 0);
-		if (*t == ';') {
-			t++;
-		} else if (*t != '\0') {
-			err = kist__fail(KIST_E_ARG, "refused: give one SQL statement at a time");
-			goto out;
-		}
-	}
-	if (!is_query(sql)) {
-		char word[32], shown[128];
-		const char *t = skip_blanks(sql, 1);
-		size_t n = strcspn(t, " \t\r\n;(");
-		snprintf(word, sizeof word, "%.*s", (int)(n < 24 ? n : 24), t);
-		kist__printable(shown, sizeof shown, word);
-		err = kist__fail(
-		    KIST_E_ARG,
-		    "refused: %s (kist query runs SELECT, WITH and VALUES queries only)", shown);
-		goto out;
-	}
-	if (!sqlite3_stmt_readonly(st)) {
-		err = kist__fail(KIST_E_ARG, "refused: the statement would change the database "
-		                             "(kist query only reads)");
-		goto out;
-	}
-
 	int ncols = sqlite3_column_count(st);
 	names = calloc((size_t)ncols + 1, sizeof *names);
 	vals = calloc((size_t)ncols + 1, sizeof *vals);
@@ -786,33 +881,9 @@ kist_err kist__index_query(const kist__index_view *v, const char *sql, kist_row_
 	kist__sql_cap_enter();
 	sqlite3_progress_handler(db, 1000, on_progress, NULL);
 	err = KIST_OK;
+	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		for (int c = 0; c < ncols; c++) {
-			kist_value *x = &vals[c];
-			memset(x, 0, sizeof *x);
-			switch (sqlite3_column_type(st, c)) {
-			case SQLITE_INTEGER:
-				x->type = KIST_VALUE_INTEGER;
-				x->integer = sqlite3_column_int64(st, c);
-				break;
-			case SQLITE_FLOAT:
-				x->type = KIST_VALUE_REAL;
-				x->real = sqlite3_column_double(st, c);
-				break;
-			case SQLITE_TEXT:
-				x->type = KIST_VALUE_TEXT;
-				x->bytes = sqlite3_column_text(st, c);
-				x->len = (size_t)sqlite3_column_bytes(st, c);
-				break;
-			case SQLITE_BLOB:
-				x->type = KIST_VALUE_BLOB;
-				x->bytes = sqlite3_column_blob(st, c);
-				x->len = (size_t)sqlite3_column_bytes(st, c);
-				break;
-			default:
-				x->type = KIST_VALUE_NULL;
-			}
-		}
+		row_values(st, vals, ncols);
 		if (fn(ctx, (size_t)ncols, names, vals) != 0)
 			break;
 	}
