@@ -373,6 +373,87 @@ static void csv_skip_line(csv *c)
 	c->line++;
 }
 
+/*
+ * The header row of a CSV register, starting on line hline: the column names,
+ * distinct and at most KIST_MAX_REGISTER_COLUMNS, appended to *cols (the
+ * caller frees them); *has_name set if one is "name".
+ */
+static kist_err csv_header(csv *c, const char *src, unsigned hline, char ***cols, size_t *ncols,
+                           int *has_name, int *end)
+{
+	kist_err err;
+	do {
+		if ((err = csv_field(c, src, NULL, end)) != KIST_OK)
+			return err;
+		char where[32];
+		snprintf(where, sizeof where, "line %u", hline);
+		if ((err = check_text(src, where, "header", c->buf ? c->buf : "", c->blen, 256)) !=
+		    KIST_OK)
+			return err;
+		int nomem = 0;
+		char *name = dup_trimmed(c->buf ? c->buf : "", c->blen, &nomem);
+		if (nomem)
+			return kist__nomem();
+		if (name == NULL)
+			return kist__fail(KIST_E_INPUT, "%s: line %u: column %zu has no name", src,
+			                  hline, *ncols + 1);
+		for (size_t i = 0; i < *ncols; i++)
+			if (strcasecmp((*cols)[i], name) == 0) {
+				err = kist__fail(KIST_E_INPUT,
+				                 "%s: line %u: column \"%s\" appears twice", src,
+				                 hline, name);
+				free(name);
+				return err;
+			}
+		if (*ncols == KIST_MAX_REGISTER_COLUMNS) {
+			free(name);
+			return kist__fail(KIST_E_LIMIT, "%s: line %u: more than %d columns", src,
+			                  hline, KIST_MAX_REGISTER_COLUMNS);
+		}
+		char **nc = realloc(*cols, (*ncols + 1) * sizeof *nc);
+		if (nc == NULL) {
+			free(name);
+			return kist__nomem();
+		}
+		*cols = nc;
+		(*cols)[(*ncols)++] = name;
+		*has_name |= known_field(name) == FIELD_NAME;
+	} while (*end == 0);
+	return KIST_OK;
+}
+
+/* One record of a CSV register, whose header named ncols columns cols. */
+static kist_err csv_record(kist__people *ppl, csv *c, const char *src, char **cols, size_t ncols,
+                           int *end)
+{
+	kist_err err;
+	char where[32];
+	snprintf(where, sizeof where, "line %u", c->line);
+	kist__person *p = new_person(ppl, src, where);
+	if (p == NULL) {
+		if (ppl->cap == 0 || ppl->n < KIST_MAX_PEOPLE)
+			return KIST_E_NOMEM;
+		return KIST_E_LIMIT;
+	}
+	size_t f = 0;
+	do {
+		if ((err = csv_field(c, src, f < ncols ? cols[f] : "(beyond the header)", end)) !=
+		    KIST_OK)
+			return err;
+		if (f == ncols)
+			return kist__fail(KIST_E_INPUT,
+			                  "%s: %s: too many fields (the header has %zu)", src,
+			                  p->where, ncols);
+		if ((err = set_field(p, src, cols[f], c->buf ? c->buf : "", c->blen)) != KIST_OK)
+			return err;
+		f++;
+	} while (*end == 0);
+	if (f != ncols)
+		return kist__fail(KIST_E_INPUT, "%s: %s: %zu field%s, but the header has %zu", src,
+		                  p->where, f, f == 1 ? "" : "s", ncols);
+	return finish_person(p, src);
+}
+
 static kist_err parse_csv(kist__people *ppl, const char *s, size_t len, const char *src)
 {
 	size_t first = ppl->n; /* records of earlier registers */
@@ -390,49 +471,8 @@ static kist_err parse_csv(kist__people *ppl, const char *s, size_t len, const ch
 		goto out;
 	}
 	unsigned hline = c.line;
-	do {
-		if ((err = csv_field(&c, src, NULL, &end)) != KIST_OK)
-			goto out;
-		char where[32];
-		snprintf(where, sizeof where, "line %u", hline);
-		if ((err = check_text(src, where, "header", c.buf ? c.buf : "", c.blen, 256)) !=
-		    KIST_OK)
-			goto out;
-		int nomem = 0;
-		char *name = dup_trimmed(c.buf ? c.buf : "", c.blen, &nomem);
-		if (nomem) {
-			err = kist__nomem();
-			goto out;
-		}
-		if (name == NULL) {
-			err = kist__fail(KIST_E_INPUT, "%s: line %u: column %zu has no name", src,
-			                 hline, ncols + 1);
-			goto out;
-		}
-		for (size_t i = 0; i < ncols; i++)
-			if (strcasecmp(cols[i], name) == 0) {
-				err = kist__fail(KIST_E_INPUT,
-				                 "%s: line %u: column \"%s\" appears twice", src,
-				                 hline, name);
-				free(name);
-				goto out;
-			}
-		if (ncols == KIST_MAX_REGISTER_COLUMNS) {
-			err = kist__fail(KIST_E_LIMIT, "%s: line %u: more than %d columns", src,
-			                 hline, KIST_MAX_REGISTER_COLUMNS);
-			free(name);
-			goto out;
-		}
-		char **nc = realloc(cols, (ncols + 1) * sizeof *nc);
-		if (nc == NULL) {
-			free(name);
-			err = kist__nomem();
-			goto out;
-		}
-		cols = nc;
-		cols[ncols++] = name;
-		has_name |= known_field(name) == FIELD_NAME;
-	} while (end == 0);
+	if ((err = csv_header(&c, src, hline, &cols, &ncols, &has_name, &end)) != KIST_OK)
+		goto out;
 	if (!has_name) {
 		err = kist__fail(KIST_E_INPUT, "%s: line %u: the header has no \"name\" column",
 		                 src, hline);
@@ -445,38 +485,7 @@ static kist_err parse_csv(kist__people *ppl, const char *s, size_t len, const ch
 			csv_skip_line(&c);
 		if (c.pos == c.len)
 			break;
-		char where[32];
-		snprintf(where, sizeof where, "line %u", c.line);
-		kist__person *p = new_person(ppl, src, where);
-		if (p == NULL) {
-			err = KIST_E_LIMIT;
-			if (ppl->cap == 0 || ppl->n < KIST_MAX_PEOPLE)
-				err = KIST_E_NOMEM;
-			goto out;
-		}
-		size_t f = 0;
-		do {
-			if ((err = csv_field(&c, src, f < ncols ? cols[f] : "(beyond the header)",
-			                     &end)) != KIST_OK)
-				goto out;
-			if (f == ncols) {
-				err = kist__fail(KIST_E_INPUT,
-				                 "%s: %s: too many fields (the header has %zu)",
-				                 src, p->where, ncols);
-				goto out;
-			}
-			if ((err = set_field(p, src, cols[f], c.buf ? c.buf : "", c.blen)) !=
-			    KIST_OK)
-				goto out;
-			f++;
-		} while (end == 0);
-		if (f != ncols) {
-			err =
-			    kist__fail(KIST_E_INPUT, "%s: %s: %zu field%s, but the header has %zu",
-			               src, p->where, f, f == 1 ? "" : "s", ncols);
-			goto out;
-		}
-		if ((err = finish_person(p, src)) != KIST_OK)
+		if ((err = csv_record(ppl, &c, src, cols, ncols, &end)) != KIST_OK)
 			goto out;
 	}
 	if (ppl->n == first)
@@ -531,6 +540,103 @@ static kist_err json_scalar(kist__person *p, const char *src, const char *key, j
 	return KIST_OK;
 }
 
+/*
+ * A list of strings for field key (known field k): media, one path an item,
+ * or aliases, joined with "; ".
+ */
+static kist_err json_list(kist__person *p, const char *src, const char *where, const char *key,
+                          int k, json_t *v)
+{
+	kist_err err = KIST_OK;
+	size_t i;
+	json_t *item;
+	char *joined = NULL;
+	size_t jlen = 0;
+	json_array_foreach(v, i, item)
+	{
+		if (!json_is_string(item)) {
+			wipe_free(joined);
+			return kist__fail(KIST_E_INPUT,
+			                  "%s: %s: field \"%s\": item %zu is not a string", src,
+			                  where, key, i);
+		}
+		const char *s = json_string_value(item);
+		size_t sl = json_string_length(item);
+		if ((err = check_text(src, where, key, s, sl, KIST_MAX_FIELD_BYTES)) != KIST_OK) {
+			wipe_free(joined);
+			return err;
+		}
+		if (k == FIELD_MEDIA) {
+			/* a list item is one path, ';' included */
+			if ((err = add_media(p, src, s, sl)) != KIST_OK)
+				return err;
+			continue;
+		}
+		/* aliases: joined with "; " */
+		if (jlen + sl + 2 > KIST_MAX_FIELD_BYTES) {
+			wipe_free(joined);
+			return kist__fail(KIST_E_INPUT,
+			                  "%s: %s: field \"%s\" is longer than %d bytes", src,
+			                  where, key, KIST_MAX_FIELD_BYTES);
+		}
+		/* not realloc: the old copy of the aliases is wiped */
+		char *nj = malloc(jlen + sl + 3);
+		if (nj == NULL) {
+			wipe_free(joined);
+			return kist__nomem();
+		}
+		if (joined != NULL)
+			memcpy(nj, joined, jlen + 1);
+		wipe_free(joined);
+		joined = nj;
+		if (jlen > 0) {
+			memcpy(joined + jlen, "; ", 2);
+			jlen += 2;
+		}
+		memcpy(joined + jlen, s, sl);
+		jlen += sl;
+		joined[jlen] = '\0';
+	}
+	if (k == 0 && joined != NULL) {
+		err = set_field(p, src, key, joined, jlen);
+		wipe_free(joined);
+	}
+	return err;
+}
+
+/* Any other value of field key (known field k, or -1 for another field). */
+static kist_err json_value(kist__person *p, const char *src, const char *where, const char *key,
+                           int k, json_t *v)
+{
+	kist_err err;
+	if (k >= 0 && (json_is_object(v) || json_is_array(v)))
+		return kist__fail(KIST_E_INPUT, "%s: %s: field \"%s\" must be a string%s", src,
+		                  where, key, k == FIELD_MEDIA ? " or a list of strings" : "");
+	char *text = NULL;
+	size_t tlen = 0;
+	if (json_is_object(v) || json_is_array(v)) {
+		/* Unknown structured fields are kept as compact JSON text. */
+		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (text == NULL)
+			return kist__nomem();
+		tlen = strlen(text);
+	} else if ((err = json_scalar(p, src, key, v, &text, &tlen)) != KIST_OK) {
+		return err;
+	}
+	if (text == NULL)
+		return KIST_OK; /* null: absent */
+	if (k == FIELD_MEDIA) {
+		/* A single string is one path (JSON has lists for more). */
+		err = check_text(src, where, key, text, tlen, KIST_MAX_FIELD_BYTES);
+		if (err == KIST_OK)
+			err = add_media(p, src, text, tlen);
+	} else {
+		err = set_field(p, src, key, text, tlen);
+	}
+	wipe_free(text);
+	return err;
+}
+
 static kist_err json_record(kist__people *ppl, const char *src, size_t idx, json_t *obj)
 {
 	char where[48];
@@ -554,93 +660,10 @@ static kist_err json_record(kist__people *ppl, const char *src, size_t idx, json
 			return kist__fail(KIST_E_INPUT, "%s: %s: a field has an empty name", src,
 			                  where);
 		int k = known_field(key);
-		if ((k == FIELD_MEDIA || k == 0 /* aliases */) && json_is_array(v)) {
-			size_t i;
-			json_t *item;
-			char *joined = NULL;
-			size_t jlen = 0;
-			json_array_foreach(v, i, item)
-			{
-				if (!json_is_string(item)) {
-					wipe_free(joined);
-					return kist__fail(
-					    KIST_E_INPUT,
-					    "%s: %s: field \"%s\": item %zu is not a string", src,
-					    where, key, i);
-				}
-				const char *s = json_string_value(item);
-				size_t sl = json_string_length(item);
-				if ((err = check_text(src, where, key, s, sl,
-				                      KIST_MAX_FIELD_BYTES)) != KIST_OK) {
-					wipe_free(joined);
-					return err;
-				}
-				if (k == FIELD_MEDIA) {
-					/* a list item is one path, ';' included */
-					if ((err = add_media(p, src, s, sl)) != KIST_OK)
-						return err;
-					continue;
-				}
-				/* aliases: joined with "; " */
-				if (jlen + sl + 2 > KIST_MAX_FIELD_BYTES) {
-					wipe_free(joined);
-					return kist__fail(
-					    KIST_E_INPUT,
-					    "%s: %s: field \"%s\" is longer than %d bytes", src,
-					    where, key, KIST_MAX_FIELD_BYTES);
-				}
-				/* not realloc: the old copy of the aliases is wiped */
-				char *nj = malloc(jlen + sl + 3);
-				if (nj == NULL) {
-					wipe_free(joined);
-					return kist__nomem();
-				}
-				if (joined != NULL)
-					memcpy(nj, joined, jlen + 1);
-				wipe_free(joined);
-				joined = nj;
-				if (jlen > 0) {
-					memcpy(joined + jlen, "; ", 2);
-					jlen += 2;
-				}
-				memcpy(joined + jlen, s, sl);
-				jlen += sl;
-				joined[jlen] = '\0';
-			}
-			if (k == 0 && joined != NULL) {
-				err = set_field(p, src, key, joined, jlen);
-				wipe_free(joined);
-				if (err != KIST_OK)
-					return err;
-			}
-			continue;
-		}
-		if (k >= 0 && (json_is_object(v) || json_is_array(v)))
-			return kist__fail(KIST_E_INPUT, "%s: %s: field \"%s\" must be a string%s",
-			                  src, where, key,
-			                  k == FIELD_MEDIA ? " or a list of strings" : "");
-		char *text = NULL;
-		size_t tlen = 0;
-		if (json_is_object(v) || json_is_array(v)) {
-			/* Unknown structured fields are kept as compact JSON text. */
-			text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-			if (text == NULL)
-				return kist__nomem();
-			tlen = strlen(text);
-		} else if ((err = json_scalar(p, src, key, v, &text, &tlen)) != KIST_OK) {
-			return err;
-		}
-		if (text == NULL)
-			continue; /* null: absent */
-		if (k == FIELD_MEDIA) {
-			/* A single string is one path (JSON has lists for more). */
-			err = check_text(src, where, key, text, tlen, KIST_MAX_FIELD_BYTES);
-			if (err == KIST_OK)
-				err = add_media(p, src, text, tlen);
-		} else {
-			err = set_field(p, src, key, text, tlen);
-		}
-		wipe_free(text);
+		if ((k == FIELD_MEDIA || k == 0 /* aliases */) && json_is_array(v))
+			err = json_list(p, src, where, key, k, v);
+		else
+			err = json_value(p, src, where, key, k, v);
 		if (err != KIST_OK)
 			return err;
 	}
