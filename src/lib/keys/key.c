@@ -396,6 +396,36 @@ static kist_err derive_pass_key(unsigned char key[32], const char *pass, size_t 
 	return KIST_OK;
 }
 
+/*
+ * The identity blob of id: head and secret keys, the secret encrypted under
+ * pass when there is one (key, 32 bytes of secure memory, is scratch).
+ */
+static kist_err identity_blob(const kist_identity *id, unsigned char *blob, unsigned char *key,
+                              const char *pass, size_t passlen)
+{
+	kist_err err;
+	memset(blob, 0, ID_HEAD);
+	memcpy(blob, ID_MAGIC, 8);
+	memcpy(blob + 64, id->pk.x25519, 32);
+	memcpy(blob + 96, id->pk.ed25519, 32);
+	unsigned char *secret = blob + ID_HEAD;
+	memcpy(secret, id->x25519_sk, 32);
+	memcpy(secret + 32, id->ed25519_sk, 32); /* the seed */
+	if (pass != NULL) {
+		blob[8] = 1;
+		kist__st32(blob + 12, ID_OPS_DEFAULT);
+		kist__st64(blob + 16, ID_MEM_DEFAULT);
+		randombytes_buf(blob + 24, 16);
+		randombytes_buf(blob + 40, 24);
+		if ((err = derive_pass_key(key, pass, passlen, blob + 24, ID_OPS_DEFAULT,
+		                           ID_MEM_DEFAULT)) != KIST_OK)
+			return err;
+		crypto_aead_xchacha20poly1305_ietf_encrypt(secret, NULL, secret, ID_SECRET, blob,
+		                                           ID_HEAD, NULL, blob + 40, key);
+	}
+	return KIST_OK;
+}
+
 kist_err kist_identity_save(const kist_identity *id, const char *path, const char *pass,
                             size_t passlen, int force)
 {
@@ -422,25 +452,8 @@ kist_err kist_identity_save(const kist_identity *id, const char *path, const cha
 		err = kist__fail(KIST_E_NOMEM, "out of secure memory");
 		goto out;
 	}
-	memset(blob, 0, ID_HEAD);
-	memcpy(blob, ID_MAGIC, 8);
-	memcpy(blob + 64, id->pk.x25519, 32);
-	memcpy(blob + 96, id->pk.ed25519, 32);
-	unsigned char *secret = blob + ID_HEAD;
-	memcpy(secret, id->x25519_sk, 32);
-	memcpy(secret + 32, id->ed25519_sk, 32); /* the seed */
-	if (pass != NULL) {
-		blob[8] = 1;
-		kist__st32(blob + 12, ID_OPS_DEFAULT);
-		kist__st64(blob + 16, ID_MEM_DEFAULT);
-		randombytes_buf(blob + 24, 16);
-		randombytes_buf(blob + 40, 24);
-		if ((err = derive_pass_key(key, pass, passlen, blob + 24, ID_OPS_DEFAULT,
-		                           ID_MEM_DEFAULT)) != KIST_OK)
-			goto out;
-		crypto_aead_xchacha20poly1305_ietf_encrypt(secret, NULL, secret, ID_SECRET, blob,
-		                                           ID_HEAD, NULL, blob + 40, key);
-	}
+	if ((err = identity_blob(id, blob, key, pass, passlen)) != KIST_OK)
+		goto out;
 	kist_pubkey_format(&id->pk, pkstr);
 	kist_pubkey_fingerprint(&id->pk, fpr);
 	int n = snprintf(text, textcap,
@@ -587,6 +600,15 @@ static kist_err decode_identity_blob(char *text, const char *path, unsigned char
 	return KIST_OK;
 }
 
+/* Reads the key file at path into *text and tells whether it holds age identities. */
+static kist_err key_file_open(const char *path, char **text, int *is_age)
+{
+	kist_err err;
+	if ((err = kist_init()) != KIST_OK || (err = read_key_text(path, text)) != KIST_OK)
+		return err;
+	return key_text_kind(*text, path, is_age);
+}
+
 kist_err kist_identity_file_pubkey(const char *path, kist_pubkey *out)
 {
 	unsigned char *blob = NULL;
@@ -596,10 +618,7 @@ kist_err kist_identity_file_pubkey(const char *path, kist_pubkey *out)
 	int is_age = 0;
 	kist_err err;
 
-	if ((err = kist_init()) != KIST_OK)
-		return err;
-	if ((err = read_key_text(path, &text)) != KIST_OK ||
-	    (err = key_text_kind(text, path, &is_age)) != KIST_OK)
+	if ((err = key_file_open(path, &text, &is_age)) != KIST_OK)
 		goto out;
 	if (is_age) {
 		if ((err = kist__age_identities_parse(text, path, &ids, &n)) == KIST_OK)
@@ -623,14 +642,62 @@ out:
 	return err;
 }
 
+/*
+ * Decrypts in place the secret of a passphrase-protected identity blob of
+ * bloblen bytes, with key (32 bytes of secure memory) as scratch.
+ */
+static kist_err unlock_secret(unsigned char *blob, size_t bloblen, unsigned char *key,
+                              const char *path, kist_passphrase_fn pass_fn, void *pass_ctx)
+{
+	unsigned char *secret = blob + ID_HEAD;
+	char *pass = NULL;
+	size_t passlen = 0;
+	kist_err err;
+
+	uint32_t ops = kist__ld32(blob + 12);
+	uint64_t mem = kist__ld64(blob + 16);
+	if (bloblen != ID_HEAD + ID_SECRET + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+		err = kist__fail(KIST_E_BADKEY, "%s: malformed identity", path);
+		goto out;
+	}
+	if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > ID_OPS_MAX ||
+	    mem < crypto_pwhash_MEMLIMIT_MIN || mem > ID_MEM_MAX) {
+		err =
+		    kist__fail(KIST_E_LIMIT, "%s: passphrase cost parameters out of bounds", path);
+		goto out;
+	}
+	if (pass_fn == NULL) {
+		err = kist__fail(KIST_E_PASSPHRASE, "%s needs a passphrase", path);
+		goto out;
+	}
+	pass = sodium_malloc(KIST_PASSPHRASE_MAX);
+	if (pass == NULL) {
+		err = kist__fail(KIST_E_NOMEM, "out of secure memory");
+		goto out;
+	}
+	if ((err = pass_fn(pass_ctx, path, pass, KIST_PASSPHRASE_MAX, &passlen)) != KIST_OK)
+		goto out;
+	if ((err = derive_pass_key(key, pass, passlen, blob + 24, ops, mem)) != KIST_OK)
+		goto out;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+	        secret, NULL, NULL, secret, ID_SECRET + crypto_aead_xchacha20poly1305_ietf_ABYTES,
+	        blob, ID_HEAD, blob + 40, key) != 0) {
+		err = kist__fail(KIST_E_PASSPHRASE, "%s: wrong passphrase", path);
+		goto out;
+	}
+	err = KIST_OK;
+out:
+	sodium_free(pass);
+	return err;
+}
+
 /* Loads the kist identity in text (modified). */
 static kist_err load_kist_identity(kist_identity **out, char *text, const char *path,
                                    kist_passphrase_fn pass_fn, void *pass_ctx)
 {
-	char *pass = NULL;
 	unsigned char *blob = NULL, *key = NULL;
 	kist_identity *id = NULL;
-	size_t bloblen = 0, passlen = 0;
+	size_t bloblen = 0;
 	kist_err err;
 
 	blob = sodium_malloc(ID_FILE_MAX);
@@ -650,38 +717,8 @@ static kist_err load_kist_identity(kist_identity **out, char *text, const char *
 			goto out;
 		}
 	} else if (blob[8] == 1) {
-		uint32_t ops = kist__ld32(blob + 12);
-		uint64_t mem = kist__ld64(blob + 16);
-		if (bloblen != ID_HEAD + ID_SECRET + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
-			err = kist__fail(KIST_E_BADKEY, "%s: malformed identity", path);
+		if ((err = unlock_secret(blob, bloblen, key, path, pass_fn, pass_ctx)) != KIST_OK)
 			goto out;
-		}
-		if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > ID_OPS_MAX ||
-		    mem < crypto_pwhash_MEMLIMIT_MIN || mem > ID_MEM_MAX) {
-			err = kist__fail(KIST_E_LIMIT,
-			                 "%s: passphrase cost parameters out of bounds", path);
-			goto out;
-		}
-		if (pass_fn == NULL) {
-			err = kist__fail(KIST_E_PASSPHRASE, "%s needs a passphrase", path);
-			goto out;
-		}
-		pass = sodium_malloc(KIST_PASSPHRASE_MAX);
-		if (pass == NULL) {
-			err = kist__fail(KIST_E_NOMEM, "out of secure memory");
-			goto out;
-		}
-		if ((err = pass_fn(pass_ctx, path, pass, KIST_PASSPHRASE_MAX, &passlen)) != KIST_OK)
-			goto out;
-		if ((err = derive_pass_key(key, pass, passlen, blob + 24, ops, mem)) != KIST_OK)
-			goto out;
-		if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		        secret, NULL, NULL, secret,
-		        ID_SECRET + crypto_aead_xchacha20poly1305_ietf_ABYTES, blob, ID_HEAD,
-		        blob + 40, key) != 0) {
-			err = kist__fail(KIST_E_PASSPHRASE, "%s: wrong passphrase", path);
-			goto out;
-		}
 		id->was_protected = 1;
 	} else {
 		err = kist__fail(KIST_E_BADKEY, "%s: unknown protection type %u", path, blob[8]);
@@ -702,7 +739,6 @@ static kist_err load_kist_identity(kist_identity **out, char *text, const char *
 out:
 	sodium_free(blob);
 	sodium_free(key);
-	sodium_free(pass);
 	kist_identity_free(id);
 	return err;
 }
@@ -715,10 +751,7 @@ kist_err kist_identity_load_all(kist_identity ***out, size_t *count, const char 
 	int is_age = 0;
 	kist_err err;
 
-	if ((err = kist_init()) != KIST_OK)
-		return err;
-	if ((err = read_key_text(path, &text)) != KIST_OK ||
-	    (err = key_text_kind(text, path, &is_age)) != KIST_OK)
+	if ((err = key_file_open(path, &text, &is_age)) != KIST_OK)
 		goto out;
 	if (is_age) {
 		err = kist__age_identities_parse(text, path, out, count);
