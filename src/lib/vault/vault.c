@@ -205,6 +205,35 @@ static kist_err check_signature(kist_vault *v)
 	return KIST_OK;
 }
 
+/* The entries must tile the body in id order, ending where the index starts. */
+static kist_err check_tiling(const kist_vault *v)
+{
+	uint64_t pos = 0;
+	for (size_t i = 0; i < v->nentries; i++) {
+		if (v->entries[i].offset != pos)
+			return kist__fail(KIST_E_CORRUPT, "index: entry %zu is not where expected",
+			                  i + 1);
+		pos += v->entries[i].pub.stored_size;
+		if (pos > v->trailer.index_offset)
+			break;
+	}
+	if (pos != v->trailer.index_offset)
+		return kist__fail(KIST_E_CORRUPT, "index: entries do not cover the vault body");
+	return KIST_OK;
+}
+
+/* v->by_path: the entries in path order, for lookups by path. */
+static kist_err index_paths(kist_vault *v)
+{
+	v->by_path = malloc((v->nentries ? v->nentries : 1) * sizeof *v->by_path);
+	if (v->by_path == NULL)
+		return kist__nomem();
+	for (size_t i = 0; i < v->nentries; i++)
+		v->by_path[i] = &v->entries[i];
+	qsort(v->by_path, v->nentries, sizeof *v->by_path, cmp_entry_path);
+	return KIST_OK;
+}
+
 kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *const *ids, size_t nids)
 {
 	unsigned char *file_key = NULL;
@@ -264,30 +293,8 @@ kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *cons
 	}
 	if ((err = check_signature(v)) != KIST_OK)
 		goto out;
-	/* The entries must tile the body in id order, ending where the index starts. */
-	uint64_t pos = 0;
-	for (size_t i = 0; i < v->nentries; i++) {
-		if (v->entries[i].offset != pos) {
-			err = kist__fail(KIST_E_CORRUPT, "index: entry %zu is not where expected",
-			                 i + 1);
-			goto out;
-		}
-		pos += v->entries[i].pub.stored_size;
-		if (pos > v->trailer.index_offset)
-			break;
-	}
-	if (pos != v->trailer.index_offset) {
-		err = kist__fail(KIST_E_CORRUPT, "index: entries do not cover the vault body");
+	if ((err = check_tiling(v)) != KIST_OK || (err = index_paths(v)) != KIST_OK)
 		goto out;
-	}
-	v->by_path = malloc((v->nentries ? v->nentries : 1) * sizeof *v->by_path);
-	if (v->by_path == NULL) {
-		err = kist__nomem();
-		goto out;
-	}
-	for (size_t i = 0; i < v->nentries; i++)
-		v->by_path[i] = &v->entries[i];
-	qsort(v->by_path, v->nentries, sizeof *v->by_path, cmp_entry_path);
 	*out = v;
 	v = NULL;
 	err = KIST_OK;
