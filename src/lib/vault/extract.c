@@ -773,6 +773,69 @@ static kist_err select_entries(kist_vault *v, const char *const *paths, size_t n
 	return KIST_OK;
 }
 
+/*
+ * Creates the selected folders and stages the selected links; the selected
+ * files go into files (*nfiles of them) for the pipeline.
+ */
+static kist_err stage_entries(xstate *x, const kist__entry **files, size_t *nfiles)
+{
+	kist_err err;
+	for (size_t i = 0; i < x->v->nentries; i++) {
+		const kist__entry *e = &x->v->entries[i];
+		if (!x->sel[i])
+			continue;
+		if (e->pub.type == KIST_ENTRY_DIR) {
+			int dfd;
+			if ((err = open_dir(x, e->path, strlen(e->path), 1, &dfd)) != KIST_OK)
+				return err;
+			close(dfd);
+			continue;
+		}
+		if (e->pub.type == KIST_ENTRY_SYMLINK && !link_is_contained(x, e->path, e->link)) {
+			if (x->o->warn_fn) {
+				char msg[KIST_MAX_PATH + 128], t[KIST_MAX_PATH + 1];
+				kist__printable(t, sizeof t, e->link);
+				snprintf(
+				    msg, sizeof msg,
+				    "link to %s resolves outside the target (through the links "
+				    "of this vault and those already there): not created",
+				    t);
+				x->o->warn_fn(x->o->warn_ctx, e->path, msg);
+			}
+			continue;
+		}
+		if (e->pub.type == KIST_ENTRY_SYMLINK) {
+			staged *s = &x->st[x->nst++];
+			s->e = e;
+			if ((err = stage_link(x, e, s)) != KIST_OK)
+				return err;
+			continue;
+		}
+		files[(*nfiles)++] = e;
+	}
+	return KIST_OK;
+}
+
+/* After the pipeline: names for everything staged, then the folders' attributes. */
+static kist_err commit_all(xstate *x)
+{
+	kist_err err;
+	/* Everything authenticated: make it durable, then give the files their names. */
+	syncfs(x->root);
+	for (size_t i = 0; i < x->nst; i++)
+		if ((err = commit_one(x, &x->st[i])) != KIST_OK)
+			return err;
+	/* Everything is committed: creation order is no longer needed for undoing. */
+	if (x->ncreated > 1)
+		qsort(x->created, x->ncreated, sizeof *x->created, cmp_str);
+	for (size_t i = x->v->nentries; i > 0; i--) {
+		const kist__entry *e = &x->v->entries[i - 1];
+		if (x->sel[i - 1] && e->pub.type == KIST_ENTRY_DIR && was_created(x, e->path))
+			set_dir_attrs(x, e);
+	}
+	return KIST_OK;
+}
+
 kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const char *const *paths,
                             size_t npaths)
 {
@@ -809,56 +872,14 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 	if ((err = check_room(&x, sel)) != KIST_OK)
 		goto out;
 
-	for (size_t i = 0; i < v->nentries; i++) {
-		const kist__entry *e = &v->entries[i];
-		if (!sel[i])
-			continue;
-		if (e->pub.type == KIST_ENTRY_DIR) {
-			int dfd;
-			if ((err = open_dir(&x, e->path, strlen(e->path), 1, &dfd)) != KIST_OK)
-				goto out;
-			close(dfd);
-			continue;
-		}
-		if (e->pub.type == KIST_ENTRY_SYMLINK && !link_is_contained(&x, e->path, e->link)) {
-			if (o->warn_fn) {
-				char msg[KIST_MAX_PATH + 128], t[KIST_MAX_PATH + 1];
-				kist__printable(t, sizeof t, e->link);
-				snprintf(
-				    msg, sizeof msg,
-				    "link to %s resolves outside the target (through the links "
-				    "of this vault and those already there): not created",
-				    t);
-				o->warn_fn(o->warn_ctx, e->path, msg);
-			}
-			continue;
-		}
-		if (e->pub.type == KIST_ENTRY_SYMLINK) {
-			staged *s = &x.st[x.nst++];
-			s->e = e;
-			if ((err = stage_link(&x, e, s)) != KIST_OK)
-				goto out;
-			continue;
-		}
-		files[nfiles++] = e;
-	}
+	if ((err = stage_entries(&x, files, &nfiles)) != KIST_OK)
+		goto out;
 	/* Files, all through one pipeline, each staged under a temporary name. */
 	static const kist__stream_cb cb = {file_begin, file_data, file_end};
 	if ((err = kist__vault_stream_many(v, files, nfiles, &cb, &x, 0)) != KIST_OK)
 		goto out;
-	/* Everything authenticated: make it durable, then give the files their names. */
-	syncfs(x.root);
-	for (size_t i = 0; i < x.nst; i++)
-		if ((err = commit_one(&x, &x.st[i])) != KIST_OK)
-			goto out;
-	/* Everything is committed: creation order is no longer needed for undoing. */
-	if (x.ncreated > 1)
-		qsort(x.created, x.ncreated, sizeof *x.created, cmp_str);
-	for (size_t i = v->nentries; i > 0; i--) {
-		const kist__entry *e = &v->entries[i - 1];
-		if (sel[i - 1] && e->pub.type == KIST_ENTRY_DIR && was_created(&x, e->path))
-			set_dir_attrs(&x, e);
-	}
+	if ((err = commit_all(&x)) != KIST_OK)
+		goto out;
 	fsync(x.root);
 	err = KIST_OK;
 out:
