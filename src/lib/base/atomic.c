@@ -281,3 +281,21 @@ void kist__outfile_abort(kist__outfile *o)
 	free(o->final);
 	o->final = NULL;
 }
+
+/* A small file written whole or not at all (the public kist_file_write). */
+kist_err kist_file_write(const char *path, const void *data, size_t len, int force)
+{
+	kist__outfile o;
+	const char *base;
+	int dirfd = -1;
+	kist_err err = kist__open_parent(path, &dirfd, &base);
+	if (err != KIST_OK)
+		return err;
+	memset(&o, 0, sizeof o);
+	if ((err = kist__outfile_open(&o, dirfd, base)) == KIST_OK &&
+	    (err = kist__write_full(o.fd, data, len, path)) == KIST_OK)
+		err = kist__outfile_commit(&o, force, 1);
+	kist__outfile_abort(&o); /* after a commit: only frees */
+	close(dirfd);
+	return err;
+}

@@ -7,7 +7,7 @@
 
 #include "index/index.h"
 
-/* ---- checkpoints (ledger.c): C2SP tlog-checkpoint signed notes */
+/* ---- checkpoints (checkpoint.c): C2SP tlog-checkpoint signed notes */
 #define KIST_LEDGER_LABEL    "kist/v1 ledger entry"
 #define KIST_CHECKPOINT_MAX  65536 /* bytes in a checkpoint note */
 #define KIST_CHECKPOINT_SIGS 16    /* signature lines read */
@@ -32,7 +32,7 @@ kist_err kist__checkpoint_parse(kist__checkpoint *cp, const char *text, size_t l
  */
 kist_err kist__checkpoint_verify(const kist__checkpoint *cp, const char *text, kist_pubkey *signer);
 
-/* ---- the audit engine (ledger.c), for kist_ledger_audit*() and the tests */
+/* ---- the audit engine (audit.c), for kist_ledger_audit*() and the tests */
 /*
  * kist_ledger_audit() on threads threads (0: one per processor for a large
  * log, 1: all on the caller's thread).  The report and the order of the

@@ -794,22 +794,3 @@ kist_err kist_note_compare(const kist_note_info *a, const kist_note_info *b,
 	free(leaves);
 	return err;
 }
-
-/* -------------------------------------------------------------- files */
-
-kist_err kist_file_write(const char *path, const void *data, size_t len, int force)
-{
-	kist__outfile o;
-	const char *base;
-	int dirfd = -1;
-	kist_err err = kist__open_parent(path, &dirfd, &base);
-	if (err != KIST_OK)
-		return err;
-	memset(&o, 0, sizeof o);
-	if ((err = kist__outfile_open(&o, dirfd, base)) == KIST_OK &&
-	    (err = kist__write_full(o.fd, data, len, path)) == KIST_OK)
-		err = kist__outfile_commit(&o, force, 1);
-	kist__outfile_abort(&o); /* after a commit: only frees */
-	close(dirfd);
-	return err;
-}
