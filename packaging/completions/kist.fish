@@ -33,7 +33,6 @@ complete -c kist -n "__kist_verb_is keygen" -s h -l help -d 'show the help of th
 complete -c kist -n "__kist_verb_is keygen" -s o -l output -r -F -d 'the identity file to create'
 complete -c kist -n "__kist_verb_is keygen" -l passphrase-file -r -F -d 'read the passphrase from F (mode 0600), not the terminal'
 complete -c kist -n "__kist_verb_is keygen" -l no-passphrase -d 'store the keys unprotected (not with --passphrase-file)'
-complete -c kist -n "__kist_verb_is keygen" -l force -d 'replace an existing FILE'
 complete -c kist -n "__kist_verb_is keygen" -s q -l quiet -d 'no fingerprint on stderr'
 
 # kist pubkey
