@@ -87,7 +87,9 @@ static const opt_spec list_opts[] = {
 static const opt_spec extract_opts[] = {
     O_IDENTITY,
     O_PASSFILE,
-    {'C', "directory", "DIR", 0, 'd', "extract into DIR (default: the current directory)"},
+    {'C', "directory", "DIR", 0, 'd',
+     "extract into DIR (default: the current directory);\ncreated, mode 0700, if missing (its "
+     "parent must exist)"},
     {0, "force", NULL, 0, 0, "replace existing files"},
     {0, "person", "NAME_OR_ID", 0, 0, "the media of this person of the register"},
     O_LEDGER,
