@@ -477,8 +477,10 @@ kist_err kist_vault_cat(kist_vault *v, const kist_entry *e, int fd);
 
 /* Options for kist_vault_extract(). */
 typedef struct kist_extract_opts {
-	const char *dir;      /* target directory; must exist ("." if NULL) */
+	const char *dir;      /* target directory ("." if NULL) */
 	int force;            /* replace existing files */
+	int create_dir;       /* create a missing dir, mode 0700, one level (its parent must
+	                       * exist); removed again if the extraction fails */
 	kist_warn_fn warn_fn; /* told of refused symlinks and similar; may be NULL */
 	void *warn_ctx;
 } kist_extract_opts;

@@ -6,7 +6,7 @@
 # The options of a verb (or of "log SUB" / "audit SUB" / "witness SUB"), as kist help VERB lists them.
 _kist_opts() {
 	case $1 in
-	keygen) echo "-o --output --passphrase-file --no-passphrase --force -q --quiet -h --help" ;;
+	keygen) echo "-o --output --passphrase-file --no-passphrase -q --quiet -h --help" ;;
 	pubkey) echo "--qr -q --quiet -h --help" ;;
 	seal) echo "-r --recipient -R --recipients-file -s --sign --people --ledger -o --output --force --stdin-name --base --dry-run --passphrase-file -j --threads --level -q --quiet -h --help" ;;
 	info) echo "--json -q --quiet -h --help" ;;

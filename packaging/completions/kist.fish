@@ -33,7 +33,6 @@ complete -c kist -n "__kist_verb_is keygen" -s h -l help -d 'show the help of th
 complete -c kist -n "__kist_verb_is keygen" -s o -l output -r -F -d 'the identity file to create'
 complete -c kist -n "__kist_verb_is keygen" -l passphrase-file -r -F -d 'read the passphrase from F (mode 0600), not the terminal'
 complete -c kist -n "__kist_verb_is keygen" -l no-passphrase -d 'store the keys unprotected (not with --passphrase-file)'
-complete -c kist -n "__kist_verb_is keygen" -l force -d 'replace an existing FILE'
 complete -c kist -n "__kist_verb_is keygen" -s q -l quiet -d 'no fingerprint on stderr'
 
 # kist pubkey
@@ -86,7 +85,7 @@ complete -c kist -n "__kist_verb_is extract" -F
 complete -c kist -n "__kist_verb_is extract" -s h -l help -d 'show the help of the verb'
 complete -c kist -n "__kist_verb_is extract" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
 complete -c kist -n "__kist_verb_is extract" -l passphrase-file -r -F -d 'passphrase of protected identities'
-complete -c kist -n "__kist_verb_is extract" -s C -l directory -x -a '(__fish_complete_directories)' -d 'extract into DIR (default: the current directory)'
+complete -c kist -n "__kist_verb_is extract" -s C -l directory -x -a '(__fish_complete_directories)' -d 'extract into DIR (default: the current directory);'
 complete -c kist -n "__kist_verb_is extract" -l force -d 'replace existing files'
 complete -c kist -n "__kist_verb_is extract" -l person -x -d 'the media of this person of the register'
 complete -c kist -n "__kist_verb_is extract" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'

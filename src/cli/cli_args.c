@@ -41,9 +41,24 @@ void cli_args_free(cli_args *a)
 	memset(a, 0, sizeof *a);
 }
 
+/* Options a verb refuses on purpose, with the reason and what to do instead. */
+static const struct {
+	const char *verb, *option, *why;
+} refused[] = {
+    {"keygen", "force",
+     "keygen never replaces an identity (vaults sealed to it could no longer be opened); "
+     "move the old file elsewhere first"},
+};
+
 /* An option of another verb is named as such (the verb's own table does not have it). */
 static void unknown_long(const cli_args *a, const char *name, size_t nl)
 {
+	for (size_t r = 0; r < sizeof refused / sizeof refused[0]; r++)
+		if (strcmp(refused[r].verb, a->verb) == 0 && strlen(refused[r].option) == nl &&
+		    strncmp(refused[r].option, name, nl) == 0) {
+			cli_usage_error(a->verb, "--%s: %s", refused[r].option, refused[r].why);
+			return;
+		}
 	for (size_t v = 0; v < a->nall; v++)
 		for (size_t i = 0; i < a->all[v].nopts; i++)
 			if (strlen(a->all[v].opts[i].long_name) == nl &&

@@ -224,6 +224,12 @@ static int print_pubkey(const kist_pubkey *pk, int qr)
 	return EXIT_OK;
 }
 
+static void keygen_exists(const char *out)
+{
+	cli_error(out, "already exists; keygen never replaces an identity (vaults sealed to it "
+	               "could no longer be opened): move it elsewhere first, or choose another -o");
+}
+
 int cmd_keygen(const cli_args *a)
 {
 	kist_identity *id = NULL;
@@ -242,8 +248,9 @@ int cmd_keygen(const cli_args *a)
 		cli_usage_error("keygen", "--passphrase-file and --no-passphrase conflict");
 		return EXIT_USAGE;
 	}
-	if (!cli_count(a, "force") && access(out, F_OK) == 0) {
-		cli_error(out, "already exists (use --force to overwrite)");
+	/* Never replaced: every vault sealed to the old identity would be lost. */
+	if (faccessat(AT_FDCWD, out, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		keygen_exists(out);
 		return EXIT_OTHER;
 	}
 	if ((err = kist_identity_generate(&id)) != KIST_OK)
@@ -262,9 +269,13 @@ int cmd_keygen(const cli_args *a)
 			goto out;
 		}
 	}
-	if ((err = kist_identity_save(id, out, pass, passlen, cli_count(a, "force") > 0)) !=
-	    KIST_OK) {
-		rc = cli_fail(NULL, err);
+	if ((err = kist_identity_save(id, out, pass, passlen, 0)) != KIST_OK) {
+		if (err == KIST_E_EXISTS) { /* created meanwhile */
+			keygen_exists(out);
+			rc = EXIT_OTHER;
+		} else {
+			rc = cli_fail(NULL, err);
+		}
 		goto out;
 	}
 	if (cli_count(a, "no-passphrase"))

@@ -141,6 +141,7 @@ int cmd_extract(const cli_args *a)
 	memset(&o, 0, sizeof o);
 	o.dir = cli_get(a, "directory");
 	o.force = cli_count(a, "force") > 0;
+	o.create_dir = 1;
 	o.warn_fn = cli_warn;
 	cli_progress prog;
 	cli_progress_init(&prog, "extracting");

@@ -40,7 +40,6 @@ static const opt_spec keygen_opts[] = {
     {'o', "output", "FILE", 0, 'f', "the identity file to create"},
     {0, "passphrase-file", "F", 0, 'f', "read the passphrase from F (mode 0600), not the terminal"},
     {0, "no-passphrase", NULL, 0, 0, "store the keys unprotected (not with --passphrase-file)"},
-    {0, "force", NULL, 0, 0, "replace an existing FILE"},
     {'q', "quiet", NULL, 0, 0, "no fingerprint on stderr"},
 };
 
@@ -88,7 +87,9 @@ static const opt_spec list_opts[] = {
 static const opt_spec extract_opts[] = {
     O_IDENTITY,
     O_PASSFILE,
-    {'C', "directory", "DIR", 0, 'd', "extract into DIR (default: the current directory)"},
+    {'C', "directory", "DIR", 0, 'd',
+     "extract into DIR (default: the current directory);\ncreated, mode 0700, if missing (its "
+     "parent must exist)"},
     {0, "force", NULL, 0, 0, "replace existing files"},
     {0, "person", "NAME_OR_ID", 0, 0, "the media of this person of the register"},
     O_LEDGER,
@@ -196,11 +197,13 @@ static const opt_spec witness_cosign_opts[] = {
 static int cmd_help(const cli_args *a);
 
 const cli_verb cli_verbs[] = {
-    {"keygen", cmd_keygen, N(keygen_opts),
-     "-o FILE [--passphrase-file F | --no-passphrase] [--force] [-q]", "create an identity",
+    {"keygen", cmd_keygen, N(keygen_opts), "-o FILE [--passphrase-file F | --no-passphrase] [-q]",
+     "create an identity",
      "Creates an identity (X25519 access key, Ed25519 signing key) in FILE, mode\n"
      "0600, passphrase-protected (Argon2id) unless --no-passphrase.  Prints the\n"
-     "public key on stdout and its fingerprint on stderr.\n"},
+     "public key on stdout and its fingerprint on stderr.  Never replaces an\n"
+     "existing FILE (vaults sealed to it could no longer be opened): move the\n"
+     "old one first.\n"},
     {"pubkey", cmd_pubkey, N(pubkey_opts), "[--qr] [-q] FILE|KEY",
      "print the public key of an identity",
      "Prints the public key (kist1...) of the identity in FILE on stdout and its\n"

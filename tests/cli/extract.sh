@@ -72,9 +72,16 @@ expect_rc 1 "$K" extract -i alice.key -C none v.kist case/do
 assert_dir_empty none "extract of a mere prefix of a folder name"
 
 # -------------------------------------------------------------- -C
-expect_rc 5 "$K" extract -i alice.key -C no-such-dir v.kist
-assert_grep "$ERR" 'no-such-dir' "message for a missing -C directory names it"
-assert_missing no-such-dir "the missing -C directory"
+# A missing DIR is created, mode 0700, one level only (its parent must exist).
+expect_rc 0 "$K" extract -i alice.key -C new-dir v.kist
+assert_eq 700 "$(stat -c %a new-dir 2>&1)" "mode of the -C directory extract created"
+diff -r case new-dir/case >/dev/null 2>&1 && ok || fail "extraction into a created -C directory differs"
+expect_rc 5 "$K" extract -i alice.key -C no-such-parent/dir v.kist
+assert_grep "$ERR" 'no-such-parent/dir.*parent folder must exist' "message for a -C whose parent is missing"
+assert_missing no-such-parent "the missing parent of -C"
+# A failed extraction leaves no created directory behind.
+expect_rc 1 "$K" extract -i alice.key -C failed-dir v.kist case/no-such-file
+assert_missing failed-dir "the -C directory of a failed extraction"
 : >plain-file
 expect_rc 5 "$K" extract -i alice.key -C plain-file v.kist
 assert_eq 0 "$(wc -c <plain-file)" "size of the file given as -C"

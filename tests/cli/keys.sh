@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# kist keygen and kist pubkey: file modes, --force, passphrase files, wrong
+# kist keygen and kist pubkey: file modes, never replacing, passphrase files, wrong
 # passphrases, identity permissions, the public key format.
 . "$(dirname "$0")/lib.sh"
 
@@ -19,28 +19,35 @@ PA=$(cat "$OUT")
 	fail "keygen with umask 000 failed"
 assert_eq 600 "$(stat -c %a loose-umask.key 2>&1)" "mode of an identity created under umask 000"
 
-# Refuses an existing file without --force; the file is unchanged.
+# Never replaces an existing identity, with or without --force (a replaced
+# identity makes every vault sealed to it unopenable): the file stays
+# byte-identical and the message says to move it first.
 cp a.key a.key.orig
-expect_nonzero "$K" keygen --no-passphrase -o a.key
-assert_grep "$ERR" 'exists.*--force' "refusal to overwrite mentions --force"
+expect_rc 1 "$K" keygen --no-passphrase -o a.key
+assert_grep "$ERR" 'already exists.*never replaces an identity.*move it' "refusal says to move the old identity"
+assert_no_grep "$ERR" 'use --force' "refusal does not offer --force"
 assert_file_eq a.key.orig a.key "identity file after a refused keygen"
 assert_empty "$OUT" "stdout of a refused keygen"
+chmod 644 a.key
+cp -p a.key a.key.orig
+expect_rc 2 "$K" keygen --no-passphrase --force -o a.key
+assert_grep "$ERR" '--force: keygen never replaces an identity.*move the old file' "keygen --force is refused with the reason"
+assert_file_eq a.key.orig a.key "identity file after keygen -o EXISTING --force"
+assert_eq 644 "$(stat -c %a a.key 2>&1)" "mode of an identity after a refused keygen --force"
+assert_empty "$OUT" "stdout of keygen --force"
+# Nor a link to one, nor a dangling link (the target would be created).
+ln -s a.key link.key
+expect_rc 1 "$K" keygen --no-passphrase -o link.key
+assert_file_eq a.key.orig a.key "identity behind a link after keygen -o LINK"
+ln -s gone.key dangling.key
+expect_rc 1 "$K" keygen --no-passphrase -o dangling.key
+assert_missing gone.key "target of a dangling link named by keygen -o"
 
 # An existing non-identity file is not overwritten either.
 echo "precious notes" >notes.txt
 cp notes.txt notes.orig
 expect_nonzero "$K" keygen --no-passphrase -o notes.txt
 assert_file_eq notes.orig notes.txt "unrelated file named by a refused keygen -o"
-
-# --force replaces it: a new key, still mode 0600 (even if the old file was 0644).
-chmod 644 a.key
-expect_rc 0 "$K" keygen --no-passphrase --force -o a.key
-PA2=$(cat "$OUT")
-if [ "$PA2" = "$PA" ]; then fail "keygen --force produced the same public key as before"; else ok; fi
-if cmp -s a.key a.key.orig; then fail "keygen --force left the identity file unchanged"; else ok; fi
-assert_eq 600 "$(stat -c %a a.key 2>&1)" "mode of an identity replaced with --force"
-expect_rc 0 "$K" pubkey a.key
-assert_eq "$PA2" "$(cat "$OUT")" "pubkey of the replaced identity equals what keygen --force printed"
 assert_no_tmp . "keygen"
 
 # Usage errors.

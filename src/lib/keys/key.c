@@ -472,7 +472,7 @@ kist_err kist_identity_save(const kist_identity *id, const char *path, const cha
 	if ((err = kist__open_parent(path, &dirfd, &base)) != KIST_OK)
 		goto out;
 	if (!force && faccessat(dirfd, base, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		err = kist__fail(KIST_E_EXISTS, "%s exists (use --force to overwrite)", path);
+		err = kist__fail(KIST_E_EXISTS, "%s exists", path);
 		goto out;
 	}
 	if ((err = kist__outfile_open(&of, dirfd, base)) != KIST_OK)
@@ -481,7 +481,7 @@ kist_err kist_identity_save(const kist_identity *id, const char *path, const cha
 		goto out;
 	err = kist__outfile_commit(&of, force, 1);
 	if (err == KIST_E_EXISTS)
-		kist__fail(err, "%s exists (use --force to overwrite)", path);
+		kist__fail(err, "%s exists", path);
 out:
 	kist__outfile_abort(&of);
 	if (dirfd >= 0)

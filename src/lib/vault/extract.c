@@ -843,6 +843,7 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 	unsigned char *sel = NULL;
 	const kist__entry **files = NULL;
 	size_t nfiles = 0;
+	int made_root = 0;
 	kist_err err;
 
 	memset(&x, 0, sizeof x);
@@ -851,9 +852,22 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 	x.cur = (kist__outfile){.dirfd = -1, .fd = -1, .slot = -1};
 	x.cur_dirfd = -1;
 	x.root = open(o->dir ? o->dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (x.root < 0)
-		return kist__fail(kist__errno_err(errno), "%s: %s", o->dir ? o->dir : ".",
-		                  strerror(errno));
+	if (x.root < 0 && errno == ENOENT && o->dir != NULL && o->create_dir) {
+		/* One level only: a mistyped parent is an error, not a new tree. */
+		if (mkdir(o->dir, 0700) != 0)
+			return kist__fail(kist__errno_err(errno), "%s: %s%s", o->dir,
+			                  strerror(errno),
+			                  errno == ENOENT ? " (its parent folder must exist)" : "");
+		made_root = 1;
+		x.root = open(o->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (x.root < 0) {
+		err = kist__fail(kist__errno_err(errno), "%s: %s", o->dir ? o->dir : ".",
+		                 strerror(errno));
+		if (made_root)
+			rmdir(o->dir);
+		return err;
+	}
 	sel = malloc(v->nentries ? v->nentries : 1);
 	x.st = calloc(v->nentries ? v->nentries : 1, sizeof *x.st);
 	files = malloc((v->nentries ? v->nentries : 1) * sizeof *files);
@@ -905,5 +919,7 @@ out:
 	free(files);
 	free(sel);
 	close(x.root);
+	if (err != KIST_OK && made_root)
+		rmdir(o->dir); /* empty again: leave no trace of a failed extraction */
 	return err;
 }
