@@ -356,6 +356,16 @@ kist_err kist_seal_add_people_buf(kist_sealer *s, const void *buf, size_t len, c
  */
 kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force);
 
+/*
+ * As kist_seal_write(), but writes the vault straight to the open descriptor
+ * fd (a pipe, or standard output), named name in messages; fd is not closed.
+ * A stream cannot be taken back: on failure part of a vault may have been
+ * written, and the caller must say so (a reader of it finds it truncated).
+ * Refuses a regular file behind fd that is one of the inputs.
+ * @return as kist_seal_write(), KIST_E_ARG (fd < 0).
+ */
+kist_err kist_seal_write_fd(kist_sealer *s, int fd, const char *name);
+
 /* Number of entries and total bytes of file content sealed by the last write. */
 void kist_seal_stats(const kist_sealer *s, uint64_t *entries, uint64_t *bytes,
                      uint64_t *vault_bytes);

@@ -834,7 +834,11 @@ kist_err kist_seal_check(kist_sealer *s)
 	return link_people(s);
 }
 
-kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
+/*
+ * Writes the vault: to out_path through a temporary file (fd < 0), or
+ * straight to the open descriptor fd, named out_path in messages.
+ */
+static kist_err seal_to(kist_sealer *s, const char *out_path, int force, int fd)
 {
 	writer w;
 	unsigned char *file_key = NULL, salt[KIST_SALT_BYTES], *header = NULL;
@@ -875,10 +879,23 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	    (err = kist__pipe_new(&w.pipe, KIST__PIPE_SEAL, s->threads, w.chunk_size, s->level,
 	                          keys->content, UINT64_MAX, w.chunk_size)) != KIST_OK)
 		goto out;
-	if ((err = kist__open_parent(out_path, &dirfd, &base)) != KIST_OK)
-		goto out;
 	struct stat ost;
-	if (fstatat(dirfd, base, &ost, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (fd >= 0) {
+		/* A stream: a regular file behind it must not be one of the inputs. */
+		if (fstat(fd, &ost) == 0 && S_ISREG(ost.st_mode))
+			for (size_t i = 0; i < s->nin; i++)
+				if (s->in[i].src != NULL && s->in[i].dev == ost.st_dev &&
+				    s->in[i].ino == ost.st_ino) {
+					err = kist__fail(KIST_E_INPUT,
+					                 "%s is also an input: refusing to write "
+					                 "into it",
+					                 out_path);
+					goto out;
+				}
+		w.out.fd = fd;
+	} else if ((err = kist__open_parent(out_path, &dirfd, &base)) != KIST_OK) {
+		goto out;
+	} else if (fstatat(dirfd, base, &ost, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!force) {
 			err = kist__fail(KIST_E_EXISTS, "%s exists (use --force to replace it)",
 			                 out_path);
@@ -896,7 +913,7 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	}
 	if ((err = kist__sha256_new(&w.hash)) != KIST_OK)
 		goto out;
-	if ((err = kist__outfile_open_locked(&w.out, dirfd, base)) != KIST_OK)
+	if (fd < 0 && (err = kist__outfile_open_locked(&w.out, dirfd, base)) != KIST_OK)
 		goto out;
 	if ((err = kist__write_full(w.out.fd, header, header_len, out_path)) != KIST_OK)
 		goto out;
@@ -949,7 +966,9 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	                            sizeof tplain, &ct, &ctlen)) != KIST_OK ||
 	    (err = emit(&w, ct, ctlen)) != KIST_OK)
 		goto out;
-	if ((err = kist__outfile_commit(&w.out, force, 1)) != KIST_OK) {
+	if (fd >= 0) {
+		w.out.fd = -1; /* the caller's */
+	} else if ((err = kist__outfile_commit(&w.out, force, 1)) != KIST_OK) {
 		if (err == KIST_E_EXISTS)
 			kist__fail(err, "%s exists (use --force to replace it)", out_path);
 		goto out;
@@ -959,6 +978,8 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	kist__sha256_final(w.hash, s->file_sha256);
 	err = KIST_OK;
 out:
+	if (fd >= 0)
+		w.out.fd = -1; /* the caller's, never closed here */
 	kist__outfile_abort(&w.out);
 	if (dirfd >= 0)
 		close(dirfd);
@@ -970,4 +991,16 @@ out:
 	sodium_free(keys);
 	sodium_memzero(tplain, sizeof tplain);
 	return err;
+}
+
+kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
+{
+	return seal_to(s, out_path, force, -1);
+}
+
+kist_err kist_seal_write_fd(kist_sealer *s, int fd, const char *name)
+{
+	if (fd < 0)
+		return kist__fail(KIST_E_ARG, "no descriptor to write to");
+	return seal_to(s, name ? name : "standard output", 0, fd);
 }
