@@ -309,6 +309,10 @@ kist_err kist_seal_add_path(kist_sealer *s, const char *path);
  * folder stored by its contents).  Valid until the next add or free. */
 size_t kist_seal_input_count(const kist_sealer *s);
 const char *kist_seal_input_stored(const kist_sealer *s, size_t i);
+/* The files added so far that start with a vault's magic bytes (an earlier
+ * output inside a sealed folder?); each was also named to the warn function.
+ * They are sealed as they are.  Inputs later dropped by a failed add count. */
+size_t kist_seal_vault_inputs(const kist_sealer *s);
 /* The entries added so far, in the order they will be stored, and their stored paths. */
 size_t kist_seal_entry_count(const kist_sealer *s);
 const char *kist_seal_entry_path(const kist_sealer *s, size_t i);

@@ -123,6 +123,12 @@ static int dry_run(kist_sealer *s, const cli_args *a)
 		fprintf(stderr, "kist: dry run: %zu %s would be stored; nothing was written\n", n,
 		        n == 1 ? "path" : "paths");
 		print_stored_as(s, cli_get(a, "base"));
+		size_t nv = kist_seal_vault_inputs(s);
+		if (nv > 0)
+			fprintf(stderr,
+			        "kist: warning: %zu %s a kist vault (an earlier output?), would be "
+			        "sealed as it is\n",
+			        nv, nv == 1 ? "input is" : "inputs are");
 	}
 	return EXIT_OK;
 }
@@ -341,6 +347,12 @@ int cmd_seal(const cli_args *a)
 		print_summary(s, strcmp(out, "-") == 0 ? "standard output" : out, &r, signer,
 		              &signer_pk);
 		print_stored_as(s, cli_get(a, "base"));
+		size_t nv = kist_seal_vault_inputs(s);
+		if (nv > 0)
+			fprintf(stderr,
+			        "kist: warning: %zu %s a kist vault (an earlier output?), sealed "
+			        "as it is\n",
+			        nv, nv == 1 ? "input is" : "inputs are");
 	}
 	rc = EXIT_OK;
 out:

@@ -39,4 +39,14 @@ if command -v script >/dev/null 2>&1; then
 else
 	skip_part "-o - on a terminal (no script(1))"
 fi
+# ---- a vault among the inputs: sealed, with a warning in the summary
+mkdir nested
+echo "note, synthetic" >nested/note.txt
+cp v.kist nested/old.kist
+expect_rc 0 "$K" seal -r "$PA" -o nested.kist nested
+assert_grep "$ERR" 'old.kist.*kist vault' "a vault among the inputs is named in a warning"
+assert_grep "$ERR" 'warning: 1 input is a kist vault' "the summary counts the vaults among the inputs"
+expect_rc 0 "$K" seal --dry-run nested
+assert_grep "$ERR" '1 input is a kist vault' "the dry run counts them too"
+assert_grep "$OUT" '^nested/old.kist$' "the vault is still sealed"
 finish

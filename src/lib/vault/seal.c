@@ -49,7 +49,20 @@ struct kist_sealer {
 	char **root;     /* the stored name of each input ("": its contents at the top) */
 	char **root_src; /* the input as given, for messages */
 	size_t nroots;
+	size_t nvaults; /* inputs that start with a vault's magic (earlier outputs?) */
 };
+
+/* Whether the regular file at path starts with a vault's magic bytes. */
+static int looks_like_vault(const char *path)
+{
+	char m[sizeof KIST_MAGIC - 1];
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* unreadable: the seal itself reports it */
+	ssize_t n = pread(fd, m, sizeof m, 0);
+	close(fd);
+	return n == (ssize_t)sizeof m && memcmp(m, KIST_MAGIC, sizeof m) == 0;
+}
 
 kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx)
 {
@@ -217,7 +230,15 @@ static kist_err walk(kist_sealer *s, const char *src, const char *stored, int de
 	if (S_ISREG(st.st_mode)) {
 		if (stored[0] == '\0')
 			return kist__fail(KIST_E_INPUT, "%s: no name to store it under", src);
-		return push(s, src, -1, stored, KIST_ENTRY_FILE, &st, NULL);
+		if ((err = push(s, src, -1, stored, KIST_ENTRY_FILE, &st, NULL)) != KIST_OK)
+			return err;
+		if (st.st_size >= (off_t)sizeof KIST_MAGIC - 1 && looks_like_vault(src)) {
+			s->nvaults++;
+			if (s->warn)
+				s->warn(s->warn_ctx, src,
+				        "is a kist vault (an earlier output?): sealed as it is");
+		}
+		return KIST_OK;
 	}
 	if (S_ISLNK(st.st_mode)) {
 		char target[KIST_MAX_PATH + 1];
@@ -328,6 +349,11 @@ size_t kist_seal_input_count(const kist_sealer *s)
 const char *kist_seal_input_stored(const kist_sealer *s, size_t i)
 {
 	return i < s->nroots ? s->root[i] : NULL;
+}
+
+size_t kist_seal_vault_inputs(const kist_sealer *s)
+{
+	return s->nvaults;
 }
 
 size_t kist_seal_entry_count(const kist_sealer *s)
