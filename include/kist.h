@@ -309,6 +309,10 @@ kist_err kist_seal_add_path(kist_sealer *s, const char *path);
  * folder stored by its contents).  Valid until the next add or free. */
 size_t kist_seal_input_count(const kist_sealer *s);
 const char *kist_seal_input_stored(const kist_sealer *s, size_t i);
+/* The files added so far that start with a vault's magic bytes (an earlier
+ * output inside a sealed folder?); each was also named to the warn function.
+ * They are sealed as they are.  Inputs later dropped by a failed add count. */
+size_t kist_seal_vault_inputs(const kist_sealer *s);
 /* The entries added so far, in the order they will be stored, and their stored paths. */
 size_t kist_seal_entry_count(const kist_sealer *s);
 const char *kist_seal_entry_path(const kist_sealer *s, size_t i);
@@ -355,6 +359,16 @@ kist_err kist_seal_add_people_buf(kist_sealer *s, const void *buf, size_t len, c
  *         a media path that is not an entry).
  */
 kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force);
+
+/*
+ * As kist_seal_write(), but writes the vault straight to the open descriptor
+ * fd (a pipe, or standard output), named name in messages; fd is not closed.
+ * A stream cannot be taken back: on failure part of a vault may have been
+ * written, and the caller must say so (a reader of it finds it truncated).
+ * Refuses a regular file behind fd that is one of the inputs.
+ * @return as kist_seal_write(), KIST_E_ARG (fd < 0).
+ */
+kist_err kist_seal_write_fd(kist_sealer *s, int fd, const char *name);
 
 /* Number of entries and total bytes of file content sealed by the last write. */
 void kist_seal_stats(const kist_sealer *s, uint64_t *entries, uint64_t *bytes,

@@ -51,7 +51,7 @@ complete -c kist -n "__kist_verb_is seal" -s R -l recipients-file -r -F -d 'one 
 complete -c kist -n "__kist_verb_is seal" -s s -l sign -r -F -d 'sign the vault with this identity'
 complete -c kist -n "__kist_verb_is seal" -l people -r -F -d 'seal a people register (repeatable; docs/INDEX.md)'
 complete -c kist -n "__kist_verb_is seal" -l ledger -r -F -d 'log the seal in this ledger (needs -s; without it, and'
-complete -c kist -n "__kist_verb_is seal" -s o -l output -r -F -d 'the vault to write'
+complete -c kist -n "__kist_verb_is seal" -s o -l output -r -F -d 'the vault to write (not a folder); \'-\' writes it to'
 complete -c kist -n "__kist_verb_is seal" -l force -d 'replace an existing OUT.kist'
 complete -c kist -n "__kist_verb_is seal" -l stdin-name -x -d 'name stored for \'-\' (default: stdin)'
 complete -c kist -n "__kist_verb_is seal" -l base -x -a '(__fish_complete_directories)' -d 'store paths relative to DIR (inputs must be inside it)'

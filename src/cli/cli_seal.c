@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -121,6 +123,12 @@ static int dry_run(kist_sealer *s, const cli_args *a)
 		fprintf(stderr, "kist: dry run: %zu %s would be stored; nothing was written\n", n,
 		        n == 1 ? "path" : "paths");
 		print_stored_as(s, cli_get(a, "base"));
+		size_t nv = kist_seal_vault_inputs(s);
+		if (nv > 0)
+			fprintf(stderr,
+			        "kist: warning: %zu %s a kist vault (an earlier output?), would be "
+			        "sealed as it is\n",
+			        nv, nv == 1 ? "input is" : "inputs are");
 	}
 	return EXIT_OK;
 }
@@ -136,6 +144,28 @@ static int check_args(const cli_args *a, unsigned *threads, unsigned *level)
 	if (a->npos == 0) {
 		cli_usage_error("seal", "nothing to seal: give files, folders or -");
 		return EXIT_USAGE;
+	}
+	/* Refused before any key is opened or any input read. */
+	const char *out = cli_get(a, "output");
+	struct stat st;
+	if (out != NULL && strcmp(out, "-") != 0 && stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
+		char e[256];
+		cli_escape(e, sizeof e, out);
+		cli_usage_error(
+		    "seal", "-o %s is a folder: name the vault file, e.g. -o %s/case.kist", e, e);
+		return EXIT_USAGE;
+	}
+	if (out != NULL && strcmp(out, "-") == 0) {
+		if (isatty(STDOUT_FILENO)) {
+			cli_usage_error("seal",
+			                "-o - writes the vault to standard output, which is a "
+			                "terminal: redirect it (> FILE) or pipe it");
+			return EXIT_USAGE;
+		}
+		if (cli_count(a, "force")) {
+			cli_usage_error("seal", "-o - replaces nothing: no --force");
+			return EXIT_USAGE;
+		}
 	}
 	if (cli_count(a, "recipient") + cli_count(a, "recipients-file") == 0 && !dry) {
 		cli_usage_error("seal", "at least one recipient is needed: -r KEY or -R FILE");
@@ -232,11 +262,24 @@ static int write_vault(const cli_args *a, kist_sealer *s, const char *out, kist_
 	cli_progress prog;
 	cli_progress_init(&prog, "sealing");
 	kist_seal_set_progress(s, cli_progress_cb, &prog);
-	kist_err err = kist_seal_write(s, out, cli_count(a, "force") > 0);
+	int to_stdout = strcmp(out, "-") == 0;
+	kist_err err = to_stdout ? kist_seal_write_fd(s, STDOUT_FILENO, "standard output")
+	                         : kist_seal_write(s, out, cli_count(a, "force") > 0);
 	cli_progress_end(&prog);
+	/* A pipe cannot be synced (EINVAL); a file behind > can. */
+	if (err == KIST_OK && to_stdout && fsync(STDOUT_FILENO) != 0 && errno != EINVAL) {
+		cli_error("standard output", "%s: the vault may be incomplete: discard it",
+		          strerror(errno));
+		return EXIT_IO;
+	}
 	if (err != KIST_OK) {
-		int rc = cli_fail(NULL, err); /* the library's detail names the file */
-		if (err == KIST_E_INPUT)
+		int rc = cli_fail(NULL, err);         /* the library's detail names the file */
+		if (to_stdout && err == KIST_E_INPUT) /* found before the first byte */
+			fprintf(stderr, "kist: nothing was written to standard output\n");
+		else if (to_stdout)
+			fprintf(stderr, "kist: the vault on standard output is incomplete: discard "
+			                "it\n");
+		else if (err == KIST_E_INPUT)
 			fprintf(stderr, "kist: no vault was written\n");
 		return rc;
 	}
@@ -301,8 +344,15 @@ int cmd_seal(const cli_args *a)
 	if ((rc = write_vault(a, s, out, ledger, signer)) != EXIT_OK)
 		goto out;
 	if (!cli_quiet) {
-		print_summary(s, out, &r, signer, &signer_pk);
+		print_summary(s, strcmp(out, "-") == 0 ? "standard output" : out, &r, signer,
+		              &signer_pk);
 		print_stored_as(s, cli_get(a, "base"));
+		size_t nv = kist_seal_vault_inputs(s);
+		if (nv > 0)
+			fprintf(stderr,
+			        "kist: warning: %zu %s a kist vault (an earlier output?), sealed "
+			        "as it is\n",
+			        nv, nv == 1 ? "input is" : "inputs are");
 	}
 	rc = EXIT_OK;
 out:

@@ -57,7 +57,8 @@ static const opt_spec seal_opts[] = {
     {0, "ledger", "PATH", 0, 'f',
      "log the seal in this ledger (needs -s; without it, and\nwhatever $KIST_LEDGER says, a seal "
      "logs nothing)"},
-    {'o', "output", "OUT.kist", 0, 'f', "the vault to write"},
+    {'o', "output", "OUT.kist", 0, 'f',
+     "the vault to write (not a folder); '-' writes it to\nstandard output (not a terminal)"},
     {0, "force", NULL, 0, 0, "replace an existing OUT.kist"},
     {0, "stdin-name", "NAME", 0, 0, "name stored for '-' (default: stdin)"},
     {0, "base", "DIR", 0, 'd', "store paths relative to DIR (inputs must be inside it)"},

@@ -49,7 +49,20 @@ struct kist_sealer {
 	char **root;     /* the stored name of each input ("": its contents at the top) */
 	char **root_src; /* the input as given, for messages */
 	size_t nroots;
+	size_t nvaults; /* inputs that start with a vault's magic (earlier outputs?) */
 };
+
+/* Whether the regular file at path starts with a vault's magic bytes. */
+static int looks_like_vault(const char *path)
+{
+	char m[sizeof KIST_MAGIC - 1];
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* unreadable: the seal itself reports it */
+	ssize_t n = pread(fd, m, sizeof m, 0);
+	close(fd);
+	return n == (ssize_t)sizeof m && memcmp(m, KIST_MAGIC, sizeof m) == 0;
+}
 
 kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx)
 {
@@ -217,7 +230,15 @@ static kist_err walk(kist_sealer *s, const char *src, const char *stored, int de
 	if (S_ISREG(st.st_mode)) {
 		if (stored[0] == '\0')
 			return kist__fail(KIST_E_INPUT, "%s: no name to store it under", src);
-		return push(s, src, -1, stored, KIST_ENTRY_FILE, &st, NULL);
+		if ((err = push(s, src, -1, stored, KIST_ENTRY_FILE, &st, NULL)) != KIST_OK)
+			return err;
+		if (st.st_size >= (off_t)sizeof KIST_MAGIC - 1 && looks_like_vault(src)) {
+			s->nvaults++;
+			if (s->warn)
+				s->warn(s->warn_ctx, src,
+				        "is a kist vault (an earlier output?): sealed as it is");
+		}
+		return KIST_OK;
 	}
 	if (S_ISLNK(st.st_mode)) {
 		char target[KIST_MAX_PATH + 1];
@@ -328,6 +349,11 @@ size_t kist_seal_input_count(const kist_sealer *s)
 const char *kist_seal_input_stored(const kist_sealer *s, size_t i)
 {
 	return i < s->nroots ? s->root[i] : NULL;
+}
+
+size_t kist_seal_vault_inputs(const kist_sealer *s)
+{
+	return s->nvaults;
 }
 
 size_t kist_seal_entry_count(const kist_sealer *s)
@@ -834,7 +860,11 @@ kist_err kist_seal_check(kist_sealer *s)
 	return link_people(s);
 }
 
-kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
+/*
+ * Writes the vault: to out_path through a temporary file (fd < 0), or
+ * straight to the open descriptor fd, named out_path in messages.
+ */
+static kist_err seal_to(kist_sealer *s, const char *out_path, int force, int fd)
 {
 	writer w;
 	unsigned char *file_key = NULL, salt[KIST_SALT_BYTES], *header = NULL;
@@ -875,10 +905,23 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	    (err = kist__pipe_new(&w.pipe, KIST__PIPE_SEAL, s->threads, w.chunk_size, s->level,
 	                          keys->content, UINT64_MAX, w.chunk_size)) != KIST_OK)
 		goto out;
-	if ((err = kist__open_parent(out_path, &dirfd, &base)) != KIST_OK)
-		goto out;
 	struct stat ost;
-	if (fstatat(dirfd, base, &ost, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (fd >= 0) {
+		/* A stream: a regular file behind it must not be one of the inputs. */
+		if (fstat(fd, &ost) == 0 && S_ISREG(ost.st_mode))
+			for (size_t i = 0; i < s->nin; i++)
+				if (s->in[i].src != NULL && s->in[i].dev == ost.st_dev &&
+				    s->in[i].ino == ost.st_ino) {
+					err = kist__fail(KIST_E_INPUT,
+					                 "%s is also an input: refusing to write "
+					                 "into it",
+					                 out_path);
+					goto out;
+				}
+		w.out.fd = fd;
+	} else if ((err = kist__open_parent(out_path, &dirfd, &base)) != KIST_OK) {
+		goto out;
+	} else if (fstatat(dirfd, base, &ost, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!force) {
 			err = kist__fail(KIST_E_EXISTS, "%s exists (use --force to replace it)",
 			                 out_path);
@@ -896,7 +939,7 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	}
 	if ((err = kist__sha256_new(&w.hash)) != KIST_OK)
 		goto out;
-	if ((err = kist__outfile_open_locked(&w.out, dirfd, base)) != KIST_OK)
+	if (fd < 0 && (err = kist__outfile_open_locked(&w.out, dirfd, base)) != KIST_OK)
 		goto out;
 	if ((err = kist__write_full(w.out.fd, header, header_len, out_path)) != KIST_OK)
 		goto out;
@@ -949,7 +992,9 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	                            sizeof tplain, &ct, &ctlen)) != KIST_OK ||
 	    (err = emit(&w, ct, ctlen)) != KIST_OK)
 		goto out;
-	if ((err = kist__outfile_commit(&w.out, force, 1)) != KIST_OK) {
+	if (fd >= 0) {
+		w.out.fd = -1; /* the caller's */
+	} else if ((err = kist__outfile_commit(&w.out, force, 1)) != KIST_OK) {
 		if (err == KIST_E_EXISTS)
 			kist__fail(err, "%s exists (use --force to replace it)", out_path);
 		goto out;
@@ -959,6 +1004,8 @@ kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
 	kist__sha256_final(w.hash, s->file_sha256);
 	err = KIST_OK;
 out:
+	if (fd >= 0)
+		w.out.fd = -1; /* the caller's, never closed here */
 	kist__outfile_abort(&w.out);
 	if (dirfd >= 0)
 		close(dirfd);
@@ -970,4 +1017,16 @@ out:
 	sodium_free(keys);
 	sodium_memzero(tplain, sizeof tplain);
 	return err;
+}
+
+kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
+{
+	return seal_to(s, out_path, force, -1);
+}
+
+kist_err kist_seal_write_fd(kist_sealer *s, int fd, const char *name)
+{
+	if (fd < 0)
+		return kist__fail(KIST_E_ARG, "no descriptor to write to");
+	return seal_to(s, name ? name : "standard output", 0, fd);
 }
