@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,7 +33,7 @@ static void sample(kist__entry e[3], kist__index_meta *m)
 	memset(m, 0, sizeof *m);
 	memcpy(m->vault_id, "0123456789abcdef0123456789abcdef", 33);
 	m->created = 1700000000;
-	strcpy(m->tool_version, "kist test");
+	snprintf(m->tool_version, sizeof m->tool_version, "kist test");
 	m->recipients = 2;
 	m->chunk_size = CHUNK;
 	e[0] = (kist__entry){.path = "a", .id = 1};

@@ -546,10 +546,11 @@ static void test_malformed_registers(void **state)
 			char *reg = malloc(n + 64);
 			assert_non_null(
 			    reg); /* the writes below are short literals within the headroom */
-			size_t o = (size_t)sprintf(reg, "name,notes\nAna,%s", quoted ? "\"" : "");
+			size_t o =
+			    (size_t)snprintf(reg, n + 64, "name,notes\nAna,%s", quoted ? "\"" : "");
 			memset(reg + o, 'x', n);
 			o += n;
-			o += (size_t)sprintf(reg + o, "%s\n", quoted ? "\"" : "");
+			o += (size_t)snprintf(reg + o, n + 64 - o, "%s\n", quoted ? "\"" : "");
 			const char *m[3] = {"line 2", "\"notes\"", "longer than"};
 			check_bad(f, "field over the limit", reg, o, KIST_E_INPUT, m, 0);
 			free(reg);
@@ -559,7 +560,7 @@ static void test_malformed_registers(void **state)
 		size_t n = KIST_MAX_FIELD_BYTES;
 		char *reg = malloc(n + 64);
 		assert_non_null(reg); /* the writes below are short literals within the headroom */
-		size_t o = (size_t)sprintf(reg, "name,notes\nAna,");
+		size_t o = (size_t)snprintf(reg, n + 64, "name,notes\nAna,");
 		memset(reg + o, 'x', n);
 		o += n;
 		reg[o++] = '\n';
@@ -574,25 +575,27 @@ static void test_malformed_registers(void **state)
 		size_t n = KIST_MAX_FIELD_BYTES / 2 + 10;
 		char *reg = malloc(2 * n + 128);
 		assert_non_null(reg); /* the writes below are short literals within the headroom */
-		size_t o = (size_t)sprintf(reg, "[{\"name\": \"Ana\", \"aliases\": [\"");
+		size_t cap = 2 * n + 128;
+		size_t o = (size_t)snprintf(reg, cap, "[{\"name\": \"Ana\", \"aliases\": [\"");
 		memset(reg + o, 'a', n);
 		o += n;
-		o += (size_t)sprintf(reg + o, "\", \"");
+		o += (size_t)snprintf(reg + o, cap - o, "\", \"");
 		memset(reg + o, 'b', n);
 		o += n;
-		o += (size_t)sprintf(reg + o, "\"]}]");
+		o += (size_t)snprintf(reg + o, cap - o, "\"]}]");
 		const char *m[3] = {"index 0", "\"aliases\"", "longer than"};
 		check_bad(f, "JSON aliases over the limit", reg, o, KIST_E_INPUT, m, 0);
 		free(reg);
 	}
 	/* More columns than KIST_MAX_REGISTER_COLUMNS. */
 	{
-		char *reg = malloc(8 * (KIST_MAX_REGISTER_COLUMNS + 2) + 16);
+		size_t cap = 8 * (KIST_MAX_REGISTER_COLUMNS + 2) + 16;
+		char *reg = malloc(cap);
 		assert_non_null(reg); /* the writes below are short literals within the headroom */
-		size_t o = (size_t)sprintf(reg, "name");
+		size_t o = (size_t)snprintf(reg, cap, "name");
 		for (int c = 0; c < KIST_MAX_REGISTER_COLUMNS; c++)
-			o += (size_t)sprintf(reg + o, ",c%d", c);
-		o += (size_t)sprintf(reg + o, "\nAna\n");
+			o += (size_t)snprintf(reg + o, cap - o, ",c%d", c);
+		o += (size_t)snprintf(reg + o, cap - o, "\nAna\n");
 		const char *m[3] = {"line 1", "columns", NULL};
 		check_bad(f, "too many columns", reg, o, KIST_E_LIMIT, m, 0);
 		free(reg);
