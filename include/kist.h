@@ -943,6 +943,97 @@ kist_err kist_note_compare(const kist_note_info *a, const kist_note_info *b,
 /* Writes len bytes to path: temporary name, fsync, rename (replaces only with force). */
 kist_err kist_file_write(const char *path, const void *data, size_t len, int force);
 
+/* ------------------------------------------------------------ part sets */
+/*
+ * A vault can travel as a part set: numbered part files of at most a given
+ * size, plus optional parity parts from which any that many lost or damaged
+ * parts are rebuilt (Reed-Solomon, ISA-L).  A part names its set and its
+ * place in it; parts are found by content, whatever their names.  Nothing
+ * here needs a key: the checks cover the vault's ciphertext.  The format is
+ * in docs/FORMAT.md, "Part sets".
+ */
+#define KIST_PARTS_REPLACE 1u /* replace existing outputs */
+
+/*
+ * Cuts the vault file at vault_path into parts named BASE.001, BASE.002, ...
+ * of at most part_size bytes each, header and manifest included, followed by
+ * `parity` parity parts numbered after them.  Every part is written under a
+ * temporary name and renamed only once all are complete; on failure none is
+ * left.  *nparts (may be NULL) gets the number of parts written.
+ * @return KIST_OK, KIST_E_IO, KIST_E_NOSPACE, KIST_E_EXISTS (a part name
+ *         exists and flags lacks KIST_PARTS_REPLACE), KIST_E_ARG (part size
+ *         too small), KIST_E_LIMIT (more than 999 parts, or 255 with parity),
+ *         KIST_E_FORMAT (parity asked of a build without ISA-L),
+ *         KIST_E_INTERRUPTED.
+ */
+kist_err kist_split(const char *vault_path, const char *base, uint64_t part_size, unsigned parity,
+                    unsigned flags, unsigned *nparts);
+
+/* 1 if this build can write and repair parity parts (ISA-L). */
+int kist_parts_have_parity(void);
+
+typedef struct kist_partset kist_partset;
+
+/* 1 if the file at path begins as a part of a part set does (its magic), else 0. */
+int kist_is_part(const char *path);
+
+typedef enum kist_part_state {
+	KIST_PART_OK,      /* present; intact if kist_partset_check() ran */
+	KIST_PART_DAMAGED, /* present, but blocks, its header or its manifest copy are damaged */
+	KIST_PART_MISSING  /* no file for it was found */
+} kist_part_state;
+
+typedef struct kist_part_status {
+	unsigned number; /* 1 .. count */
+	int parity;      /* a parity part */
+	kist_part_state state;
+	uint64_t bad_blocks; /* damaged or missing blocks (after kist_partset_check) */
+	const char *path;    /* the file, or NULL when missing; owned by the set */
+} kist_part_status;
+
+/*
+ * Reads the headers of the n files named, which must be parts of one set,
+ * and, if search is set, of every file in their folders (up to 4096), keeping
+ * the parts of the same set.  A part whose header is damaged is listed by
+ * kist_partset_unusable().  Free with kist_partset_free().
+ * @return KIST_OK, KIST_E_IO, KIST_E_FORMAT (a named file is not a part, or
+ *         a part version this build lacks), KIST_E_ARG (parts of two sets),
+ *         KIST_E_CORRUPT (no intact header or manifest), KIST_E_NOMEM.
+ */
+kist_err kist_partset_open(kist_partset **out, const char *const *paths, size_t n, int search);
+/* Reads every block of every part found and compares it with the manifest. */
+kist_err kist_partset_check(kist_partset *ps, kist_progress_fn fn, void *ctx);
+unsigned kist_partset_count(const kist_partset *ps);      /* data + parity parts */
+unsigned kist_partset_data_count(const kist_partset *ps); /* data parts */
+uint64_t kist_partset_vault_size(const kist_partset *ps);
+void kist_partset_status(const kist_partset *ps, unsigned number, kist_part_status *out);
+/* Files that carry the part magic but whose header is damaged ("PATH: why"). */
+size_t kist_partset_unusable_count(const kist_partset *ps);
+const char *kist_partset_unusable(const kist_partset *ps, size_t i);
+/* After kist_partset_check(): 1 if no stripe lost more blocks than there are parity parts. */
+int kist_partset_repairable(const kist_partset *ps);
+/*
+ * Writes the vault the data parts hold to out_path (atomically), checking
+ * every block against the manifest on the way.
+ * @return KIST_OK, KIST_E_CORRUPT (a data part is missing, or a block is
+ *         damaged), KIST_E_EXISTS, KIST_E_IO, KIST_E_NOSPACE,
+ *         KIST_E_INTERRUPTED.
+ */
+kist_err kist_partset_join(kist_partset *ps, const char *out_path, unsigned flags);
+/*
+ * After kist_partset_check(): rebuilds every damaged or missing part.  With
+ * out_dir NULL, a damaged part is replaced in place and a missing one is
+ * created beside the others; with out_dir, rebuilt parts go there.  A rebuilt
+ * part is byte-identical to the one sealed.  done_fn (may be NULL) is called
+ * with each part written.
+ * @return KIST_OK, KIST_E_CORRUPT (not repairable: more blocks lost in a
+ *         stripe than parity parts), KIST_E_FORMAT (no ISA-L in this build),
+ *         KIST_E_EXISTS, KIST_E_IO, KIST_E_NOSPACE, KIST_E_INTERRUPTED.
+ */
+kist_err kist_partset_repair(kist_partset *ps, const char *out_dir, unsigned flags,
+                             kist_warn_fn done_fn, void *ctx);
+void kist_partset_free(kist_partset *ps);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,6 +5,11 @@
 # kist.pc, relocatable: the way back from libdir/pkgconfig to the prefix.
 file(RELATIVE_PATH KIST_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
 string(REGEX REPLACE "/$" "" KIST_PC_TO_PREFIX "${KIST_PC_TO_PREFIX}")
+if(ISAL_FOUND)
+  set(KIST_PC_ISAL ", libisal >= 2.25")
+else()
+  set(KIST_PC_ISAL "")
+endif()
 configure_file(${PROJECT_SOURCE_DIR}/packaging/kist.pc.in ${PROJECT_BINARY_DIR}/kist.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/kist.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 

@@ -14,6 +14,9 @@ _kist_opts() {
 	extract) echo "-i --identity --passphrase-file -C --directory --force --person --ledger -q --quiet -h --help" ;;
 	cat) echo "-i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
 	verify) echo "-i --identity --passphrase-file --signer --json --ledger -q --quiet -h --help" ;;
+	split) echo "-o --output --parity --force -q --quiet -h --help" ;;
+	join) echo "-o --output --force -q --quiet -h --help" ;;
+	repair) echo "-o --output --force -q --quiet -h --help" ;;
 	people) echo "--search --json -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
 	query) echo "--csv --json -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
 	manifest) echo "--json --verify -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
@@ -41,7 +44,7 @@ _kist() {
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local verbs="keygen pubkey seal info list extract cat verify people query manifest log audit witness help"
+	local verbs="keygen pubkey seal info list extract cat verify split join repair people query manifest log audit witness help"
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$verbs --help --version" -- "$cur"))
@@ -80,7 +83,7 @@ _kist() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 		;;
-	-r | --recipient | --stdin-name | -j | --threads | --level | --person | --search | --cosigner | --quorum | --origin)
+	-r | --recipient | --stdin-name | -j | --threads | --level | --person | --parity | --search | --cosigner | --quorum | --origin)
 		return 0 # a key, a name, a number or a text: nothing to offer
 		;;
 	esac

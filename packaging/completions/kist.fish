@@ -24,7 +24,7 @@ end
 complete -c kist -f
 complete -c kist -n "__kist_no_verb" -l help -d 'show help'
 complete -c kist -n "__kist_no_verb" -l version -d 'show the version'
-complete -c kist -n "__kist_verb_is help" -a "keygen pubkey seal info list extract cat verify people query manifest log audit witness help"
+complete -c kist -n "__kist_verb_is help" -a "keygen pubkey seal info list extract cat verify split join repair people query manifest log audit witness help"
 
 # kist keygen
 complete -c kist -n "__kist_no_verb" -a keygen -d 'create an identity'
@@ -110,6 +110,31 @@ complete -c kist -n "__kist_verb_is verify" -l signer -r -F -d 'require that KEY
 complete -c kist -n "__kist_verb_is verify" -l json -d 'one JSON document on stdout (docs/JSON.md)'
 complete -c kist -n "__kist_verb_is verify" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
 complete -c kist -n "__kist_verb_is verify" -s q -l quiet -d 'no progress on stderr'
+
+# kist split
+complete -c kist -n "__kist_no_verb" -a split -d 'cut a vault into parts of at most SIZE'
+complete -c kist -n "__kist_verb_is split" -F
+complete -c kist -n "__kist_verb_is split" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is split" -s o -l output -r -F -d 'name the parts BASE.001, BASE.002, ... (default: VAULT)'
+complete -c kist -n "__kist_verb_is split" -l parity -x -d 'add N parity parts: any N lost or damaged parts can be rebuilt'
+complete -c kist -n "__kist_verb_is split" -l force -d 'replace existing parts of the same names'
+complete -c kist -n "__kist_verb_is split" -s q -l quiet -d 'no summary on stderr'
+
+# kist join
+complete -c kist -n "__kist_no_verb" -a join -d 'put a split vault back together'
+complete -c kist -n "__kist_verb_is join" -F
+complete -c kist -n "__kist_verb_is join" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is join" -s o -l output -r -F -d 'the vault file to write'
+complete -c kist -n "__kist_verb_is join" -l force -d 'replace VAULT if it exists'
+complete -c kist -n "__kist_verb_is join" -s q -l quiet -d 'no summary on stderr'
+
+# kist repair
+complete -c kist -n "__kist_no_verb" -a repair -d 'rebuild lost or damaged parts from parity'
+complete -c kist -n "__kist_verb_is repair" -F
+complete -c kist -n "__kist_verb_is repair" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is repair" -s o -l output -x -a '(__fish_complete_directories)' -d 'write rebuilt parts into DIR (default: replace in place)'
+complete -c kist -n "__kist_verb_is repair" -l force -d 'with -o, replace parts of the same names in DIR'
+complete -c kist -n "__kist_verb_is repair" -s q -l quiet -d 'no progress or summary on stderr'
 
 # kist people
 complete -c kist -n "__kist_no_verb" -a people -d 'list or search the people register'

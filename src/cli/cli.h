@@ -228,6 +228,13 @@ int cmd_list(const cli_args *a);
 int cmd_extract(const cli_args *a);
 int cmd_cat(const cli_args *a);
 int cmd_verify(const cli_args *a);
+int cmd_split(const cli_args *a);
+int cmd_join(const cli_args *a);
+int cmd_repair(const cli_args *a);
+/* kist verify given a part of a split vault: the keyless check of its set (cli_parts.c). */
+int cli_parts_verify(const cli_args *a);
+/* Parses "95M", "2G", "4000MB" (K/M/G/T binary, KB/MB/GB/TB decimal); -1 if not. */
+int cli_parse_size(const char *s, uint64_t *out);
 int cmd_people(const cli_args *a);
 int cmd_query(const cli_args *a);
 int cmd_manifest(const cli_args *a);

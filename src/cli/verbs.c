@@ -99,6 +99,25 @@ static const opt_spec extract_opts[] = {
 
 static const opt_spec cat_opts[] = {O_IDENTITY, O_PASSFILE, O_LEDGER, O_QUIET};
 
+static const opt_spec split_opts[] = {
+    {'o', "output", "BASE", 0, 'f', "name the parts BASE.001, BASE.002, ... (default: VAULT)"},
+    {0, "parity", "N", 0, 0, "add N parity parts: any N lost or damaged parts can be rebuilt"},
+    {0, "force", NULL, 0, 0, "replace existing parts of the same names"},
+    {'q', "quiet", NULL, 0, 0, "no summary on stderr"},
+};
+
+static const opt_spec join_opts[] = {
+    {'o', "output", "VAULT", 0, 'f', "the vault file to write"},
+    {0, "force", NULL, 0, 0, "replace VAULT if it exists"},
+    {'q', "quiet", NULL, 0, 0, "no summary on stderr"},
+};
+
+static const opt_spec repair_opts[] = {
+    {'o', "output", "DIR", 0, 'd', "write rebuilt parts into DIR (default: replace in place)"},
+    {0, "force", NULL, 0, 0, "with -o, replace parts of the same names in DIR"},
+    {'q', "quiet", NULL, 0, 0, "no progress or summary on stderr"},
+};
+
 static const opt_spec verify_opts[] = {
     O_IDENTITY,
     O_PASSFILE,
@@ -256,7 +275,26 @@ const cli_verb cli_verbs[] = {
      "check every byte and the signature",
      "Authenticates every chunk and recomputes every SHA-256; checks the sealer's\n"
      "signature; names the vault file's SHA-256.  Exit 0 only if everything is\n"
-     "intact (4 if not); 7 if intact but unsigned or signed by another than --signer.\n"},
+     "intact (4 if not); 7 if intact but unsigned or signed by another than --signer.\n"
+     "Given a part of a split vault, checks every part of its set without a key\n"
+     "and says which are missing or damaged and whether kist repair can rebuild them.\n"},
+    {"split", cmd_split, N(split_opts), "[-o BASE] [--parity N] [--force] [-q] VAULT SIZE",
+     "cut a vault into parts of at most SIZE",
+     "Cuts VAULT into parts BASE.001, BASE.002, ... of at most SIZE bytes each\n"
+     "(95M, 2G, 4000M: K, M, G, T are powers of 1024; KB, MB, GB, TB of 1000), for\n"
+     "a messaging app's or a FAT32 stick's file limit.  --parity N adds N parity\n"
+     "parts: any N parts lost or damaged can be rebuilt with kist repair.  A part\n"
+     "says which set it belongs to and its number; names do not matter.\n"},
+    {"join", cmd_join, N(join_opts), "-o VAULT [--force] [-q] PART...",
+     "put a split vault back together",
+     "Writes the vault that a part set holds.  One PART is enough: the other\n"
+     "parts are found beside it by content, whatever their names.  Every block\n"
+     "is checked on the way; a missing or damaged part is named (exit 4).\n"},
+    {"repair", cmd_repair, N(repair_opts), "[-o DIR] [--force] [-q] PART...",
+     "rebuild lost or damaged parts from parity",
+     "Checks every part of the set (found beside the PARTs given) and rebuilds\n"
+     "those missing or damaged from the parity parts, byte for byte as sealed.\n"
+     "Exit 4 if too much is lost.  `kist verify PART` checks without writing.\n"},
     {"people", cmd_people, N(people_opts),
      "-i IDENTITY [--passphrase-file F] [--search TEXT] [--json]\n"
      "[--ledger PATH] [-q] VAULT",

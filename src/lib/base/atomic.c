@@ -18,7 +18,8 @@
 
 #include <sodium.h>
 
-#define SLOTS 8
+/* One per output written at once: a part set has up to 999. */
+#define SLOTS 1024
 
 static struct {
 	volatile sig_atomic_t used;
@@ -144,6 +145,7 @@ static kist_err outfile_create(kist__outfile *o, int dirfd, const char *name, in
 	o->fd = -1;
 	o->slot = -1;
 	o->locked = 0;
+	o->finished = 0;
 	o->final = strdup(name);
 	if (o->final == NULL)
 		return kist__nomem();
@@ -221,17 +223,35 @@ int kist__rename_noreplace(int dirfd, const char *from, const char *to)
 	return renameat(dirfd, from, dirfd, to);
 }
 
+kist_err kist__outfile_finish(kist__outfile *o)
+{
+	if (o->fd < 0 || o->locked)
+		return kist__fail(KIST_E_ARG, "internal: output not open");
+	if (fsync(o->fd) != 0 || close(o->fd) != 0) {
+		int e = errno;
+		close(o->fd);
+		o->fd = -1;
+		return kist__fail(kist__errno_err(e), "fsync: %s", strerror(e));
+	}
+	o->fd = -1;
+	o->finished = 1;
+	return KIST_OK;
+}
+
 kist_err kist__outfile_commit(kist__outfile *o, int force, int do_sync)
 {
-	if (o->fd < 0)
+	if (o->finished) {
+		do_sync = 0; /* fsynced and closed by kist__outfile_finish */
+	} else if (o->fd < 0) {
 		return kist__fail(KIST_E_ARG, "internal: output not open");
+	}
 	if (do_sync && fsync(o->fd) != 0) {
 		int e = errno;
 		return kist__fail(kist__errno_err(e), "fsync: %s", strerror(e));
 	}
 	/* A locked file keeps its lock (and descriptor) until it has its final
 	 * name: unlocked under its temporary name, a sweep could take it as dead. */
-	if (!o->locked) {
+	if (!o->locked && !o->finished) {
 		if (close(o->fd) != 0) {
 			int e = errno;
 			o->fd = -1;

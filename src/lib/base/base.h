@@ -85,7 +85,8 @@ typedef struct kist__outfile {
 	int slot; /* signal-cleanup slot or -1 */
 	char tmpname[256];
 	char *final;
-	int locked; /* kist__outfile_open_locked: fd holds an flock until commit or abort */
+	int locked;   /* kist__outfile_open_locked: fd holds an flock until commit or abort */
+	int finished; /* kist__outfile_finish: fsynced and closed, not yet renamed */
 } kist__outfile;
 
 /*
@@ -103,6 +104,11 @@ kist_err kist__outfile_open(kist__outfile *o, int dirfd, const char *name);
  * (a live writer holds it; a killed one released it).
  */
 kist_err kist__outfile_open_locked(kist__outfile *o, int dirfd, const char *name);
+/*
+ * fsyncs and closes the temporary file before its commit, for callers that
+ * write many outputs and rename them together (not for locked outputs).
+ */
+kist_err kist__outfile_finish(kist__outfile *o);
 /* fsyncs (if do_sync), renames over/into name (no replace unless force). */
 kist_err kist__outfile_commit(kist__outfile *o, int force, int do_sync);
 /*

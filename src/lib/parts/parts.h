@@ -1,0 +1,90 @@
+/*
+ * parts: part sets, a vault (any bytes) cut into numbered part files with
+ * optional Reed-Solomon parity (ISA-L), and the keyless check, join and
+ * repair of such a set.  docs/FORMAT.md, "Part sets".  Calls base and
+ * crypto only: a part set knows nothing of what the vault holds.
+ */
+#ifndef KIST_PARTS_H
+#define KIST_PARTS_H
+
+#include "crypto/crypto.h"
+
+#include <inttypes.h>
+
+#define KIST__PART_HDR          128
+#define KIST__PART_HASH         16   /* BLAKE2b-128 of one block */
+#define KIST__PART_MAX_K        4096 /* data parts without parity */
+#define KIST__PART_MAX_KM       255  /* data + parity parts with parity (GF(2^8)) */
+#define KIST__PART_MIN_BLOCK    4096u
+#define KIST__PART_MAX_BLOCK    1048576u
+#define KIST__PART_MAX_MANIFEST (64u << 20)
+#define KIST__PART_MAX_VAULT    (1ull << 44) /* 16 TiB */
+#define KIST__PART_SCAN_MAX     4096         /* files looked at in a part's folder */
+
+typedef struct kist__part_hdr {
+	unsigned char tag[16];
+	unsigned number; /* 1..k data, k+1..k+m parity */
+	unsigned k, m;
+	uint32_t block; /* B */
+	uint64_t col;   /* C, a multiple of B */
+	uint64_t vlen;  /* L */
+	unsigned char manifest_digest[32];
+} kist__part_hdr;
+
+/* Blocks per part, R = C / B. */
+static inline uint64_t kist__part_rows(const kist__part_hdr *h)
+{
+	return h->col / h->block;
+}
+/* Bytes of payload in part `number` (data: its slice of the vault; parity: C). */
+uint64_t kist__part_payload_len(const kist__part_hdr *h, unsigned number);
+/* Bytes of the manifest: R * (k + m) * 16. */
+uint64_t kist__part_manifest_len(const kist__part_hdr *h);
+/* Bytes of block r of part `number` that lie in its payload (0..B). */
+uint32_t kist__part_block_len(const kist__part_hdr *h, unsigned number, uint64_t r);
+
+void kist__part_hdr_encode(unsigned char raw[KIST__PART_HDR], const kist__part_hdr *h);
+/*
+ * Parses and checks a part header: magic, version, flags, header digest,
+ * and the geometry rules of FORMAT.md.  KIST_E_FORMAT if it is not a part
+ * header (wrong magic); KIST_E_CORRUPT for a damaged or inconsistent one.
+ */
+kist_err kist__part_hdr_parse(kist__part_hdr *h, const unsigned char raw[KIST__PART_HDR]);
+/* Same set: tag, geometry and manifest digest equal. */
+int kist__part_same_set(const kist__part_hdr *a, const kist__part_hdr *b);
+/* 1 if raw begins with the part magic. */
+int kist__part_magic(const unsigned char *raw, size_t len);
+
+/* BLAKE2b-128 of a block (damage detection, not authentication). */
+void kist__part_block_hash(unsigned char out[KIST__PART_HASH], const void *p, size_t n);
+
+/*
+ * Geometry for a vault of vlen bytes cut into parts of at most part_size
+ * bytes with m parity parts: fills block, col, k, m, vlen.
+ */
+kist_err kist__part_geometry(kist__part_hdr *h, uint64_t vlen, uint64_t part_size, unsigned m);
+
+/* A part set as found on disk (kist_partset in kist.h). */
+struct kist_partset {
+	kist__part_hdr hdr; /* the set's geometry (number: of the first part found) */
+	int have_hdr;
+	unsigned total;          /* k + m */
+	char **path;             /* [1..total]: the file used for each part, NULL if missing */
+	uint64_t *fsize;         /* [1..total]: its size when found */
+	unsigned char *manifest; /* verified against hdr.manifest_digest */
+	unsigned manifest_from;  /* the part it was read from */
+	int checked;             /* kist_partset_check() ran */
+	unsigned char *bad;      /* [p * rows + r]: block r of part p damaged or missing */
+	uint64_t *nbad;          /* [1..total]: damaged blocks per part */
+	unsigned char *tail_bad; /* [1..total]: header copy, manifest copy or size wrong */
+	char **unusable;         /* files with the part magic and a damaged header */
+	size_t nunusable;
+};
+
+/* Manifest hash of block r of part p. */
+const unsigned char *kist__partset_hash(const kist_partset *ps, unsigned p, uint64_t r);
+
+/* The part file name for `number` of a set of `total` parts: "BASE.001". */
+kist_err kist__part_name(char *out, size_t cap, const char *base, unsigned number, unsigned total);
+
+#endif

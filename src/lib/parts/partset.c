@@ -1,0 +1,618 @@
+/*
+ * Part sets: the part header and geometry, finding a set's parts by content,
+ * the manifest, the keyless block check, and join.  docs/FORMAT.md, "Part
+ * sets".  Every part file is hostile: a header is trusted only after its own
+ * digest and the geometry rules hold, a manifest only when its digest equals
+ * the header's, a block only when its hash equals the manifest's.
+ */
+#include "parts/parts.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+static const unsigned char part_magic[8] = {0x89, 'K', 'P', 'R', 'T', '\r', '\n', 0x1a};
+
+int kist__part_magic(const unsigned char *raw, size_t len)
+{
+	return len >= sizeof part_magic && memcmp(raw, part_magic, sizeof part_magic) == 0;
+}
+
+int kist_is_part(const char *path)
+{
+	unsigned char raw[sizeof part_magic];
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY), ok = 0;
+	struct stat st;
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		ok = pread(fd, raw, sizeof raw, 0) == (ssize_t)sizeof raw &&
+		     kist__part_magic(raw, sizeof raw);
+	close(fd);
+	return ok;
+}
+
+uint64_t kist__part_payload_len(const kist__part_hdr *h, unsigned number)
+{
+	if (number < h->k)
+		return h->col;
+	if (number == h->k)
+		return h->vlen - (uint64_t)(h->k - 1) * h->col;
+	return h->col;
+}
+
+uint64_t kist__part_manifest_len(const kist__part_hdr *h)
+{
+	return kist__part_rows(h) * (h->k + h->m) * KIST__PART_HASH;
+}
+
+uint32_t kist__part_block_len(const kist__part_hdr *h, unsigned number, uint64_t r)
+{
+	uint64_t len = kist__part_payload_len(h, number), off = r * h->block;
+	if (off >= len)
+		return 0;
+	return (uint32_t)(len - off < h->block ? len - off : h->block);
+}
+
+void kist__part_block_hash(unsigned char out[KIST__PART_HASH], const void *p, size_t n)
+{
+	crypto_generichash(out, KIST__PART_HASH, p, n, NULL, 0);
+}
+
+void kist__part_hdr_encode(unsigned char raw[KIST__PART_HDR], const kist__part_hdr *h)
+{
+	memset(raw, 0, KIST__PART_HDR);
+	memcpy(raw, part_magic, sizeof part_magic);
+	kist__st16(raw + 8, 1);
+	memcpy(raw + 12, h->tag, 16);
+	kist__st16(raw + 28, (uint16_t)h->number);
+	kist__st16(raw + 30, (uint16_t)h->k);
+	kist__st16(raw + 32, (uint16_t)h->m);
+	kist__st32(raw + 36, h->block);
+	kist__st64(raw + 40, h->col);
+	kist__st64(raw + 48, h->vlen);
+	memcpy(raw + 56, h->manifest_digest, 32);
+	kist__sha256_oneshot(raw + 96, raw, 96);
+}
+
+kist_err kist__part_hdr_parse(kist__part_hdr *h, const unsigned char raw[KIST__PART_HDR])
+{
+	unsigned char d[32];
+	if (!kist__part_magic(raw, KIST__PART_HDR))
+		return kist__fail(KIST_E_FORMAT, "not a kist part");
+	kist__sha256_oneshot(d, raw, 96);
+	if (sodium_memcmp(d, raw + 96, 32) != 0)
+		return kist__fail(KIST_E_CORRUPT,
+		                  "part header damaged (its digest does not match)");
+	if (kist__ld16(raw + 8) != 1)
+		return kist__fail(KIST_E_FORMAT, "part format version %u is not supported",
+		                  kist__ld16(raw + 8));
+	if (kist__ld16(raw + 10) != 0 || kist__ld16(raw + 34) != 0 || kist__ld64(raw + 88) != 0)
+		return kist__fail(KIST_E_FORMAT, "part header has unknown flags");
+	memcpy(h->tag, raw + 12, 16);
+	h->number = kist__ld16(raw + 28);
+	h->k = kist__ld16(raw + 30);
+	h->m = kist__ld16(raw + 32);
+	h->block = kist__ld32(raw + 36);
+	h->col = kist__ld64(raw + 40);
+	h->vlen = kist__ld64(raw + 48);
+	memcpy(h->manifest_digest, raw + 56, 32);
+
+	if (h->k < 1 || (h->m == 0 && h->k > KIST__PART_MAX_K) ||
+	    (h->m > 0 && h->k + h->m > KIST__PART_MAX_KM))
+		return kist__fail(KIST_E_CORRUPT, "part header: %u data and %u parity parts", h->k,
+		                  h->m);
+	if (h->number < 1 || h->number > h->k + h->m)
+		return kist__fail(KIST_E_CORRUPT, "part header: part number %u of %u", h->number,
+		                  h->k + h->m);
+	if (h->block < KIST__PART_MIN_BLOCK || h->block > KIST__PART_MAX_BLOCK ||
+	    (h->block & (h->block - 1)) != 0)
+		return kist__fail(KIST_E_CORRUPT, "part header: block size %" PRIu32, h->block);
+	if (h->col == 0 || h->col % h->block != 0 || h->col > KIST__PART_MAX_VAULT)
+		return kist__fail(KIST_E_CORRUPT, "part header: part length %" PRIu64, h->col);
+	/* (k - 1) * C < L <= k * C; C <= 2^44 and k < 2^16, so no overflow. */
+	if (h->vlen == 0 || h->vlen > KIST__PART_MAX_VAULT ||
+	    h->vlen <= (uint64_t)(h->k - 1) * h->col || h->vlen > (uint64_t)h->k * h->col)
+		return kist__fail(KIST_E_CORRUPT,
+		                  "part header: vault length %" PRIu64
+		                  " does not fit %u parts of %" PRIu64 " bytes",
+		                  h->vlen, h->k, h->col);
+	if (kist__part_manifest_len(h) > KIST__PART_MAX_MANIFEST)
+		return kist__fail(KIST_E_CORRUPT, "part header: manifest too large");
+	return KIST_OK;
+}
+
+int kist__part_same_set(const kist__part_hdr *a, const kist__part_hdr *b)
+{
+	return memcmp(a->tag, b->tag, 16) == 0 && a->k == b->k && a->m == b->m &&
+	       a->block == b->block && a->col == b->col && a->vlen == b->vlen &&
+	       memcmp(a->manifest_digest, b->manifest_digest, 32) == 0;
+}
+
+/*
+ * Largest part length C (a multiple of B) such that a part of C payload bytes
+ * plus header and manifest fits part_size.  The manifest grows with the
+ * number of parts, which shrinks as C grows: walk C down one block at a
+ * time from the bound without a manifest (a few thousand steps at most).
+ */
+kist_err kist__part_geometry(kist__part_hdr *h, uint64_t vlen, uint64_t part_size, unsigned m)
+{
+	uint32_t b = 65536;
+	uint64_t col;
+	memset(h, 0, sizeof *h);
+	if (vlen == 0 || vlen > KIST__PART_MAX_VAULT)
+		return kist__fail(KIST_E_LIMIT, "a vault of %" PRIu64 " bytes cannot be split",
+		                  vlen);
+	if (part_size < 16384 || part_size > KIST__PART_MAX_VAULT)
+		return kist__fail(KIST_E_ARG, "part size %" PRIu64 " is out of range (16K to 16T)",
+		                  part_size);
+	while (b > KIST__PART_MIN_BLOCK && (part_size - KIST__PART_HDR) / b < 8)
+		b /= 2;
+	for (col = (part_size - KIST__PART_HDR) / b * b; col > 0; col -= b) {
+		uint64_t k = (vlen + col - 1) / col;
+		uint64_t man = col / b * (k + m) * KIST__PART_HASH;
+		if (k + m > 999 || (m > 0 && k + m > KIST__PART_MAX_KM))
+			return kist__fail(KIST_E_LIMIT,
+			                  "%" PRIu64
+			                  " parts: a set has at most %u (%u with parity); "
+			                  "use a larger part size",
+			                  k + m, 999u, (unsigned)KIST__PART_MAX_KM);
+		if (KIST__PART_HDR + col + man <= part_size) {
+			h->k = (unsigned)k;
+			break;
+		}
+	}
+	if (col == 0)
+		return kist__fail(KIST_E_ARG, "part size %" PRIu64 " is too small", part_size);
+	/* A single part holds the whole vault: shrink C to the vault, rounded up. */
+	if (h->k == 1 && vlen < col)
+		col = (vlen + b - 1) / b * b;
+	h->m = m;
+	h->block = b;
+	h->col = col;
+	h->vlen = vlen;
+	return KIST_OK;
+}
+
+kist_err kist__part_name(char *out, size_t cap, const char *base, unsigned number, unsigned total)
+{
+	int width = total > 999 ? 4 : 3;
+	int n = snprintf(out, cap, "%s.%0*u", base, width, number);
+	if (n < 0 || (size_t)n >= cap)
+		return kist__fail(KIST_E_ARG, "part name too long");
+	return KIST_OK;
+}
+
+/* ------------------------------------------------------------------ sets */
+
+static kist_err ps_add_unusable(kist_partset *ps, const char *path, const char *why)
+{
+	char **p;
+	if (ps->nunusable >= KIST__PART_SCAN_MAX)
+		return KIST_OK;
+	p = realloc(ps->unusable, (ps->nunusable + 1) * sizeof *p);
+	if (p == NULL)
+		return kist__nomem();
+	ps->unusable = p;
+	size_t len = strlen(path) + strlen(why) + 3;
+	if ((p[ps->nunusable] = malloc(len)) == NULL)
+		return kist__nomem();
+	snprintf(p[ps->nunusable++], len, "%s: %s", path, why);
+	return KIST_OK;
+}
+
+/* Reads a candidate's header: 1 = a part of this set (or the first part),
+ * 0 = not a part or another set's, -1 = a part whose header is damaged. */
+static int read_candidate(int dirfd, const char *name, kist__part_hdr *h, uint64_t *size)
+{
+	unsigned char raw[KIST__PART_HDR];
+	struct stat st;
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return 0;
+	ssize_t n = -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		n = pread(fd, raw, sizeof raw, 0);
+	close(fd);
+	if (n < 8 || !kist__part_magic(raw, (size_t)n))
+		return 0;
+	*size = (uint64_t)st.st_size;
+	if (n < (ssize_t)sizeof raw || kist__part_hdr_parse(h, raw) != KIST_OK) {
+		kist__clear_detail();
+		return -1;
+	}
+	return 1;
+}
+
+static kist_err ps_take(kist_partset *ps, const char *path, const kist__part_hdr *h, uint64_t size,
+                        int given)
+{
+	if (!ps->have_hdr) {
+		ps->hdr = *h;
+		ps->have_hdr = 1;
+		ps->total = h->k + h->m;
+		ps->path = calloc(ps->total + 1, sizeof *ps->path);
+		ps->fsize = calloc(ps->total + 1, sizeof *ps->fsize);
+		if (ps->path == NULL || ps->fsize == NULL)
+			return kist__nomem();
+	} else if (!kist__part_same_set(&ps->hdr, h)) {
+		if (memcmp(ps->hdr.tag, h->tag, 16) == 0)
+			return kist__fail(
+			    KIST_E_CORRUPT,
+			    "%s claims the set's tag but disagrees with its other parts", path);
+		if (given)
+			return kist__fail(KIST_E_ARG, "%s belongs to another part set", path);
+		return KIST_OK; /* a sibling from another set: not ours */
+	}
+	if (ps->path[h->number] != NULL)
+		return KIST_OK; /* the same part twice: the first found is used */
+	if ((ps->path[h->number] = strdup(path)) == NULL)
+		return kist__nomem();
+	ps->fsize[h->number] = size;
+	return KIST_OK;
+}
+
+static kist_err ps_take_path(kist_partset *ps, const char *path, int given)
+{
+	kist__part_hdr h;
+	uint64_t size = 0;
+	int r = read_candidate(AT_FDCWD, path, &h, &size);
+	if (r == 0 && given) {
+		struct stat st;
+		if (lstat(path, &st) != 0)
+			return kist__fail(KIST_E_IO, "%s: %s", path, strerror(errno));
+		return kist__fail(KIST_E_FORMAT, "%s is not a kist part", path);
+	}
+	if (r < 0)
+		return ps_add_unusable(ps, path, "a part whose header is damaged");
+	if (r == 0)
+		return KIST_OK;
+	return ps_take(ps, path, &h, size, given);
+}
+
+/* Looks at every regular file in dir for parts of the set (bounded). */
+static kist_err ps_scan_dir(kist_partset *ps, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t seen = 0;
+	kist_err err = KIST_OK;
+	if (d == NULL)
+		return kist__fail(KIST_E_IO, "%s: %s", dir, strerror(errno));
+	while (err == KIST_OK && (de = readdir(d)) != NULL && seen < KIST__PART_SCAN_MAX) {
+		if (de->d_name[0] == '.' &&
+		    (de->d_name[1] == '\0' || strstr(de->d_name, ".kist-tmp-")))
+			continue;
+		if (kist__interrupted) {
+			err = kist__fail(KIST_E_INTERRUPTED, "interrupted");
+			break;
+		}
+		seen++;
+		size_t len = strlen(dir) + strlen(de->d_name) + 2;
+		char *path = malloc(len);
+		if (path == NULL) {
+			err = kist__nomem();
+			break;
+		}
+		if (strcmp(dir, ".") == 0)
+			snprintf(path, len, "%s", de->d_name);
+		else
+			snprintf(path, len, "%s/%s", dir, de->d_name);
+		err = ps_take_path(ps, path, 0);
+		free(path);
+	}
+	closedir(d);
+	return err;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	if (s == NULL)
+		return strdup(".");
+	if (s == path)
+		return strdup("/");
+	return strndup(path, (size_t)(s - path));
+}
+
+/* The manifest from the first part that holds an intact copy. */
+static kist_err ps_load_manifest(kist_partset *ps)
+{
+	uint64_t len = kist__part_manifest_len(&ps->hdr);
+	unsigned char d[32];
+	if ((ps->manifest = malloc(len)) == NULL)
+		return kist__nomem();
+	for (unsigned p = 1; p <= ps->total; p++) {
+		if (ps->path[p] == NULL)
+			continue;
+		int fd = open(ps->path[p], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		kist_err e = kist__pread_full(fd, ps->manifest, len,
+		                              KIST__PART_HDR + kist__part_payload_len(&ps->hdr, p),
+		                              "manifest");
+		close(fd);
+		kist__clear_detail();
+		if (e != KIST_OK)
+			continue;
+		kist__sha256_oneshot(d, ps->manifest, len);
+		if (sodium_memcmp(d, ps->hdr.manifest_digest, 32) == 0) {
+			ps->manifest_from = p;
+			return KIST_OK;
+		}
+	}
+	return kist__fail(KIST_E_CORRUPT, "no part holds an intact manifest");
+}
+
+kist_err kist_partset_open(kist_partset **out, const char *const *paths, size_t n, int search)
+{
+	kist_partset *ps;
+	kist_err err = KIST_OK;
+	*out = NULL;
+	if (n == 0)
+		return kist__fail(KIST_E_ARG, "no part given");
+	if ((ps = calloc(1, sizeof *ps)) == NULL)
+		return kist__nomem();
+	for (size_t i = 0; i < n && err == KIST_OK; i++)
+		err = ps_take_path(ps, paths[i], 1);
+	for (size_t i = 0; search && i < n && err == KIST_OK; i++) {
+		char *dir = dir_of(paths[i]);
+		int again = 0;
+		if (dir == NULL) {
+			err = kist__nomem();
+			break;
+		}
+		for (size_t j = 0; j < i; j++) { /* each folder once */
+			char *dj = dir_of(paths[j]);
+			again |= dj != NULL && strcmp(dj, dir) == 0;
+			free(dj);
+		}
+		if (!again)
+			err = ps_scan_dir(ps, dir);
+		free(dir);
+	}
+	if (err == KIST_OK && !ps->have_hdr)
+		err = kist__fail(KIST_E_CORRUPT, "no part with an intact header was found");
+	if (err == KIST_OK)
+		err = ps_load_manifest(ps);
+	if (err == KIST_OK &&
+	    ((ps->bad = calloc(ps->total + 1, kist__part_rows(&ps->hdr))) == NULL ||
+	     (ps->nbad = calloc(ps->total + 1, sizeof *ps->nbad)) == NULL ||
+	     (ps->tail_bad = calloc(ps->total + 1, 1)) == NULL))
+		err = kist__nomem();
+	if (err != KIST_OK) {
+		kist_partset_free(ps);
+		return err;
+	}
+	*out = ps;
+	return KIST_OK;
+}
+
+void kist_partset_free(kist_partset *ps)
+{
+	if (ps == NULL)
+		return;
+	for (unsigned p = 0; ps->path != NULL && p <= ps->total; p++)
+		free(ps->path[p]);
+	for (size_t i = 0; i < ps->nunusable; i++)
+		free(ps->unusable[i]);
+	free(ps->unusable);
+	free(ps->path);
+	free(ps->fsize);
+	free(ps->manifest);
+	free(ps->bad);
+	free(ps->nbad);
+	free(ps->tail_bad);
+	free(ps);
+}
+
+const unsigned char *kist__partset_hash(const kist_partset *ps, unsigned p, uint64_t r)
+{
+	return ps->manifest + ((uint64_t)(p - 1) * kist__part_rows(&ps->hdr) + r) * KIST__PART_HASH;
+}
+
+/* Checks one present part's blocks and tail against the manifest. */
+static kist_err check_part(kist_partset *ps, unsigned p, unsigned char *buf, uint64_t *done,
+                           kist_progress_fn fn, void *ctx, uint64_t total)
+{
+	const kist__part_hdr *h = &ps->hdr;
+	uint64_t rows = kist__part_rows(h), man = kist__part_manifest_len(h);
+	uint64_t plen = kist__part_payload_len(h, p);
+	unsigned char hash[KIST__PART_HASH], raw[KIST__PART_HDR], want[KIST__PART_HDR], d[32];
+	int fd = open(ps->path[p], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return kist__fail(KIST_E_IO, "%s: %s", ps->path[p], strerror(errno));
+	for (uint64_t r = 0; r < rows; r++) {
+		uint32_t len = kist__part_block_len(h, p, r);
+		ssize_t got = len ? pread(fd, buf, len, KIST__PART_HDR + r * h->block) : 0;
+		if (kist__interrupted) {
+			close(fd);
+			return kist__fail(KIST_E_INTERRUPTED, "interrupted");
+		}
+		kist__part_block_hash(hash, buf, len);
+		if (got != (ssize_t)len ||
+		    memcmp(hash, kist__partset_hash(ps, p, r), KIST__PART_HASH) != 0) {
+			ps->bad[(uint64_t)p * rows + r] = 1;
+			ps->nbad[p]++;
+		}
+		*done += len;
+		if (fn != NULL)
+			fn(ctx, *done, total);
+	}
+	/* The part's own header and manifest copy, and nothing after them. */
+	kist__part_hdr self = *h;
+	self.number = p;
+	kist__part_hdr_encode(want, &self);
+	int tail_ok = ps->fsize[p] == KIST__PART_HDR + plen + man &&
+	              pread(fd, raw, sizeof raw, 0) == (ssize_t)sizeof raw &&
+	              memcmp(raw, want, sizeof raw) == 0;
+	if (tail_ok && p != ps->manifest_from) {
+		unsigned char *m = malloc(man);
+		tail_ok = m != NULL && kist__pread_full(fd, m, man, KIST__PART_HDR + plen,
+		                                        "manifest") == KIST_OK;
+		if (tail_ok) {
+			kist__sha256_oneshot(d, m, man);
+			tail_ok = memcmp(d, h->manifest_digest, 32) == 0;
+		}
+		free(m);
+		kist__clear_detail();
+	}
+	ps->tail_bad[p] = !tail_ok;
+	close(fd);
+	return KIST_OK;
+}
+
+kist_err kist_partset_check(kist_partset *ps, kist_progress_fn fn, void *ctx)
+{
+	const kist__part_hdr *h = &ps->hdr;
+	uint64_t rows = kist__part_rows(h), done = 0, total = 0;
+	unsigned char *buf = malloc(h->block);
+	kist_err err = KIST_OK;
+	if (buf == NULL)
+		return kist__nomem();
+	for (unsigned p = 1; p <= ps->total; p++)
+		total += kist__part_payload_len(h, p);
+	memset(ps->bad, 0, (ps->total + 1) * rows);
+	memset(ps->nbad, 0, (ps->total + 1) * sizeof *ps->nbad);
+	for (unsigned p = 1; p <= ps->total && err == KIST_OK; p++) {
+		if (ps->path[p] == NULL) {
+			memset(ps->bad + (uint64_t)p * rows, 1, rows);
+			ps->nbad[p] = rows;
+			ps->tail_bad[p] = 1;
+			done += kist__part_payload_len(h, p);
+			continue;
+		}
+		err = check_part(ps, p, buf, &done, fn, ctx, total);
+	}
+	free(buf);
+	if (err == KIST_OK)
+		ps->checked = 1;
+	return err;
+}
+
+unsigned kist_partset_count(const kist_partset *ps)
+{
+	return ps->total;
+}
+
+unsigned kist_partset_data_count(const kist_partset *ps)
+{
+	return ps->hdr.k;
+}
+
+uint64_t kist_partset_vault_size(const kist_partset *ps)
+{
+	return ps->hdr.vlen;
+}
+
+void kist_partset_status(const kist_partset *ps, unsigned number, kist_part_status *out)
+{
+	memset(out, 0, sizeof *out);
+	out->number = number;
+	if (number < 1 || number > ps->total)
+		return;
+	out->path = ps->path[number];
+	out->parity = number > ps->hdr.k;
+	out->bad_blocks = ps->nbad[number];
+	if (ps->path[number] == NULL)
+		out->state = KIST_PART_MISSING;
+	else if (ps->checked && (ps->nbad[number] > 0 || ps->tail_bad[number]))
+		out->state = KIST_PART_DAMAGED;
+	else
+		out->state = KIST_PART_OK;
+}
+
+size_t kist_partset_unusable_count(const kist_partset *ps)
+{
+	return ps->nunusable;
+}
+
+const char *kist_partset_unusable(const kist_partset *ps, size_t i)
+{
+	return i < ps->nunusable ? ps->unusable[i] : NULL;
+}
+
+int kist_partset_repairable(const kist_partset *ps)
+{
+	uint64_t rows = kist__part_rows(&ps->hdr);
+	if (!ps->checked)
+		return 0;
+	for (uint64_t r = 0; r < rows; r++) {
+		unsigned lost = 0;
+		for (unsigned p = 1; p <= ps->total; p++)
+			lost += ps->bad[(uint64_t)p * rows + r];
+		if (lost > ps->hdr.m)
+			return 0;
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------------ join */
+
+static kist_err join_part(kist_partset *ps, unsigned p, int out, unsigned char *buf)
+{
+	const kist__part_hdr *h = &ps->hdr;
+	uint64_t rows = kist__part_rows(h);
+	unsigned char hash[KIST__PART_HASH];
+	kist_err err = KIST_OK;
+	int fd = open(ps->path[p], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return kist__fail(KIST_E_IO, "%s: %s", ps->path[p], strerror(errno));
+	for (uint64_t r = 0; r < rows && err == KIST_OK; r++) {
+		uint32_t len = kist__part_block_len(h, p, r);
+		if (len == 0)
+			break;
+		if (kist__interrupted) {
+			err = kist__fail(KIST_E_INTERRUPTED, "interrupted");
+			break;
+		}
+		ssize_t got = pread(fd, buf, len, KIST__PART_HDR + r * h->block);
+		kist__part_block_hash(hash, buf, len);
+		if (got != (ssize_t)len ||
+		    memcmp(hash, kist__partset_hash(ps, p, r), KIST__PART_HASH) != 0)
+			err = kist__fail(KIST_E_CORRUPT, "part %u is damaged (block %" PRIu64 ")%s",
+			                 p, r, h->m ? "; kist repair can rebuild it" : "");
+		else
+			err = kist__write_full(out, buf, len, "output");
+	}
+	close(fd);
+	return err;
+}
+
+kist_err kist_partset_join(kist_partset *ps, const char *out_path, unsigned flags)
+{
+	kist__outfile o;
+	const char *base;
+	int dirfd = -1;
+	unsigned char *buf = NULL;
+	kist_err err;
+
+	memset(&o, 0, sizeof o);
+	o.fd = -1;
+	for (unsigned p = 1; p <= ps->hdr.k; p++)
+		if (ps->path[p] == NULL)
+			return kist__fail(KIST_E_CORRUPT, "part %u of %u is missing%s", p,
+			                  ps->total,
+			                  ps->hdr.m ? "; kist repair can rebuild it" : "");
+	if ((err = kist__open_parent(out_path, &dirfd, &base)) != KIST_OK)
+		return err;
+	if ((buf = malloc(ps->hdr.block)) == NULL)
+		err = kist__nomem();
+	if (err == KIST_OK)
+		err = kist__outfile_open(&o, dirfd, base);
+	for (unsigned p = 1; p <= ps->hdr.k && err == KIST_OK; p++)
+		err = join_part(ps, p, o.fd, buf);
+	if (err == KIST_OK)
+		err = kist__outfile_commit(&o, (flags & KIST_PARTS_REPLACE) != 0, 1);
+	kist__outfile_abort(&o);
+	free(buf);
+	close(dirfd);
+	return err;
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Split volumes, parity and repair (issue 17): kist split, join, repair, and
+# verify of a part, all without a key.
+. "$(dirname "$0")/lib.sh"
+
+PA=$(mkid alice)
+mkdir -p case
+head -c 1500000 /dev/urandom >case/video.bin
+head -c 900000 /dev/urandom >case/photo.jpg
+echo "statement, synthetic" >case/statement.txt
+expect_rc 0 "$K" seal -q --level 1 -r "$PA" -o v.kist case
+[ -s v.kist ] || die "seal failed: $(cat "$ERR")"
+
+have_parity=1
+"$K" split -q v.kist 700K --parity 1 -o probe >/dev/null 2>&1 || have_parity=0
+rm -f probe.*
+
+# ---- split: parts of at most SIZE, numbered, nothing else left
+mkdir s
+expect_rc 0 "$K" split -o s/v.kist v.kist 700K
+n=$(find s -name 'v.kist.*' | wc -l)
+assert_eq 4 "$n" "a 2.3 MiB vault at 700K is 4 parts"
+big=$(find s -type f -size +700k | wc -l)
+assert_eq 0 "$big" "every part is at most 700 KiB"
+assert_no_tmp s "split leaves no temporary file"
+expect_rc 0 "$K" verify s/v.kist.003
+assert_grep "$OUT" 'INTACT' "verify of a part checks its set without a key"
+
+# ---- shuffled and renamed: join from any one part, byte-identical
+mkdir recv
+i=0
+for f in s/v.kist.004 s/v.kist.002 s/v.kist.001 s/v.kist.003; do
+	i=$((i + 1))
+	cp "$f" "recv/from-chat-$i.bin"
+done
+expect_rc 0 "$K" join -o joined.kist recv/from-chat-2.bin
+assert_file_eq v.kist joined.kist "joined from one renamed part of a shuffled set"
+expect_rc 0 "$K" verify -i alice.key joined.kist
+assert_grep "$OUT" 'ALL GOOD' "the joined vault verifies"
+
+# ---- an existing output is kept unless --force
+echo keep >other.kist
+expect_rc 1 "$K" join -o other.kist recv/from-chat-1.bin
+assert_eq keep "$(cat other.kist)" "join does not replace an existing file"
+expect_rc 0 "$K" join --force -o other.kist recv/from-chat-1.bin
+assert_file_eq v.kist other.kist "join --force replaces it"
+
+# ---- a missing part without parity is named by number
+rm recv/from-chat-3.bin # part 1
+expect_rc 4 "$K" join -o miss.kist recv/from-chat-2.bin
+assert_grep "$ERR" 'part 1 of 4 is missing' "join names the missing part"
+assert_missing miss.kist "no output when a part is missing"
+assert_no_tmp . "no temporary file after a failed join"
+expect_rc 4 "$K" verify recv/from-chat-2.bin
+assert_grep "$OUT" 'part   1  MISSING' "verify lists the missing part by number"
+assert_grep "$OUT" 'too much is lost' "without parity, verify says it cannot be rebuilt"
+
+# ---- opening verbs on a part say what to do
+expect_rc 4 "$K" list -i alice.key s/v.kist.001
+assert_grep "$ERR" 'kist join' "list on a part says to join first"
+expect_rc 4 "$K" info s/v.kist.001
+assert_grep "$ERR" 'part of a split vault' "info on a part says what it is"
+
+# ---- bad arguments
+expect_rc 2 "$K" split v.kist 12Q
+assert_grep "$ERR" 'SIZE must be' "a bad SIZE is a usage error"
+expect_rc 2 "$K" split v.kist 1K
+assert_grep "$ERR" 'out of range' "a SIZE too small is refused"
+expect_rc 4 "$K" join -o x.kist v.kist
+assert_grep "$ERR" 'not a kist part' "join of a vault that is not a part"
+
+if [ "$have_parity" = 0 ]; then
+	skip_part "parity and repair: this build has no ISA-L"
+	finish
+fi
+
+# ---- parity: one part lost and 4 KiB of another overwritten, rebuilt exactly
+mkdir p
+expect_rc 0 "$K" split -o p/v.kist --parity 2 v.kist 600K
+cp -r p orig
+rm p/v.kist.002
+python3 - p/v.kist.004 <<'PY'
+import os, sys
+with open(sys.argv[1], 'r+b') as f:
+    f.seek(200000)
+    f.write(os.urandom(4096))
+PY
+expect_rc 4 "$K" verify p/v.kist.001
+assert_grep "$OUT" 'part   2  MISSING' "verify: the deleted part"
+assert_grep "$OUT" 'part   4  DAMAGED' "verify: the overwritten part"
+assert_grep "$OUT" 'kist repair can rebuild' "verify: repairable with 2 parity parts"
+expect_rc 4 "$K" join -o no.kist p/v.kist.001
+assert_missing no.kist "join refuses a set with a part missing"
+expect_rc 0 "$K" repair p/v.kist.001
+for f in orig/v.kist.*; do
+	assert_file_eq "$f" "p/$(basename "$f")" "repair rebuilt $(basename "$f") byte for byte"
+done
+expect_rc 0 "$K" join -o repaired.kist p/v.kist.003
+assert_file_eq v.kist repaired.kist "the repaired set joins to the original vault"
+
+# ---- repair into another folder leaves the damaged set as it was
+rm -rf p2 fixed && cp -r orig p2 && mkdir fixed
+rm p2/v.kist.006
+expect_rc 0 "$K" repair -o fixed p2/v.kist.001
+assert_file_eq orig/v.kist.006 fixed/v.kist.006 "repair -o DIR writes the rebuilt part there"
+assert_missing p2/v.kist.006 "repair -o DIR does not touch the set's folder"
+
+# ---- more lost than parity: refused, nothing written
+rm -rf p3 && cp -r orig p3
+rm p3/v.kist.001 p3/v.kist.002 p3/v.kist.003
+expect_rc 4 "$K" verify p3/v.kist.004
+assert_grep "$OUT" 'too much is lost' "3 lost with 2 parity: not repairable"
+expect_rc 4 "$K" repair p3/v.kist.004
+assert_missing p3/v.kist.001 "an impossible repair writes nothing"
+assert_no_tmp p3 "an impossible repair leaves no temporary file"
+
+# ---- a part with a damaged header is ignored and rebuilt; a foreign part is refused
+rm -rf p4 && cp -r orig p4
+flip_byte orig/v.kist.005 p4/v.kist.005 40
+expect_rc 4 "$K" verify p4/v.kist.001
+assert_grep "$ERR" 'v.kist.005: a part whose header is damaged' "a damaged header is named"
+expect_rc 0 "$K" repair -o fixed --force p4/v.kist.001
+assert_file_eq orig/v.kist.005 fixed/v.kist.005 "a part with a damaged header is rebuilt"
+expect_rc 2 "$K" join -o y.kist p4/v.kist.001 s/v.kist.001
+assert_grep "$ERR" 'another part set' "parts of two sets given together are refused"
+
+finish
