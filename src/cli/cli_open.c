@@ -17,12 +17,6 @@ int cmd_info(const cli_args *a)
 		cli_usage_error("info", "usage: kist info VAULT");
 		return EXIT_USAGE;
 	}
-	if (kist_is_part(a->pos[0])) {
-		cli_error(a->pos[0],
-		          "a part of a split vault: kist verify checks its set, kist join "
-		          "puts it together");
-		return EXIT_INTEGRITY;
-	}
 	kist_err err = kist_vault_probe(a->pos[0], &info);
 	if (err != KIST_OK)
 		return cli_fail(a->pos[0], err);
@@ -395,7 +389,9 @@ int cmd_verify(const cli_args *a)
 		cli_usage_error("verify", "usage: kist verify -i IDENTITY VAULT");
 		return EXIT_USAGE;
 	}
-	if (kist_is_part(a->pos[0]))
+	/* A part without a key: the keyless check of its set.  With -i, the
+	 * vault is opened and verified through its parts like any other. */
+	if (kist_is_part(a->pos[0]) && cli_count(a, "identity") == 0)
 		return cli_parts_verify(a);
 	const char *signer = cli_get(a, "signer");
 	if (signer != NULL && (rc = cli_signer_arg(signer, &want)) != EXIT_OK)

@@ -72,11 +72,6 @@ int cli_open_vault_for(const cli_args *a, const char *path, kist_vault **v, cons
 {
 	kist_identity **ids = NULL;
 	size_t n = 0;
-	if (kist_is_part(path)) {
-		cli_error(path, "a part of a split vault: put its parts together first "
-		                "(kist join -o VAULT PART)");
-		return EXIT_INTEGRITY;
-	}
 	int rc = cli_load_identities(a, &ids, &n);
 	if (rc != EXIT_OK)
 		return rc;

@@ -284,7 +284,8 @@ const cli_verb cli_verbs[] = {
      "(95M, 2G, 4000M: K, M, G, T are powers of 1024; KB, MB, GB, TB of 1000), for\n"
      "a messaging app's or a FAT32 stick's file limit.  --parity N adds N parity\n"
      "parts: any N parts lost or damaged can be rebuilt with kist repair.  A part\n"
-     "says which set it belongs to and its number; names do not matter.\n"},
+     "says which set it belongs to and its number; names do not matter.  Every\n"
+     "verb that opens a vault takes any one part's name.\n"},
     {"join", cmd_join, N(join_opts), "-o VAULT [--force] [-q] PART...",
      "put a split vault back together",
      "Writes the vault that a part set holds.  One PART is enough: the other\n"

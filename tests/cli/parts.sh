@@ -38,6 +38,18 @@ assert_file_eq v.kist joined.kist "joined from one renamed part of a shuffled se
 expect_rc 0 "$K" verify -i alice.key joined.kist
 assert_grep "$OUT" 'ALL GOOD' "the joined vault verifies"
 
+# ---- every opening verb takes any one part's name (the rest found beside it)
+expect_rc 0 "$K" list -i alice.key recv/from-chat-4.bin
+assert_grep "$OUT" 'case/video.bin' "list through the parts of a shuffled, renamed set"
+expect_rc 0 "$K" verify -i alice.key recv/from-chat-1.bin
+assert_grep "$OUT" 'ALL GOOD' "verify -i through the parts"
+assert_grep "$OUT" "$(sha256sum v.kist | cut -c1-64)" "verify through the parts names the whole vault's SHA-256"
+mkdir out1
+expect_rc 0 "$K" extract -i alice.key -C out1 recv/from-chat-2.bin
+assert_file_eq case/video.bin out1/case/video.bin "extract through the parts"
+expect_rc 0 "$K" info s/v.kist.001
+assert_grep "$OUT" "$(stat -c %s v.kist) bytes" "info of a part describes the whole vault"
+
 # ---- an existing output is kept unless --force
 echo keep >other.kist
 expect_rc 1 "$K" join -o other.kist recv/from-chat-1.bin
@@ -54,12 +66,8 @@ assert_no_tmp . "no temporary file after a failed join"
 expect_rc 4 "$K" verify recv/from-chat-2.bin
 assert_grep "$OUT" 'part   1  MISSING' "verify lists the missing part by number"
 assert_grep "$OUT" 'too much is lost' "without parity, verify says it cannot be rebuilt"
-
-# ---- opening verbs on a part say what to do
-expect_rc 4 "$K" list -i alice.key s/v.kist.001
-assert_grep "$ERR" 'kist join' "list on a part says to join first"
-expect_rc 4 "$K" info s/v.kist.001
-assert_grep "$ERR" 'part of a split vault' "info on a part says what it is"
+expect_rc 4 "$K" list -i alice.key recv/from-chat-2.bin
+assert_grep "$ERR" 'part 1 of 4 of this split vault is missing' "opening with a part missing names it"
 
 # ---- bad arguments
 expect_rc 2 "$K" split v.kist 12Q

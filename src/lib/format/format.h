@@ -1,12 +1,13 @@
 /*
  * format: the vault file's pieces (header and recipient slots, chunks,
- * trailer) and the parallel chunk pipeline.  Calls base, crypto, keys.
+ * trailer) and the parallel chunk pipeline.  Calls base, crypto, parts, keys.
  * Not installed.
  */
 #ifndef KIST_FORMAT_H
 #define KIST_FORMAT_H
 
 #include "keys/keys.h"
+#include "parts/parts.h"
 
 /* ---- header (header.c) */
 #define KIST_MAGIC            "\x89KIST\r\n\x1a"
@@ -54,6 +55,8 @@ kist_err kist__header_parse(kist__header *h, const unsigned char *raw, size_t le
 
 /* Reads the fixed prefix from fd and returns the declared header length. */
 kist_err kist__header_read(int fd, unsigned char **raw, size_t *len, uint64_t file_size);
+/* The same from a vault source (a file or a part set). */
+kist_err kist__header_read_src(const kist__source *src, unsigned char **raw, size_t *len);
 
 /* Tries each identity against each slot; on success fills file_key (secure memory). */
 kist_err kist__header_unwrap(const kist__header *h, kist_identity *const *ids, size_t nids,

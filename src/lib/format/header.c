@@ -132,12 +132,20 @@ kist_err kist__header_parse(kist__header *h, const unsigned char *raw, size_t le
 
 kist_err kist__header_read(int fd, unsigned char **raw, size_t *len, uint64_t file_size)
 {
+	kist__source src;
+	kist__source_plain(&src, fd, file_size);
+	return kist__header_read_src(&src, raw, len);
+}
+
+kist_err kist__header_read_src(const kist__source *src, unsigned char **raw, size_t *len)
+{
 	unsigned char fixed[KIST_HEADER_FIXED];
+	uint64_t file_size = src->size;
 	kist_err err;
 
 	if (file_size < KIST_HEADER_FIXED)
 		return kist__fail(KIST_E_FORMAT, "not a kist vault (too short)");
-	if ((err = kist__pread_full(fd, fixed, sizeof fixed, 0, "header")) != KIST_OK)
+	if ((err = kist__source_pread(src, fixed, sizeof fixed, 0, "header")) != KIST_OK)
 		return err;
 	if (memcmp(fixed, KIST_MAGIC, 8) != 0)
 		return kist__fail(KIST_E_FORMAT, "not a kist vault (bad magic)");
@@ -151,8 +159,8 @@ kist_err kist__header_read(int fd, unsigned char **raw, size_t *len, uint64_t fi
 	if (*raw == NULL)
 		return kist__nomem();
 	memcpy(*raw, fixed, sizeof fixed);
-	if ((err = kist__pread_full(fd, *raw + sizeof fixed, hl - sizeof fixed, sizeof fixed,
-	                            "header")) != KIST_OK) {
+	if ((err = kist__source_pread(src, *raw + sizeof fixed, hl - sizeof fixed, sizeof fixed,
+	                              "header")) != KIST_OK) {
 		free(*raw);
 		*raw = NULL;
 		return err;

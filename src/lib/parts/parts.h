@@ -84,6 +84,31 @@ struct kist_partset {
 /* Manifest hash of block r of part p. */
 const unsigned char *kist__partset_hash(const kist_partset *ps, unsigned p, uint64_t r);
 
+/*
+ * ---- a vault's bytes (source.c): one file, or read in place from the data
+ * parts of a part set found beside the part named.
+ */
+typedef struct kist__source {
+	int fd;        /* a plain file; -1 for a part set */
+	uint64_t size; /* the vault's length */
+	int *fds;      /* a part set: data part j + 1 is fds[j] */
+	unsigned nfds;
+	uint64_t col; /* the set's part length */
+} kist__source;
+
+/*
+ * Opens path: a regular file read as it is, or, if it is a part, the data
+ * parts of its set (all must be there; KIST_E_CORRUPT names a missing one).
+ */
+kist_err kist__source_open(kist__source *s, const char *path);
+/* A plain source over an open descriptor (not closed by kist__source_close). */
+void kist__source_plain(kist__source *s, int fd, uint64_t size);
+void kist__source_close(kist__source *s);
+kist_err kist__source_pread(const kist__source *s, void *buf, size_t len, uint64_t off,
+                            const char *what);
+/* SHA-256 of the whole vault (what sha256sum gives of the joined file). */
+kist_err kist__source_sha256(const kist__source *s, const char *what, unsigned char out[32]);
+
 /* The part file name for `number` of a set of `total` parts: "BASE.001". */
 kist_err kist__part_name(char *out, size_t cap, const char *base, unsigned number, unsigned total);
 

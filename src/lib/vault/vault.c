@@ -15,33 +15,18 @@
 #include <sqlite3.h>
 #include <zstd.h>
 
-static kist_err open_file(const char *path, int *fd, uint64_t *size)
-{
-	struct stat st;
-	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (*fd < 0)
-		return kist__fail(kist__errno_err(errno), "%s", strerror(errno));
-	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(*fd);
-		*fd = -1;
-		return kist__fail(KIST_E_FORMAT, "not a regular file");
-	}
-	*size = (uint64_t)st.st_size;
-	return KIST_OK;
-}
-
 kist_err kist_vault_probe(const char *path, kist_vault_info *out)
 {
 	unsigned char *raw = NULL;
 	size_t len = 0;
 	kist__header h;
-	uint64_t size = 0;
+	kist__source src;
 	kist_err err;
-	int fd;
 
-	if ((err = open_file(path, &fd, &size)) != KIST_OK)
+	if ((err = kist__source_open(&src, path)) != KIST_OK)
 		return err;
-	if ((err = kist__header_read(fd, &raw, &len, size)) == KIST_OK &&
+	uint64_t size = src.size;
+	if ((err = kist__header_read_src(&src, &raw, &len)) == KIST_OK &&
 	    (err = kist__header_parse(&h, raw, len)) == KIST_OK) {
 		if (size < len + KIST_TRAILER_BYTES) {
 			err = kist__fail(KIST_E_CORRUPT, "vault is truncated");
@@ -54,7 +39,7 @@ kist_err kist_vault_probe(const char *path, kist_vault_info *out)
 		}
 	}
 	free(raw);
-	close(fd);
+	kist__source_close(&src);
 	return err;
 }
 
@@ -62,8 +47,7 @@ void kist_vault_close(kist_vault *v)
 {
 	if (v == NULL)
 		return;
-	if (v->fd >= 0)
-		close(v->fd);
+	kist__source_close(&v->src);
 	free(v->header);
 	sodium_free(v->keys);
 	sqlite3_close(v->db);
@@ -106,8 +90,8 @@ static kist_err read_index(kist_vault *v)
 		size_t n = t->index_zlen - done < t->chunk_size ? (size_t)(t->index_zlen - done)
 		                                                : t->chunk_size;
 		const unsigned char *pt;
-		if ((err = kist__pread_full(v->fd, in, n + KIST_CHUNK_OVERHEAD, off, "index")) !=
-		    KIST_OK)
+		if ((err = kist__source_pread(&v->src, in, n + KIST_CHUNK_OVERHEAD, off,
+		                              "index")) != KIST_OK)
 			goto out;
 		err = kist__chunk_open(v->chunker, v->keys->index, KIST_STREAM_INDEX, counter,
 		                       done + n == t->index_zlen, in, n + KIST_CHUNK_OVERHEAD, n,
@@ -161,8 +145,8 @@ static kist_err read_trailer(kist_vault *v)
 
 	if (v->file_size < v->header_len + KIST_TRAILER_BYTES)
 		return kist__fail(KIST_E_CORRUPT, "vault is truncated");
-	if ((err = kist__pread_full(v->fd, ct, sizeof ct, v->file_size - sizeof ct, "trailer")) !=
-	    KIST_OK)
+	if ((err = kist__source_pread(&v->src, ct, sizeof ct, v->file_size - sizeof ct,
+	                              "trailer")) != KIST_OK)
 		return err;
 	if (kist__chunk_open(v->chunker, v->keys->index, KIST_STREAM_TRAILER, 0, 1, ct, sizeof ct,
 	                     KIST_TRAILER_PLAIN, &pt) != KIST_OK)
@@ -249,10 +233,11 @@ kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *cons
 	v = calloc(1, sizeof *v);
 	if (v == NULL)
 		return kist__nomem();
-	v->fd = -1;
-	if ((err = open_file(path, &v->fd, &v->file_size)) != KIST_OK)
+	v->src.fd = -1;
+	if ((err = kist__source_open(&v->src, path)) != KIST_OK)
 		goto out;
-	if ((err = kist__header_read(v->fd, &v->header, &v->header_len, v->file_size)) != KIST_OK ||
+	v->file_size = v->src.size;
+	if ((err = kist__header_read_src(&v->src, &v->header, &v->header_len)) != KIST_OK ||
 	    (err = kist__header_parse(&h, v->header, v->header_len)) != KIST_OK)
 		goto out;
 	file_key = sodium_malloc(KIST_FILEKEY_BYTES);
@@ -360,7 +345,7 @@ kist_err kist_vault_query(kist_vault *v, const char *sql, kist_row_fn fn, void *
 
 kist_err kist_vault_file_sha256(kist_vault *v, unsigned char out[32])
 {
-	return kist__fd_sha256(v->fd, v->file_size, "vault", out);
+	return kist__source_sha256(&v->src, "vault", out);
 }
 
 size_t kist_vault_entry_count(const kist_vault *v)
@@ -512,8 +497,8 @@ kist_err kist__vault_stream_many(kist_vault *v, const kist__entry *const *list, 
 			while ((sl = kist__pipe_acquire(p)) == NULL)
 				if ((err = deliver_one(&r, p)) != KIST_OK)
 					goto out;
-			if ((err = kist__pread_full(v->fd, sl->in, e->chunk_len[c], off,
-			                            "vault")) != KIST_OK) {
+			if ((err = kist__source_pread(&v->src, sl->in, e->chunk_len[c], off,
+			                              "vault")) != KIST_OK) {
 				sl->skip = 1; /* keep the pipeline in order before leaving */
 				kist__pipe_submit(p, sl);
 				goto out;

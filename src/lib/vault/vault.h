@@ -11,7 +11,7 @@
 
 /* ---- vault object (vault.c) */
 struct kist_vault {
-	int fd;
+	kist__source src; /* the vault file, or the data parts of a part set */
 	uint64_t file_size;
 	unsigned char *header;
 	size_t header_len;
