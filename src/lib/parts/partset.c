@@ -578,7 +578,7 @@ static kist_err join_part(kist_partset *ps, unsigned p, int out, unsigned char *
 		if (got != (ssize_t)len ||
 		    memcmp(hash, kist__partset_hash(ps, p, r), KIST__PART_HASH) != 0)
 			err = kist__fail(KIST_E_CORRUPT, "part %u is damaged (block %" PRIu64 ")%s",
-			                 p, r, h->m ? "; kist repair can rebuild it" : "");
+			                 p, r, h->m ? " (the parity parts can rebuild it)" : "");
 		else
 			err = kist__write_full(out, buf, len, "output");
 	}
@@ -600,7 +600,7 @@ kist_err kist_partset_join(kist_partset *ps, const char *out_path, unsigned flag
 		if (ps->path[p] == NULL)
 			return kist__fail(KIST_E_CORRUPT, "part %u of %u is missing%s", p,
 			                  ps->total,
-			                  ps->hdr.m ? "; kist repair can rebuild it" : "");
+			                  ps->hdr.m ? " (the parity parts can rebuild it)" : "");
 	if ((err = kist__open_parent(out_path, &dirfd, &base)) != KIST_OK)
 		return err;
 	if ((buf = malloc(ps->hdr.block)) == NULL)
