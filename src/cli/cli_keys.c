@@ -149,9 +149,36 @@ static int parse_fingerprint(const char *s, char out[KIST_FINGERPRINT_STRLEN + 1
 	return 1;
 }
 
+/* 1 if arg looks like a key (kist1.../age1...), not a name. */
+static int looks_like_key(const char *arg)
+{
+	while (*arg != '\0' && strchr(" \t\r\n\"'<", *arg) != NULL)
+		arg++;
+	return strncasecmp(arg, "kist1", 5) == 0 || strncasecmp(arg, "age1", 4) == 0;
+}
+
+/* "no key, and no contact named X": nothing else of the contacts is listed. */
+static void no_such_name(const char *opt, const char *arg, const char *what)
+{
+	if (cli_contacts_path()[0] != '\0' && access(cli_contacts_path(), F_OK) == 0)
+		cli_error(opt, "%s is not %s, and no contact is named so (contacts: %s)", arg, what,
+		          cli_contacts_path());
+	else
+		cli_error(opt, "%s is not %s, and there is no contacts file (%s)", arg, what,
+		          cli_contacts_path());
+}
+
+/* Resolution order: a key, a contact's name, a file holding a key, a fingerprint. */
 int cli_signer_arg(const char *arg, cli_signer *out)
 {
 	memset(out, 0, sizeof *out);
+	if ((kist_pubkey_parse(&out->pk, arg) == KIST_OK && out->pk.kind != KIST_PUBKEY_AGE) ||
+	    cli_contact_find(arg, &out->pk)) {
+		if (out->pk.kind == KIST_PUBKEY_AGE)
+			goto age;
+		kist_pubkey_fingerprint(&out->pk, out->fpr);
+		return EXIT_OK;
+	}
 	if (parse_fingerprint(arg, out->fpr) && access(arg, F_OK) != 0) {
 		out->by_fingerprint = 1;
 		return EXIT_OK;
@@ -163,6 +190,9 @@ int cli_signer_arg(const char *arg, cli_signer *out)
 		kist_err err = kist_identity_file_pubkey(arg, &out->pk);
 		if (err != KIST_OK)
 			return cli_fail("--signer", err);
+	} else if (r == 0 && !looks_like_key(arg)) {
+		no_such_name("--signer", arg, "a key, a file or a fingerprint");
+		return EXIT_USAGE;
 	} else if (r == 0 && kist_pubkey_parse(&out->pk, arg) != KIST_OK) {
 		cli_error("--signer",
 		          "%s: %s (give a kist1 key, a file holding one, or a "
@@ -171,6 +201,7 @@ int cli_signer_arg(const char *arg, cli_signer *out)
 		return EXIT_USAGE;
 	}
 	if (out->pk.kind == KIST_PUBKEY_AGE) {
+	age:
 		cli_error("--signer",
 		          "an age1 key cannot sign; give the kist1 key that 'kist pubkey' prints "
 		          "for the age identity file");
@@ -191,9 +222,10 @@ int cli_signer_matches(const cli_signer *want, const kist_pubkey *signer)
 	       sodium_memcmp(want->pk.ed25519, signer->ed25519, 32) == 0;
 }
 
+/* Resolution order: a key, a contact's name, then a file (named, to say -R). */
 int cli_recipient_arg(const char *arg, kist_pubkey *pk)
 {
-	if (kist_pubkey_parse(pk, arg) == KIST_OK)
+	if (kist_pubkey_parse(pk, arg) == KIST_OK || cli_contact_find(arg, pk))
 		return EXIT_OK;
 	char why[512];
 	snprintf(why, sizeof why, "%s", kist_errdetail());
@@ -201,6 +233,10 @@ int cli_recipient_arg(const char *arg, kist_pubkey *pk)
 	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
 		cli_error("-r", "%s is a file: -r takes a key; to read keys from a file use -R %s",
 		          arg, arg);
+		return EXIT_USAGE;
+	}
+	if (!looks_like_key(arg)) {
+		no_such_name("-r", arg, "a key");
 		return EXIT_USAGE;
 	}
 	cli_error("-r", "%s: %s", arg, why);
@@ -219,8 +255,11 @@ static int print_pubkey(const kist_pubkey *pk, int qr)
 	}
 	printf("%s\n", s);
 	fflush(stdout);
-	if (!cli_quiet)
-		fprintf(stderr, "fingerprint: %s\n", f);
+	if (!cli_quiet) {
+		char l[CLI_FPR_LABEL_MAX];
+		cli_fpr_label(l, sizeof l, pk);
+		fprintf(stderr, "fingerprint: %s\n", l);
+	}
 	return EXIT_OK;
 }
 
