@@ -6,7 +6,7 @@
 # The options of a verb (or of "log SUB" / "audit SUB" / "witness SUB"), as kist help VERB lists them.
 _kist_opts() {
 	case $1 in
-	keygen) echo "-o --output --passphrase-file --no-passphrase -q --quiet -h --help" ;;
+	keygen) echo "-o --output --passphrase-file --no-passphrase --weak-passphrase -q --quiet -h --help" ;;
 	pubkey) echo "--qr -q --quiet --contacts -h --help" ;;
 	"contacts add") echo "--contacts -q --quiet -h --help" ;;
 	"contacts list") echo "--json --contacts -q --quiet -h --help" ;;

@@ -33,6 +33,7 @@ complete -c kist -n "__kist_verb_is keygen" -s h -l help -d 'show the help of th
 complete -c kist -n "__kist_verb_is keygen" -s o -l output -r -F -d 'the identity file to create'
 complete -c kist -n "__kist_verb_is keygen" -l passphrase-file -r -F -d 'read the passphrase from F (mode 0600), not the terminal'
 complete -c kist -n "__kist_verb_is keygen" -l no-passphrase -d 'store the keys unprotected (not with --passphrase-file)'
+complete -c kist -n "__kist_verb_is keygen" -l weak-passphrase -d 'accept a passphrase shorter than 8 characters'
 complete -c kist -n "__kist_verb_is keygen" -s q -l quiet -d 'no fingerprint on stderr'
 
 # kist pubkey

@@ -16,6 +16,10 @@
 #ifdef KIST_HAVE_QRENCODE
 #include <qrencode.h>
 #endif
+#ifdef KIST_HAVE_ZXCVBN
+#include <math.h>
+#include <zxcvbn.h>
+#endif
 
 #define QR_MARGIN 4 /* light modules around the code (the standard's quiet zone) */
 
@@ -263,6 +267,94 @@ static int print_pubkey(const kist_pubkey *pk, int qr)
 	return EXIT_OK;
 }
 
+#define PASS_MIN_CHARS 8 /* shorter only with --weak-passphrase */
+/*
+ * The attacker the strength warning assumes: many machines trying 10,000
+ * guesses a second in all against kist's Argon2id (256 MiB, 3 passes: about
+ * a second per guess on one core).  Below a century of guessing, keygen warns.
+ */
+#define GUESSES_PER_SECOND 1e4
+#define WARN_BELOW_SECONDS (100 * 365.25 * 86400)
+
+/* Characters (UTF-8 sequences; a stray byte counts as one) of the len bytes at s. */
+static size_t count_chars(const char *s, size_t len)
+{
+	size_t n = 0;
+	uint32_t cp;
+	for (size_t i = 0; i < len; n++) {
+		size_t k = cli_utf8_seq((const unsigned char *)s + i, len - i, &cp);
+		i += k ? k : 1;
+	}
+	return n;
+}
+
+#ifdef KIST_HAVE_ZXCVBN
+/* "3 hours", "about 40 years": a duration for people. */
+static void human_duration(char *out, size_t cap, double s)
+{
+	static const struct {
+		double secs;
+		const char *one, *many;
+	} u[] = {{365.25 * 86400, "year", "years"},
+	         {86400, "day", "days"},
+	         {3600, "hour", "hours"},
+	         {60, "minute", "minutes"}};
+	if (s < 60) {
+		snprintf(out, cap, "less than a minute");
+		return;
+	}
+	for (size_t i = 0; i < sizeof u / sizeof u[0]; i++)
+		if (s >= u[i].secs) {
+			double v = floor(s / u[i].secs);
+			snprintf(out, cap, "about %.0f %s", v, v == 1 ? u[i].one : u[i].many);
+			return;
+		}
+}
+#endif
+
+/*
+ * The passphrase rules of keygen: fewer than PASS_MIN_CHARS characters is
+ * refused unless --weak-passphrase; a weak one (zxcvbn's estimate, if built
+ * in) is warned about.  Returns an exit code.
+ */
+static int check_passphrase(const cli_args *a, const char *pass, size_t len)
+{
+	size_t chars = count_chars(pass, len);
+	int weak_ok = cli_count(a, "weak-passphrase") > 0;
+	if (chars < PASS_MIN_CHARS && !weak_ok) {
+		cli_error("keygen",
+		          "the passphrase has %zu characters; at least %d are needed (a few "
+		          "unrelated words are best), or give --weak-passphrase",
+		          chars, PASS_MIN_CHARS);
+		return EXIT_USAGE;
+	}
+#ifdef KIST_HAVE_ZXCVBN
+	/* zxcvbn reads a C string: a copy in secure memory, wiped. */
+	char *z = sodium_malloc(len + 1);
+	if (z == NULL)
+		return cli_fail(NULL, KIST_E_NOMEM);
+	memcpy(z, pass, len);
+	z[len] = '\0';
+	double bits = ZxcvbnMatch(z, NULL, NULL);
+	sodium_free(z);
+	double secs = pow(2.0, bits) / GUESSES_PER_SECOND;
+	if (secs < WARN_BELOW_SECONDS) {
+		char d[64];
+		human_duration(d, sizeof d, secs);
+		fprintf(stderr,
+		        "kist: warning: weak passphrase: could be guessed in %s at 10,000 guesses "
+		        "a second "
+		        "(zxcvbn's estimate); a few unrelated words make a stronger one\n",
+		        d);
+	}
+#else
+	if (chars < PASS_MIN_CHARS)
+		fprintf(stderr, "kist: warning: weak passphrase: fewer than %d characters\n",
+		        PASS_MIN_CHARS);
+#endif
+	return EXIT_OK;
+}
+
 static void keygen_exists(const char *out)
 {
 	cli_error(out, "already exists; keygen never replaces an identity (vaults sealed to it "
@@ -287,6 +379,10 @@ int cmd_keygen(const cli_args *a)
 		cli_usage_error("keygen", "--passphrase-file and --no-passphrase conflict");
 		return EXIT_USAGE;
 	}
+	if (cli_count(a, "weak-passphrase") && cli_count(a, "no-passphrase")) {
+		cli_usage_error("keygen", "--weak-passphrase and --no-passphrase conflict");
+		return EXIT_USAGE;
+	}
 	/* Never replaced: every vault sealed to the old identity would be lost. */
 	if (faccessat(AT_FDCWD, out, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		keygen_exists(out);
@@ -307,6 +403,8 @@ int cmd_keygen(const cli_args *a)
 			rc = cli_exit_code(err);
 			goto out;
 		}
+		if ((rc = check_passphrase(a, pass, passlen)) != EXIT_OK)
+			goto out;
 	}
 	if ((err = kist_identity_save(id, out, pass, passlen, 0)) != KIST_OK) {
 		if (err == KIST_E_EXISTS) { /* created meanwhile */

@@ -45,6 +45,7 @@ static const opt_spec keygen_opts[] = {
     {'o', "output", "FILE", 0, 'f', "the identity file to create"},
     {0, "passphrase-file", "F", 0, 'f', "read the passphrase from F (mode 0600), not the terminal"},
     {0, "no-passphrase", NULL, 0, 0, "store the keys unprotected (not with --passphrase-file)"},
+    {0, "weak-passphrase", NULL, 0, 0, "accept a passphrase shorter than 8 characters"},
     {'q', "quiet", NULL, 0, 0, "no fingerprint on stderr"},
 };
 
@@ -229,10 +230,13 @@ static const opt_spec witness_cosign_opts[] = {
 static int cmd_help(const cli_args *a);
 
 const cli_verb cli_verbs[] = {
-    {"keygen", cmd_keygen, N(keygen_opts), "-o FILE [--passphrase-file F | --no-passphrase] [-q]",
+    {"keygen", cmd_keygen, N(keygen_opts),
+     "-o FILE [--passphrase-file F | --no-passphrase] [--weak-passphrase]\n[-q]",
      "create an identity",
      "Creates an identity (X25519 access key, Ed25519 signing key) in FILE, mode\n"
-     "0600, passphrase-protected (Argon2id) unless --no-passphrase.  Prints the\n"
+     "0600, passphrase-protected (Argon2id) unless --no-passphrase.  A passphrase\n"
+     "shorter than 8 characters is refused (exit 2) unless --weak-passphrase; one\n"
+     "that is easy to guess is warned about, with a rough time to guess it.  Prints the\n"
      "public key on stdout and its fingerprint on stderr.  Never replaces an\n"
      "existing FILE (vaults sealed to it could no longer be opened): move the\n"
      "old one first.\n"},
