@@ -55,7 +55,11 @@ void cli_contacts_free(void)
 	memset(&book, 0, sizeof book);
 }
 
-/* --contacts FILE, else $XDG_CONFIG_HOME/kist/contacts, else ~/.config/kist/contacts. */
+/*
+ * --contacts FILE, else $XDG_CONFIG_HOME/kist/contacts, else ~/.config/kist/contacts;
+ * "" if there is no HOME either (then there are no contacts, and only the contacts verbs,
+ * which need a file, fail).
+ */
 static int contacts_path(const cli_args *a, char *out, size_t cap)
 {
 	const char *p = a ? cli_get(a, "contacts") : NULL, *x = getenv("XDG_CONFIG_HOME");
@@ -68,9 +72,14 @@ static int contacts_path(const cli_args *a, char *out, size_t cap)
 	else if (home != NULL && home[0] != '\0')
 		n = snprintf(out, cap, "%s/.config/kist/contacts", home);
 	else
-		n = -1;
+		n = snprintf(out, cap, "%s", "");
 	if (n < 0 || (size_t)n >= cap) {
-		cli_error(NULL, "cannot name the contacts file (no HOME?); give --contacts FILE");
+		cli_error(NULL, "the contacts file's name is too long");
+		return EXIT_USAGE;
+	}
+	if (n == 0 && a != NULL && strncmp(a->verb, "contacts ", 9) == 0) {
+		cli_error(NULL, "no HOME or XDG_CONFIG_HOME to find the contacts file in; give "
+		                "--contacts FILE");
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
@@ -270,9 +279,13 @@ int cli_contacts_load(const cli_args *a)
 	book.loaded = 1;
 	if ((rc = contacts_path(a, book.path, sizeof book.path)) != EXIT_OK)
 		return rc;
+	if (book.path[0] == '\0')
+		return EXIT_OK;
 	if ((rc = read_file(book.path, &exists)) != EXIT_OK)
 		return rc;
-	if (!exists && a != NULL && cli_get(a, "contacts") != NULL) {
+	/* A file named on purpose must exist, except for contacts add, which creates it. */
+	if (!exists && a != NULL && cli_get(a, "contacts") != NULL &&
+	    strcmp(a->verb, "contacts add") != 0) {
 		cli_error(book.path, "no such contacts file");
 		return EXIT_USAGE;
 	}

@@ -164,12 +164,13 @@ static int looks_like_key(const char *arg)
 /* "no key, and no contact named X": nothing else of the contacts is listed. */
 static void no_such_name(const char *opt, const char *arg, const char *what)
 {
-	if (cli_contacts_path()[0] != '\0' && access(cli_contacts_path(), F_OK) == 0)
+	const char *book = cli_contacts_path();
+	if (book[0] != '\0' && access(book, F_OK) == 0)
 		cli_error(opt, "%s is not %s, and no contact is named so (contacts: %s)", arg, what,
-		          cli_contacts_path());
+		          book);
 	else
-		cli_error(opt, "%s is not %s, and there is no contacts file (%s)", arg, what,
-		          cli_contacts_path());
+		cli_error(opt, "%s is not %s, and there is no contacts file%s%s%s", arg, what,
+		          book[0] ? " (" : "", book, book[0] ? ")" : "");
 }
 
 /* Resolution order: a key, a contact's name, a file holding a key, a fingerprint. */

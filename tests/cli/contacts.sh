@@ -89,6 +89,14 @@ expect_rc 0 "$K" seal --contacts other.contacts -r "Bob (other book)" -o b2.kist
 assert_grep "$ERR" "for 1 recipient: $FB \(Bob \(other book\)\)$" "--contacts FILE"
 expect_rc 2 "$K" seal --contacts missing.contacts -r "$PB" -o b3.kist case
 assert_grep "$ERR" "no such contacts file" "--contacts FILE that does not exist"
+expect_rc 0 "$K" contacts add --contacts new.contacts "Bob" "$PB"
+assert_grep new.contacts "^Bob $PB$" "contacts add --contacts FILE creates FILE"
+assert_eq 600 "$(stat -c %a new.contacts)" "contacts add --contacts FILE: mode 0600"
+# No HOME and no XDG_CONFIG_HOME: no contacts, and sealing still works.
+expect_rc 0 env -u HOME -u XDG_CONFIG_HOME "$K" seal -r "$PB" -o nohome.kist case
+assert_grep "$ERR" "for 1 recipient: $FB$" "without HOME: no contacts, the seal works"
+expect_rc 2 env -u HOME -u XDG_CONFIG_HOME "$K" contacts list
+assert_grep "$ERR" "give --contacts FILE" "without HOME: contacts list says what to do"
 
 # ---- remove
 expect_rc 0 "$K" contacts remove "Field sealer"
