@@ -69,6 +69,12 @@ expect_rc 0 "$K" audit verify "$KIST_LEDGER"
 assert_grep "$OUT" "$FA \(Legal team\)" "audit verify: the actor with its name"
 expect_rc 0 "$K" audit verify --json "$KIST_LEDGER"
 assert_grep "$OUT" "\"contact\": ?\"Legal team\"" "audit verify --json: the actor's contact"
+expect_rc 0 "$K" log checkpoint -s sealer.key
+cp "$OUT" n1.note
+expect_rc 0 "$K" audit compare n1.note n1.note "$KIST_LEDGER"
+assert_grep "$OUT" "signed by $FS \(Field sealer\)" "audit compare: the note's signer with its name"
+expect_rc 0 "$K" audit verify --checkpoint n1.note "$KIST_LEDGER"
+assert_grep "$OUT" "checkpoint: .*signed by $FS \(Field sealer\)" "audit verify: the checkpoint's signer with its name"
 # log list --json is a ledger bundle (docs/AUDIT.md): its format takes no names.
 expect_rc 0 "$K" log list --json
 assert_no_grep "$OUT" "contact" "log list --json: the bundle is unchanged"
