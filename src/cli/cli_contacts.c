@@ -297,15 +297,26 @@ const char *cli_contacts_path(void)
 	return book.path;
 }
 
-/* The contact named name (exactly), or NULL. */
-static const contact *find_name(const char *name)
+static int name_is(const contact *c, const void *want)
+{
+	return strcmp(c->name, want);
+}
+
+static int key_is(const contact *c, const void *want)
+{
+	return key_cmp(&c->pk, want);
+}
+
+/* Binary search of an index sorted by cmp (book.by_name or book.by_key); NULL if absent. */
+static const contact *find(const size_t *idx, int (*cmp)(const contact *, const void *),
+                           const void *want)
 {
 	size_t lo = 0, hi = book.n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(book.c[book.by_name[mid]].name, name);
+		int c = cmp(&book.c[idx[mid]], want);
 		if (c == 0)
-			return &book.c[book.by_name[mid]];
+			return &book.c[idx[mid]];
 		if (c < 0)
 			lo = mid + 1;
 		else
@@ -314,20 +325,15 @@ static const contact *find_name(const char *name)
 	return NULL;
 }
 
+/* The contact named name (exactly), or NULL. */
+static const contact *find_name(const char *name)
+{
+	return find(book.by_name, name_is, name);
+}
+
 static const contact *find_key(const kist_pubkey *pk)
 {
-	size_t lo = 0, hi = book.n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = key_cmp(&book.c[book.by_key[mid]].pk, pk);
-		if (c == 0)
-			return &book.c[book.by_key[mid]];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return find(book.by_key, key_is, pk);
 }
 
 int cli_contact_find(const char *name, kist_pubkey *pk)
