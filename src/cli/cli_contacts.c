@@ -466,7 +466,8 @@ int cmd_contacts_add(const cli_args *a)
 	char *text = malloc(len + 1);
 	if (text == NULL)
 		return cli_fail(NULL, KIST_E_NOMEM);
-	memcpy(text, book.raw, book.len);
+	if (book.len > 0) /* no file yet: book.raw is NULL */
+		memcpy(text, book.raw, book.len);
 	int n =
 	    snprintf(text + book.len, len + 1 - book.len, "%s%s %s\n", nl ? "\n" : "", name, key);
 	if (n < 0 || (size_t)n != len - book.len) {
