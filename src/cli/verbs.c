@@ -262,8 +262,9 @@ const cli_verb cli_verbs[] = {
      "seal files and folders into a vault",
      "Seals files and folders (recursively; '-' is standard input) for the\n"
      "recipients.  The sealer cannot reopen the vault unless listed with -r.\n"
-     "The summary names every recipient's fingerprint and the vault's SHA-256,\n"
-     "and warns when the sealer's own key is a recipient.\n"
+     "The summary names the signer's and every recipient's fingerprint (with the\n"
+     "contact's name if known) and the vault's SHA-256, and warns when the\n"
+     "sealer's own key is a recipient.\n"
      "A people register (CSV with a header row, or a JSON array of objects:\n"
      "name, aliases, relation, born, location, status, contact, notes, media =\n"
      "vault paths, other columns kept) is sealed into the index with --people;\n"
