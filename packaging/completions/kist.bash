@@ -6,26 +6,29 @@
 # The options of a verb (or of "log SUB" / "audit SUB" / "witness SUB"), as kist help VERB lists them.
 _kist_opts() {
 	case $1 in
-	keygen) echo "-o --output --passphrase-file --no-passphrase -q --quiet -h --help" ;;
-	pubkey) echo "--qr -q --quiet -h --help" ;;
-	seal) echo "-r --recipient -R --recipients-file -s --sign --people --ledger -o --output --force --stdin-name --base --dry-run --passphrase-file -j --threads --level -q --quiet -h --help" ;;
+	keygen) echo "-o --output --passphrase-file --no-passphrase --weak-passphrase -q --quiet -h --help" ;;
+	pubkey) echo "--qr -q --quiet --contacts -h --help" ;;
+	"contacts add") echo "--contacts -q --quiet -h --help" ;;
+	"contacts list") echo "--json --contacts -q --quiet -h --help" ;;
+	"contacts remove") echo "--contacts -q --quiet -h --help" ;;
+	seal) echo "-r --recipient -R --recipients-file -s --sign --people --ledger -o --output --force --stdin-name --base --dry-run --passphrase-file -j --threads --level --contacts -q --quiet -h --help" ;;
 	info) echo "--json -q --quiet -h --help" ;;
 	list) echo "-i --identity --passphrase-file -l --long --json --ledger -q --quiet -h --help" ;;
 	extract) echo "-i --identity --passphrase-file -C --directory --force --person --ledger -q --quiet -h --help" ;;
 	cat) echo "-i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
-	verify) echo "-i --identity --passphrase-file --signer --json --ledger -q --quiet -h --help" ;;
+	verify) echo "-i --identity --passphrase-file --signer --json --contacts --ledger -q --quiet -h --help" ;;
 	split) echo "-o --output --parity --force -q --quiet -h --help" ;;
 	join) echo "-o --output --force -q --quiet -h --help" ;;
 	repair) echo "-o --output --force -q --quiet -h --help" ;;
 	people) echo "--search --json -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
 	query) echo "--csv --json -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
-	manifest) echo "--json --verify -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
-	"log list") echo "--json --ledger -h --help" ;;
+	manifest) echo "--json --verify --contacts -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
+	"log list") echo "--json --ledger --contacts -h --help" ;;
 	"log checkpoint") echo "-s --sign --passphrase-file --ledger -h --help" ;;
 	"log export") echo "-o --output -r --recipient --force -q --quiet --ledger -h --help" ;;
-	"audit verify") echo "--checkpoint --json -i --identity -s --sign --passphrase-file --ledger --cosigner --quorum --origin --state -h --help" ;;
-	"audit compare") echo "--json -q --quiet -i --identity --passphrase-file --ledger -h --help" ;;
-	"witness cosign") echo "-i --identity --state -o --output --force --json -q --quiet --passphrase-file --ledger -h --help" ;;
+	"audit verify") echo "--checkpoint --json -i --identity -s --sign --passphrase-file --ledger --cosigner --quorum --origin --contacts --state -h --help" ;;
+	"audit compare") echo "--json -q --quiet -i --identity --passphrase-file --ledger --contacts -h --help" ;;
+	"witness cosign") echo "-i --identity --state -o --output --force --json -q --quiet --passphrase-file --ledger --contacts -h --help" ;;
 	help) echo "-h --help" ;;
 	esac
 }
@@ -33,6 +36,7 @@ _kist_opts() {
 # The subcommands of a verb that has them.
 _kist_subs() {
 	case $1 in
+	contacts) echo "add list remove" ;;
 	log) echo "list checkpoint export" ;;
 	audit) echo "verify compare" ;;
 	witness) echo "cosign" ;;
@@ -44,7 +48,7 @@ _kist() {
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local verbs="keygen pubkey seal info list extract cat verify split join repair people query manifest log audit witness help"
+	local verbs="keygen pubkey contacts seal info list extract cat verify split join repair people query manifest log audit witness help"
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$verbs --help --version" -- "$cur"))
@@ -79,7 +83,7 @@ _kist() {
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return 0
 		;;
-	-o | --output | --passphrase-file | -R | --recipients-file | -s | --sign | --people | --ledger | -i | --identity | --signer | --checkpoint)
+	-o | --output | --passphrase-file | --contacts | -R | --recipients-file | -s | --sign | --people | --ledger | -i | --identity | --signer | --checkpoint)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 		;;

@@ -24,7 +24,7 @@ end
 complete -c kist -f
 complete -c kist -n "__kist_no_verb" -l help -d 'show help'
 complete -c kist -n "__kist_no_verb" -l version -d 'show the version'
-complete -c kist -n "__kist_verb_is help" -a "keygen pubkey seal info list extract cat verify split join repair people query manifest log audit witness help"
+complete -c kist -n "__kist_verb_is help" -a "keygen pubkey contacts seal info list extract cat verify split join repair people query manifest log audit witness help"
 
 # kist keygen
 complete -c kist -n "__kist_no_verb" -a keygen -d 'create an identity'
@@ -33,6 +33,7 @@ complete -c kist -n "__kist_verb_is keygen" -s h -l help -d 'show the help of th
 complete -c kist -n "__kist_verb_is keygen" -s o -l output -r -F -d 'the identity file to create'
 complete -c kist -n "__kist_verb_is keygen" -l passphrase-file -r -F -d 'read the passphrase from F (mode 0600), not the terminal'
 complete -c kist -n "__kist_verb_is keygen" -l no-passphrase -d 'store the keys unprotected (not with --passphrase-file)'
+complete -c kist -n "__kist_verb_is keygen" -l weak-passphrase -d 'accept a passphrase shorter than 8 characters'
 complete -c kist -n "__kist_verb_is keygen" -s q -l quiet -d 'no fingerprint on stderr'
 
 # kist pubkey
@@ -41,12 +42,38 @@ complete -c kist -n "__kist_verb_is pubkey" -F
 complete -c kist -n "__kist_verb_is pubkey" -s h -l help -d 'show the help of the verb'
 complete -c kist -n "__kist_verb_is pubkey" -l qr -d 'also draw the key as a QR code (for a phone camera)'
 complete -c kist -n "__kist_verb_is pubkey" -s q -l quiet -d 'no fingerprint on stderr'
+complete -c kist -n "__kist_verb_is pubkey" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
+
+complete -c kist -n "__kist_no_verb" -a contacts -d 'add, list, remove'
+complete -c kist -n "__kist_sub_is contacts" -s h -l help -d 'show the help of the verb'
+
+# kist contacts add
+complete -c kist -n "__kist_sub_is contacts" -a add -d 'give a key a name'
+complete -c kist -n "__kist_sub_is contacts add" -F
+complete -c kist -n "__kist_sub_is contacts add" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_sub_is contacts add" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
+complete -c kist -n "__kist_sub_is contacts add" -s q -l quiet -d 'no message on stderr'
+
+# kist contacts list
+complete -c kist -n "__kist_sub_is contacts" -a list -d 'show the contacts'
+complete -c kist -n "__kist_sub_is contacts list" -F
+complete -c kist -n "__kist_sub_is contacts list" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_sub_is contacts list" -l json -d 'one JSON document on stdout (docs/JSON.md)'
+complete -c kist -n "__kist_sub_is contacts list" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
+complete -c kist -n "__kist_sub_is contacts list" -s q -l quiet -d 'no message on stderr'
+
+# kist contacts remove
+complete -c kist -n "__kist_sub_is contacts" -a remove -d 'forget a name'
+complete -c kist -n "__kist_sub_is contacts remove" -F
+complete -c kist -n "__kist_sub_is contacts remove" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_sub_is contacts remove" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
+complete -c kist -n "__kist_sub_is contacts remove" -s q -l quiet -d 'no message on stderr'
 
 # kist seal
 complete -c kist -n "__kist_no_verb" -a seal -d 'seal files and folders into a vault'
 complete -c kist -n "__kist_verb_is seal" -F
 complete -c kist -n "__kist_verb_is seal" -s h -l help -d 'show the help of the verb'
-complete -c kist -n "__kist_verb_is seal" -s r -l recipient -x -d 'a recipient\'s kist1... or age1... key, as pasted'
+complete -c kist -n "__kist_verb_is seal" -s r -l recipient -x -d 'a recipient\'s kist1... or age1... key, as pasted, or a'
 complete -c kist -n "__kist_verb_is seal" -s R -l recipients-file -r -F -d 'one key per line, \'#\' comments (repeatable)'
 complete -c kist -n "__kist_verb_is seal" -s s -l sign -r -F -d 'sign the vault with this identity'
 complete -c kist -n "__kist_verb_is seal" -l people -r -F -d 'seal a people register (repeatable; docs/INDEX.md)'
@@ -59,6 +86,7 @@ complete -c kist -n "__kist_verb_is seal" -l dry-run -d 'list the paths that wou
 complete -c kist -n "__kist_verb_is seal" -l passphrase-file -r -F -d 'passphrase of the -s identity'
 complete -c kist -n "__kist_verb_is seal" -s j -l threads -x -d 'threads (1 to 64; default: one per processor)'
 complete -c kist -n "__kist_verb_is seal" -l level -x -d 'zstd level, 1 (fastest) to 19 (smallest); default 3'
+complete -c kist -n "__kist_verb_is seal" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
 complete -c kist -n "__kist_verb_is seal" -s q -l quiet -d 'no progress, summary or notes on stderr'
 
 # kist info
@@ -108,6 +136,7 @@ complete -c kist -n "__kist_verb_is verify" -s i -l identity -r -F -d 'an identi
 complete -c kist -n "__kist_verb_is verify" -l passphrase-file -r -F -d 'passphrase of protected identities'
 complete -c kist -n "__kist_verb_is verify" -l signer -r -F -d 'require that KEY signed the vault: a kist1... key, a'
 complete -c kist -n "__kist_verb_is verify" -l json -d 'one JSON document on stdout (docs/JSON.md)'
+complete -c kist -n "__kist_verb_is verify" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
 complete -c kist -n "__kist_verb_is verify" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
 complete -c kist -n "__kist_verb_is verify" -s q -l quiet -d 'no progress on stderr'
 
@@ -164,6 +193,7 @@ complete -c kist -n "__kist_verb_is manifest" -F
 complete -c kist -n "__kist_verb_is manifest" -s h -l help -d 'show the help of the verb'
 complete -c kist -n "__kist_verb_is manifest" -l json -d 'the report as one JSON document (docs/JSON.md)'
 complete -c kist -n "__kist_verb_is manifest" -l verify -d 'first authenticate every chunk and recompute every'
+complete -c kist -n "__kist_verb_is manifest" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
 complete -c kist -n "__kist_verb_is manifest" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
 complete -c kist -n "__kist_verb_is manifest" -l passphrase-file -r -F -d 'passphrase of protected identities'
 complete -c kist -n "__kist_verb_is manifest" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
@@ -178,6 +208,7 @@ complete -c kist -n "__kist_sub_is log list" -F
 complete -c kist -n "__kist_sub_is log list" -s h -l help -d 'show the help of the verb'
 complete -c kist -n "__kist_sub_is log list" -l json -d 'the ledger as one JSON bundle on stdout (docs/AUDIT.md)'
 complete -c kist -n "__kist_sub_is log list" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
+complete -c kist -n "__kist_sub_is log list" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
 
 # kist log checkpoint
 complete -c kist -n "__kist_sub_is log" -a checkpoint -d 'print a signed checkpoint of the ledger'
@@ -213,6 +244,7 @@ complete -c kist -n "__kist_sub_is audit verify" -l ledger -r -F -d 'the custody
 complete -c kist -n "__kist_sub_is audit verify" -l cosigner -x -d 'a trustee\'s kist1... key (repeatable): a checkpoint counts'
 complete -c kist -n "__kist_sub_is audit verify" -l quorum -x -d 'the cosigners needed (1 to the number of --cosigner)'
 complete -c kist -n "__kist_sub_is audit verify" -l origin -x -d 'exit 15 if the ledger has another origin'
+complete -c kist -n "__kist_sub_is audit verify" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
 complete -c kist -n "__kist_sub_is audit verify" -l state -x -a '(__fish_complete_directories)' -d 'a witness state folder: the ledger must be of an origin'
 
 # kist audit compare
@@ -224,6 +256,7 @@ complete -c kist -n "__kist_sub_is audit compare" -s q -l quiet -d 'no message o
 complete -c kist -n "__kist_sub_is audit compare" -s i -l identity -r -F -d 'an identity that opens a sealed bundle (repeatable)'
 complete -c kist -n "__kist_sub_is audit compare" -l passphrase-file -r -F -d 'passphrase of protected identities'
 complete -c kist -n "__kist_sub_is audit compare" -l ledger -r -F -d 'the custody ledger that logs the -i access'
+complete -c kist -n "__kist_sub_is audit compare" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
 
 complete -c kist -n "__kist_no_verb" -a witness -d 'cosign'
 complete -c kist -n "__kist_sub_is witness" -s h -l help -d 'show the help of the verb'
@@ -240,6 +273,7 @@ complete -c kist -n "__kist_sub_is witness cosign" -l json -d 'one JSON document
 complete -c kist -n "__kist_sub_is witness cosign" -s q -l quiet -d 'no message on stderr'
 complete -c kist -n "__kist_sub_is witness cosign" -l passphrase-file -r -F -d 'passphrase of the trustee\'s identity'
 complete -c kist -n "__kist_sub_is witness cosign" -l ledger -r -F -d 'the custody ledger that logs the opening of a sealed bundle'
+complete -c kist -n "__kist_sub_is witness cosign" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
 
 # kist help
 complete -c kist -n "__kist_no_verb" -a help -d 'show help'

@@ -220,6 +220,29 @@ int cli_signer_arg(const char *arg, cli_signer *out);
 /* 1 if signer is the expected one. */
 int cli_signer_matches(const cli_signer *want, const kist_pubkey *signer);
 
+/*
+ * Contacts (cli_contacts.c): names beside keys, from --contacts FILE or
+ * $XDG_CONFIG_HOME/kist/contacts (~/.config/kist/contacts).  main.c loads
+ * them before running a verb whose table has --contacts; no file, no
+ * contacts.  load prints one line (file, line, why) and returns an exit
+ * code on a malformed file.
+ */
+int cli_contacts_load(const cli_args *a);
+void cli_contacts_free(void);
+const char *cli_contacts_path(void);
+/* 1 and *pk if a contact is named exactly name. */
+int cli_contact_find(const char *name, kist_pubkey *pk);
+/* The contact's name for pk (raw bytes: escape it to print), or NULL. */
+const char *cli_contact_name(const kist_pubkey *pk);
+/* "7837-...-1a2b" or "7837-...-1a2b (NAME)", NAME escaped: what kist prints for a key. */
+#define CLI_FPR_LABEL_MAX 640
+void cli_fpr_label(char *out, size_t cap, const kist_pubkey *pk);
+/* Adds "contact": NAME to o when pk is a contact; nonzero if out of memory. */
+int cli_json_contact(struct json_t *o, const kist_pubkey *pk);
+int cmd_contacts_add(const cli_args *a);
+int cmd_contacts_list(const cli_args *a);
+int cmd_contacts_remove(const cli_args *a);
+
 int cmd_keygen(const cli_args *a);
 int cmd_pubkey(const cli_args *a);
 int cmd_seal(const cli_args *a);

@@ -16,6 +16,10 @@
 #ifdef KIST_HAVE_QRENCODE
 #include <qrencode.h>
 #endif
+#ifdef KIST_HAVE_ZXCVBN
+#include <math.h>
+#include <zxcvbn.h>
+#endif
 
 #define QR_MARGIN 4 /* light modules around the code (the standard's quiet zone) */
 
@@ -149,9 +153,37 @@ static int parse_fingerprint(const char *s, char out[KIST_FINGERPRINT_STRLEN + 1
 	return 1;
 }
 
+/* 1 if arg looks like a key (kist1.../age1...), not a name. */
+static int looks_like_key(const char *arg)
+{
+	while (*arg != '\0' && strchr(" \t\r\n\"'<", *arg) != NULL)
+		arg++;
+	return strncasecmp(arg, "kist1", 5) == 0 || strncasecmp(arg, "age1", 4) == 0;
+}
+
+/* "no key, and no contact named X": nothing else of the contacts is listed. */
+static void no_such_name(const char *opt, const char *arg, const char *what)
+{
+	const char *book = cli_contacts_path();
+	if (book[0] != '\0' && access(book, F_OK) == 0)
+		cli_error(opt, "%s is not %s, and no contact is named so (contacts: %s)", arg, what,
+		          book);
+	else
+		cli_error(opt, "%s is not %s, and there is no contacts file%s%s%s", arg, what,
+		          book[0] ? " (" : "", book, book[0] ? ")" : "");
+}
+
+/* Resolution order: a key, a contact's name, a file holding a key, a fingerprint. */
 int cli_signer_arg(const char *arg, cli_signer *out)
 {
 	memset(out, 0, sizeof *out);
+	if ((kist_pubkey_parse(&out->pk, arg) == KIST_OK && out->pk.kind != KIST_PUBKEY_AGE) ||
+	    cli_contact_find(arg, &out->pk)) {
+		if (out->pk.kind == KIST_PUBKEY_AGE)
+			goto age;
+		kist_pubkey_fingerprint(&out->pk, out->fpr);
+		return EXIT_OK;
+	}
 	if (parse_fingerprint(arg, out->fpr) && access(arg, F_OK) != 0) {
 		out->by_fingerprint = 1;
 		return EXIT_OK;
@@ -163,6 +195,9 @@ int cli_signer_arg(const char *arg, cli_signer *out)
 		kist_err err = kist_identity_file_pubkey(arg, &out->pk);
 		if (err != KIST_OK)
 			return cli_fail("--signer", err);
+	} else if (r == 0 && !looks_like_key(arg)) {
+		no_such_name("--signer", arg, "a key, a file or a fingerprint");
+		return EXIT_USAGE;
 	} else if (r == 0 && kist_pubkey_parse(&out->pk, arg) != KIST_OK) {
 		cli_error("--signer",
 		          "%s: %s (give a kist1 key, a file holding one, or a "
@@ -171,6 +206,7 @@ int cli_signer_arg(const char *arg, cli_signer *out)
 		return EXIT_USAGE;
 	}
 	if (out->pk.kind == KIST_PUBKEY_AGE) {
+	age:
 		cli_error("--signer",
 		          "an age1 key cannot sign; give the kist1 key that 'kist pubkey' prints "
 		          "for the age identity file");
@@ -191,9 +227,10 @@ int cli_signer_matches(const cli_signer *want, const kist_pubkey *signer)
 	       sodium_memcmp(want->pk.ed25519, signer->ed25519, 32) == 0;
 }
 
+/* Resolution order: a key, a contact's name, then a file (named, to say -R). */
 int cli_recipient_arg(const char *arg, kist_pubkey *pk)
 {
-	if (kist_pubkey_parse(pk, arg) == KIST_OK)
+	if (kist_pubkey_parse(pk, arg) == KIST_OK || cli_contact_find(arg, pk))
 		return EXIT_OK;
 	char why[512];
 	snprintf(why, sizeof why, "%s", kist_errdetail());
@@ -201,6 +238,10 @@ int cli_recipient_arg(const char *arg, kist_pubkey *pk)
 	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
 		cli_error("-r", "%s is a file: -r takes a key; to read keys from a file use -R %s",
 		          arg, arg);
+		return EXIT_USAGE;
+	}
+	if (!looks_like_key(arg)) {
+		no_such_name("-r", arg, "a key");
 		return EXIT_USAGE;
 	}
 	cli_error("-r", "%s: %s", arg, why);
@@ -219,8 +260,99 @@ static int print_pubkey(const kist_pubkey *pk, int qr)
 	}
 	printf("%s\n", s);
 	fflush(stdout);
-	if (!cli_quiet)
-		fprintf(stderr, "fingerprint: %s\n", f);
+	if (!cli_quiet) {
+		char l[CLI_FPR_LABEL_MAX];
+		cli_fpr_label(l, sizeof l, pk);
+		fprintf(stderr, "fingerprint: %s\n", l);
+	}
+	return EXIT_OK;
+}
+
+#define PASS_MIN_CHARS 8 /* shorter only with --weak-passphrase */
+/*
+ * The attacker the strength warning assumes: many machines trying 10,000
+ * guesses a second in all against kist's Argon2id (256 MiB, 3 passes: about
+ * a second per guess on one core).  Below a century of guessing, keygen warns.
+ */
+#define GUESSES_PER_SECOND 1e4
+#define WARN_BELOW_SECONDS (100 * 365.25 * 86400)
+
+/* Characters (UTF-8 sequences; a stray byte counts as one) of the len bytes at s. */
+static size_t count_chars(const char *s, size_t len)
+{
+	size_t n = 0;
+	uint32_t cp;
+	for (size_t i = 0; i < len; n++) {
+		size_t k = cli_utf8_seq((const unsigned char *)s + i, len - i, &cp);
+		i += k ? k : 1;
+	}
+	return n;
+}
+
+#ifdef KIST_HAVE_ZXCVBN
+/* "3 hours", "about 40 years": a duration for people. */
+static void human_duration(char *out, size_t cap, double s)
+{
+	static const struct {
+		double secs;
+		const char *one, *many;
+	} u[] = {{365.25 * 86400, "year", "years"},
+	         {86400, "day", "days"},
+	         {3600, "hour", "hours"},
+	         {60, "minute", "minutes"}};
+	if (s < 60) {
+		snprintf(out, cap, "less than a minute");
+		return;
+	}
+	for (size_t i = 0; i < sizeof u / sizeof u[0]; i++)
+		if (s >= u[i].secs) {
+			double v = floor(s / u[i].secs);
+			snprintf(out, cap, "about %.0f %s", v, v == 1 ? u[i].one : u[i].many);
+			return;
+		}
+}
+#endif
+
+/*
+ * The passphrase rules of keygen: fewer than PASS_MIN_CHARS characters is
+ * refused unless --weak-passphrase; a weak one (zxcvbn's estimate, if built
+ * in) is warned about.  Returns an exit code.
+ */
+static int check_passphrase(const cli_args *a, const char *pass, size_t len)
+{
+	size_t chars = count_chars(pass, len);
+	int weak_ok = cli_count(a, "weak-passphrase") > 0;
+	if (chars < PASS_MIN_CHARS && !weak_ok) {
+		cli_error("keygen",
+		          "the passphrase has %zu characters; at least %d are needed (a few "
+		          "unrelated words are best), or give --weak-passphrase",
+		          chars, PASS_MIN_CHARS);
+		return EXIT_USAGE;
+	}
+#ifdef KIST_HAVE_ZXCVBN
+	/* zxcvbn reads a C string: a copy in secure memory, wiped. */
+	char *z = sodium_malloc(len + 1);
+	if (z == NULL)
+		return cli_fail(NULL, KIST_E_NOMEM);
+	memcpy(z, pass, len);
+	z[len] = '\0';
+	double bits = ZxcvbnMatch(z, NULL, NULL);
+	sodium_free(z);
+	double secs = pow(2.0, bits) / GUESSES_PER_SECOND;
+	if (secs < WARN_BELOW_SECONDS) {
+		char d[64];
+		human_duration(d, sizeof d, secs);
+		fprintf(stderr,
+		        "kist: warning: weak passphrase: could be guessed in %s at 10,000 guesses "
+		        "a second "
+		        "(zxcvbn's estimate); a few unrelated words make a stronger one\n",
+		        d);
+	}
+#else
+	if (chars < PASS_MIN_CHARS)
+		fprintf(stderr, "kist: warning: weak passphrase: fewer than %d characters\n",
+		        PASS_MIN_CHARS);
+#endif
 	return EXIT_OK;
 }
 
@@ -248,6 +380,10 @@ int cmd_keygen(const cli_args *a)
 		cli_usage_error("keygen", "--passphrase-file and --no-passphrase conflict");
 		return EXIT_USAGE;
 	}
+	if (cli_count(a, "weak-passphrase") && cli_count(a, "no-passphrase")) {
+		cli_usage_error("keygen", "--weak-passphrase and --no-passphrase conflict");
+		return EXIT_USAGE;
+	}
 	/* Never replaced: every vault sealed to the old identity would be lost. */
 	if (faccessat(AT_FDCWD, out, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		keygen_exists(out);
@@ -268,6 +404,8 @@ int cmd_keygen(const cli_args *a)
 			rc = cli_exit_code(err);
 			goto out;
 		}
+		if ((rc = check_passphrase(a, pass, passlen)) != EXIT_OK)
+			goto out;
 	}
 	if ((err = kist_identity_save(id, out, pass, passlen, 0)) != KIST_OK) {
 		if (err == KIST_E_EXISTS) { /* created meanwhile */

@@ -88,9 +88,9 @@ int cli_ledger_record(const cli_args *a, kist_vault *v, const kist_identity *act
 
 static void print_entry(const kist_ledger_entry *e)
 {
-	char t[40], fpr[KIST_FINGERPRINT_STRLEN + 1];
+	char t[40], fpr[CLI_FPR_LABEL_MAX];
 	cli_time(t, sizeof t, e->time);
-	kist_pubkey_fingerprint(&e->actor, fpr);
+	cli_fpr_label(fpr, sizeof fpr, &e->actor);
 	char act[160];
 	cli_escape(act, sizeof act, e->action); /* a ledger being audited may be crafted */
 	printf("#%-5llu %s  %s  %-8s vault ", (unsigned long long)e->index, t, fpr, act);
@@ -521,6 +521,7 @@ static json_t *entry_json(const kist_ledger_entry *e)
 	json_object_set_new(o, "time", json_integer((json_int_t)e->time));
 	json_object_set_new(o, "actor", json_string(pk));
 	json_object_set_new(o, "fingerprint", json_string(fpr));
+	cli_json_contact(o, &e->actor);
 	json_object_set_new(o, "action", json_string(e->action));
 	json_object_set_new(o, "vault_id", json_string(e->vault_id));
 	json_object_set_new(o, "paths", p);

@@ -226,7 +226,12 @@ static json_t *key_json(const kist_pubkey *pk)
 	char s[KIST_PUBKEY_STRLEN + 1], f[KIST_FINGERPRINT_STRLEN + 1];
 	kist_pubkey_format(pk, s);
 	kist_pubkey_fingerprint(pk, f);
-	return json_pack("{s:s, s:s}", "key", s, "fingerprint", f);
+	json_t *o = json_pack("{s:s, s:s}", "key", s, "fingerprint", f);
+	if (o != NULL && cli_json_contact(o, pk) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 /* The --json document of verify (docs/JSON.md), damaged (an array) included. */
@@ -238,6 +243,11 @@ static int verify_json(const char *path, const kist_vault_meta *m, size_t files,
 	json_t *req = signer ? json_pack("{s:s, s:s, s:b}", "key", signer, "fingerprint", want->fpr,
 	                                 "matches", signer_ok)
 	                     : json_null();
+	if (req != NULL && signer != NULL && !want->by_fingerprint &&
+	    cli_json_contact(req, &want->pk) != 0) {
+		json_decref(req);
+		return cli_fail(NULL, KIST_E_NOMEM);
+	}
 	json_t *j = json_pack("{s:i}", "version", 1);
 	if (j == NULL || cli_json_set_name(j, "vault", path) ||
 	    json_object_set_new(j, "vault_id", json_string(m->vault_id)) ||
@@ -270,18 +280,27 @@ static int verify_json(const char *path, const kist_vault_meta *m, size_t files,
 	return cli_json_print(j);
 }
 
+/* The expected signer as printed: its fingerprint, and its contact name if known. */
+static void want_label(char *out, size_t cap, const cli_signer *want)
+{
+	if (want->by_fingerprint)
+		snprintf(out, cap, "%s", want->fpr);
+	else
+		cli_fpr_label(out, cap, &want->pk);
+}
+
 /* The one line on stderr for verify --signer on an intact vault from someone else. */
 static void signer_verdict(const char *path, const kist_vault_meta *m, const cli_signer *want)
 {
-	char fpr[KIST_FINGERPRINT_STRLEN + 1];
+	char fpr[CLI_FPR_LABEL_MAX], w[CLI_FPR_LABEL_MAX];
+	want_label(w, sizeof w, want);
 	if (!m->signed_by_sealer) {
 		cli_error(path, "not signed, so not by the expected %s; the content checked out",
-		          want->fpr);
+		          w);
 		return;
 	}
-	kist_pubkey_fingerprint(&m->signer, fpr);
-	cli_error(path, "signed by %s, not by the expected %s; the content checked out", fpr,
-	          want->fpr);
+	cli_fpr_label(fpr, sizeof fpr, &m->signer);
+	cli_error(path, "signed by %s, not by the expected %s; the content checked out", fpr, w);
 }
 
 /* Entries by type: files, folders, links. */
@@ -304,7 +323,7 @@ static entry_counts count_entries(kist_vault *v)
 /* The text report before the check: what the vault is, who signed it. */
 static void print_vault(const char *path, const kist_vault_meta *m, const char *sha, entry_counts c)
 {
-	char t[40], h[32], tv[200], pks[KIST_PUBKEY_STRLEN + 1], fpr[KIST_FINGERPRINT_STRLEN + 1];
+	char t[40], h[32], tv[200], pks[KIST_PUBKEY_STRLEN + 1], fpr[CLI_FPR_LABEL_MAX];
 	cli_time(t, sizeof t, m->created);
 	cli_human_size(h, sizeof h, m->total_size);
 	printf("Vault:       ");
@@ -317,7 +336,7 @@ static void print_vault(const char *path, const kist_vault_meta *m, const char *
 	printf("Sealed:      %s (as claimed by the sealer's clock), with %s\n", t, tv);
 	if (m->signed_by_sealer) {
 		kist_pubkey_format(&m->signer, pks);
-		kist_pubkey_fingerprint(&m->signer, fpr);
+		cli_fpr_label(fpr, sizeof fpr, &m->signer);
 		printf("Signed by:   %s\n             fingerprint %s; signature valid (it "
 		       "covers the index: every entry's SHA-256)\n",
 		       pks, fpr);
@@ -335,19 +354,19 @@ static void print_vault(const char *path, const kist_vault_meta *m, const char *
 static int print_verdict(const char *path, kist_err err, const kist_verify_report *rep,
                          const kist_vault_meta *m, const cli_signer *want, int bad_signer)
 {
-	char fpr[KIST_FINGERPRINT_STRLEN + 1];
+	char fpr[CLI_FPR_LABEL_MAX], w[CLI_FPR_LABEL_MAX] = "";
+	if (bad_signer)
+		want_label(w, sizeof w, want);
 	if (err == KIST_OK && bad_signer) {
 		/* Intact, but not from the expected sender: not damage (exit 7, not 4). */
 		printf("Checked:     every chunk authenticated, every SHA-256 recomputed "
 		       "(%llu files)\n",
 		       (unsigned long long)rep->entries_checked);
 		if (m->signed_by_sealer) {
-			kist_pubkey_fingerprint(&m->signer, fpr);
-			printf("Signer:      signed by %s, NOT by the expected %s\n", fpr,
-			       want->fpr);
+			cli_fpr_label(fpr, sizeof fpr, &m->signer);
+			printf("Signer:      signed by %s, NOT by the expected %s\n", fpr, w);
 		} else {
-			printf("Signer:      NOT signed at all; the expected signer was %s\n",
-			       want->fpr);
+			printf("Signer:      NOT signed at all; the expected signer was %s\n", w);
 		}
 		printf("Result:      WRONG SIGNER - the content checked out, but it does not come "
 		       "from the expected signer\n");
@@ -367,7 +386,7 @@ static int print_verdict(const char *path, kist_err err, const kist_verify_repor
 		       (unsigned long long)rep->entries_checked,
 		       (unsigned long long)rep->entries_failed);
 	if (bad_signer)
-		printf("Signer:      NOT signed by the expected %s either\n", want->fpr);
+		printf("Signer:      NOT signed by the expected %s either\n", w);
 	printf("Result:      FAILED - do not rely on the damaged entries\n");
 	fflush(stdout);
 	cli_error(path, "verification failed");

@@ -337,6 +337,7 @@ static json_t *manifest_vault(kist_vault *v, const kist_vault_meta *m, const cha
 		kist_pubkey_fingerprint(&m->signer, fpr);
 		json_object_set_new(s, "public_key", json_string(pks));
 		json_object_set_new(s, "fingerprint", json_string(fpr));
+		cli_json_contact(s, &m->signer);
 		json_object_set_new(vault, "sealed_by", s);
 	} else {
 		json_object_set_new(vault, "sealed_by", json_null());

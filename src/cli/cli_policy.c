@@ -40,6 +40,18 @@ void cli_root_b64(char out[45], const unsigned char root[32])
 	sodium_bin2base64(out, 45, root, 32, sodium_base64_VARIANT_ORIGINAL);
 }
 
+/* A key of cli_key_json() as printed: its fingerprint, and its contact's name if known. */
+static void put_key(json_t *k)
+{
+	const char *name = json_string_value(json_object_get(k, "contact"));
+	fputs(json_string_value(json_object_get(k, "fingerprint")), stdout);
+	if (name != NULL) {
+		fputs(" (", stdout);
+		cli_put_safe(stdout, name, strlen(name), 0);
+		fputs(")", stdout);
+	}
+}
+
 json_t *cli_key_json(const kist_pubkey *pk)
 {
 	char s[KIST_PUBKEY_STRLEN + 1], f[KIST_FINGERPRINT_STRLEN + 1];
@@ -48,6 +60,7 @@ json_t *cli_key_json(const kist_pubkey *pk)
 	kist_pubkey_fingerprint(pk, f);
 	json_object_set_new(o, "key", json_string(s));
 	json_object_set_new(o, "fingerprint", json_string(f));
+	cli_json_contact(o, pk);
 	return o;
 }
 
@@ -211,14 +224,15 @@ void cli_witness_policy_print(const cli_witness_policy *wp, size_t n)
 			printf("(entries 0-%zu), ", size - 1);
 		else
 			printf("(no entries), ");
-		printf("signed by %s; ", json_string_value(json_object_get(
-		                             json_object_get(o, "signer"), "fingerprint")));
+		fputs("signed by ", stdout);
+		put_key(json_object_get(o, "signer"));
+		fputs("; ", stdout);
 		if (json_array_size(cos) == 0)
 			printf("not cosigned");
 		json_array_foreach(cos, j, c)
 		{
-			printf("%s%s", j ? ", " : "cosigned by ",
-			       json_string_value(json_object_get(c, "fingerprint")));
+			fputs(j ? ", " : "cosigned by ", stdout);
+			put_key(c);
 		}
 		if (wp->nkeys)
 			printf(json_is_true(json_object_get(o, "witnessed")) ? " [witnessed]"

@@ -36,19 +36,21 @@ static void print_summary(kist_sealer *s, const char *out, const recips *r,
                           const kist_identity *signer, const kist_pubkey *signer_pk)
 {
 	uint64_t entries, bytes, vbytes;
-	char h1[32], h2[32], f[KIST_FINGERPRINT_STRLEN + 1], hex[65];
+	char h1[32], h2[32], f[CLI_FPR_LABEL_MAX], hex[65];
 	unsigned char sha[32];
 	int self = 0;
 
 	kist_seal_stats(s, &entries, &bytes, &vbytes);
 	cli_human_size(h1, sizeof h1, bytes);
 	cli_human_size(h2, sizeof h2, vbytes);
-	fprintf(stderr, "kist: sealed %llu %s (%s) into %s (%s)%s\n", (unsigned long long)entries,
-	        entries == 1 ? "entry" : "entries", h1, out, h2,
-	        signer ? ", signed" : ", unsigned");
+	if (signer)
+		cli_fpr_label(f, sizeof f, signer_pk);
+	fprintf(stderr, "kist: sealed %llu %s (%s) into %s (%s), %s%s\n",
+	        (unsigned long long)entries, entries == 1 ? "entry" : "entries", h1, out, h2,
+	        signer ? "signed by " : "unsigned", signer ? f : "");
 	fprintf(stderr, "kist: for %zu %s:", r->n, r->n == 1 ? "recipient" : "recipients");
 	for (size_t i = 0; i < r->n; i++) {
-		kist_pubkey_fingerprint(&r->k[i], f);
+		cli_fpr_label(f, sizeof f, &r->k[i]);
 		int is_self = signer && sodium_memcmp(r->k[i].x25519, signer_pk->x25519, 32) == 0;
 		self |= is_self;
 		fprintf(stderr, "%s %s%s%s", i ? "," : "", f,

@@ -17,18 +17,18 @@
 /* "size 5 (entries 0-4), signed by F; cosigned by F, F" on stdout. */
 static void print_note(const kist_note_info *ni)
 {
-	char f[KIST_FINGERPRINT_STRLEN + 1];
+	char f[CLI_FPR_LABEL_MAX];
 	if (ni->size)
 		printf("size %llu (entries 0-%llu), ", (unsigned long long)ni->size,
 		       (unsigned long long)(ni->size - 1));
 	else
 		printf("size 0 (no entries), ");
-	kist_pubkey_fingerprint(&ni->signer, f);
+	cli_fpr_label(f, sizeof f, &ni->signer);
 	printf("signed by %s; ", f);
 	if (ni->ncosigners == 0)
 		printf("not cosigned");
 	for (size_t i = 0; i < ni->ncosigners; i++) {
-		kist_pubkey_fingerprint(&ni->cosigners[i], f);
+		cli_fpr_label(f, sizeof f, &ni->cosigners[i]);
 		printf("%s%s", i ? ", " : "cosigned by ", f);
 	}
 }

@@ -67,7 +67,13 @@ static int run_verb(int argc, char **argv)
 	if (cli_parse(&a, v, cli_verbs, cli_nverbs, argc - used, argv + used) != 0)
 		return EXIT_USAGE;
 	cli_quiet = cli_count(&a, "quiet") > 0;
-	int rc = v->run(&a);
+	int rc = EXIT_OK;
+	for (size_t i = 0; i < v->nopts; i++) /* the verbs that name keys read the contacts */
+		if (strcmp(v->opts[i].long_name, "contacts") == 0)
+			rc = cli_contacts_load(&a);
+	if (rc == EXIT_OK)
+		rc = v->run(&a);
+	cli_contacts_free();
 	cli_args_free(&a);
 	return rc;
 }

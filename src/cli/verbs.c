@@ -31,6 +31,11 @@
 	{                                                                                          \
 		0, "json", NULL, 0, 0, "one JSON document on stdout (docs/JSON.md)"                \
 	}
+#define O_CONTACTS                                                                                 \
+	{                                                                                          \
+		0, "contacts", "FILE", 0, 'f',                                                     \
+		    "names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)"                  \
+	}
 #define O_QUIET                                                                                    \
 	{                                                                                          \
 		'q', "quiet", NULL, 0, 0, "fewer messages on stderr"                               \
@@ -40,17 +45,37 @@ static const opt_spec keygen_opts[] = {
     {'o', "output", "FILE", 0, 'f', "the identity file to create"},
     {0, "passphrase-file", "F", 0, 'f', "read the passphrase from F (mode 0600), not the terminal"},
     {0, "no-passphrase", NULL, 0, 0, "store the keys unprotected (not with --passphrase-file)"},
+    {0, "weak-passphrase", NULL, 0, 0, "accept a passphrase shorter than 8 characters"},
     {'q', "quiet", NULL, 0, 0, "no fingerprint on stderr"},
 };
 
 static const opt_spec pubkey_opts[] = {
     {0, "qr", NULL, 0, 0, "also draw the key as a QR code (for a phone camera)"},
     {'q', "quiet", NULL, 0, 0, "no fingerprint on stderr"},
+    O_CONTACTS,
+};
+
+static const opt_spec contacts_add_opts[] = {
+    O_CONTACTS,
+    {'q', "quiet", NULL, 0, 0, "no message on stderr"},
+};
+
+static const opt_spec contacts_list_opts[] = {
+    {0, "json", NULL, 0, 0, "one JSON document on stdout (docs/JSON.md)"},
+    O_CONTACTS,
+    {'q', "quiet", NULL, 0, 0, "no message on stderr"},
+};
+
+static const opt_spec contacts_remove_opts[] = {
+    O_CONTACTS,
+    {'q', "quiet", NULL, 0, 0, "no message on stderr"},
 };
 
 static const opt_spec seal_opts[] = {
     {'r', "recipient", "KEY", 1, 0,
-     "a recipient's kist1... or age1... key, as pasted\n(repeatable; a file of keys goes to -R)"},
+     "a recipient's kist1... or age1... key, as pasted, or a\ncontact's name (repeatable; a file "
+     "of "
+     "keys goes to -R)"},
     {'R', "recipients-file", "F", 1, 'f', "one key per line, '#' comments (repeatable)"},
     {'s', "sign", "IDENTITY", 0, 'f', "sign the vault with this identity"},
     {0, "people", "REGISTER", 1, 'f', "seal a people register (repeatable; docs/INDEX.md)"},
@@ -68,6 +93,7 @@ static const opt_spec seal_opts[] = {
     {0, "passphrase-file", "F", 0, 'f', "passphrase of the -s identity"},
     {'j', "threads", "N", 0, 0, "threads (1 to 64; default: one per processor)"},
     {0, "level", "N", 0, 0, "zstd level, 1 (fastest) to 19 (smallest); default 3"},
+    O_CONTACTS,
     {'q', "quiet", NULL, 0, 0, "no progress, summary or notes on stderr"},
 };
 
@@ -122,9 +148,10 @@ static const opt_spec verify_opts[] = {
     O_IDENTITY,
     O_PASSFILE,
     {0, "signer", "KEY", 0, 'f',
-     "require that KEY signed the vault: a kist1... key, a\nfile holding one, or a fingerprint "
-     "(dashes optional)"},
+     "require that KEY signed the vault: a kist1... key, a\ncontact's name, a file holding a key, "
+     "or a fingerprint\n(dashes optional)"},
     O_JSON,
+    O_CONTACTS,
     O_LEDGER,
     {'q', "quiet", NULL, 0, 0, "no progress on stderr"},
 };
@@ -151,6 +178,7 @@ static const opt_spec manifest_opts[] = {
     {0, "json", NULL, 0, 0, "the report as one JSON document (docs/JSON.md)"},
     {0, "verify", NULL, 0, 0,
      "first authenticate every chunk and recompute every\nSHA-256 (exit 4 if an entry is damaged)"},
+    O_CONTACTS,
     O_IDENTITY,
     O_PASSFILE,
     O_LEDGER,
@@ -160,6 +188,7 @@ static const opt_spec manifest_opts[] = {
 static const opt_spec log_list_opts[] = {
     {0, "json", NULL, 0, 0, "the ledger as one JSON bundle on stdout (docs/AUDIT.md)"},
     O_LEDGER,
+    O_CONTACTS,
 };
 
 static const opt_spec log_checkpoint_opts[] = {
@@ -188,6 +217,7 @@ static const opt_spec audit_verify_opts[] = {
      "of them (default: all);\nexit 15 if none does"},
     {0, "quorum", "K", 0, 0, "the cosigners needed (1 to the number of --cosigner)"},
     {0, "origin", "ORIGIN", 0, 0, "exit 15 if the ledger has another origin"},
+    O_CONTACTS,
     {0, "state", "DIR", 0, 'd',
      "a witness state folder: the ledger must be of an origin\ncosigned there (else 15) and "
      "extend it (else 14); the\nentries it covers, audited then, are not signature-\nchecked "
@@ -200,6 +230,7 @@ static const opt_spec audit_compare_opts[] = {
     {'i', "identity", "FILE", 1, 'f', "an identity that opens a sealed bundle (repeatable)"},
     {0, "passphrase-file", "F", 0, 'f', "passphrase of protected identities"},
     {0, "ledger", "PATH", 0, 'f', "the custody ledger that logs the -i access"},
+    O_CONTACTS,
 };
 
 static const opt_spec witness_cosign_opts[] = {
@@ -212,34 +243,47 @@ static const opt_spec witness_cosign_opts[] = {
     {'q', "quiet", NULL, 0, 0, "no message on stderr"},
     {0, "passphrase-file", "F", 0, 'f', "passphrase of the trustee's identity"},
     {0, "ledger", "PATH", 0, 'f', "the custody ledger that logs the opening of a sealed bundle"},
+    O_CONTACTS,
 };
 
 static int cmd_help(const cli_args *a);
 
 const cli_verb cli_verbs[] = {
-    {"keygen", cmd_keygen, N(keygen_opts), "-o FILE [--passphrase-file F | --no-passphrase] [-q]",
+    {"keygen", cmd_keygen, N(keygen_opts),
+     "-o FILE [--passphrase-file F | --no-passphrase] [--weak-passphrase]\n[-q]",
      "create an identity",
      "Creates an identity (X25519 access key, Ed25519 signing key) in FILE, mode\n"
-     "0600, passphrase-protected (Argon2id) unless --no-passphrase.  Prints the\n"
+     "0600, passphrase-protected (Argon2id) unless --no-passphrase.  A passphrase\n"
+     "shorter than 8 characters is refused (exit 2) unless --weak-passphrase; one\n"
+     "that is easy to guess is warned about, with a rough time to guess it.  Prints the\n"
      "public key on stdout and its fingerprint on stderr.  Never replaces an\n"
      "existing FILE (vaults sealed to it could no longer be opened): move the\n"
      "old one first.\n"},
-    {"pubkey", cmd_pubkey, N(pubkey_opts), "[--qr] [-q] FILE|KEY",
+    {"pubkey", cmd_pubkey, N(pubkey_opts), "[--qr] [-q] [--contacts FILE] FILE|KEY",
      "print the public key of an identity",
      "Prints the public key (kist1...) of the identity in FILE on stdout and its\n"
      "fingerprint, to compare aloud, on stderr.  Needs no passphrase.  Given a\n"
      "kist1... key, or a file holding one, checks it and shows its fingerprint\n"
      "(line breaks, blanks, quotes and invisible characters of a paste are dropped).\n"},
+    {"contacts add", cmd_contacts_add, N(contacts_add_opts), "[--contacts FILE] [-q] NAME KEY",
+     "give a key a name",
+     "Adds the line 'NAME KEY' to the contacts file (created mode 0600 if missing).\n"
+     "Refused if NAME or KEY is already there.  NAME may hold spaces (quote it).\n"},
+    {"contacts list", cmd_contacts_list, N(contacts_list_opts), "[--json] [--contacts FILE] [-q]",
+     "show the contacts", "Shows each contact: name, fingerprint and key, tab-separated.\n"},
+    {"contacts remove", cmd_contacts_remove, N(contacts_remove_opts), "[--contacts FILE] [-q] NAME",
+     "forget a name", "Removes the contact named NAME.\n"},
     {"seal", cmd_seal, N(seal_opts),
      "(-r KEY | -R FILE)... [-s IDENTITY] -o OUT.kist [--force]\n"
      "[-j N] [--level N] [-q] [--people REGISTER]...\n"
      "[--stdin-name NAME] [--ledger PATH] [--base DIR] [--dry-run]\n"
-     "[--passphrase-file F] PATH...",
+     "[--passphrase-file F] [--contacts FILE] PATH...",
      "seal files and folders into a vault",
      "Seals files and folders (recursively; '-' is standard input) for the\n"
      "recipients.  The sealer cannot reopen the vault unless listed with -r.\n"
-     "The summary names every recipient's fingerprint and the vault's SHA-256,\n"
-     "and warns when the sealer's own key is a recipient.\n"
+     "The summary names the signer's and every recipient's fingerprint (with the\n"
+     "contact's name if known) and the vault's SHA-256, and warns when the\n"
+     "sealer's own key is a recipient.\n"
      "A people register (CSV with a header row, or a JSON array of objects:\n"
      "name, aliases, relation, born, location, status, contact, notes, media =\n"
      "vault paths, other columns kept) is sealed into the index with --people;\n"
@@ -271,7 +315,7 @@ const cli_verb cli_verbs[] = {
      "has authenticated and matched its SHA-256 (else no output, exit 4).\n"},
     {"verify", cmd_verify, N(verify_opts),
      "-i IDENTITY [--passphrase-file F] [--signer KEY] [--json]\n"
-     "[--ledger PATH] [-q] VAULT",
+     "[--ledger PATH] [--contacts FILE] [-q] VAULT",
      "check every byte and the signature",
      "Authenticates every chunk and recomputes every SHA-256; checks the sealer's\n"
      "signature; names the vault file's SHA-256.  Exit 0 only if everything is\n"
@@ -313,12 +357,12 @@ const cli_verb cli_verbs[] = {
      "(exit 2).\n"},
     {"manifest", cmd_manifest, N(manifest_opts),
      "-i IDENTITY [--passphrase-file F] [--json] [--verify]\n"
-     "[--ledger PATH] [-q] VAULT",
+     "[--ledger PATH] [--contacts FILE] [-q] VAULT",
      "print SHA-256 sums or a JSON report",
      "Prints every file's SHA-256 and path in the format 'sha256sum -c' checks in\n"
      "the extraction folder, or a JSON report for the legal file (vault id,\n"
      "sealer, entries, verification status).\n"},
-    {"log list", cmd_log_list, N(log_list_opts), "[--json] [--ledger PATH]",
+    {"log list", cmd_log_list, N(log_list_opts), "[--json] [--ledger PATH] [--contacts FILE]",
      "show the custody ledger",
      "Shows the custody ledger: who opened which vault, what they took, when.\n"},
     {"log checkpoint", cmd_log_checkpoint, N(log_checkpoint_opts),
@@ -333,7 +377,8 @@ const cli_verb cli_verbs[] = {
     {"audit verify", cmd_audit_verify, N(audit_verify_opts),
      "BUNDLE_OR_LEDGER [--checkpoint OLD.note...] [--json]\n"
      "[-i IDENTITY] [-s IDENTITY] [--passphrase-file F] [--ledger PATH]\n"
-     "[--cosigner KEY... [--quorum K]] [--origin ORIGIN | --state DIR]",
+     "[--cosigner KEY... [--quorum K]] [--origin ORIGIN | --state DIR]\n"
+     "[--contacts FILE]",
      "check a ledger, bundle or sealed bundle",
      "Checks every signature, contiguous indices, the hash chain and the Merkle\n"
      "root, and that the log is consistent with each checkpoint (RFC 9162).\n"
@@ -344,7 +389,7 @@ const cli_verb cli_verbs[] = {
      "witnessed or a different ledger (the lowest code found).\n"},
     {"audit compare", cmd_audit_compare, N(audit_compare_opts),
      "NOTE NOTE [BUNDLE_OR_LEDGER] [--json] [-q]\n"
-     "[-i IDENTITY] [--passphrase-file F] [--ledger PATH]",
+     "[-i IDENTITY] [--passphrase-file F] [--ledger PATH] [--contacts FILE]",
      "compare two checkpoint notes",
      "Two checkpoints of one origin: consistent (exit 0) or a fork (exit 14, both\n"
      "sizes and roots printed).  Notes of different sizes are proven consistent\n"
@@ -352,7 +397,8 @@ const cli_verb cli_verbs[] = {
      "of two origins, or not signed, exit 15.\n"},
     {"witness cosign", cmd_witness_cosign, N(witness_cosign_opts),
      "-i TRUSTEE --state DIR NOTE BUNDLE_OR_LEDGER [-o FILE]\n"
-     "[--force] [--json] [-q] [--passphrase-file F] [--ledger PATH]",
+     "[--force] [--json] [-q] [--passphrase-file F] [--ledger PATH]\n"
+     "[--contacts FILE]",
      "cosign a checkpoint the ledger extends",
      "The trustee's witness: cosigns NOTE (C2SP tlog-cosignature v1) only if a kist\n"
      "key signed it, it is of the ledger given (size and root recomputed), the\n"
@@ -372,6 +418,9 @@ static const char overview_tail[] =
     "passphrase of protected identities from F instead of the terminal.  age keys\n"
     "work too: age1... recipients and age-keygen identity files.\n"
     "Seal, extract and verify show progress on stderr when it is a terminal.\n"
+    "Contacts ($XDG_CONFIG_HOME/kist/contacts, or --contacts FILE; only if it\n"
+    "exists): -r NAME and --signer NAME take a contact's name, and every\n"
+    "fingerprint printed shows the name beside it.\n"
     "\n"
     "Every opening of a vault (list, extract, cat, verify, people, query, manifest)\n"
     "is first recorded in the custody ledger ($KIST_LEDGER, else\n"

@@ -44,10 +44,10 @@ for page in man1/kist.1 man5/kist-format.5; do
 done
 MANWIDTH=80 man -l "$P/share/man/man1/kist.1" 2>/dev/null >kist1.txt
 # kist(1) covers every verb, every long option and every exit code.
-for v in keygen pubkey seal info list extract cat verify people query manifest log audit help; do
+for v in keygen pubkey contacts seal info list extract cat verify people query manifest log audit help; do
 	assert_grep kist1.txt "^ +$v\$|kist $v" "kist(1) covers $v"
 done
-for v in keygen pubkey seal info list extract cat verify people query manifest log audit; do
+for v in keygen pubkey contacts seal info list extract cat verify people query manifest log audit; do
 	"$K" help "$v" | grep -oE -- '--[a-z][a-z-]+' | sort -u >>longopts.txt
 done
 for o in $(sort -u longopts.txt); do
@@ -143,7 +143,7 @@ complete_words() {
 		printf "%s\n" "${COMPREPLY[@]}" | sort
 	' _ "$BC" "$@"
 }
-assert_eq "$(printf '%s\n' audit cat extract help info keygen list log manifest people pubkey query seal verify witness)" \
+assert_eq "$(printf '%s\n' audit cat contacts extract help info keygen list log manifest people pubkey query seal verify witness)" \
 	"$(complete_words kist '' | grep -v '^--')" "bash: kist <TAB> completes every verb"
 assert_eq "seal" "$(complete_words kist se)" "bash: kist se<TAB>"
 assert_eq "$(printf '%s\n' --recipient --recipients-file)" "$(complete_words kist seal --rec)" \
@@ -162,10 +162,10 @@ for v in keygen pubkey seal info list extract cat verify people query manifest; 
 	got=$(complete_words kist "$v" - | sort -u)
 	assert_eq "$want" "$got" "bash: kist $v -<TAB> offers exactly the options of kist help $v"
 done
-# log, audit and witness: their help has one section per subcommand (usage line,
+# contacts, log, audit and witness: their help has one section per subcommand (usage line,
 # what it does, option lines); kist VERB <TAB> offers the subcommands, kist VERB
 # SUB -<TAB> exactly the options of SUB's option lines.
-for v in log audit witness; do
+for v in contacts log audit witness; do
 	"$K" help "$v" >"help-$v.txt"
 	subs=$(sed -nE "s/^kist $v ([a-z]+).*/\1/p" "help-$v.txt" | sort -u)
 	[ -n "$subs" ] && ok || fail "kist help $v names no subcommand"
@@ -193,7 +193,7 @@ fi
 if command -v fish >/dev/null 2>&1; then
 	FC=$P/share/fish/vendor_completions.d/kist.fish
 	fish -n "$FC" && ok || fail "fish -n kist.fish"
-	assert_eq "$(printf '%s\n' audit cat extract help info keygen list log manifest people pubkey query seal verify witness)" \
+	assert_eq "$(printf '%s\n' audit cat contacts extract help info keygen list log manifest people pubkey query seal verify witness)" \
 		"$(fish -c "source '$FC'; complete -C 'kist '" | cut -f1 | grep -v '^-' | sort)" \
 		"fish: kist <TAB> completes every verb"
 	assert_eq "$(printf '%s\n' --recipient --recipients-file)" \

@@ -46,6 +46,8 @@ export LC_ALL=C.UTF-8
 export TZ=UTC
 # Every opening of a vault is logged: to a ledger of this test, never in $HOME.
 export KIST_LEDGER=$T/.ledger.db
+# Contacts (names beside fingerprints) of this test only, never the user's.
+export XDG_CONFIG_HOME=$T/.config
 
 # Results of the last run/expect_rc.
 RC=0

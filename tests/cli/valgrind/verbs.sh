@@ -17,6 +17,9 @@ printf 'name,media\nTest Person,case/docs/statement.txt\n' >reg.csv
 
 # ---- every verb
 expect_rc 0 "$K" pubkey alice.key
+expect_rc 0 "$K" contacts add "Alice (legal)" "$PA"
+expect_rc 0 "$K" contacts add "Signer" "$PS"
+expect_rc 0 "$K" contacts list --json
 expect_rc 0 "$K" seal -q -r "$PA" -s signer.key --people reg.csv -o v.kist case
 expect_rc 0 "$K" info --json v.kist
 expect_rc 0 "$K" list -i alice.key -l v.kist
@@ -26,6 +29,8 @@ expect_rc 0 "$K" extract -q -i alice.key -C x v.kist case/docs
 expect_rc 0 "$K" extract -q -i alice.key -C out --person 'Test Person' v.kist
 expect_rc 0 "$K" cat -i alice.key v.kist case/docs/statement.txt
 expect_rc 0 "$K" verify -q -i alice.key --signer "$PS" v.kist
+expect_rc 0 "$K" verify -q -i alice.key --signer "Signer" v.kist
+expect_rc 7 "$K" verify -q -i alice.key --signer "Alice (legal)" v.kist
 expect_rc 0 "$K" people -i alice.key v.kist --search test --json
 expect_rc 0 "$K" query -i alice.key v.kist 'SELECT path, size FROM entries' --json
 expect_rc 0 "$K" manifest -i alice.key v.kist --verify
@@ -55,5 +60,9 @@ expect_nonzero "$K" seal -q -r "$PA" --people bad.csv -o bad.kist case
 cp "$KIST_LEDGER" tampered.db
 python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM entries WHERE idx = 1"); c.commit()' tampered.db
 expect_rc 11 "$K" audit verify tampered.db
+printf 'A %s\nA %s\n' "$PA" "$PS" >dup.contacts
+expect_rc 2 "$K" contacts list --contacts dup.contacts
+expect_rc 2 "$K" seal -q -r "No such name" -o n.kist case
+expect_rc 0 "$K" contacts remove "Signer"
 : "$PB" "$PT"
 finish
