@@ -558,137 +558,119 @@ static int print_with_entries(json_t *o, const kist_ledger_log *log)
 	return bad ? -1 : 0;
 }
 
-int cmd_audit_verify(const cli_args *a)
-{
-	cli_witness_policy wp = {0};
-	kist_ledger_log *log = NULL;
-	kist_identity *signer = NULL;
+/* What one `audit verify` holds between its steps. */
+typedef struct audit_run {
+	cli_witness_policy wp;
+	kist_ledger_log *log;
+	kist_identity *signer; /* --sign */
+	char **notes;          /* --checkpoint */
+	size_t nnotes;
+	kist_witness_state held; /* the trustee's last cosigned checkpoint, if any */
 	kist_audit_report rep;
-	audit_out ao = {NULL};
-	char **notes = NULL, *note = NULL;
-	size_t nnotes = 0;
-	int rc;
+	audit_out ao;
+	char *note; /* the fresh checkpoint */
+} audit_run;
 
-	if (a->npos != 1) {
-		cli_usage_error("audit verify",
-		                "usage: kist audit verify BUNDLE_OR_LEDGER "
-		                "[--checkpoint OLD.note...] [--json] [-i IDENTITY]");
-		return EXIT_USAGE;
-	}
-	if ((rc = cli_witness_policy_init(a, &wp)) != EXIT_OK)
-		goto out;
-	int json = cli_count(a, "json") > 0;
-	nnotes = cli_count(a, "checkpoint");
-	notes = calloc(nnotes ? nnotes : 1, sizeof *notes);
-	if (notes == NULL)
-		return cli_fail(NULL, KIST_E_NOMEM);
-	for (size_t i = 0; i < nnotes; i++) {
-		size_t len;
-		if ((rc = read_small(cli_get_n(a, "checkpoint", i), 65536, &notes[i], &len)) !=
-		    EXIT_OK)
-			goto out;
-	}
-	if (cli_get(a, "sign") &&
-	    (rc = cli_load_identity(cli_get(a, "sign"), cli_get(a, "passphrase-file"), &signer)) !=
-	        EXIT_OK)
-		goto out;
-	if ((rc = load_any(a, a->pos[0], NULL, &log)) != EXIT_OK)
-		goto out;
-	if (json)
-		ao.findings = json_array();
+/*
+ * Audits r->log against the given notes and, when the trustee's witness
+ * state covers part of the log, only what it does not.  Returns EXIT_OK and
+ * sets *rc to the audit's exit code, or another code when the audit could
+ * not run.
+ */
+static int audit_run_once(const char *path, audit_run *r, int *rc)
+{
+	const char *const *notes = (const char *const *)r->notes;
 	/* A trustee's own witness state: the entries its last cosigned checkpoint
 	 * covers were audited then (docs/AUDIT.md); a state that cannot be read
 	 * is reported by the witness policy below. */
-	kist_witness_state held;
 	int found = 0;
-	memset(&held, 0, sizeof held);
-	if (wp.state && kist_witness_state_load(wp.state, kist_ledger_log_origin(log), &held,
-	                                        &found) != KIST_OK)
+	memset(&r->held, 0, sizeof r->held);
+	if (r->wp.state && kist_witness_state_load(r->wp.state, kist_ledger_log_origin(r->log),
+	                                           &r->held, &found) != KIST_OK)
 		found = 0;
-	kist_err err = found ? kist_ledger_audit_held(log, (const char *const *)notes, nnotes,
-	                                              held.size, held.root, on_finding, &ao, &rep)
-	                     : kist_ledger_audit(log, (const char *const *)notes, nnotes,
-	                                         on_finding, &ao, &rep);
-	if (err != KIST_OK && err != KIST_E_CORRUPT) {
-		rc = cli_fail(a->pos[0], err);
-		goto out;
-	}
-	rc = EXIT_OK;
+	kist_err err =
+	    found ? kist_ledger_audit_held(r->log, notes, r->nnotes, r->held.size, r->held.root,
+	                                   on_finding, &r->ao, &r->rep)
+	          : kist_ledger_audit(r->log, notes, r->nnotes, on_finding, &r->ao, &r->rep);
+	if (err != KIST_OK && err != KIST_E_CORRUPT)
+		return cli_fail(path, err);
+	*rc = EXIT_OK;
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-		if (rep.found & (1u << kinds[i].kind)) {
-			rc = kinds[i].code;
+		if (r->rep.found & (1u << kinds[i].kind)) {
+			*rc = kinds[i].code;
 			break;
 		}
-	cli_witness_policy_apply(&wp, log, (const char *const *)notes, nnotes, &rc);
-	if (rc == EXIT_OK) {
-		kist_err e2 = kist_ledger_checkpoint_audited(log, &rep, signer, &note);
-		if (e2 != KIST_OK) {
-			rc = cli_fail(NULL, e2);
-			goto out;
-		}
+	cli_witness_policy_apply(&r->wp, r->log, notes, r->nnotes, rc);
+	if (*rc == EXIT_OK) {
+		kist_err e2 = kist_ledger_checkpoint_audited(r->log, &r->rep, r->signer, &r->note);
+		if (e2 != KIST_OK)
+			return cli_fail(NULL, e2);
 	}
-	char root[65];
-	sodium_bin2hex(root, sizeof root, rep.root, 32);
-	size_t n = kist_ledger_log_count(log);
-	if (json) {
-		json_t *o = json_object();
-		json_object_set_new(o, "version", json_integer(1));
-		json_object_set_new(o, "origin", json_string(kist_ledger_log_origin(log)));
-		json_object_set_new(o, "size", json_integer((json_int_t)rep.size));
-		json_object_set_new(o, "root", json_string(root));
-		json_object_set_new(o, "result",
-		                    json_string(rc == EXIT_OK ? "intact"
-		                                : rep.found == 1u << KIST_AUDIT_NOTE
-		                                    ? "checkpoint-unusable"
-		                                : rep.found ? "tampered"
-		                                            : "refused"));
-		json_object_set_new(o, "exit_code", json_integer(rc));
-		json_object_set_new(o, "checkpoints_verified",
-		                    json_integer((json_int_t)rep.checkpoints_ok));
-		json_object_set_new(o, "signatures_not_rechecked",
-		                    json_integer((json_int_t)rep.unverified));
-		json_object_set_new(o, "findings", ao.findings);
-		ao.findings = NULL;
-		json_object_set_new(o, "checkpoint", note ? json_string(note) : json_null());
-		cli_witness_policy_json(&wp, o);
-		if (print_with_entries(o, log) != 0) {
-			cli_error("standard output", "%s", strerror(errno ? errno : EIO));
-			rc = EXIT_IO;
-		}
-		json_decref(o);
-		goto out;
+	return EXIT_OK;
+}
+
+/* --json: the result as one object (docs/JSON.md); returns rc, or EXIT_IO. */
+static int print_audit_json(audit_run *r, const char *root, int rc)
+{
+	const kist_audit_report *rep = &r->rep;
+	json_t *o = json_object();
+	json_object_set_new(o, "version", json_integer(1));
+	json_object_set_new(o, "origin", json_string(kist_ledger_log_origin(r->log)));
+	json_object_set_new(o, "size", json_integer((json_int_t)rep->size));
+	json_object_set_new(o, "root", json_string(root));
+	json_object_set_new(o, "result",
+	                    json_string(rc == EXIT_OK ? "intact"
+	                                : rep->found == 1u << KIST_AUDIT_NOTE
+	                                    ? "checkpoint-unusable"
+	                                : rep->found ? "tampered"
+	                                             : "refused"));
+	json_object_set_new(o, "exit_code", json_integer(rc));
+	json_object_set_new(o, "checkpoints_verified",
+	                    json_integer((json_int_t)rep->checkpoints_ok));
+	json_object_set_new(o, "signatures_not_rechecked",
+	                    json_integer((json_int_t)rep->unverified));
+	json_object_set_new(o, "findings", r->ao.findings);
+	r->ao.findings = NULL;
+	json_object_set_new(o, "checkpoint", r->note ? json_string(r->note) : json_null());
+	cli_witness_policy_json(&r->wp, o);
+	if (print_with_entries(o, r->log) != 0) {
+		cli_error("standard output", "%s", strerror(errno ? errno : EIO));
+		rc = EXIT_IO;
 	}
-	char org[200];
-	cli_escape(org, sizeof org, kist_ledger_log_origin(log));
-	printf("Ledger:      %s\n", org);
-	printf("Entries:     %zu, Merkle root %s\n", n, root);
-	if (rc != EXIT_OK && rep.found == 1u << KIST_AUDIT_NOTE) {
+	json_decref(o);
+	return rc;
+}
+
+/* The verdict when the audit did not pass (rc is not EXIT_OK). */
+static void print_audit_failed(const char *path, const audit_run *r, int rc)
+{
+	if (r->rep.found == 1u << KIST_AUDIT_NOTE) {
 		printf(
 		    "Result:      NOT VERIFIED - a checkpoint note could not be used; no change to "
 		    "the ledger was found (exit %d)\n",
 		    rc);
 		fflush(stdout);
-		cli_error(a->pos[0], "a checkpoint note could not be used (see above)");
-		goto out;
-	}
-	if (rc != EXIT_OK && !rep.found) { /* intact, but not what the trustee holds */
+		cli_error(path, "a checkpoint note could not be used (see above)");
+	} else if (!r->rep.found) { /* intact, but not what the trustee holds */
 		printf("Witness:     ");
-		cli_print_path(wp.msg);
+		cli_print_path(r->wp.msg);
 		printf("\nResult:      REFUSED - the ledger is not the one witnessed (exit %d)\n",
 		       rc);
 		fflush(stdout);
-		cli_error(a->pos[0], "%s", wp.msg);
-		goto out;
-	}
-	if (rc != EXIT_OK) {
+		cli_error(path, "%s", r->wp.msg);
+	} else {
 		printf("Result:      TAMPERED - do not rely on this ledger (exit %d)\n", rc);
 		fflush(stdout);
-		cli_error(a->pos[0], "the ledger failed its audit");
-		goto out;
+		cli_error(path, "the ledger failed its audit");
 	}
-	if (rep.unverified > 0) {
+}
+
+/* The text report of an audit that passed: what was checked, the accesses, a fresh checkpoint. */
+static void print_audit_intact(const audit_run *r, size_t n)
+{
+	if (r->rep.unverified > 0) {
 		char when[64];
-		time_t t = (time_t)held.time;
+		time_t t = (time_t)r->held.time;
 		struct tm tm;
 		if (gmtime_r(&t, &tm) == NULL ||
 		    strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm) == 0)
@@ -696,33 +678,89 @@ int cmd_audit_verify(const cli_args *a)
 		printf("Signatures:  entries 0..%llu covered by your audited checkpoint of %s: "
 		       "signatures not re-checked; the other %llu valid; indices contiguous; "
 		       "hash chain and root recomputed\n",
-		       (unsigned long long)rep.unverified - 1, when,
-		       (unsigned long long)(n - rep.unverified));
+		       (unsigned long long)r->rep.unverified - 1, when,
+		       (unsigned long long)(n - r->rep.unverified));
 	} else {
 		printf("Signatures:  all %zu valid; indices contiguous; hash chain and root "
 		       "recomputed\n",
 		       n);
 	}
 	printf("Checkpoints: %zu verified consistent (the log extends each: RFC 9162 roots)\n",
-	       rep.checkpoints_ok);
-	cli_witness_policy_print(&wp, n);
+	       r->rep.checkpoints_ok);
+	cli_witness_policy_print(&r->wp, n);
 	printf("Accesses (time is the actor's clock; actor by key fingerprint):\n");
 	for (size_t i = 0; i < n; i++) {
 		fputs("  ", stdout);
-		print_entry(kist_ledger_log_entry(log, i));
+		print_entry(kist_ledger_log_entry(r->log, i));
 	}
 	printf("Result:      INTACT\n");
-	printf("Fresh checkpoint%s:\n%s", signer ? "" : " (unsigned: sign one with -s IDENTITY)",
-	       note);
+	printf("Fresh checkpoint%s:\n%s", r->signer ? "" : " (unsigned: sign one with -s IDENTITY)",
+	       r->note);
+}
+
+int cmd_audit_verify(const cli_args *a)
+{
+	audit_run r;
+	int rc;
+
+	memset(&r, 0, sizeof r);
+	if (a->npos != 1) {
+		cli_usage_error("audit verify",
+		                "usage: kist audit verify BUNDLE_OR_LEDGER "
+		                "[--checkpoint OLD.note...] [--json] [-i IDENTITY]");
+		return EXIT_USAGE;
+	}
+	if ((rc = cli_witness_policy_init(a, &r.wp)) != EXIT_OK)
+		goto out;
+	int json = cli_count(a, "json") > 0;
+	size_t nnotes = cli_count(a, "checkpoint");
+	if ((r.notes = calloc(nnotes ? nnotes : 1, sizeof *r.notes)) == NULL) {
+		rc = cli_fail(NULL, KIST_E_NOMEM);
+		goto out;
+	}
+	r.nnotes = nnotes;
+	for (size_t i = 0; i < nnotes; i++) {
+		size_t len;
+		if ((rc = read_small(cli_get_n(a, "checkpoint", i), 65536, &r.notes[i], &len)) !=
+		    EXIT_OK)
+			goto out;
+	}
+	if (cli_get(a, "sign") &&
+	    (rc = cli_load_identity(cli_get(a, "sign"), cli_get(a, "passphrase-file"),
+	                            &r.signer)) != EXIT_OK)
+		goto out;
+	if ((rc = load_any(a, a->pos[0], NULL, &r.log)) != EXIT_OK)
+		goto out;
+	if (json)
+		r.ao.findings = json_array();
+	int code;
+	if ((rc = audit_run_once(a->pos[0], &r, &code)) != EXIT_OK)
+		goto out;
+	rc = code;
+	char root[65];
+	sodium_bin2hex(root, sizeof root, r.rep.root, 32);
+	size_t n = kist_ledger_log_count(r.log);
+	if (json) {
+		rc = print_audit_json(&r, root, rc);
+		goto out;
+	}
+	char org[200];
+	cli_escape(org, sizeof org, kist_ledger_log_origin(r.log));
+	printf("Ledger:      %s\n", org);
+	printf("Entries:     %zu, Merkle root %s\n", n, root);
+	if (rc != EXIT_OK)
+		print_audit_failed(a->pos[0], &r, rc);
+	else
+		print_audit_intact(&r, n);
 out:
-	cli_witness_policy_free(&wp);
-	json_decref(ao.findings);
-	for (size_t i = 0; i < nnotes; i++)
-		free(notes[i]);
-	free(notes);
-	free(note);
-	kist_identity_free(signer);
-	kist_ledger_log_free(log);
+	cli_witness_policy_free(&r.wp);
+	json_decref(r.ao.findings);
+	for (size_t i = 0; i < r.nnotes; i++)
+		free(r.notes[i]);
+	free(r.notes);
+	free(r.note);
+	kist_identity_free(r.signer);
+	kist_ledger_log_free(r.log);
 	return rc;
 }
 

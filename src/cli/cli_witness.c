@@ -48,6 +48,63 @@ static void say_normalized(const char *path, const kist_note_info *ni)
 
 /* ------------------------------------------------------ kist witness */
 
+/* witness cosign --json when the cosign was refused (docs/JSON.md). */
+static void cosign_refused_json(int rc, kist_witness_verdict v, const kist_note_info *ni)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "version", json_integer(1));
+	json_object_set_new(o, "result",
+	                    json_string(v == KIST_WITNESS_OK ? "refused" : cli_verdict_name(v)));
+	json_object_set_new(o, "exit_code", json_integer(rc));
+	json_object_set_new(o, "message", json_string(kist_errdetail()));
+	json_object_set_new(o, "note", cli_note_json(ni));
+	cli_json_print(o);
+}
+
+/* witness cosign --json when cosigned (docs/JSON.md); returns the exit code. */
+static int cosigned_json(const kist_note_info *ni, const kist_witness_state *held,
+                         const kist_identity *id, const char *out, const char *o_path)
+{
+	json_t *o = json_object(), *p = json_null();
+	json_object_set_new(o, "version", json_integer(1));
+	json_object_set_new(o, "result", json_string("cosigned"));
+	json_object_set_new(o, "exit_code", json_integer(0));
+	json_object_set_new(o, "note", cli_note_json(ni));
+	if (held->origin[0]) {
+		char r[45];
+		cli_root_b64(r, held->root);
+		p = json_object();
+		json_object_set_new(p, "size", json_integer((json_int_t)held->size));
+		json_object_set_new(p, "root", json_string(r));
+		json_object_set_new(p, "time", json_integer((json_int_t)held->time));
+	}
+	json_object_set_new(o, "previous", p);
+	kist_pubkey me;
+	kist_identity_pubkey(id, &me);
+	json_object_set_new(o, "cosigner", cli_key_json(&me));
+	json_object_set_new(o, "cosigned_note", json_string(out));
+	json_object_set_new(o, "output", o_path ? json_string(o_path) : json_null());
+	return cli_json_print(o);
+}
+
+/* The line on stderr after a cosign: extended a held checkpoint, or pinned a new origin. */
+static void say_cosigned(const kist_note_info *ni, const kist_witness_state *held,
+                         const char *state)
+{
+	char org[200];
+	cli_escape(org, sizeof org, ni->origin);
+	if (held->origin[0])
+		fprintf(stderr,
+		        "kist: cosigned %s at size %llu (it extends size %llu, cosigned "
+		        "before)\n",
+		        org, (unsigned long long)ni->size, (unsigned long long)held->size);
+	else
+		fprintf(stderr,
+		        "kist: cosigned %s at size %llu; first use: this origin and "
+		        "its key are now pinned in %s\n",
+		        org, (unsigned long long)ni->size, state);
+}
+
 int cmd_witness_cosign(const cli_args *a)
 {
 	kist_identity *id = NULL;
@@ -86,17 +143,8 @@ int cmd_witness_cosign(const cli_args *a)
 	err = kist_witness_cosign(state, text, len, log, id, (uint64_t)time(NULL), &out, &v, &held);
 	if (err != KIST_OK) {
 		rc = cli_witness_code(err, v);
-		if (json) {
-			json_t *o = json_object();
-			json_object_set_new(o, "version", json_integer(1));
-			json_object_set_new(
-			    o, "result",
-			    json_string(v == KIST_WITNESS_OK ? "refused" : cli_verdict_name(v)));
-			json_object_set_new(o, "exit_code", json_integer(rc));
-			json_object_set_new(o, "message", json_string(kist_errdetail()));
-			json_object_set_new(o, "note", cli_note_json(&ni));
-			cli_json_print(o);
-		}
+		if (json)
+			cosign_refused_json(rc, v, &ni);
 		if (v == KIST_WITNESS_ROLLBACK || v == KIST_WITNESS_FORK)
 			cli_error(a->pos[1], "REFUSED: %s", kist_errdetail());
 		else
@@ -116,44 +164,12 @@ int cmd_witness_cosign(const cli_args *a)
 			goto out;
 		}
 	}
-	if (json) {
-		json_t *o = json_object(), *p = json_null();
-		json_object_set_new(o, "version", json_integer(1));
-		json_object_set_new(o, "result", json_string("cosigned"));
-		json_object_set_new(o, "exit_code", json_integer(0));
-		json_object_set_new(o, "note", cli_note_json(&ni));
-		if (held.origin[0]) {
-			char r[45];
-			cli_root_b64(r, held.root);
-			p = json_object();
-			json_object_set_new(p, "size", json_integer((json_int_t)held.size));
-			json_object_set_new(p, "root", json_string(r));
-			json_object_set_new(p, "time", json_integer((json_int_t)held.time));
-		}
-		json_object_set_new(o, "previous", p);
-		kist_pubkey me;
-		kist_identity_pubkey(id, &me);
-		json_object_set_new(o, "cosigner", cli_key_json(&me));
-		json_object_set_new(o, "cosigned_note", json_string(out));
-		json_object_set_new(o, "output", o_path ? json_string(o_path) : json_null());
-		rc = cli_json_print(o);
-	} else if (!o_path) {
+	if (json)
+		rc = cosigned_json(&ni, &held, id, out, o_path);
+	else if (!o_path)
 		fputs(out, stdout);
-	}
-	if (!cli_quiet) {
-		char org[200];
-		cli_escape(org, sizeof org, ni.origin);
-		if (held.origin[0])
-			fprintf(stderr,
-			        "kist: cosigned %s at size %llu (it extends size %llu, cosigned "
-			        "before)\n",
-			        org, (unsigned long long)ni.size, (unsigned long long)held.size);
-		else
-			fprintf(stderr,
-			        "kist: cosigned %s at size %llu; first use: this origin and "
-			        "its key are now pinned in %s\n",
-			        org, (unsigned long long)ni.size, state);
-	}
+	if (!cli_quiet)
+		say_cosigned(&ni, &held, state);
 out:
 	free(out);
 	free(text);

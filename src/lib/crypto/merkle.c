@@ -154,33 +154,51 @@ kist_err kist__merkle_consistency_proof(unsigned char (**out)[32], size_t *outle
 	return KIST_OK;
 }
 
-kist_err kist__merkle_inclusion_verify(const unsigned char leaf[32], uint64_t index, uint64_t n,
-                                       const unsigned char (*proofv)[32], size_t plen,
-                                       const unsigned char root[32])
+/*
+ * The one verification walk of RFC 9162: 2.1.3.2 (inclusion) and 2.1.4.2
+ * (consistency) differ only in where they start and in the second root the
+ * consistency check also tracks.  From index fn in a tree whose last index is
+ * sn, each proof hash is hashed into sr on the side fn says; fr (consistency
+ * only, else NULL) takes only the hashes that come from the left.  what names
+ * the proof in the errors.
+ */
+static kist_err walk(uint64_t fn, uint64_t sn, const unsigned char (*proofv)[32], size_t plen,
+                     unsigned char *fr, unsigned char sr[32], const char *what)
 {
-	unsigned char r[32];
-	if (index >= n)
-		return kist__fail(KIST_E_ARG, "leaf index beyond the tree size");
-	uint64_t fn = index, sn = n - 1;
-	memcpy(r, leaf, 32);
 	for (size_t i = 0; i < plen; i++) {
 		if (sn == 0)
-			return kist__fail(KIST_E_CORRUPT, "inclusion proof is too long");
+			return kist__fail(KIST_E_CORRUPT, "%s proof is too long", what);
 		if ((fn & 1) || fn == sn) {
-			kist__merkle_node(r, proofv[i], r);
+			if (fr != NULL)
+				kist__merkle_node(fr, proofv[i], fr);
+			kist__merkle_node(sr, proofv[i], sr);
 			if (!(fn & 1))
 				do {
 					fn >>= 1;
 					sn >>= 1;
 				} while (!(fn & 1) && fn != 0);
 		} else {
-			kist__merkle_node(r, r, proofv[i]);
+			kist__merkle_node(sr, sr, proofv[i]);
 		}
 		fn >>= 1;
 		sn >>= 1;
 	}
 	if (sn != 0)
-		return kist__fail(KIST_E_CORRUPT, "inclusion proof is too short");
+		return kist__fail(KIST_E_CORRUPT, "%s proof is too short", what);
+	return KIST_OK;
+}
+
+kist_err kist__merkle_inclusion_verify(const unsigned char leaf[32], uint64_t index, uint64_t n,
+                                       const unsigned char (*proofv)[32], size_t plen,
+                                       const unsigned char root[32])
+{
+	unsigned char r[32];
+	kist_err err;
+	if (index >= n)
+		return kist__fail(KIST_E_ARG, "leaf index beyond the tree size");
+	memcpy(r, leaf, 32);
+	if ((err = walk(index, n - 1, proofv, plen, NULL, r, "inclusion")) != KIST_OK)
+		return err;
 	if (sodium_memcmp(r, root, 32) != 0)
 		return kist__fail(KIST_E_CORRUPT, "inclusion proof does not lead to the root");
 	return KIST_OK;
@@ -191,6 +209,7 @@ kist_err kist__merkle_consistency_verify(uint64_t m, uint64_t n, const unsigned 
                                          const unsigned char (*proofv)[32], size_t plen)
 {
 	unsigned char fr[32], sr[32];
+	kist_err err;
 	size_t i = 0;
 	if (m > n)
 		return kist__fail(KIST_E_ARG, "old size %llu is larger than new size %llu",
@@ -226,25 +245,8 @@ kist_err kist__merkle_consistency_verify(uint64_t m, uint64_t n, const unsigned 
 	}
 	memcpy(fr, first, 32);
 	memcpy(sr, first, 32);
-	for (; i < plen; i++) {
-		if (sn == 0)
-			return kist__fail(KIST_E_CORRUPT, "consistency proof is too long");
-		if ((fn & 1) || fn == sn) {
-			kist__merkle_node(fr, proofv[i], fr);
-			kist__merkle_node(sr, proofv[i], sr);
-			if (!(fn & 1))
-				do {
-					fn >>= 1;
-					sn >>= 1;
-				} while (!(fn & 1) && fn != 0);
-		} else {
-			kist__merkle_node(sr, sr, proofv[i]);
-		}
-		fn >>= 1;
-		sn >>= 1;
-	}
-	if (sn != 0)
-		return kist__fail(KIST_E_CORRUPT, "consistency proof is too short");
+	if ((err = walk(fn, sn, proofv + i, plen - i, fr, sr, "consistency")) != KIST_OK)
+		return err;
 	if (sodium_memcmp(fr, old_root, 32) != 0)
 		return kist__fail(KIST_E_CORRUPT, "the old tree is not a prefix of the new one");
 	if (sodium_memcmp(sr, new_root, 32) != 0)

@@ -401,6 +401,108 @@ kist_err kist__ledger_audit_threads(const kist_ledger_log *log, const char *cons
 	return kist__ledger_audit_core(log, notes, nnotes, fn, ctx, rep, threads, 0, NULL);
 }
 
+/* 2. Storage order against signed order: indices 0, 1, 2, ... in turn. */
+static void check_order(audit *a, keyed *sorted, size_t n)
+{
+	qsort(sorted, n, sizeof *sorted, cmp_keyed);
+	int permutation = 1;
+	for (size_t i = 0; i < n; i++)
+		if (sorted[i].key != i)
+			permutation = 0;
+	if (permutation) {
+		for (size_t k = 0; k < n; k++)
+			if (sorted[k].pos != k)
+				finding(
+				    a, KIST_AUDIT_REORDERED, k,
+				    "entries were reordered: entry %zu is stored at position %zu",
+				    k, sorted[k].pos);
+		return;
+	}
+	uint64_t want = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t got = sorted[i].key;
+		if (i > 0 && got == sorted[i - 1].key) {
+			finding(a, KIST_AUDIT_REWRITTEN, got, "entry %llu appears twice",
+			        (unsigned long long)got);
+			continue;
+		}
+		if (got > want) {
+			if (got - want == 1)
+				finding(a, KIST_AUDIT_DELETED, want, "entry %llu was deleted",
+				        (unsigned long long)want);
+			else
+				finding(a, KIST_AUDIT_DELETED, want,
+				        "entries %llu to %llu were deleted",
+				        (unsigned long long)want, (unsigned long long)(got - 1));
+		}
+		want = got + 1;
+	}
+}
+
+/*
+ * 3. The chain, in signed order: each entry names the leaf before it.  Also
+ * copies the leaves into ol in signed order, for the checkpoints.
+ */
+static void check_chain(audit *a, const kist_ledger_log *log, const keyed *sorted,
+                        const unsigned char (*leaves)[32], const signed char *status,
+                        unsigned char (*ol)[32])
+{
+	static const unsigned char zero[32];
+	for (size_t i = 0; i < log->n; i++) {
+		const lentry *e = &log->e[sorted[i].pos];
+		const unsigned char *want = zero;
+		memcpy(ol[i], leaves[sorted[i].pos], 32);
+		if (status[sorted[i].pos] != E_SOUND)
+			continue;
+		if (sorted[i].key > 0) {
+			if (i == 0 || sorted[i - 1].key != sorted[i].key - 1)
+				continue; /* the gap is already reported */
+			want = leaves[sorted[i - 1].pos];
+		}
+		if (sodium_memcmp(want, e->pub.prev, 32) != 0)
+			finding(a, KIST_AUDIT_DELETED, sorted[i].key,
+			        "entry %llu does not follow entry %llu: an entry between them was "
+			        "deleted or the history was replaced",
+			        (unsigned long long)sorted[i].key,
+			        (unsigned long long)(sorted[i].key ? sorted[i].key - 1 : 0));
+	}
+}
+
+/*
+ * 4a. Each checkpoint note on its own (given ones first, then those stored
+ * in the log): labels each, and keeps in pins those whose signature holds
+ * and whose size the log reaches.
+ */
+static kist_err read_checkpoints(audit *a, const kist_ledger_log *log, const char *const *notes,
+                                 size_t nnotes, char (*labels)[64], const char **lp, pinned *pins,
+                                 size_t *npins)
+{
+	size_t ncps = nnotes + log->nnotes, n = log->n;
+	*npins = 0;
+	for (size_t c = 0; c < ncps; c++) {
+		const char *text = c < nnotes ? notes[c] : log->notes[c - nnotes];
+		if (kist__interrupted)
+			return interrupted();
+		if (c < nnotes)
+			snprintf(labels[c], sizeof labels[c], "checkpoint %zu", c + 1);
+		else
+			snprintf(labels[c], sizeof labels[c], "checkpoint stored in the log (%zu)",
+			         c - nnotes + 1);
+		lp[c] = labels[c];
+		if (!read_checkpoint(a, log->origin, text, labels[c], c + 1, &pins[*npins]))
+			continue;
+		if (pins[*npins].size > n) {
+			finding(a, KIST_AUDIT_ROLLBACK, pins[*npins].size,
+			        "the log was truncated or rolled back: %s pins %llu entries, the "
+			        "log has %zu",
+			        labels[c], (unsigned long long)pins[*npins].size, n);
+			continue;
+		}
+		(*npins)++;
+	}
+	return KIST_OK;
+}
+
 kist_err kist__ledger_audit_core(const kist_ledger_log *log, const char *const *notes,
                                  size_t nnotes, kist_audit_fn fn, void *ctx, kist_audit_report *rep,
                                  unsigned threads, uint64_t held_size,
@@ -448,93 +550,17 @@ kist_err kist__ledger_audit_core(const kist_ledger_log *log, const char *const *
 	for (size_t i = 0; i < n; i++)
 		report_entry(&a, &log->e[i], i, status[i], sorted[i].key);
 
-	/* 2. Storage order against signed order: indices 0, 1, 2, ... in turn. */
-	qsort(sorted, n, sizeof *sorted, cmp_keyed);
-	int permutation = 1;
-	for (size_t i = 0; i < n; i++)
-		if (sorted[i].key != i)
-			permutation = 0;
-	if (permutation) {
-		for (size_t k = 0; k < n; k++)
-			if (sorted[k].pos != k)
-				finding(
-				    &a, KIST_AUDIT_REORDERED, k,
-				    "entries were reordered: entry %zu is stored at position %zu",
-				    k, sorted[k].pos);
-	} else {
-		uint64_t want = 0;
-		for (size_t i = 0; i < n; i++) {
-			uint64_t got = sorted[i].key;
-			if (i > 0 && got == sorted[i - 1].key) {
-				finding(&a, KIST_AUDIT_REWRITTEN, got, "entry %llu appears twice",
-				        (unsigned long long)got);
-				continue;
-			}
-			if (got > want) {
-				if (got - want == 1)
-					finding(&a, KIST_AUDIT_DELETED, want,
-					        "entry %llu was deleted", (unsigned long long)want);
-				else
-					finding(&a, KIST_AUDIT_DELETED, want,
-					        "entries %llu to %llu were deleted",
-					        (unsigned long long)want,
-					        (unsigned long long)(got - 1));
-			}
-			want = got + 1;
-		}
-	}
+	check_order(&a, sorted, n); /* 2. */
 	if (kist__interrupted) {
 		err = interrupted();
 		goto out;
 	}
+	check_chain(&a, log, sorted, (const unsigned char(*)[32])leaves, status, ol); /* 3. */
 
-	/* 3. The chain, in signed order: each entry names the leaf before it. */
-	for (size_t i = 0; i < n; i++) {
-		static const unsigned char zero[32];
-		const lentry *e = &log->e[sorted[i].pos];
-		const unsigned char *want = zero;
-		memcpy(ol[i], leaves[sorted[i].pos], 32);
-		if (status[sorted[i].pos] != E_SOUND)
-			continue;
-		if (sorted[i].key > 0) {
-			if (i == 0 || sorted[i - 1].key != sorted[i].key - 1)
-				continue; /* the gap is already reported */
-			want = leaves[sorted[i - 1].pos];
-		}
-		if (sodium_memcmp(want, e->pub.prev, 32) != 0)
-			finding(&a, KIST_AUDIT_DELETED, sorted[i].key,
-			        "entry %llu does not follow entry %llu: an entry between them was "
-			        "deleted or the history was replaced",
-			        (unsigned long long)sorted[i].key,
-			        (unsigned long long)(sorted[i].key ? sorted[i].key - 1 : 0));
-	}
-
-	/* 4. Checkpoints (given ones first, then those stored in the log): each
-	 * note on its own, then all against the tree in one pass, which also
-	 * gives the root over the leaves in signed order. */
-	for (size_t c = 0; c < ncps; c++) {
-		const char *text = c < nnotes ? notes[c] : log->notes[c - nnotes];
-		if (kist__interrupted) {
-			err = interrupted();
-			goto out;
-		}
-		if (c < nnotes)
-			snprintf(labels[c], sizeof labels[c], "checkpoint %zu", c + 1);
-		else
-			snprintf(labels[c], sizeof labels[c], "checkpoint stored in the log (%zu)",
-			         c - nnotes + 1);
-		lp[c] = labels[c];
-		if (!read_checkpoint(&a, log->origin, text, labels[c], c + 1, &pins[npins]))
-			continue;
-		if (pins[npins].size > n) {
-			finding(&a, KIST_AUDIT_ROLLBACK, pins[npins].size,
-			        "the log was truncated or rolled back: %s pins %llu entries, the "
-			        "log has %zu",
-			        labels[c], (unsigned long long)pins[npins].size, n);
-			continue;
-		}
-		npins++;
-	}
+	/* 4. Checkpoints: each note on its own, then all against the tree in
+	 * one pass, which also gives the root over the leaves in signed order. */
+	if ((err = read_checkpoints(&a, log, notes, nnotes, labels, lp, pins, &npins)) != KIST_OK)
+		goto out;
 	if ((err = check_pins(&a, (const unsigned char(*)[32])ol, n, pins, npins, lp, rep->root)) !=
 	    KIST_OK)
 		goto out;

@@ -115,14 +115,88 @@ static kist_err bundle_array(kist_ledger_log *log, const char *p, size_t *at, si
 	return KIST_OK;
 }
 
+static kist_err not_a_bundle(void)
+{
+	return kist__fail(KIST_E_FORMAT, "bundle: not a kist ledger bundle");
+}
+
+/* The string value p[i..end) of "format" (must be kist's) or "origin" (kept in log). */
+static kist_err string_member(kist_ledger_log *log, const char *p, size_t i, size_t end, int origin)
+{
+	json_t *val = kist__json_value_at(p, i, end);
+	kist_err err = KIST_OK;
+	if (val == NULL || !json_is_string(val)) {
+		err = not_a_bundle();
+		goto out;
+	}
+	const char *v = json_string_value(val);
+	if (!origin) {
+		if (strcmp(v, BUNDLE_FORMAT) != 0)
+			err = not_a_bundle();
+	} else if ((err = kist__ledger_check_origin(v, json_string_length(val))) == KIST_OK &&
+	           (log->origin = strdup(v)) == NULL) {
+		err = kist__nomem();
+	}
+out:
+	json_decref(val);
+	return err;
+}
+
+/* kist's keys in a bundle; any other key is skipped unread. */
+enum { M_FORMAT, M_ORIGIN, M_ENTRIES, M_CHECKPOINTS, M_KEYS };
+
+/* Reads the member "key": value at p[*at] into log; have[] marks kist's keys seen. */
+static kist_err bundle_member(kist_ledger_log *log, const char *p, size_t *at, size_t len,
+                              int have[M_KEYS])
+{
+	static const char *const names[M_KEYS] = {"format", "origin", "entries", "checkpoints"};
+	size_t i = *at, end;
+	json_t *key = NULL;
+	kist_err err = KIST_OK;
+	int m;
+	if ((end = kist__json_value_end(p, i, len, 1)) == 0 || p[i] != '"' ||
+	    (key = kist__json_value_at(p, i, end)) == NULL)
+		return not_a_bundle();
+	i = kist__json_skip_ws(p, end, len);
+	if (i >= len || p[i] != ':') {
+		err = not_a_bundle();
+		goto out;
+	}
+	i = kist__json_skip_ws(p, i + 1, len);
+	const char *k = json_string_value(key);
+	for (m = 0; m < M_KEYS && strcmp(k, names[m]) != 0; m++)
+		;
+	if (m < M_KEYS && have[m]) {
+		err = kist__fail(KIST_E_FORMAT, "bundle: duplicate key \"%s\"", k);
+		goto out;
+	}
+	if (m == M_ENTRIES || m == M_CHECKPOINTS) {
+		if ((err = bundle_array(log, p, &i, len, m == M_ENTRIES)) != KIST_OK)
+			goto out;
+	} else {
+		if ((end = kist__json_value_end(p, i, len, 1)) == 0) {
+			err = not_a_bundle();
+			goto out;
+		}
+		if (m < M_KEYS && (err = string_member(log, p, i, end, m == M_ORIGIN)) != KIST_OK)
+			goto out;
+		i = end;
+	}
+	if (m < M_KEYS)
+		have[m] = 1;
+	*at = i;
+out:
+	json_decref(key);
+	return err;
+}
+
 kist_err kist_ledger_load_bundle(kist_ledger_log **out, const void *data, size_t len)
 {
 	const char *p = data;
 	kist_ledger_log *log = NULL;
-	json_t *key = NULL, *val = NULL;
-	int have_format = 0, have_origin = 0, have_entries = 0, have_cps = 0;
+	int have[M_KEYS] = {0};
 	kist_err err;
-	size_t i, end;
+	size_t i;
 
 	*out = NULL;
 	if ((err = kist_init()) != KIST_OK)
@@ -137,55 +211,8 @@ kist_err kist_ledger_load_bundle(kist_ledger_log **out, const void *data, size_t
 		goto bad;
 	i = kist__json_skip_ws(p, i + 1, len);
 	for (;;) {
-		/* "key": value */
-		if ((end = kist__json_value_end(p, i, len, 1)) == 0 || p[i] != '"' ||
-		    (key = kist__json_value_at(p, i, end)) == NULL)
-			goto bad;
-		i = kist__json_skip_ws(p, end, len);
-		if (i >= len || p[i] != ':')
-			goto bad;
-		i = kist__json_skip_ws(p, i + 1, len);
-		const char *k = json_string_value(key);
-		int *seen = strcmp(k, "format") == 0        ? &have_format
-		            : strcmp(k, "origin") == 0      ? &have_origin
-		            : strcmp(k, "entries") == 0     ? &have_entries
-		            : strcmp(k, "checkpoints") == 0 ? &have_cps
-		                                            : NULL;
-		if (seen != NULL && *seen) {
-			err = kist__fail(KIST_E_FORMAT, "bundle: duplicate key \"%s\"", k);
+		if ((err = bundle_member(log, p, &i, len, have)) != KIST_OK)
 			goto out;
-		}
-		if (seen == &have_entries || seen == &have_cps) {
-			if ((err = bundle_array(log, p, &i, len, seen == &have_entries)) != KIST_OK)
-				goto out;
-		} else {
-			if ((end = kist__json_value_end(p, i, len, 1)) == 0)
-				goto bad;
-			if (seen != NULL) { /* format or origin: a string */
-				if ((val = kist__json_value_at(p, i, end)) == NULL ||
-				    !json_is_string(val))
-					goto bad;
-				const char *v = json_string_value(val);
-				if (seen == &have_format && strcmp(v, BUNDLE_FORMAT) != 0)
-					goto bad;
-				if (seen == &have_origin) {
-					if ((err = kist__ledger_check_origin(
-					         v, json_string_length(val))) != KIST_OK)
-						goto out;
-					if ((log->origin = strdup(v)) == NULL) {
-						err = kist__nomem();
-						goto out;
-					}
-				}
-				json_decref(val);
-				val = NULL;
-			} /* another key: not kist's, skipped unread */
-			i = end;
-		}
-		if (seen != NULL)
-			*seen = 1;
-		json_decref(key);
-		key = NULL;
 		i = kist__json_skip_ws(p, i, len);
 		if (i < len && p[i] == ',') {
 			i = kist__json_skip_ws(p, i + 1, len);
@@ -195,18 +222,16 @@ kist_err kist_ledger_load_bundle(kist_ledger_log **out, const void *data, size_t
 			break;
 		goto bad;
 	}
-	if (kist__json_skip_ws(p, i + 1, len) != len || !have_format || !have_origin ||
-	    !have_entries)
+	if (kist__json_skip_ws(p, i + 1, len) != len || !have[M_FORMAT] || !have[M_ORIGIN] ||
+	    !have[M_ENTRIES])
 		goto bad;
 	*out = log;
 	log = NULL;
 	err = KIST_OK;
 	goto out;
 bad:
-	err = kist__fail(KIST_E_FORMAT, "bundle: not a kist ledger bundle");
+	err = not_a_bundle();
 out:
-	json_decref(key);
-	json_decref(val);
 	kist_ledger_log_free(log);
 	return err;
 }

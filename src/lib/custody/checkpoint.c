@@ -23,9 +23,9 @@ static void key_id(unsigned char out[4], const char *name, const unsigned char p
 	free(b.p);
 }
 
-kist_err kist__checkpoint_parse(kist__checkpoint *cp, const char *text, size_t len)
+/* The note's size, its final newline and its bytes: no CR, no control characters. */
+static kist_err check_bytes(const char *text, size_t len)
 {
-	memset(cp, 0, sizeof *cp);
 	if (len > KIST_CHECKPOINT_MAX)
 		return kist__fail(KIST_E_FORMAT, "checkpoint: longer than %d bytes",
 		                  KIST_CHECKPOINT_MAX);
@@ -42,6 +42,80 @@ kist_err kist__checkpoint_parse(kist__checkpoint *cp, const char *text, size_t l
 			return kist__fail(KIST_E_FORMAT,
 			                  "checkpoint: control character at byte %zu", i);
 	}
+	return KIST_OK;
+}
+
+/* Body line number line (0: origin, 1: tree size, 2: root), l of ll bytes, into cp. */
+static kist_err body_line(kist__checkpoint *cp, size_t line, const char *l, size_t ll)
+{
+	if (line == 0) {
+		if (ll > 256)
+			return kist__fail(KIST_E_FORMAT, "checkpoint: origin line too long");
+		memcpy(cp->origin, l, ll);
+		cp->origin[ll] = '\0';
+	} else if (line == 1) {
+		uint64_t v = 0;
+		if (ll > 20 || (ll > 1 && l[0] == '0'))
+			return kist__fail(KIST_E_FORMAT, "checkpoint: bad tree size");
+		for (size_t i = 0; i < ll; i++) {
+			if (l[i] < '0' || l[i] > '9' || v > (UINT64_MAX - 9) / 10)
+				return kist__fail(KIST_E_FORMAT, "checkpoint: bad tree size");
+			v = v * 10 + (uint64_t)(l[i] - '0');
+		}
+		cp->size = v;
+	} else if (line == 2) {
+		size_t got = 0;
+		if (ll != 44 ||
+		    sodium_base642bin(cp->root, 32, l, ll, NULL, &got, NULL,
+		                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+		    got != 32)
+			return kist__fail(KIST_E_FORMAT,
+			                  "checkpoint: root is not base64 of 32 bytes");
+	} /* further lines are extensions, covered by the signature, ignored */
+	return KIST_OK;
+}
+
+/*
+ * One signature line l of ll bytes: "— NAME BASE64".  A well-formed line
+ * of a kind kist does not use (not 4 + 64 bytes, a long name, past
+ * KIST_CHECKPOINT_SIGS) is skipped; only a malformed one is refused.
+ */
+static kist_err sig_line(kist__checkpoint *cp, const char *l, size_t ll)
+{
+	size_t dl = sizeof em_dash - 1;
+	if (ll < dl || memcmp(l, em_dash, dl) != 0)
+		return kist__fail(KIST_E_FORMAT, "checkpoint: a signature line must start with "
+		                                 "an em dash and a space");
+	const char *name = l + dl;
+	const char *sp = memchr(name, ' ', ll - dl);
+	if (sp == NULL || sp == name)
+		return kist__fail(KIST_E_FORMAT, "checkpoint: signature line without a name");
+	size_t nl_len = (size_t)(sp - name);
+	const char *b64 = sp + 1;
+	size_t bl = ll - dl - nl_len - 1;
+	unsigned char raw[4 + 64 + 64];
+	size_t got = 0;
+	if (memchr(name, '+', nl_len) != NULL || bl == 0 || bl > 4 * sizeof raw / 3 + 4 ||
+	    sodium_base642bin(raw, sizeof raw, b64, bl, NULL, &got, NULL,
+	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    got < 5)
+		return kist__fail(KIST_E_FORMAT, "checkpoint: malformed signature line");
+	if (cp->nsigs < KIST_CHECKPOINT_SIGS && nl_len < sizeof cp->sigs[0].name && got == 68) {
+		memcpy(cp->sigs[cp->nsigs].name, name, nl_len);
+		cp->sigs[cp->nsigs].name[nl_len] = '\0';
+		memcpy(cp->sigs[cp->nsigs].keyid, raw, 4);
+		memcpy(cp->sigs[cp->nsigs].sig, raw + 4, 64);
+		cp->nsigs++;
+	}
+	return KIST_OK;
+}
+
+kist_err kist__checkpoint_parse(kist__checkpoint *cp, const char *text, size_t len)
+{
+	kist_err err;
+	memset(cp, 0, sizeof *cp);
+	if ((err = check_bytes(text, len)) != KIST_OK)
+		return err;
 	/* Body: the lines up to the first empty line (or the end, unsigned). */
 	size_t pos = 0, line = 0, body_end = len;
 	while (pos < len) {
@@ -51,33 +125,8 @@ kist_err kist__checkpoint_parse(kist__checkpoint *cp, const char *text, size_t l
 			body_end = pos;
 			break;
 		}
-		const char *l = text + pos;
-		if (line == 0) {
-			if (ll > 256)
-				return kist__fail(KIST_E_FORMAT,
-				                  "checkpoint: origin line too long");
-			memcpy(cp->origin, l, ll);
-			cp->origin[ll] = '\0';
-		} else if (line == 1) {
-			uint64_t v = 0;
-			if (ll > 20 || (ll > 1 && l[0] == '0'))
-				return kist__fail(KIST_E_FORMAT, "checkpoint: bad tree size");
-			for (size_t i = 0; i < ll; i++) {
-				if (l[i] < '0' || l[i] > '9' || v > (UINT64_MAX - 9) / 10)
-					return kist__fail(KIST_E_FORMAT,
-					                  "checkpoint: bad tree size");
-				v = v * 10 + (uint64_t)(l[i] - '0');
-			}
-			cp->size = v;
-		} else if (line == 2) {
-			size_t got = 0;
-			if (ll != 44 ||
-			    sodium_base642bin(cp->root, 32, l, ll, NULL, &got, NULL,
-			                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-			    got != 32)
-				return kist__fail(KIST_E_FORMAT,
-				                  "checkpoint: root is not base64 of 32 bytes");
-		} /* further lines are extensions, covered by the signature, ignored */
+		if ((err = body_line(cp, line, text + pos, ll)) != KIST_OK)
+			return err;
 		line++;
 		pos += ll + 1;
 	}
@@ -92,35 +141,8 @@ kist_err kist__checkpoint_parse(kist__checkpoint *cp, const char *text, size_t l
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t ll = (size_t)(nl - (text + pos));
-		const char *l = text + pos;
-		size_t dl = sizeof em_dash - 1;
-		if (ll < dl || memcmp(l, em_dash, dl) != 0)
-			return kist__fail(KIST_E_FORMAT,
-			                  "checkpoint: a signature line must start with "
-			                  "an em dash and a space");
-		const char *name = l + dl;
-		const char *sp = memchr(name, ' ', ll - dl);
-		if (sp == NULL || sp == name)
-			return kist__fail(KIST_E_FORMAT,
-			                  "checkpoint: signature line without a name");
-		size_t nl_len = (size_t)(sp - name);
-		const char *b64 = sp + 1;
-		size_t bl = ll - dl - nl_len - 1;
-		unsigned char raw[4 + 64 + 64];
-		size_t got = 0;
-		if (memchr(name, '+', nl_len) != NULL || bl == 0 || bl > 4 * sizeof raw / 3 + 4 ||
-		    sodium_base642bin(raw, sizeof raw, b64, bl, NULL, &got, NULL,
-		                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-		    got < 5)
-			return kist__fail(KIST_E_FORMAT, "checkpoint: malformed signature line");
-		if (cp->nsigs < KIST_CHECKPOINT_SIGS && nl_len < sizeof cp->sigs[0].name &&
-		    got == 68) {
-			memcpy(cp->sigs[cp->nsigs].name, name, nl_len);
-			cp->sigs[cp->nsigs].name[nl_len] = '\0';
-			memcpy(cp->sigs[cp->nsigs].keyid, raw, 4);
-			memcpy(cp->sigs[cp->nsigs].sig, raw + 4, 64);
-			cp->nsigs++;
-		}
+		if ((err = sig_line(cp, text + pos, ll)) != KIST_OK)
+			return err;
 		pos += ll + 1;
 	}
 	return KIST_OK;

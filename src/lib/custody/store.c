@@ -356,11 +356,102 @@ out:
 	return s;
 }
 
+/*
+ * The paths as the entry records them: a stored path need not be UTF-8, but
+ * the entry is text, so such a path is recorded as kist__printable shows it
+ * (its invalid bytes as \xNN).  shown[i] is paths[i] or esc[i]; the caller
+ * frees both arrays and esc's strings, also on failure.
+ */
+static kist_err shown_paths(const char *const *paths, size_t npaths, const char ***shown,
+                            char ***esc)
+{
+	kist_err err;
+	if (npaths > 0 && ((*shown = calloc(npaths, sizeof **shown)) == NULL ||
+	                   (*esc = calloc(npaths, sizeof **esc)) == NULL))
+		return kist__nomem();
+	for (size_t i = 0; i < npaths; i++) {
+		(*shown)[i] = paths[i];
+		if (!kist__utf8_valid((const unsigned char *)paths[i], strlen(paths[i]))) {
+			if (((*esc)[i] = malloc(KIST_MAX_PATH + 1)) == NULL)
+				return kist__nomem();
+			kist__printable((*esc)[i], KIST_MAX_PATH + 1, paths[i]);
+			(*shown)[i] = (*esc)[i];
+		}
+		if ((err = check_text((*shown)[i], KIST_MAX_PATH, "path")) != KIST_OK)
+			return err;
+	}
+	return KIST_OK;
+}
+
+/* Sets e's index and prev: the next index and the chain follow the highest stored index. */
+static kist_err follow_last(kist_ledger *l, kist_ledger_entry *e)
+{
+	sqlite3_stmt *st = NULL;
+	kist_err err = KIST_OK;
+	int rc;
+	if ((rc = sqlite3_prepare_v2(l->db,
+	                             "SELECT idx, leaf FROM entries ORDER BY idx DESC LIMIT 1", -1,
+	                             &st, NULL)) != SQLITE_OK)
+		return kist__ledger_sql_err(l->db, rc, "append");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_INTEGER ||
+		    sqlite3_column_int64(st, 0) < 0 ||
+		    sqlite3_column_int64(st, 0) >= INT64_MAX - 1 ||
+		    sqlite3_column_type(st, 1) != SQLITE_BLOB ||
+		    sqlite3_column_bytes(st, 1) != 32) {
+			err = kist__fail(KIST_E_CORRUPT,
+			                 "the last entry is damaged; audit the ledger");
+		} else {
+			e->index = (uint64_t)sqlite3_column_int64(st, 0) + 1;
+			memcpy(e->prev, sqlite3_column_blob(st, 1), 32);
+		}
+	} else if (rc != SQLITE_DONE) {
+		err = kist__ledger_sql_err(l->db, rc, "append");
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* Stores the signed entry e (its paths as the JSON array pj) as one row. */
+static kist_err insert_entry(kist_ledger *l, const kist_ledger_entry *e, const char *pj,
+                             const unsigned char bh[32], const unsigned char sig[64],
+                             const unsigned char leaf[32])
+{
+	sqlite3_stmt *st = NULL;
+	unsigned char pk[64];
+	int rc;
+	if ((rc =
+	         sqlite3_prepare_v2(l->db,
+	                            "INSERT INTO entries(idx, vault_id, actor, action, paths, time,"
+	                            " tool, prev, body_hash, sig, leaf)"
+	                            " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+	                            -1, &st, NULL)) != SQLITE_OK)
+		return kist__ledger_sql_err(l->db, rc, "append");
+	memcpy(pk, e->actor.x25519, 32);
+	memcpy(pk + 32, e->actor.ed25519, 32);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)e->index);
+	sqlite3_bind_text(st, 2, e->vault_id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, pk, 64, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, e->action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, pj, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, e->time);
+	sqlite3_bind_text(st, 7, e->tool, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 8, e->prev, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 9, bh, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 10, sig, 64, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 11, leaf, 32, SQLITE_STATIC);
+	kist_err err = KIST_OK;
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = kist__ledger_sql_err(l->db, rc, "append");
+	sqlite3_finalize(st);
+	return err;
+}
+
 kist_err kist_ledger_append(kist_ledger *l, const kist_identity *actor, const char *vault_id,
                             const char *action, const char *const *paths, size_t npaths,
                             uint64_t *index)
 {
-	sqlite3_stmt *st = NULL;
 	kist_ledger_entry e;
 	buf body = {0};
 	unsigned char sig[64], leaf[32], bh[32];
@@ -378,26 +469,8 @@ kist_err kist_ledger_append(kist_ledger *l, const kist_identity *actor, const ch
 	if (npaths > KIST_LEDGER_PATHS_MAX)
 		return kist__fail(KIST_E_LIMIT, "more than %d paths in one entry",
 		                  KIST_LEDGER_PATHS_MAX);
-	/* A stored path need not be UTF-8, but the entry is text: such a path is
-	 * recorded as kist__printable shows it (its invalid bytes as \xNN). */
-	if (npaths > 0 && ((shown = calloc(npaths, sizeof *shown)) == NULL ||
-	                   (esc = calloc(npaths, sizeof *esc)) == NULL)) {
-		err = kist__nomem();
+	if ((err = shown_paths(paths, npaths, &shown, &esc)) != KIST_OK)
 		goto out;
-	}
-	for (size_t i = 0; i < npaths; i++) {
-		shown[i] = paths[i];
-		if (!kist__utf8_valid((const unsigned char *)paths[i], strlen(paths[i]))) {
-			if ((esc[i] = malloc(KIST_MAX_PATH + 1)) == NULL) {
-				err = kist__nomem();
-				goto out;
-			}
-			kist__printable(esc[i], KIST_MAX_PATH + 1, paths[i]);
-			shown[i] = esc[i];
-		}
-		if ((err = check_text(shown[i], KIST_MAX_PATH, "path")) != KIST_OK)
-			goto out;
-	}
 	if ((pj = paths_json(shown, npaths)) == NULL) {
 		err = kist__nomem();
 		goto out;
@@ -417,33 +490,8 @@ kist_err kist_ledger_append(kist_ledger *l, const kist_identity *actor, const ch
 		goto out;
 	}
 	in_tx = 1;
-	/* The next index and the chain follow the highest stored index. */
-	if ((rc = sqlite3_prepare_v2(l->db,
-	                             "SELECT idx, leaf FROM entries ORDER BY idx DESC LIMIT 1", -1,
-	                             &st, NULL)) != SQLITE_OK) {
-		err = kist__ledger_sql_err(l->db, rc, "append");
+	if ((err = follow_last(l, &e)) != KIST_OK)
 		goto out;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (sqlite3_column_type(st, 0) != SQLITE_INTEGER ||
-		    sqlite3_column_int64(st, 0) < 0 ||
-		    sqlite3_column_int64(st, 0) >= INT64_MAX - 1 ||
-		    sqlite3_column_type(st, 1) != SQLITE_BLOB ||
-		    sqlite3_column_bytes(st, 1) != 32) {
-			err = kist__fail(KIST_E_CORRUPT,
-			                 "the last entry is damaged; audit the ledger");
-			goto out;
-		}
-		e.index = (uint64_t)sqlite3_column_int64(st, 0) + 1;
-		memcpy(e.prev, sqlite3_column_blob(st, 1), 32);
-	} else if (rc != SQLITE_DONE) {
-		err = kist__ledger_sql_err(l->db, rc, "append");
-		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-
 	if ((err = encode_body(&body, l->origin, &e)) != KIST_OK)
 		goto out;
 	if (crypto_sign_detached(sig, NULL, BODY(&body), BODY_LEN(&body), actor->ed25519_sk) != 0) {
@@ -453,35 +501,8 @@ kist_err kist_ledger_append(kist_ledger *l, const kist_identity *actor, const ch
 	kist__sha256_oneshot(bh, BODY(&body), BODY_LEN(&body));
 	if ((err = leaf_of(leaf, &body, sig)) != KIST_OK)
 		goto out;
-	if ((rc =
-	         sqlite3_prepare_v2(l->db,
-	                            "INSERT INTO entries(idx, vault_id, actor, action, paths, time,"
-	                            " tool, prev, body_hash, sig, leaf)"
-	                            " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
-	                            -1, &st, NULL)) != SQLITE_OK) {
-		err = kist__ledger_sql_err(l->db, rc, "append");
+	if ((err = insert_entry(l, &e, pj, bh, sig, leaf)) != KIST_OK)
 		goto out;
-	}
-	unsigned char pk[64];
-	memcpy(pk, e.actor.x25519, 32);
-	memcpy(pk + 32, e.actor.ed25519, 32);
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)e.index);
-	sqlite3_bind_text(st, 2, vault_id, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, pk, 64, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, pj, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, e.time);
-	sqlite3_bind_text(st, 7, e.tool, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 8, e.prev, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 9, bh, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 10, sig, 64, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 11, leaf, 32, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-		err = kist__ledger_sql_err(l->db, rc, "append");
-		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
 	if ((rc = exec(l->db, "COMMIT")) != SQLITE_OK) {
 		err = kist__ledger_sql_err(l->db, rc, "append");
 		goto out;
@@ -491,7 +512,6 @@ kist_err kist_ledger_append(kist_ledger *l, const kist_identity *actor, const ch
 		*index = e.index;
 	err = KIST_OK;
 out:
-	sqlite3_finalize(st);
 	if (in_tx)
 		exec(l->db, "ROLLBACK");
 	free(body.p);
@@ -796,11 +816,145 @@ static kist_err hot_journal(sqlite3 *db, const char *path)
 	return kist__ledger_sql_err(db, rc, "read");
 }
 
+/* The ledger's origin, from its meta table, into log->origin. */
+static kist_err read_origin(sqlite3 *db, kist_ledger_log *log)
+{
+	sqlite3_stmt *st = NULL;
+	kist_err err;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='origin'", -1, &st, NULL) !=
+	        SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) != SQLITE_TEXT) {
+		err = kist__fail(KIST_E_FORMAT, "not a kist ledger");
+		goto out;
+	}
+	const char *o = (const char *)sqlite3_column_text(st, 0);
+	if ((err = kist__ledger_check_origin(o, (size_t)sqlite3_column_bytes(st, 0))) != KIST_OK)
+		goto out;
+	if ((log->origin = strdup(o)) == NULL)
+		err = kist__nomem();
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+/*
+ * Fills e from the entries row st points at: a field that is missing or of
+ * the wrong type or size marks the entry malformed (the audit reports it).
+ * Returns 0 when out of memory.
+ */
+static int read_row(sqlite3_stmt *st, lentry *e)
+{
+	if (sqlite3_column_type(st, 0) == SQLITE_INTEGER && sqlite3_column_int64(st, 0) >= 0)
+		e->pub.index = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		kist__ledger_mark(e, "the index is not a whole number");
+#define TXT(col)                                                                                   \
+	(sqlite3_column_type(st, col) == SQLITE_TEXT ? (const char *)sqlite3_column_text(st, col)  \
+	                                             : NULL),                                      \
+	    (size_t)sqlite3_column_bytes(st, col)
+#define BLB(col)                                                                                   \
+	(sqlite3_column_type(st, col) == SQLITE_BLOB ? sqlite3_column_blob(st, col) : NULL),       \
+	    (size_t)sqlite3_column_bytes(st, col)
+	kist__ledger_set_text(e, &e->vault_id, &e->pub.vault_id, TXT(1), 64,
+	                      "the vault id is missing, too long or has control characters");
+	unsigned char pk[64];
+	memset(pk, 0, sizeof pk);
+	set_blob(e, pk, BLB(2), 64, "the actor key is not 64 bytes");
+	memcpy(e->pub.actor.x25519, pk, 32);
+	memcpy(e->pub.actor.ed25519, pk + 32, 32);
+	kist__ledger_set_text(e, &e->action, &e->pub.action, TXT(3), KIST_LEDGER_ACTION_MAX,
+	                      "the action is missing, too long or has control characters");
+	const char *pj = sqlite3_column_type(st, 4) == SQLITE_TEXT
+	                     ? (const char *)sqlite3_column_text(st, 4)
+	                     : NULL;
+	size_t pl = (size_t)sqlite3_column_bytes(st, 4), pe = 0;
+	json_t *a = NULL;
+	int ok = 1;
+	if (pj && pl == 2 && memcmp(pj, "[]", 2) == 0) {
+		/* no paths, as most entries: nothing to parse or allocate */
+	} else {
+		if (pj && (pe = kist__json_value_end(pj, 0, pl, KIST_LEDGER_PATHS_MAX)) != 0 &&
+		    kist__json_skip_ws(pj, pe, pl) == pl)
+			a = json_loadb(pj, pl, 0, NULL);
+		ok = kist__ledger_set_paths(e, a);
+		json_decref(a);
+	}
+	if (!ok)
+		return 0;
+	if (sqlite3_column_type(st, 5) == SQLITE_INTEGER)
+		e->pub.time = sqlite3_column_int64(st, 5);
+	else
+		kist__ledger_mark(e, "the time is not a whole number");
+	kist__ledger_set_text(e, &e->tool, &e->pub.tool, TXT(6), 64,
+	                      "the tool version is missing, too long or has control characters");
+	set_blob(e, e->pub.prev, BLB(7), 32, "the previous hash is not 32 bytes");
+	set_blob(e, e->pub.body_hash, BLB(8), 32, "the body hash is not 32 bytes");
+	set_blob(e, e->pub.signature, BLB(9), 64, "the signature is not 64 bytes");
+	set_blob(e, e->pub.leaf, BLB(10), 32, "the leaf hash is not 32 bytes");
+#undef TXT
+#undef BLB
+	return 1;
+}
+
+/*
+ * The entries in storage order, into log; the count is checked against the
+ * file's size (file_size) before each entry is allocated.
+ */
+static kist_err read_entries(sqlite3 *db, kist_ledger_log *log, size_t file_size)
+{
+	sqlite3_stmt *st = NULL;
+	kist_err err = KIST_OK;
+	int rc;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT idx, vault_id, actor, action, paths, time, tool, prev,"
+	                       " body_hash, sig, leaf FROM entries ORDER BY seq",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		err = kist__fail(KIST_E_FORMAT, "not a kist ledger (%s)", sqlite3_errmsg(db));
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (kist__interrupted) {
+			err = kist__fail(KIST_E_INTERRUPTED, "interrupted");
+			goto out;
+		}
+		if ((err = kist__ledger_check_density(log->n + 1, file_size, LEDGER_ENTRY_MIN,
+		                                      "the ledger")) != KIST_OK)
+			goto out;
+		lentry *e = kist__ledger_new_entry(log);
+		if (e == NULL || !read_row(st, e)) {
+			err = kist__nomem();
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		err = kist__ledger_sql_err(db, rc, "read");
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* Checkpoints recorded in the ledger (absent in a crafted file: none), into log. */
+static kist_err read_notes(sqlite3 *db, kist_ledger_log *log)
+{
+	sqlite3_stmt *st = NULL;
+	kist_err err = KIST_OK;
+	if (sqlite3_prepare_v2(db, "SELECT note FROM checkpoints ORDER BY seq", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW && log->nnotes < 1024)
+			if (sqlite3_column_type(st, 0) == SQLITE_TEXT &&
+			    (err = kist__ledger_add_note(
+			         log, (const char *)sqlite3_column_text(st, 0),
+			         (size_t)sqlite3_column_bytes(st, 0))) != KIST_OK)
+				break;
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
 kist_err kist_ledger_load(kist_ledger_log **out, const char *path)
 {
 	kist_ledger_log *log = NULL;
 	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
 	struct stat sb;
 	kist_err err;
 	int rc;
@@ -822,122 +976,15 @@ kist_err kist_ledger_load(kist_ledger_log **out, const char *path)
 	}
 	harden(db);
 	sqlite3_busy_timeout(db, 30000);
-	if ((err = hot_journal(db, path)) != KIST_OK)
+	if ((err = hot_journal(db, path)) != KIST_OK || (err = schema_exact(db)) != KIST_OK ||
+	    (err = read_origin(db, log)) != KIST_OK ||
+	    (err = read_entries(db, log, (size_t)sb.st_size)) != KIST_OK ||
+	    (err = read_notes(db, log)) != KIST_OK)
 		goto out;
-	if ((err = schema_exact(db)) != KIST_OK)
-		goto out;
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='origin'", -1, &st, NULL) !=
-	        SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) != SQLITE_TEXT) {
-		err = kist__fail(KIST_E_FORMAT, "not a kist ledger");
-		goto out;
-	}
-	const char *o = (const char *)sqlite3_column_text(st, 0);
-	if ((err = kist__ledger_check_origin(o, (size_t)sqlite3_column_bytes(st, 0))) != KIST_OK)
-		goto out;
-	if ((log->origin = strdup(o)) == NULL) {
-		err = kist__nomem();
-		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT idx, vault_id, actor, action, paths, time, tool, prev,"
-	                       " body_hash, sig, leaf FROM entries ORDER BY seq",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		err = kist__fail(KIST_E_FORMAT, "not a kist ledger (%s)", sqlite3_errmsg(db));
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (kist__interrupted) {
-			err = kist__fail(KIST_E_INTERRUPTED, "interrupted");
-			goto out;
-		}
-		if ((err = kist__ledger_check_density(log->n + 1, (size_t)sb.st_size,
-		                                      LEDGER_ENTRY_MIN, "the ledger")) != KIST_OK)
-			goto out;
-		lentry *e = kist__ledger_new_entry(log);
-		if (e == NULL) {
-			err = kist__nomem();
-			goto out;
-		}
-		if (sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
-		    sqlite3_column_int64(st, 0) >= 0)
-			e->pub.index = (uint64_t)sqlite3_column_int64(st, 0);
-		else
-			kist__ledger_mark(e, "the index is not a whole number");
-#define TXT(col)                                                                                   \
-	(sqlite3_column_type(st, col) == SQLITE_TEXT ? (const char *)sqlite3_column_text(st, col)  \
-	                                             : NULL),                                      \
-	    (size_t)sqlite3_column_bytes(st, col)
-#define BLB(col)                                                                                   \
-	(sqlite3_column_type(st, col) == SQLITE_BLOB ? sqlite3_column_blob(st, col) : NULL),       \
-	    (size_t)sqlite3_column_bytes(st, col)
-		kist__ledger_set_text(
-		    e, &e->vault_id, &e->pub.vault_id, TXT(1), 64,
-		    "the vault id is missing, too long or has control characters");
-		unsigned char pk[64];
-		memset(pk, 0, sizeof pk);
-		set_blob(e, pk, BLB(2), 64, "the actor key is not 64 bytes");
-		memcpy(e->pub.actor.x25519, pk, 32);
-		memcpy(e->pub.actor.ed25519, pk + 32, 32);
-		kist__ledger_set_text(e, &e->action, &e->pub.action, TXT(3), KIST_LEDGER_ACTION_MAX,
-		                      "the action is missing, too long or has control characters");
-		const char *pj = sqlite3_column_type(st, 4) == SQLITE_TEXT
-		                     ? (const char *)sqlite3_column_text(st, 4)
-		                     : NULL;
-		size_t pl = (size_t)sqlite3_column_bytes(st, 4), pe = 0;
-		json_t *a = NULL;
-		int ok = 1;
-		if (pj && pl == 2 && memcmp(pj, "[]", 2) == 0) {
-			/* no paths, as most entries: nothing to parse or allocate */
-		} else {
-			if (pj &&
-			    (pe = kist__json_value_end(pj, 0, pl, KIST_LEDGER_PATHS_MAX)) != 0 &&
-			    kist__json_skip_ws(pj, pe, pl) == pl)
-				a = json_loadb(pj, pl, 0, NULL);
-			ok = kist__ledger_set_paths(e, a);
-			json_decref(a);
-		}
-		if (!ok) {
-			err = kist__nomem();
-			goto out;
-		}
-		if (sqlite3_column_type(st, 5) == SQLITE_INTEGER)
-			e->pub.time = sqlite3_column_int64(st, 5);
-		else
-			kist__ledger_mark(e, "the time is not a whole number");
-		kist__ledger_set_text(
-		    e, &e->tool, &e->pub.tool, TXT(6), 64,
-		    "the tool version is missing, too long or has control characters");
-		set_blob(e, e->pub.prev, BLB(7), 32, "the previous hash is not 32 bytes");
-		set_blob(e, e->pub.body_hash, BLB(8), 32, "the body hash is not 32 bytes");
-		set_blob(e, e->pub.signature, BLB(9), 64, "the signature is not 64 bytes");
-		set_blob(e, e->pub.leaf, BLB(10), 32, "the leaf hash is not 32 bytes");
-#undef TXT
-#undef BLB
-	}
-	if (rc != SQLITE_DONE) {
-		err = kist__ledger_sql_err(db, rc, "read");
-		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	/* Checkpoints recorded in the ledger (absent in a crafted file: none). */
-	if (sqlite3_prepare_v2(db, "SELECT note FROM checkpoints ORDER BY seq", -1, &st, NULL) ==
-	    SQLITE_OK) {
-		while (sqlite3_step(st) == SQLITE_ROW && log->nnotes < 1024)
-			if (sqlite3_column_type(st, 0) == SQLITE_TEXT &&
-			    (err = kist__ledger_add_note(
-			         log, (const char *)sqlite3_column_text(st, 0),
-			         (size_t)sqlite3_column_bytes(st, 0))) != KIST_OK)
-				goto out;
-	}
 	*out = log;
 	log = NULL;
 	err = KIST_OK;
 out:
-	sqlite3_finalize(st);
 	sqlite3_close(db);
 	kist_ledger_log_free(log);
 	return err;
