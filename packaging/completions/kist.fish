@@ -55,6 +55,8 @@ complete -c kist -n "__kist_verb_is seal" -s o -l output -r -F -d 'the vault to 
 complete -c kist -n "__kist_verb_is seal" -l force -d 'replace an existing OUT.kist'
 complete -c kist -n "__kist_verb_is seal" -l stdin-name -x -d 'name stored for \'-\' (default: stdin)'
 complete -c kist -n "__kist_verb_is seal" -l base -x -a '(__fish_complete_directories)' -d 'store paths relative to DIR (inputs must be inside it)'
+complete -c kist -n "__kist_verb_is seal" -l exclude -x -d 'leave out paths matching PATTERN (fnmatch, as tar: the'
+complete -c kist -n "__kist_verb_is seal" -l skip-unreadable -d 'leave out unreadable files and folders, fifos, sockets'
 complete -c kist -n "__kist_verb_is seal" -l dry-run -d 'list the paths that would be stored; write nothing'
 complete -c kist -n "__kist_verb_is seal" -l passphrase-file -r -F -d 'passphrase of the -s identity'
 complete -c kist -n "__kist_verb_is seal" -s j -l threads -x -d 'threads (1 to 64; default: one per processor)'

@@ -101,15 +101,51 @@ static void print_stored_as(const kist_sealer *s, const char *base)
 	fprintf(stderr, "%s\n", n > 5 ? ", ..." : "");
 }
 
+/* "kist: PREFIXpath: why" on stderr, the path escaped as everywhere. */
+static void put_problem(const char *prefix, const char *path, const char *why)
+{
+	cli_progress_clear();
+	fprintf(stderr, "kist: %s", prefix);
+	cli_put_safe(stderr, path, strlen(path), CLI_SAFE_BACKSLASH);
+	fputs(": ", stderr);
+	cli_put_safe(stderr, why, strlen(why), 0);
+	fputc('\n', stderr);
+}
+
+/* The library's problem callback: each path that stops the seal, as it is
+ * found; what --skip-unreadable leaves out is listed with the summary. */
+static void on_problem(void *ctx, const char *path, const char *why, int left_out)
+{
+	(void)ctx;
+	if (!left_out)
+		put_problem("", path, why);
+}
+
+/* What --skip-unreadable left out (one line each, then the count) and what
+ * --exclude left out.  Shown even with -q: evidence was left behind. */
+static void print_left_out(const kist_sealer *s, int dry)
+{
+	size_t n = 0, np = kist_seal_problem_count(s), nx = kist_seal_excluded_count(s);
+	for (size_t i = 0; i < np; i++) {
+		const char *why;
+		int left_out;
+		const char *path = kist_seal_problem(s, i, &why, &left_out);
+		if (left_out) {
+			put_problem(dry ? "would be left out: " : "left out: ", path, why);
+			n++;
+		}
+	}
+	if (n > 0)
+		fprintf(stderr, "kist: warning: %zu %s %s out (--skip-unreadable)\n", n,
+		        cli_plural(n, "path", "paths"), dry ? "would be left" : "left");
+	if (nx > 0 && !cli_quiet)
+		fprintf(stderr, "kist: %zu %s excluded (--exclude)\n", nx,
+		        cli_plural(nx, "path", "paths"));
+}
+
 /* seal --dry-run: checks the inputs and lists the paths that would be stored. */
 static int dry_run(kist_sealer *s, const cli_args *a)
 {
-	kist_err err = kist_seal_check(s);
-	if (err != KIST_OK) {
-		int rc = cli_fail(NULL, err);
-		fprintf(stderr, "kist: dry run: the seal would be refused\n");
-		return rc;
-	}
 	size_t n = kist_seal_entry_count(s);
 	for (size_t i = 0; i < n; i++) {
 		cli_print_path(kist_seal_entry_path(s, i));
@@ -123,6 +159,9 @@ static int dry_run(kist_sealer *s, const cli_args *a)
 		fprintf(stderr, "kist: dry run: %zu %s would be stored; nothing was written\n", n,
 		        n == 1 ? "path" : "paths");
 		print_stored_as(s, cli_get(a, "base"));
+	}
+	print_left_out(s, 1);
+	if (!cli_quiet) {
 		size_t nv = kist_seal_vault_inputs(s);
 		if (nv > 0)
 			fprintf(stderr,
@@ -180,6 +219,11 @@ static int check_args(const cli_args *a, unsigned *threads, unsigned *level)
 		cli_usage_error("seal", "--level takes a number from 1 to %d", KIST_LEVEL_MAX);
 		return EXIT_USAGE;
 	}
+	for (size_t i = 0; i < cli_count(a, "exclude"); i++)
+		if (cli_get_n(a, "exclude", i)[0] == '\0') {
+			cli_usage_error("seal", "--exclude needs a pattern, not an empty one");
+			return EXIT_USAGE;
+		}
 	/* KIST_LEDGER is not asking: only --ledger on this command line is. */
 	int log_seal = cli_get(a, "ledger") != NULL;
 	if (dry && (log_seal || cli_count(a, "force"))) {
@@ -227,6 +271,9 @@ static int add_inputs(const cli_args *a, kist_sealer *s)
 {
 	kist_err err;
 	int stdin_used = 0;
+	for (size_t i = 0; i < cli_count(a, "exclude"); i++)
+		if ((err = kist_seal_add_exclude(s, cli_get_n(a, "exclude", i))) != KIST_OK)
+			return cli_fail("--exclude", err);
 	/* Registers first: a malformed one is refused before anything is read or written. */
 	for (size_t i = 0; i < cli_count(a, "people"); i++) {
 		if ((err = kist_seal_add_people(s, cli_get_n(a, "people", i))) != KIST_OK) {
@@ -322,6 +369,21 @@ int cmd_seal(const cli_args *a)
 		rc = cli_fail("--base", err);
 		goto out;
 	}
+	kist_seal_set_problems(s, on_problem, NULL,
+	                       cli_count(a, "skip-unreadable") ? KIST_SEAL_SKIP_UNREADABLE : 0);
+	if ((rc = add_recipients(a, s, &r)) != EXIT_OK || (rc = add_inputs(a, s)) != EXIT_OK)
+		goto out;
+	/* Every problem with the inputs was told during the one walk; refused
+	 * here, before a passphrase is asked for or anything is written. */
+	if ((err = kist_seal_check(s)) != KIST_OK) {
+		rc = cli_fail(NULL, err);
+		fprintf(stderr, "kist: %s\n",
+		        dry ? "dry run: the seal would be refused" : "no vault was written");
+		if (kist_seal_problem_count(s) > 0)
+			fprintf(stderr, "kist: leave paths out with --exclude PATTERN, or seal the "
+			                "rest with --skip-unreadable\n");
+		goto out;
+	}
 	/* A dry run opens no identity: no passphrase is asked for. */
 	if (cli_get(a, "sign") != NULL && !dry) {
 		if ((rc = cli_load_identity(cli_get(a, "sign"), cli_get(a, "passphrase-file"),
@@ -330,8 +392,6 @@ int cmd_seal(const cli_args *a)
 		kist_identity_pubkey(signer, &signer_pk);
 		kist_seal_set_signer(s, signer);
 	}
-	if ((rc = add_recipients(a, s, &r)) != EXIT_OK || (rc = add_inputs(a, s)) != EXIT_OK)
-		goto out;
 	if (dry) {
 		rc = dry_run(s, a);
 		goto out;
@@ -347,6 +407,9 @@ int cmd_seal(const cli_args *a)
 		print_summary(s, strcmp(out, "-") == 0 ? "standard output" : out, &r, signer,
 		              &signer_pk);
 		print_stored_as(s, cli_get(a, "base"));
+	}
+	print_left_out(s, 0);
+	if (!cli_quiet) {
 		size_t nv = kist_seal_vault_inputs(s);
 		if (nv > 0)
 			fprintf(stderr,
