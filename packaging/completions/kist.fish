@@ -89,7 +89,7 @@ complete -c kist -n "__kist_verb_is extract" -s i -l identity -r -F -d 'an ident
 complete -c kist -n "__kist_verb_is extract" -l passphrase-file -r -F -d 'passphrase of protected identities'
 complete -c kist -n "__kist_verb_is extract" -s C -l directory -x -a '(__fish_complete_directories)' -d 'extract into DIR (default: the current directory);'
 complete -c kist -n "__kist_verb_is extract" -l force -d 'replace existing files'
-complete -c kist -n "__kist_verb_is extract" -l person -x -d 'the media of this person of the register'
+complete -c kist -n "__kist_verb_is extract" -l person -x -d 'the media of this person of the register: an id, a'
 complete -c kist -n "__kist_verb_is extract" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
 complete -c kist -n "__kist_verb_is extract" -s q -l quiet -d 'no progress or summary on stderr'
 

@@ -97,7 +97,9 @@ static const opt_spec extract_opts[] = {
      "extract into DIR (default: the current directory);\ncreated, mode 0700, if missing (its "
      "parent must exist)"},
     {0, "force", NULL, 0, 0, "replace existing files"},
-    {0, "person", "NAME_OR_ID", 0, 0, "the media of this person of the register"},
+    {0, "person", "NAME_OR_ID", 0, 0,
+     "the media of this person of the register: an id, a\nfull name, or a fragment only one "
+     "person matches"},
     O_LEDGER,
     {'q', "quiet", NULL, 0, 0, "no progress or summary on stderr"},
 };
