@@ -44,9 +44,9 @@ static void print_summary(kist_sealer *s, const char *out, const recips *r,
 	cli_human_size(h1, sizeof h1, bytes);
 	cli_human_size(h2, sizeof h2, vbytes);
 	fprintf(stderr, "kist: sealed %llu %s (%s) into %s (%s)%s\n", (unsigned long long)entries,
-	        entries == 1 ? "entry" : "entries", h1, out, h2,
+	        cli_plural(entries, "entry", "entries"), h1, out, h2,
 	        signer ? ", signed" : ", unsigned");
-	fprintf(stderr, "kist: for %zu %s:", r->n, r->n == 1 ? "recipient" : "recipients");
+	fprintf(stderr, "kist: for %zu %s:", r->n, cli_plural(r->n, "recipient", "recipients"));
 	for (size_t i = 0; i < r->n; i++) {
 		kist_pubkey_fingerprint(&r->k[i], f);
 		int is_self = signer && sodium_memcmp(r->k[i].x25519, signer_pk->x25519, 32) == 0;
@@ -157,7 +157,7 @@ static int dry_run(kist_sealer *s, const cli_args *a)
 	}
 	if (!cli_quiet) {
 		fprintf(stderr, "kist: dry run: %zu %s would be stored; nothing was written\n", n,
-		        n == 1 ? "path" : "paths");
+		        cli_plural(n, "path", "paths"));
 		print_stored_as(s, cli_get(a, "base"));
 	}
 	print_left_out(s, 1);
@@ -167,7 +167,7 @@ static int dry_run(kist_sealer *s, const cli_args *a)
 			fprintf(stderr,
 			        "kist: warning: %zu %s a kist vault (an earlier output?), would be "
 			        "sealed as it is\n",
-			        nv, nv == 1 ? "input is" : "inputs are");
+			        nv, cli_plural(nv, "input is", "inputs are"));
 	}
 	return EXIT_OK;
 }
@@ -415,7 +415,7 @@ int cmd_seal(const cli_args *a)
 			fprintf(stderr,
 			        "kist: warning: %zu %s a kist vault (an earlier output?), sealed "
 			        "as it is\n",
-			        nv, nv == 1 ? "input is" : "inputs are");
+			        nv, cli_plural(nv, "input is", "inputs are"));
 	}
 	rc = EXIT_OK;
 out:

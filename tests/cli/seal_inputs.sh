@@ -133,4 +133,17 @@ expect_rc 0 "$K" list -i alice.key ex.kist
 assert_eq "ex ex/photos ex/photos/a.jpg" "$(tr '\n' ' ' <"$OUT" | sed 's/ $//')" "--exclude: a folder and what is below it"
 expect_rc 2 "$K" seal --dry-run --exclude '' ex
 assert_grep "$ERR" 'empty' "--exclude '': a usage error"
+# ---- plural forms: "1 entry", "1 file", "1 recipient", "1 person"
+echo "one, synthetic" >one.txt
+printf 'name,media\nInvented Person,one.txt\n' >one.csv
+expect_rc 0 "$K" seal -r "$PA" --people one.csv -o one.kist one.txt
+assert_grep "$ERR" 'sealed 1 entry \(' "seal: 1 entry"
+assert_grep "$ERR" 'for 1 recipient:' "seal: 1 recipient"
+expect_rc 0 "$K" verify -i alice.key one.kist
+assert_grep "$OUT" 'Entries: +1 \(1 file, 0 folders, 0 links\)' "verify: 1 file"
+assert_grep "$OUT" 'recomputed \(1 file\)' "verify: checked 1 file"
+expect_rc 0 "$K" people -i alice.key one.kist
+assert_grep "$ERR" '^kist: 1 of 1 person$' "people: 1 person"
+expect_rc 0 "$K" seal --dry-run one.txt
+assert_grep "$ERR" '1 path would be stored' "dry run: 1 path"
 finish
