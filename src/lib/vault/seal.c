@@ -1077,6 +1077,113 @@ kist_err kist_seal_check(kist_sealer *s)
 	return link_people(s);
 }
 
+/* Whether the file st describes is one of the inputs (the vault would overwrite it). */
+static int is_input(const kist_sealer *s, const struct stat *st)
+{
+	for (size_t i = 0; i < s->nin; i++)
+		if (s->in[i].src != NULL && s->in[i].dev == st->st_dev &&
+		    s->in[i].ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+/*
+ * The output, checked before it is created: a stream (fd >= 0) must not be a
+ * regular file that is one of the inputs; a path must not exist (unless
+ * force) nor be an input.  Opens the locked temporary file for a path.
+ */
+static kist_err open_output(writer *w, const char *out_path, int force, int fd, int *dirfd)
+{
+	struct stat ost;
+	const char *base;
+	kist_err err;
+	if (fd >= 0) {
+		if (fstat(fd, &ost) == 0 && S_ISREG(ost.st_mode) && is_input(w->s, &ost))
+			return kist__fail(KIST_E_INPUT,
+			                  "%s is also an input: refusing to write into it",
+			                  out_path);
+		w->out.fd = fd;
+		return KIST_OK;
+	}
+	if ((err = kist__open_parent(out_path, dirfd, &base)) != KIST_OK)
+		return err;
+	if (fstatat(*dirfd, base, &ost, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!force)
+			return kist__fail(KIST_E_EXISTS, "%s exists (use --force to replace it)",
+			                  out_path);
+		if (is_input(w->s, &ost))
+			return kist__fail(KIST_E_INPUT,
+			                  "%s is also an input: refusing to replace it", out_path);
+	}
+	return kist__outfile_open_locked(&w->out, *dirfd, base);
+}
+
+/*
+ * The content: every file entry read, sealed and written in id order, then
+ * the offset of each entry (entries tile the body in id order; folders and
+ * links take no space).
+ */
+static kist_err write_content(writer *w)
+{
+	kist_sealer *s = w->s;
+	kist_err err;
+	for (size_t i = 0; i < s->nin; i++) {
+		if (s->in[i].e.pub.type != KIST_ENTRY_FILE)
+			continue;
+		if (s->in[i].src == NULL) { /* a descriptor: its size is not known */
+			w->total = 0;
+			break;
+		}
+		w->total += s->in[i].size_hint;
+	}
+	for (size_t i = 0; i < s->nin; i++)
+		if (s->in[i].e.pub.type == KIST_ENTRY_FILE &&
+		    (err = seal_file(w, &s->in[i])) != KIST_OK)
+			return err;
+	if (w->spare != NULL) {
+		w->spare->skip = 1;
+		kist__pipe_submit(w->pipe, w->spare);
+		w->spare = NULL;
+	}
+	while (!kist__pipe_empty(w->pipe))
+		if ((err = drain_one(w)) != KIST_OK)
+			return err;
+	uint64_t pos = 0;
+	for (size_t i = 0; i < s->nin; i++) {
+		s->in[i].e.offset = pos;
+		pos += s->in[i].e.pub.stored_size;
+	}
+	return KIST_OK;
+}
+
+/* The index, then the trailer (signed when there is a signer) that closes the vault. */
+static kist_err write_index_trailer(writer *w, const unsigned char *header, size_t header_len,
+                                    unsigned char tplain[KIST_TRAILER_PLAIN])
+{
+	kist_sealer *s = w->s;
+	kist__trailer t;
+	const unsigned char *ct;
+	size_t ctlen;
+	kist_err err;
+	memset(&t, 0, sizeof t);
+	t.chunk_size = w->chunk_size;
+	int signed_ = s->signer != NULL;
+	if ((err = seal_index(w, &t, signed_)) != KIST_OK)
+		return err;
+	if (signed_) {
+		unsigned char msg[32];
+		t.flags |= KIST_TRAILER_SIGNED;
+		memcpy(t.signer, s->signer->pk.ed25519, 32);
+		kist__signature_message(msg, header, header_len, &t);
+		crypto_sign_detached(t.signature, NULL, msg, sizeof msg, s->signer->ed25519_sk);
+	}
+	kist__trailer_encode(tplain, &t);
+	if ((err = kist__chunk_seal(w->ck, w->keys->index, KIST_STREAM_TRAILER, 0, 1, 0, tplain,
+	                            KIST_TRAILER_PLAIN, &ct, &ctlen)) != KIST_OK)
+		return err;
+	return emit(w, ct, ctlen);
+}
+
 /*
  * Writes the vault: to out_path through a temporary file (fd < 0), or
  * straight to the open descriptor fd, named out_path in messages.
@@ -1088,12 +1195,11 @@ static kist_err seal_to(kist_sealer *s, const char *out_path, int force, int fd)
 	unsigned char tplain[KIST_TRAILER_PLAIN];
 	size_t header_len = 0;
 	kist__keys *keys = NULL;
-	kist__trailer t;
-	const char *base;
 	int dirfd = -1;
 	kist_err err;
 
 	memset(&w, 0, sizeof w);
+	memset(tplain, 0, sizeof tplain);
 	w.out.dirfd = w.out.fd = w.out.slot = -1;
 	w.s = s;
 	w.out_path = out_path;
@@ -1105,6 +1211,7 @@ static kist_err seal_to(kist_sealer *s, const char *out_path, int force, int fd)
 	if ((err = kist_seal_check(s)) != KIST_OK)
 		return err;
 
+	/* Keys and header, before any output exists. */
 	file_key = sodium_malloc(KIST_FILEKEY_BYTES);
 	keys = sodium_malloc(sizeof *keys);
 	if (file_key == NULL || keys == NULL) {
@@ -1116,101 +1223,23 @@ static kist_err seal_to(kist_sealer *s, const char *out_path, int force, int fd)
 	kist__derive_keys(keys, file_key, salt);
 	w.keys = keys;
 	if ((err = kist__header_build(&header, &header_len, file_key, salt, s->recips,
-	                              s->nrecips)) != KIST_OK)
-		goto out;
-	if ((err = kist__chunker_new(&w.ck, w.chunk_size, s->level)) != KIST_OK ||
+	                              s->nrecips)) != KIST_OK ||
+	    (err = kist__chunker_new(&w.ck, w.chunk_size, s->level)) != KIST_OK ||
 	    (err = kist__pipe_new(&w.pipe, KIST__PIPE_SEAL, s->threads, w.chunk_size, s->level,
-	                          keys->content, UINT64_MAX, w.chunk_size)) != KIST_OK)
+	                          keys->content, UINT64_MAX, w.chunk_size)) != KIST_OK ||
+	    (err = kist__sha256_new(&w.hash)) != KIST_OK)
 		goto out;
-	struct stat ost;
-	if (fd >= 0) {
-		/* A stream: a regular file behind it must not be one of the inputs. */
-		if (fstat(fd, &ost) == 0 && S_ISREG(ost.st_mode))
-			for (size_t i = 0; i < s->nin; i++)
-				if (s->in[i].src != NULL && s->in[i].dev == ost.st_dev &&
-				    s->in[i].ino == ost.st_ino) {
-					err = kist__fail(KIST_E_INPUT,
-					                 "%s is also an input: refusing to write "
-					                 "into it",
-					                 out_path);
-					goto out;
-				}
-		w.out.fd = fd;
-	} else if ((err = kist__open_parent(out_path, &dirfd, &base)) != KIST_OK) {
-		goto out;
-	} else if (fstatat(dirfd, base, &ost, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (!force) {
-			err = kist__fail(KIST_E_EXISTS, "%s exists (use --force to replace it)",
-			                 out_path);
-			goto out;
-		}
-		for (size_t i = 0; i < s->nin; i++)
-			if (s->in[i].src != NULL && s->in[i].dev == ost.st_dev &&
-			    s->in[i].ino == ost.st_ino) {
-				err = kist__fail(KIST_E_INPUT,
-				                 "%s is also an input: refusing to "
-				                 "replace it",
-				                 out_path);
-				goto out;
-			}
-	}
-	if ((err = kist__sha256_new(&w.hash)) != KIST_OK)
-		goto out;
-	if (fd < 0 && (err = kist__outfile_open_locked(&w.out, dirfd, base)) != KIST_OK)
-		goto out;
-	if ((err = kist__write_full(w.out.fd, header, header_len, out_path)) != KIST_OK)
+	/* Header, content, index and trailer. */
+	if ((err = open_output(&w, out_path, force, fd, &dirfd)) != KIST_OK ||
+	    (err = kist__write_full(w.out.fd, header, header_len, out_path)) != KIST_OK)
 		goto out;
 	kist__sha256_update(w.hash, header, header_len);
-
-	for (size_t i = 0; i < s->nin; i++) {
-		if (s->in[i].e.pub.type != KIST_ENTRY_FILE)
-			continue;
-		if (s->in[i].src == NULL) { /* a descriptor: its size is not known */
-			w.total = 0;
-			break;
-		}
-		w.total += s->in[i].size_hint;
-	}
-	for (size_t i = 0; i < s->nin; i++)
-		if (s->in[i].e.pub.type == KIST_ENTRY_FILE &&
-		    (err = seal_file(&w, &s->in[i])) != KIST_OK)
-			goto out;
-	if (w.spare != NULL) {
-		w.spare->skip = 1;
-		kist__pipe_submit(w.pipe, w.spare);
-		w.spare = NULL;
-	}
-	while (!kist__pipe_empty(w.pipe))
-		if ((err = drain_one(&w)) != KIST_OK)
-			goto out;
-	/* Entries tile the body in id order (directories and links take no space). */
-	uint64_t pos = 0;
-	for (size_t i = 0; i < s->nin; i++) {
-		s->in[i].e.offset = pos;
-		pos += s->in[i].e.pub.stored_size;
-	}
-
-	memset(&t, 0, sizeof t);
-	t.chunk_size = w.chunk_size;
-	int signed_ = s->signer != NULL;
-	if ((err = seal_index(&w, &t, signed_)) != KIST_OK)
+	if ((err = write_content(&w)) != KIST_OK ||
+	    (err = write_index_trailer(&w, header, header_len, tplain)) != KIST_OK)
 		goto out;
-	if (signed_) {
-		unsigned char msg[32];
-		t.flags |= KIST_TRAILER_SIGNED;
-		memcpy(t.signer, s->signer->pk.ed25519, 32);
-		kist__signature_message(msg, header, header_len, &t);
-		crypto_sign_detached(t.signature, NULL, msg, sizeof msg, s->signer->ed25519_sk);
-	}
-	kist__trailer_encode(tplain, &t);
-	const unsigned char *ct;
-	size_t ctlen;
-	if ((err = kist__chunk_seal(w.ck, keys->index, KIST_STREAM_TRAILER, 0, 1, 0, tplain,
-	                            sizeof tplain, &ct, &ctlen)) != KIST_OK ||
-	    (err = emit(&w, ct, ctlen)) != KIST_OK)
-		goto out;
+	/* Renamed into place (a stream is the caller's). */
 	if (fd >= 0) {
-		w.out.fd = -1; /* the caller's */
+		w.out.fd = -1;
 	} else if ((err = kist__outfile_commit(&w.out, force, 1)) != KIST_OK) {
 		if (err == KIST_E_EXISTS)
 			kist__fail(err, "%s exists (use --force to replace it)", out_path);
