@@ -379,7 +379,13 @@ int cmd_seal(const cli_args *a)
 		rc = cli_fail(NULL, err);
 		fprintf(stderr, "kist: %s\n",
 		        dry ? "dry run: the seal would be refused" : "no vault was written");
-		if (kist_seal_problem_count(s) > 0)
+		size_t stopping = 0; /* problems not left out: the cause of this refusal */
+		for (size_t i = 0; i < kist_seal_problem_count(s); i++) {
+			int left_out;
+			kist_seal_problem(s, i, NULL, &left_out);
+			stopping += !left_out;
+		}
+		if (stopping > 0)
 			fprintf(stderr, "kist: leave paths out with --exclude PATTERN, or seal the "
 			                "rest with --skip-unreadable\n");
 		goto out;
