@@ -393,6 +393,54 @@ kist_err kist_seal_set_progress(kist_sealer *s, kist_progress_fn fn, void *ctx);
 /* Frees s.  NULL is allowed. */
 void kist_seal_free(kist_sealer *s);
 
+/* --- Problems with the inputs, found in one pass (issue 15) --- */
+
+/*
+ * Told of one path that cannot be sealed: path as given (below an input:
+ * the input's path joined with the names below it), why in words, and
+ * left_out non-zero when KIST_SEAL_SKIP_UNREADABLE leaves it out.
+ */
+typedef void (*kist_problem_fn)(void *ctx, const char *path, const char *why, int left_out);
+
+/* kist_seal_set_problems(): leave out what cannot be read (unreadable
+ * files and folders, fifos, sockets, devices) and seal the rest. */
+#define KIST_SEAL_SKIP_UNREADABLE 1u
+
+/*
+ * From now on kist_seal_add_path() does not stop at a path it cannot seal:
+ * a missing or unreadable file or folder (each file is opened once to
+ * know), a name kist cannot store, a fifo, socket or device, a path
+ * outside the base folder.  It tells fn (may be NULL) of each, leaves it
+ * out and walks on; kist_seal_check() and kist_seal_write() then fail
+ * before anything is written with one error, its detail the count ("2
+ * inputs cannot be sealed"): KIST_E_IO if every one is missing or
+ * unreadable, else KIST_E_INPUT.  With KIST_SEAL_SKIP_UNREADABLE the
+ * unreadable and special ones (not a missing input named by its caller)
+ * are left out instead and do not count.  Without this call the first
+ * problem ends kist_seal_add_path() and fifos, sockets and devices are
+ * skipped with a warning.  Call it before the first input.
+ * @return KIST_OK, KIST_E_ARG (unknown flags).
+ */
+kist_err kist_seal_set_problems(kist_sealer *s, kist_problem_fn fn, void *ctx, unsigned flags);
+
+/*
+ * Leaves out of the inputs added after it every path that pattern matches,
+ * with fnmatch(3) and no flags ('*' also matches '/'), against its stored
+ * path or against any one of its names; what is below an excluded folder is
+ * never looked at.  Repeatable (at most 1024 patterns).
+ * @return KIST_OK, KIST_E_ARG (empty), KIST_E_LIMIT.
+ */
+kist_err kist_seal_add_exclude(kist_sealer *s, const char *pattern);
+
+/* The problems found so far (kist_seal_set_problems), in walk order: the
+ * i-th one's path, or NULL past the end; why and left_out may be NULL. */
+size_t kist_seal_problem_count(const kist_sealer *s);
+const char *kist_seal_problem(const kist_sealer *s, size_t i, const char **why, int *left_out);
+
+/* The paths left out so far by kist_seal_add_exclude() patterns (a folder
+ * counts once, whatever it holds). */
+size_t kist_seal_excluded_count(const kist_sealer *s);
+
 /* ---------------------------------------------------------------- opening */
 
 /* What anyone can see without a key. */

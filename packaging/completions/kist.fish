@@ -82,6 +82,8 @@ complete -c kist -n "__kist_verb_is seal" -s o -l output -r -F -d 'the vault to 
 complete -c kist -n "__kist_verb_is seal" -l force -d 'replace an existing OUT.kist'
 complete -c kist -n "__kist_verb_is seal" -l stdin-name -x -d 'name stored for \'-\' (default: stdin)'
 complete -c kist -n "__kist_verb_is seal" -l base -x -a '(__fish_complete_directories)' -d 'store paths relative to DIR (inputs must be inside it)'
+complete -c kist -n "__kist_verb_is seal" -l exclude -x -d 'leave out paths matching PATTERN (fnmatch, as tar: the'
+complete -c kist -n "__kist_verb_is seal" -l skip-unreadable -d 'leave out unreadable files and folders, fifos, sockets'
 complete -c kist -n "__kist_verb_is seal" -l dry-run -d 'list the paths that would be stored; write nothing'
 complete -c kist -n "__kist_verb_is seal" -l passphrase-file -r -F -d 'passphrase of the -s identity'
 complete -c kist -n "__kist_verb_is seal" -s j -l threads -x -d 'threads (1 to 64; default: one per processor)'
@@ -115,7 +117,7 @@ complete -c kist -n "__kist_verb_is extract" -s i -l identity -r -F -d 'an ident
 complete -c kist -n "__kist_verb_is extract" -l passphrase-file -r -F -d 'passphrase of protected identities'
 complete -c kist -n "__kist_verb_is extract" -s C -l directory -x -a '(__fish_complete_directories)' -d 'extract into DIR (default: the current directory);'
 complete -c kist -n "__kist_verb_is extract" -l force -d 'replace existing files'
-complete -c kist -n "__kist_verb_is extract" -l person -x -d 'the media of this person of the register'
+complete -c kist -n "__kist_verb_is extract" -l person -x -d 'the media of this person of the register: an id, a'
 complete -c kist -n "__kist_verb_is extract" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
 complete -c kist -n "__kist_verb_is extract" -s q -l quiet -d 'no progress or summary on stderr'
 

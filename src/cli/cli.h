@@ -112,6 +112,8 @@ void cli_print_path(const char *s);
 void cli_warn(void *ctx, const char *path, const char *message);
 /* Parses a whole number from 1 to max; -1 if s is anything else. */
 int cli_parse_count(const char *s, unsigned max, unsigned *out);
+/* one when n is 1, else many: "1 entry", "2 entries". */
+const char *cli_plural(unsigned long long n, const char *one, const char *many);
 /* Formats a byte count as "12.3 MiB". */
 void cli_human_size(char *out, size_t cap, unsigned long long n);
 /* Formats seconds since the epoch as "YYYY-MM-DD HH:MM:SS UTC". */

@@ -345,8 +345,10 @@ static void print_vault(const char *path, const kist_vault_meta *m, const char *
 		       "who sealed it\n");
 	}
 	printf("Recipients:  %u\n", m->recipient_count);
-	printf("Entries:     %llu (%zu files, %zu folders, %zu links), %s\n",
-	       (unsigned long long)m->entry_count, c.files, c.dirs, c.links, h);
+	printf("Entries:     %llu (%zu %s, %zu %s, %zu %s), %s\n",
+	       (unsigned long long)m->entry_count, c.files, cli_plural(c.files, "file", "files"),
+	       c.dirs, cli_plural(c.dirs, "folder", "folders"), c.links,
+	       cli_plural(c.links, "link", "links"), h);
 	fflush(stdout);
 }
 
@@ -360,8 +362,9 @@ static int print_verdict(const char *path, kist_err err, const kist_verify_repor
 	if (err == KIST_OK && bad_signer) {
 		/* Intact, but not from the expected sender: not damage (exit 7, not 4). */
 		printf("Checked:     every chunk authenticated, every SHA-256 recomputed "
-		       "(%llu files)\n",
-		       (unsigned long long)rep->entries_checked);
+		       "(%llu %s)\n",
+		       (unsigned long long)rep->entries_checked,
+		       cli_plural(rep->entries_checked, "file", "files"));
 		if (m->signed_by_sealer) {
 			cli_fpr_label(fpr, sizeof fpr, &m->signer);
 			printf("Signer:      signed by %s, NOT by the expected %s\n", fpr, w);
@@ -376,14 +379,16 @@ static int print_verdict(const char *path, kist_err err, const kist_verify_repor
 	}
 	if (err == KIST_OK) {
 		printf("Checked:     every chunk authenticated, every SHA-256 recomputed "
-		       "(%llu files)\n",
-		       (unsigned long long)rep->entries_checked);
+		       "(%llu %s)\n",
+		       (unsigned long long)rep->entries_checked,
+		       cli_plural(rep->entries_checked, "file", "files"));
 		printf("Result:      ALL GOOD\n");
 		return EXIT_OK;
 	}
 	if (err == KIST_E_CORRUPT)
-		printf("Checked:     %llu files, %llu DAMAGED\n",
+		printf("Checked:     %llu %s, %llu DAMAGED\n",
 		       (unsigned long long)rep->entries_checked,
+		       cli_plural(rep->entries_checked, "file", "files"),
 		       (unsigned long long)rep->entries_failed);
 	if (bad_signer)
 		printf("Signer:      NOT signed by the expected %s either\n", w);

@@ -154,8 +154,10 @@ int cmd_people(const cli_args *a)
 		if (kist_vault_people_count(v) == 0)
 			fprintf(stderr, "kist: this vault has no people register\n");
 		else
-			fprintf(stderr, "kist: %zu of %zu people%s\n", po.count,
-			        kist_vault_people_count(v), search ? " match" : "");
+			fprintf(stderr, "kist: %zu of %zu %s%s\n", po.count,
+			        kist_vault_people_count(v),
+			        cli_plural(kist_vault_people_count(v), "person", "people"),
+			        search ? " match" : "");
 	}
 out:
 	json_decref(po.list);
@@ -292,7 +294,7 @@ int cmd_query(const cli_args *a)
 		if (err == KIST_E_ARG)
 			rc = EXIT_USAGE;
 	} else if (!cli_quiet) {
-		fprintf(stderr, "kist: %zu row%s\n", q.rows, q.rows == 1 ? "" : "s");
+		fprintf(stderr, "kist: %zu %s\n", q.rows, cli_plural(q.rows, "row", "rows"));
 	}
 	json_decref(q.names);
 	kist_vault_close(v);
@@ -432,8 +434,8 @@ int cmd_manifest(const cli_args *a)
 			fprintf(stderr, "kist: content: %s\n", content);
 	}
 	if (verr == KIST_E_CORRUPT) {
-		cli_error(a->pos[0], "verification failed: %zu damaged entr%s", d.n,
-		          d.n == 1 ? "y" : "ies");
+		cli_error(a->pos[0], "verification failed: %zu damaged %s", d.n,
+		          cli_plural(d.n, "entry", "entries"));
 		rc = EXIT_INTEGRITY;
 	}
 out:

@@ -46,9 +46,9 @@ static void print_summary(kist_sealer *s, const char *out, const recips *r,
 	if (signer)
 		cli_fpr_label(f, sizeof f, signer_pk);
 	fprintf(stderr, "kist: sealed %llu %s (%s) into %s (%s), %s%s\n",
-	        (unsigned long long)entries, entries == 1 ? "entry" : "entries", h1, out, h2,
+	        (unsigned long long)entries, cli_plural(entries, "entry", "entries"), h1, out, h2,
 	        signer ? "signed by " : "unsigned", signer ? f : "");
-	fprintf(stderr, "kist: for %zu %s:", r->n, r->n == 1 ? "recipient" : "recipients");
+	fprintf(stderr, "kist: for %zu %s:", r->n, cli_plural(r->n, "recipient", "recipients"));
 	for (size_t i = 0; i < r->n; i++) {
 		cli_fpr_label(f, sizeof f, &r->k[i]);
 		int is_self = signer && sodium_memcmp(r->k[i].x25519, signer_pk->x25519, 32) == 0;
@@ -103,15 +103,51 @@ static void print_stored_as(const kist_sealer *s, const char *base)
 	fprintf(stderr, "%s\n", n > 5 ? ", ..." : "");
 }
 
+/* "kist: PREFIXpath: why" on stderr, the path escaped as everywhere. */
+static void put_problem(const char *prefix, const char *path, const char *why)
+{
+	cli_progress_clear();
+	fprintf(stderr, "kist: %s", prefix);
+	cli_put_safe(stderr, path, strlen(path), CLI_SAFE_BACKSLASH);
+	fputs(": ", stderr);
+	cli_put_safe(stderr, why, strlen(why), 0);
+	fputc('\n', stderr);
+}
+
+/* The library's problem callback: each path that stops the seal, as it is
+ * found; what --skip-unreadable leaves out is listed with the summary. */
+static void on_problem(void *ctx, const char *path, const char *why, int left_out)
+{
+	(void)ctx;
+	if (!left_out)
+		put_problem("", path, why);
+}
+
+/* What --skip-unreadable left out (one line each, then the count) and what
+ * --exclude left out.  Shown even with -q: evidence was left behind. */
+static void print_left_out(const kist_sealer *s, int dry)
+{
+	size_t n = 0, np = kist_seal_problem_count(s), nx = kist_seal_excluded_count(s);
+	for (size_t i = 0; i < np; i++) {
+		const char *why;
+		int left_out;
+		const char *path = kist_seal_problem(s, i, &why, &left_out);
+		if (left_out) {
+			put_problem(dry ? "would be left out: " : "left out: ", path, why);
+			n++;
+		}
+	}
+	if (n > 0)
+		fprintf(stderr, "kist: warning: %zu %s %s out (--skip-unreadable)\n", n,
+		        cli_plural(n, "path", "paths"), dry ? "would be left" : "left");
+	if (nx > 0 && !cli_quiet)
+		fprintf(stderr, "kist: %zu %s excluded (--exclude)\n", nx,
+		        cli_plural(nx, "path", "paths"));
+}
+
 /* seal --dry-run: checks the inputs and lists the paths that would be stored. */
 static int dry_run(kist_sealer *s, const cli_args *a)
 {
-	kist_err err = kist_seal_check(s);
-	if (err != KIST_OK) {
-		int rc = cli_fail(NULL, err);
-		fprintf(stderr, "kist: dry run: the seal would be refused\n");
-		return rc;
-	}
 	size_t n = kist_seal_entry_count(s);
 	for (size_t i = 0; i < n; i++) {
 		cli_print_path(kist_seal_entry_path(s, i));
@@ -123,14 +159,17 @@ static int dry_run(kist_sealer *s, const cli_args *a)
 	}
 	if (!cli_quiet) {
 		fprintf(stderr, "kist: dry run: %zu %s would be stored; nothing was written\n", n,
-		        n == 1 ? "path" : "paths");
+		        cli_plural(n, "path", "paths"));
 		print_stored_as(s, cli_get(a, "base"));
+	}
+	print_left_out(s, 1);
+	if (!cli_quiet) {
 		size_t nv = kist_seal_vault_inputs(s);
 		if (nv > 0)
 			fprintf(stderr,
 			        "kist: warning: %zu %s a kist vault (an earlier output?), would be "
 			        "sealed as it is\n",
-			        nv, nv == 1 ? "input is" : "inputs are");
+			        nv, cli_plural(nv, "input is", "inputs are"));
 	}
 	return EXIT_OK;
 }
@@ -182,6 +221,11 @@ static int check_args(const cli_args *a, unsigned *threads, unsigned *level)
 		cli_usage_error("seal", "--level takes a number from 1 to %d", KIST_LEVEL_MAX);
 		return EXIT_USAGE;
 	}
+	for (size_t i = 0; i < cli_count(a, "exclude"); i++)
+		if (cli_get_n(a, "exclude", i)[0] == '\0') {
+			cli_usage_error("seal", "--exclude needs a pattern, not an empty one");
+			return EXIT_USAGE;
+		}
 	/* KIST_LEDGER is not asking: only --ledger on this command line is. */
 	int log_seal = cli_get(a, "ledger") != NULL;
 	if (dry && (log_seal || cli_count(a, "force"))) {
@@ -229,6 +273,9 @@ static int add_inputs(const cli_args *a, kist_sealer *s)
 {
 	kist_err err;
 	int stdin_used = 0;
+	for (size_t i = 0; i < cli_count(a, "exclude"); i++)
+		if ((err = kist_seal_add_exclude(s, cli_get_n(a, "exclude", i))) != KIST_OK)
+			return cli_fail("--exclude", err);
 	/* Registers first: a malformed one is refused before anything is read or written. */
 	for (size_t i = 0; i < cli_count(a, "people"); i++) {
 		if ((err = kist_seal_add_people(s, cli_get_n(a, "people", i))) != KIST_OK) {
@@ -324,6 +371,27 @@ int cmd_seal(const cli_args *a)
 		rc = cli_fail("--base", err);
 		goto out;
 	}
+	kist_seal_set_problems(s, on_problem, NULL,
+	                       cli_count(a, "skip-unreadable") ? KIST_SEAL_SKIP_UNREADABLE : 0);
+	if ((rc = add_recipients(a, s, &r)) != EXIT_OK || (rc = add_inputs(a, s)) != EXIT_OK)
+		goto out;
+	/* Every problem with the inputs was told during the one walk; refused
+	 * here, before a passphrase is asked for or anything is written. */
+	if ((err = kist_seal_check(s)) != KIST_OK) {
+		rc = cli_fail(NULL, err);
+		fprintf(stderr, "kist: %s\n",
+		        dry ? "dry run: the seal would be refused" : "no vault was written");
+		size_t stopping = 0; /* problems not left out: the cause of this refusal */
+		for (size_t i = 0; i < kist_seal_problem_count(s); i++) {
+			int left_out;
+			kist_seal_problem(s, i, NULL, &left_out);
+			stopping += !left_out;
+		}
+		if (stopping > 0)
+			fprintf(stderr, "kist: leave paths out with --exclude PATTERN, or seal the "
+			                "rest with --skip-unreadable\n");
+		goto out;
+	}
 	/* A dry run opens no identity: no passphrase is asked for. */
 	if (cli_get(a, "sign") != NULL && !dry) {
 		if ((rc = cli_load_identity(cli_get(a, "sign"), cli_get(a, "passphrase-file"),
@@ -332,8 +400,6 @@ int cmd_seal(const cli_args *a)
 		kist_identity_pubkey(signer, &signer_pk);
 		kist_seal_set_signer(s, signer);
 	}
-	if ((rc = add_recipients(a, s, &r)) != EXIT_OK || (rc = add_inputs(a, s)) != EXIT_OK)
-		goto out;
 	if (dry) {
 		rc = dry_run(s, a);
 		goto out;
@@ -349,12 +415,15 @@ int cmd_seal(const cli_args *a)
 		print_summary(s, strcmp(out, "-") == 0 ? "standard output" : out, &r, signer,
 		              &signer_pk);
 		print_stored_as(s, cli_get(a, "base"));
+	}
+	print_left_out(s, 0);
+	if (!cli_quiet) {
 		size_t nv = kist_seal_vault_inputs(s);
 		if (nv > 0)
 			fprintf(stderr,
 			        "kist: warning: %zu %s a kist vault (an earlier output?), sealed "
 			        "as it is\n",
-			        nv, nv == 1 ? "input is" : "inputs are");
+			        nv, cli_plural(nv, "input is", "inputs are"));
 	}
 	rc = EXIT_OK;
 out:

@@ -144,6 +144,11 @@ void cli_warn(void *ctx, const char *path, const char *message)
 	fputc('\n', stderr);
 }
 
+const char *cli_plural(unsigned long long n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 void cli_time(char *out, size_t cap, long long t)
 {
 	struct tm tm;

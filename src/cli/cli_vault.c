@@ -31,13 +31,95 @@ static int collect_media(void *ctx, const kist_person *p)
 	return 0;
 }
 
+/* The people a fragment finds (kist_vault_people): the first few, and how many. */
+#define MAX_SHOWN 10
+typedef struct candidates {
+	long long id[MAX_SHOWN];
+	char name[MAX_SHOWN][64];
+	int approximate[MAX_SHOWN];
+	size_t n, exact; /* all found; those not only approximate */
+	long long exact_id;
+} candidates;
+
+static int collect_candidate(void *ctx, const kist_person *p)
+{
+	candidates *c = ctx;
+	if (c->n < MAX_SHOWN) {
+		c->id[c->n] = p->id;
+		cli_escape(c->name[c->n], sizeof c->name[c->n], p->name);
+		c->approximate[c->n] = p->approximate;
+	}
+	c->n++;
+	if (!p->approximate && c->exact++ == 0)
+		c->exact_id = p->id;
+	return 0;
+}
+
+/* Whether who names an id ("17", "#17"): never taken for a fragment. */
+static int looks_like_id(const char *who)
+{
+	if (*who == '#')
+		who++;
+	if (*who == '\0')
+		return 0;
+	for (; *who; who++)
+		if (*who < '0' || *who > '9')
+			return 0;
+	return 1;
+}
+
+/*
+ * No exact id or name: who as a fragment, searched as people --search does.
+ * One person found (not only approximately): *found is "#ID".  Several: msg
+ * lists them, EXIT_USAGE.
+ */
+static int person_by_fragment(kist_vault *v, const char *who, char *found, size_t fcap, char *msg,
+                              size_t cap)
+{
+	candidates c;
+	memset(&c, 0, sizeof c);
+	kist_err err = kist_vault_people(v, who, collect_candidate, &c);
+	if (err != KIST_OK) {
+		snprintf(msg, cap, "%s",
+		         kist_errdetail()[0] ? kist_errdetail() : kist_strerror(err));
+		return cli_exit_code(err);
+	}
+	if (c.n == 0) {
+		char e[96];
+		cli_escape(e, sizeof e, who);
+		snprintf(msg, cap, "nobody in the register matches \"%s\" (see 'kist people')", e);
+		return EXIT_OTHER;
+	}
+	if (c.exact == 1) {
+		snprintf(found, fcap, "#%lld", c.exact_id);
+		return EXIT_OK;
+	}
+	char e[96];
+	cli_escape(e, sizeof e, who);
+	int o = snprintf(msg, cap, "\"%s\" matches %zu %s; name one by id:", e, c.n,
+	                 cli_plural(c.n, "person", "people"));
+	for (size_t i = 0; i < c.n && i < MAX_SHOWN && o >= 0 && (size_t)o < cap; i++)
+		o += snprintf(msg + o, cap - (size_t)o, "%s #%lld %s%s", i ? ";" : "", c.id[i],
+		              c.name[i], c.approximate[i] ? " (approximate)" : "");
+	if (c.n > MAX_SHOWN && o >= 0 && (size_t)o < cap)
+		snprintf(msg + o, cap - (size_t)o, "; and %zu more", c.n - MAX_SHOWN);
+	return EXIT_USAGE;
+}
+
 int cli_person_media(kist_vault *v, const char *who, const char ***paths, size_t *n, char *msg,
                      size_t cap)
 {
 	media_list ml;
-	char name[96];
+	char name[96], byid[32];
 	memset(&ml, 0, sizeof ml);
+	/* An exact id or name wins; else a fragment that finds one person. */
 	kist_err err = kist_vault_person_find(v, who, collect_media, &ml);
+	if (err == KIST_E_NOTFOUND && !looks_like_id(who)) {
+		int rc = person_by_fragment(v, who, byid, sizeof byid, msg, cap);
+		if (rc != EXIT_OK)
+			return rc;
+		err = kist_vault_person_find(v, byid, collect_media, &ml);
+	}
 	if (err != KIST_OK) {
 		free(ml.paths);
 		snprintf(msg, cap, "%s",
@@ -80,7 +162,7 @@ int cli_open_vault_for(const cli_args *a, const char *path, kist_vault **v, cons
 		cli_free_identities(ids, n);
 		return cli_fail(path, err);
 	}
-	char why[512] = "";
+	char why[2048] = "";
 	int lookup = EXIT_OK;
 	if (who != NULL) {
 		/* Even a failed lookup tells something about the register: it is logged

@@ -87,6 +87,11 @@ static const opt_spec seal_opts[] = {
     {0, "force", NULL, 0, 0, "replace an existing OUT.kist"},
     {0, "stdin-name", "NAME", 0, 0, "name stored for '-' (default: stdin)"},
     {0, "base", "DIR", 0, 'd', "store paths relative to DIR (inputs must be inside it)"},
+    {0, "exclude", "PATTERN", 1, 0,
+     "leave out paths matching PATTERN (fnmatch, as tar: the\nstored path or any of its names; "
+     "repeatable)"},
+    {0, "skip-unreadable", NULL, 0, 0,
+     "leave out unreadable files and folders, fifos, sockets\nand devices, and seal the rest"},
     {0, "dry-run", NULL, 0, 0,
      "list the paths that would be stored; write nothing\n(no -o or recipient needed; -s is not "
      "opened)"},
@@ -118,7 +123,9 @@ static const opt_spec extract_opts[] = {
      "extract into DIR (default: the current directory);\ncreated, mode 0700, if missing (its "
      "parent must exist)"},
     {0, "force", NULL, 0, 0, "replace existing files"},
-    {0, "person", "NAME_OR_ID", 0, 0, "the media of this person of the register"},
+    {0, "person", "NAME_OR_ID", 0, 0,
+     "the media of this person of the register: an id, a\nfull name, or a fragment only one "
+     "person matches"},
     O_LEDGER,
     {'q', "quiet", NULL, 0, 0, "no progress or summary on stderr"},
 };
@@ -277,7 +284,8 @@ const cli_verb cli_verbs[] = {
      "(-r KEY | -R FILE)... [-s IDENTITY] -o OUT.kist [--force]\n"
      "[-j N] [--level N] [-q] [--people REGISTER]...\n"
      "[--stdin-name NAME] [--ledger PATH] [--base DIR] [--dry-run]\n"
-     "[--passphrase-file F] [--contacts FILE] PATH...",
+     "[--exclude PATTERN]... [--skip-unreadable] [--passphrase-file F]\n"
+     "[--contacts FILE] PATH...",
      "seal files and folders into a vault",
      "Seals files and folders (recursively; '-' is standard input) for the\n"
      "recipients.  The sealer cannot reopen the vault unless listed with -r.\n"
@@ -289,7 +297,11 @@ const cli_verb cli_verbs[] = {
      "vault paths, other columns kept) is sealed into the index with --people;\n"
      "a malformed one, or a media path not in the vault, writes nothing.\n"
      "Each PATH is stored under its last name (/x/y/photos as photos/...), never\n"
-     "the folders above it; two inputs with the same last name are refused.\n"},
+     "the folders above it; two inputs with the same last name are refused.\n"
+     "Every input that cannot be sealed (unreadable, a name kist cannot store, a\n"
+     "fifo, socket or device) is named, one line each, before anything is\n"
+     "written; then the seal is refused (exit 5 if all are unreadable or missing,\n"
+     "else 1) unless --skip-unreadable leaves the unreadable and special ones out.\n"},
     {"info", cmd_info, N(info_opts), "[--json] [-q] VAULT", "show what anyone can see of a vault",
      "Shows what anyone can see without a key: format version, size, number of\n"
      "recipient slots.\n"},

@@ -160,9 +160,14 @@ printf 'kept\n' >sp/inner/kept.txt
 mkfifo sp/inner/evidence.fifo
 python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' sp/inner/agent.sock ||
 	die "cannot create a unix socket with python3"
-expect_rc 0 "$K" seal -r "$PA" -o out/sp.kist sp
-assert_grep "$ERR" 'warning: sp/inner/evidence.fifo: .*skipped' "warning for a fifo in a sealed folder"
-assert_grep "$ERR" 'warning: sp/inner/agent.sock: .*skipped' "warning for a socket in a sealed folder"
+# Refused, both named, nothing written; --skip-unreadable leaves them out.
+expect_rc 1 "$K" seal -r "$PA" -o out/sp.kist sp
+assert_grep "$ERR" '^kist: sp/inner/evidence.fifo: a fifo' "a fifo in a sealed folder is named"
+assert_grep "$ERR" '^kist: sp/inner/agent.sock: a socket' "a socket in a sealed folder is named"
+assert_missing out/sp.kist "no vault of a folder holding a fifo and a socket"
+expect_rc 0 "$K" seal -r "$PA" -o out/sp.kist --skip-unreadable sp
+assert_grep "$ERR" 'left out: sp/inner/evidence.fifo: a fifo' "--skip-unreadable: the fifo left out"
+assert_grep "$ERR" 'left out: sp/inner/agent.sock: a socket' "--skip-unreadable: the socket left out"
 expect_rc 0 "$K" list -i alice.key out/sp.kist
 assert_eq "sp sp/inner sp/inner/kept.txt" "$(sort "$OUT" | tr '\n' ' ' | sed 's/ $//')" "entries of a folder holding a fifo and a socket"
 # A fifo named directly: skipped as well (no hang: nobody writes to it).

@@ -147,4 +147,27 @@ expect_rc 2 "$K" extract v.kist
 expect_rc 2 "$K" extract -i alice.key -l v.kist
 expect_rc 2 "$K" extract -i alice.key -C a -C b v.kist
 
+# ------------------------------------------------- --person with a fragment
+# Invented people; "hadd" finds two, "layla" one, "Samir" is one's full name.
+cat >reg.csv <<'CSV'
+name,media
+Samira Haddad,case/docs/a.txt
+Samir Khoury,case/docs/b.txt
+Layla Haddad,case/top.txt
+Samir,case/docs/sub/c.txt
+CSV
+expect_rc 0 "$K" seal -q -r "$PA" --people reg.csv -o ppl.kist case
+mkdir frag
+expect_rc 0 "$K" extract -i alice.key -C frag --person layla ppl.kist
+assert_eq "case/top.txt" "$(files_under frag | tr '\n' ' ' | sed 's/ $//')" "--person with a unique fragment"
+mkdir amb
+expect_rc 2 "$K" extract -i alice.key -C amb --person hadd ppl.kist
+assert_grep "$ERR" '"hadd" matches 2 people' "an ambiguous fragment says how many"
+assert_grep "$ERR" '#1 Samira Haddad; #3 Layla Haddad' "an ambiguous fragment lists the candidates"
+assert_dir_empty amb "nothing extracted for an ambiguous fragment"
+mkdir exact
+expect_rc 0 "$K" extract -i alice.key -C exact --person Samir ppl.kist
+assert_eq "case/docs/sub/c.txt" "$(files_under exact | tr '\n' ' ' | sed 's/ $//')" "an exact name wins over fragments"
+expect_rc 1 "$K" extract -i alice.key -C amb --person zzzq ppl.kist
+assert_grep "$ERR" 'nobody in the register matches "zzzq"' "a fragment nobody matches"
 finish

@@ -124,7 +124,7 @@ assert_grep "$OUT" 'ALL GOOD' "verify prints ALL GOOD"
 assert_grep "$OUT" 'signature valid' "verify of a signed vault says signature valid"
 assert_grep "$OUT" "$PS" "verify names the sealer's public key"
 assert_grep "$OUT" 'Recipients: +2$' "verify shows two recipients"
-assert_grep "$OUT" 'Entries: +15 \(7 files, 7 folders, 1 links\)' "verify counts the entries"
+assert_grep "$OUT" 'Entries: +15 \(7 files, 7 folders, 1 link\)' "verify counts the entries"
 expect_rc 0 "$K" verify -i bob.key --signer "$PS" v.kist
 assert_grep "$OUT" 'ALL GOOD' "verify --signer with the sealer's key"
 # Intact but signed by someone else: its own exit code (7), never "damaged".

@@ -836,6 +836,52 @@ static kist_err commit_all(xstate *x)
 	return KIST_OK;
 }
 
+/*
+ * Opens the target folder o->dir (default "."); with o->create_dir a missing
+ * one is created, mode 0700, one level only (*made: to remove it on failure).
+ */
+static kist_err open_root(const kist_extract_opts *o, int *root, int *made)
+{
+	kist_err err;
+	*root = open(o->dir ? o->dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*root < 0 && errno == ENOENT && o->dir != NULL && o->create_dir) {
+		/* One level only: a mistyped parent is an error, not a new tree. */
+		if (mkdir(o->dir, 0700) != 0)
+			return kist__fail(kist__errno_err(errno), "%s: %s%s", o->dir,
+			                  strerror(errno),
+			                  errno == ENOENT ? " (its parent folder must exist)" : "");
+		*made = 1;
+		*root = open(o->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (*root < 0) {
+		err = kist__fail(kist__errno_err(errno), "%s: %s", o->dir ? o->dir : ".",
+		                 strerror(errno));
+		if (*made)
+			rmdir(o->dir);
+		*made = 0;
+		return err;
+	}
+	return KIST_OK;
+}
+
+/* The entries selected, and every check made before anything is written:
+ * each entry's path, case collisions on the target, room and inodes. */
+static kist_err check_selection(xstate *x, const char *const *paths, size_t npaths,
+                                unsigned char *sel)
+{
+	kist_vault *v = x->v;
+	kist_err err;
+	if ((err = select_entries(v, paths, npaths, sel)) != KIST_OK)
+		return err;
+	x->sel = sel;
+	for (size_t i = 0; i < v->nentries; i++)
+		if (sel[i] && (err = precheck(x, &v->entries[i])) != KIST_OK)
+			return err;
+	if ((err = check_collisions(x, sel)) != KIST_OK)
+		return err;
+	return check_room(x, sel);
+}
+
 kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const char *const *paths,
                             size_t npaths)
 {
@@ -851,23 +897,8 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 	x.o = o;
 	x.cur = (kist__outfile){.dirfd = -1, .fd = -1, .slot = -1};
 	x.cur_dirfd = -1;
-	x.root = open(o->dir ? o->dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (x.root < 0 && errno == ENOENT && o->dir != NULL && o->create_dir) {
-		/* One level only: a mistyped parent is an error, not a new tree. */
-		if (mkdir(o->dir, 0700) != 0)
-			return kist__fail(kist__errno_err(errno), "%s: %s%s", o->dir,
-			                  strerror(errno),
-			                  errno == ENOENT ? " (its parent folder must exist)" : "");
-		made_root = 1;
-		x.root = open(o->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	}
-	if (x.root < 0) {
-		err = kist__fail(kist__errno_err(errno), "%s: %s", o->dir ? o->dir : ".",
-		                 strerror(errno));
-		if (made_root)
-			rmdir(o->dir);
+	if ((err = open_root(o, &x.root, &made_root)) != KIST_OK)
 		return err;
-	}
 	sel = malloc(v->nentries ? v->nentries : 1);
 	x.st = calloc(v->nentries ? v->nentries : 1, sizeof *x.st);
 	files = malloc((v->nentries ? v->nentries : 1) * sizeof *files);
@@ -875,18 +906,8 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 		err = kist__nomem();
 		goto out;
 	}
-	if ((err = select_entries(v, paths, npaths, sel)) != KIST_OK)
-		goto out;
-	x.sel = sel;
-	for (size_t i = 0; i < v->nentries; i++)
-		if (sel[i] && (err = precheck(&x, &v->entries[i])) != KIST_OK)
-			goto out;
-	if ((err = check_collisions(&x, sel)) != KIST_OK)
-		goto out;
-	if ((err = check_room(&x, sel)) != KIST_OK)
-		goto out;
-
-	if ((err = stage_entries(&x, files, &nfiles)) != KIST_OK)
+	if ((err = check_selection(&x, paths, npaths, sel)) != KIST_OK ||
+	    (err = stage_entries(&x, files, &nfiles)) != KIST_OK)
 		goto out;
 	/* Files, all through one pipeline, each staged under a temporary name. */
 	static const kist__stream_cb cb = {file_begin, file_data, file_end};

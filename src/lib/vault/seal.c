@@ -7,7 +7,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,13 @@
 #include <zstd.h>
 
 #define INDEX_ZSTD_LEVEL 9
+
+/* A path that cannot be sealed, found by the walk (kist_seal_set_problems). */
+typedef struct problem {
+	char *path, *why;
+	int left_out; /* unreadable or special, and KIST_SEAL_SKIP_UNREADABLE: left out */
+	int io;       /* missing or unreadable (KIST_E_IO), else a refused name or type */
+} problem;
 
 typedef struct input {
 	char *src; /* file system path, or NULL for a descriptor */
@@ -50,21 +59,39 @@ struct kist_sealer {
 	char **root_src; /* the input as given, for messages */
 	size_t nroots;
 	size_t nvaults; /* inputs that start with a vault's magic (earlier outputs?) */
+	int collect;    /* kist_seal_set_problems: record problems and walk on */
+	unsigned problem_flags;
+	kist_problem_fn problem_fn;
+	void *problem_ctx;
+	problem *probs;
+	size_t nprobs;
+	char **excl; /* --exclude patterns */
+	size_t nexcl;
+	size_t nexcluded; /* paths left out by a pattern */
 };
 
-/* Whether the regular file at path starts with a vault's magic bytes. */
-static int looks_like_vault(const char *path)
+/*
+ * Opens the regular file at path as the seal will, to learn before anything is
+ * written that it can be read, and whether it starts with a vault's magic
+ * bytes (an earlier output inside a sealed folder?).
+ * @return 0, or the errno of the failed open.
+ */
+static int probe_file(const char *path, const struct stat *st, int *is_vault)
 {
 	char m[sizeof KIST_MAGIC - 1];
+	*is_vault = 0;
 	/* O_NOATIME as for the seal's own read: a look must not touch the evidence. */
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOATIME);
 	if (fd < 0 && errno == EPERM)
 		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return 0; /* unreadable: the seal itself reports it */
-	ssize_t n = pread(fd, m, sizeof m, 0);
+		return errno;
+	if (st->st_size >= (off_t)sizeof m) {
+		ssize_t n = pread(fd, m, sizeof m, 0);
+		*is_vault = n == (ssize_t)sizeof m && memcmp(m, KIST_MAGIC, sizeof m) == 0;
+	}
 	close(fd);
-	return n == (ssize_t)sizeof m && memcmp(m, KIST_MAGIC, sizeof m) == 0;
+	return 0;
 }
 
 kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx)
@@ -106,6 +133,14 @@ void kist_seal_free(kist_sealer *s)
 	free(s->root);
 	free(s->root_src);
 	free(s->base);
+	for (size_t i = 0; i < s->nprobs; i++) {
+		free(s->probs[i].path);
+		free(s->probs[i].why);
+	}
+	free(s->probs);
+	for (size_t i = 0; i < s->nexcl; i++)
+		free(s->excl[i]);
+	free(s->excl);
 	kist__people_free(&s->people);
 	free(s);
 }
@@ -219,54 +254,84 @@ static kist_err push(kist_sealer *s, const char *src, int fd, const char *stored
 	return KIST_OK;
 }
 
-static kist_err walk(kist_sealer *s, const char *src, const char *stored, int depth)
+/*
+ * A path that cannot be sealed.  Collecting (kist_seal_set_problems), it is
+ * recorded and told, and the walk goes on; otherwise it ends the add with err.
+ * skippable: unreadable or special, left out under KIST_SEAL_SKIP_UNREADABLE.
+ */
+static kist_err refuse(kist_sealer *s, kist_err err, int skippable, const char *src,
+                       const char *fmt, ...)
 {
-	struct stat st;
-	kist_err err = KIST_OK;
-
-	if (kist__interrupted)
-		return kist__fail(KIST_E_INTERRUPTED, "interrupted");
-	if (depth > 256)
-		return kist__fail(KIST_E_LIMIT, "%s: folders nested too deeply", src);
-	if (lstat(src, &st) != 0)
-		return kist__fail(kist__errno_err(errno), "%s: %s", src, strerror(errno));
-	if (S_ISREG(st.st_mode)) {
-		if (stored[0] == '\0')
-			return kist__fail(KIST_E_INPUT, "%s: no name to store it under", src);
-		if ((err = push(s, src, -1, stored, KIST_ENTRY_FILE, &st, NULL)) != KIST_OK)
-			return err;
-		if (st.st_size >= (off_t)sizeof KIST_MAGIC - 1 && looks_like_vault(src)) {
-			s->nvaults++;
-			if (s->warn)
-				s->warn(s->warn_ctx, src,
-				        "is a kist vault (an earlier output?): sealed as it is");
-		}
-		return KIST_OK;
-	}
-	if (S_ISLNK(st.st_mode)) {
-		char target[KIST_MAX_PATH + 1];
-		ssize_t n = readlink(src, target, sizeof target);
-		if (n < 0)
-			return kist__fail(kist__errno_err(errno), "%s: %s", src, strerror(errno));
-		if ((size_t)n >= sizeof target || n == 0 || memchr(target, '\0', (size_t)n))
-			return kist__fail(KIST_E_INPUT, "%s: link target too long", src);
-		target[n] = '\0';
-		if (stored[0] == '\0')
-			return kist__fail(KIST_E_INPUT, "%s: no name to store it under", src);
-		return push(s, src, -1, stored, KIST_ENTRY_SYMLINK, &st, target);
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		if (s->warn)
-			s->warn(s->warn_ctx, src, "not a file, folder or link: skipped");
-		return KIST_OK;
-	}
-	if (stored[0] != '\0' && (err = push(s, src, -1, stored, KIST_ENTRY_DIR, &st, NULL)))
-		return err;
-
-	struct dirent **names = NULL;
-	int n = scandir(src, &names, NULL, alphasort);
+	char why[600];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
 	if (n < 0)
-		return kist__fail(kist__errno_err(errno), "%s: %s", src, strerror(errno));
+		why[0] = '\0';
+	if (!s->collect)
+		return kist__fail(err, "%s: %s", src, why);
+	if ((s->nprobs & (s->nprobs - 1)) == 0) { /* grow at powers of two */
+		size_t nc = s->nprobs ? s->nprobs * 2 : 4;
+		problem *np = realloc(s->probs, nc * sizeof *np);
+		if (np == NULL)
+			return kist__nomem();
+		s->probs = np;
+	}
+	problem *p = &s->probs[s->nprobs];
+	p->path = strdup(src);
+	p->why = strdup(why);
+	if (p->path == NULL || p->why == NULL) {
+		free(p->path);
+		free(p->why);
+		return kist__nomem();
+	}
+	p->left_out = skippable && (s->problem_flags & KIST_SEAL_SKIP_UNREADABLE);
+	p->io = err == KIST_E_IO;
+	s->nprobs++;
+	if (s->problem_fn != NULL)
+		s->problem_fn(s->problem_ctx, p->path, p->why, p->left_out);
+	return KIST_OK;
+}
+
+/* Whether a pattern of kist_seal_add_exclude() matches the stored path or one of its names. */
+static int excluded(const kist_sealer *s, const char *stored)
+{
+	for (size_t i = 0; i < s->nexcl; i++) {
+		if (fnmatch(s->excl[i], stored, 0) == 0)
+			return 1;
+		for (const char *c = stored; *c != '\0';) {
+			const char *end = strchr(c, '/');
+			size_t len = end ? (size_t)(end - c) : strlen(c);
+			char name[KIST_MAX_PATH + 1];
+			if (len < sizeof name) {
+				memcpy(name, c, len);
+				name[len] = '\0';
+				if (fnmatch(s->excl[i], name, 0) == 0)
+					return 1;
+			}
+			c += len + (end != NULL);
+		}
+	}
+	return 0;
+}
+
+/* The kind of a file that is neither a file, a folder nor a link, for messages. */
+static const char *special_kind(mode_t m)
+{
+	return S_ISFIFO(m)                ? "a fifo"
+	       : S_ISSOCK(m)              ? "a socket"
+	       : S_ISCHR(m) || S_ISBLK(m) ? "a device"
+	                                  : "not a file, folder or link";
+}
+
+static kist_err walk(kist_sealer *s, const char *src, const char *stored, int depth);
+
+/* The entries of the folder src (already pushed), walked in name order. */
+static kist_err walk_dir(kist_sealer *s, const char *src, const char *stored, int depth,
+                         struct dirent **names, int n)
+{
+	kist_err err = KIST_OK;
 	for (int i = 0; i < n; i++) {
 		const char *nm = names[i]->d_name;
 		if (err == KIST_OK && strcmp(nm, ".") != 0 && strcmp(nm, "..") != 0) {
@@ -279,7 +344,7 @@ static kist_err walk(kist_sealer *s, const char *src, const char *stored, int de
 				         (sl && src[sl - 1] == '/') ? "" : "/", nm);
 				snprintf(cst, tl + nl + 2, "%s%s%s", stored, tl ? "/" : "", nm);
 				if (tl + nl + 1 > KIST_MAX_PATH)
-					err = kist__fail(KIST_E_LIMIT, "%s: path too long", csrc);
+					err = refuse(s, KIST_E_LIMIT, 0, csrc, "path too long");
 				else
 					err = walk(s, csrc, cst, depth + 1);
 			}
@@ -290,6 +355,77 @@ static kist_err walk(kist_sealer *s, const char *src, const char *stored, int de
 	}
 	free(names);
 	return err;
+}
+
+static kist_err walk(kist_sealer *s, const char *src, const char *stored, int depth)
+{
+	struct stat st;
+	kist_err err = KIST_OK;
+
+	if (kist__interrupted)
+		return kist__fail(KIST_E_INTERRUPTED, "interrupted");
+	if (stored[0] != '\0' && excluded(s, stored)) {
+		s->nexcluded++; /* never even looked at */
+		return KIST_OK;
+	}
+	if (depth > 256)
+		return kist__fail(KIST_E_LIMIT, "%s: folders nested too deeply", src);
+	if (stored[0] != '\0' && kist__path_check(stored, strlen(stored)) != KIST_OK) {
+		char why[600]; /* nothing below a refused name is looked at */
+		snprintf(why, sizeof why, "%s", kist_errdetail());
+		return refuse(s, KIST_E_INPUT, 0, src, "kist cannot store this name (%s)", why);
+	}
+	if (lstat(src, &st) != 0) /* a named input that is missing is no reason to skip */
+		return refuse(s, kist__errno_err(errno), depth > 0 || errno != ENOENT, src, "%s",
+		              strerror(errno));
+	if (S_ISREG(st.st_mode)) {
+		int e, vault;
+		if (stored[0] == '\0')
+			return refuse(s, KIST_E_INPUT, 0, src, "no name to store it under");
+		if ((e = probe_file(src, &st, &vault)) != 0)
+			return refuse(s, kist__errno_err(e), 1, src, "%s", strerror(e));
+		if ((err = push(s, src, -1, stored, KIST_ENTRY_FILE, &st, NULL)) != KIST_OK)
+			return err;
+		if (vault) {
+			s->nvaults++;
+			if (s->warn)
+				s->warn(s->warn_ctx, src,
+				        "is a kist vault (an earlier output?): sealed as it is");
+		}
+		return KIST_OK;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[KIST_MAX_PATH + 1];
+		ssize_t n = readlink(src, target, sizeof target);
+		if (n < 0)
+			return refuse(s, kist__errno_err(errno), 1, src, "%s", strerror(errno));
+		if ((size_t)n >= sizeof target || n == 0 || memchr(target, '\0', (size_t)n))
+			return refuse(s, KIST_E_INPUT, 0, src, "link target too long");
+		target[n] = '\0';
+		if (stored[0] == '\0')
+			return refuse(s, KIST_E_INPUT, 0, src, "no name to store it under");
+		return push(s, src, -1, stored, KIST_ENTRY_SYMLINK, &st, target);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (s->collect)
+			return refuse(s, KIST_E_INPUT, 1, src, "%s, which kist cannot seal",
+			              special_kind(st.st_mode));
+		if (s->warn)
+			s->warn(s->warn_ctx, src, "not a file, folder or link: skipped");
+		return KIST_OK;
+	}
+	/* Listed before the folder is pushed: an unreadable one is left out whole. */
+	struct dirent **names = NULL;
+	int n = scandir(src, &names, NULL, alphasort);
+	if (n < 0)
+		return refuse(s, kist__errno_err(errno), 1, src, "%s", strerror(errno));
+	if (stored[0] != '\0' && (err = push(s, src, -1, stored, KIST_ENTRY_DIR, &st, NULL))) {
+		for (int i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return err;
+	}
+	return walk_dir(s, src, stored, depth, names, n);
 }
 
 /* Lexical normalisation: drop "", "." and leading "/"; ".." removes the previous name. */
@@ -488,8 +624,19 @@ kist_err kist_seal_add_path(kist_sealer *s, const char *path)
 	if (path == NULL || path[0] == '\0')
 		return kist__fail(KIST_E_ARG, "empty path");
 	if (s->base != NULL) {
-		if ((err = stored_under_base(s, path, &stored)) != KIST_OK)
+		if ((err = stored_under_base(s, path, &stored)) == KIST_OK) {
+		} else if (s->collect && (err == KIST_E_IO || err == KIST_E_INPUT)) {
+			/* Missing, or outside the base: one more problem, told with the others. */
+			char why[600];
+			const char *d = kist_errdetail();
+			size_t pl = strlen(path);
+			if (strncmp(d, path, pl) == 0 && d[pl] == ':' && d[pl + 1] == ' ')
+				d += pl + 2;
+			snprintf(why, sizeof why, "%s", d);
+			return refuse(s, err, 0, path, "%s", why);
+		} else {
 			return err;
+		}
 	} else {
 		/* Only the last name: never the folders above it (they say where the
 		 * files lay).  ".", ".." and "/" store a folder's contents. */
@@ -501,7 +648,7 @@ kist_err kist_seal_add_path(kist_sealer *s, const char *path)
 		if (stored == NULL)
 			return kist__nomem();
 	}
-	size_t before = s->nin;
+	size_t before = s->nin, probs_before = s->nprobs, excl_before = s->nexcluded;
 	if ((err = add_root(s, path, stored)) == KIST_OK &&
 	    (err = walk(s, path, stored, 0)) != KIST_OK) {
 		/* Leave the sealer as it was: drop what this input added. */
@@ -511,12 +658,69 @@ kist_err kist_seal_add_path(kist_sealer *s, const char *path)
 			free(s->in[i].e.link);
 		}
 		s->nin = before;
+		for (size_t i = probs_before; i < s->nprobs; i++) {
+			free(s->probs[i].path);
+			free(s->probs[i].why);
+		}
+		s->nprobs = probs_before;
+		s->nexcluded = excl_before;
 		s->nroots--;
 		free(s->root[s->nroots]);
 		free(s->root_src[s->nroots]);
 	}
 	free(stored);
 	return err;
+}
+
+kist_err kist_seal_set_problems(kist_sealer *s, kist_problem_fn fn, void *ctx, unsigned flags)
+{
+	if (flags & ~KIST_SEAL_SKIP_UNREADABLE)
+		return kist__fail(KIST_E_ARG, "unknown flags");
+	s->collect = 1;
+	s->problem_fn = fn;
+	s->problem_ctx = ctx;
+	s->problem_flags = flags;
+	return KIST_OK;
+}
+
+kist_err kist_seal_add_exclude(kist_sealer *s, const char *pattern)
+{
+	if (pattern == NULL || pattern[0] == '\0')
+		return kist__fail(KIST_E_ARG, "an empty exclude pattern");
+	if (strlen(pattern) > KIST_MAX_PATH)
+		return kist__fail(KIST_E_LIMIT, "an exclude pattern longer than %d bytes",
+		                  KIST_MAX_PATH);
+	if (s->nexcl == 1024)
+		return kist__fail(KIST_E_LIMIT, "more than 1024 exclude patterns");
+	char **ne = realloc(s->excl, (s->nexcl + 1) * sizeof *ne);
+	if (ne == NULL)
+		return kist__nomem();
+	s->excl = ne;
+	if ((s->excl[s->nexcl] = strdup(pattern)) == NULL)
+		return kist__nomem();
+	s->nexcl++;
+	return KIST_OK;
+}
+
+size_t kist_seal_problem_count(const kist_sealer *s)
+{
+	return s->nprobs;
+}
+
+const char *kist_seal_problem(const kist_sealer *s, size_t i, const char **why, int *left_out)
+{
+	if (i >= s->nprobs)
+		return NULL;
+	if (why != NULL)
+		*why = s->probs[i].why;
+	if (left_out != NULL)
+		*left_out = s->probs[i].left_out;
+	return s->probs[i].path;
+}
+
+size_t kist_seal_excluded_count(const kist_sealer *s)
+{
+	return s->nexcluded;
 }
 
 kist_err kist_seal_add_fd(kist_sealer *s, int fd, const char *name)
@@ -843,6 +1047,16 @@ kist_err kist_seal_check(kist_sealer *s)
 	kist__entry *check;
 	kist_err err;
 
+	/* The problems the walk found, all told already: one error for them all. */
+	size_t bad = 0, io = 0;
+	for (size_t i = 0; i < s->nprobs; i++)
+		if (!s->probs[i].left_out) {
+			bad++;
+			io += s->probs[i].io;
+		}
+	if (bad > 0)
+		return kist__fail(io == bad ? KIST_E_IO : KIST_E_INPUT, "%zu %s cannot be sealed",
+		                  bad, bad == 1 ? "input" : "inputs");
 	if (s->nin == 0)
 		return kist__fail(KIST_E_ARG, "nothing to seal");
 	/* Names first: duplicates and files below files are refused before any output. */
@@ -863,6 +1077,113 @@ kist_err kist_seal_check(kist_sealer *s)
 	return link_people(s);
 }
 
+/* Whether the file st describes is one of the inputs (the vault would overwrite it). */
+static int is_input(const kist_sealer *s, const struct stat *st)
+{
+	for (size_t i = 0; i < s->nin; i++)
+		if (s->in[i].src != NULL && s->in[i].dev == st->st_dev &&
+		    s->in[i].ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+/*
+ * The output, checked before it is created: a stream (fd >= 0) must not be a
+ * regular file that is one of the inputs; a path must not exist (unless
+ * force) nor be an input.  Opens the locked temporary file for a path.
+ */
+static kist_err open_output(writer *w, const char *out_path, int force, int fd, int *dirfd)
+{
+	struct stat ost;
+	const char *base;
+	kist_err err;
+	if (fd >= 0) {
+		if (fstat(fd, &ost) == 0 && S_ISREG(ost.st_mode) && is_input(w->s, &ost))
+			return kist__fail(KIST_E_INPUT,
+			                  "%s is also an input: refusing to write into it",
+			                  out_path);
+		w->out.fd = fd;
+		return KIST_OK;
+	}
+	if ((err = kist__open_parent(out_path, dirfd, &base)) != KIST_OK)
+		return err;
+	if (fstatat(*dirfd, base, &ost, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!force)
+			return kist__fail(KIST_E_EXISTS, "%s exists (use --force to replace it)",
+			                  out_path);
+		if (is_input(w->s, &ost))
+			return kist__fail(KIST_E_INPUT,
+			                  "%s is also an input: refusing to replace it", out_path);
+	}
+	return kist__outfile_open_locked(&w->out, *dirfd, base);
+}
+
+/*
+ * The content: every file entry read, sealed and written in id order, then
+ * the offset of each entry (entries tile the body in id order; folders and
+ * links take no space).
+ */
+static kist_err write_content(writer *w)
+{
+	kist_sealer *s = w->s;
+	kist_err err;
+	for (size_t i = 0; i < s->nin; i++) {
+		if (s->in[i].e.pub.type != KIST_ENTRY_FILE)
+			continue;
+		if (s->in[i].src == NULL) { /* a descriptor: its size is not known */
+			w->total = 0;
+			break;
+		}
+		w->total += s->in[i].size_hint;
+	}
+	for (size_t i = 0; i < s->nin; i++)
+		if (s->in[i].e.pub.type == KIST_ENTRY_FILE &&
+		    (err = seal_file(w, &s->in[i])) != KIST_OK)
+			return err;
+	if (w->spare != NULL) {
+		w->spare->skip = 1;
+		kist__pipe_submit(w->pipe, w->spare);
+		w->spare = NULL;
+	}
+	while (!kist__pipe_empty(w->pipe))
+		if ((err = drain_one(w)) != KIST_OK)
+			return err;
+	uint64_t pos = 0;
+	for (size_t i = 0; i < s->nin; i++) {
+		s->in[i].e.offset = pos;
+		pos += s->in[i].e.pub.stored_size;
+	}
+	return KIST_OK;
+}
+
+/* The index, then the trailer (signed when there is a signer) that closes the vault. */
+static kist_err write_index_trailer(writer *w, const unsigned char *header, size_t header_len,
+                                    unsigned char tplain[KIST_TRAILER_PLAIN])
+{
+	kist_sealer *s = w->s;
+	kist__trailer t;
+	const unsigned char *ct;
+	size_t ctlen;
+	kist_err err;
+	memset(&t, 0, sizeof t);
+	t.chunk_size = w->chunk_size;
+	int signed_ = s->signer != NULL;
+	if ((err = seal_index(w, &t, signed_)) != KIST_OK)
+		return err;
+	if (signed_) {
+		unsigned char msg[32];
+		t.flags |= KIST_TRAILER_SIGNED;
+		memcpy(t.signer, s->signer->pk.ed25519, 32);
+		kist__signature_message(msg, header, header_len, &t);
+		crypto_sign_detached(t.signature, NULL, msg, sizeof msg, s->signer->ed25519_sk);
+	}
+	kist__trailer_encode(tplain, &t);
+	if ((err = kist__chunk_seal(w->ck, w->keys->index, KIST_STREAM_TRAILER, 0, 1, 0, tplain,
+	                            KIST_TRAILER_PLAIN, &ct, &ctlen)) != KIST_OK)
+		return err;
+	return emit(w, ct, ctlen);
+}
+
 /*
  * Writes the vault: to out_path through a temporary file (fd < 0), or
  * straight to the open descriptor fd, named out_path in messages.
@@ -874,12 +1195,11 @@ static kist_err seal_to(kist_sealer *s, const char *out_path, int force, int fd)
 	unsigned char tplain[KIST_TRAILER_PLAIN];
 	size_t header_len = 0;
 	kist__keys *keys = NULL;
-	kist__trailer t;
-	const char *base;
 	int dirfd = -1;
 	kist_err err;
 
 	memset(&w, 0, sizeof w);
+	memset(tplain, 0, sizeof tplain);
 	w.out.dirfd = w.out.fd = w.out.slot = -1;
 	w.s = s;
 	w.out_path = out_path;
@@ -891,6 +1211,7 @@ static kist_err seal_to(kist_sealer *s, const char *out_path, int force, int fd)
 	if ((err = kist_seal_check(s)) != KIST_OK)
 		return err;
 
+	/* Keys and header, before any output exists. */
 	file_key = sodium_malloc(KIST_FILEKEY_BYTES);
 	keys = sodium_malloc(sizeof *keys);
 	if (file_key == NULL || keys == NULL) {
@@ -902,101 +1223,23 @@ static kist_err seal_to(kist_sealer *s, const char *out_path, int force, int fd)
 	kist__derive_keys(keys, file_key, salt);
 	w.keys = keys;
 	if ((err = kist__header_build(&header, &header_len, file_key, salt, s->recips,
-	                              s->nrecips)) != KIST_OK)
-		goto out;
-	if ((err = kist__chunker_new(&w.ck, w.chunk_size, s->level)) != KIST_OK ||
+	                              s->nrecips)) != KIST_OK ||
+	    (err = kist__chunker_new(&w.ck, w.chunk_size, s->level)) != KIST_OK ||
 	    (err = kist__pipe_new(&w.pipe, KIST__PIPE_SEAL, s->threads, w.chunk_size, s->level,
-	                          keys->content, UINT64_MAX, w.chunk_size)) != KIST_OK)
+	                          keys->content, UINT64_MAX, w.chunk_size)) != KIST_OK ||
+	    (err = kist__sha256_new(&w.hash)) != KIST_OK)
 		goto out;
-	struct stat ost;
-	if (fd >= 0) {
-		/* A stream: a regular file behind it must not be one of the inputs. */
-		if (fstat(fd, &ost) == 0 && S_ISREG(ost.st_mode))
-			for (size_t i = 0; i < s->nin; i++)
-				if (s->in[i].src != NULL && s->in[i].dev == ost.st_dev &&
-				    s->in[i].ino == ost.st_ino) {
-					err = kist__fail(KIST_E_INPUT,
-					                 "%s is also an input: refusing to write "
-					                 "into it",
-					                 out_path);
-					goto out;
-				}
-		w.out.fd = fd;
-	} else if ((err = kist__open_parent(out_path, &dirfd, &base)) != KIST_OK) {
-		goto out;
-	} else if (fstatat(dirfd, base, &ost, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (!force) {
-			err = kist__fail(KIST_E_EXISTS, "%s exists (use --force to replace it)",
-			                 out_path);
-			goto out;
-		}
-		for (size_t i = 0; i < s->nin; i++)
-			if (s->in[i].src != NULL && s->in[i].dev == ost.st_dev &&
-			    s->in[i].ino == ost.st_ino) {
-				err = kist__fail(KIST_E_INPUT,
-				                 "%s is also an input: refusing to "
-				                 "replace it",
-				                 out_path);
-				goto out;
-			}
-	}
-	if ((err = kist__sha256_new(&w.hash)) != KIST_OK)
-		goto out;
-	if (fd < 0 && (err = kist__outfile_open_locked(&w.out, dirfd, base)) != KIST_OK)
-		goto out;
-	if ((err = kist__write_full(w.out.fd, header, header_len, out_path)) != KIST_OK)
+	/* Header, content, index and trailer. */
+	if ((err = open_output(&w, out_path, force, fd, &dirfd)) != KIST_OK ||
+	    (err = kist__write_full(w.out.fd, header, header_len, out_path)) != KIST_OK)
 		goto out;
 	kist__sha256_update(w.hash, header, header_len);
-
-	for (size_t i = 0; i < s->nin; i++) {
-		if (s->in[i].e.pub.type != KIST_ENTRY_FILE)
-			continue;
-		if (s->in[i].src == NULL) { /* a descriptor: its size is not known */
-			w.total = 0;
-			break;
-		}
-		w.total += s->in[i].size_hint;
-	}
-	for (size_t i = 0; i < s->nin; i++)
-		if (s->in[i].e.pub.type == KIST_ENTRY_FILE &&
-		    (err = seal_file(&w, &s->in[i])) != KIST_OK)
-			goto out;
-	if (w.spare != NULL) {
-		w.spare->skip = 1;
-		kist__pipe_submit(w.pipe, w.spare);
-		w.spare = NULL;
-	}
-	while (!kist__pipe_empty(w.pipe))
-		if ((err = drain_one(&w)) != KIST_OK)
-			goto out;
-	/* Entries tile the body in id order (directories and links take no space). */
-	uint64_t pos = 0;
-	for (size_t i = 0; i < s->nin; i++) {
-		s->in[i].e.offset = pos;
-		pos += s->in[i].e.pub.stored_size;
-	}
-
-	memset(&t, 0, sizeof t);
-	t.chunk_size = w.chunk_size;
-	int signed_ = s->signer != NULL;
-	if ((err = seal_index(&w, &t, signed_)) != KIST_OK)
+	if ((err = write_content(&w)) != KIST_OK ||
+	    (err = write_index_trailer(&w, header, header_len, tplain)) != KIST_OK)
 		goto out;
-	if (signed_) {
-		unsigned char msg[32];
-		t.flags |= KIST_TRAILER_SIGNED;
-		memcpy(t.signer, s->signer->pk.ed25519, 32);
-		kist__signature_message(msg, header, header_len, &t);
-		crypto_sign_detached(t.signature, NULL, msg, sizeof msg, s->signer->ed25519_sk);
-	}
-	kist__trailer_encode(tplain, &t);
-	const unsigned char *ct;
-	size_t ctlen;
-	if ((err = kist__chunk_seal(w.ck, keys->index, KIST_STREAM_TRAILER, 0, 1, 0, tplain,
-	                            sizeof tplain, &ct, &ctlen)) != KIST_OK ||
-	    (err = emit(&w, ct, ctlen)) != KIST_OK)
-		goto out;
+	/* Renamed into place (a stream is the caller's). */
 	if (fd >= 0) {
-		w.out.fd = -1; /* the caller's */
+		w.out.fd = -1;
 	} else if ((err = kist__outfile_commit(&w.out, force, 1)) != KIST_OK) {
 		if (err == KIST_E_EXISTS)
 			kist__fail(err, "%s exists (use --force to replace it)", out_path);

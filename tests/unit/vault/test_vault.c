@@ -508,6 +508,70 @@ static void test_seal_refusals(void **state)
 	free(out);
 }
 
+/* Counts what the problem callback was told. */
+static void count_problem(void *ctx, const char *path, const char *why, int left_out)
+{
+	(void)path;
+	(void)why;
+	((int *)ctx)[left_out ? 1 : 0]++;
+}
+
+/* All problems of the inputs in one walk, one error, nothing written. */
+static void test_seal_problems(void **state)
+{
+	fixture *f = *state;
+	kist_sealer *s;
+	kist_pubkey pk;
+	int told[2] = {0, 0};
+	char *out = tu_join(f->dir, "problems.kist");
+	char *fifo = tu_join(f->src, "photos/pipe.fifo");
+	char *bad = tu_join(f->src, "bad\tname");
+	kist_identity_pubkey(f->alice, &pk);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	tu_write(bad, "x", 1);
+
+	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_seal_set_problems(s, count_problem, told, 0), KIST_OK);
+	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
+	assert_int_equal(kist_seal_add_path(s, "case"), KIST_OK);
+	assert_int_equal(kist_seal_add_path(s, "does-not-exist"), KIST_OK);
+	assert_int_equal(told[0], 3);
+	assert_int_equal(kist_seal_problem_count(s), 3);
+	assert_int_equal(kist_seal_check(s), KIST_E_INPUT);
+	assert_string_equal(kist_errdetail(), "3 inputs cannot be sealed");
+	assert_int_equal(kist_seal_write(s, out, 0), KIST_E_INPUT);
+	assert_int_equal(access(out, F_OK), -1);
+	kist_seal_free(s);
+
+	/* Skipping: the fifo is left out; excluded names are never looked at. */
+	told[0] = told[1] = 0;
+	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_seal_set_problems(s, count_problem, told, KIST_SEAL_SKIP_UNREADABLE),
+	                 KIST_OK);
+	assert_int_equal(kist_seal_add_exclude(s, "bad*"), KIST_OK);
+	assert_int_equal(kist_seal_add_exclude(s, "case/photos/IMG_0002.jpg"), KIST_OK);
+	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
+	assert_int_equal(kist_seal_add_path(s, "case"), KIST_OK);
+	assert_int_equal(told[0], 0);
+	assert_int_equal(told[1], 1);
+	assert_int_equal(kist_seal_excluded_count(s), 2);
+	assert_int_equal(kist_seal_check(s), KIST_OK);
+	assert_int_equal(kist_seal_write(s, out, 0), KIST_OK);
+	uint64_t entries, bytes, vbytes;
+	kist_seal_stats(s, &entries, &bytes, &vbytes);
+	assert_int_equal(entries, 5); /* case, photos, IMG_0001, statement, empty */
+	/* A missing input named by the caller is not skipped. */
+	assert_int_equal(kist_seal_add_path(s, "does-not-exist"), KIST_OK);
+	assert_int_equal(kist_seal_check(s), KIST_E_IO);
+	kist_seal_free(s);
+	unlink(fifo);
+	unlink(bad);
+	unlink(out);
+	free(fifo);
+	free(bad);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -517,6 +581,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_every_flip_and_truncation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_splicing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_seal_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_seal_problems, setup, teardown),
 	};
 	assert_int_equal(kist_init(), KIST_OK);
 	return cmocka_run_group_tests(tests, NULL, NULL);
