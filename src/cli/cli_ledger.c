@@ -174,7 +174,8 @@ int cmd_log_list(const cli_args *a)
 	} else {
 		char org[512];
 		cli_escape(org, sizeof org, kist_ledger_log_origin(log));
-		printf("Ledger %s (%s), %zu entries\n", path, org, kist_ledger_log_count(log));
+		size_t n = kist_ledger_log_count(log);
+		printf("Ledger %s (%s), %zu %s\n", path, org, n, cli_plural(n, "entry", "entries"));
 		for (size_t i = 0; i < kist_ledger_log_count(log); i++)
 			print_entry(kist_ledger_log_entry(log, i));
 	}
@@ -287,9 +288,13 @@ int cmd_log_export(const cli_args *a)
 	rc = EXIT_OK;
 done:
 	if (rc == EXIT_OK && !cli_quiet)
-		fprintf(stderr, "kist: exported %zu entries and %zu checkpoints to %s%s\n",
-		        kist_ledger_log_count(log), kist_ledger_log_checkpoint_count(log), out,
-		        s ? ", sealed for the trustees" : "");
+		fprintf(
+		    stderr, "kist: exported %zu %s and %zu %s to %s%s\n",
+		    kist_ledger_log_count(log),
+		    cli_plural(kist_ledger_log_count(log), "entry", "entries"),
+		    kist_ledger_log_checkpoint_count(log),
+		    cli_plural(kist_ledger_log_checkpoint_count(log), "checkpoint", "checkpoints"),
+		    out, s ? ", sealed for the trustees" : "");
 out:
 	if (fd >= 0)
 		close(fd);
