@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,17 +27,25 @@ static struct {
 	char name[256];
 } slots[SLOTS];
 
+/* Two threads writing outputs at once must not take the same slot.  The lock is never
+ * taken in a signal handler: kist_cleanup_on_signal() only reads. */
+static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int slot_take(int dirfd, const char *name)
 {
+	int got = -1;
+	pthread_mutex_lock(&slots_lock);
 	for (int i = 0; i < SLOTS; i++) {
 		if (!slots[i].used) {
 			slots[i].dirfd = dirfd;
 			memcpy(slots[i].name, name, sizeof slots[i].name);
 			slots[i].used = 1;
-			return i;
+			got = i;
+			break;
 		}
 	}
-	return -1;
+	pthread_mutex_unlock(&slots_lock);
+	return got;
 }
 
 void kist_cleanup_on_signal(void)
