@@ -30,8 +30,10 @@
  * Interruption.  kist_interrupt() sets one process-wide flag: every
  * operation that checks it, in any thread, stops at its next check (a chunk,
  * a batch of entries, a SQLite step) with KIST_E_INTERRUPTED and cleans up
- * as on any failure, and so does every operation started later: the flag
- * is never cleared.  kist_interrupt() is async-signal-safe.
+ * as on any failure, and so does every operation started later, until
+ * kist_interrupt_clear().  A program that goes on after an interrupt (to
+ * report it, or to take the next job) clears the flag before its next
+ * operation.  Both are async-signal-safe.
  *
  * The vault format is described byte for byte in docs/FORMAT.md.
  */
@@ -851,10 +853,18 @@ kist_err kist_vault_file_sha256(kist_vault *v, unsigned char out[32]);
 void kist_cleanup_on_signal(void);
 
 /*
- * Asks long operations in progress to stop at the next chunk boundary with
- * KIST_E_INTERRUPTED (async-signal-safe).
+ * Sets the interrupt flag (see "Interruption" above): long operations stop at
+ * their next check (a chunk, a batch of entries or rows) with
+ * KIST_E_INTERRUPTED, in every thread, and so do the operations started
+ * later until kist_interrupt_clear().  Async-signal-safe.
  */
 void kist_interrupt(void);
+
+/*
+ * Clears the interrupt flag: operations started after it run normally.
+ * One that was stopped is not resumed.  Async-signal-safe.
+ */
+void kist_interrupt_clear(void);
 
 /* ---------------------------------------------------- witnessed checkpoints */
 
