@@ -116,6 +116,14 @@ kist_err kist_init(void);
 /* Returns the library version, e.g. "0.1.0". */
 const char *kist_version(void);
 
+/*
+ * Flags of the functions that write an output file (kist_seal_write(),
+ * kist_identity_save(), kist_file_write()).  Without KIST_REPLACE an
+ * existing output is refused with KIST_E_EXISTS; with it, it is replaced
+ * atomically.  Other bits are refused with KIST_E_ARG.
+ */
+#define KIST_REPLACE 1u
+
 /* ------------------------------------------------------------ public keys */
 
 #define KIST_PUBKEY_BYTES       64  /* X25519 public key || Ed25519 public key */
@@ -187,13 +195,13 @@ kist_err kist_identity_generate(kist_identity **out);
 
 /*
  * Writes id to path with mode 0600, created with O_EXCL (or replacing an
- * existing file atomically when force is non-zero).  With a passphrase the
+ * existing file atomically with flags KIST_REPLACE).  With a passphrase the
  * secret keys are encrypted (Argon2id, XChaCha20-Poly1305); with pass == NULL
  * they are stored unprotected.
  * @return KIST_OK, KIST_E_EXISTS, KIST_E_IO, KIST_E_NOSPACE, KIST_E_ARG (empty passphrase).
  */
 kist_err kist_identity_save(const kist_identity *id, const char *path, const char *pass,
-                            size_t passlen, int force);
+                            size_t passlen, unsigned flags);
 
 /*
  * Loads an identity file: a kist identity file, or an age identity file with
@@ -377,14 +385,14 @@ kist_err kist_seal_add_people_buf(kist_sealer *s, const void *buf, size_t len, c
 /*
  * Writes the vault to out_path: to a temporary file in the same directory,
  * fsynced, then renamed.  On any failure nothing is left under out_path.
- * Refuses to replace an existing out_path unless force is non-zero.
+ * Refuses to replace an existing out_path unless flags has KIST_REPLACE.
  * Every media path of the people registers must name an entry; this is
  * checked before any output is created.
  * @return KIST_OK, KIST_E_ARG (no recipients, no inputs), KIST_E_EXISTS,
  *         KIST_E_IO, KIST_E_NOSPACE, KIST_E_INPUT (duplicate stored paths,
  *         a media path that is not an entry).
  */
-kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force);
+kist_err kist_seal_write(kist_sealer *s, const char *out_path, unsigned flags);
 
 /*
  * As kist_seal_write(), but writes the vault straight to the open descriptor
@@ -983,8 +991,12 @@ kist_err kist_witness_check_log(const kist_ledger_log *log, uint64_t size,
 kist_err kist_note_compare(const kist_note_info *a, const kist_note_info *b,
                            const kist_ledger_log *log, kist_witness_verdict *verdict, int *checked);
 
-/* Writes len bytes to path: temporary name, fsync, rename (replaces only with force). */
-kist_err kist_file_write(const char *path, const void *data, size_t len, int force);
+/*
+ * Writes len bytes to path: temporary name, fsync, rename (replaces an
+ * existing path only with flags KIST_REPLACE).
+ * @return KIST_OK, KIST_E_EXISTS, KIST_E_IO, KIST_E_NOSPACE, KIST_E_ARG (unknown flags).
+ */
+kist_err kist_file_write(const char *path, const void *data, size_t len, unsigned flags);
 
 #ifdef __cplusplus
 }

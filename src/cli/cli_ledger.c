@@ -246,7 +246,7 @@ int cmd_log_export(const cli_args *a)
 	if (cli_count(a, "recipient") == 0) {
 		/* The library's atomic writer: temporary name, fsync, rename that never
 		 * replaces without --force, removed on a signal. */
-		err = kist_file_write(out, json, len, cli_count(a, "force") > 0);
+		err = kist_file_write(out, json, len, cli_count(a, "force") > 0 ? KIST_REPLACE : 0);
 		if (err == KIST_E_EXISTS) {
 			cli_error(out, "already exists (use --force to replace it)");
 			rc = EXIT_OTHER;
@@ -280,7 +280,8 @@ int cmd_log_export(const cli_args *a)
 		goto out;
 	}
 	if ((err = kist_seal_add_fd(s, fd, BUNDLE_ENTRY)) != KIST_OK ||
-	    (err = kist_seal_write(s, out, cli_count(a, "force") > 0)) != KIST_OK) {
+	    (err = kist_seal_write(s, out, cli_count(a, "force") > 0 ? KIST_REPLACE : 0)) !=
+	        KIST_OK) {
 		rc = cli_fail(NULL, err);
 		goto out;
 	}

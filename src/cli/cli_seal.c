@@ -263,8 +263,9 @@ static int write_vault(const cli_args *a, kist_sealer *s, const char *out, kist_
 	cli_progress_init(&prog, "sealing");
 	kist_seal_set_progress(s, cli_progress_cb, &prog);
 	int to_stdout = strcmp(out, "-") == 0;
-	kist_err err = to_stdout ? kist_seal_write_fd(s, STDOUT_FILENO, "standard output")
-	                         : kist_seal_write(s, out, cli_count(a, "force") > 0);
+	kist_err err = to_stdout
+	                   ? kist_seal_write_fd(s, STDOUT_FILENO, "standard output")
+	                   : kist_seal_write(s, out, cli_count(a, "force") > 0 ? KIST_REPLACE : 0);
 	cli_progress_end(&prog);
 	/* A pipe cannot be synced (EINVAL); a file behind > can. */
 	if (err == KIST_OK && to_stdout && fsync(STDOUT_FILENO) != 0 && errno != EINVAL) {

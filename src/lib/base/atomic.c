@@ -292,11 +292,14 @@ void kist__outfile_abort(kist__outfile *o)
 }
 
 /* A small file written whole or not at all (the public kist_file_write). */
-kist_err kist_file_write(const char *path, const void *data, size_t len, int force)
+kist_err kist_file_write(const char *path, const void *data, size_t len, unsigned flags)
 {
 	kist__outfile o;
 	const char *base;
 	int dirfd = -1;
+	if (flags & ~KIST_REPLACE)
+		return kist__fail(KIST_E_ARG, "unknown flags 0x%x", flags & ~KIST_REPLACE);
+	int force = (flags & KIST_REPLACE) != 0;
 	kist_err err = kist__open_parent(path, &dirfd, &base);
 	if (err != KIST_OK)
 		return err;

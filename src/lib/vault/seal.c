@@ -1022,9 +1022,11 @@ out:
 	return err;
 }
 
-kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
+kist_err kist_seal_write(kist_sealer *s, const char *out_path, unsigned flags)
 {
-	return seal_to(s, out_path, force, -1);
+	if (flags & ~KIST_REPLACE)
+		return kist__fail(KIST_E_ARG, "unknown flags 0x%x", flags & ~KIST_REPLACE);
+	return seal_to(s, out_path, (flags & KIST_REPLACE) != 0, -1);
 }
 
 kist_err kist_seal_write_fd(kist_sealer *s, int fd, const char *name)
