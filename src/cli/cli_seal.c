@@ -101,12 +101,19 @@ static void print_stored_as(const kist_sealer *s, const char *base)
 	fprintf(stderr, "%s\n", n > 5 ? ", ..." : "");
 }
 
+/* KIST_E_INPUT if the last failure is two inputs stored under one name, which --base
+ * resolves; else KIST_OK (no hint). */
+static kist_err clash_hint(void)
+{
+	return strstr(kist_errdetail(), " would both be stored as ") ? KIST_E_INPUT : KIST_OK;
+}
+
 /* seal --dry-run: checks the inputs and lists the paths that would be stored. */
 static int dry_run(kist_sealer *s, const cli_args *a)
 {
 	kist_err err = kist_seal_check(s);
 	if (err != KIST_OK) {
-		int rc = cli_fail(NULL, err);
+		int rc = cli_fail_hint(NULL, err, clash_hint(), "--base DIR");
 		fprintf(stderr, "kist: dry run: the seal would be refused\n");
 		return rc;
 	}
@@ -250,7 +257,7 @@ static int add_inputs(const cli_args *a, kist_sealer *s)
 			err = kist_seal_add_path(s, p);
 		}
 		if (err != KIST_OK)
-			return cli_fail(NULL, err);
+			return cli_fail_hint(NULL, err, clash_hint(), "--base DIR");
 	}
 	return EXIT_OK;
 }
@@ -274,7 +281,8 @@ static int write_vault(const cli_args *a, kist_sealer *s, const char *out, kist_
 		return EXIT_IO;
 	}
 	if (err != KIST_OK) {
-		int rc = cli_fail(NULL, err);         /* the library's detail names the file */
+		/* the library's detail names the file */
+		int rc = cli_fail_hint(NULL, err, KIST_E_EXISTS, "use --force to replace it");
 		if (to_stdout && err == KIST_E_INPUT) /* found before the first byte */
 			fprintf(stderr, "kist: nothing was written to standard output\n");
 		else if (to_stdout)

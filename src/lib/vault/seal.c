@@ -450,12 +450,11 @@ static kist_err add_root(kist_sealer *s, const char *src, const char *stored)
 		if (!clash)
 			continue;
 		if (strcmp(r, stored) == 0)
-			return kist__fail(
-			    KIST_E_INPUT,
-			    "%s and %s would both be stored as %s: give one of them "
-			    "another name, or seal them with --base DIR (paths relative "
-			    "to DIR)",
-			    s->root_src[i], src, stored);
+			return kist__fail(KIST_E_INPUT,
+			                  "%s and %s would both be stored as %s: give one of them "
+			                  "another name, or store paths relative to a folder that "
+			                  "holds both",
+			                  s->root_src[i], src, stored);
 		return kist__fail(KIST_E_INPUT, "%s and %s overlap (stored as %s and %s)",
 		                  s->root_src[i], src, r, stored);
 	}
@@ -926,8 +925,7 @@ static kist_err seal_to(kist_sealer *s, const char *out_path, int force, int fd)
 		goto out;
 	} else if (fstatat(dirfd, base, &ost, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!force) {
-			err = kist__fail(KIST_E_EXISTS, "%s exists (use --force to replace it)",
-			                 out_path);
+			err = kist__fail(KIST_E_EXISTS, "%s exists", out_path);
 			goto out;
 		}
 		for (size_t i = 0; i < s->nin; i++)
@@ -999,7 +997,7 @@ static kist_err seal_to(kist_sealer *s, const char *out_path, int force, int fd)
 		w.out.fd = -1; /* the caller's */
 	} else if ((err = kist__outfile_commit(&w.out, force, 1)) != KIST_OK) {
 		if (err == KIST_E_EXISTS)
-			kist__fail(err, "%s exists (use --force to replace it)", out_path);
+			kist__fail(err, "%s exists", out_path);
 		goto out;
 	}
 	s->stat_entries = s->nin;
