@@ -568,9 +568,6 @@ typedef struct kist_verify_report {
 kist_err kist_vault_verify(kist_vault *v, kist_verify_report *report, kist_warn_fn fail_fn,
                            void *fail_ctx);
 
-/* The read-only in-memory SQLite index (sqlite3 *), for queries.  Owned by v. */
-void *kist_vault_index_db(kist_vault *v);
-
 /* ----------------------------------------------------------------- people */
 
 /* One person of the register, as read from the authenticated index. */
