@@ -6,10 +6,34 @@
  * A short, human-readable detail of the last failure in the calling thread
  * (which file, which entry, which chunk) is available from kist_errdetail().
  *
- * Ownership: objects returned through an out-pointer belong to the caller and
- * are released with the matching _free() or _close() function; NULL is
- * always safe.  Secret material is kept in sodium_malloc()'d memory and wiped
+ * Freeing.  What the library hands out is released in one of two ways:
+ *   - an object (kist_identity, kist_sealer, kist_vault, kist_ledger,
+ *     kist_ledger_log) with its own kist_X_free() or kist_X_close();
+ *   - a buffer or array returned through an out-pointer (char **json,
+ *     char **note, char **out, kist_pubkey **out) is malloc()'d: release it
+ *     with free().  Each function's comment says which.
+ * NULL is always safe to release.  Pointers returned by value or inside a
+ * struct (entries, paths, origins, names) are owned by the object they came
+ * from and stay valid until it is freed or closed, unless the function says
+ * otherwise.  Secret material is kept in sodium_malloc()'d memory and wiped
  * when released.
+ *
+ * Threads.  Call kist_init() once, before any other thread calls libkist.
+ * An object is used by one thread at a time; different objects may be used
+ * by different threads at once (each has its own SQLite connection, zstd
+ * contexts and keys).  kist_errdetail() is per thread.  The functions that
+ * take no object (key parsing, kist_file_write(), kist_strerror(), ...) may
+ * be called from any thread.  Callbacks (progress, warnings, rows, people,
+ * audit findings) run on the thread that called the library, never on its
+ * worker threads, and must not call back into libkist with the same object.
+ *
+ * Interruption.  kist_interrupt() sets one process-wide flag: every
+ * operation that checks it, in any thread, stops at its next check (a chunk,
+ * a batch of entries, a SQLite step) with KIST_E_INTERRUPTED and cleans up
+ * as on any failure, and so does every operation started later, until
+ * kist_interrupt_clear().  A program that goes on after an interrupt (to
+ * report it, or to take the next job) clears the flag before its next
+ * operation.  Both are async-signal-safe.
  *
  * The vault format is described byte for byte in docs/FORMAT.md.
  */
@@ -52,8 +76,10 @@ const char *kist_strerror(kist_err err);
 
 /*
  * Returns a description of the last failure in this thread, with context
- * (file name, entry path, chunk number), or "" if none was recorded.
- * The string is valid until the next libkist call in this thread.
+ * (file name, entry path, chunk number), or "" if none was recorded.  Only a
+ * failure replaces it: after a call that succeeded it may still describe an
+ * older failure.  The string is owned by the library and valid until the
+ * next libkist call in this thread.
  */
 const char *kist_errdetail(void);
 
@@ -80,15 +106,23 @@ void kist_escape(const char *s, size_t len, unsigned flags, kist_write_fn write,
 size_t kist_escape_buf(char *out, size_t cap, const char *s, unsigned flags);
 
 /*
- * Initialises the library (libsodium). Safe to call more than once.
- * Every other function calls it as needed; call it first from threads.
- * Objects (a sealer, a vault, a ledger) may each be used by one thread at a
- * time; different objects may be used by different threads at once.
+ * Initialises the library (libsodium). Safe to call more than once.  Every
+ * other function calls it as needed; a program with threads calls it first,
+ * before starting them (see "Threads" above).
+ * @return KIST_OK, KIST_E_CRYPTO.
  */
 kist_err kist_init(void);
 
 /* Returns the library version, e.g. "0.1.0". */
 const char *kist_version(void);
+
+/*
+ * Flags of the functions that write an output file (kist_seal_write(),
+ * kist_identity_save(), kist_file_write()).  Without KIST_REPLACE an
+ * existing output is refused with KIST_E_EXISTS; with it, it is replaced
+ * atomically.  Other bits are refused with KIST_E_ARG.
+ */
+#define KIST_REPLACE 1u
 
 /* ------------------------------------------------------------ public keys */
 
@@ -161,13 +195,13 @@ kist_err kist_identity_generate(kist_identity **out);
 
 /*
  * Writes id to path with mode 0600, created with O_EXCL (or replacing an
- * existing file atomically when force is non-zero).  With a passphrase the
+ * existing file atomically with flags KIST_REPLACE).  With a passphrase the
  * secret keys are encrypted (Argon2id, XChaCha20-Poly1305); with pass == NULL
  * they are stored unprotected.
  * @return KIST_OK, KIST_E_EXISTS, KIST_E_IO, KIST_E_NOSPACE, KIST_E_ARG (empty passphrase).
  */
 kist_err kist_identity_save(const kist_identity *id, const char *path, const char *pass,
-                            size_t passlen, int force);
+                            size_t passlen, unsigned flags);
 
 /*
  * Loads an identity file: a kist identity file, or an age identity file with
@@ -351,14 +385,14 @@ kist_err kist_seal_add_people_buf(kist_sealer *s, const void *buf, size_t len, c
 /*
  * Writes the vault to out_path: to a temporary file in the same directory,
  * fsynced, then renamed.  On any failure nothing is left under out_path.
- * Refuses to replace an existing out_path unless force is non-zero.
+ * Refuses to replace an existing out_path unless flags has KIST_REPLACE.
  * Every media path of the people registers must name an entry; this is
  * checked before any output is created.
  * @return KIST_OK, KIST_E_ARG (no recipients, no inputs), KIST_E_EXISTS,
  *         KIST_E_IO, KIST_E_NOSPACE, KIST_E_INPUT (duplicate stored paths,
  *         a media path that is not an entry).
  */
-kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force);
+kist_err kist_seal_write(kist_sealer *s, const char *out_path, unsigned flags);
 
 /*
  * As kist_seal_write(), but writes the vault straight to the open descriptor
@@ -515,6 +549,7 @@ typedef struct kist_vault_meta {
 	int signature_valid;  /* non-zero if the signature verified at open */
 } kist_vault_meta;
 
+/* Fills out; its strings are owned by v. */
 void kist_vault_get_meta(const kist_vault *v, kist_vault_meta *out);
 
 /* Number of entries, and entry i (0-based, in stored order). */
@@ -580,9 +615,6 @@ typedef struct kist_verify_report {
  */
 kist_err kist_vault_verify(kist_vault *v, kist_verify_report *report, kist_warn_fn fail_fn,
                            void *fail_ctx);
-
-/* The read-only in-memory SQLite index (sqlite3 *), for queries.  Owned by v. */
-void *kist_vault_index_db(kist_vault *v);
 
 /* ----------------------------------------------------------------- people */
 
@@ -745,7 +777,7 @@ kist_err kist_ledger_load(kist_ledger_log **out, const char *path);
 /* Loads an export bundle (JSON, see docs/AUDIT.md).  Same rules as kist_ledger_load(). */
 kist_err kist_ledger_load_bundle(kist_ledger_log **out, const void *buf, size_t len);
 
-/* Writes log as an export bundle (JSON, malloc'd, NUL-terminated) into *json. */
+/* Writes log as an export bundle (JSON, NUL-terminated, *len bytes) into *json; free() it. */
 kist_err kist_ledger_bundle(const kist_ledger_log *log, char **json, size_t *len);
 
 /* Receives the bundle piece by piece; returns KIST_OK to go on, anything else to stop. */
@@ -758,16 +790,21 @@ typedef kist_err (*kist_ledger_out_fn)(void *ctx, const char *data, size_t len);
  */
 kist_err kist_ledger_bundle_write(const kist_ledger_log *log, kist_ledger_out_fn out, void *ctx);
 
+/*
+ * The log's origin line, its number of entries and entry i (storage order),
+ * its number of stored checkpoint notes and note i.  Owned by log.
+ */
 const char *kist_ledger_log_origin(const kist_ledger_log *log);
 size_t kist_ledger_log_count(const kist_ledger_log *log);
 const kist_ledger_entry *kist_ledger_log_entry(const kist_ledger_log *log, size_t i);
 size_t kist_ledger_log_checkpoint_count(const kist_ledger_log *log);
 const char *kist_ledger_log_checkpoint(const kist_ledger_log *log, size_t i);
+/* Frees log.  NULL is allowed. */
 void kist_ledger_log_free(kist_ledger_log *log);
 
 /*
  * Writes a checkpoint note (C2SP tlog-checkpoint: origin, size, base64 root)
- * for the whole log into *note (malloc'd, NUL-terminated).  With a signer, a
+ * for the whole log into *note (NUL-terminated; free() it).  With a signer, a
  * signature line "— <kist public key> <base64(key id || Ed25519 signature)>"
  * follows a blank line; without one, the note is the unsigned body.  With a
  * signer it refuses (KIST_E_CORRUPT) a log whose entries are not stored in
@@ -836,8 +873,9 @@ kist_err kist_ledger_audit_held(const kist_ledger_log *log, const char *const *n
 
 /*
  * As kist_ledger_checkpoint(), from the report of the kist_ledger_audit() of
- * log just run, without auditing again.  Refuses to sign (KIST_E_CORRUPT)
- * when the report has findings, and a report of another size (KIST_E_ARG).
+ * log just run, without auditing again (*note: free() it).  Refuses to sign
+ * (KIST_E_CORRUPT) when the report has findings, and a report of another size
+ * (KIST_E_ARG).
  */
 kist_err kist_ledger_checkpoint_audited(const kist_ledger_log *log, const kist_audit_report *rep,
                                         const kist_identity *signer, char **note);
@@ -868,10 +906,18 @@ kist_err kist_vault_file_sha256(kist_vault *v, unsigned char out[32]);
 void kist_cleanup_on_signal(void);
 
 /*
- * Asks long operations in progress to stop at the next chunk boundary with
- * KIST_E_INTERRUPTED (async-signal-safe).
+ * Sets the interrupt flag (see "Interruption" above): long operations stop at
+ * their next check (a chunk, a batch of entries or rows) with
+ * KIST_E_INTERRUPTED, in every thread, and so do the operations started
+ * later until kist_interrupt_clear().  Async-signal-safe.
  */
 void kist_interrupt(void);
+
+/*
+ * Clears the interrupt flag: operations started after it run normally.
+ * One that was stopped is not resumed.  Async-signal-safe.
+ */
+void kist_interrupt_clear(void);
 
 /* ---------------------------------------------------- witnessed checkpoints */
 
@@ -922,8 +968,9 @@ kist_err kist_note_read(kist_note_info *info, const char *text, size_t len,
  * timestamp: "— <kist1 key> base64(key id || timestamp (8 bytes BE) ||
  * Ed25519 signature)", over "cosignature/v1\ntime <timestamp>\n" || body.
  * Checks nothing about the ledger: use kist_witness_cosign().  *out is
- * malloc'd and NUL-terminated.
- * @return KIST_OK, KIST_E_FORMAT, KIST_E_ARG (a key that cannot sign), KIST_E_NOMEM.
+ * NUL-terminated; free() it.
+ * @return KIST_OK, KIST_E_FORMAT, KIST_E_ARG (a key that cannot sign), KIST_E_LIMIT (the
+ *         note would exceed 65536 bytes), KIST_E_NOMEM.
  */
 kist_err kist_note_cosign(char **out, const char *text, size_t len, const kist_identity *witness,
                           uint64_t timestamp);
@@ -952,7 +999,8 @@ kist_err kist_witness_state_load(const char *dir, const char *origin, kist_witne
  * that origin (RFC 9162 consistency proof).  The first cosignature of an
  * origin pins it and the key that signed the note.  The new state is written
  * (temporary file, fsync, rename, fsync of dir; dir is created 0700 if
- * missing; one witness at a time, under a lock) before *out is made.  *held
+ * missing; one witness at a time, under a lock) before *out (the cosigned
+ * note, NUL-terminated; free() it) is made.  *held
  * (may be NULL) receives the state held before, if any (held->size 0 and
  * origin "" if none).
  * @return KIST_OK; KIST_E_CORRUPT with *verdict ROLLBACK, FORK or OTHER (the
@@ -988,8 +1036,12 @@ kist_err kist_witness_check_log(const kist_ledger_log *log, uint64_t size,
 kist_err kist_note_compare(const kist_note_info *a, const kist_note_info *b,
                            const kist_ledger_log *log, kist_witness_verdict *verdict, int *checked);
 
-/* Writes len bytes to path: temporary name, fsync, rename (replaces only with force). */
-kist_err kist_file_write(const char *path, const void *data, size_t len, int force);
+/*
+ * Writes len bytes to path: temporary name, fsync, rename (replaces an
+ * existing path only with flags KIST_REPLACE).
+ * @return KIST_OK, KIST_E_EXISTS, KIST_E_IO, KIST_E_NOSPACE, KIST_E_ARG (unknown flags).
+ */
+kist_err kist_file_write(const char *path, const void *data, size_t len, unsigned flags);
 
 /* ------------------------------------------------------------ part sets */
 /*
@@ -1000,8 +1052,6 @@ kist_err kist_file_write(const char *path, const void *data, size_t len, int for
  * here needs a key: the checks cover the vault's ciphertext.  The format is
  * in docs/FORMAT.md, "Part sets".
  */
-#define KIST_PARTS_REPLACE 1u /* replace existing outputs */
-
 /*
  * Cuts the vault file at vault_path into parts named BASE.001, BASE.002, ...
  * of at most part_size bytes each, header and manifest included, followed by
@@ -1009,7 +1059,7 @@ kist_err kist_file_write(const char *path, const void *data, size_t len, int for
  * temporary name and renamed only once all are complete; on failure none is
  * left.  *nparts (may be NULL) gets the number of parts written.
  * @return KIST_OK, KIST_E_IO, KIST_E_NOSPACE, KIST_E_EXISTS (a part name
- *         exists and flags lacks KIST_PARTS_REPLACE), KIST_E_ARG (part size
+ *         exists and flags lacks KIST_REPLACE), KIST_E_ARG (part size
  *         too small), KIST_E_LIMIT (more than 999 parts, or 255 with parity),
  *         KIST_E_FORMAT (parity asked of a build without ISA-L),
  *         KIST_E_INTERRUPTED.

@@ -94,6 +94,9 @@ const char *cli_get_n(const cli_args *a, const char *long_name, size_t i);
 void cli_error(const char *context, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Reports a library error with its detail and returns the exit code for it. */
 int cli_fail(const char *context, kist_err err);
+/* As cli_fail(), with " (hint)" after the message when err is when: the library says
+ * what is wrong, the CLI names the option or verb that changes it. */
+int cli_fail_hint(const char *context, kist_err err, kist_err when, const char *hint);
 int cli_exit_code(kist_err err);
 void cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -428,7 +428,7 @@ fail:
 /* Writes text as the contacts file: temporary name, fsync, rename, mode 0600. */
 static int write_book(const char *text, size_t len)
 {
-	kist_err err = kist_file_write(book.path, text, len, 1);
+	kist_err err = kist_file_write(book.path, text, len, KIST_REPLACE);
 	return err == KIST_OK ? EXIT_OK : cli_fail(book.path, err);
 }
 

@@ -128,6 +128,13 @@ static void recover(const char *path)
 	kist_ledger_close(l);
 }
 
+/* KIST_E_IO if the last failure is a ledger left mid-write by a crash, which opening it
+ * read-write (any log verb that appends) rolls back; else KIST_OK (no hint). */
+static kist_err crash_hint(void)
+{
+	return strstr(kist_errdetail(), "left mid-write by a crash") ? KIST_E_IO : KIST_OK;
+}
+
 static int load_ledger(const cli_args *a, kist_ledger_log **log, char *path, size_t cap)
 {
 	int rc = ledger_path(a, path, cap);
@@ -136,7 +143,7 @@ static int load_ledger(const cli_args *a, kist_ledger_log **log, char *path, siz
 	recover(path);
 	kist_err err = kist_ledger_load(log, path);
 	if (err != KIST_OK)
-		return cli_fail(path, err);
+		return cli_fail_hint(path, err, crash_hint(), "e.g. kist log list --ledger PATH");
 	return EXIT_OK;
 }
 
@@ -247,7 +254,7 @@ int cmd_log_export(const cli_args *a)
 	if (cli_count(a, "recipient") == 0) {
 		/* The library's atomic writer: temporary name, fsync, rename that never
 		 * replaces without --force, removed on a signal. */
-		err = kist_file_write(out, json, len, cli_count(a, "force") > 0);
+		err = kist_file_write(out, json, len, cli_count(a, "force") > 0 ? KIST_REPLACE : 0);
 		if (err == KIST_E_EXISTS) {
 			cli_error(out, "already exists (use --force to replace it)");
 			rc = EXIT_OTHER;
@@ -281,8 +288,9 @@ int cmd_log_export(const cli_args *a)
 		goto out;
 	}
 	if ((err = kist_seal_add_fd(s, fd, BUNDLE_ENTRY)) != KIST_OK ||
-	    (err = kist_seal_write(s, out, cli_count(a, "force") > 0)) != KIST_OK) {
-		rc = cli_fail(NULL, err);
+	    (err = kist_seal_write(s, out, cli_count(a, "force") > 0 ? KIST_REPLACE : 0)) !=
+	        KIST_OK) {
+		rc = cli_fail_hint(NULL, err, KIST_E_EXISTS, "use --force to replace it");
 		goto out;
 	}
 	rc = EXIT_OK;
@@ -495,7 +503,9 @@ static int load_any(const cli_args *a, const char *path, kist_identity *id, kist
 		return load_sealed(a, path, id, log);
 	if (got == 16 && memcmp(head, "SQLite format 3", 16) == 0) {
 		kist_err err = kist_ledger_load(log, path);
-		return err == KIST_OK ? EXIT_OK : cli_fail(path, err);
+		return err == KIST_OK ? EXIT_OK
+		                      : cli_fail_hint(path, err, crash_hint(),
+		                                      "e.g. kist log list --ledger PATH");
 	}
 	size_t i = 0;
 	while (i < got && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t'))

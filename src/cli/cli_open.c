@@ -149,7 +149,7 @@ int cmd_extract(const cli_args *a)
 	kist_err err = kist_vault_extract(v, &o, sel, nsel);
 	cli_progress_end(&prog);
 	if (err != KIST_OK) {
-		rc = cli_fail(a->pos[0], err);
+		rc = cli_fail_hint(a->pos[0], err, KIST_E_EXISTS, "use --force to overwrite");
 		if (err == KIST_E_CORRUPT || err == KIST_E_UNSAFE)
 			fprintf(stderr, "kist: nothing was extracted\n");
 	} else if (!cli_quiet) {

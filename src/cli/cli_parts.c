@@ -67,7 +67,7 @@ int cmd_split(const cli_args *a)
 	}
 	const char *base = cli_get(a, "output") ? cli_get(a, "output") : a->pos[0];
 	kist_err err = kist_split(a->pos[0], base, size, parity,
-	                          cli_count(a, "force") ? KIST_PARTS_REPLACE : 0, &n);
+	                          cli_count(a, "force") ? KIST_REPLACE : 0, &n);
 	if (err == KIST_E_ARG) { /* the part size or parity given */
 		cli_fail(a->pos[0], err);
 		return EXIT_USAGE;
@@ -227,7 +227,7 @@ int cmd_join(const cli_args *a)
 	}
 	if ((rc = open_set(a, &ps)) != EXIT_OK)
 		return rc;
-	kist_err err = kist_partset_join(ps, out, cli_count(a, "force") ? KIST_PARTS_REPLACE : 0);
+	kist_err err = kist_partset_join(ps, out, cli_count(a, "force") ? KIST_REPLACE : 0);
 	if (err != KIST_OK)
 		rc = cli_fail(out, err);
 	else if (!cli_quiet) {
@@ -269,7 +269,7 @@ int cmd_repair(const cli_args *a)
 			fprintf(stderr, "kist: every part is intact; nothing to repair\n");
 	} else {
 		kist_err err = kist_partset_repair(ps, cli_get(a, "output"),
-		                                   cli_count(a, "force") ? KIST_PARTS_REPLACE : 0,
+		                                   cli_count(a, "force") ? KIST_REPLACE : 0,
 		                                   repaired, NULL);
 		if (err != KIST_OK)
 			rc = cli_fail(NULL, err);

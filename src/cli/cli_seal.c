@@ -145,6 +145,13 @@ static void print_left_out(const kist_sealer *s, int dry)
 		        cli_plural(nx, "path", "paths"));
 }
 
+/* KIST_E_INPUT if the last failure is two inputs stored under one name, which --base
+ * resolves; else KIST_OK (no hint). */
+static kist_err clash_hint(void)
+{
+	return strstr(kist_errdetail(), " would both be stored as ") ? KIST_E_INPUT : KIST_OK;
+}
+
 /* seal --dry-run: checks the inputs and lists the paths that would be stored. */
 static int dry_run(kist_sealer *s, const cli_args *a)
 {
@@ -299,7 +306,7 @@ static int add_inputs(const cli_args *a, kist_sealer *s)
 			err = kist_seal_add_path(s, p);
 		}
 		if (err != KIST_OK)
-			return cli_fail(NULL, err);
+			return cli_fail_hint(NULL, err, clash_hint(), "--base DIR");
 	}
 	return EXIT_OK;
 }
@@ -312,8 +319,9 @@ static int write_vault(const cli_args *a, kist_sealer *s, const char *out, kist_
 	cli_progress_init(&prog, "sealing");
 	kist_seal_set_progress(s, cli_progress_cb, &prog);
 	int to_stdout = strcmp(out, "-") == 0;
-	kist_err err = to_stdout ? kist_seal_write_fd(s, STDOUT_FILENO, "standard output")
-	                         : kist_seal_write(s, out, cli_count(a, "force") > 0);
+	kist_err err = to_stdout
+	                   ? kist_seal_write_fd(s, STDOUT_FILENO, "standard output")
+	                   : kist_seal_write(s, out, cli_count(a, "force") > 0 ? KIST_REPLACE : 0);
 	cli_progress_end(&prog);
 	/* A pipe cannot be synced (EINVAL); a file behind > can. */
 	if (err == KIST_OK && to_stdout && fsync(STDOUT_FILENO) != 0 && errno != EINVAL) {
@@ -322,7 +330,8 @@ static int write_vault(const cli_args *a, kist_sealer *s, const char *out, kist_
 		return EXIT_IO;
 	}
 	if (err != KIST_OK) {
-		int rc = cli_fail(NULL, err);         /* the library's detail names the file */
+		/* the library's detail names the file */
+		int rc = cli_fail_hint(NULL, err, KIST_E_EXISTS, "use --force to replace it");
 		if (to_stdout && err == KIST_E_INPUT) /* found before the first byte */
 			fprintf(stderr, "kist: nothing was written to standard output\n");
 		else if (to_stdout)

@@ -72,11 +72,17 @@ int cli_exit_code(kist_err err)
 
 int cli_fail(const char *context, kist_err err)
 {
+	return cli_fail_hint(context, err, KIST_OK, NULL);
+}
+
+int cli_fail_hint(const char *context, kist_err err, kist_err when, const char *hint)
+{
 	const char *d = kist_errdetail();
-	if (d[0] != '\0')
-		cli_error(context, "%s", d);
+	const char *msg = d[0] != '\0' ? d : kist_strerror(err);
+	if (hint != NULL && err == when)
+		cli_error(context, "%s (%s)", msg, hint);
 	else
-		cli_error(context, "%s", kist_strerror(err));
+		cli_error(context, "%s", msg);
 	return cli_exit_code(err);
 }
 

@@ -122,8 +122,9 @@ int cli_person_media(kist_vault *v, const char *who, const char ***paths, size_t
 	}
 	if (err != KIST_OK) {
 		free(ml.paths);
-		snprintf(msg, cap, "%s",
-		         kist_errdetail()[0] ? kist_errdetail() : kist_strerror(err));
+		snprintf(msg, cap, "%s%s",
+		         kist_errdetail()[0] ? kist_errdetail() : kist_strerror(err),
+		         err == KIST_E_NOTFOUND ? " (search with kist people --search)" : "");
 		return cli_exit_code(err);
 	}
 	if (ml.paths == NULL) {

@@ -153,7 +153,8 @@ int cmd_witness_cosign(const cli_args *a)
 	}
 	const char *o_path = cli_get(a, "output");
 	if (o_path) {
-		if ((err = kist_file_write(o_path, out, strlen(out), cli_count(a, "force") > 0)) !=
+		if ((err = kist_file_write(o_path, out, strlen(out),
+		                           cli_count(a, "force") > 0 ? KIST_REPLACE : 0)) !=
 		    KIST_OK) {
 			if (err == KIST_E_EXISTS) {
 				cli_error(o_path, "already exists (use --force to replace it)");

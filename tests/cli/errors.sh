@@ -188,6 +188,7 @@ assert_missing out/noname.kist "vault of standard input with an empty name"
 # Duplicate stored paths.
 expect_rc 1 "$K" seal -r "$PA" -o out/dup.kist case case
 assert_grep "$ERR" 'case and case would both be stored as case' "message for a path given twice"
+assert_grep "$ERR" 'holds both \(--base DIR\)' "the CLI names the option that resolves a name clash"
 assert_missing out/dup.kist "vault with duplicate paths"
 
 # ------------------------------------------- standard output that fails

@@ -245,6 +245,7 @@ n0=$(count "$L")
 mkdir -p ptarget
 expect_rc 1 "$K" extract -q -i alice.key --person Nobody -C ptarget people.kist
 assert_grep "$ERR" "nobody named" "the unknown person named"
+assert_grep "$ERR" "\\(search with kist people --search\\)" "the CLI adds how to search"
 assert_eq $((n0 + 1)) "$(count "$L")" "a failed person lookup is logged"
 expect_rc 1 "$K" extract -q -i alice.key --person Bea -C ptarget people.kist
 assert_grep "$ERR" "has no linked media" "a person without media named"

@@ -1,8 +1,9 @@
 /*
  * Fuzzes the defensive index loader, kist__index_load(), on the input as a
  * serialised SQLite database (the decompressed index image).  A loaded index
- * is walked: every entry's fields, and the database handle is queried as a
- * user of kist_vault_index_db() would.
+ * is walked: every entry's fields, and the loader's database handle is
+ * queried directly (the library lends it out only to kist_vault_query(),
+ * behind its read-only authorizer).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -124,7 +124,7 @@ void tu_seal(const char *out, kist_identity *const *recips, size_t nrecips,
 		assert_int_equal(kist_seal_set_signer(s, signer), KIST_OK);
 	for (size_t i = 0; i < npaths; i++)
 		assert_int_equal(kist_seal_add_path(s, paths[i]), KIST_OK);
-	kist_err err = kist_seal_write(s, out, 1);
+	kist_err err = kist_seal_write(s, out, KIST_REPLACE);
 	if (err != KIST_OK)
 		fail_msg("seal failed: %s (%s)", kist_strerror(err), kist_errdetail());
 	kist_seal_free(s);

@@ -268,7 +268,7 @@ static void seal_real(const char *name, kist_identity *const *recips, size_t nre
 	for (size_t i = 0; i < npaths; i++)
 		check(kist_seal_add_path(s, paths[i]), paths[i]);
 	snprintf(rel, sizeof rel, "valid/%s.kist", name);
-	check(kist_seal_write(s, out_path(rel), 1), name);
+	check(kist_seal_write(s, out_path(rel), KIST_REPLACE), name);
 	chmod(out_path(rel), 0644); /* as git will check it out */
 	kist_seal_free(s);
 	nvalid++;
@@ -853,7 +853,7 @@ static void write_keys(void)
 	for (size_t i = 0; i < 3; i++) {
 		char rel[64], line[KIST_PUBKEY_STRLEN + 2];
 		snprintf(rel, sizeof rel, "keys/%s.key", k[i].name);
-		check(kist_identity_save(k[i].id, out_path(rel), NULL, 0, 1), rel);
+		check(kist_identity_save(k[i].id, out_path(rel), NULL, 0, KIST_REPLACE), rel);
 		kist_pubkey_format(&k[i].id->pk, k[i].str);
 		snprintf(rel, sizeof rel, "keys/%s.pub", k[i].name);
 		snprintf(line, sizeof line, "%s\n", k[i].str);

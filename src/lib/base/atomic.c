@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,17 +28,25 @@ static struct {
 	char name[256];
 } slots[SLOTS];
 
+/* Two threads writing outputs at once must not take the same slot.  The lock is never
+ * taken in a signal handler: kist_cleanup_on_signal() only reads. */
+static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int slot_take(int dirfd, const char *name)
 {
+	int got = -1;
+	pthread_mutex_lock(&slots_lock);
 	for (int i = 0; i < SLOTS; i++) {
 		if (!slots[i].used) {
 			slots[i].dirfd = dirfd;
 			memcpy(slots[i].name, name, sizeof slots[i].name);
 			slots[i].used = 1;
-			return i;
+			got = i;
+			break;
 		}
 	}
-	return -1;
+	pthread_mutex_unlock(&slots_lock);
+	return got;
 }
 
 void kist_cleanup_on_signal(void)
@@ -303,11 +312,14 @@ void kist__outfile_abort(kist__outfile *o)
 }
 
 /* A small file written whole or not at all (the public kist_file_write). */
-kist_err kist_file_write(const char *path, const void *data, size_t len, int force)
+kist_err kist_file_write(const char *path, const void *data, size_t len, unsigned flags)
 {
 	kist__outfile o;
 	const char *base;
 	int dirfd = -1;
+	if (flags & ~KIST_REPLACE)
+		return kist__fail(KIST_E_ARG, "unknown flags 0x%x", flags & ~KIST_REPLACE);
+	int force = (flags & KIST_REPLACE) != 0;
 	kist_err err = kist__open_parent(path, &dirfd, &base);
 	if (err != KIST_OK)
 		return err;

@@ -44,6 +44,11 @@ void kist_interrupt(void)
 	kist__interrupted = 1;
 }
 
+void kist_interrupt_clear(void)
+{
+	kist__interrupted = 0;
+}
+
 const char *kist_version(void)
 {
 	return KIST_VERSION;

@@ -356,6 +356,12 @@ static kist_err check_all(const kist_ledger_log *log, size_t from, size_t to, in
 	return err;
 }
 
+/* The audits below, and kist_ledger_audit_held() (held_root NULL: no held checkpoint). */
+static kist_err kist__ledger_audit_core(const kist_ledger_log *log, const char *const *notes,
+                                        size_t nnotes, kist_audit_fn fn, void *ctx,
+                                        kist_audit_report *rep, unsigned threads,
+                                        uint64_t held_size, const unsigned char *held_root);
+
 kist_err kist_ledger_audit(const kist_ledger_log *log, const char *const *notes, size_t nnotes,
                            kist_audit_fn fn, void *ctx, kist_audit_report *rep)
 {
@@ -503,10 +509,10 @@ static kist_err read_checkpoints(audit *a, const kist_ledger_log *log, const cha
 	return KIST_OK;
 }
 
-kist_err kist__ledger_audit_core(const kist_ledger_log *log, const char *const *notes,
-                                 size_t nnotes, kist_audit_fn fn, void *ctx, kist_audit_report *rep,
-                                 unsigned threads, uint64_t held_size,
-                                 const unsigned char *held_root)
+static kist_err kist__ledger_audit_core(const kist_ledger_log *log, const char *const *notes,
+                                        size_t nnotes, kist_audit_fn fn, void *ctx,
+                                        kist_audit_report *rep, unsigned threads,
+                                        uint64_t held_size, const unsigned char *held_root)
 {
 	audit a = {fn, ctx, rep};
 	keyed *sorted = NULL;

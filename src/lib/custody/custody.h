@@ -41,10 +41,5 @@ kist_err kist__checkpoint_verify(const kist__checkpoint *cp, const char *text, k
 kist_err kist__ledger_audit_threads(const kist_ledger_log *log, const char *const *notes,
                                     size_t nnotes, kist_audit_fn fn, void *ctx,
                                     kist_audit_report *rep, unsigned threads);
-/* Both, and kist_ledger_audit_held() (held_root NULL: no held checkpoint). */
-kist_err kist__ledger_audit_core(const kist_ledger_log *log, const char *const *notes,
-                                 size_t nnotes, kist_audit_fn fn, void *ctx, kist_audit_report *rep,
-                                 unsigned threads, uint64_t held_size,
-                                 const unsigned char *held_root);
 
 #endif

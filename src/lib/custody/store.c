@@ -810,8 +810,8 @@ static kist_err hot_journal(sqlite3 *db, const char *path)
 		return kist__fail(KIST_E_IO,
 		                  "the ledger was left mid-write by a crash (its rollback journal "
 		                  "%s-journal is still there; this is not tampering): open it "
-		                  "read-write once to roll the unfinished write back, e.g. kist "
-		                  "log list --ledger PATH as its owner, then audit it again",
+		                  "read-write once, as its owner, to roll the unfinished write "
+		                  "back, then audit it again",
 		                  path);
 	return kist__ledger_sql_err(db, rc, "read");
 }

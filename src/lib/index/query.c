@@ -635,10 +635,7 @@ kist_err kist__index_person_find(const kist__index_view *v, const char *name_or_
 		free(f);
 	}
 	if (matches == 0) {
-		err = kist__fail(KIST_E_NOTFOUND,
-		                 "nobody named \"%s\" in the register (search with kist people "
-		                 "--search)",
-		                 shown);
+		err = kist__fail(KIST_E_NOTFOUND, "nobody named \"%s\" in the register", shown);
 	} else if (matches > 1) {
 		err = kist__fail(KIST_E_ARG, "%zu people are named \"%s\" (%s): give an id",
 		                 matches, shown, ids);

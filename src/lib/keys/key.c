@@ -427,7 +427,7 @@ static kist_err identity_blob(const kist_identity *id, unsigned char *blob, unsi
 }
 
 kist_err kist_identity_save(const kist_identity *id, const char *path, const char *pass,
-                            size_t passlen, int force)
+                            size_t passlen, unsigned flags)
 {
 	unsigned char *blob = NULL, *key = NULL;
 	char *text = NULL;
@@ -440,8 +440,11 @@ kist_err kist_identity_save(const kist_identity *id, const char *path, const cha
 
 	if ((err = kist_init()) != KIST_OK)
 		return err;
+	if (flags & ~KIST_REPLACE)
+		return kist__fail(KIST_E_ARG, "unknown flags 0x%x", flags & ~KIST_REPLACE);
 	if (pass != NULL && passlen == 0)
 		return kist__fail(KIST_E_ARG, "empty passphrase");
+	int force = (flags & KIST_REPLACE) != 0;
 	bloblen = ID_HEAD + ID_SECRET + (pass ? crypto_aead_xchacha20poly1305_ietf_ABYTES : 0);
 	blob = sodium_malloc(bloblen);
 	key = sodium_malloc(32);

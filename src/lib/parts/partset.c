@@ -610,7 +610,7 @@ kist_err kist_partset_join(kist_partset *ps, const char *out_path, unsigned flag
 	for (unsigned p = 1; p <= ps->hdr.k && err == KIST_OK; p++)
 		err = join_part(ps, p, o.fd, buf);
 	if (err == KIST_OK)
-		err = kist__outfile_commit(&o, (flags & KIST_PARTS_REPLACE) != 0, 1);
+		err = kist__outfile_commit(&o, (flags & KIST_REPLACE) != 0, 1);
 	kist__outfile_abort(&o);
 	free(buf);
 	close(dirfd);

@@ -302,7 +302,7 @@ static kist_err finish_parts(repair_job *j, const char *out_dir, unsigned flags,
 	for (unsigned p = 1; p <= j->total && err == KIST_OK; p++) {
 		/* In place, a damaged part is replaced; a new name is never clobbered. */
 		int replace = (out_dir == NULL && j->ps->path[p] != NULL) ||
-		              (flags & KIST_PARTS_REPLACE) != 0;
+		              (flags & KIST_REPLACE) != 0;
 		if (!j->redo[p])
 			continue;
 		if ((err = kist__outfile_commit(&j->out[p], replace, 0)) == KIST_OK) {

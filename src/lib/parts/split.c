@@ -163,7 +163,7 @@ static kist_err commit_parts(split_job *j, unsigned flags)
 	unsigned done = 0;
 	kist_err err = KIST_OK;
 	for (unsigned p = 1; p <= j->total && err == KIST_OK; p++) {
-		if ((err = kist__outfile_commit(&j->out[p], (flags & KIST_PARTS_REPLACE) != 0,
+		if ((err = kist__outfile_commit(&j->out[p], (flags & KIST_REPLACE) != 0,
 		                                0)) == KIST_OK)
 			done = p;
 	}
@@ -188,7 +188,7 @@ static kist_err names_free(split_job *j, unsigned flags)
 		if (err != KIST_OK)
 			return err;
 		if (fstatat(j->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			if (!(flags & KIST_PARTS_REPLACE))
+			if (!(flags & KIST_REPLACE))
 				return kist__fail(KIST_E_EXISTS, "%s already exists", name);
 			if (!S_ISREG(st.st_mode))
 				return kist__fail(KIST_E_EXISTS, "%s exists and is not a file",

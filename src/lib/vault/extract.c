@@ -451,7 +451,7 @@ static kist_err precheck(xstate *x, const kist__entry *e)
 	if (S_ISDIR(st.st_mode))
 		return kist__fail(KIST_E_EXISTS, "%s exists and is a directory", shown);
 	if (!x->o->force)
-		return kist__fail(KIST_E_EXISTS, "%s exists (use --force to overwrite)", shown);
+		return kist__fail(KIST_E_EXISTS, "%s exists", shown);
 	return KIST_OK;
 }
 

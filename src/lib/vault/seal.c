@@ -586,12 +586,11 @@ static kist_err add_root(kist_sealer *s, const char *src, const char *stored)
 		if (!clash)
 			continue;
 		if (strcmp(r, stored) == 0)
-			return kist__fail(
-			    KIST_E_INPUT,
-			    "%s and %s would both be stored as %s: give one of them "
-			    "another name, or seal them with --base DIR (paths relative "
-			    "to DIR)",
-			    s->root_src[i], src, stored);
+			return kist__fail(KIST_E_INPUT,
+			                  "%s and %s would both be stored as %s: give one of them "
+			                  "another name, or store paths relative to a folder that "
+			                  "holds both",
+			                  s->root_src[i], src, stored);
 		return kist__fail(KIST_E_INPUT, "%s and %s overlap (stored as %s and %s)",
 		                  s->root_src[i], src, r, stored);
 	}
@@ -1109,7 +1108,7 @@ static kist_err open_output(writer *w, const char *out_path, int force, int fd, 
 		return err;
 	if (fstatat(*dirfd, base, &ost, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!force)
-			return kist__fail(KIST_E_EXISTS, "%s exists (use --force to replace it)",
+			return kist__fail(KIST_E_EXISTS, "%s exists",
 			                  out_path);
 		if (is_input(w->s, &ost))
 			return kist__fail(KIST_E_INPUT,
@@ -1242,7 +1241,7 @@ static kist_err seal_to(kist_sealer *s, const char *out_path, int force, int fd)
 		w.out.fd = -1;
 	} else if ((err = kist__outfile_commit(&w.out, force, 1)) != KIST_OK) {
 		if (err == KIST_E_EXISTS)
-			kist__fail(err, "%s exists (use --force to replace it)", out_path);
+			kist__fail(err, "%s exists", out_path);
 		goto out;
 	}
 	s->stat_entries = s->nin;
@@ -1265,9 +1264,11 @@ out:
 	return err;
 }
 
-kist_err kist_seal_write(kist_sealer *s, const char *out_path, int force)
+kist_err kist_seal_write(kist_sealer *s, const char *out_path, unsigned flags)
 {
-	return seal_to(s, out_path, force, -1);
+	if (flags & ~KIST_REPLACE)
+		return kist__fail(KIST_E_ARG, "unknown flags 0x%x", flags & ~KIST_REPLACE);
+	return seal_to(s, out_path, (flags & KIST_REPLACE) != 0, -1);
 }
 
 kist_err kist_seal_write_fd(kist_sealer *s, int fd, const char *name)

@@ -373,11 +373,6 @@ const kist_entry *kist_vault_find(const kist_vault *v, const char *path)
 	return e ? &e->pub : NULL;
 }
 
-void *kist_vault_index_db(kist_vault *v)
-{
-	return v->db;
-}
-
 /* The internal entry behind a public one, or NULL if e is not from v. */
 static const kist__entry *vault_internal(const kist_vault *v, const kist_entry *e)
 {

@@ -28,7 +28,7 @@ static void seal_at(const char *out, kist_identity *id, unsigned threads, int le
 	assert_int_equal(kist_seal_set_level(s, level), KIST_OK);
 	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
 	assert_int_equal(kist_seal_add_path(s, "case"), KIST_OK);
-	assert_int_equal(kist_seal_write(s, out, 1), KIST_OK);
+	assert_int_equal(kist_seal_write(s, out, KIST_REPLACE), KIST_OK);
 	kist_seal_free(s);
 }
 

@@ -58,7 +58,7 @@ static void test_unprotected_roundtrip(void **state)
 	chmod(path, 0600);
 
 	/* --force replaces, atomically, still 0600. */
-	assert_int_equal(kist_identity_save(a, path, NULL, 0, 1), KIST_OK);
+	assert_int_equal(kist_identity_save(a, path, NULL, 0, KIST_REPLACE), KIST_OK);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	kist_identity_free(a);
@@ -76,6 +76,10 @@ static void test_passphrase(void **state)
 
 	assert_int_equal(kist_identity_generate(&a), KIST_OK);
 	assert_int_equal(kist_identity_save(a, path, "", 0, 0), KIST_E_ARG);
+	/* A flag this version does not know is refused, not ignored; nothing is written. */
+	assert_int_equal(kist_identity_save(a, path, NULL, 0, KIST_REPLACE << 1), KIST_E_ARG);
+	assert_int_equal(kist_file_write(path, "x", 1, KIST_REPLACE << 1), KIST_E_ARG);
+	assert_int_equal(access(path, F_OK), -1);
 	assert_int_equal(kist_identity_save(a, path, pass, strlen(pass), 0), KIST_OK);
 	/* The secret must not appear in the file in any form we can search for. */
 	size_t len;

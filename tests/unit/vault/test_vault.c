@@ -497,6 +497,9 @@ static void test_seal_refusals(void **state)
 	/* The output exists: refused without force, and the existing file is untouched. */
 	tu_write(out, "keep", 4);
 	assert_int_equal(kist_seal_write(s, out, 0), KIST_E_EXISTS);
+	/* The library says what is wrong; the option that changes it is the CLI's to name. */
+	assert_null(strstr(kist_errdetail(), "--"));
+	assert_int_equal(kist_seal_write(s, out, KIST_REPLACE << 1), KIST_E_ARG); /* unknown flag */
 	size_t n;
 	unsigned char *kept = tu_read(out, &n);
 	assert_int_equal(n, 4);
