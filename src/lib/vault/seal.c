@@ -22,7 +22,7 @@
 
 #define INDEX_ZSTD_LEVEL 9
 
-/* A path that cannot be sealed, found by the walk (kist_seal_set_problems). */
+/* A path that cannot be sealed, found by the walk (kist_sealer_set_problems). */
 typedef struct problem {
 	char *path, *why;
 	int left_out; /* unreadable or special, and KIST_SEAL_SKIP_UNREADABLE: left out */
@@ -54,12 +54,12 @@ struct kist_sealer {
 	unsigned char file_sha256[32]; /* of the last vault written */
 	kist_progress_fn progress;
 	void *progress_ctx;
-	char *base;      /* kist_seal_set_base: the real path of the folder, or NULL */
+	char *base;      /* kist_sealer_set_base: the real path of the folder, or NULL */
 	char **root;     /* the stored name of each input ("": its contents at the top) */
 	char **root_src; /* the input as given, for messages */
 	size_t nroots;
 	size_t nvaults; /* inputs that start with a vault's magic (earlier outputs?) */
-	int collect;    /* kist_seal_set_problems: record problems and walk on */
+	int collect;    /* kist_sealer_set_problems: record problems and walk on */
 	unsigned problem_flags;
 	kist_problem_fn problem_fn;
 	void *problem_ctx;
@@ -94,7 +94,7 @@ static int probe_file(const char *path, const struct stat *st, int *is_vault)
 	return 0;
 }
 
-kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx)
+kist_err kist_sealer_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx)
 {
 	kist_err err;
 	if ((err = kist_init()) != KIST_OK)
@@ -114,7 +114,7 @@ kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx)
 	return KIST_OK;
 }
 
-void kist_seal_free(kist_sealer *s)
+void kist_sealer_free(kist_sealer *s)
 {
 	if (s == NULL)
 		return;
@@ -145,25 +145,25 @@ void kist_seal_free(kist_sealer *s)
 	free(s);
 }
 
-const char *kist_seal_vault_id(const kist_sealer *s)
+const char *kist_sealer_vault_id(const kist_sealer *s)
 {
 	return s->vault_id;
 }
 
-void kist_seal_file_sha256(const kist_sealer *s, unsigned char out[32])
+void kist_sealer_file_sha256(const kist_sealer *s, unsigned char out[32])
 {
 	memcpy(out, s->file_sha256, 32);
 }
 
-void kist_seal_stats(const kist_sealer *s, uint64_t *entries, uint64_t *bytes,
-                     uint64_t *vault_bytes)
+void kist_sealer_stats(const kist_sealer *s, uint64_t *entries, uint64_t *bytes,
+                       uint64_t *vault_bytes)
 {
 	*entries = s->stat_entries;
 	*bytes = s->stat_bytes;
 	*vault_bytes = s->stat_vault;
 }
 
-kist_err kist_seal_add_recipient(kist_sealer *s, const kist_pubkey *pk)
+kist_err kist_sealer_add_recipient(kist_sealer *s, const kist_pubkey *pk)
 {
 	for (size_t i = 0; i < s->nrecips; i++)
 		if (sodium_memcmp(s->recips[i].x25519, pk->x25519, 32) == 0)
@@ -174,7 +174,7 @@ kist_err kist_seal_add_recipient(kist_sealer *s, const kist_pubkey *pk)
 	return KIST_OK;
 }
 
-kist_err kist_seal_set_threads(kist_sealer *s, unsigned threads)
+kist_err kist_sealer_set_threads(kist_sealer *s, unsigned threads)
 {
 	if (threads > 64)
 		return kist__fail(KIST_E_ARG, "at most 64 threads");
@@ -182,7 +182,7 @@ kist_err kist_seal_set_threads(kist_sealer *s, unsigned threads)
 	return KIST_OK;
 }
 
-kist_err kist_seal_set_level(kist_sealer *s, int level)
+kist_err kist_sealer_set_level(kist_sealer *s, int level)
 {
 	if (level == 0)
 		level = KIST_LEVEL_DEFAULT;
@@ -192,14 +192,14 @@ kist_err kist_seal_set_level(kist_sealer *s, int level)
 	return KIST_OK;
 }
 
-kist_err kist_seal_set_progress(kist_sealer *s, kist_progress_fn fn, void *ctx)
+kist_err kist_sealer_set_progress(kist_sealer *s, kist_progress_fn fn, void *ctx)
 {
 	s->progress = fn;
 	s->progress_ctx = ctx;
 	return KIST_OK;
 }
 
-kist_err kist_seal_set_signer(kist_sealer *s, const kist_identity *id)
+kist_err kist_sealer_set_signer(kist_sealer *s, const kist_identity *id)
 {
 	s->signer = id;
 	return KIST_OK;
@@ -255,7 +255,7 @@ static kist_err push(kist_sealer *s, const char *src, int fd, const char *stored
 }
 
 /*
- * A path that cannot be sealed.  Collecting (kist_seal_set_problems), it is
+ * A path that cannot be sealed.  Collecting (kist_sealer_set_problems), it is
  * recorded and told, and the walk goes on; otherwise it ends the add with err.
  * skippable: unreadable or special, left out under KIST_SEAL_SKIP_UNREADABLE.
  */
@@ -294,7 +294,7 @@ static kist_err refuse(kist_sealer *s, kist_err err, int skippable, const char *
 	return KIST_OK;
 }
 
-/* Whether a pattern of kist_seal_add_exclude() matches the stored path or one of its names. */
+/* Whether a pattern of kist_sealer_add_exclude() matches the stored path or one of its names. */
 static int excluded(const kist_sealer *s, const char *stored)
 {
 	for (size_t i = 0; i < s->nexcl; i++) {
@@ -458,7 +458,7 @@ static char *stored_name(const char *path)
 	return out;
 }
 
-kist_err kist_seal_set_base(kist_sealer *s, const char *dir)
+kist_err kist_sealer_set_base(kist_sealer *s, const char *dir)
 {
 	struct stat st;
 	char *real;
@@ -480,27 +480,27 @@ kist_err kist_seal_set_base(kist_sealer *s, const char *dir)
 	return KIST_OK;
 }
 
-size_t kist_seal_input_count(const kist_sealer *s)
+size_t kist_sealer_input_count(const kist_sealer *s)
 {
 	return s->nroots;
 }
 
-const char *kist_seal_input_stored(const kist_sealer *s, size_t i)
+const char *kist_sealer_input_stored(const kist_sealer *s, size_t i)
 {
 	return i < s->nroots ? s->root[i] : NULL;
 }
 
-size_t kist_seal_vault_inputs(const kist_sealer *s)
+size_t kist_sealer_vault_inputs(const kist_sealer *s)
 {
 	return s->nvaults;
 }
 
-size_t kist_seal_entry_count(const kist_sealer *s)
+size_t kist_sealer_entry_count(const kist_sealer *s)
 {
 	return s->nin;
 }
 
-const char *kist_seal_entry_path(const kist_sealer *s, size_t i)
+const char *kist_sealer_entry_path(const kist_sealer *s, size_t i)
 {
 	return i < s->nin ? s->in[i].e.path : NULL;
 }
@@ -578,7 +578,7 @@ static kist_err add_root(kist_sealer *s, const char *src, const char *stored)
 		const char *r = s->root[i];
 		size_t rl = strlen(r), nl = strlen(stored);
 		/* A folder stored by its contents ("") clashes entry by entry, which
-		 * kist_seal_write() names. */
+		 * kist_sealer_write() names. */
 		int clash = rl > 0 && nl > 0 &&
 		            (strcmp(r, stored) == 0 ||
 		             (rl < nl && strncmp(r, stored, rl) == 0 && stored[rl] == '/') ||
@@ -616,7 +616,7 @@ static kist_err add_root(kist_sealer *s, const char *src, const char *stored)
 	return KIST_OK;
 }
 
-kist_err kist_seal_add_path(kist_sealer *s, const char *path)
+kist_err kist_sealer_add_path(kist_sealer *s, const char *path)
 {
 	char *stored = NULL;
 	kist_err err;
@@ -671,7 +671,7 @@ kist_err kist_seal_add_path(kist_sealer *s, const char *path)
 	return err;
 }
 
-kist_err kist_seal_set_problems(kist_sealer *s, kist_problem_fn fn, void *ctx, unsigned flags)
+kist_err kist_sealer_set_problems(kist_sealer *s, kist_problem_fn fn, void *ctx, unsigned flags)
 {
 	if (flags & ~KIST_SEAL_SKIP_UNREADABLE)
 		return kist__fail(KIST_E_ARG, "unknown flags");
@@ -682,7 +682,7 @@ kist_err kist_seal_set_problems(kist_sealer *s, kist_problem_fn fn, void *ctx, u
 	return KIST_OK;
 }
 
-kist_err kist_seal_add_exclude(kist_sealer *s, const char *pattern)
+kist_err kist_sealer_add_exclude(kist_sealer *s, const char *pattern)
 {
 	if (pattern == NULL || pattern[0] == '\0')
 		return kist__fail(KIST_E_ARG, "an empty exclude pattern");
@@ -701,12 +701,12 @@ kist_err kist_seal_add_exclude(kist_sealer *s, const char *pattern)
 	return KIST_OK;
 }
 
-size_t kist_seal_problem_count(const kist_sealer *s)
+size_t kist_sealer_problem_count(const kist_sealer *s)
 {
 	return s->nprobs;
 }
 
-const char *kist_seal_problem(const kist_sealer *s, size_t i, const char **why, int *left_out)
+const char *kist_sealer_problem(const kist_sealer *s, size_t i, const char **why, int *left_out)
 {
 	if (i >= s->nprobs)
 		return NULL;
@@ -717,12 +717,12 @@ const char *kist_seal_problem(const kist_sealer *s, size_t i, const char **why, 
 	return s->probs[i].path;
 }
 
-size_t kist_seal_excluded_count(const kist_sealer *s)
+size_t kist_sealer_excluded_count(const kist_sealer *s)
 {
 	return s->nexcluded;
 }
 
-kist_err kist_seal_add_fd(kist_sealer *s, int fd, const char *name)
+kist_err kist_sealer_add_fd(kist_sealer *s, int fd, const char *name)
 {
 	char *norm;
 	kist_err err;
@@ -741,12 +741,12 @@ kist_err kist_seal_add_fd(kist_sealer *s, int fd, const char *name)
 	return err;
 }
 
-kist_err kist_seal_add_people_buf(kist_sealer *s, const void *buf, size_t len, const char *name)
+kist_err kist_sealer_add_people_buf(kist_sealer *s, const void *buf, size_t len, const char *name)
 {
 	return kist__register_parse(&s->people, buf, len, name ? name : "register");
 }
 
-kist_err kist_seal_add_people(kist_sealer *s, const char *path)
+kist_err kist_sealer_add_people(kist_sealer *s, const char *path)
 {
 	unsigned char *buf = NULL;
 	size_t got = 0;
@@ -1041,7 +1041,7 @@ out:
 	return err;
 }
 
-kist_err kist_seal_check(kist_sealer *s)
+kist_err kist_sealer_check(kist_sealer *s)
 {
 	kist__entry *check;
 	kist_err err;
@@ -1108,8 +1108,7 @@ static kist_err open_output(writer *w, const char *out_path, int force, int fd, 
 		return err;
 	if (fstatat(*dirfd, base, &ost, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!force)
-			return kist__fail(KIST_E_EXISTS, "%s exists",
-			                  out_path);
+			return kist__fail(KIST_E_EXISTS, "%s exists", out_path);
 		if (is_input(w->s, &ost))
 			return kist__fail(KIST_E_INPUT,
 			                  "%s is also an input: refusing to replace it", out_path);
@@ -1207,7 +1206,7 @@ static kist_err seal_to(kist_sealer *s, const char *out_path, int force, int fd)
 	memset(s->file_sha256, 0, sizeof s->file_sha256);
 	if (s->nrecips == 0)
 		return kist__fail(KIST_E_ARG, "no recipients");
-	if ((err = kist_seal_check(s)) != KIST_OK)
+	if ((err = kist_sealer_check(s)) != KIST_OK)
 		return err;
 
 	/* Keys and header, before any output exists. */
@@ -1264,14 +1263,14 @@ out:
 	return err;
 }
 
-kist_err kist_seal_write(kist_sealer *s, const char *out_path, unsigned flags)
+kist_err kist_sealer_write(kist_sealer *s, const char *out_path, unsigned flags)
 {
 	if (flags & ~KIST_REPLACE)
 		return kist__fail(KIST_E_ARG, "unknown flags 0x%x", flags & ~KIST_REPLACE);
 	return seal_to(s, out_path, (flags & KIST_REPLACE) != 0, -1);
 }
 
-kist_err kist_seal_write_fd(kist_sealer *s, int fd, const char *name)
+kist_err kist_sealer_write_fd(kist_sealer *s, int fd, const char *name)
 {
 	if (fd < 0)
 		return kist__fail(KIST_E_ARG, "no descriptor to write to");
