@@ -117,7 +117,7 @@ kist_err kist_init(void);
 const char *kist_version(void);
 
 /*
- * Flags of the functions that write an output file (kist_seal_write(),
+ * Flags of the functions that write an output file (kist_sealer_write(),
  * kist_identity_save(), kist_file_write()).  Without KIST_REPLACE an
  * existing output is refused with KIST_E_EXISTS; with it, it is replaced
  * atomically.  Other bits are refused with KIST_E_ARG.
@@ -279,7 +279,7 @@ typedef struct kist_sealer kist_sealer;
 typedef void (*kist_warn_fn)(void *ctx, const char *path, const char *message);
 
 /* Creates a sealer.  warn_fn receives warnings; it may be NULL. */
-kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx);
+kist_err kist_sealer_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx);
 
 /*
  * Adds a recipient: a kist1 key gets a kist X25519 slot, an age1 key an age
@@ -287,16 +287,16 @@ kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx);
  * key are duplicates, sealed once (the first kind given).
  * @return KIST_OK, KIST_E_LIMIT.
  */
-kist_err kist_seal_add_recipient(kist_sealer *s, const kist_pubkey *pk);
+kist_err kist_sealer_add_recipient(kist_sealer *s, const kist_pubkey *pk);
 
 /*
  * Sets how many threads compress and encrypt (0, the default: one per
  * online processor; 1: no threads).  The vault is the same either way.
  */
-kist_err kist_seal_set_threads(kist_sealer *s, unsigned threads);
+kist_err kist_sealer_set_threads(kist_sealer *s, unsigned threads);
 
 #define KIST_LEVEL_DEFAULT 3  /* zstd level of content chunks unless set */
-#define KIST_LEVEL_MAX     19 /* highest level kist_seal_set_level() takes */
+#define KIST_LEVEL_MAX     19 /* highest level kist_sealer_set_level() takes */
 
 /*
  * Sets the zstd level of content chunks, 1 (fastest) to KIST_LEVEL_MAX
@@ -305,13 +305,13 @@ kist_err kist_seal_set_threads(kist_sealer *s, unsigned threads);
  * whatever the level.
  * @return KIST_OK, KIST_E_ARG.
  */
-kist_err kist_seal_set_level(kist_sealer *s, int level);
+kist_err kist_sealer_set_level(kist_sealer *s, int level);
 
 /*
  * Signs the vault with id's Ed25519 key (for an age identity, the derived
- * one).  id must outlive kist_seal_write().
+ * one).  id must outlive kist_sealer_write().
  */
-kist_err kist_seal_set_signer(kist_sealer *s, const kist_identity *id);
+kist_err kist_sealer_set_signer(kist_sealer *s, const kist_identity *id);
 
 /*
  * Stores the paths of the inputs added after it relative to the folder dir
@@ -320,14 +320,14 @@ kist_err kist_seal_set_signer(kist_sealer *s, const kist_identity *id);
  * @return KIST_OK, KIST_E_IO (missing), KIST_E_ARG (not a folder, or inputs
  *         already added).
  */
-kist_err kist_seal_set_base(kist_sealer *s, const char *dir);
+kist_err kist_sealer_set_base(kist_sealer *s, const char *dir);
 
 /*
  * Adds a file, folder (recursively) or symbolic link (recorded, not
  * followed).  It is stored under the last component of path, never the
  * folders above it ("/x/Camp evidence" and "../x/photos" become "Camp
  * evidence" and "photos", "a/photos/.." becomes "a"); a folder named by ".",
- * ".." or "/" stores its contents at the top.  With kist_seal_set_base() it
+ * ".." or "/" stores its contents at the top.  With kist_sealer_set_base() it
  * is stored relative to that folder instead (an input outside it is
  * refused).  Two inputs stored under the same name (or one inside the other)
  * are refused, the message naming both.  Devices, sockets and fifos are
@@ -337,50 +337,50 @@ kist_err kist_seal_set_base(kist_sealer *s, const char *dir);
  *         refuses, e.g. with a control character; a name another input has; a
  *         path outside the base folder), KIST_E_LIMIT.
  */
-kist_err kist_seal_add_path(kist_sealer *s, const char *path);
+kist_err kist_sealer_add_path(kist_sealer *s, const char *path);
 
 /* The inputs added so far: their number, and the stored name of the i-th ("": a
  * folder stored by its contents).  Valid until the next add or free. */
-size_t kist_seal_input_count(const kist_sealer *s);
-const char *kist_seal_input_stored(const kist_sealer *s, size_t i);
+size_t kist_sealer_input_count(const kist_sealer *s);
+const char *kist_sealer_input_stored(const kist_sealer *s, size_t i);
 /* The files added so far that start with a vault's magic bytes (an earlier
  * output inside a sealed folder?); each was also named to the warn function.
  * They are sealed as they are.  Inputs later dropped by a failed add count. */
-size_t kist_seal_vault_inputs(const kist_sealer *s);
+size_t kist_sealer_vault_inputs(const kist_sealer *s);
 /* The entries added so far, in the order they will be stored, and their stored paths. */
-size_t kist_seal_entry_count(const kist_sealer *s);
-const char *kist_seal_entry_path(const kist_sealer *s, size_t i);
+size_t kist_sealer_entry_count(const kist_sealer *s);
+const char *kist_sealer_entry_path(const kist_sealer *s, size_t i);
 
 /*
- * Checks what kist_seal_write() checks before writing anything: stored paths
+ * Checks what kist_sealer_write() checks before writing anything: stored paths
  * (duplicates, an entry below a file) and the registers' media paths.
  * Writes nothing (kist seal --dry-run).
  * @return KIST_OK, KIST_E_ARG (nothing to seal), KIST_E_INPUT (the detail
  *         names the path), KIST_E_NOMEM.
  */
-kist_err kist_seal_check(kist_sealer *s);
+kist_err kist_sealer_check(kist_sealer *s);
 
 /*
  * Adds the contents of an open file descriptor (standard input) as one file
- * entry named name.  The descriptor is read during kist_seal_write().
+ * entry named name.  The descriptor is read during kist_sealer_write().
  */
-kist_err kist_seal_add_fd(kist_sealer *s, int fd, const char *name);
+kist_err kist_sealer_add_fd(kist_sealer *s, int fd, const char *name);
 
 /*
  * Adds the people register in the file at path: CSV (RFC 4180, a header row,
  * UTF-8) or JSON (an array of objects), told apart by content (JSON starts
  * with '[').  Known fields: name (required), aliases, relation, born,
  * location, status, contact, notes, and media: paths of entries of the same
- * vault (';'-separated in CSV, a list in JSON), checked by kist_seal_write().
+ * vault (';'-separated in CSV, a list in JSON), checked by kist_sealer_write().
  * Other columns are kept as extra fields.  Records go only into the
  * encrypted index.  Several registers may be added.
  * @return KIST_OK, KIST_E_IO, KIST_E_INPUT (malformed: the detail names the
  *         line or record index and the field), KIST_E_LIMIT (see the limits).
  */
-kist_err kist_seal_add_people(kist_sealer *s, const char *path);
+kist_err kist_sealer_add_people(kist_sealer *s, const char *path);
 
-/* As kist_seal_add_people(), from memory; name is used in messages. */
-kist_err kist_seal_add_people_buf(kist_sealer *s, const void *buf, size_t len, const char *name);
+/* As kist_sealer_add_people(), from memory; name is used in messages. */
+kist_err kist_sealer_add_people_buf(kist_sealer *s, const void *buf, size_t len, const char *name);
 
 /*
  * Writes the vault to out_path: to a temporary file in the same directory,
@@ -392,21 +392,21 @@ kist_err kist_seal_add_people_buf(kist_sealer *s, const void *buf, size_t len, c
  *         KIST_E_IO, KIST_E_NOSPACE, KIST_E_INPUT (duplicate stored paths,
  *         a media path that is not an entry).
  */
-kist_err kist_seal_write(kist_sealer *s, const char *out_path, unsigned flags);
+kist_err kist_sealer_write(kist_sealer *s, const char *out_path, unsigned flags);
 
 /*
- * As kist_seal_write(), but writes the vault straight to the open descriptor
+ * As kist_sealer_write(), but writes the vault straight to the open descriptor
  * fd (a pipe, or standard output), named name in messages; fd is not closed.
  * A stream cannot be taken back: on failure part of a vault may have been
  * written, and the caller must say so (a reader of it finds it truncated).
  * Refuses a regular file behind fd that is one of the inputs.
- * @return as kist_seal_write(), KIST_E_ARG (fd < 0).
+ * @return as kist_sealer_write(), KIST_E_ARG (fd < 0).
  */
-kist_err kist_seal_write_fd(kist_sealer *s, int fd, const char *name);
+kist_err kist_sealer_write_fd(kist_sealer *s, int fd, const char *name);
 
 /* Number of entries and total bytes of file content sealed by the last write. */
-void kist_seal_stats(const kist_sealer *s, uint64_t *entries, uint64_t *bytes,
-                     uint64_t *vault_bytes);
+void kist_sealer_stats(const kist_sealer *s, uint64_t *entries, uint64_t *bytes,
+                       uint64_t *vault_bytes);
 
 /*
  * Progress of long work (sealing, extracting, verifying): done bytes of file
@@ -419,13 +419,13 @@ void kist_seal_stats(const kist_sealer *s, uint64_t *entries, uint64_t *bytes,
 typedef void (*kist_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
 /*
- * Sets the progress callback of kist_seal_write() (fn NULL: none).  total is
+ * Sets the progress callback of kist_sealer_write() (fn NULL: none).  total is
  * the sum of the sizes the files had when they were added.
  */
-kist_err kist_seal_set_progress(kist_sealer *s, kist_progress_fn fn, void *ctx);
+kist_err kist_sealer_set_progress(kist_sealer *s, kist_progress_fn fn, void *ctx);
 
 /* Frees s.  NULL is allowed. */
-void kist_seal_free(kist_sealer *s);
+void kist_sealer_free(kist_sealer *s);
 
 /* ---------------------------------------------------------------- opening */
 
@@ -835,11 +835,11 @@ kist_err kist_ledger_checkpoint_audited(const kist_ledger_log *log, const kist_a
 /* Index of the identity (in the array given to kist_vault_open) that opened v. */
 size_t kist_vault_opened_with(const kist_vault *v);
 
-/* The vault id of the last vault kist_seal_write() wrote ("" before). */
-const char *kist_seal_vault_id(const kist_sealer *s);
+/* The vault id of the last vault kist_sealer_write() wrote ("" before). */
+const char *kist_sealer_vault_id(const kist_sealer *s);
 
-/* The SHA-256 of the whole file kist_seal_write() last wrote (zeros before). */
-void kist_seal_file_sha256(const kist_sealer *s, unsigned char out[32]);
+/* The SHA-256 of the whole file kist_sealer_write() last wrote (zeros before). */
+void kist_sealer_file_sha256(const kist_sealer *s, unsigned char out[32]);
 
 /*
  * The SHA-256 of the whole vault file v was opened from, read again from its

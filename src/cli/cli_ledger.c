@@ -263,7 +263,7 @@ int cmd_log_export(const cli_args *a)
 		goto done;
 	}
 	/* Sealed for the trustees from memory: no plaintext copy touches a disk. */
-	if ((err = kist_seal_new(&s, cli_warn, NULL)) != KIST_OK) {
+	if ((err = kist_sealer_new(&s, cli_warn, NULL)) != KIST_OK) {
 		rc = cli_fail(NULL, err);
 		goto out;
 	}
@@ -275,7 +275,7 @@ int cmd_log_export(const cli_args *a)
 			rc = EXIT_USAGE;
 			goto out;
 		}
-		if ((err = kist_seal_add_recipient(s, &pk)) != KIST_OK) {
+		if ((err = kist_sealer_add_recipient(s, &pk)) != KIST_OK) {
 			rc = cli_fail(NULL, err);
 			goto out;
 		}
@@ -286,8 +286,8 @@ int cmd_log_export(const cli_args *a)
 		rc = EXIT_IO;
 		goto out;
 	}
-	if ((err = kist_seal_add_fd(s, fd, BUNDLE_ENTRY)) != KIST_OK ||
-	    (err = kist_seal_write(s, out, cli_count(a, "force") > 0 ? KIST_REPLACE : 0)) !=
+	if ((err = kist_sealer_add_fd(s, fd, BUNDLE_ENTRY)) != KIST_OK ||
+	    (err = kist_sealer_write(s, out, cli_count(a, "force") > 0 ? KIST_REPLACE : 0)) !=
 	        KIST_OK) {
 		rc = cli_fail_hint(NULL, err, KIST_E_EXISTS, "use --force to replace it");
 		goto out;
@@ -301,7 +301,7 @@ done:
 out:
 	if (fd >= 0)
 		close(fd);
-	kist_seal_free(s);
+	kist_sealer_free(s);
 	if (json)
 		sodium_memzero(json, len);
 	free(json);

@@ -18,7 +18,7 @@ typedef struct recips {
 
 static int recips_add(recips *r, kist_sealer *s, const kist_pubkey *pk)
 {
-	kist_err err = kist_seal_add_recipient(s, pk);
+	kist_err err = kist_sealer_add_recipient(s, pk);
 	if (err != KIST_OK)
 		return cli_fail(NULL, err);
 	for (size_t i = 0; i < r->n; i++)
@@ -40,7 +40,7 @@ static void print_summary(kist_sealer *s, const char *out, const recips *r,
 	unsigned char sha[32];
 	int self = 0;
 
-	kist_seal_stats(s, &entries, &bytes, &vbytes);
+	kist_sealer_stats(s, &entries, &bytes, &vbytes);
 	cli_human_size(h1, sizeof h1, bytes);
 	cli_human_size(h2, sizeof h2, vbytes);
 	fprintf(stderr, "kist: sealed %llu %s (%s) into %s (%s)%s\n", (unsigned long long)entries,
@@ -56,7 +56,7 @@ static void print_summary(kist_sealer *s, const char *out, const recips *r,
 		        is_self ? " (the sealer)" : "");
 	}
 	fputc('\n', stderr);
-	kist_seal_file_sha256(s, sha);
+	kist_sealer_file_sha256(s, sha);
 	sodium_bin2hex(hex, sizeof hex, sha, sizeof sha);
 	fprintf(stderr, "kist: SHA-256 of %s: %s (send it by another channel)\n", out, hex);
 	if (self && r->n == 1)
@@ -90,10 +90,10 @@ static void print_stored_as(const kist_sealer *s, const char *base)
 		fprintf(stderr, "kist: paths stored relative to %s\n", e);
 		return;
 	}
-	size_t n = kist_seal_input_count(s);
+	size_t n = kist_sealer_input_count(s);
 	fprintf(stderr, "kist: paths stored under each input's last name, not the folders above:");
 	for (size_t i = 0; i < n && i < 5; i++) {
-		const char *r = kist_seal_input_stored(s, i);
+		const char *r = kist_sealer_input_stored(s, i);
 		cli_escape(e, sizeof e, r);
 		fprintf(stderr, "%s %s%s", i ? "," : "", r[0] ? e : "(a folder's contents)",
 		        r[0] ? "/..." : "");
@@ -111,15 +111,15 @@ static kist_err clash_hint(void)
 /* seal --dry-run: checks the inputs and lists the paths that would be stored. */
 static int dry_run(kist_sealer *s, const cli_args *a)
 {
-	kist_err err = kist_seal_check(s);
+	kist_err err = kist_sealer_check(s);
 	if (err != KIST_OK) {
 		int rc = cli_fail_hint(NULL, err, clash_hint(), "--base DIR");
 		fprintf(stderr, "kist: dry run: the seal would be refused\n");
 		return rc;
 	}
-	size_t n = kist_seal_entry_count(s);
+	size_t n = kist_sealer_entry_count(s);
 	for (size_t i = 0; i < n; i++) {
-		cli_print_path(kist_seal_entry_path(s, i));
+		cli_print_path(kist_sealer_entry_path(s, i));
 		putchar('\n');
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -130,7 +130,7 @@ static int dry_run(kist_sealer *s, const cli_args *a)
 		fprintf(stderr, "kist: dry run: %zu %s would be stored; nothing was written\n", n,
 		        n == 1 ? "path" : "paths");
 		print_stored_as(s, cli_get(a, "base"));
-		size_t nv = kist_seal_vault_inputs(s);
+		size_t nv = kist_sealer_vault_inputs(s);
 		if (nv > 0)
 			fprintf(stderr,
 			        "kist: warning: %zu %s a kist vault (an earlier output?), would be "
@@ -236,7 +236,7 @@ static int add_inputs(const cli_args *a, kist_sealer *s)
 	int stdin_used = 0;
 	/* Registers first: a malformed one is refused before anything is read or written. */
 	for (size_t i = 0; i < cli_count(a, "people"); i++) {
-		if ((err = kist_seal_add_people(s, cli_get_n(a, "people", i))) != KIST_OK) {
+		if ((err = kist_sealer_add_people(s, cli_get_n(a, "people", i))) != KIST_OK) {
 			int rc = cli_fail(NULL, err);
 			if (err == KIST_E_INPUT || err == KIST_E_LIMIT)
 				fprintf(stderr,
@@ -252,9 +252,9 @@ static int add_inputs(const cli_args *a, kist_sealer *s)
 				return EXIT_USAGE;
 			}
 			const char *name = cli_get(a, "stdin-name");
-			err = kist_seal_add_fd(s, STDIN_FILENO, name ? name : "stdin");
+			err = kist_sealer_add_fd(s, STDIN_FILENO, name ? name : "stdin");
 		} else {
-			err = kist_seal_add_path(s, p);
+			err = kist_sealer_add_path(s, p);
 		}
 		if (err != KIST_OK)
 			return cli_fail_hint(NULL, err, clash_hint(), "--base DIR");
@@ -268,11 +268,11 @@ static int write_vault(const cli_args *a, kist_sealer *s, const char *out, kist_
 {
 	cli_progress prog;
 	cli_progress_init(&prog, "sealing");
-	kist_seal_set_progress(s, cli_progress_cb, &prog);
+	kist_sealer_set_progress(s, cli_progress_cb, &prog);
 	int to_stdout = strcmp(out, "-") == 0;
-	kist_err err = to_stdout
-	                   ? kist_seal_write_fd(s, STDOUT_FILENO, "standard output")
-	                   : kist_seal_write(s, out, cli_count(a, "force") > 0 ? KIST_REPLACE : 0);
+	kist_err err =
+	    to_stdout ? kist_sealer_write_fd(s, STDOUT_FILENO, "standard output")
+	              : kist_sealer_write(s, out, cli_count(a, "force") > 0 ? KIST_REPLACE : 0);
 	cli_progress_end(&prog);
 	/* A pipe cannot be synced (EINVAL); a file behind > can. */
 	if (err == KIST_OK && to_stdout && fsync(STDOUT_FILENO) != 0 && errno != EINVAL) {
@@ -296,7 +296,7 @@ static int write_vault(const cli_args *a, kist_sealer *s, const char *out, kist_
 	 * vault id exists only once the vault is written; if the append fails now
 	 * (the ledger was checked writable above) the vault, which releases
 	 * nothing, is kept and the failure reported (exit 6). */
-	if (ledger != NULL && (err = kist_ledger_append(ledger, signer, kist_seal_vault_id(s),
+	if (ledger != NULL && (err = kist_ledger_append(ledger, signer, kist_sealer_vault_id(s),
 	                                                "seal", NULL, 0, NULL)) != KIST_OK) {
 		cli_error("ledger", "%s: %s was written but its seal event is not logged",
 		          kist_errdetail()[0] ? kist_errdetail() : kist_strerror(err), out);
@@ -319,15 +319,15 @@ int cmd_seal(const cli_args *a)
 	int rc = check_args(a, &threads, &level);
 	if (rc != EXIT_OK)
 		return rc;
-	if ((err = kist_seal_new(&s, cli_warn, NULL)) != KIST_OK)
+	if ((err = kist_sealer_new(&s, cli_warn, NULL)) != KIST_OK)
 		return cli_fail(NULL, err);
 	if ((r.k = calloc(KIST_MAX_RECIPIENTS, sizeof *r.k)) == NULL) {
 		rc = cli_fail(NULL, KIST_E_NOMEM);
 		goto out;
 	}
-	kist_seal_set_threads(s, threads);
-	kist_seal_set_level(s, (int)level);
-	if (cli_get(a, "base") != NULL && (err = kist_seal_set_base(s, cli_get(a, "base")))) {
+	kist_sealer_set_threads(s, threads);
+	kist_sealer_set_level(s, (int)level);
+	if (cli_get(a, "base") != NULL && (err = kist_sealer_set_base(s, cli_get(a, "base")))) {
 		rc = cli_fail("--base", err);
 		goto out;
 	}
@@ -337,7 +337,7 @@ int cmd_seal(const cli_args *a)
 		                            &signer)) != EXIT_OK)
 			goto out;
 		kist_identity_pubkey(signer, &signer_pk);
-		kist_seal_set_signer(s, signer);
+		kist_sealer_set_signer(s, signer);
 	}
 	if ((rc = add_recipients(a, s, &r)) != EXIT_OK || (rc = add_inputs(a, s)) != EXIT_OK)
 		goto out;
@@ -356,7 +356,7 @@ int cmd_seal(const cli_args *a)
 		print_summary(s, strcmp(out, "-") == 0 ? "standard output" : out, &r, signer,
 		              &signer_pk);
 		print_stored_as(s, cli_get(a, "base"));
-		size_t nv = kist_seal_vault_inputs(s);
+		size_t nv = kist_sealer_vault_inputs(s);
 		if (nv > 0)
 			fprintf(stderr,
 			        "kist: warning: %zu %s a kist vault (an earlier output?), sealed "
@@ -366,7 +366,7 @@ int cmd_seal(const cli_args *a)
 	rc = EXIT_OK;
 out:
 	kist_ledger_close(ledger);
-	kist_seal_free(s);
+	kist_sealer_free(s);
 	kist_identity_free(signer);
 	free(r.k);
 	return rc;

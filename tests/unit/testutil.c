@@ -115,17 +115,17 @@ void tu_seal(const char *out, kist_identity *const *recips, size_t nrecips,
 {
 	kist_sealer *s = NULL;
 	kist_pubkey pk;
-	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_sealer_new(&s, NULL, NULL), KIST_OK);
 	for (size_t i = 0; i < nrecips; i++) {
 		kist_identity_pubkey(recips[i], &pk);
-		assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
+		assert_int_equal(kist_sealer_add_recipient(s, &pk), KIST_OK);
 	}
 	if (signer != NULL)
-		assert_int_equal(kist_seal_set_signer(s, signer), KIST_OK);
+		assert_int_equal(kist_sealer_set_signer(s, signer), KIST_OK);
 	for (size_t i = 0; i < npaths; i++)
-		assert_int_equal(kist_seal_add_path(s, paths[i]), KIST_OK);
-	kist_err err = kist_seal_write(s, out, KIST_REPLACE);
+		assert_int_equal(kist_sealer_add_path(s, paths[i]), KIST_OK);
+	kist_err err = kist_sealer_write(s, out, KIST_REPLACE);
 	if (err != KIST_OK)
 		fail_msg("seal failed: %s (%s)", kist_strerror(err), kist_errdetail());
-	kist_seal_free(s);
+	kist_sealer_free(s);
 }

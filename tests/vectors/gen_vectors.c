@@ -12,7 +12,7 @@
  * different vault bytes with the same meaning.  The vectors are generated
  * once and committed; the test (test_vectors.c) reads the committed files.
  *
- * Valid vaults come from the real sealer (kist_seal_*) where it can make
+ * Valid vaults come from the real sealer (kist_sealer_*) where it can make
  * them.  The malformed ones are either byte changes to a valid vault (an
  * attacker without keys) or vaults built here from the internal pieces with
  * valid keys (a malicious sealer): their index, chunks and trailer
@@ -258,19 +258,19 @@ static void seal_real(const char *name, kist_identity *const *recips, size_t nre
 	kist_pubkey pk;
 	char rel[256];
 
-	check(kist_seal_new(&s, NULL, NULL), "seal_new");
+	check(kist_sealer_new(&s, NULL, NULL), "seal_new");
 	for (size_t i = 0; i < nrecips; i++) {
 		kist_identity_recipient(recips[i], &pk); /* age1 for an age identity */
-		check(kist_seal_add_recipient(s, &pk), "add_recipient");
+		check(kist_sealer_add_recipient(s, &pk), "add_recipient");
 	}
 	if (signer != NULL)
-		check(kist_seal_set_signer(s, signer), "set_signer");
+		check(kist_sealer_set_signer(s, signer), "set_signer");
 	for (size_t i = 0; i < npaths; i++)
-		check(kist_seal_add_path(s, paths[i]), paths[i]);
+		check(kist_sealer_add_path(s, paths[i]), paths[i]);
 	snprintf(rel, sizeof rel, "valid/%s.kist", name);
-	check(kist_seal_write(s, out_path(rel), KIST_REPLACE), name);
+	check(kist_sealer_write(s, out_path(rel), KIST_REPLACE), name);
 	chmod(out_path(rel), 0644); /* as git will check it out */
-	kist_seal_free(s);
+	kist_sealer_free(s);
 	nvalid++;
 }
 

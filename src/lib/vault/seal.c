@@ -45,7 +45,7 @@ struct kist_sealer {
 	unsigned char file_sha256[32]; /* of the last vault written */
 	kist_progress_fn progress;
 	void *progress_ctx;
-	char *base;      /* kist_seal_set_base: the real path of the folder, or NULL */
+	char *base;      /* kist_sealer_set_base: the real path of the folder, or NULL */
 	char **root;     /* the stored name of each input ("": its contents at the top) */
 	char **root_src; /* the input as given, for messages */
 	size_t nroots;
@@ -67,7 +67,7 @@ static int looks_like_vault(const char *path)
 	return n == (ssize_t)sizeof m && memcmp(m, KIST_MAGIC, sizeof m) == 0;
 }
 
-kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx)
+kist_err kist_sealer_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx)
 {
 	kist_err err;
 	if ((err = kist_init()) != KIST_OK)
@@ -87,7 +87,7 @@ kist_err kist_seal_new(kist_sealer **out, kist_warn_fn warn_fn, void *warn_ctx)
 	return KIST_OK;
 }
 
-void kist_seal_free(kist_sealer *s)
+void kist_sealer_free(kist_sealer *s)
 {
 	if (s == NULL)
 		return;
@@ -110,25 +110,25 @@ void kist_seal_free(kist_sealer *s)
 	free(s);
 }
 
-const char *kist_seal_vault_id(const kist_sealer *s)
+const char *kist_sealer_vault_id(const kist_sealer *s)
 {
 	return s->vault_id;
 }
 
-void kist_seal_file_sha256(const kist_sealer *s, unsigned char out[32])
+void kist_sealer_file_sha256(const kist_sealer *s, unsigned char out[32])
 {
 	memcpy(out, s->file_sha256, 32);
 }
 
-void kist_seal_stats(const kist_sealer *s, uint64_t *entries, uint64_t *bytes,
-                     uint64_t *vault_bytes)
+void kist_sealer_stats(const kist_sealer *s, uint64_t *entries, uint64_t *bytes,
+                       uint64_t *vault_bytes)
 {
 	*entries = s->stat_entries;
 	*bytes = s->stat_bytes;
 	*vault_bytes = s->stat_vault;
 }
 
-kist_err kist_seal_add_recipient(kist_sealer *s, const kist_pubkey *pk)
+kist_err kist_sealer_add_recipient(kist_sealer *s, const kist_pubkey *pk)
 {
 	for (size_t i = 0; i < s->nrecips; i++)
 		if (sodium_memcmp(s->recips[i].x25519, pk->x25519, 32) == 0)
@@ -139,7 +139,7 @@ kist_err kist_seal_add_recipient(kist_sealer *s, const kist_pubkey *pk)
 	return KIST_OK;
 }
 
-kist_err kist_seal_set_threads(kist_sealer *s, unsigned threads)
+kist_err kist_sealer_set_threads(kist_sealer *s, unsigned threads)
 {
 	if (threads > 64)
 		return kist__fail(KIST_E_ARG, "at most 64 threads");
@@ -147,7 +147,7 @@ kist_err kist_seal_set_threads(kist_sealer *s, unsigned threads)
 	return KIST_OK;
 }
 
-kist_err kist_seal_set_level(kist_sealer *s, int level)
+kist_err kist_sealer_set_level(kist_sealer *s, int level)
 {
 	if (level == 0)
 		level = KIST_LEVEL_DEFAULT;
@@ -157,14 +157,14 @@ kist_err kist_seal_set_level(kist_sealer *s, int level)
 	return KIST_OK;
 }
 
-kist_err kist_seal_set_progress(kist_sealer *s, kist_progress_fn fn, void *ctx)
+kist_err kist_sealer_set_progress(kist_sealer *s, kist_progress_fn fn, void *ctx)
 {
 	s->progress = fn;
 	s->progress_ctx = ctx;
 	return KIST_OK;
 }
 
-kist_err kist_seal_set_signer(kist_sealer *s, const kist_identity *id)
+kist_err kist_sealer_set_signer(kist_sealer *s, const kist_identity *id)
 {
 	s->signer = id;
 	return KIST_OK;
@@ -322,7 +322,7 @@ static char *stored_name(const char *path)
 	return out;
 }
 
-kist_err kist_seal_set_base(kist_sealer *s, const char *dir)
+kist_err kist_sealer_set_base(kist_sealer *s, const char *dir)
 {
 	struct stat st;
 	char *real;
@@ -344,27 +344,27 @@ kist_err kist_seal_set_base(kist_sealer *s, const char *dir)
 	return KIST_OK;
 }
 
-size_t kist_seal_input_count(const kist_sealer *s)
+size_t kist_sealer_input_count(const kist_sealer *s)
 {
 	return s->nroots;
 }
 
-const char *kist_seal_input_stored(const kist_sealer *s, size_t i)
+const char *kist_sealer_input_stored(const kist_sealer *s, size_t i)
 {
 	return i < s->nroots ? s->root[i] : NULL;
 }
 
-size_t kist_seal_vault_inputs(const kist_sealer *s)
+size_t kist_sealer_vault_inputs(const kist_sealer *s)
 {
 	return s->nvaults;
 }
 
-size_t kist_seal_entry_count(const kist_sealer *s)
+size_t kist_sealer_entry_count(const kist_sealer *s)
 {
 	return s->nin;
 }
 
-const char *kist_seal_entry_path(const kist_sealer *s, size_t i)
+const char *kist_sealer_entry_path(const kist_sealer *s, size_t i)
 {
 	return i < s->nin ? s->in[i].e.path : NULL;
 }
@@ -442,7 +442,7 @@ static kist_err add_root(kist_sealer *s, const char *src, const char *stored)
 		const char *r = s->root[i];
 		size_t rl = strlen(r), nl = strlen(stored);
 		/* A folder stored by its contents ("") clashes entry by entry, which
-		 * kist_seal_write() names. */
+		 * kist_sealer_write() names. */
 		int clash = rl > 0 && nl > 0 &&
 		            (strcmp(r, stored) == 0 ||
 		             (rl < nl && strncmp(r, stored, rl) == 0 && stored[rl] == '/') ||
@@ -480,7 +480,7 @@ static kist_err add_root(kist_sealer *s, const char *src, const char *stored)
 	return KIST_OK;
 }
 
-kist_err kist_seal_add_path(kist_sealer *s, const char *path)
+kist_err kist_sealer_add_path(kist_sealer *s, const char *path)
 {
 	char *stored = NULL;
 	kist_err err;
@@ -518,7 +518,7 @@ kist_err kist_seal_add_path(kist_sealer *s, const char *path)
 	return err;
 }
 
-kist_err kist_seal_add_fd(kist_sealer *s, int fd, const char *name)
+kist_err kist_sealer_add_fd(kist_sealer *s, int fd, const char *name)
 {
 	char *norm;
 	kist_err err;
@@ -537,12 +537,12 @@ kist_err kist_seal_add_fd(kist_sealer *s, int fd, const char *name)
 	return err;
 }
 
-kist_err kist_seal_add_people_buf(kist_sealer *s, const void *buf, size_t len, const char *name)
+kist_err kist_sealer_add_people_buf(kist_sealer *s, const void *buf, size_t len, const char *name)
 {
 	return kist__register_parse(&s->people, buf, len, name ? name : "register");
 }
 
-kist_err kist_seal_add_people(kist_sealer *s, const char *path)
+kist_err kist_sealer_add_people(kist_sealer *s, const char *path)
 {
 	unsigned char *buf = NULL;
 	size_t got = 0;
@@ -837,7 +837,7 @@ out:
 	return err;
 }
 
-kist_err kist_seal_check(kist_sealer *s)
+kist_err kist_sealer_check(kist_sealer *s)
 {
 	kist__entry *check;
 	kist_err err;
@@ -887,7 +887,7 @@ static kist_err seal_to(kist_sealer *s, const char *out_path, int force, int fd)
 	memset(s->file_sha256, 0, sizeof s->file_sha256);
 	if (s->nrecips == 0)
 		return kist__fail(KIST_E_ARG, "no recipients");
-	if ((err = kist_seal_check(s)) != KIST_OK)
+	if ((err = kist_sealer_check(s)) != KIST_OK)
 		return err;
 
 	file_key = sodium_malloc(KIST_FILEKEY_BYTES);
@@ -1020,14 +1020,14 @@ out:
 	return err;
 }
 
-kist_err kist_seal_write(kist_sealer *s, const char *out_path, unsigned flags)
+kist_err kist_sealer_write(kist_sealer *s, const char *out_path, unsigned flags)
 {
 	if (flags & ~KIST_REPLACE)
 		return kist__fail(KIST_E_ARG, "unknown flags 0x%x", flags & ~KIST_REPLACE);
 	return seal_to(s, out_path, (flags & KIST_REPLACE) != 0, -1);
 }
 
-kist_err kist_seal_write_fd(kist_sealer *s, int fd, const char *name)
+kist_err kist_sealer_write_fd(kist_sealer *s, int fd, const char *name)
 {
 	if (fd < 0)
 		return kist__fail(KIST_E_ARG, "no descriptor to write to");

@@ -94,12 +94,12 @@ static void test_two_gib(void **state)
 	long before = maxrss_kb();
 	assert_int_equal(kist_identity_generate(&id), KIST_OK);
 	kist_identity_pubkey(id, &pk);
-	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
-	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
+	assert_int_equal(kist_sealer_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_sealer_add_recipient(s, &pk), KIST_OK);
 	assert_int_equal(chdir(dir), 0);
-	assert_int_equal(kist_seal_add_path(s, "big.mp4"), KIST_OK);
-	assert_int_equal(kist_seal_write(s, vault, 0), KIST_OK);
-	kist_seal_free(s);
+	assert_int_equal(kist_sealer_add_path(s, "big.mp4"), KIST_OK);
+	assert_int_equal(kist_sealer_write(s, vault, 0), KIST_OK);
+	kist_sealer_free(s);
 	long after_seal = maxrss_kb();
 
 	assert_int_equal(mkdir(out, 0700), 0);

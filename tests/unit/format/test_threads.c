@@ -23,13 +23,13 @@ static void seal_at(const char *out, kist_identity *id, unsigned threads, int le
 	kist_sealer *s;
 	kist_pubkey pk;
 	kist_identity_pubkey(id, &pk);
-	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
-	assert_int_equal(kist_seal_set_threads(s, threads), KIST_OK);
-	assert_int_equal(kist_seal_set_level(s, level), KIST_OK);
-	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
-	assert_int_equal(kist_seal_add_path(s, "case"), KIST_OK);
-	assert_int_equal(kist_seal_write(s, out, KIST_REPLACE), KIST_OK);
-	kist_seal_free(s);
+	assert_int_equal(kist_sealer_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_sealer_set_threads(s, threads), KIST_OK);
+	assert_int_equal(kist_sealer_set_level(s, level), KIST_OK);
+	assert_int_equal(kist_sealer_add_recipient(s, &pk), KIST_OK);
+	assert_int_equal(kist_sealer_add_path(s, "case"), KIST_OK);
+	assert_int_equal(kist_sealer_write(s, out, KIST_REPLACE), KIST_OK);
+	kist_sealer_free(s);
 }
 
 static void seal_with(const char *out, kist_identity *id, unsigned threads)
@@ -115,13 +115,13 @@ static void test_thread_counts_agree(void **state)
 static void test_level_range(void **state)
 {
 	kist_sealer *s;
-	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
-	assert_int_equal(kist_seal_set_level(s, -1), KIST_E_ARG);
-	assert_int_equal(kist_seal_set_level(s, KIST_LEVEL_MAX + 1), KIST_E_ARG);
-	assert_int_equal(kist_seal_set_level(s, 1), KIST_OK);
-	assert_int_equal(kist_seal_set_level(s, KIST_LEVEL_MAX), KIST_OK);
-	assert_int_equal(kist_seal_set_level(s, 0), KIST_OK);
-	kist_seal_free(s);
+	assert_int_equal(kist_sealer_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_sealer_set_level(s, -1), KIST_E_ARG);
+	assert_int_equal(kist_sealer_set_level(s, KIST_LEVEL_MAX + 1), KIST_E_ARG);
+	assert_int_equal(kist_sealer_set_level(s, 1), KIST_OK);
+	assert_int_equal(kist_sealer_set_level(s, KIST_LEVEL_MAX), KIST_OK);
+	assert_int_equal(kist_sealer_set_level(s, 0), KIST_OK);
+	kist_sealer_free(s);
 }
 
 int main(void)

@@ -424,20 +424,20 @@ static void test_vault_mixed(void **state)
 	assert_int_equal(kist_identity_generate(&kid), KIST_OK);
 	assert_int_equal(kist_identity_generate(&stranger), KIST_OK);
 
-	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_sealer_new(&s, NULL, NULL), KIST_OK);
 	kist_identity_recipient(aid, &pk);
 	assert_int_equal(pk.kind, KIST_PUBKEY_AGE);
 	assert_memory_equal(pk.x25519, agepk, 32);
-	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
+	assert_int_equal(kist_sealer_add_recipient(s, &pk), KIST_OK);
 	kist_identity_pubkey(kid, &pk);
-	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
+	assert_int_equal(kist_sealer_add_recipient(s, &pk), KIST_OK);
 	/* The age identity's kist1 form is the same X25519 key: a duplicate. */
 	kist_identity_pubkey(aid, &pk);
-	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
-	assert_int_equal(kist_seal_set_signer(s, aid), KIST_OK);
-	assert_int_equal(kist_seal_add_path(s, in), KIST_OK);
-	assert_int_equal(kist_seal_write(s, out, 0), KIST_OK);
-	kist_seal_free(s);
+	assert_int_equal(kist_sealer_add_recipient(s, &pk), KIST_OK);
+	assert_int_equal(kist_sealer_set_signer(s, aid), KIST_OK);
+	assert_int_equal(kist_sealer_add_path(s, in), KIST_OK);
+	assert_int_equal(kist_sealer_write(s, out, 0), KIST_OK);
+	kist_sealer_free(s);
 
 	assert_int_equal(kist_vault_probe(out, &info), KIST_OK);
 	assert_int_equal(info.slot_count, 2);

@@ -1,6 +1,6 @@
 /*
  * The people register (issue 5) through the public API: CSV and JSON
- * registers sealed with kist_seal_add_people_buf(), read back with
+ * registers sealed with kist_sealer_add_people_buf(), read back with
  * kist_vault_people(), kist_vault_person_find() and kist_vault_query();
  * every malformed register refused with its line or index and its field;
  * search on fragments, case, accents and Arabic/Persian variants; the
@@ -76,21 +76,21 @@ static sealres seal_reg(fx *f, const char *out, const void *reg, size_t len, con
 	kist_sealer *s = NULL;
 	kist_pubkey pk;
 	unlink(out);
-	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_sealer_new(&s, NULL, NULL), KIST_OK);
 	kist_identity_pubkey(f->id, &pk);
-	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
-	assert_int_equal(kist_seal_set_threads(s, 1), KIST_OK);
-	assert_int_equal(kist_seal_add_path(s, "media"), KIST_OK);
-	assert_int_equal(kist_seal_add_path(s, "docs"), KIST_OK);
-	r.add = kist_seal_add_people_buf(s, reg, len, name);
+	assert_int_equal(kist_sealer_add_recipient(s, &pk), KIST_OK);
+	assert_int_equal(kist_sealer_set_threads(s, 1), KIST_OK);
+	assert_int_equal(kist_sealer_add_path(s, "media"), KIST_OK);
+	assert_int_equal(kist_sealer_add_path(s, "docs"), KIST_OK);
+	r.add = kist_sealer_add_people_buf(s, reg, len, name);
 	if (r.add != KIST_OK) {
 		snprintf(r.detail, sizeof r.detail, "%s", kist_errdetail());
 	} else {
-		r.write = kist_seal_write(s, out, 0);
+		r.write = kist_sealer_write(s, out, 0);
 		if (r.write != KIST_OK)
 			snprintf(r.detail, sizeof r.detail, "%s", kist_errdetail());
 	}
-	kist_seal_free(s);
+	kist_sealer_free(s);
 	return r;
 }
 
@@ -615,14 +615,14 @@ static void test_malformed_registers(void **state)
 		assert_int_equal(fclose(fp), 0);
 		free(reg);
 		kist_sealer *s = NULL;
-		assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
-		assert_int_equal(kist_seal_add_people(s, "big-register.csv"), KIST_E_LIMIT);
+		assert_int_equal(kist_sealer_new(&s, NULL, NULL), KIST_OK);
+		assert_int_equal(kist_sealer_add_people(s, "big-register.csv"), KIST_E_LIMIT);
 		assert_non_null(strstr(kist_errdetail(), "big-register.csv"));
 		unlink("big-register.csv");
-		kist_seal_free(s);
+		kist_sealer_free(s);
 		unlink("big-register.csv");
 	}
-	/* A media path that is not in the vault: refused by kist_seal_write(),
+	/* A media path that is not in the vault: refused by kist_sealer_write(),
 	 * naming the row (CSV line, JSON index) and the path; no vault written. */
 	{
 		static const char csv[] = "name,media\nAna,media/a.jpg\nBea,media/a.jpg;media/"
@@ -645,17 +645,18 @@ static void test_malformed_registers(void **state)
 	{
 		kist_sealer *s = NULL;
 		kist_pubkey pk;
-		assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
+		assert_int_equal(kist_sealer_new(&s, NULL, NULL), KIST_OK);
 		kist_identity_pubkey(f->id, &pk);
-		assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
-		assert_int_equal(kist_seal_add_path(s, "media"), KIST_OK);
+		assert_int_equal(kist_sealer_add_recipient(s, &pk), KIST_OK);
+		assert_int_equal(kist_sealer_add_path(s, "media"), KIST_OK);
 		static const char half[] = "name\nAna\nBea\n\"Cy\n";
-		assert_int_equal(kist_seal_add_people_buf(s, half, strlen(half), "half"),
+		assert_int_equal(kist_sealer_add_people_buf(s, half, strlen(half), "half"),
 		                 KIST_E_INPUT);
 		static const char good[] = "[{\"name\": \"Dee\"}]";
-		assert_int_equal(kist_seal_add_people_buf(s, good, strlen(good), "good"), KIST_OK);
-		assert_int_equal(kist_seal_write(s, "two.kist", 0), KIST_OK);
-		kist_seal_free(s);
+		assert_int_equal(kist_sealer_add_people_buf(s, good, strlen(good), "good"),
+		                 KIST_OK);
+		assert_int_equal(kist_sealer_write(s, "two.kist", 0), KIST_OK);
+		kist_sealer_free(s);
 		kist_vault *v = open_ok(f, "two.kist");
 		assert_int_equal(kist_vault_people_count(v), 1);
 		kist_vault_close(v);
@@ -673,17 +674,18 @@ static void test_several_registers(void **state)
 	/* Several registers in one vault: ids continue in order. */
 	kist_sealer *s = NULL;
 	kist_pubkey pk;
-	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_sealer_new(&s, NULL, NULL), KIST_OK);
 	kist_identity_pubkey(f->id, &pk);
-	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
-	assert_int_equal(kist_seal_add_path(s, "media"), KIST_OK);
-	assert_int_equal(kist_seal_add_people_buf(s, "name\nAna\nBea\n", 13, "a.csv"), KIST_OK);
-	assert_int_equal(kist_seal_add_people_buf(s, "[{\"name\":\"Cy\"}]", 15, "b.json"), KIST_OK);
+	assert_int_equal(kist_sealer_add_recipient(s, &pk), KIST_OK);
+	assert_int_equal(kist_sealer_add_path(s, "media"), KIST_OK);
+	assert_int_equal(kist_sealer_add_people_buf(s, "name\nAna\nBea\n", 13, "a.csv"), KIST_OK);
+	assert_int_equal(kist_sealer_add_people_buf(s, "[{\"name\":\"Cy\"}]", 15, "b.json"),
+	                 KIST_OK);
 	/* An empty register after others is still refused, and changes nothing. */
-	assert_int_equal(kist_seal_add_people_buf(s, "name\n", 5, "c.csv"), KIST_E_INPUT);
-	assert_int_equal(kist_seal_add_people_buf(s, "[]", 2, "d.json"), KIST_E_INPUT);
-	assert_int_equal(kist_seal_write(s, "two.kist", 0), KIST_OK);
-	kist_seal_free(s);
+	assert_int_equal(kist_sealer_add_people_buf(s, "name\n", 5, "c.csv"), KIST_E_INPUT);
+	assert_int_equal(kist_sealer_add_people_buf(s, "[]", 2, "d.json"), KIST_E_INPUT);
+	assert_int_equal(kist_sealer_write(s, "two.kist", 0), KIST_OK);
+	kist_sealer_free(s);
 	v = open_ok(f, "two.kist");
 	assert_int_equal(kist_vault_people_count(v), 3);
 	memset(&g, 0, sizeof g);

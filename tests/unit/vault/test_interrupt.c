@@ -69,17 +69,17 @@ static kist_err seal(const fixture *f, unsigned *calls)
 {
 	kist_sealer *s = NULL;
 	kist_pubkey pk;
-	kist_err err = kist_seal_new(&s, NULL, NULL);
+	kist_err err = kist_sealer_new(&s, NULL, NULL);
 	assert_int_equal(err, KIST_OK);
 	kist_identity_pubkey(f->id, &pk);
-	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
-	assert_int_equal(kist_seal_set_threads(s, 1), KIST_OK);
+	assert_int_equal(kist_sealer_add_recipient(s, &pk), KIST_OK);
+	assert_int_equal(kist_sealer_set_threads(s, 1), KIST_OK);
 	if (calls != NULL)
-		assert_int_equal(kist_seal_set_progress(s, interrupt_now, calls), KIST_OK);
-	err = kist_seal_add_path(s, f->input);
+		assert_int_equal(kist_sealer_set_progress(s, interrupt_now, calls), KIST_OK);
+	err = kist_sealer_add_path(s, f->input);
 	if (err == KIST_OK)
-		err = kist_seal_write(s, f->out, 0);
-	kist_seal_free(s);
+		err = kist_sealer_write(s, f->out, 0);
+	kist_sealer_free(s);
 	return err;
 }
 

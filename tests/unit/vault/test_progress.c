@@ -86,13 +86,13 @@ static void test_progress_all_verbs(void **state)
 
 	/* seal, with worker threads: callbacks still come on this thread */
 	rec_reset(&r);
-	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
-	assert_int_equal(kist_seal_set_threads(s, 4), KIST_OK);
-	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
-	assert_int_equal(kist_seal_add_path(s, "case"), KIST_OK);
-	assert_int_equal(kist_seal_set_progress(s, on_progress, &r), KIST_OK);
-	assert_int_equal(kist_seal_write(s, "v.kist", 0), KIST_OK);
-	kist_seal_free(s);
+	assert_int_equal(kist_sealer_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_sealer_set_threads(s, 4), KIST_OK);
+	assert_int_equal(kist_sealer_add_recipient(s, &pk), KIST_OK);
+	assert_int_equal(kist_sealer_add_path(s, "case"), KIST_OK);
+	assert_int_equal(kist_sealer_set_progress(s, on_progress, &r), KIST_OK);
+	assert_int_equal(kist_sealer_write(s, "v.kist", 0), KIST_OK);
+	kist_sealer_free(s);
 	assert_int_equal(r.wrong_thread, 0);
 	assert_int_equal(r.went_back, 0);
 	assert_int_equal(r.first_total, total);
@@ -145,13 +145,13 @@ static void test_progress_all_verbs(void **state)
 	rec_reset(&r);
 	int in = open("case/f4", O_RDONLY);
 	assert_true(in >= 0);
-	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
-	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
-	assert_int_equal(kist_seal_add_path(s, "case/f2"), KIST_OK);
-	assert_int_equal(kist_seal_add_fd(s, in, "piped"), KIST_OK);
-	assert_int_equal(kist_seal_set_progress(s, on_progress, &r), KIST_OK);
-	assert_int_equal(kist_seal_write(s, "w.kist", 0), KIST_OK);
-	kist_seal_free(s);
+	assert_int_equal(kist_sealer_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_sealer_add_recipient(s, &pk), KIST_OK);
+	assert_int_equal(kist_sealer_add_path(s, "case/f2"), KIST_OK);
+	assert_int_equal(kist_sealer_add_fd(s, in, "piped"), KIST_OK);
+	assert_int_equal(kist_sealer_set_progress(s, on_progress, &r), KIST_OK);
+	assert_int_equal(kist_sealer_write(s, "w.kist", 0), KIST_OK);
+	kist_sealer_free(s);
 	close(in);
 	assert_int_equal(r.first_total, 0);
 	assert_int_equal(r.last_total, 0);

@@ -458,55 +458,56 @@ static void test_seal_refusals(void **state)
 	char *out = tu_join(f->dir, "refused.kist");
 	kist_identity_pubkey(f->alice, &pk);
 
-	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
-	assert_int_equal(kist_seal_add_path(s, "case"), KIST_OK);
-	assert_int_equal(kist_seal_write(s, out, 0), KIST_E_ARG); /* no recipients */
-	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
+	assert_int_equal(kist_sealer_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_sealer_add_path(s, "case"), KIST_OK);
+	assert_int_equal(kist_sealer_write(s, out, 0), KIST_E_ARG); /* no recipients */
+	assert_int_equal(kist_sealer_add_recipient(s, &pk), KIST_OK);
 	/* Stored under the same last name: refused at once, naming both. */
-	assert_int_equal(kist_seal_add_path(s, "./case/photos/.."), KIST_E_INPUT);
+	assert_int_equal(kist_sealer_add_path(s, "./case/photos/.."), KIST_E_INPUT);
 	assert_non_null(strstr(kist_errdetail(), "case and ./case/photos/.."));
-	assert_int_equal(kist_seal_input_count(s), 1);
+	assert_int_equal(kist_sealer_input_count(s), 1);
 	assert_int_equal(access(out, F_OK), -1);
-	kist_seal_free(s);
+	kist_sealer_free(s);
 
 	/* Only the last component is stored; with a base, the path below it. */
-	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_sealer_new(&s, NULL, NULL), KIST_OK);
 	char *abs = tu_join(f->dir, "case");
-	assert_int_equal(kist_seal_add_path(s, abs), KIST_OK);
-	assert_string_equal(kist_seal_input_stored(s, 0), "case");
-	assert_string_equal(kist_seal_entry_path(s, 0), "case");
-	kist_seal_free(s);
-	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
-	assert_int_equal(kist_seal_set_base(s, f->dir), KIST_OK);
-	assert_int_equal(kist_seal_add_path(s, "case/statement.txt"), KIST_OK);
-	assert_string_equal(kist_seal_input_stored(s, 0), "case/statement.txt");
-	assert_int_equal(kist_seal_add_path(s, "case"), KIST_E_INPUT); /* overlaps */
-	assert_int_equal(kist_seal_add_path(s, "/"), KIST_E_INPUT);    /* outside */
-	assert_int_equal(kist_seal_check(s), KIST_OK);
-	kist_seal_free(s);
+	assert_int_equal(kist_sealer_add_path(s, abs), KIST_OK);
+	assert_string_equal(kist_sealer_input_stored(s, 0), "case");
+	assert_string_equal(kist_sealer_entry_path(s, 0), "case");
+	kist_sealer_free(s);
+	assert_int_equal(kist_sealer_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_sealer_set_base(s, f->dir), KIST_OK);
+	assert_int_equal(kist_sealer_add_path(s, "case/statement.txt"), KIST_OK);
+	assert_string_equal(kist_sealer_input_stored(s, 0), "case/statement.txt");
+	assert_int_equal(kist_sealer_add_path(s, "case"), KIST_E_INPUT); /* overlaps */
+	assert_int_equal(kist_sealer_add_path(s, "/"), KIST_E_INPUT);    /* outside */
+	assert_int_equal(kist_sealer_check(s), KIST_OK);
+	kist_sealer_free(s);
 	free(abs);
 
-	assert_int_equal(kist_seal_new(&s, NULL, NULL), KIST_OK);
-	assert_int_equal(kist_seal_add_recipient(s, &pk), KIST_OK);
-	assert_int_equal(kist_seal_add_path(s, "does-not-exist"), KIST_E_IO);
+	assert_int_equal(kist_sealer_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_sealer_add_recipient(s, &pk), KIST_OK);
+	assert_int_equal(kist_sealer_add_path(s, "does-not-exist"), KIST_E_IO);
 	char *bad = tu_join(f->dir, "bad\nname");
 	tu_write(bad, "x", 1);
-	assert_int_equal(kist_seal_add_path(s, "bad\nname"), KIST_E_INPUT);
+	assert_int_equal(kist_sealer_add_path(s, "bad\nname"), KIST_E_INPUT);
 	/* Lexically normalised, last component: stored as statement.txt. */
-	assert_int_equal(kist_seal_add_path(s, "./case/photos/../statement.txt"), KIST_OK);
+	assert_int_equal(kist_sealer_add_path(s, "./case/photos/../statement.txt"), KIST_OK);
 	/* The output exists: refused without force, and the existing file is untouched. */
 	tu_write(out, "keep", 4);
-	assert_int_equal(kist_seal_write(s, out, 0), KIST_E_EXISTS);
+	assert_int_equal(kist_sealer_write(s, out, 0), KIST_E_EXISTS);
 	/* The library says what is wrong; the option that changes it is the CLI's to name. */
 	assert_null(strstr(kist_errdetail(), "--"));
-	assert_int_equal(kist_seal_write(s, out, KIST_REPLACE << 1), KIST_E_ARG); /* unknown flag */
+	assert_int_equal(kist_sealer_write(s, out, KIST_REPLACE << 1),
+	                 KIST_E_ARG); /* unknown flag */
 	size_t n;
 	unsigned char *kept = tu_read(out, &n);
 	assert_int_equal(n, 4);
 	free(kept);
 	/* Output into a missing directory: an I/O error, nothing created. */
-	assert_int_equal(kist_seal_write(s, "/nonexistent-dir/x.kist", 0), KIST_E_IO);
-	kist_seal_free(s);
+	assert_int_equal(kist_sealer_write(s, "/nonexistent-dir/x.kist", 0), KIST_E_IO);
+	kist_sealer_free(s);
 	free(bad);
 	free(out);
 }
