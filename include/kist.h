@@ -1066,6 +1066,9 @@ kist_err kist_file_write(const char *path, const void *data, size_t len, unsigne
  */
 kist_err kist_split(const char *vault_path, const char *base, uint64_t part_size, unsigned parity,
                     unsigned flags, unsigned *nparts);
+/* The same for the vault open at fd (a regular file; read with pread, not closed). */
+kist_err kist_split_fd(int fd, const char *base, uint64_t part_size, unsigned parity,
+                       unsigned flags, unsigned *nparts);
 
 /* 1 if this build can write and repair parity parts (ISA-L). */
 int kist_parts_have_parity(void);

@@ -11,7 +11,7 @@ _kist_opts() {
 	"contacts add") echo "--contacts -q --quiet -h --help" ;;
 	"contacts list") echo "--json --contacts -q --quiet -h --help" ;;
 	"contacts remove") echo "--contacts -q --quiet -h --help" ;;
-	seal) echo "-r --recipient -R --recipients-file -s --sign --people --ledger -o --output --force --stdin-name --base --exclude --skip-unreadable --dry-run --passphrase-file -j --threads --level --contacts -q --quiet -h --help" ;;
+	seal) echo "-r --recipient -R --recipients-file -s --sign --people --ledger -o --output --force --split --parity --stdin-name --base --exclude --skip-unreadable --dry-run --passphrase-file -j --threads --level --contacts -q --quiet -h --help" ;;
 	info) echo "--json -q --quiet -h --help" ;;
 	list) echo "-i --identity --passphrase-file -l --long --json --ledger -q --quiet -h --help" ;;
 	extract) echo "-i --identity --passphrase-file -C --directory --force --person --ledger -q --quiet -h --help" ;;
@@ -87,7 +87,7 @@ _kist() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 		;;
-	-r | --recipient | --stdin-name | --exclude | -j | --threads | --level | --person | --parity | --search | --cosigner | --quorum | --origin)
+	-r | --recipient | --split | --parity | --stdin-name | --exclude | -j | --threads | --level | --person | --search | --cosigner | --quorum | --origin)
 		return 0 # a key, a name, a number or a text: nothing to offer
 		;;
 	esac

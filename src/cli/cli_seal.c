@@ -182,9 +182,87 @@ static int dry_run(kist_sealer *s, const cli_args *a)
 }
 
 /* The usage checks, before anything is opened or read. */
+/* --split SIZE [--parity N]: *size 0 without --split. */
+static int split_args(const cli_args *a, uint64_t *size, unsigned *parity)
+{
+	const char *sz = cli_get(a, "split"), *par = cli_get(a, "parity");
+	*size = 0;
+	*parity = 0;
+	if (par != NULL && sz == NULL) {
+		cli_usage_error("seal", "--parity needs --split SIZE");
+		return EXIT_USAGE;
+	}
+	if (sz == NULL)
+		return EXIT_OK;
+	if (cli_parse_size(sz, size) != 0) {
+		cli_usage_error("seal", "--split SIZE must be a number of bytes with K, M, G or T "
+		                        "(binary) or KB, MB, GB, TB (decimal): 95M, 2G, 4000M");
+		return EXIT_USAGE;
+	}
+	if (par != NULL && cli_parse_count(par, 254, parity) != 0) {
+		cli_usage_error("seal", "--parity takes a number of parity parts, 1 to 254");
+		return EXIT_USAGE;
+	}
+	const char *out = cli_get(a, "output");
+	if (out != NULL && strcmp(out, "-") == 0) {
+		cli_usage_error("seal", "--split writes files: -o - cannot take it");
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/*
+ * seal --split: the vault is written to a file that has no name (created in
+ * the output's folder and unlinked at once, so nothing is left behind on a
+ * crash), then cut into parts beside it.  -1 (and one line printed) if that
+ * file cannot be made.
+ */
+static int nameless_file(const char *out)
+{
+	char tmpl[4096 + 32];
+	const char *slash = strrchr(out, '/');
+	if (slash == NULL)
+		snprintf(tmpl, sizeof tmpl, ".kist-whole-XXXXXX");
+	else
+		snprintf(tmpl, sizeof tmpl, "%.*s/.kist-whole-XXXXXX", (int)(slash - out), out);
+	int fd = mkstemp(tmpl);
+	if (fd < 0) {
+		cli_error(out, "cannot write there: %s", strerror(errno));
+		return -1;
+	}
+	unlink(tmpl);
+	return fd;
+}
+
+static kist_err write_split(const cli_args *a, kist_sealer *s, int fd, const char *out, unsigned *n)
+{
+	uint64_t size;
+	unsigned parity;
+	split_args(a, &size, &parity);
+	kist_err err = kist_sealer_write_fd(s, fd, out);
+	if (err == KIST_OK)
+		err = kist_split_fd(fd, out, size, parity,
+		                    cli_count(a, "force") > 0 ? KIST_REPLACE : 0, n);
+	return err;
+}
+
 static int check_args(const cli_args *a, unsigned *threads, unsigned *level)
 {
 	int dry = cli_count(a, "dry-run") > 0;
+	uint64_t split_size;
+	unsigned parity;
+	int rc;
+	if ((rc = split_args(a, &split_size, &parity)) != EXIT_OK)
+		return rc;
+	/* The first part's name taken: refused before any work, as for -o. */
+	char first[4096 + 8];
+	struct stat fst;
+	if (split_size > 0 && !cli_count(a, "force") && cli_get(a, "output") != NULL &&
+	    snprintf(first, sizeof first, "%s.001", cli_get(a, "output")) < (int)sizeof first &&
+	    lstat(first, &fst) == 0) {
+		cli_error(first, "exists (use --force to replace the parts)");
+		return EXIT_OTHER;
+	}
 	if (cli_get(a, "output") == NULL && !dry) {
 		cli_usage_error("seal", "an output is needed: -o OUT.kist");
 		return EXIT_USAGE;
@@ -319,10 +397,27 @@ static int write_vault(const cli_args *a, kist_sealer *s, const char *out, kist_
 	cli_progress_init(&prog, "sealing");
 	kist_sealer_set_progress(s, cli_progress_cb, &prog);
 	int to_stdout = strcmp(out, "-") == 0;
+	unsigned nparts = 0;
+	int split_fd = -1;
+	if (cli_get(a, "split") && (split_fd = nameless_file(out)) < 0) {
+		cli_progress_end(&prog);
+		return EXIT_IO;
+	}
 	kist_err err =
 	    to_stdout ? kist_sealer_write_fd(s, STDOUT_FILENO, "standard output")
-	              : kist_sealer_write(s, out, cli_count(a, "force") > 0 ? KIST_REPLACE : 0);
+	    : split_fd >= 0
+	        ? write_split(a, s, split_fd, out, &nparts)
+	        : kist_sealer_write(s, out, cli_count(a, "force") > 0 ? KIST_REPLACE : 0);
+	if (split_fd >= 0)
+		close(split_fd);
 	cli_progress_end(&prog);
+	if (err == KIST_OK && nparts > 0 && !cli_quiet) {
+		fprintf(stderr, "kist: written as %u %s (", nparts,
+		        cli_plural(nparts, "part", "parts"));
+		cli_put_safe(stderr, out, strlen(out), CLI_SAFE_BACKSLASH);
+		fprintf(stderr, ".001 ...), %s parity\n",
+		        cli_get(a, "parity") ? cli_get(a, "parity") : "no");
+	}
 	/* A pipe cannot be synced (EINVAL); a file behind > can. */
 	if (err == KIST_OK && to_stdout && fsync(STDOUT_FILENO) != 0 && errno != EINVAL) {
 		cli_error("standard output", "%s: the vault may be incomplete: discard it",
@@ -421,8 +516,13 @@ int cmd_seal(const cli_args *a)
 	if ((rc = write_vault(a, s, out, ledger, signer)) != EXIT_OK)
 		goto out;
 	if (!cli_quiet) {
-		print_summary(s, strcmp(out, "-") == 0 ? "standard output" : out, &r, signer,
-		              &signer_pk);
+		char parts[4096 + 16];
+		snprintf(parts, sizeof parts, "%s.001 ...", out);
+		print_summary(s,
+		              strcmp(out, "-") == 0 ? "standard output"
+		              : cli_get(a, "split") ? parts
+		                                    : out,
+		              &r, signer, &signer_pk);
 		print_stored_as(s, cli_get(a, "base"));
 	}
 	print_left_out(s, 0);

@@ -84,7 +84,10 @@ static const opt_spec seal_opts[] = {
      "logs nothing)"},
     {'o', "output", "OUT.kist", 0, 'f',
      "the vault to write (not a folder); '-' writes it to\nstandard output (not a terminal)"},
-    {0, "force", NULL, 0, 0, "replace an existing OUT.kist"},
+    {0, "force", NULL, 0, 0, "replace an existing OUT.kist (or its parts)"},
+    {0, "split", "SIZE", 0, 0,
+     "write the vault as parts OUT.kist.001, ... of at most SIZE\n(95M, 2G; see kist split)"},
+    {0, "parity", "N", 0, 0, "with --split: add N parity parts (see kist split)"},
     {0, "stdin-name", "NAME", 0, 0, "name stored for '-' (default: stdin)"},
     {0, "base", "DIR", 0, 'd', "store paths relative to DIR (inputs must be inside it)"},
     {0, "exclude", "PATTERN", 1, 0,
@@ -285,7 +288,7 @@ const cli_verb cli_verbs[] = {
      "[-j N] [--level N] [-q] [--people REGISTER]...\n"
      "[--stdin-name NAME] [--ledger PATH] [--base DIR] [--dry-run]\n"
      "[--exclude PATTERN]... [--skip-unreadable] [--passphrase-file F]\n"
-     "[--contacts FILE] PATH...",
+     "[--split SIZE [--parity N]] [--contacts FILE] PATH...",
      "seal files and folders into a vault",
      "Seals files and folders (recursively; '-' is standard input) for the\n"
      "recipients.  The sealer cannot reopen the vault unless listed with -r.\n"

@@ -77,9 +77,35 @@ assert_grep "$ERR" 'out of range' "a SIZE too small is refused"
 expect_rc 4 "$K" join -o x.kist v.kist
 assert_grep "$ERR" 'not a kist part' "join of a vault that is not a part"
 
+# ---- seal --split: the parts straight from the seal, nothing else left
+mkdir sealed
+expect_rc 0 "$K" seal --split 700K -r "$PA" -o sealed/w.kist case
+assert_grep "$ERR" 'written as 4 parts' "seal --split names the parts"
+assert_eq 4 "$(find sealed -type f | wc -l)" "seal --split leaves the parts and nothing else"
+expect_rc 0 "$K" verify -i alice.key sealed/w.kist.002
+assert_grep "$OUT" 'ALL GOOD' "a vault sealed in parts verifies through them"
+expect_rc 1 "$K" seal --split 700K -r "$PA" -o sealed/w.kist case
+assert_grep "$ERR" 'exists' "seal --split keeps existing parts unless --force"
+expect_rc 2 "$K" seal --parity 1 -r "$PA" -o x.kist case
+assert_grep "$ERR" 'needs --split' "--parity without --split is a usage error"
+assert_missing x.kist "--parity without --split writes nothing"
+expect_rc 2 "$K" seal --split 700K -r "$PA" -o - case
+expect_rc 5 "$K" seal --split 700K -r "$PA" -o nodir/w.kist case
+assert_no_tmp . "a failed seal --split leaves no temporary file"
+assert_eq "" "$(find . -name '.kist-whole-*')" "no whole-vault file left beside the parts"
+
 if [ "$have_parity" = 0 ]; then
 	skip_part "parity and repair: this build has no ISA-L"
-	finish
+	# ---- seal --split --parity: one part lost, rebuilt, the vault opens
+mkdir sp
+expect_rc 0 "$K" seal --split 600K --parity 1 -r "$PA" -o sp/v.kist case
+rm sp/v.kist.002
+expect_rc 4 "$K" list -i alice.key sp/v.kist.001
+expect_rc 0 "$K" repair sp/v.kist.001
+expect_rc 0 "$K" verify -i alice.key sp/v.kist.001
+assert_grep "$OUT" 'ALL GOOD' "seal --split --parity: repaired and verified"
+
+finish
 fi
 
 # ---- parity: one part lost and 4 KiB of another overwritten, rebuilt exactly
@@ -131,5 +157,14 @@ expect_rc 0 "$K" repair -o fixed --force p4/v.kist.001
 assert_file_eq orig/v.kist.005 fixed/v.kist.005 "a part with a damaged header is rebuilt"
 expect_rc 2 "$K" join -o y.kist p4/v.kist.001 s/v.kist.001
 assert_grep "$ERR" 'another part set' "parts of two sets given together are refused"
+
+# ---- seal --split --parity: one part lost, rebuilt, the vault opens
+mkdir sp
+expect_rc 0 "$K" seal --split 600K --parity 1 -r "$PA" -o sp/v.kist case
+rm sp/v.kist.002
+expect_rc 4 "$K" list -i alice.key sp/v.kist.001
+expect_rc 0 "$K" repair sp/v.kist.001
+expect_rc 0 "$K" verify -i alice.key sp/v.kist.001
+assert_grep "$OUT" 'ALL GOOD' "seal --split --parity: repaired and verified"
 
 finish

@@ -249,44 +249,49 @@ static void split_free(split_job *j)
 	free(j->tables);
 }
 
-kist_err kist_split(const char *vault_path, const char *base, uint64_t part_size, unsigned parity,
-                    unsigned flags, unsigned *nparts)
+kist_err kist_split_fd(int vfd, const char *base, uint64_t part_size, unsigned parity,
+                       unsigned flags, unsigned *nparts)
 {
 	split_job j;
 	struct stat st;
 	kist_err err;
 
 	memset(&j, 0, sizeof j);
-	j.vfd = j.dirfd = -1;
+	j.vfd = vfd;
+	j.dirfd = -1;
 	if (nparts != NULL)
 		*nparts = 0;
+	if (flags & ~KIST_REPLACE)
+		return kist__fail(KIST_E_ARG, "unknown flags 0x%x", flags & ~KIST_REPLACE);
 	if (parity > 0 && !kist_parts_have_parity())
 		return kist__fail(KIST_E_FORMAT, "this build of kist has no parity (ISA-L)");
 	if (parity > KIST__PART_MAX_KM - 1)
 		return kist__fail(KIST_E_ARG, "at most %u parity parts", KIST__PART_MAX_KM - 1);
-	j.vfd = open(vault_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (j.vfd < 0)
-		return kist__fail(KIST_E_IO, "%s: %s", vault_path, strerror(errno));
-	if (fstat(j.vfd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(j.vfd);
-		return kist__fail(KIST_E_IO, "%s is not a file", vault_path);
-	}
+	if (fstat(vfd, &st) != 0 || !S_ISREG(st.st_mode))
+		return kist__fail(KIST_E_IO, "the vault is not a file");
 	if ((err = kist__part_geometry(&j.h, (uint64_t)st.st_size, part_size, parity)) ||
-	    (err = kist__open_parent(base, &j.dirfd, &j.base))) {
-		close(j.vfd);
+	    (err = kist__open_parent(base, &j.dirfd, &j.base)))
 		return err;
-	}
 	randombytes_buf(j.h.tag, sizeof j.h.tag);
 	if ((err = split_setup(&j, flags)) == KIST_OK && (err = stripe_pass(&j)) == KIST_OK) {
-		kist__sha256_oneshot(j.h.manifest_digest, j.manifest,
-		                     kist__part_manifest_len(&j.h));
+		kist__sha256_oneshot(j.h.manifest_digest, j.manifest, kist__part_manifest_len(&j.h));
 		if ((err = write_parts(&j)) == KIST_OK)
 			err = commit_parts(&j, flags);
 	}
 	if (err == KIST_OK && nparts != NULL)
 		*nparts = j.total;
 	split_free(&j);
-	close(j.vfd);
 	close(j.dirfd);
+	return err;
+}
+
+kist_err kist_split(const char *vault_path, const char *base, uint64_t part_size, unsigned parity,
+                    unsigned flags, unsigned *nparts)
+{
+	int fd = open(vault_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return kist__fail(KIST_E_IO, "%s: %s", vault_path, strerror(errno));
+	kist_err err = kist_split_fd(fd, base, part_size, parity, flags, nparts);
+	close(fd);
 	return err;
 }
