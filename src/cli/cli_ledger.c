@@ -230,15 +230,52 @@ out:
 	return rc;
 }
 
+/* log export -r: the bundle sealed for the trustees from memory, so that no
+ * plaintext copy touches a disk.  Returns an exit code. */
+static int export_sealed(const cli_args *a, const char *out, const char *json, size_t len)
+{
+	kist_sealer *s = NULL;
+	kist_err err;
+	int rc = EXIT_OK, fd = -1;
+	if ((err = kist_sealer_new(&s, cli_warn, NULL)) != KIST_OK)
+		return cli_fail(NULL, err);
+	for (size_t i = 0; i < cli_count(a, "recipient") && rc == EXIT_OK; i++) {
+		kist_pubkey pk;
+		const char *k = cli_get_n(a, "recipient", i);
+		if (kist_pubkey_parse(&pk, k) != KIST_OK) {
+			cli_error("-r", "%s: %s", k, kist_errdetail());
+			rc = EXIT_USAGE;
+		} else if ((err = kist_sealer_add_recipient(s, &pk)) != KIST_OK) {
+			rc = cli_fail(NULL, err);
+		}
+	}
+	if (rc == EXIT_OK) {
+		fd = memfd_create("kist-ledger-bundle", MFD_CLOEXEC);
+		if (fd < 0 || write(fd, json, len) != (ssize_t)len || lseek(fd, 0, SEEK_SET) != 0) {
+			cli_error(NULL, "cannot hold the bundle in memory: %s", strerror(errno));
+			rc = EXIT_IO;
+		}
+	}
+	if (rc == EXIT_OK &&
+	    ((err = kist_sealer_add_fd(s, fd, BUNDLE_ENTRY)) != KIST_OK ||
+	     (err = kist_sealer_write(s, out, cli_count(a, "force") > 0 ? KIST_REPLACE : 0)) !=
+	         KIST_OK))
+		rc = cli_fail_hint(NULL, err, KIST_E_EXISTS, "use --force to replace it");
+	if (fd >= 0)
+		close(fd);
+	kist_sealer_free(s);
+	return rc;
+}
+
 int cmd_log_export(const cli_args *a)
 {
 	kist_ledger_log *log = NULL;
-	kist_sealer *s = NULL;
 	char path[PATH_MAX], *json = NULL;
 	size_t len = 0;
-	int rc, fd = -1;
+	int rc;
 	kist_err err;
 	const char *out = cli_get(a, "output");
+	int sealed = cli_count(a, "recipient") > 0;
 	if (a->npos != 0 || out == NULL) {
 		cli_usage_error(
 		    "log export",
@@ -249,9 +286,9 @@ int cmd_log_export(const cli_args *a)
 		return rc;
 	if ((err = kist_ledger_bundle(log, &json, &len)) != KIST_OK) {
 		rc = cli_fail(NULL, err);
-		goto out;
-	}
-	if (cli_count(a, "recipient") == 0) {
+	} else if (sealed) {
+		rc = export_sealed(a, out, json, len);
+	} else {
 		/* The library's atomic writer: temporary name, fsync, rename that never
 		 * replaces without --force, removed on a signal. */
 		err = kist_file_write(out, json, len, cli_count(a, "force") > 0 ? KIST_REPLACE : 0);
@@ -261,40 +298,7 @@ int cmd_log_export(const cli_args *a)
 		} else {
 			rc = err == KIST_OK ? EXIT_OK : cli_fail(NULL, err);
 		}
-		goto done;
 	}
-	/* Sealed for the trustees from memory: no plaintext copy touches a disk. */
-	if ((err = kist_sealer_new(&s, cli_warn, NULL)) != KIST_OK) {
-		rc = cli_fail(NULL, err);
-		goto out;
-	}
-	for (size_t i = 0; i < cli_count(a, "recipient"); i++) {
-		kist_pubkey pk;
-		const char *k = cli_get_n(a, "recipient", i);
-		if (kist_pubkey_parse(&pk, k) != KIST_OK) {
-			cli_error("-r", "%s: %s", k, kist_errdetail());
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		if ((err = kist_sealer_add_recipient(s, &pk)) != KIST_OK) {
-			rc = cli_fail(NULL, err);
-			goto out;
-		}
-	}
-	fd = memfd_create("kist-ledger-bundle", MFD_CLOEXEC);
-	if (fd < 0 || write(fd, json, len) != (ssize_t)len || lseek(fd, 0, SEEK_SET) != 0) {
-		cli_error(NULL, "cannot hold the bundle in memory: %s", strerror(errno));
-		rc = EXIT_IO;
-		goto out;
-	}
-	if ((err = kist_sealer_add_fd(s, fd, BUNDLE_ENTRY)) != KIST_OK ||
-	    (err = kist_sealer_write(s, out, cli_count(a, "force") > 0 ? KIST_REPLACE : 0)) !=
-	        KIST_OK) {
-		rc = cli_fail_hint(NULL, err, KIST_E_EXISTS, "use --force to replace it");
-		goto out;
-	}
-	rc = EXIT_OK;
-done:
 	if (rc == EXIT_OK && !cli_quiet)
 		fprintf(
 		    stderr, "kist: exported %zu %s and %zu %s to %s%s\n",
@@ -302,11 +306,7 @@ done:
 		    cli_plural(kist_ledger_log_count(log), "entry", "entries"),
 		    kist_ledger_log_checkpoint_count(log),
 		    cli_plural(kist_ledger_log_checkpoint_count(log), "checkpoint", "checkpoints"),
-		    out, s ? ", sealed for the trustees" : "");
-out:
-	if (fd >= 0)
-		close(fd);
-	kist_sealer_free(s);
+		    out, sealed ? ", sealed for the trustees" : "");
 	if (json)
 		sodium_memzero(json, len);
 	free(json);

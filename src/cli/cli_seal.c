@@ -449,6 +449,49 @@ static int write_vault(const cli_args *a, kist_sealer *s, const char *out, kist_
 	return EXIT_OK;
 }
 
+/* The inputs' problems stopped the seal: what to do about them.  Returns an exit code. */
+static int refuse_inputs(const kist_sealer *s, kist_err err, int dry)
+{
+	int rc = cli_fail(NULL, err);
+	fprintf(stderr, "kist: %s\n",
+	        dry ? "dry run: the seal would be refused" : "no vault was written");
+	size_t stopping = 0; /* problems not left out: the cause of this refusal */
+	for (size_t i = 0; i < kist_sealer_problem_count(s); i++) {
+		int left_out;
+		kist_sealer_problem(s, i, NULL, &left_out);
+		stopping += !left_out;
+	}
+	if (stopping > 0)
+		fprintf(stderr, "kist: leave paths out with --exclude PATTERN, or seal the "
+		                "rest with --skip-unreadable\n");
+	return rc;
+}
+
+/* After the seal: the summary, what was left out, vaults among the inputs. */
+static void report_sealed(const cli_args *a, kist_sealer *s, const char *out, const recips *r,
+                          const kist_identity *signer, const kist_pubkey *signer_pk)
+{
+	if (!cli_quiet) {
+		char parts[4096 + 16];
+		snprintf(parts, sizeof parts, "%s.001 ...", out);
+		print_summary(s,
+		              strcmp(out, "-") == 0 ? "standard output"
+		              : cli_get(a, "split") ? parts
+		                                    : out,
+		              r, signer, signer_pk);
+		print_stored_as(s, cli_get(a, "base"));
+	}
+	print_left_out(s, 0);
+	if (!cli_quiet) {
+		size_t nv = kist_sealer_vault_inputs(s);
+		if (nv > 0)
+			fprintf(stderr,
+			        "kist: warning: %zu %s a kist vault (an earlier output?), sealed "
+			        "as it is\n",
+			        nv, cli_plural(nv, "input is", "inputs are"));
+	}
+}
+
 int cmd_seal(const cli_args *a)
 {
 	kist_sealer *s = NULL;
@@ -482,18 +525,7 @@ int cmd_seal(const cli_args *a)
 	/* Every problem with the inputs was told during the one walk; refused
 	 * here, before a passphrase is asked for or anything is written. */
 	if ((err = kist_sealer_check(s)) != KIST_OK) {
-		rc = cli_fail(NULL, err);
-		fprintf(stderr, "kist: %s\n",
-		        dry ? "dry run: the seal would be refused" : "no vault was written");
-		size_t stopping = 0; /* problems not left out: the cause of this refusal */
-		for (size_t i = 0; i < kist_sealer_problem_count(s); i++) {
-			int left_out;
-			kist_sealer_problem(s, i, NULL, &left_out);
-			stopping += !left_out;
-		}
-		if (stopping > 0)
-			fprintf(stderr, "kist: leave paths out with --exclude PATTERN, or seal the "
-			                "rest with --skip-unreadable\n");
+		rc = refuse_inputs(s, err, dry);
 		goto out;
 	}
 	/* A dry run opens no identity: no passphrase is asked for. */
@@ -515,25 +547,7 @@ int cmd_seal(const cli_args *a)
 		goto out;
 	if ((rc = write_vault(a, s, out, ledger, signer)) != EXIT_OK)
 		goto out;
-	if (!cli_quiet) {
-		char parts[4096 + 16];
-		snprintf(parts, sizeof parts, "%s.001 ...", out);
-		print_summary(s,
-		              strcmp(out, "-") == 0 ? "standard output"
-		              : cli_get(a, "split") ? parts
-		                                    : out,
-		              &r, signer, &signer_pk);
-		print_stored_as(s, cli_get(a, "base"));
-	}
-	print_left_out(s, 0);
-	if (!cli_quiet) {
-		size_t nv = kist_sealer_vault_inputs(s);
-		if (nv > 0)
-			fprintf(stderr,
-			        "kist: warning: %zu %s a kist vault (an earlier output?), sealed "
-			        "as it is\n",
-			        nv, cli_plural(nv, "input is", "inputs are"));
-	}
+	report_sealed(a, s, out, &r, signer, &signer_pk);
 	rc = EXIT_OK;
 out:
 	kist_ledger_close(ledger);

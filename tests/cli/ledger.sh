@@ -244,8 +244,8 @@ expect_rc 0 "$K" seal -q -r "$PA" --people reg.csv -o people.kist case
 n0=$(count "$L")
 mkdir -p ptarget
 expect_rc 1 "$K" extract -q -i alice.key --person Nobody -C ptarget people.kist
-assert_grep "$ERR" "nobody named" "the unknown person named"
-assert_grep "$ERR" "\\(search with kist people --search\\)" "the CLI adds how to search"
+assert_grep "$ERR" 'nobody in the register matches "Nobody"' "the unknown person named"
+assert_grep "$ERR" "see 'kist people'" "the CLI adds how to search"
 assert_eq $((n0 + 1)) "$(count "$L")" "a failed person lookup is logged"
 expect_rc 1 "$K" extract -q -i alice.key --person Bea -C ptarget people.kist
 assert_grep "$ERR" "has no linked media" "a person without media named"
@@ -258,7 +258,7 @@ assert_grep "$OUT" "extract .*case/docs/note.txt" "the media paths are the entri
 mkdir -p not-a-ledger
 expect_rc 6 "$K" extract -q -i alice.key --person Nobody --ledger not-a-ledger -C ptarget \
 	people.kist
-assert_no_grep "$ERR" "nobody named" "nothing about the register before the log"
+assert_no_grep "$ERR" "nobody in the register" "nothing about the register before the log"
 # A stored name that is not UTF-8 is logged with its bad bytes as \xNN, and opens.
 mkdir -p nonutf && printf 'x\n' >nonutf/$'caf\xe9.txt'
 expect_rc 0 "$K" seal -q -r "$PA" -o nonutf.kist nonutf
