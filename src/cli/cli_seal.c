@@ -145,6 +145,17 @@ static void print_left_out(const kist_sealer *s, int dry)
 		        cli_plural(nx, "path", "paths"));
 }
 
+/* Vault files found among the inputs (an earlier output inside a sealed folder?). */
+static void warn_vault_inputs(const kist_sealer *s, int dry)
+{
+	size_t nv = kist_sealer_vault_inputs(s);
+	if (!cli_quiet && nv > 0)
+		fprintf(stderr,
+		        "kist: warning: %zu %s a kist vault (an earlier output?), %s as it is\n",
+		        nv, cli_plural(nv, "input is", "inputs are"),
+		        dry ? "would be sealed" : "sealed");
+}
+
 /* KIST_E_INPUT if the last failure is two inputs stored under one name, which --base
  * resolves; else KIST_OK (no hint). */
 static kist_err clash_hint(void)
@@ -170,14 +181,7 @@ static int dry_run(kist_sealer *s, const cli_args *a)
 		print_stored_as(s, cli_get(a, "base"));
 	}
 	print_left_out(s, 1);
-	if (!cli_quiet) {
-		size_t nv = kist_sealer_vault_inputs(s);
-		if (nv > 0)
-			fprintf(stderr,
-			        "kist: warning: %zu %s a kist vault (an earlier output?), would be "
-			        "sealed as it is\n",
-			        nv, cli_plural(nv, "input is", "inputs are"));
-	}
+	warn_vault_inputs(s, 1);
 	return EXIT_OK;
 }
 
@@ -482,14 +486,7 @@ static void report_sealed(const cli_args *a, kist_sealer *s, const char *out, co
 		print_stored_as(s, cli_get(a, "base"));
 	}
 	print_left_out(s, 0);
-	if (!cli_quiet) {
-		size_t nv = kist_sealer_vault_inputs(s);
-		if (nv > 0)
-			fprintf(stderr,
-			        "kist: warning: %zu %s a kist vault (an earlier output?), sealed "
-			        "as it is\n",
-			        nv, cli_plural(nv, "input is", "inputs are"));
-	}
+	warn_vault_inputs(s, 0);
 }
 
 int cmd_seal(const cli_args *a)

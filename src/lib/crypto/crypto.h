@@ -28,6 +28,11 @@ void kist__sha256_oneshot(unsigned char out[32], const void *data, size_t len);
  * @return KIST_OK, KIST_E_IO, KIST_E_NOMEM, KIST_E_INTERRUPTED.
  */
 kist_err kist__fd_sha256(int fd, uint64_t size, const char *what, unsigned char out[32]);
+/* The same over size bytes that read() gives (from offset 0, in 1 MiB reads). */
+typedef kist_err (*kist__read_fn)(const void *ctx, void *buf, size_t len, uint64_t off,
+                                  const char *what);
+kist_err kist__read_sha256(kist__read_fn read, const void *ctx, uint64_t size, const char *what,
+                           unsigned char out[32]);
 
 /*
  * ---- the X25519 slot wrap (wrap.c): age's X25519 recipient stanza with the

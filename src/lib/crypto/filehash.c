@@ -10,15 +10,13 @@
 
 #define BLOCK (1u << 20)
 
-kist_err kist__fd_sha256(int fd, uint64_t size, const char *what, unsigned char out[32])
+kist_err kist__read_sha256(kist__read_fn read, const void *ctx, uint64_t size, const char *what,
+                           unsigned char out[32])
 {
 	kist__sha256 *h = NULL;
 	unsigned char *buf = NULL;
-	struct stat st;
 	kist_err err;
 
-	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != size)
-		return kist__fail(KIST_E_IO, "the %s file changed size since it was opened", what);
 	if ((err = kist__sha256_new(&h)) != KIST_OK)
 		return err;
 	if ((buf = malloc(BLOCK)) == NULL) {
@@ -31,7 +29,7 @@ kist_err kist__fd_sha256(int fd, uint64_t size, const char *what, unsigned char 
 			err = kist__fail(KIST_E_INTERRUPTED, "interrupted");
 			goto out;
 		}
-		if ((err = kist__pread_full(fd, buf, n, off, what)) != KIST_OK)
+		if ((err = read(ctx, buf, n, off, what)) != KIST_OK)
 			goto out;
 		kist__sha256_update(h, buf, n);
 		off += n;
@@ -42,4 +40,17 @@ out:
 	free(buf);
 	kist__sha256_free(h);
 	return err;
+}
+
+static kist_err fd_read(const void *ctx, void *buf, size_t len, uint64_t off, const char *what)
+{
+	return kist__pread_full(*(const int *)ctx, buf, len, off, what);
+}
+
+kist_err kist__fd_sha256(int fd, uint64_t size, const char *what, unsigned char out[32])
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != size)
+		return kist__fail(KIST_E_IO, "the %s file changed size since it was opened", what);
+	return kist__read_sha256(fd_read, &fd, size, what, out);
 }

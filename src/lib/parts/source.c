@@ -13,8 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HASH_BLOCK (1u << 20)
-
 void kist__source_plain(kist__source *s, int fd, uint64_t size)
 {
 	memset(s, 0, sizeof *s);
@@ -117,34 +115,14 @@ kist_err kist__source_pread(const kist__source *s, void *buf, size_t len, uint64
 	return KIST_OK;
 }
 
+static kist_err source_read(const void *ctx, void *buf, size_t len, uint64_t off, const char *what)
+{
+	return kist__source_pread(ctx, buf, len, off, what);
+}
+
 kist_err kist__source_sha256(const kist__source *s, const char *what, unsigned char out[32])
 {
-	kist__sha256 *h = NULL;
-	unsigned char *buf = NULL;
-	kist_err err;
 	if (s->fds == NULL)
 		return kist__fd_sha256(s->fd, s->size, what, out);
-	if ((err = kist__sha256_new(&h)) != KIST_OK)
-		return err;
-	if ((buf = malloc(HASH_BLOCK)) == NULL) {
-		err = kist__nomem();
-		goto out;
-	}
-	for (uint64_t off = 0; off < s->size;) {
-		size_t n = s->size - off < HASH_BLOCK ? (size_t)(s->size - off) : HASH_BLOCK;
-		if (kist__interrupted) {
-			err = kist__fail(KIST_E_INTERRUPTED, "interrupted");
-			goto out;
-		}
-		if ((err = kist__source_pread(s, buf, n, off, what)) != KIST_OK)
-			goto out;
-		kist__sha256_update(h, buf, n);
-		off += n;
-	}
-	kist__sha256_final(h, out);
-	err = KIST_OK;
-out:
-	free(buf);
-	kist__sha256_free(h);
-	return err;
+	return kist__read_sha256(source_read, s, s->size, what, out);
 }
