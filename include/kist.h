@@ -106,6 +106,14 @@ void kist_escape(const char *s, size_t len, unsigned flags, kist_write_fn write,
 size_t kist_escape_buf(char *out, size_t cap, const char *s, unsigned flags);
 
 /*
+ * Decodes the UTF-8 sequence at the start of s (len bytes): returns its
+ * length, 1 to 4, and its code point in *cp; 0 if len is 0 or s does not
+ * begin with a valid sequence (an overlong form, a surrogate, a code point
+ * above U+10FFFF, a truncated sequence).  The library's one decoder.
+ */
+size_t kist_utf8_next(const char *s, size_t len, uint32_t *cp);
+
+/*
  * Initialises the library (libsodium). Safe to call more than once.  Every
  * other function calls it as needed; a program with threads calls it first,
  * before starting them (see "Threads" above).

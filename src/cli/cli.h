@@ -202,8 +202,6 @@ void cli_put_safe(FILE *f, const char *s, size_t len, int flags);
 struct json_t;
 struct json_t *cli_json_str(const char *s, size_t len);
 struct json_t *cli_json_path(const char *s);
-/* Length of the valid UTF-8 sequence at s (1 to 4; its code point in *cp), 0 if invalid. */
-size_t cli_utf8_seq(const unsigned char *s, size_t len, uint32_t *cp);
 
 /*
  * Keys as people give them (cli_keys.c).  cli_pubkey_file: 1 if path is a

@@ -27,7 +27,7 @@ json_t *cli_json_str(const char *s, size_t len)
 	if (lossy == NULL)
 		return NULL;
 	for (size_t i = 0; i < len;) {
-		size_t l = cli_utf8_seq(u + i, len - i, &cp);
+		size_t l = kist_utf8_next((const char *)u + i, len - i, &cp);
 		if (l == 0 || cp == 0) {
 			memcpy(lossy + o, "\xef\xbf\xbd", 3);
 			o += 3;

@@ -283,7 +283,7 @@ static size_t count_chars(const char *s, size_t len)
 	size_t n = 0;
 	uint32_t cp;
 	for (size_t i = 0; i < len; n++) {
-		size_t k = cli_utf8_seq((const unsigned char *)s + i, len - i, &cp);
+		size_t k = kist_utf8_next(s + i, len - i, &cp);
 		i += k ? k : 1;
 	}
 	return n;

@@ -166,6 +166,11 @@ size_t kist__utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
 	return n;
 }
 
+size_t kist_utf8_next(const char *s, size_t len, uint32_t *cp)
+{
+	return kist__utf8_next((const unsigned char *)s, len, cp);
+}
+
 /* Length of the longest valid UTF-8 prefix (no overlongs, surrogates or > U+10FFFF). */
 static size_t utf8_prefix(const unsigned char *s, size_t len)
 {
