@@ -91,12 +91,45 @@ static void test_cut(void **state)
 	assert_string_equal(out, "");
 }
 
+/* kist_utf8_next: the one decoder; every class of invalid sequence refused. */
+static void test_utf8_next(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s;
+		size_t len, want;
+		uint32_t cp;
+	} cases[] = {
+	    {"A", 1, 1, 0x41},
+	    {"\xc3\xa9", 2, 2, 0xe9},
+	    {"\xe2\x80\xae", 3, 3, 0x202e},
+	    {"\xf0\x9f\x98\x80", 4, 4, 0x1f600},
+	    {"\xf4\x8f\xbf\xbf", 4, 4, 0x10ffff},
+	    {"", 0, 0, 0},                 /* nothing */
+	    {"\x80", 1, 0, 0},             /* a lone continuation byte */
+	    {"\xc0\xaf", 2, 0, 0},         /* overlong '/' */
+	    {"\xe0\x80\xaf", 3, 0, 0},     /* overlong, 3 bytes */
+	    {"\xed\xa0\x80", 3, 0, 0},     /* a surrogate */
+	    {"\xf4\x90\x80\x80", 4, 0, 0}, /* above U+10FFFF */
+	    {"\xe2\x80", 2, 0, 0},         /* truncated */
+	    {"\xc3\x28", 2, 0, 0},         /* a bad continuation */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		uint32_t cp = 0;
+		size_t n = kist_utf8_next(cases[i].s, cases[i].len, &cp);
+		if (n != cases[i].want || (n > 0 && cp != cases[i].cp))
+			fail_msg("case %zu: got %zu U+%04X, want %zu U+%04X", i, n, (unsigned)cp,
+			         cases[i].want, (unsigned)cases[i].cp);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hiding_characters),
 	    cmocka_unit_test(test_controls_and_bytes),
 	    cmocka_unit_test(test_cut),
+	    cmocka_unit_test(test_utf8_next),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
