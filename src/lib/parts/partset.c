@@ -214,6 +214,9 @@ static int read_candidate(int dirfd, const char *name, kist__part_hdr *h, uint64
 {
 	unsigned char raw[KIST__PART_HDR];
 	struct stat st;
+	/* Only regular files are opened: opening a device can have effects. */
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+		return 0;
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return 0;
