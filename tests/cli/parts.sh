@@ -152,7 +152,7 @@ assert_no_tmp p3 "an impossible repair leaves no temporary file"
 rm -rf p4 && cp -r orig p4
 flip_byte orig/v.kist.005 p4/v.kist.005 40
 expect_rc 4 "$K" verify p4/v.kist.001
-assert_grep "$ERR" 'v.kist.005: a part whose header is damaged' "a damaged header is named"
+assert_grep "$ERR" 'v.kist.005: part header damaged' "a damaged header is named"
 expect_rc 0 "$K" repair -o fixed --force p4/v.kist.001
 assert_file_eq orig/v.kist.005 fixed/v.kist.005 "a part with a damaged header is rebuilt"
 expect_rc 2 "$K" join -o y.kist p4/v.kist.001 s/v.kist.001

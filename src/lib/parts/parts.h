@@ -79,6 +79,8 @@ struct kist_partset {
 	unsigned char *tail_bad; /* [1..total]: header copy, manifest copy or size wrong */
 	char **unusable;         /* files with the part magic and a damaged header */
 	size_t nunusable;
+	kist_err why; /* the first given part's refusal, if it had one */
+	char why_detail[512];
 };
 
 /* Manifest hash of block r of part p. */

@@ -209,8 +209,10 @@ static kist_err ps_add_unusable(kist_partset *ps, const char *path, const char *
 }
 
 /* Reads a candidate's header: 1 = a part of this set (or the first part),
- * 0 = not a part or another set's, -1 = a part whose header is damaged. */
-static int read_candidate(int dirfd, const char *name, kist__part_hdr *h, uint64_t *size)
+ * 0 = not a part or another set's, -1 = a part whose header is refused
+ * (*why: the parser's error, its detail left set). */
+static int read_candidate(int dirfd, const char *name, kist__part_hdr *h, uint64_t *size,
+                          kist_err *why)
 {
 	unsigned char raw[KIST__PART_HDR];
 	struct stat st;
@@ -227,10 +229,12 @@ static int read_candidate(int dirfd, const char *name, kist__part_hdr *h, uint64
 	if (n < 8 || !kist__part_magic(raw, (size_t)n))
 		return 0;
 	*size = (uint64_t)st.st_size;
-	if (n < (ssize_t)sizeof raw || kist__part_hdr_parse(h, raw) != KIST_OK) {
-		kist__clear_detail();
+	if (n < (ssize_t)sizeof raw) {
+		*why = kist__fail(KIST_E_CORRUPT, "part header truncated");
 		return -1;
 	}
+	if ((*why = kist__part_hdr_parse(h, raw)) != KIST_OK)
+		return -1;
 	return 1;
 }
 
@@ -266,7 +270,16 @@ static kist_err ps_take_path(kist_partset *ps, const char *path, int given)
 {
 	kist__part_hdr h;
 	uint64_t size = 0;
-	int r = read_candidate(AT_FDCWD, path, &h, &size);
+	kist_err why = KIST_OK;
+	char detail[256] = "";
+	int r = read_candidate(AT_FDCWD, path, &h, &size, &why);
+	if (r < 0)
+		snprintf(detail, sizeof detail, "%s", kist_errdetail());
+	if (r < 0 && given && ps->why == KIST_OK) { /* kept: said if no part is usable */
+		ps->why = why;
+		snprintf(ps->why_detail, sizeof ps->why_detail, "%s: %s", path, detail);
+	}
+	kist__clear_detail();
 	if (r == 0 && given) {
 		struct stat st;
 		if (lstat(path, &st) != 0)
@@ -274,7 +287,7 @@ static kist_err ps_take_path(kist_partset *ps, const char *path, int given)
 		return kist__fail(KIST_E_FORMAT, "%s is not a kist part", path);
 	}
 	if (r < 0)
-		return ps_add_unusable(ps, path, "a part whose header is damaged");
+		return ps_add_unusable(ps, path, detail);
 	if (r == 0)
 		return KIST_OK;
 	return ps_take(ps, path, &h, size, given);
@@ -382,7 +395,9 @@ kist_err kist_partset_open(kist_partset **out, const char *const *paths, size_t 
 		free(dir);
 	}
 	if (err == KIST_OK && !ps->have_hdr)
-		err = kist__fail(KIST_E_CORRUPT, "no part with an intact header was found");
+		err = ps->why != KIST_OK
+		          ? kist__fail(ps->why, "%s", ps->why_detail)
+		          : kist__fail(KIST_E_CORRUPT, "no part with an intact header was found");
 	if (err == KIST_OK)
 		err = ps_load_manifest(ps);
 	if (err == KIST_OK &&
