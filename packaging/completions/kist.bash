@@ -25,7 +25,7 @@ _kist_opts() {
 	manifest) echo "--json --verify --contacts -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
 	"log list") echo "--json --ledger --contacts -h --help" ;;
 	"log checkpoint") echo "-s --sign --passphrase-file --ledger -h --help" ;;
-	"log export") echo "-o --output -r --recipient --force -q --quiet --ledger -h --help" ;;
+	"log export") echo "-o --output -r --recipient --force -q --quiet --ledger --contacts -h --help" ;;
 	"audit verify") echo "--checkpoint --json -i --identity -s --sign --passphrase-file --ledger --cosigner --quorum --origin --contacts --state -h --help" ;;
 	"audit compare") echo "--json -q --quiet -i --identity --passphrase-file --ledger --contacts -h --help" ;;
 	"witness cosign") echo "-i --identity --state -o --output --force --json -q --quiet --passphrase-file --ledger --contacts -h --help" ;;

@@ -227,10 +227,11 @@ complete -c kist -n "__kist_sub_is log" -a export -d 'write the ledger as a JSON
 complete -c kist -n "__kist_sub_is log export" -F
 complete -c kist -n "__kist_sub_is log export" -s h -l help -d 'show the help of the verb'
 complete -c kist -n "__kist_sub_is log export" -s o -l output -r -F -d 'the bundle to write'
-complete -c kist -n "__kist_sub_is log export" -s r -l recipient -x -d 'seal the bundle for this trustee (repeatable)'
+complete -c kist -n "__kist_sub_is log export" -s r -l recipient -x -d 'seal the bundle for this trustee: a key or a contact\'s'
 complete -c kist -n "__kist_sub_is log export" -l force -d 'replace an existing BUNDLE'
 complete -c kist -n "__kist_sub_is log export" -s q -l quiet -d 'no message on stderr'
 complete -c kist -n "__kist_sub_is log export" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
+complete -c kist -n "__kist_sub_is log export" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
 
 complete -c kist -n "__kist_no_verb" -a audit -d 'verify, compare'
 complete -c kist -n "__kist_sub_is audit" -s h -l help -d 'show the help of the verb'

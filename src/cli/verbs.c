@@ -209,10 +209,12 @@ static const opt_spec log_checkpoint_opts[] = {
 
 static const opt_spec log_export_opts[] = {
     {'o', "output", "BUNDLE", 0, 'f', "the bundle to write"},
-    {'r', "recipient", "TRUSTEE_KEY", 1, 0, "seal the bundle for this trustee (repeatable)"},
+    {'r', "recipient", "TRUSTEE_KEY", 1, 0,
+     "seal the bundle for this trustee: a key or a contact's\nname (repeatable)"},
     {0, "force", NULL, 0, 0, "replace an existing BUNDLE"},
     {'q', "quiet", NULL, 0, 0, "no message on stderr"},
     O_LEDGER,
+    O_CONTACTS,
 };
 
 static const opt_spec audit_verify_opts[] = {
@@ -385,7 +387,8 @@ const cli_verb cli_verbs[] = {
      "Prints a signed checkpoint (C2SP tlog-checkpoint) of the ledger's size and\n"
      "Merkle root for a trustee to keep; also stores it in the ledger.\n"},
     {"log export", cmd_log_export, N(log_export_opts),
-     "-o BUNDLE [-r TRUSTEE_KEY...] [--force] [-q] [--ledger PATH]",
+     "-o BUNDLE [-r TRUSTEE_KEY...] [--force] [-q] [--ledger PATH]\n"
+     "[--contacts FILE]",
      "write the ledger as a JSON bundle",
      "Writes every entry, signature and checkpoint as JSON; with -r, sealed\n"
      "into a kist vault for the trustees instead.\n"},

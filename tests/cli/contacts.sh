@@ -75,6 +75,12 @@ expect_rc 0 "$K" audit compare n1.note n1.note "$KIST_LEDGER"
 assert_grep "$OUT" "signed by $FS \(Field sealer\)" "audit compare: the note's signer with its name"
 expect_rc 0 "$K" audit verify --checkpoint n1.note "$KIST_LEDGER"
 assert_grep "$OUT" "checkpoint: .*signed by $FS \(Field sealer\)" "audit verify: the checkpoint's signer with its name"
+# log export -r NAME seals the bundle for that contact.
+expect_rc 0 "$K" log export -q -r "Legal team" -o bundle.kist
+expect_rc 0 "$K" list -i alice.key bundle.kist
+assert_grep "$OUT" "ledger" "log export -r NAME: sealed for the contact, who opens it"
+expect_rc 2 "$K" log export -q -r "Nobody we know" -o b2.kist
+assert_missing b2.kist "log export -r with an unknown name writes nothing"
 # log list --json is a ledger bundle (docs/AUDIT.md): its format takes no names.
 expect_rc 0 "$K" log list --json
 assert_no_grep "$OUT" "contact" "log list --json: the bundle is unchanged"
