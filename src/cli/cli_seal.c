@@ -1,6 +1,7 @@
 /* kist seal. */
 #include "cli.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,15 @@ static int split_args(const cli_args *a, uint64_t *size, unsigned *parity)
 		cli_usage_error("seal", "--parity takes a number of parity parts, 1 to 254");
 		return EXIT_USAGE;
 	}
+	/* What kist_split_fd would refuse only after the whole seal. */
+	if (*size < 16384 || *size > (1ull << 44)) {
+		cli_usage_error("seal", "--split SIZE must be 16K to 16T");
+		return EXIT_USAGE;
+	}
+	if (*parity > 0 && !kist_parts_have_parity()) {
+		cli_error(NULL, "this build of kist has no parity (ISA-L): seal without --parity");
+		return EXIT_OTHER;
+	}
 	const char *out = cli_get(a, "output");
 	if (out != NULL && strcmp(out, "-") == 0) {
 		cli_usage_error("seal", "--split writes files: -o - cannot take it");
@@ -238,15 +248,48 @@ static int nameless_file(const char *out)
 	return fd;
 }
 
+/* The split failed after the seal: the vault, sealed already, is kept whole
+ * as OUT (created, never replaced) rather than lost with its nameless file. */
+static void keep_whole(int fd, const char *out)
+{
+	struct stat st;
+	int o = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	loff_t in = 0;
+	if (o < 0 || fstat(fd, &st) != 0)
+		goto fail;
+	while (in < st.st_size) {
+		ssize_t c = copy_file_range(fd, &in, o, NULL, (size_t)(st.st_size - in), 0);
+		if (c <= 0)
+			goto fail;
+	}
+	if (fsync(o) != 0 || close(o) != 0) {
+		o = -1;
+		unlink(out);
+		goto fail;
+	}
+	fprintf(stderr, "kist: the vault was kept whole as ");
+	cli_put_safe(stderr, out, strlen(out), CLI_SAFE_BACKSLASH);
+	fprintf(stderr, " (split it with kist split)\n");
+	return;
+fail:
+	if (o >= 0) {
+		close(o);
+		unlink(out);
+	}
+	fprintf(stderr, "kist: the vault could not be kept either: seal again\n");
+}
+
 static kist_err write_split(const cli_args *a, kist_sealer *s, int fd, const char *out, unsigned *n)
 {
 	uint64_t size;
 	unsigned parity;
 	split_args(a, &size, &parity);
 	kist_err err = kist_sealer_write_fd(s, fd, out);
-	if (err == KIST_OK)
-		err = kist_split_fd(fd, out, size, parity,
-		                    cli_count(a, "force") > 0 ? KIST_REPLACE : 0, n);
+	if (err != KIST_OK)
+		return err;
+	err = kist_split_fd(fd, out, size, parity, cli_count(a, "force") > 0 ? KIST_REPLACE : 0, n);
+	if (err != KIST_OK)
+		keep_whole(fd, out);
 	return err;
 }
 

@@ -94,9 +94,44 @@ expect_rc 5 "$K" seal --split 700K -r "$PA" -o nodir/w.kist case
 assert_no_tmp . "a failed seal --split leaves no temporary file"
 assert_eq "" "$(find . -name '.kist-whole-*')" "no whole-vault file left beside the parts"
 
+# ---- a named part whose header is damaged: never another set from the folder
+mkdir two
+head -c 40000 /dev/urandom >two/a.bin
+head -c 40000 /dev/urandom >two/b.bin
+expect_rc 0 "$K" split -q -o two/a two/a.bin 16K
+expect_rc 0 "$K" split -q -o two/b two/b.bin 16K
+flip_byte two/a.001 two/a.tmp 40 && mv two/a.tmp two/a.001
+expect_rc 4 "$K" join -o two/x two/a.001
+assert_missing two/x "a damaged named part does not join another set"
+assert_grep "$ERR" 'a.001: part header damaged' "the named part's own refusal is said"
+
+# ---- a set without parity: hundreds of parts, one with a damaged tail, repaired
+mkdir many
+head -c 3500000 /dev/urandom >many/v.bin
+expect_rc 0 "$K" split -q -o many/v many/v.bin 16K
+n=$(find many -name 'v.[0-9]*' | wc -l)
+[ "$n" -gt 255 ] || fail "expected more than 255 parts, got $n"
+cp many/v.100 many.keep
+printf 'x' >>many/v.100
+expect_rc 4 "$K" verify many/v.001
+assert_grep "$OUT" 'part 100  DAMAGED \(header or manifest\)' "a damaged tail is found"
+expect_rc 0 "$K" repair many/v.001
+assert_file_eq many.keep many/v.100 "a damaged tail in a set of hundreds of parts without parity is repaired"
+expect_rc 0 "$K" join -o many/joined many/v.050
+assert_file_eq many/v.bin many/joined "and the set joins"
+
 if [ "$have_parity" = 0 ]; then
 	skip_part "parity and repair: this build has no ISA-L"
-	# ---- seal --split --parity: one part lost, rebuilt, the vault opens
+	# ---- repair never replaces an intact part that sits under the name it wants
+rm -rf p5 && cp -r orig p5
+rm p5/v.kist.004
+mv p5/v.kist.005 p5/v.kist.004
+expect_rc 1 "$K" repair p5/v.kist.001
+assert_grep "$ERR" 'holds part 5' "repair refuses to replace part 5 stored as v.kist.004"
+assert_no_tmp p5 "a refused repair leaves no temporary file"
+assert_file_eq orig/v.kist.005 p5/v.kist.004 "part 5 is kept"
+
+# ---- seal --split --parity: one part lost, rebuilt, the vault opens
 mkdir sp
 expect_rc 0 "$K" seal --split 600K --parity 1 -r "$PA" -o sp/v.kist case
 rm sp/v.kist.002
@@ -157,6 +192,15 @@ expect_rc 0 "$K" repair -o fixed --force p4/v.kist.001
 assert_file_eq orig/v.kist.005 fixed/v.kist.005 "a part with a damaged header is rebuilt"
 expect_rc 2 "$K" join -o y.kist p4/v.kist.001 s/v.kist.001
 assert_grep "$ERR" 'another part set' "parts of two sets given together are refused"
+
+# ---- repair never replaces an intact part that sits under the name it wants
+rm -rf p5 && cp -r orig p5
+rm p5/v.kist.004
+mv p5/v.kist.005 p5/v.kist.004
+expect_rc 1 "$K" repair p5/v.kist.001
+assert_grep "$ERR" 'holds part 5' "repair refuses to replace part 5 stored as v.kist.004"
+assert_no_tmp p5 "a refused repair leaves no temporary file"
+assert_file_eq orig/v.kist.005 p5/v.kist.004 "part 5 is kept"
 
 # ---- seal --split --parity: one part lost, rebuilt, the vault opens
 mkdir sp

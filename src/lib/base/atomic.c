@@ -236,13 +236,12 @@ kist_err kist__outfile_finish(kist__outfile *o)
 {
 	if (o->fd < 0 || o->locked)
 		return kist__fail(KIST_E_ARG, "internal: output not open");
-	if (fsync(o->fd) != 0 || close(o->fd) != 0) {
-		int e = errno;
-		close(o->fd);
-		o->fd = -1;
-		return kist__fail(kist__errno_err(e), "fsync: %s", strerror(e));
-	}
+	int rc = fsync(o->fd), e = errno;
+	if (close(o->fd) != 0 && rc == 0) /* closed either way: never twice */
+		rc = -1, e = errno;
 	o->fd = -1;
+	if (rc != 0)
+		return kist__fail(kist__errno_err(e), "fsync: %s", strerror(e));
 	o->finished = 1;
 	return KIST_OK;
 }

@@ -55,6 +55,9 @@ int kist__part_same_set(const kist__part_hdr *a, const kist__part_hdr *b);
 /* 1 if raw begins with the part magic. */
 int kist__part_magic(const unsigned char *raw, size_t len);
 
+/* Opens a part file to read: a regular file, never a symlink, FIFO or device; -1 and errno. */
+int kist__part_open(const char *path);
+
 /* BLAKE2b-128 of a block (damage detection, not authentication). */
 void kist__part_block_hash(unsigned char out[KIST__PART_HASH], const void *p, size_t n);
 
@@ -77,7 +80,8 @@ struct kist_partset {
 	unsigned char *bad;      /* [p * rows + r]: block r of part p damaged or missing */
 	uint64_t *nbad;          /* [1..total]: damaged blocks per part */
 	unsigned char *tail_bad; /* [1..total]: header copy, manifest copy or size wrong */
-	char **unusable;         /* files with the part magic and a damaged header */
+	char **unusable;         /* "PATH: why" of files with the part magic and a refused header */
+	char **unusable_path;    /* their paths */
 	size_t nunusable;
 	kist_err why; /* the first given part's refusal, if it had one */
 	char why_detail[512];

@@ -39,6 +39,20 @@ int kist_is_part(const char *path)
 	return ok;
 }
 
+int kist__part_open(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
 uint64_t kist__part_payload_len(const kist__part_hdr *h, unsigned number)
 {
 	if (number < h->k)
@@ -124,6 +138,11 @@ kist_err kist__part_hdr_parse(kist__part_hdr *h, const unsigned char raw[KIST__P
 		                  "part header: vault length %" PRIu64
 		                  " does not fit %u parts of %" PRIu64 " bytes",
 		                  h->vlen, h->k, h->col);
+	if (h->k == 1 && h->col != (h->vlen + h->block - 1) / h->block * h->block)
+		return kist__fail(KIST_E_CORRUPT,
+		                  "part header: one part of %" PRIu64
+		                  " bytes for a vault of %" PRIu64,
+		                  h->col, h->vlen);
 	if (kist__part_manifest_len(h) > KIST__PART_MAX_MANIFEST)
 		return kist__fail(KIST_E_CORRUPT, "part header: manifest too large");
 	return KIST_OK;
@@ -139,13 +158,39 @@ int kist__part_same_set(const kist__part_hdr *a, const kist__part_hdr *b)
 /*
  * Largest part length C (a multiple of B) such that a part of C payload bytes
  * plus header and manifest fits part_size.  The manifest grows with the
- * number of parts, which shrinks as C grows: walk C down one block at a
- * time from the bound without a manifest (a few thousand steps at most).
+ * number of parts, which shrinks as C grows: walk C down one block at a time
+ * from the bound without a manifest (at most 64 MiB / B steps, since a
+ * manifest over 64 MiB moves on to a larger block).  Blocks start at 64 KiB
+ * (smaller for small parts) and double while the manifest would pass what a
+ * reader accepts.
  */
+static uint64_t fit_col(uint64_t vlen, uint64_t part_size, unsigned m, uint32_t b, uint64_t *k,
+                        kist_err *err)
+{
+	for (uint64_t col = (part_size - KIST__PART_HDR) / b * b; col > 0; col -= b) {
+		*k = (vlen + col - 1) / col;
+		uint64_t man = col / b * (*k + m) * KIST__PART_HASH;
+		if (*k + m > 999 || (m > 0 && *k + m > KIST__PART_MAX_KM)) {
+			*err =
+			    kist__fail(KIST_E_LIMIT,
+			               "%" PRIu64 " parts: a set has at most %u (%u with parity); "
+			               "use a larger part size",
+			               *k + m, 999u, (unsigned)KIST__PART_MAX_KM);
+			return 0;
+		}
+		if (man > KIST__PART_MAX_MANIFEST)
+			return 0; /* a larger block */
+		if (KIST__PART_HDR + col + man <= part_size)
+			return col;
+	}
+	return 0;
+}
+
 kist_err kist__part_geometry(kist__part_hdr *h, uint64_t vlen, uint64_t part_size, unsigned m)
 {
 	uint32_t b = 65536;
-	uint64_t col;
+	uint64_t col = 0, k = 0;
+	kist_err err = KIST_OK;
 	memset(h, 0, sizeof *h);
 	if (vlen == 0 || vlen > KIST__PART_MAX_VAULT)
 		return kist__fail(KIST_E_LIMIT, "a vault of %" PRIu64 " bytes cannot be split",
@@ -155,25 +200,23 @@ kist_err kist__part_geometry(kist__part_hdr *h, uint64_t vlen, uint64_t part_siz
 		                  part_size);
 	while (b > KIST__PART_MIN_BLOCK && (part_size - KIST__PART_HDR) / b < 8)
 		b /= 2;
-	for (col = (part_size - KIST__PART_HDR) / b * b; col > 0; col -= b) {
-		uint64_t k = (vlen + col - 1) / col;
-		uint64_t man = col / b * (k + m) * KIST__PART_HASH;
-		if (k + m > 999 || (m > 0 && k + m > KIST__PART_MAX_KM))
-			return kist__fail(KIST_E_LIMIT,
-			                  "%" PRIu64
-			                  " parts: a set has at most %u (%u with parity); "
-			                  "use a larger part size",
-			                  k + m, 999u, (unsigned)KIST__PART_MAX_KM);
-		if (KIST__PART_HDR + col + man <= part_size) {
-			h->k = (unsigned)k;
+	for (;; b *= 2) {
+		if ((col = fit_col(vlen, part_size, m, b, &k, &err)) > 0 || err != KIST_OK)
 			break;
-		}
+		if (b >= KIST__PART_MAX_BLOCK || (part_size - KIST__PART_HDR) / (b * 2) == 0)
+			break;
 	}
+	if (err != KIST_OK)
+		return err;
 	if (col == 0)
-		return kist__fail(KIST_E_ARG, "part size %" PRIu64 " is too small", part_size);
-	/* A single part holds the whole vault: shrink C to the vault, rounded up. */
-	if (h->k == 1 && vlen < col)
+		return kist__fail(KIST_E_LIMIT,
+		                  "cannot cut %" PRIu64 " bytes into parts of %" PRIu64
+		                  ": the part size is too small for the vault",
+		                  vlen, part_size);
+	/* A single part holds the whole vault: C is the vault, rounded up. */
+	if (k == 1)
 		col = (vlen + b - 1) / b * b;
+	h->k = (unsigned)k;
 	h->m = m;
 	h->block = b;
 	h->col = col;
@@ -197,9 +240,17 @@ static kist_err ps_add_unusable(kist_partset *ps, const char *path, const char *
 	char **p;
 	if (ps->nunusable >= KIST__PART_SCAN_MAX)
 		return KIST_OK;
-	p = realloc(ps->unusable, (ps->nunusable + 1) * sizeof *p);
+	p = realloc(ps->unusable_path, (ps->nunusable + 1) * sizeof *p);
 	if (p == NULL)
 		return kist__nomem();
+	ps->unusable_path = p;
+	if ((p[ps->nunusable] = strdup(path)) == NULL)
+		return kist__nomem();
+	p = realloc(ps->unusable, (ps->nunusable + 1) * sizeof *p);
+	if (p == NULL) {
+		free(ps->unusable_path[ps->nunusable]);
+		return kist__nomem();
+	}
 	ps->unusable = p;
 	size_t len = strlen(path) + strlen(why) + 3;
 	if ((p[ps->nunusable] = malloc(len)) == NULL)
@@ -348,7 +399,7 @@ static kist_err ps_load_manifest(kist_partset *ps)
 	for (unsigned p = 1; p <= ps->total; p++) {
 		if (ps->path[p] == NULL)
 			continue;
-		int fd = open(ps->path[p], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int fd = kist__part_open(ps->path[p]);
 		if (fd < 0)
 			continue;
 		kist_err e = kist__pread_full(fd, ps->manifest, len,
@@ -378,6 +429,10 @@ kist_err kist_partset_open(kist_partset **out, const char *const *paths, size_t 
 		return kist__nomem();
 	for (size_t i = 0; i < n && err == KIST_OK; i++)
 		err = ps_take_path(ps, paths[i], 1);
+	/* A named part that is refused and no named part intact: the set is not
+	 * taken from whatever else lies in the folder. */
+	if (err == KIST_OK && !ps->have_hdr && ps->why != KIST_OK)
+		search = 0;
 	for (size_t i = 0; search && i < n && err == KIST_OK; i++) {
 		char *dir = dir_of(paths[i]);
 		int again = 0;
@@ -419,9 +474,12 @@ void kist_partset_free(kist_partset *ps)
 		return;
 	for (unsigned p = 0; ps->path != NULL && p <= ps->total; p++)
 		free(ps->path[p]);
-	for (size_t i = 0; i < ps->nunusable; i++)
+	for (size_t i = 0; i < ps->nunusable; i++) {
 		free(ps->unusable[i]);
+		free(ps->unusable_path[i]);
+	}
 	free(ps->unusable);
+	free(ps->unusable_path);
 	free(ps->path);
 	free(ps->fsize);
 	free(ps->manifest);
@@ -444,7 +502,7 @@ static kist_err check_part(kist_partset *ps, unsigned p, unsigned char *buf, uin
 	uint64_t rows = kist__part_rows(h), man = kist__part_manifest_len(h);
 	uint64_t plen = kist__part_payload_len(h, p);
 	unsigned char hash[KIST__PART_HASH], raw[KIST__PART_HDR], want[KIST__PART_HDR], d[32];
-	int fd = open(ps->path[p], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = kist__part_open(ps->path[p]);
 	if (fd < 0)
 		return kist__fail(KIST_E_IO, "%s: %s", ps->path[p], strerror(errno));
 	for (uint64_t r = 0; r < rows; r++) {
@@ -580,7 +638,7 @@ static kist_err join_part(kist_partset *ps, unsigned p, int out, unsigned char *
 	uint64_t rows = kist__part_rows(h);
 	unsigned char hash[KIST__PART_HASH];
 	kist_err err = KIST_OK;
-	int fd = open(ps->path[p], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = kist__part_open(ps->path[p]);
 	if (fd < 0)
 		return kist__fail(KIST_E_IO, "%s: %s", ps->path[p], strerror(errno));
 	for (uint64_t r = 0; r < rows && err == KIST_OK; r++) {
@@ -613,7 +671,7 @@ kist_err kist_partset_join(kist_partset *ps, const char *out_path, unsigned flag
 	kist_err err;
 
 	memset(&o, 0, sizeof o);
-	o.fd = -1;
+	o.fd = o.slot = o.dirfd = -1;
 	for (unsigned p = 1; p <= ps->hdr.k; p++)
 		if (ps->path[p] == NULL)
 			return kist__fail(KIST_E_CORRUPT, "part %u of %u is missing%s", p,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifdef KIST_HAVE_ISAL
@@ -23,15 +24,16 @@ typedef struct repair_job {
 	kist_partset *ps;
 	uint64_t rows;
 	unsigned total, k, m;
-	int *fd;               /* [1..total]: present parts, or -1 */
-	unsigned char *redo;   /* [1..total]: part is rewritten */
-	kist__outfile *out;    /* [1..total] */
-	char **final;          /* [1..total]: path of the rewritten part, for the report */
-	int *dirfd;            /* [1..total] */
-	unsigned char **blk;   /* [1..total] stripe buffers */
-	unsigned char *enc;    /* (k + m) x k encoding matrix */
-	unsigned char *tables; /* decode tables for the cached erasure pattern */
-	unsigned *src, *err;   /* cached pattern: k sources, nerr erasures */
+	int *fd;                /* [1..total]: present parts, or -1 */
+	unsigned char *redo;    /* [1..total]: part is rewritten */
+	unsigned char *replace; /* [1..total]: its output name may be replaced */
+	kist__outfile *out;     /* [1..total] */
+	char **final;           /* [1..total]: path of the rewritten part, for the report */
+	int *dirfd;             /* [1..total] */
+	unsigned char **blk;    /* [1..total] stripe buffers */
+	unsigned char *enc;     /* (k + m) x k encoding matrix */
+	unsigned char *tables;  /* decode tables for the cached erasure pattern */
+	unsigned *src, *err;    /* cached pattern: k sources, nerr erasures */
 	unsigned nerr;
 	int have_tables;
 } repair_job;
@@ -62,10 +64,10 @@ static char *derive_base(const kist_partset *ps)
 }
 
 /* Opens the temporary output for part p: in place, beside the set, or in out_dir. */
-static kist_err open_output(repair_job *j, unsigned p, const char *out_dir, const char *base)
+/* The path part p is written to: in place, beside the set, or in out_dir. */
+static kist_err name_output(repair_job *j, unsigned p, const char *out_dir, const char *base)
 {
 	char path[4096 + 16];
-	const char *name;
 	kist_err err;
 	if (j->ps->path[p] != NULL) {
 		snprintf(path, sizeof path, "%s", j->ps->path[p]);
@@ -82,7 +84,56 @@ static kist_err open_output(repair_job *j, unsigned p, const char *out_dir, cons
 	}
 	if ((j->final[p] = strdup(path)) == NULL)
 		return kist__nomem();
-	if ((err = kist__open_parent(path, &j->dirfd[p], &name)) != KIST_OK)
+	return KIST_OK;
+}
+
+static int same_file(const char *a, const char *b)
+{
+	struct stat x, y;
+	return lstat(a, &x) == 0 && lstat(b, &y) == 0 && x.st_dev == y.st_dev &&
+	       x.st_ino == y.st_ino;
+}
+
+/*
+ * Before any work: what each rebuilt part may replace.  The damaged part
+ * itself (in place) and a file whose part header was refused may be
+ * replaced; an intact part of the set never; anything else only with
+ * out_dir and KIST_REPLACE.  Two rebuilt parts never share a name.
+ */
+static kist_err check_outputs(repair_job *j, const char *out_dir, unsigned flags)
+{
+	const kist_partset *ps = j->ps;
+	struct stat st;
+	for (unsigned p = 1; p <= j->total; p++) {
+		if (!j->redo[p])
+			continue;
+		for (unsigned q = 1; q < p; q++)
+			if (j->redo[q] && strcmp(j->final[q], j->final[p]) == 0)
+				return kist__fail(KIST_E_EXISTS,
+				                  "parts %u and %u would both be written to %s", q,
+				                  p, j->final[p]);
+		if (lstat(j->final[p], &st) != 0)
+			continue;
+		for (unsigned q = 1; q <= j->total; q++)
+			if (q != p && ps->path[q] != NULL && same_file(ps->path[q], j->final[p]))
+				return kist__fail(KIST_E_EXISTS,
+				                  "%s holds part %u: it is not replaced",
+				                  j->final[p], q);
+		int ok = out_dir == NULL && ps->path[p] != NULL;
+		for (size_t i = 0; !ok && i < ps->nunusable; i++)
+			ok = same_file(ps->unusable_path[i], j->final[p]);
+		if (!ok && !(out_dir != NULL && (flags & KIST_REPLACE)))
+			return kist__fail(KIST_E_EXISTS, "%s exists", j->final[p]);
+		j->replace[p] = 1;
+	}
+	return KIST_OK;
+}
+
+static kist_err open_output(repair_job *j, unsigned p)
+{
+	const char *name;
+	kist_err err = kist__open_parent(j->final[p], &j->dirfd[p], &name);
+	if (err != KIST_OK)
 		return err;
 	return kist__outfile_open(&j->out[p], j->dirfd[p], name);
 }
@@ -134,15 +185,22 @@ static kist_err rebuild_stripe(repair_job *j, uint64_t r)
 {
 	const kist__part_hdr *h = &j->ps->hdr;
 	unsigned src[KIST__PART_MAX_KM], er[KIST__PART_MAX_KM], ns = 0, ne = 0;
+	for (unsigned p = 1; p <= j->total; p++)
+		ne += j->ps->bad[(uint64_t)p * j->rows + r];
+	if (ne == 0)
+		return KIST_OK; /* (a set without parity gets no further: k may pass 255) */
+	if (ne > j->m || j->total > KIST__PART_MAX_KM)
+		return kist__fail(KIST_E_CORRUPT,
+		                  "stripe %" PRIu64 " lost %u blocks; parity rebuilds %u", r, ne,
+		                  j->m);
+	ne = 0;
 	for (unsigned p = 1; p <= j->total; p++) {
 		if (j->ps->bad[(uint64_t)p * j->rows + r])
 			er[ne++] = p;
 		else if (ns < j->k)
 			src[ns++] = p;
 	}
-	if (ne == 0)
-		return KIST_OK;
-	if (ne > j->m || ns < j->k)
+	if (ns < j->k)
 		return kist__fail(KIST_E_CORRUPT,
 		                  "stripe %" PRIu64 " lost %u blocks; parity rebuilds %u", r, ne,
 		                  j->m);
@@ -207,7 +265,7 @@ static kist_err write_stripe(repair_job *j, uint64_t r)
 	return KIST_OK;
 }
 
-static kist_err repair_setup(repair_job *j, const char *out_dir)
+static kist_err repair_setup(repair_job *j, const char *out_dir, unsigned flags)
 {
 	kist_partset *ps = j->ps;
 	const kist__part_hdr *h = &ps->hdr;
@@ -217,6 +275,7 @@ static kist_err repair_setup(repair_job *j, const char *out_dir)
 	j->fd = malloc(n * sizeof *j->fd);
 	j->dirfd = malloc(n * sizeof *j->dirfd);
 	j->redo = calloc(n, 1);
+	j->replace = calloc(n, 1);
 	j->out = calloc(n, sizeof *j->out);
 	j->final = calloc(n, sizeof *j->final);
 	j->blk = calloc(n, sizeof *j->blk);
@@ -224,13 +283,19 @@ static kist_err repair_setup(repair_job *j, const char *out_dir)
 	j->tables = malloc((size_t)j->k * (j->m ? j->m : 1) * 32);
 	j->src = malloc(KIST__PART_MAX_KM * sizeof *j->src);
 	j->err = malloc(KIST__PART_MAX_KM * sizeof *j->err);
-	if (!j->fd || !j->dirfd || !j->redo || !j->out || !j->final || !j->blk || !j->enc ||
-	    !j->tables || !j->src || !j->err || (base = derive_base(ps)) == NULL) {
+	for (unsigned p = 0; p < n; p++) { /* before any return: repair_free closes these */
+		if (j->fd != NULL)
+			j->fd[p] = -1;
+		if (j->dirfd != NULL)
+			j->dirfd[p] = -1;
+		if (j->out != NULL)
+			j->out[p].fd = j->out[p].slot = -1;
+	}
+	if (!j->fd || !j->dirfd || !j->redo || !j->replace || !j->out || !j->final || !j->blk ||
+	    !j->enc || !j->tables || !j->src || !j->err || (base = derive_base(ps)) == NULL) {
 		free(base);
 		return kist__nomem();
 	}
-	for (unsigned p = 0; p < n; p++)
-		j->fd[p] = j->dirfd[p] = j->out[p].fd = j->out[p].slot = -1;
 #ifdef KIST_HAVE_ISAL
 	if (j->m > 0)
 		gf_gen_cauchy1_matrix(j->enc, (int)j->total, (int)j->k);
@@ -241,13 +306,17 @@ static kist_err repair_setup(repair_job *j, const char *out_dir)
 		j->redo[p] = st.state != KIST_PART_OK;
 		if ((j->blk[p] = malloc(h->block)) == NULL)
 			err = kist__nomem();
-		else if (ps->path[p] != NULL &&
-		         (j->fd[p] = open(ps->path[p], O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		else if (ps->path[p] != NULL && (j->fd[p] = kist__part_open(ps->path[p])) < 0)
 			err = kist__fail(KIST_E_IO, "%s: %s", ps->path[p], strerror(errno));
 		else if (j->redo[p])
-			err = open_output(j, p, out_dir, base);
+			err = name_output(j, p, out_dir, base);
 	}
 	free(base);
+	if (err == KIST_OK)
+		err = check_outputs(j, out_dir, flags);
+	for (unsigned p = 1; p <= j->total && err == KIST_OK; p++)
+		if (j->redo[p])
+			err = open_output(j, p);
 	return err;
 }
 
@@ -268,6 +337,7 @@ static void repair_free(repair_job *j)
 	free(j->fd);
 	free(j->dirfd);
 	free(j->redo);
+	free(j->replace);
 	free(j->out);
 	free(j->final);
 	free(j->blk);
@@ -300,12 +370,9 @@ static kist_err finish_parts(repair_job *j, const char *out_dir, unsigned flags,
 			err = kist__outfile_finish(&j->out[p]);
 	}
 	for (unsigned p = 1; p <= j->total && err == KIST_OK; p++) {
-		/* In place, a damaged part is replaced; a new name is never clobbered. */
-		int replace = (out_dir == NULL && j->ps->path[p] != NULL) ||
-		              (flags & KIST_REPLACE) != 0;
 		if (!j->redo[p])
 			continue;
-		if ((err = kist__outfile_commit(&j->out[p], replace, 0)) == KIST_OK) {
+		if ((err = kist__outfile_commit(&j->out[p], j->replace[p], 0)) == KIST_OK) {
 			fsync(j->dirfd[p]);
 			if (done_fn != NULL)
 				done_fn(ctx, j->final[p], j->ps->path[p] ? "repaired" : "rebuilt");
@@ -341,7 +408,7 @@ kist_err kist_partset_repair(kist_partset *ps, const char *out_dir, unsigned fla
 	j.total = ps->total;
 	j.k = ps->hdr.k;
 	j.m = ps->hdr.m;
-	err = repair_setup(&j, out_dir);
+	err = repair_setup(&j, out_dir, flags);
 	for (uint64_t r = 0; err == KIST_OK && r < j.rows; r++) {
 		if (kist__interrupted)
 			err = kist__fail(KIST_E_INTERRUPTED, "interrupted");

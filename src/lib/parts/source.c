@@ -42,8 +42,7 @@ static kist_err open_parts(kist__source *s, const char *path)
 			err = kist__fail(
 			    KIST_E_CORRUPT, "part %u of %u of this split vault is missing%s", p,
 			    ps->total, h->m ? " (the parity parts can rebuild it)" : "");
-		} else if ((s->fds[p - 1] = open(ps->path[p], O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) <
-		           0) {
+		} else if ((s->fds[p - 1] = kist__part_open(ps->path[p])) < 0) {
 			err = kist__fail(kist__errno_err(errno), "%s: %s", ps->path[p],
 			                 strerror(errno));
 		} else if (fstat(s->fds[p - 1], &st) != 0 ||

@@ -163,8 +163,8 @@ static kist_err commit_parts(split_job *j, unsigned flags)
 	unsigned done = 0;
 	kist_err err = KIST_OK;
 	for (unsigned p = 1; p <= j->total && err == KIST_OK; p++) {
-		if ((err = kist__outfile_commit(&j->out[p], (flags & KIST_REPLACE) != 0,
-		                                0)) == KIST_OK)
+		if ((err = kist__outfile_commit(&j->out[p], (flags & KIST_REPLACE) != 0, 0)) ==
+		    KIST_OK)
 			done = p;
 	}
 	if (err != KIST_OK) {
@@ -274,7 +274,8 @@ kist_err kist_split_fd(int vfd, const char *base, uint64_t part_size, unsigned p
 		return err;
 	randombytes_buf(j.h.tag, sizeof j.h.tag);
 	if ((err = split_setup(&j, flags)) == KIST_OK && (err = stripe_pass(&j)) == KIST_OK) {
-		kist__sha256_oneshot(j.h.manifest_digest, j.manifest, kist__part_manifest_len(&j.h));
+		kist__sha256_oneshot(j.h.manifest_digest, j.manifest,
+		                     kist__part_manifest_len(&j.h));
 		if ((err = write_parts(&j)) == KIST_OK)
 			err = commit_parts(&j, flags);
 	}

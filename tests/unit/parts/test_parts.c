@@ -55,6 +55,16 @@ static void test_geometry(void **state)
 		assert_true(kist__part_same_set(&h, &back));
 	}
 	kist__part_hdr h;
+	/* One part: its length is the vault's, rounded up to a block, and nothing else. */
+	unsigned char raw[KIST__PART_HDR];
+	kist__part_hdr back;
+	assert_int_equal(kist__part_geometry(&h, 5000, 1 << 20, 3), KIST_OK);
+	assert_int_equal(h.k, 1);
+	assert_int_equal(h.col, 2 * h.block > 5000 ? (5000 + h.block - 1) / h.block * h.block : 0);
+	h.number = 1;
+	h.col += h.block;
+	kist__part_hdr_encode(raw, &h);
+	tu_assert_fails(kist__part_hdr_parse(&back, raw), KIST_E_CORRUPT, "one part of");
 	tu_assert_fails(kist__part_geometry(&h, 1000, 1024, 0), KIST_E_ARG, "out of range");
 	tu_assert_fails(kist__part_geometry(&h, 100000000, 20000, 0), KIST_E_LIMIT, "at most");
 	tu_assert_fails(kist__part_geometry(&h, 100000000, 1000000, 200), KIST_E_LIMIT, "at most");
