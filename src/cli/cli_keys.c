@@ -173,12 +173,25 @@ static void no_such_name(const char *opt, const char *arg, const char *what)
 		          book[0] ? " (" : "", book, book[0] ? ")" : "");
 }
 
-/* Resolution order: a key, a contact's name, a file holding a key, a fingerprint. */
+/*
+ * A contact's name is looked up only for what is nothing else: not a key, a
+ * fingerprint or an existing file.  The contacts file may have been edited by
+ * someone else; a planted name must never change what a key, a fingerprint or
+ * a file the user typed means.
+ */
+static int contact_for(const char *arg, kist_pubkey *pk)
+{
+	char f[KIST_FINGERPRINT_STRLEN + 1];
+	if (looks_like_key(arg) || parse_fingerprint(arg, f) || access(arg, F_OK) == 0)
+		return 0;
+	return cli_contact_find(arg, pk);
+}
+
+/* Resolution order: a key, a fingerprint, a file holding a key, a contact's name. */
 int cli_signer_arg(const char *arg, cli_signer *out)
 {
 	memset(out, 0, sizeof *out);
-	if ((kist_pubkey_parse(&out->pk, arg) == KIST_OK && out->pk.kind != KIST_PUBKEY_AGE) ||
-	    cli_contact_find(arg, &out->pk)) {
+	if (kist_pubkey_parse(&out->pk, arg) == KIST_OK) {
 		if (out->pk.kind == KIST_PUBKEY_AGE)
 			goto age;
 		kist_pubkey_fingerprint(&out->pk, out->fpr);
@@ -186,6 +199,10 @@ int cli_signer_arg(const char *arg, cli_signer *out)
 	}
 	if (parse_fingerprint(arg, out->fpr) && access(arg, F_OK) != 0) {
 		out->by_fingerprint = 1;
+		return EXIT_OK;
+	}
+	if (contact_for(arg, &out->pk)) {
+		kist_pubkey_fingerprint(&out->pk, out->fpr);
 		return EXIT_OK;
 	}
 	int r = access(arg, F_OK) == 0 ? cli_pubkey_file(arg, &out->pk) : 0;
@@ -227,10 +244,10 @@ int cli_signer_matches(const cli_signer *want, const kist_pubkey *signer)
 	       sodium_memcmp(want->pk.ed25519, signer->ed25519, 32) == 0;
 }
 
-/* Resolution order: a key, a contact's name, then a file (named, to say -R). */
+/* Resolution order: a key, then a file (named, to say -R), then a contact's name. */
 int cli_recipient_arg(const char *arg, kist_pubkey *pk)
 {
-	if (kist_pubkey_parse(pk, arg) == KIST_OK || cli_contact_find(arg, pk))
+	if (kist_pubkey_parse(pk, arg) == KIST_OK || contact_for(arg, pk))
 		return EXIT_OK;
 	char why[512];
 	snprintf(why, sizeof why, "%s", kist_errdetail());

@@ -242,8 +242,7 @@ static int export_sealed(const cli_args *a, const char *out, const char *json, s
 	for (size_t i = 0; i < cli_count(a, "recipient") && rc == EXIT_OK; i++) {
 		kist_pubkey pk;
 		const char *k = cli_get_n(a, "recipient", i);
-		if (kist_pubkey_parse(&pk, k) != KIST_OK && !cli_contact_find(k, &pk)) {
-			cli_error("-r", "%s: %s", k, kist_errdetail());
+		if (cli_recipient_arg(k, &pk) != EXIT_OK) {
 			rc = EXIT_USAGE;
 		} else if ((err = kist_sealer_add_recipient(s, &pk)) != KIST_OK) {
 			rc = cli_fail(NULL, err);

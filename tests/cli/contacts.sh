@@ -75,6 +75,17 @@ expect_rc 0 "$K" audit compare n1.note n1.note "$KIST_LEDGER"
 assert_grep "$OUT" "signed by $FS \(Field sealer\)" "audit compare: the note's signer with its name"
 expect_rc 0 "$K" audit verify --checkpoint n1.note "$KIST_LEDGER"
 assert_grep "$OUT" "checkpoint: .*signed by $FS \(Field sealer\)" "audit verify: the checkpoint's signer with its name"
+# ---- a planted contact never changes what a fingerprint, key or file means
+printf '%s %s\n' "$FS" "$PB" >planted.contacts
+printf '%s %s\n' "mine.pub" "$PA" >>planted.contacts
+expect_rc 0 "$K" seal -q -s bob.key -r "$PA" -o bybob.kist case
+expect_rc 7 "$K" verify -i alice.key --contacts planted.contacts --signer "$FS" bybob.kist
+assert_grep "$ERR" "not by the expected" "--signer FINGERPRINT is the fingerprint, whatever a contact is named"
+echo "$PS" >mine.pub
+expect_rc 2 "$K" seal --contacts planted.contacts -r mine.pub -o planted.kist case
+assert_grep "$ERR" 'use -R' "-r FILE is a file, whatever a contact is named"
+assert_missing planted.kist "-r FILE with a planted contact seals nothing"
+
 # log export -r NAME seals the bundle for that contact.
 expect_rc 0 "$K" log export -q -r "Legal team" -o bundle.kist
 expect_rc 0 "$K" list -i alice.key bundle.kist

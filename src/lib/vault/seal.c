@@ -907,16 +907,24 @@ static kist_err seal_file(writer *w, input *in)
 	if (fd < 0) {
 		/* O_NOATIME: sealing should not even change the evidence's access time
 		 * (allowed only to the file's owner; otherwise open without it). */
-		fd = open(in->src, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NOATIME);
+		/* O_NONBLOCK: a file swapped for a FIFO since the walk must not hang
+		 * the seal; the checks below refuse it. */
+		fd = open(in->src,
+		          O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NOATIME | O_NONBLOCK);
 		if (fd < 0 && errno == EPERM)
-			fd = open(in->src, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+			fd = open(in->src,
+			          O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)
 			return kist__fail(kist__errno_err(errno), "%s: %s", name, strerror(errno));
 		own = 1;
-		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		/* The file the walk checked, not one swapped in under its path since
+		 * (through a folder replaced by a symbolic link, say). */
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    (in->ino != 0 && (st.st_dev != in->dev || st.st_ino != in->ino))) {
 			close(fd);
-			return kist__fail(KIST_E_IO, "%s: changed while sealing", name);
+			return kist__fail(KIST_E_IO, "%s: changed since it was checked", name);
 		}
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 		e->pub.mode = st.st_mode & 07777;
 		e->pub.mtime = st.st_mtim.tv_sec;
 		e->pub.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;

@@ -521,6 +521,34 @@ static void count_problem(void *ctx, const char *path, const char *why, int left
 }
 
 /* All problems of the inputs in one walk, one error, nothing written. */
+/* A file swapped in under a checked path (its folder replaced) is refused, not sealed. */
+static void test_swapped_after_check(void **state)
+{
+	fixture *f = *state;
+	kist_sealer *s;
+	kist_pubkey pk;
+	struct stat st;
+	char *out = tu_join(f->dir, "swapped.kist"), *ph = tu_join(f->src, "photos");
+	char *old = tu_join(f->dir, "photos-checked"), *a = tu_join(ph, "IMG_0001.jpg");
+	char *b = tu_join(ph, "IMG_0002.jpg");
+	kist_identity_pubkey(f->alice, &pk);
+	assert_int_equal(kist_sealer_new(&s, NULL, NULL), KIST_OK);
+	assert_int_equal(kist_sealer_add_recipient(s, &pk), KIST_OK);
+	assert_int_equal(kist_sealer_add_path(s, f->src), KIST_OK);
+	assert_int_equal(rename(ph, old), 0);
+	assert_int_equal(mkdir(ph, 0755), 0);
+	tu_write(a, "not the file that was checked", 29);
+	tu_write(b, "nor this", 8);
+	tu_assert_fails(kist_sealer_write(s, out, 0), KIST_E_IO, "changed since it was checked");
+	assert_int_not_equal(stat(out, &st), 0);
+	kist_sealer_free(s);
+	free(out);
+	free(ph);
+	free(old);
+	free(a);
+	free(b);
+}
+
 static void test_seal_problems(void **state)
 {
 	fixture *f = *state;
@@ -586,6 +614,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_splicing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_seal_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_seal_problems, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_swapped_after_check, setup, teardown),
 	};
 	assert_int_equal(kist_init(), KIST_OK);
 	return cmocka_run_group_tests(tests, NULL, NULL);
