@@ -137,6 +137,11 @@ int cli_person_media(kist_vault *v, const char *who, const char ***paths, size_t
 		free(ml.paths);
 		return EXIT_OTHER;
 	}
+	/* On success msg names who was taken (a fragment may match a field other
+	 * than the name): the caller says it once the access is logged. */
+	cli_escape(name, sizeof name, ml.name);
+	snprintf(msg, cap, "person #%lld (%s), %zu linked %s", ml.id, name, ml.n,
+	         cli_plural(ml.n, "entry", "entries"));
 	*paths = ml.paths;
 	*n = ml.n;
 	return EXIT_OK;
@@ -176,6 +181,9 @@ int cli_open_vault_for(const cli_args *a, const char *path, kist_vault **v, cons
 	if (rc == EXIT_OK && lookup != EXIT_OK) {
 		cli_error(path, "%s", why);
 		rc = lookup;
+	} else if (rc == EXIT_OK && who != NULL) { /* even with -q: whose media leave the vault */
+		cli_progress_clear();
+		fprintf(stderr, "kist: --person: %s\n", why);
 	}
 	if (rc != EXIT_OK && who != NULL && lookup == EXIT_OK) {
 		free(*who_paths);

@@ -160,6 +160,10 @@ expect_rc 0 "$K" seal -q -r "$PA" --people reg.csv -o ppl.kist case
 mkdir frag
 expect_rc 0 "$K" extract -i alice.key -C frag --person layla ppl.kist
 assert_eq "case/top.txt" "$(files_under frag | tr '\n' ' ' | sed 's/ $//')" "--person with a unique fragment"
+assert_grep "$ERR" '--person: person #3 \(Layla Haddad\), 1 linked entry' "--person says whose media it took"
+rm -rf frag && mkdir frag
+expect_rc 0 "$K" extract -q -i alice.key -C frag --person layla ppl.kist
+assert_grep "$ERR" 'person #3 \(Layla Haddad\)' "--person says whose media it took, even with -q"
 mkdir amb
 expect_rc 2 "$K" extract -i alice.key -C amb --person hadd ppl.kist
 assert_grep "$ERR" '"hadd" matches 2 people' "an ambiguous fragment says how many"
