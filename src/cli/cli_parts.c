@@ -66,8 +66,8 @@ int cmd_split(const cli_args *a)
 		return EXIT_USAGE;
 	}
 	const char *base = cli_get(a, "output") ? cli_get(a, "output") : a->pos[0];
-	kist_err err = kist_split(a->pos[0], base, size, parity,
-	                          cli_count(a, "force") ? KIST_REPLACE : 0, &n);
+	kist_err err =
+	    kist_split(a->pos[0], base, size, parity, cli_count(a, "force") ? KIST_REPLACE : 0, &n);
 	if (err == KIST_E_ARG) { /* the part size or parity given */
 		cli_fail(a->pos[0], err);
 		return EXIT_USAGE;
@@ -268,9 +268,9 @@ int cmd_repair(const cli_args *a)
 		if (!cli_quiet)
 			fprintf(stderr, "kist: every part is intact; nothing to repair\n");
 	} else {
-		kist_err err = kist_partset_repair(ps, cli_get(a, "output"),
-		                                   cli_count(a, "force") ? KIST_REPLACE : 0,
-		                                   repaired, NULL);
+		kist_err err =
+		    kist_partset_repair(ps, cli_get(a, "output"),
+		                        cli_count(a, "force") ? KIST_REPLACE : 0, repaired, NULL);
 		if (err != KIST_OK)
 			rc = cli_fail(NULL, err);
 	}

@@ -569,10 +569,31 @@ static int text_ok(sqlite3_stmt *st, int col, size_t max, int nullable)
 	return !kist__text_has_control(s, (size_t)n);
 }
 
+/* No person with more media or fields than a register may give one. */
+static kist_err people_limits(sqlite3 *db)
+{
+	sqlite3_int64 most = 0;
+	if (!sql_int(db,
+	             "SELECT max(c) FROM (SELECT count(*) AS c FROM person_media GROUP BY "
+	             "person_id UNION ALL SELECT 0)",
+	             &most) ||
+	    most > KIST_MAX_PERSON_MEDIA)
+		return kist__fail(KIST_E_LIMIT, "index: a person has more than %d media",
+		                  KIST_MAX_PERSON_MEDIA);
+	if (!sql_int(db,
+	             "SELECT max(c) FROM (SELECT count(*) AS c FROM person_fields GROUP BY "
+	             "person_id UNION ALL SELECT 0)",
+	             &most) ||
+	    most > KIST_MAX_REGISTER_COLUMNS)
+		return kist__fail(KIST_E_LIMIT, "index: a person has more than %d fields",
+		                  KIST_MAX_REGISTER_COLUMNS);
+	return KIST_OK;
+}
+
 static kist_err people_check(sqlite3 *db, size_t *count)
 {
 	sqlite3_stmt *st = NULL;
-	sqlite3_int64 n = 0, lo = 0, hi = 0, nent = 0, bad = 0, most = 0;
+	sqlite3_int64 n = 0, lo = 0, hi = 0, nent = 0, bad = 0;
 	kist_err err = kist__fail(KIST_E_CORRUPT, "index: malformed people tables");
 	char sql[512];
 
@@ -594,20 +615,9 @@ static kist_err people_check(sqlite3 *db, size_t *count)
 	         (long long)n, (long long)nent, (long long)n);
 	if (!sql_int(db, sql, &bad) || bad != 0)
 		return kist__fail(KIST_E_CORRUPT, "index: a person link or field points nowhere");
-	if (!sql_int(db,
-	             "SELECT max(c) FROM (SELECT count(*) AS c FROM person_media GROUP BY "
-	             "person_id UNION ALL SELECT 0)",
-	             &most) ||
-	    most > KIST_MAX_PERSON_MEDIA)
-		return kist__fail(KIST_E_LIMIT, "index: a person has more than %d media",
-		                  KIST_MAX_PERSON_MEDIA);
-	if (!sql_int(db,
-	             "SELECT max(c) FROM (SELECT count(*) AS c FROM person_fields GROUP BY "
-	             "person_id UNION ALL SELECT 0)",
-	             &most) ||
-	    most > KIST_MAX_REGISTER_COLUMNS)
-		return kist__fail(KIST_E_LIMIT, "index: a person has more than %d fields",
-		                  KIST_MAX_REGISTER_COLUMNS);
+	if ((err = people_limits(db)) != KIST_OK)
+		return err;
+	err = kist__fail(KIST_E_CORRUPT, "index: malformed people tables");
 
 	if (sqlite3_prepare_v2(db,
 	                       "SELECT name, aliases, relation, born, location, status, contact, "

@@ -889,6 +889,37 @@ static kist_err get_slot(writer *w, kist__slot **out)
 }
 
 /*
+ * Opens an input file the walk checked, for reading its content, and takes
+ * its mode and time.  O_NOATIME: sealing should not even change the
+ * evidence's access time (allowed only to the file's owner; otherwise open
+ * without it).  O_NONBLOCK: a file swapped for a FIFO since the walk must not
+ * hang the seal.  The file must be the one the walk checked, not one swapped
+ * in under its path since (through a folder replaced by a symbolic link, say).
+ */
+static kist_err open_checked(input *in, const char *name, int *out)
+{
+	struct stat st;
+	int fd =
+	    open(in->src, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NOATIME | O_NONBLOCK);
+	if (fd < 0 && errno == EPERM)
+		fd = open(in->src, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return kist__fail(kist__errno_err(errno), "%s: %s", name, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (in->ino != 0 && (st.st_dev != in->dev || st.st_ino != in->ino))) {
+		close(fd);
+		return kist__fail(KIST_E_IO, "%s: changed since it was checked", name);
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	in->e.pub.mode = st.st_mode & 07777;
+	in->e.pub.mtime = st.st_mtim.tv_sec;
+	in->e.pub.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	*out = fd;
+	return KIST_OK;
+}
+
+/*
  * Reads a file chunk by chunk and hands each chunk to the pipeline, which
  * hashes it (in order, on its hashing thread) and seals it; chunks are
  * written, in order, as they finish.
@@ -900,35 +931,13 @@ static kist_err seal_file(writer *w, input *in)
 	kist__slot *cur = NULL, *nxt = NULL;
 	size_t got = 0, got2 = 0;
 	uint64_t counter = 0;
-	struct stat st;
 	kist_err err;
 	const char *name = in->src ? in->src : "standard input";
 
 	if (fd < 0) {
-		/* O_NOATIME: sealing should not even change the evidence's access time
-		 * (allowed only to the file's owner; otherwise open without it). */
-		/* O_NONBLOCK: a file swapped for a FIFO since the walk must not hang
-		 * the seal; the checks below refuse it. */
-		fd = open(in->src,
-		          O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NOATIME | O_NONBLOCK);
-		if (fd < 0 && errno == EPERM)
-			fd = open(in->src,
-			          O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-		if (fd < 0)
-			return kist__fail(kist__errno_err(errno), "%s: %s", name, strerror(errno));
+		if ((err = open_checked(in, name, &fd)) != KIST_OK)
+			return err;
 		own = 1;
-		/* The file the walk checked, not one swapped in under its path since
-		 * (through a folder replaced by a symbolic link, say). */
-		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-		    (in->ino != 0 && (st.st_dev != in->dev || st.st_ino != in->ino))) {
-			close(fd);
-			return kist__fail(KIST_E_IO, "%s: changed since it was checked", name);
-		}
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-		e->pub.mode = st.st_mode & 07777;
-		e->pub.mtime = st.st_mtim.tv_sec;
-		e->pub.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
-		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	}
 	e->pub.size = 0;
 	e->pub.stored_size = 0;
