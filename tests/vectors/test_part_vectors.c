@@ -71,6 +71,15 @@ static const char *expect_get(const char *path, const char *key)
 	return val;
 }
 
+/* A whole number 0..255 from an .expect line; 256 (refused) if it is anything else. */
+static unsigned count_of(const char *path, const char *key)
+{
+	const char *v = expect_get(path, key);
+	char *end;
+	unsigned long n = strtoul(v, &end, 10);
+	return (*v >= '0' && *v <= '9' && *end == '\0' && n <= 255) ? (unsigned)n : 256;
+}
+
 static int same_file(const char *a, const char *b)
 {
 	size_t la = 0, lb = 0;
@@ -135,8 +144,11 @@ static void valid_set(const char *root, const char *name)
 	snprintf(dir, sizeof dir, "%s/parts/valid/%s", root, name);
 	snprintf(expect, sizeof expect, "%s/set.expect", dir);
 	snprintf(vault, sizeof vault, "%s/%s", root, expect_get(expect, "vault"));
-	unsigned nparts = (unsigned)atoi(expect_get(expect, "parts"));
-	unsigned parity = (unsigned)atoi(expect_get(expect, "parity"));
+	unsigned nparts = count_of(expect, "parts"), parity = count_of(expect, "parity");
+	CHECK(nparts >= 1 && nparts <= 255 && parity < nparts, "%s: parts and parity in set.expect",
+	      name);
+	if (nparts < 1 || nparts > 255 || parity >= nparts)
+		return;
 	kist_partset *ps = NULL;
 
 	snprintf(first, sizeof first, "%s/v.001", dir);
