@@ -1143,6 +1143,93 @@ kist_err kist_partset_repair(kist_partset *ps, const char *out_dir, unsigned fla
                              kist_warn_fn done_fn, void *ctx);
 void kist_partset_free(kist_partset *ps);
 
+/* ------------------------------------------------- parity of a whole vault */
+/*
+ * An unsplit vault can carry parity in a file beside it, VAULT.parity
+ * (docs/FORMAT.md, "Parity file"): the vault is read as k columns (k = 40,
+ * fewer for a small vault) and the file holds m = ceil(k * percent / 100)
+ * Reed-Solomon parity parts over them, with BLAKE2b-128 checksums of every
+ * block of both.  The vault file itself is never changed and never needs
+ * its parity file to open.  Nothing here needs a key.
+ */
+/*
+ * Writes the parity file of the vault open at fd (a regular file, read with
+ * pread, not closed) to parity_path, with percent 1 to 100.  With vault_out
+ * (may be NULL), also writes the vault's bytes there: both files are
+ * written under temporary names and renamed together, the parity file
+ * first; if the vault's rename fails the parity file is removed again.
+ * An existing output is replaced only with flags KIST_REPLACE.
+ * @return KIST_OK, KIST_E_ARG (percent, flags), KIST_E_LIMIT (a vault too
+ *         large for a parity file: above about 1 TiB), KIST_E_FORMAT (no
+ *         ISA-L in this build), KIST_E_EXISTS, KIST_E_IO, KIST_E_NOSPACE,
+ *         KIST_E_INTERRUPTED.
+ */
+kist_err kist_parity_write_fd(int fd, const char *vault_out, const char *parity_path,
+                              unsigned percent, unsigned flags);
+/* The same for the vault file at vault_path, without a copy of it. */
+kist_err kist_parity_write(const char *vault_path, const char *parity_path, unsigned percent,
+                           unsigned flags);
+
+typedef struct kist_parity kist_parity;
+
+/* 1 if the file at path begins as a parity file does (its magic), else 0. */
+int kist_is_parity(const char *path);
+
+/*
+ * Opens a vault and its parity file: reads the parity file's header and
+ * manifest (from the first copy, else from the copy at its end).  Refuses a
+ * parity file made for another vault when the vault's size and first block
+ * both differ from what it records.  Free with kist_parity_free().
+ * @return KIST_OK, KIST_E_IO, KIST_E_FORMAT (not a parity file, or a
+ *         version this build lacks), KIST_E_CORRUPT (no intact header or
+ *         manifest copy; another vault's parity file), KIST_E_NOMEM.
+ */
+kist_err kist_parity_open(kist_parity **out, const char *vault_path, const char *parity_path);
+/*
+ * Reads every block of the vault and of the parity parts and compares it
+ * with the manifest.  A block that cannot be read (an I/O error on a bad
+ * sector) counts as damaged.
+ * @return KIST_OK (whatever is damaged), KIST_E_CORRUPT (no block of the
+ *         vault matches: the parity file of another vault), KIST_E_IO,
+ *         KIST_E_NOMEM, KIST_E_INTERRUPTED.
+ */
+kist_err kist_parity_check(kist_parity *pp, kist_progress_fn fn, void *ctx);
+
+typedef struct kist_parity_info {
+	unsigned columns, parity;  /* k and m */
+	uint32_t block;            /* B */
+	uint64_t column_len;       /* C */
+	uint64_t vault_size;       /* L, as recorded */
+	uint64_t vault_file_size;  /* the vault file's size */
+	uint64_t bad_vault_blocks; /* after kist_parity_check() */
+	uint64_t bad_parity_blocks;
+	uint64_t bad_stripes;  /* stripes with at least one damaged block */
+	unsigned worst_stripe; /* most blocks lost in one stripe */
+	int vault_damaged;     /* blocks damaged, or the size differs from L */
+	int parity_damaged;    /* blocks, a header or manifest copy, or its size */
+	int repairable;        /* no stripe lost more than m blocks */
+} kist_parity_info;
+
+void kist_parity_get_info(const kist_parity *pp, kist_parity_info *out);
+/* After kist_parity_check(): the damaged byte ranges of the vault, in order. */
+size_t kist_parity_range_count(const kist_parity *pp);
+void kist_parity_range(const kist_parity *pp, size_t i, uint64_t *off, uint64_t *len);
+/*
+ * After kist_parity_check(): rebuilds whichever of the two files is damaged,
+ * byte for byte as written; an intact one is never written.  With out_dir
+ * NULL a damaged file is replaced in place; with out_dir the rebuilt file
+ * goes there under its own name (an existing file there is replaced only
+ * with KIST_REPLACE, never the intact other file).  Every rebuilt block is
+ * checked against the manifest before anything is renamed.  done_fn (may be
+ * NULL) is called with each file written.
+ * @return KIST_OK, KIST_E_CORRUPT (a stripe lost more than m blocks: nothing
+ *         is written), KIST_E_FORMAT (no ISA-L in this build), KIST_E_EXISTS,
+ *         KIST_E_IO, KIST_E_NOSPACE, KIST_E_INTERRUPTED.
+ */
+kist_err kist_parity_repair(kist_parity *pp, const char *out_dir, unsigned flags,
+                            kist_warn_fn done_fn, void *ctx);
+void kist_parity_free(kist_parity *pp);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,6 +20,7 @@ _kist_opts() {
 	split) echo "-o --output --parity --force -q --quiet -h --help" ;;
 	join) echo "-o --output --force -q --quiet -h --help" ;;
 	repair) echo "-o --output --force -q --quiet -h --help" ;;
+	"parity add") echo "--parity --force -q --quiet -h --help" ;;
 	people) echo "--search --json -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
 	query) echo "--csv --json -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
 	manifest) echo "--json --verify --contacts -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
@@ -37,6 +38,7 @@ _kist_opts() {
 _kist_subs() {
 	case $1 in
 	contacts) echo "add list remove" ;;
+	parity) echo "add" ;;
 	log) echo "list checkpoint export" ;;
 	audit) echo "verify compare" ;;
 	witness) echo "cosign" ;;
@@ -48,7 +50,7 @@ _kist() {
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local verbs="keygen pubkey contacts seal info list extract cat verify split join repair people query manifest log audit witness help"
+	local verbs="keygen pubkey contacts seal info list extract cat verify split join repair parity people query manifest log audit witness help"
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$verbs --help --version" -- "$cur"))

@@ -24,7 +24,7 @@ end
 complete -c kist -f
 complete -c kist -n "__kist_no_verb" -l help -d 'show help'
 complete -c kist -n "__kist_no_verb" -l version -d 'show the version'
-complete -c kist -n "__kist_verb_is help" -a "keygen pubkey contacts seal info list extract cat verify split join repair people query manifest log audit witness help"
+complete -c kist -n "__kist_verb_is help" -a "keygen pubkey contacts seal info list extract cat verify split join repair parity people query manifest log audit witness help"
 
 # kist keygen
 complete -c kist -n "__kist_no_verb" -a keygen -d 'create an identity'
@@ -81,7 +81,7 @@ complete -c kist -n "__kist_verb_is seal" -l ledger -r -F -d 'log the seal in th
 complete -c kist -n "__kist_verb_is seal" -s o -l output -r -F -d 'the vault to write (not a folder); \'-\' writes it to'
 complete -c kist -n "__kist_verb_is seal" -l force -d 'replace an existing OUT.kist (or its parts)'
 complete -c kist -n "__kist_verb_is seal" -l split -x -d 'write the vault as parts OUT.kist.001, ... of at most SIZE'
-complete -c kist -n "__kist_verb_is seal" -l parity -x -d 'with --split: add N parity parts (see kist split)'
+complete -c kist -n "__kist_verb_is seal" -l parity -x -d 'with --split: add N parity parts (see kist split); without:'
 complete -c kist -n "__kist_verb_is seal" -l stdin-name -x -d 'name stored for \'-\' (default: stdin)'
 complete -c kist -n "__kist_verb_is seal" -l base -x -a '(__fish_complete_directories)' -d 'store paths relative to DIR (inputs must be inside it)'
 complete -c kist -n "__kist_verb_is seal" -l exclude -x -d 'leave out paths matching PATTERN (fnmatch, as tar: the'
@@ -165,9 +165,20 @@ complete -c kist -n "__kist_verb_is join" -s q -l quiet -d 'no summary on stderr
 complete -c kist -n "__kist_no_verb" -a repair -d 'rebuild lost or damaged parts from parity'
 complete -c kist -n "__kist_verb_is repair" -F
 complete -c kist -n "__kist_verb_is repair" -s h -l help -d 'show the help of the verb'
-complete -c kist -n "__kist_verb_is repair" -s o -l output -x -a '(__fish_complete_directories)' -d 'write rebuilt parts into DIR (default: replace in place)'
-complete -c kist -n "__kist_verb_is repair" -l force -d 'with -o, replace parts of the same names in DIR'
+complete -c kist -n "__kist_verb_is repair" -s o -l output -x -a '(__fish_complete_directories)' -d 'write rebuilt parts (or the vault) into DIR (default:'
+complete -c kist -n "__kist_verb_is repair" -l force -d 'with -o, replace files of the same names in DIR'
 complete -c kist -n "__kist_verb_is repair" -s q -l quiet -d 'no progress or summary on stderr'
+
+complete -c kist -n "__kist_no_verb" -a parity -d 'add'
+complete -c kist -n "__kist_sub_is parity" -s h -l help -d 'show the help of the verb'
+
+# kist parity add
+complete -c kist -n "__kist_sub_is parity" -a add -d 'write a parity file beside a vault'
+complete -c kist -n "__kist_sub_is parity add" -F
+complete -c kist -n "__kist_sub_is parity add" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_sub_is parity add" -l parity -x -d 'parity as a percentage of the vault, 1% to 100% (default 5%)'
+complete -c kist -n "__kist_sub_is parity add" -l force -d 'replace an existing VAULT.parity'
+complete -c kist -n "__kist_sub_is parity add" -s q -l quiet -d 'no summary on stderr'
 
 # kist people
 complete -c kist -n "__kist_no_verb" -a people -d 'list or search the people register'

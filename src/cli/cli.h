@@ -261,6 +261,15 @@ int cmd_repair(const cli_args *a);
 int cli_parts_verify(const cli_args *a);
 /* Parses "95M", "2G", "4000MB" (K/M/G/T binary, KB/MB/GB/TB decimal); -1 if not. */
 int cli_parse_size(const char *s, uint64_t *out);
+/* "N%" with N from 1 to 100: 0, else -1. */
+int cli_parse_percent(const char *s, unsigned *out);
+int cmd_parity_add(const cli_args *a);
+/* VAULT and VAULT.parity from a vault or a parity file named: 1 a pair, 0 none,
+ * -1 a parity file not named VAULT.parity (one line printed). */
+int cli_parity_pair(const char *arg, char *vault, char *side, size_t cap);
+/* The keyless check of a vault and its parity file; report 0: a line if intact. */
+int cli_parity_verify(const cli_args *a, const char *vault, const char *side, int report);
+int cli_parity_repair(const cli_args *a, const char *vault, const char *side);
 int cmd_people(const cli_args *a);
 int cmd_query(const cli_args *a);
 int cmd_manifest(const cli_args *a);

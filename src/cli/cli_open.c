@@ -417,6 +417,16 @@ int cmd_verify(const cli_args *a)
 	 * vault is opened and verified through its parts like any other. */
 	if (kist_is_part(a->pos[0]) && cli_count(a, "identity") == 0)
 		return cli_parts_verify(a);
+	/* A parity file beside the vault: checked first, without a key; damage
+	 * is reported (exit 4) before any key is asked for. */
+	char pv[4096 + 8], pside[4096 + 8];
+	int pair = cli_parity_pair(a->pos[0], pv, pside, sizeof pv);
+	if (pair < 0)
+		return EXIT_USAGE;
+	if (pair > 0 && (cli_count(a, "identity") == 0 || kist_is_parity(a->pos[0])))
+		return cli_parity_verify(a, pv, pside, 1);
+	if (pair > 0 && (rc = cli_parity_verify(a, pv, pside, 0)) != EXIT_OK)
+		return rc;
 	const char *signer = cli_get(a, "signer");
 	if (signer != NULL && (rc = cli_signer_arg(signer, &want)) != EXIT_OK)
 		return rc;

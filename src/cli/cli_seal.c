@@ -187,14 +187,46 @@ static int dry_run(kist_sealer *s, const cli_args *a)
 }
 
 /* The usage checks, before anything is opened or read. */
+/* --parity P% without --split: the vault and OUT.parity beside it.  *percent 0 if not. */
+static int percent_arg(const cli_args *a, unsigned *percent)
+{
+	const char *par = cli_get(a, "parity"), *out = cli_get(a, "output");
+	*percent = 0;
+	if (par == NULL || par[0] == '\0' || par[strlen(par) - 1] != '%')
+		return EXIT_OK;
+	if (cli_get(a, "split") != NULL) {
+		cli_usage_error("seal", "with --split, --parity takes a number of parity parts");
+		return EXIT_USAGE;
+	}
+	if (cli_parse_percent(par, percent) != 0) {
+		cli_usage_error("seal", "--parity takes a percentage from 1%% to 100%%: 5%%");
+		return EXIT_USAGE;
+	}
+	if (out != NULL && strcmp(out, "-") == 0) {
+		cli_usage_error("seal", "--parity P%% writes OUT.parity beside the vault: not "
+		                        "with -o -");
+		return EXIT_USAGE;
+	}
+	if (!kist_parts_have_parity()) {
+		cli_error(NULL, "this build of kist has no parity (ISA-L): seal without --parity");
+		return EXIT_OTHER;
+	}
+	return EXIT_OK;
+}
+
 /* --split SIZE [--parity N]: *size 0 without --split. */
 static int split_args(const cli_args *a, uint64_t *size, unsigned *parity)
 {
 	const char *sz = cli_get(a, "split"), *par = cli_get(a, "parity");
+	unsigned percent;
+	int rc;
 	*size = 0;
 	*parity = 0;
+	if ((rc = percent_arg(a, &percent)) != EXIT_OK || percent > 0)
+		return rc;
 	if (par != NULL && sz == NULL) {
-		cli_usage_error("seal", "--parity needs --split SIZE");
+		cli_usage_error("seal", "--parity N needs --split SIZE; for a vault in one file, "
+		                        "give a percentage: --parity 5%%");
 		return EXIT_USAGE;
 	}
 	if (sz == NULL)
@@ -293,14 +325,39 @@ static kist_err write_split(const cli_args *a, kist_sealer *s, int fd, const cha
 	return err;
 }
 
+/* seal --parity P%: the vault and OUT.parity, renamed together (both or neither). */
+static kist_err write_with_parity(const cli_args *a, kist_sealer *s, int fd, const char *out)
+{
+	unsigned percent;
+	char side[4096 + 8];
+	percent_arg(a, &percent);
+	kist_err err = kist_sealer_write_fd(s, fd, out);
+	if (err == KIST_OK && snprintf(side, sizeof side, "%s.parity", out) >= (int)sizeof side)
+		err = KIST_E_ARG;
+	if (err == KIST_OK)
+		err = kist_parity_write_fd(fd, out, side, percent,
+		                           cli_count(a, "force") > 0 ? KIST_REPLACE : 0);
+	return err;
+}
+
 static int check_args(const cli_args *a, unsigned *threads, unsigned *level)
 {
 	int dry = cli_count(a, "dry-run") > 0;
 	uint64_t split_size;
-	unsigned parity;
+	unsigned parity, percent;
 	int rc;
-	if ((rc = split_args(a, &split_size, &parity)) != EXIT_OK)
+	if ((rc = split_args(a, &split_size, &parity)) != EXIT_OK ||
+	    (rc = percent_arg(a, &percent)) != EXIT_OK)
 		return rc;
+	/* OUT.parity taken: refused before any work, as for -o. */
+	char side[4096 + 8];
+	struct stat sst;
+	if (percent > 0 && !cli_count(a, "force") && cli_get(a, "output") != NULL &&
+	    snprintf(side, sizeof side, "%s.parity", cli_get(a, "output")) < (int)sizeof side &&
+	    lstat(side, &sst) == 0) {
+		cli_error(side, "exists (use --force to replace it)");
+		return EXIT_OTHER;
+	}
 	/* The first part's name taken: refused before any work, as for -o. */
 	char first[4096 + 8];
 	struct stat fst;
@@ -446,14 +503,17 @@ static int write_vault(const cli_args *a, kist_sealer *s, const char *out, kist_
 	int to_stdout = strcmp(out, "-") == 0;
 	unsigned nparts = 0;
 	int split_fd = -1;
-	if (cli_get(a, "split") && (split_fd = nameless_file(out)) < 0) {
+	unsigned percent;
+	percent_arg(a, &percent);
+	if ((cli_get(a, "split") || percent > 0) && (split_fd = nameless_file(out)) < 0) {
 		cli_progress_end(&prog);
 		return EXIT_IO;
 	}
 	kist_err err =
 	    to_stdout ? kist_sealer_write_fd(s, STDOUT_FILENO, "standard output")
 	    : split_fd >= 0
-	        ? write_split(a, s, split_fd, out, &nparts)
+	        ? (percent > 0 ? write_with_parity(a, s, split_fd, out)
+	                       : write_split(a, s, split_fd, out, &nparts))
 	        : kist_sealer_write(s, out, cli_count(a, "force") > 0 ? KIST_REPLACE : 0);
 	if (split_fd >= 0)
 		close(split_fd);
@@ -464,6 +524,11 @@ static int write_vault(const cli_args *a, kist_sealer *s, const char *out, kist_
 		cli_put_safe(stderr, out, strlen(out), CLI_SAFE_BACKSLASH);
 		fprintf(stderr, ".001 ...), %s parity\n",
 		        cli_get(a, "parity") ? cli_get(a, "parity") : "no");
+	}
+	if (err == KIST_OK && percent > 0 && !cli_quiet) {
+		fprintf(stderr, "kist: parity (%u%%) in ", percent);
+		cli_put_safe(stderr, out, strlen(out), CLI_SAFE_BACKSLASH);
+		fprintf(stderr, ".parity\n");
 	}
 	/* A pipe cannot be synced (EINVAL); a file behind > can. */
 	if (err == KIST_OK && to_stdout && fsync(STDOUT_FILENO) != 0 && errno != EINVAL) {

@@ -87,7 +87,9 @@ static const opt_spec seal_opts[] = {
     {0, "force", NULL, 0, 0, "replace an existing OUT.kist (or its parts)"},
     {0, "split", "SIZE", 0, 0,
      "write the vault as parts OUT.kist.001, ... of at most SIZE\n(95M, 2G; see kist split)"},
-    {0, "parity", "N", 0, 0, "with --split: add N parity parts (see kist split)"},
+    {0, "parity", "N|P%", 0, 0,
+     "with --split: add N parity parts (see kist split); without:\nwrite OUT.kist.parity "
+     "beside the vault, P% (1% to 100%) parity"},
     {0, "stdin-name", "NAME", 0, 0, "name stored for '-' (default: stdin)"},
     {0, "base", "DIR", 0, 'd', "store paths relative to DIR (inputs must be inside it)"},
     {0, "exclude", "PATTERN", 1, 0,
@@ -135,6 +137,12 @@ static const opt_spec extract_opts[] = {
 
 static const opt_spec cat_opts[] = {O_IDENTITY, O_PASSFILE, O_LEDGER, O_QUIET};
 
+static const opt_spec parity_add_opts[] = {
+    {0, "parity", "P%", 0, 0, "parity as a percentage of the vault, 1% to 100% (default 5%)"},
+    {0, "force", NULL, 0, 0, "replace an existing VAULT.parity"},
+    {'q', "quiet", NULL, 0, 0, "no summary on stderr"},
+};
+
 static const opt_spec split_opts[] = {
     {'o', "output", "BASE", 0, 'f', "name the parts BASE.001, BASE.002, ... (default: VAULT)"},
     {0, "parity", "N", 0, 0, "add N parity parts: any N lost or damaged parts can be rebuilt"},
@@ -149,8 +157,9 @@ static const opt_spec join_opts[] = {
 };
 
 static const opt_spec repair_opts[] = {
-    {'o', "output", "DIR", 0, 'd', "write rebuilt parts into DIR (default: replace in place)"},
-    {0, "force", NULL, 0, 0, "with -o, replace parts of the same names in DIR"},
+    {'o', "output", "DIR", 0, 'd',
+     "write rebuilt parts (or the vault) into DIR (default:\nreplace in place)"},
+    {0, "force", NULL, 0, 0, "with -o, replace files of the same names in DIR"},
     {'q', "quiet", NULL, 0, 0, "no progress or summary on stderr"},
 };
 
@@ -290,7 +299,7 @@ const cli_verb cli_verbs[] = {
      "[-j N] [--level N] [-q] [--people REGISTER]...\n"
      "[--stdin-name NAME] [--ledger PATH] [--base DIR] [--dry-run]\n"
      "[--exclude PATTERN]... [--skip-unreadable] [--passphrase-file F]\n"
-     "[--split SIZE [--parity N]] [--contacts FILE] PATH...",
+     "[--split SIZE [--parity N] | --parity P%] [--contacts FILE] PATH...",
      "seal files and folders into a vault",
      "Seals files and folders (recursively; '-' is standard input) for the\n"
      "recipients.  The sealer cannot reopen the vault unless listed with -r.\n"
@@ -338,7 +347,9 @@ const cli_verb cli_verbs[] = {
      "signature; names the vault file's SHA-256.  Exit 0 only if everything is\n"
      "intact (4 if not); 7 if intact but unsigned or signed by another than --signer.\n"
      "Given a part of a split vault, checks every part of its set without a key\n"
-     "and says which are missing or damaged and whether kist repair can rebuild them.\n"},
+     "and says which are missing or damaged and whether kist repair can rebuild them.\n"
+     "With VAULT.parity beside VAULT, checks both first without a key, names the\n"
+     "damaged byte ranges and says whether kist repair can rebuild them (exit 4).\n"},
     {"split", cmd_split, N(split_opts), "[-o BASE] [--parity N] [--force] [-q] VAULT SIZE",
      "cut a vault into parts of at most SIZE",
      "Cuts VAULT into parts BASE.001, BASE.002, ... of at most SIZE bytes each\n"
@@ -352,11 +363,19 @@ const cli_verb cli_verbs[] = {
      "Writes the vault that a part set holds.  One PART is enough: the other\n"
      "parts are found beside it by content, whatever their names.  Every block\n"
      "is checked on the way; a missing or damaged part is named (exit 4).\n"},
-    {"repair", cmd_repair, N(repair_opts), "[-o DIR] [--force] [-q] PART...",
+    {"repair", cmd_repair, N(repair_opts), "[-o DIR] [--force] [-q] (PART... | VAULT)",
      "rebuild lost or damaged parts from parity",
      "Checks every part of the set (found beside the PARTs given) and rebuilds\n"
      "those missing or damaged from the parity parts, byte for byte as sealed.\n"
-     "Exit 4 if too much is lost.  `kist verify PART` checks without writing.\n"},
+     "Given a VAULT with VAULT.parity beside it, rebuilds whichever of the two is\n"
+     "damaged; an intact file is never written.  Exit 4, writing nothing, if too\n"
+     "much is lost.  `kist verify PART` or `kist verify VAULT` checks without writing.\n"},
+    {"parity add", cmd_parity_add, N(parity_add_opts), "[--parity P%] [--force] [-q] VAULT",
+     "write a parity file beside a vault",
+     "Writes VAULT.parity: Reed-Solomon parity over the vault read as 40 columns\n"
+     "(fewer for a small vault), P% of their size (1% to 100%, default 5%), so that\n"
+     "damage in a few places (bad sectors) can be rebuilt with kist repair VAULT.\n"
+     "VAULT is not changed and opens without it.  kist verify VAULT checks both.\n"},
     {"people", cmd_people, N(people_opts),
      "-i IDENTITY [--passphrase-file F] [--search TEXT] [--json]\n"
      "[--ledger PATH] [-q] VAULT",

@@ -5,7 +5,7 @@
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/lib.sh"
 
-VERBS="keygen pubkey contacts seal info list extract cat verify split join repair people query manifest log audit witness help"
+VERBS="keygen pubkey contacts seal info list extract cat verify split join repair parity people query manifest log audit witness help"
 
 expect_rc 0 "$K" help
 for v in $VERBS; do
@@ -19,7 +19,7 @@ assert_empty "$OUT" "stdout of kist without a verb"
 for v in $VERBS; do
 	expect_rc 0 "$K" help "$v"
 	case $v in
-	contacts | log | audit | witness) # one usage line per subcommand: kist log list ..., kist audit verify ...
+	contacts | parity | log | audit | witness) # one usage line per subcommand: kist log list ..., kist audit verify ...
 		assert_grep "$OUT" "^kist $v [a-z]+ " "kist help $v starts with its subcommands' usage" ;;
 	*) assert_grep "$OUT" "^usage: kist $v" "kist help $v starts with its usage" ;;
 	esac

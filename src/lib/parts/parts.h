@@ -50,6 +50,13 @@ void kist__part_hdr_encode(unsigned char raw[KIST__PART_HDR], const kist__part_h
  * header (wrong magic); KIST_E_CORRUPT for a damaged or inconsistent one.
  */
 kist_err kist__part_hdr_parse(kist__part_hdr *h, const unsigned char raw[KIST__PART_HDR]);
+/* A parity file's header (FORMAT.md, "Parity file"): the part header's
+ * fields under another magic, tag and number zero, at least one parity part. */
+void kist__parity_hdr_encode(unsigned char raw[KIST__PART_HDR], const kist__part_hdr *h);
+kist_err kist__parity_hdr_parse(kist__part_hdr *h, const unsigned char raw[KIST__PART_HDR]);
+/* 1 if raw begins with the parity file magic. */
+int kist__parity_magic(const unsigned char *raw, size_t len);
+
 /* Same set: tag, geometry and manifest digest equal. */
 int kist__part_same_set(const kist__part_hdr *a, const kist__part_hdr *b);
 /* 1 if raw begins with the part magic. */
@@ -66,6 +73,41 @@ void kist__part_block_hash(unsigned char out[KIST__PART_HASH], const void *p, si
  * bytes with m parity parts: fills block, col, k, m, vlen.
  */
 kist_err kist__part_geometry(kist__part_hdr *h, uint64_t vlen, uint64_t part_size, unsigned m);
+
+/*
+ * Reed-Solomon decode tables (ISA-L ec_init_tables) that rebuild the parts
+ * er[0..nerr) (1-based) from the k intact parts src[0..k), for the
+ * (k + m) x k Cauchy matrix enc.  Builds with ISA-L only.
+ */
+kist_err kist__rs_decode_tables(unsigned k, const unsigned char *enc, const unsigned *src,
+                                const unsigned *er, unsigned nerr, unsigned char *tables);
+
+/* ---- parity files (sidecar.c): a whole vault's columns and VAULT.parity */
+#define KIST__PARITY_MAX_COLS     40
+#define KIST__PARITY_MANIFEST_CAP (32u << 20)  /* a writer's bound; readers: 64 MiB */
+#define KIST__PARITY_SPAN         (128u << 10) /* bytes of each part read at a time */
+
+/* Geometry of the parity file of a vault of vlen bytes at percent (1..100). */
+kist_err kist__parity_geometry(kist__part_hdr *h, uint64_t vlen, unsigned percent);
+/* Offsets in a parity file: parity part k + 1 + i, the manifest copy, the header copy. */
+uint64_t kist__parity_part_off(const kist__part_hdr *h, unsigned i);
+uint64_t kist__parity_tail_off(const kist__part_hdr *h);
+uint64_t kist__parity_file_len(const kist__part_hdr *h);
+
+struct kist_parity {
+	kist__part_hdr hdr;
+	int vfd, sfd;          /* the vault, the parity file */
+	uint64_t vsize, ssize; /* their sizes when opened */
+	char *vpath, *spath;
+	unsigned char *manifest; /* verified against hdr.manifest_digest */
+	int checked;
+	unsigned char *bad; /* [(p - 1) * rows + r]: block r of part p damaged */
+	uint64_t nbad_vault, nbad_parity, nbad_stripes;
+	unsigned worst;  /* most blocks lost in one stripe */
+	int meta_bad;    /* a header copy, a manifest copy or the parity file's size */
+	uint64_t *range; /* damaged byte ranges of the vault: off, len pairs */
+	size_t nrange;
+};
 
 /* A part set as found on disk (kist_partset in kist.h). */
 struct kist_partset {

@@ -80,13 +80,23 @@ void kist__part_block_hash(unsigned char out[KIST__PART_HASH], const void *p, si
 	crypto_generichash(out, KIST__PART_HASH, p, n, NULL, 0);
 }
 
-void kist__part_hdr_encode(unsigned char raw[KIST__PART_HDR], const kist__part_hdr *h)
+static const unsigned char parity_magic[8] = {0x89, 'K', 'P', 'A', 'R', '\r', '\n', 0x1a};
+
+int kist__parity_magic(const unsigned char *raw, size_t len)
+{
+	return len >= sizeof parity_magic && memcmp(raw, parity_magic, sizeof parity_magic) == 0;
+}
+
+/* A part header, or with `sidecar` a parity file's: another magic, no tag, no number. */
+static void hdr_encode(unsigned char raw[KIST__PART_HDR], const kist__part_hdr *h, int sidecar)
 {
 	memset(raw, 0, KIST__PART_HDR);
-	memcpy(raw, part_magic, sizeof part_magic);
+	memcpy(raw, sidecar ? parity_magic : part_magic, 8);
 	kist__st16(raw + 8, 1);
-	memcpy(raw + 12, h->tag, 16);
-	kist__st16(raw + 28, (uint16_t)h->number);
+	if (!sidecar) {
+		memcpy(raw + 12, h->tag, 16);
+		kist__st16(raw + 28, (uint16_t)h->number);
+	}
 	kist__st16(raw + 30, (uint16_t)h->k);
 	kist__st16(raw + 32, (uint16_t)h->m);
 	kist__st32(raw + 36, h->block);
@@ -96,20 +106,62 @@ void kist__part_hdr_encode(unsigned char raw[KIST__PART_HDR], const kist__part_h
 	kist__sha256_oneshot(raw + 96, raw, 96);
 }
 
-kist_err kist__part_hdr_parse(kist__part_hdr *h, const unsigned char raw[KIST__PART_HDR])
+void kist__part_hdr_encode(unsigned char raw[KIST__PART_HDR], const kist__part_hdr *h)
+{
+	hdr_encode(raw, h, 0);
+}
+
+void kist__parity_hdr_encode(unsigned char raw[KIST__PART_HDR], const kist__part_hdr *h)
+{
+	hdr_encode(raw, h, 1);
+}
+
+/* The geometry rules of FORMAT.md, "Part sets", shared by parts and parity files. */
+static kist_err hdr_geometry(const kist__part_hdr *h, const char *what, int numbered)
+{
+	if (h->k < 1 || (h->m == 0 && h->k > KIST__PART_MAX_K) ||
+	    (h->m > 0 && h->k + h->m > KIST__PART_MAX_KM))
+		return kist__fail(KIST_E_CORRUPT, "%s header: %u data and %u parity parts", what,
+		                  h->k, h->m);
+	if (numbered && (h->number < 1 || h->number > h->k + h->m))
+		return kist__fail(KIST_E_CORRUPT, "part header: part number %u of %u", h->number,
+		                  h->k + h->m);
+	if (h->block < KIST__PART_MIN_BLOCK || h->block > KIST__PART_MAX_BLOCK ||
+	    (h->block & (h->block - 1)) != 0)
+		return kist__fail(KIST_E_CORRUPT, "%s header: block size %" PRIu32, what, h->block);
+	if (h->col == 0 || h->col % h->block != 0 || h->col > KIST__PART_MAX_VAULT)
+		return kist__fail(KIST_E_CORRUPT, "%s header: part length %" PRIu64, what, h->col);
+	/* (k - 1) * C < L <= k * C; C <= 2^44 and k < 2^16, so no overflow. */
+	if (h->vlen == 0 || h->vlen > KIST__PART_MAX_VAULT ||
+	    h->vlen <= (uint64_t)(h->k - 1) * h->col || h->vlen > (uint64_t)h->k * h->col)
+		return kist__fail(KIST_E_CORRUPT,
+		                  "%s header: vault length %" PRIu64
+		                  " does not fit %u parts of %" PRIu64 " bytes",
+		                  what, h->vlen, h->k, h->col);
+	if (h->k == 1 && h->col != (h->vlen + h->block - 1) / h->block * h->block)
+		return kist__fail(KIST_E_CORRUPT,
+		                  "%s header: one part of %" PRIu64
+		                  " bytes for a vault of %" PRIu64,
+		                  what, h->col, h->vlen);
+	if (kist__part_manifest_len(h) > KIST__PART_MAX_MANIFEST)
+		return kist__fail(KIST_E_CORRUPT, "%s header: manifest too large", what);
+	return KIST_OK;
+}
+
+/* Digest, version and reserved fields, then the fields into h. */
+static kist_err hdr_fields(kist__part_hdr *h, const unsigned char raw[KIST__PART_HDR],
+                           const char *what)
 {
 	unsigned char d[32];
-	if (!kist__part_magic(raw, KIST__PART_HDR))
-		return kist__fail(KIST_E_FORMAT, "not a kist part");
 	kist__sha256_oneshot(d, raw, 96);
 	if (sodium_memcmp(d, raw + 96, 32) != 0)
-		return kist__fail(KIST_E_CORRUPT,
-		                  "part header damaged (its digest does not match)");
+		return kist__fail(KIST_E_CORRUPT, "%s header damaged (its digest does not match)",
+		                  what);
 	if (kist__ld16(raw + 8) != 1)
-		return kist__fail(KIST_E_FORMAT, "part format version %u is not supported",
+		return kist__fail(KIST_E_FORMAT, "%s format version %u is not supported", what,
 		                  kist__ld16(raw + 8));
 	if (kist__ld16(raw + 10) != 0 || kist__ld16(raw + 34) != 0 || kist__ld64(raw + 88) != 0)
-		return kist__fail(KIST_E_FORMAT, "part header has unknown flags");
+		return kist__fail(KIST_E_FORMAT, "%s header has unknown flags", what);
 	memcpy(h->tag, raw + 12, 16);
 	h->number = kist__ld16(raw + 28);
 	h->k = kist__ld16(raw + 30);
@@ -118,34 +170,32 @@ kist_err kist__part_hdr_parse(kist__part_hdr *h, const unsigned char raw[KIST__P
 	h->col = kist__ld64(raw + 40);
 	h->vlen = kist__ld64(raw + 48);
 	memcpy(h->manifest_digest, raw + 56, 32);
-
-	if (h->k < 1 || (h->m == 0 && h->k > KIST__PART_MAX_K) ||
-	    (h->m > 0 && h->k + h->m > KIST__PART_MAX_KM))
-		return kist__fail(KIST_E_CORRUPT, "part header: %u data and %u parity parts", h->k,
-		                  h->m);
-	if (h->number < 1 || h->number > h->k + h->m)
-		return kist__fail(KIST_E_CORRUPT, "part header: part number %u of %u", h->number,
-		                  h->k + h->m);
-	if (h->block < KIST__PART_MIN_BLOCK || h->block > KIST__PART_MAX_BLOCK ||
-	    (h->block & (h->block - 1)) != 0)
-		return kist__fail(KIST_E_CORRUPT, "part header: block size %" PRIu32, h->block);
-	if (h->col == 0 || h->col % h->block != 0 || h->col > KIST__PART_MAX_VAULT)
-		return kist__fail(KIST_E_CORRUPT, "part header: part length %" PRIu64, h->col);
-	/* (k - 1) * C < L <= k * C; C <= 2^44 and k < 2^16, so no overflow. */
-	if (h->vlen == 0 || h->vlen > KIST__PART_MAX_VAULT ||
-	    h->vlen <= (uint64_t)(h->k - 1) * h->col || h->vlen > (uint64_t)h->k * h->col)
-		return kist__fail(KIST_E_CORRUPT,
-		                  "part header: vault length %" PRIu64
-		                  " does not fit %u parts of %" PRIu64 " bytes",
-		                  h->vlen, h->k, h->col);
-	if (h->k == 1 && h->col != (h->vlen + h->block - 1) / h->block * h->block)
-		return kist__fail(KIST_E_CORRUPT,
-		                  "part header: one part of %" PRIu64
-		                  " bytes for a vault of %" PRIu64,
-		                  h->col, h->vlen);
-	if (kist__part_manifest_len(h) > KIST__PART_MAX_MANIFEST)
-		return kist__fail(KIST_E_CORRUPT, "part header: manifest too large");
 	return KIST_OK;
+}
+
+kist_err kist__part_hdr_parse(kist__part_hdr *h, const unsigned char raw[KIST__PART_HDR])
+{
+	kist_err err;
+	if (!kist__part_magic(raw, KIST__PART_HDR))
+		return kist__fail(KIST_E_FORMAT, "not a kist part");
+	if ((err = hdr_fields(h, raw, "part")) != KIST_OK)
+		return err;
+	return hdr_geometry(h, "part", 1);
+}
+
+kist_err kist__parity_hdr_parse(kist__part_hdr *h, const unsigned char raw[KIST__PART_HDR])
+{
+	static const unsigned char zero[18];
+	kist_err err;
+	if (!kist__parity_magic(raw, KIST__PART_HDR))
+		return kist__fail(KIST_E_FORMAT, "not a kist parity file");
+	if ((err = hdr_fields(h, raw, "parity file")) != KIST_OK)
+		return err;
+	if (memcmp(raw + 12, zero, sizeof zero) != 0)
+		return kist__fail(KIST_E_FORMAT, "parity file header has unknown flags");
+	if (h->m < 1)
+		return kist__fail(KIST_E_CORRUPT, "parity file header: no parity parts");
+	return hdr_geometry(h, "parity file", 0);
 }
 
 int kist__part_same_set(const kist__part_hdr *a, const kist__part_hdr *b)

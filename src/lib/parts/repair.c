@@ -139,25 +139,24 @@ static kist_err open_output(repair_job *j, unsigned p)
 }
 
 #ifdef KIST_HAVE_ISAL
-/* Decode tables for erasures err[0..nerr) from sources src[0..k). */
-static kist_err build_tables(repair_job *j)
+kist_err kist__rs_decode_tables(unsigned k, const unsigned char *enc, const unsigned *src,
+                                const unsigned *er, unsigned nerr, unsigned char *tables)
 {
-	unsigned k = j->k;
 	unsigned char *b = malloc((size_t)k * k), *inv = malloc((size_t)k * k);
-	unsigned char *dec = malloc((size_t)k * j->nerr);
+	unsigned char *dec = malloc((size_t)k * nerr);
 	kist_err err = KIST_OK;
 	if (b == NULL || inv == NULL || dec == NULL) {
 		err = kist__nomem();
 		goto out;
 	}
 	for (unsigned i = 0; i < k; i++)
-		memcpy(b + (size_t)k * i, j->enc + (size_t)k * (j->src[i] - 1), k);
+		memcpy(b + (size_t)k * i, enc + (size_t)k * (src[i] - 1), k);
 	if (gf_invert_matrix(b, inv, (int)k) < 0) {
 		err = kist__fail(KIST_E_CORRUPT, "internal: singular decoding matrix");
 		goto out;
 	}
-	for (unsigned e = 0; e < j->nerr; e++) {
-		unsigned row = j->err[e] - 1; /* 0-based part index */
+	for (unsigned e = 0; e < nerr; e++) {
+		unsigned row = er[e] - 1; /* 0-based part index */
 		for (unsigned i = 0; i < k; i++) {
 			if (row < k) { /* a data block: its row of the inverse */
 				dec[(size_t)k * e + i] = inv[(size_t)k * row + i];
@@ -166,16 +165,23 @@ static kist_err build_tables(repair_job *j)
 			unsigned char s =
 			    0; /* a parity block: its encoding row times the inverse */
 			for (unsigned t = 0; t < k; t++)
-				s ^= gf_mul(inv[(size_t)k * t + i], j->enc[(size_t)k * row + t]);
+				s ^= gf_mul(inv[(size_t)k * t + i], enc[(size_t)k * row + t]);
 			dec[(size_t)k * e + i] = s;
 		}
 	}
-	ec_init_tables((int)k, (int)j->nerr, dec, j->tables);
-	j->have_tables = 1;
+	ec_init_tables((int)k, (int)nerr, dec, tables);
 out:
 	free(b);
 	free(inv);
 	free(dec);
+	return err;
+}
+
+/* Decode tables for erasures err[0..nerr) from sources src[0..k). */
+static kist_err build_tables(repair_job *j)
+{
+	kist_err err = kist__rs_decode_tables(j->k, j->enc, j->src, j->err, j->nerr, j->tables);
+	j->have_tables = err == KIST_OK;
 	return err;
 }
 #endif
