@@ -206,12 +206,190 @@ static void test_round_trips(void **state)
 	}
 }
 
+/* ---- parity files (sidecar.c) */
+
+/* The writer's geometry: at most 40 columns, m = ceil(k * P / 100), the
+ * manifest within 32 MiB (so < 64 MiB of memory at 4 GiB), and a header
+ * that parses back. */
+static void test_parity_geometry(void **state)
+{
+	(void)state;
+	static const struct {
+		uint64_t vlen;
+		unsigned percent, k, m;
+		uint32_t block;
+	} cases[] = {
+	    {1, 5, 1, 1, 4096},
+	    {4096, 100, 1, 1, 4096},
+	    {4097, 5, 2, 1, 4096},
+	    {163840, 5, 40, 2, 4096},
+	    {163841, 5, 21, 2, 4096}, /* C = 2 blocks: fewer columns */
+	    {2501413, 5, 39, 2, 4096},
+	    {4ull << 30, 5, 40, 2, 4096},
+	    {4ull << 30, 100, 40, 40, 8192}, /* 4096: 768 bytes over */
+	    {4ull << 30, 1, 40, 1, 4096},
+	    {64ull << 30, 5, 40, 2, 65536},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		kist__part_hdr h, back;
+		unsigned char raw[KIST__PART_HDR];
+		assert_int_equal(kist__parity_geometry(&h, cases[i].vlen, cases[i].percent),
+		                 KIST_OK);
+		if (h.k != cases[i].k || h.m != cases[i].m || h.block != cases[i].block)
+			fail_msg("case %zu: k %u m %u B %u, want %u %u %u", i, h.k, h.m, h.block,
+			         cases[i].k, cases[i].m, cases[i].block);
+		assert_true(kist__part_manifest_len(&h) <= KIST__PARITY_MANIFEST_CAP);
+		kist__parity_hdr_encode(raw, &h);
+		assert_int_equal(kist__parity_hdr_parse(&back, raw), KIST_OK);
+		assert_true(back.k == h.k && back.m == h.m && back.col == h.col &&
+		            back.vlen == h.vlen && back.block == h.block);
+		/* A parity file is not a part, nor a part a parity file. */
+		tu_assert_fails(kist__part_hdr_parse(&back, raw), KIST_E_FORMAT, "not a kist part");
+	}
+	kist__part_hdr h;
+	tu_assert_fails(kist__parity_geometry(&h, 1000, 0), KIST_E_ARG, "1% to 100%");
+	tu_assert_fails(kist__parity_geometry(&h, 1000, 101), KIST_E_ARG, "1% to 100%");
+	tu_assert_fails(kist__parity_geometry(&h, 1ull << 44, 100), KIST_E_LIMIT, "too large");
+}
+
+/* The parity header's own rules: tag and number zero, at least one parity part. */
+static void test_parity_header_rules(void **state)
+{
+	(void)state;
+	static const struct {
+		size_t off;
+		unsigned char value;
+		kist_err err;
+		const char *why;
+	} cases[] = {
+	    {12, 1, KIST_E_FORMAT, "unknown flags"}, {27, 1, KIST_E_FORMAT, "unknown flags"},
+	    {28, 1, KIST_E_FORMAT, "unknown flags"}, {32, 0, KIST_E_CORRUPT, "no parity parts"},
+	    {8, 2, KIST_E_FORMAT, "version 2"},
+	};
+	kist__part_hdr h, out;
+	unsigned char raw[KIST__PART_HDR];
+	assert_int_equal(kist__parity_geometry(&h, 100000, 5), KIST_OK);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		kist__parity_hdr_encode(raw, &h);
+		raw[cases[i].off] = cases[i].value;
+		kist__sha256_oneshot(raw + 96, raw, 96);
+		kist_err e = kist__parity_hdr_parse(&out, raw);
+		if (e != cases[i].err || strstr(kist_errdetail(), cases[i].why) == NULL)
+			fail_msg("case %zu: got %d \"%s\"", i, e, kist_errdetail());
+	}
+	kist__part_hdr_encode(raw, &h);
+	tu_assert_fails(kist__parity_hdr_parse(&out, raw), KIST_E_FORMAT, "not a kist parity");
+}
+
+/* Overwrites block r of column c of the vault file: c = 900 is the last
+ * column, c = 1000 + i parity part k + i. */
+static void spoil(const char *vault, const char *side, const kist__part_hdr *h, unsigned c,
+                  uint64_t r)
+{
+	unsigned char junk[64];
+	c = c == 900 ? h->k : c > 1000 ? h->k + c - 1000 : c;
+	uint64_t off = c <= h->k ? (uint64_t)(c - 1) * h->col + r * h->block
+	                         : kist__parity_part_off(h, c - h->k - 1) + r * h->block;
+	FILE *f = fopen(c <= h->k ? vault : side, "r+b");
+	assert_non_null(f);
+	tu_fill_random(junk, sizeof junk, off + 99);
+	assert_int_equal(fseek(f, (long)off, SEEK_SET), 0);
+	assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
+	fclose(f);
+}
+
+/* Write, spoil up to m blocks of one stripe (or m + 1), check, repair, compare. */
+static void test_parity_round_trips(void **state)
+{
+	(void)state;
+	static const struct {
+		size_t vlen;
+		unsigned percent, spoil[4], nspoil;
+		int repairable;
+	} cases[] = {
+	    {5000, 5, {1}, 1, 1},       /* k = 2, m = 1 */
+	    {300000, 5, {3, 17}, 2, 1}, /* two columns, same stripe, m = 2 */
+	    {300000, 5, {3, 17, 30}, 3, 0},
+	    {300000, 5, {1001}, 1, 1},      /* a parity block only */
+	    {300000, 5, {900, 1002}, 2, 1}, /* the last column's and a parity block */
+	    {1000003, 10, {1, 2, 3, 4}, 4, 1},
+	};
+	if (!kist_parts_have_parity()) {
+		print_message("no ISA-L in this build: parity files skipped\n");
+		return;
+	}
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char *dir = tu_tmpdir(), *vault = tu_join(dir, "v.kist");
+		char *side = tu_join(dir, "v.kist.parity"), *copy = tu_join(dir, "copy");
+		unsigned char *data = malloc(cases[i].vlen), *orig_side, *back;
+		size_t side_len, len;
+		kist_parity *pp;
+		kist_parity_info in;
+		tu_fill_random(data, cases[i].vlen, 31 + i);
+		tu_write(vault, data, cases[i].vlen);
+		assert_int_equal(kist_parity_write(vault, side, cases[i].percent, 0), KIST_OK);
+		orig_side = tu_read(side, &side_len);
+		assert_int_equal(kist_parity_open(&pp, vault, side), KIST_OK);
+		assert_int_equal(kist_parity_check(pp, NULL, NULL), KIST_OK);
+		kist_parity_get_info(pp, &in);
+		assert_false(in.vault_damaged || in.parity_damaged);
+		assert_int_equal(side_len, kist__parity_file_len(&pp->hdr));
+		kist__part_hdr h = pp->hdr;
+		kist_parity_free(pp);
+		/* The stripe in the middle of the shortest column: every column has it. */
+		uint64_t r = (kist__part_payload_len(&h, h.k) - 1) / h.block / 2;
+		for (unsigned j = 0; j < cases[i].nspoil; j++)
+			spoil(vault, side, &h, cases[i].spoil[j], r);
+		back = tu_read(vault, &len);
+		tu_write(copy, back, len); /* the damaged vault, to compare with */
+		free(back);
+		assert_int_equal(kist_parity_open(&pp, vault, side), KIST_OK);
+		assert_int_equal(kist_parity_check(pp, NULL, NULL), KIST_OK);
+		kist_parity_get_info(pp, &in);
+		if (in.bad_stripes != 1 || in.worst_stripe != cases[i].nspoil)
+			fail_msg("case %zu: %" PRIu64 " damaged stripes, worst %u", i,
+			         in.bad_stripes, in.worst_stripe);
+		assert_int_equal(in.repairable, cases[i].repairable);
+		if (!cases[i].repairable) {
+			tu_assert_fails(kist_parity_repair(pp, NULL, 0, NULL, NULL), KIST_E_CORRUPT,
+			                "too much is lost");
+			unsigned char *now = tu_read(vault, &len), *was = tu_read(copy, &side_len);
+			assert_int_equal(len, side_len);
+			assert_memory_equal(now, was, len);
+			free(now);
+			free(was);
+		} else {
+			assert_int_equal(kist_parity_repair(pp, NULL, 0, NULL, NULL), KIST_OK);
+			back = tu_read(vault, &len);
+			assert_int_equal(len, cases[i].vlen);
+			assert_memory_equal(back, data, len);
+			free(back);
+			back = tu_read(side, &len);
+			assert_int_equal(len, kist__parity_file_len(&h));
+			assert_memory_equal(back, orig_side, len);
+			free(back);
+		}
+		assert_int_equal(tu_count_tree(dir), 3); /* no temporary file left */
+		kist_parity_free(pp);
+		free(orig_side);
+		free(data);
+		free(vault);
+		free(side);
+		free(copy);
+		tu_rmtree(dir);
+		free(dir);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_geometry),
 	    cmocka_unit_test(test_header_rules),
 	    cmocka_unit_test(test_round_trips),
+	    cmocka_unit_test(test_parity_geometry),
+	    cmocka_unit_test(test_parity_header_rules),
+	    cmocka_unit_test(test_parity_round_trips),
 	};
 	if (kist_init() != KIST_OK)
 		return 1;
