@@ -9,6 +9,12 @@
  *                                 (expect: format|corrupt; reason: text
  *                                 the error detail must contain)
  *
+ *   parity/valid.parity, .expect  the parity file of the vault it names,
+ *                                 intact; a writer gives the same bytes
+ *   parity/malformed/NAME.parity  refused for its reason (expect: format|
+ *                                 corrupt), or (expect: repair) damaged in
+ *                                 one copy and rebuilt to valid.parity
+ *
  *   test_part_vectors VECTORS_DIR
  */
 #include <dirent.h>
@@ -220,6 +226,103 @@ static void malformed(const char *root, const char *file)
 	kist_partset_free(ps);
 }
 
+/* ---- parity files */
+
+static void parity_valid(const char *root)
+{
+	char side[4096], expect[4096], vault[4096], out[4096];
+	kist_parity *pp = NULL;
+	kist_parity_info in;
+	snprintf(side, sizeof side, "%s/parts/parity/valid.parity", root);
+	snprintf(expect, sizeof expect, "%s/parts/parity/valid.expect", root);
+	snprintf(vault, sizeof vault, "%s/%s", root, expect_get(expect, "vault"));
+	unsigned percent = count_of(expect, "percent");
+	kist_err e = kist_parity_open(&pp, vault, side);
+	CHECK(e == KIST_OK, "valid.parity: opens (%s)", kist_errdetail());
+	if (e != KIST_OK)
+		return;
+	CHECK(kist_parity_check(pp, NULL, NULL) == KIST_OK, "valid.parity: checks");
+	kist_parity_get_info(pp, &in);
+	CHECK(!in.vault_damaged && !in.parity_damaged, "valid.parity: intact");
+	kist_parity_free(pp);
+	if (!kist_parts_have_parity())
+		return;
+	char *d = copy_set(side, 0, 0); /* an empty folder */
+	snprintf(out, sizeof out, "%s/again.parity", d);
+	CHECK(percent >= 1 && percent <= 100 &&
+	          kist_parity_write(vault, out, percent, 0) == KIST_OK,
+	      "valid.parity: written again (%s)", kist_errdetail());
+	CHECK(same_file(side, out), "valid.parity: a writer gives the same bytes");
+	remove_set(d);
+}
+
+static void parity_malformed(const char *root, const char *file)
+{
+	char path[4096], expect[4096], vault[4096], valid[4096], copy[4096];
+	snprintf(path, sizeof path, "%s/parts/parity/malformed/%s", root, file);
+	snprintf(expect, sizeof expect, "%s/parts/parity/malformed/%.*s.expect", root,
+	         (int)(strlen(file) - 7), file);
+	snprintf(valid, sizeof valid, "%s/parts/parity/valid.expect", root);
+	snprintf(vault, sizeof vault, "%s/%s", root, expect_get(valid, "vault"));
+	snprintf(valid, sizeof valid, "%s/parts/parity/valid.parity", root);
+	const char *kind = expect_get(expect, "expect");
+	kist_parity *pp = NULL;
+	kist_parity_info in;
+	if (strcmp(kind, "repair") == 0) {
+		char *d = copy_set(path, 0, 0);
+		snprintf(copy, sizeof copy, "%s/v.parity", d);
+		copy_file(path, copy);
+		kist_err e = kist_parity_open(&pp, vault, copy);
+		CHECK(e == KIST_OK, "%s: opens from its intact copies (%s)", file,
+		      kist_errdetail());
+		if (e == KIST_OK) {
+			CHECK(kist_parity_check(pp, NULL, NULL) == KIST_OK, "%s: checks", file);
+			kist_parity_get_info(pp, &in);
+			CHECK(in.parity_damaged && !in.vault_damaged && in.repairable,
+			      "%s: the parity file damaged, repairable", file);
+			if (kist_parts_have_parity()) {
+				CHECK(kist_parity_repair(pp, NULL, 0, NULL, NULL) == KIST_OK,
+				      "%s: repaired (%s)", file, kist_errdetail());
+				CHECK(same_file(copy, valid), "%s: rebuilt to valid.parity", file);
+			}
+		}
+		kist_parity_free(pp);
+		unlink(copy);
+		remove_set(d);
+		return;
+	}
+	kist_err want = strcmp(kind, "format") == 0    ? KIST_E_FORMAT
+	                : strcmp(kind, "corrupt") == 0 ? KIST_E_CORRUPT
+	                                               : KIST_OK;
+	char reason[512];
+	snprintf(reason, sizeof reason, "%s", expect_get(expect, "reason"));
+	CHECK(want != KIST_OK && reason[0] != '\0', "%s: expect and reason given", file);
+	kist_err e = kist_parity_open(&pp, vault, path);
+	CHECK(e == want && strstr(kist_errdetail(), reason) != NULL,
+	      "%s: refused as %s, \"%s\" (got %d, \"%s\")", file, kind, reason, e,
+	      kist_errdetail());
+	kist_parity_free(pp);
+}
+
+static int parity_vectors(const char *root)
+{
+	char dir[4096];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+	parity_valid(root);
+	snprintf(dir, sizeof dir, "%s/parts/parity/malformed", root);
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (len > 7 && strcmp(de->d_name + len - 7, ".parity") == 0 && ++n)
+			parity_malformed(root, de->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	char dir[4096];
@@ -246,9 +349,11 @@ int main(int argc, char **argv)
 			malformed(argv[1], de->d_name);
 	}
 	closedir(d);
-	CHECK(sets >= 2 && bad >= 10, "vectors found (%d valid sets, %d malformed parts)", sets,
-	      bad);
-	printf("%d of %d checks failed (%d valid sets, %d malformed parts)\n", failures, checks,
-	       sets, bad);
+	int pbad = parity_vectors(argv[1]);
+	CHECK(sets >= 2 && bad >= 10 && pbad >= 10,
+	      "vectors found (%d valid sets, %d malformed parts, %d parity files)", sets, bad,
+	      pbad);
+	printf("%d of %d checks failed (%d valid sets, %d malformed parts, %d parity files)\n",
+	       failures, checks, sets, bad, pbad);
 	return failures ? 1 : 0;
 }

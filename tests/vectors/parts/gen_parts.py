@@ -1,12 +1,19 @@
 #!/usr/bin/env python3
 """Writes the part-set vectors (docs/FORMAT.md, "Part sets") from a valid vault.
 
-    tests/vectors/parts/gen_parts.py KIST_BINARY
+    tests/vectors/parts/gen_parts.py KIST_BINARY           # everything
+    tests/vectors/parts/gen_parts.py KIST_BINARY parity    # parity files only
 
 Valid sets are cut by `kist split` (their set tags are random, so the
 vectors are generated once and committed); each malformed part is a copy of
 part 1 of a valid set with one rule broken and, where the rule is past the
 header digest, the digest re-sealed so that the rule is what fails.
+
+Parity files (parity/, docs/FORMAT.md "Parity file") are deterministic:
+parity/valid.parity is `kist parity add` of the same vault at 5 %, and a
+reader's writer must give the same bytes; each parity/malformed/NAME.parity
+breaks one rule in both header (or manifest) copies, except those whose
+expect is `repair`, damaged in one copy only and rebuilt to valid.parity.
 """
 import hashlib, os, shutil, struct, subprocess, sys
 
@@ -30,6 +37,69 @@ def split(name, parity):
     for f in os.listdir(d):
         os.chmod(os.path.join(d, f), 0o644)
     return d
+
+def parity_vectors():
+    d = os.path.join(here, 'parity')
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(os.path.join(d, 'malformed'))
+    tmp = os.path.join(d, 'v.kist')
+    shutil.copy(vault, tmp)
+    subprocess.run([kist, 'parity', 'add', '-q', '--parity', '5%', tmp], check=True)
+    os.rename(tmp + '.parity', os.path.join(d, 'valid.parity'))
+    os.unlink(tmp)
+    good = open(os.path.join(d, 'valid.parity'), 'rb').read()
+    with open(os.path.join(d, 'valid.expect'), 'w') as f:
+        f.write('vault: valid/chunks-2mib-plus-1.kist\npercent: 5\n')
+        f.write('comment: kist parity add --parity 5%% of the vault (%d bytes)\n' % len(good))
+    k, m = struct.unpack_from('<HH', good, 30)
+    col, = struct.unpack_from('<Q', good, 40)
+    man = (col // struct.unpack_from('<I', good, 36)[0]) * (k + m) * 16
+    tail = 128 + man + m * col          # the manifest copy; the header copy follows it
+    def both(fmt, off, value):          # one header field in both copies, re-sealed
+        b = bytearray(good)
+        for at in (0, tail + man):
+            h = bytearray(b[at:at + 128])
+            struct.pack_into(fmt, h, off, value)
+            h[96:128] = hashlib.sha256(bytes(h[:96])).digest()
+            b[at:at + 128] = h
+        return bytes(b)
+    def flip_at(b, *offs):
+        b = bytearray(b)
+        for o in offs:
+            b[o] ^= 0xFF
+        return bytes(b)
+    cases = [
+        ('bad-magic', flip_at(good, 1, tail + man + 1), 'format', 'not a kist parity file', 'the magic differs in both header copies'),
+        ('headers-damaged', flip_at(good, 40, tail + man + 40), 'corrupt', 'header damaged', 'a byte of both header copies changed, digests not re-sealed'),
+        ('version-2', both('<H', 8, 2), 'format', 'version 2', 'parity file version 2'),
+        ('tag-not-zero', both('<B', 12, 1), 'format', 'unknown flags', 'the tag of a part, which a parity file has not'),
+        ('number-not-zero', both('<H', 28, 1), 'format', 'unknown flags', 'a part number, which a parity file has not'),
+        ('parity-0', both('<H', 32, 0), 'corrupt', 'no parity parts', 'm = 0'),
+        ('block-not-power-of-2', both('<I', 36, 12288), 'corrupt', 'block size', 'block size 12288'),
+        ('vault-too-short', both('<Q', 48, (k - 1) * col), 'corrupt', 'vault length', 'the vault would leave the last column empty'),
+        ('manifests-damaged', flip_at(good, 128 + 5, tail + 5), 'corrupt', 'both copies of its manifest', 'a byte of both manifest copies changed'),
+        ('truncated', good[:100], 'corrupt', 'truncated', 'shorter than a header'),
+        ('first-header-damaged', flip_at(good, 40), 'repair', '', 'the first header copy damaged: read from the copy at the end, rebuilt'),
+        ('first-manifest-damaged', flip_at(good, 128 + 5), 'repair', '', 'the first manifest copy damaged: rebuilt'),
+        ('parity-block-damaged', flip_at(good, 128 + man + 5), 'repair', '', 'a parity block damaged: rebuilt from the vault'),
+        ('tail-cut', good[:-1], 'repair', '', 'the last byte missing: the header copy is read from the start, the file rebuilt'),
+    ]
+    for name, data, kind, reason, comment in cases:
+        with open(os.path.join(d, 'malformed', name + '.parity'), 'wb') as f:
+            f.write(data)
+        with open(os.path.join(d, 'malformed', name + '.expect'), 'w') as f:
+            f.write('expect: %s\n' % kind)
+            if reason:
+                f.write('reason: %s\n' % reason)
+            f.write('comment: %s\n' % comment)
+    for f in os.listdir(d):
+        if os.path.isfile(os.path.join(d, f)):
+            os.chmod(os.path.join(d, f), 0o644)
+    print('wrote a valid parity file and %d damaged ones' % len(cases))
+
+if len(sys.argv) > 2 and sys.argv[2] == 'parity':
+    parity_vectors()
+    sys.exit(0)
 
 split('two-plus-one', 1)
 split('two-plain', 0)
@@ -78,3 +148,4 @@ for name, data, kind, reason, comment in cases:
     with open(os.path.join(mal, name + '.expect'), 'w') as f:
         f.write('expect: %s\nreason: %s\ncomment: %s\n' % (kind, reason, comment))
 print('wrote %d malformed parts and 2 valid sets' % len(cases))
+parity_vectors()
