@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # kist benchmark of part sets: split, verify of a part (keyless check),
 # repair and join against vault size, beside coreutils split/cat and par2
-# (the usual tool for parity files) in the same run, with peak memory.
+# (the usual tool for parity files) in the same run, with peak memory; and
+# the parity file of an unsplit vault (kist parity add at 5 %, verify,
+# repair of two 4 KiB runs).
 #
 # usage: bench/parts.sh [--sizes "64 256 1024"] [--parity N] [--no-peers] [--kist PATH]
 #
@@ -97,6 +99,20 @@ PY
 	timed "kist-join/$mib" "$KIST" join -q -o joined.kist s/v.kist.001
 	cmp -s v.kist joined.kist || { echo "parts.sh: the repaired set does not join to the vault" >&2; exit 1; }
 	rm -f joined.kist
+	# The parity file of the unsplit vault: add, check, repair two 4 KiB runs.
+	cp v.kist pv.kist
+	timed "kist-parity-add/$mib" "$KIST" parity add -q pv.kist
+	python3 - pv.kist $(((mib << 20) / 3)) $(((mib << 20) * 2 / 3)) <<'PY'
+import os, sys
+with open(sys.argv[1], 'r+b') as f:
+    for at in sys.argv[2:]:
+        f.seek(int(at)); f.write(os.urandom(4096))
+PY
+	"$KIST" verify pv.kist >/dev/null 2>&1 && { echo "parts.sh: verify missed the damage" >&2; exit 1; }
+	/usr/bin/time -f "kist-parity-verify/$mib %e %U %S %M" -a -o "$W/times" "$KIST" verify pv.kist >/dev/null 2>&1 || true
+	timed "kist-parity-repair/$mib" "$KIST" repair -q pv.kist
+	cmp -s v.kist pv.kist || { echo "parts.sh: the parity file did not repair the vault" >&2; exit 1; }
+	rm -f pv.kist pv.kist.parity
 	[ "$PEERS" = 1 ] || continue
 	timed "coreutils-split/$mib" split -b "$part" -a 3 -d v.kist c/v.kist.
 	timed "coreutils-cat/$mib" bash -c 'cat "$0"/v.kist.* >catted.kist' c
@@ -115,7 +131,7 @@ PY
 done
 
 first=${SIZES%% *}
-echo "## Part sets: split into 10 parts + $PARITY parity, repair, join (MiB; one run each)"
+echo "## Part sets: split into 10 parts + $PARITY parity, repair, join; parity file at 5 % (MiB; one run each)"
 echo
 echo "Wall and CPU seconds, peak RSS; ratio: CPU time against the $first MiB row."
 echo

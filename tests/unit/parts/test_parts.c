@@ -381,6 +381,62 @@ static void test_parity_round_trips(void **state)
 	}
 }
 
+/*
+ * A hostile parity file, consistent with itself: a parity block changed and
+ * its manifest entry, both manifest copies and both headers made to match.
+ * The vault block rebuilt from it does not match the manifest: repair must
+ * refuse and write nothing, never a guess.
+ */
+static void test_parity_hostile(void **state)
+{
+	(void)state;
+	if (!kist_parts_have_parity())
+		return;
+	char *dir = tu_tmpdir(), *vault = tu_join(dir, "v.kist"), *side = tu_join(dir, "v.parity");
+	size_t vlen = 300000, len;
+	unsigned char *data = malloc(vlen), raw[KIST__PART_HDR];
+	tu_fill_random(data, vlen, 77);
+	tu_write(vault, data, vlen);
+	assert_int_equal(kist_parity_write(vault, side, 5, 0), KIST_OK);
+	unsigned char *f = tu_read(side, &len);
+	kist__part_hdr h;
+	assert_int_equal(kist__parity_hdr_parse(&h, f), KIST_OK);
+	uint64_t man = kist__part_manifest_len(&h), rows = kist__part_rows(&h);
+	uint64_t tail = kist__parity_tail_off(&h);
+	unsigned char *pb = f + kist__parity_part_off(&h, 0); /* parity part k + 1, row 0 */
+	pb[10] ^= 0x5a;
+	kist__part_block_hash(f + KIST__PART_HDR + (uint64_t)h.k * rows * KIST__PART_HASH, pb,
+	                      h.block);
+	memcpy(f + tail, f + KIST__PART_HDR, man);
+	kist__sha256_oneshot(h.manifest_digest, f + KIST__PART_HDR, man);
+	kist__parity_hdr_encode(raw, &h);
+	memcpy(f, raw, sizeof raw);
+	memcpy(f + tail + man, raw, sizeof raw);
+	tu_write(side, f, len);
+	data[100] ^= 1; /* column 1, row 0: rebuilt from the changed parity block */
+	tu_write(vault, data, vlen);
+	kist_parity *pp;
+	kist_parity_info in;
+	assert_int_equal(kist_parity_open(&pp, vault, side), KIST_OK);
+	assert_int_equal(kist_parity_check(pp, NULL, NULL), KIST_OK);
+	kist_parity_get_info(pp, &in);
+	assert_true(in.vault_damaged && !in.parity_damaged && in.repairable);
+	tu_assert_fails(kist_parity_repair(pp, NULL, 0, NULL, NULL), KIST_E_CORRUPT,
+	                "rebuilt wrong");
+	kist_parity_free(pp);
+	unsigned char *now = tu_read(vault, &len);
+	assert_int_equal(len, vlen);
+	assert_memory_equal(now, data, vlen); /* the damaged vault, untouched */
+	assert_int_equal(tu_count_tree(dir), 2);
+	free(now);
+	free(f);
+	free(data);
+	free(vault);
+	free(side);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +446,7 @@ int main(void)
 	    cmocka_unit_test(test_parity_geometry),
 	    cmocka_unit_test(test_parity_header_rules),
 	    cmocka_unit_test(test_parity_round_trips),
+	    cmocka_unit_test(test_parity_hostile),
 	};
 	if (kist_init() != KIST_OK)
 		return 1;
