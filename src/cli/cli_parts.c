@@ -400,12 +400,12 @@ static void parity_text(const kist_parity *pp, const char *vault, const char *si
 	cli_human_size(h, sizeof h, in.vault_size);
 	printf("vault:        ");
 	cli_print_path(vault);
-	printf(" (%s), read as %u columns, blocks of %u bytes\n", h, in.columns,
-	       (unsigned)in.block);
+	printf(" (%s), read as %u column%s, blocks of %u bytes\n", h, in.columns,
+	       in.columns == 1 ? "" : "s", (unsigned)in.block);
 	printf("parity file:  ");
 	cli_print_path(side);
-	printf(" (%u parity part%s: any %u blocks of a stripe can be rebuilt)\n", in.parity,
-	       in.parity == 1 ? "" : "s", in.parity);
+	printf(" (%u parity part%s: any %u block%s of a stripe can be rebuilt)\n", in.parity,
+	       in.parity == 1 ? "" : "s", in.parity, in.parity == 1 ? "" : "s");
 	if (!in.vault_damaged)
 		printf("vault state:  ok\n");
 	else {
