@@ -147,6 +147,15 @@ expect_rc 4 "$K" verify same-size.kist
 assert_grep "$ERR" 'no block of the vault matches' "another vault's parity file (same size) is refused"
 cp orig.parity v.kist.parity
 
+# ---- both or neither: a parity file that cannot be written leaves no vault
+mkdir blocked.kist.parity
+expect_rc 1 "$K" seal -q --force -r "$PA" -o blocked.kist --parity 5% case
+assert_grep "$ERR" 'not a file' "seal --parity names what blocks the parity file"
+assert_missing blocked.kist "no vault without its parity file"
+assert_no_tmp . "and no temporary file"
+expect_rc 1 "$K" seal -q -r "$PA" -o blocked.kist --parity 5% case
+assert_grep "$ERR" 'blocked.kist.parity: exists' "without --force, refused before any work"
+
 # ---- every verb opens the vault without its parity file
 rm v.kist.parity
 expect_rc 0 "$K" list -i alice.key v.kist
