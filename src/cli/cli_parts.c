@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int cli_parse_size(const char *s, uint64_t *out)
 {
@@ -264,6 +265,12 @@ int cmd_repair(const cli_args *a)
 	/* A vault with its parity file beside it (or the parity file named). */
 	if (a->npos == 1 && (rc = cli_parity_pair(a->pos[0], vault, side, sizeof vault)) != 0)
 		return rc < 0 ? EXIT_USAGE : cli_parity_repair(a, vault, side);
+	if (a->npos == 1 && !kist_is_part(a->pos[0]) && access(a->pos[0], F_OK) == 0) {
+		cli_error(a->pos[0],
+		          "is not a part, and has no parity file (VAULT.parity) beside it: nothing "
+		          "can rebuild it");
+		return EXIT_INTEGRITY;
+	}
 	if ((rc = open_set(a, &ps)) != EXIT_OK || (rc = check_set(ps)) != EXIT_OK) {
 		kist_partset_free(ps);
 		return rc;

@@ -31,6 +31,8 @@ if ! "$K" parity add -q plain.kist >/dev/null 2>"$T/probe.err"; then
 	finish
 fi
 rm plain.kist.parity
+expect_rc 4 "$K" repair plain.kist
+assert_grep "$ERR" 'no parity file \(VAULT.parity\) beside it' "repair of a vault without parity says why not"
 
 # ---- seal --parity 5%: the vault and its parity file, nothing else
 expect_rc 0 "$K" seal --level 1 -r "$PA" -o v.kist --parity 5% case
