@@ -12,7 +12,7 @@ import hashlib, os, shutil, struct, subprocess, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 kist = sys.argv[1]
-vault = os.path.join(here, '..', 'valid', 'chunks-2mib-plus-1.kist')
+vault = os.path.join(here, '..', 'v1', 'valid', 'chunks-2mib-plus-1.kist')
 
 def split(name, parity):
     d = os.path.join(here, 'valid', name)
@@ -24,7 +24,7 @@ def split(name, parity):
     subprocess.run(args, check=True)
     n = len([f for f in os.listdir(d) if f.startswith('v.')])
     with open(os.path.join(d, 'set.expect'), 'w') as f:
-        f.write('vault: valid/chunks-2mib-plus-1.kist\n')
+        f.write('vault: v1/valid/chunks-2mib-plus-1.kist\n')
         f.write('parts: %d\nparity: %d\n' % (n, parity))
         f.write('comment: kist split --parity %d of the vault at 16K\n' % parity)
     for f in os.listdir(d):
