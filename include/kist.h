@@ -316,6 +316,13 @@ kist_err kist_sealer_set_threads(kist_sealer *s, unsigned threads);
 kist_err kist_sealer_set_level(kist_sealer *s, int level);
 
 /*
+ * Whether to pad the vault's size (on by default): Padmé rounding, at most
+ * about 12 % more bytes and less as vaults grow, so that a vault's exact size
+ * does not identify known content.  Off: the vault is as small as it can be.
+ */
+kist_err kist_sealer_set_padding(kist_sealer *s, int on);
+
+/*
  * Signs the vault with id's Ed25519 key (for an age identity, the derived
  * one).  id must outlive kist_sealer_write().
  */
@@ -490,8 +497,9 @@ typedef struct kist_vault_info {
 	unsigned format_version;
 	uint64_t file_size;
 	uint32_t header_size;
-	unsigned slot_count; /* recipient slots (of any type) */
-	unsigned age_slots;  /* of which age X25519 slots (type 2); slot types are public */
+	unsigned slot_count;  /* recipient slots (version 1: slots of any type) */
+	unsigned age_slots;   /* of which age X25519 slots (type 2); slot types are public */
+	unsigned grant_count; /* version 2: grant records (their number is public) */
 } kist_vault_info;
 
 /* Reads and checks the structure of the public header of the vault at path. */
@@ -555,10 +563,42 @@ typedef struct kist_vault_meta {
 	int signed_by_sealer; /* non-zero if the vault carries a sealer signature */
 	kist_pubkey signer;   /* valid when signed_by_sealer */
 	int signature_valid;  /* non-zero if the signature verified at open */
+	int padded;           /* version 2: the size is padded (kist_sealer_set_padding) */
+	uint64_t pad_len;     /* padding bytes */
+	size_t grant_count;   /* grant records (kist_vault_grant_get) */
 } kist_vault_meta;
 
 /* Fills out; its strings are owned by v. */
 void kist_vault_get_meta(const kist_vault *v, kist_vault_meta *out);
+
+#define KIST_GRANT_KEYS_MAX 32 /* recipients one grant adds */
+
+/* A grant record of a version 2 vault: who added which recipients, when. */
+typedef struct kist_grant_info {
+	int64_t time;            /* seconds since the epoch, as the granter claims */
+	kist_pubkey granter;     /* the granter's key; its signature verified at open */
+	size_t key_count;        /* recipients this grant added */
+	const kist_pubkey *keys; /* owned by the vault */
+} kist_grant_info;
+
+/* Number of grant records (0 for a version 1 vault), and record i, oldest first. */
+size_t kist_vault_grant_count(const kist_vault *v);
+/* @return KIST_OK, KIST_E_ARG (no record i). */
+kist_err kist_vault_grant_get(const kist_vault *v, size_t i, kist_grant_info *out);
+
+/*
+ * Writes to out_path a copy of v that also opens for keys[0..n) (1 to 32
+ * recipients): the header gains their slots and a grant record signed by
+ * granter's Ed25519 key; every byte after the header is copied unchanged (no
+ * content is decrypted), so the sealer's signature still verifies.  Written
+ * atomically; an existing out_path is replaced only with KIST_REPLACE.  A
+ * recipient cannot be removed this way: copies already sent keep opening.
+ * @return KIST_OK, KIST_E_ARG, KIST_E_FORMAT (a version 1 vault),
+ *         KIST_E_LIMIT (header full), KIST_E_EXISTS, KIST_E_IO,
+ *         KIST_E_INTERRUPTED.
+ */
+kist_err kist_vault_grant(kist_vault *v, const kist_identity *granter, const kist_pubkey *keys,
+                          size_t n, const char *out_path, unsigned flags);
 
 /* Number of entries, and entry i (0-based, in stored order). */
 size_t kist_vault_entry_count(const kist_vault *v);
@@ -609,6 +649,7 @@ typedef struct kist_verify_report {
 	uint64_t entries_checked; /* file entries read */
 	uint64_t bytes_checked;   /* original bytes authenticated and hashed */
 	uint64_t entries_failed;
+	int padding_damaged; /* version 2: the padding is not what the key makes */
 } kist_verify_report;
 
 /*
@@ -617,7 +658,8 @@ typedef struct kist_verify_report {
  * the check goes on with the next.  The header, key commitment, index and
  * signature were already checked by kist_vault_open(), and the entries were
  * checked to cover the vault's body exactly, so every byte of the file is
- * covered by some check.
+ * covered by some check (the padding of a version 2 vault is compared with
+ * the keystream it must be).
  * @return KIST_OK if everything is intact, KIST_E_CORRUPT if any entry
  *         failed, KIST_E_IO, KIST_E_INTERRUPTED.
  */

@@ -11,12 +11,13 @@ _kist_opts() {
 	"contacts add") echo "--contacts -q --quiet -h --help" ;;
 	"contacts list") echo "--json --contacts -q --quiet -h --help" ;;
 	"contacts remove") echo "--contacts -q --quiet -h --help" ;;
-	seal) echo "-r --recipient -R --recipients-file -s --sign --people --ledger -o --output --force --split --parity --stdin-name --base --exclude --skip-unreadable --dry-run --passphrase-file -j --threads --level --contacts -q --quiet -h --help" ;;
+	seal) echo "-r --recipient -R --recipients-file -s --sign --people --ledger -o --output --force --split --parity --pad --stdin-name --base --exclude --skip-unreadable --dry-run --passphrase-file -j --threads --level --contacts -q --quiet -h --help" ;;
 	info) echo "--json -q --quiet -h --help" ;;
 	list) echo "-i --identity --passphrase-file -l --long --json --ledger -q --quiet -h --help" ;;
 	extract) echo "-i --identity --passphrase-file -C --directory --force --person --ledger -q --quiet -h --help" ;;
 	cat) echo "-i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
 	verify) echo "-i --identity --passphrase-file --signer --json --contacts --ledger -q --quiet -h --help" ;;
+	grant) echo "-i --identity --passphrase-file -r --recipient -R --recipients-file -o --output --force --ledger --contacts -q --quiet -h --help" ;;
 	split) echo "-o --output --parity --force -q --quiet -h --help" ;;
 	join) echo "-o --output --force -q --quiet -h --help" ;;
 	repair) echo "-o --output --force -q --quiet -h --help" ;;
@@ -50,7 +51,7 @@ _kist() {
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local verbs="keygen pubkey contacts seal info list extract cat verify split join repair parity people query manifest log audit witness help"
+	local verbs="keygen pubkey contacts seal info list extract cat verify grant split join repair parity people query manifest log audit witness help"
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$verbs --help --version" -- "$cur"))
@@ -89,7 +90,7 @@ _kist() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 		;;
-	-r | --recipient | --split | --parity | --stdin-name | --exclude | -j | --threads | --level | --person | --search | --cosigner | --quorum | --origin)
+	-r | --recipient | --split | --parity | --pad | --stdin-name | --exclude | -j | --threads | --level | --person | --search | --cosigner | --quorum | --origin)
 		return 0 # a key, a name, a number or a text: nothing to offer
 		;;
 	esac

@@ -24,7 +24,7 @@ end
 complete -c kist -f
 complete -c kist -n "__kist_no_verb" -l help -d 'show help'
 complete -c kist -n "__kist_no_verb" -l version -d 'show the version'
-complete -c kist -n "__kist_verb_is help" -a "keygen pubkey contacts seal info list extract cat verify split join repair parity people query manifest log audit witness help"
+complete -c kist -n "__kist_verb_is help" -a "keygen pubkey contacts seal info list extract cat verify grant split join repair parity people query manifest log audit witness help"
 
 # kist keygen
 complete -c kist -n "__kist_no_verb" -a keygen -d 'create an identity'
@@ -82,6 +82,7 @@ complete -c kist -n "__kist_verb_is seal" -s o -l output -r -F -d 'the vault to 
 complete -c kist -n "__kist_verb_is seal" -l force -d 'replace an existing OUT.kist (or its parts)'
 complete -c kist -n "__kist_verb_is seal" -l split -x -d 'write the vault as parts OUT.kist.001, ... of at most SIZE'
 complete -c kist -n "__kist_verb_is seal" -l parity -x -d 'with --split: add N parity parts (see kist split); without:'
+complete -c kist -n "__kist_verb_is seal" -l pad -x -d 'padme (default): round the vault\'s size up (at most'
 complete -c kist -n "__kist_verb_is seal" -l stdin-name -x -d 'name stored for \'-\' (default: stdin)'
 complete -c kist -n "__kist_verb_is seal" -l base -x -a '(__fish_complete_directories)' -d 'store paths relative to DIR (inputs must be inside it)'
 complete -c kist -n "__kist_verb_is seal" -l exclude -x -d 'leave out paths matching PATTERN (fnmatch, as tar: the'
@@ -143,6 +144,20 @@ complete -c kist -n "__kist_verb_is verify" -l json -d 'one JSON document on std
 complete -c kist -n "__kist_verb_is verify" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
 complete -c kist -n "__kist_verb_is verify" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
 complete -c kist -n "__kist_verb_is verify" -s q -l quiet -d 'no progress on stderr'
+
+# kist grant
+complete -c kist -n "__kist_no_verb" -a grant -d 'let more recipients open a vault, keeping its signature'
+complete -c kist -n "__kist_verb_is grant" -F
+complete -c kist -n "__kist_verb_is grant" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is grant" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
+complete -c kist -n "__kist_verb_is grant" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is grant" -s r -l recipient -x -d 'a recipient to add: kist1... or age1... key, or a contact\'s'
+complete -c kist -n "__kist_verb_is grant" -s R -l recipients-file -r -F -d 'one key per line, \'#\' comments (repeatable)'
+complete -c kist -n "__kist_verb_is grant" -s o -l output -r -F -d 'the granted vault to write'
+complete -c kist -n "__kist_verb_is grant" -l force -d 'replace an existing NEW.kist'
+complete -c kist -n "__kist_verb_is grant" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
+complete -c kist -n "__kist_verb_is grant" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
+complete -c kist -n "__kist_verb_is grant" -s q -l quiet -d 'no summary on stderr'
 
 # kist split
 complete -c kist -n "__kist_no_verb" -a split -d 'cut a vault into parts of at most SIZE'

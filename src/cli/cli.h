@@ -255,6 +255,7 @@ int cmd_extract(const cli_args *a);
 int cmd_cat(const cli_args *a);
 int cmd_verify(const cli_args *a);
 int cmd_split(const cli_args *a);
+int cmd_grant(const cli_args *a);
 int cmd_join(const cli_args *a);
 int cmd_repair(const cli_args *a);
 /* kist verify given a part of a split vault: the keyless check of its set (cli_parts.c). */

@@ -27,7 +27,8 @@ int cmd_info(const cli_args *a)
 		    json_object_set_new(j, "format_version", json_integer(info.format_version)) ||
 		    json_object_set_new(j, "size", json_integer((json_int_t)info.file_size)) ||
 		    json_object_set_new(j, "header_size", json_integer(info.header_size)) ||
-		    json_object_set_new(j, "recipient_slots", json_integer(info.slot_count))) {
+		    json_object_set_new(j, "recipient_slots", json_integer(info.slot_count)) ||
+		    json_object_set_new(j, "grants", json_integer(info.grant_count))) {
 			json_decref(j);
 			return cli_fail(NULL, KIST_E_NOMEM);
 		}
@@ -40,9 +41,11 @@ int cmd_info(const cli_args *a)
 		printf("recipient slots: %u (%u age)\n", info.slot_count, info.age_slots);
 	else
 		printf("recipient slots: %u\n", info.slot_count);
+	if (info.grant_count > 0)
+		printf("grants:          %u (recipients added after sealing)\n", info.grant_count);
 	printf("header:          %u bytes\n", info.header_size);
-	printf("(everything else, including names, sizes of entries and who sealed it, is "
-	       "encrypted)\n");
+	printf("(everything else, including names, sizes of entries, who sealed it and "
+	       "whether the size is padded, is encrypted)\n");
 	return EXIT_OK;
 }
 
@@ -234,9 +237,32 @@ static json_t *key_json(const kist_pubkey *pk)
 	return o;
 }
 
+/* The grant records as a JSON array (NULL on no memory). */
+static json_t *grants_json(kist_vault *v)
+{
+	json_t *arr = json_array();
+	kist_grant_info g;
+	for (size_t i = 0; arr != NULL && i < kist_vault_grant_count(v); i++) {
+		json_t *keys = json_array();
+		if (kist_vault_grant_get(v, i, &g) != KIST_OK || keys == NULL) {
+			json_decref(keys);
+			continue;
+		}
+		for (size_t k = 0; k < g.key_count; k++)
+			json_array_append_new(keys, key_json(&g.keys[k]));
+		json_t *o = json_pack("{s:I, s:o, s:o}", "time", (json_int_t)g.time, "granter",
+		                      key_json(&g.granter), "added", keys);
+		if (o == NULL || json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	return arr;
+}
+
 /* The --json document of verify (docs/JSON.md), damaged (an array) included. */
-static int verify_json(const char *path, const kist_vault_meta *m, size_t files, size_t dirs,
-                       size_t links, const kist_verify_report *rep, json_t *damaged,
+static int verify_json(kist_vault *v, const char *path, const kist_vault_meta *m, size_t files,
+                       size_t dirs, size_t links, const kist_verify_report *rep, json_t *damaged,
                        const char *signer, const cli_signer *want, int signer_ok, int intact,
                        const char *sha256)
 {
@@ -258,17 +284,23 @@ static int verify_json(const char *path, const kist_vault_meta *m, size_t files,
 	                        m->signed_by_sealer ? key_json(&m->signer) : json_null()) ||
 	    json_object_set_new(j, "required_signer", req) ||
 	    json_object_set_new(j, "sha256", sha256[0] ? json_string(sha256) : json_null()) ||
+	    json_object_set_new(j, "format_version", json_integer(m->format_version)) ||
 	    json_object_set_new(j, "recipients", json_integer(m->recipient_count)) ||
+	    json_object_set_new(j, "grants", grants_json(v)) ||
+	    json_object_set_new(
+	        j, "padding",
+	        m->format_version < 2 ? json_null() : json_string(m->padded ? "padme" : "none")) ||
 	    json_object_set_new(j, "entries",
 	                        json_pack("{s:I, s:I, s:I, s:I, s:I}", "total",
 	                                  (json_int_t)m->entry_count, "files", (json_int_t)files,
 	                                  "dirs", (json_int_t)dirs, "links", (json_int_t)links,
 	                                  "size", (json_int_t)m->total_size)) ||
 	    json_object_set_new(j, "checked",
-	                        json_pack("{s:I, s:I, s:I}", "files",
+	                        json_pack("{s:I, s:I, s:I, s:b}", "files",
 	                                  (json_int_t)rep->entries_checked, "bytes",
 	                                  (json_int_t)rep->bytes_checked, "failed",
-	                                  (json_int_t)rep->entries_failed)) ||
+	                                  (json_int_t)rep->entries_failed, "padding_damaged",
+	                                  rep->padding_damaged)) ||
 	    json_object_set(j, "damaged", damaged) ||
 	    json_object_set_new(j, "result",
 	                        json_string(!intact      ? "failed"
@@ -321,7 +353,25 @@ static entry_counts count_entries(kist_vault *v)
 }
 
 /* The text report before the check: what the vault is, who signed it. */
-static void print_vault(const char *path, const kist_vault_meta *m, const char *sha, entry_counts c)
+static void print_grants(kist_vault *v)
+{
+	char t[40], fpr[CLI_FPR_LABEL_MAX];
+	kist_grant_info g;
+	for (size_t i = 0; i < kist_vault_grant_count(v); i++) {
+		if (kist_vault_grant_get(v, i, &g) != KIST_OK)
+			continue;
+		cli_time(t, sizeof t, g.time);
+		cli_fpr_label(fpr, sizeof fpr, &g.granter);
+		printf("Granted:     %s (as claimed), by %s; signature valid\n", t, fpr);
+		for (size_t k = 0; k < g.key_count; k++) {
+			cli_fpr_label(fpr, sizeof fpr, &g.keys[k]);
+			printf("             to %s\n", fpr);
+		}
+	}
+}
+
+static void print_vault(const char *path, kist_vault *v, const kist_vault_meta *m, const char *sha,
+                        entry_counts c)
 {
 	char t[40], h[32], tv[200], pks[KIST_PUBKEY_STRLEN + 1], fpr[CLI_FPR_LABEL_MAX];
 	cli_time(t, sizeof t, m->created);
@@ -345,6 +395,11 @@ static void print_vault(const char *path, const kist_vault_meta *m, const char *
 		       "who sealed it\n");
 	}
 	printf("Recipients:  %u\n", m->recipient_count);
+	print_grants(v);
+	if (m->format_version >= 2)
+		printf("Padding:     %s\n",
+		       !m->padded ? "none (the exact size was kept)"
+		                  : "Padmé (the size does not give the content's away)");
 	printf("Entries:     %llu (%zu %s, %zu %s, %zu %s), %s\n",
 	       (unsigned long long)m->entry_count, c.files, cli_plural(c.files, "file", "files"),
 	       c.dirs, cli_plural(c.dirs, "folder", "folders"), c.links,
@@ -390,6 +445,9 @@ static int print_verdict(const char *path, kist_err err, const kist_verify_repor
 		       (unsigned long long)rep->entries_checked,
 		       cli_plural(rep->entries_checked, "file", "files"),
 		       (unsigned long long)rep->entries_failed);
+	if (err == KIST_E_CORRUPT && rep->padding_damaged)
+		printf("Padding:     DAMAGED (the bytes after the index were changed; no entry "
+		       "is affected)\n");
 	if (bad_signer)
 		printf("Signer:      NOT signed by the expected %s either\n", w);
 	printf("Result:      FAILED - do not rely on the damaged entries\n");
@@ -448,7 +506,7 @@ int cmd_verify(const cli_args *a)
 		return cli_fail(NULL, KIST_E_NOMEM);
 	}
 	if (!json)
-		print_vault(a->pos[0], &m, sha, c);
+		print_vault(a->pos[0], v, &m, sha, c);
 	cli_progress prog;
 	cli_progress_init(&prog, "verifying");
 	kist_vault_set_progress(v, cli_progress_cb, &prog);
@@ -461,7 +519,7 @@ int cmd_verify(const cli_args *a)
 	} else if (json) {
 		int intact = err == KIST_OK;
 		rc = vo.nomem ? cli_fail(NULL, KIST_E_NOMEM)
-		              : verify_json(a->pos[0], &m, c.files, c.dirs, c.links, &rep,
+		              : verify_json(v, a->pos[0], &m, c.files, c.dirs, c.links, &rep,
 		                            vo.damaged, signer, &want, !bad_signer, intact, sha);
 		if (rc == EXIT_OK && !intact) {
 			cli_error(a->pos[0], "verification failed");

@@ -410,6 +410,11 @@ static int check_args(const cli_args *a, unsigned *threads, unsigned *level)
 		cli_usage_error("seal", "--level takes a number from 1 to %d", KIST_LEVEL_MAX);
 		return EXIT_USAGE;
 	}
+	const char *pad = cli_get(a, "pad");
+	if (pad != NULL && strcmp(pad, "padme") != 0 && strcmp(pad, "none") != 0) {
+		cli_usage_error("seal", "--pad takes padme or none");
+		return EXIT_USAGE;
+	}
 	for (size_t i = 0; i < cli_count(a, "exclude"); i++)
 		if (cli_get_n(a, "exclude", i)[0] == '\0') {
 			cli_usage_error("seal", "--exclude needs a pattern, not an empty one");
@@ -619,6 +624,7 @@ int cmd_seal(const cli_args *a)
 	}
 	kist_sealer_set_threads(s, threads);
 	kist_sealer_set_level(s, (int)level);
+	kist_sealer_set_padding(s, cli_get(a, "pad") == NULL || strcmp(cli_get(a, "pad"), "none"));
 	if (cli_get(a, "base") != NULL && (err = kist_sealer_set_base(s, cli_get(a, "base")))) {
 		rc = cli_fail("--base", err);
 		goto out;

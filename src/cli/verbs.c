@@ -90,6 +90,9 @@ static const opt_spec seal_opts[] = {
     {0, "parity", "N|P%", 0, 0,
      "with --split: add N parity parts (see kist split); without:\nwrite OUT.kist.parity "
      "beside the vault, P% (1% to 100%) parity"},
+    {0, "pad", "MODE", 0, 0,
+     "padme (default): round the vault's size up (at most\n12 %, less for large vaults) so it "
+     "does not identify\nits content; none: no padding"},
     {0, "stdin-name", "NAME", 0, 0, "name stored for '-' (default: stdin)"},
     {0, "base", "DIR", 0, 'd', "store paths relative to DIR (inputs must be inside it)"},
     {0, "exclude", "PATTERN", 1, 0,
@@ -105,6 +108,20 @@ static const opt_spec seal_opts[] = {
     {0, "level", "N", 0, 0, "zstd level, 1 (fastest) to 19 (smallest); default 3"},
     O_CONTACTS,
     {'q', "quiet", NULL, 0, 0, "no progress, summary or notes on stderr"},
+};
+
+static const opt_spec grant_opts[] = {
+    O_IDENTITY,
+    O_PASSFILE,
+    {'r', "recipient", "KEY", 1, 0,
+     "a recipient to add: kist1... or age1... key, or a contact's\nname (repeatable; at most 32 "
+     "per grant)"},
+    {'R', "recipients-file", "F", 1, 'f', "one key per line, '#' comments (repeatable)"},
+    {'o', "output", "NEW.kist", 0, 'f', "the granted vault to write"},
+    {0, "force", NULL, 0, 0, "replace an existing NEW.kist"},
+    O_LEDGER,
+    O_CONTACTS,
+    {'q', "quiet", NULL, 0, 0, "no summary on stderr"},
 };
 
 static const opt_spec info_opts[] = {
@@ -299,7 +316,8 @@ const cli_verb cli_verbs[] = {
      "[-j N] [--level N] [-q] [--people REGISTER]...\n"
      "[--stdin-name NAME] [--ledger PATH] [--base DIR] [--dry-run]\n"
      "[--exclude PATTERN]... [--skip-unreadable] [--passphrase-file F]\n"
-     "[--split SIZE [--parity N] | --parity P%] [--contacts FILE] PATH...",
+     "[--split SIZE [--parity N] | --parity P%] [--pad MODE] [--contacts FILE]\n"
+     "PATH...",
      "seal files and folders into a vault",
      "Seals files and folders (recursively; '-' is standard input) for the\n"
      "recipients.  The sealer cannot reopen the vault unless listed with -r.\n"
@@ -350,6 +368,16 @@ const cli_verb cli_verbs[] = {
      "and says which are missing or damaged and whether kist repair can rebuild them.\n"
      "With VAULT.parity beside VAULT, checks both first without a key, names the\n"
      "damaged byte ranges and says whether kist repair can rebuild them (exit 4).\n"},
+    {"grant", cmd_grant, N(grant_opts),
+     "-i IDENTITY (-r KEY | -R FILE)... -o NEW.kist [--force]\n"
+     "[--passphrase-file F] [--ledger PATH] [--contacts FILE] [-q] VAULT",
+     "let more recipients open a vault, keeping its signature",
+     "Writes NEW.kist: VAULT that also opens for the new recipients.  Every byte\n"
+     "after the header is copied unchanged (nothing is decrypted or re-encrypted),\n"
+     "so the sealer's signature still verifies; the grant is recorded in the\n"
+     "header, signed by the -i identity, and kist verify shows it.  A recipient\n"
+     "cannot be removed: copies already sent keep opening for the old ones.\n"
+     "Version 2 vaults only.\n"},
     {"split", cmd_split, N(split_opts), "[-o BASE] [--parity N] [--force] [-q] VAULT SIZE",
      "cut a vault into parts of at most SIZE",
      "Cuts VAULT into parts BASE.001, BASE.002, ... of at most SIZE bytes each\n"

@@ -53,14 +53,24 @@ PY
 [ "${#FLIPS[@]}" -ge 38 ] || die "only ${#FLIPS[@]} flip offsets"
 [ "${#CUTS[@]}" -ge 13 ] || die "only ${#CUTS[@]} truncation lengths"
 
-# check_damaged FILE WHAT: verify and extract must both refuse FILE.
+# check_damaged FILE WHAT: verify and extract must both refuse FILE (damage in
+# the padding alone: verify refuses, extract gives the intact content).
+PADDING_ONLY=0
 check_damaged() {
 	local f=$1 what=$2
 	expect_rc "4|3" "$K" verify -i alice.key "$f"
 	if grep -q 'ALL GOOD' "$OUT"; then fail "verify of $what printed ALL GOOD"; fi
 	rm -rf x && mkdir x
-	expect_rc "4|3" "$K" extract -i alice.key -C x "$f"
-	assert_dir_empty x "extract of $what"
+	if grep -q '^Padding: *DAMAGED' "$OUT" && grep -q ', 0 DAMAGED' "$OUT"; then
+		# Only the padding (keystream after the index): verify says so; no entry
+		# is damaged, so extraction gives every file back intact.
+		expect_rc 0 "$K" extract -q -i alice.key -C x "$f"
+		diff -r good x >/dev/null && ok || fail "extract of $what (padding only) differs"
+		PADDING_ONLY=$((PADDING_ONLY + 1))
+	else
+		expect_rc "4|3" "$K" extract -i alice.key -C x "$f"
+		assert_dir_empty x "extract of $what"
+	fi
 	# list and info may succeed (they do not read the content), but never crash.
 	run "$K" list -i alice.key "$f"
 	[ "$RC" -lt 124 ] && ok || fail "list of $what: exit $RC (crash or hang)"
@@ -83,7 +93,7 @@ for off in "${FLIPS[@]}"; do
 	if cmp -s v.kist "damaged/flip-$off.kist"; then die "byte $off was not changed"; fi
 	check_damaged "damaged/flip-$off.kist" "the vault with byte $off flipped"
 done
-echo "flipped ${#FLIPS[@]} offsets: ${FLIPS[*]}"
+echo "flipped ${#FLIPS[@]} offsets: ${FLIPS[*]} ($PADDING_ONLY in the padding alone)"
 
 for len in "${CUTS[@]}"; do
 	head -c "$len" v.kist >c.kist

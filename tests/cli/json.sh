@@ -35,9 +35,9 @@ expect_rc 0 "$K" seal -q -r "$PK" -o v.kist case
 # ---------------------------------------------------------------- info
 expect_rc 0 "$K" info --json v.kist
 SIZE=$(stat -c %s v.kist)
-pyjson "$OUT" "info --json" 'd["version"] == 1' 'd["format_version"] == 1' \
+pyjson "$OUT" "info --json" 'd["version"] == 1' 'd["format_version"] == 2' 'd["grants"] == 0' \
 	"d['size'] == $SIZE" 'd["recipient_slots"] == 1' 'd["header_size"] > 0' 'd["vault"] == "v.kist"' \
-	'set(d) == {"version","vault","format_version","size","header_size","recipient_slots"}'
+	'set(d) == {"version","vault","format_version","size","header_size","recipient_slots","grants"}'
 assert_empty "$ERR" "stderr of info --json"
 
 # ---------------------------------------------------------------- list

@@ -158,7 +158,7 @@ assert_empty "$OUT" "stdout of cat of a missing entry"
 # ---------------------------------------------------------------- info
 expect_rc 0 "$K" info v.kist
 assert_grep "$OUT" 'recipient slots: +2$' "info shows 2 recipient slots"
-assert_grep "$OUT" 'version 1' "info shows the format version"
+assert_grep "$OUT" 'version 2' "info shows the format version"
 assert_grep "$OUT" "size: +$(stat -c %s v.kist) bytes" "info shows the vault size"
 for needle in case photos IMG docs témoin log.txt link; do
 	if grep -qF -- "$needle" "$OUT" "$ERR"; then fail "info reveals '$needle'"; else ok; fi

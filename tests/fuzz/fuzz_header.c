@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kist_identity *const ids[1] = {alice};
 	err = kist__header_unwrap(&h, ids, 1, file_key, &which);
 	if (err == KIST_OK) {
-		kist__derive_keys(&k, file_key, h.salt);
+		kist__derive_keys(&k, KIST_FORMAT_VERSION, file_key, NULL, h.salt);
 		err = kist__header_authenticate(&h, raw, &k);
 		FUZZ_ASSERT(err == KIST_OK || err == KIST_E_CORRUPT);
 		sodium_memzero(&k, sizeof k);

@@ -165,7 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
 			abort();
 		kist_identity_pubkey(alice, &pk);
-		kist__derive_keys(keys, file_key, salt);
+		kist__derive_keys(keys, KIST_FORMAT_VERSION, file_key, NULL, salt);
 		if (kist__header_build(&header, &header_len, file_key, salt, &pk, 1) != KIST_OK ||
 		    kist__chunker_new(&ck, KIST_CHUNK_SIZE_MAX, 1) != KIST_OK)
 			abort();
@@ -210,9 +210,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(z);
 	if (flags & 1) {
 		unsigned char msg[32];
+		kist__header hp;
+		if (kist__header_parse(&hp, header, header_len) != KIST_OK)
+			abort();
 		t.flags = KIST_TRAILER_SIGNED;
 		memcpy(t.signer, carol->pk.ed25519, 32);
-		kist__signature_message(msg, header, header_len, &t);
+		kist__signature_message(msg, &hp, header, &t);
 		crypto_sign_detached(t.signature, NULL, msg, sizeof msg, carol->ed25519_sk);
 		if (flags & 2)
 			t.signature[0] ^= 1;
@@ -220,7 +223,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned char tplain[KIST_TRAILER_PLAIN];
 	const unsigned char *ct;
 	size_t ctlen;
-	kist__trailer_encode(tplain, &t);
+	kist__trailer_encode(tplain, KIST_FORMAT_VERSION, &t);
 	if (kist__chunk_seal(ck, keys->index, KIST_STREAM_TRAILER, 0, 1, 0, tplain, sizeof tplain,
 	                     &ct, &ctlen) != KIST_OK)
 		abort();

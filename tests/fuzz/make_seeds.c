@@ -98,13 +98,13 @@ static unsigned char *index_image(const unsigned char *v, size_t len, kist_ident
 	if (*hl > len || kist__header_parse(&h, v, *hl) != KIST_OK ||
 	    kist__header_unwrap(&h, &id, 1, fk, &which) != KIST_OK)
 		goto fail;
-	kist__derive_keys(&k, fk, h.salt);
+	kist__derive_keys(&k, KIST_FORMAT_VERSION, fk, NULL, h.salt);
 	if (len < *hl + KIST_TRAILER_BYTES ||
 	    kist__chunker_new(&ck, KIST_CHUNK_SIZE_MAX, 0) != KIST_OK ||
 	    kist__chunk_open(ck, k.index, KIST_STREAM_TRAILER, 0, 1, v + len - KIST_TRAILER_BYTES,
 	                     KIST_TRAILER_BYTES, KIST_TRAILER_PLAIN, &pt) != KIST_OK)
 		goto fail;
-	kist__trailer_decode(&t, pt);
+	kist__trailer_decode(&t, KIST_FORMAT_VERSION, pt);
 	if (t.chunk_size < KIST_CHUNK_SIZE_MIN || t.chunk_size > KIST_CHUNK_SIZE_MAX ||
 	    t.index_zlen == 0 || t.index_zlen > len || t.index_offset > len ||
 	    t.index_len > (64u << 20))

@@ -517,7 +517,7 @@ static void build(const craft *c, buf *out)
 
 	randombytes_buf(fk, sizeof fk);
 	randombytes_buf(salt, sizeof salt);
-	kist__derive_keys(&k, fk, salt);
+	kist__derive_keys(&k, KIST_FORMAT_VERSION, fk, NULL, salt);
 	for (size_t i = 0; i < nr; i++)
 		kist_identity_recipient(c->nrecips ? c->recips[i] : alice, &pks[i]);
 	check(kist__header_build(&h, &hl, fk, salt, pks, nr), "header_build");
@@ -749,7 +749,9 @@ static void build(const craft *c, buf *out)
 		c->trailer_fix(&t);
 	if (c->signer != NULL) {
 		unsigned char msg[32];
-		kist__signature_message(msg, h, hl, &t);
+		kist__header hp;
+		check(kist__header_parse(&hp, h, hl), "header");
+		kist__signature_message(msg, &hp, h, &t);
 		crypto_sign_detached(t.signature, NULL, msg, sizeof msg, c->signer->ed25519_sk);
 		if (c->flip_signature)
 			t.signature[7] ^= 0x01;
@@ -757,7 +759,7 @@ static void build(const craft *c, buf *out)
 	unsigned char tplain[KIST_TRAILER_PLAIN];
 	const unsigned char *ct;
 	size_t ctlen;
-	kist__trailer_encode(tplain, &t);
+	kist__trailer_encode(tplain, KIST_FORMAT_VERSION, &t);
 	check(kist__chunk_seal(ck, k.index, KIST_STREAM_TRAILER, 0, 1, 0, tplain, sizeof tplain,
 	                       &ct, &ctlen),
 	      "trailer");
@@ -799,9 +801,26 @@ static void crafted_entries(const char *name, const centry *ents, size_t n, cons
 }
 
 /* trailer changes */
+static void tf_pad_no_flag(kist__trailer *t)
+{
+	t->pad_len = 16;
+}
+
+static void tf_pad_one(kist__trailer *t)
+{
+	t->flags |= KIST_TRAILER_PADDED;
+	t->pad_len = 1;
+}
+
+static void tf_pad_huge(kist__trailer *t)
+{
+	t->flags |= KIST_TRAILER_PADDED;
+	t->pad_len = KIST_PAD_MAX;
+}
+
 static void tf_unknown_flags(kist__trailer *t)
 {
-	t->flags |= 2;
+	t->flags |= 4; /* bit 1 is "padded" in version 2 */
 }
 static void tf_chunk_small(kist__trailer *t)
 {
@@ -897,7 +916,7 @@ static void gen_valid(void)
 	const char *p1[] = {"hello.txt"};
 	seal_real("one-file", (kist_identity *[]){alice}, 1, NULL, p1, 1);
 	f = expect_open("valid", "one-file");
-	fprintf(f, "expect: ok\nidentity: alice\nsigned: no\nslots: 1\n");
+	fprintf(f, "expect: ok\nversion: 2\nidentity: alice\nsigned: no\nslots: 1\n");
 	expect_file(f, "hello.txt", (const unsigned char *)hello, strlen(hello));
 	fprintf(f, "comment: one small file, sealed to alice\n");
 	expect_close(f);
@@ -922,7 +941,7 @@ static void gen_valid(void)
 	const char *p2[] = {"tree"};
 	seal_real("tree", (kist_identity *[]){alice}, 1, NULL, p2, 1);
 	f = expect_open("valid", "tree");
-	fprintf(f, "expect: ok\nidentity: alice\nsigned: no\nslots: 1\n");
+	fprintf(f, "expect: ok\nversion: 2\nidentity: alice\nsigned: no\nslots: 1\n");
 	fprintf(f, "entry: dir tree 0 -\n");
 	expect_file(f, "tree/a.txt", (const unsigned char *)a_txt, strlen(a_txt));
 	expect_file(f, "tree/empty", (const unsigned char *)"", 0);
@@ -944,7 +963,7 @@ static void gen_valid(void)
 	const char *p3[] = {"shared.txt"};
 	seal_real("two-recipients", (kist_identity *[]){alice, bob}, 2, NULL, p3, 1);
 	f = expect_open("valid", "two-recipients");
-	fprintf(f, "expect: ok\nidentity: alice bob\nsigned: no\nslots: 2\n");
+	fprintf(f, "expect: ok\nversion: 2\nidentity: alice bob\nsigned: no\nslots: 2\n");
 	expect_file(f, "shared.txt", (const unsigned char *)shared, strlen(shared));
 	fprintf(f, "comment: sealed to alice (slot 1) and bob (slot 2); each opens it\n");
 	expect_close(f);
@@ -956,7 +975,8 @@ static void gen_valid(void)
 	const char *p4[] = {"statement.txt"};
 	seal_real("signed", (kist_identity *[]){alice}, 1, carol, p4, 1);
 	f = expect_open("valid", "signed");
-	fprintf(f, "expect: ok\nidentity: alice\nsigned: yes\nsigner: carol\nslots: 1\n");
+	fprintf(f,
+	        "expect: ok\nversion: 2\nidentity: alice\nsigned: yes\nsigner: carol\nslots: 1\n");
 	expect_file(f, "statement.txt", (const unsigned char *)stmt, strlen(stmt));
 	fprintf(f, "comment: sealed to alice, signed by carol (who is not a recipient)\n");
 	expect_close(f);
@@ -968,7 +988,7 @@ static void gen_valid(void)
 	const char *page[] = {"age.txt"};
 	seal_real("age-recipient", (kist_identity *[]){dave}, 1, NULL, page, 1);
 	f = expect_open("valid", "age-recipient");
-	fprintf(f, "expect: ok\nidentity: dave\nsigned: no\nslots: 1\n");
+	fprintf(f, "expect: ok\nversion: 2\nidentity: dave\nsigned: no\nslots: 1\n");
 	expect_file(f, "age.txt", (const unsigned char *)for_age, strlen(for_age));
 	fprintf(f, "comment: sealed to dave's age1 key: one age X25519 slot (type 2), opened "
 	           "with his AGE-SECRET-KEY-1 identity file\n");
@@ -978,7 +998,9 @@ static void gen_valid(void)
 	stage_file("age.txt", for_age, strlen(for_age));
 	seal_real("age-and-kist-signed", (kist_identity *[]){alice, dave}, 2, dave, page, 1);
 	f = expect_open("valid", "age-and-kist-signed");
-	fprintf(f, "expect: ok\nidentity: alice dave\nsigned: yes\nsigner: dave\nslots: 2\n");
+	fprintf(
+	    f,
+	    "expect: ok\nversion: 2\nidentity: alice dave\nsigned: yes\nsigner: dave\nslots: 2\n");
 	expect_file(f, "age.txt", (const unsigned char *)for_age, strlen(for_age));
 	fprintf(f, "comment: sealed to alice (kist slot, type 1) and dave (age slot, type 2), "
 	           "signed by dave's Ed25519 key derived from his age identity; each opens it\n");
@@ -991,7 +1013,7 @@ static void gen_valid(void)
 	const char *p5[] = {"exact.bin"};
 	seal_real("chunk-1mib", (kist_identity *[]){alice}, 1, NULL, p5, 1);
 	f = expect_open("valid", "chunk-1mib");
-	fprintf(f, "expect: ok\nidentity: alice\nsigned: no\nslots: 1\n");
+	fprintf(f, "expect: ok\nversion: 2\nidentity: alice\nsigned: no\nslots: 1\n");
 	expect_file(f, "exact.bin", mib, KIST_CHUNK_SIZE);
 	fprintf(f, "comment: a file of exactly chunk_size (1 MiB) bytes: one chunk, last = 1\n");
 	expect_close(f);
@@ -1005,7 +1027,7 @@ static void gen_valid(void)
 	const char *p6[] = {"big.bin"};
 	seal_real("chunks-2mib-plus-1", (kist_identity *[]){alice}, 1, NULL, p6, 1);
 	f = expect_open("valid", "chunks-2mib-plus-1");
-	fprintf(f, "expect: ok\nidentity: alice\nsigned: no\nslots: 1\n");
+	fprintf(f, "expect: ok\nversion: 2\nidentity: alice\nsigned: no\nslots: 1\n");
 	expect_file(f, "big.bin", big, bl);
 	fprintf(f, "comment: 2 MiB + 1 byte: chunks of 1 MiB, 1 MiB and 1 byte (stored)\n");
 	expect_close(f);
@@ -1020,7 +1042,7 @@ static void gen_valid(void)
 	const char *p7[] = {"abs", "ok.txt", "up"};
 	seal_real("links-outside", (kist_identity *[]){alice}, 1, NULL, p7, 3);
 	f = expect_open("valid", "links-outside");
-	fprintf(f, "expect: ok\nidentity: alice\nsigned: no\nslots: 1\n");
+	fprintf(f, "expect: ok\nversion: 2\nidentity: alice\nsigned: no\nslots: 1\n");
 	fprintf(f, "entry: symlink abs 0 - /etc/passwd\n");
 	expect_file(f, "ok.txt", (const unsigned char *)ok, strlen(ok));
 	fprintf(f, "entry: symlink up 0 - ../outside\n");
@@ -1043,7 +1065,7 @@ static void gen_valid(void)
 		write_all(out_path("valid/link-chain-outside.kist"), vc.p, vc.len, 0644);
 		free(vc.p);
 		f = expect_open("valid", "link-chain-outside");
-		fprintf(f, "expect: ok\nidentity: alice\nsigned: no\nslots: 1\n");
+		fprintf(f, "expect: ok\nversion: 2\nidentity: alice\nsigned: no\nslots: 1\n");
 		fprintf(f, "entry: dir d 0 -\n");
 		fprintf(f, "entry: symlink d/l2 0 - ..\n");
 		fprintf(f, "entry: symlink l1 0 - d/l2/..\n");
@@ -1067,7 +1089,7 @@ static void gen_valid(void)
 	build(&c4096, &v);
 	write_all(out_path("valid/chunk-4096.kist"), v.p, v.len, 0644);
 	f = expect_open("valid", "chunk-4096");
-	fprintf(f, "expect: ok\nidentity: alice\nsigned: no\nslots: 1\n");
+	fprintf(f, "expect: ok\nversion: 2\nidentity: alice\nsigned: no\nslots: 1\n");
 	fprintf(f, "entry: dir d 0 -\n");
 	expect_file(f, "d/ten-thousand.bin", ten, sizeof ten);
 	expect_file(f, "d/zero", (const unsigned char *)"", 0);
@@ -1076,19 +1098,14 @@ static void gen_valid(void)
 	expect_close(f);
 	nvalid++;
 
-	/* crafted but valid: an unknown slot type, which readers skip */
+	/* An unknown slot type: version 1 readers skip it, version 2 refuses it. */
 	const centry eslot[] = {
 	    {"slot.txt", KIST_ENTRY_FILE, small_text, sizeof small_text - 1, NULL}};
 	craft cslot = {.ents = eslot, .n = 1, .extra_slot = 1};
 	build(&cslot, &v);
-	write_all(out_path("valid/unknown-slot-type.kist"), v.p, v.len, 0644);
-	f = expect_open("valid", "unknown-slot-type");
-	fprintf(f, "expect: ok\nidentity: alice\nsigned: no\nslots: 2\n");
-	expect_file(f, "slot.txt", small_text, sizeof small_text - 1);
-	fprintf(f, "comment: slot 1 has the unassigned type 0x7f00 (7-byte body), slot 2 is "
-	           "alice's X25519 slot; readers skip unknown slot types (the MAC covers them)\n");
-	expect_close(f);
-	nvalid++;
+	malformed("unknown-slot-type", v.p, v.len, "format",
+	          "slot 1 has the unassigned type 0x7f00 (7-byte body), slot 2 is alice's X25519 "
+	          "slot: version 2 refuses slot types it does not define (version 1 skipped them)");
 	free(v.p);
 }
 
@@ -1152,8 +1169,8 @@ static void gen_malformed_bytes(void)
 	/* the public header */
 	flip(t, tl, 0, "bad-magic", "format", "first magic byte changed (0x89 -> 0x88)");
 	d = dup_bytes(t, tl, 0);
-	set16(d, 8, 2);
-	malformed("version-2", d, tl, "format", "format version 2 (this reader knows 1)");
+	set16(d, 8, 3);
+	malformed("version-3", d, tl, "format", "format version 3 (this reader knows 1 and 2)");
 	set16(d, 8, 0);
 	malformed("version-0", d, tl, "format", "format version 0");
 	free(d);
@@ -1229,8 +1246,9 @@ static void gen_malformed_bytes(void)
 	free(d);
 	{
 		/* an unknown slot inserted without the keys: still covered by the MAC */
-		static const unsigned char grease[15] = {0x00, 0x7f, 0,   0,   7,   0,   0,  0,
-		                                         'g',  'r',  'e', 'a', 's', 'e', '!'};
+		/* an X25519 slot (type 1) of 80 bytes: version 2 refuses unknown types */
+		unsigned char grease[88] = {1, 0, 0, 0, 80, 0, 0, 0};
+		memset(grease + 8, 'g', 80);
 		d = malloc(tl + sizeof grease);
 		memcpy(d, t, 52);
 		memcpy(d + 52, grease, sizeof grease);
@@ -1238,7 +1256,7 @@ static void gen_malformed_bytes(void)
 		set32(d, 12, (uint32_t)(H + sizeof grease));
 		set16(d, 48, 2);
 		malformed("slot-inserted", d, tl + sizeof grease, "corrupt",
-		          "an unknown-type slot inserted by someone without the key: the header "
+		          "an X25519 slot inserted by someone without the key: the header "
 		          "MAC fails");
 		free(d);
 	}
@@ -1474,14 +1492,16 @@ static void gen_malformed_crafted(void)
 	            "an extra column in the custody table");
 	crafted_sql("application-id", "PRAGMA application_id = 1", "corrupt",
 	            "application_id 1 instead of 0x6b697374 ('kist')");
-	crafted_sql("user-version-2", "PRAGMA user_version = 2", "corrupt",
-	            "index labelled schema 2 (user_version) but holding the schema 1 tables: the "
+	crafted_sql("user-version-1", "PRAGMA user_version = 1", "corrupt",
+	            "index labelled schema 1 (user_version) but holding the schema 2 tables: the "
 	            "schema must match its version exactly");
 	crafted_sql("vault-two-rows", "INSERT INTO vault SELECT * FROM vault", "corrupt",
 	            "two rows in the vault table");
 	crafted_sql("vault-no-row", "DELETE FROM vault", "corrupt", "no row in the vault table");
-	crafted_sql("vault-format-2", "UPDATE vault SET format_version = 2", "corrupt",
-	            "vault.format_version 2 in the index");
+	crafted_sql("vault-format-3", "UPDATE vault SET format_version = 3", "corrupt",
+	            "vault.format_version 3 in the index");
+	crafted_sql("vault-format-1", "UPDATE vault SET format_version = 1", "corrupt",
+	            "vault.format_version 1 in the index of a version 2 vault");
 	crafted_sql("vault-recipients-0", "UPDATE vault SET recipients = 0", "corrupt",
 	            "vault.recipients 0");
 	/* vault-id-short: gen_index_vectors() */
@@ -1540,7 +1560,7 @@ static void gen_malformed_crafted(void)
 	{
 		craft c = {.ents = one_file, .n = 1, .trailer_fix = tf_unknown_flags};
 		crafted("trailer-unknown-flags", &c, "corrupt",
-		        "trailer flags bit 1 set (unknown)");
+		        "trailer flags bit 2 set (unknown)");
 	}
 	{
 		craft c = {.ents = one_file, .n = 1, .trailer_fix = tf_chunk_small};
@@ -1668,8 +1688,8 @@ static const char *index_reason(const char *name)
 	    {"symlink-no-target", "link_target present on a non-link, or missing on a link"},
 	    {"trigger", "unexpected schema"},
 	    {"type-unknown", "unknown type"},
-	    {"user-version-2", "unexpected schema"},
-	    {"vault-format-2", "vault.format_version is not 1"},
+	    {"user-version-1", "unexpected schema"},
+	    {"vault-format-3", "vault.format_version is not 1 or 2"},
 	    {"vault-no-row", "the vault table has no row"},
 	    {"vault-recipients-0", "vault.recipients is out of range"},
 	    {"vault-two-rows", "the vault table has more than one row"},
@@ -1745,7 +1765,7 @@ static void gen_index_vectors(void)
 	        "corrupt", "vault_id is not 32 lower-case hex digits",
 	        "vault.vault_id of 32 characters ending in an ESC [ m terminal sequence");
 	sql_why("vault-recipients-2", "UPDATE vault SET recipients = 2", "corrupt",
-	        "index claims 2 recipients, the header has 1 slots",
+	        "index claims 2 recipients, the header has 1 sealed ones",
 	        "vault.recipients 2 where the header has one recipient slot");
 	{
 		craft c = {.ents = one_file,
@@ -1798,7 +1818,7 @@ static void gen_index_vectors(void)
 		build(&c, &v);
 		write_all(out_path("valid/index-from-doc.kist"), v.p, v.len, 0644);
 		FILE *f = expect_open("valid", "index-from-doc");
-		fprintf(f, "expect: ok\nidentity: alice\nsigned: no\nslots: 1\n");
+		fprintf(f, "expect: ok\nversion: 2\nidentity: alice\nsigned: no\nslots: 1\n");
 		expect_file(f, "a.txt", small_text, sizeof small_text - 1);
 		fprintf(f,
 		        "comment: the index made from the CREATE TABLE statements printed in "
@@ -1880,7 +1900,7 @@ static void low_order_slot(unsigned char *h, size_t hl, const unsigned char fk[3
 static void hf_kist_low_order(unsigned char *h, size_t hl, const unsigned char fk[32],
                               const kist__keys *k)
 {
-	low_order_slot(h, hl, fk, k, alice, "kist/v1 X25519 recipient");
+	low_order_slot(h, hl, fk, k, alice, "kist/v2 X25519 recipient");
 }
 
 static void hf_age_low_order(unsigned char *h, size_t hl, const unsigned char fk[32],
@@ -1918,6 +1938,321 @@ static void gen_malformed_one_reason(void)
 		              "under the key of the all-zero shared secret (header MAC valid): "
 		              "only the low-order check refuses it");
 		free(v.p);
+	}
+}
+
+/* ------------------------------------- version 2: padding and grants */
+
+/* A vault taken apart with alice's key: its header parsed, keys and trailer. */
+typedef struct opened {
+	unsigned char *bytes;
+	size_t len;
+	kist__header h;
+	kist__keys k;
+	kist__trailer t;
+	unsigned char core[32];
+} opened;
+
+static void open_parts(opened *o, const char *rel)
+{
+	unsigned char kr[32];
+	size_t which;
+	kist__chunker *ck = NULL;
+	const unsigned char *pt;
+	o->bytes = read_all(out_path(rel), &o->len);
+	size_t hl = kist__ld32(o->bytes + 12);
+	check(kist__header_parse(&o->h, o->bytes, hl), "parse");
+	check(kist__header_unwrap(&o->h, &alice, 1, kr, &which), "unwrap");
+	check(kist__derive_keys(&o->k, o->h.version, kr, NULL, o->h.salt), "keys");
+	check(kist__chunker_new(&ck, KIST_CHUNK_SIZE_MIN, 0), "chunker");
+	check(kist__chunk_open(ck, o->k.index, KIST_STREAM_TRAILER, 0, 1,
+	                       o->bytes + o->len - KIST_TRAILER_BYTES, KIST_TRAILER_BYTES,
+	                       KIST_TRAILER_PLAIN, &pt),
+	      "trailer");
+	kist__trailer_decode(&o->t, o->h.version, pt);
+	kist__chunker_free(ck);
+	kist__core_digest(o->core, &o->h, &o->t);
+}
+
+/* The vault o with its header's slots replaced by slots[0..slen) (MAC by o's keys). */
+static void write_reheaded(const char *name, const opened *o, const unsigned char *slots,
+                           size_t slen, unsigned nslots, const char *kind, const char *ident,
+                           const char *comment)
+{
+	unsigned char *h;
+	size_t hl;
+	check(kist__header_assemble(&h, &hl, o->h.salt, slots, slen, nslots, &o->k), "assemble");
+	buf b = {0};
+	buf_add(&b, h, hl);
+	buf_add(&b, o->bytes + o->h.header_len, o->len - o->h.header_len);
+	malformed_for(name, b.p, b.len, kind, ident, comment);
+	free(h);
+	free(b.p);
+}
+
+/* One grant record for keys, sealed as record j; mutate (may be NULL) edits its plaintext. */
+static size_t grant_record(unsigned char *dst, const opened *o, unsigned j,
+                           const kist_identity *granter, const kist_pubkey *keys, size_t n,
+                           const unsigned char prev[32], const unsigned char *core,
+                           void (*mutate)(unsigned char *plain, size_t len), unsigned reseal_nonce)
+{
+	kist__grant g;
+	size_t len;
+	memset(&g, 0, sizeof g);
+	g.time = MTIME;
+	g.nkeys = n;
+	memcpy(g.keys, keys, n * sizeof *keys);
+	if (prev != NULL)
+		memcpy(g.prev, prev, 32);
+	check(kist__grant_seal(dst, &len, j, &g, granter, core ? core : o->core, o->k.grant),
+	      "grant");
+	if (mutate != NULL || reseal_nonce != j) {
+		unsigned char plain[4096], nonce[12] = {0};
+		unsigned long long plen;
+		nonce[11] = (unsigned char)j;
+		if (crypto_aead_chacha20poly1305_ietf_decrypt(plain, &plen, NULL, dst + 8, len - 8,
+		                                              NULL, 0, nonce, o->k.grant) != 0)
+			die("grant record does not open");
+		if (mutate != NULL)
+			mutate(plain, (size_t)plen);
+		nonce[11] = (unsigned char)reseal_nonce;
+		crypto_aead_chacha20poly1305_ietf_encrypt(dst + 8, NULL, plain, plen, NULL, 0, NULL,
+		                                          nonce, o->k.grant);
+	}
+	return len;
+}
+
+static void mut_signature(unsigned char *plain, size_t len)
+{
+	plain[len - 1] ^= 0x01;
+}
+
+static void mut_prev(unsigned char *plain, size_t len)
+{
+	plain[len - 64 - 32] ^= 0x01;
+}
+
+static void mut_count_2(unsigned char *plain, size_t len)
+{
+	(void)len;
+	plain[72] = 2;
+}
+
+/* A recipient slot for pk wrapping o's K_r. */
+static size_t recipient_slot(unsigned char *dst, const opened *o, const kist_pubkey *pk)
+{
+	check(kist__recipient_slots(dst, o->k.slot_key, pk, 1), "slot");
+	return 8 + KIST_SLOT_X25519_BODY;
+}
+
+static void gen_grant_vectors(void)
+{
+	const char *p1[] = {"hello.txt"};
+	kist_pubkey bob_pk, dave_pk;
+	kist_identity_recipient(bob, &bob_pk);
+	kist_identity_recipient(dave, &dave_pk);
+
+	/* valid: padding off; granted once and twice (signature by carol kept) */
+	stage_begin("v2");
+	stage_file("hello.txt", hello, strlen(hello));
+	{
+		kist_sealer *s = NULL;
+		kist_pubkey pk;
+		check(kist_sealer_new(&s, NULL, NULL), "seal_new");
+		kist_identity_recipient(alice, &pk);
+		check(kist_sealer_add_recipient(s, &pk), "add_recipient");
+		check(kist_sealer_set_padding(s, 0), "padding");
+		check(kist_sealer_add_path(s, p1[0]), p1[0]);
+		check(kist_sealer_write(s, out_path("valid/pad-none.kist"), KIST_REPLACE),
+		      "pad-none");
+		chmod(out_path("valid/pad-none.kist"), 0644);
+		kist_sealer_free(s);
+		nvalid++;
+		FILE *f = expect_open("valid", "pad-none");
+		fprintf(f, "expect: ok\nversion: 2\nidentity: alice\nsigned: no\nslots: 1\n"
+		           "padded: no\n");
+		expect_file(f, "hello.txt", (const unsigned char *)hello, strlen(hello));
+		fprintf(f, "comment: sealed with --pad none: no padding, the padded flag clear\n");
+		expect_close(f);
+	}
+	seal_real("granted", (kist_identity *[]){alice}, 1, carol, p1, 1);
+	{
+		kist_vault *v = NULL;
+		char *src = strdup(out_path("valid/granted.kist"));
+		check(kist_vault_open(&v, src, &alice, 1), "open granted");
+		check(kist_vault_grant(v, alice, &bob_pk, 1, out_path("valid/granted-tmp.kist"), 0),
+		      "grant");
+		kist_vault_close(v);
+		check(kist_vault_open(&v, out_path("valid/granted-tmp.kist"), &bob, 1), "open");
+		check(kist_vault_grant(v, bob, &dave_pk, 1, out_path("valid/granted-twice.kist"),
+		                       KIST_REPLACE),
+		      "grant twice");
+		kist_vault_close(v);
+		if (rename(out_path("valid/granted-tmp.kist"), src) != 0)
+			die("rename");
+		chmod(src, 0644);
+		chmod(out_path("valid/granted-twice.kist"), 0644);
+		free(src);
+		nvalid++;
+		FILE *f = expect_open("valid", "granted");
+		fprintf(f,
+		        "expect: ok\nversion: 2\nidentity: alice bob\nsigned: yes\nsigner: carol\n"
+		        "slots: 2\ngrants: 1\npadded: yes\n");
+		expect_file(f, "hello.txt", (const unsigned char *)hello, strlen(hello));
+		fprintf(f, "comment: sealed to alice, signed by carol; alice granted bob (slot 2, "
+		           "then a grant record signed by alice): both open it and carol's "
+		           "signature still verifies\n");
+		expect_close(f);
+		f = expect_open("valid", "granted-twice");
+		fprintf(f, "expect: ok\nversion: 2\nidentity: alice bob dave\nsigned: yes\n"
+		           "signer: carol\nslots: 3\ngrants: 2\npadded: yes\n");
+		expect_file(f, "hello.txt", (const unsigned char *)hello, strlen(hello));
+		fprintf(f, "comment: granted, then bob granted dave's age1 key (an age slot and a "
+		           "second record chained to the first)\n");
+		expect_close(f);
+	}
+
+	/* malformed, one reason each, from the one-file vault (alice, padded, unsigned) */
+	opened o;
+	open_parts(&o, "valid/one-file.kist");
+	const unsigned char *sealer_slots = o.h.slots;
+	size_t ss = o.h.slots_len, n;
+	unsigned char slots[8192];
+	unsigned char rec1[KIST_SLOT_BODY_MAX + 8], zero[32] = {0};
+
+	/* the padding */
+	if (o.t.pad_len == 0)
+		die("one-file is not padded");
+	unsigned char *d = dup_bytes(o.bytes, o.len, 0);
+	d[o.len - KIST_TRAILER_BYTES - 1] ^= 0x01;
+	malformed("padding-flipped", d, o.len, "padding-on-verify",
+	          "the last padding byte flipped: the vault opens, verify finds the padding "
+	          "damaged (no entry is), extraction is unaffected");
+	free(d);
+
+	/* a grant record signed badly, chained badly, miscounting, out of place */
+	memcpy(slots, sealer_slots, ss);
+	n = ss + recipient_slot(slots + ss, &o, &bob_pk);
+	n += grant_record(slots + n, &o, 0, alice, &bob_pk, 1, NULL, NULL, mut_signature, 0);
+	write_reheaded("grant-bad-signature", &o, slots, n, 3, "signature", "alice",
+	               "a grant record whose signature has one bit changed (record "
+	               "re-encrypted, header MAC recomputed)");
+
+	n = ss + recipient_slot(slots + ss, &o, &bob_pk);
+	n += grant_record(slots + n, &o, 0, alice, &bob_pk, 1, NULL, NULL, mut_prev, 0);
+	write_reheaded("grant-prev-not-zero", &o, slots, n, 3, "corrupt", "alice",
+	               "the first grant record's prev is not 32 zero bytes");
+
+	n = ss + recipient_slot(slots + ss, &o, &bob_pk);
+	n += grant_record(slots + n, &o, 0, alice, &bob_pk, 1, NULL, NULL, NULL, 1);
+	write_reheaded("grant-wrong-nonce", &o, slots, n, 3, "corrupt", "alice",
+	               "grant record 0 sealed with the nonce of record 1");
+
+	{
+		unsigned char other[32];
+		memcpy(other, o.core, 32);
+		other[0] ^= 1;
+		n = ss + recipient_slot(slots + ss, &o, &bob_pk);
+		n += grant_record(slots + n, &o, 0, alice, &bob_pk, 1, NULL, other, NULL, 0);
+		write_reheaded("grant-other-vault", &o, slots, n, 3, "signature", "alice",
+		               "a grant record signed over another vault's core digest");
+	}
+
+	n = ss + recipient_slot(slots + ss, &o, &bob_pk);
+	n += grant_record(slots + n, &o, 0, alice, &bob_pk, 1, NULL, NULL, mut_count_2, 0);
+	write_reheaded("grant-count-overruns", &o, slots, n, 3, "corrupt", "alice",
+	               "a grant record whose count says 2 keys but holds 1");
+
+	/* two records: the second chained to nothing, the second miscounting */
+	{
+		size_t l1;
+		n = ss + recipient_slot(slots + ss, &o, &bob_pk);
+		l1 = grant_record(rec1, &o, 0, alice, &bob_pk, 1, NULL, NULL, NULL, 0);
+		memcpy(slots + n, rec1, l1);
+		n += l1;
+		n += recipient_slot(slots + n, &o, &dave_pk);
+		n += grant_record(slots + n, &o, 1, alice, &dave_pk, 1, zero, NULL, NULL, 1);
+		write_reheaded("grant-chain-broken", &o, slots, n, 5, "corrupt", "alice",
+		               "the second grant record's prev is zeros, not the first record's "
+		               "digest");
+		n = ss + recipient_slot(slots + ss, &o, &bob_pk);
+		memcpy(slots + n, rec1, l1);
+		size_t at = n;
+		n += l1;
+		n += recipient_slot(slots + n, &o, &dave_pk);
+		n += recipient_slot(slots + n, &o, &bob_pk);
+		unsigned char prev[32];
+		kist__grant g1;
+		(void)at;
+		/* prev = SHA-256 of record 1's plaintext */
+		{
+			unsigned char plain[4096], nonce[12] = {0};
+			unsigned long long plen;
+			if (crypto_aead_chacha20poly1305_ietf_decrypt(plain, &plen, NULL, rec1 + 8,
+			                                              l1 - 8, NULL, 0, nonce,
+			                                              o.k.grant) != 0)
+				die("record 1");
+			kist__sha256_oneshot(prev, plain, (size_t)plen);
+		}
+		(void)g1;
+		n += grant_record(slots + n, &o, 1, alice, &dave_pk, 1, prev, NULL, NULL, 1);
+		write_reheaded("grant-follows-more-slots", &o, slots, n, 6, "corrupt", "alice",
+		               "the second grant record names 1 key but follows 2 recipient slots");
+	}
+
+	/* structure, without keys */
+	n = grant_record(slots, &o, 0, alice, &bob_pk, 1, NULL, NULL, NULL, 0);
+	memcpy(slots + n, sealer_slots, ss);
+	write_reheaded("grant-before-recipients", &o, slots, n + ss, 2, "format", "alice",
+	               "a grant record as the first slot, before any recipient");
+	memcpy(slots, sealer_slots, ss);
+	n = ss + recipient_slot(slots + ss, &o, &bob_pk);
+	n += grant_record(slots + n, &o, 0, alice, &bob_pk, 1, NULL, NULL, NULL, 0);
+	n += recipient_slot(slots + n, &o, &dave_pk);
+	write_reheaded("recipient-after-grant", &o, slots, n, 4, "format", "alice",
+	               "a recipient slot after the last grant record");
+	{
+		unsigned char c4[8 + 97] = {KIST_SLOT_CUSTODIAN, 0, 0, 0, 97, 0, 0, 0};
+		memcpy(slots, sealer_slots, ss);
+		memcpy(slots + ss, c4, sizeof c4);
+		write_reheaded("custodian-slot", &o, slots, ss + sizeof c4, 2, "format", "alice",
+		               "a custodian slot (type 4): trustee-gated vaults are not opened by "
+		               "this version");
+	}
+
+	/* keys: the header MAC under the file key, a version 1 label */
+	{
+		kist__keys wrong = o.k;
+		unsigned char fk[32], ikm[64];
+		memcpy(ikm, o.k.slot_key, 32);
+		memset(ikm + 32, 0, 32);
+		kist__hkdf_sha256(fk, 32, o.h.salt, 32, ikm, 64, "kist/v2 file key");
+		kist__hkdf_sha256(wrong.header_mac, 32, o.h.salt, 32, fk, 32, "kist/v2 header");
+		opened w = o;
+		w.k = wrong;
+		write_reheaded("mac-under-file-key", &w, sealer_slots, ss, 1, "corrupt", "alice",
+		               "the header MAC keyed by HKDF(K) instead of HKDF(K_r)");
+		memcpy(slots, sealer_slots, ss);
+		unsigned char *share = slots + 8, *wrapped = slots + 8 + 32;
+		check(kist__x25519_wrap(share, wrapped, o.k.slot_key, 32, alice->pk.x25519,
+		                        "kist/v1 X25519 recipient"),
+		      "v1 wrap");
+		write_reheaded("v1-label", &o, slots, ss, 1, "noaccess", "alice",
+		               "alice's slot wraps K_r with version 1's label");
+	}
+	free(o.bytes);
+
+	/* the trailer's padding fields */
+	{
+		craft c = {.ents = one_file, .n = 1, .trailer_fix = tf_pad_no_flag};
+		crafted("pad-len-without-flag", &c, "corrupt",
+		        "pad_len 16 with the padded flag clear (and no padding bytes)");
+		craft c2 = {.ents = one_file, .n = 1, .trailer_fix = tf_pad_one};
+		crafted("pad-len-beyond-file", &c2, "corrupt",
+		        "padded flag and pad_len 1, but no padding bytes: the layout does not "
+		        "match the file size");
+		craft c3 = {.ents = one_file, .n = 1, .trailer_fix = tf_pad_huge};
+		crafted("pad-len-2-38", &c3, "corrupt", "pad_len 2^38: more than one keystream");
 	}
 }
 
@@ -2044,14 +2379,32 @@ static const struct {
     {"type-unknown", "index: entry 1 is malformed"},
     {"unsigned-with-sealer-key", "unsigned vault carries signature data"},
     {"unsigned-with-signature-bytes", "unsigned vault carries signature data"},
-    {"user-version-2", "index: unexpected schema"},
-    {"vault-format-2", "index: bad vault row"},
+    {"user-version-1", "index: unexpected schema"},
+    {"vault-format-3", "index: bad vault row"},
+    {"vault-format-1", "index says format version 1, the header 2"},
     {"vault-id-short", "index: bad vault row"},
     {"vault-no-row", "index: bad vault row"},
     {"vault-recipients-0", "index: bad vault row"},
     {"vault-two-rows", "index: bad vault row"},
     {"version-0", "vault format version 0 is not supported"},
-    {"version-2", "vault format version 2 is not supported"},
+    {"version-3", "vault format version 3 is not supported"},
+    {"unknown-slot-type", "slot 1 has unknown type 32512"},
+    {"padding-flipped", "the padding after the index is damaged"},
+    {"grant-bad-signature", "grant record 1: the granter's signature does not verify"},
+    {"grant-prev-not-zero", "grant record 1 does not follow the one before it"},
+    {"grant-wrong-nonce", "grant record 1 failed authentication"},
+    {"grant-other-vault", "grant record 1: the granter's signature does not verify"},
+    {"grant-count-overruns", "grant record 1 is truncated"},
+    {"grant-chain-broken", "grant record 2 does not follow the one before it"},
+    {"grant-follows-more-slots", "grant record 2 names 1 recipients but follows 2 slots"},
+    {"grant-before-recipients", "slot 1: a grant record does not follow the recipients"},
+    {"recipient-after-grant", "recipient slots after the last grant record"},
+    {"custodian-slot", "trustee-gated"},
+    {"mac-under-file-key", "header authentication failed"},
+    {"v1-label", "no recipient slot matches the identities given"},
+    {"pad-len-without-flag", "trailer: bad padding length"},
+    {"pad-len-beyond-file", "trailer: layout does not match the file size"},
+    {"pad-len-2-38", "trailer: bad padding length"},
     {"view", "index: unexpected schema objects"},
     {"zstd-bomb", "chunk 0 does not decompress to its recorded size"},
     {"zstd-short", "index: size and chunks of short.bin disagree"},
@@ -2134,6 +2487,7 @@ int main(int argc, char **argv)
 	if (mkdtemp(stagedir) == NULL)
 		die("mkdtemp: %s", strerror(errno));
 	gen_valid();
+	gen_grant_vectors();
 	if (chdir("/") != 0)
 		die("chdir /");
 	rmtree(stagedir);

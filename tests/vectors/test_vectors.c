@@ -55,6 +55,9 @@ typedef struct expect {
 	int is_signed;
 	char signer[32];
 	int slots;
+	int version;     /* format version (1 when not given) */
+	unsigned grants; /* grant records the vault must show */
+	int padded;      /* 1 padded, 0 not, -1 not said */
 	xentry ents[MAX_ENTRIES];
 	int nents;
 	char comment[512];
@@ -105,6 +108,8 @@ static int parse_expect(const char *path, expect *x)
 	char line[2048];
 	memset(x, 0, sizeof *x);
 	x->slots = -1;
+	x->version = 1;
+	x->padded = -1;
 	if (f == NULL)
 		return fail("%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof line, f) != NULL) {
@@ -130,6 +135,12 @@ static int parse_expect(const char *path, expect *x)
 			snprintf(x->signer, sizeof x->signer, "%s", v);
 		} else if (strcmp(line, "slots") == 0) {
 			x->slots = (int)strtol(v, NULL, 10);
+		} else if (strcmp(line, "version") == 0) {
+			x->version = (int)strtol(v, NULL, 10);
+		} else if (strcmp(line, "grants") == 0) {
+			x->grants = (unsigned)strtoul(v, NULL, 10);
+		} else if (strcmp(line, "padded") == 0) {
+			x->padded = strcmp(v, "yes") == 0;
 		} else if (strcmp(line, "entry") == 0) {
 			xentry *e = &x->ents[x->nents];
 			if (x->nents == MAX_ENTRIES ||
@@ -377,9 +388,12 @@ static int test_valid_with(const char *vault, const expect *x, const char *idnam
 		fail("probe: %s (%s)", kist_strerror(err), kist_errdetail());
 		goto out;
 	}
-	if (info.format_version != 1 || (x->slots >= 0 && info.slot_count != (unsigned)x->slots)) {
-		fail("probe: version %u, %u slots (expected %d)", info.format_version,
-		     info.slot_count, x->slots);
+	if (info.format_version != (unsigned)x->version ||
+	    (x->slots >= 0 && info.slot_count != (unsigned)x->slots) ||
+	    info.grant_count != x->grants) {
+		fail("probe: version %u, %u slots, %u grants (expected %d, %d, %u)",
+		     info.format_version, info.slot_count, info.grant_count, x->version, x->slots,
+		     x->grants);
 		goto out;
 	}
 	if ((err = kist_vault_open(&v, vault, &id, 1)) != KIST_OK) {
@@ -390,6 +404,14 @@ static int test_valid_with(const char *vault, const expect *x, const char *idnam
 	if (!!meta.signed_by_sealer != x->is_signed || !!meta.signature_valid != x->is_signed) {
 		fail("signed %d (valid %d), expected %d", meta.signed_by_sealer,
 		     meta.signature_valid, x->is_signed);
+		goto out;
+	}
+	if (x->padded >= 0 && !!meta.padded != x->padded) {
+		fail("padded %d, expected %d", meta.padded, x->padded);
+		goto out;
+	}
+	if (kist_vault_grant_count(v) != x->grants) {
+		fail("%zu grant records, expected %u", kist_vault_grant_count(v), x->grants);
 		goto out;
 	}
 	if (x->signer[0] != '\0') {
@@ -477,6 +499,22 @@ static int test_malformed(const char *vault, const expect *x)
 	if (id == NULL)
 		return -1;
 	kist_err err = kist_vault_open(&v, vault, &id, 1);
+	if (strcmp(x->kind, "padding-on-verify") == 0) {
+		/* Opens; verify finds the padding damaged and no entry; extraction works. */
+		if (err != KIST_OK) {
+			fail("open: %s (%s), expected it to open", kind_of(err), kist_errdetail());
+		} else if ((err = kist_vault_verify(v, &rep, NULL, NULL)) != KIST_E_CORRUPT ||
+		           !rep.padding_damaged || rep.entries_failed != 0) {
+			fail("verify: %s, padding damaged %d, %llu entries failed", kind_of(err),
+			     rep.padding_damaged, (unsigned long long)rep.entries_failed);
+		} else if (strstr(kist_errdetail(), x->reason) == NULL) {
+			fail("verify: %s, expected the reason \"%s\"", kist_errdetail(), x->reason);
+		} else {
+			snprintf(detail, sizeof detail, "%s", kist_errdetail());
+			rc = 0;
+		}
+		goto out;
+	}
 	if (strcmp(x->kind, "corrupt-on-verify") != 0) {
 		if (err == KIST_OK)
 			fail("opened, expected %s", x->kind);

@@ -11,30 +11,57 @@
 
 /* ---- header (header.c) */
 #define KIST_MAGIC            "\x89KIST\r\n\x1a"
-#define KIST_FORMAT_VERSION   1
+#define KIST_FORMAT_VERSION   2 /* the version this build writes */
+#define KIST_FORMAT_V1        1 /* still read */
 #define KIST_SALT_BYTES       32
 #define KIST_FILEKEY_BYTES    32
 #define KIST_SLOT_X25519      1
 #define KIST_SLOT_X25519_BODY 80
 #define KIST_SLOT_AGE         2
 #define KIST_SLOT_AGE_BODY    80 /* share (32) || wrapped 32-byte file key (48) */
+#define KIST_SLOT_CUSTODIAN   4  /* version 2: reserved for trustee-gated vaults */
+#define KIST_SLOT_GATE        5  /* version 2: reserved for trustee-gated vaults */
+#define KIST_SLOT_GRANT       6  /* version 2: a grant record */
+#define KIST_GRANTS_MAX       64 /* grant records in one header */
 #define KIST_HEADER_FIXED     52
 #define KIST_HEADER_MAX       (1u << 20)
 #define KIST_SLOT_BODY_MAX    4096
 
-/* Keys derived from the file key (FORMAT.md, "Key schedule"). */
+/*
+ * Keys derived from what the recipient slots wrap (FORMAT.md, "Key
+ * schedule"): in version 1 the file key itself; in version 2 the recipients'
+ * part K_r, from which, with the custodians' part K_c (zeros without
+ * custodians), the file key K is derived.
+ */
 typedef struct kist__keys {
+	unsigned version;
 	unsigned char header_mac[32];
 	unsigned char commitment[32];
 	unsigned char index[32];
 	unsigned char content[32];
+	unsigned char grant[32];    /* version 2 */
+	unsigned char padding[32];  /* version 2 */
+	unsigned char slot_key[32]; /* version 2: K_r, to wrap for granted recipients */
 } kist__keys;
 
-void kist__derive_keys(kist__keys *k, const unsigned char file_key[32],
-                       const unsigned char salt[32]);
+/* slot_key: what a recipient slot wraps; kc: the custodians' part (NULL: zeros). */
+kist_err kist__derive_keys(kist__keys *k, unsigned version, const unsigned char slot_key[32],
+                           const unsigned char *kc, const unsigned char salt[32]);
 
-/* Builds a header for recipients; returns a malloc'd buffer. */
-kist_err kist__header_build(unsigned char **out, size_t *outlen, const unsigned char file_key[32],
+/* Writes n recipient slots (n * 88 bytes) wrapping slot_key, with version 2's labels. */
+kist_err kist__recipient_slots(unsigned char *dst, const unsigned char slot_key[32],
+                               const kist_pubkey *recips, size_t n);
+
+/*
+ * A version 2 header around slots[0..slots_len) (nslots slots, as stored):
+ * the fixed part, the slots, the commitment and the MAC of k.  malloc'd.
+ */
+kist_err kist__header_assemble(unsigned char **out, size_t *outlen, const unsigned char salt[32],
+                               const unsigned char *slots, size_t slots_len, unsigned nslots,
+                               const kist__keys *k);
+
+/* A version 2 header for recipients, without custodians.  malloc'd. */
+kist_err kist__header_build(unsigned char **out, size_t *outlen, const unsigned char slot_key[32],
                             const unsigned char salt[32], const kist_pubkey *recips,
                             size_t nrecips);
 
@@ -43,7 +70,9 @@ typedef struct kist__header {
 	uint32_t header_len;
 	unsigned char salt[32];
 	unsigned slot_count;
+	unsigned recipient_slots;   /* slots of type 1 and 2 */
 	unsigned age_slots;         /* slots of type KIST_SLOT_AGE */
+	unsigned grant_slots;       /* version 2: slots of type KIST_SLOT_GRANT */
 	const unsigned char *slots; /* points into the raw header */
 	size_t slots_len;
 	const unsigned char *commitment;
@@ -188,10 +217,10 @@ const unsigned char *kist__pipe_digest(kist__pipe *p, kist__slot *s);
 void kist__pipe_release(kist__pipe *p);
 
 /* ---- trailer (vault.c / seal.c) */
-#define KIST_TRAILER_PLAIN 160
-#define KIST_TRAILER_BYTES (KIST_TRAILER_PLAIN + KIST_CHUNK_OVERHEAD)
-#define KIST_SIG_LABEL     "kist/v1 seal signature"
-#define KIST_INDEX_MAX     (256u << 20)
+#define KIST_TRAILER_PLAIN_V1 160
+#define KIST_TRAILER_PLAIN    168 /* version 2, and the largest */
+#define KIST_TRAILER_BYTES    (KIST_TRAILER_PLAIN + KIST_CHUNK_OVERHEAD)
+#define KIST_INDEX_MAX        (256u << 20)
 
 typedef struct kist__trailer {
 	uint64_t index_offset;
@@ -199,18 +228,61 @@ typedef struct kist__trailer {
 	uint64_t index_len;
 	uint32_t chunk_size;
 	uint32_t flags;
+	uint64_t pad_len; /* version 2 */
 	unsigned char index_sha256[32];
 	unsigned char signer[32];
 	unsigned char signature[64];
 } kist__trailer;
 #define KIST_TRAILER_SIGNED 1u
+#define KIST_TRAILER_PADDED 2u /* version 2 */
 
-void kist__trailer_encode(unsigned char out[KIST_TRAILER_PLAIN], const kist__trailer *t);
-void kist__trailer_decode(kist__trailer *t, const unsigned char in[KIST_TRAILER_PLAIN]);
+/* Plaintext length of the trailer of a version (160 or 168 bytes). */
+size_t kist__trailer_plain_len(unsigned version);
+/* Encodes or decodes kist__trailer_plain_len(version) bytes. */
+void kist__trailer_encode(unsigned char *out, unsigned version, const kist__trailer *t);
+void kist__trailer_decode(kist__trailer *t, unsigned version, const unsigned char *in);
 /* Length of the index stream's ciphertext for a compressed index of zlen bytes. */
 int kist__index_ct_len(uint64_t zlen, uint32_t chunk_size, uint64_t *out);
-/* The message the sealer signs (FORMAT.md, "Signature"). */
-void kist__signature_message(unsigned char out[32], const unsigned char *header, size_t hlen,
-                             const kist__trailer *t);
+/*
+ * The message the sealer signs (FORMAT.md, "Signature"), for h (parsed from
+ * header) and t.  Version 2 signs core_digest, which kist__core_digest gives.
+ */
+void kist__signature_message(unsigned char out[32], const kist__header *h,
+                             const unsigned char *header, const kist__trailer *t);
+void kist__core_digest(unsigned char out[32], const kist__header *h, const kist__trailer *t);
+
+/* ---- padding (trailer.c) */
+#define KIST_PAD_MAX ((uint64_t)1 << 38) /* pad_len is below: one ChaCha20 keystream */
+/* Padmé: the padded size of a vault of size u (u itself below 256). */
+uint64_t kist__padme(uint64_t u);
+/* The padding bytes [off, off + n) of a vault: ChaCha20 keystream of key. */
+void kist__padding_bytes(unsigned char *out, size_t n, uint64_t off, const unsigned char key[32]);
+
+/* ---- grant records (grant.c) */
+typedef struct kist__grant {
+	int64_t time;
+	kist_pubkey granter;
+	size_t nkeys;
+	kist_pubkey keys[KIST_GRANT_KEYS_MAX];
+	unsigned char prev[32];
+	unsigned char digest[32]; /* SHA-256 of this record's plaintext: the next one's prev */
+} kist__grant;
+
+/*
+ * Seals grant record j (plaintext from g and granter's signature over
+ * core_digest) into a type-6 slot at dst; *len its total length (slot head
+ * included).  dst has room for KIST_SLOT_BODY_MAX + 8 bytes.
+ */
+kist_err kist__grant_seal(unsigned char *dst, size_t *len, unsigned j, kist__grant *g,
+                          const kist_identity *granter, const unsigned char core_digest[32],
+                          const unsigned char grant_key[32]);
+
+/*
+ * Opens, parses and checks every grant record of h: the chain of prev
+ * digests, each signature over core_digest, and that record j follows
+ * exactly its nkeys recipient slots.  *out malloc'd (NULL when none).
+ */
+kist_err kist__grants_open(const kist__header *h, const unsigned char grant_key[32],
+                           const unsigned char core_digest[32], kist__grant **out, size_t *n);
 
 #endif

@@ -10,80 +10,145 @@
 
 #include <sodium.h>
 
-#define LABEL_X25519 "kist/v1 X25519 recipient"
+#define LABEL_X25519_V1 "kist/v1 X25519 recipient"
+#define LABEL_X25519_V2 "kist/v2 X25519 recipient"
 
-void kist__derive_keys(kist__keys *k, const unsigned char file_key[32],
-                       const unsigned char salt[32])
+kist_err kist__derive_keys(kist__keys *k, unsigned version, const unsigned char slot_key[32],
+                           const unsigned char *kc, const unsigned char salt[32])
 {
-	kist__hkdf_sha256(k->header_mac, 32, salt, 32, file_key, 32, "kist/v1 header");
-	kist__hkdf_sha256(k->commitment, 32, salt, 32, file_key, 32, "kist/v1 commitment");
-	kist__hkdf_sha256(k->index, 32, salt, 32, file_key, 32, "kist/v1 index");
-	kist__hkdf_sha256(k->content, 32, salt, 32, file_key, 32, "kist/v1 content");
+	unsigned char *ikm, *fk;
+	memset(k, 0, sizeof *k);
+	k->version = version;
+	if (version == KIST_FORMAT_V1) {
+		kist__hkdf_sha256(k->header_mac, 32, salt, 32, slot_key, 32, "kist/v1 header");
+		kist__hkdf_sha256(k->commitment, 32, salt, 32, slot_key, 32, "kist/v1 commitment");
+		kist__hkdf_sha256(k->index, 32, salt, 32, slot_key, 32, "kist/v1 index");
+		kist__hkdf_sha256(k->content, 32, salt, 32, slot_key, 32, "kist/v1 content");
+		return KIST_OK;
+	}
+	/* K = HKDF(K_r || K_c); what a recipient checks or changes before a
+	 * release (the header MAC, grants) is keyed by K_r alone. */
+	if ((ikm = sodium_malloc(96)) == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of secure memory");
+	fk = ikm + 64;
+	memcpy(k->slot_key, slot_key, 32);
+	memcpy(ikm, slot_key, 32);
+	if (kc != NULL)
+		memcpy(ikm + 32, kc, 32);
+	else
+		memset(ikm + 32, 0, 32);
+	kist__hkdf_sha256(fk, 32, salt, 32, ikm, 64, "kist/v2 file key");
+	kist__hkdf_sha256(k->header_mac, 32, salt, 32, slot_key, 32, "kist/v2 header");
+	kist__hkdf_sha256(k->grant, 32, salt, 32, slot_key, 32, "kist/v2 grant");
+	kist__hkdf_sha256(k->commitment, 32, salt, 32, fk, 32, "kist/v2 commitment");
+	kist__hkdf_sha256(k->index, 32, salt, 32, fk, 32, "kist/v2 index");
+	kist__hkdf_sha256(k->content, 32, salt, 32, fk, 32, "kist/v2 content");
+	kist__hkdf_sha256(k->padding, 32, salt, 32, fk, 32, "kist/v2 padding");
+	sodium_free(ikm);
+	return KIST_OK;
 }
 
-kist_err kist__header_build(unsigned char **out, size_t *outlen, const unsigned char file_key[32],
-                            const unsigned char salt[32], const kist_pubkey *recips, size_t nrecips)
+kist_err kist__recipient_slots(unsigned char *p, const unsigned char slot_key[32],
+                               const kist_pubkey *recips, size_t n)
 {
 	_Static_assert(KIST_SLOT_AGE_BODY == KIST_SLOT_X25519_BODY,
 	               "one slot length for both types");
-	size_t slot_len = 8 + KIST_SLOT_X25519_BODY;
-	size_t len = KIST_HEADER_FIXED + nrecips * slot_len + 64;
-	unsigned char *h;
-	kist__keys *k;
-	kist_err err = KIST_OK;
-
-	if (nrecips == 0 || nrecips > KIST_MAX_RECIPIENTS)
-		return kist__fail(KIST_E_ARG, "between 1 and %d recipients are needed",
-		                  KIST_MAX_RECIPIENTS);
-	h = calloc(1, len);
-	k = sodium_malloc(sizeof *k);
-	if (h == NULL || k == NULL) {
-		free(h);
-		sodium_free(k);
-		return kist__nomem();
+	kist_err err;
+	for (size_t i = 0; i < n; i++, p += 8 + KIST_SLOT_X25519_BODY) {
+		unsigned char *share = p + 8, *wrapped = p + 8 + 32;
+		int age = recips[i].kind == KIST_PUBKEY_AGE;
+		kist__st16(p, age ? KIST_SLOT_AGE : KIST_SLOT_X25519);
+		kist__st16(p + 2, 0);
+		kist__st32(p + 4, KIST_SLOT_X25519_BODY);
+		err = age ? kist__age_x25519_wrap(share, wrapped, slot_key, 32, recips[i].x25519)
+		          : kist__x25519_wrap(share, wrapped, slot_key, 32, recips[i].x25519,
+		                              LABEL_X25519_V2);
+		if (err != KIST_OK)
+			return kist__fail(err, "recipient %zu is not a usable X25519 key", i + 1);
 	}
+	return KIST_OK;
+}
+
+kist_err kist__header_assemble(unsigned char **out, size_t *outlen, const unsigned char salt[32],
+                               const unsigned char *slots, size_t slots_len, unsigned nslots,
+                               const kist__keys *k)
+{
+	if (nslots == 0 || nslots > KIST_MAX_RECIPIENTS ||
+	    slots_len > KIST_HEADER_MAX - KIST_HEADER_FIXED - 64)
+		return kist__fail(KIST_E_LIMIT, "a header holds 1 to %d slots and at most 1 MiB",
+		                  KIST_MAX_RECIPIENTS);
+	size_t len = KIST_HEADER_FIXED + slots_len + 64;
+	unsigned char *h = malloc(len);
+	if (h == NULL)
+		return kist__nomem();
 	memcpy(h, KIST_MAGIC, 8);
 	kist__st16(h + 8, KIST_FORMAT_VERSION);
 	kist__st16(h + 10, 0);
 	kist__st32(h + 12, (uint32_t)len);
 	memcpy(h + 16, salt, 32);
-	kist__st16(h + 48, (uint16_t)nrecips);
+	kist__st16(h + 48, (uint16_t)nslots);
 	kist__st16(h + 50, 0);
-	unsigned char *p = h + KIST_HEADER_FIXED;
-	for (size_t i = 0; i < nrecips; i++) {
-		unsigned char *share = p + 8, *wrapped = p + 8 + 32;
-		kist__st16(p + 2, 0);
-		if (recips[i].kind == KIST_PUBKEY_AGE) {
-			kist__st16(p, KIST_SLOT_AGE);
-			kist__st32(p + 4, KIST_SLOT_AGE_BODY);
-			if ((err = kist__age_x25519_wrap(share, wrapped, file_key, 32,
-			                                 recips[i].x25519)) != KIST_OK) {
-				err = kist__fail(err, "recipient %zu is not a usable X25519 key",
-				                 i + 1);
-				goto out;
-			}
-			p += slot_len;
-			continue;
-		}
-		kist__st16(p, KIST_SLOT_X25519);
-		kist__st32(p + 4, KIST_SLOT_X25519_BODY);
-		if ((err = kist__x25519_wrap(share, wrapped, file_key, 32, recips[i].x25519,
-		                             LABEL_X25519)) != KIST_OK) {
-			err = kist__fail(err, "recipient %zu is not a usable X25519 key", i + 1);
-			goto out;
-		}
-		p += slot_len;
-	}
-	kist__derive_keys(k, file_key, salt);
-	memcpy(p, k->commitment, 32);
-	kist__hmac_sha256(p + 32, k->header_mac, 32, h, len - 32);
+	memcpy(h + KIST_HEADER_FIXED, slots, slots_len);
+	memcpy(h + len - 64, k->commitment, 32);
+	kist__hmac_sha256(h + len - 32, k->header_mac, 32, h, len - 32);
 	*out = h;
 	*outlen = len;
-	h = NULL;
-out:
+	return KIST_OK;
+}
+
+kist_err kist__header_build(unsigned char **out, size_t *outlen, const unsigned char slot_key[32],
+                            const unsigned char salt[32], const kist_pubkey *recips, size_t nrecips)
+{
+	size_t slots_len = nrecips * (8 + KIST_SLOT_X25519_BODY);
+	unsigned char *slots;
+	kist__keys *k;
+	kist_err err;
+
+	if (nrecips == 0 || nrecips > KIST_MAX_RECIPIENTS)
+		return kist__fail(KIST_E_ARG, "between 1 and %d recipients are needed",
+		                  KIST_MAX_RECIPIENTS);
+	slots = malloc(slots_len);
+	k = sodium_malloc(sizeof *k);
+	if (slots == NULL || k == NULL) {
+		free(slots);
+		sodium_free(k);
+		return kist__nomem();
+	}
+	if ((err = kist__derive_keys(k, KIST_FORMAT_VERSION, slot_key, NULL, salt)) == KIST_OK &&
+	    (err = kist__recipient_slots(slots, slot_key, recips, nrecips)) == KIST_OK)
+		err = kist__header_assemble(out, outlen, salt, slots, slots_len, (unsigned)nrecips,
+		                            k);
+	free(slots);
 	sodium_free(k);
-	free(h);
 	return err;
+}
+
+/* One slot of a version 2 header: only the types version 2 defines. */
+static kist_err check_v2_slot(kist__header *h, unsigned i, uint16_t type, uint32_t blen,
+                              int *after_grant)
+{
+	switch (type) {
+	case KIST_SLOT_X25519:
+	case KIST_SLOT_AGE:
+		*after_grant = 0;
+		return KIST_OK;
+	case KIST_SLOT_GRANT:
+		if (*after_grant || h->recipient_slots == 0)
+			return kist__fail(
+			    KIST_E_FORMAT,
+			    "slot %u: a grant record does not follow the recipients it added",
+			    i + 1);
+		if (blen < 16 || ++h->grant_slots > KIST_GRANTS_MAX)
+			return kist__fail(KIST_E_FORMAT, "slot %u: malformed grant record", i + 1);
+		*after_grant = 1;
+		return KIST_OK;
+	case KIST_SLOT_CUSTODIAN:
+	case KIST_SLOT_GATE:
+		return kist__fail(KIST_E_FORMAT, "this vault is trustee-gated, which this version "
+		                                 "of kist cannot open");
+	default:
+		return kist__fail(KIST_E_FORMAT, "slot %u has unknown type %u", i + 1, type);
+	}
 }
 
 kist_err kist__header_parse(kist__header *h, const unsigned char *raw, size_t len)
@@ -92,7 +157,7 @@ kist_err kist__header_parse(kist__header *h, const unsigned char *raw, size_t le
 	if (len < KIST_HEADER_FIXED || memcmp(raw, KIST_MAGIC, 8) != 0)
 		return kist__fail(KIST_E_FORMAT, "not a kist vault (bad magic)");
 	h->version = kist__ld16(raw + 8);
-	if (h->version != KIST_FORMAT_VERSION)
+	if (h->version != KIST_FORMAT_V1 && h->version != KIST_FORMAT_VERSION)
 		return kist__fail(KIST_E_FORMAT, "vault format version %u is not supported",
 		                  h->version);
 	if (kist__ld16(raw + 10) != 0 || kist__ld16(raw + 50) != 0)
@@ -105,6 +170,8 @@ kist_err kist__header_parse(kist__header *h, const unsigned char *raw, size_t le
 	if (h->slot_count == 0 || h->slot_count > KIST_MAX_RECIPIENTS)
 		return kist__fail(KIST_E_FORMAT, "bad recipient slot count %u", h->slot_count);
 	size_t off = KIST_HEADER_FIXED;
+	int after_grant = 0;
+	kist_err err;
 	for (unsigned i = 0; i < h->slot_count; i++) {
 		if (len - off < 8 + 64)
 			return kist__fail(KIST_E_FORMAT, "recipient slot %u overruns the header",
@@ -118,9 +185,17 @@ kist_err kist__header_parse(kist__header *h, const unsigned char *raw, size_t le
 		    (type == KIST_SLOT_AGE && blen != KIST_SLOT_AGE_BODY))
 			return kist__fail(KIST_E_FORMAT, "recipient slot %u has a bad length",
 			                  i + 1);
+		if (h->version != KIST_FORMAT_V1 &&
+		    (err = check_v2_slot(h, i, type, blen, &after_grant)) != KIST_OK)
+			return err;
 		h->age_slots += type == KIST_SLOT_AGE;
+		h->recipient_slots += type == KIST_SLOT_X25519 || type == KIST_SLOT_AGE;
 		off += 8 + blen;
 	}
+	if (h->grant_slots > 0 && !after_grant)
+		return kist__fail(KIST_E_FORMAT, "recipient slots after the last grant record");
+	if (h->recipient_slots == 0 && h->version != KIST_FORMAT_V1)
+		return kist__fail(KIST_E_FORMAT, "no recipient slot");
 	if (len - off != 64)
 		return kist__fail(KIST_E_FORMAT, "header length mismatch");
 	h->slots = raw + KIST_HEADER_FIXED;
@@ -149,7 +224,7 @@ kist_err kist__header_read_src(const kist__source *src, unsigned char **raw, siz
 		return err;
 	if (memcmp(fixed, KIST_MAGIC, 8) != 0)
 		return kist__fail(KIST_E_FORMAT, "not a kist vault (bad magic)");
-	if (kist__ld16(fixed + 8) != KIST_FORMAT_VERSION)
+	if (kist__ld16(fixed + 8) != KIST_FORMAT_V1 && kist__ld16(fixed + 8) != KIST_FORMAT_VERSION)
 		return kist__fail(KIST_E_FORMAT, "vault format version %u is not supported",
 		                  kist__ld16(fixed + 8));
 	uint32_t hl = kist__ld32(fixed + 12);
@@ -181,7 +256,9 @@ kist_err kist__header_unwrap(const kist__header *h, kist_identity *const *ids, s
 				const unsigned char *share = p + 8, *wrapped = p + 8 + 32;
 				if (kist__x25519_unwrap(file_key, 32, share, wrapped, blen - 32,
 				                        ids[i]->x25519_sk, ids[i]->pk.x25519,
-				                        LABEL_X25519) == KIST_OK) {
+				                        h->version == KIST_FORMAT_V1
+				                            ? LABEL_X25519_V1
+				                            : LABEL_X25519_V2) == KIST_OK) {
 					*which = i;
 					return KIST_OK;
 				}

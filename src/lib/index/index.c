@@ -182,7 +182,7 @@ static kist_err insert_vault_row(sqlite3 *db, const kist__index_meta *m)
 	if (sqlite3_prepare_v2(db, "INSERT INTO vault VALUES (?,?,?,?,?,?,?,?)", -1, &st, NULL) !=
 	    SQLITE_OK)
 		return sqlerr(db, "prepare");
-	sqlite3_bind_int(st, 1, KIST_FORMAT_VERSION);
+	sqlite3_bind_int(st, 1, m->format_version ? (int)m->format_version : KIST_FORMAT_VERSION);
 	sqlite3_bind_int(st, 2, SCHEMA_VERSION);
 	sqlite3_bind_text(st, 3, m->vault_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, m->created);
@@ -708,10 +708,12 @@ static kist_err load_meta(sqlite3 *db, kist__index_meta *m, sqlite3_int64 versio
 			why = "an integer column of the vault row holds another type";
 			goto out;
 		}
-	if (sqlite3_column_int64(st, 0) != KIST_FORMAT_VERSION) {
-		why = "vault.format_version is not 1";
+	if (sqlite3_column_int64(st, 0) != KIST_FORMAT_V1 &&
+	    sqlite3_column_int64(st, 0) != KIST_FORMAT_VERSION) {
+		why = "vault.format_version is not 1 or 2";
 		goto out;
 	}
+	m->format_version = (unsigned)sqlite3_column_int64(st, 0);
 	if (sqlite3_column_int64(st, 1) != version) {
 		why = "vault.schema_version differs from user_version";
 		goto out;

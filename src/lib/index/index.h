@@ -21,6 +21,7 @@ typedef struct kist__entry {
 } kist__entry;
 
 typedef struct kist__index_meta {
+	unsigned format_version; /* 0 when building: KIST_FORMAT_VERSION */
 	char vault_id[33];
 	int64_t created;
 	char tool_version[64];

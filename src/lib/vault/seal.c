@@ -45,7 +45,8 @@ struct kist_sealer {
 	size_t nrecips;
 	const kist_identity *signer;
 	unsigned threads;
-	int level; /* zstd level of content chunks, 1..KIST_LEVEL_MAX */
+	int level;  /* zstd level of content chunks, 1..KIST_LEVEL_MAX */
+	int no_pad; /* kist_sealer_set_padding(s, 0) */
 	input *in;
 	size_t nin, cap;
 	kist__people people;
@@ -189,6 +190,12 @@ kist_err kist_sealer_set_level(kist_sealer *s, int level)
 	if (level < 1 || level > KIST_LEVEL_MAX)
 		return kist__fail(KIST_E_ARG, "the compression level is 1 to %d", KIST_LEVEL_MAX);
 	s->level = level;
+	return KIST_OK;
+}
+
+kist_err kist_sealer_set_padding(kist_sealer *s, int on)
+{
+	s->no_pad = !on;
 	return KIST_OK;
 }
 
@@ -1004,6 +1011,7 @@ static kist_err seal_index(writer *w, kist__trailer *t, int signed_)
 	memcpy(w->s->vault_id, m.vault_id, sizeof m.vault_id);
 	m.created = time(NULL);
 	snprintf(m.tool_version, sizeof m.tool_version, "kist %s", KIST_VERSION);
+	m.format_version = KIST_FORMAT_VERSION;
 	m.recipients = (unsigned)w->s->nrecips;
 	m.chunk_size = w->chunk_size;
 	if (signed_) {
@@ -1171,28 +1179,56 @@ static kist_err write_content(writer *w)
 	return KIST_OK;
 }
 
-/* The index, then the trailer (signed when there is a signer) that closes the vault. */
+/*
+ * Padding (FORMAT.md, "Padding"): the keystream of the padding key, so that
+ * the vault's size is Padmé's rounding of its unpadded size.
+ */
+static kist_err write_padding(writer *w, kist__trailer *t, size_t header_len)
+{
+	unsigned char buf[1 << 16];
+	if (w->s->no_pad)
+		return KIST_OK;
+	uint64_t u = header_len + w->body + KIST_TRAILER_BYTES;
+	t->flags |= KIST_TRAILER_PADDED;
+	t->pad_len = kist__padme(u) - u;
+	if (t->pad_len >= KIST_PAD_MAX)
+		t->pad_len = 0; /* beyond one ChaCha20 keystream: not padded further */
+	for (uint64_t off = 0; off < t->pad_len;) {
+		size_t n = t->pad_len - off < sizeof buf ? (size_t)(t->pad_len - off) : sizeof buf;
+		kist__padding_bytes(buf, n, off, w->keys->padding);
+		kist_err err = emit(w, buf, n);
+		if (err != KIST_OK)
+			return err;
+		off += n;
+	}
+	return KIST_OK;
+}
+
+/* The index, padding, then the trailer (signed when there is a signer) that closes the vault. */
 static kist_err write_index_trailer(writer *w, const unsigned char *header, size_t header_len,
                                     unsigned char tplain[KIST_TRAILER_PLAIN])
 {
 	kist_sealer *s = w->s;
 	kist__trailer t;
+	kist__header h;
 	const unsigned char *ct;
 	size_t ctlen;
 	kist_err err;
 	memset(&t, 0, sizeof t);
 	t.chunk_size = w->chunk_size;
 	int signed_ = s->signer != NULL;
-	if ((err = seal_index(w, &t, signed_)) != KIST_OK)
+	if ((err = kist__header_parse(&h, header, header_len)) != KIST_OK ||
+	    (err = seal_index(w, &t, signed_)) != KIST_OK ||
+	    (err = write_padding(w, &t, header_len)) != KIST_OK)
 		return err;
 	if (signed_) {
 		unsigned char msg[32];
 		t.flags |= KIST_TRAILER_SIGNED;
 		memcpy(t.signer, s->signer->pk.ed25519, 32);
-		kist__signature_message(msg, header, header_len, &t);
+		kist__signature_message(msg, &h, header, &t);
 		crypto_sign_detached(t.signature, NULL, msg, sizeof msg, s->signer->ed25519_sk);
 	}
-	kist__trailer_encode(tplain, &t);
+	kist__trailer_encode(tplain, KIST_FORMAT_VERSION, &t);
 	if ((err = kist__chunk_seal(w->ck, w->keys->index, KIST_STREAM_TRAILER, 0, 1, 0, tplain,
 	                            KIST_TRAILER_PLAIN, &ct, &ctlen)) != KIST_OK)
 		return err;
@@ -1233,11 +1269,12 @@ static kist_err seal_to(kist_sealer *s, const char *out_path, int force, int fd)
 		err = kist__nomem();
 		goto out;
 	}
+	/* K_r, wrapped for every recipient; no custodians: K_c is zeros. */
 	randombytes_buf(file_key, KIST_FILEKEY_BYTES);
 	randombytes_buf(salt, sizeof salt);
-	kist__derive_keys(keys, file_key, salt);
 	w.keys = keys;
-	if ((err = kist__header_build(&header, &header_len, file_key, salt, s->recips,
+	if ((err = kist__derive_keys(keys, KIST_FORMAT_VERSION, file_key, NULL, salt)) != KIST_OK ||
+	    (err = kist__header_build(&header, &header_len, file_key, salt, s->recips,
 	                              s->nrecips)) != KIST_OK ||
 	    (err = kist__chunker_new(&w.ck, w.chunk_size, s->level)) != KIST_OK ||
 	    (err = kist__pipe_new(&w.pipe, KIST__PIPE_SEAL, s->threads, w.chunk_size, s->level,

@@ -28,13 +28,15 @@ kist_err kist_vault_probe(const char *path, kist_vault_info *out)
 	uint64_t size = src.size;
 	if ((err = kist__header_read_src(&src, &raw, &len)) == KIST_OK &&
 	    (err = kist__header_parse(&h, raw, len)) == KIST_OK) {
-		if (size < len + KIST_TRAILER_BYTES) {
+		if (size < len + kist__trailer_plain_len(h.version) + KIST_CHUNK_OVERHEAD) {
 			err = kist__fail(KIST_E_CORRUPT, "vault is truncated");
 		} else {
 			out->format_version = h.version;
 			out->file_size = size;
 			out->header_size = h.header_len;
-			out->slot_count = h.slot_count;
+			out->slot_count =
+			    h.version == KIST_FORMAT_V1 ? h.slot_count : h.recipient_slots;
+			out->grant_count = h.grant_slots;
 			out->age_slots = h.age_slots;
 		}
 	}
@@ -50,6 +52,7 @@ void kist_vault_close(kist_vault *v)
 	kist__source_close(&v->src);
 	free(v->header);
 	sodium_free(v->keys);
+	free(v->grants);
 	sqlite3_close(v->db);
 	if (v->index_buf != NULL) {
 		sodium_memzero(v->index_buf, v->index_len);
@@ -140,29 +143,37 @@ static kist_err read_trailer(kist_vault *v)
 	unsigned char ct[KIST_TRAILER_BYTES];
 	const unsigned char *pt;
 	kist__trailer *t = &v->trailer;
+	size_t plain = kist__trailer_plain_len(v->hdr.version),
+	       tbytes = plain + KIST_CHUNK_OVERHEAD;
+	uint32_t known = KIST_TRAILER_SIGNED;
 	uint64_t ictlen;
 	kist_err err;
 
-	if (v->file_size < v->header_len + KIST_TRAILER_BYTES)
+	if (v->file_size < v->header_len + tbytes)
 		return kist__fail(KIST_E_CORRUPT, "vault is truncated");
-	if ((err = kist__source_pread(&v->src, ct, sizeof ct, v->file_size - sizeof ct,
-	                              "trailer")) != KIST_OK)
+	if ((err = kist__source_pread(&v->src, ct, tbytes, v->file_size - tbytes, "trailer")) !=
+	    KIST_OK)
 		return err;
-	if (kist__chunk_open(v->chunker, v->keys->index, KIST_STREAM_TRAILER, 0, 1, ct, sizeof ct,
-	                     KIST_TRAILER_PLAIN, &pt) != KIST_OK)
+	if (kist__chunk_open(v->chunker, v->keys->index, KIST_STREAM_TRAILER, 0, 1, ct, tbytes,
+	                     plain, &pt) != KIST_OK)
 		return kist__fail(KIST_E_CORRUPT,
 		                  "trailer failed authentication (truncated or appended to?)");
-	kist__trailer_decode(t, pt);
+	kist__trailer_decode(t, v->hdr.version, pt);
 	if (t->chunk_size < KIST_CHUNK_SIZE_MIN || t->chunk_size > KIST_CHUNK_SIZE_MAX)
 		return kist__fail(KIST_E_CORRUPT, "trailer: bad chunk size");
 	if (t->index_len == 0 || t->index_len > KIST_INDEX_MAX ||
 	    kist__index_ct_len(t->index_zlen, t->chunk_size, &ictlen) != 0)
 		return kist__fail(KIST_E_LIMIT, "trailer: index size out of bounds");
-	uint64_t body = v->file_size - v->header_len - KIST_TRAILER_BYTES;
-	if (t->index_offset > body || body - t->index_offset != ictlen)
-		return kist__fail(KIST_E_CORRUPT, "trailer: layout does not match the file size");
-	if ((t->flags & ~KIST_TRAILER_SIGNED) != 0)
+	if (v->hdr.version != KIST_FORMAT_V1)
+		known |= KIST_TRAILER_PADDED;
+	if ((t->flags & ~known) != 0)
 		return kist__fail(KIST_E_CORRUPT, "trailer: unknown flags");
+	if (t->pad_len >= KIST_PAD_MAX || (t->pad_len != 0 && !(t->flags & KIST_TRAILER_PADDED)))
+		return kist__fail(KIST_E_CORRUPT, "trailer: bad padding length");
+	uint64_t body = v->file_size - v->header_len - tbytes;
+	if (t->index_offset > body || body - t->index_offset < ictlen ||
+	    body - t->index_offset - ictlen != t->pad_len)
+		return kist__fail(KIST_E_CORRUPT, "trailer: layout does not match the file size");
 	return KIST_OK;
 }
 
@@ -182,10 +193,34 @@ static kist_err check_signature(kist_vault *v)
 	if (!v->meta.has_signer || kist_pubkey_parse(&pk, v->meta.signer) != KIST_OK ||
 	    pk.kind != KIST_PUBKEY_KIST || sodium_memcmp(pk.ed25519, t->signer, 32) != 0)
 		return kist__fail(KIST_E_CORRUPT, "index and trailer disagree on the sealer");
-	kist__signature_message(msg, v->header, v->header_len, t);
+	kist__signature_message(msg, &v->hdr, v->header, t);
 	if (crypto_sign_verify_detached(t->signature, msg, sizeof msg, t->signer) != 0)
 		return kist__fail(KIST_E_SIGNATURE, "the sealer's signature does not verify");
 	v->signature_valid = 1;
+	return KIST_OK;
+}
+
+/*
+ * Version 2: the grant records, checked; the recipients the sealer named
+ * (vault.recipients) are the header's recipient slots less those granted.
+ */
+static kist_err check_grants(kist_vault *v)
+{
+	unsigned char core[32];
+	size_t granted = 0;
+	kist_err err;
+	if (v->hdr.version == KIST_FORMAT_V1)
+		return KIST_OK;
+	kist__core_digest(core, &v->hdr, &v->trailer);
+	if ((err = kist__grants_open(&v->hdr, v->keys->grant, core, &v->grants, &v->ngrants)) !=
+	    KIST_OK)
+		return err;
+	for (size_t i = 0; i < v->ngrants; i++)
+		granted += v->grants[i].nkeys;
+	if (v->meta.recipients != v->hdr.recipient_slots - granted)
+		return kist__fail(KIST_E_CORRUPT,
+		                  "index claims %u recipients, the header has %zu sealed ones",
+		                  v->meta.recipients, (size_t)v->hdr.recipient_slots - granted);
 	return KIST_OK;
 }
 
@@ -238,8 +273,9 @@ kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *cons
 		goto out;
 	v->file_size = v->src.size;
 	if ((err = kist__header_read_src(&v->src, &v->header, &v->header_len)) != KIST_OK ||
-	    (err = kist__header_parse(&h, v->header, v->header_len)) != KIST_OK)
+	    (err = kist__header_parse(&v->hdr, v->header, v->header_len)) != KIST_OK)
 		goto out;
+	h = v->hdr;
 	file_key = sodium_malloc(KIST_FILEKEY_BYTES);
 	v->keys = sodium_malloc(sizeof *v->keys);
 	if (file_key == NULL || v->keys == NULL) {
@@ -249,8 +285,8 @@ kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *cons
 	if ((err = kist__header_unwrap(&h, ids, nids, file_key, &which)) != KIST_OK)
 		goto out;
 	v->opened_with = which;
-	kist__derive_keys(v->keys, file_key, h.salt);
-	if ((err = kist__header_authenticate(&h, v->header, v->keys)) != KIST_OK)
+	if ((err = kist__derive_keys(v->keys, h.version, file_key, NULL, h.salt)) != KIST_OK ||
+	    (err = kist__header_authenticate(&h, v->header, v->keys)) != KIST_OK)
 		goto out;
 	/* A small chunker reads the trailer, which says how large chunks are. */
 	if ((err = kist__chunker_new(&v->chunker, KIST_CHUNK_SIZE_MIN, 0)) != KIST_OK ||
@@ -268,15 +304,20 @@ kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *cons
 		err = kist__fail(KIST_E_CORRUPT, "index and trailer disagree on the chunk size");
 		goto out;
 	}
+	if (v->meta.format_version != h.version) {
+		err = kist__fail(KIST_E_CORRUPT, "index says format version %u, the header %u",
+		                 v->meta.format_version, h.version);
+		goto out;
+	}
 	/* The header's slots are the recipients; the index only claims a count. */
-	v->slot_count = h.slot_count;
-	if (v->meta.recipients != h.slot_count) {
+	v->slot_count = h.version == KIST_FORMAT_V1 ? h.slot_count : h.recipient_slots;
+	if (h.version == KIST_FORMAT_V1 && v->meta.recipients != h.slot_count) {
 		err = kist__fail(KIST_E_CORRUPT,
 		                 "index claims %u recipients, the header has %u slots",
 		                 v->meta.recipients, h.slot_count);
 		goto out;
 	}
-	if ((err = check_signature(v)) != KIST_OK)
+	if ((err = check_signature(v)) != KIST_OK || (err = check_grants(v)) != KIST_OK)
 		goto out;
 	if ((err = check_tiling(v)) != KIST_OK || (err = index_paths(v)) != KIST_OK)
 		goto out;
@@ -297,7 +338,10 @@ size_t kist_vault_opened_with(const kist_vault *v)
 void kist_vault_get_meta(const kist_vault *v, kist_vault_meta *out)
 {
 	memset(out, 0, sizeof *out);
-	out->format_version = KIST_FORMAT_VERSION;
+	out->format_version = v->hdr.version;
+	out->padded = (v->trailer.flags & KIST_TRAILER_PADDED) != 0;
+	out->pad_len = v->trailer.pad_len;
+	out->grant_count = v->ngrants;
 	out->vault_id = v->meta.vault_id;
 	out->created = v->meta.created;
 	out->tool_version = v->meta.tool_version;
@@ -617,6 +661,37 @@ static kist_err verify_end(void *ctx, const kist__entry *e, kist_err status)
 	return KIST_OK;
 }
 
+/* Version 2: the padding is the keystream it must be (FORMAT.md, "Padding"). */
+static kist_err verify_padding(kist_vault *v, kist_verify_report *rep)
+{
+	uint64_t ictlen, start, len = v->trailer.pad_len;
+	unsigned char *buf, *want;
+	kist_err err = KIST_OK;
+	if (len == 0)
+		return KIST_OK;
+	kist__index_ct_len(v->trailer.index_zlen, v->trailer.chunk_size, &ictlen);
+	start = v->header_len + v->trailer.index_offset + ictlen;
+	buf = malloc(2 * (1u << 16));
+	if (buf == NULL)
+		return kist__nomem();
+	want = buf + (1u << 16);
+	for (uint64_t off = 0; off < len && err == KIST_OK;) {
+		size_t n = len - off > (1u << 16) ? (1u << 16) : (size_t)(len - off);
+		if (kist__interrupted) {
+			err = kist__fail(KIST_E_INTERRUPTED, "interrupted");
+			break;
+		}
+		if ((err = kist__source_pread(&v->src, buf, n, start + off, "padding")) != KIST_OK)
+			break;
+		kist__padding_bytes(want, n, off, v->keys->padding);
+		if (memcmp(buf, want, n) != 0)
+			rep->padding_damaged = 1;
+		off += n;
+	}
+	free(buf);
+	return err;
+}
+
 kist_err kist_vault_verify(kist_vault *v, kist_verify_report *rep, kist_warn_fn fail_fn,
                            void *fail_ctx)
 {
@@ -635,10 +710,16 @@ kist_err kist_vault_verify(kist_vault *v, kist_verify_report *rep, kist_warn_fn 
 			files[n++] = &v->entries[i];
 	err = kist__vault_stream_many(v, files, n, &cb, &vc, 1);
 	free(files);
+	if (err == KIST_OK)
+		err = verify_padding(v, rep);
 	if (err == KIST_OK && rep->entries_failed > 0)
-		err = kist__fail(KIST_E_CORRUPT, "%llu of %llu entries failed",
+		err = kist__fail(KIST_E_CORRUPT, "%llu of %llu entries failed%s",
 		                 (unsigned long long)rep->entries_failed,
-		                 (unsigned long long)rep->entries_checked);
+		                 (unsigned long long)rep->entries_checked,
+		                 rep->padding_damaged ? ", and the padding is damaged" : "");
+	else if (err == KIST_OK && rep->padding_damaged)
+		err = kist__fail(KIST_E_CORRUPT, "the padding after the index is damaged (no "
+		                                 "entry is affected)");
 	return err;
 }
 

@@ -15,7 +15,10 @@ struct kist_vault {
 	uint64_t file_size;
 	unsigned char *header;
 	size_t header_len;
+	kist__header hdr; /* parsed from header */
 	kist__keys *keys; /* secure memory */
+	kist__grant *grants; /* version 2: grant records, checked */
+	size_t ngrants;
 	kist__trailer trailer;
 	sqlite3 *db;
 	unsigned char *index_buf; /* serialised index; the database reads from it */
@@ -31,7 +34,7 @@ struct kist_vault {
 	size_t opened_with;    /* index of the identity that unwrapped the file key */
 	kist_progress_fn progress;
 	void *progress_ctx;
-	unsigned slot_count; /* recipient slots in the header; vault.recipients must agree */
+	unsigned slot_count; /* recipient slots in the header */
 };
 
 const kist__entry *kist__vault_find(const kist_vault *v, const char *path);

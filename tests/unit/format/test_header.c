@@ -63,7 +63,7 @@ static kist_err open_header(const unsigned char *raw, size_t len, kist_identity 
 	if ((err = kist__header_unwrap(&h, &id, 1, fk, &which)) != KIST_OK)
 		return err;
 	assert_memory_equal(fk, file_key, 32);
-	kist__derive_keys(&k, fk, h.salt);
+	kist__derive_keys(&k, KIST_FORMAT_VERSION, fk, NULL, h.salt);
 	return kist__header_authenticate(&h, raw, &k);
 }
 
@@ -194,7 +194,7 @@ static const struct rule rules[] = {
     {"magic", 0, 1, 0x88, "bad magic"},
     {"magic, last byte", 7, 1, 0x0b, "bad magic"},
     {"version 0", 8, 2, 0, "version 0"},
-    {"version 2", 8, 2, 2, "version 2"},
+    {"version 3", 8, 2, 3, "version 3"},
     {"flags", 10, 2, 1, "unknown flags"},
     {"flags, high bit", 10, 2, 0x8000, "unknown flags"},
     {"reserved after the slot count", 50, 2, 1, "unknown flags"},
@@ -263,7 +263,15 @@ static void test_parse_lengths(void **state)
 	kist__header p;
 	size_t len;
 	unsigned char *h = craft(&len, 2, type, blen);
-	/* An unknown slot type of any bounded length is skipped (FORMAT.md: later types). */
+	/* Version 2 refuses a slot type it does not define ... */
+	tu_assert_fails(kist__header_parse(&p, h, len), KIST_E_FORMAT, "slot 2 has unknown type 7");
+	/* ... the types reserved for trustee-gated vaults, which it cannot open ... */
+	kist__st16(h + KIST_HEADER_FIXED + 8 + KIST_SLOT_X25519_BODY, KIST_SLOT_CUSTODIAN);
+	tu_assert_fails(kist__header_parse(&p, h, len), KIST_E_FORMAT, "trustee-gated");
+	kist__st16(h + KIST_HEADER_FIXED + 8 + KIST_SLOT_X25519_BODY, 7);
+	/* ... and version 1 skips an unknown slot type of any bounded length
+	 * (FORMAT.md: later types). */
+	kist__st16(h + 8, KIST_FORMAT_V1);
 	assert_int_equal(kist__header_parse(&p, h, len), KIST_OK);
 	assert_int_equal(p.slot_count, 2);
 	assert_int_equal(p.slots_len, 2 * 8 + KIST_SLOT_X25519_BODY + 5);
@@ -276,6 +284,7 @@ static void test_parse_lengths(void **state)
 	free(h);
 	/* Bytes between the last slot and the commitment. */
 	h = craft(&len, 2, type, blen);
+	kist__st16(h + 8, KIST_FORMAT_V1);
 	kist__st32(h + KIST_HEADER_FIXED + 8 + KIST_SLOT_X25519_BODY + 4, 4);
 	tu_assert_fails(kist__header_parse(&p, h, len), KIST_E_FORMAT, "length mismatch");
 	free(h);
@@ -334,10 +343,10 @@ static void test_read_bounds(void **state)
 	tu_assert_fails(kist__header_read(fd, &raw, &got, len), KIST_E_FORMAT, "bad magic");
 	close(fd);
 	h[0] ^= 1;
-	kist__st16(h + 8, 2);
+	kist__st16(h + 8, 3);
 	tu_write(path, h, len);
 	fd = open(path, O_RDONLY);
-	tu_assert_fails(kist__header_read(fd, &raw, &got, len), KIST_E_FORMAT, "version 2");
+	tu_assert_fails(kist__header_read(fd, &raw, &got, len), KIST_E_FORMAT, "version 3");
 	close(fd);
 	free(h);
 	free_ids(id, 1);
@@ -354,7 +363,7 @@ static void test_authenticate(void **state)
 	unsigned char *h = build(2, &id, &len);
 	kist__header p;
 	kist__keys k;
-	kist__derive_keys(&k, file_key, salt);
+	kist__derive_keys(&k, KIST_FORMAT_VERSION, file_key, NULL, salt);
 	assert_int_equal(kist__header_parse(&p, h, len), KIST_OK);
 	assert_int_equal(kist__header_authenticate(&p, h, &k), KIST_OK);
 	h[len - 64] ^= 0x01;
@@ -368,7 +377,7 @@ static void test_authenticate(void **state)
 	unsigned char fk2[32];
 	memcpy(fk2, file_key, 32);
 	fk2[31] ^= 1;
-	kist__derive_keys(&other, fk2, salt);
+	kist__derive_keys(&other, KIST_FORMAT_VERSION, fk2, NULL, salt);
 	tu_assert_fails(kist__header_authenticate(&p, h, &other), KIST_E_CORRUPT, "commitment");
 	/* Every byte, one bit flipped: never opened (parse, unwrap or MAC refuse it). */
 	for (size_t i = 0; i < len; i++) {

@@ -167,7 +167,7 @@ static const struct hostile row_cases[] = {
     /* The vault row. */
     {"DELETE FROM vault", KIST_E_CORRUPT, "has no row"},
     {"INSERT INTO vault SELECT * FROM vault", KIST_E_CORRUPT, "more than one row"},
-    {"UPDATE vault SET format_version = 2", KIST_E_CORRUPT, "format_version is not 1"},
+    {"UPDATE vault SET format_version = 3", KIST_E_CORRUPT, "format_version is not 1 or 2"},
     {"UPDATE vault SET schema_version = 1", KIST_E_CORRUPT, "differs from user_version"},
     {"UPDATE vault SET created = 'x'", KIST_E_CORRUPT, "holds another type"},
     {"UPDATE vault SET vault_id = upper(vault_id)", KIST_E_CORRUPT, "vault_id"},

@@ -56,7 +56,7 @@ static void test_random_damage(void **state)
 	char *dir = tu_tmpdir();
 	kist_identity *id, *other;
 	size_t len;
-	unsigned ok_open = 0, refused_open = 0;
+	unsigned ok_open = 0, refused_open = 0, padding_only = 0;
 	assert_int_equal(chdir(dir), 0);
 	assert_int_equal(kist_identity_generate(&id), KIST_OK);
 	assert_int_equal(kist_identity_generate(&other), KIST_OK);
@@ -103,6 +103,13 @@ static void test_random_damage(void **state)
 		kist_verify_report rep;
 		if (kist_vault_verify(v, &rep, NULL, NULL) != KIST_E_CORRUPT)
 			fail_msg("round %d (kind %d): damage not detected by verify", r, kind);
+		if (rep.entries_failed == 0 && rep.padding_damaged) {
+			/* Only the padding: verify says so; no entry is affected, so an
+			 * extraction has nothing to refuse. */
+			padding_only++;
+			kist_vault_close(v);
+			continue;
+		}
 		assert_int_equal(mkdir("out", 0700), 0);
 		kist_extract_opts o = {.dir = "out"};
 		assert_int_equal(kist_vault_extract(v, &o, NULL, 0), KIST_E_CORRUPT);
@@ -110,8 +117,9 @@ static void test_random_damage(void **state)
 		rmdir("out");
 		kist_vault_close(v);
 	}
-	print_message("%u damaged copies refused at open, %u caught by verify and extract\n",
-	              refused_open, ok_open);
+	print_message("%u damaged copies refused at open, %u caught by verify and extract, %u "
+	              "in the padding alone (caught by verify)\n",
+	              refused_open, ok_open, padding_only);
 	assert_true(ok_open > 0 && refused_open > 0);
 
 	/* Recipient slots from another vault (same reader): the reader unwraps that vault's

@@ -19,7 +19,7 @@ import hashlib, os, shutil, struct, subprocess, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 kist = sys.argv[1]
-vault = os.path.join(here, '..', 'valid', 'chunks-2mib-plus-1.kist')
+vault = os.path.join(here, '..', 'v1', 'valid', 'chunks-2mib-plus-1.kist')
 
 def split(name, parity):
     d = os.path.join(here, 'valid', name)
@@ -31,7 +31,7 @@ def split(name, parity):
     subprocess.run(args, check=True)
     n = len([f for f in os.listdir(d) if f.startswith('v.')])
     with open(os.path.join(d, 'set.expect'), 'w') as f:
-        f.write('vault: valid/chunks-2mib-plus-1.kist\n')
+        f.write('vault: v1/valid/chunks-2mib-plus-1.kist\n')
         f.write('parts: %d\nparity: %d\n' % (n, parity))
         f.write('comment: kist split --parity %d of the vault at 16K\n' % parity)
     for f in os.listdir(d):
@@ -49,7 +49,7 @@ def parity_vectors():
     os.unlink(tmp)
     good = open(os.path.join(d, 'valid.parity'), 'rb').read()
     with open(os.path.join(d, 'valid.expect'), 'w') as f:
-        f.write('vault: valid/chunks-2mib-plus-1.kist\npercent: 5\n')
+        f.write('vault: v1/valid/chunks-2mib-plus-1.kist\npercent: 5\n')
         f.write('comment: kist parity add --parity 5%% of the vault (%d bytes)\n' % len(good))
     k, m = struct.unpack_from('<HH', good, 30)
     col, = struct.unpack_from('<Q', good, 40)
