@@ -1,9 +1,10 @@
 /*
  * ChaCha20-Poly1305 (RFC 8439, IETF: 96-bit nonce, 128-bit tag) for the
  * chunks of a vault, by one of two libraries that compute the same bytes:
- * OpenSSL's libcrypto (EVP_chacha20_poly1305, with SIMD code for the running
- * CPU: about twice libsodium 1.0.18's speed on this project's machines) or
- * libsodium.  Every other primitive stays with libsodium.
+ * OpenSSL's libcrypto (EVP_chacha20_poly1305, with SIMD code for the
+ * running CPU: two to three times libsodium 1.0.18's speed on this
+ * project's machines) or libsodium.  Every other primitive stays with
+ * libsodium.
  *
  * The key is the caller's (in sodium_malloc'd memory); libcrypto copies its
  * schedule into the context, which EVP_CIPHER_CTX_free wipes.  Opening with
