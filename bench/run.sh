@@ -225,12 +225,12 @@ def yn(b): return "yes" if b else "**no**"
 ks, kr = find("seal", "kist seal"), refs.get("seal")
 if ks and kr:
     r = med(ks, "wall") / med(kr, "wall"); rs = med(ks, "size") / med(kr, "size")
-    p("| seal ≤ 0.4 × wall of tar \\| zstd -3 -T0 \\| age | %.2f × | %s |" % (r, yn(r <= 0.4)))
+    p("| seal ≤ 0.45 × wall of tar \\| zstd -3 -T0 \\| age | %.2f × | %s |" % (r, yn(r <= 0.45)))
     p("| seal output ≤ 1.02 × its size | %.4f × | %s |" % (rs, yn(rs <= 1.02)))
 kx, kxr = find("extract", "kist extract"), refs.get("extract")
 if kx and kxr:
     r = med(kx, "wall") / med(kxr, "wall")
-    p("| extract all ≤ 0.5 × age -d \\| zstd -d \\| tar -x | %.2f × | %s |" % (r, yn(r <= 0.5)))
+    p("| extract all ≤ 0.40 × age -d \\| zstd -d \\| tar -x | %.2f × | %s |" % (r, yn(r <= 0.40)))
 for op, tool, label in [("extract-one", "kist extract PATH", "extract one small file < 50 ms"),
                         ("list", "kist list", "list < 50 ms"),
                         ("people", "kist people --search", "people search < 50 ms")]:
@@ -258,10 +258,10 @@ if kr_ in data and "aead" in speed:
     cores = int(meta.get("cores", "2"))
     percpu = data[kr_][0]["inb"] / med(kr_, "cpu") / 1e6
     peruser = data[kr_][0]["inb"] / med(kr_, "user") / 1e6
-    p("| incompressible data: seal MB/s per core ≥ 70 %% of the AEAD alone on one core (%.0f MB/s) | %.0f MB/s on %d cores = %.0f MB/s per core, %.0f %%; per CPU-second used %.0f MB/s, %.0f %%; per user-CPU-second (no kernel time) %.0f MB/s, %.0f %% | %s |" % (
+    p("| incompressible data: seal MB/s per core ≥ 55 %% of the AEAD alone on one core (%.0f MB/s) | %.0f MB/s on %d cores = %.0f MB/s per core, %.0f %%; per CPU-second used %.0f MB/s, %.0f %%; per user-CPU-second (no kernel time) %.0f MB/s, %.0f %% | %s |" % (
         speed["aead"], mbs, cores, mbs / cores, 100 * mbs / cores / speed["aead"], percpu,
         100 * percpu / speed["aead"], peruser, 100 * peruser / speed["aead"],
-        yn(mbs / cores >= 0.7 * speed["aead"])))
+        yn(mbs / cores >= 0.55 * speed["aead"])))
 p("")
 
 # ---- floor: the work every byte needs, at the one-core speeds of this run
@@ -518,34 +518,55 @@ people_check() {
 }
 
 # ------------------------------------------------------------ reference speeds
-log "reference speeds (one core): libsodium ChaCha20-Poly1305, OpenSSL SHA-256"
+log "reference speeds (one core): ChaCha20-Poly1305 (libcrypto, libsodium), OpenSSL SHA-256"
 REFSPEED=$WORK/refspeed.txt
 : >"$REFSPEED"
+# The AEAD of kist's chunks by each library (crypto/aead.c): "aead" is the one
+# kist uses in this run (libcrypto, or libsodium under KIST_AEAD=sodium).
 cat >"$WORK/aead.c" <<'EOF'
+#include <openssl/evp.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
-int main(void) {
+int main(int argc, char **argv) {
 	static unsigned char m[1 << 20], c[(1 << 20) + 16], k[32], n[12];
-	struct timespec a, b; unsigned long long cl; int i, reps = 0;
-	if (sodium_init() < 0) return 1;
+	struct timespec a, b; unsigned long long cl; int i, reps = 0, outl;
+	int evp = argc > 1 && strcmp(argv[1], "libcrypto") == 0;
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	if (sodium_init() < 0 || x == NULL || EVP_EncryptInit_ex(x, EVP_chacha20_poly1305(), NULL, NULL, NULL) != 1) return 1;
 	randombytes_buf(m, sizeof m); randombytes_buf(k, sizeof k);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	do {
 		for (i = 0; i < 64; i++, reps++) {
 			n[0] = (unsigned char)i;
-			crypto_aead_chacha20poly1305_ietf_encrypt(c, &cl, m, sizeof m, NULL, 0, NULL, n, k);
+			if (!evp) {
+				crypto_aead_chacha20poly1305_ietf_encrypt(c, &cl, m, sizeof m, NULL, 0, NULL, n, k);
+				continue;
+			}
+			if (EVP_EncryptInit_ex(x, NULL, NULL, k, n) != 1 || EVP_EncryptUpdate(x, c, &outl, m, sizeof m) != 1 ||
+			    EVP_EncryptFinal_ex(x, c + outl, &outl) != 1 ||
+			    EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, 16, c + sizeof m) != 1) return 1;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &b);
 	} while ((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9 < 1.0);
 	printf("%.0f\n", reps * (double)sizeof m / ((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9) / 1e6);
+	EVP_CIPHER_CTX_free(x);
 	return 0;
 }
 EOF
 # shellcheck disable=SC2046 # the flags are meant to split
-if cc -O2 -o "$WORK/aead" "$WORK/aead.c" $(pkg-config --cflags --libs libsodium) 2>/dev/null; then
-	printf 'libsodium %s ChaCha20-Poly1305 (IETF), 1 MiB messages\t%s\taead\n' \
-		"$(pkg-config --modversion libsodium)" "$("$WORK/aead")" >>"$REFSPEED"
+if cc -O2 -o "$WORK/aead" "$WORK/aead.c" $(pkg-config --cflags --libs libsodium libcrypto) 2>/dev/null; then
+	used=libcrypto
+	[ "${KIST_AEAD:-}" = sodium ] && used=libsodium
+	for lib in libcrypto libsodium; do
+		key=aead_$lib
+		[ "$lib" = "$used" ] && key=aead
+		note=""
+		[ "$lib" = "$used" ] && note=" (kist's chunks in this run)"
+		printf '%s %s ChaCha20-Poly1305 (IETF), 1 MiB messages%s\t%s\t%s\n' "$lib" \
+			"$(pkg-config --modversion "$lib")" "$note" "$("$WORK/aead" "$lib")" "$key" >>"$REFSPEED"
+	done
 fi
 if command -v openssl >/dev/null 2>&1; then
 	v=$(openssl speed -seconds 1 -bytes 1048576 -evp sha256 2>/dev/null | awk '/^sha256/ { sub("k", "", $2); printf "%.0f", $2 / 1000 }')

@@ -299,7 +299,9 @@ kist_err kist_sealer_add_recipient(kist_sealer *s, const kist_pubkey *pk);
 
 /*
  * Sets how many threads compress and encrypt (0, the default: one per
- * online processor; 1: no threads).  The vault is the same either way.
+ * online processor; 1: no threads).  Fewer are used where the compressors
+ * at the level would need more than 256 MiB together (at level 19, 14
+ * threads at most).  The vault is the same either way.
  */
 kist_err kist_sealer_set_threads(kist_sealer *s, unsigned threads);
 

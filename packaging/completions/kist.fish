@@ -90,7 +90,7 @@ complete -c kist -n "__kist_verb_is seal" -l skip-unreadable -d 'leave out unrea
 complete -c kist -n "__kist_verb_is seal" -l dry-run -d 'list the paths that would be stored; write nothing'
 complete -c kist -n "__kist_verb_is seal" -l passphrase-file -r -F -d 'passphrase of the -s identity'
 complete -c kist -n "__kist_verb_is seal" -s j -l threads -x -d 'threads (1 to 64; default: one per processor)'
-complete -c kist -n "__kist_verb_is seal" -l level -x -d 'zstd level, 1 (fastest) to 19 (smallest); default 3'
+complete -c kist -n "__kist_verb_is seal" -l level -x -d 'zstd level, 1 (fastest) to 19 (smallest); default 3;'
 complete -c kist -n "__kist_verb_is seal" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
 complete -c kist -n "__kist_verb_is seal" -s q -l quiet -d 'no progress, summary or notes on stderr'
 

@@ -105,7 +105,9 @@ static const opt_spec seal_opts[] = {
      "opened)"},
     {0, "passphrase-file", "F", 0, 'f', "passphrase of the -s identity"},
     {'j', "threads", "N", 0, 0, "threads (1 to 64; default: one per processor)"},
-    {0, "level", "N", 0, 0, "zstd level, 1 (fastest) to 19 (smallest); default 3"},
+    {0, "level", "N", 0, 0,
+     "zstd level, 1 (fastest) to 19 (smallest); default 3;\nfewer threads at high levels "
+     "(compressors stay\nunder 256 MiB together)"},
     O_CONTACTS,
     {'q', "quiet", NULL, 0, 0, "no progress, summary or notes on stderr"},
 };

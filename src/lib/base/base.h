@@ -23,6 +23,16 @@ void kist__clear_detail(void);
 /* The one out-of-memory failure: KIST_E_NOMEM with the detail "out of memory". */
 kist_err kist__nomem(void);
 
+/*
+ * ---- large buffers (util.c): malloc() for a buffer of size bytes that is
+ * filled once and read much (the index image, the entry table).  From 2 MiB
+ * up it is aligned to 2 MiB and advised to use huge pages: on a virtual
+ * machine every 4 KiB first-touch fault can cost tens of microseconds, so a
+ * 16 MiB table costs ~4,000 faults with small pages and ~8 with huge ones.
+ * Released with free(); NULL if out of memory.
+ */
+void *kist__alloc_large(size_t size);
+
 /* ---- interruption (util.c) */
 extern volatile sig_atomic_t kist__interrupted;
 

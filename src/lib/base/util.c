@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -27,6 +29,22 @@ kist_err kist__fail(kist_err err, const char *fmt, ...)
 kist_err kist__nomem(void)
 {
 	return kist__fail(KIST_E_NOMEM, "out of memory");
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *kist__alloc_large(size_t size)
+{
+	void *p = NULL;
+	if (size < HUGE_PAGE)
+		return malloc(size ? size : 1);
+	if (posix_memalign(&p, HUGE_PAGE, size) != 0)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	/* Advice only: without transparent huge pages it changes nothing. */
+	(void)madvise(p, size & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
+#endif
+	return p;
 }
 
 void kist__clear_detail(void)

@@ -53,6 +53,32 @@ kist_err kist__x25519_unwrap(unsigned char *file_key, size_t fklen, const unsign
                              const unsigned char *body, size_t bodylen, const unsigned char sk[32],
                              const unsigned char pk[32], const char *label);
 
+/*
+ * ---- ChaCha20-Poly1305 IETF (aead.c), RFC 8439, for content, index and
+ * trailer chunks: 32-byte key, 12-byte nonce, 16-byte detached tag.  Both
+ * implementations give the same bytes.  KIST__AEAD_AUTO is libcrypto's
+ * (faster), or libsodium's when the environment has KIST_AEAD=sodium or the
+ * build has KIST_AEAD_SODIUM_ONLY.  A kist__aead is used by one thread at a
+ * time; kist__aead_free(NULL) is a no-op.
+ * kist__aead_new: KIST_OK, KIST_E_NOMEM, KIST_E_CRYPTO.
+ * kist__aead_seal: ct gets len bytes (ct == pt is allowed); KIST_OK,
+ * KIST_E_CRYPTO.  kist__aead_open: pt gets len bytes (pt == ct is allowed)
+ * only on KIST_OK; KIST_E_CORRUPT (no detail set) if the tag does not
+ * authenticate, and then pt holds zeros, never unauthenticated plaintext.
+ */
+typedef enum { KIST__AEAD_AUTO, KIST__AEAD_SODIUM, KIST__AEAD_LIBCRYPTO } kist__aead_impl;
+typedef struct kist__aead kist__aead;
+kist_err kist__aead_new(kist__aead **out, kist__aead_impl impl);
+void kist__aead_free(kist__aead *a);
+/* "libcrypto" or "libsodium". */
+const char *kist__aead_name(const kist__aead *a);
+kist_err kist__aead_seal(kist__aead *a, unsigned char *ct, unsigned char tag[16],
+                         const unsigned char *pt, size_t len, const unsigned char *ad, size_t adlen,
+                         const unsigned char nonce[12], const unsigned char key[32]);
+kist_err kist__aead_open(kist__aead *a, unsigned char *pt, const unsigned char *ct, size_t len,
+                         const unsigned char tag[16], const unsigned char *ad, size_t adlen,
+                         const unsigned char nonce[12], const unsigned char key[32]);
+
 /* ---- bech32 (bech32.c), BIP-173 */
 int kist__bech32_encode(char *out, size_t cap, const char *hrp, const unsigned char *data,
                         size_t len);

@@ -21,6 +21,7 @@ struct kist__chunker {
 	int level;
 	ZSTD_CCtx *cctx;
 	ZSTD_DCtx *dctx;
+	kist__aead *aead;   /* ChaCha20-Poly1305 (crypto/aead.c) */
 	unsigned char *buf; /* method || payload || tag; also the ciphertext */
 	size_t bufcap;
 	unsigned char *out; /* decompressed data */
@@ -40,6 +41,11 @@ kist_err kist__chunker_new(kist__chunker **out, uint32_t chunk_size, int level)
 	c->out = malloc(chunk_size);
 	c->cctx = ZSTD_createCCtx();
 	c->dctx = ZSTD_createDCtx();
+	kist_err err = kist__aead_new(&c->aead, KIST__AEAD_AUTO);
+	if (err != KIST_OK) {
+		kist__chunker_free(c);
+		return err;
+	}
 	if (c->buf == NULL || c->in == NULL || c->out == NULL || c->cctx == NULL ||
 	    c->dctx == NULL) {
 		kist__chunker_free(c);
@@ -57,6 +63,7 @@ void kist__chunker_free(kist__chunker *c)
 		return;
 	ZSTD_freeCCtx(c->cctx);
 	ZSTD_freeDCtx(c->dctx);
+	kist__aead_free(c->aead);
 	if (c->buf != NULL)
 		sodium_memzero(c->buf, c->bufcap);
 	if (c->out != NULL)
@@ -127,8 +134,9 @@ kist_err kist__chunk_seal_into(kist__chunker *c, const unsigned char key[32], ui
 		plen = 1 + len;
 	}
 	kist__chunk_nonce(nonce, stream, counter, last);
-	crypto_aead_chacha20poly1305_ietf_encrypt_detached(out, out + plen, NULL, plain, plen, NULL,
-	                                                   0, NULL, nonce, key);
+	kist_err err = kist__aead_seal(c->aead, out, out + plen, plain, plen, NULL, 0, nonce, key);
+	if (err != KIST_OK)
+		return err;
 	*outlen = plen + crypto_aead_chacha20poly1305_ietf_ABYTES;
 	return KIST_OK;
 }
@@ -156,8 +164,7 @@ kist_err kist__chunk_open_inplace(kist__chunker *c, const unsigned char key[32],
 		                  (unsigned long long)counter);
 	plen = ctlen - crypto_aead_chacha20poly1305_ietf_ABYTES;
 	kist__chunk_nonce(nonce, stream, counter, last);
-	if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(ct, NULL, ct, plen, ct + plen, NULL,
-	                                                       0, nonce, key) != 0)
+	if (kist__aead_open(c->aead, ct, ct, plen, ct + plen, NULL, 0, nonce, key) != KIST_OK)
 		return kist__fail(KIST_E_CORRUPT, "chunk %llu failed authentication",
 		                  (unsigned long long)counter);
 	/* The index and trailer streams are always stored (FORMAT.md, "Index stream"). */

@@ -192,7 +192,9 @@ typedef struct kist__pipe kist__pipe;
 /*
  * threads 0 means one per online processor (1 to 64); 1 runs every job inline.  jobs (an
  * upper bound on the number of chunks) and max_len (on their plaintext size)
- * let small work start fewer threads and smaller buffers.  key must outlive p.
+ * let small work start fewer threads and smaller buffers.  When sealing, threads
+ * is cut so that the compressors at level stay under 256 MiB together (14 at
+ * level 19).  key must outlive p.
  */
 kist_err kist__pipe_new(kist__pipe **p, int mode, unsigned threads, uint32_t chunk_size, int level,
                         const unsigned char key[32], uint64_t jobs, size_t max_len);

@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_estimateCCtxSize_usingCParams, exported by libzstd */
+#include <zstd.h>
 
 enum { SLOT_FREE, SLOT_FILLING, SLOT_READY, SLOT_BUSY, SLOT_DONE };
 
@@ -155,6 +157,26 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* What the compressors of one seal may take together (docs/man/kist.1, -j). */
+#define KIST__COMPRESSOR_MEM_MAX ((size_t)256 << 20)
+
+/*
+ * Workers that seal at level: no more than fit in KIST__COMPRESSOR_MEM_MAX
+ * together, by zstd's own estimate of one compressor for a chunk of
+ * chunk_size bytes (for 1 MiB: 1.2 MiB at level 3, 12.5 MiB at 9, 17.2 MiB
+ * at 19, so -j 64 keeps 64 workers at level 3 and 14 at level 19).
+ */
+static unsigned compressor_threads(unsigned threads, uint32_t chunk_size, int level)
+{
+	if (level <= 0)
+		return threads;
+	size_t per = ZSTD_estimateCCtxSize_usingCParams(ZSTD_getCParams(level, chunk_size, 0));
+	size_t most = per == 0 ? threads : KIST__COMPRESSOR_MEM_MAX / per;
+	if (most < 1)
+		most = 1;
+	return threads > most ? (unsigned)most : threads;
+}
+
 unsigned kist__default_threads(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -175,6 +197,8 @@ kist_err kist__pipe_new(kist__pipe **out, int mode, unsigned threads, uint32_t c
 		threads = jobs < 1 ? 1 : (unsigned)jobs;
 	if (max_len < chunk_size)
 		chunk_size = (uint32_t)max_len;
+	if (mode == KIST__PIPE_SEAL)
+		threads = compressor_threads(threads, chunk_size, level);
 	p->mode = mode;
 	p->key = key;
 	p->chunk_size = chunk_size;

@@ -519,20 +519,34 @@ static int sql_int(sqlite3 *db, const char *sql, sqlite3_int64 *v)
 	return ok;
 }
 
-/* Copies a TEXT column that must hold no NUL byte; NULL if absent. */
-static int column_text(sqlite3_stmt *st, int col, size_t max, char **out)
+/* A TEXT column that must hold no NUL byte, not copied (valid until the next
+ * step): 0 and *out (NULL if absent), or -1. */
+static int column_ref(sqlite3_stmt *st, int col, size_t max, const char **out)
 {
 	*out = NULL;
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+	int type = sqlite3_column_type(st, col);
+	if (type == SQLITE_NULL)
 		return 0;
-	if (sqlite3_column_type(st, col) != SQLITE_TEXT)
+	if (type != SQLITE_TEXT)
 		return -1;
 	const unsigned char *t = sqlite3_column_text(st, col);
 	int len = sqlite3_column_bytes(st, col);
 	if (t == NULL || len < 0 || (size_t)len > max || strlen((const char *)t) != (size_t)len)
 		return -1;
-	*out = strndup((const char *)t, (size_t)len);
-	return *out == NULL ? -1 : 0;
+	*out = (const char *)t;
+	return 0;
+}
+
+/* Copies a TEXT column that must hold no NUL byte; NULL if absent. */
+static int column_text(sqlite3_stmt *st, int col, size_t max, char **out)
+{
+	const char *t;
+	*out = NULL;
+	if (column_ref(st, col, max, &t) != 0)
+		return -1;
+	if (t != NULL && (*out = strdup(t)) == NULL)
+		return -1;
+	return 0;
 }
 
 void kist__entries_free(kist__entry *e, size_t n)
@@ -832,7 +846,8 @@ static kist_err entries_grow(kist__entry **ents, size_t count, size_t *cap)
 }
 
 /* The typed and text columns of an entry row: the broken rule, or NULL. */
-static const char *entry_texts(sqlite3_stmt *st, kist__entry *e, size_t id, char **type, char **sha)
+static const char *entry_texts(sqlite3_stmt *st, kist__entry *e, size_t id, const char **type,
+                               const char **sha)
 {
 	static const int int_cols[] = {0, 3, 4, 5, 6, 9, 10};
 	for (size_t i = 0; i < sizeof int_cols / sizeof *int_cols; i++)
@@ -842,9 +857,9 @@ static const char *entry_texts(sqlite3_stmt *st, kist__entry *e, size_t id, char
 		return "ids do not run 1, 2, ... n";
 	if (column_text(st, 1, KIST_MAX_PATH, &e->path) != 0 || e->path == NULL)
 		return "path is not text of at most 4096 bytes without NUL";
-	if (column_text(st, 2, 16, type) != 0 || *type == NULL)
+	if (column_ref(st, 2, 16, type) != 0 || *type == NULL)
 		return "type is not text";
-	if (column_text(st, 7, 64, sha) != 0)
+	if (column_ref(st, 7, 64, sha) != 0)
 		return "sha256 is not text of at most 64 bytes";
 	if (column_text(st, 8, KIST_MAX_PATH, &e->link) != 0)
 		return "link_target is not text of at most 4096 bytes without NUL";
@@ -879,19 +894,15 @@ static kist_err entry_chunks(sqlite3_stmt *st, kist__entry *e, const char **why)
  */
 static kist_err entry_row(sqlite3_stmt *st, kist__entry *e, size_t id, const char **why)
 {
-	char *type = NULL, *sha = NULL;
+	const char *type = NULL, *sha = NULL;
 	kist_err err;
 	*why = entry_texts(st, e, id, &type, &sha);
-	if (*why != NULL) {
-		free(type);
-		free(sha);
+	if (*why != NULL)
 		return KIST_OK;
-	}
 	int t = -1;
 	for (int i = 0; i < 3; i++)
 		if (strcmp(type, type_names[i]) == 0)
 			t = i;
-	free(type);
 	sqlite3_int64 size = sqlite3_column_int64(st, 3), mode = sqlite3_column_int64(st, 4);
 	sqlite3_int64 nsec = sqlite3_column_int64(st, 6), off = sqlite3_column_int64(st, 9);
 	sqlite3_int64 stored = sqlite3_column_int64(st, 10);
@@ -903,7 +914,6 @@ static kist_err entry_row(sqlite3_stmt *st, kist__entry *e, size_t id, const cha
 		         bl == 32;
 	}
 	int has_sha = sha != NULL;
-	free(sha);
 	*why = t < 0                          ? "unknown type"
 	       : !sha_ok                      ? "sha256 is not 64 lower-case hex digits"
 	       : size < 0                     ? "negative size"
@@ -955,6 +965,21 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 		goto out;
 	m->schema_version = (unsigned)version;
 
+	/* One table of the right size, on huge pages when large: page faults, not
+	 * rows, were most of the cost of opening a vault of 100,000 entries. */
+	sqlite3_int64 rows = 0;
+	if (sql_int(db, "SELECT count(*) FROM entries", &rows) && rows > 0) {
+		if (rows > KIST_MAX_ENTRIES) {
+			err = kist__fail(KIST_E_LIMIT, "index: more than %d entries",
+			                 KIST_MAX_ENTRIES);
+			goto out;
+		}
+		if ((ents = kist__alloc_large((size_t)rows * sizeof *ents)) == NULL) {
+			err = kist__nomem();
+			goto out;
+		}
+		cap = (size_t)rows;
+	}
 	if (sqlite3_prepare_v2(db,
 	                       "SELECT id, path, type, size, mode, mtime, mtime_nsec, sha256, "
 	                       "link_target, offset, stored_size, chunks FROM entries ORDER BY id",
@@ -1000,17 +1025,26 @@ out:
 	return err;
 }
 
-kist_err kist__path_check(const char *path, size_t len)
+/* The refusal of path for what (its escaped form is made only here: checking
+ * every path of a large vault must not pay for escaping it). */
+static kist_err path_fail(const char *path, const char *what, const char *tail)
 {
 	char shown[128];
+	kist__printable(shown, sizeof shown, path);
+	return kist__fail(KIST_E_UNSAFE, "%s: %s%s", what, shown, tail);
+}
+
+kist_err kist__path_check(const char *path, size_t len)
+{
+	char what[48];
 	if (len == 0)
 		return kist__fail(KIST_E_UNSAFE, "empty path");
-	kist__printable(shown, sizeof shown, path);
-	if (len > KIST_MAX_PATH)
-		return kist__fail(KIST_E_UNSAFE, "path longer than %d bytes: %s...", KIST_MAX_PATH,
-		                  shown);
+	if (len > KIST_MAX_PATH) {
+		snprintf(what, sizeof what, "path longer than %d bytes", KIST_MAX_PATH);
+		return path_fail(path, what, "...");
+	}
 	if (path[0] == '/')
-		return kist__fail(KIST_E_UNSAFE, "absolute path: %s", shown);
+		return path_fail(path, "absolute path", "");
 	size_t comp = 0;
 	for (size_t i = 0; i <= len; i++) {
 		unsigned char c = (unsigned char)path[i];
@@ -1018,15 +1052,17 @@ kist_err kist__path_check(const char *path, size_t len)
 			const char *s = path + i - comp;
 			if (comp == 0 || (comp == 1 && s[0] == '.') ||
 			    (comp == 2 && s[0] == '.' && s[1] == '.'))
-				return kist__fail(KIST_E_UNSAFE, "path not normalised: %s", shown);
-			if (comp > KIST_MAX_NAME)
-				return kist__fail(KIST_E_UNSAFE, "name longer than %d bytes: %s",
-				                  KIST_MAX_NAME, shown);
+				return path_fail(path, "path not normalised", "");
+			if (comp > KIST_MAX_NAME) {
+				snprintf(what, sizeof what, "name longer than %d bytes",
+				         KIST_MAX_NAME);
+				return path_fail(path, what, "");
+			}
 			comp = 0;
 			continue;
 		}
 		if (c < 0x20 || c == 0x7f)
-			return kist__fail(KIST_E_UNSAFE, "control character in path: %s", shown);
+			return path_fail(path, "control character in path", "");
 		comp++;
 	}
 	return KIST_OK;

@@ -82,7 +82,7 @@ static kist_err read_index(kist_vault *v)
 	kist_err err;
 
 	z = malloc(t->index_zlen);
-	v->index_buf = malloc(t->index_len);
+	v->index_buf = kist__alloc_large(t->index_len);
 	v->index_len = t->index_len;
 	if (z == NULL || v->index_buf == NULL) {
 		free(z);

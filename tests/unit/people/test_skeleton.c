@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,12 +105,49 @@ static void test_shape(void **state)
 	kist__skel_free(k);
 }
 
+/*
+ * ASCII text skips ICU (a fast path): its skeleton must be the one ICU gives.
+ * The same text followed by " \xc3\xa9" (é, a vowel once transliterated: no
+ * letter of its own) goes through ICU; both skeletons must be equal, for
+ * every printable ASCII character, upper case included, and random text.
+ */
+static void test_ascii_as_icu(void **state)
+{
+	kist__skel *k = NULL;
+	char buf[160], viaicu[200];
+	(void)state;
+	assert_int_equal(kist__skel_new(&k), KIST_OK);
+	srand(11);
+	for (int n = 0; n < 3000; n++) {
+		size_t len = 0;
+		if (n == 0)
+			for (int c = 0x20; c < 0x7f; c++)
+				buf[len++] = (char)c;
+		else
+			for (size_t want = (size_t)(rand() % 40); len < want; len++)
+				buf[len] = (char)(n % 2 ? 0x20 + rand() % 0x5f
+				                        : "Ab cQ\tk-y'Zh9."[rand() % 15]);
+		buf[len] = '\0';
+		snprintf(viaicu, sizeof viaicu, "%s \xc3\xa9", buf);
+		char *fast = NULL, *icu = NULL;
+		assert_int_equal(kist__skel_of(k, buf, &fast), KIST_OK);
+		assert_int_equal(kist__skel_of(k, viaicu, &icu), KIST_OK);
+		if (strcmp(fast, icu) != 0)
+			fail_msg("skeleton of \"%s\": \"%s\" without ICU, \"%s\" with it", buf,
+			         fast, icu);
+		free(fast);
+		free(icu);
+	}
+	kist__skel_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test(test_apart),
 	    cmocka_unit_test(test_shape),
+	    cmocka_unit_test(test_ascii_as_icu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
