@@ -91,7 +91,7 @@ static const opt_spec seal_opts[] = {
      "with --split: add N parity parts (see kist split); without:\nwrite OUT.kist.parity "
      "beside the vault, P% (1% to 100%) parity"},
     {0, "pad", "MODE", 0, 0,
-     "padme (default): round the vault's size up (at most\n12 %, less for large vaults) so it "
+     "padme (default): round the vault's size up (at most\n6.25 %, 3.1 % from 64 KiB) so it "
      "does not identify\nits content; none: no padding"},
     {0, "stdin-name", "NAME", 0, 0, "name stored for '-' (default: stdin)"},
     {0, "base", "DIR", 0, 'd', "store paths relative to DIR (inputs must be inside it)"},
