@@ -22,6 +22,7 @@ static void on_signal(int sig)
 		return;
 	}
 	kist_cleanup_on_signal();
+	cli_html_cleanup_on_signal(); /* report --pdf: the HTML handed to chromium */
 	_exit(EXIT_INTERRUPTED);
 }
 

@@ -258,6 +258,54 @@ static const opt_spec witness_cosign_opts[] = {
     O_CONTACTS,
 };
 
+#define O_REPORT_OUT                                                                               \
+	{                                                                                          \
+		'o', "output", "OUT", 0, 'f',                                                      \
+		    "the report to write (HTML, or PDF with --pdf); '-':\nstandard output"         \
+	}
+#define O_PDF                                                                                      \
+	{                                                                                          \
+		0, "pdf", NULL, 0, 0,                                                              \
+		    "print the report to PDF with headless chromium (exit 1\nif it is not on "     \
+		    "PATH)"                                                                        \
+	}
+#define O_PAPER                                                                                    \
+	{                                                                                          \
+		0, "paper", "SIZE", 0, 0, "printed page size: a4 (the default) or letter"          \
+	}
+#define O_FORCE_OUT                                                                                \
+	{                                                                                          \
+		0, "force", NULL, 0, 0, "replace an existing OUT"                                  \
+	}
+
+static const opt_spec report_opts[] = {
+    O_IDENTITY,
+    O_PASSFILE,
+    O_REPORT_OUT,
+    {0, "ledger", "PATH", 0, 'f',
+     "the custody ledger: logs this opening, and its entries\nfor the vault are reported "
+     "(default: $KIST_LEDGER, XDG data)"},
+    {0, "bundle", "BUNDLE", 0, 'f',
+     "report the custody entries of this exported ledger,\nbundle or sealed bundle instead"},
+    {0, "people", NULL, 0, 0, "include the people register (left out by default)"},
+    O_PDF,
+    O_PAPER,
+    O_FORCE_OUT,
+    O_CONTACTS,
+    {'q', "quiet", NULL, 0, 0, "no progress on stderr"},
+};
+
+static const opt_spec audit_report_opts[] = {
+    O_REPORT_OUT,
+    {'i', "identity", "FILE", 1, 'f', "an identity that opens a sealed bundle (repeatable)"},
+    {0, "passphrase-file", "F", 0, 'f', "passphrase of protected identities"},
+    {0, "ledger", "PATH", 0, 'f', "the custody ledger that logs the -i access"},
+    O_PDF,
+    O_PAPER,
+    O_FORCE_OUT,
+    O_CONTACTS,
+};
+
 static int cmd_help(const cli_args *a);
 
 const cli_verb cli_verbs[] = {
@@ -339,6 +387,19 @@ const cli_verb cli_verbs[] = {
      "intact (4 if not); 7 if intact but unsigned or signed by another than --signer.\n"
      "Given a part of a split vault, checks every part of its set without a key\n"
      "and says which are missing or damaged and whether kist repair can rebuild them.\n"},
+    {"report", cmd_report, N(report_opts),
+     "-i IDENTITY [--passphrase-file F] -o OUT [--ledger PATH | --bundle BUNDLE]\n"
+     "[--people] [--pdf] [--paper SIZE] [--force] [--contacts FILE] [-q] VAULT",
+     "write a printable report of a vault (HTML or PDF)",
+     "Verifies the vault as verify does and writes one self-contained HTML page\n"
+     "(no script, nothing fetched; prints to A4 or Letter): the vault file's\n"
+     "SHA-256 and size, when and with what it was sealed (as claimed), the signer,\n"
+     "every entry with its size, time, SHA-256 and check result, the custody\n"
+     "ledger's entries for this vault with its audit and latest checkpoint, and\n"
+     "how to check it all without trusting the report.  The people register only\n"
+     "with --people.  The opening is logged as 'report'.  A damaged entry is named\n"
+     "in the report, which is still written (exit 4); a vault that does not open\n"
+     "writes nothing.  The report is plaintext about the vault: handle it so.\n"},
     {"split", cmd_split, N(split_opts), "[-o BASE] [--parity N] [--force] [-q] VAULT SIZE",
      "cut a vault into parts of at most SIZE",
      "Cuts VAULT into parts BASE.001, BASE.002, ... of at most SIZE bytes each\n"
@@ -405,6 +466,14 @@ const cli_verb cli_verbs[] = {
      "(signed with -s).  Exit 10 rewritten, 11 deleted, 12 reordered, 13 forged\n"
      "signature, 14 truncated, rolled back or forked, 15 bad checkpoint, not\n"
      "witnessed or a different ledger (the lowest code found).\n"},
+    {"audit report", cmd_audit_report, N(audit_report_opts),
+     "BUNDLE_OR_LEDGER -o OUT [-i IDENTITY] [--passphrase-file F]\n"
+     "[--ledger PATH] [--pdf] [--paper SIZE] [--force] [--contacts FILE]",
+     "write a printable custody audit (HTML or PDF)",
+     "The trustee's view as one printable HTML page: the findings of audit\n"
+     "verify, each checkpoint with who signed and cosigned it, and every entry by\n"
+     "vault and by person.  Written even when the audit fails, with audit\n"
+     "verify's exit code (10 to 15).\n"},
     {"audit compare", cmd_audit_compare, N(audit_compare_opts),
      "NOTE NOTE [BUNDLE_OR_LEDGER] [--json] [-q]\n"
      "[-i IDENTITY] [--passphrase-file F] [--ledger PATH] [--contacts FILE]",
