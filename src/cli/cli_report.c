@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -43,7 +44,14 @@ static int usage_common(const cli_args *a, const char *verb, const char *usage)
 		cli_usage_error(verb, "--force replaces a file: not with -o -");
 		return EXIT_USAGE;
 	}
-	/* Before any work (and any ledger entry): --pdf that cannot be printed. */
+	/* Before any work (and any ledger entry): an output that would be refused at the
+	 * end (kist_file_write() checks again), --pdf that cannot be printed. */
+	const char *out = cli_get(a, "output");
+	struct stat st;
+	if (strcmp(out, "-") != 0 && !cli_count(a, "force") && lstat(out, &st) == 0) {
+		cli_error(out, "already exists (use --force to replace it)");
+		return EXIT_OTHER;
+	}
 	if (cli_count(a, "pdf") && cli_html_pdf_available(verb) != EXIT_OK)
 		return EXIT_OTHER;
 	return EXIT_OK;
@@ -57,13 +65,16 @@ static int is_letter(const cli_args *a)
 
 /* ------------------------------------------------------ custody sections */
 
-/* A ledger entry's row: index, time, who, action, entries touched. */
+/* A ledger entry's row: index, time, who (or, with_vault, which vault), action, entries
+ * touched. */
 static void ledger_row(cli_html *h, const kist_ledger_entry *e, int with_vault)
 {
 	cli_html_fmt(h, "<tr><td>%llu</td><td>", (unsigned long long)e->index);
 	cli_html_time(h, e->time);
-	cli_html_raw(h, "</td><td class=\"wrap\">");
-	cli_html_key(h, &e->actor);
+	if (!with_vault) {
+		cli_html_raw(h, "</td><td class=\"wrap\">");
+		cli_html_key(h, &e->actor);
+	}
 	cli_html_raw(h, "</td><td>");
 	cli_html_text(h, e->action);
 	if (with_vault) {
@@ -89,9 +100,9 @@ static void ledger_row(cli_html *h, const kist_ledger_entry *e, int with_vault)
 static void ledger_head(cli_html *h, int with_vault)
 {
 	cli_html_fmt(h,
-	             "<table><thead><tr><th>#</th><th>Time (the actor's clock)</th><th>Who "
-	             "(key fingerprint)</th><th>Action</th>%s<th>Entries touched</th></tr>"
-	             "</thead>\n<tbody>\n",
+	             "<table><thead><tr><th>#</th><th>Time (the actor's clock)</th>%s"
+	             "<th>Action</th>%s<th>Entries touched</th></tr></thead>\n<tbody>\n",
+	             with_vault ? "" : "<th>Who (key fingerprint)</th>",
 	             with_vault ? "<th>Vault id</th>" : "");
 }
 
@@ -537,7 +548,8 @@ static int gather(const cli_args *a, kist_vault **v, exhibit *x)
 		return cli_fail(a->pos[0], x->verr); /* as verify: no verdict, no report */
 	if (x->fs.nomem)
 		return cli_fail(NULL, KIST_E_NOMEM);
-	qsort(x->fs.list, x->fs.n, sizeof *x->fs.list, by_entry);
+	if (x->fs.n > 0) /* qsort of NULL is undefined, even for 0 elements */
+		qsort(x->fs.list, x->fs.n, sizeof *x->fs.list, by_entry);
 	return EXIT_OK;
 }
 
