@@ -388,8 +388,9 @@ const cli_verb cli_verbs[] = {
      "Given a part of a split vault, checks every part of its set without a key\n"
      "and says which are missing or damaged and whether kist repair can rebuild them.\n"},
     {"report", cmd_report, N(report_opts),
-     "-i IDENTITY [--passphrase-file F] -o OUT [--ledger PATH | --bundle BUNDLE]\n"
-     "[--people] [--pdf] [--paper SIZE] [--force] [--contacts FILE] [-q] VAULT",
+     "-i IDENTITY [--passphrase-file F] -o OUT\n"
+     "[--ledger PATH | --bundle BUNDLE] [--people] [--pdf] [--paper SIZE]\n"
+     "[--force] [--contacts FILE] [-q] VAULT",
      "write a printable report of a vault (HTML or PDF)",
      "Verifies the vault as verify does and writes one self-contained HTML page\n"
      "(no script, nothing fetched; prints to A4 or Letter): the vault file's\n"
