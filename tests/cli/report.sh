@@ -76,6 +76,16 @@ assert_eq 1 "$RC" "the checker refuses a page with U+202E"
 expect_rc 0 "$K" log list
 assert_grep "$OUT" ' report +vault ' "report logs the opening in the ledger"
 
+# ---- --contacts: the signer's name shown (escaped), the contacts file never named
+mkdir -p "$T/private folder"
+printf 'Counsel <i>Zed</i> %s\n' "$(cat signer.pub)" >"$T/private folder/contacts"
+expect_rc 0 "$K" report -q -i rcpt.key --contacts "$T/private folder/contacts" --paper letter \
+	-o named.html case.kist
+run $CHECK html named.html --text 'Counsel <i>Zed</i>' --no-text 'private folder'
+assert_eq 0 "$RC" "the contact's name as text, not the contacts file: $(head -c 600 "$OUT")"
+assert_grep named.html '@page\{size:letter\}' "--paper letter prints on Letter"
+assert_grep exhibit.html '@page\{size:A4\}' "A4 by default"
+
 # ---- --people: the register, escaped
 expect_rc 0 "$K" report -q -i rcpt.key --people -o people.html case.kist
 run $CHECK html people.html --text '@bigname.txt' --text 'Synthetic \u{202e}Tester' \
