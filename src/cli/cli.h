@@ -2,6 +2,7 @@
 #ifndef KIST_CLI_H
 #define KIST_CLI_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -306,6 +307,8 @@ int cli_html_pdf_available(const char *verb);
 /* Writes the document to out ("-": stdout) atomically (with force: replacing it), or
  * with pdf printed by chromium from a private temporary folder.  An exit code. */
 int cli_html_write(const char *verb, const cli_html *h, const char *out, int pdf, int force);
+/* Set by main.c's handler of SIGINT, SIGTERM and SIGHUP: a report is then not written. */
+extern volatile sig_atomic_t cli_interrupted;
 /* For the signal handler: removes --pdf's temporary HTML and PDF (async-signal-safe). */
 void cli_html_cleanup_on_signal(void);
 int cmd_audit_compare(const cli_args *a);

@@ -289,12 +289,14 @@ static int run_chromium(const char *verb, const char *exe, const char *dir)
 		return EXIT_OTHER;
 	}
 	if (pid == 0) {
+		setpgid(0, 0); /* its own group: an interrupt stops every chromium process */
 		int nul = open("/dev/null", O_RDWR);
 		if (nul >= 0) { /* chromium's chatter is not kist's */
 			dup2(nul, STDIN_FILENO);
 			dup2(nul, STDOUT_FILENO);
 			dup2(nul, STDERR_FILENO);
 		}
+		setenv("TMPDIR", dir, 1); /* chromium's own temporary files: removed with ours */
 		execv(exe, argv);
 		_exit(127);
 	}
@@ -305,7 +307,7 @@ static int run_chromium(const char *verb, const char *exe, const char *dir)
 			break;
 		}
 		/* An interrupt: stop chromium, then clean up as on any failure. */
-		kill(pid, SIGTERM);
+		kill(-pid, SIGTERM);
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
 		cli_error(verb, "interrupted: no PDF written");
@@ -319,6 +321,15 @@ static int run_chromium(const char *verb, const char *exe, const char *dir)
 		return EXIT_OTHER;
 	}
 	return EXIT_OK;
+}
+
+/* An interrupt that came while the report was made (or chromium started) stops it here. */
+static int interrupted(const char *verb)
+{
+	if (!cli_interrupted)
+		return 0;
+	cli_error(verb, "interrupted: nothing written");
+	return 1;
 }
 
 /* Writes data to out ("-": stdout) atomically; an exit code. */
@@ -366,6 +377,10 @@ static int write_pdf(const char *verb, const cli_html *h, const char *out, int f
 	}
 	if ((rc = run_chromium(verb, exe, dir)) != EXIT_OK)
 		goto out;
+	if (interrupted(verb)) { /* before the fork: chromium ran to its end */
+		rc = EXIT_INTERRUPTED;
+		goto out;
+	}
 	if ((rc = cli_read_small(pdf_out, PDF_MAX, &pdf, &plen)) != EXIT_OK)
 		goto out;
 	rc = put_output(out, pdf, plen, force);
@@ -374,7 +389,13 @@ out:
 	unlink(pdf_html);
 	unlink(pdf_out);
 	pdf_active = 0;
-	remove_tree(AT_FDCWD, dir);
+	/* Stopped chromium processes may still write in their profile for a moment. */
+	for (int i = 0; i < 50; i++) {
+		remove_tree(AT_FDCWD, dir);
+		if (access(dir, F_OK) != 0)
+			break;
+		usleep(100000);
+	}
 	return rc;
 }
 
@@ -382,5 +403,7 @@ int cli_html_write(const char *verb, const cli_html *h, const char *out, int pdf
 {
 	if (h->nomem)
 		return cli_fail(NULL, KIST_E_NOMEM);
+	if (interrupted(verb))
+		return EXIT_INTERRUPTED;
 	return pdf ? write_pdf(verb, h, out, force) : put_output(out, h->p, h->len, force);
 }

@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t signals_seen;
+volatile sig_atomic_t cli_interrupted; /* cli.h */
 
 static void on_signal(int sig)
 {
 	(void)sig;
+	cli_interrupted = 1;
 	if (signals_seen++ == 0) {
 		kist_interrupt(); /* the library stops at the next chunk and cleans up */
 		return;
