@@ -295,8 +295,11 @@ static void summary_section(cli_html *h, const exhibit *x)
 	                "class=\"wrap\">");
 	cli_html_path(h, x->file);
 	cli_human_size(hs, sizeof hs, x->file_size);
-	cli_html_fmt(h, "</td></tr>\n<tr><th>Size</th><td>%llu bytes (%s)</td></tr>\n",
-	             (unsigned long long)x->file_size, hs);
+	if (x->file_size > 0)
+		cli_html_fmt(h, "</td></tr>\n<tr><th>Size</th><td>%llu bytes (%s)</td></tr>\n",
+		             (unsigned long long)x->file_size, hs);
+	else /* a probe that failed: say so rather than "0 bytes" */
+		cli_html_raw(h, "</td></tr>\n<tr><th>Size</th><td>not read</td></tr>\n");
 	cli_html_fmt(h, "<tr><th>SHA-256 of the file</th><td class=\"hash\">%s</td></tr>\n",
 	             x->sha);
 	cli_html_raw(h, "<tr><th>Vault id</th><td class=\"mono\">");
@@ -531,6 +534,7 @@ static int gather(const cli_args *a, kist_vault **v, exhibit *x)
 	if (err != KIST_OK)
 		return cli_fail(a->pos[0], err);
 	sodium_bin2hex(x->sha, sizeof x->sha, digest, sizeof digest);
+	/* The vault's size as kist info gives it (a part set's: the vault it holds). */
 	x->file_size = kist_vault_probe(a->pos[0], &info) == KIST_OK ? info.file_size : 0;
 	for (size_t i = 0; i < kist_vault_entry_count(*v); i++) {
 		kist_entry_type ty = kist_vault_entry_at(*v, i)->type;
