@@ -231,8 +231,34 @@ kist log checkpoint -s keys/trustee.id --passphrase-file keys/trustee.pass >chec
 show cat checkpoint.note
 show kist audit verify --checkpoint checkpoint.note "$KIST_LEDGER"
 
+step "14. A report a court can read"
+say "The lawyer writes the exhibit: one HTML page, no script, nothing fetched,
+that prints to A4 (or Letter): the vault's SHA-256, who signed it, every file
+with its SHA-256 and the result of its check, and the custody ledger. The
+people register is left out unless --people is given. Making it is an opening
+of the vault, logged like any other."
+show kist report -i keys/lawyer.id --passphrase-file keys/lawyer.pass -o exhibit.html \
+	case-0611.kist
+say "The same for the tampered copy: the report is still written, says which
+file failed in plain words, and the exit code is verify's."
+expect 4 kist report -i keys/lawyer.id --passphrase-file keys/lawyer.pass \
+	-o tampered-exhibit.html tampered.kist
+grep -q "changed or damaged after sealing" tampered-exhibit.html ||
+	die "the report of the tampered copy does not name the damage"
+say "The trustee's view of the ledger: every opening by vault and by person,
+the audit's findings, the checkpoints and who cosigned them."
+show kist audit report "$KIST_LEDGER" -o audit.html
+if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+	show kist report --pdf -i keys/lawyer.id --passphrase-file keys/lawyer.pass \
+		-o exhibit.pdf case-0611.kist
+else
+	say "(chromium is not installed: kist report --pdf would say so; the HTML
+prints to PDF from any browser.)"
+fi
+show ls -l exhibit.html tampered-exhibit.html audit.html
+
 trap - ERR
 step "Summary"
 size=$(du -h --apparent-size evidence | tail -1 | cut -f1)
-printf 'kist demo: OK: %s files (%s) and a people register sealed for 2 recipients and signed; verified, extracted byte-identical; a person found and their media extracted; manifest checked; sealer locked out (exit 3); tampering and truncation caught (exit 4), nothing extracted; ledger audited; %ds.\n' \
+printf 'kist demo: OK: %s files (%s) and a people register sealed for 2 recipients and signed; verified, extracted byte-identical; a person found and their media extracted; manifest checked; sealer locked out (exit 3); tampering and truncation caught (exit 4), nothing extracted; ledger audited; exhibit and audit reports written; %ds.\n' \
 	"$nfiles" "$size" $((SECONDS - START))

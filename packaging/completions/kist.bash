@@ -18,6 +18,7 @@ _kist_opts() {
 	cat) echo "-i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
 	verify) echo "-i --identity --passphrase-file --signer --json --contacts --ledger -q --quiet -h --help" ;;
 	grant) echo "-i --identity --passphrase-file -r --recipient -R --recipients-file -o --output --force --ledger --contacts -q --quiet -h --help" ;;
+	report) echo "-i --identity --passphrase-file -o --output --ledger --bundle --people --pdf --paper --force --contacts -q --quiet -h --help" ;;
 	split) echo "-o --output --parity --force -q --quiet -h --help" ;;
 	join) echo "-o --output --force -q --quiet -h --help" ;;
 	repair) echo "-o --output --force -q --quiet -h --help" ;;
@@ -29,6 +30,7 @@ _kist_opts() {
 	"log checkpoint") echo "-s --sign --passphrase-file --ledger -h --help" ;;
 	"log export") echo "-o --output -r --recipient --force -q --quiet --ledger --contacts -h --help" ;;
 	"audit verify") echo "--checkpoint --json -i --identity -s --sign --passphrase-file --ledger --cosigner --quorum --origin --contacts --state -h --help" ;;
+	"audit report") echo "-o --output -i --identity --passphrase-file --ledger --pdf --paper --force --contacts -h --help" ;;
 	"audit compare") echo "--json -q --quiet -i --identity --passphrase-file --ledger --contacts -h --help" ;;
 	"witness cosign") echo "-i --identity --state -o --output --force --json -q --quiet --passphrase-file --ledger --contacts -h --help" ;;
 	help) echo "-h --help" ;;
@@ -41,7 +43,7 @@ _kist_subs() {
 	contacts) echo "add list remove" ;;
 	parity) echo "add" ;;
 	log) echo "list checkpoint export" ;;
-	audit) echo "verify compare" ;;
+	audit) echo "verify report compare" ;;
 	witness) echo "cosign" ;;
 	esac
 }
@@ -51,7 +53,7 @@ _kist() {
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local verbs="keygen pubkey contacts seal info list extract cat verify grant split join repair parity people query manifest log audit witness help"
+	local verbs="keygen pubkey contacts seal info list extract cat verify grant report split join repair parity people query manifest log audit witness help"
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$verbs --help --version" -- "$cur"))
@@ -86,11 +88,11 @@ _kist() {
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return 0
 		;;
-	-o | --output | --passphrase-file | --contacts | -R | --recipients-file | -s | --sign | --people | --ledger | -i | --identity | --signer | --checkpoint)
+	-o | --output | --passphrase-file | --contacts | -R | --recipients-file | -s | --sign | --people | --ledger | -i | --identity | --signer | --bundle | --checkpoint)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 		;;
-	-r | --recipient | --split | --parity | --pad | --stdin-name | --exclude | -j | --threads | --level | --person | --search | --cosigner | --quorum | --origin)
+	-r | --recipient | --split | --parity | --pad | --stdin-name | --exclude | -j | --threads | --level | --person | --paper | --search | --cosigner | --quorum | --origin)
 		return 0 # a key, a name, a number or a text: nothing to offer
 		;;
 	esac

@@ -24,7 +24,7 @@ end
 complete -c kist -f
 complete -c kist -n "__kist_no_verb" -l help -d 'show help'
 complete -c kist -n "__kist_no_verb" -l version -d 'show the version'
-complete -c kist -n "__kist_verb_is help" -a "keygen pubkey contacts seal info list extract cat verify grant split join repair parity people query manifest log audit witness help"
+complete -c kist -n "__kist_verb_is help" -a "keygen pubkey contacts seal info list extract cat verify grant report split join repair parity people query manifest log audit witness help"
 
 # kist keygen
 complete -c kist -n "__kist_no_verb" -a keygen -d 'create an identity'
@@ -159,6 +159,22 @@ complete -c kist -n "__kist_verb_is grant" -l ledger -r -F -d 'the custody ledge
 complete -c kist -n "__kist_verb_is grant" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
 complete -c kist -n "__kist_verb_is grant" -s q -l quiet -d 'no summary on stderr'
 
+# kist report
+complete -c kist -n "__kist_no_verb" -a report -d 'write a printable report of a vault (HTML or PDF)'
+complete -c kist -n "__kist_verb_is report" -F
+complete -c kist -n "__kist_verb_is report" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is report" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
+complete -c kist -n "__kist_verb_is report" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is report" -s o -l output -r -F -d 'the report to write (HTML, or PDF with --pdf); \'-\':'
+complete -c kist -n "__kist_verb_is report" -l ledger -r -F -d 'the custody ledger: logs this opening, and its entries'
+complete -c kist -n "__kist_verb_is report" -l bundle -r -F -d 'report the custody entries of this exported ledger,'
+complete -c kist -n "__kist_verb_is report" -l people -d 'include the people register (left out by default)'
+complete -c kist -n "__kist_verb_is report" -l pdf -d 'print the report to PDF with headless chromium (exit 1'
+complete -c kist -n "__kist_verb_is report" -l paper -x -d 'printed page size: a4 (the default) or letter'
+complete -c kist -n "__kist_verb_is report" -l force -d 'replace an existing OUT'
+complete -c kist -n "__kist_verb_is report" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
+complete -c kist -n "__kist_verb_is report" -s q -l quiet -d 'no progress on stderr'
+
 # kist split
 complete -c kist -n "__kist_no_verb" -a split -d 'cut a vault into parts of at most SIZE'
 complete -c kist -n "__kist_verb_is split" -F
@@ -259,7 +275,7 @@ complete -c kist -n "__kist_sub_is log export" -s q -l quiet -d 'no message on s
 complete -c kist -n "__kist_sub_is log export" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
 complete -c kist -n "__kist_sub_is log export" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
 
-complete -c kist -n "__kist_no_verb" -a audit -d 'verify, compare'
+complete -c kist -n "__kist_no_verb" -a audit -d 'verify, report, compare'
 complete -c kist -n "__kist_sub_is audit" -s h -l help -d 'show the help of the verb'
 
 # kist audit verify
@@ -277,6 +293,19 @@ complete -c kist -n "__kist_sub_is audit verify" -l quorum -x -d 'the cosigners 
 complete -c kist -n "__kist_sub_is audit verify" -l origin -x -d 'exit 15 if the ledger has another origin'
 complete -c kist -n "__kist_sub_is audit verify" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
 complete -c kist -n "__kist_sub_is audit verify" -l state -x -a '(__fish_complete_directories)' -d 'a witness state folder: the ledger must be of an origin'
+
+# kist audit report
+complete -c kist -n "__kist_sub_is audit" -a report -d 'write a printable custody audit (HTML or PDF)'
+complete -c kist -n "__kist_sub_is audit report" -F
+complete -c kist -n "__kist_sub_is audit report" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_sub_is audit report" -s o -l output -r -F -d 'the report to write (HTML, or PDF with --pdf); \'-\':'
+complete -c kist -n "__kist_sub_is audit report" -s i -l identity -r -F -d 'an identity that opens a sealed bundle (repeatable)'
+complete -c kist -n "__kist_sub_is audit report" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_sub_is audit report" -l ledger -r -F -d 'the custody ledger that logs the -i access'
+complete -c kist -n "__kist_sub_is audit report" -l pdf -d 'print the report to PDF with headless chromium (exit 1'
+complete -c kist -n "__kist_sub_is audit report" -l paper -x -d 'printed page size: a4 (the default) or letter'
+complete -c kist -n "__kist_sub_is audit report" -l force -d 'replace an existing OUT'
+complete -c kist -n "__kist_sub_is audit report" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
 
 # kist audit compare
 complete -c kist -n "__kist_sub_is audit" -a compare -d 'compare two checkpoint notes'

@@ -2,6 +2,7 @@
 #ifndef KIST_CLI_H
 #define KIST_CLI_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -187,6 +188,10 @@ int cli_open_vault(const cli_args *a, const char *path, kist_vault **v, const ch
 int cli_open_vault_for(const cli_args *a, const char *path, kist_vault **v, const char *action,
                        const char *const *paths, size_t npaths, const char *who,
                        const char ***who_paths, size_t *who_n);
+/* As cli_open_vault() with no entries touched; *opener gets the public key of the identity
+ * that opened the vault (one of its recipients). */
+int cli_open_vault_by(const cli_args *a, const char *path, kist_vault **v, const char *action,
+                      kist_pubkey *opener);
 /* The media paths linked to a person (id or name); *paths is malloc'd, its strings are v's.
  * Prints nothing: on failure msg holds the reason (the caller logs the attempt first). */
 int cli_person_media(kist_vault *v, const char *who, const char ***paths, size_t *n, char *msg,
@@ -278,6 +283,44 @@ int cmd_log_list(const cli_args *a);
 int cmd_log_checkpoint(const cli_args *a);
 int cmd_log_export(const cli_args *a);
 int cmd_audit_verify(const cli_args *a);
+/* The name of an audit finding ("rewritten", ...), and the exit code of the findings
+ * rep->found lists (the lowest; EXIT_OK if none), as audit verify gives them. */
+const char *cli_audit_kind_name(kist_audit_kind k);
+int cli_audit_code(unsigned found);
+
+/* ---- printable reports (cli_report.c: kist report, kist audit report; cli_html.c) */
+int cmd_report(const cli_args *a);
+int cmd_audit_report(const cli_args *a);
+/* A growing HTML document; nomem set (and further output dropped) on a failed growth. */
+typedef struct cli_html {
+	char *p;
+	size_t len, cap;
+	int nomem;
+} cli_html;
+/* The page frame (no script, a CSP that fetches nothing, print CSS; letter: US Letter
+ * pages, else A4), and its end (footer, closing tags). */
+void cli_html_begin(cli_html *h, const char *title, int letter);
+void cli_html_end(cli_html *h);
+/* Markup as it is, or formatted (the arguments must be markup or plain numbers). */
+void cli_html_raw(cli_html *h, const char *s);
+void cli_html_fmt(cli_html *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Hostile text: kist_escape()'s rendering (controls, bidi; a path with
+ * CLI_SAFE_BACKSLASH), then HTML-escaped. */
+void cli_html_text(cli_html *h, const char *s);
+void cli_html_path(cli_html *h, const char *s);
+void cli_html_time(cli_html *h, long long t);
+/* A key as every verb shows it: fingerprint, and the contact's name if known. */
+void cli_html_key(cli_html *h, const kist_pubkey *pk);
+void cli_html_free(cli_html *h);
+/* EXIT_OK if --pdf can work (chromium on PATH), else one line printed and EXIT_OTHER. */
+int cli_html_pdf_available(const char *verb);
+/* Writes the document to out ("-": stdout) atomically (with force: replacing it), or
+ * with pdf printed by chromium from a private temporary folder.  An exit code. */
+int cli_html_write(const char *verb, const cli_html *h, const char *out, int pdf, int force);
+/* Set by main.c's handler of SIGINT, SIGTERM and SIGHUP: a report is then not written. */
+extern volatile sig_atomic_t cli_interrupted;
+/* For the signal handler: removes --pdf's temporary HTML and PDF (async-signal-safe). */
+void cli_html_cleanup_on_signal(void);
 int cmd_audit_compare(const cli_args *a);
 
 /* ---- witnessed checkpoints (cli_witness.c, cli_policy.c, docs/AUDIT.md) */

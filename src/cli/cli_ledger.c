@@ -337,6 +337,19 @@ static const char *kind_name(kist_audit_kind k)
 	return "unknown";
 }
 
+const char *cli_audit_kind_name(kist_audit_kind k)
+{
+	return kind_name(k);
+}
+
+int cli_audit_code(unsigned found)
+{
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (found & (1u << kinds[i].kind))
+			return kinds[i].code;
+	return EXIT_OK;
+}
+
 typedef struct audit_out {
 	json_t *findings; /* --json */
 } audit_out;
@@ -608,12 +621,7 @@ static int audit_run_once(const char *path, audit_run *r, int *rc)
 	          : kist_ledger_audit(r->log, notes, r->nnotes, on_finding, &r->ao, &r->rep);
 	if (err != KIST_OK && err != KIST_E_CORRUPT)
 		return cli_fail(path, err);
-	*rc = EXIT_OK;
-	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-		if (r->rep.found & (1u << kinds[i].kind)) {
-			*rc = kinds[i].code;
-			break;
-		}
+	*rc = cli_audit_code(r->rep.found);
 	cli_witness_policy_apply(&r->wp, r->log, notes, r->nnotes, rc);
 	if (*rc == EXIT_OK) {
 		kist_err e2 = kist_ledger_checkpoint_audited(r->log, &r->rep, r->signer, &r->note);

@@ -154,9 +154,9 @@ int cli_person_media(kist_vault *v, const char *who, const char ***paths, size_t
  * who (extract --person), the paths recorded are that person's media, returned
  * in *who_paths (malloc'd; the strings are the vault's).
  */
-int cli_open_vault_for(const cli_args *a, const char *path, kist_vault **v, const char *action,
+static int open_logged(const cli_args *a, const char *path, kist_vault **v, const char *action,
                        const char *const *paths, size_t npaths, const char *who,
-                       const char ***who_paths, size_t *who_n)
+                       const char ***who_paths, size_t *who_n, kist_pubkey *opener)
 {
 	kist_identity **ids = NULL;
 	size_t n = 0;
@@ -178,6 +178,8 @@ int cli_open_vault_for(const cli_args *a, const char *path, kist_vault **v, cons
 		npaths = lookup == EXIT_OK ? *who_n : 0;
 	}
 	rc = cli_ledger_record(a, *v, ids[kist_vault_opened_with(*v)], action, paths, npaths);
+	if (opener != NULL)
+		kist_identity_pubkey(ids[kist_vault_opened_with(*v)], opener);
 	if (rc == EXIT_OK && lookup != EXIT_OK) {
 		cli_error(path, "%s", why);
 		rc = lookup;
@@ -197,8 +199,21 @@ int cli_open_vault_for(const cli_args *a, const char *path, kist_vault **v, cons
 	return rc;
 }
 
+int cli_open_vault_for(const cli_args *a, const char *path, kist_vault **v, const char *action,
+                       const char *const *paths, size_t npaths, const char *who,
+                       const char ***who_paths, size_t *who_n)
+{
+	return open_logged(a, path, v, action, paths, npaths, who, who_paths, who_n, NULL);
+}
+
 int cli_open_vault(const cli_args *a, const char *path, kist_vault **v, const char *action,
                    const char *const *paths, size_t npaths)
 {
-	return cli_open_vault_for(a, path, v, action, paths, npaths, NULL, NULL, NULL);
+	return open_logged(a, path, v, action, paths, npaths, NULL, NULL, NULL, NULL);
+}
+
+int cli_open_vault_by(const cli_args *a, const char *path, kist_vault **v, const char *action,
+                      kist_pubkey *opener)
+{
+	return open_logged(a, path, v, action, NULL, 0, NULL, NULL, NULL, opener);
 }

@@ -13,15 +13,18 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t signals_seen;
+volatile sig_atomic_t cli_interrupted; /* cli.h */
 
 static void on_signal(int sig)
 {
 	(void)sig;
+	cli_interrupted = 1;
 	if (signals_seen++ == 0) {
 		kist_interrupt(); /* the library stops at the next chunk and cleans up */
 		return;
 	}
 	kist_cleanup_on_signal();
+	cli_html_cleanup_on_signal(); /* report --pdf: the HTML handed to chromium */
 	_exit(EXIT_INTERRUPTED);
 }
 

@@ -286,6 +286,54 @@ static const opt_spec witness_cosign_opts[] = {
     O_CONTACTS,
 };
 
+#define O_REPORT_OUT                                                                               \
+	{                                                                                          \
+		'o', "output", "OUT", 0, 'f',                                                      \
+		    "the report to write (HTML, or PDF with --pdf); '-':\nstandard output"         \
+	}
+#define O_PDF                                                                                      \
+	{                                                                                          \
+		0, "pdf", NULL, 0, 0,                                                              \
+		    "print the report to PDF with headless chromium (exit 1\nif it is not on "     \
+		    "PATH)"                                                                        \
+	}
+#define O_PAPER                                                                                    \
+	{                                                                                          \
+		0, "paper", "SIZE", 0, 0, "printed page size: a4 (the default) or letter"          \
+	}
+#define O_FORCE_OUT                                                                                \
+	{                                                                                          \
+		0, "force", NULL, 0, 0, "replace an existing OUT"                                  \
+	}
+
+static const opt_spec report_opts[] = {
+    O_IDENTITY,
+    O_PASSFILE,
+    O_REPORT_OUT,
+    {0, "ledger", "PATH", 0, 'f',
+     "the custody ledger: logs this opening, and its entries\nfor the vault are reported "
+     "(default: $KIST_LEDGER, XDG data)"},
+    {0, "bundle", "BUNDLE", 0, 'f',
+     "report the custody entries of this exported ledger,\nbundle or sealed bundle instead"},
+    {0, "people", NULL, 0, 0, "include the people register (left out by default)"},
+    O_PDF,
+    O_PAPER,
+    O_FORCE_OUT,
+    O_CONTACTS,
+    {'q', "quiet", NULL, 0, 0, "no progress on stderr"},
+};
+
+static const opt_spec audit_report_opts[] = {
+    O_REPORT_OUT,
+    {'i', "identity", "FILE", 1, 'f', "an identity that opens a sealed bundle (repeatable)"},
+    {0, "passphrase-file", "F", 0, 'f', "passphrase of protected identities"},
+    {0, "ledger", "PATH", 0, 'f', "the custody ledger that logs the -i access"},
+    O_PDF,
+    O_PAPER,
+    O_FORCE_OUT,
+    O_CONTACTS,
+};
+
 static int cmd_help(const cli_args *a);
 
 const cli_verb cli_verbs[] = {
@@ -380,6 +428,20 @@ const cli_verb cli_verbs[] = {
      "header, signed by the -i identity, and kist verify shows it.  A recipient\n"
      "cannot be removed: copies already sent keep opening for the old ones.\n"
      "Version 2 vaults only.\n"},
+    {"report", cmd_report, N(report_opts),
+     "-i IDENTITY [--passphrase-file F] -o OUT\n"
+     "[--ledger PATH | --bundle BUNDLE] [--people] [--pdf] [--paper SIZE]\n"
+     "[--force] [--contacts FILE] [-q] VAULT",
+     "write a printable report of a vault (HTML or PDF)",
+     "Verifies the vault as verify does and writes one self-contained HTML page\n"
+     "(no script, nothing fetched; prints to A4 or Letter): the vault file's\n"
+     "SHA-256 and size, when and with what it was sealed (as claimed), the signer,\n"
+     "every entry with its size, time, SHA-256 and check result, the custody\n"
+     "ledger's entries for this vault with its audit and latest checkpoint, and\n"
+     "how to check it all without trusting the report.  The people register only\n"
+     "with --people.  The opening is logged as 'report'.  A damaged entry is named\n"
+     "in the report, which is still written (exit 4); a vault that does not open\n"
+     "writes nothing.  The report is plaintext about the vault: handle it so.\n"},
     {"split", cmd_split, N(split_opts), "[-o BASE] [--parity N] [--force] [-q] VAULT SIZE",
      "cut a vault into parts of at most SIZE",
      "Cuts VAULT into parts BASE.001, BASE.002, ... of at most SIZE bytes each\n"
@@ -454,6 +516,14 @@ const cli_verb cli_verbs[] = {
      "(signed with -s).  Exit 10 rewritten, 11 deleted, 12 reordered, 13 forged\n"
      "signature, 14 truncated, rolled back or forked, 15 bad checkpoint, not\n"
      "witnessed or a different ledger (the lowest code found).\n"},
+    {"audit report", cmd_audit_report, N(audit_report_opts),
+     "BUNDLE_OR_LEDGER -o OUT [-i IDENTITY] [--passphrase-file F]\n"
+     "[--ledger PATH] [--pdf] [--paper SIZE] [--force] [--contacts FILE]",
+     "write a printable custody audit (HTML or PDF)",
+     "The trustee's view as one printable HTML page: the findings of audit\n"
+     "verify, each checkpoint with who signed and cosigned it, and every entry by\n"
+     "vault and by person.  Written even when the audit fails, with audit\n"
+     "verify's exit code (10 to 15).\n"},
     {"audit compare", cmd_audit_compare, N(audit_compare_opts),
      "NOTE NOTE [BUNDLE_OR_LEDGER] [--json] [-q]\n"
      "[-i IDENTITY] [--passphrase-file F] [--ledger PATH] [--contacts FILE]",
@@ -489,8 +559,8 @@ static const char overview_tail[] =
     "exists): -r NAME and --signer NAME take a contact's name, and every\n"
     "fingerprint printed shows the name beside it.\n"
     "\n"
-    "Every opening of a vault (list, extract, cat, verify, people, query, manifest)\n"
-    "is first recorded in the custody ledger ($KIST_LEDGER, else\n"
+    "Every opening of a vault (list, extract, cat, verify, report, people, query,\n"
+    "manifest) is first recorded in the custody ledger ($KIST_LEDGER, else\n"
     "$XDG_DATA_HOME/kist/ledger.db; --ledger PATH).\n"
     "\n"
     "exit codes: 0 ok, 1 other error, 2 usage, 3 no access, 4 integrity failure,\n"

@@ -5,7 +5,7 @@
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/lib.sh"
 
-VERBS="keygen pubkey contacts seal info list extract cat verify grant split join repair parity people query manifest log audit witness help"
+VERBS="keygen pubkey contacts seal info list extract cat verify grant report split join repair parity people query manifest log audit witness help"
 
 expect_rc 0 "$K" help
 for v in $VERBS; do
@@ -50,6 +50,11 @@ for sub in list checkpoint export; do assert_grep help-log.txt "^kist log $sub" 
 assert_grep help-audit.txt '^kist audit verify .*--checkpoint' "audit help: verify --checkpoint"
 for o in --cosigner --quorum --origin --state; do assert_grep help-audit.txt "$o" "audit help: $o"; done
 assert_grep help-audit.txt '^kist audit compare ' "audit help: compare"
+assert_grep help-audit.txt '^kist audit report BUNDLE_OR_LEDGER -o OUT' "audit help: report"
+assert_grep help-audit.txt '\[--pdf\] \[--paper SIZE\]' "audit help: report --pdf"
+for o in --output --bundle --people --pdf --paper --force --ledger; do
+	assert_grep help-report.txt "$o" "report help: $o"
+done
 for o in --identity --state --output --force --json --quiet; do
 	assert_grep help-witness.txt "$o" "witness help: $o"
 done
