@@ -1167,7 +1167,7 @@ static void test_schema1_vault(void **state)
 {
 	(void)state;
 	size_t klen;
-	unsigned char *key = tu_read(KIST_SOURCE_DIR "/tests/vectors/keys/alice.key", &klen);
+	unsigned char *key = tu_read(KIST_SOURCE_DIR "/tests/vectors/v1/keys/alice.key", &klen);
 	int fd = open("alice.key", O_WRONLY | O_CREAT | O_EXCL, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, key, klen), (ssize_t)klen);
@@ -1177,7 +1177,7 @@ static void test_schema1_vault(void **state)
 	assert_int_equal(kist_identity_load(&alice, "alice.key", NULL, NULL), KIST_OK);
 	kist_vault *v = NULL;
 	assert_int_equal(
-	    kist_vault_open(&v, KIST_SOURCE_DIR "/tests/vectors/valid/one-file.kist", &alice, 1),
+	    kist_vault_open(&v, KIST_SOURCE_DIR "/tests/vectors/v1/valid/one-file.kist", &alice, 1),
 	    KIST_OK);
 	assert_int_equal(kist_vault_people_count(v), 0);
 	got g;
