@@ -567,6 +567,7 @@ typedef struct kist_vault_meta {
 	int signature_valid;  /* non-zero if the signature verified at open */
 	int padded;           /* version 2: the size is padded (kist_sealer_set_padding) */
 	uint64_t pad_len;     /* padding bytes */
+	int padme;            /* padded to exactly Padmé's size (as kist pads) */
 	size_t grant_count;   /* grant records (kist_vault_grant_get) */
 } kist_vault_meta;
 

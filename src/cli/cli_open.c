@@ -287,9 +287,11 @@ static int verify_json(kist_vault *v, const char *path, const kist_vault_meta *m
 	    json_object_set_new(j, "format_version", json_integer(m->format_version)) ||
 	    json_object_set_new(j, "recipients", json_integer(m->recipient_count)) ||
 	    json_object_set_new(j, "grants", grants_json(v)) ||
-	    json_object_set_new(
-	        j, "padding",
-	        m->format_version < 2 ? json_null() : json_string(m->padded ? "padme" : "none")) ||
+	    json_object_set_new(j, "padding",
+	                        m->format_version < 2 ? json_null()
+	                                              : json_string(!m->padded ? "none"
+	                                                            : m->padme ? "padme"
+	                                                                       : "other")) ||
 	    json_object_set_new(j, "entries",
 	                        json_pack("{s:I, s:I, s:I, s:I, s:I}", "total",
 	                                  (json_int_t)m->entry_count, "files", (json_int_t)files,
@@ -396,10 +398,15 @@ static void print_vault(const char *path, kist_vault *v, const kist_vault_meta *
 	}
 	printf("Recipients:  %u\n", m->recipient_count);
 	print_grants(v);
-	if (m->format_version >= 2)
-		printf("Padding:     %s\n",
-		       !m->padded ? "none (the exact size was kept)"
-		                  : "Padmé (the size does not give the content's away)");
+	if (m->format_version >= 2 && !m->padded)
+		printf("Padding:     none (the exact size was kept)\n");
+	else if (m->format_version >= 2 && m->padme)
+		printf("Padding:     Padmé, %llu bytes (the size does not give the content's "
+		       "away)\n",
+		       (unsigned long long)m->pad_len);
+	else if (m->format_version >= 2)
+		printf("Padding:     %llu bytes, not to Padmé's size (another sealer's choice)\n",
+		       (unsigned long long)m->pad_len);
 	printf("Entries:     %llu (%zu %s, %zu %s, %zu %s), %s\n",
 	       (unsigned long long)m->entry_count, c.files, cli_plural(c.files, "file", "files"),
 	       c.dirs, cli_plural(c.dirs, "folder", "folders"), c.links,

@@ -30,7 +30,7 @@ expect_rc 0 "$K" info p1.kist
 assert_grep "$OUT" "version 2" "info: format version 2"
 assert_no_grep "$OUT" "^pad" "info: whether a vault is padded is not visible without a key"
 expect_rc 0 "$K" verify -i alice.key p1.kist
-assert_grep "$OUT" "^Padding: +Padm" "verify: a padded vault says so"
+assert_grep "$OUT" "^Padding: +Padmé, [0-9]+ bytes" "verify: a padded vault says so"
 expect_rc 0 "$K" verify -i alice.key n2.kist
 assert_grep "$OUT" "^Padding: +none" "verify: --pad none says so"
 expect_rc 2 "$K" seal -q --pad some -r "$PA" -o x.kist m1
@@ -48,6 +48,9 @@ assert_grep "$OUT" "^Padding: +DAMAGED" "verify names damaged padding"
 expect_rc 4 "$K" verify --json -i alice.key pd.kist
 pyjson "$OUT" "verify --json, damaged padding" 'd["checked"]["padding_damaged"] is True' \
 	'd["checked"]["failed"] == 0' 'd["result"] == "failed"'
+rm -rf pdx && mkdir pdx
+expect_rc 0 "$K" extract -q -i alice.key -C pdx pd.kist
+cmp m1 pdx/m1 >/dev/null && ok || fail "damaged padding alone: extract gives the content back"
 
 # ---- grant: sealed by the sealer for alice, alice grants bob
 mkdir case

@@ -215,7 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		t.flags = KIST_TRAILER_SIGNED;
 		memcpy(t.signer, carol->pk.ed25519, 32);
-		kist__signature_message(msg, &hp, header, &t);
+		kist__signature_message(msg, &hp, header, &t, hp.recipient_slots);
 		crypto_sign_detached(t.signature, NULL, msg, sizeof msg, carol->ed25519_sk);
 		if (flags & 2)
 			t.signature[0] ^= 1;

@@ -751,7 +751,7 @@ static void build(const craft *c, buf *out)
 		unsigned char msg[32];
 		kist__header hp;
 		check(kist__header_parse(&hp, h, hl), "header");
-		kist__signature_message(msg, &hp, h, &t);
+		kist__signature_message(msg, &hp, h, &t, hp.recipient_slots);
 		crypto_sign_detached(t.signature, NULL, msg, sizeof msg, c->signer->ed25519_sk);
 		if (c->flip_signature)
 			t.signature[7] ^= 0x01;
@@ -1971,7 +1971,7 @@ static void open_parts(opened *o, const char *rel)
 	      "trailer");
 	kist__trailer_decode(&o->t, o->h.version, pt);
 	kist__chunker_free(ck);
-	kist__core_digest(o->core, &o->h, &o->t);
+	kist__core_digest(o->core, &o->h, &o->t, o->h.recipient_slots);
 }
 
 /* The vault o with its header's slots replaced by slots[0..slen) (MAC by o's keys). */
@@ -1990,34 +1990,47 @@ static void write_reheaded(const char *name, const opened *o, const unsigned cha
 	free(b.p);
 }
 
+/* A marker for grant_record: the record is crafted as the header's first slot. */
+static void mut_first(unsigned char *plain, size_t len)
+{
+	(void)plain;
+	(void)len;
+}
+
 /* One grant record for keys, sealed as record j; mutate (may be NULL) edits its plaintext. */
 static size_t grant_record(unsigned char *dst, const opened *o, unsigned j,
                            const kist_identity *granter, const kist_pubkey *keys, size_t n,
                            const unsigned char prev[32], const unsigned char *core,
-                           void (*mutate)(unsigned char *plain, size_t len), unsigned reseal_nonce)
+                           void (*mutate)(unsigned char *plain, size_t len), unsigned reseal_j)
 {
 	kist__grant g;
 	size_t len;
+	/* the slots it added: the n recipient slots right before dst (none when the
+	 * record is crafted first in the header, where there are none) */
+	size_t added_len = mutate == mut_first ? 0 : n * (8 + KIST_SLOT_X25519_BODY);
 	memset(&g, 0, sizeof g);
 	g.time = MTIME;
 	g.nkeys = n;
 	memcpy(g.keys, keys, n * sizeof *keys);
 	if (prev != NULL)
 		memcpy(g.prev, prev, 32);
-	check(kist__grant_seal(dst, &len, j, &g, granter, core ? core : o->core, o->k.grant),
+	check(kist__grant_seal(dst, &len, j, &g, granter, core ? core : o->core, dst - added_len,
+	                       added_len, o->k.grant),
 	      "grant");
-	if (mutate != NULL || reseal_nonce != j) {
-		unsigned char plain[4096], nonce[12] = {0};
+	if ((mutate != NULL && mutate != mut_first) || reseal_j != j) {
+		/* body = nonce (24) || XChaCha20-Poly1305(grant_key, nonce, aad = j LE32, plain) */
+		unsigned char plain[4096], aad[4];
 		unsigned long long plen;
-		nonce[11] = (unsigned char)j;
-		if (crypto_aead_chacha20poly1305_ietf_decrypt(plain, &plen, NULL, dst + 8, len - 8,
-		                                              NULL, 0, nonce, o->k.grant) != 0)
+		kist__st32(aad, j);
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &plen, NULL, dst + 8 + 24,
+		                                               len - 8 - 24, aad, 4, dst + 8,
+		                                               o->k.grant) != 0)
 			die("grant record does not open");
 		if (mutate != NULL)
 			mutate(plain, (size_t)plen);
-		nonce[11] = (unsigned char)reseal_nonce;
-		crypto_aead_chacha20poly1305_ietf_encrypt(dst + 8, NULL, plain, plen, NULL, 0, NULL,
-		                                          nonce, o->k.grant);
+		kist__st32(aad, reseal_j);
+		crypto_aead_xchacha20poly1305_ietf_encrypt(dst + 8 + 24, NULL, plain, plen, aad, 4,
+		                                           NULL, dst + 8, o->k.grant);
 	}
 	return len;
 }
@@ -2025,11 +2038,6 @@ static size_t grant_record(unsigned char *dst, const opened *o, unsigned j,
 static void mut_signature(unsigned char *plain, size_t len)
 {
 	plain[len - 1] ^= 0x01;
-}
-
-static void mut_prev(unsigned char *plain, size_t len)
-{
-	plain[len - 64 - 32] ^= 0x01;
 }
 
 static void mut_count_2(unsigned char *plain, size_t len)
@@ -2139,14 +2147,17 @@ static void gen_grant_vectors(void)
 	               "re-encrypted, header MAC recomputed)");
 
 	n = ss + recipient_slot(slots + ss, &o, &bob_pk);
-	n += grant_record(slots + n, &o, 0, alice, &bob_pk, 1, NULL, NULL, mut_prev, 0);
+	{
+		unsigned char one[32] = {1};
+		n += grant_record(slots + n, &o, 0, alice, &bob_pk, 1, one, NULL, NULL, 0);
+	}
 	write_reheaded("grant-prev-not-zero", &o, slots, n, 3, "corrupt", "alice",
-	               "the first grant record's prev is not 32 zero bytes");
+	               "the first grant record's prev is not 32 zero bytes (and signed so)");
 
 	n = ss + recipient_slot(slots + ss, &o, &bob_pk);
 	n += grant_record(slots + n, &o, 0, alice, &bob_pk, 1, NULL, NULL, NULL, 1);
-	write_reheaded("grant-wrong-nonce", &o, slots, n, 3, "corrupt", "alice",
-	               "grant record 0 sealed with the nonce of record 1");
+	write_reheaded("grant-wrong-index", &o, slots, n, 3, "corrupt", "alice",
+	               "grant record 0 sealed with the index of record 1 as its associated data");
 
 	{
 		unsigned char other[32];
@@ -2165,43 +2176,47 @@ static void gen_grant_vectors(void)
 
 	/* two records: the second chained to nothing, the second miscounting */
 	{
-		size_t l1;
+		size_t l1, r1;
+		unsigned char prev[32];
 		n = ss + recipient_slot(slots + ss, &o, &bob_pk);
-		l1 = grant_record(rec1, &o, 0, alice, &bob_pk, 1, NULL, NULL, NULL, 0);
-		memcpy(slots + n, rec1, l1);
+		r1 = n;
+		l1 = grant_record(slots + n, &o, 0, alice, &bob_pk, 1, NULL, NULL, NULL, 0);
+		memcpy(rec1, slots + r1, l1);
 		n += l1;
 		n += recipient_slot(slots + n, &o, &dave_pk);
 		n += grant_record(slots + n, &o, 1, alice, &dave_pk, 1, zero, NULL, NULL, 1);
 		write_reheaded("grant-chain-broken", &o, slots, n, 5, "corrupt", "alice",
 		               "the second grant record's prev is zeros, not the first record's "
 		               "digest");
-		n = ss + recipient_slot(slots + ss, &o, &bob_pk);
-		memcpy(slots + n, rec1, l1);
-		size_t at = n;
-		n += l1;
-		n += recipient_slot(slots + n, &o, &dave_pk);
-		n += recipient_slot(slots + n, &o, &bob_pk);
-		unsigned char prev[32];
-		kist__grant g1;
-		(void)at;
-		/* prev = SHA-256 of record 1's plaintext */
+		/* prev = SHA-256 of record 1's plaintext: nonce (24) || ciphertext, aad 0 */
 		{
-			unsigned char plain[4096], nonce[12] = {0};
+			unsigned char plain[4096], aad[4] = {0};
 			unsigned long long plen;
-			if (crypto_aead_chacha20poly1305_ietf_decrypt(plain, &plen, NULL, rec1 + 8,
-			                                              l1 - 8, NULL, 0, nonce,
-			                                              o.k.grant) != 0)
+			if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &plen, NULL, rec1 + 8 + 24,
+			                                               l1 - 8 - 24, aad, 4, rec1 + 8,
+			                                               o.k.grant) != 0)
 				die("record 1");
 			kist__sha256_oneshot(prev, plain, (size_t)plen);
 		}
-		(void)g1;
+		n = r1 + l1;
+		n += recipient_slot(slots + n, &o, &dave_pk);
+		n += recipient_slot(slots + n, &o, &bob_pk);
 		n += grant_record(slots + n, &o, 1, alice, &dave_pk, 1, prev, NULL, NULL, 1);
 		write_reheaded("grant-follows-more-slots", &o, slots, n, 6, "corrupt", "alice",
 		               "the second grant record names 1 key but follows 2 recipient slots");
 	}
 
+	/* the slot a grant added, replaced by a fresh one (for the same key, so it
+	 * still opens): the grant record's signature covers the slots it added */
+	n = ss + recipient_slot(slots + ss, &o, &bob_pk);
+	n += grant_record(slots + n, &o, 0, alice, &bob_pk, 1, NULL, NULL, NULL, 0);
+	recipient_slot(slots + ss, &o, &bob_pk);
+	write_reheaded("grant-added-slot-replaced", &o, slots, n, 3, "signature", "alice",
+	               "the recipient slot a grant added, replaced by another slot after the "
+	               "grant was signed (header MAC recomputed)");
+
 	/* structure, without keys */
-	n = grant_record(slots, &o, 0, alice, &bob_pk, 1, NULL, NULL, NULL, 0);
+	n = grant_record(slots, &o, 0, alice, &bob_pk, 1, NULL, NULL, mut_first, 0);
 	memcpy(slots + n, sealer_slots, ss);
 	write_reheaded("grant-before-recipients", &o, slots, n + ss, 2, "format", "alice",
 	               "a grant record as the first slot, before any recipient");
@@ -2240,6 +2255,15 @@ static void gen_grant_vectors(void)
 		write_reheaded("v1-label", &o, slots, ss, 1, "noaccess", "alice",
 		               "alice's slot wraps K_r with version 1's label");
 	}
+	free(o.bytes);
+
+	/* a signed vault whose sealer's slot was replaced by a recipient (header
+	 * MAC recomputed with K_r): the signature covers the sealer's slots */
+	open_parts(&o, "valid/signed.kist");
+	recipient_slot(slots, &o, &alice->pk);
+	write_reheaded("sealer-slot-replaced", &o, slots, o.h.slots_len, 1, "signature", "alice",
+	               "the sealer's recipient slot replaced by a fresh slot for the same key "
+	               "(it opens; header MAC recomputed): the seal signature no longer verifies");
 	free(o.bytes);
 
 	/* the trailer's padding fields */
@@ -2392,7 +2416,9 @@ static const struct {
     {"padding-flipped", "the padding after the index is damaged"},
     {"grant-bad-signature", "grant record 1: the granter's signature does not verify"},
     {"grant-prev-not-zero", "grant record 1 does not follow the one before it"},
-    {"grant-wrong-nonce", "grant record 1 failed authentication"},
+    {"grant-wrong-index", "grant record 1 failed authentication"},
+    {"grant-added-slot-replaced", "grant record 1: the granter's signature does not verify"},
+    {"sealer-slot-replaced", "the sealer's signature does not verify"},
     {"grant-other-vault", "grant record 1: the granter's signature does not verify"},
     {"grant-count-overruns", "grant record 1 is truncated"},
     {"grant-chain-broken", "grant record 2 does not follow the one before it"},

@@ -247,11 +247,14 @@ void kist__trailer_decode(kist__trailer *t, unsigned version, const unsigned cha
 int kist__index_ct_len(uint64_t zlen, uint32_t chunk_size, uint64_t *out);
 /*
  * The message the sealer signs (FORMAT.md, "Signature"), for h (parsed from
- * header) and t.  Version 2 signs core_digest, which kist__core_digest gives.
+ * header) and t.  Version 2 signs core_digest, which kist__core_digest gives:
+ * it covers the first `sealed` recipient slots (vault.recipients: the
+ * sealer's), not those grants added.
  */
 void kist__signature_message(unsigned char out[32], const kist__header *h,
-                             const unsigned char *header, const kist__trailer *t);
-void kist__core_digest(unsigned char out[32], const kist__header *h, const kist__trailer *t);
+                             const unsigned char *header, const kist__trailer *t, unsigned sealed);
+void kist__core_digest(unsigned char out[32], const kist__header *h, const kist__trailer *t,
+                       unsigned sealed);
 
 /* ---- padding (trailer.c) */
 #define KIST_PAD_MAX ((uint64_t)1 << 38) /* pad_len is below: one ChaCha20 keystream */
@@ -271,18 +274,20 @@ typedef struct kist__grant {
 } kist__grant;
 
 /*
- * Seals grant record j (plaintext from g and granter's signature over
- * core_digest) into a type-6 slot at dst; *len its total length (slot head
- * included).  dst has room for KIST_SLOT_BODY_MAX + 8 bytes.
+ * Seals grant record j (plaintext from g, granter's signature over
+ * core_digest and the slots it added, added[0..added_len) as stored) into a
+ * type-6 slot at dst; *len its total length (slot head included).  dst has
+ * room for KIST_SLOT_BODY_MAX + 8 bytes.
  */
 kist_err kist__grant_seal(unsigned char *dst, size_t *len, unsigned j, kist__grant *g,
                           const kist_identity *granter, const unsigned char core_digest[32],
+                          const unsigned char *added, size_t added_len,
                           const unsigned char grant_key[32]);
 
 /*
  * Opens, parses and checks every grant record of h: the chain of prev
- * digests, each signature over core_digest, and that record j follows
- * exactly its nkeys recipient slots.  *out malloc'd (NULL when none).
+ * digests, each signature over core_digest and the slots it added, and that
+ * record j follows exactly its nkeys recipient slots.  *out malloc'd (NULL when none).
  */
 kist_err kist__grants_open(const kist__header *h, const unsigned char grant_key[32],
                            const unsigned char core_digest[32], kist__grant **out, size_t *n);

@@ -64,10 +64,11 @@ int kist__index_ct_len(uint64_t zlen, uint32_t chunk_size, uint64_t *out)
 
 /*
  * Version 2: SHA-256("kist/v2 seal core\0" || version || salt || commitment
- * || every custodian and gate slot as stored || trailer bytes 0..71), what a
- * grant does not change.
+ * || the sealer's slots as stored || trailer bytes 0..71): what a grant
+ * does not change.
  */
-void kist__core_digest(unsigned char out[32], const kist__header *h, const kist__trailer *t)
+void kist__core_digest(unsigned char out[32], const kist__header *h, const kist__trailer *t,
+                       unsigned sealed)
 {
 	crypto_hash_sha256_state st;
 	unsigned char v[2], enc[KIST_TRAILER_PLAIN];
@@ -79,10 +80,16 @@ void kist__core_digest(unsigned char out[32], const kist__header *h, const kist_
 	crypto_hash_sha256_update(&st, v, 2);
 	crypto_hash_sha256_update(&st, h->salt, 32);
 	crypto_hash_sha256_update(&st, h->commitment, 32);
+	/* The sealer's slots, as stored: its recipient slots (the first `sealed`
+	 * of types 1 and 2) and any of types 4 and 5; not grant records, nor the
+	 * recipient slots grants added after them.  A grant only appends. */
+	unsigned seen = 0;
 	for (unsigned i = 0; i < h->slot_count; i++) {
 		uint16_t type = kist__ld16(p);
 		size_t n = 8 + kist__ld32(p + 4);
-		if (type == KIST_SLOT_CUSTODIAN || type == KIST_SLOT_GATE)
+		int recipient = type == KIST_SLOT_X25519 || type == KIST_SLOT_AGE;
+		if ((recipient && seen++ < sealed) || type == KIST_SLOT_CUSTODIAN ||
+		    type == KIST_SLOT_GATE)
 			crypto_hash_sha256_update(&st, p, n);
 		p += n;
 	}
@@ -96,7 +103,7 @@ void kist__core_digest(unsigned char out[32], const kist__header *h, const kist_
  * Version 2: SHA-256(label || 0x00 || core_digest || signer).
  */
 void kist__signature_message(unsigned char out[32], const kist__header *h,
-                             const unsigned char *header, const kist__trailer *t)
+                             const unsigned char *header, const kist__trailer *t, unsigned sealed)
 {
 	unsigned char buf[sizeof SIG_LABEL_V1 + 32 + 64 + 32], enc[KIST_TRAILER_PLAIN];
 	size_t o;
@@ -112,7 +119,7 @@ void kist__signature_message(unsigned char out[32], const kist__header *h,
 	} else {
 		o = sizeof SIG_LABEL_V2;
 		memcpy(buf, SIG_LABEL_V2, o);
-		kist__core_digest(buf + o, h, t);
+		kist__core_digest(buf + o, h, t, sealed);
 		o += 32;
 	}
 	memcpy(buf + o, t->signer, 32);

@@ -58,9 +58,9 @@ static kist_err grant_header(const kist_vault *v, const kist_identity *granter,
 	memcpy(g->keys, keys, n * sizeof *keys);
 	if (v->ngrants > 0)
 		memcpy(g->prev, v->grants[v->ngrants - 1].digest, 32);
-	kist__core_digest(core, &v->hdr, &v->trailer);
+	kist__core_digest(core, &v->hdr, &v->trailer, v->meta.recipients);
 	if ((err = kist__grant_seal(slots + old + rlen, &glen, (unsigned)v->ngrants, g, granter,
-	                            core, v->keys->grant)) != KIST_OK)
+	                            core, slots + old, rlen, v->keys->grant)) != KIST_OK)
 		goto out;
 	err = kist__header_assemble(out, outlen, v->hdr.salt, slots, old + rlen + glen,
 	                            v->hdr.slot_count + (unsigned)n + 1, v->keys);

@@ -1189,10 +1189,10 @@ static kist_err write_padding(writer *w, kist__trailer *t, size_t header_len)
 	if (w->s->no_pad)
 		return KIST_OK;
 	uint64_t u = header_len + w->body + KIST_TRAILER_BYTES;
+	if (kist__padme(u) - u >= KIST_PAD_MAX)
+		return KIST_OK; /* beyond one ChaCha20 keystream (vaults of 2^43 bytes): not padded */
 	t->flags |= KIST_TRAILER_PADDED;
 	t->pad_len = kist__padme(u) - u;
-	if (t->pad_len >= KIST_PAD_MAX)
-		t->pad_len = 0; /* beyond one ChaCha20 keystream: not padded further */
 	for (uint64_t off = 0; off < t->pad_len;) {
 		size_t n = t->pad_len - off < sizeof buf ? (size_t)(t->pad_len - off) : sizeof buf;
 		kist__padding_bytes(buf, n, off, w->keys->padding);
@@ -1225,7 +1225,7 @@ static kist_err write_index_trailer(writer *w, const unsigned char *header, size
 		unsigned char msg[32];
 		t.flags |= KIST_TRAILER_SIGNED;
 		memcpy(t.signer, s->signer->pk.ed25519, 32);
-		kist__signature_message(msg, &h, header, &t);
+		kist__signature_message(msg, &h, header, &t, (unsigned)s->nrecips);
 		crypto_sign_detached(t.signature, NULL, msg, sizeof msg, s->signer->ed25519_sk);
 	}
 	kist__trailer_encode(tplain, KIST_FORMAT_VERSION, &t);

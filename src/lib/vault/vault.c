@@ -193,7 +193,7 @@ static kist_err check_signature(kist_vault *v)
 	if (!v->meta.has_signer || kist_pubkey_parse(&pk, v->meta.signer) != KIST_OK ||
 	    pk.kind != KIST_PUBKEY_KIST || sodium_memcmp(pk.ed25519, t->signer, 32) != 0)
 		return kist__fail(KIST_E_CORRUPT, "index and trailer disagree on the sealer");
-	kist__signature_message(msg, &v->hdr, v->header, t);
+	kist__signature_message(msg, &v->hdr, v->header, t, v->meta.recipients);
 	if (crypto_sign_verify_detached(t->signature, msg, sizeof msg, t->signer) != 0)
 		return kist__fail(KIST_E_SIGNATURE, "the sealer's signature does not verify");
 	v->signature_valid = 1;
@@ -211,7 +211,7 @@ static kist_err check_grants(kist_vault *v)
 	kist_err err;
 	if (v->hdr.version == KIST_FORMAT_V1)
 		return KIST_OK;
-	kist__core_digest(core, &v->hdr, &v->trailer);
+	kist__core_digest(core, &v->hdr, &v->trailer, v->meta.recipients);
 	if ((err = kist__grants_open(&v->hdr, v->keys->grant, core, &v->grants, &v->ngrants)) !=
 	    KIST_OK)
 		return err;
@@ -341,6 +341,20 @@ void kist_vault_get_meta(const kist_vault *v, kist_vault_meta *out)
 	out->format_version = v->hdr.version;
 	out->padded = (v->trailer.flags & KIST_TRAILER_PADDED) != 0;
 	out->pad_len = v->trailer.pad_len;
+	/* Padmé's size exactly, as sealed: the file less the padding and the
+	 * header bytes grants added (the sealer's header is the slots before the
+	 * first grant record). */
+	if (out->padded) {
+		size_t sealed_slots = 0;
+		const unsigned char *p = v->hdr.slots;
+		for (unsigned i = 0; i < v->hdr.slot_count && kist__ld16(p) != KIST_SLOT_GRANT;
+		     i++) {
+			sealed_slots += 8 + kist__ld32(p + 4);
+			p += 8 + kist__ld32(p + 4);
+		}
+		uint64_t u = v->file_size - v->trailer.pad_len - (v->hdr.slots_len - sealed_slots);
+		out->padme = kist__padme(u) == u + v->trailer.pad_len;
+	}
 	out->grant_count = v->ngrants;
 	out->vault_id = v->meta.vault_id;
 	out->created = v->meta.created;
