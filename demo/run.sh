@@ -191,6 +191,19 @@ kist manifest -i keys/lawyer.id --passphrase-file keys/lawyer.pass case-0611.kis
 (cd received && show sha256sum -c --strict ../manifest.sha256 | tail -3)
 say "The manifest (kist manifest) checks against the extraction with sha256sum."
 
+step "9c. Months later, a colleague joins the legal team: the lawyer grants"
+say "Ines gives a colleague access without re-sealing (which would lose
+Ruth's signature): the header gains a slot for the colleague and a grant
+record signed by Ines; every other byte is copied unchanged."
+(umask 077 && head -c 18 /dev/urandom | base64 >keys/colleague.pass)
+kist keygen -q -o keys/colleague.id --passphrase-file keys/colleague.pass >/dev/null
+COLLEAGUE_KEY=$(kist pubkey -q keys/colleague.id)
+show kist grant -i keys/lawyer.id --passphrase-file keys/lawyer.pass \
+	-r "$COLLEAGUE_KEY" -o case-0611-granted.kist case-0611.kist
+show kist verify -i keys/colleague.id --passphrase-file keys/colleague.pass \
+	--signer "$FIELD_KEY" case-0611-granted.kist
+say "Ruth's signature still holds, and verify shows who granted access to whom."
+
 # ------------------------------------------------------------ what must fail
 
 step "10. Ruth's own identity cannot reopen the vault (expected)"
@@ -260,5 +273,5 @@ show ls -l exhibit.html tampered-exhibit.html audit.html
 trap - ERR
 step "Summary"
 size=$(du -h --apparent-size evidence | tail -1 | cut -f1)
-printf 'kist demo: OK: %s files (%s) and a people register sealed for 2 recipients and signed; verified, extracted byte-identical; a person found and their media extracted; manifest checked; sealer locked out (exit 3); tampering and truncation caught (exit 4), nothing extracted; ledger audited; exhibit and audit reports written; %ds.\n' \
+printf 'kist demo: OK: %s files (%s) and a people register sealed for 2 recipients and signed; verified, extracted byte-identical; a person found and their media extracted; manifest checked; sealer locked out (exit 3); tampering and truncation caught (exit 4), nothing extracted; access granted to a colleague with the signature kept; ledger audited; exhibit and audit reports written; %ds.\n' \
 	"$nfiles" "$size" $((SECONDS - START))

@@ -67,6 +67,7 @@ assert_grep "$OUT" "ALL GOOD" "the new recipient opens and verifies the granted 
 assert_grep "$OUT" "^Granted: .* by $FA; signature valid" "verify shows the grant and who made it"
 assert_grep "$OUT" "^ +to $FB" "verify shows to whom"
 assert_grep "$OUT" "^Recipients: +2" "verify counts both recipients"
+assert_grep "$OUT" "^Padding: +Padmé" "a granted vault is still Padmé-padded (grants' header bytes aside)"
 expect_rc 0 "$K" verify -i alice.key --signer sealer.key g.kist
 assert_grep "$OUT" "ALL GOOD" "the old recipient still opens the granted vault"
 expect_rc 0 "$K" verify -i alice.key --signer sealer.key v.kist

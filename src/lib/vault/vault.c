@@ -342,17 +342,21 @@ void kist_vault_get_meta(const kist_vault *v, kist_vault_meta *out)
 	out->padded = (v->trailer.flags & KIST_TRAILER_PADDED) != 0;
 	out->pad_len = v->trailer.pad_len;
 	/* Padmé's size exactly, as sealed: the file less the padding and the
-	 * header bytes grants added (the sealer's header is the slots before the
-	 * first grant record). */
+	 * header bytes grants added (grant records, and the recipient slots after
+	 * the sealer's vault.recipients). */
 	if (out->padded) {
-		size_t sealed_slots = 0;
+		uint64_t added = 0; /* grant records and the recipient slots grants added */
 		const unsigned char *p = v->hdr.slots;
-		for (unsigned i = 0; i < v->hdr.slot_count && kist__ld16(p) != KIST_SLOT_GRANT;
-		     i++) {
-			sealed_slots += 8 + kist__ld32(p + 4);
-			p += 8 + kist__ld32(p + 4);
+		unsigned seen = 0;
+		for (unsigned i = 0; i < v->hdr.slot_count; i++) {
+			uint16_t type = kist__ld16(p);
+			uint32_t n = 8 + kist__ld32(p + 4);
+			int recipient = type == KIST_SLOT_X25519 || type == KIST_SLOT_AGE;
+			if (type == KIST_SLOT_GRANT || (recipient && seen++ >= v->meta.recipients))
+				added += n;
+			p += n;
 		}
-		uint64_t u = v->file_size - v->trailer.pad_len - (v->hdr.slots_len - sealed_slots);
+		uint64_t u = v->file_size - v->trailer.pad_len - added;
 		out->padme = kist__padme(u) == u + v->trailer.pad_len;
 	}
 	out->grant_count = v->ngrants;
