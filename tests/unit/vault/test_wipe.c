@@ -111,7 +111,15 @@ static void slot_secrets(const unsigned char *h, const kist_identity *id, unsign
 	assert_int_equal(crypto_scalarmult(shared, id->x25519_sk, share), 0);
 	memcpy(salt, share, 32);
 	memcpy(salt + 32, id->pk.x25519, 32);
-	kist__hkdf_sha256(wrap, 32, salt, sizeof salt, shared, 32, "kist/v1 X25519 recipient");
+	kist__hkdf_sha256(wrap, 32, salt, sizeof salt, shared, 32, "kist/v2 X25519 recipient");
+	/* The wrap key found must be the slot's (a wrong label would make the
+	 * leak checks below look for bytes that were never there). */
+	static const unsigned char zero_nonce[12];
+	unsigned char key[32];
+	assert_int_equal(crypto_aead_chacha20poly1305_ietf_decrypt(key, NULL, NULL, share + 32, 48,
+	                                                           NULL, 0, zero_nonce, wrap),
+	                 0);
+	sodium_memzero(key, sizeof key);
 }
 
 static void generate_leaves_no_seed(void **state)
