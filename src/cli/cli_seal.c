@@ -340,34 +340,33 @@ static kist_err write_with_parity(const cli_args *a, kist_sealer *s, int fd, con
 	return err;
 }
 
-static int check_args(const cli_args *a, unsigned *threads, unsigned *level)
+/* OUT.parity or the first part's name taken: refused before any work, as for -o. */
+static int outputs_free(const cli_args *a, uint64_t split_size, unsigned percent)
 {
-	int dry = cli_count(a, "dry-run") > 0;
-	uint64_t split_size;
-	unsigned parity, percent;
-	int rc;
-	if ((rc = split_args(a, &split_size, &parity)) != EXIT_OK ||
-	    (rc = percent_arg(a, &percent)) != EXIT_OK)
-		return rc;
-	/* OUT.parity taken: refused before any work, as for -o. */
-	char side[4096 + 8];
-	struct stat sst;
-	if (percent > 0 && !cli_count(a, "force") && cli_get(a, "output") != NULL &&
-	    snprintf(side, sizeof side, "%s.parity", cli_get(a, "output")) < (int)sizeof side &&
-	    lstat(side, &sst) == 0) {
-		cli_error(side, "exists (use --force to replace it)");
+	char name[4096 + 8];
+	struct stat st;
+	const char *out = cli_get(a, "output");
+	if (out == NULL || cli_count(a, "force"))
+		return EXIT_OK;
+	if (percent > 0 && snprintf(name, sizeof name, "%s.parity", out) < (int)sizeof name &&
+	    lstat(name, &st) == 0) {
+		cli_error(name, "exists (use --force to replace it)");
 		return EXIT_OTHER;
 	}
-	/* The first part's name taken: refused before any work, as for -o. */
-	char first[4096 + 8];
-	struct stat fst;
-	if (split_size > 0 && !cli_count(a, "force") && cli_get(a, "output") != NULL &&
-	    snprintf(first, sizeof first, "%s.001", cli_get(a, "output")) < (int)sizeof first &&
-	    lstat(first, &fst) == 0) {
-		cli_error(first, "exists (use --force to replace the parts)");
+	if (split_size > 0 && snprintf(name, sizeof name, "%s.001", out) < (int)sizeof name &&
+	    lstat(name, &st) == 0) {
+		cli_error(name, "exists (use --force to replace the parts)");
 		return EXIT_OTHER;
 	}
-	if (cli_get(a, "output") == NULL && !dry) {
+	return EXIT_OK;
+}
+
+/* -o: given (unless --dry-run), not a folder; '-' not a terminal, without --force. */
+static int output_arg(const cli_args *a, int dry)
+{
+	const char *out = cli_get(a, "output");
+	struct stat st;
+	if (out == NULL && !dry) {
 		cli_usage_error("seal", "an output is needed: -o OUT.kist");
 		return EXIT_USAGE;
 	}
@@ -376,8 +375,6 @@ static int check_args(const cli_args *a, unsigned *threads, unsigned *level)
 		return EXIT_USAGE;
 	}
 	/* Refused before any key is opened or any input read. */
-	const char *out = cli_get(a, "output");
-	struct stat st;
 	if (out != NULL && strcmp(out, "-") != 0 && stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
 		char e[256];
 		cli_escape(e, sizeof e, out);
@@ -397,10 +394,12 @@ static int check_args(const cli_args *a, unsigned *threads, unsigned *level)
 			return EXIT_USAGE;
 		}
 	}
-	if (cli_count(a, "recipient") + cli_count(a, "recipients-file") == 0 && !dry) {
-		cli_usage_error("seal", "at least one recipient is needed: -r KEY or -R FILE");
-		return EXIT_USAGE;
-	}
+	return EXIT_OK;
+}
+
+/* -j, --level, --pad and --exclude. */
+static int tuning_args(const cli_args *a, unsigned *threads, unsigned *level)
+{
 	if (cli_get(a, "threads") && cli_parse_count(cli_get(a, "threads"), 64, threads) != 0) {
 		cli_usage_error("seal", "--threads takes a number from 1 to 64");
 		return EXIT_USAGE;
@@ -420,6 +419,26 @@ static int check_args(const cli_args *a, unsigned *threads, unsigned *level)
 			cli_usage_error("seal", "--exclude needs a pattern, not an empty one");
 			return EXIT_USAGE;
 		}
+	return EXIT_OK;
+}
+
+static int check_args(const cli_args *a, unsigned *threads, unsigned *level)
+{
+	int dry = cli_count(a, "dry-run") > 0;
+	uint64_t split_size;
+	unsigned parity, percent;
+	int rc;
+	if ((rc = split_args(a, &split_size, &parity)) != EXIT_OK ||
+	    (rc = percent_arg(a, &percent)) != EXIT_OK ||
+	    (rc = outputs_free(a, split_size, percent)) != EXIT_OK ||
+	    (rc = output_arg(a, dry)) != EXIT_OK)
+		return rc;
+	if (cli_count(a, "recipient") + cli_count(a, "recipients-file") == 0 && !dry) {
+		cli_usage_error("seal", "at least one recipient is needed: -r KEY or -R FILE");
+		return EXIT_USAGE;
+	}
+	if ((rc = tuning_args(a, threads, level)) != EXIT_OK)
+		return rc;
 	/* KIST_LEDGER is not asking: only --ledger on this command line is. */
 	int log_seal = cli_get(a, "ledger") != NULL;
 	if (dry && (log_seal || cli_count(a, "force"))) {

@@ -2192,9 +2192,9 @@ static void gen_grant_vectors(void)
 		{
 			unsigned char plain[4096], aad[4] = {0};
 			unsigned long long plen;
-			if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &plen, NULL, rec1 + 8 + 24,
-			                                               l1 - 8 - 24, aad, 4, rec1 + 8,
-			                                               o.k.grant) != 0)
+			if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+			        plain, &plen, NULL, rec1 + 8 + 24, l1 - 8 - 24, aad, 4, rec1 + 8,
+			        o.k.grant) != 0)
 				die("record 1");
 			kist__sha256_oneshot(prev, plain, (size_t)plen);
 		}

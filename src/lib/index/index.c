@@ -942,6 +942,23 @@ static kist_err entry_row(sqlite3_stmt *st, kist__entry *e, size_t id, const cha
 	return kist__path_check(e->path, strlen(e->path));
 }
 
+/*
+ * One table of the right size, on huge pages when large: page faults, not
+ * rows, were most of the cost of opening a vault of 100,000 entries.
+ */
+static kist_err entries_alloc(sqlite3 *db, kist__entry **ents, size_t *cap)
+{
+	sqlite3_int64 rows = 0;
+	if (!sql_int(db, "SELECT count(*) FROM entries", &rows) || rows <= 0)
+		return KIST_OK;
+	if (rows > KIST_MAX_ENTRIES)
+		return kist__fail(KIST_E_LIMIT, "index: more than %d entries", KIST_MAX_ENTRIES);
+	if ((*ents = kist__alloc_large((size_t)rows * sizeof **ents)) == NULL)
+		return kist__nomem();
+	*cap = (size_t)rows;
+	return KIST_OK;
+}
+
 kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entries, size_t *n,
                           unsigned char *buf, size_t len)
 {
@@ -965,21 +982,8 @@ kist_err kist__index_load(sqlite3 **dbp, kist__index_meta *m, kist__entry **entr
 		goto out;
 	m->schema_version = (unsigned)version;
 
-	/* One table of the right size, on huge pages when large: page faults, not
-	 * rows, were most of the cost of opening a vault of 100,000 entries. */
-	sqlite3_int64 rows = 0;
-	if (sql_int(db, "SELECT count(*) FROM entries", &rows) && rows > 0) {
-		if (rows > KIST_MAX_ENTRIES) {
-			err = kist__fail(KIST_E_LIMIT, "index: more than %d entries",
-			                 KIST_MAX_ENTRIES);
-			goto out;
-		}
-		if ((ents = kist__alloc_large((size_t)rows * sizeof *ents)) == NULL) {
-			err = kist__nomem();
-			goto out;
-		}
-		cap = (size_t)rows;
-	}
+	if ((err = entries_alloc(db, &ents, &cap)) != KIST_OK)
+		goto out;
 	if (sqlite3_prepare_v2(db,
 	                       "SELECT id, path, type, size, mode, mtime, mtime_nsec, sha256, "
 	                       "link_target, offset, stored_size, chunks FROM entries ORDER BY id",

@@ -1190,7 +1190,8 @@ static kist_err write_padding(writer *w, kist__trailer *t, size_t header_len)
 		return KIST_OK;
 	uint64_t u = header_len + w->body + KIST_TRAILER_BYTES;
 	if (kist__padme(u) - u >= KIST_PAD_MAX)
-		return KIST_OK; /* beyond one ChaCha20 keystream (vaults of 2^43 bytes): not padded */
+		return KIST_OK; /* beyond one ChaCha20 keystream (vaults of 2^43 bytes): not padded
+		                 */
 	t->flags |= KIST_TRAILER_PADDED;
 	t->pad_len = kist__padme(u) - u;
 	for (uint64_t off = 0; off < t->pad_len;) {

@@ -15,8 +15,8 @@ struct kist_vault {
 	uint64_t file_size;
 	unsigned char *header;
 	size_t header_len;
-	kist__header hdr; /* parsed from header */
-	kist__keys *keys; /* secure memory */
+	kist__header hdr;    /* parsed from header */
+	kist__keys *keys;    /* secure memory */
 	kist__grant *grants; /* version 2: grant records, checked */
 	size_t ngrants;
 	kist__trailer trailer;
