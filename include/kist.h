@@ -325,6 +325,17 @@ kist_err kist_sealer_set_level(kist_sealer *s, int level);
 kist_err kist_sealer_set_padding(kist_sealer *s, int on);
 
 /*
+ * Makes the vault trustee-gated (docs/GATE.md): adds a custodian (a kist1
+ * key: it must sign its releases; 1 to KIST_CUSTODIANS_MAX, duplicates
+ * ignored).  No recipient opens the vault before `quorum` custodians
+ * (kist_sealer_set_quorum, default 1) released it.
+ * @return KIST_OK, KIST_E_BADKEY (an age key), KIST_E_LIMIT.
+ */
+kist_err kist_sealer_add_custodian(kist_sealer *s, const kist_pubkey *pk);
+/* How many custodians must release (1 to the number of custodians; checked at write). */
+kist_err kist_sealer_set_quorum(kist_sealer *s, unsigned quorum);
+
+/*
  * Signs the vault with id's Ed25519 key (for an age identity, the derived
  * one).  id must outlive kist_sealer_write().
  */
@@ -499,9 +510,10 @@ typedef struct kist_vault_info {
 	unsigned format_version;
 	uint64_t file_size;
 	uint32_t header_size;
-	unsigned slot_count;  /* recipient slots (version 1: slots of any type) */
-	unsigned age_slots;   /* of which age X25519 slots (type 2); slot types are public */
-	unsigned grant_count; /* version 2: grant records (their number is public) */
+	unsigned slot_count;      /* recipient slots (version 1: slots of any type) */
+	unsigned age_slots;       /* of which age X25519 slots (type 2); slot types are public */
+	unsigned grant_count;     /* version 2: grant records (their number is public) */
+	unsigned custodian_count; /* version 2: custodians of a trustee-gated vault (public) */
 } kist_vault_info;
 
 /* Reads and checks the structure of the public header of the vault at path. */
@@ -575,6 +587,7 @@ typedef struct kist_vault_meta {
 void kist_vault_get_meta(const kist_vault *v, kist_vault_meta *out);
 
 #define KIST_GRANT_KEYS_MAX 32 /* recipients one grant adds */
+#define KIST_CUSTODIANS_MAX 16 /* custodians of a trustee-gated vault */
 
 /* A grant record of a version 2 vault: who added which recipients, when. */
 typedef struct kist_grant_info {
@@ -949,6 +962,120 @@ void kist_sealer_file_sha256(const kist_sealer *s, unsigned char out[32]);
  *         KIST_E_NOMEM, KIST_E_INTERRUPTED.
  */
 kist_err kist_vault_file_sha256(kist_vault *v, unsigned char out[32]);
+
+/* ------------------------------------------------ trustee-gated opening */
+
+/*
+ * A trustee-gated vault (docs/GATE.md) opens only with releases from a
+ * quorum of its custodians: a recipient makes a request, each custodian
+ * records a release in its own ledger and sends it back, and the recipient
+ * opens with the releases and the request key kept when the request was made.
+ */
+typedef struct kist_gate_info {
+	unsigned quorum;
+	unsigned ncustodians;
+	kist_pubkey custodians[KIST_CUSTODIANS_MAX];
+	char vault_id[33];
+} kist_gate_info;
+
+/*
+ * Reads the gate of the vault at path with a recipient's identities (the
+ * header is authenticated first).
+ * @return KIST_OK, KIST_E_NOTFOUND (not trustee-gated), and kist_vault_open()'s errors.
+ */
+kist_err kist_vault_gate(const char *path, kist_identity *const *ids, size_t nids,
+                         kist_gate_info *out);
+
+typedef enum kist_scope {
+	KIST_SCOPE_ALL = 0,    /* the whole vault */
+	KIST_SCOPE_PATHS = 1,  /* the stored paths named */
+	KIST_SCOPE_PERSON = 2, /* one person's linked media */
+} kist_scope;
+#define KIST_REQUEST_PATHS_MAX  256  /* paths one request names */
+#define KIST_REQUEST_TEXT_MAX   4096 /* bytes in a path or a person */
+#define KIST_REQUEST_REASON_MAX 1024 /* bytes in a reason or a release's note */
+
+/* A request, parsed and its requester's signature checked. */
+typedef struct kist_request kist_request;
+
+typedef struct kist_request_info {
+	unsigned char digest[32]; /* SHA-256 of the request file: what releases name */
+	int64_t created;          /* the requester's clock */
+	kist_pubkey requester;
+	char vault_id[33];
+	kist_scope scope;
+	const char *const *items; /* scope's paths, or the person; owned by the request */
+	size_t nitems;
+	const char *reason;
+} kist_request_info;
+
+/*
+ * Makes a request for the gated vault at path, signed by the identity of
+ * ids that opens the vault's gate (a kist identity).  Returns the request
+ * file (*req) and the request key (*key): the request's one-time secret,
+ * wrapped to the requester, with the request; keep it (mode 0600) until the
+ * releases are used.  Both malloc'd.  items are the paths or the person of scope.
+ * @return KIST_OK, KIST_E_ARG, KIST_E_LIMIT, KIST_E_BADKEY (an age identity),
+ *         and kist_vault_gate()'s errors.
+ */
+kist_err kist_request_make(const char *path, kist_identity *const *ids, size_t nids,
+                           kist_scope scope, const char *const *items, size_t nitems,
+                           const char *reason, unsigned char **req, size_t *req_len,
+                           unsigned char **key, size_t *key_len);
+
+/*
+ * Parses a request file strictly and checks its signature.
+ * @return KIST_OK, KIST_E_FORMAT, KIST_E_LIMIT, KIST_E_SIGNATURE, KIST_E_NOMEM.
+ */
+kist_err kist_request_parse(kist_request **out, const void *buf, size_t len);
+void kist_request_get_info(const kist_request *r, kist_request_info *out);
+void kist_request_free(kist_request *r);
+
+/*
+ * A custodian's check of a request: the vault's header in it holds a
+ * custodian slot that custodian opens, naming the request's vault.  *share_no
+ * (may be NULL) receives the custodian's share number.
+ * @return KIST_OK, KIST_E_NOACCESS (not a custodian of that vault), KIST_E_CORRUPT.
+ */
+kist_err kist_request_check(const kist_request *r, const kist_identity *custodian,
+                            unsigned *share_no);
+
+/*
+ * Records the custodian's decision in its ledger l (action "release" or
+ * "refuse", the request's digest, requester, scope and reason as the
+ * entry's paths; docs/GATE.md): the first step of a release, before
+ * anything leaves.  *index receives the entry's index.
+ * @return kist_ledger_append()'s errors, and kist_request_check()'s.
+ */
+kist_err kist_release_record(const kist_request *r, const kist_identity *custodian, kist_ledger *l,
+                             int refuse, uint64_t *index);
+
+/*
+ * Builds the release (or refusal) of entry index of the ledger at
+ * ledger_path: the custodian's share wrapped to the request's one-time key,
+ * the entry, its inclusion proof and a checkpoint of the ledger signed by
+ * the custodian, all signed.  *out malloc'd.
+ * @return KIST_OK, KIST_E_CORRUPT (the entry is not this decision), ledger and check errors.
+ */
+kist_err kist_release_build(const kist_request *r, const kist_identity *custodian,
+                            const char *ledger_path, uint64_t index, int refuse, const char *note,
+                            unsigned char **out, size_t *len);
+
+/* The request digest a release names (its structure only is checked). */
+kist_err kist_release_request_digest(const void *buf, size_t len, unsigned char digest[32]);
+
+/*
+ * Opens a trustee-gated vault with releases rel[0..nrel) (rel_len[i] bytes
+ * each) and the request key they answer: every release's signature,
+ * request, vault, custodian, ledger entry, inclusion proof and checkpoint
+ * are checked, then quorum shares rebuild the key.  *req (may be NULL)
+ * receives the request, for its scope.  KIST_E_NOACCESS with fewer good
+ * releases than the quorum (the detail names the custodians still needed).
+ * @return kist_vault_open()'s errors, KIST_E_SIGNATURE, KIST_E_NOTFOUND.
+ */
+kist_err kist_vault_open_released(kist_vault **out, const char *path, kist_identity *const *ids,
+                                  size_t nids, const void *const *rel, const size_t *rel_len,
+                                  size_t nrel, const void *key, size_t key_len, kist_request **req);
 
 /* --------------------------------------------------------- signals, misc */
 

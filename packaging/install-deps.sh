@@ -3,7 +3,7 @@
 # Usage: packaging/install-deps.sh        (as root, or with sudo available)
 set -eu
 
-PKGS="build-essential cmake pkg-config clang libsodium-dev libzstd-dev libsqlite3-dev libssl-dev libcmocka-dev libjansson-dev libicu-dev libisal-dev libqrencode-dev libzxcvbn-dev python3 zstd strace valgrind util-linux age zbar-tools man-db groff-base dpkg-dev zsh fish dosfstools fusefat chromium poppler-utils"
+PKGS="build-essential cmake pkg-config clang libsodium-dev libzstd-dev libsqlite3-dev libssl-dev libcmocka-dev libjansson-dev libgfshare-dev libicu-dev libisal-dev libqrencode-dev libzxcvbn-dev python3 zstd strace valgrind util-linux age zbar-tools man-db groff-base dpkg-dev zsh fish dosfstools fusefat chromium poppler-utils"
 
 missing=""
 for p in $PKGS; do

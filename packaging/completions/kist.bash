@@ -11,21 +11,23 @@ _kist_opts() {
 	"contacts add") echo "--contacts -q --quiet -h --help" ;;
 	"contacts list") echo "--json --contacts -q --quiet -h --help" ;;
 	"contacts remove") echo "--contacts -q --quiet -h --help" ;;
-	seal) echo "-r --recipient -R --recipients-file -s --sign --people --ledger -o --output --force --split --parity --pad --stdin-name --base --exclude --skip-unreadable --dry-run --passphrase-file -j --threads --level --contacts -q --quiet -h --help" ;;
+	seal) echo "-r --recipient -R --recipients-file -s --sign --custodian --quorum --people --ledger -o --output --force --split --parity --pad --stdin-name --base --exclude --skip-unreadable --dry-run --passphrase-file -j --threads --level --contacts -q --quiet -h --help" ;;
 	info) echo "--json -q --quiet -h --help" ;;
-	list) echo "-i --identity --passphrase-file -l --long --json --ledger -q --quiet -h --help" ;;
-	extract) echo "-i --identity --passphrase-file -C --directory --force --person --ledger -q --quiet -h --help" ;;
-	cat) echo "-i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
-	verify) echo "-i --identity --passphrase-file --signer --json --contacts --ledger -q --quiet -h --help" ;;
+	list) echo "-i --identity --passphrase-file --release --request-store -l --long --json --ledger -q --quiet -h --help" ;;
+	extract) echo "-i --identity --passphrase-file --release --request-store -C --directory --force --person --ledger -q --quiet -h --help" ;;
+	cat) echo "-i --identity --passphrase-file --release --request-store --ledger -q --quiet -h --help" ;;
+	verify) echo "-i --identity --passphrase-file --release --request-store --signer --json --contacts --ledger -q --quiet -h --help" ;;
 	grant) echo "-i --identity --passphrase-file -r --recipient -R --recipients-file -o --output --force --ledger --contacts -q --quiet -h --help" ;;
-	report) echo "-i --identity --passphrase-file -o --output --ledger --bundle --people --pdf --paper --force --contacts -q --quiet -h --help" ;;
+	request) echo "-i --identity --passphrase-file --reason --all --person -o --output --force --request-store --contacts -q --quiet -h --help" ;;
+	release) echo "-i --identity --passphrase-file -o --output --refuse --note --show --yes --force --ledger --contacts -q --quiet -h --help" ;;
+	report) echo "-i --identity --passphrase-file --release --request-store -o --output --ledger --bundle --people --pdf --paper --force --contacts -q --quiet -h --help" ;;
 	split) echo "-o --output --parity --force -q --quiet -h --help" ;;
 	join) echo "-o --output --force -q --quiet -h --help" ;;
 	repair) echo "-o --output --force -q --quiet -h --help" ;;
 	"parity add") echo "--parity --force -q --quiet -h --help" ;;
-	people) echo "--search --json -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
-	query) echo "--csv --json -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
-	manifest) echo "--json --verify --contacts -i --identity --passphrase-file --ledger -q --quiet -h --help" ;;
+	people) echo "--search --json -i --identity --passphrase-file --release --request-store --ledger -q --quiet -h --help" ;;
+	query) echo "--csv --json -i --identity --passphrase-file --release --request-store --ledger -q --quiet -h --help" ;;
+	manifest) echo "--json --verify --contacts -i --identity --passphrase-file --release --request-store --ledger -q --quiet -h --help" ;;
 	"log list") echo "--json --ledger --contacts -h --help" ;;
 	"log checkpoint") echo "-s --sign --passphrase-file --ledger -h --help" ;;
 	"log export") echo "-o --output -r --recipient --force -q --quiet --ledger --contacts -h --help" ;;
@@ -53,7 +55,7 @@ _kist() {
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local verbs="keygen pubkey contacts seal info list extract cat verify grant report split join repair parity people query manifest log audit witness help"
+	local verbs="keygen pubkey contacts seal info list extract cat verify grant request release report split join repair parity people query manifest log audit witness help"
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$verbs --help --version" -- "$cur"))
@@ -84,15 +86,15 @@ _kist() {
 
 	# The value of an option that takes one.
 	case $prev in
-	--base | -C | --directory | --state)
+	--base | --request-store | -C | --directory | --state)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return 0
 		;;
-	-o | --output | --passphrase-file | --contacts | -R | --recipients-file | -s | --sign | --people | --ledger | -i | --identity | --signer | --bundle | --checkpoint)
+	-o | --output | --passphrase-file | --contacts | -R | --recipients-file | -s | --sign | --people | --ledger | -i | --identity | --release | --signer | --bundle | --checkpoint)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 		;;
-	-r | --recipient | --split | --parity | --pad | --stdin-name | --exclude | -j | --threads | --level | --person | --paper | --search | --cosigner | --quorum | --origin)
+	-r | --recipient | --custodian | --quorum | --split | --parity | --pad | --stdin-name | --exclude | -j | --threads | --level | --person | --reason | --note | --paper | --search | --cosigner | --origin)
 		return 0 # a key, a name, a number or a text: nothing to offer
 		;;
 	esac

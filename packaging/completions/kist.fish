@@ -24,7 +24,7 @@ end
 complete -c kist -f
 complete -c kist -n "__kist_no_verb" -l help -d 'show help'
 complete -c kist -n "__kist_no_verb" -l version -d 'show the version'
-complete -c kist -n "__kist_verb_is help" -a "keygen pubkey contacts seal info list extract cat verify grant report split join repair parity people query manifest log audit witness help"
+complete -c kist -n "__kist_verb_is help" -a "keygen pubkey contacts seal info list extract cat verify grant request release report split join repair parity people query manifest log audit witness help"
 
 # kist keygen
 complete -c kist -n "__kist_no_verb" -a keygen -d 'create an identity'
@@ -76,6 +76,8 @@ complete -c kist -n "__kist_verb_is seal" -s h -l help -d 'show the help of the 
 complete -c kist -n "__kist_verb_is seal" -s r -l recipient -x -d 'a recipient\'s kist1... or age1... key, as pasted, or a'
 complete -c kist -n "__kist_verb_is seal" -s R -l recipients-file -r -F -d 'one key per line, \'#\' comments (repeatable)'
 complete -c kist -n "__kist_verb_is seal" -s s -l sign -r -F -d 'sign the vault with this identity'
+complete -c kist -n "__kist_verb_is seal" -l custodian -x -d 'a trustee whose release opening needs: a kist1... key or'
+complete -c kist -n "__kist_verb_is seal" -l quorum -x -d 'how many custodians must release (default 1)'
 complete -c kist -n "__kist_verb_is seal" -l people -r -F -d 'seal a people register (repeatable; docs/INDEX.md)'
 complete -c kist -n "__kist_verb_is seal" -l ledger -r -F -d 'log the seal in this ledger (needs -s; without it, and'
 complete -c kist -n "__kist_verb_is seal" -s o -l output -r -F -d 'the vault to write (not a folder); \'-\' writes it to'
@@ -107,6 +109,8 @@ complete -c kist -n "__kist_verb_is list" -F
 complete -c kist -n "__kist_verb_is list" -s h -l help -d 'show the help of the verb'
 complete -c kist -n "__kist_verb_is list" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
 complete -c kist -n "__kist_verb_is list" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is list" -l release -r -F -d 'a custodian\'s release of a trustee-gated vault'
+complete -c kist -n "__kist_verb_is list" -l request-store -x -a '(__fish_complete_directories)' -d 'where request keys are kept (default: XDG data'
 complete -c kist -n "__kist_verb_is list" -s l -l long -d 'add type, mode, size, modification time and SHA-256'
 complete -c kist -n "__kist_verb_is list" -l json -d 'one JSON document on stdout, every field (docs/JSON.md)'
 complete -c kist -n "__kist_verb_is list" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
@@ -118,6 +122,8 @@ complete -c kist -n "__kist_verb_is extract" -F
 complete -c kist -n "__kist_verb_is extract" -s h -l help -d 'show the help of the verb'
 complete -c kist -n "__kist_verb_is extract" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
 complete -c kist -n "__kist_verb_is extract" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is extract" -l release -r -F -d 'a custodian\'s release of a trustee-gated vault'
+complete -c kist -n "__kist_verb_is extract" -l request-store -x -a '(__fish_complete_directories)' -d 'where request keys are kept (default: XDG data'
 complete -c kist -n "__kist_verb_is extract" -s C -l directory -x -a '(__fish_complete_directories)' -d 'extract into DIR (default: the current directory);'
 complete -c kist -n "__kist_verb_is extract" -l force -d 'replace existing files'
 complete -c kist -n "__kist_verb_is extract" -l person -x -d 'the media of this person of the register: an id, a'
@@ -130,6 +136,8 @@ complete -c kist -n "__kist_verb_is cat" -F
 complete -c kist -n "__kist_verb_is cat" -s h -l help -d 'show the help of the verb'
 complete -c kist -n "__kist_verb_is cat" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
 complete -c kist -n "__kist_verb_is cat" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is cat" -l release -r -F -d 'a custodian\'s release of a trustee-gated vault'
+complete -c kist -n "__kist_verb_is cat" -l request-store -x -a '(__fish_complete_directories)' -d 'where request keys are kept (default: XDG data'
 complete -c kist -n "__kist_verb_is cat" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
 complete -c kist -n "__kist_verb_is cat" -s q -l quiet -d 'fewer messages on stderr'
 
@@ -139,6 +147,8 @@ complete -c kist -n "__kist_verb_is verify" -F
 complete -c kist -n "__kist_verb_is verify" -s h -l help -d 'show the help of the verb'
 complete -c kist -n "__kist_verb_is verify" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
 complete -c kist -n "__kist_verb_is verify" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is verify" -l release -r -F -d 'a custodian\'s release of a trustee-gated vault'
+complete -c kist -n "__kist_verb_is verify" -l request-store -x -a '(__fish_complete_directories)' -d 'where request keys are kept (default: XDG data'
 complete -c kist -n "__kist_verb_is verify" -l signer -r -F -d 'require that KEY signed the vault: a kist1... key, a'
 complete -c kist -n "__kist_verb_is verify" -l json -d 'one JSON document on stdout (docs/JSON.md)'
 complete -c kist -n "__kist_verb_is verify" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
@@ -159,12 +169,45 @@ complete -c kist -n "__kist_verb_is grant" -l ledger -r -F -d 'the custody ledge
 complete -c kist -n "__kist_verb_is grant" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
 complete -c kist -n "__kist_verb_is grant" -s q -l quiet -d 'no summary on stderr'
 
+# kist request
+complete -c kist -n "__kist_no_verb" -a request -d 'ask the custodians of a trustee-gated vault to release it'
+complete -c kist -n "__kist_verb_is request" -F
+complete -c kist -n "__kist_verb_is request" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is request" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
+complete -c kist -n "__kist_verb_is request" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is request" -l reason -x -d 'why you ask (shown to the custodians, kept in'
+complete -c kist -n "__kist_verb_is request" -l all -d 'ask for the whole vault'
+complete -c kist -n "__kist_verb_is request" -l person -x -d 'ask for one person\'s media (the name or #id)'
+complete -c kist -n "__kist_verb_is request" -s o -l output -r -F -d 'the request to write'
+complete -c kist -n "__kist_verb_is request" -l force -d 'replace an existing request file'
+complete -c kist -n "__kist_verb_is request" -l request-store -x -a '(__fish_complete_directories)' -d 'where request keys are kept (default: XDG data'
+complete -c kist -n "__kist_verb_is request" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
+complete -c kist -n "__kist_verb_is request" -s q -l quiet -d 'no summary on stderr'
+
+# kist release
+complete -c kist -n "__kist_no_verb" -a release -d 'decide on a request, as a custodian (logged first)'
+complete -c kist -n "__kist_verb_is release" -F
+complete -c kist -n "__kist_verb_is release" -s h -l help -d 'show the help of the verb'
+complete -c kist -n "__kist_verb_is release" -s i -l identity -r -F -d 'the custodian\'s identity'
+complete -c kist -n "__kist_verb_is release" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is release" -s o -l output -r -F -d 'the release (or refusal) to write'
+complete -c kist -n "__kist_verb_is release" -l refuse -d 'record and write a refusal'
+complete -c kist -n "__kist_verb_is release" -l note -x -d 'a note for the requester (a refusal\'s reason)'
+complete -c kist -n "__kist_verb_is release" -l show -d 'only show the request; record and write nothing'
+complete -c kist -n "__kist_verb_is release" -l yes -d 'do not ask for confirmation (scripts)'
+complete -c kist -n "__kist_verb_is release" -l force -d 'replace an existing output'
+complete -c kist -n "__kist_verb_is release" -l ledger -r -F -d 'the custodian\'s ledger, where the decision is recorded'
+complete -c kist -n "__kist_verb_is release" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
+complete -c kist -n "__kist_verb_is release" -s q -l quiet -d 'no summary on stderr'
+
 # kist report
 complete -c kist -n "__kist_no_verb" -a report -d 'write a printable report of a vault (HTML or PDF)'
 complete -c kist -n "__kist_verb_is report" -F
 complete -c kist -n "__kist_verb_is report" -s h -l help -d 'show the help of the verb'
 complete -c kist -n "__kist_verb_is report" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
 complete -c kist -n "__kist_verb_is report" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is report" -l release -r -F -d 'a custodian\'s release of a trustee-gated vault'
+complete -c kist -n "__kist_verb_is report" -l request-store -x -a '(__fish_complete_directories)' -d 'where request keys are kept (default: XDG data'
 complete -c kist -n "__kist_verb_is report" -s o -l output -r -F -d 'the report to write (HTML, or PDF with --pdf); \'-\':'
 complete -c kist -n "__kist_verb_is report" -l ledger -r -F -d 'the custody ledger: logs this opening, and its entries'
 complete -c kist -n "__kist_verb_is report" -l bundle -r -F -d 'report the custody entries of this exported ledger,'
@@ -219,6 +262,8 @@ complete -c kist -n "__kist_verb_is people" -l search -x -d 'only the people mat
 complete -c kist -n "__kist_verb_is people" -l json -d 'one JSON document on stdout (docs/JSON.md)'
 complete -c kist -n "__kist_verb_is people" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
 complete -c kist -n "__kist_verb_is people" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is people" -l release -r -F -d 'a custodian\'s release of a trustee-gated vault'
+complete -c kist -n "__kist_verb_is people" -l request-store -x -a '(__fish_complete_directories)' -d 'where request keys are kept (default: XDG data'
 complete -c kist -n "__kist_verb_is people" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
 complete -c kist -n "__kist_verb_is people" -s q -l quiet -d 'fewer messages on stderr'
 
@@ -230,6 +275,8 @@ complete -c kist -n "__kist_verb_is query" -l csv -d 'CSV with a header row (the
 complete -c kist -n "__kist_verb_is query" -l json -d 'one JSON document on stdout (docs/JSON.md)'
 complete -c kist -n "__kist_verb_is query" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
 complete -c kist -n "__kist_verb_is query" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is query" -l release -r -F -d 'a custodian\'s release of a trustee-gated vault'
+complete -c kist -n "__kist_verb_is query" -l request-store -x -a '(__fish_complete_directories)' -d 'where request keys are kept (default: XDG data'
 complete -c kist -n "__kist_verb_is query" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
 complete -c kist -n "__kist_verb_is query" -s q -l quiet -d 'fewer messages on stderr'
 
@@ -242,6 +289,8 @@ complete -c kist -n "__kist_verb_is manifest" -l verify -d 'first authenticate e
 complete -c kist -n "__kist_verb_is manifest" -l contacts -r -F -d 'names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)'
 complete -c kist -n "__kist_verb_is manifest" -s i -l identity -r -F -d 'an identity that can open the vault (repeatable)'
 complete -c kist -n "__kist_verb_is manifest" -l passphrase-file -r -F -d 'passphrase of protected identities'
+complete -c kist -n "__kist_verb_is manifest" -l release -r -F -d 'a custodian\'s release of a trustee-gated vault'
+complete -c kist -n "__kist_verb_is manifest" -l request-store -x -a '(__fish_complete_directories)' -d 'where request keys are kept (default: XDG data'
 complete -c kist -n "__kist_verb_is manifest" -l ledger -r -F -d 'the custody ledger (default: $KIST_LEDGER, XDG data)'
 complete -c kist -n "__kist_verb_is manifest" -s q -l quiet -d 'fewer messages on stderr'
 

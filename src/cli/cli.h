@@ -139,6 +139,8 @@ void cli_time(char *out, size_t cap, long long t);
  */
 int cli_ledger_record(const cli_args *a, kist_vault *v, const kist_identity *actor,
                       const char *action, const char *const *paths, size_t npaths);
+/* The ledger path of --ledger/KIST_LEDGER/default into out; one line printed on failure. */
+int cli_ledger_path(const cli_args *a, char *out, size_t cap);
 /* Opens the ledger of --ledger/KIST_LEDGER/default for appending; on failure prints one
  * line ("the ACTION is refused") and returns EXIT_LEDGER. */
 int cli_ledger_open(const cli_args *a, kist_ledger **l, const char *action);
@@ -192,6 +194,25 @@ int cli_open_vault_for(const cli_args *a, const char *path, kist_vault **v, cons
  * that opened the vault (one of its recipients). */
 int cli_open_vault_by(const cli_args *a, const char *path, kist_vault **v, const char *action,
                       kist_pubkey *opener);
+/*
+ * Trustee-gated opening (cli_gate.c).  cli_open_released opens with the
+ * --release files and the pending request key they answer (from the request
+ * store); x->req is the request (its scope), x->key_path the key to forget
+ * with cli_released_forget() once the access is logged.  cli_gate_hint names
+ * the custodians of a gated vault that opened for none of ids.
+ */
+typedef struct cli_released {
+	kist_request *req;
+	char key_path[4096];
+} cli_released;
+int cli_open_released(const cli_args *a, const char *path, kist_identity *const *ids, size_t n,
+                      kist_vault **v, cli_released *x);
+int cli_released_forget(const cli_released *x);
+void cli_released_free(cli_released *x);
+void cli_gate_hint(const char *path, kist_identity *const *ids, size_t n);
+int cmd_request(const cli_args *a);
+int cmd_release(const cli_args *a);
+
 /* The media paths linked to a person (id or name); *paths is malloc'd, its strings are v's.
  * Prints nothing: on failure msg holds the reason (the caller logs the attempt first). */
 int cli_person_media(kist_vault *v, const char *who, const char ***paths, size_t *n, char *msg,

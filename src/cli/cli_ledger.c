@@ -41,6 +41,11 @@ static int ledger_path(const cli_args *a, char *out, size_t cap)
 	return EXIT_OK;
 }
 
+int cli_ledger_path(const cli_args *a, char *out, size_t cap)
+{
+	return ledger_path(a, out, cap);
+}
+
 int cli_ledger_open(const cli_args *a, kist_ledger **l, const char *action)
 {
 	char path[PATH_MAX];

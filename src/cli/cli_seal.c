@@ -481,6 +481,32 @@ static int add_recipients(const cli_args *a, kist_sealer *s, recips *r)
 	return EXIT_OK;
 }
 
+/* --custodian KEY... and --quorum K: a trustee-gated vault (docs/GATE.md). */
+static int add_custodians(const cli_args *a, kist_sealer *s)
+{
+	kist_pubkey pk;
+	kist_err err;
+	int rc;
+	for (size_t i = 0; i < cli_count(a, "custodian"); i++) {
+		if ((rc = cli_recipient_arg(cli_get_n(a, "custodian", i), &pk)) != EXIT_OK)
+			return rc;
+		if ((err = kist_sealer_add_custodian(s, &pk)) != KIST_OK)
+			return cli_fail("--custodian", err);
+	}
+	const char *q = cli_get(a, "quorum");
+	if (q == NULL)
+		return EXIT_OK;
+	char *end;
+	unsigned long k = strtoul(q, &end, 10);
+	if (*q < '1' || *q > '9' || *end != '\0' || k > cli_count(a, "custodian")) {
+		cli_usage_error("seal", "--quorum K: K is 1 to the number of --custodian keys");
+		return EXIT_USAGE;
+	}
+	if ((err = kist_sealer_set_quorum(s, (unsigned)k)) != KIST_OK)
+		return cli_fail("--quorum", err);
+	return EXIT_OK;
+}
+
 /* The registers of --people, then the paths (and '-'). */
 static int add_inputs(const cli_args *a, kist_sealer *s)
 {
@@ -650,7 +676,8 @@ int cmd_seal(const cli_args *a)
 	}
 	kist_sealer_set_problems(s, on_problem, NULL,
 	                         cli_count(a, "skip-unreadable") ? KIST_SEAL_SKIP_UNREADABLE : 0);
-	if ((rc = add_recipients(a, s, &r)) != EXIT_OK || (rc = add_inputs(a, s)) != EXIT_OK)
+	if ((rc = add_recipients(a, s, &r)) != EXIT_OK || (rc = add_custodians(a, s)) != EXIT_OK ||
+	    (rc = add_inputs(a, s)) != EXIT_OK)
 		goto out;
 	/* Every problem with the inputs was told during the one walk; refused
 	 * here, before a passphrase is asked for or anything is written. */

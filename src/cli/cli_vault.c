@@ -147,6 +147,51 @@ int cli_person_media(kist_vault *v, const char *who, const char ***paths, size_t
 	return EXIT_OK;
 }
 
+/* Whether path is one of the requested paths, or inside one of them. */
+static int in_scope(const kist_request_info *ri, const char *path)
+{
+	for (size_t i = 0; i < ri->nitems; i++) {
+		size_t k = strlen(ri->items[i]);
+		if (strncmp(path, ri->items[i], k) == 0 && (path[k] == '\0' || path[k] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A release answers a request for everything, some paths or one person:
+ * kist opens for nothing more than was asked (a modified build could; the
+ * custodian's ledger records what was asked, docs/GATE.md).
+ */
+static int released_scope(const cli_args *a, const cli_released *x, const char *action,
+                          const char *const *paths, size_t npaths, const char *who)
+{
+	kist_request_info ri;
+	kist_request_get_info(x->req, &ri);
+	if (ri.scope == KIST_SCOPE_ALL)
+		return EXIT_OK;
+	if (ri.scope == KIST_SCOPE_PERSON) {
+		if (strcmp(action, "extract") == 0 && who != NULL && strcmp(who, ri.items[0]) == 0)
+			return EXIT_OK;
+		cli_error(a->pos[0], "the releases answer a request for one person's media: open "
+		                     "with kist extract --person and the name asked for");
+		return EXIT_ACCESS;
+	}
+	int ok = (strcmp(action, "extract") == 0 || strcmp(action, "cat") == 0) && npaths > 0 &&
+	         who == NULL;
+	for (size_t i = 0; ok && i < npaths; i++)
+		ok = in_scope(&ri, paths[i]);
+	if (!ok) {
+		cli_error(a->pos[0],
+		          "the releases answer a request for %zu %s: extract or cat "
+		          "only %s",
+		          ri.nitems, cli_plural(ri.nitems, "path", "paths"),
+		          cli_plural(ri.nitems, "it", "those"));
+		return EXIT_ACCESS;
+	}
+	return EXIT_OK;
+}
+
 /*
  * Opens the vault and records the access in the custody ledger, signed by the
  * identity that opened it, before the caller releases anything: if the entry
@@ -163,10 +208,31 @@ static int open_logged(const cli_args *a, const char *path, kist_vault **v, cons
 	int rc = cli_load_identities(a, &ids, &n);
 	if (rc != EXIT_OK)
 		return rc;
-	kist_err err = kist_vault_open(v, path, ids, n);
-	if (err != KIST_OK) {
-		cli_free_identities(ids, n);
-		return cli_fail(path, err);
+	cli_released rel;
+	memset(&rel, 0, sizeof rel);
+	if (cli_count(a, "release") > 0) {
+		rc = cli_open_released(a, path, ids, n, v, &rel);
+		if (rc == EXIT_OK &&
+		    (rc = released_scope(a, &rel, action, paths, npaths, who)) != EXIT_OK) {
+			kist_vault_close(*v);
+			*v = NULL;
+		}
+		if (rc != EXIT_OK) {
+			cli_released_free(&rel);
+			cli_free_identities(ids, n);
+			return rc;
+		}
+	} else {
+		kist_err err = kist_vault_open(v, path, ids, n);
+		if (err != KIST_OK) {
+			kist_vault_info vi;
+			rc = cli_fail(path, err);
+			if (err == KIST_E_NOACCESS && kist_vault_probe(path, &vi) == KIST_OK &&
+			    vi.custodian_count > 0)
+				cli_gate_hint(path, ids, n);
+			cli_free_identities(ids, n);
+			return rc;
+		}
 	}
 	char why[2048] = "";
 	int lookup = EXIT_OK;
@@ -178,6 +244,10 @@ static int open_logged(const cli_args *a, const char *path, kist_vault **v, cons
 		npaths = lookup == EXIT_OK ? *who_n : 0;
 	}
 	rc = cli_ledger_record(a, *v, ids[kist_vault_opened_with(*v)], action, paths, npaths);
+	/* Logged: the request key is used up, so the same releases do not open again. */
+	if (rc == EXIT_OK)
+		rc = cli_released_forget(&rel);
+	cli_released_free(&rel);
 	if (opener != NULL)
 		kist_identity_pubkey(ids[kist_vault_opened_with(*v)], opener);
 	if (rc == EXIT_OK && lookup != EXIT_OK) {

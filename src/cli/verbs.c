@@ -36,6 +36,16 @@
 		0, "contacts", "FILE", 0, 'f',                                                     \
 		    "names beside keys (default: $XDG_CONFIG_HOME/kist/contacts)"                  \
 	}
+#define O_RELEASE                                                                                  \
+	{                                                                                          \
+		0, "release", "FILE", 1, 'f',                                                      \
+		    "a custodian's release of a trustee-gated vault\n(repeatable; kist request)"   \
+	}
+#define O_REQSTORE                                                                                 \
+	{                                                                                          \
+		0, "request-store", "DIR", 0, 'd',                                                 \
+		    "where request keys are kept (default: XDG data\nkist/requests)"               \
+	}
 #define O_QUIET                                                                                    \
 	{                                                                                          \
 		'q', "quiet", NULL, 0, 0, "fewer messages on stderr"                               \
@@ -78,6 +88,10 @@ static const opt_spec seal_opts[] = {
      "keys goes to -R)"},
     {'R', "recipients-file", "F", 1, 'f', "one key per line, '#' comments (repeatable)"},
     {'s', "sign", "IDENTITY", 0, 'f', "sign the vault with this identity"},
+    {0, "custodian", "KEY", 1, 0,
+     "a trustee whose release opening needs: a kist1... key or\na contact's name (repeatable, "
+     "at most 16; docs/GATE.md)"},
+    {0, "quorum", "K", 0, 0, "how many custodians must release (default 1)"},
     {0, "people", "REGISTER", 1, 'f', "seal a people register (repeatable; docs/INDEX.md)"},
     {0, "ledger", "PATH", 0, 'f',
      "log the seal in this ledger (needs -s; without it, and\nwhatever $KIST_LEDGER says, a seal "
@@ -126,6 +140,35 @@ static const opt_spec grant_opts[] = {
     {'q', "quiet", NULL, 0, 0, "no summary on stderr"},
 };
 
+static const opt_spec request_opts[] = {
+    O_IDENTITY,
+    O_PASSFILE,
+    {0, "reason", "TEXT", 0, 0, "why you ask (shown to the custodians, kept in\ntheir ledgers)"},
+    {0, "all", NULL, 0, 0, "ask for the whole vault"},
+    {0, "person", "WHO", 0, 0, "ask for one person's media (the name or #id)"},
+    {'o', "output", "ASK.kist-request", 0, 'f', "the request to write"},
+    {0, "force", NULL, 0, 0, "replace an existing request file"},
+    O_REQSTORE,
+    O_CONTACTS,
+    {'q', "quiet", NULL, 0, 0, "no summary on stderr"},
+};
+
+static const opt_spec release_opts[] = {
+    {'i', "identity", "FILE", 1, 'f', "the custodian's identity"},
+    O_PASSFILE,
+    {'o', "output", "OUT.kist-release", 0, 'f', "the release (or refusal) to write"},
+    {0, "refuse", NULL, 0, 0, "record and write a refusal"},
+    {0, "note", "TEXT", 0, 0, "a note for the requester (a refusal's reason)"},
+    {0, "show", NULL, 0, 0, "only show the request; record and write nothing"},
+    {0, "yes", NULL, 0, 0, "do not ask for confirmation (scripts)"},
+    {0, "force", NULL, 0, 0, "replace an existing output"},
+    {0, "ledger", "PATH", 0, 'f',
+     "the custodian's ledger, where the decision is recorded\nfirst (default: $KIST_LEDGER, "
+     "XDG data)"},
+    O_CONTACTS,
+    {'q', "quiet", NULL, 0, 0, "no summary on stderr"},
+};
+
 static const opt_spec info_opts[] = {
     O_JSON,
     {'q', "quiet", NULL, 0, 0, "accepted for symmetry; info prints no notes"},
@@ -134,6 +177,8 @@ static const opt_spec info_opts[] = {
 static const opt_spec list_opts[] = {
     O_IDENTITY,
     O_PASSFILE,
+    O_RELEASE,
+    O_REQSTORE,
     {'l', "long", NULL, 0, 0, "add type, mode, size, modification time and SHA-256"},
     {0, "json", NULL, 0, 0, "one JSON document on stdout, every field (docs/JSON.md)"},
     O_LEDGER,
@@ -143,6 +188,8 @@ static const opt_spec list_opts[] = {
 static const opt_spec extract_opts[] = {
     O_IDENTITY,
     O_PASSFILE,
+    O_RELEASE,
+    O_REQSTORE,
     {'C', "directory", "DIR", 0, 'd',
      "extract into DIR (default: the current directory);\ncreated, mode 0700, if missing (its "
      "parent must exist)"},
@@ -154,7 +201,8 @@ static const opt_spec extract_opts[] = {
     {'q', "quiet", NULL, 0, 0, "no progress or summary on stderr"},
 };
 
-static const opt_spec cat_opts[] = {O_IDENTITY, O_PASSFILE, O_LEDGER, O_QUIET};
+static const opt_spec cat_opts[] = {O_IDENTITY, O_PASSFILE, O_RELEASE,
+                                    O_REQSTORE, O_LEDGER,   O_QUIET};
 
 static const opt_spec parity_add_opts[] = {
     {0, "parity", "P%", 0, 0, "parity as a percentage of the vault, 1% to 100% (default 5%)"},
@@ -185,6 +233,8 @@ static const opt_spec repair_opts[] = {
 static const opt_spec verify_opts[] = {
     O_IDENTITY,
     O_PASSFILE,
+    O_RELEASE,
+    O_REQSTORE,
     {0, "signer", "KEY", 0, 'f',
      "require that KEY signed the vault: a kist1... key, a\ncontact's name, a file holding a key, "
      "or a fingerprint\n(dashes optional)"},
@@ -199,6 +249,8 @@ static const opt_spec people_opts[] = {
     O_JSON,
     O_IDENTITY,
     O_PASSFILE,
+    O_RELEASE,
+    O_REQSTORE,
     O_LEDGER,
     O_QUIET,
 };
@@ -208,6 +260,8 @@ static const opt_spec query_opts[] = {
     O_JSON,
     O_IDENTITY,
     O_PASSFILE,
+    O_RELEASE,
+    O_REQSTORE,
     O_LEDGER,
     O_QUIET,
 };
@@ -219,6 +273,8 @@ static const opt_spec manifest_opts[] = {
     O_CONTACTS,
     O_IDENTITY,
     O_PASSFILE,
+    O_RELEASE,
+    O_REQSTORE,
     O_LEDGER,
     O_QUIET,
 };
@@ -309,6 +365,8 @@ static const opt_spec witness_cosign_opts[] = {
 static const opt_spec report_opts[] = {
     O_IDENTITY,
     O_PASSFILE,
+    O_RELEASE,
+    O_REQSTORE,
     O_REPORT_OUT,
     {0, "ledger", "PATH", 0, 'f',
      "the custody ledger: logs this opening, and its entries\nfor the vault are reported "
@@ -428,6 +486,28 @@ const cli_verb cli_verbs[] = {
      "header, signed by the -i identity, and kist verify shows it.  A recipient\n"
      "cannot be removed: copies already sent keep opening for the old ones.\n"
      "Version 2 vaults only.\n"},
+    {"request", cmd_request, N(request_opts),
+     "-i IDENTITY --reason TEXT -o ASK.kist-request [--force]\n"
+     "[--passphrase-file F] [--request-store DIR] [--contacts FILE] [-q]\n"
+     "VAULT (--all | --person WHO | PATH...)",
+     "ask the custodians of a trustee-gated vault to release it",
+     "Writes a request, signed by the -i identity (a recipient of VAULT), that\n"
+     "names the vault, what is asked and why, and carries a fresh one-time key.\n"
+     "Its secret half stays in the request store, wrapped to the identity.  Send\n"
+     "the request to the custodians kist names; open with --release FILE (one per\n"
+     "custodian, as many as the vault's quorum) once they answer.  The releases\n"
+     "open once: the request key is deleted after the opening is logged.\n"
+     "The request shows in clear who asks, for what and why.\n"},
+    {"release", cmd_release, N(release_opts),
+     "-i IDENTITY (-o OUT [--refuse] [--note TEXT] [--yes] [--force] | --show)\n"
+     "[--passphrase-file F] [--ledger PATH] [--contacts FILE] [-q] REQUEST",
+     "decide on a request, as a custodian (logged first)",
+     "Shows who asks, for which vault, what and why, and asks for confirmation\n"
+     "(--yes for scripts).  Then records the decision in the custodian's ledger\n"
+     "(exit 6 if it cannot: nothing is written) and writes the release: this\n"
+     "custodian's share of the vault's key, wrapped to the request's one-time\n"
+     "key, with the ledger entry, its inclusion proof and a signed checkpoint.\n"
+     "--refuse records and writes a refusal instead.  --show only displays.\n"},
     {"report", cmd_report, N(report_opts),
      "-i IDENTITY [--passphrase-file F] -o OUT\n"
      "[--ledger PATH | --bundle BUNDLE] [--people] [--pdf] [--paper SIZE]\n"

@@ -2231,8 +2231,7 @@ static void gen_grant_vectors(void)
 		memcpy(slots, sealer_slots, ss);
 		memcpy(slots + ss, c4, sizeof c4);
 		write_reheaded("custodian-slot", &o, slots, ss + sizeof c4, 2, "format", "alice",
-		               "a custodian slot (type 4): trustee-gated vaults are not opened by "
-		               "this version");
+		               "a custodian slot (type 4) without a gate slot (type 5)");
 	}
 
 	/* keys: the header MAC under the file key, a version 1 label */
@@ -2425,7 +2424,7 @@ static const struct {
     {"grant-follows-more-slots", "grant record 2 names 1 recipients but follows 2 slots"},
     {"grant-before-recipients", "slot 1: a grant record does not follow the recipients"},
     {"recipient-after-grant", "recipient slots after the last grant record"},
-    {"custodian-slot", "trustee-gated"},
+    {"custodian-slot", "custodian slots without a gate"},
     {"mac-under-file-key", "header authentication failed"},
     {"v1-label", "no recipient slot matches the identities given"},
     {"pad-len-without-flag", "trailer: bad padding length"},

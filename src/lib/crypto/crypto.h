@@ -52,6 +52,17 @@ kist_err kist__x25519_wrap(unsigned char share[32], unsigned char *body,
 kist_err kist__x25519_unwrap(unsigned char *file_key, size_t fklen, const unsigned char share[32],
                              const unsigned char *body, size_t bodylen, const unsigned char sk[32],
                              const unsigned char pk[32], const char *label);
+/* The same with associated data ad[0..adlen) authenticated by the body (kist v2
+ * custodian slots, releases and request keys). */
+kist_err kist__x25519_wrap_ad(unsigned char share[32], unsigned char *body,
+                              const unsigned char *file_key, size_t fklen,
+                              const unsigned char recipient[32], const char *label,
+                              const unsigned char *ad, size_t adlen);
+kist_err kist__x25519_unwrap_ad(unsigned char *file_key, size_t fklen,
+                                const unsigned char share[32], const unsigned char *body,
+                                size_t bodylen, const unsigned char sk[32],
+                                const unsigned char pk[32], const char *label,
+                                const unsigned char *ad, size_t adlen);
 
 /*
  * ---- ChaCha20-Poly1305 IETF (aead.c), RFC 8439, for content, index and

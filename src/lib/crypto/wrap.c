@@ -32,6 +32,14 @@ kist_err kist__x25519_wrap(unsigned char share[32], unsigned char *body,
                            const unsigned char *file_key, size_t fklen,
                            const unsigned char recipient[32], const char *label)
 {
+	return kist__x25519_wrap_ad(share, body, file_key, fklen, recipient, label, NULL, 0);
+}
+
+kist_err kist__x25519_wrap_ad(unsigned char share[32], unsigned char *body,
+                              const unsigned char *file_key, size_t fklen,
+                              const unsigned char recipient[32], const char *label,
+                              const unsigned char *ad, size_t adlen)
+{
 	static const unsigned char zero_nonce[12];
 	unsigned char esk[32], wrap[32];
 	kist_err err = KIST_OK;
@@ -42,7 +50,7 @@ kist_err kist__x25519_wrap(unsigned char share[32], unsigned char *body,
 		err = kist__fail(KIST_E_BADKEY, "the recipient is not a usable X25519 key");
 		goto out;
 	}
-	crypto_aead_chacha20poly1305_ietf_encrypt(body, NULL, file_key, fklen, NULL, 0, NULL,
+	crypto_aead_chacha20poly1305_ietf_encrypt(body, NULL, file_key, fklen, ad, adlen, NULL,
 	                                          zero_nonce, wrap);
 out:
 	sodium_memzero(esk, sizeof esk);
@@ -54,6 +62,16 @@ kist_err kist__x25519_unwrap(unsigned char *file_key, size_t fklen, const unsign
                              const unsigned char *body, size_t bodylen, const unsigned char sk[32],
                              const unsigned char pk[32], const char *label)
 {
+	return kist__x25519_unwrap_ad(file_key, fklen, share, body, bodylen, sk, pk, label, NULL,
+	                              0);
+}
+
+kist_err kist__x25519_unwrap_ad(unsigned char *file_key, size_t fklen,
+                                const unsigned char share[32], const unsigned char *body,
+                                size_t bodylen, const unsigned char sk[32],
+                                const unsigned char pk[32], const char *label,
+                                const unsigned char *ad, size_t adlen)
+{
 	static const unsigned char zero_nonce[12];
 	unsigned char wrap[32];
 	kist_err err = KIST_OK;
@@ -64,8 +82,8 @@ kist_err kist__x25519_unwrap(unsigned char *file_key, size_t fklen, const unsign
 		return kist__fail(KIST_E_FORMAT, "X25519 wrap: wrapped key of %zu bytes", bodylen);
 	if (wrap_key(wrap, sk, share, share, pk, label) != 0)
 		return kist__fail(KIST_E_CORRUPT, "X25519 wrap: low-order share");
-	if (crypto_aead_chacha20poly1305_ietf_decrypt(file_key, NULL, NULL, body, bodylen, NULL, 0,
-	                                              zero_nonce, wrap) != 0)
+	if (crypto_aead_chacha20poly1305_ietf_decrypt(file_key, NULL, NULL, body, bodylen, ad,
+	                                              adlen, zero_nonce, wrap) != 0)
 		err = kist__fail(KIST_E_NOACCESS, "X25519 wrap: not for this identity");
 	sodium_memzero(wrap, sizeof wrap);
 	return err;

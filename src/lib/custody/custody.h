@@ -32,6 +32,11 @@ kist_err kist__checkpoint_parse(kist__checkpoint *cp, const char *text, size_t l
  */
 kist_err kist__checkpoint_verify(const kist__checkpoint *cp, const char *text, kist_pubkey *signer);
 
+/* ---- store.c */
+/* The signed body of entry e of log (FORMAT of AUDIT.md, no 0x00 prefix), malloc'd. */
+kist_err kist__ledger_entry_body(const kist_ledger_log *log, const kist_ledger_entry *e,
+                                 unsigned char **body, size_t *len);
+
 /* ---- the audit engine (audit.c), for kist_ledger_audit*() and the tests */
 /*
  * kist_ledger_audit() on threads threads (0: one per processor for a large

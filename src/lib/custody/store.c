@@ -131,6 +131,19 @@ static kist_err leaf_of(unsigned char out[32], buf *body, const unsigned char si
 	return KIST_OK;
 }
 
+kist_err kist__ledger_entry_body(const kist_ledger_log *log, const kist_ledger_entry *e,
+                                 unsigned char **body, size_t *len)
+{
+	buf b;
+	kist_err err = encode_body(&b, log->origin, e);
+	if (err != KIST_OK)
+		return err;
+	memmove(b.p, BODY(&b), BODY_LEN(&b));
+	*body = b.p;
+	*len = b.len - 1;
+	return KIST_OK;
+}
+
 /* ------------------------------------------------------------- writing */
 
 kist_err kist__ledger_sql_err(sqlite3 *db, int rc, const char *what)

@@ -10,22 +10,23 @@
 #include "parts/parts.h"
 
 /* ---- header (header.c) */
-#define KIST_MAGIC            "\x89KIST\r\n\x1a"
-#define KIST_FORMAT_VERSION   2 /* the version this build writes */
-#define KIST_FORMAT_V1        1 /* still read */
-#define KIST_SALT_BYTES       32
-#define KIST_FILEKEY_BYTES    32
-#define KIST_SLOT_X25519      1
-#define KIST_SLOT_X25519_BODY 80
-#define KIST_SLOT_AGE         2
-#define KIST_SLOT_AGE_BODY    80 /* share (32) || wrapped 32-byte file key (48) */
-#define KIST_SLOT_CUSTODIAN   4  /* version 2: reserved for trustee-gated vaults */
-#define KIST_SLOT_GATE        5  /* version 2: reserved for trustee-gated vaults */
-#define KIST_SLOT_GRANT       6  /* version 2: a grant record */
-#define KIST_GRANTS_MAX       64 /* grant records in one header */
-#define KIST_HEADER_FIXED     52
-#define KIST_HEADER_MAX       (1u << 20)
-#define KIST_SLOT_BODY_MAX    4096
+#define KIST_MAGIC               "\x89KIST\r\n\x1a"
+#define KIST_FORMAT_VERSION      2 /* the version this build writes */
+#define KIST_FORMAT_V1           1 /* still read */
+#define KIST_SALT_BYTES          32
+#define KIST_FILEKEY_BYTES       32
+#define KIST_SLOT_X25519         1
+#define KIST_SLOT_X25519_BODY    80
+#define KIST_SLOT_AGE            2
+#define KIST_SLOT_AGE_BODY       80 /* share (32) || wrapped 32-byte file key (48) */
+#define KIST_SLOT_CUSTODIAN      4  /* version 2: a custodian's share of K_c */
+#define KIST_SLOT_CUSTODIAN_BODY 97
+#define KIST_SLOT_GATE           5  /* version 2: the gate: quorum, custodians, vault id */
+#define KIST_SLOT_GRANT          6  /* version 2: a grant record */
+#define KIST_GRANTS_MAX          64 /* grant records in one header */
+#define KIST_HEADER_FIXED        52
+#define KIST_HEADER_MAX          (1u << 20)
+#define KIST_SLOT_BODY_MAX       4096
 
 /*
  * Keys derived from what the recipient slots wrap (FORMAT.md, "Key
@@ -40,6 +41,7 @@ typedef struct kist__keys {
 	unsigned char index[32];
 	unsigned char content[32];
 	unsigned char grant[32];    /* version 2 */
+	unsigned char gate[32];     /* version 2: the gate slot's key (from K_r) */
 	unsigned char padding[32];  /* version 2 */
 	unsigned char slot_key[32]; /* version 2: K_r, to wrap for granted recipients */
 } kist__keys;
@@ -73,6 +75,8 @@ typedef struct kist__header {
 	unsigned recipient_slots;   /* slots of type 1 and 2 */
 	unsigned age_slots;         /* slots of type KIST_SLOT_AGE */
 	unsigned grant_slots;       /* version 2: slots of type KIST_SLOT_GRANT */
+	unsigned custodian_slots;   /* version 2: slots of type KIST_SLOT_CUSTODIAN */
+	unsigned gate_slots;        /* version 2: slots of type KIST_SLOT_GATE (0 or 1) */
 	const unsigned char *slots; /* points into the raw header */
 	size_t slots_len;
 	const unsigned char *commitment;
@@ -91,9 +95,58 @@ kist_err kist__header_read_src(const kist__source *src, unsigned char **raw, siz
 kist_err kist__header_unwrap(const kist__header *h, kist_identity *const *ids, size_t nids,
                              unsigned char file_key[32], size_t *which);
 
+/* Checks the header MAC alone (keyed by K_r in version 2: before a gate opens). */
+kist_err kist__header_check_mac(const kist__header *h, const unsigned char *raw,
+                                const kist__keys *k);
+
 /* Checks the key commitment and header MAC (constant time). */
 kist_err kist__header_authenticate(const kist__header *h, const unsigned char *raw,
                                    const kist__keys *k);
+
+/* ---- trustee gate (gate.c): FORMAT.md, "Trustee-gated vaults" */
+typedef struct kist__gate {
+	unsigned quorum; /* 1 <= quorum <= n */
+	unsigned n;      /* custodians, 1 to KIST_CUSTODIANS_MAX */
+	unsigned char vault_id[16];
+	kist_pubkey custodians[KIST_CUSTODIANS_MAX]; /* kist1 keys; custodian i has x = i + 1 */
+} kist__gate;
+
+/*
+ * Writes g->n custodian slots (Shamir shares of kc, threshold g->quorum,
+ * libgfshare) and the gate slot at dst; *len their bytes.  dst has room for
+ * kist__gate_slots_len(g) bytes.
+ */
+size_t kist__gate_slots_len(const kist__gate *g);
+kist_err kist__gate_slots(unsigned char *dst, size_t *len, const kist__gate *g,
+                          const unsigned char kc[32], const unsigned char salt[32],
+                          const unsigned char gate_key[32]);
+
+/*
+ * Decrypts and checks h's gate slot with gate_key: the quorum, the keys and
+ * that h has one custodian slot per custodian.  KIST_E_NOTFOUND if h has none.
+ */
+kist_err kist__gate_open(const kist__header *h, const unsigned char gate_key[32], kist__gate *g);
+
+/*
+ * Unwraps the custodian slot of h that id's X25519 key opens: *x (1 to 16),
+ * share (secure memory of the caller), vault_id.  KIST_E_NOACCESS if none.
+ */
+kist_err kist__custodian_unwrap(const kist__header *h, const kist_identity *id, unsigned *x,
+                                unsigned char share[32], unsigned char vault_id[16]);
+
+/* K_c from k shares with x-coordinates xs[0..k) (libgfshare). */
+kist_err kist__gate_combine(unsigned char kc[32], const unsigned char *xs,
+                            const unsigned char (*shares)[32], unsigned k);
+
+/*
+ * A version 2 header with custodians: nrecips recipient slots wrapping
+ * slot_key, then (g != NULL) one custodian slot per custodian holding a
+ * Shamir share of kc and the gate slot; the MAC and commitment from k.
+ */
+kist_err kist__header_build_gated(unsigned char **out, size_t *outlen,
+                                  const unsigned char slot_key[32], const unsigned char salt[32],
+                                  const kist_pubkey *recips, size_t nrecips, const kist__gate *g,
+                                  const unsigned char kc[32], const kist__keys *k);
 
 /* ---- chunks (chunk.c) */
 #define KIST_STREAM_INDEX   0xFFFFFFFFu

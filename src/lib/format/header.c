@@ -40,6 +40,7 @@ kist_err kist__derive_keys(kist__keys *k, unsigned version, const unsigned char 
 	kist__hkdf_sha256(fk, 32, salt, 32, ikm, 64, "kist/v2 file key");
 	kist__hkdf_sha256(k->header_mac, 32, salt, 32, slot_key, 32, "kist/v2 header");
 	kist__hkdf_sha256(k->grant, 32, salt, 32, slot_key, 32, "kist/v2 grant");
+	kist__hkdf_sha256(k->gate, 32, salt, 32, slot_key, 32, "kist/v2 gate");
 	kist__hkdf_sha256(k->commitment, 32, salt, 32, fk, 32, "kist/v2 commitment");
 	kist__hkdf_sha256(k->index, 32, salt, 32, fk, 32, "kist/v2 index");
 	kist__hkdf_sha256(k->content, 32, salt, 32, fk, 32, "kist/v2 content");
@@ -99,27 +100,39 @@ kist_err kist__header_assemble(unsigned char **out, size_t *outlen, const unsign
 kist_err kist__header_build(unsigned char **out, size_t *outlen, const unsigned char slot_key[32],
                             const unsigned char salt[32], const kist_pubkey *recips, size_t nrecips)
 {
-	size_t slots_len = nrecips * (8 + KIST_SLOT_X25519_BODY);
+	kist__keys *k = sodium_malloc(sizeof *k);
+	kist_err err;
+	if (k == NULL)
+		return kist__nomem();
+	if ((err = kist__derive_keys(k, KIST_FORMAT_VERSION, slot_key, NULL, salt)) == KIST_OK)
+		err = kist__header_build_gated(out, outlen, slot_key, salt, recips, nrecips, NULL,
+		                               NULL, k);
+	sodium_free(k);
+	return err;
+}
+
+kist_err kist__header_build_gated(unsigned char **out, size_t *outlen,
+                                  const unsigned char slot_key[32], const unsigned char salt[32],
+                                  const kist_pubkey *recips, size_t nrecips, const kist__gate *g,
+                                  const unsigned char kc[32], const kist__keys *k)
+{
+	size_t rlen = nrecips * (8 + KIST_SLOT_X25519_BODY), glen = 0;
+	size_t slots_len = rlen + (g != NULL ? kist__gate_slots_len(g) : 0);
 	unsigned char *slots;
-	kist__keys *k;
 	kist_err err;
 
-	if (nrecips == 0 || nrecips > KIST_MAX_RECIPIENTS)
-		return kist__fail(KIST_E_ARG, "between 1 and %d recipients are needed",
-		                  KIST_MAX_RECIPIENTS);
-	slots = malloc(slots_len);
-	k = sodium_malloc(sizeof *k);
-	if (slots == NULL || k == NULL) {
-		free(slots);
-		sodium_free(k);
+	size_t extra = g != NULL ? g->n + 1 : 0;
+	if (nrecips == 0 || nrecips > KIST_MAX_RECIPIENTS - extra)
+		return kist__fail(KIST_E_ARG, "between 1 and %zu recipients are needed",
+		                  KIST_MAX_RECIPIENTS - extra);
+	if ((slots = malloc(slots_len)) == NULL)
 		return kist__nomem();
-	}
-	if ((err = kist__derive_keys(k, KIST_FORMAT_VERSION, slot_key, NULL, salt)) == KIST_OK &&
-	    (err = kist__recipient_slots(slots, slot_key, recips, nrecips)) == KIST_OK)
-		err = kist__header_assemble(out, outlen, salt, slots, slots_len, (unsigned)nrecips,
-		                            k);
+	if ((err = kist__recipient_slots(slots, slot_key, recips, nrecips)) == KIST_OK && g != NULL)
+		err = kist__gate_slots(slots + rlen, &glen, g, kc, salt, k->gate);
+	if (err == KIST_OK)
+		err = kist__header_assemble(out, outlen, salt, slots, slots_len,
+		                            (unsigned)nrecips + (g != NULL ? g->n + 1 : 0), k);
 	free(slots);
-	sodium_free(k);
 	return err;
 }
 
@@ -144,8 +157,21 @@ static kist_err check_v2_slot(kist__header *h, unsigned i, uint16_t type, uint32
 		return KIST_OK;
 	case KIST_SLOT_CUSTODIAN:
 	case KIST_SLOT_GATE:
-		return kist__fail(KIST_E_FORMAT, "this vault is trustee-gated, which this version "
-		                                 "of kist cannot open");
+		/* The sealer's: before any grant record. */
+		if (h->grant_slots > 0)
+			return kist__fail(KIST_E_FORMAT,
+			                  "slot %u: a custodian or gate slot after a "
+			                  "grant record",
+			                  i + 1);
+		if (type == KIST_SLOT_CUSTODIAN) {
+			if (blen != KIST_SLOT_CUSTODIAN_BODY ||
+			    ++h->custodian_slots > KIST_CUSTODIANS_MAX)
+				return kist__fail(KIST_E_FORMAT,
+				                  "slot %u: malformed custodian slot", i + 1);
+		} else if (++h->gate_slots > 1) {
+			return kist__fail(KIST_E_FORMAT, "slot %u: a second gate slot", i + 1);
+		}
+		return KIST_OK;
 	default:
 		return kist__fail(KIST_E_FORMAT, "slot %u has unknown type %u", i + 1, type);
 	}
@@ -196,6 +222,8 @@ kist_err kist__header_parse(kist__header *h, const unsigned char *raw, size_t le
 		return kist__fail(KIST_E_FORMAT, "recipient slots after the last grant record");
 	if (h->recipient_slots == 0 && h->version != KIST_FORMAT_V1)
 		return kist__fail(KIST_E_FORMAT, "no recipient slot");
+	if ((h->custodian_slots > 0) != (h->gate_slots > 0))
+		return kist__fail(KIST_E_FORMAT, "custodian slots without a gate, or the reverse");
 	if (len - off != 64)
 		return kist__fail(KIST_E_FORMAT, "header length mismatch");
 	h->slots = raw + KIST_HEADER_FIXED;
@@ -275,6 +303,16 @@ kist_err kist__header_unwrap(const kist__header *h, kist_identity *const *ids, s
 		}
 	}
 	return kist__fail(KIST_E_NOACCESS, "no recipient slot matches the identities given");
+}
+
+kist_err kist__header_check_mac(const kist__header *h, const unsigned char *raw,
+                                const kist__keys *k)
+{
+	unsigned char mac[32];
+	kist__hmac_sha256(mac, k->header_mac, 32, raw, h->header_len - 32);
+	if (sodium_memcmp(mac, h->mac, 32) != 0)
+		return kist__fail(KIST_E_CORRUPT, "header authentication failed");
+	return KIST_OK;
 }
 
 kist_err kist__header_authenticate(const kist__header *h, const unsigned char *raw,

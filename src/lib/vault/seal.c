@@ -45,8 +45,9 @@ struct kist_sealer {
 	size_t nrecips;
 	const kist_identity *signer;
 	unsigned threads;
-	int level;  /* zstd level of content chunks, 1..KIST_LEVEL_MAX */
-	int no_pad; /* kist_sealer_set_padding(s, 0) */
+	int level;       /* zstd level of content chunks, 1..KIST_LEVEL_MAX */
+	int no_pad;      /* kist_sealer_set_padding(s, 0) */
+	kist__gate gate; /* custodians (gate.n 0: none) and quorum (0: 1) */
 	input *in;
 	size_t nin, cap;
 	kist__people people;
@@ -190,6 +191,28 @@ kist_err kist_sealer_set_level(kist_sealer *s, int level)
 	if (level < 1 || level > KIST_LEVEL_MAX)
 		return kist__fail(KIST_E_ARG, "the compression level is 1 to %d", KIST_LEVEL_MAX);
 	s->level = level;
+	return KIST_OK;
+}
+
+kist_err kist_sealer_add_custodian(kist_sealer *s, const kist_pubkey *pk)
+{
+	if (pk->kind != KIST_PUBKEY_KIST)
+		return kist__fail(KIST_E_BADKEY, "a custodian needs a kist1 key (an age key "
+		                                 "cannot sign a release)");
+	for (unsigned i = 0; i < s->gate.n; i++)
+		if (sodium_memcmp(s->gate.custodians[i].x25519, pk->x25519, 32) == 0)
+			return KIST_OK;
+	if (s->gate.n == KIST_CUSTODIANS_MAX)
+		return kist__fail(KIST_E_LIMIT, "more than %d custodians", KIST_CUSTODIANS_MAX);
+	s->gate.custodians[s->gate.n++] = *pk;
+	return KIST_OK;
+}
+
+kist_err kist_sealer_set_quorum(kist_sealer *s, unsigned quorum)
+{
+	if (quorum < 1 || quorum > KIST_CUSTODIANS_MAX)
+		return kist__fail(KIST_E_ARG, "the quorum is 1 to %d", KIST_CUSTODIANS_MAX);
+	s->gate.quorum = quorum;
 	return KIST_OK;
 }
 
@@ -1006,7 +1029,7 @@ static kist_err seal_index(writer *w, kist__trailer *t, int signed_)
 	kist_err err;
 
 	memset(&m, 0, sizeof m);
-	randombytes_buf(rnd, sizeof rnd);
+	memcpy(rnd, w->s->gate.vault_id, sizeof rnd); /* drawn with the header */
 	sodium_bin2hex(m.vault_id, sizeof m.vault_id, rnd, sizeof rnd);
 	memcpy(w->s->vault_id, m.vault_id, sizeof m.vault_id);
 	m.created = time(NULL);
@@ -1240,6 +1263,38 @@ static kist_err write_index_trailer(writer *w, const unsigned char *header, size
  * Writes the vault: to out_path through a temporary file (fd < 0), or
  * straight to the open descriptor fd, named out_path in messages.
  */
+/*
+ * K_r (file_key), wrapped for every recipient; with custodians, K_c drawn
+ * and split among them, else zeros.  The vault id is drawn here: a gated
+ * vault's gate and custodian slots carry it.
+ */
+static kist_err make_header(kist_sealer *s, unsigned char *file_key, unsigned char salt[32],
+                            kist__keys *keys, unsigned char **header, size_t *header_len)
+{
+	unsigned char *kc = NULL;
+	kist_err err;
+	randombytes_buf(file_key, KIST_FILEKEY_BYTES);
+	randombytes_buf(salt, KIST_SALT_BYTES);
+	randombytes_buf(s->gate.vault_id, sizeof s->gate.vault_id);
+	if (s->gate.n == 0 && s->gate.quorum > 0)
+		return kist__fail(KIST_E_ARG, "a quorum without custodians");
+	if (s->gate.n > 0) {
+		if (s->gate.quorum == 0)
+			s->gate.quorum = 1;
+		if (s->gate.quorum > s->gate.n)
+			return kist__fail(KIST_E_ARG, "a quorum of %u needs at least %u custodians",
+			                  s->gate.quorum, s->gate.quorum);
+		if ((kc = sodium_malloc(32)) == NULL)
+			return kist__fail(KIST_E_NOMEM, "out of secure memory");
+		randombytes_buf(kc, 32);
+	}
+	if ((err = kist__derive_keys(keys, KIST_FORMAT_VERSION, file_key, kc, salt)) == KIST_OK)
+		err = kist__header_build_gated(header, header_len, file_key, salt, s->recips,
+		                               s->nrecips, kc ? &s->gate : NULL, kc, keys);
+	sodium_free(kc);
+	return err;
+}
+
 static kist_err seal_to(kist_sealer *s, const char *out_path, int force, int fd)
 {
 	writer w;
@@ -1270,14 +1325,10 @@ static kist_err seal_to(kist_sealer *s, const char *out_path, int force, int fd)
 		err = kist__nomem();
 		goto out;
 	}
-	/* K_r, wrapped for every recipient; no custodians: K_c is zeros. */
-	randombytes_buf(file_key, KIST_FILEKEY_BYTES);
-	randombytes_buf(salt, sizeof salt);
+	if ((err = make_header(s, file_key, salt, keys, &header, &header_len)) != KIST_OK)
+		goto out;
 	w.keys = keys;
-	if ((err = kist__derive_keys(keys, KIST_FORMAT_VERSION, file_key, NULL, salt)) != KIST_OK ||
-	    (err = kist__header_build(&header, &header_len, file_key, salt, s->recips,
-	                              s->nrecips)) != KIST_OK ||
-	    (err = kist__chunker_new(&w.ck, w.chunk_size, s->level)) != KIST_OK ||
+	if ((err = kist__chunker_new(&w.ck, w.chunk_size, s->level)) != KIST_OK ||
 	    (err = kist__pipe_new(&w.pipe, KIST__PIPE_SEAL, s->threads, w.chunk_size, s->level,
 	                          keys->content, UINT64_MAX, w.chunk_size)) != KIST_OK ||
 	    (err = kist__sha256_new(&w.hash)) != KIST_OK)

@@ -37,6 +37,7 @@ kist_err kist_vault_probe(const char *path, kist_vault_info *out)
 			out->slot_count =
 			    h.version == KIST_FORMAT_V1 ? h.slot_count : h.recipient_slots;
 			out->grant_count = h.grant_slots;
+			out->custodian_count = h.custodian_slots;
 			out->age_slots = h.age_slots;
 		}
 	}
@@ -253,40 +254,106 @@ static kist_err index_paths(kist_vault *v)
 	return KIST_OK;
 }
 
-kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *const *ids, size_t nids)
+/*
+ * Reads and parses v's header, unwraps what a recipient slot holds (K_r in
+ * version 2) into file_key and checks the header MAC: what every opening
+ * and a gate's reading share.
+ */
+static kist_err open_header(kist_vault *v, const char *path, kist_identity *const *ids, size_t nids,
+                            unsigned char **file_key)
+{
+	kist_err err;
+	if (nids == 0)
+		return kist__fail(KIST_E_ARG, "no identity given");
+	if ((err = kist__source_open(&v->src, path)) != KIST_OK)
+		return err;
+	v->file_size = v->src.size;
+	if ((err = kist__header_read_src(&v->src, &v->header, &v->header_len)) != KIST_OK ||
+	    (err = kist__header_parse(&v->hdr, v->header, v->header_len)) != KIST_OK)
+		return err;
+	*file_key = sodium_malloc(KIST_FILEKEY_BYTES);
+	v->keys = sodium_malloc(sizeof *v->keys);
+	if (*file_key == NULL || v->keys == NULL)
+		return kist__fail(KIST_E_NOMEM, "out of secure memory");
+	if ((err = kist__header_unwrap(&v->hdr, ids, nids, *file_key, &v->opened_with)) != KIST_OK)
+		return err;
+	/* The MAC is checked by the caller: after the commitment for an ungated
+	 * vault, as version 1 did; before the gate of a gated one. */
+	return kist__derive_keys(v->keys, v->hdr.version, *file_key, NULL, v->hdr.salt);
+}
+
+kist_err kist__vault_read_gate(const char *path, kist_identity *const *ids, size_t nids,
+                               kist__gate *g, unsigned char **header, size_t *header_len)
 {
 	unsigned char *file_key = NULL;
-	kist__header h;
 	kist_vault *v;
-	size_t which;
 	kist_err err;
 
 	if ((err = kist_init()) != KIST_OK)
 		return err;
-	if (nids == 0)
-		return kist__fail(KIST_E_ARG, "no identity given");
+	if ((v = calloc(1, sizeof *v)) == NULL)
+		return kist__nomem();
+	v->src.fd = -1;
+	if ((err = open_header(v, path, ids, nids, &file_key)) == KIST_OK &&
+	    (err = kist__header_check_mac(&v->hdr, v->header, v->keys)) == KIST_OK &&
+	    (err = kist__gate_open(&v->hdr, v->keys->gate, g)) == KIST_OK && header != NULL) {
+		*header = v->header;
+		*header_len = v->header_len;
+		v->header = NULL;
+	}
+	sodium_free(file_key);
+	kist_vault_close(v);
+	return err;
+}
+
+kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *const *ids, size_t nids)
+{
+	return kist__vault_open(out, path, ids, nids, NULL);
+}
+
+kist_err kist__vault_open(kist_vault **out, const char *path, kist_identity *const *ids,
+                          size_t nids, const unsigned char *kc)
+{
+	unsigned char *file_key = NULL;
+	kist__header h;
+	kist__gate g;
+	kist_vault *v;
+	kist_err err;
+
+	if ((err = kist_init()) != KIST_OK)
+		return err;
+	memset(&g, 0, sizeof g);
 	v = calloc(1, sizeof *v);
 	if (v == NULL)
 		return kist__nomem();
 	v->src.fd = -1;
-	if ((err = kist__source_open(&v->src, path)) != KIST_OK)
-		goto out;
-	v->file_size = v->src.size;
-	if ((err = kist__header_read_src(&v->src, &v->header, &v->header_len)) != KIST_OK ||
-	    (err = kist__header_parse(&v->hdr, v->header, v->header_len)) != KIST_OK)
+	if ((err = open_header(v, path, ids, nids, &file_key)) != KIST_OK)
 		goto out;
 	h = v->hdr;
-	file_key = sodium_malloc(KIST_FILEKEY_BYTES);
-	v->keys = sodium_malloc(sizeof *v->keys);
-	if (file_key == NULL || v->keys == NULL) {
-		err = kist__fail(KIST_E_NOMEM, "out of secure memory");
+	if (h.gate_slots > 0) {
+		/* Trustee-gated: K_c comes from the custodians' releases. */
+		if ((err = kist__header_check_mac(&h, v->header, v->keys)) != KIST_OK ||
+		    (err = kist__gate_open(&h, v->keys->gate, &g)) != KIST_OK)
+			goto out;
+		if (kc == NULL) {
+			err = kist__fail(KIST_E_NOACCESS,
+			                 "this vault is trustee-gated: it opens with releases from "
+			                 "%u of its %u custodians",
+			                 g.quorum, g.n);
+			goto out;
+		}
+		if ((err = kist__derive_keys(v->keys, h.version, file_key, kc, h.salt)) != KIST_OK)
+			goto out;
+		if (sodium_memcmp(h.commitment, v->keys->commitment, 32) != 0) {
+			err = kist__fail(KIST_E_CORRUPT,
+			                 "the releases do not rebuild this vault's key");
+			goto out;
+		}
+	} else if (kc != NULL) {
+		err = kist__fail(KIST_E_ARG, "the vault is not trustee-gated: it needs no release");
 		goto out;
 	}
-	if ((err = kist__header_unwrap(&h, ids, nids, file_key, &which)) != KIST_OK)
-		goto out;
-	v->opened_with = which;
-	if ((err = kist__derive_keys(v->keys, h.version, file_key, NULL, h.salt)) != KIST_OK ||
-	    (err = kist__header_authenticate(&h, v->header, v->keys)) != KIST_OK)
+	if ((err = kist__header_authenticate(&h, v->header, v->keys)) != KIST_OK)
 		goto out;
 	/* A small chunker reads the trailer, which says how large chunks are. */
 	if ((err = kist__chunker_new(&v->chunker, KIST_CHUNK_SIZE_MIN, 0)) != KIST_OK ||
@@ -319,6 +386,15 @@ kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *cons
 	}
 	if ((err = check_signature(v)) != KIST_OK || (err = check_grants(v)) != KIST_OK)
 		goto out;
+	if (h.gate_slots > 0) {
+		char id[33];
+		sodium_bin2hex(id, sizeof id, g.vault_id, sizeof g.vault_id);
+		if (strcmp(id, v->meta.vault_id) != 0) {
+			err =
+			    kist__fail(KIST_E_CORRUPT, "the gate and the index name other vaults");
+			goto out;
+		}
+	}
 	if ((err = check_tiling(v)) != KIST_OK || (err = index_paths(v)) != KIST_OK)
 		goto out;
 	*out = v;

@@ -39,6 +39,18 @@ struct kist_vault {
 
 const kist__entry *kist__vault_find(const kist_vault *v, const char *path);
 
+/* kist_vault_open() with the custodians' part kc of a trustee-gated vault (NULL: none). */
+kist_err kist__vault_open(kist_vault **out, const char *path, kist_identity *const *ids,
+                          size_t nids, const unsigned char *kc);
+
+/*
+ * Opens far enough to read a trustee-gated vault's gate with a recipient's
+ * identity: header, K_r, header MAC, gate slot.  With header non-NULL, the
+ * raw header (malloc'd) too.  KIST_E_NOTFOUND if the vault has no gate.
+ */
+kist_err kist__vault_read_gate(const char *path, kist_identity *const *ids, size_t nids,
+                               kist__gate *g, unsigned char **header, size_t *header_len);
+
 /* Callbacks of kist__vault_stream_many(); any may be NULL. */
 typedef struct kist__stream_cb {
 	kist_err (*begin)(void *ctx, const kist__entry *e);

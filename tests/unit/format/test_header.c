@@ -265,9 +265,9 @@ static void test_parse_lengths(void **state)
 	unsigned char *h = craft(&len, 2, type, blen);
 	/* Version 2 refuses a slot type it does not define ... */
 	tu_assert_fails(kist__header_parse(&p, h, len), KIST_E_FORMAT, "slot 2 has unknown type 7");
-	/* ... the types reserved for trustee-gated vaults, which it cannot open ... */
+	/* ... a custodian slot of the wrong length ... */
 	kist__st16(h + KIST_HEADER_FIXED + 8 + KIST_SLOT_X25519_BODY, KIST_SLOT_CUSTODIAN);
-	tu_assert_fails(kist__header_parse(&p, h, len), KIST_E_FORMAT, "trustee-gated");
+	tu_assert_fails(kist__header_parse(&p, h, len), KIST_E_FORMAT, "malformed custodian slot");
 	kist__st16(h + KIST_HEADER_FIXED + 8 + KIST_SLOT_X25519_BODY, 7);
 	/* ... and version 1 skips an unknown slot type of any bounded length
 	 * (FORMAT.md: later types). */

@@ -1,0 +1,436 @@
+/*
+ * Trustee-gated opening (docs/GATE.md): kist request (a recipient asks),
+ * kist release (a custodian decides, logging first), and the request store
+ * and --release of the opening verbs (cli_vault.c calls cli_open_released).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+/* A whole regular file of at most max bytes, malloc'd; one line printed on failure. */
+static int read_small(const char *path, size_t max, unsigned char **out, size_t *len)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		cli_error(path, "%s", strerror(errno));
+		return EXIT_IO;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		close(fd);
+		cli_error(path, "not a regular file of at most %zu bytes", max);
+		return EXIT_USAGE;
+	}
+	size_t n = (size_t)st.st_size, got = 0;
+	unsigned char *b = malloc(n ? n : 1);
+	while (b != NULL && got < n) {
+		ssize_t r = read(fd, b + got, n - got);
+		if (r <= 0) {
+			free(b);
+			b = NULL;
+			break;
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	if (b == NULL) {
+		cli_error(path, "could not be read");
+		return EXIT_IO;
+	}
+	*out = b;
+	*len = n;
+	return EXIT_OK;
+}
+
+/* The request store: --request-store DIR, else $XDG_DATA_HOME/kist/requests. */
+static int store_dir(const cli_args *a, char *out, size_t cap, int create)
+{
+	const char *d = cli_get(a, "request-store"), *x = getenv("XDG_DATA_HOME"),
+	           *h = getenv("HOME");
+	int n;
+	if (d != NULL)
+		n = snprintf(out, cap, "%s", d);
+	else if (x != NULL && x[0] == '/')
+		n = snprintf(out, cap, "%s/kist/requests", x);
+	else if (h != NULL && h[0] == '/')
+		n = snprintf(out, cap, "%s/.local/share/kist/requests", h);
+	else {
+		cli_error("request store", "no home folder: give --request-store DIR");
+		return EXIT_USAGE;
+	}
+	if (n < 0 || (size_t)n >= cap) {
+		cli_error("request store", "path too long");
+		return EXIT_USAGE;
+	}
+	if (!create)
+		return EXIT_OK;
+	/* Missing folders are created 0700, one level at a time. */
+	for (char *p = out + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			int r = mkdir(out, 0700);
+			*p = c;
+			if (r != 0 && errno != EEXIST) {
+				cli_error(out, "cannot create the request store: %s",
+				          strerror(errno));
+				return EXIT_IO;
+			}
+			if (c == '\0')
+				break;
+		}
+	}
+	return EXIT_OK;
+}
+
+static int key_path(const cli_args *a, const unsigned char digest[32], char *out, size_t cap,
+                    int create)
+{
+	char dir[PATH_MAX], hex[65];
+	int rc = store_dir(a, dir, sizeof dir, create);
+	if (rc != EXIT_OK)
+		return rc;
+	sodium_bin2hex(hex, sizeof hex, digest, 32);
+	hex[32] = '\0';
+	int n = snprintf(out, cap, "%s/%s.key", dir, hex);
+	if (n < 0 || (size_t)n >= cap) {
+		cli_error("request store", "path too long");
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+static const char *scope_words(const kist_request_info *ri)
+{
+	return ri->scope == KIST_SCOPE_ALL     ? "everything"
+	       : ri->scope == KIST_SCOPE_PATHS ? "paths"
+	                                       : "person";
+}
+
+/* ---- kist request */
+
+static int request_scope(const cli_args *a, kist_scope *scope, const char *const **items, size_t *n)
+{
+	int all = cli_count(a, "all") > 0, person = cli_count(a, "person") > 0;
+	size_t npaths = a->npos - 1;
+	if (all + person + (npaths > 0) != 1) {
+		cli_usage_error("request", "say what is asked: --all, --person WHO, or PATH...");
+		return EXIT_USAGE;
+	}
+	*scope = all ? KIST_SCOPE_ALL : person ? KIST_SCOPE_PERSON : KIST_SCOPE_PATHS;
+	*items = person || all ? NULL : a->pos + 1;
+	*n = person ? 1 : all ? 0 : npaths;
+	return EXIT_OK;
+}
+
+int cmd_request(const cli_args *a)
+{
+	kist_identity **ids = NULL;
+	unsigned char *req = NULL, *key = NULL;
+	size_t nids = 0, req_len = 0, key_len = 0, nitems = 0;
+	const char *out = cli_get(a, "output"), *reason = cli_get(a, "reason");
+	const char *person = cli_get(a, "person");
+	const char *const *items = NULL;
+	char kpath[PATH_MAX], fpr[CLI_FPR_LABEL_MAX];
+	kist_gate_info gi;
+	kist_scope scope;
+	int rc;
+
+	if (a->npos < 1 || out == NULL || reason == NULL || cli_count(a, "identity") == 0) {
+		cli_usage_error("request",
+		                "usage: kist request -i IDENTITY --reason TEXT -o "
+		                "ASK.kist-request VAULT (--all | --person WHO | PATH...)");
+		return EXIT_USAGE;
+	}
+	if ((rc = request_scope(a, &scope, &items, &nitems)) != EXIT_OK)
+		return rc;
+	if (scope == KIST_SCOPE_PERSON)
+		items = &person;
+	if ((rc = cli_load_identities(a, &ids, &nids)) != EXIT_OK)
+		return rc;
+	kist_err err = kist_vault_gate(a->pos[0], ids, nids, &gi);
+	if (err == KIST_OK)
+		err = kist_request_make(a->pos[0], ids, nids, scope, items, nitems, reason, &req,
+		                        &req_len, &key, &key_len);
+	if (err != KIST_OK) {
+		rc = err == KIST_E_NOTFOUND
+		         ? (cli_error(a->pos[0], "%s: nothing to request", kist_errdetail()),
+		            EXIT_USAGE)
+		         : cli_fail(a->pos[0], err);
+		goto out;
+	}
+	/* The key first: a request whose key is lost could never be used. */
+	unsigned char digest[32];
+	crypto_hash_sha256(digest, req, req_len);
+	if ((rc = key_path(a, digest, kpath, sizeof kpath, 1)) != EXIT_OK)
+		goto out;
+	if ((err = kist_file_write(kpath, key, key_len, 0)) != KIST_OK) {
+		rc = cli_fail(kpath, err);
+		goto out;
+	}
+	if ((err = kist_file_write(out, req, req_len, cli_count(a, "force") ? KIST_REPLACE : 0)) !=
+	    KIST_OK) {
+		unlink(kpath);
+		rc = cli_fail_hint(out, err, KIST_E_EXISTS, "use --force to replace it");
+		goto out;
+	}
+	if (!cli_count(a, "quiet")) {
+		fprintf(stderr, "kist: wrote ");
+		cli_put_safe(stderr, out, strlen(out), 0);
+		fprintf(stderr, ": a request for %s of vault %s\n",
+		        scope == KIST_SCOPE_ALL     ? "everything"
+		        : scope == KIST_SCOPE_PATHS ? "paths"
+		                                    : "one person",
+		        gi.vault_id);
+		fprintf(stderr, "  releases needed: %u of these %u custodians:\n", gi.quorum,
+		        gi.ncustodians);
+		for (unsigned i = 0; i < gi.ncustodians; i++) {
+			cli_fpr_label(fpr, sizeof fpr, &gi.custodians[i]);
+			fprintf(stderr, "    %s\n", fpr);
+		}
+		fprintf(stderr, "  send it to them; open with --release FILE once they answer\n");
+	}
+	rc = EXIT_OK;
+out:
+	if (key != NULL)
+		sodium_memzero(key, key_len);
+	free(key);
+	free(req);
+	cli_free_identities(ids, nids);
+	return rc;
+}
+
+/* ---- kist release */
+
+static void show_request(const kist_request_info *ri, unsigned share_no)
+{
+	char fpr[CLI_FPR_LABEL_MAX], when[64], hex[65];
+	cli_fpr_label(fpr, sizeof fpr, &ri->requester);
+	cli_time(when, sizeof when, ri->created);
+	sodium_bin2hex(hex, sizeof hex, ri->digest, 32);
+	printf("request:   %.32s\n", hex);
+	printf("from:      %s\n", fpr);
+	printf("vault:     %s\n", ri->vault_id);
+	printf("made:      %s (the requester's clock)\n", when);
+	printf("asks for:  %s\n", scope_words(ri));
+	for (size_t i = 0; i < ri->nitems; i++) {
+		printf("  ");
+		cli_put_safe(stdout, ri->items[i], strlen(ri->items[i]), CLI_SAFE_BACKSLASH);
+		printf("\n");
+	}
+	printf("reason:    ");
+	cli_put_safe(stdout, ri->reason, strlen(ri->reason), 0);
+	printf("\n");
+	if (share_no)
+		printf("you hold:  share %u of this vault's key\n", share_no);
+	fflush(stdout);
+}
+
+/* Asks on the terminal; 1 for yes. */
+static int confirm(const char *what)
+{
+	char line[16];
+	FILE *tty = fopen("/dev/tty", "r+");
+	if (tty == NULL)
+		return -1;
+	fprintf(tty, "%s? [y/N] ", what);
+	fflush(tty);
+	int yes = fgets(line, sizeof line, tty) != NULL && (line[0] == 'y' || line[0] == 'Y');
+	fclose(tty);
+	return yes;
+}
+
+int cmd_release(const cli_args *a)
+{
+	kist_identity **ids = NULL, *cust = NULL;
+	kist_request *r = NULL;
+	kist_ledger *l = NULL;
+	unsigned char *buf = NULL, *rel = NULL;
+	size_t nids = 0, len = 0, rel_len = 0;
+	const char *out = cli_get(a, "output"), *note = cli_get(a, "note");
+	int show = cli_count(a, "show") > 0, refuse = cli_count(a, "refuse") > 0, rc;
+	unsigned share_no = 0;
+	kist_request_info ri;
+	uint64_t index = 0;
+	char lpath[PATH_MAX];
+
+	if (a->npos != 1 || cli_count(a, "identity") == 0 || (show == (out != NULL))) {
+		cli_usage_error("release", "usage: kist release -i IDENTITY (-o OUT [--refuse] | "
+		                           "--show) REQUEST");
+		return EXIT_USAGE;
+	}
+	if ((rc = read_small(a->pos[0], 4u << 20, &buf, &len)) != EXIT_OK)
+		return rc;
+	kist_err err = kist_request_parse(&r, buf, len);
+	if (err != KIST_OK) {
+		rc = cli_fail(a->pos[0], err);
+		goto out;
+	}
+	if ((rc = cli_load_identities(a, &ids, &nids)) != EXIT_OK)
+		goto out;
+	for (size_t i = 0; i < nids && cust == NULL; i++)
+		if ((err = kist_request_check(r, ids[i], &share_no)) == KIST_OK)
+			cust = ids[i];
+	if (cust == NULL) {
+		rc = cli_fail(a->pos[0], err);
+		goto out;
+	}
+	kist_request_get_info(r, &ri);
+	show_request(&ri, share_no);
+	if (show) {
+		rc = EXIT_OK;
+		goto out;
+	}
+	if (!cli_count(a, "yes")) {
+		int yes =
+		    confirm(refuse ? "Record the refusal" : "Release your share to this request");
+		if (yes < 0) {
+			cli_usage_error("release", "no terminal to confirm on: give --yes");
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		if (!yes) {
+			fprintf(stderr, "kist: nothing recorded, nothing written\n");
+			rc = EXIT_OTHER;
+			goto out;
+		}
+	}
+	/* The decision is in the ledger before anything leaves (fail closed). */
+	if ((rc = cli_ledger_open(a, &l, "release")) != EXIT_OK)
+		goto out;
+	if ((err = kist_release_record(r, cust, l, refuse, &index)) != KIST_OK) {
+		cli_error("ledger", "%s; the release is refused: nothing was released",
+		          kist_errdetail()[0] ? kist_errdetail() : kist_strerror(err));
+		rc = EXIT_LEDGER;
+		goto out;
+	}
+	kist_ledger_close(l);
+	l = NULL;
+	if ((rc = cli_ledger_path(a, lpath, sizeof lpath)) != EXIT_OK)
+		goto out;
+	if ((err = kist_release_build(r, cust, lpath, index, refuse, note, &rel, &rel_len)) !=
+	        KIST_OK ||
+	    (err = kist_file_write(out, rel, rel_len, cli_count(a, "force") ? KIST_REPLACE : 0)) !=
+	        KIST_OK) {
+		rc = cli_fail_hint(out, err, KIST_E_EXISTS, "use --force to replace it");
+		goto out;
+	}
+	if (!cli_count(a, "quiet")) {
+		fprintf(stderr, "kist: %s recorded as ledger entry %llu; wrote ",
+		        refuse ? "refusal" : "release", (unsigned long long)index);
+		cli_put_safe(stderr, out, strlen(out), 0);
+		fprintf(stderr, "\n");
+	}
+	rc = EXIT_OK;
+out:
+	kist_ledger_close(l);
+	kist_request_free(r);
+	free(buf);
+	free(rel);
+	cli_free_identities(ids, nids);
+	return rc;
+}
+
+/* ---- opening with --release */
+
+void cli_released_free(cli_released *x)
+{
+	kist_request_free(x->req);
+	memset(x, 0, sizeof *x);
+}
+
+int cli_open_released(const cli_args *a, const char *path, kist_identity *const *ids, size_t n,
+                      kist_vault **v, cli_released *x)
+{
+	size_t nrel = cli_count(a, "release");
+	unsigned char *bufs[KIST_CUSTODIANS_MAX] = {0}, *key = NULL, digest[32];
+	size_t lens[KIST_CUSTODIANS_MAX] = {0}, key_len = 0;
+	int rc = EXIT_OK;
+
+	memset(x, 0, sizeof *x);
+	if (nrel > KIST_CUSTODIANS_MAX) {
+		cli_usage_error(a->verb, "at most %d --release", KIST_CUSTODIANS_MAX);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < nrel && rc == EXIT_OK; i++)
+		rc = read_small(cli_get_n(a, "release", i), 4u << 20, &bufs[i], &lens[i]);
+	if (rc != EXIT_OK)
+		goto out;
+	kist_err err = kist_release_request_digest(bufs[0], lens[0], digest);
+	if (err != KIST_OK) {
+		rc = cli_fail(cli_get_n(a, "release", 0), err);
+		goto out;
+	}
+	if ((rc = key_path(a, digest, x->key_path, sizeof x->key_path, 0)) != EXIT_OK)
+		goto out;
+	if (access(x->key_path, F_OK) != 0) {
+		cli_error(cli_get_n(a, "release", 0),
+		          "no pending request for this release: already used, or made elsewhere "
+		          "(request store: %s)",
+		          x->key_path);
+		rc = EXIT_ACCESS;
+		goto out;
+	}
+	if ((rc = read_small(x->key_path, 8u << 20, &key, &key_len)) != EXIT_OK)
+		goto out;
+	err = kist_vault_open_released(v, path, ids, n, (const void *const *)bufs, lens, nrel, key,
+	                               key_len, &x->req);
+	if (err != KIST_OK)
+		rc = cli_fail(path, err);
+out:
+	for (size_t i = 0; i < nrel && i < KIST_CUSTODIANS_MAX; i++)
+		free(bufs[i]);
+	if (key != NULL)
+		sodium_memzero(key, key_len);
+	free(key);
+	return rc;
+}
+
+int cli_released_forget(const cli_released *x)
+{
+	char dir[PATH_MAX];
+	if (x->req == NULL)
+		return EXIT_OK;
+	if (unlink(x->key_path) != 0) {
+		cli_error(x->key_path, "could not delete the used request key: %s",
+		          strerror(errno));
+		return EXIT_IO;
+	}
+	snprintf(dir, sizeof dir, "%s", x->key_path);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		int fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			fsync(fd);
+			close(fd);
+		}
+	}
+	return EXIT_OK;
+}
+
+/* The gate of a vault that opened for none of ids because it is trustee-gated. */
+void cli_gate_hint(const char *path, kist_identity *const *ids, size_t n)
+{
+	kist_gate_info gi;
+	char fpr[CLI_FPR_LABEL_MAX];
+	if (kist_vault_gate(path, ids, n, &gi) != KIST_OK)
+		return;
+	fprintf(stderr, "kist: a release is needed from %u of these %u custodians:\n", gi.quorum,
+	        gi.ncustodians);
+	for (unsigned i = 0; i < gi.ncustodians; i++) {
+		cli_fpr_label(fpr, sizeof fpr, &gi.custodians[i]);
+		fprintf(stderr, "    %s\n", fpr);
+	}
+	fprintf(stderr, "kist: ask them with: kist request -i IDENTITY --reason TEXT -o "
+	                "ASK.kist-request VAULT --all\n");
+}
