@@ -18,8 +18,8 @@ _kist_opts() {
 	cat) echo "-i --identity --passphrase-file --release --request-store --ledger -q --quiet -h --help" ;;
 	verify) echo "-i --identity --passphrase-file --release --request-store --signer --json --contacts --ledger -q --quiet -h --help" ;;
 	grant) echo "-i --identity --passphrase-file -r --recipient -R --recipients-file -o --output --force --ledger --contacts -q --quiet -h --help" ;;
-	request) echo "-i --identity --passphrase-file --reason --all --person -o --output --force --request-store --contacts -q --quiet -h --help" ;;
-	release) echo "-i --identity --passphrase-file -o --output --refuse --note --show --yes --force --ledger --contacts -q --quiet -h --help" ;;
+	request) echo "-i --identity --passphrase-file --reason --all --person -o --output --json --force --request-store --contacts -q --quiet -h --help" ;;
+	release) echo "-i --identity --passphrase-file -o --output --refuse --note --show --yes --json --force --ledger --contacts -q --quiet -h --help" ;;
 	report) echo "-i --identity --passphrase-file --release --request-store -o --output --ledger --bundle --people --pdf --paper --force --contacts -q --quiet -h --help" ;;
 	split) echo "-o --output --parity --force -q --quiet -h --help" ;;
 	join) echo "-o --output --force -q --quiet -h --help" ;;

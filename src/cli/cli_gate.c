@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 /* A whole regular file of at most max bytes, malloc'd; one line printed on failure. */
@@ -116,6 +117,32 @@ static const char *scope_words(const kist_request_info *ri)
 	                                       : "person";
 }
 
+/* A key as JSON: {"key", "fingerprint"} (NULL on no memory). */
+static json_t *key_json(const kist_pubkey *pk)
+{
+	char s[KIST_PUBKEY_STRLEN + 1], f[KIST_FINGERPRINT_STRLEN + 1];
+	kist_pubkey_format(pk, s);
+	kist_pubkey_fingerprint(pk, f);
+	return json_pack("{s:s, s:s}", "key", s, "fingerprint", f);
+}
+
+/* A request as JSON (docs/JSON.md, "Requests"). */
+static json_t *request_json(const kist_request_info *ri)
+{
+	char hex[65];
+	json_t *items = json_array();
+	sodium_bin2hex(hex, sizeof hex, ri->digest, 32);
+	for (size_t i = 0; items != NULL && i < ri->nitems; i++)
+		json_array_append_new(items, cli_json_str(ri->items[i], strlen(ri->items[i])));
+	return json_pack("{s:i, s:s, s:o, s:s, s:I, s:s, s:o, s:o}", "version", 1, "digest", hex,
+	                 "requester", key_json(&ri->requester), "vault_id", ri->vault_id, "created",
+	                 (json_int_t)ri->created, "scope",
+	                 ri->scope == KIST_SCOPE_ALL     ? "all"
+	                 : ri->scope == KIST_SCOPE_PATHS ? "paths"
+	                                                 : "person",
+	                 "items", items, "reason", cli_json_str(ri->reason, strlen(ri->reason)));
+}
+
 /* ---- kist request */
 
 static int request_scope(const cli_args *a, kist_scope *scope, const char *const **items, size_t *n)
@@ -181,6 +208,28 @@ int cmd_request(const cli_args *a)
 	    KIST_OK) {
 		unlink(kpath);
 		rc = cli_fail_hint(out, err, KIST_E_EXISTS, "use --force to replace it");
+		goto out;
+	}
+	if (cli_count(a, "json")) {
+		kist_request *parsed = NULL;
+		kist_request_info ri;
+		json_t *cs = json_array(), *j = NULL;
+		if (kist_request_parse(&parsed, req, req_len) == KIST_OK) {
+			kist_request_get_info(parsed, &ri);
+			j = request_json(&ri);
+		}
+		for (unsigned i = 0; cs != NULL && i < gi.ncustodians; i++)
+			json_array_append_new(cs, key_json(&gi.custodians[i]));
+		if (j == NULL || json_object_set_new(j, "quorum", json_integer(gi.quorum)) ||
+		    json_object_set_new(j, "custodians", cs)) {
+			json_decref(j);
+			kist_request_free(parsed);
+			rc = cli_fail(NULL, KIST_E_NOMEM);
+			goto out;
+		}
+		cs = NULL;
+		kist_request_free(parsed);
+		rc = cli_json_print(j);
 		goto out;
 	}
 	if (!cli_count(a, "quiet")) {
@@ -258,6 +307,8 @@ int cmd_release(const cli_args *a)
 	size_t nids = 0, len = 0, rel_len = 0;
 	const char *out = cli_get(a, "output"), *note = cli_get(a, "note");
 	int show = cli_count(a, "show") > 0, refuse = cli_count(a, "refuse") > 0, rc;
+	int json = cli_count(a, "json") > 0;
+	json_t *j = NULL;
 	unsigned share_no = 0;
 	kist_request_info ri;
 	uint64_t index = 0;
@@ -285,9 +336,18 @@ int cmd_release(const cli_args *a)
 		goto out;
 	}
 	kist_request_get_info(r, &ri);
-	show_request(&ri, share_no);
+	if (json) {
+		if ((j = request_json(&ri)) == NULL ||
+		    json_object_set_new(j, "share", json_integer(share_no))) {
+			rc = cli_fail(NULL, KIST_E_NOMEM);
+			goto out;
+		}
+	} else {
+		show_request(&ri, share_no);
+	}
 	if (show) {
-		rc = EXIT_OK;
+		rc = json ? cli_json_print(j) : EXIT_OK;
+		j = NULL;
 		goto out;
 	}
 	if (!cli_count(a, "yes")) {
@@ -324,6 +384,17 @@ int cmd_release(const cli_args *a)
 		rc = cli_fail_hint(out, err, KIST_E_EXISTS, "use --force to replace it");
 		goto out;
 	}
+	if (json) {
+		if (json_object_set_new(j, "decision",
+		                        json_string(refuse ? "refuse" : "release")) ||
+		    json_object_set_new(j, "ledger_index", json_integer((json_int_t)index))) {
+			rc = cli_fail(NULL, KIST_E_NOMEM);
+			goto out;
+		}
+		rc = cli_json_print(j);
+		j = NULL;
+		goto out;
+	}
 	if (!cli_count(a, "quiet")) {
 		fprintf(stderr, "kist: %s recorded as ledger entry %llu; wrote ",
 		        refuse ? "refusal" : "release", (unsigned long long)index);
@@ -332,6 +403,7 @@ int cmd_release(const cli_args *a)
 	}
 	rc = EXIT_OK;
 out:
+	json_decref(j);
 	kist_ledger_close(l);
 	kist_request_free(r);
 	free(buf);

@@ -28,7 +28,8 @@ int cmd_info(const cli_args *a)
 		    json_object_set_new(j, "size", json_integer((json_int_t)info.file_size)) ||
 		    json_object_set_new(j, "header_size", json_integer(info.header_size)) ||
 		    json_object_set_new(j, "recipient_slots", json_integer(info.slot_count)) ||
-		    json_object_set_new(j, "grants", json_integer(info.grant_count))) {
+		    json_object_set_new(j, "grants", json_integer(info.grant_count)) ||
+		    json_object_set_new(j, "custodians", json_integer(info.custodian_count))) {
 			json_decref(j);
 			return cli_fail(NULL, KIST_E_NOMEM);
 		}
@@ -43,6 +44,9 @@ int cmd_info(const cli_args *a)
 		printf("recipient slots: %u\n", info.slot_count);
 	if (info.grant_count > 0)
 		printf("grants:          %u (recipients added after sealing)\n", info.grant_count);
+	if (info.custodian_count > 0)
+		printf("custodians:      %u (trustee-gated: opening needs their releases)\n",
+		       info.custodian_count);
 	printf("header:          %u bytes\n", info.header_size);
 	printf("(everything else, including names, sizes of entries, who sealed it and "
 	       "whether the size is padded, is encrypted)\n");

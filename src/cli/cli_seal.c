@@ -630,6 +630,24 @@ static int refuse_inputs(const kist_sealer *s, kist_err err, int dry)
 }
 
 /* After the seal: the summary, what was left out, vaults among the inputs. */
+/* A trustee-gated vault: who must release it, and how many of them. */
+static void print_custodians(const cli_args *a)
+{
+	size_t n = cli_count(a, "custodian");
+	char f[CLI_FPR_LABEL_MAX];
+	kist_pubkey pk;
+	if (n == 0)
+		return;
+	fprintf(stderr, "kist: trustee-gated: opening needs releases from %s of %zu custodians:",
+	        cli_get(a, "quorum") ? cli_get(a, "quorum") : "1", n);
+	for (size_t i = 0; i < n; i++)
+		if (cli_recipient_arg(cli_get_n(a, "custodian", i), &pk) == EXIT_OK) {
+			cli_fpr_label(f, sizeof f, &pk);
+			fprintf(stderr, "%s %s", i ? "," : "", f);
+		}
+	fputc('\n', stderr);
+}
+
 static void report_sealed(const cli_args *a, kist_sealer *s, const char *out, const recips *r,
                           const kist_identity *signer, const kist_pubkey *signer_pk)
 {
@@ -642,6 +660,7 @@ static void report_sealed(const cli_args *a, kist_sealer *s, const char *out, co
 		                                    : out,
 		              r, signer, signer_pk);
 		print_stored_as(s, cli_get(a, "base"));
+		print_custodians(a);
 	}
 	print_left_out(s, 0);
 	warn_vault_inputs(s, 0);

@@ -147,6 +147,7 @@ static const opt_spec request_opts[] = {
     {0, "all", NULL, 0, 0, "ask for the whole vault"},
     {0, "person", "WHO", 0, 0, "ask for one person's media (the name or #id)"},
     {'o', "output", "ASK.kist-request", 0, 'f', "the request to write"},
+    O_JSON,
     {0, "force", NULL, 0, 0, "replace an existing request file"},
     O_REQSTORE,
     O_CONTACTS,
@@ -161,6 +162,7 @@ static const opt_spec release_opts[] = {
     {0, "note", "TEXT", 0, 0, "a note for the requester (a refusal's reason)"},
     {0, "show", NULL, 0, 0, "only show the request; record and write nothing"},
     {0, "yes", NULL, 0, 0, "do not ask for confirmation (scripts)"},
+    O_JSON,
     {0, "force", NULL, 0, 0, "replace an existing output"},
     {0, "ledger", "PATH", 0, 'f',
      "the custodian's ledger, where the decision is recorded\nfirst (default: $KIST_LEDGER, "
@@ -420,7 +422,7 @@ const cli_verb cli_verbs[] = {
     {"contacts remove", cmd_contacts_remove, N(contacts_remove_opts), "[--contacts FILE] [-q] NAME",
      "forget a name", "Removes the contact named NAME.\n"},
     {"seal", cmd_seal, N(seal_opts),
-     "(-r KEY | -R FILE)... [-s IDENTITY] -o OUT.kist [--force]\n"
+     "(-r KEY | -R FILE)... [-s IDENTITY] [--custodian KEY]... [--quorum K] -o OUT.kist [--force]\n"
      "[-j N] [--level N] [-q] [--people REGISTER]...\n"
      "[--stdin-name NAME] [--ledger PATH] [--base DIR] [--dry-run]\n"
      "[--exclude PATTERN]... [--skip-unreadable] [--passphrase-file F]\n"
@@ -446,11 +448,13 @@ const cli_verb cli_verbs[] = {
      "Shows what anyone can see without a key: format version, size, number of\n"
      "recipient slots.\n"},
     {"list", cmd_list, N(list_opts),
-     "-i IDENTITY [--passphrase-file F] [-l | --json] [--ledger PATH]\n"
+     "-i IDENTITY [--passphrase-file F]\n"
+     "[--release FILE]... [--request-store DIR] [-l | --json] [--ledger PATH]\n"
      "[-q] VAULT",
      "list the entries of a vault", "Lists the entries (reads the header and index only).\n"},
     {"extract", cmd_extract, N(extract_opts),
-     "-i IDENTITY [--passphrase-file F] [-C DIR] [--force]\n"
+     "-i IDENTITY [--passphrase-file F]\n"
+     "[--release FILE]... [--request-store DIR] [-C DIR] [--force]\n"
      "[--ledger PATH] [-q] VAULT [PATH... | --person WHO]",
      "extract entries, all authenticated first",
      "Extracts all entries, or those named (a folder brings all below it), or the\n"
@@ -461,12 +465,14 @@ const cli_verb cli_verbs[] = {
      "Links that would resolve outside DIR (through links already there too) are\n"
      "not created, with a warning.\n"},
     {"cat", cmd_cat, N(cat_opts),
-     "-i IDENTITY [--passphrase-file F] [--ledger PATH] [-q]\nVAULT PATH",
+     "-i IDENTITY [--passphrase-file F]\n"
+     "[--release FILE]... [--request-store DIR] [--ledger PATH] [-q]\nVAULT PATH",
      "write one entry to standard output",
      "Writes one file entry to standard output, nothing before the whole entry\n"
      "has authenticated and matched its SHA-256 (else no output, exit 4).\n"},
     {"verify", cmd_verify, N(verify_opts),
-     "-i IDENTITY [--passphrase-file F] [--signer KEY] [--json]\n"
+     "-i IDENTITY [--passphrase-file F]\n"
+     "[--release FILE]... [--request-store DIR] [--signer KEY] [--json]\n"
      "[--ledger PATH] [--contacts FILE] [-q] VAULT",
      "check every byte and the signature",
      "Authenticates every chunk and recomputes every SHA-256; checks the sealer's\n"
@@ -487,7 +493,7 @@ const cli_verb cli_verbs[] = {
      "cannot be removed: copies already sent keep opening for the old ones.\n"
      "Version 2 vaults only.\n"},
     {"request", cmd_request, N(request_opts),
-     "-i IDENTITY --reason TEXT -o ASK.kist-request [--force]\n"
+     "-i IDENTITY --reason TEXT -o ASK.kist-request [--force] [--json]\n"
      "[--passphrase-file F] [--request-store DIR] [--contacts FILE] [-q]\n"
      "VAULT (--all | --person WHO | PATH...)",
      "ask the custodians of a trustee-gated vault to release it",
@@ -500,7 +506,7 @@ const cli_verb cli_verbs[] = {
      "The request shows in clear who asks, for what and why.\n"},
     {"release", cmd_release, N(release_opts),
      "-i IDENTITY (-o OUT [--refuse] [--note TEXT] [--yes] [--force] | --show)\n"
-     "[--passphrase-file F] [--ledger PATH] [--contacts FILE] [-q] REQUEST",
+     "[--json] [--passphrase-file F] [--ledger PATH] [--contacts FILE] [-q] REQUEST",
      "decide on a request, as a custodian (logged first)",
      "Shows who asks, for which vault, what and why, and asks for confirmation\n"
      "(--yes for scripts).  Then records the decision in the custodian's ledger\n"
@@ -509,7 +515,8 @@ const cli_verb cli_verbs[] = {
      "key, with the ledger entry, its inclusion proof and a signed checkpoint.\n"
      "--refuse records and writes a refusal instead.  --show only displays.\n"},
     {"report", cmd_report, N(report_opts),
-     "-i IDENTITY [--passphrase-file F] -o OUT\n"
+     "-i IDENTITY [--passphrase-file F]\n"
+     "[--release FILE]... [--request-store DIR] -o OUT\n"
      "[--ledger PATH | --bundle BUNDLE] [--people] [--pdf] [--paper SIZE]\n"
      "[--force] [--contacts FILE] [-q] VAULT",
      "write a printable report of a vault (HTML or PDF)",
@@ -549,7 +556,8 @@ const cli_verb cli_verbs[] = {
      "damage in a few places (bad sectors) can be rebuilt with kist repair VAULT.\n"
      "VAULT is not changed and opens without it.  kist verify VAULT checks both.\n"},
     {"people", cmd_people, N(people_opts),
-     "-i IDENTITY [--passphrase-file F] [--search TEXT] [--json]\n"
+     "-i IDENTITY [--passphrase-file F]\n"
+     "[--release FILE]... [--request-store DIR] [--search TEXT] [--json]\n"
      "[--ledger PATH] [-q] VAULT",
      "list or search the people register",
      "Lists the people of the vault's register with their fields and linked\n"
@@ -557,14 +565,16 @@ const cli_verb cli_verbs[] = {
      "the start of a word (or, from 3 letters, any part); case and accents are\n"
      "ignored.  Reads the index only.\n"},
     {"query", cmd_query, N(query_opts),
-     "-i IDENTITY [--passphrase-file F] [--csv | --json]\n"
+     "-i IDENTITY [--passphrase-file F]\n"
+     "[--release FILE]... [--request-store DIR] [--csv | --json]\n"
      "[--ledger PATH] [-q] VAULT 'SQL'",
      "run a read-only SQL query over the index",
      "Runs one read-only SQL statement over the vault's index (schema in\n"
      "docs/INDEX.md).  Writes, ATTACH, PRAGMA and extension loading are refused\n"
      "(exit 2).\n"},
     {"manifest", cmd_manifest, N(manifest_opts),
-     "-i IDENTITY [--passphrase-file F] [--json] [--verify]\n"
+     "-i IDENTITY [--passphrase-file F]\n"
+     "[--release FILE]... [--request-store DIR] [--json] [--verify]\n"
      "[--ledger PATH] [--contacts FILE] [-q] VAULT",
      "print SHA-256 sums or a JSON report",
      "Prints every file's SHA-256 and path in the format 'sha256sum -c' checks in\n"

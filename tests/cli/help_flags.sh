@@ -5,7 +5,7 @@
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/lib.sh"
 
-VERBS="keygen pubkey contacts seal info list extract cat verify grant report split join repair parity people query manifest log audit witness help"
+VERBS="keygen pubkey contacts seal info list extract cat verify grant report request release split join repair parity people query manifest log audit witness help"
 
 expect_rc 0 "$K" help
 for v in $VERBS; do

@@ -44,10 +44,10 @@ for page in man1/kist.1 man5/kist-format.5; do
 done
 MANWIDTH=80 man -l "$P/share/man/man1/kist.1" 2>/dev/null >kist1.txt
 # kist(1) covers every verb, every long option and every exit code.
-for v in keygen pubkey contacts seal info list extract cat verify grant report split join repair parity people query manifest log audit help; do
+for v in keygen pubkey contacts seal info list extract cat verify grant report request release split join repair parity people query manifest log audit help; do
 	assert_grep kist1.txt "^ +$v\$|kist $v" "kist(1) covers $v"
 done
-for v in keygen pubkey contacts seal info list extract cat verify grant report split join repair parity people query manifest log audit; do
+for v in keygen pubkey contacts seal info list extract cat verify grant report request release split join repair parity people query manifest log audit; do
 	"$K" help "$v" | grep -oE -- '--[a-z][a-z-]+' | sort -u >>longopts.txt
 done
 for o in $(sort -u longopts.txt); do
@@ -143,7 +143,7 @@ complete_words() {
 		printf "%s\n" "${COMPREPLY[@]}" | sort
 	' _ "$BC" "$@"
 }
-assert_eq "$(printf '%s\n' audit cat contacts extract grant help info join keygen list log manifest parity people pubkey query repair report seal split verify witness)" \
+assert_eq "$(printf '%s\n' audit cat contacts extract grant help info join keygen list log manifest parity people pubkey query release repair report request seal split verify witness)" \
 	"$(complete_words kist '' | grep -v '^--')" "bash: kist <TAB> completes every verb"
 assert_eq "seal" "$(complete_words kist se)" "bash: kist se<TAB>"
 assert_eq "$(printf '%s\n' --recipient --recipients-file)" "$(complete_words kist seal --rec)" \
@@ -193,7 +193,7 @@ fi
 if command -v fish >/dev/null 2>&1; then
 	FC=$P/share/fish/vendor_completions.d/kist.fish
 	fish -n "$FC" && ok || fail "fish -n kist.fish"
-	assert_eq "$(printf '%s\n' audit cat contacts extract grant help info join keygen list log manifest parity people pubkey query repair report seal split verify witness)" \
+	assert_eq "$(printf '%s\n' audit cat contacts extract grant help info join keygen list log manifest parity people pubkey query release repair report request seal split verify witness)" \
 		"$(fish -c "source '$FC'; complete -C 'kist '" | cut -f1 | grep -v '^-' | sort)" \
 		"fish: kist <TAB> completes every verb"
 	assert_eq "$(printf '%s\n' --recipient --recipients-file)" \

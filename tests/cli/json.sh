@@ -6,20 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 
 # pyjson FILE EXPR...: loads FILE as JSON into d, asserts each Python EXPR.
-pyjson() {
-	local f=$1 what=$2
-	shift 2
-	local msg
-	if msg=$(python3 - "$f" "$@" 2>&1 <<'PY'
-import json, sys
-raw = open(sys.argv[1], "rb").read()
-d = json.loads(raw.decode("utf-8"))   # strict: invalid UTF-8 or JSON fails
-for expr in sys.argv[2:]:
-    if not eval(expr):
-        sys.exit("false: " + expr + "\n  document: " + json.dumps(d)[:600])
-PY
-	); then ok; else fail "$what: $msg"; fi
-}
 
 PK=$(mkid a)
 mkdir case
@@ -37,7 +23,7 @@ expect_rc 0 "$K" info --json v.kist
 SIZE=$(stat -c %s v.kist)
 pyjson "$OUT" "info --json" 'd["version"] == 1' 'd["format_version"] == 2' 'd["grants"] == 0' \
 	"d['size'] == $SIZE" 'd["recipient_slots"] == 1' 'd["header_size"] > 0' 'd["vault"] == "v.kist"' \
-	'set(d) == {"version","vault","format_version","size","header_size","recipient_slots","grants"}'
+	'set(d) == {"version","vault","format_version","size","header_size","recipient_slots","grants","custodians"}'
 assert_empty "$ERR" "stderr of info --json"
 
 # ---------------------------------------------------------------- list

@@ -48,6 +48,8 @@ export TZ=UTC
 export KIST_LEDGER=$T/.ledger.db
 # Contacts (names beside fingerprints) of this test only, never the user's.
 export XDG_CONFIG_HOME=$T/.config
+# Request keys (kist request) of this test only.
+export XDG_DATA_HOME=$T/.data
 
 # Results of the last run/expect_rc.
 RC=0
@@ -296,6 +298,23 @@ b = bytearray(open(src, 'rb').read())
 b[off] ^= 0xFF
 open(dst, 'wb').write(b)
 PY
+}
+
+# pyjson FILE WHAT EXPR...  FILE must be strict JSON (UTF-8) and every Python
+# expression EXPR over it (as d) true.
+pyjson() {
+	local f=$1 what=$2
+	shift 2
+	local msg
+	if msg=$(python3 - "$f" "$@" 2>&1 <<'PY'
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+d = json.loads(raw.decode("utf-8"))   # strict: invalid UTF-8 or JSON fails
+for expr in sys.argv[2:]:
+    if not eval(expr):
+        sys.exit("false: " + expr + "\n  document: " + json.dumps(d)[:600])
+PY
+	); then ok; else fail "$what: $msg"; fi
 }
 
 # finish: the script's verdict.

@@ -372,7 +372,7 @@ static kist_err take_release(opening *op, size_t i, const unsigned char *b, size
 	}
 	kist_pubkey_fingerprint(&r.custodian, fpr);
 	if (sodium_memcmp(r.digest, op->q->digest, 32) != 0) {
-		err = kist__fail(KIST_E_NOTFOUND,
+		err = kist__fail(KIST_E_NOACCESS,
 		                 "release %zu answers another request than the "
 		                 "one pending (another request, vault or requester)",
 		                 i + 1);
@@ -388,7 +388,8 @@ static kist_err take_release(opening *op, size_t i, const unsigned char *b, size
 		goto out;
 	}
 	if (op->used[c]) {
-		err = kist__fail(KIST_E_ARG, "releases %d and %zu come from the same custodian, %s",
+		err = kist__fail(KIST_E_NOACCESS,
+		                 "releases %d and %zu come from the same custodian, %s",
 		                 op->used[c], i + 1, fpr);
 		goto out;
 	}
@@ -468,7 +469,7 @@ kist_err kist_vault_open_released(kist_vault **out, const char *path, kist_ident
 	    (err = kist__vault_read_gate(path, ids, nids, &g, &header, &hlen)) != KIST_OK)
 		goto out;
 	if (hlen != q->header_len || memcmp(header, q->header, hlen) != 0) {
-		err = kist__fail(KIST_E_NOTFOUND, "the pending request is for another vault");
+		err = kist__fail(KIST_E_NOACCESS, "the pending request is for another vault");
 		goto out;
 	}
 	op.g = &g;
