@@ -204,6 +204,31 @@ show kist verify -i keys/colleague.id --passphrase-file keys/colleague.pass \
 	--signer "$FIELD_KEY" case-0611-granted.kist
 say "Ruth's signature still holds, and verify shows who granted access to whom."
 
+step "9d. A vault nobody opens alone: the trustee must release it first"
+say "For the most sensitive material Ruth names the trustee as custodian:
+the lawyer cannot open the vault until the trustee has recorded a release in
+the trustee's own ledger. Requests and releases are small files carried by
+hand or email. (kist keeps the lawyer's one-time request key in a request
+store: here requests/, by default in the XDG data folder.)"
+show kist seal -q -r "$LAWYER_KEY" --custodian "$TRUSTEE_KEY" -s keys/field-contact.id \
+	--passphrase-file keys/field-contact.pass -o sealed-statements.kist evidence/statements
+expect 3 kist list -i keys/lawyer.id --passphrase-file keys/lawyer.pass sealed-statements.kist
+show kist request -i keys/lawyer.id --passphrase-file keys/lawyer.pass --request-store requests \
+	--reason "hearing of the 3rd: statements needed" -o ask.kist-request \
+	sealed-statements.kist --all
+say "The trustee sees who asks, for what and why; the decision is logged
+first, then the release is written (--yes: the demo has no one to confirm)."
+show kist release -i keys/trustee.id --passphrase-file keys/trustee.pass --yes \
+	--ledger trustee-ledger.db -o trustee.kist-release ask.kist-request
+show kist extract -q -i keys/lawyer.id --passphrase-file keys/lawyer.pass \
+	--request-store requests --release trustee.kist-release -C released \
+	sealed-statements.kist
+show diff -r evidence/statements released/statements
+say "The release opens once: the request key is gone."
+expect 3 kist list -i keys/lawyer.id --passphrase-file keys/lawyer.pass \
+	--request-store requests --release trustee.kist-release sealed-statements.kist
+show kist audit verify trustee-ledger.db
+
 # ------------------------------------------------------------ what must fail
 
 step "10. Ruth's own identity cannot reopen the vault (expected)"
@@ -273,5 +298,5 @@ show ls -l exhibit.html tampered-exhibit.html audit.html
 trap - ERR
 step "Summary"
 size=$(du -h --apparent-size evidence | tail -1 | cut -f1)
-printf 'kist demo: OK: %s files (%s) and a people register sealed for 2 recipients and signed; verified, extracted byte-identical; a person found and their media extracted; manifest checked; sealer locked out (exit 3); tampering and truncation caught (exit 4), nothing extracted; access granted to a colleague with the signature kept; ledger audited; exhibit and audit reports written; %ds.\n' \
+printf 'kist demo: OK: %s files (%s) and a people register sealed for 2 recipients and signed; verified, extracted byte-identical; a person found and their media extracted; manifest checked; sealer locked out (exit 3); tampering and truncation caught (exit 4), nothing extracted; access granted to a colleague with the signature kept; a trustee-gated vault opened once, after the trustee logged a release; ledger audited; exhibit and audit reports written; %ds.\n' \
 	"$nfiles" "$size" $((SECONDS - START))
