@@ -326,10 +326,10 @@ kist_err kist_sealer_set_padding(kist_sealer *s, int on);
 
 /*
  * Makes the vault trustee-gated (docs/GATE.md): adds a custodian (a kist1
- * key: it must sign its releases; 1 to KIST_CUSTODIANS_MAX, duplicates
- * ignored).  No recipient opens the vault before `quorum` custodians
+ * key: it must sign its releases; 1 to KIST_CUSTODIANS_MAX, each once).
+ * No recipient opens the vault before `quorum` custodians
  * (kist_sealer_set_quorum, default 1) released it.
- * @return KIST_OK, KIST_E_BADKEY (an age key), KIST_E_LIMIT.
+ * @return KIST_OK, KIST_E_BADKEY (an age key), KIST_E_LIMIT, KIST_E_ARG (named twice).
  */
 kist_err kist_sealer_add_custodian(kist_sealer *s, const kist_pubkey *pk);
 /* How many custodians must release (1 to the number of custodians; checked at write). */
@@ -992,7 +992,7 @@ typedef enum kist_scope {
 	KIST_SCOPE_PERSON = 2, /* one person's linked media */
 } kist_scope;
 #define KIST_REQUEST_PATHS_MAX  256  /* paths one request names */
-#define KIST_REQUEST_TEXT_MAX   4096 /* bytes in a path or a person */
+#define KIST_REQUEST_TEXT_MAX   4091 /* bytes in a path (its ledger entry adds "path=") */
 #define KIST_REQUEST_REASON_MAX 1024 /* bytes in a reason or a release's note */
 
 /* A request, parsed and its requester's signature checked. */

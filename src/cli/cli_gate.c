@@ -58,6 +58,10 @@ static int store_dir(const cli_args *a, char *out, size_t cap, int create)
 	const char *d = cli_get(a, "request-store"), *x = getenv("XDG_DATA_HOME"),
 	           *h = getenv("HOME");
 	int n;
+	if (d != NULL && d[0] == '\0') {
+		cli_usage_error(a->verb, "--request-store: an empty folder name");
+		return EXIT_USAGE;
+	}
 	if (d != NULL)
 		n = snprintf(out, cap, "%s", d);
 	else if (x != NULL && x[0] == '/')
@@ -260,28 +264,28 @@ out:
 
 /* ---- kist release */
 
-static void show_request(const kist_request_info *ri, unsigned share_no)
+static void show_request(FILE *f, const kist_request_info *ri, unsigned share_no)
 {
 	char fpr[CLI_FPR_LABEL_MAX], when[64], hex[65];
 	cli_fpr_label(fpr, sizeof fpr, &ri->requester);
 	cli_time(when, sizeof when, ri->created);
 	sodium_bin2hex(hex, sizeof hex, ri->digest, 32);
-	printf("request:   %.32s\n", hex);
-	printf("from:      %s\n", fpr);
-	printf("vault:     %s\n", ri->vault_id);
-	printf("made:      %s (the requester's clock)\n", when);
-	printf("asks for:  %s\n", scope_words(ri));
+	fprintf(f, "request:   %.32s\n", hex);
+	fprintf(f, "from:      %s\n", fpr);
+	fprintf(f, "vault:     %s (as your custodian slot names it)\n", ri->vault_id);
+	fprintf(f, "made:      %s (the requester's clock)\n", when);
+	fprintf(f, "asks for:  %s\n", scope_words(ri));
 	for (size_t i = 0; i < ri->nitems; i++) {
-		printf("  ");
-		cli_put_safe(stdout, ri->items[i], strlen(ri->items[i]), CLI_SAFE_BACKSLASH);
-		printf("\n");
+		fprintf(f, "  ");
+		cli_put_safe(f, ri->items[i], strlen(ri->items[i]), CLI_SAFE_BACKSLASH);
+		fprintf(f, "\n");
 	}
-	printf("reason:    ");
-	cli_put_safe(stdout, ri->reason, strlen(ri->reason), 0);
-	printf("\n");
+	fprintf(f, "reason:    ");
+	cli_put_safe(f, ri->reason, strlen(ri->reason), 0);
+	fprintf(f, "\n");
 	if (share_no)
-		printf("you hold:  share %u of this vault's key\n", share_no);
-	fflush(stdout);
+		fprintf(f, "you hold:  share %u of this vault's key\n", share_no);
+	fflush(f);
 }
 
 /* Asks on the terminal; 1 for yes. */
@@ -342,12 +346,19 @@ int cmd_release(const cli_args *a)
 			rc = cli_fail(NULL, KIST_E_NOMEM);
 			goto out;
 		}
-	} else {
-		show_request(&ri, share_no);
 	}
+	/* With --json, the custodian still sees the request before deciding. */
+	if (!json || (!show && !cli_count(a, "yes")))
+		show_request(json ? stderr : stdout, &ri, share_no);
 	if (show) {
 		rc = json ? cli_json_print(j) : EXIT_OK;
 		j = NULL;
+		goto out;
+	}
+	/* Nothing is recorded that could not be written out. */
+	if (!cli_count(a, "force") && access(out, F_OK) == 0) {
+		cli_error(out, "exists; use --force to replace it (nothing recorded)");
+		rc = EXIT_OTHER;
 		goto out;
 	}
 	if (!cli_count(a, "yes")) {

@@ -482,7 +482,7 @@ static int add_recipients(const cli_args *a, kist_sealer *s, recips *r)
 }
 
 /* --custodian KEY... and --quorum K: a trustee-gated vault (docs/GATE.md). */
-static int add_custodians(const cli_args *a, kist_sealer *s)
+static int add_custodians(const cli_args *a, kist_sealer *s, const recips *r)
 {
 	kist_pubkey pk;
 	kist_err err;
@@ -492,6 +492,13 @@ static int add_custodians(const cli_args *a, kist_sealer *s)
 			return rc;
 		if ((err = kist_sealer_add_custodian(s, &pk)) != KIST_OK)
 			return cli_fail("--custodian", err);
+		for (size_t k = 0; k < r->n; k++)
+			if (sodium_memcmp(r->k[k].x25519, pk.x25519, 32) == 0)
+				fprintf(stderr,
+				        "kist: warning: custodian %zu is also a recipient: with "
+				        "its own "
+				        "release it opens the vault alone\n",
+				        i + 1);
 	}
 	const char *q = cli_get(a, "quorum");
 	if (q == NULL)
@@ -695,8 +702,8 @@ int cmd_seal(const cli_args *a)
 	}
 	kist_sealer_set_problems(s, on_problem, NULL,
 	                         cli_count(a, "skip-unreadable") ? KIST_SEAL_SKIP_UNREADABLE : 0);
-	if ((rc = add_recipients(a, s, &r)) != EXIT_OK || (rc = add_custodians(a, s)) != EXIT_OK ||
-	    (rc = add_inputs(a, s)) != EXIT_OK)
+	if ((rc = add_recipients(a, s, &r)) != EXIT_OK ||
+	    (rc = add_custodians(a, s, &r)) != EXIT_OK || (rc = add_inputs(a, s)) != EXIT_OK)
 		goto out;
 	/* Every problem with the inputs was told during the one walk; refused
 	 * here, before a passphrase is asked for or anything is written. */

@@ -193,6 +193,24 @@ static int released_scope(const cli_args *a, const cli_released *x, const char *
 }
 
 /*
+ * The releases are used up once the opening is logged: a path that is not in
+ * the vault is refused before, so that a typing error does not cost them.
+ */
+static int released_paths_exist(const cli_args *a, kist_vault *v, const char *const *paths,
+                                size_t npaths)
+{
+	for (size_t i = 0; i < npaths; i++)
+		if (kist_vault_find(v, paths[i]) == NULL) {
+			char e[256];
+			cli_escape(e, sizeof e, paths[i]);
+			cli_error(a->pos[0], "%s is not in the vault; the releases are not used",
+			          e);
+			return EXIT_OTHER;
+		}
+	return EXIT_OK;
+}
+
+/*
  * Opens the vault and records the access in the custody ledger, signed by the
  * identity that opened it, before the caller releases anything: if the entry
  * cannot be made durable the vault is closed and nothing is printed.  With
@@ -213,7 +231,8 @@ static int open_logged(const cli_args *a, const char *path, kist_vault **v, cons
 	if (cli_count(a, "release") > 0) {
 		rc = cli_open_released(a, path, ids, n, v, &rel);
 		if (rc == EXIT_OK &&
-		    (rc = released_scope(a, &rel, action, paths, npaths, who)) != EXIT_OK) {
+		    ((rc = released_scope(a, &rel, action, paths, npaths, who)) != EXIT_OK ||
+		     (rc = released_paths_exist(a, *v, paths, npaths)) != EXIT_OK)) {
 			kist_vault_close(*v);
 			*v = NULL;
 		}

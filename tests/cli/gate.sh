@@ -197,7 +197,31 @@ assert_eq "$bad" 0 "single-byte changes of a release are refused ($(ls rel.flips
 expect_rc 0 "$K" list -i lawyer.key --release f1.rel --release f2.rel v.kist
 assert_grep "$OUT" "ev/list.csv" "the unaltered releases still open (nothing was used up)"
 
+# ---- what must not use up releases or record a decision
+expect_rc 0 "$K" request -q -i lawyer.key --reason "typo" --all -o t.req v.kist
+release trustee1 t.req tt1.rel
+release trustee2 t.req tt2.rel
+rm -rf z && mkdir z
+expect_rc 1 "$K" extract -q -i lawyer.key --release tt1.rel --release tt2.rel -C z v.kist ev/nothere
+assert_grep "$ERR" "not in the vault; the releases are not used" "a path typo is refused first"
+expect_rc 0 "$K" extract -q -i lawyer.key --release tt1.rel --release tt2.rel -C z v.kist \
+	ev/list.csv
+cmp ev/list.csv z/ev/list.csv && ok || fail "after a path typo the releases still open"
+N3=$("$K" log list --ledger trustee3.db | grep -c ' re\(lease\|fuse\) ')
+: >exists.rel
+expect_rc 1 "$K" release -q --yes -i trustee3.key --ledger trustee3.db -o exists.rel t.req
+assert_grep "$ERR" "nothing recorded" "an existing output: refused before recording"
+assert_eq "$("$K" log list --ledger trustee3.db | grep -c ' re\(lease\|fuse\) ')" "$N3" \
+	"an existing output: no ledger entry"
+expect_rc 2 "$K" request -q -i lawyer.key --reason "x" --all --request-store "" -o e.req v.kist
+assert_missing e.req "--request-store '': refused"
+
 # ---- refusals at seal time
+expect_rc 1 "$K" seal -q -r "$PL" --custodian "$P1" --custodian "$P1" -o twice.kist ev
+assert_grep "$ERR" "named twice" "a custodian named twice is refused"
+assert_missing twice.kist "a custodian named twice: nothing written"
+expect_rc 0 "$K" seal -r "$PL" --custodian "$PL" -o self.kist ev
+assert_grep "$ERR" "custodian 1 is also a recipient" "a custodian who is a recipient: warned"
 expect_rc 2 "$K" seal -q -r "$PL" --custodian "$P1" --quorum 2 -o q.kist ev
 assert_missing q.kist "a quorum above the number of custodians: nothing written"
 expect_rc 2 "$K" seal -q -r "$PL" --quorum 1 -o q.kist ev

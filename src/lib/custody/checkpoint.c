@@ -148,6 +148,24 @@ kist_err kist__checkpoint_parse(kist__checkpoint *cp, const char *text, size_t l
 	return KIST_OK;
 }
 
+kist_err kist__checkpoint_verify_by(const kist__checkpoint *cp, const char *text,
+                                    const kist_pubkey *want)
+{
+	for (size_t i = 0; i < cp->nsigs && cp->body_len > 0; i++) {
+		kist_pubkey pk;
+		unsigned char id[4];
+		if (kist_pubkey_parse(&pk, cp->sigs[i].name) != KIST_OK ||
+		    sodium_memcmp(pk.ed25519, want->ed25519, 32) != 0)
+			continue;
+		key_id(id, cp->sigs[i].name, pk.ed25519);
+		if (sodium_memcmp(id, cp->sigs[i].keyid, 4) == 0 &&
+		    crypto_sign_verify_detached(cp->sigs[i].sig, (const unsigned char *)text,
+		                                cp->body_len, pk.ed25519) == 0)
+			return KIST_OK;
+	}
+	return kist__fail(KIST_E_SIGNATURE, "checkpoint: not signed by the key required");
+}
+
 kist_err kist__checkpoint_verify(const kist__checkpoint *cp, const char *text, kist_pubkey *signer)
 {
 	if (cp->body_len == 0)

@@ -31,6 +31,9 @@ kist_err kist__checkpoint_parse(kist__checkpoint *cp, const char *text, size_t l
  * @return KIST_OK, KIST_E_SIGNATURE (none verifies), KIST_E_FORMAT.
  */
 kist_err kist__checkpoint_verify(const kist__checkpoint *cp, const char *text, kist_pubkey *signer);
+/* Whether one of the note's signature lines is a valid signature by want. */
+kist_err kist__checkpoint_verify_by(const kist__checkpoint *cp, const char *text,
+                                    const kist_pubkey *want);
 
 /* ---- store.c */
 /* The signed body of entry e of log (FORMAT of AUDIT.md, no 0x00 prefix), malloc'd. */

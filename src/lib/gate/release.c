@@ -162,7 +162,6 @@ static kist_err check_record(const release *r, const char vault_hex[33])
 	char want[8 + 65], dhex[65];
 	unsigned char pk[64], leaf[32];
 	kist__checkpoint cp;
-	kist_pubkey signer;
 	body_fields f;
 	kist_err err;
 
@@ -192,8 +191,7 @@ static kist_err check_record(const release *r, const char vault_hex[33])
 	crypto_hash_sha256_final(&st, leaf);
 	if ((err = kist__checkpoint_parse(&cp, r->cp, r->cp_len)) != KIST_OK)
 		return kist__fail(err, "the checkpoint: %s", kist_errdetail());
-	if ((err = kist__checkpoint_verify(&cp, r->cp, &signer)) != KIST_OK ||
-	    sodium_memcmp(signer.ed25519, r->custodian.ed25519, 32) != 0)
+	if (kist__checkpoint_verify_by(&cp, r->cp, &r->custodian) != KIST_OK)
 		return kist__fail(KIST_E_SIGNATURE,
 		                  "the checkpoint is not signed by the custodian");
 	if (!eq(f.origin, f.origin_len, cp.origin))

@@ -173,6 +173,13 @@ kist_err kist_request_make(const char *path, kist_identity *const *ids, size_t n
 	len = REQ_FIXED + hlen + 3 + 2 + strlen(reason) + 64;
 	for (size_t i = 0; i < nitems; i++)
 		len += 2 + strlen(items[i]);
+	if (len > KIST_REQUEST_MAX) {
+		err = kist__fail(KIST_E_LIMIT,
+		                 "the request would be larger than %u bytes: ask for "
+		                 "fewer paths",
+		                 KIST_REQUEST_MAX);
+		goto out;
+	}
 	r = malloc(len);
 	k = malloc(REQKEY_FIXED + len);
 	t = sodium_malloc(32);
@@ -277,6 +284,16 @@ kist_err kist_request_parse(kist_request **out, const void *buf, size_t len)
 	memcpy(q->requester.x25519, b + 36, 32);
 	memcpy(q->requester.ed25519, b + 68, 32);
 	memcpy(q->t_pub, b + 100, 32);
+	{
+		/* A low-order T could not take a release: refused here, before a
+		 * custodian records anything. */
+		unsigned char probe[32], s[32] = {9};
+		if (crypto_scalarmult(probe, s, q->t_pub) != 0) {
+			err = kist__fail(KIST_E_FORMAT, "request: the one-time key is a low-order "
+			                                "point");
+			goto out;
+		}
+	}
 	memcpy(q->vault_id, b + 132, 16);
 	q->header_len = kist__ld32(b + 148);
 	rd.off = REQ_FIXED;

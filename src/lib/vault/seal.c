@@ -200,8 +200,9 @@ kist_err kist_sealer_add_custodian(kist_sealer *s, const kist_pubkey *pk)
 		return kist__fail(KIST_E_BADKEY, "a custodian needs a kist1 key (an age key "
 		                                 "cannot sign a release)");
 	for (unsigned i = 0; i < s->gate.n; i++)
-		if (sodium_memcmp(s->gate.custodians[i].x25519, pk->x25519, 32) == 0)
-			return KIST_OK;
+		if (sodium_memcmp(s->gate.custodians[i].x25519, pk->x25519, 32) == 0 ||
+		    sodium_memcmp(s->gate.custodians[i].ed25519, pk->ed25519, 32) == 0)
+			return kist__fail(KIST_E_ARG, "custodian %u is named twice", i + 1);
 	if (s->gate.n == KIST_CUSTODIANS_MAX)
 		return kist__fail(KIST_E_LIMIT, "more than %d custodians", KIST_CUSTODIANS_MAX);
 	s->gate.custodians[s->gate.n++] = *pk;
