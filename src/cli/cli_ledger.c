@@ -101,7 +101,16 @@ static void print_entry(const kist_ledger_entry *e)
 	printf("#%-5llu %s  %s  %-8s vault ", (unsigned long long)e->index, t, fpr, act);
 	cli_print_path(e->vault_id);
 	for (size_t i = 0; i < e->npaths; i++) {
+		kist_pubkey pk;
 		fputs(i == 0 ? "  " : ", ", stdout);
+		/* A custodian's decision (docs/GATE.md): the requester by fingerprint
+		 * and contact name, as every actor is shown. */
+		if (strncmp(e->paths[i], "requester=", 10) == 0 &&
+		    kist_pubkey_parse(&pk, e->paths[i] + 10) == KIST_OK) {
+			cli_fpr_label(fpr, sizeof fpr, &pk);
+			printf("requester=%s", fpr);
+			continue;
+		}
 		cli_print_path(e->paths[i]);
 	}
 	if (e->malformed) {

@@ -114,7 +114,8 @@ assert_grep "$ERR" "already used" "2 of 3: the same releases do not open again"
 
 # ---- the trustee's ledger: every release and refusal, who asked, what, why
 expect_rc 0 "$K" audit verify trustee3.db
-assert_grep "$OUT" "refuse .*requester=$PL.*reason=case 17.*scope=all" \
+FL=$(fpr lawyer.key)
+assert_grep "$OUT" "refuse .*requester=$FL.*reason=case 17.*scope=all" \
 	"the trustee's audit lists the refusal: who asked, why, what"
 expect_rc 0 "$K" audit verify trustee1.db
 [ "$(grep -c ' release ' "$OUT")" -ge 4 ] && ok || fail "trustee1's audit lists its releases"
