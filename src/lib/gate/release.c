@@ -165,6 +165,7 @@ static kist_err check_record(const release *r, const char vault_hex[33])
 	kist_pubkey signer;
 	body_fields f;
 	kist_err err;
+	char why[KIST__DETAIL_COPY];
 
 	if ((err = parse_body(&f, r->body, r->body_len)) != KIST_OK)
 		return err;
@@ -191,7 +192,7 @@ static kist_err check_record(const release *r, const char vault_hex[33])
 	crypto_hash_sha256_update(&st, r->entry_sig, 64);
 	crypto_hash_sha256_final(&st, leaf);
 	if ((err = kist__checkpoint_parse(&cp, r->cp, r->cp_len)) != KIST_OK)
-		return kist__fail(err, "the checkpoint: %s", kist_errdetail());
+		return kist__fail(err, "the checkpoint: %s", kist__detail_copy(why));
 	if ((err = kist__checkpoint_verify(&cp, r->cp, &signer)) != KIST_OK ||
 	    sodium_memcmp(signer.ed25519, r->custodian.ed25519, 32) != 0)
 		return kist__fail(KIST_E_SIGNATURE,
@@ -201,7 +202,7 @@ static kist_err check_record(const release *r, const char vault_hex[33])
 	if ((err = kist__merkle_inclusion_verify(leaf, f.index, cp.size, r->proof, r->nproof,
 	                                         cp.root)) != KIST_OK)
 		return kist__fail(KIST_E_CORRUPT, "the entry is not in the checkpoint: %s",
-		                  kist_errdetail());
+		                  kist__detail_copy(why));
 	return KIST_OK;
 }
 
@@ -365,9 +366,10 @@ static kist_err take_release(opening *op, size_t i, const unsigned char *b, size
 	char fpr[KIST_FINGERPRINT_STRLEN + 1];
 	unsigned char ad[96];
 	kist_err err;
+	char why[KIST__DETAIL_COPY];
 
 	if ((err = parse_release(&r, b, len)) != KIST_OK) {
-		err = kist__fail(err, "release %zu: %s", i + 1, kist_errdetail());
+		err = kist__fail(err, "release %zu: %s", i + 1, kist__detail_copy(why));
 		goto out;
 	}
 	kist_pubkey_fingerprint(&r.custodian, fpr);
@@ -400,8 +402,8 @@ static kist_err take_release(opening *op, size_t i, const unsigned char *b, size
 		goto out;
 	}
 	if ((err = check_record(&r, op->vault_hex)) != KIST_OK) {
-		err =
-		    kist__fail(err, "release %zu: its ledger record: %s", i + 1, kist_errdetail());
+		err = kist__fail(err, "release %zu: its ledger record: %s", i + 1,
+		                 kist__detail_copy(why));
 		goto out;
 	}
 	unsigned char *plain = op->shares[KIST_CUSTODIANS_MAX]; /* scratch, secure */

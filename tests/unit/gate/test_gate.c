@@ -492,6 +492,26 @@ static void test_request_key_byte_flips(void **state)
 	gated_free(&g);
 }
 
+/* A check's detail, nested in the release's or request key's, reads whole. */
+static void test_nested_details(void **state)
+{
+	fx *f = *state;
+	gated g;
+	size_t len;
+	seal_gated(f, &g, 1, 1);
+	request(&g, f->lawyer);
+	unsigned char *rel = release_of(f, g.q, 0, 0, &len);
+	rel[len - 1] ^= 0x01;
+	tu_assert_fails(open_g(&g, f, &rel, &len, 1), KIST_E_SIGNATURE,
+	                "release 1: not signed by the custodian it names (altered?)");
+	rel[len - 1] ^= 0x01;
+	g.key[g.key_len - 65] ^= 0x01; /* the last byte of the request's reason */
+	tu_assert_fails(open_g(&g, f, &rel, &len, 1), KIST_E_SIGNATURE,
+	                "request key: request: the requester's signature does not verify");
+	free(rel);
+	gated_free(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +527,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_refusal, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_release_byte_flips, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_request_key_byte_flips, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_nested_details, fx_setup, fx_teardown),
 	};
 	if (kist_init() != KIST_OK)
 		return 1;
