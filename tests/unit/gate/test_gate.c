@@ -492,6 +492,19 @@ static void test_request_key_byte_flips(void **state)
 	gated_free(&g);
 }
 
+/* An age key cannot sign a release: the sealer refuses it as a custodian. */
+static void test_age_custodian(void **state)
+{
+	fx *f = *state;
+	kist_sealer *s = NULL;
+	kist_pubkey pk;
+	kist_identity_pubkey(f->cust[0], &pk);
+	pk.kind = KIST_PUBKEY_AGE;
+	assert_int_equal(kist_sealer_new(&s, NULL, NULL), KIST_OK);
+	tu_assert_fails(kist_sealer_add_custodian(s, &pk), KIST_E_BADKEY, "kist1 key");
+	kist_sealer_free(s);
+}
+
 /* A check's detail, nested in the release's or request key's, reads whole. */
 static void test_nested_details(void **state)
 {
@@ -528,6 +541,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_release_byte_flips, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_request_key_byte_flips, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_nested_details, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_age_custodian, fx_setup, fx_teardown),
 	};
 	if (kist_init() != KIST_OK)
 		return 1;
