@@ -14,11 +14,18 @@
  * release (signature, request, custodian, ledger entry, inclusion proof,
  * checkpoint, share) and of a request key.
  *
+ * A release signs everything before its last 64 bytes; an input (as a
+ * release) that names erin or frank as its custodian is re-signed with that
+ * custodian's key first, unless its length is odd, so that mutations also
+ * reach the checks behind the signature: the ledger record, the share.
+ *
  * Checks: documented error kinds only, nothing returned on failure, an
  * opened vault holds hello.txt, and a request key that opens is alice's
  * own, byte for byte (nobody else can wrap its one-time secret to her).
  */
 #include <string.h>
+
+#include <sodium.h>
 
 #include "fuzz.h"
 #include "vec_keys.h"
@@ -56,9 +63,28 @@ static void opened(kist_vault *v, kist_request *q)
 	kist_vault_close(v);
 }
 
+/* Ed25519 over SHA-256("kist/v2 release" NUL || b[0 .. len - 64)) by the custodian b names. */
+static void resign(unsigned char *b, size_t len, kist_identity *const *cs, size_t n)
+{
+	static const char label[] = "kist/v2 release";
+	crypto_hash_sha256_state st;
+	unsigned char sd[32];
+	if (len < 190 + 64 || (len & 1))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (memcmp(b + 77, cs[i]->pk.ed25519, 32) != 0)
+			continue;
+		crypto_hash_sha256_init(&st);
+		crypto_hash_sha256_update(&st, (const unsigned char *)label, sizeof label);
+		crypto_hash_sha256_update(&st, b, len - 64);
+		crypto_hash_sha256_final(&st, sd);
+		crypto_sign_detached(b + len - 64, NULL, sd, 32, cs[i]->ed25519_sk);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static kist_identity *alice;
+	static kist_identity *alice, *cs[2];
 	static unsigned char *key, *erin, *grace;
 	static size_t key_len, erin_len, grace_len;
 	const char *vault = DIR_VALID "gated-2of3.kist";
@@ -66,7 +92,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kist_request *q = NULL;
 
 	if (alice == NULL) {
-		if ((alice = vec_identity("alice")) == NULL)
+		if ((alice = vec_identity("alice")) == NULL ||
+		    (cs[0] = vec_identity("erin")) == NULL ||
+		    (cs[1] = vec_identity("frank")) == NULL)
 			abort();
 		key = load(DIR_VALID "gated-2of3.kist-reqkey", &key_len);
 		erin = load(DIR_VALID "gated-2of3.erin.kist-release", &erin_len);
@@ -74,7 +102,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* the input as a release */
-	const void *rel[2] = {grace, data};
+	unsigned char *mine = malloc(size ? size : 1);
+	if (mine == NULL)
+		abort();
+	memcpy(mine, data, size);
+	resign(mine, size, cs, 2);
+	const void *rel[2] = {grace, mine};
 	size_t rel_len[2] = {grace_len, size};
 	kist_err err =
 	    kist_vault_open_released(&v, vault, &alice, 1, rel, rel_len, 2, key, key_len, &q);
@@ -87,6 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned char digest[32];
 	err = kist_release_request_digest(data, size, digest);
 	FUZZ_ASSERT(err == KIST_OK || err == KIST_E_FORMAT);
+	free(mine);
 
 	/* the input as the request key */
 	const void *both[2] = {erin, grace};
