@@ -5,8 +5,9 @@
  *
  * From the test vectors (tests/vectors): the small vaults (vault/), their
  * headers (header/), their index images, decrypted with the vectors' keys
- * (index/, and sealed/ with a flags byte), and the identity and public key
- * files (identity/, pubkey/).  Hand-made: chunks (chunk/, zstd bombs
+ * (index/, and sealed/ with a flags byte), the identity and public key
+ * files (identity/, pubkey/), and the requests (request/), releases and
+ * request keys (release/) of the trustee-gated vectors.  Hand-made: chunks (chunk/, zstd bombs
  * included), public key strings and recipients files, identities protected
  * with the harness's passphrase at minimal Argon2 cost, index images of
  * files of zero bytes that the sealed harness can open and extract, and
@@ -231,6 +232,38 @@ static void from_vectors(const char *vectors, const char *sub, kist_identity *al
 			free(img);
 		}
 		free(v);
+	}
+	closedir(dir);
+}
+
+/* Requests (request/), releases and request keys (release/) beside the gated vectors. */
+static void gate_seeds(const char *vectors, const char *sub)
+{
+	char d[4096];
+	snprintf(d, sizeof d, "%s/%s", vectors, sub);
+	DIR *dir = opendir(d);
+	struct dirent *de;
+	if (dir == NULL)
+		die("%s: %s", d, strerror(errno));
+	while ((de = readdir(dir)) != NULL) {
+		const char *ext = strrchr(de->d_name, '.');
+		const char *h =
+		    ext == NULL                         ? NULL
+		    : strcmp(ext, ".kist-request") == 0 ? "request"
+		    : strcmp(ext, ".kist-release") == 0 || strcmp(ext, ".kist-reqkey") == 0
+		        ? "release"
+		        : NULL;
+		if (h == NULL)
+			continue;
+		char path[8192], name[512];
+		size_t len;
+		snprintf(path, sizeof path, "%s/%s", d, de->d_name);
+		snprintf(name, sizeof name, "%s-%s", sub, de->d_name);
+		unsigned char *b = read_all(path, &len);
+		if (b == NULL)
+			die("%s: %s", path, strerror(errno));
+		seed(h, name, b, len);
+		free(b);
 	}
 	closedir(dir);
 }
@@ -579,6 +612,8 @@ int main(int argc, char **argv)
 		die("identities");
 	from_vectors(argv[1], "valid", alice);
 	from_vectors(argv[1], "malformed", alice);
+	gate_seeds(argv[1], "valid");
+	gate_seeds(argv[1], "malformed");
 	from_keys(argv[1]);
 	chunk_seeds();
 	pubkey_seeds(alice, bob);

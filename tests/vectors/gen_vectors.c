@@ -35,6 +35,7 @@
 #include <sqlite3.h>
 #include <zstd.h>
 
+#include "gate/gate.h"
 #include "vault/vault.h"
 #include "vec_keys.h"
 
@@ -46,6 +47,9 @@ static kist_identity *alice, *bob, *carol, *dave; /* dave: an age identity */
 static char dave_str[KIST_PUBKEY_STRLEN + 1];
 static char alice_str[KIST_PUBKEY_STRLEN + 1], bob_str[KIST_PUBKEY_STRLEN + 1],
     carol_str[KIST_PUBKEY_STRLEN + 1];
+static kist_identity *erin, *frank, *grace; /* custodians of the gated vaults (never recipients) */
+static char erin_str[KIST_PUBKEY_STRLEN + 1], frank_str[KIST_PUBKEY_STRLEN + 1],
+    grace_str[KIST_PUBKEY_STRLEN + 1];
 static unsigned nvalid, nmalformed;
 
 /* ------------------------------------------------------------- helpers */
@@ -868,8 +872,10 @@ static void write_keys(void)
 		const char *name;
 		kist_identity *id;
 		char *str;
-	} k[] = {{"alice", alice, alice_str}, {"bob", bob, bob_str}, {"carol", carol, carol_str}};
-	for (size_t i = 0; i < 3; i++) {
+	} k[] = {{"alice", alice, alice_str}, {"bob", bob, bob_str},
+	         {"carol", carol, carol_str}, {"erin", erin, erin_str},
+	         {"frank", frank, frank_str}, {"grace", grace, grace_str}};
+	for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
 		char rel[64], line[KIST_PUBKEY_STRLEN + 2];
 		snprintf(rel, sizeof rel, "keys/%s.key", k[i].name);
 		check(kist_identity_save(k[i].id, out_path(rel), NULL, 0, KIST_REPLACE), rel);
@@ -2279,6 +2285,568 @@ static void gen_grant_vectors(void)
 	}
 }
 
+/* ------------------------------------- version 2: trustee-gated vaults */
+
+#define REL_FIXED 190 /* a release: magic .. wrapped share (FORMAT.md) */
+
+static void write_rel(const char *rel, const void *data, size_t len)
+{
+	write_all(out_path(rel), data, len, 0644);
+}
+
+/* Seals hello.txt (staged) for alice with custodians cs[0..n), quorum k. */
+static void seal_gated(const char *name, kist_identity *const *cs, unsigned n, unsigned k)
+{
+	kist_sealer *s = NULL;
+	kist_pubkey pk;
+	char rel[256];
+	check(kist_sealer_new(&s, NULL, NULL), "seal_new");
+	kist_identity_recipient(alice, &pk);
+	check(kist_sealer_add_recipient(s, &pk), "add_recipient");
+	for (unsigned i = 0; i < n; i++) {
+		kist_identity_pubkey(cs[i], &pk);
+		check(kist_sealer_add_custodian(s, &pk), "add_custodian");
+	}
+	check(kist_sealer_set_quorum(s, k), "quorum");
+	check(kist_sealer_add_path(s, "hello.txt"), "hello.txt");
+	snprintf(rel, sizeof rel, "valid/%s.kist", name);
+	check(kist_sealer_write(s, out_path(rel), KIST_REPLACE), name);
+	chmod(out_path(rel), 0644);
+	kist_sealer_free(s);
+}
+
+/* alice's request on the vault at rel; *q parsed. */
+static void make_request(const char *rel, const char *reason, unsigned char **req, size_t *req_len,
+                         unsigned char **key, size_t *key_len, kist_request **q)
+{
+	check(kist_request_make(out_path(rel), &alice, 1, KIST_SCOPE_ALL, NULL, 0, reason, req,
+	                        req_len, key, key_len),
+	      "request");
+	check(kist_request_parse(q, *req, *req_len), "parse request");
+}
+
+/* Custodian c's decision on q, appended to the ledger at path; its index. */
+static uint64_t record(const char *path, const kist_request *q, kist_identity *c, int refuse)
+{
+	kist_ledger *l = NULL;
+	uint64_t idx = 0;
+	check(kist_ledger_open(&l, path), path);
+	check(kist_release_record(q, c, l, refuse, &idx), "record");
+	kist_ledger_close(l);
+	return idx;
+}
+
+static buf release_of(const char *ledger, const kist_request *q, kist_identity *c, uint64_t idx,
+                      int refuse, const char *note)
+{
+	buf b = {0};
+	check(kist_release_build(q, c, ledger, idx, refuse, note, &b.p, &b.len), "release");
+	return b;
+}
+
+/* A release taken apart (FORMAT.md, "Requests and releases"); pointers into it. */
+typedef struct relp {
+	unsigned char fixed[REL_FIXED]; /* magic, version, flags, decision, request, custodian,
+	                                 * wrapped share */
+	const unsigned char *note, *body, *esig, *proof, *cp;
+	size_t note_len, body_len, cp_len;
+	unsigned nproof;
+} relp;
+
+static void rel_split(relp *r, const buf *b)
+{
+	const unsigned char *p = b->p;
+	size_t o = REL_FIXED;
+	memcpy(r->fixed, p, REL_FIXED);
+	r->note_len = kist__ld16(p + o);
+	r->note = p + o + 2;
+	o += 2 + r->note_len;
+	r->body_len = kist__ld32(p + o);
+	r->body = p + o + 4;
+	o += 4 + r->body_len;
+	r->esig = p + o;
+	o += 64;
+	r->nproof = p[o];
+	r->proof = p + o + 1;
+	o += 1 + 32u * r->nproof;
+	r->cp_len = kist__ld16(p + o);
+	r->cp = p + o + 2;
+	o += 2 + r->cp_len;
+	if (o + 64 != b->len)
+		die("a release's layout is not FORMAT.md's");
+}
+
+/* r encoded and signed by c: Ed25519 over SHA-256("kist/v2 release" NUL || the rest). */
+static buf rel_join(const relp *r, const kist_identity *c)
+{
+	static const char label[] = "kist/v2 release";
+	unsigned char l[4], sd[32], sig[64];
+	crypto_hash_sha256_state st;
+	buf b = {0};
+	buf_add(&b, r->fixed, REL_FIXED);
+	kist__st16(l, (uint16_t)r->note_len);
+	buf_add(&b, l, 2);
+	buf_add(&b, r->note, r->note_len);
+	kist__st32(l, (uint32_t)r->body_len);
+	buf_add(&b, l, 4);
+	buf_add(&b, r->body, r->body_len);
+	buf_add(&b, r->esig, 64);
+	l[0] = (unsigned char)r->nproof;
+	buf_add(&b, l, 1);
+	buf_add(&b, r->proof, 32u * r->nproof);
+	kist__st16(l, (uint16_t)r->cp_len);
+	buf_add(&b, l, 2);
+	buf_add(&b, r->cp, r->cp_len);
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const unsigned char *)label, sizeof label);
+	crypto_hash_sha256_update(&st, b.p, b.len);
+	crypto_hash_sha256_final(&st, sd);
+	crypto_sign_detached(sig, NULL, sd, 32, c->ed25519_sk);
+	buf_add(&b, sig, 64);
+	return b;
+}
+
+/*
+ * Wraps share number x with c's share to q's one-time key into r: X25519 as
+ * a recipient slot, label "kist/v2 release share", associated data the
+ * request digest and the custodian's two keys.
+ */
+static void rel_wrap(relp *r, const kist_request *q, const kist_identity *c, unsigned x)
+{
+	unsigned char plain[33], vid[16], ad[96];
+	unsigned own;
+	kist__header h;
+	check(kist__header_parse(&h, q->header, q->header_len), "request header");
+	check(kist__custodian_unwrap(&h, c, &own, plain + 1, vid), "custodian slot");
+	plain[0] = (unsigned char)x;
+	memcpy(ad, q->digest, 32);
+	memcpy(ad + 32, r->fixed + 45, 64);
+	check(kist__x25519_wrap_ad(r->fixed + 109, r->fixed + 141, plain, 33, q->t_pub,
+	                           "kist/v2 release share", ad, sizeof ad),
+	      "wrap share");
+	sodium_memzero(plain, sizeof plain);
+}
+
+/*
+ * malformed/NAME: the vault valid/gated-2of3 as it is, its request key
+ * (key: the pending request) and releases rels[0..n); opening with them
+ * must fail with kind for reason_for(name).
+ */
+static void gate_case(const char *name, const buf *vault, const unsigned char *key, size_t key_len,
+                      const buf *rels, size_t n, const char *kind, const char *comment)
+{
+	char rel[256];
+	snprintf(rel, sizeof rel, "malformed/%s.kist", name);
+	write_rel(rel, vault->p, vault->len);
+	snprintf(rel, sizeof rel, "malformed/%s.kist-reqkey", name);
+	write_rel(rel, key, key_len);
+	FILE *f = expect_open("malformed", name);
+	fprintf(f, "expect: %s\nidentity: alice\nrequest-key: %s.kist-reqkey\nreleases:", kind,
+	        name);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(rel, sizeof rel, "malformed/%s.%zu.kist-release", name, i + 1);
+		write_rel(rel, rels[i].p, rels[i].len);
+		fprintf(f, " %s.%zu.kist-release", name, i + 1);
+	}
+	fprintf(f, "\ncomment: %s\nreason: %s\n", comment, reason_for(name));
+	expect_close(f);
+	nmalformed++;
+}
+
+/* The gated vault at rel taken apart with alice's K_r (header MAC, gate key). */
+typedef struct gopened {
+	unsigned char *bytes;
+	size_t len;
+	kist__header h;
+	kist__keys k;
+	kist__gate g;
+	size_t rlen, clen; /* recipient slots' bytes, one custodian slot's */
+} gopened;
+
+static void open_gated(gopened *o, const char *rel)
+{
+	unsigned char kr[32];
+	size_t which;
+	o->bytes = read_all(out_path(rel), &o->len);
+	check(kist__header_parse(&o->h, o->bytes, kist__ld32(o->bytes + 12)), "parse");
+	check(kist__header_unwrap(&o->h, &alice, 1, kr, &which), "unwrap");
+	check(kist__derive_keys(&o->k, o->h.version, kr, NULL, o->h.salt), "keys");
+	check(kist__gate_open(&o->h, o->k.gate, &o->g), "gate");
+	o->rlen = o->h.recipient_slots * (8u + KIST_SLOT_X25519_BODY);
+	o->clen = 8 + KIST_SLOT_CUSTODIAN_BODY;
+	sodium_memzero(kr, sizeof kr);
+}
+
+/*
+ * o with its slots replaced by slots[0..slen): the sealer's key commitment
+ * kept, the header MAC recomputed with K_r, so that only the slots change.
+ */
+static void write_gated(const char *name, const gopened *o, const unsigned char *slots, size_t slen,
+                        unsigned nslots, const char *kind, const char *comment)
+{
+	unsigned char *h;
+	size_t hl;
+	check(kist__header_assemble(&h, &hl, o->h.salt, slots, slen, nslots, &o->k), "assemble");
+	memcpy(h + hl - 64, o->h.commitment, 32);
+	remac(h, hl, &o->k);
+	buf b = {0};
+	buf_add(&b, h, hl);
+	buf_add(&b, o->bytes + o->h.header_len, o->len - o->h.header_len);
+	malformed(name, b.p, b.len, kind, comment);
+	free(h);
+	free(b.p);
+}
+
+/*
+ * A gate slot (type 5) as FORMAT.md has it: ChaCha20-Poly1305 under the
+ * gate key, nonce 0, of version 1 || quorum || n || vault id || n times
+ * (X25519 key || Ed25519 key).
+ */
+static size_t gate_slot(unsigned char *dst, const gopened *o, unsigned quorum, unsigned n,
+                        const unsigned *order)
+{
+	static const unsigned char zero_nonce[12];
+	unsigned char plain[19 + 64 * KIST_CUSTODIANS_MAX];
+	size_t plen = 19 + 64u * n;
+	plain[0] = 1;
+	plain[1] = (unsigned char)quorum;
+	plain[2] = (unsigned char)n;
+	memcpy(plain + 3, o->g.vault_id, 16);
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(plain + 19 + 64 * i, o->g.custodians[order[i]].x25519, 32);
+		memcpy(plain + 19 + 64 * i + 32, o->g.custodians[order[i]].ed25519, 32);
+	}
+	kist__st16(dst, KIST_SLOT_GATE);
+	kist__st16(dst + 2, 0);
+	kist__st32(dst + 4, (uint32_t)(plen + 16));
+	crypto_aead_chacha20poly1305_ietf_encrypt(dst + 8, NULL, plain, plen, NULL, 0, NULL,
+	                                          zero_nonce, o->k.gate);
+	return 8 + plen + 16;
+}
+
+static void gen_gate_header_vectors(void)
+{
+	gopened o, one;
+	unsigned char slots[8192];
+	const unsigned order[] = {0, 1, 2}, twice[] = {0, 1, 0};
+	size_t n;
+	open_gated(&o, "valid/gated-2of3.kist");
+	open_gated(&one, "valid/gated-1of1.kist");
+	const unsigned char *rs = o.h.slots, *cs = rs + o.rlen, *gs = cs + 3 * o.clen;
+	size_t glen = o.h.slots_len - o.rlen - 3 * o.clen;
+
+	memcpy(slots, rs, o.rlen);
+	memcpy(slots + o.rlen, gs, glen);
+	write_gated("gate-without-custodians", &o, slots, o.rlen + glen, 2, "format",
+	            "gated-2of3 without its three custodian slots: a gate (type 5) alone");
+
+	memcpy(slots, o.h.slots, o.h.slots_len);
+	memcpy(slots + o.h.slots_len, gs, glen);
+	write_gated("gate-twice", &o, slots, o.h.slots_len + glen, 6, "format",
+	            "gated-2of3 with its gate slot twice");
+
+	{
+		kist_pubkey bob_pk;
+		unsigned char core[32] = {0};
+		kist_identity_recipient(bob, &bob_pk);
+		memcpy(slots, rs, o.rlen);
+		n = o.rlen;
+		check(kist__recipient_slots(slots + n, o.k.slot_key, &bob_pk, 1), "slot");
+		n += 8 + KIST_SLOT_X25519_BODY;
+		kist__grant gr;
+		size_t gl;
+		memset(&gr, 0, sizeof gr);
+		gr.time = MTIME;
+		gr.nkeys = 1;
+		gr.keys[0] = bob_pk;
+		check(kist__grant_seal(slots + n, &gl, 0, &gr, alice, core,
+		                       slots + n - (8 + KIST_SLOT_X25519_BODY),
+		                       8 + KIST_SLOT_X25519_BODY, o.k.grant),
+		      "grant");
+		n += gl;
+		memcpy(slots + n, cs, 3 * o.clen + glen);
+		n += 3 * o.clen + glen;
+		write_gated("gate-after-grant", &o, slots, n, 7, "format",
+		            "gated-2of3's custodian and gate slots after a grant record for bob");
+	}
+
+	memcpy(slots, o.h.slots, o.h.slots_len);
+	set32(slots, o.rlen + 4, KIST_SLOT_CUSTODIAN_BODY - 1);
+	memmove(slots + o.rlen + o.clen - 1, slots + o.rlen + o.clen,
+	        o.h.slots_len - o.rlen - o.clen);
+	write_gated("custodian-slot-short", &o, slots, o.h.slots_len - 1, 5, "format",
+	            "the first custodian slot one byte short (96 bytes, not 97)");
+
+	memcpy(slots, rs, o.rlen + 3 * o.clen);
+	n = o.rlen + 3 * o.clen;
+	n += gate_slot(slots + n, &o, 2, 2, order);
+	write_gated("gate-names-2-of-3-slots", &o, slots, n, 5, "corrupt",
+	            "three custodian slots, a gate that names two custodians (quorum 2)");
+
+	memcpy(slots, o.h.slots, o.h.slots_len);
+	slots[o.h.slots_len - 1] ^= 0x01;
+	write_gated("gate-not-authentic", &o, slots, o.h.slots_len, 5, "corrupt",
+	            "the gate slot's tag has one bit changed (header MAC recomputed)");
+
+	memcpy(slots, rs, o.rlen + 3 * o.clen);
+	n = o.rlen + 3 * o.clen;
+	gate_slot(slots + n, &o, 0, 3, order);
+	write_gated("gate-quorum-0", &o, slots, o.h.slots_len, 5, "corrupt",
+	            "a gate (authentic) with quorum 0 of 3 custodians");
+	gate_slot(slots + n, &o, 4, 3, order);
+	write_gated("gate-quorum-4-of-3", &o, slots, o.h.slots_len, 5, "corrupt",
+	            "a gate (authentic) with quorum 4 of 3 custodians");
+	gate_slot(slots + n, &o, 2, 3, twice);
+	write_gated("gate-same-custodian-twice", &o, slots, o.h.slots_len, 5, "corrupt",
+	            "a gate (authentic) naming erin as its first and third custodian");
+
+	/*
+	 * erin's custodian slot of gated-1of1 (its salt as associated data, its
+	 * vault id inside) in place of erin's slot of gated-2of3: the vault
+	 * opens its gate, a request on it is made, but erin's check of the
+	 * request finds no custodian slot of this vault for her.
+	 */
+	memcpy(slots, o.h.slots, o.h.slots_len);
+	memcpy(slots + o.rlen, one.h.slots + one.rlen, o.clen);
+	write_gated("custodian-slot-other-vault", &o, slots, o.h.slots_len, 5, "noaccess",
+	            "erin's custodian slot copied from gated-1of1 into gated-2of3 (its "
+	            "associated data is the other vault's salt): erin's check of a request "
+	            "on it fails");
+	{
+		unsigned char *req = NULL, *key = NULL;
+		size_t req_len, key_len;
+		kist_request *q = NULL;
+		make_request("malformed/custodian-slot-other-vault.kist", "synthetic reason", &req,
+		             &req_len, &key, &key_len, &q);
+		write_rel("malformed/custodian-slot-other-vault.kist-request", req, req_len);
+		FILE *f = fopen(out_path("malformed/custodian-slot-other-vault.expect"), "a");
+		if (f == NULL)
+			die("expect");
+		fprintf(f, "custodian: erin\nrequest: custodian-slot-other-vault.kist-request\n");
+		expect_close(f);
+		kist_request_free(q);
+		free(req);
+		free(key);
+	}
+	free(o.bytes);
+	free(one.bytes);
+}
+
+static void gen_gate_vectors(void)
+{
+	kist_identity *cs[] = {erin, frank, grace};
+	char ledger[3][PATH_MAX * 2];
+	unsigned char *req = NULL, *key = NULL, *req2 = NULL, *key2 = NULL;
+	size_t req_len, key_len, req2_len, key2_len;
+	kist_request *q = NULL, *q2 = NULL;
+
+	stage_begin("gate");
+	stage_file("hello.txt", hello, strlen(hello));
+	for (int i = 0; i < 3; i++)
+		snprintf(ledger[i], sizeof ledger[i], "%s/gate/ledger-%d.db", stagedir, i);
+
+	/* valid: 1 of 1 (erin) */
+	seal_gated("gated-1of1", cs, 1, 1);
+	make_request("valid/gated-1of1.kist", "synthetic reason: case 0001", &req, &req_len, &key,
+	             &key_len, &q);
+	{
+		char p[PATH_MAX * 2];
+		snprintf(p, sizeof p, "%s/gate/ledger-1of1.db", stagedir);
+		buf r = release_of(p, q, erin, record(p, q, erin, 0), 0, NULL);
+		write_rel("valid/gated-1of1.kist-request", req, req_len);
+		write_rel("valid/gated-1of1.kist-reqkey", key, key_len);
+		write_rel("valid/gated-1of1.erin.kist-release", r.p, r.len);
+		free(r.p);
+	}
+	FILE *f = expect_open("valid", "gated-1of1");
+	fprintf(f, "expect: ok\nversion: 2\nidentity: alice\nsigned: no\nslots: 1\n"
+	           "custodians: 1\nrequest: gated-1of1.kist-request\n"
+	           "request-key: gated-1of1.kist-reqkey\n"
+	           "releases: gated-1of1.erin.kist-release\n");
+	expect_file(f, "hello.txt", (const unsigned char *)hello, strlen(hello));
+	fprintf(f, "comment: sealed for alice, custodian erin (quorum 1): opens with alice's "
+	           "request key and erin's release, and not without them\n");
+	expect_close(f);
+	nvalid++;
+	kist_request_free(q);
+	free(req);
+	free(key);
+
+	/* valid: 2 of 3 (erin, frank, grace); erin's ledger also holds a second
+	 * request's release, a refusal and a second release, for the malformed ones */
+	seal_gated("gated-2of3", cs, 3, 2);
+	make_request("valid/gated-2of3.kist", "synthetic reason: case 0002", &req, &req_len, &key,
+	             &key_len, &q);
+	make_request("valid/gated-2of3.kist", "synthetic reason: case 0003", &req2, &req2_len,
+	             &key2, &key2_len, &q2);
+	uint64_t e0 = record(ledger[0], q, erin, 0), e1 = record(ledger[0], q2, erin, 0),
+	         e2 = record(ledger[0], q, erin, 1), e3 = record(ledger[0], q, erin, 0);
+	buf rE = release_of(ledger[0], q, erin, e0, 0, NULL);
+	buf rE2 = release_of(ledger[0], q2, erin, e1, 0, NULL);
+	buf rEno = release_of(ledger[0], q, erin, e2, 1, "synthetic refusal");
+	buf rEb = release_of(ledger[0], q, erin, e3, 0, NULL);
+	buf rF = release_of(ledger[1], q, frank, record(ledger[1], q, frank, 0), 0, NULL);
+	buf rG = release_of(ledger[2], q, grace, record(ledger[2], q, grace, 0), 0, NULL);
+	write_rel("valid/gated-2of3.kist-request", req, req_len);
+	write_rel("valid/gated-2of3.kist-reqkey", key, key_len);
+	write_rel("valid/gated-2of3.erin.kist-release", rE.p, rE.len);
+	write_rel("valid/gated-2of3.grace.kist-release", rG.p, rG.len);
+	f = expect_open("valid", "gated-2of3");
+	fprintf(f, "expect: ok\nversion: 2\nidentity: alice\nsigned: no\nslots: 1\n"
+	           "custodians: 3\nrequest: gated-2of3.kist-request\n"
+	           "request-key: gated-2of3.kist-reqkey\n"
+	           "releases: gated-2of3.erin.kist-release gated-2of3.grace.kist-release\n");
+	expect_file(f, "hello.txt", (const unsigned char *)hello, strlen(hello));
+	fprintf(f, "comment: sealed for alice, custodians erin, frank and grace (quorum 2): "
+	           "opens with alice's request key and the releases of erin (entry 0 of a "
+	           "ledger of 4, proof of 2 hashes) and grace, and not without them\n");
+	expect_close(f);
+	nvalid++;
+
+	/* malformed releases and request keys, one reason each */
+	buf vault = {0};
+	vault.p = read_all(out_path("valid/gated-2of3.kist"), &vault.len);
+	relp p;
+	buf x[2];
+
+	x[0] = rF;
+	x[1] = rE;
+	x[1].p = dup_bytes(rE.p, rE.len, 0);
+	x[1].p[rE.len - 1] ^= 0x01;
+	gate_case("release-bad-signature", &vault, key, key_len, x, 2, "signature",
+	          "frank's release, and erin's with the last byte of its signature changed");
+	free(x[1].p);
+
+	{
+		unsigned char *k = dup_bytes(key, key_len, 0);
+		k[key_len - 64 - 1] ^= 0x01; /* the last byte of the reason */
+		x[0] = rE;
+		x[1] = rG;
+		gate_case("request-altered", &vault, k, key_len, x, 2, "signature",
+		          "the request in the request key with one byte of its reason changed; "
+		          "erin's and grace's releases of the request as made");
+		free(k);
+	}
+
+	x[0] = rF;
+	x[1] = rE2;
+	gate_case("release-other-request", &vault, key, key_len, x, 2, "noaccess",
+	          "frank's release, and erin's release of another request by alice for the "
+	          "same vault");
+
+	x[0] = rE;
+	x[1] = rEb;
+	gate_case("same-custodian-twice", &vault, key, key_len, x, 2, "noaccess",
+	          "two releases by erin of the pending request (ledger entries 0 and 3)");
+
+	x[0] = rF;
+	x[1] = rEno;
+	gate_case("refused", &vault, key, key_len, x, 2, "noaccess",
+	          "frank's release, and erin's refusal (ledger entry 2, note \"synthetic "
+	          "refusal\")");
+
+	rel_split(&p, &rE);
+	memcpy(p.fixed + 45, carol->pk.x25519, 32);
+	memcpy(p.fixed + 77, carol->pk.ed25519, 32);
+	x[0] = rF;
+	x[1] = rel_join(&p, carol);
+	gate_case("release-not-custodian", &vault, key, key_len, x, 2, "noaccess",
+	          "frank's release, and erin's with carol's keys as its custodian, signed by "
+	          "carol");
+	free(x[1].p);
+
+	/* erin's own releases, with one part of the ledger record swapped and signed by her */
+	{
+		relp other;
+		rel_split(&p, &rE);
+		rel_split(&other, &rE2);
+		p.body = other.body, p.body_len = other.body_len, p.esig = other.esig;
+		p.proof = other.proof, p.nproof = other.nproof;
+		x[0] = rF;
+		x[1] = rel_join(&p, erin);
+		gate_case(
+		    "ledger-other-request", &vault, key, key_len, x, 2, "corrupt",
+		    "frank's release, and erin's (signed by her) carrying her ledger entry 1, "
+		    "the release of another request, with its proof");
+		free(x[1].p);
+
+		rel_split(&p, &rE);
+		rel_split(&other, &rEno);
+		p.body = other.body, p.body_len = other.body_len, p.esig = other.esig;
+		p.proof = other.proof, p.nproof = other.nproof;
+		x[1] = rel_join(&p, erin);
+		gate_case("ledger-other-decision", &vault, key, key_len, x, 2, "corrupt",
+		          "frank's release, and erin's release (signed by her) carrying her ledger "
+		          "entry 2, her refusal of the same request, with its proof");
+		free(x[1].p);
+	}
+
+	rel_split(&p, &rE);
+	unsigned char proof[64 * 32];
+	if (p.nproof < 1)
+		die("erin's release has no proof");
+	memcpy(proof, p.proof, 32u * p.nproof);
+	proof[0] ^= 0x01;
+	p.proof = proof;
+	x[0] = rF;
+	x[1] = rel_join(&p, erin);
+	gate_case("ledger-not-in-checkpoint", &vault, key, key_len, x, 2, "corrupt",
+	          "frank's release, and erin's (signed by her) with one bit of its inclusion "
+	          "proof changed");
+	free(x[1].p);
+
+	rel_split(&p, &rE);
+	unsigned char esig[64];
+	memcpy(esig, p.esig, 64);
+	esig[0] ^= 0x01;
+	p.esig = esig;
+	x[1] = rel_join(&p, erin);
+	gate_case("ledger-entry-bad-signature", &vault, key, key_len, x, 2, "signature",
+	          "frank's release, and erin's (signed by her) with one bit of its ledger "
+	          "entry's signature changed");
+	free(x[1].p);
+
+	{
+		kist_ledger_log *log = NULL;
+		char *cp = NULL;
+		check(kist_ledger_load(&log, ledger[0]), "load");
+		check(kist_ledger_checkpoint(log, frank, &cp), "checkpoint");
+		rel_split(&p, &rE);
+		p.cp = (const unsigned char *)cp;
+		p.cp_len = strlen(cp);
+		x[1] = rel_join(&p, erin);
+		gate_case("checkpoint-not-custodians", &vault, key, key_len, x, 2, "signature",
+		          "frank's release, and erin's (signed by her) with a checkpoint of her "
+		          "ledger signed by frank");
+		free(x[1].p);
+		free(cp);
+		kist_ledger_log_free(log);
+	}
+
+	rel_split(&p, &rE);
+	rel_wrap(&p, q, erin, 2);
+	x[0] = rG;
+	x[1] = rel_join(&p, erin);
+	gate_case("share-number-mismatch", &vault, key, key_len, x, 2, "corrupt",
+	          "grace's release, and erin's (signed by her) wrapping her share as share "
+	          "number 2, frank's");
+	free(x[1].p);
+
+	free(vault.p);
+	free(rE.p);
+	free(rE2.p);
+	free(rEno.p);
+	free(rEb.p);
+	free(rF.p);
+	free(rG.p);
+	kist_request_free(q);
+	kist_request_free(q2);
+	free(req);
+	free(key);
+	free(req2);
+	free(key2);
+}
+
 /*
  * The text kist_errdetail() must contain for each malformed vector
  * (test_vectors.c requires a reason: line in every malformed .expect).
@@ -2425,6 +2993,28 @@ static const struct {
     {"grant-before-recipients", "slot 1: a grant record does not follow the recipients"},
     {"recipient-after-grant", "recipient slots after the last grant record"},
     {"custodian-slot", "custodian slots without a gate"},
+    {"gate-without-custodians", "custodian slots without a gate, or the reverse"},
+    {"gate-twice", "slot 6: a second gate slot"},
+    {"gate-after-grant", "slot 4: a custodian or gate slot after a grant record"},
+    {"custodian-slot-short", "slot 2: malformed custodian slot"},
+    {"gate-names-2-of-3-slots", "the gate names 2 custodians, the header has 3 slots"},
+    {"gate-not-authentic", "the gate slot does not authenticate"},
+    {"gate-quorum-0", "the gate slot is malformed: 0 of 3 custodians"},
+    {"gate-quorum-4-of-3", "the gate slot is malformed: 4 of 3 custodians"},
+    {"gate-same-custodian-twice", "custodians 1 and 3 are the same key"},
+    {"custodian-slot-other-vault", "not a custodian of this request's vault"},
+    {"release-bad-signature", "release 2: not signed by the custodian it names"},
+    {"request-altered", "request key: request: the requester's signature does not verify"},
+    {"release-other-request", "release 2 answers another request than the one pending"},
+    {"same-custodian-twice", "releases 1 and 2 come from the same custodian"},
+    {"refused", "refused the request: synthetic refusal"},
+    {"release-not-custodian", "is not a custodian of this vault"},
+    {"ledger-other-request", "the ledger entry records another request"},
+    {"ledger-other-decision", "the ledger entry records another decision"},
+    {"ledger-not-in-checkpoint", "the entry is not in the checkpoint"},
+    {"ledger-entry-bad-signature", "the ledger entry's signature does not verify"},
+    {"checkpoint-not-custodians", "the checkpoint is not signed by the custodian"},
+    {"share-number-mismatch", "release 2 carries another custodian's share"},
     {"mac-under-file-key", "header authentication failed"},
     {"v1-label", "no recipient slot matches the identities given"},
     {"pad-len-without-flag", "trailer: bad padding length"},
@@ -2456,8 +3046,11 @@ static void clean_dir(const char *sub)
 	struct dirent *de;
 	while (dir != NULL && (de = readdir(dir)) != NULL) {
 		const char *dot = strrchr(de->d_name, '.');
-		if (dot != NULL && (strcmp(dot, ".kist") == 0 || strcmp(dot, ".expect") == 0 ||
-		                    strcmp(dot, ".key") == 0 || strcmp(dot, ".pub") == 0))
+		if (dot != NULL &&
+		    (strcmp(dot, ".kist") == 0 || strcmp(dot, ".expect") == 0 ||
+		     strcmp(dot, ".key") == 0 || strcmp(dot, ".pub") == 0 ||
+		     strcmp(dot, ".kist-request") == 0 || strcmp(dot, ".kist-reqkey") == 0 ||
+		     strcmp(dot, ".kist-release") == 0))
 			unlinkat(dirfd(dir), de->d_name, 0);
 	}
 	if (dir != NULL)
@@ -2501,7 +3094,11 @@ int main(int argc, char **argv)
 	bob = vec_identity("bob");
 	carol = vec_identity("carol");
 	dave = vec_age_identity("dave");
-	if (alice == NULL || bob == NULL || carol == NULL || dave == NULL)
+	erin = vec_identity("erin");
+	frank = vec_identity("frank");
+	grace = vec_identity("grace");
+	if (alice == NULL || bob == NULL || carol == NULL || dave == NULL || erin == NULL ||
+	    frank == NULL || grace == NULL)
 		die("identities");
 	clean_dir("keys");
 	clean_dir("valid");
@@ -2513,6 +3110,8 @@ int main(int argc, char **argv)
 		die("mkdtemp: %s", strerror(errno));
 	gen_valid();
 	gen_grant_vectors();
+	gen_gate_vectors();
+	gen_gate_header_vectors();
 	if (chdir("/") != 0)
 		die("chdir /");
 	rmtree(stagedir);
@@ -2526,5 +3125,8 @@ int main(int argc, char **argv)
 	kist_identity_free(bob);
 	kist_identity_free(carol);
 	kist_identity_free(dave);
+	kist_identity_free(erin);
+	kist_identity_free(frank);
+	kist_identity_free(grace);
 	return 0;
 }

@@ -13,6 +13,12 @@
  * kist_vault_extract() fail with KIST_E_CORRUPT, the latter leaving the
  * target directory empty.
  *
+ * A trustee-gated vault names its request key and releases ("request-key:",
+ * "releases:", files beside it): a valid one must fail to open without them
+ * (and with one release fewer) and open with them; a malformed one must
+ * fail to open with them.  "custodian:" and "request:" make a malformed
+ * vector the custodian's check of that request (kist_request_check()).
+ *
  * Every malformed vector names its reason ("reason: TEXT"): the error detail
  * (kist_errdetail()) of the failing call must contain TEXT, so that a vector
  * meant for one check is not satisfied by another check that fails first
@@ -63,6 +69,10 @@ typedef struct expect {
 	char comment[512];
 	char todo[512];   /* a known bug: reported, not counted as a failure */
 	char reason[256]; /* malformed: text the error detail must contain */
+	int custodians;   /* custodian slots kist_vault_probe() must report (-1: not said) */
+	char request[256], reqkey[256], custodian[32]; /* trustee-gated: files beside the vault */
+	char rels[4][256];
+	int nrels;
 } expect;
 
 static const char *vecdir;
@@ -95,6 +105,10 @@ static const char *kind_of(kist_err e)
 		return "unsafe";
 	case KIST_E_LIMIT:
 		return "limit";
+	case KIST_E_NOTFOUND:
+		return "notfound";
+	case KIST_E_ARG:
+		return "arg";
 	default:
 		return kist_strerror(e);
 	}
@@ -110,6 +124,7 @@ static int parse_expect(const char *path, expect *x)
 	x->slots = -1;
 	x->version = 1;
 	x->padded = -1;
+	x->custodians = -1;
 	if (f == NULL)
 		return fail("%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof line, f) != NULL) {
@@ -167,6 +182,22 @@ static int parse_expect(const char *path, expect *x)
 			snprintf(x->reason, sizeof x->reason, "%s", v);
 		} else if (strcmp(line, "todo") == 0) {
 			snprintf(x->todo, sizeof x->todo, "%s", v);
+		} else if (strcmp(line, "custodians") == 0) {
+			x->custodians = (int)strtol(v, NULL, 10);
+		} else if (strcmp(line, "request") == 0) {
+			snprintf(x->request, sizeof x->request, "%s", v);
+		} else if (strcmp(line, "request-key") == 0) {
+			snprintf(x->reqkey, sizeof x->reqkey, "%s", v);
+		} else if (strcmp(line, "custodian") == 0) {
+			snprintf(x->custodian, sizeof x->custodian, "%s", v);
+		} else if (strcmp(line, "releases") == 0) {
+			for (char *s = strtok(v, " "); s != NULL; s = strtok(NULL, " ")) {
+				if (x->nrels == 4) {
+					fclose(f);
+					return fail("%s: more than 4 releases", path);
+				}
+				snprintf(x->rels[x->nrels++], sizeof x->rels[0], "%s", s);
+			}
 		} else if (strcmp(line, "comment") == 0) {
 			snprintf(x->comment, sizeof x->comment, "%s", v);
 		} else {
@@ -295,6 +326,105 @@ static void count_warning(void *ctx, const char *path, const char *msg)
 	(*(int *)ctx)++;
 }
 
+/* A file beside the vault (dir of vault/name); malloc'd, or NULL (why set). */
+static unsigned char *load_beside(const char *vault, const char *name, size_t *len)
+{
+	char p[8192];
+	const char *slash = strrchr(vault, '/');
+	snprintf(p, sizeof p, "%.*s/%s", (int)(slash - vault), vault, name);
+	FILE *f = fopen(p, "rb");
+	unsigned char *b = NULL;
+	long n;
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0 || (b = malloc((size_t)n + 1)) == NULL ||
+	    fread(b, 1, (size_t)n, f) != (size_t)n) {
+		fail("%s: cannot read", p);
+		free(b);
+		b = NULL;
+	} else {
+		*len = (size_t)n;
+	}
+	if (f != NULL)
+		fclose(f);
+	return b;
+}
+
+/* The request key and releases of x; 0, or -1 (why set). */
+typedef struct gated {
+	unsigned char *key, *rel[4];
+	size_t key_len, rel_len[4];
+} gated;
+
+static void gated_free(gated *g)
+{
+	free(g->key);
+	for (int i = 0; i < 4; i++)
+		free(g->rel[i]);
+}
+
+static int gated_load(gated *g, const char *vault, const expect *x)
+{
+	memset(g, 0, sizeof *g);
+	if ((g->key = load_beside(vault, x->reqkey, &g->key_len)) == NULL)
+		return -1;
+	for (int i = 0; i < x->nrels; i++)
+		if ((g->rel[i] = load_beside(vault, x->rels[i], &g->rel_len[i])) == NULL)
+			return -1;
+	return 0;
+}
+
+/* Opens vault as id: with its request key and first nrel releases when gated. */
+static kist_err open_vault(kist_vault **v, const char *vault, const expect *x, const gated *g,
+                           int nrel, kist_identity *id)
+{
+	if (x->reqkey[0] == '\0')
+		return kist_vault_open(v, vault, &id, 1);
+	return kist_vault_open_released(v, vault, &id, 1, (const void *const *)g->rel, g->rel_len,
+	                                (size_t)nrel, g->key, g->key_len, NULL);
+}
+
+/*
+ * A valid gated vault: opening without releases says it is trustee-gated,
+ * with one release fewer says releases are needed, and the request beside
+ * it (when named) is the one every release answers.
+ */
+static int check_gated_refusals(const char *vault, const expect *x, const gated *g,
+                                kist_identity *id)
+{
+	kist_vault *v = NULL;
+	kist_err err = kist_vault_open(&v, vault, &id, 1);
+	if (err != KIST_E_NOACCESS || strstr(kist_errdetail(), "trustee-gated") == NULL) {
+		kist_vault_close(v);
+		return fail("open without releases: %s (%s), expected noaccess, trustee-gated",
+		            kind_of(err), kist_errdetail());
+	}
+	err = open_vault(&v, vault, x, g, x->nrels - 1, id);
+	if (err != KIST_E_NOACCESS || strstr(kist_errdetail(), "needed releases") == NULL) {
+		kist_vault_close(v);
+		return fail("open with %d of %d releases: %s (%s), expected noaccess", x->nrels - 1,
+		            x->nrels, kind_of(err), kist_errdetail());
+	}
+	if (x->request[0] != '\0') {
+		size_t len;
+		unsigned char *r = load_beside(vault, x->request, &len), d[32];
+		kist_request *q = NULL;
+		kist_request_info info;
+		if (r == NULL)
+			return -1;
+		err = kist_request_parse(&q, r, len);
+		free(r);
+		if (err != KIST_OK)
+			return fail("request: %s (%s)", kind_of(err), kist_errdetail());
+		kist_request_get_info(q, &info);
+		kist_request_free(q);
+		for (int i = 0; i < x->nrels; i++)
+			if (kist_release_request_digest(g->rel[i], g->rel_len[i], d) != KIST_OK ||
+			    memcmp(d, info.digest, 32) != 0)
+				return fail("%s does not answer %s", x->rels[i], x->request);
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ valid */
 
 static int check_entries(kist_vault *v, const expect *x)
@@ -380,7 +510,9 @@ static int test_valid_with(const char *vault, const expect *x, const char *idnam
 	kist_verify_report rep;
 	int rc = -1;
 	char *dir = NULL;
+	gated g;
 
+	memset(&g, 0, sizeof g);
 	if (id == NULL)
 		return -1;
 	kist_err err = kist_vault_probe(vault, &info);
@@ -390,13 +522,17 @@ static int test_valid_with(const char *vault, const expect *x, const char *idnam
 	}
 	if (info.format_version != (unsigned)x->version ||
 	    (x->slots >= 0 && info.slot_count != (unsigned)x->slots) ||
-	    info.grant_count != x->grants) {
+	    info.grant_count != x->grants ||
+	    (x->custodians >= 0 && info.custodian_count != (unsigned)x->custodians)) {
 		fail("probe: version %u, %u slots, %u grants (expected %d, %d, %u)",
 		     info.format_version, info.slot_count, info.grant_count, x->version, x->slots,
 		     x->grants);
 		goto out;
 	}
-	if ((err = kist_vault_open(&v, vault, &id, 1)) != KIST_OK) {
+	if (x->reqkey[0] != '\0' &&
+	    (gated_load(&g, vault, x) != 0 || check_gated_refusals(vault, x, &g, id) != 0))
+		goto out;
+	if ((err = open_vault(&v, vault, x, &g, x->nrels, id)) != KIST_OK) {
 		fail("open as %s: %s (%s)", idname, kist_strerror(err), kist_errdetail());
 		goto out;
 	}
@@ -469,6 +605,7 @@ out:
 		rmtree(dir);
 	kist_vault_close(v);
 	kist_identity_free(id);
+	gated_free(&g);
 	return rc;
 }
 
@@ -484,6 +621,41 @@ static int test_valid(const char *vault, const expect *x)
 
 /* ------------------------------------------------------------ malformed */
 
+/* The custodian's check of the request beside vault fails as x says. */
+static int test_custodian_check(const char *vault, const expect *x, kist_identity *id)
+{
+	kist_identity *c = load_identity(x->custodian);
+	kist_request *q = NULL;
+	size_t len;
+	unsigned char *r = x->request[0] ? load_beside(vault, x->request, &len) : NULL;
+	int rc = -1;
+	kist_err err;
+	kist_identity_free(id);
+	if (c == NULL || r == NULL) {
+		if (r == NULL && x->request[0] == '\0')
+			fail("custodian: without request:");
+		goto out;
+	}
+	if ((err = kist_request_parse(&q, r, len)) != KIST_OK) {
+		fail("request: %s (%s), expected it to parse", kind_of(err), kist_errdetail());
+		goto out;
+	}
+	err = kist_request_check(q, c, NULL);
+	snprintf(detail, sizeof detail, "%s", kist_errdetail());
+	if (err == KIST_OK)
+		fail("%s's check of the request passed, expected %s", x->custodian, x->kind);
+	else if (strcmp(kind_of(err), x->kind) != 0 || strstr(detail, x->reason) == NULL)
+		fail("check: %s (%s), expected %s, \"%s\"", kind_of(err), detail, x->kind,
+		     x->reason);
+	else
+		rc = 0;
+out:
+	kist_request_free(q);
+	kist_identity_free(c);
+	free(r);
+	return rc;
+}
+
 static int test_malformed(const char *vault, const expect *x)
 {
 	kist_identity *id = load_identity(x->ids[0]);
@@ -491,6 +663,7 @@ static int test_malformed(const char *vault, const expect *x)
 	kist_verify_report rep;
 	int rc = -1;
 	char *dir = NULL;
+	gated g;
 
 	if (x->reason[0] == '\0') {
 		kist_identity_free(id);
@@ -498,7 +671,12 @@ static int test_malformed(const char *vault, const expect *x)
 	}
 	if (id == NULL)
 		return -1;
-	kist_err err = kist_vault_open(&v, vault, &id, 1);
+	memset(&g, 0, sizeof g);
+	if (x->custodian[0] != '\0')
+		return test_custodian_check(vault, x, id);
+	if (x->reqkey[0] != '\0' && gated_load(&g, vault, x) != 0)
+		goto out;
+	kist_err err = open_vault(&v, vault, x, &g, x->nrels, id);
 	if (strcmp(x->kind, "padding-on-verify") == 0) {
 		/* Opens; verify finds the padding damaged and no entry; extraction works. */
 		if (err != KIST_OK) {
@@ -562,6 +740,7 @@ out:
 		rmtree(dir);
 	kist_vault_close(v);
 	kist_identity_free(id);
+	gated_free(&g);
 	return rc;
 }
 

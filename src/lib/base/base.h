@@ -20,6 +20,13 @@
 /* ---- error detail (util.c) */
 kist_err kist__fail(kist_err err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void kist__clear_detail(void);
+/*
+ * Copies the current detail into buf and returns it, to nest it in a new
+ * one (kist__fail(err, "release 2: %s", kist__detail_copy(why))): passing
+ * kist_errdetail() itself would format the buffer into itself.
+ */
+#define KIST__DETAIL_COPY 768
+const char *kist__detail_copy(char buf[KIST__DETAIL_COPY]);
 /* The one out-of-memory failure: KIST_E_NOMEM with the detail "out of memory". */
 kist_err kist__nomem(void);
 

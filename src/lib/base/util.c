@@ -26,6 +26,14 @@ kist_err kist__fail(kist_err err, const char *fmt, ...)
 	return err;
 }
 
+const char *kist__detail_copy(char buf[KIST__DETAIL_COPY])
+{
+	_Static_assert(sizeof detail == KIST__DETAIL_COPY, "one size for the detail and its copy");
+	memcpy(buf, detail, KIST__DETAIL_COPY);
+	buf[KIST__DETAIL_COPY - 1] = '\0';
+	return buf;
+}
+
 kist_err kist__nomem(void)
 {
 	return kist__fail(KIST_E_NOMEM, "out of memory");

@@ -128,6 +128,7 @@ kist_err kist__gate_open(const kist__header *h, const unsigned char gate_key[32]
 	unsigned char plain[GATE_FIXED + 64 * KIST_CUSTODIANS_MAX];
 	const unsigned char *p = h->slots;
 	kist_err err;
+	char why[KIST__DETAIL_COPY];
 
 	memset(g, 0, sizeof *g);
 	if (h->gate_slots == 0)
@@ -158,7 +159,7 @@ kist_err kist__gate_open(const kist__header *h, const unsigned char gate_key[32]
 		}
 		if ((err = check_gate(g)) != KIST_OK)
 			return kist__fail(KIST_E_CORRUPT, "the gate slot is malformed: %s",
-			                  kist_errdetail());
+			                  kist__detail_copy(why));
 		if (h->custodian_slots != g->n)
 			return kist__fail(KIST_E_CORRUPT,
 			                  "the gate names %u custodians, the header has %u slots",

@@ -164,6 +164,7 @@ static kist_err check_record(const release *r, const char vault_hex[33])
 	kist__checkpoint cp;
 	body_fields f;
 	kist_err err;
+	char why[KIST__DETAIL_COPY];
 
 	if ((err = parse_body(&f, r->body, r->body_len)) != KIST_OK)
 		return err;
@@ -190,7 +191,7 @@ static kist_err check_record(const release *r, const char vault_hex[33])
 	crypto_hash_sha256_update(&st, r->entry_sig, 64);
 	crypto_hash_sha256_final(&st, leaf);
 	if ((err = kist__checkpoint_parse(&cp, r->cp, r->cp_len)) != KIST_OK)
-		return kist__fail(err, "the checkpoint: %s", kist_errdetail());
+		return kist__fail(err, "the checkpoint: %s", kist__detail_copy(why));
 	if (kist__checkpoint_verify_by(&cp, r->cp, &r->custodian) != KIST_OK)
 		return kist__fail(KIST_E_SIGNATURE,
 		                  "the checkpoint is not signed by the custodian");
@@ -199,7 +200,7 @@ static kist_err check_record(const release *r, const char vault_hex[33])
 	if ((err = kist__merkle_inclusion_verify(leaf, f.index, cp.size, r->proof, r->nproof,
 	                                         cp.root)) != KIST_OK)
 		return kist__fail(KIST_E_CORRUPT, "the entry is not in the checkpoint: %s",
-		                  kist_errdetail());
+		                  kist__detail_copy(why));
 	return KIST_OK;
 }
 
@@ -363,9 +364,10 @@ static kist_err take_release(opening *op, size_t i, const unsigned char *b, size
 	char fpr[KIST_FINGERPRINT_STRLEN + 1];
 	unsigned char ad[96];
 	kist_err err;
+	char why[KIST__DETAIL_COPY];
 
 	if ((err = parse_release(&r, b, len)) != KIST_OK) {
-		err = kist__fail(err, "release %zu: %s", i + 1, kist_errdetail());
+		err = kist__fail(err, "release %zu: %s", i + 1, kist__detail_copy(why));
 		goto out;
 	}
 	kist_pubkey_fingerprint(&r.custodian, fpr);
@@ -399,8 +401,8 @@ static kist_err take_release(opening *op, size_t i, const unsigned char *b, size
 		goto out;
 	}
 	if ((err = check_record(&r, op->vault_hex)) != KIST_OK) {
-		err =
-		    kist__fail(err, "release %zu: its ledger record: %s", i + 1, kist_errdetail());
+		err = kist__fail(err, "release %zu: its ledger record: %s", i + 1,
+		                 kist__detail_copy(why));
 		goto out;
 	}
 	unsigned char *plain = op->shares[KIST_CUSTODIANS_MAX]; /* scratch, secure */

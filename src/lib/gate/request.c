@@ -267,6 +267,7 @@ kist_err kist_request_parse(kist_request **out, const void *buf, size_t len)
 	kist_request *q;
 	kist__header h;
 	kist_err err;
+	char why[KIST__DETAIL_COPY];
 
 	if (len < REQ_FIXED || memcmp(b, KIST_REQUEST_MAGIC, 8) != 0)
 		return kist__fail(KIST_E_FORMAT, "not a kist request");
@@ -303,7 +304,7 @@ kist_err kist_request_parse(kist_request **out, const void *buf, size_t len)
 		goto out;
 	}
 	if ((err = kist__header_parse(&h, q->header, q->header_len)) != KIST_OK) {
-		err = kist__fail(err, "request: the vault header: %s", kist_errdetail());
+		err = kist__fail(err, "request: the vault header: %s", kist__detail_copy(why));
 		goto out;
 	}
 	if (h.version == KIST_FORMAT_V1 || h.gate_slots != 1) {
@@ -386,12 +387,13 @@ kist_err kist__reqkey_open(const void *key, size_t key_len, kist_identity *const
 	const unsigned char *k = key;
 	kist_request *q = NULL;
 	kist_err err;
+	char why[KIST__DETAIL_COPY];
 
 	if (key_len < REQKEY_FIXED || memcmp(k, KIST_REQKEY_MAGIC, 8) != 0 ||
 	    kist__ld16(k + 8) != 1 || kist__ld16(k + 10) != 0)
 		return kist__fail(KIST_E_FORMAT, "not a kist request key");
 	if ((err = kist_request_parse(&q, k + REQKEY_FIXED, key_len - REQKEY_FIXED)) != KIST_OK)
-		return kist__fail(err, "request key: %s", kist_errdetail());
+		return kist__fail(err, "request key: %s", kist__detail_copy(why));
 	err = KIST_E_NOACCESS;
 	for (size_t i = 0; i < nids && err != KIST_OK; i++)
 		if (sodium_memcmp(ids[i]->pk.x25519, q->requester.x25519, 32) == 0)
