@@ -680,7 +680,8 @@ static void word_scores(word_scan *w, int nphrase, sqlite3_int64 nrow)
 			    idf[i] * ((f[i] * (k1 + 1.0)) / (f[i] + k1 * (1 - b + b * D / avgdl)));
 		w->hit[h].score = -1.0 * score;
 	}
-	qsort(w->hit, w->nh, sizeof *w->hit, cmp_word_hit);
+	if (w->nh > 1)
+		qsort(w->hit, w->nh, sizeof *w->hit, cmp_word_hit);
 }
 
 /* What the phases share: the view, the callback, who was listed. */
@@ -776,7 +777,8 @@ static kist_err fragments_phase(scan *sc, search_ctx *x, const char *const *word
 		hit[nh].rank = (!in_name) * 2 + !in_alias;
 		hit[nh++].id = r->id;
 	}
-	qsort(hit, nh, sizeof *hit, cmp_frag_hit);
+	if (nh > 1)
+		qsort(hit, nh, sizeof *hit, cmp_frag_hit);
 	for (size_t h = 0; h < nh && !x->stop && err == KIST_OK; h++)
 		err = search_emit(x, hit[h].id, 0);
 out:
