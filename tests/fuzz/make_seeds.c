@@ -564,6 +564,47 @@ static void sealed_seeds(kist_identity *carol)
 	sealed_seed("dirs", dirs, 64, carol, 0);
 }
 
+/* An index with a people register (fuzz_index runs the people search on it). */
+static void people_seed(void)
+{
+	static const char reg[] = "name,aliases,notes,village,media\n"
+	                          "Amira Ab\xc3\xa9,al-Karimi,sample statement,x-y,d/z\n"
+	                          "\xd9\x83\xd8\xb1\xdb\x8c\xd9\x85\xdb\x8c Ali,,sample,,\n";
+	static const char *const paths[] = {"d", "d/z"};
+	static const uint32_t ids[] = {1, 2};
+	kist__people ppl;
+	kist__entry e[2];
+	kist__index_meta m;
+	unsigned char *img;
+	size_t len;
+	memset(&ppl, 0, sizeof ppl);
+	memset(e, 0, sizeof e);
+	memset(&m, 0, sizeof m);
+	if (kist__register_parse(&ppl, (const unsigned char *)reg, sizeof reg - 1, "reg") !=
+	        KIST_OK ||
+	    kist__people_link(&ppl, paths, 2, ids) != KIST_OK)
+		die("people seed: %s", kist_errdetail());
+	uint32_t clen = KIST_CHUNK_OVERHEAD;
+	e[0] = (kist__entry){.path = "d", .id = 1};
+	e[0].pub.type = KIST_ENTRY_DIR;
+	e[0].pub.mode = 0755;
+	e[1] = (kist__entry){.path = "d/z", .id = 2, .nchunks = 1, .chunk_len = &clen};
+	e[1].pub.type = KIST_ENTRY_FILE;
+	e[1].pub.mode = 0644;
+	e[1].pub.stored_size = clen;
+	crypto_hash_sha256(e[1].pub.sha256, (const unsigned char *)"", 0);
+	memcpy(m.vault_id, "00112233445566778899aabbccddeeff", 33);
+	m.created = 1700000000;
+	snprintf(m.tool_version, sizeof m.tool_version, "kist make_seeds");
+	m.recipients = 1;
+	m.chunk_size = 4096;
+	if (kist__index_build(&img, &len, &m, e, 2, &ppl) != KIST_OK)
+		die("people seed: %s", kist_errdetail());
+	seed("index", "people", img, len);
+	free(img);
+	kist__people_free(&ppl);
+}
+
 /* People registers (fuzz_register): CSV and JSON, well-formed and not. */
 static void register_seeds(void)
 {
@@ -620,6 +661,7 @@ int main(int argc, char **argv)
 	identity_seeds(alice);
 	sealed_seeds(carol);
 	register_seeds();
+	people_seed();
 	printf("make_seeds: %u seeds in %s\n", nseeds, corpus);
 	kist_identity_free(alice);
 	kist_identity_free(bob);

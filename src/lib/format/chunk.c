@@ -26,7 +26,17 @@ struct kist__chunker {
 	size_t bufcap;
 	unsigned char *out; /* decompressed data */
 	unsigned char *in;  /* ciphertext read from the vault */
+	/* How much of buf and out has ever held data: only that is wiped at
+	 * free.  Wiping all of a 1 MiB chunk's buffers touched 512 pages that
+	 * opening a small index never used (page faults, not the wipe, cost). */
+	size_t buf_used, out_used;
 };
+
+static void mark_used(size_t *used, size_t n)
+{
+	if (n > *used)
+		*used = n;
+}
 
 kist_err kist__chunker_new(kist__chunker **out, uint32_t chunk_size, int level)
 {
@@ -65,9 +75,9 @@ void kist__chunker_free(kist__chunker *c)
 	ZSTD_freeDCtx(c->dctx);
 	kist__aead_free(c->aead);
 	if (c->buf != NULL)
-		sodium_memzero(c->buf, c->bufcap);
+		sodium_memzero(c->buf, c->buf_used);
 	if (c->out != NULL)
-		sodium_memzero(c->out, c->chunk_size);
+		sodium_memzero(c->out, c->out_used);
 	free(c->buf);
 	free(c->in);
 	free(c->out);
@@ -146,6 +156,8 @@ kist_err kist__chunk_seal(kist__chunker *c, const unsigned char key[32], uint32_
                           size_t len, const unsigned char **out, size_t *outlen)
 {
 	*out = c->buf;
+	if (len <= c->chunk_size) /* zstd or the copy write at most this much */
+		mark_used(&c->buf_used, len + KIST_CHUNK_OVERHEAD);
 	/* data is the caller's and has no room in front: stored data is copied. */
 	return kist__chunk_seal_into(c, key, stream, counter, last, allow_zstd,
 	                             (unsigned char *)(uintptr_t)data, len, 0, c->buf, outlen);
@@ -162,6 +174,10 @@ kist_err kist__chunk_open_inplace(kist__chunker *c, const unsigned char key[32],
 	if (ctlen < KIST_CHUNK_OVERHEAD || ctlen > c->bufcap || expect_len > c->chunk_size)
 		return kist__fail(KIST_E_CORRUPT, "chunk %llu has an impossible length",
 		                  (unsigned long long)counter);
+	if (ct == c->buf)
+		mark_used(&c->buf_used, ctlen);
+	if (out == c->out)
+		mark_used(&c->out_used, expect_len);
 	plen = ctlen - crypto_aead_chacha20poly1305_ietf_ABYTES;
 	kist__chunk_nonce(nonce, stream, counter, last);
 	if (kist__aead_open(c->aead, ct, ct, plen, ct + plen, NULL, 0, nonce, key) != KIST_OK)
@@ -205,6 +221,7 @@ kist_err kist__chunk_open(kist__chunker *c, const unsigned char key[32], uint32_
 		return kist__fail(KIST_E_CORRUPT, "chunk %llu has an impossible length",
 		                  (unsigned long long)counter);
 	memcpy(c->buf, ct, ctlen);
+	mark_used(&c->buf_used, ctlen);
 	return kist__chunk_open_inplace(c, key, stream, counter, last, c->buf, ctlen, expect_len,
 	                                c->out, out);
 }

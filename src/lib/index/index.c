@@ -1072,19 +1072,51 @@ kist_err kist__path_check(const char *path, size_t len)
 	return KIST_OK;
 }
 
-/*
- * Tree order: bytes compared as unsigned, except that '/' sorts before every
- * other byte.  Then every path is directly followed by the paths below it.
- */
-static int cmp_tree(const void *a, const void *b)
+int kist__path_cmp_tree(const char *a, const char *b)
 {
-	const unsigned char *x = (const unsigned char *)(*(const kist__entry *const *)a)->path;
-	const unsigned char *y = (const unsigned char *)(*(const kist__entry *const *)b)->path;
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
 	for (;; x++, y++) {
 		unsigned cx = *x == '/' ? 1u : *x, cy = *y == '/' ? 1u : *y;
 		if (cx != cy || cx == 0)
 			return (int)cx - (int)cy;
 	}
+}
+
+static int cmp_tree(const void *a, const void *b)
+{
+	return kist__path_cmp_tree((*(const kist__entry *const *)a)->path,
+	                           (*(const kist__entry *const *)b)->path);
+}
+
+int kist__entries_in_tree_order(const kist__entry *e, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (kist__path_cmp_tree(e[i].path, e[i + 1].path) >= 0)
+			return 0;
+	return 1;
+}
+
+/* The adjacent pairs of entries in tree order (at[i] or, if at is NULL, e[i]):
+ * no path twice, nothing below a non-directory. */
+static kist_err tree_pairs_check(const kist__entry *e, const kist__entry *const *at, size_t n)
+{
+	char shown[128];
+	for (size_t i = 0; i + 1 < n; i++) {
+		const kist__entry *x = at ? at[i] : &e[i], *y = at ? at[i + 1] : &e[i + 1];
+		const char *p = x->path, *q = y->path;
+		size_t pl = strlen(p);
+		if (strcmp(p, q) == 0) {
+			kist__printable(shown, sizeof shown, p);
+			return kist__fail(KIST_E_UNSAFE, "duplicate path: %s", shown);
+		}
+		/* Anything below p comes right after it; only folders may have it. */
+		if (x->pub.type != KIST_ENTRY_DIR && strncmp(p, q, pl) == 0 && q[pl] == '/') {
+			kist__printable(shown, sizeof shown, q);
+			return kist__fail(KIST_E_UNSAFE, "%s lies below a non-directory entry",
+			                  shown);
+		}
+	}
+	return KIST_OK;
 }
 
 kist_err kist__entries_check(const kist__entry *e, size_t n, uint32_t chunk_size)
@@ -1118,30 +1150,17 @@ kist_err kist__entries_check(const kist__entry *e, size_t n, uint32_t chunk_size
 			                  shown);
 		}
 	}
+	/* The sealer writes entries in tree order: checking that is O(n), and
+	 * then the pairs are checked where they lie, without a sort. */
+	if (kist__entries_in_tree_order(e, n))
+		return tree_pairs_check(e, NULL, n);
 	sorted = malloc((n ? n : 1) * sizeof *sorted);
 	if (sorted == NULL)
 		return kist__nomem();
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = &e[i];
 	qsort(sorted, n, sizeof *sorted, cmp_tree);
-	for (size_t i = 0; i + 1 < n; i++) {
-		const char *p = sorted[i]->path, *q = sorted[i + 1]->path;
-		size_t pl = strlen(p);
-		if (strcmp(p, q) == 0) {
-			kist__printable(shown, sizeof shown, p);
-			err = kist__fail(KIST_E_UNSAFE, "duplicate path: %s", shown);
-			goto out;
-		}
-		/* Anything below p comes right after it; only folders may have it. */
-		if (sorted[i]->pub.type != KIST_ENTRY_DIR && strncmp(p, q, pl) == 0 &&
-		    q[pl] == '/') {
-			kist__printable(shown, sizeof shown, q);
-			err =
-			    kist__fail(KIST_E_UNSAFE, "%s lies below a non-directory entry", shown);
-			goto out;
-		}
-	}
-out:
+	err = tree_pairs_check(e, sorted, n);
 	free(sorted);
 	return err;
 }

@@ -73,6 +73,16 @@ kist_err kist__path_check(const char *path, size_t len);
  */
 kist_err kist__entries_check(const kist__entry *e, size_t n, uint32_t chunk_size);
 
+/*
+ * Tree order of paths: bytes compared as unsigned, except that '/' sorts
+ * before every other byte, so that every path is directly followed by the
+ * paths below it.  <0, 0 or >0 like strcmp.
+ */
+int kist__path_cmp_tree(const char *a, const char *b);
+
+/* Whether e[0..n) is strictly increasing in tree order (so no path twice). */
+int kist__entries_in_tree_order(const kist__entry *e, size_t n);
+
 /* ---- read-only reads of an opened vault's index (query.c) */
 /* What they read of an opened vault, lent by vault.c for one call. */
 typedef struct kist__index_view {

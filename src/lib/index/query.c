@@ -3,11 +3,12 @@
  * and SQL for legal teams.  vault.c hands over what they read as a
  * kist__index_view; they never see struct kist_vault.
  *
- * People search uses an SQLite FTS5 index built in memory (in the "temp"
- * schema) when first needed, from the validated tables: nothing of FTS5's
- * own storage is ever read from a vault.  A trigram index is built only for
- * queries that name it.  Text is folded (kist__fold) before it is indexed and
- * before it is searched.
+ * People search is one scan of the people's folded text (kist__fold), with
+ * FTS5's unicode61 tokenizer cutting words as people_words does and FTS5's
+ * bm25 ranking them: nothing is built for it.  For kist query, SQLite FTS5
+ * tables of the folded text (people_words, people_grams) are built in
+ * memory (in the "temp" schema) when a query names them, from the validated
+ * tables: nothing of FTS5's own storage is ever read from a vault.
  *
  * The SQL of kist_vault_query:  The index is
  * already a read-only in-memory image (query_only, defensive); on top of
@@ -17,6 +18,9 @@
  */
 #include "index/index.h"
 
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,11 +136,10 @@ out:
 
 #define SEARCH_WORDS 1u /* temp.people_words: FTS5 unicode61, used by every search */
 #define SEARCH_GRAMS 2u /* temp.people_grams: FTS5 trigram, only for kist query */
-#define SEARCH_SKEL  4u /* temp.people_skel: consonant skeletons of names and aliases */
 
 /* The statements that build the search tables of want (kist__index_view.search_ready). */
 typedef struct search_stmts {
-	sqlite3_stmt *rd, *fx, *w, *g, *sq;
+	sqlite3_stmt *rd, *fx, *w, *g;
 } search_stmts;
 
 /* Creates the tables of want and prepares s: 0, or -1 (sqlite3_errmsg says why). */
@@ -172,12 +175,7 @@ static int search_prepare(sqlite3 *db, unsigned want, search_stmts *s)
 	                        -1, &s->w, NULL) != SQLITE_OK) ||
 	    ((want & SEARCH_GRAMS) &&
 	     sqlite3_prepare_v2(db, "INSERT INTO temp.people_grams(rowid, text) VALUES (?, ?)", -1,
-	                        &s->g, NULL) != SQLITE_OK) ||
-	    ((want & SEARCH_SKEL) &&
-	     (sqlite3_exec(db, "CREATE TABLE temp.people_skel(id INTEGER PRIMARY KEY, skel TEXT)",
-	                   NULL, NULL, NULL) != SQLITE_OK ||
-	      sqlite3_prepare_v2(db, "INSERT INTO temp.people_skel(id, skel) VALUES (?, ?)", -1,
-	                         &s->sq, NULL) != SQLITE_OK)))
+	                        &s->g, NULL) != SQLITE_OK))
 		return -1;
 	return 0;
 }
@@ -185,10 +183,10 @@ static int search_prepare(sqlite3 *db, unsigned want, search_stmts *s)
 /*
  * Inserts person id's folded texts into the search tables s builds: name and
  * aliases, other (the rest), all (the three, one per line).  0 if an insert
- * failed (*err set if the failure was not SQLite's).
+ * failed.
  */
-static int search_insert(const search_stmts *s, kist__skel *sk, sqlite3_int64 id, char *fold[4],
-                         const char *other, char *all, kist_err *err)
+static int search_insert(const search_stmts *s, sqlite3_int64 id, char *fold[4], const char *other,
+                         const char *all)
 {
 	int ok = 1;
 	if (s->w != NULL) {
@@ -205,27 +203,12 @@ static int search_insert(const search_stmts *s, kist__skel *sk, sqlite3_int64 id
 		sqlite3_bind_text(s->g, 2, all, -1, SQLITE_STATIC);
 		ok = sqlite3_step(s->g) == SQLITE_DONE;
 	}
-	if (ok && s->sq != NULL) {
-		/* Names and aliases only: "all" holds them on its first two lines. */
-		char *skel = NULL;
-		all[strlen(fold[0]) + 1 + strlen(fold[1])] = '\0';
-		if ((*err = kist__skel_of(sk, all, &skel)) != KIST_OK)
-			ok = 0;
-		else {
-			sqlite3_reset(s->sq);
-			sqlite3_bind_int64(s->sq, 1, id);
-			sqlite3_bind_text(s->sq, 2, skel, -1, SQLITE_STATIC);
-			ok = sqlite3_step(s->sq) == SQLITE_DONE;
-			sodium_memzero(skel, strlen(skel));
-			free(skel);
-		}
-	}
 	return ok;
 }
 
 /* The search rows of the person s->rd stands on.  fold[] is wiped and freed here,
  * or left for the caller to wipe if this fails early. */
-static kist_err search_row(sqlite3 *db, const search_stmts *s, kist__skel *sk, char *fold[4])
+static kist_err search_row(sqlite3 *db, const search_stmts *s, char *fold[4])
 {
 	kist_err err = KIST_OK;
 	sqlite3_int64 id = sqlite3_column_int64(s->rd, 0);
@@ -248,7 +231,7 @@ static kist_err search_row(sqlite3 *db, const search_stmts *s, kist__skel *sk, c
 	}
 	snprintf(other, strlen(fold[2]) + strlen(fold[3]) + 2, "%s %s", fold[2], fold[3]);
 	snprintf(all, total, "%s\n%s\n%s", fold[0], fold[1], other);
-	int ok = search_insert(s, sk, id, fold, other, all, &err);
+	int ok = search_insert(s, id, fold, other, all);
 	sodium_memzero(all, total);
 	sodium_memzero(other, strlen(other));
 	free(all);
@@ -270,16 +253,13 @@ static kist_err search_row(sqlite3 *db, const search_stmts *s, kist__skel *sk, c
 static kist_err ensure_search(const kist__index_view *v, unsigned want)
 {
 	sqlite3 *db = v->db;
-	search_stmts s = {NULL, NULL, NULL, NULL, NULL};
+	search_stmts s = {NULL, NULL, NULL, NULL};
 	char *fold[4] = {NULL, NULL, NULL, NULL};
-	kist__skel *sk = NULL;
 	kist_err err = KIST_OK;
 
 	want &= ~*v->search_ready;
 	if (want == 0)
 		return KIST_OK;
-	if ((want & SEARCH_SKEL) && (err = kist__skel_new(&sk)) != KIST_OK)
-		return err;
 	/* Bounded like a query: a huge register cannot take all memory. */
 	kist__sql_cap_enter();
 	sqlite3_exec(db, "PRAGMA query_only=OFF", NULL, NULL, NULL);
@@ -288,7 +268,7 @@ static kist_err ensure_search(const kist__index_view *v, unsigned want)
 		goto out;
 	}
 	while (sqlite3_step(s.rd) == SQLITE_ROW)
-		if ((err = search_row(db, &s, sk, fold)) != KIST_OK)
+		if ((err = search_row(db, &s, fold)) != KIST_OK)
 			goto out;
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(db));
@@ -305,8 +285,6 @@ out:
 	sqlite3_finalize(s.fx);
 	sqlite3_finalize(s.w);
 	sqlite3_finalize(s.g);
-	sqlite3_finalize(s.sq);
-	kist__skel_free(sk);
 	if (err != KIST_OK)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_exec(db, "PRAGMA query_only=ON", NULL, NULL, NULL);
@@ -323,37 +301,6 @@ static kist_err prepare_search(const kist__index_view *v, const char *sql)
 	return v->schema_version >= 2 ? ensure_search(v, want) : KIST_OK;
 }
 
-/* Appends a phrase for word (quotes doubled) to q; prefix adds '*'. */
-static int add_phrase(char **q, size_t *len, size_t *cap, const char *word, size_t wl, int prefix)
-{
-	size_t need = *len + wl * 2 + 12;
-	if (need > *cap) {
-		size_t nc = need * 2;
-		char *nq = realloc(*q, nc);
-		if (nq == NULL)
-			return -1;
-		*q = nq;
-		*cap = nc;
-	}
-	char *o = *q + *len;
-	if (*len > 0) {
-		memcpy(o, " AND ", 5);
-		o += 5;
-	}
-	*o++ = '"';
-	for (size_t i = 0; i < wl; i++) {
-		if (word[i] == '"')
-			*o++ = '"';
-		*o++ = word[i];
-	}
-	*o++ = '"';
-	if (prefix)
-		*o++ = '*';
-	*o = '\0';
-	*len = (size_t)(o - *q);
-	return 0;
-}
-
 static size_t utf8_chars(const char *s, size_t n)
 {
 	size_t c = 0;
@@ -362,54 +309,532 @@ static size_t utf8_chars(const char *s, size_t n)
 	return c;
 }
 
-/* Most words in one search (each is a bound parameter of the fragment query). */
+/* Most words in one search. */
 #define SEARCH_MAX_WORDS 32
+/* FTS5 cuts longer tokens to this many bytes, in text and in queries alike. */
+#define FTS5_MAX_TOKEN 32768
 
 /*
- * The cross-script part of a search: the skeletons of the search's words that
- * have two letters or more (shorter ones match too much to mean anything),
- * each as " skel " into *skel, pointed to by sword/slen, and the statement
- * that finds the people whose names or aliases hold every one of them.  No
- * such word: *nskel is 0 and nothing is built.
+ * The search is one scan of the people's folded text; nothing is built in
+ * SQLite.  It finds and ranks what a MATCH on people_words (built for kist
+ * query, below) would: words are cut by FTS5's own unicode61 tokenizer with
+ * the table's options, and the rank is FTS5's bm25() computed the same way
+ * (docs/INDEX.md).  Building the FTS5 index for one search cost 100 to 200
+ * times the scan (bench/fts_vs_scan.c).
  */
-static kist_err skeleton_query(const kist__index_view *v, const char *folded, char **skel,
-                               char **qs, const char **sword, int *slen, int *nskel)
+
+/* Grows the secret buffer *buf, used bytes of it in use, to hold need bytes:
+ * the old copy is wiped and freed (never realloc'd).  0, or -1. */
+static int grow_secret(char **buf, size_t *cap, size_t used, size_t need)
 {
-	static const char head[] = "SELECT id FROM temp.people_skel WHERE ";
-	static const char word[] = "instr(skel, ?%d) > 0 AND ";
-	static const char tail[] = "1 ORDER BY id";
+	size_t nc = *cap ? *cap : 4096;
+	if (need <= *cap)
+		return 0;
+	while (nc < need) {
+		if (nc > SIZE_MAX / 2)
+			return -1;
+		nc *= 2;
+	}
+	char *nb = malloc(nc);
+	if (nb == NULL)
+		return -1;
+	if (used > 0)
+		memcpy(nb, *buf, used);
+	if (*buf != NULL) {
+		sodium_memzero(*buf, used);
+		free(*buf);
+	}
+	*buf = nb;
+	*cap = nc;
+	return 0;
+}
+
+/* Room for n + 1 elements of size sz in *a of *cap: 0, or -1. */
+static int grow_array(void **a, size_t *cap, size_t n, size_t sz)
+{
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 64;
+	if (nc > SIZE_MAX / sz)
+		return -1;
+	void *na = realloc(*a, nc * sz);
+	if (na == NULL)
+		return -1;
+	*a = na;
+	*cap = nc;
+	return 0;
+}
+
+/* Tokens as the tokenizer gave them: token k is b[off[k]..off[k]+len[k]). */
+typedef struct toks {
+	char *b;
+	size_t blen, bcap;
+	size_t *off, *len;
+	size_t n, cap, lcap;
+} toks;
+
+static void toks_free(toks *t)
+{
+	if (t->b != NULL)
+		sodium_memzero(t->b, t->bcap);
+	free(t->b);
+	free(t->off);
+	free(t->len);
+	memset(t, 0, sizeof *t);
+}
+
+static int on_token(void *ctx, int tflags, const char *tok, int n, int start, int end)
+{
+	toks *t = ctx;
+	(void)tflags; /* unicode61 gives no colocated tokens */
+	(void)start;
+	(void)end;
+	size_t len = n < 0 ? 0 : n > FTS5_MAX_TOKEN ? FTS5_MAX_TOKEN : (size_t)n;
+	if (grow_secret(&t->b, &t->bcap, t->blen, t->blen + len + 1) != 0 ||
+	    grow_array((void **)&t->off, &t->cap, t->n, sizeof *t->off) != 0 ||
+	    grow_array((void **)&t->len, &t->lcap, t->n, sizeof *t->len) != 0)
+		return SQLITE_NOMEM;
+	memcpy(t->b + t->blen, tok, len);
+	t->off[t->n] = t->blen;
+	t->len[t->n++] = len;
+	t->blen += len;
+	return SQLITE_OK;
+}
+
+/* A person's folded text t[0..len): name \n aliases \n other, NUL-ended. */
+typedef struct scan_row {
+	sqlite3_int64 id;
+	char *t;
+	size_t nlen, alen, len;
+} scan_row;
+
+/* Blocks of folded text, never moved once written (no copy as they grow). */
+#define SCAN_BLOCK (1u << 20)
+typedef struct text_block {
+	char *p;
+	size_t used, cap;
+} text_block;
+
+typedef struct scan {
+	text_block *blk;
+	size_t nblk, bcap;
+	scan_row *row;
+	size_t n, rcap;
+	fts5_tokenizer tk; /* FTS5's unicode61, as people_words is made */
+	Fts5Tokenizer *tok;
+	toks col; /* the tokens of one column */
+} scan;
+
+static void scan_free(scan *sc)
+{
+	for (size_t b = 0; b < sc->nblk; b++) {
+		sodium_memzero(sc->blk[b].p, sc->blk[b].used);
+		free(sc->blk[b].p);
+	}
+	free(sc->blk);
+	free(sc->row);
+	if (sc->tok != NULL)
+		sc->tk.xDelete(sc->tok);
+	toks_free(&sc->col);
+}
+
+/* Room for need bytes of text: a pointer to them, or NULL. */
+static char *scan_room(scan *sc, size_t need)
+{
+	text_block *b = sc->nblk ? &sc->blk[sc->nblk - 1] : NULL;
+	if (b != NULL && b->cap - b->used >= need)
+		return b->p + b->used;
+	if (grow_array((void **)&sc->blk, &sc->bcap, sc->nblk, sizeof *sc->blk) != 0)
+		return NULL;
+	b = &sc->blk[sc->nblk];
+	b->cap = need > SCAN_BLOCK ? need : SCAN_BLOCK;
+	b->used = 0;
+	if ((b->p = malloc(b->cap)) == NULL)
+		return NULL;
+	sc->nblk++;
+	return b->p;
+}
+
+/* FTS5's unicode61 tokenizer with people_words' options. */
+static kist_err scan_tokenizer(sqlite3 *db, scan *sc)
+{
+	const char *args[] = {"remove_diacritics", "2", "categories", "L* N* Co M*"};
+	fts5_api *api = NULL;
+	sqlite3_stmt *st = NULL;
+	void *ud = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+		sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (api == NULL || api->iVersion < 2 ||
+	    api->xFindTokenizer(api, "unicode61", &ud, &sc->tk) != SQLITE_OK ||
+	    sc->tk.xCreate(ud, args, 4, &sc->tok) != SQLITE_OK) {
+		sc->tok = NULL;
+		return kist__fail(KIST_E_NOMEM,
+		                  "people search: SQLite's FTS5 tokenizer is missing");
+	}
+	return KIST_OK;
+}
+
+/* Tokenizes text[0..len) into t (emptied first): 0, or -1. */
+static int tokenize(scan *sc, toks *t, int flags, const char *text, size_t len)
+{
+	if (len > INT_MAX)
+		return -1;
+	t->n = 0;
+	t->blen = 0;
+	return sc->tk.xTokenize(sc->tok, t, flags, text, (int)len, on_token) == SQLITE_OK ? 0 : -1;
+}
+
+/* What people_words holds: name; aliases; relation, born, location, status,
+ * contact, notes and the extra fields' values, a space between each. */
+#define SCAN_COLS 9
+static const char scan_sql[] =
+    "SELECT id, name, aliases, relation, born, location, status, contact, notes, (SELECT "
+    "group_concat(value, ' ') FROM person_fields WHERE person_id = people.id) FROM people "
+    "ORDER BY id";
+
+/* Appends the folded texts of the row st stands on to sc (folding is per
+ * character, so fold(a || ' ' || b) is fold(a) ' ' fold(b)). */
+static kist_err scan_row_add(scan *sc, sqlite3_stmt *st)
+{
+	const char *src[SCAN_COLS];
+	size_t sl[SCAN_COLS], need = 1;
+	for (int k = 0; k < SCAN_COLS; k++) {
+		src[k] = col_text(st, k + 1);
+		sl[k] = src[k] != NULL ? strlen(src[k]) : 0;
+		need += 2 * sl[k] + 1;
+	}
+	char *o = scan_room(sc, need);
+	if (o == NULL || grow_array((void **)&sc->row, &sc->rcap, sc->n, sizeof *sc->row) != 0)
+		return kist__nomem();
+	scan_row *r = &sc->row[sc->n++];
+	size_t at = 0;
+	r->id = sqlite3_column_int64(st, 0);
+	r->t = o;
+	for (int k = 0; k < SCAN_COLS; k++) {
+		size_t n = kist__fold_to(o + at, src[k] ? src[k] : "", sl[k]);
+		if (k == 0)
+			r->nlen = n;
+		else if (k == 1)
+			r->alen = n;
+		at += n;
+		o[at++] = k < 2 ? '\n' : k + 1 < SCAN_COLS ? ' ' : '\0';
+	}
+	r->len = at - 1;
+	sc->blk[sc->nblk - 1].used += at;
+	return KIST_OK;
+}
+
+/* Folds every person's texts into sc, in id order. */
+static kist_err scan_load(sqlite3 *db, scan *sc)
+{
+	sqlite3_stmt *st = NULL;
+	kist_err err = KIST_OK;
+	int rc;
+	if (sqlite3_prepare_v2(db, scan_sql, -1, &st, NULL) != SQLITE_OK)
+		return kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(db));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((err = scan_row_add(sc, st)) != KIST_OK)
+			break;
+	if (err == KIST_OK && rc != SQLITE_DONE)
+		err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* The search's words: each a phrase of one or more tokens, the last a prefix. */
+typedef struct phrases {
+	int n;
+	size_t first[SEARCH_MAX_WORDS], ntok[SEARCH_MAX_WORDS];
+	toks t;
+} phrases;
+
+/* Cuts each word with the tokenizer, as FTS5 reads the query "w1"* AND "w2"* ... */
+static kist_err phrases_make(scan *sc, phrases *p, const char *const *word, const int *wlen,
+                             int nwords)
+{
+	toks one;
+	memset(&one, 0, sizeof one);
+	p->n = nwords;
+	for (int i = 0; i < nwords; i++) {
+		if (tokenize(sc, &one, FTS5_TOKENIZE_QUERY | FTS5_TOKENIZE_PREFIX, word[i],
+		             (size_t)wlen[i]) != 0) {
+			toks_free(&one);
+			return kist__nomem();
+		}
+		p->first[i] = p->t.n;
+		p->ntok[i] = one.n;
+		for (size_t k = 0; k < one.n; k++)
+			if (on_token(&p->t, 0, one.b + one.off[k], (int)one.len[k], 0, 0) !=
+			    SQLITE_OK) {
+				toks_free(&one);
+				return kist__nomem();
+			}
+	}
+	toks_free(&one);
+	return KIST_OK;
+}
+
+/* How often phrase i occurs in the tokens of c: every token equal, the last a
+ * beginning of its token (FTS5's prefix query). */
+static unsigned phrase_count(const phrases *p, int i, const toks *c)
+{
+	size_t k0 = p->first[i], nk = p->ntok[i];
+	unsigned hits = 0;
+	for (size_t at = 0; at + nk <= c->n; at++) {
+		size_t k = 0;
+		for (; k < nk; k++) {
+			size_t ql = p->t.len[k0 + k], tl = c->len[at + k];
+			if (k + 1 < nk ? tl != ql : tl < ql)
+				break;
+			if (memcmp(p->t.b + p->t.off[k0 + k], c->b + c->off[at + k], ql) != 0)
+				break;
+		}
+		hits += k == nk;
+	}
+	return hits;
+}
+
+/* A person who has every phrase: id, tokens in the row, weighted frequencies. */
+typedef struct word_hit {
+	sqlite3_int64 id;
+	double score;
+} word_hit;
+
+static int cmp_word_hit(const void *a, const void *b)
+{
+	const word_hit *x = a, *y = b;
+	if (x->score != y->score)
+		return x->score < y->score ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Per-row state of the word phase. */
+typedef struct word_scan {
+	sqlite3_int64 total;                  /* tokens in all rows */
+	sqlite3_int64 nhit[SEARCH_MAX_WORDS]; /* rows with phrase i */
+	word_hit *hit;                        /* rows with every phrase */
+	double *freq;                         /* nhit x n weighted frequencies */
+	int *ntok;                            /* tokens in each hit row */
+	size_t nh, hcap, fcap, tcap;
+} word_scan;
+
+/* Adds row r to w: its token count, which phrases it has, and if all, a hit. */
+static kist_err word_row(scan *sc, const phrases *p, const scan_row *r, word_scan *w)
+{
+	static const double weight[3] = {10.0, 5.0, 1.0}; /* bm25(people_words, 10, 5, 1) */
+	const char *t = r->t;
+	const char *col[3] = {t, t + r->nlen + 1, t + r->nlen + 1 + r->alen + 1};
+	size_t clen[3] = {r->nlen, r->alen, r->len - r->nlen - r->alen - 2};
+	double freq[SEARCH_MAX_WORDS] = {0};
+	uint64_t has = 0;
+	size_t ntok = 0;
+	for (int c = 0; c < 3; c++) {
+		if (tokenize(sc, &sc->col, FTS5_TOKENIZE_DOCUMENT, col[c], clen[c]) != 0)
+			return kist__nomem();
+		ntok += sc->col.n;
+		for (int i = 0; i < p->n; i++) {
+			unsigned k = phrase_count(p, i, &sc->col);
+			for (unsigned j = 0; j < k; j++)
+				freq[i] += weight[c];
+			if (k > 0)
+				has |= 1ull << i;
+		}
+	}
+	w->total += (sqlite3_int64)ntok;
+	for (int i = 0; i < p->n; i++)
+		w->nhit[i] += (has >> i) & 1;
+	if (has != (p->n == 64 ? ~0ull : (1ull << p->n) - 1))
+		return KIST_OK;
+	if (grow_array((void **)&w->hit, &w->hcap, w->nh, sizeof *w->hit) != 0 ||
+	    grow_array((void **)&w->ntok, &w->tcap, w->nh, sizeof *w->ntok) != 0 ||
+	    grow_array((void **)&w->freq, &w->fcap, (w->nh + 1) * (size_t)p->n, sizeof *w->freq) !=
+	        0)
+		return kist__nomem();
+	w->hit[w->nh].id = r->id;
+	w->ntok[w->nh] = (int)ntok;
+	memcpy(w->freq + w->nh * (size_t)p->n, freq, (size_t)p->n * sizeof *freq);
+	w->nh++;
+	return KIST_OK;
+}
+
+/* FTS5's bm25 of each hit (fts5_aux.c, fts5Bm25Function), term for term, so
+ * that the ranks and their ties are the same. */
+static void word_scores(word_scan *w, int nphrase, sqlite3_int64 nrow)
+{
+	const double k1 = 1.2, b = 0.75;
+	double idf[SEARCH_MAX_WORDS];
+	double avgdl = (double)w->total / (double)nrow;
+	for (int i = 0; i < nphrase; i++) {
+		idf[i] = log((nrow - w->nhit[i] + 0.5) / (w->nhit[i] + 0.5));
+		if (idf[i] <= 0.0)
+			idf[i] = 1e-6;
+	}
+	for (size_t h = 0; h < w->nh; h++) {
+		const double *f = w->freq + h * (size_t)nphrase;
+		double D = (double)w->ntok[h], score = 0.0;
+		for (int i = 0; i < nphrase; i++)
+			score +=
+			    idf[i] * ((f[i] * (k1 + 1.0)) / (f[i] + k1 * (1 - b + b * D / avgdl)));
+		w->hit[h].score = -1.0 * score;
+	}
+	if (w->nh > 1)
+		qsort(w->hit, w->nh, sizeof *w->hit, cmp_word_hit);
+}
+
+/* What the phases share: the view, the callback, who was listed. */
+typedef struct search_ctx {
+	const kist__index_view *v;
+	kist_person_fn fn;
+	void *ctx;
+	unsigned char *seen;
+	int stop;
+} search_ctx;
+
+/* Lists person id unless an earlier phase did: KIST_OK (x->stop set when fn
+ * stops the search), or the error. */
+static kist_err search_emit(search_ctx *x, sqlite3_int64 id, int approx)
+{
+	kist_err err = KIST_OK;
+	if (id < 1 || (size_t)id > x->v->people || x->seen[id])
+		return KIST_OK;
+	x->seen[id] = 1;
+	int r = emit_person(x->v, id, approx, x->fn, x->ctx, &err);
+	if (r != 0) {
+		x->stop = 1;
+		return r > 0 ? KIST_OK : err;
+	}
+	return KIST_OK;
+}
+
+/* Whole words and word beginnings, ranked with bm25 (names weigh most). */
+static kist_err words_phase(scan *sc, search_ctx *x, const char *const *word, const int *wlen,
+                            int nwords)
+{
+	phrases p;
+	word_scan w;
+	kist_err err = KIST_OK;
+	memset(&p, 0, sizeof p);
+	memset(&w, 0, sizeof w);
+	if ((err = phrases_make(sc, &p, word, wlen, nwords)) != KIST_OK)
+		goto out;
+	for (int i = 0; i < nwords; i++)
+		if (p.ntok[i] == 0)
+			goto out; /* a word of no token (punctuation): FTS5 matches nobody */
+	for (size_t k = 0; k < sc->n; k++)
+		if ((err = word_row(sc, &p, &sc->row[k], &w)) != KIST_OK)
+			goto out;
+	word_scores(&w, nwords, (sqlite3_int64)sc->n);
+	for (size_t h = 0; h < w.nh && !x->stop && err == KIST_OK; h++)
+		err = search_emit(x, w.hit[h].id, 0);
+out:
+	toks_free(&p.t);
+	free(w.hit);
+	free(w.freq);
+	free(w.ntok);
+	return err;
+}
+
+/* A person whose folded text holds every word: by the first word in the name,
+ * then in an alias, then id. */
+typedef struct frag_hit {
+	int rank;
+	sqlite3_int64 id;
+} frag_hit;
+
+static int cmp_frag_hit(const void *a, const void *b)
+{
+	const frag_hit *x = a, *y = b;
+	if (x->rank != y->rank)
+		return x->rank - y->rank;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Fragments: every word anywhere in the folded text (instr() over people_words
+ * did this; a trigram index costs more to build than one scan). */
+static kist_err fragments_phase(scan *sc, search_ctx *x, const char *const *word, const int *wlen,
+                                int nwords)
+{
+	frag_hit *hit = NULL;
+	size_t nh = 0, cap = 0;
+	kist_err err = KIST_OK;
+	for (size_t k = 0; k < sc->n; k++) {
+		const scan_row *r = &sc->row[k];
+		const char *t = r->t;
+		int all = 1;
+		for (int i = 0; i < nwords && all; i++)
+			all = memmem(t, r->len, word[i], (size_t)wlen[i]) != NULL;
+		if (!all || x->seen[r->id >= 1 && (size_t)r->id <= x->v->people ? r->id : 0])
+			continue;
+		if (grow_array((void **)&hit, &cap, nh, sizeof *hit) != 0) {
+			err = kist__nomem();
+			goto out;
+		}
+		int in_name = memmem(t, r->nlen, word[0], (size_t)wlen[0]) != NULL;
+		int in_alias = memmem(t + r->nlen + 1, r->alen, word[0], (size_t)wlen[0]) != NULL;
+		hit[nh].rank = (!in_name) * 2 + !in_alias;
+		hit[nh++].id = r->id;
+	}
+	if (nh > 1)
+		qsort(hit, nh, sizeof *hit, cmp_frag_hit);
+	for (size_t h = 0; h < nh && !x->stop && err == KIST_OK; h++)
+		err = search_emit(x, hit[h].id, 0);
+out:
+	free(hit);
+	return err;
+}
+
+/*
+ * Across scripts: the people whose names' and aliases' skeletons hold the
+ * skeleton of every search word of two letters or more (shorter ones match
+ * too much to mean anything), in id order, marked approximate.
+ */
+static kist_err skeleton_phase(scan *sc, search_ctx *x, const char *folded)
+{
+	const char *sword[SEARCH_MAX_WORDS];
+	size_t slen[SEARCH_MAX_WORDS];
+	int nskel = 0;
+	char *qskel = NULL, *skel = NULL;
 	kist__skel *sk = NULL;
 	kist_err err;
-	size_t cap, len;
 
-	*nskel = 0;
-	if ((err = kist__skel_new(&sk)) != KIST_OK)
-		return err;
-	err = kist__skel_of(sk, folded, skel);
-	kist__skel_free(sk);
-	if (err != KIST_OK)
-		return err;
+	if ((err = kist__skel_new(&sk)) != KIST_OK ||
+	    (err = kist__skel_of(sk, folded, &qskel)) != KIST_OK)
+		goto out;
 	/* " a bc de " : each word runs from a space to the next, both kept. */
-	for (const char *p = *skel; p[0] == ' ' && p[1] != '\0';) {
+	for (const char *p = qskel; p[0] == ' ' && p[1] != '\0';) {
 		const char *e = strchr(p + 1, ' ');
-		if (e - p - 1 >= 2 && *nskel < SEARCH_MAX_WORDS) {
-			sword[*nskel] = p;
-			slen[(*nskel)++] = (int)(e - p + 1);
+		if (e - p - 1 >= 2 && nskel < SEARCH_MAX_WORDS) {
+			sword[nskel] = p;
+			slen[nskel++] = (size_t)(e - p + 1);
 		}
 		p = e;
 	}
-	if (*nskel == 0)
-		return KIST_OK;
-	if ((err = ensure_search(v, SEARCH_SKEL)) != KIST_OK)
-		return err;
-	cap = sizeof head + (size_t)*nskel * (sizeof word + 4) + sizeof tail;
-	if ((*qs = malloc(cap)) == NULL)
-		return kist__nomem();
-	len = (size_t)snprintf(*qs, cap, "%s", head);
-	for (int i = 0; i < *nskel; i++)
-		len += (size_t)snprintf(*qs + len, cap - len, word, i + 1);
-	snprintf(*qs + len, cap - len, "%s", tail);
-	return KIST_OK;
+	for (size_t k = 0; k < sc->n && nskel > 0 && !x->stop; k++) {
+		const scan_row *r = &sc->row[k];
+		char *t = r->t, *cut = t + r->nlen + 1 + r->alen;
+		*cut = '\0'; /* names and aliases only */
+		err = kist__skel_of(sk, t, &skel);
+		*cut = '\n';
+		if (err != KIST_OK)
+			goto out;
+		int all = 1;
+		for (int i = 0; i < nskel && all; i++)
+			all = memmem(skel, strlen(skel), sword[i], slen[i]) != NULL;
+		sodium_memzero(skel, strlen(skel));
+		free(skel);
+		skel = NULL;
+		if (all && (err = search_emit(x, r->id, 1)) != KIST_OK)
+			goto out;
+	}
+out:
+	if (qskel != NULL)
+		sodium_memzero(qskel, strlen(qskel));
+	free(qskel);
+	kist__skel_free(sk);
+	return err;
 }
 
 /* Every person, in id order (a search of nothing). */
@@ -425,14 +850,11 @@ static kist_err emit_all(const kist__index_view *v, kist_person_fn fn, void *ctx
 }
 
 /*
- * Cuts folded into at most SEARCH_MAX_WORDS words (word, wlen) and builds the
- * FTS5 query *qw that wants each of them as a word or a word's beginning.
- * *grams becomes 0 if a word is shorter than a fragment (three characters).
+ * Cuts folded into at most SEARCH_MAX_WORDS words (word, wlen).  *grams
+ * becomes 0 if a word is shorter than a fragment (three characters).
  */
-static kist_err search_words(char *folded, const char **word, int *wlen, int *nwords, char **qw,
-                             int *grams)
+static kist_err search_words(char *folded, const char **word, int *wlen, int *nwords, int *grams)
 {
-	size_t lw = 0, cw = 0;
 	for (char *p = folded; *p != '\0';) {
 		size_t skip = strspn(p, " \t\r\n");
 		p += skip;
@@ -444,8 +866,6 @@ static kist_err search_words(char *folded, const char **word, int *wlen, int *nw
 			                  SEARCH_MAX_WORDS);
 		word[*nwords] = p;
 		wlen[(*nwords)++] = (int)wl;
-		if (add_phrase(qw, &lw, &cw, p, wl, 1) != 0)
-			return kist__nomem();
 		if (utf8_chars(p, wl) < 3)
 			*grams = 0; /* fragments are three characters or more */
 		p += wl;
@@ -453,80 +873,42 @@ static kist_err search_words(char *folded, const char **word, int *wlen, int *nw
 	return KIST_OK;
 }
 
-/*
- * The fragment query of nwords words: people whose folded text contains every
- * word, those with the first word in the name first, then in an alias.  A
- * scan with instr() costs less than building a trigram index for one search.
- */
-static kist_err fragment_query(int nwords, char **qg)
+/* The three phases over the scan, in order; each lists only people not listed yet. */
+static kist_err search_scan(const kist__index_view *v, char *folded, kist_person_fn fn, void *ctx)
 {
-	static const char frag_head[] = "SELECT rowid FROM temp.people_words WHERE ";
-	static const char frag_word[] =
-	    "instr(name || char(10) || aliases || char(10) || other, ?%d) > 0 AND ";
-	static const char frag_tail[] = "1 ORDER BY instr(name, ?1) = 0, instr(aliases, ?1) = 0, "
-	                                "rowid";
-	size_t cg = sizeof frag_head + (size_t)nwords * (sizeof frag_word + 4) + sizeof frag_tail;
-	if ((*qg = malloc(cg)) == NULL)
-		return kist__nomem();
-	size_t lg = (size_t)snprintf(*qg, cg, "%s", frag_head);
-	for (int i = 0; i < nwords; i++)
-		lg += (size_t)snprintf(*qg + lg, cg - lg, frag_word, i + 1);
-	snprintf(*qg + lg, cg - lg, "%s", frag_tail);
-	return KIST_OK;
-}
+	const char *word[SEARCH_MAX_WORDS];
+	int wlen[SEARCH_MAX_WORDS];
+	int nwords = 0, grams = 1;
+	search_ctx x = {v, fn, ctx, NULL, 0};
+	scan sc;
+	kist_err err;
 
-/*
- * One phase of a search: runs sql with the nbind texts bound to ?1, ?2, ...
- * (a length of -1: up to the NUL) and emits the people it finds that no
- * earlier phase found.  *stop becomes 1 when fn stops the search.
- */
-static kist_err search_phase(const kist__index_view *v, const char *sql, const char *const *bind,
-                             const int *blen, int nbind, int approx, unsigned char *seen,
-                             kist_person_fn fn, void *ctx, int *stop)
-{
-	sqlite3_stmt *st = NULL;
-	kist_err err = KIST_OK;
-	int rc;
-	if (sqlite3_prepare_v2(v->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(v->db));
-	for (int i = 0; i < nbind; i++)
-		sqlite3_bind_text(st, i + 1, bind[i], blen[i], SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		sqlite3_int64 id = sqlite3_column_int64(st, 0);
-		if (id < 1 || (size_t)id > v->people || seen[id])
-			continue;
-		seen[id] = 1;
-		int r = emit_person(v, id, approx, fn, ctx, &err);
-		if (r != 0) {
-			if (r > 0)
-				err = KIST_OK;
-			*stop = 1;
-			goto out;
-		}
-	}
-	/* A query FTS5 cannot parse (only punctuation, say) matches nobody;
-	 * anything else (out of memory, an interruption) is an error. */
-	if (rc != SQLITE_DONE && rc != SQLITE_ERROR)
-		err = kist__fail(KIST_E_NOMEM, "people search: %s", sqlite3_errmsg(v->db));
+	memset(&sc, 0, sizeof sc);
+	if ((err = search_words(folded, word, wlen, &nwords, &grams)) != KIST_OK)
+		return err;
+	if (nwords == 0)
+		return KIST_OK; /* only characters that folding drops (tatweel, harakat): nobody */
+	if ((x.seen = calloc(v->people + 1, 1)) == NULL)
+		return kist__nomem();
+	if ((err = scan_tokenizer(v->db, &sc)) != KIST_OK ||
+	    (err = scan_load(v->db, &sc)) != KIST_OK)
+		goto out;
+	err = words_phase(&sc, &x, word, wlen, nwords);
+	if (err == KIST_OK && !x.stop && grams)
+		err = fragments_phase(&sc, &x, word, wlen, nwords);
+	if (err == KIST_OK && !x.stop)
+		err = skeleton_phase(&sc, &x, folded);
 out:
-	sqlite3_finalize(st);
+	scan_free(&sc);
+	free(x.seen);
 	return err;
 }
 
 kist_err kist__index_people(const kist__index_view *v, const char *search, kist_person_fn fn,
                             void *ctx)
 {
-	char *folded = NULL, *qw = NULL, *qg = NULL;
-	const char *word[SEARCH_MAX_WORDS];
-	int wlen[SEARCH_MAX_WORDS];
-	int nwords = 0;
-	unsigned char *seen = NULL;
-	kist_err err = KIST_OK;
-	int grams = 1, stop = 0;
-	char *qs = NULL, *skel = NULL;
-	const char *sword[SEARCH_MAX_WORDS];
-	int slen[SEARCH_MAX_WORDS];
-	int nskel = 0;
+	char *folded = NULL;
+	kist_err err;
 
 	if (v->people == 0)
 		return KIST_OK;
@@ -537,52 +919,13 @@ kist_err kist__index_people(const kist__index_view *v, const char *search, kist_
 	if (strlen(search) > KIST_MAX_FIELD_BYTES)
 		return kist__fail(KIST_E_ARG, "the search text is longer than %d bytes",
 		                  KIST_MAX_FIELD_BYTES);
-	kist__sql_cap_enter(); /* left at out */
-	if ((err = ensure_search(v, SEARCH_WORDS)) != KIST_OK)
-		goto out;
-	folded = kist__fold(search);
-	seen = calloc(v->people + 1, 1);
-	if (folded == NULL || seen == NULL) {
-		err = kist__nomem();
-		goto out;
-	}
-	if ((err = search_words(folded, word, wlen, &nwords, &qw, &grams)) != KIST_OK)
-		goto out;
-	if (nwords == 0)
-		goto out; /* only characters that folding drops (tatweel, harakat): nobody */
-	/*
-	 * Whole words and word beginnings first, ranked with bm25 (names weigh
-	 * most); then the fragments; then the cross-script skeletons.
-	 */
-	if ((err = fragment_query(nwords, &qg)) != KIST_OK)
-		goto out;
-	if ((err = skeleton_query(v, folded, &skel, &qs, sword, slen, &nskel)) != KIST_OK)
-		goto out;
-	const char *qwp = qw;
-	int qwl = -1;
-	err = search_phase(v,
-	                   "SELECT rowid FROM temp.people_words WHERE people_words MATCH ? ORDER "
-	                   "BY bm25(people_words, 10.0, 5.0, 1.0), rowid",
-	                   &qwp, &qwl, 1, 0, seen, fn, ctx, &stop);
-	if (err == KIST_OK && !stop && grams)
-		err = search_phase(v, qg, word, wlen, nwords, 0, seen, fn, ctx, &stop);
-	if (err == KIST_OK && !stop && nskel != 0)
-		err = search_phase(v, qs, sword, slen, nskel, 1, seen, fn, ctx, &stop);
-out:
+	if ((folded = kist__fold(search)) == NULL)
+		return kist__nomem();
+	kist__sql_cap_enter();
+	err = search_scan(v, folded, fn, ctx);
 	kist__sql_cap_leave();
-	if (folded != NULL) {
-		sodium_memzero(folded, strlen(folded));
-		free(folded);
-	}
-	if (qw != NULL)
-		sodium_memzero(qw, strlen(qw));
-	free(qw);
-	free(qg);
-	free(qs);
-	if (skel != NULL)
-		sodium_memzero(skel, strlen(skel));
-	free(skel);
-	free(seen);
+	sodium_memzero(folded, strlen(folded));
+	free(folded);
 	return err;
 }
 

@@ -69,9 +69,20 @@ char *kist__fold(const char *s)
 	char *out = malloc(len * 2 + 1);
 	if (out == NULL)
 		return NULL;
+	kist__fold_to(out, s, len);
+	return out;
+}
+
+size_t kist__fold_to(char *out, const char *s, size_t len)
+{
 	size_t o = 0, i = 0;
 	const unsigned char *u = (const unsigned char *)s;
 	while (i < len) {
+		if (u[i] < 0x80) { /* ASCII: only capitals change */
+			out[o++] = (char)(u[i] >= 'A' && u[i] <= 'Z' ? u[i] + 32 : u[i]);
+			i++;
+			continue;
+		}
 		uint32_t cp;
 		size_t n = kist__utf8_next(u + i, len - i, &cp);
 		if (n == 0) { /* not UTF-8 (validated text never gets here): keep the byte */
@@ -107,5 +118,5 @@ char *kist__fold(const char *s)
 		o += put_utf8(out + o, cp);
 	}
 	out[o] = '\0';
-	return out;
+	return o;
 }

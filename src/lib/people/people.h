@@ -40,10 +40,14 @@ void kist__people_free(kist__people *ppl);
 /* Folds text for search: lower case, Latin diacritics removed, Arabic/Persian letter
  * variants unified, Arabic diacritics and tatweel dropped.  Returns a malloc'd string. */
 char *kist__fold(const char *s);
+/* Folds s[0..len) into out, which has room for 2 * len + 1 bytes; NUL-ended.
+ * Returns the folded length.  Folding is per character: fold(a b) = fold(a) fold(b). */
+size_t kist__fold_to(char *out, const char *s, size_t len);
 
 /* ---- consonant skeletons across scripts (skeleton.c, ICU) */
 typedef struct kist__skel kist__skel;
-kist_err kist__skel_new(kist__skel **out); /* opens the transliterator (~25 ms) */
+/* The transliterator (~25 ms to open) is opened by the first text that is not ASCII. */
+kist_err kist__skel_new(kist__skel **out);
 void kist__skel_free(kist__skel *s);
 /* " w1 w2 " (each word's skeleton, space-led, space-ended; " " for none);
  * folded is kist__fold() output.  *out is freed by the caller. */

@@ -26,22 +26,26 @@ struct kist__skel {
 
 kist_err kist__skel_new(kist__skel **out)
 {
+	*out = calloc(1, sizeof **out);
+	return *out == NULL ? kist__nomem() : KIST_OK;
+}
+
+/* Opens s's transliterator if it is not open yet. */
+static kist_err skel_open(kist__skel *s)
+{
 	static const char id[] = "Any-Latin; Latin-ASCII; Lower";
 	UChar uid[sizeof id];
 	UErrorCode st = U_ZERO_ERROR;
-	kist__skel *s;
 
-	*out = NULL;
-	if ((s = calloc(1, sizeof *s)) == NULL)
-		return kist__nomem();
+	if (s->t != NULL)
+		return KIST_OK;
 	u_uastrcpy(uid, id);
 	s->t = utrans_openU(uid, -1, UTRANS_FORWARD, NULL, 0, NULL, &st);
 	if (U_FAILURE(st)) {
-		free(s);
+		s->t = NULL;
 		return kist__fail(KIST_E_FORMAT, "this build lacks ICU transliteration data: %s",
 		                  u_errorName(st));
 	}
-	*out = s;
 	return KIST_OK;
 }
 
@@ -49,7 +53,8 @@ void kist__skel_free(kist__skel *s)
 {
 	if (s == NULL)
 		return;
-	utrans_close(s->t);
+	if (s->t != NULL)
+		utrans_close(s->t);
 	free(s);
 }
 
@@ -112,6 +117,8 @@ kist_err kist__skel_of(kist__skel *s, const char *folded, char **out)
 		alen = (int32_t)len;
 		goto skeleton;
 	}
+	if ((err = skel_open(s)) != KIST_OK)
+		return err;
 	/* Transliteration lengthens text (one Arabic letter to "sh", a Han
 	 * character to a syllable): room for eight UTF-16 units per byte. */
 	cap = (int32_t)len * 8 + 16;

@@ -26,7 +26,7 @@ struct kist_vault {
 	kist__index_meta meta;
 	kist__entry *entries;
 	size_t nentries;
-	const kist__entry **by_path; /* sorted by path */
+	const kist__entry **by_path; /* in tree order; NULL if entries are */
 	kist__chunker *chunker;
 	int signature_valid;
 	unsigned threads;      /* 0: one per processor */

@@ -318,6 +318,37 @@ static void test_entries_check(void **state)
 	tu_assert_fails(kist__entries_check(e, 3, CHUNK), KIST_E_CORRUPT, "disagree");
 }
 
+/* Entries in tree order are checked where they lie, others through a sorted
+ * copy: both find the same faults. */
+static void test_entries_order(void **state)
+{
+	(void)state;
+	kist__entry e[3];
+	assert_true(kist__path_cmp_tree("a/b", "a-c") < 0); /* strcmp says the opposite */
+	assert_true(kist__path_cmp_tree("a-c", "a0") < 0);
+	assert_true(kist__path_cmp_tree("a", "a/b") < 0);
+	assert_int_equal(kist__path_cmp_tree("a/b", "a/b"), 0);
+	memset(e, 0, sizeof e);
+	e[0].path = "a";
+	e[1].path = "a/b";
+	e[2].path = "a-c";
+	e[0].pub.type = e[2].pub.type = KIST_ENTRY_DIR;
+	e[1].pub.type = KIST_ENTRY_DIR;
+	assert_true(kist__entries_in_tree_order(e, 3));
+	assert_int_equal(kist__entries_check(e, 3, 0), KIST_OK);
+	e[0].pub.type = KIST_ENTRY_SYMLINK; /* in order: a/b below the link a */
+	tu_assert_fails(kist__entries_check(e, 3, 0), KIST_E_UNSAFE, "a/b lies below");
+	e[0].path = "a-c"; /* out of order: the sorted copy finds it */
+	e[2].path = "a";
+	e[0].pub.type = KIST_ENTRY_DIR;
+	e[2].pub.type = KIST_ENTRY_FILE;
+	assert_false(kist__entries_in_tree_order(e, 3));
+	tu_assert_fails(kist__entries_check(e, 3, 0), KIST_E_UNSAFE, "a/b lies below");
+	e[1].path = "a-c"; /* a path twice is never in order */
+	assert_false(kist__entries_in_tree_order(e, 3));
+	tu_assert_fails(kist__entries_check(e, 3, 0), KIST_E_UNSAFE, "duplicate path: a-c");
+}
+
 struct rows {
 	size_t n;
 };
@@ -413,6 +444,7 @@ int main(void)
 	    cmocka_unit_test(test_load_paths),
 	    cmocka_unit_test(test_load_garbage),
 	    cmocka_unit_test(test_entries_check),
+	    cmocka_unit_test(test_entries_order),
 	    cmocka_unit_test(test_query_authorizer),
 	};
 	assert_int_equal(kist_init(), KIST_OK);

@@ -25,6 +25,7 @@
 
 #include "format/format.h"
 #include "kist.h"
+#include "people/people.h"
 #include "testutil.h"
 
 #ifndef KIST_SOURCE_DIR
@@ -898,6 +899,275 @@ static void test_person_find(void **state)
 	kist_vault_close(v);
 }
 
+/* ---- the search scan against FTS5 */
+
+/* The ids a search or a query gives, in order (approximate ones left out). */
+typedef struct idlist {
+	size_t n;
+	int64_t id[512];
+} idlist;
+
+static int collect_exact(void *ctx, const kist_person *p)
+{
+	idlist *l = ctx;
+	if (!p->approximate && l->n < 512)
+		l->id[l->n++] = p->id;
+	return 0;
+}
+
+static int collect_rowid(void *ctx, size_t ncols, const char *const *names, const kist_value *vals)
+{
+	idlist *l = ctx;
+	(void)ncols;
+	(void)names;
+	if (vals != NULL && vals[0].type == KIST_VALUE_INTEGER && l->n < 512)
+		l->id[l->n++] = vals[0].integer;
+	return 0;
+}
+
+/* s as an SQL string literal, appended to q. */
+static void sql_lit(char *q, size_t cap, const char *s, size_t n)
+{
+	size_t o = strlen(q);
+	q[o++] = '\'';
+	for (size_t i = 0; i < n && o + 3 < cap; i++) {
+		if (s[i] == '\'')
+			q[o++] = '\'';
+		q[o++] = s[i];
+	}
+	q[o++] = '\'';
+	q[o] = '\0';
+}
+
+/*
+ * What the search found with FTS5 tables before it became a scan, as SQL on
+ * the tables kist query still builds: MATCH on people_words ranked with
+ * bm25(10, 5, 1), then instr() fragments when every word has three
+ * characters or more.
+ */
+static void fts5_oracle(kist_vault *v, const char *search, idlist *want)
+{
+	char *folded = kist__fold(search), match[2048] = "", q[8192];
+	const char *w[32];
+	size_t wl[32], nw = 0;
+	int grams = 1;
+	for (char *p = folded; *p != '\0' && nw < 32;) {
+		p += strspn(p, " \t\r\n");
+		size_t n = strcspn(p, " \t\r\n");
+		if (n == 0)
+			break;
+		w[nw] = p;
+		wl[nw++] = n;
+		size_t chars = 0;
+		for (size_t i = 0; i < n; i++)
+			chars += ((unsigned char)p[i] & 0xc0) != 0x80;
+		grams &= chars >= 3;
+		size_t o = strlen(match);
+		o += (size_t)snprintf(match + o, sizeof match - o, "%s\"", nw > 1 ? " AND " : "");
+		for (size_t i = 0; i < n; i++) {
+			if (p[i] == '"')
+				match[o++] = '"';
+			match[o++] = p[i];
+		}
+		snprintf(match + o, sizeof match - o, "\"*");
+		p += n;
+	}
+	memset(want, 0, sizeof *want);
+	snprintf(q, sizeof q, "SELECT rowid FROM people_words WHERE people_words MATCH ");
+	sql_lit(q, sizeof q, match, strlen(match));
+	strcat(q, " ORDER BY bm25(people_words, 10.0, 5.0, 1.0), rowid");
+	if (nw > 0)
+		kist_vault_query(v, q, collect_rowid, want); /* a query FTS5 refuses finds nobody */
+	if (nw > 0 && grams) {
+		idlist frag;
+		memset(&frag, 0, sizeof frag);
+		snprintf(q, sizeof q, "SELECT rowid FROM people_words WHERE ");
+		for (size_t i = 0; i < nw; i++) {
+			strcat(q, "instr(name || char(10) || aliases || char(10) || other, ");
+			sql_lit(q, sizeof q, w[i], wl[i]);
+			strcat(q, ") > 0 AND ");
+		}
+		strcat(q, "1 ORDER BY instr(name, ");
+		sql_lit(q, sizeof q, w[0], wl[0]);
+		strcat(q, ") = 0, instr(aliases, ");
+		sql_lit(q, sizeof q, w[0], wl[0]);
+		strcat(q, ") = 0, rowid");
+		assert_int_equal(kist_vault_query(v, q, collect_rowid, &frag), KIST_OK);
+		for (size_t i = 0; i < frag.n; i++) {
+			size_t k = 0;
+			while (k < want->n && want->id[k] != frag.id[i])
+				k++;
+			if (k == want->n)
+				want->id[want->n++] = frag.id[i];
+		}
+	}
+	free(folded);
+}
+
+static uint32_t next_rand(uint32_t *seed, size_t n)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (uint32_t)((*seed >> 16) % n);
+}
+
+/*
+ * The scan finds what FTS5 found, in the same order (bm25's ties and all),
+ * over a register of mixed scripts, accents, combining marks, punctuation
+ * and repeated words: case, diacritics, transliterated forms, partial words.
+ */
+static void test_search_matches_fts5(void **state)
+{
+	fx *f = *state;
+	static const char *const given[] = {
+	    "Jos\xc3\xa9",
+	    "M\xc3\xbcller",
+	    "Amira",
+	    "\xc3\x96l\xc3\xa7\x65r",
+	    "NGUY\xe1\xbb\x84N",
+	    "\xce\x86\xce\xbd\xce\xbd\xce\xb1",
+	    "\xc3\x91u\xc3\xb1o",
+	    "\xd9\x85\xd8\xad\xd9\x85\xd8\xaf",
+	    "\xda\xa9\xd8\xb1\xdb\x8c\xd9\x85\xdb\x8c",
+	    "Zo\xc3\xab",
+	    "\xc5\x81ukasz",
+	    "Jean-Luc",
+	    "O'Brien",
+	    "e\xcc\x81lodie",
+	    "Stra\xc3\x9f\x65",
+	    "\xc4\xb0smail",
+	    "\xd0\x94\xd0\xbc\xd0\xb8\xd1\x82\xd1\x80\xd0\xb8\xd0\xb9",
+	    "\xe6\x9d\x8e",
+	    "amira",
+	    "Amira-Bahar",
+	    "Ali Ali",
+	    "x.y"};
+	static const char *const family[] = {"Karimi",
+	                                     "al-Karimi",
+	                                     "Hosseini",
+	                                     "Hoseini",
+	                                     "Krakow",
+	                                     "Krak\xc3\xb3w",
+	                                     "Mueller",
+	                                     "Smith",
+	                                     "Smithson",
+	                                     "Abbasi",
+	                                     "Abbas",
+	                                     "Nguyen",
+	                                     "Ali",
+	                                     "\xda\xa9\xd8\xb1\xdb\x8c\xd9\x85\xdb\x8c",
+	                                     "\xd9\x83\xd8\xb1\xd9\x8a\xd9\x85\xd9\x8a",
+	                                     "smith smith"};
+	static const char *const rel[] = {"brother", "sister", "witness", "", "Smith"};
+	static const char *const loc[] = {"Krak\xc3\xb3w",   "Krakow", "Leeds",
+	                                  "Sheffield-Leeds", "",       "al-Karimi street 12"};
+	static const char *const notes[] = {"sample statement",
+	                                    "statement 12",
+	                                    "",
+	                                    "seen at Leeds market",
+	                                    "karimi sample amira",
+	                                    "\xce\x86\xce\xbd\xce\xbd\xce\xb1 and Ali"};
+	static const char *const village[] = {"Ali", "x-y", "", "M\xc3\xbcller", "amira amira"};
+	static const char *const searches[] = {
+	    "amira",
+	    "ami",
+	    "AMIRA",
+	    "kar",
+	    "karimi",
+	    "al-karimi",
+	    "al",
+	    "m\xc3\xbcller",
+	    "muller",
+	    "mueller",
+	    "krak",
+	    "krak\xc3\xb3w leeds",
+	    "jose",
+	    "jos\xc3\xa9",
+	    "sam sta",
+	    "sample statement",
+	    "ali ali",
+	    "ali",
+	    "-",
+	    "o'brien",
+	    "brien",
+	    "\xce\xb1\xce\xbd\xce\xbd\xce\xb1",
+	    "\xce\x86\xce\xbd",
+	    "\xd0\xb4\xd0\xbc\xd0\xb8\xd1\x82\xd1\x80\xd0\xb8\xd0\xb9",
+	    "smith",
+	    "smiths",
+	    "smith smith",
+	    "leeds",
+	    "she",
+	    "1970",
+	    "19",
+	    "l",
+	    "a b",
+	    "\xc3\xa9lodie",
+	    "elodie",
+	    "e\xcc\x81lodie",
+	    "stra\xc3\x9f\x65",
+	    "strasse",
+	    "ismail",
+	    "hoseini",
+	    "nguyen",
+	    "\xe6\x9d\x8e",
+	    "x-y",
+	    "x.y",
+	    "li",
+	    "\xda\xa9\xd8\xb1\xdb\x8c\xd9\x85\xdb\x8c",
+	    "\xd9\x83\xd8\xb1\xd9\x8a\xd9\x85\xd9\x8a",
+	    "\"quoted\"",
+	    "ali amira statement",
+	    "zoe",
+	    "lukasz",
+	    "jean luc",
+	    "jean-luc",
+	    "12",
+	    "street 12",
+	    "b",
+	    "bahar"};
+	uint32_t seed = 7;
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+	char *reg = malloc(1 << 20);
+	size_t o =
+	    (size_t)snprintf(reg, 1 << 20, "name,aliases,relation,born,location,notes,village\n");
+	for (int i = 0; i < 300; i++) {
+		const char *al = next_rand(&seed, 3) == 0 ? given[next_rand(&seed, N(given))] : "";
+		const char *gn = given[next_rand(&seed, N(given))];
+		const char *fn = family[next_rand(&seed, N(family))];
+		const char *re = rel[next_rand(&seed, N(rel))];
+		int born = 1960 + (int)next_rand(&seed, 20);
+		const char *lo = loc[next_rand(&seed, N(loc))];
+		const char *no = notes[next_rand(&seed, N(notes))];
+		const char *vi = village[next_rand(&seed, N(village))];
+		o += (size_t)snprintf(reg + o, (1 << 20) - o,
+		                      "\"%s %s\",\"%s\",\"%s\",%d,\"%s\",\"%s\",\"%s\"\n", gn, fn,
+		                      al, re, born, lo, no, vi);
+	}
+	seal_ok(f, "diff.kist", reg);
+	free(reg);
+	kist_vault *v = open_ok(f, "diff.kist");
+	assert_int_equal(kist_vault_people_count(v), 300);
+	size_t nonempty = 0;
+	for (size_t i = 0; i < N(searches); i++) {
+		idlist have, want;
+		memset(&have, 0, sizeof have);
+		assert_int_equal(kist_vault_people(v, searches[i], collect_exact, &have), KIST_OK);
+		fts5_oracle(v, searches[i], &want);
+		nonempty += want.n > 0;
+		for (size_t k = 0; k < have.n || k < want.n; k++)
+			if (k >= have.n || k >= want.n || have.id[k] != want.id[k])
+				fail_msg(
+				    "search \"%s\": %zu people, FTS5 %zu; first difference at %zu "
+				    "(#%lld against #%lld)",
+				    searches[i], have.n, want.n, k,
+				    k < have.n ? (long long)have.id[k] : -1,
+				    k < want.n ? (long long)want.id[k] : -1);
+	}
+#undef N
+	assert_true(nonempty >= 40); /* the searches find people, not nothing */
+	kist_vault_close(v);
+}
+
 /* ---- query */
 
 typedef struct rows {
@@ -1453,6 +1723,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_malformed_registers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_several_registers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_search, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_search_matches_fts5, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_search_scripts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_person_find, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_query, setup, teardown),

@@ -253,6 +253,42 @@ static void open_and_read_free_no_plaintext(void **state)
 		         heap_first);
 }
 
+/*
+ * A chunker opening a chunk holds its plaintext (stored: in its buffer;
+ * zstd: in its output too) and must wipe it when freed, whatever part of its
+ * buffers a chunk used.
+ */
+static void chunker_free_wipes_what_it_opened(void **state)
+{
+	(void)state;
+	unsigned char key[32], data[3000];
+	kist__chunker *w = NULL, *r = NULL;
+	randombytes_buf(key, sizeof key);
+	for (size_t i = 0; i + strlen(MARKER) <= sizeof data; i += strlen(MARKER))
+		memcpy(data + i, MARKER, strlen(MARKER));
+	for (int zstd = 0; zstd <= 1; zstd++) {
+		const unsigned char *ct, *plain;
+		size_t ctlen;
+		assert_int_equal(kist__chunker_new(&w, 65536, 3), KIST_OK);
+		assert_int_equal(kist__chunker_new(&r, 65536, 0), KIST_OK);
+		assert_int_equal(
+		    kist__chunk_seal(w, key, 1, 0, 1, zstd, data, sizeof data, &ct, &ctlen),
+		    KIST_OK);
+		assert_int_equal(kist__chunk_open(r, key, 1, 0, 1, ct, ctlen, sizeof data, &plain),
+		                 KIST_OK);
+		assert_memory_equal(plain, data, sizeof data);
+		heap_armed = 1;
+		heap_hits = 0;
+		kist__chunker_free(r);
+		heap_armed = 0;
+		kist__chunker_free(w);
+		if (heap_hits != 0)
+			fail_msg("%s chunk: %u freed blocks still held it (%s)",
+			         zstd ? "a zstd" : "a stored", heap_hits, heap_first);
+	}
+	sodium_memzero(data, sizeof data);
+}
+
 int main(void)
 {
 	if (kist_init() != KIST_OK)
@@ -265,6 +301,7 @@ int main(void)
 	};
 	const struct CMUnitTest heap_tests[] = {
 	    cmocka_unit_test(open_and_read_free_no_plaintext),
+	    cmocka_unit_test(chunker_free_wipes_what_it_opened),
 	};
 	int failed = cmocka_run_group_tests(heap_tests, NULL, NULL);
 	/* AddressSanitizer moves and poisons stack frames, so the dead-stack probe
