@@ -46,7 +46,8 @@ typedef struct xstate {
 	const unsigned char *sel; /* entries selected, by index */
 	int meta_warned;          /* told once that modes or times cannot be set */
 	/* cached_dir: the last folder opened (a borrowed descriptor), and while
-	 * checking (nothing created yet) the last folder found missing. */
+	 * checking (nothing created yet) the last folder found missing
+	 * (miss_len SIZE_MAX: none). */
 	int dc_fd;
 	size_t dc_len, miss_len;
 	int checking;
@@ -934,6 +935,7 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 	x.o = o;
 	x.cur = (kist__outfile){.dirfd = -1, .fd = -1, .slot = -1};
 	x.dc_fd = -1;
+	x.miss_len = SIZE_MAX;
 	if ((err = open_root(o, &x.root, &made_root)) != KIST_OK)
 		return err;
 	sel = malloc(v->nentries ? v->nentries : 1);
