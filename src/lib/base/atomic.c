@@ -144,6 +144,24 @@ static void sweep_dead(int dirfd, const char *prefix)
 	closedir(d);
 }
 
+/*
+ * Random bytes for temporary names, drawn 4 KiB at a time: one system call
+ * per 680 names instead of one per name (an extraction names every file).
+ * The names must be unguessable, not secret; a collision (after a fork,
+ * say) only costs a retry, as O_EXCL refuses it.
+ */
+static void name_random(unsigned char *out, size_t n)
+{
+	static __thread unsigned char pool[4096];
+	static __thread size_t left;
+	if (left < n) {
+		randombytes_buf(pool, sizeof pool);
+		left = sizeof pool;
+	}
+	memcpy(out, pool + sizeof pool - left, n);
+	left -= n;
+}
+
 static kist_err outfile_create(kist__outfile *o, int dirfd, const char *name, int locked)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -165,7 +183,7 @@ static kist_err outfile_create(kist__outfile *o, int dirfd, const char *name, in
 		snprintf(prefix, sizeof prefix, TMP_TAG);
 	}
 	for (int attempt = 0; attempt < 16; attempt++) {
-		randombytes_buf(rnd, sizeof rnd);
+		name_random(rnd, sizeof rnd);
 		char *p = o->tmpname + snprintf(o->tmpname, sizeof o->tmpname, "%s", prefix);
 		for (size_t i = 0; i < sizeof rnd; i++) {
 			*p++ = hex[rnd[i] >> 4];

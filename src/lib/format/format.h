@@ -210,6 +210,28 @@ unsigned char *kist__chunker_inbuf(kist__chunker *c, size_t *cap);
 unsigned kist__default_threads(void);
 enum { KIST__PIPE_SEAL, KIST__PIPE_OPEN };
 
+/*
+ * One whole one-chunk entry (counter 0, last set) of a batch slot: many
+ * small files share one job, one read and one write.  Sealing: its
+ * plaintext is at in + off + 1 (in[off] is room for the method byte), its
+ * sealed chunk goes to out + outoff.  Opening: its ciphertext is at in + off,
+ * its plaintext (expect bytes) goes to out + outoff or stays in place.
+ */
+typedef struct kist__sub {
+	uint32_t stream;
+	size_t off, len, expect, outoff;
+	void *tag;
+	/* Filled by the worker and the hashing stage. */
+	const unsigned char *result;
+	size_t result_len;
+	kist_err err;
+	char errdetail[128];
+	unsigned char digest[32];
+} kist__sub;
+
+/* The most entries one batch slot holds. */
+#define KIST__SUB_MAX 256
+
 typedef struct kist__slot {
 	/* Filled by the caller before submit. */
 	uint32_t stream;
@@ -224,6 +246,10 @@ typedef struct kist__slot {
 	size_t expect; /* open: plaintext length the chunk must decode to */
 	void *tag;     /* the caller's, e.g. the entry the chunk belongs to */
 	int skip;      /* no work: a read-ahead slot that found the end of its input */
+	/* A batch: nsub > 0 entries in sub[] (KIST__SUB_MAX of them, owned by the
+	 * pipe); stream, counter, last, inlen and expect are then unused. */
+	kist__sub *sub;
+	unsigned nsub;
 	/* Filled by the worker. */
 	unsigned char *out;
 	const unsigned char *result; /* sealed chunk (seal) or plaintext (open) */
@@ -270,6 +296,12 @@ kist__slot *kist__pipe_oldest(kist__pipe *p);
 const unsigned char *kist__pipe_digest(kist__pipe *p, kist__slot *s);
 /* Frees the oldest slot for reuse, once the hashing stage is done with it. */
 void kist__pipe_release(kist__pipe *p);
+/*
+ * The plaintext bytes a slot holds (its buffers hold that plus
+ * KIST_CHUNK_OVERHEAD): the bound a batch packs its entries under.  For a
+ * batch slot, kist__pipe_digest() waits for every entry's digest (sub[i].digest).
+ */
+size_t kist__pipe_cap(const kist__pipe *p);
 
 /* ---- trailer (vault.c / seal.c) */
 #define KIST_TRAILER_PLAIN_V1 160

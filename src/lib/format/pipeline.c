@@ -50,12 +50,44 @@ struct kist__pipe {
 	unsigned started;
 };
 
+/* Each entry of a batch slot, in order: its own chunk, its own error. */
+static void run_batch(kist__pipe *p, kist__chunker *c, kist__slot *s)
+{
+	size_t at = 0;
+	for (unsigned i = 0; i < s->nsub; i++) {
+		kist__sub *u = &s->sub[i];
+		kist__clear_detail();
+		if (p->mode == KIST__PIPE_SEAL) {
+			u->outoff = at;
+			u->err =
+			    kist__chunk_seal_into(c, p->key, u->stream, 0, 1, 1, s->in + u->off + 1,
+			                          u->len, 1, s->out + at, &u->result_len);
+			u->result = s->out + at;
+			at += u->result_len;
+		} else {
+			u->err = kist__chunk_open_inplace(c, p->key, u->stream, 0, 1,
+			                                  s->in + u->off, u->len, u->expect,
+			                                  s->out + u->outoff, &u->result);
+			u->result_len = u->expect;
+		}
+		if (u->err != KIST_OK)
+			snprintf(u->errdetail, sizeof u->errdetail, "%s", kist_errdetail());
+	}
+	s->err = KIST_OK;
+	s->result = s->out;
+	s->result_len = at;
+}
+
 static void run_job(kist__pipe *p, kist__chunker *c, kist__slot *s)
 {
 	kist__clear_detail();
 	if (s->skip) {
 		s->err = KIST_OK;
 		s->result_len = 0;
+		return;
+	}
+	if (s->nsub > 0) {
+		run_batch(p, c, s);
 		return;
 	}
 	if (p->mode == KIST__PIPE_SEAL) {
@@ -83,6 +115,18 @@ static void hash_one(kist__pipe *p, kist__slot *s)
 	const unsigned char *data = p->mode == KIST__PIPE_SEAL ? KIST__SLOT_DATA(s) : s->result;
 	size_t len = p->mode == KIST__PIPE_SEAL ? s->inlen : s->result_len;
 	if (s->skip)
+		return;
+	for (unsigned i = 0; i < s->nsub; i++) {
+		kist__sub *u = &s->sub[i];
+		if (p->mode == KIST__PIPE_OPEN && u->err != KIST_OK)
+			continue;
+		kist__sha256_reset(p->sha);
+		kist__sha256_update(p->sha,
+		                    p->mode == KIST__PIPE_SEAL ? s->in + u->off + 1 : u->result,
+		                    p->mode == KIST__PIPE_SEAL ? u->len : u->result_len);
+		kist__sha256_final(p->sha, u->digest);
+	}
+	if (s->nsub > 0)
 		return;
 	if (s->counter == 0)
 		kist__sha256_reset(p->sha);
@@ -223,7 +267,8 @@ kist_err kist__pipe_new(kist__pipe **out, int mode, unsigned threads, uint32_t c
 	for (size_t i = 0; i < p->nslots; i++) {
 		p->slots[i].in = malloc((size_t)chunk_size + KIST_CHUNK_OVERHEAD);
 		p->slots[i].out = malloc((size_t)chunk_size + KIST_CHUNK_OVERHEAD);
-		if (p->slots[i].in == NULL || p->slots[i].out == NULL) {
+		p->slots[i].sub = calloc(KIST__SUB_MAX, sizeof *p->slots[i].sub);
+		if (p->slots[i].in == NULL || p->slots[i].out == NULL || p->slots[i].sub == NULL) {
 			kist__pipe_free(p);
 			return kist__nomem();
 		}
@@ -291,6 +336,7 @@ void kist__pipe_free(kist__pipe *p)
 				               (size_t)p->chunk_size + KIST_CHUNK_OVERHEAD);
 			free(p->slots[i].in);
 			free(p->slots[i].out);
+			free(p->slots[i].sub);
 		}
 	}
 	if (p->chunkers != NULL)
@@ -320,6 +366,7 @@ kist__slot *kist__pipe_acquire(kist__pipe *p)
 	s->state = SLOT_FILLING;
 	s->hashed = 0;
 	s->skip = 0;
+	s->nsub = 0;
 	s->tag = NULL;
 	s->err = KIST_OK;
 	s->errdetail[0] = '\0';
@@ -386,4 +433,9 @@ void kist__pipe_release(kist__pipe *p)
 	wait_hashed(p, s); /* the hashing thread may still be reading its plaintext */
 	s->state = SLOT_FREE;
 	p->tail++;
+}
+
+size_t kist__pipe_cap(const kist__pipe *p)
+{
+	return p->chunk_size;
 }

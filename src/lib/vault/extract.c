@@ -40,12 +40,18 @@ typedef struct xstate {
 	size_t ncreated, capcreated;
 	staged *st;
 	size_t nst;
-	kist__outfile cur; /* the file being written */
-	int cur_dirfd;
+	kist__outfile cur;        /* the file being written */
 	uint64_t cur_len;         /* bytes of it delivered so far */
 	int cur_holes;            /* some were zeros left as holes */
 	const unsigned char *sel; /* entries selected, by index */
 	int meta_warned;          /* told once that modes or times cannot be set */
+	/* cached_dir: the last folder opened (a borrowed descriptor), and while
+	 * checking (nothing created yet) the last folder found missing
+	 * (miss_len SIZE_MAX: none). */
+	int dc_fd;
+	size_t dc_len, miss_len;
+	int checking;
+	char dc_path[KIST_MAX_PATH + 1], miss_path[KIST_MAX_PATH + 1];
 } xstate;
 
 static void shown_path(char *buf, size_t cap, const char *p)
@@ -122,6 +128,44 @@ static kist_err open_dir(xstate *x, const char *rel, size_t len, int create, int
 		i = j + 1;
 	}
 	*fd = cur;
+	return KIST_OK;
+}
+
+/*
+ * open_dir() through a cache of one folder: entries come in tree order, so
+ * the files of a folder follow one another and share one descriptor,
+ * opened once, component by component without following links, as
+ * open_dir() does.  The descriptor stays the folder it was: a link put in
+ * its place later is not followed.  *fd is borrowed: do not close it.
+ */
+static kist_err cached_dir(xstate *x, const char *rel, size_t len, int create, int *fd)
+{
+	kist_err err;
+	int nfd;
+	if (x->dc_fd >= 0 && len == x->dc_len && memcmp(rel, x->dc_path, len) == 0) {
+		*fd = x->dc_fd;
+		return KIST_OK;
+	}
+	if (x->checking && !create && len == x->miss_len && memcmp(rel, x->miss_path, len) == 0) {
+		*fd = -1;
+		return KIST_OK;
+	}
+	if ((err = open_dir(x, rel, len, create, &nfd)) != KIST_OK)
+		return err;
+	if (nfd < 0) {
+		if (x->checking) {
+			memcpy(x->miss_path, rel, len);
+			x->miss_len = len;
+		}
+		*fd = -1;
+		return KIST_OK;
+	}
+	if (x->dc_fd >= 0)
+		close(x->dc_fd);
+	x->dc_fd = nfd;
+	memcpy(x->dc_path, rel, len);
+	x->dc_len = len;
+	*fd = nfd;
 	return KIST_OK;
 }
 
@@ -282,13 +326,12 @@ static kist_err file_begin(void *ctx, const kist__entry *e)
 	kist_err err;
 	staged *s = &x->st[x->nst];
 
-	if ((err = open_dir(x, e->path, parent_len(e->path), 1, &dfd)) != KIST_OK)
+	if ((err = cached_dir(x, e->path, parent_len(e->path), 1, &dfd)) != KIST_OK)
 		return err;
 	x->cur = (kist__outfile){.dirfd = -1, .fd = -1, .slot = -1};
 	x->cur_len = 0;
 	x->cur_holes = 0;
 	err = kist__outfile_open(&x->cur, dfd, base_name(e->path));
-	x->cur_dirfd = dfd;
 	if (err != KIST_OK)
 		return err;
 	s->e = e;
@@ -376,9 +419,6 @@ static kist_err file_end(void *ctx, const kist__entry *e, kist_err status)
 	kist__outfile_release_slot(&x->cur);
 	x->cur.tmpname[0] = '\0';
 	kist__outfile_abort(&x->cur);
-	if (x->cur_dirfd >= 0)
-		close(x->cur_dirfd);
-	x->cur_dirfd = -1;
 	return err;
 }
 
@@ -389,7 +429,7 @@ static kist_err stage_link(xstate *x, const kist__entry *e, staged *s)
 	int dfd = -1;
 	kist_err err;
 
-	if ((err = open_dir(x, e->path, parent_len(e->path), 1, &dfd)) != KIST_OK)
+	if ((err = cached_dir(x, e->path, parent_len(e->path), 1, &dfd)) != KIST_OK)
 		return err;
 	randombytes_buf(rnd, sizeof rnd);
 	char *p = s->tmp + snprintf(s->tmp, sizeof s->tmp, ".kist-tmp-");
@@ -402,7 +442,6 @@ static kist_err stage_link(xstate *x, const kist__entry *e, staged *s)
 		err = kist__fail(kist__errno_err(errno), "symlink: %s", strerror(errno));
 		s->tmp[0] = '\0';
 	}
-	close(dfd);
 	return err;
 }
 
@@ -435,11 +474,10 @@ static kist_err precheck(xstate *x, const kist__entry *e)
 	struct stat st;
 	int dfd;
 	char shown[160];
-	kist_err err = open_dir(x, e->path, parent_len(e->path), 0, &dfd);
+	kist_err err = cached_dir(x, e->path, parent_len(e->path), 0, &dfd);
 	if (err != KIST_OK || dfd < 0)
 		return err;
 	int r = fstatat(dfd, base_name(e->path), &st, AT_SYMLINK_NOFOLLOW);
-	close(dfd);
 	if (r != 0)
 		return KIST_OK;
 	shown_path(shown, sizeof shown, e->path);
@@ -460,7 +498,7 @@ static kist_err commit_one(xstate *x, staged *s)
 	int dfd;
 	char shown[160];
 	const char *path = s->e->path;
-	kist_err err = open_dir(x, path, parent_len(path), 0, &dfd);
+	kist_err err = cached_dir(x, path, parent_len(path), 0, &dfd);
 	if (err != KIST_OK)
 		return err;
 	if (dfd < 0)
@@ -468,7 +506,6 @@ static kist_err commit_one(xstate *x, staged *s)
 	int r = x->o->force ? renameat(dfd, s->tmp, dfd, base_name(path))
 	                    : kist__rename_noreplace(dfd, s->tmp, base_name(path));
 	int e = errno;
-	close(dfd);
 	if (r != 0) {
 		shown_path(shown, sizeof shown, path);
 		if (e == EEXIST)
@@ -481,10 +518,8 @@ static kist_err commit_one(xstate *x, staged *s)
 		struct timespec ts[2];
 		ts[0].tv_sec = ts[1].tv_sec = s->e->pub.mtime;
 		ts[0].tv_nsec = ts[1].tv_nsec = s->e->pub.mtime_nsec;
-		if (open_dir(x, path, parent_len(path), 0, &dfd) == KIST_OK && dfd >= 0) {
+		if (cached_dir(x, path, parent_len(path), 0, &dfd) == KIST_OK && dfd >= 0)
 			utimensat(dfd, base_name(path), ts, AT_SYMLINK_NOFOLLOW);
-			close(dfd);
-		}
 	}
 	return KIST_OK;
 }
@@ -786,9 +821,8 @@ static kist_err stage_entries(xstate *x, const kist__entry **files, size_t *nfil
 			continue;
 		if (e->pub.type == KIST_ENTRY_DIR) {
 			int dfd;
-			if ((err = open_dir(x, e->path, strlen(e->path), 1, &dfd)) != KIST_OK)
+			if ((err = cached_dir(x, e->path, strlen(e->path), 1, &dfd)) != KIST_OK)
 				return err;
-			close(dfd);
 			continue;
 		}
 		if (e->pub.type == KIST_ENTRY_SYMLINK && !link_is_contained(x, e->path, e->link)) {
@@ -874,9 +908,13 @@ static kist_err check_selection(xstate *x, const char *const *paths, size_t npat
 	if ((err = select_entries(v, paths, npaths, sel)) != KIST_OK)
 		return err;
 	x->sel = sel;
+	x->checking = 1; /* nothing is created while checking: a missing folder stays missing */
 	for (size_t i = 0; i < v->nentries; i++)
 		if (sel[i] && (err = precheck(x, &v->entries[i])) != KIST_OK)
-			return err;
+			break;
+	x->checking = 0;
+	if (err != KIST_OK)
+		return err;
 	if ((err = check_collisions(x, sel)) != KIST_OK)
 		return err;
 	return check_room(x, sel);
@@ -896,7 +934,8 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 	x.v = v;
 	x.o = o;
 	x.cur = (kist__outfile){.dirfd = -1, .fd = -1, .slot = -1};
-	x.cur_dirfd = -1;
+	x.dc_fd = -1;
+	x.miss_len = SIZE_MAX;
 	if ((err = open_root(o, &x.root, &made_root)) != KIST_OK)
 		return err;
 	sel = malloc(v->nentries ? v->nentries : 1);
@@ -918,12 +957,10 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 	fsync(x.root);
 	err = KIST_OK;
 out:
-	if (x.cur.fd >= 0 || x.cur_dirfd >= 0) {
+	if (x.cur.fd >= 0 || x.cur.final != NULL) {
 		/* Stopped inside a file: forget its descriptor; unstage_all removes it. */
 		if (x.cur.fd >= 0)
 			close(x.cur.fd);
-		if (x.cur_dirfd >= 0)
-			close(x.cur_dirfd);
 		kist__outfile_release_slot(&x.cur);
 		free(x.cur.final);
 	}
@@ -933,6 +970,8 @@ out:
 		unstage_all(&x);
 		kist__fail(err, "%s", why);
 	}
+	if (x.dc_fd >= 0)
+		close(x.dc_fd);
 	for (size_t i = 0; i < x.ncreated; i++)
 		free(x.created[i]);
 	free(x.created);

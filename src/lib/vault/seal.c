@@ -20,7 +20,7 @@
 #include <sodium.h>
 #include <zstd.h>
 
-#define INDEX_ZSTD_LEVEL 9
+#define INDEX_ZSTD_LEVEL 3
 
 /* A path that cannot be sealed, found by the walk (kist_sealer_set_problems). */
 typedef struct problem {
@@ -34,9 +34,20 @@ typedef struct input {
 	int fd;
 	dev_t dev; /* to refuse sealing a vault over one of its own inputs */
 	ino_t ino;
-	uint64_t size_hint; /* st_size when added (regular files), for progress */
+	uint64_t size_hint;        /* st_size when added (regular files), for progress */
+	const unsigned char *data; /* a small file's content, read by the walk (or NULL) */
 	kist__entry e;
 } input;
+
+/* Small files' contents, read when the walk checks them (see probe_file). */
+typedef struct cblock {
+	struct cblock *next;
+	size_t used;
+	unsigned char d[];
+} cblock;
+#define CACHE_FILE_MAX  (16u << 10)        /* files up to this size are read by the walk */
+#define CACHE_TOTAL_MAX ((size_t)64 << 20) /* and no more than this in all */
+#define CACHE_BLOCK     ((size_t)1 << 20)
 
 struct kist_sealer {
 	kist_warn_fn warn;
@@ -70,17 +81,76 @@ struct kist_sealer {
 	char **excl; /* --exclude patterns */
 	size_t nexcl;
 	size_t nexcluded; /* paths left out by a pattern */
+	cblock *cache;    /* small files' contents (wiped when freed) */
+	size_t cached;
 };
+
+/* n bytes of the content cache, or NULL when it is full. */
+static unsigned char *cache_take(kist_sealer *s, size_t n)
+{
+	if (n > CACHE_BLOCK || s->cached + n > CACHE_TOTAL_MAX)
+		return NULL;
+	if (s->cache == NULL || CACHE_BLOCK - s->cache->used < n) {
+		cblock *b = malloc(sizeof *b + CACHE_BLOCK);
+		if (b == NULL)
+			return NULL;
+		b->next = s->cache;
+		b->used = 0;
+		s->cache = b;
+	}
+	unsigned char *p = s->cache->d + s->cache->used;
+	s->cache->used += n;
+	s->cached += n;
+	return p;
+}
+
+/* Gives back the last n bytes taken. */
+static void cache_untake(kist_sealer *s, size_t n)
+{
+	s->cache->used -= n;
+	s->cached -= n;
+}
+
+/*
+ * A small regular file (st from lstat): read whole now, through the one
+ * descriptor that the walk's check opens anyway, so that sealing does not
+ * open it again.  The bytes sealed are then those read here, with the mode
+ * and time of this same open (*fst).  Returns NULL (nothing kept) when the
+ * file is not the one lstat saw, grew past its size, or the cache is full.
+ */
+static const unsigned char *read_small(kist_sealer *s, int fd, const struct stat *st,
+                                       struct stat *fst, size_t *len)
+{
+	size_t want = (size_t)st->st_size + 1; /* one more: a file that grew is not cut */
+	unsigned char *buf;
+	ssize_t n;
+	if (st->st_size > (off_t)CACHE_FILE_MAX || (buf = cache_take(s, want)) == NULL)
+		return NULL;
+	if (fstat(fd, fst) != 0 || !S_ISREG(fst->st_mode) || fst->st_dev != st->st_dev ||
+	    fst->st_ino != st->st_ino || (n = read(fd, buf, want)) < 0 || (size_t)n >= want) {
+		sodium_memzero(buf, want);
+		cache_untake(s, want);
+		return NULL;
+	}
+	/* A short read of a regular file is its end, as it was at this read. */
+	cache_untake(s, want - (size_t)n);
+	*len = (size_t)n;
+	return buf;
+}
 
 /*
  * Opens the regular file at path as the seal will, to learn before anything is
  * written that it can be read, and whether it starts with a vault's magic
- * bytes (an earlier output inside a sealed folder?).
+ * bytes (an earlier output inside a sealed folder?).  A small file is read
+ * whole (read_small): in->data, in->e.pub.size, mode and time are set.
  * @return 0, or the errno of the failed open.
  */
-static int probe_file(const char *path, const struct stat *st, int *is_vault)
+static int probe_file(kist_sealer *s, const char *path, const struct stat *st, int *is_vault,
+                      input *in)
 {
 	char m[sizeof KIST_MAGIC - 1];
+	struct stat fst;
+	size_t len = 0;
 	*is_vault = 0;
 	/* O_NOATIME as for the seal's own read: a look must not touch the evidence. */
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOATIME);
@@ -88,7 +158,14 @@ static int probe_file(const char *path, const struct stat *st, int *is_vault)
 		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
-	if (st->st_size >= (off_t)sizeof m) {
+	if ((in->data = read_small(s, fd, st, &fst, &len)) != NULL) {
+		*is_vault = len >= sizeof m && memcmp(in->data, KIST_MAGIC, sizeof m) == 0;
+		in->e.pub.size = len;
+		in->size_hint = len;
+		in->e.pub.mode = fst.st_mode & 07777;
+		in->e.pub.mtime = fst.st_mtim.tv_sec;
+		in->e.pub.mtime_nsec = (uint32_t)fst.st_mtim.tv_nsec;
+	} else if (st->st_size >= (off_t)sizeof m) {
 		ssize_t n = pread(fd, m, sizeof m, 0);
 		*is_vault = n == (ssize_t)sizeof m && memcmp(m, KIST_MAGIC, sizeof m) == 0;
 	}
@@ -144,6 +221,12 @@ void kist_sealer_free(kist_sealer *s)
 		free(s->excl[i]);
 	free(s->excl);
 	kist__people_free(&s->people);
+	while (s->cache != NULL) {
+		cblock *b = s->cache;
+		s->cache = b->next;
+		sodium_memzero(b->d, b->used); /* evidence */
+		free(b);
+	}
 	free(s);
 }
 
@@ -413,10 +496,14 @@ static kist_err walk(kist_sealer *s, const char *src, const char *stored, int de
 		int e, vault;
 		if (stored[0] == '\0')
 			return refuse(s, KIST_E_INPUT, 0, src, "no name to store it under");
-		if ((e = probe_file(src, &st, &vault)) != 0)
-			return refuse(s, kist__errno_err(e), 1, src, "%s", strerror(e));
 		if ((err = push(s, src, -1, stored, KIST_ENTRY_FILE, &st, NULL)) != KIST_OK)
 			return err;
+		if ((e = probe_file(s, src, &st, &vault, &s->in[s->nin - 1])) != 0) {
+			input *in = &s->in[--s->nin]; /* unreadable: not an entry after all */
+			free(in->src);
+			free(in->e.path);
+			return refuse(s, kist__errno_err(e), 1, src, "%s", strerror(e));
+		}
 		if (vault) {
 			s->nvaults++;
 			if (s->warn)
@@ -861,6 +948,8 @@ typedef struct writer {
 	uint64_t body; /* bytes of body written so far */
 	uint32_t chunk_size;
 	kist__slot *spare; /* a read-ahead slot that found end of input, reused next */
+	kist__slot *batch; /* small files being packed into one job (acquired, not submitted) */
+	size_t batch_in, batch_out; /* bytes of its buffers taken, counting the chunks' overhead */
 	const char *out_path;
 	kist__sha256 *hash;   /* of every byte written: the vault file's SHA-256 */
 	uint64_t done, total; /* progress: content bytes read, expected (0: unknown) */
@@ -886,7 +975,27 @@ static kist_err drain_one(writer *w)
 	if (sl->err != KIST_OK)
 		return sl->err;
 	kist__entry *e = sl->tag;
-	if (e != NULL) {
+	if (sl->nsub > 0) {
+		/* A batch: every small file's chunk written at once, then recorded. */
+		for (unsigned i = 0; i < sl->nsub; i++)
+			if (sl->sub[i].err != KIST_OK)
+				return kist__fail(sl->sub[i].err, "%s", sl->sub[i].errdetail);
+		if ((err = emit(w, sl->result, sl->result_len)) != KIST_OK)
+			return err;
+		kist__pipe_digest(w->pipe, sl); /* waits for every entry's digest */
+		for (unsigned i = 0; i < sl->nsub; i++) {
+			const kist__sub *u = &sl->sub[i];
+			kist__entry *se = u->tag;
+			uint32_t *nl = realloc(se->chunk_len, sizeof *nl);
+			if (nl == NULL)
+				return kist__nomem();
+			se->chunk_len = nl;
+			se->chunk_len[0] = (uint32_t)u->result_len;
+			se->nchunks = 1;
+			se->pub.stored_size = u->result_len;
+			memcpy(se->pub.sha256, u->digest, sizeof se->pub.sha256);
+		}
+	} else if (e != NULL) {
 		if ((e->nchunks & (e->nchunks - 1)) == 0) { /* grow at powers of two */
 			size_t nc = e->nchunks ? (size_t)e->nchunks * 2 : 1;
 			uint32_t *nl = realloc(e->chunk_len, nc * sizeof *nl);
@@ -1021,6 +1130,90 @@ out:
 	return err;
 }
 
+/* Files up to this size are packed many to a pipeline job (one chunk each). */
+#define SMALL_FILE_MAX (64u << 10)
+
+/* Hands the batch being packed to the pipeline (an empty one is kept as the spare). */
+static void flush_batch(writer *w)
+{
+	if (w->batch == NULL)
+		return;
+	if (w->batch->nsub > 0)
+		kist__pipe_submit(w->pipe, w->batch);
+	else
+		w->spare = w->batch;
+	w->batch = NULL;
+}
+
+/*
+ * A small file: read whole into the batch slot as one more entry of its job.
+ * The chunk is the one seal_file would make (stream e->id, counter 0, last),
+ * so the vault's bytes do not change; what changes is that many files share
+ * one job, one hand-over between threads and one write.  A file that grew
+ * past SMALL_FILE_MAX since the walk goes through seal_file after all.
+ */
+static kist_err seal_small(writer *w, input *in)
+{
+	kist__entry *e = &in->e;
+	size_t cap = kist__pipe_cap(w->pipe) + KIST_CHUNK_OVERHEAD, want = SMALL_FILE_MAX + 1;
+	size_t got = 0;
+	int fd;
+	kist_err err;
+
+	if (kist__interrupted)
+		return kist__fail(KIST_E_INTERRUPTED, "interrupted");
+	if (in->data != NULL) {
+		fd = -1; /* read by the walk */
+	} else if ((err = open_checked(in, in->src, &fd)) != KIST_OK) {
+		return err;
+	}
+	if (w->batch != NULL && (w->batch->nsub == KIST__SUB_MAX || w->batch_in + 1 + want > cap ||
+	                         w->batch_out + want + KIST_CHUNK_OVERHEAD > cap))
+		flush_batch(w);
+	if (w->batch == NULL) {
+		if ((err = get_slot(w, &w->batch)) != KIST_OK)
+			goto out;
+		w->batch_in = w->batch_out = 0;
+	}
+	kist__slot *b = w->batch;
+	if (in->data != NULL) {
+		got = (size_t)in->e.pub.size;
+		memcpy(b->in + w->batch_in + 1, in->data, got);
+	} else if ((err = kist__read_full(fd, b->in + w->batch_in + 1, want, &got, in->src)) !=
+	           KIST_OK) {
+		goto out;
+	}
+	if (got == want) { /* grew since the walk: chunk by chunk, from its start */
+		flush_batch(w);
+		if (lseek(fd, 0, SEEK_SET) != 0) {
+			err = kist__fail(KIST_E_IO, "%s: %s", in->src, strerror(errno));
+			goto out;
+		}
+		in->fd = fd;
+		err = seal_file(w, in);
+		in->fd = -1;
+		goto out;
+	}
+	kist__sub *u = &b->sub[b->nsub++];
+	u->stream = e->id;
+	u->off = w->batch_in;
+	u->len = got;
+	u->tag = e;
+	w->batch_in += 1 + got;
+	w->batch_out += got + KIST_CHUNK_OVERHEAD;
+	e->pub.size = got;
+	e->pub.stored_size = 0;
+	e->nchunks = 0;
+	w->done += got;
+	w->s->stat_bytes += got;
+	if (w->s->progress != NULL)
+		w->s->progress(w->s->progress_ctx, w->done, w->total);
+out:
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
 static kist_err seal_index(writer *w, kist__trailer *t, int signed_)
 {
 	kist__index_meta m;
@@ -1058,8 +1251,19 @@ static kist_err seal_index(writer *w, kist__trailer *t, int signed_)
 		err = kist__nomem();
 		goto out;
 	}
-	size_t zlen = ZSTD_compress(z, zcap, db, dblen, INDEX_ZSTD_LEVEL);
-	if (ZSTD_isError(zlen)) {
+	/* One frame as before, compressed on every core the seal may use: with
+	 * many small files the index is as large as their content. */
+	ZSTD_CCtx *zc = ZSTD_createCCtx();
+	size_t zlen = (size_t)-1;
+	if (zc != NULL) {
+		unsigned nw = w->s->threads ? w->s->threads : kist__default_threads();
+		ZSTD_CCtx_setParameter(zc, ZSTD_c_compressionLevel, INDEX_ZSTD_LEVEL);
+		if (nw > 1)
+			ZSTD_CCtx_setParameter(zc, ZSTD_c_nbWorkers, (int)nw);
+		zlen = ZSTD_compress2(zc, z, zcap, db, dblen);
+		ZSTD_freeCCtx(zc);
+	}
+	if (zc == NULL || ZSTD_isError(zlen)) {
 		err = kist__fail(KIST_E_NOMEM, "index compression failed");
 		goto out;
 	}
@@ -1183,10 +1387,20 @@ static kist_err write_content(writer *w)
 		}
 		w->total += s->in[i].size_hint;
 	}
-	for (size_t i = 0; i < s->nin; i++)
-		if (s->in[i].e.pub.type == KIST_ENTRY_FILE &&
-		    (err = seal_file(w, &s->in[i])) != KIST_OK)
+	for (size_t i = 0; i < s->nin; i++) {
+		input *in = &s->in[i];
+		if (in->e.pub.type != KIST_ENTRY_FILE)
+			continue;
+		if (in->src != NULL && in->fd < 0 && in->size_hint <= SMALL_FILE_MAX) {
+			err = seal_small(w, in);
+		} else {
+			flush_batch(w); /* chunks go to the pipeline in entry order */
+			err = seal_file(w, in);
+		}
+		if (err != KIST_OK)
 			return err;
+	}
+	flush_batch(w);
 	if (w->spare != NULL) {
 		w->spare->skip = 1;
 		kist__pipe_submit(w->pipe, w->spare);

@@ -562,6 +562,34 @@ static kist_err entry_failed(reader *r, const kist__entry *e, kist_err err)
  * Consumes the oldest finished chunk: deliver it, and close its entry if it is
  * the last (the pipeline hashed the entry's chunks in order on its own thread).
  */
+/* One whole entry of a batch slot: begin, its plaintext, its digest checked, end. */
+static kist_err deliver_sub(reader *r, const kist__sub *u)
+{
+	const kist__entry *e = u->tag;
+	kist_err err;
+	r->done += u->expect;
+	if (r->v->progress != NULL)
+		r->v->progress(r->v->progress_ctx, r->done, r->total);
+	r->cur = e;
+	r->cur_failed = 0;
+	if (r->cb->begin != NULL && (err = r->cb->begin(r->ctx, e)) != KIST_OK)
+		return err;
+	if (u->err != KIST_OK) {
+		r->cur_failed = 1;
+		kist__fail(u->err, "%s", u->errdetail);
+		return entry_failed(r, e, u->err);
+	}
+	if (r->cb->data != NULL && (err = r->cb->data(r->ctx, e, u->result, u->result_len)))
+		return err;
+	r->delivered += u->result_len;
+	if (sodium_memcmp(u->digest, e->pub.sha256, 32) != 0) {
+		kist__fail(KIST_E_CORRUPT, "SHA-256 does not match the index");
+		r->cur_failed = 1;
+		return entry_failed(r, e, KIST_E_CORRUPT);
+	}
+	return r->cb->end != NULL ? r->cb->end(r->ctx, e, KIST_OK) : KIST_OK;
+}
+
 static kist_err deliver_one(reader *r, kist__pipe *p)
 {
 	kist__slot *sl = kist__pipe_oldest(p);
@@ -569,6 +597,13 @@ static kist_err deliver_one(reader *r, kist__pipe *p)
 	kist_err err = KIST_OK;
 	if (sl == NULL)
 		return KIST_OK;
+	if (sl->nsub > 0) {
+		kist__pipe_digest(p, sl); /* waits for every entry's digest */
+		for (unsigned i = 0; i < sl->nsub && err == KIST_OK; i++)
+			err = deliver_sub(r, &sl->sub[i]);
+		kist__pipe_release(p);
+		return err;
+	}
 	e = sl->tag;
 	if (!sl->skip) {
 		r->done += sl->expect;
@@ -607,6 +642,69 @@ out:
 	return err;
 }
 
+/* The plaintext a batch of small entries may fill (the slot buffers' size). */
+#define BATCH_BYTES ((size_t)256 << 10)
+
+/* Whether e can go in a batch: a file of one chunk that fits one. */
+static int batchable(const kist__entry *e, size_t cap)
+{
+	return e->pub.type == KIST_ENTRY_FILE && e->nchunks == 1 && e->pub.size <= cap / 4 &&
+	       e->chunk_len[0] <= e->pub.size + KIST_CHUNK_OVERHEAD;
+}
+
+/*
+ * Packs the next run of small one-chunk entries that lie next to each other
+ * in the vault into one slot: one read, one job, one hand-over between
+ * threads for them all (*took of them; 0 if list[0] is not such an entry).
+ * Each is opened, hashed and checked on its own, exactly as alone.
+ */
+static kist_err stream_batch(kist_vault *v, kist__pipe *p, const kist__entry *const *list, size_t n,
+                             size_t *took, reader *r)
+{
+	size_t cap = kist__pipe_cap(p), in = 0, out = 0, k = 0;
+	uint64_t start = v->header_len + list[0]->offset;
+	kist__slot *sl;
+	kist_err err;
+
+	*took = 0;
+	while (k < n && k < KIST__SUB_MAX && batchable(list[k], cap) &&
+	       v->header_len + list[k]->offset == start + in &&
+	       in + list[k]->chunk_len[0] <= cap + KIST_CHUNK_OVERHEAD &&
+	       out + list[k]->pub.size <= cap) {
+		in += list[k]->chunk_len[0];
+		out += list[k]->pub.size;
+		k++;
+	}
+	if (k < 2) /* one alone goes the usual way */
+		return KIST_OK;
+	if (kist__interrupted)
+		return kist__fail(KIST_E_INTERRUPTED, "interrupted");
+	while ((sl = kist__pipe_acquire(p)) == NULL)
+		if ((err = deliver_one(r, p)) != KIST_OK)
+			return err;
+	if ((err = kist__source_pread(&v->src, sl->in, in, start, "vault")) != KIST_OK) {
+		sl->skip = 1; /* keep the pipeline in order before leaving */
+		kist__pipe_submit(p, sl);
+		return err;
+	}
+	in = out = 0;
+	for (size_t i = 0; i < k; i++) {
+		kist__sub *u = &sl->sub[i];
+		u->stream = list[i]->id;
+		u->off = in;
+		u->len = list[i]->chunk_len[0];
+		u->expect = list[i]->pub.size;
+		u->outoff = out;
+		u->tag = (void *)list[i];
+		in += u->len;
+		out += u->expect;
+	}
+	sl->nsub = (unsigned)k;
+	kist__pipe_submit(p, sl);
+	*took = k;
+	return KIST_OK;
+}
+
 kist_err kist__vault_stream_many(kist_vault *v, const kist__entry *const *list, size_t n,
                                  const kist__stream_cb *cb, void *ctx, int keep_going)
 {
@@ -623,6 +721,9 @@ kist_err kist__vault_stream_many(kist_vault *v, const kist__entry *const *list, 
 		if (sz > max_len)
 			max_len = sz > v->meta.chunk_size ? v->meta.chunk_size : (size_t)sz;
 	}
+	/* Many entries: buffers that can hold a batch of small ones. */
+	if (n > 1 && max_len < BATCH_BYTES)
+		max_len = v->meta.chunk_size < BATCH_BYTES ? v->meta.chunk_size : BATCH_BYTES;
 	if ((err = kist__pipe_new(&p, KIST__PIPE_OPEN, v->threads, v->meta.chunk_size, 0,
 	                          v->keys->content, jobs, max_len)) != KIST_OK)
 		return err;
@@ -632,6 +733,13 @@ kist_err kist__vault_stream_many(kist_vault *v, const kist__entry *const *list, 
 		if (e->pub.type != KIST_ENTRY_FILE) {
 			err = kist__fail(KIST_E_ARG, "not a file entry");
 			goto out;
+		}
+		size_t took = 0;
+		if (n > 1 && (err = stream_batch(v, p, list + i, n - i, &took, &r)) != KIST_OK)
+			goto out;
+		if (took > 0) {
+			i += took - 1;
+			continue;
 		}
 		for (uint32_t c = 0; c < e->nchunks; c++) {
 			kist__slot *sl;
