@@ -318,11 +318,7 @@ kist_err kist__header_check_mac(const kist__header *h, const unsigned char *raw,
 kist_err kist__header_authenticate(const kist__header *h, const unsigned char *raw,
                                    const kist__keys *k)
 {
-	unsigned char mac[32];
 	if (sodium_memcmp(h->commitment, k->commitment, 32) != 0)
 		return kist__fail(KIST_E_CORRUPT, "key commitment mismatch");
-	kist__hmac_sha256(mac, k->header_mac, 32, raw, h->header_len - 32);
-	if (sodium_memcmp(mac, h->mac, 32) != 0)
-		return kist__fail(KIST_E_CORRUPT, "header authentication failed");
-	return KIST_OK;
+	return kist__header_check_mac(h, raw, k);
 }
