@@ -146,7 +146,9 @@ pyjson "$OUT" "release --json" 'd["decision"] == "release"' 'd["ledger_index"] =
 
 # ---- logged first: the ledger is synced before the release file exists
 if command -v strace >/dev/null 2>&1 && strace -o /dev/null true 2>/dev/null; then
-	strace -f -y -e trace=openat,fdatasync,fsync,renameat2,rename,linkat -o rel.log \
+	# LeakSanitizer cannot run under strace (ptrace is taken).
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		strace -f -y -e trace=openat,fdatasync,fsync,renameat2,rename,linkat -o rel.log \
 		"$K" release -q --yes -i trustee2.key --ledger trustee2.db -o t2.rel j.req \
 		>/dev/null 2>&1 && ok || fail "release under strace"
 	SYNC=$(grep -n 'f\(data\)\?sync([0-9]*</[^>]*trustee2.db>' rel.log | tail -1 | cut -d: -f1)
