@@ -163,6 +163,49 @@ static int request_scope(const cli_args *a, kist_scope *scope, const char *const
 	return EXIT_OK;
 }
 
+/* What kist request tells once both files are written: JSON, or a summary on stderr. */
+static int request_told(const cli_args *a, const char *out, const unsigned char *req,
+                        size_t req_len, kist_scope scope, const kist_gate_info *gi)
+{
+	char fpr[CLI_FPR_LABEL_MAX];
+	if (cli_count(a, "json")) {
+		kist_request *parsed = NULL;
+		kist_request_info ri;
+		json_t *j = NULL, *cs;
+		if (kist_request_parse(&parsed, req, req_len) == KIST_OK) {
+			kist_request_get_info(parsed, &ri);
+			j = request_json(&ri);
+		}
+		kist_request_free(parsed);
+		cs = json_array();
+		for (unsigned i = 0; cs != NULL && i < gi->ncustodians; i++)
+			json_array_append_new(cs, key_json(&gi->custodians[i]));
+		if (j == NULL || json_object_set_new(j, "quorum", json_integer(gi->quorum)) ||
+		    json_object_set_new(j, "custodians", cs)) {
+			json_decref(j);
+			return cli_fail(NULL, KIST_E_NOMEM);
+		}
+		return cli_json_print(j);
+	}
+	if (cli_count(a, "quiet"))
+		return EXIT_OK;
+	fprintf(stderr, "kist: wrote ");
+	cli_put_safe(stderr, out, strlen(out), 0);
+	fprintf(stderr, ": a request for %s of vault %s\n",
+	        scope == KIST_SCOPE_ALL     ? "everything"
+	        : scope == KIST_SCOPE_PATHS ? "paths"
+	                                    : "one person",
+	        gi->vault_id);
+	fprintf(stderr, "  releases needed: %u of these %u custodians:\n", gi->quorum,
+	        gi->ncustodians);
+	for (unsigned i = 0; i < gi->ncustodians; i++) {
+		cli_fpr_label(fpr, sizeof fpr, &gi->custodians[i]);
+		fprintf(stderr, "    %s\n", fpr);
+	}
+	fprintf(stderr, "  send it to them; open with --release FILE once they answer\n");
+	return EXIT_OK;
+}
+
 int cmd_request(const cli_args *a)
 {
 	kist_identity **ids = NULL;
@@ -171,7 +214,7 @@ int cmd_request(const cli_args *a)
 	const char *out = cli_get(a, "output"), *reason = cli_get(a, "reason");
 	const char *person = cli_get(a, "person");
 	const char *const *items = NULL;
-	char kpath[PATH_MAX], fpr[CLI_FPR_LABEL_MAX];
+	char kpath[PATH_MAX];
 	kist_gate_info gi;
 	kist_scope scope;
 	int rc;
@@ -214,45 +257,7 @@ int cmd_request(const cli_args *a)
 		rc = cli_fail_hint(out, err, KIST_E_EXISTS, "use --force to replace it");
 		goto out;
 	}
-	if (cli_count(a, "json")) {
-		kist_request *parsed = NULL;
-		kist_request_info ri;
-		json_t *cs = json_array(), *j = NULL;
-		if (kist_request_parse(&parsed, req, req_len) == KIST_OK) {
-			kist_request_get_info(parsed, &ri);
-			j = request_json(&ri);
-		}
-		for (unsigned i = 0; cs != NULL && i < gi.ncustodians; i++)
-			json_array_append_new(cs, key_json(&gi.custodians[i]));
-		if (j == NULL || json_object_set_new(j, "quorum", json_integer(gi.quorum)) ||
-		    json_object_set_new(j, "custodians", cs)) {
-			json_decref(j);
-			kist_request_free(parsed);
-			rc = cli_fail(NULL, KIST_E_NOMEM);
-			goto out;
-		}
-		cs = NULL;
-		kist_request_free(parsed);
-		rc = cli_json_print(j);
-		goto out;
-	}
-	if (!cli_count(a, "quiet")) {
-		fprintf(stderr, "kist: wrote ");
-		cli_put_safe(stderr, out, strlen(out), 0);
-		fprintf(stderr, ": a request for %s of vault %s\n",
-		        scope == KIST_SCOPE_ALL     ? "everything"
-		        : scope == KIST_SCOPE_PATHS ? "paths"
-		                                    : "one person",
-		        gi.vault_id);
-		fprintf(stderr, "  releases needed: %u of these %u custodians:\n", gi.quorum,
-		        gi.ncustodians);
-		for (unsigned i = 0; i < gi.ncustodians; i++) {
-			cli_fpr_label(fpr, sizeof fpr, &gi.custodians[i]);
-			fprintf(stderr, "    %s\n", fpr);
-		}
-		fprintf(stderr, "  send it to them; open with --release FILE once they answer\n");
-	}
-	rc = EXIT_OK;
+	rc = request_told(a, out, req, req_len, scope, &gi);
 out:
 	if (key != NULL)
 		sodium_memzero(key, key_len);
@@ -302,21 +307,91 @@ static int confirm(const char *what)
 	return yes;
 }
 
+/* Before anything is recorded: the output can be written, and the custodian agrees. */
+static int ask_first(const cli_args *a, const char *out, int refuse)
+{
+	if (!cli_count(a, "force") && access(out, F_OK) == 0) {
+		cli_error(out, "exists; use --force to replace it (nothing recorded)");
+		return EXIT_OTHER;
+	}
+	if (cli_count(a, "yes"))
+		return EXIT_OK;
+	int yes = confirm(refuse ? "Record the refusal" : "Release your share to this request");
+	if (yes < 0) {
+		cli_usage_error("release", "no terminal to confirm on: give --yes");
+		return EXIT_USAGE;
+	}
+	if (!yes) {
+		fprintf(stderr, "kist: nothing recorded, nothing written\n");
+		return EXIT_OTHER;
+	}
+	return EXIT_OK;
+}
+
+/* The decision goes into the ledger before anything leaves (fail closed), then out. */
+static int record_and_write(const cli_args *a, const kist_request *r, const kist_identity *cust,
+                            int refuse, uint64_t *index)
+{
+	const char *out = cli_get(a, "output");
+	unsigned char *rel = NULL;
+	size_t rel_len = 0;
+	char lpath[PATH_MAX];
+	kist_ledger *l = NULL;
+	int rc = cli_ledger_open(a, &l, "release");
+	if (rc != EXIT_OK)
+		return rc;
+	kist_err err = kist_release_record(r, cust, l, refuse, index);
+	kist_ledger_close(l);
+	if (err != KIST_OK) {
+		cli_error("ledger", "%s; the release is refused: nothing was released",
+		          kist_errdetail()[0] ? kist_errdetail() : kist_strerror(err));
+		return EXIT_LEDGER;
+	}
+	if ((rc = cli_ledger_path(a, lpath, sizeof lpath)) != EXIT_OK)
+		return rc;
+	if ((err = kist_release_build(r, cust, lpath, *index, refuse, cli_get(a, "note"), &rel,
+	                              &rel_len)) != KIST_OK ||
+	    (err = kist_file_write(out, rel, rel_len, cli_count(a, "force") ? KIST_REPLACE : 0)) !=
+	        KIST_OK)
+		rc = cli_fail_hint(out, err, KIST_E_EXISTS, "use --force to replace it");
+	free(rel);
+	return rc;
+}
+
+/* What kist release tells once the release is written; takes j. */
+static int release_told(const cli_args *a, json_t *j, int refuse, uint64_t index, const char *out)
+{
+	if (j != NULL) {
+		if (json_object_set_new(j, "decision",
+		                        json_string(refuse ? "refuse" : "release")) ||
+		    json_object_set_new(j, "ledger_index", json_integer((json_int_t)index))) {
+			json_decref(j);
+			return cli_fail(NULL, KIST_E_NOMEM);
+		}
+		return cli_json_print(j);
+	}
+	if (!cli_count(a, "quiet")) {
+		fprintf(stderr, "kist: %s recorded as ledger entry %llu; wrote ",
+		        refuse ? "refusal" : "release", (unsigned long long)index);
+		cli_put_safe(stderr, out, strlen(out), 0);
+		fprintf(stderr, "\n");
+	}
+	return EXIT_OK;
+}
+
 int cmd_release(const cli_args *a)
 {
 	kist_identity **ids = NULL, *cust = NULL;
 	kist_request *r = NULL;
-	kist_ledger *l = NULL;
-	unsigned char *buf = NULL, *rel = NULL;
-	size_t nids = 0, len = 0, rel_len = 0;
-	const char *out = cli_get(a, "output"), *note = cli_get(a, "note");
+	unsigned char *buf = NULL;
+	size_t nids = 0, len = 0;
+	const char *out = cli_get(a, "output");
 	int show = cli_count(a, "show") > 0, refuse = cli_count(a, "refuse") > 0, rc;
 	int json = cli_count(a, "json") > 0;
 	json_t *j = NULL;
 	unsigned share_no = 0;
 	kist_request_info ri;
 	uint64_t index = 0;
-	char lpath[PATH_MAX];
 
 	if (a->npos != 1 || cli_count(a, "identity") == 0 || (show == (out != NULL))) {
 		cli_usage_error("release", "usage: kist release -i IDENTITY (-o OUT [--refuse] | "
@@ -355,70 +430,16 @@ int cmd_release(const cli_args *a)
 		j = NULL;
 		goto out;
 	}
-	/* Nothing is recorded that could not be written out. */
-	if (!cli_count(a, "force") && access(out, F_OK) == 0) {
-		cli_error(out, "exists; use --force to replace it (nothing recorded)");
-		rc = EXIT_OTHER;
+	if ((rc = ask_first(a, out, refuse)) != EXIT_OK)
 		goto out;
-	}
-	if (!cli_count(a, "yes")) {
-		int yes =
-		    confirm(refuse ? "Record the refusal" : "Release your share to this request");
-		if (yes < 0) {
-			cli_usage_error("release", "no terminal to confirm on: give --yes");
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		if (!yes) {
-			fprintf(stderr, "kist: nothing recorded, nothing written\n");
-			rc = EXIT_OTHER;
-			goto out;
-		}
-	}
-	/* The decision is in the ledger before anything leaves (fail closed). */
-	if ((rc = cli_ledger_open(a, &l, "release")) != EXIT_OK)
+	if ((rc = record_and_write(a, r, cust, refuse, &index)) != EXIT_OK)
 		goto out;
-	if ((err = kist_release_record(r, cust, l, refuse, &index)) != KIST_OK) {
-		cli_error("ledger", "%s; the release is refused: nothing was released",
-		          kist_errdetail()[0] ? kist_errdetail() : kist_strerror(err));
-		rc = EXIT_LEDGER;
-		goto out;
-	}
-	kist_ledger_close(l);
-	l = NULL;
-	if ((rc = cli_ledger_path(a, lpath, sizeof lpath)) != EXIT_OK)
-		goto out;
-	if ((err = kist_release_build(r, cust, lpath, index, refuse, note, &rel, &rel_len)) !=
-	        KIST_OK ||
-	    (err = kist_file_write(out, rel, rel_len, cli_count(a, "force") ? KIST_REPLACE : 0)) !=
-	        KIST_OK) {
-		rc = cli_fail_hint(out, err, KIST_E_EXISTS, "use --force to replace it");
-		goto out;
-	}
-	if (json) {
-		if (json_object_set_new(j, "decision",
-		                        json_string(refuse ? "refuse" : "release")) ||
-		    json_object_set_new(j, "ledger_index", json_integer((json_int_t)index))) {
-			rc = cli_fail(NULL, KIST_E_NOMEM);
-			goto out;
-		}
-		rc = cli_json_print(j);
-		j = NULL;
-		goto out;
-	}
-	if (!cli_count(a, "quiet")) {
-		fprintf(stderr, "kist: %s recorded as ledger entry %llu; wrote ",
-		        refuse ? "refusal" : "release", (unsigned long long)index);
-		cli_put_safe(stderr, out, strlen(out), 0);
-		fprintf(stderr, "\n");
-	}
-	rc = EXIT_OK;
+	rc = release_told(a, j, refuse, index, out);
+	j = NULL;
 out:
 	json_decref(j);
-	kist_ledger_close(l);
 	kist_request_free(r);
 	free(buf);
-	free(rel);
 	cli_free_identities(ids, nids);
 	return rc;
 }

@@ -258,6 +258,30 @@ static void put16(unsigned char **p, size_t v)
 	*p += 2;
 }
 
+/* A release's fields after the wrapped share (FORMAT.md); returns the end. */
+static unsigned char *put_record(unsigned char *p, const char *note, size_t nlen,
+                                 const unsigned char *body, size_t body_len,
+                                 const unsigned char sig[64], const unsigned char (*proof)[32],
+                                 size_t nproof, const char *cp, size_t cplen)
+{
+	put16(&p, nlen);
+	if (nlen)
+		memcpy(p, note, nlen);
+	p += nlen;
+	kist__st32(p, (uint32_t)body_len);
+	memcpy(p + 4, body, body_len);
+	p += 4 + body_len;
+	memcpy(p, sig, 64);
+	p += 64;
+	*p++ = (unsigned char)nproof;
+	if (nproof)
+		memcpy(p, proof, 32 * nproof);
+	p += 32 * nproof;
+	put16(&p, cplen);
+	memcpy(p, cp, cplen);
+	return p + cplen;
+}
+
 kist_err kist_release_build(const kist_request *r, const kist_identity *custodian,
                             const char *ledger_path, uint64_t index, int refuse, const char *note,
                             unsigned char **out, size_t *len)
@@ -278,9 +302,14 @@ kist_err kist_release_build(const kist_request *r, const kist_identity *custodia
 	if ((plain = sodium_malloc(33)) == NULL)
 		return kist__fail(KIST_E_NOMEM, "out of secure memory");
 	if ((err = kist__header_parse(&h, r->header, r->header_len)) != KIST_OK ||
-	    (err = kist__custodian_unwrap(&h, custodian, &x, plain + 1, vid)) != KIST_OK ||
-	    (err = kist_request_check(r, custodian, NULL)) != KIST_OK)
+	    (err = kist__custodian_unwrap(&h, custodian, &x, plain + 1, vid)) != KIST_OK)
 		goto out;
+	if (sodium_memcmp(vid, r->vault_id, 16) != 0) {
+		err =
+		    kist__fail(KIST_E_CORRUPT, "the request names another vault than its header's "
+		                               "custodian slot");
+		goto out;
+	}
 	plain[0] = (unsigned char)x;
 	if ((err = kist_ledger_load(&log, ledger_path)) != KIST_OK ||
 	    (err = find_entry(log, index, r, custodian, refuse, &leaves, &e)) != KIST_OK ||
@@ -311,23 +340,8 @@ kist_err kist_release_build(const kist_request *r, const kist_identity *custodia
 	if (!refuse && (err = kist__x25519_wrap_ad(o + 109, o + 141, plain, 33, r->t_pub,
 	                                           SHARE_LABEL, ad, sizeof ad)) != KIST_OK)
 		goto out;
-	p = o + REL_FIXED;
-	put16(&p, nlen);
-	if (nlen)
-		memcpy(p, note, nlen);
-	p += nlen;
-	kist__st32(p, (uint32_t)body_len);
-	memcpy(p + 4, body, body_len);
-	p += 4 + body_len;
-	memcpy(p, e->signature, 64);
-	p += 64;
-	*p++ = (unsigned char)nproof;
-	if (nproof)
-		memcpy(p, proof, 32 * nproof);
-	p += 32 * nproof;
-	put16(&p, cplen);
-	memcpy(p, cp, cplen);
-	p += cplen;
+	p = put_record(o + REL_FIXED, note, nlen, body, body_len, e->signature, (const void *)proof,
+	               nproof, cp, cplen);
 	sig_digest(sd, o, (size_t)(p - o));
 	crypto_sign_detached(p, NULL, sd, 32, custodian->ed25519_sk);
 	*out = o;

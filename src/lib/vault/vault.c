@@ -323,6 +323,36 @@ kist_err kist_vault_open(kist_vault **out, const char *path, kist_identity *cons
 	return kist__vault_open(out, path, ids, nids, NULL);
 }
 
+/*
+ * A trustee-gated vault's keys: the MAC (keyed by K_r), the gate, then K
+ * from K_r and the custodians' part kc, checked against the commitment.
+ * An ungated vault takes no kc.
+ */
+static kist_err gate_keys(kist_vault *v, const unsigned char *file_key, const unsigned char *kc,
+                          kist__gate *g)
+{
+	const kist__header *h = &v->hdr;
+	kist_err err;
+	if (h->gate_slots == 0)
+		return kc == NULL
+		           ? KIST_OK
+		           : kist__fail(KIST_E_ARG,
+		                        "the vault is not trustee-gated: it needs no release");
+	if ((err = kist__header_check_mac(h, v->header, v->keys)) != KIST_OK ||
+	    (err = kist__gate_open(h, v->keys->gate, g)) != KIST_OK)
+		return err;
+	if (kc == NULL)
+		return kist__fail(KIST_E_NOACCESS,
+		                  "this vault is trustee-gated: it opens with releases from "
+		                  "%u of its %u custodians",
+		                  g->quorum, g->n);
+	if ((err = kist__derive_keys(v->keys, h->version, file_key, kc, h->salt)) != KIST_OK)
+		return err;
+	if (sodium_memcmp(h->commitment, v->keys->commitment, 32) != 0)
+		return kist__fail(KIST_E_CORRUPT, "the releases do not rebuild this vault's key");
+	return KIST_OK;
+}
+
 kist_err kist__vault_open(kist_vault **out, const char *path, kist_identity *const *ids,
                           size_t nids, const unsigned char *kc)
 {
@@ -342,29 +372,8 @@ kist_err kist__vault_open(kist_vault **out, const char *path, kist_identity *con
 	if ((err = open_header(v, path, ids, nids, &file_key)) != KIST_OK)
 		goto out;
 	h = v->hdr;
-	if (h.gate_slots > 0) {
-		/* Trustee-gated: K_c comes from the custodians' releases. */
-		if ((err = kist__header_check_mac(&h, v->header, v->keys)) != KIST_OK ||
-		    (err = kist__gate_open(&h, v->keys->gate, &g)) != KIST_OK)
-			goto out;
-		if (kc == NULL) {
-			err = kist__fail(KIST_E_NOACCESS,
-			                 "this vault is trustee-gated: it opens with releases from "
-			                 "%u of its %u custodians",
-			                 g.quorum, g.n);
-			goto out;
-		}
-		if ((err = kist__derive_keys(v->keys, h.version, file_key, kc, h.salt)) != KIST_OK)
-			goto out;
-		if (sodium_memcmp(h.commitment, v->keys->commitment, 32) != 0) {
-			err = kist__fail(KIST_E_CORRUPT,
-			                 "the releases do not rebuild this vault's key");
-			goto out;
-		}
-	} else if (kc != NULL) {
-		err = kist__fail(KIST_E_ARG, "the vault is not trustee-gated: it needs no release");
+	if ((err = gate_keys(v, file_key, kc, &g)) != KIST_OK)
 		goto out;
-	}
 	if ((err = kist__header_authenticate(&h, v->header, v->keys)) != KIST_OK)
 		goto out;
 	/* A small chunker reads the trailer, which says how large chunks are. */
