@@ -126,13 +126,26 @@ static const unsigned char *read_small(kist_sealer *s, int fd, const struct stat
 	ssize_t n;
 	if (st->st_size > (off_t)CACHE_FILE_MAX || (buf = cache_take(s, want)) == NULL)
 		return NULL;
-	if (fstat(fd, fst) != 0 || !S_ISREG(fst->st_mode) || fst->st_dev != st->st_dev ||
-	    fst->st_ino != st->st_ino || (n = read(fd, buf, want)) < 0 || (size_t)n >= want) {
+	n = 0;
+	if (fstat(fd, fst) == 0 && S_ISREG(fst->st_mode) && fst->st_dev == st->st_dev &&
+	    fst->st_ino == st->st_ino) {
+		/* Until the end (read gives 0): some file systems (FUSE, network)
+		 * return short counts before it. */
+		ssize_t r;
+		while ((size_t)n < want && (r = read(fd, buf + n, want - (size_t)n)) != 0)
+			if (r < 0 ? errno != EINTR : (n += r, 0)) {
+				n = -1;
+				break;
+			}
+	} else {
+		n = -1;
+	}
+	if (n < 0 || (size_t)n >= want) {
 		sodium_memzero(buf, want);
 		cache_untake(s, want);
 		return NULL;
 	}
-	/* A short read of a regular file is its end, as it was at this read. */
+	/* The file's end, as it was at this read. */
 	cache_untake(s, want - (size_t)n);
 	*len = (size_t)n;
 	return buf;
@@ -1251,15 +1264,12 @@ static kist_err seal_index(writer *w, kist__trailer *t, int signed_)
 		err = kist__nomem();
 		goto out;
 	}
-	/* One frame as before, compressed on every core the seal may use: with
-	 * many small files the index is as large as their content. */
+	/* One frame, on this thread: zstd's workers would copy the plaintext
+	 * index into buffers of their own that it frees without wiping. */
 	ZSTD_CCtx *zc = ZSTD_createCCtx();
 	size_t zlen = (size_t)-1;
 	if (zc != NULL) {
-		unsigned nw = w->s->threads ? w->s->threads : kist__default_threads();
 		ZSTD_CCtx_setParameter(zc, ZSTD_c_compressionLevel, INDEX_ZSTD_LEVEL);
-		if (nw > 1)
-			ZSTD_CCtx_setParameter(zc, ZSTD_c_nbWorkers, (int)nw);
 		zlen = ZSTD_compress2(zc, z, zcap, db, dblen);
 		ZSTD_freeCCtx(zc);
 	}

@@ -588,14 +588,15 @@ static kist_err deliver_sub(reader *r, const kist__sub *u)
 		kist__fail(u->err, "%s", u->errdetail);
 		return entry_failed(r, e, u->err);
 	}
-	if (r->cb->data != NULL && (err = r->cb->data(r->ctx, e, u->result, u->result_len)))
-		return err;
-	r->delivered += u->result_len;
+	/* A batched entry is whole: its digest is checked before data() sees it. */
 	if (sodium_memcmp(u->digest, e->pub.sha256, 32) != 0) {
 		kist__fail(KIST_E_CORRUPT, "SHA-256 does not match the index");
 		r->cur_failed = 1;
 		return entry_failed(r, e, KIST_E_CORRUPT);
 	}
+	if (r->cb->data != NULL && (err = r->cb->data(r->ctx, e, u->result, u->result_len)))
+		return err;
+	r->delivered += u->result_len;
 	return r->cb->end != NULL ? r->cb->end(r->ctx, e, KIST_OK) : KIST_OK;
 }
 
