@@ -114,10 +114,14 @@ size_t kist_escape_buf(char *out, size_t cap, const char *s, unsigned flags);
 size_t kist_utf8_next(const char *s, size_t len, uint32_t *cp);
 
 /*
- * Initialises the library (libsodium). Safe to call more than once.  Every
- * other function calls it as needed; a program with threads calls it first,
- * before starting them (see "Threads" above).
- * @return KIST_OK, KIST_E_CRYPTO.
+ * Initialises the library: libsodium, and the allocators of SQLite, ICU and
+ * jansson, which become kist's (every block wiped when freed).  Those are
+ * process-wide: call kist_init() before the program itself uses any of these
+ * libraries.  Safe to call more than once.  Every other function calls it as
+ * needed; a program with threads calls it first, before starting them (see
+ * "Threads" above).
+ * @return KIST_OK, KIST_E_CRYPTO; KIST_E_ARG when SQLite or ICU was used
+ *         before it (their allocators can no longer be set).
  */
 kist_err kist_init(void);
 

@@ -38,6 +38,18 @@ kist_err kist__nomem(void);
  * 16 MiB table costs ~4,000 faults with small pages and ~8 with huge ones.
  * Released with free(); NULL if out of memory.
  */
+/*
+ * A heap whose blocks are wiped when freed (base/wipe.c), for the libraries'
+ * allocations of plaintext: kist__wipe_install() (from kist_init) gives it to
+ * SQLite, ICU and jansson; format/chunk.c to zstd.  The blocks are
+ * malloc()'s: free() takes them too, without the wipe.  NULL is safe.
+ */
+void *kist__wipe_malloc(size_t size);
+void *kist__wipe_realloc(void *block, size_t size);
+void kist__wipe_free(void *block);
+size_t kist__wipe_size(const void *block);
+/* NULL, or the library that was used before it: too late to install. */
+const char *kist__wipe_install(void);
 void *kist__alloc_large(size_t size);
 
 /* ---- interruption (util.c) */

@@ -84,6 +84,10 @@ kist_err kist_init(void)
 {
 	if (sodium_init() < 0)
 		return kist__fail(KIST_E_CRYPTO, "libsodium failed to initialise");
+	const char *late = kist__wipe_install();
+	if (late != NULL)
+		return kist__fail(KIST_E_ARG, "%s was used before kist_init(): call it first",
+		                  late);
 	return KIST_OK;
 }
 

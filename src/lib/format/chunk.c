@@ -14,7 +14,37 @@
 #include <string.h>
 
 #include <sodium.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_customMem: stable since zstd 1.4 */
 #include <zstd.h>
+
+/*
+ * zstd's own buffers hold plaintext: the window and literals of what it
+ * compresses or decompresses.  The contexts kist makes allocate from the
+ * wiped heap (base/wipe.c).
+ */
+static void *zmem_alloc(void *opaque, size_t size)
+{
+	(void)opaque;
+	return kist__wipe_malloc(size);
+}
+
+static void zmem_free(void *opaque, void *addr)
+{
+	(void)opaque;
+	kist__wipe_free(addr);
+}
+
+static const ZSTD_customMem zmem = {zmem_alloc, zmem_free, NULL};
+
+ZSTD_CCtx *kist__zstd_cctx_new(void)
+{
+	return ZSTD_createCCtx_advanced(zmem);
+}
+
+ZSTD_DCtx *kist__zstd_dctx_new(void)
+{
+	return ZSTD_createDCtx_advanced(zmem);
+}
 
 struct kist__chunker {
 	uint32_t chunk_size;
@@ -49,8 +79,8 @@ kist_err kist__chunker_new(kist__chunker **out, uint32_t chunk_size, int level)
 	c->buf = malloc(c->bufcap);
 	c->in = malloc(c->bufcap);
 	c->out = malloc(chunk_size);
-	c->cctx = ZSTD_createCCtx();
-	c->dctx = ZSTD_createDCtx();
+	c->cctx = kist__zstd_cctx_new();
+	c->dctx = kist__zstd_dctx_new();
 	kist_err err = kist__aead_new(&c->aead, KIST__AEAD_AUTO);
 	if (err != KIST_OK) {
 		kist__chunker_free(c);

@@ -159,6 +159,10 @@ kist_err kist__header_build_gated(unsigned char **out, size_t *outlen,
 
 typedef struct kist__chunker kist__chunker;
 
+/* zstd contexts whose every buffer is wiped when zstd frees it (its window
+ * and literals hold plaintext); free them with ZSTD_freeCCtx/ZSTD_freeDCtx. */
+struct ZSTD_CCtx_s *kist__zstd_cctx_new(void);
+struct ZSTD_DCtx_s *kist__zstd_dctx_new(void);
 kist_err kist__chunker_new(kist__chunker **out, uint32_t chunk_size, int level);
 void kist__chunker_free(kist__chunker *c);
 

@@ -1264,9 +1264,9 @@ static kist_err seal_index(writer *w, kist__trailer *t, int signed_)
 		err = kist__nomem();
 		goto out;
 	}
-	/* One frame, on this thread: zstd's workers would copy the plaintext
-	 * index into buffers of their own that it frees without wiping. */
-	ZSTD_CCtx *zc = ZSTD_createCCtx();
+	/* One frame, on this thread, in a context whose buffers are wiped when
+	 * freed (kist__zstd_cctx_new): they held the plaintext index. */
+	ZSTD_CCtx *zc = kist__zstd_cctx_new();
 	size_t zlen = (size_t)-1;
 	if (zc != NULL) {
 		ZSTD_CCtx_setParameter(zc, ZSTD_c_compressionLevel, INDEX_ZSTD_LEVEL);

@@ -127,7 +127,16 @@ static kist_err read_index(kist_vault *v)
 		err = kist__fail(KIST_E_CORRUPT, "index size does not match the trailer");
 		goto out;
 	}
-	size_t n = ZSTD_decompress(v->index_buf, t->index_len, z, t->index_zlen);
+	/* A context of kist's, so that its literals (index text) are wiped. */
+	ZSTD_DCtx *dz = kist__zstd_dctx_new();
+	size_t n = dz == NULL
+	               ? (size_t)-1
+	               : ZSTD_decompressDCtx(dz, v->index_buf, t->index_len, z, t->index_zlen);
+	ZSTD_freeDCtx(dz);
+	if (dz == NULL) {
+		err = kist__nomem();
+		goto out;
+	}
 	if (ZSTD_isError(n) || n != t->index_len) {
 		err = kist__fail(KIST_E_CORRUPT, "index does not decompress");
 		goto out;
