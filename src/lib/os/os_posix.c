@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -320,6 +321,18 @@ int kist__os_folds_case(int dirfd)
 	(void)dirfd;
 	return 0;
 #endif
+}
+
+int kist__os_space_free(int dirfd, kist__os_space *sp)
+{
+	struct statvfs sv;
+	if (fstatvfs(dirfd, &sv) != 0)
+		return -1;
+	sp->block = sv.f_frsize ? sv.f_frsize : sv.f_bsize ? sv.f_bsize : 4096;
+	sp->blocks_free = (uint64_t)sv.f_bavail;
+	sp->files = (uint64_t)sv.f_files;
+	sp->files_free = (uint64_t)sv.f_favail;
+	return 0;
 }
 
 struct kist__os_dir {
