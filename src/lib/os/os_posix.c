@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,6 +83,17 @@ int kist__os_open(const char *path, int flags, unsigned mode)
 	return kist__os_openat(KIST__OS_CWD, path, flags, mode);
 }
 
+FILE *kist__os_fopen(const char *path, const char *mode)
+{
+	char m[8];
+	int n = snprintf(m, sizeof m, "%se", mode);
+	if (n < 0 || (size_t)n >= sizeof m) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return fopen(path, m);
+}
+
 int kist__os_close(int fd)
 {
 	return close(fd);
@@ -137,9 +149,35 @@ int kist__os_truncate(int fd, uint64_t size)
 	return ftruncate(fd, (off_t)size);
 }
 
+ptrdiff_t kist__os_copy_range(int in, uint64_t *in_off, int out, size_t len)
+{
+#ifdef __linux__
+	loff_t o = (loff_t)*in_off;
+	ptrdiff_t n = copy_file_range(in, &o, out, NULL, len, 0);
+	if (n > 0)
+		*in_off += (uint64_t)n;
+	return n;
+#else
+	(void)in, (void)in_off, (void)out, (void)len;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 int kist__os_fsync(int fd)
 {
 	return fsync(fd);
+}
+
+int kist__os_sync_fs(int fd)
+{
+#ifdef __linux__
+	return syncfs(fd);
+#else
+	(void)fd;
+	sync();
+	return 0;
+#endif
 }
 
 int kist__os_set_blocking(int fd)
@@ -192,6 +230,21 @@ int kist__os_fstatat(int dirfd, const char *name, kist__os_stat *st, int flags)
 		return -1;
 	fill_stat(st, &s);
 	return 0;
+}
+
+int kist__os_exists_at(int dirfd, const char *name)
+{
+	return faccessat(at(dirfd), name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+int kist__os_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+int kist__os_can_write(const char *path)
+{
+	return access(path, W_OK) == 0;
 }
 
 int kist__os_same_file(const kist__os_stat *a, const kist__os_stat *b)
@@ -335,6 +388,37 @@ int kist__os_space_free(int dirfd, kist__os_space *sp)
 	return 0;
 }
 
+int kist__os_nameless_file(const char *dir)
+{
+	char tmpl[4096 + 32];
+	int n = dir == NULL ? snprintf(tmpl, sizeof tmpl, ".kist-whole-XXXXXX")
+	                    : snprintf(tmpl, sizeof tmpl, "%s/.kist-whole-XXXXXX", dir);
+	if (n < 0 || (size_t)n >= sizeof tmpl) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(tmpl);
+	return fd;
+}
+
+int kist__os_memory_file(const char *name)
+{
+#ifdef __linux__
+	return memfd_create(name, MFD_CLOEXEC);
+#else
+	(void)name;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+int kist__os_make_private_dir(char *tmpl)
+{
+	return mkdtemp(tmpl) != NULL ? 0 : -1;
+}
+
 struct kist__os_dir {
 	DIR *d;
 };
@@ -408,6 +492,26 @@ int kist__os_lock(int fd, int flags)
 	return flock(fd, LOCK_EX | ((flags & KIST__OS_LOCK_NB) ? LOCK_NB : 0));
 }
 
+char *kist__os_strndup(const char *s, size_t n)
+{
+	return strndup(s, n);
+}
+
+void *kist__os_memmem(const void *hay, size_t hlen, const void *needle, size_t nlen)
+{
+	return memmem(hay, hlen, needle, nlen);
+}
+
+char *kist__os_strcasestr(const char *hay, const char *needle)
+{
+	return strcasestr(hay, needle);
+}
+
+struct tm *kist__os_gmtime(const time_t *t, struct tm *out)
+{
+	return gmtime_r(t, out);
+}
+
 int kist__os_fnmatch(const char *pattern, const char *name)
 {
 	return fnmatch(pattern, name, 0);
@@ -468,6 +572,56 @@ void kist__os_harden_process(void)
 #ifdef __linux__
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif
+}
+
+int kist__os_run_quietly(const char *exe, char *const argv[], const char *tmpdir, int *status)
+{
+	pid_t pid = fork();
+	int st = 0;
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		setpgid(0, 0); /* its own group: an interrupt stops every process it starts */
+		int nul = open("/dev/null", O_RDWR);
+		if (nul >= 0) {
+			dup2(nul, STDIN_FILENO);
+			dup2(nul, STDOUT_FILENO);
+			dup2(nul, STDERR_FILENO);
+		}
+		setenv("TMPDIR", tmpdir, 1);
+		execv(exe, argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR) {
+			*status = -1;
+			return 0;
+		}
+		/* An interrupt: stop the group, wait for it, report it. */
+		kill(-pid, SIGTERM);
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		errno = EINTR;
+		return -1;
+	}
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return 0;
+}
+
+int kist__os_can_execute(const char *path)
+{
+	return access(path, X_OK) == 0;
+}
+
+char kist__os_path_list_sep(void)
+{
+	return ':';
+}
+
+void kist__os_sleep_ms(unsigned ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
 }
 
 void kist__os_exit_now(int status)
