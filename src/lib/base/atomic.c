@@ -75,7 +75,7 @@ kist_err kist__open_parent(const char *path, int *dirfd, const char **base)
 		dir = strdup("/");
 		*base = slash + 1;
 	} else {
-		dir = strndup(path, (size_t)(slash - path));
+		dir = kist__os_strndup(path, (size_t)(slash - path));
 		*base = slash + 1;
 	}
 	if (dir == NULL)
