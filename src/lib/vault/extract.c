@@ -63,7 +63,7 @@ static kist_err note_created(xstate *x, const char *path, size_t len)
 		x->created = n;
 		x->capcreated = nc;
 	}
-	if ((x->created[x->ncreated] = strndup(path, len)) == NULL)
+	if ((x->created[x->ncreated] = kist__os_strndup(path, len)) == NULL)
 		return kist__nomem();
 	x->ncreated++;
 	return KIST_OK;
@@ -806,7 +806,7 @@ static kist_err commit_all(xstate *x)
 {
 	kist_err err;
 	/* Everything authenticated: make it durable, then give the files their names. */
-	syncfs(x->root);
+	kist__os_sync_fs(x->root);
 	for (size_t i = 0; i < x->nst; i++)
 		if ((err = commit_one(x, &x->st[i])) != KIST_OK)
 			return err;
