@@ -17,7 +17,7 @@
  *    (ENOENT, EEXIST, ELOOP, ENOTDIR, EINTR, EWOULDBLOCK, ENOSPC, ...):
  *    callers map them with kist__errno_err() and name them with strerror().
  *    os_win.c translates Windows errors to the nearest errno value.
- *  - Nothing here prints, exits or allocates a secret.
+ *  - Nothing here prints or holds a secret; only kist__os_exit_now exits.
  */
 #ifndef KIST_OS_H
 #define KIST_OS_H
@@ -55,8 +55,10 @@
 /*
  * Opens name relative to the folder dirfd (KIST__OS_CWD: the current one;
  * an absolute name ignores dirfd).  mode (0600, 0700, ...) is used with
- * KIST__OS_CREAT; Windows keeps no mode bits and ignores it.  A descriptor
- * or -1.
+ * KIST__OS_CREAT.  Windows keeps no mode bits: a mode without group or
+ * other bits (0600) gives the new file a DACL for its owner only (what
+ * kist__os_private_enough then accepts), any other the inherited one.  A
+ * descriptor or -1.
  */
 int kist__os_openat(int dirfd, const char *name, int flags, unsigned mode);
 /* kist__os_openat(KIST__OS_CWD, path, flags, mode). */
@@ -163,7 +165,7 @@ int kist__os_private_enough(const kist__os_stat *st);
 
 /* ---- names in folders */
 
-/* Creates folder name in dirfd with mode (0700; Windows: no mode bits). */
+/* Creates folder name in dirfd with mode (0700; Windows: as kist__os_openat's mode). */
 int kist__os_mkdirat(int dirfd, const char *name, unsigned mode);
 #define KIST__OS_REMOVEDIR 1
 /*
