@@ -6,14 +6,14 @@
 # usage: tests/check-layers.sh SRC_LIB_DIR OBJECT...
 #
 # The folders, lowest first (docs/HACKING.md):
-#   base crypto keys format people index vault custody
+#   os base crypto parts keys format people index vault custody gate
 # The calls come from the object files (nm): file A calls file B when A
 # references a global symbol that B defines.  The includes come from the
 # `#include "FOLDER/FOLDER.h"` lines of src/lib.  Prints one line per
 # violation; exit 0 if none, 1 otherwise, 2 on a usage error.
 set -euo pipefail
 
-ORDER=(base crypto parts keys format people index vault custody gate)
+ORDER=(os base crypto parts keys format people index vault custody gate)
 if [ $# -lt 2 ] || [ ! -d "$1" ]; then
 	echo "usage: $0 SRC_LIB_DIR OBJECT..." >&2
 	exit 2

@@ -8,6 +8,9 @@
 #include <stdint.h>
 
 #include "kist.h"
+/* The library's platform layer: the one internal header the CLI uses, so that
+ * no CLI file names a POSIX- or Windows-only call either (docs/HACKING.md). */
+#include "os/os.h"
 
 /* Exit codes (README, "Exit codes"). */
 enum {

@@ -14,12 +14,9 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -115,9 +112,9 @@ static int is_blank(char ch)
 /* Reads the whole file (bounded) into book.raw; *exists 0 if there is none. */
 static int read_file(const char *path, int *exists)
 {
-	struct stat st;
+	kist__os_stat st;
 	*exists = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int fd = kist__os_open(path, KIST__OS_RDONLY | KIST__OS_NONBLOCK, 0);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return EXIT_OK;
@@ -125,36 +122,36 @@ static int read_file(const char *path, int *exists)
 		return EXIT_IO;
 	}
 	*exists = 1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (kist__os_fstat(fd, &st) != 0 || st.type != KIST__OS_FILE) {
+		kist__os_close(fd);
 		cli_error(path, "the contacts file is not a regular file");
 		return EXIT_USAGE;
 	}
-	if (st.st_size > CONTACTS_FILE_MAX) {
-		close(fd);
+	if (st.size > CONTACTS_FILE_MAX) {
+		kist__os_close(fd);
 		cli_error(path, "the contacts file is larger than %u bytes", CONTACTS_FILE_MAX);
 		return EXIT_USAGE;
 	}
 	book.raw = malloc(CONTACTS_FILE_MAX + 2);
 	if (book.raw == NULL) {
-		close(fd);
+		kist__os_close(fd);
 		return cli_fail(NULL, KIST_E_NOMEM);
 	}
 	size_t got = 0;
 	while (got <= CONTACTS_FILE_MAX) { /* one byte more than allowed: it grew */
-		ssize_t r = read(fd, book.raw + got, CONTACTS_FILE_MAX + 1 - got);
+		ptrdiff_t r = kist__os_read(fd, book.raw + got, CONTACTS_FILE_MAX + 1 - got);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
 			cli_error(path, "cannot read the contacts file: %s", strerror(errno));
-			close(fd);
+			kist__os_close(fd);
 			return EXIT_IO;
 		}
 		if (r == 0)
 			break;
 		got += (size_t)r;
 	}
-	close(fd);
+	kist__os_close(fd);
 	if (got > CONTACTS_FILE_MAX) {
 		cli_error(path, "the contacts file is larger than %u bytes", CONTACTS_FILE_MAX);
 		return EXIT_USAGE;
@@ -413,11 +410,11 @@ static int make_parent(const char *path)
 	char *up = strrchr(dir, '/'); /* ~/.config, then ~/.config/kist */
 	if (up != NULL && up != dir) {
 		*up = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		if (kist__os_mkdirat(KIST__OS_CWD, dir, 0700) != 0 && errno != EEXIST)
 			goto fail;
 		*up = '/';
 	}
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+	if (kist__os_mkdirat(KIST__OS_CWD, dir, 0700) != 0 && errno != EEXIST)
 		goto fail;
 	return EXIT_OK;
 fail:

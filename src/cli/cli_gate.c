@@ -6,13 +6,10 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -20,21 +17,21 @@
 /* A whole regular file of at most max bytes, malloc'd; one line printed on failure. */
 static int read_small(const char *path, size_t max, unsigned char **out, size_t *len)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	kist__os_stat st;
+	int fd = kist__os_open(path, KIST__OS_RDONLY, 0);
 	if (fd < 0) {
 		cli_error(path, "%s", strerror(errno));
 		return EXIT_IO;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		close(fd);
+	if (kist__os_fstat(fd, &st) != 0 || st.type != KIST__OS_FILE || (uint64_t)st.size > max) {
+		kist__os_close(fd);
 		cli_error(path, "not a regular file of at most %zu bytes", max);
 		return EXIT_USAGE;
 	}
-	size_t n = (size_t)st.st_size, got = 0;
+	size_t n = (size_t)st.size, got = 0;
 	unsigned char *b = malloc(n ? n : 1);
 	while (b != NULL && got < n) {
-		ssize_t r = read(fd, b + got, n - got);
+		ptrdiff_t r = kist__os_read(fd, b + got, n - got);
 		if (r <= 0) {
 			free(b);
 			b = NULL;
@@ -42,7 +39,7 @@ static int read_small(const char *path, size_t max, unsigned char **out, size_t 
 		}
 		got += (size_t)r;
 	}
-	close(fd);
+	kist__os_close(fd);
 	if (b == NULL) {
 		cli_error(path, "could not be read");
 		return EXIT_IO;
@@ -83,7 +80,7 @@ static int store_dir(const cli_args *a, char *out, size_t cap, int create)
 		if (*p == '/' || *p == '\0') {
 			char c = *p;
 			*p = '\0';
-			int r = mkdir(out, 0700);
+			int r = kist__os_mkdirat(KIST__OS_CWD, out, 0700);
 			*p = c;
 			if (r != 0 && errno != EEXIST) {
 				cli_error(out, "cannot create the request store: %s",
@@ -253,7 +250,7 @@ int cmd_request(const cli_args *a)
 	}
 	if ((err = kist_file_write(out, req, req_len, cli_count(a, "force") ? KIST_REPLACE : 0)) !=
 	    KIST_OK) {
-		unlink(kpath);
+		kist__os_unlinkat(KIST__OS_CWD, kpath, 0);
 		rc = cli_fail_hint(out, err, KIST_E_EXISTS, "use --force to replace it");
 		goto out;
 	}
@@ -296,21 +293,22 @@ static void show_request(FILE *f, const kist_request_info *ri, unsigned share_no
 /* Asks on the terminal; 1 for yes. */
 static int confirm(const char *what)
 {
-	char line[16];
-	FILE *tty = fopen("/dev/tty", "r+");
-	if (tty == NULL)
+	char line[16], prompt[200];
+	size_t len = 0;
+	int tty = kist__os_tty_open();
+	if (tty < 0)
 		return -1;
-	fprintf(tty, "%s? [y/N] ", what);
-	fflush(tty);
-	int yes = fgets(line, sizeof line, tty) != NULL && (line[0] == 'y' || line[0] == 'Y');
-	fclose(tty);
-	return yes;
+	snprintf(prompt, sizeof prompt, "%s? [y/N] ", what);
+	/* A longer answer is cut (E2BIG): its first letter still decides. */
+	int rc = kist__os_tty_read_line(tty, prompt, line, sizeof line, &len, 1);
+	kist__os_close(tty);
+	return (rc == 0 || errno == E2BIG) && len > 0 && (line[0] == 'y' || line[0] == 'Y');
 }
 
 /* Before anything is recorded: the output can be written, and the custodian agrees. */
 static int ask_first(const cli_args *a, const char *out, int refuse)
 {
-	if (!cli_count(a, "force") && access(out, F_OK) == 0) {
+	if (!cli_count(a, "force") && kist__os_exists(out)) {
 		cli_error(out, "exists; use --force to replace it (nothing recorded)");
 		return EXIT_OTHER;
 	}
@@ -476,7 +474,7 @@ int cli_open_released(const cli_args *a, const char *path, kist_identity *const 
 	}
 	if ((rc = key_path(a, digest, x->key_path, sizeof x->key_path, 0)) != EXIT_OK)
 		goto out;
-	if (access(x->key_path, F_OK) != 0) {
+	if (!kist__os_exists(x->key_path)) {
 		cli_error(cli_get_n(a, "release", 0),
 		          "no pending request for this release: already used, or made elsewhere "
 		          "(request store: %s)",
@@ -504,7 +502,7 @@ int cli_released_forget(const cli_released *x)
 	char dir[PATH_MAX];
 	if (x->req == NULL)
 		return EXIT_OK;
-	if (unlink(x->key_path) != 0) {
+	if (kist__os_unlinkat(KIST__OS_CWD, x->key_path, 0) != 0) {
 		cli_error(x->key_path, "could not delete the used request key: %s",
 		          strerror(errno));
 		return EXIT_IO;
@@ -513,10 +511,10 @@ int cli_released_forget(const cli_released *x)
 	char *slash = strrchr(dir, '/');
 	if (slash != NULL) {
 		*slash = '\0';
-		int fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int fd = kist__os_open(dir[0] ? dir : "/", KIST__OS_RDONLY | KIST__OS_DIRECTORY, 0);
 		if (fd >= 0) {
-			fsync(fd);
-			close(fd);
+			kist__os_fsync(fd);
+			kist__os_close(fd);
 		}
 	}
 	return EXIT_OK;

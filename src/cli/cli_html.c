@@ -7,19 +7,14 @@
  */
 #include "cli.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #define PDF_MAX (1u << 30) /* bytes of a printed report read back */
 
@@ -205,8 +200,9 @@ void cli_html_cleanup_on_signal(void)
 {
 	if (!pdf_active)
 		return;
-	unlink(pdf_html); /* async-signal-safe; the rest of the folder holds no report */
-	unlink(pdf_out);
+	/* async-signal-safe; the rest of the folder holds no report */
+	kist__os_unlinkat(KIST__OS_CWD, pdf_html, 0);
+	kist__os_unlinkat(KIST__OS_CWD, pdf_out, 0);
 }
 
 /* chromium or chromium-browser on PATH, into out; 0 if found. */
@@ -218,13 +214,14 @@ static int find_chromium(char *out, size_t cap)
 		return -1;
 	for (size_t k = 0; k < 2; k++) {
 		for (const char *p = path; *p;) {
-			size_t n = strcspn(p, ":");
+			char sep[2] = {kist__os_path_list_sep(), '\0'};
+			size_t n = strcspn(p, sep);
 			if (n > 0) {
 				int w = snprintf(out, cap, "%.*s/%s", (int)n, p, names[k]);
-				if (w > 0 && (size_t)w < cap && access(out, X_OK) == 0)
+				if (w > 0 && (size_t)w < cap && kist__os_can_execute(out))
 					return 0;
 			}
-			p += n + (p[n] == ':');
+			p += n + (p[n] == sep[0]);
 		}
 	}
 	return -1;
@@ -243,22 +240,20 @@ int cli_html_pdf_available(const char *verb)
 /* Removes what chromium left in its profile folder under dir (depth-first, no links). */
 static void remove_tree(int dirfd, const char *name)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = kist__os_openat(dirfd, name,
+	                         KIST__OS_RDONLY | KIST__OS_DIRECTORY | KIST__OS_NOFOLLOW, 0);
 	if (fd >= 0) {
-		DIR *d = fdopendir(fd);
-		struct dirent *de;
-		while (d != NULL && (de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
-			if (unlinkat(fd, de->d_name, 0) != 0)
-				remove_tree(fd, de->d_name);
-		}
+		kist__os_dir *d = kist__os_dir_open(fd);
+		const char *n;
+		while (d != NULL && kist__os_dir_next(d, &n, NULL) > 0)
+			if (kist__os_unlinkat(fd, n, 0) != 0)
+				remove_tree(fd, n);
 		if (d != NULL)
-			closedir(d);
+			kist__os_dir_close(d);
 		else
-			close(fd);
+			kist__os_close(fd);
 	}
-	unlinkat(dirfd, name, AT_REMOVEDIR);
+	kist__os_unlinkat(dirfd, name, KIST__OS_REMOVEDIR);
 }
 
 /* Runs chromium to print html to pdf; returns an exit code (one line printed on failure). */
@@ -283,41 +278,20 @@ static int run_chromium(const char *verb, const char *exe, const char *dir)
 	                pdfarg,
 	                url,
 	                NULL};
-	pid_t pid = fork();
-	if (pid < 0) {
+	/* Its own process group (an interrupt stops every chromium process), its
+	 * chatter on the null device, its temporary files in dir (removed with ours). */
+	int st = 0;
+	if (kist__os_run_quietly(exe, argv, dir, &st) != 0) {
+		if (errno == EINTR) { /* chromium stopped: clean up as on any failure */
+			cli_error(verb, "interrupted: no PDF written");
+			return EXIT_INTERRUPTED;
+		}
 		cli_error(verb, "cannot start chromium: %s", strerror(errno));
 		return EXIT_OTHER;
 	}
-	if (pid == 0) {
-		setpgid(0, 0); /* its own group: an interrupt stops every chromium process */
-		int nul = open("/dev/null", O_RDWR);
-		if (nul >= 0) { /* chromium's chatter is not kist's */
-			dup2(nul, STDIN_FILENO);
-			dup2(nul, STDOUT_FILENO);
-			dup2(nul, STDERR_FILENO);
-		}
-		setenv("TMPDIR", dir, 1); /* chromium's own temporary files: removed with ours */
-		execv(exe, argv);
-		_exit(127);
-	}
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0) {
-		if (errno != EINTR) {
-			st = -1;
-			break;
-		}
-		/* An interrupt: stop chromium, then clean up as on any failure. */
-		kill(-pid, SIGTERM);
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-		cli_error(verb, "interrupted: no PDF written");
-		return EXIT_INTERRUPTED;
-	}
-	struct stat sb;
-	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || stat(pdf_out, &sb) != 0 ||
-	    sb.st_size == 0) {
-		cli_error(verb, "chromium did not print the report to PDF (exit status %d)",
-		          st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	kist__os_stat sb;
+	if (st != 0 || kist__os_fstatat(KIST__OS_CWD, pdf_out, &sb, 0) != 0 || sb.size == 0) {
+		cli_error(verb, "chromium did not print the report to PDF (exit status %d)", st);
 		return EXIT_OTHER;
 	}
 	return EXIT_OK;
@@ -361,15 +335,17 @@ static int write_pdf(const char *verb, const cli_html *h, const char *out, int f
 	if (find_chromium(exe, sizeof exe) != 0)
 		return cli_html_pdf_available(verb);
 	int n = snprintf(dir, sizeof dir, "%s/kist-report.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (n < 0 || (size_t)n >= sizeof dir - 64 || mkdtemp(dir) == NULL) { /* mode 0700 */
+	if (n < 0 || (size_t)n >= sizeof dir - 64 || kist__os_make_private_dir(dir) != 0) {
 		cli_error(verb, "cannot make a private temporary folder: %s", strerror(errno));
 		return EXIT_IO;
 	}
 	snprintf(pdf_html, sizeof pdf_html, "%s/report.html", dir);
 	snprintf(pdf_out, sizeof pdf_out, "%s/report.pdf", dir);
 	pdf_active = 1;
-	int fd = open(pdf_html, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, h->p, h->len) != (ssize_t)h->len || close(fd) != 0) {
+	int fd = kist__os_open(
+	    pdf_html, KIST__OS_WRONLY | KIST__OS_CREAT | KIST__OS_EXCL | KIST__OS_NOFOLLOW, 0600);
+	if (fd < 0 || kist__os_write(fd, h->p, h->len) != (ptrdiff_t)h->len ||
+	    kist__os_close(fd) != 0) {
 		cli_error(verb, "cannot write the temporary HTML for chromium: %s",
 		          strerror(errno));
 		rc = EXIT_IO;
@@ -386,15 +362,15 @@ static int write_pdf(const char *verb, const cli_html *h, const char *out, int f
 	rc = put_output(out, pdf, plen, force);
 out:
 	free(pdf);
-	unlink(pdf_html);
-	unlink(pdf_out);
+	kist__os_unlinkat(KIST__OS_CWD, pdf_html, 0);
+	kist__os_unlinkat(KIST__OS_CWD, pdf_out, 0);
 	pdf_active = 0;
 	/* Stopped chromium processes may still write in their profile for a moment. */
 	for (int i = 0; i < 50; i++) {
-		remove_tree(AT_FDCWD, dir);
-		if (access(dir, F_OK) != 0)
+		remove_tree(KIST__OS_CWD, dir);
+		if (!kist__os_exists(dir))
 			break;
-		usleep(100000);
+		kist__os_sleep_ms(100);
 	}
 	return rc;
 }

@@ -2,15 +2,11 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <termios.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -18,28 +14,29 @@
 
 static kist_err read_passfile(const char *path, char *buf, size_t cap, size_t *len)
 {
-	struct stat st;
+	kist__os_stat st;
 	size_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = kist__os_open(path, KIST__OS_RDONLY, 0);
 	if (fd < 0) {
 		cli_error(path, "%s", strerror(errno));
 		return KIST_E_IO;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
-		close(fd);
+	if (kist__os_fstat(fd, &st) != 0 || st.type != KIST__OS_FILE ||
+	    !kist__os_private_enough(&st)) {
+		kist__os_close(fd);
 		cli_error(path, "a passphrase file must be a regular file readable only by you "
 		                "(chmod 600)");
 		return KIST_E_KEYPERM;
 	}
 	while (n < cap) {
-		ssize_t r = read(fd, buf + n, cap - n);
+		ptrdiff_t r = kist__os_read(fd, buf + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
 		n += (size_t)r;
 	}
-	close(fd);
+	kist__os_close(fd);
 	char *nl = memchr(buf, '\n', n);
 	if (nl != NULL)
 		n = (size_t)(nl - buf);
@@ -57,44 +54,12 @@ static kist_err read_passfile(const char *path, char *buf, size_t cap, size_t *l
 	return KIST_OK;
 }
 
+/* One line from the terminal with echo off (os/os.h). */
 static kist_err tty_read(int tty, const char *prompt, char *buf, size_t cap, size_t *len)
 {
-	struct termios old, quiet;
-	size_t n = 0;
-	char c;
-	kist_err err = KIST_OK;
-
-	if (tcgetattr(tty, &old) != 0)
-		return KIST_E_IO;
-	quiet = old;
-	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-	quiet.c_lflag |= ICANON;
-	/* Echo off before the prompt, so nothing typed early is shown; nothing discarded. */
-	tcsetattr(tty, TCSANOW, &quiet);
-	if (write(tty, prompt, strlen(prompt)) < 0) {
-		tcsetattr(tty, TCSANOW, &old);
-		return KIST_E_IO;
-	}
-	for (;;) {
-		ssize_t r = read(tty, &c, 1);
-		if (r < 0 && errno == EINTR) {
-			err = KIST_E_INTERRUPTED;
-			break;
-		}
-		if (r <= 0 || c == '\n' || c == '\r')
-			break;
-		if (n + 1 >= cap) {
-			err = KIST_E_LIMIT;
-			break;
-		}
-		buf[n++] = c;
-	}
-	tcsetattr(tty, TCSANOW, &old);
-	if (write(tty, "\n", 1) < 0)
-		err = KIST_E_IO;
-	c = 0;
-	*len = n;
-	return err;
+	if (kist__os_tty_read_line(tty, prompt, buf, cap, len, 0) == 0)
+		return KIST_OK;
+	return errno == EINTR ? KIST_E_INTERRUPTED : errno == E2BIG ? KIST_E_LIMIT : KIST_E_IO;
 }
 
 kist_err cli_read_passphrase(const char *passfile, const char *prompt, int confirm, char *buf,
@@ -102,7 +67,7 @@ kist_err cli_read_passphrase(const char *passfile, const char *prompt, int confi
 {
 	if (passfile != NULL)
 		return read_passfile(passfile, buf, cap, len);
-	int tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	int tty = kist__os_tty_open();
 	if (tty < 0) {
 		cli_error(NULL, "no terminal to ask for a passphrase: use --passphrase-file");
 		return KIST_E_PASSPHRASE;
@@ -127,7 +92,7 @@ kist_err cli_read_passphrase(const char *passfile, const char *prompt, int confi
 			sodium_free(again);
 		}
 	}
-	close(tty);
+	kist__os_close(tty);
 	if (err == KIST_E_LIMIT)
 		cli_error(NULL, "passphrase too long");
 	return err;

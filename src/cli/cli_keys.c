@@ -3,13 +3,10 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -76,11 +73,12 @@ static int draw_qr(const char *key)
 int cli_pubkey_file(const char *path, kist_pubkey *pk)
 {
 	char *buf = NULL, *text = NULL;
-	ssize_t got = 0;
+	ptrdiff_t got = 0;
 	int rc = 0;
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > KEYFILE_MAX)
+	kist__os_stat st;
+	int fd = kist__os_open(path, KIST__OS_RDONLY | KIST__OS_NONBLOCK, 0);
+	if (fd < 0 || kist__os_fstat(fd, &st) != 0 || st.type != KIST__OS_FILE ||
+	    st.size > KEYFILE_MAX)
 		goto out;
 	/* It may be an identity file: secure memory, wiped. */
 	buf = sodium_malloc(KEYFILE_MAX + 1);
@@ -88,7 +86,7 @@ int cli_pubkey_file(const char *path, kist_pubkey *pk)
 	if (buf == NULL || text == NULL)
 		goto out;
 	while (got < KEYFILE_MAX) {
-		ssize_t n = read(fd, buf + got, (size_t)(KEYFILE_MAX - got));
+		ptrdiff_t n = kist__os_read(fd, buf + got, (size_t)(KEYFILE_MAX - got));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -124,7 +122,7 @@ int cli_pubkey_file(const char *path, kist_pubkey *pk)
 	rc = 1;
 out:
 	if (fd >= 0)
-		close(fd);
+		kist__os_close(fd);
 	sodium_free(buf);
 	sodium_free(text);
 	return rc;
@@ -165,7 +163,7 @@ static int looks_like_key(const char *arg)
 static void no_such_name(const char *opt, const char *arg, const char *what)
 {
 	const char *book = cli_contacts_path();
-	if (book[0] != '\0' && access(book, F_OK) == 0)
+	if (book[0] != '\0' && kist__os_exists(book))
 		cli_error(opt, "%s is not %s, and no contact is named so (contacts: %s)", arg, what,
 		          book);
 	else
@@ -182,7 +180,7 @@ static void no_such_name(const char *opt, const char *arg, const char *what)
 static int contact_for(const char *arg, kist_pubkey *pk)
 {
 	char f[KIST_FINGERPRINT_STRLEN + 1];
-	if (looks_like_key(arg) || parse_fingerprint(arg, f) || access(arg, F_OK) == 0)
+	if (looks_like_key(arg) || parse_fingerprint(arg, f) || kist__os_exists(arg))
 		return 0;
 	return cli_contact_find(arg, pk);
 }
@@ -197,7 +195,7 @@ int cli_signer_arg(const char *arg, cli_signer *out)
 		kist_pubkey_fingerprint(&out->pk, out->fpr);
 		return EXIT_OK;
 	}
-	if (parse_fingerprint(arg, out->fpr) && access(arg, F_OK) != 0) {
+	if (parse_fingerprint(arg, out->fpr) && !kist__os_exists(arg)) {
 		out->by_fingerprint = 1;
 		return EXIT_OK;
 	}
@@ -205,10 +203,10 @@ int cli_signer_arg(const char *arg, cli_signer *out)
 		kist_pubkey_fingerprint(&out->pk, out->fpr);
 		return EXIT_OK;
 	}
-	int r = access(arg, F_OK) == 0 ? cli_pubkey_file(arg, &out->pk) : 0;
+	int r = kist__os_exists(arg) ? cli_pubkey_file(arg, &out->pk) : 0;
 	if (r < 0)
 		return EXIT_USAGE;
-	if (r == 0 && access(arg, F_OK) == 0) {
+	if (r == 0 && kist__os_exists(arg)) {
 		kist_err err = kist_identity_file_pubkey(arg, &out->pk);
 		if (err != KIST_OK)
 			return cli_fail("--signer", err);
@@ -251,8 +249,8 @@ int cli_recipient_arg(const char *arg, kist_pubkey *pk)
 		return EXIT_OK;
 	char why[512];
 	snprintf(why, sizeof why, "%s", kist_errdetail());
-	struct stat st;
-	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
+	kist__os_stat st;
+	if (kist__os_fstatat(KIST__OS_CWD, arg, &st, 0) == 0 && st.type == KIST__OS_FILE) {
 		cli_error("-r", "%s is a file: -r takes a key; to read keys from a file use -R %s",
 		          arg, arg);
 		return EXIT_USAGE;
@@ -402,7 +400,7 @@ int cmd_keygen(const cli_args *a)
 		return EXIT_USAGE;
 	}
 	/* Never replaced: every vault sealed to the old identity would be lost. */
-	if (faccessat(AT_FDCWD, out, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (kist__os_exists_at(KIST__OS_CWD, out)) {
 		keygen_exists(out);
 		return EXIT_OTHER;
 	}
@@ -458,10 +456,10 @@ int cmd_pubkey(const cli_args *a)
 	}
 	qr = cli_count(a, "qr") > 0;
 	/* A public key given instead of a file: show its fingerprint. */
-	if (access(a->pos[0], F_OK) != 0 && kist_pubkey_parse(&pk, a->pos[0]) == KIST_OK)
+	if (!kist__os_exists(a->pos[0]) && kist_pubkey_parse(&pk, a->pos[0]) == KIST_OK)
 		return print_pubkey(&pk, qr);
 	if ((strncasecmp(a->pos[0], "kist1", 5) == 0 || strncasecmp(a->pos[0], "age1", 4) == 0) &&
-	    access(a->pos[0], F_OK) != 0) {
+	    !kist__os_exists(a->pos[0])) {
 		kist_err err = kist_pubkey_parse(&pk, a->pos[0]);
 		if (err != KIST_OK)
 			return cli_fail(a->pos[0], err);

@@ -6,16 +6,12 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -129,13 +125,14 @@ static void print_entry(const kist_ledger_entry *e)
 static void recover(const char *path)
 {
 	char j[PATH_MAX + 16];
-	struct stat st;
+	kist__os_stat st;
 	kist_ledger *l = NULL;
 	int n = snprintf(j, sizeof j, "%s-journal", path);
-	if (n < 0 || (size_t)n >= sizeof j || stat(j, &st) != 0 || st.st_size == 0 ||
-	    stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, W_OK) != 0)
+	if (n < 0 || (size_t)n >= sizeof j || kist__os_fstatat(KIST__OS_CWD, j, &st, 0) != 0 ||
+	    st.size == 0 || kist__os_fstatat(KIST__OS_CWD, path, &st, 0) != 0 ||
+	    st.type != KIST__OS_FILE || !kist__os_can_write(path))
 		return;
-	if (kist_ledger_open(&l, path) == KIST_OK && stat(j, &st) != 0)
+	if (kist_ledger_open(&l, path) == KIST_OK && kist__os_fstatat(KIST__OS_CWD, j, &st, 0) != 0)
 		fprintf(stderr,
 		        "kist: %s: rolled back a write left unfinished by a crash (its journal)\n",
 		        path);
@@ -263,8 +260,9 @@ static int export_sealed(const cli_args *a, const char *out, const char *json, s
 		}
 	}
 	if (rc == EXIT_OK) {
-		fd = memfd_create("kist-ledger-bundle", MFD_CLOEXEC);
-		if (fd < 0 || write(fd, json, len) != (ssize_t)len || lseek(fd, 0, SEEK_SET) != 0) {
+		fd = kist__os_memory_file("kist-ledger-bundle");
+		if (fd < 0 || kist__os_write(fd, json, len) != (ptrdiff_t)len ||
+		    kist__os_seek(fd, 0, KIST__OS_SEEK_SET) != 0) {
 			cli_error(NULL, "cannot hold the bundle in memory: %s", strerror(errno));
 			rc = EXIT_IO;
 		}
@@ -275,7 +273,7 @@ static int export_sealed(const cli_args *a, const char *out, const char *json, s
 	         KIST_OK))
 		rc = cli_fail_hint(NULL, err, KIST_E_EXISTS, "use --force to replace it");
 	if (fd >= 0)
-		close(fd);
+		kist__os_close(fd);
 	kist_sealer_free(s);
 	return rc;
 }
@@ -390,18 +388,19 @@ static void on_finding(void *ctx, kist_audit_kind kind, uint64_t index, const ch
 /* Reads a whole small file (at most max bytes) into a NUL-terminated buffer. */
 static int read_small(const char *path, size_t max, char **out, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = kist__os_fopen(path, "rb");
 	if (f == NULL) {
 		cli_error(path, "%s", strerror(errno));
 		return EXIT_IO;
 	}
 	/* A regular file is read into one buffer of its size (no growing copies):
-	 * a large bundle costs its size once, and reading it is quick to interrupt. */
-	struct stat st;
+	 * a large bundle costs its size once, and reading it is quick to interrupt.
+	 * The size is only a first guess (the buffer still grows, to max). */
+	kist__os_stat st;
 	size_t cap = 4096, n = 0;
-	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (uintmax_t)st.st_size < max)
-		cap = (size_t)st.st_size + 1; /* + 1: the end of file is seen without growing */
+	if (kist__os_fstatat(KIST__OS_CWD, path, &st, 0) == 0 && st.type == KIST__OS_FILE &&
+	    st.size > 0 && (uintmax_t)st.size < max)
+		cap = (size_t)st.size + 1; /* + 1: the end of file is seen without growing */
 	char *b = malloc(cap + 1);
 	while (b) {
 		if (n == cap) {
@@ -455,7 +454,7 @@ static int load_sealed(const cli_args *a, const char *path, kist_identity *id,
 	kist_vault *v = NULL;
 	unsigned char *data = NULL;
 	int fd = -1;
-	struct stat st;
+	kist__os_stat st;
 	kist_err err;
 	int rc;
 	if (id == NULL && cli_count(a, "identity") == 0) {
@@ -485,9 +484,9 @@ static int load_sealed(const cli_args *a, const char *path, kist_identity *id,
 	if ((rc = cli_ledger_record(a, v, ids[kist_vault_opened_with(v)], "audit", one, 1)) !=
 	    EXIT_OK)
 		goto out;
-	fd = memfd_create("kist-ledger-bundle", MFD_CLOEXEC);
+	fd = kist__os_memory_file("kist-ledger-bundle");
 	if (fd < 0) {
-		cli_error(NULL, "memfd_create: %s", strerror(errno));
+		cli_error(NULL, "a file in memory: %s", strerror(errno));
 		rc = EXIT_IO;
 		goto out;
 	}
@@ -495,19 +494,19 @@ static int load_sealed(const cli_args *a, const char *path, kist_identity *id,
 		rc = cli_fail(path, err);
 		goto out;
 	}
-	if (fstat(fd, &st) != 0 || (data = malloc((size_t)st.st_size + 1)) == NULL ||
-	    pread(fd, data, (size_t)st.st_size, 0) != st.st_size) {
+	if (kist__os_fstat(fd, &st) != 0 || (data = malloc((size_t)st.size + 1)) == NULL ||
+	    kist__os_pread(fd, data, (size_t)st.size, 0) != (ptrdiff_t)st.size) {
 		cli_error(path, "cannot read the bundle back from memory");
 		rc = EXIT_IO;
 		goto out;
 	}
-	if ((err = kist_ledger_load_bundle(log, data, (size_t)st.st_size)) != KIST_OK)
+	if ((err = kist_ledger_load_bundle(log, data, (size_t)st.size)) != KIST_OK)
 		rc = cli_fail(path, err);
 out:
 	if (fd >= 0)
-		close(fd);
+		kist__os_close(fd);
 	if (data != NULL) /* the decrypted bundle */
-		sodium_memzero(data, (size_t)st.st_size + 1);
+		sodium_memzero(data, (size_t)st.size + 1);
 	free(data);
 	kist_vault_close(v);
 	if (id == NULL)
@@ -518,7 +517,7 @@ out:
 static int load_any(const cli_args *a, const char *path, kist_identity *id, kist_ledger_log **log)
 {
 	unsigned char head[16] = {0};
-	FILE *f = fopen(path, "rb");
+	FILE *f = kist__os_fopen(path, "rb");
 	if (f == NULL) {
 		cli_error(path, "%s", strerror(errno));
 		return EXIT_IO;
@@ -708,7 +707,7 @@ static void print_audit_intact(const audit_run *r, size_t n)
 		char when[64];
 		time_t t = (time_t)r->held.time;
 		struct tm tm;
-		if (gmtime_r(&t, &tm) == NULL ||
+		if (kist__os_gmtime(&t, &tm) == NULL ||
 		    strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm) == 0)
 			snprintf(when, sizeof when, "(unknown date)");
 		printf("Signatures:  entries 0..%llu covered by your audited checkpoint of %s: "

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -192,7 +191,7 @@ int cmd_cat(const cli_args *a)
 		return EXIT_OTHER;
 	}
 	fflush(stdout);
-	kist_err err = kist_vault_cat(v, e, STDOUT_FILENO);
+	kist_err err = kist_vault_cat(v, e, KIST__OS_STDOUT);
 	if (err != KIST_OK)
 		rc = cli_fail(a->pos[0], err);
 	kist_vault_close(v);

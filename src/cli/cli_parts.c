@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 int cli_parse_size(const char *s, uint64_t *out)
 {
@@ -265,7 +263,7 @@ int cmd_repair(const cli_args *a)
 	/* A vault with its parity file beside it (or the parity file named). */
 	if (a->npos == 1 && (rc = cli_parity_pair(a->pos[0], vault, side, sizeof vault)) != 0)
 		return rc < 0 ? EXIT_USAGE : cli_parity_repair(a, vault, side);
-	if (a->npos == 1 && !kist_is_part(a->pos[0]) && access(a->pos[0], F_OK) == 0) {
+	if (a->npos == 1 && !kist_is_part(a->pos[0]) && kist__os_exists(a->pos[0])) {
 		cli_error(a->pos[0],
 		          "is not a part, and has no parity file (VAULT.parity) beside it: nothing "
 		          "can rebuild it");
@@ -314,7 +312,7 @@ int cli_parse_percent(const char *s, unsigned *out)
 int cli_parity_pair(const char *arg, char *vault, char *side, size_t cap)
 {
 	size_t n = strlen(arg);
-	struct stat st;
+	kist__os_stat st;
 	if (kist_is_parity(arg)) {
 		if (n <= 7 || strcmp(arg + n - 7, ".parity") != 0 || n - 7 >= cap) {
 			cli_error(arg, "a parity file is named VAULT.parity, beside its VAULT: "
@@ -329,7 +327,7 @@ int cli_parity_pair(const char *arg, char *vault, char *side, size_t cap)
 		return 0;
 	snprintf(vault, cap, "%s", arg);
 	snprintf(side, cap, "%s.parity", arg);
-	return lstat(side, &st) == 0;
+	return kist__os_fstatat(KIST__OS_CWD, side, &st, KIST__OS_STAT_NOFOLLOW) == 0;
 }
 
 static int parity_open(const char *vault, const char *side, kist_parity **pp)

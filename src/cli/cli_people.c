@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -16,7 +15,7 @@ static void iso_time(char *out, size_t cap, long long t)
 {
 	struct tm tm;
 	time_t tt = (time_t)t;
-	if (gmtime_r(&tt, &tm) == NULL || strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (kist__os_gmtime(&tt, &tm) == NULL || strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(out, cap, "%lld", t);
 }
 

@@ -9,7 +9,6 @@
 
 #include <stdio.h>
 #include <time.h>
-#include <unistd.h>
 
 #define PROGRESS_INTERVAL 0.25 /* seconds between two drawings */
 
@@ -27,7 +26,7 @@ static double now(void)
 void cli_progress_init(cli_progress *p, const char *label)
 {
 	p->label = label;
-	p->active = !cli_quiet && isatty(STDERR_FILENO);
+	p->active = !cli_quiet && kist__os_isatty(KIST__OS_STDERR);
 	p->start = now();
 	p->last = p->start - 2 * PROGRESS_INTERVAL;
 }

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -47,8 +46,9 @@ static int usage_common(const cli_args *a, const char *verb, const char *usage)
 	/* Before any work (and any ledger entry): an output that would be refused at the
 	 * end (kist_file_write() checks again), --pdf that cannot be printed. */
 	const char *out = cli_get(a, "output");
-	struct stat st;
-	if (strcmp(out, "-") != 0 && !cli_count(a, "force") && lstat(out, &st) == 0) {
+	kist__os_stat st;
+	if (strcmp(out, "-") != 0 && !cli_count(a, "force") &&
+	    kist__os_fstatat(KIST__OS_CWD, out, &st, KIST__OS_STAT_NOFOLLOW) == 0) {
 		cli_error(out, "already exists (use --force to replace it)");
 		return EXIT_OTHER;
 	}

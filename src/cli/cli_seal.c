@@ -1,13 +1,10 @@
 /* kist seal. */
 #include "cli.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <errno.h>
-#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -265,18 +262,13 @@ static int split_args(const cli_args *a, uint64_t *size, unsigned *parity)
  */
 static int nameless_file(const char *out)
 {
-	char tmpl[4096 + 32];
+	char dir[4096 + 32];
 	const char *slash = strrchr(out, '/');
-	if (slash == NULL)
-		snprintf(tmpl, sizeof tmpl, ".kist-whole-XXXXXX");
-	else
-		snprintf(tmpl, sizeof tmpl, "%.*s/.kist-whole-XXXXXX", (int)(slash - out), out);
-	int fd = mkstemp(tmpl);
-	if (fd < 0) {
+	if (slash != NULL)
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - out), out);
+	int fd = kist__os_nameless_file(slash == NULL ? NULL : dir);
+	if (fd < 0)
 		cli_error(out, "cannot write there: %s", strerror(errno));
-		return -1;
-	}
-	unlink(tmpl);
 	return fd;
 }
 
@@ -284,19 +276,34 @@ static int nameless_file(const char *out)
  * as OUT (created, never replaced) rather than lost with its nameless file. */
 static void keep_whole(int fd, const char *out)
 {
-	struct stat st;
-	int o = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	loff_t in = 0;
-	if (o < 0 || fstat(fd, &st) != 0)
+	kist__os_stat st;
+	int o = kist__os_open(
+	    out, KIST__OS_WRONLY | KIST__OS_CREAT | KIST__OS_EXCL | KIST__OS_NOFOLLOW, 0600);
+	uint64_t in = 0;
+	int kernel = 1;
+	unsigned char buf[1 << 16];
+	if (o < 0 || kist__os_fstat(fd, &st) != 0)
 		goto fail;
-	while (in < st.st_size) {
-		ssize_t c = copy_file_range(fd, &in, o, NULL, (size_t)(st.st_size - in), 0);
+	while (in < st.size) { /* by the kernel where it can, else through buf */
+		size_t want = st.size - in > (1u << 30) ? (1u << 30) : (size_t)(st.size - in);
+		ptrdiff_t c = kernel ? kist__os_copy_range(fd, &in, o, want) : -1;
+		if (c < 0 && kernel && in == 0 && errno != EINTR) {
+			kernel = 0; /* not here (os/os.h): read and write */
+			continue;
+		}
+		if (!kernel) {
+			c = kist__os_pread(fd, buf, want < sizeof buf ? want : sizeof buf, in);
+			for (ptrdiff_t w = 0, k; w < c; w += k)
+				if ((k = kist__os_write(o, buf + w, (size_t)(c - w))) <= 0)
+					goto fail;
+			in += c > 0 ? (uint64_t)c : 0;
+		}
 		if (c <= 0)
 			goto fail;
 	}
-	if (fsync(o) != 0 || close(o) != 0) {
+	if (kist__os_fsync(o) != 0 || kist__os_close(o) != 0) {
 		o = -1;
-		unlink(out);
+		kist__os_unlinkat(KIST__OS_CWD, out, 0);
 		goto fail;
 	}
 	fprintf(stderr, "kist: the vault was kept whole as ");
@@ -305,8 +312,8 @@ static void keep_whole(int fd, const char *out)
 	return;
 fail:
 	if (o >= 0) {
-		close(o);
-		unlink(out);
+		kist__os_close(o);
+		kist__os_unlinkat(KIST__OS_CWD, out, 0);
 	}
 	fprintf(stderr, "kist: the vault could not be kept either: seal again\n");
 }
@@ -344,17 +351,17 @@ static kist_err write_with_parity(const cli_args *a, kist_sealer *s, int fd, con
 static int outputs_free(const cli_args *a, uint64_t split_size, unsigned percent)
 {
 	char name[4096 + 8];
-	struct stat st;
+	kist__os_stat st;
 	const char *out = cli_get(a, "output");
 	if (out == NULL || cli_count(a, "force"))
 		return EXIT_OK;
 	if (percent > 0 && snprintf(name, sizeof name, "%s.parity", out) < (int)sizeof name &&
-	    lstat(name, &st) == 0) {
+	    kist__os_fstatat(KIST__OS_CWD, name, &st, KIST__OS_STAT_NOFOLLOW) == 0) {
 		cli_error(name, "exists (use --force to replace it)");
 		return EXIT_OTHER;
 	}
 	if (split_size > 0 && snprintf(name, sizeof name, "%s.001", out) < (int)sizeof name &&
-	    lstat(name, &st) == 0) {
+	    kist__os_fstatat(KIST__OS_CWD, name, &st, KIST__OS_STAT_NOFOLLOW) == 0) {
 		cli_error(name, "exists (use --force to replace the parts)");
 		return EXIT_OTHER;
 	}
@@ -365,7 +372,7 @@ static int outputs_free(const cli_args *a, uint64_t split_size, unsigned percent
 static int output_arg(const cli_args *a, int dry)
 {
 	const char *out = cli_get(a, "output");
-	struct stat st;
+	kist__os_stat st;
 	if (out == NULL && !dry) {
 		cli_usage_error("seal", "an output is needed: -o OUT.kist");
 		return EXIT_USAGE;
@@ -375,7 +382,8 @@ static int output_arg(const cli_args *a, int dry)
 		return EXIT_USAGE;
 	}
 	/* Refused before any key is opened or any input read. */
-	if (out != NULL && strcmp(out, "-") != 0 && stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (out != NULL && strcmp(out, "-") != 0 &&
+	    kist__os_fstatat(KIST__OS_CWD, out, &st, 0) == 0 && st.type == KIST__OS_DIR) {
 		char e[256];
 		cli_escape(e, sizeof e, out);
 		cli_usage_error(
@@ -383,7 +391,7 @@ static int output_arg(const cli_args *a, int dry)
 		return EXIT_USAGE;
 	}
 	if (out != NULL && strcmp(out, "-") == 0) {
-		if (isatty(STDOUT_FILENO)) {
+		if (kist__os_isatty(KIST__OS_STDOUT)) {
 			cli_usage_error("seal",
 			                "-o - writes the vault to standard output, which is a "
 			                "terminal: redirect it (> FILE) or pipe it");
@@ -540,7 +548,7 @@ static int add_inputs(const cli_args *a, kist_sealer *s)
 				return EXIT_USAGE;
 			}
 			const char *name = cli_get(a, "stdin-name");
-			err = kist_sealer_add_fd(s, STDIN_FILENO, name ? name : "stdin");
+			err = kist_sealer_add_fd(s, KIST__OS_STDIN, name ? name : "stdin");
 		} else {
 			err = kist_sealer_add_path(s, p);
 		}
@@ -567,13 +575,13 @@ static int write_vault(const cli_args *a, kist_sealer *s, const char *out, kist_
 		return EXIT_IO;
 	}
 	kist_err err =
-	    to_stdout ? kist_sealer_write_fd(s, STDOUT_FILENO, "standard output")
+	    to_stdout ? kist_sealer_write_fd(s, KIST__OS_STDOUT, "standard output")
 	    : split_fd >= 0
 	        ? (percent > 0 ? write_with_parity(a, s, split_fd, out)
 	                       : write_split(a, s, split_fd, out, &nparts))
 	        : kist_sealer_write(s, out, cli_count(a, "force") > 0 ? KIST_REPLACE : 0);
 	if (split_fd >= 0)
-		close(split_fd);
+		kist__os_close(split_fd);
 	cli_progress_end(&prog);
 	if (err == KIST_OK && nparts > 0 && !cli_quiet) {
 		fprintf(stderr, "kist: written as %u %s (", nparts,
@@ -588,7 +596,8 @@ static int write_vault(const cli_args *a, kist_sealer *s, const char *out, kist_
 		fprintf(stderr, ".parity\n");
 	}
 	/* A pipe cannot be synced (EINVAL); a file behind > can. */
-	if (err == KIST_OK && to_stdout && fsync(STDOUT_FILENO) != 0 && errno != EINVAL) {
+	if (err == KIST_OK && to_stdout && kist__os_fsync(KIST__OS_STDOUT) != 0 &&
+	    errno != EINVAL) {
 		cli_error("standard output", "%s: the vault may be incomplete: discard it",
 		          strerror(errno));
 		return EXIT_IO;

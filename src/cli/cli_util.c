@@ -2,15 +2,11 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <termios.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -128,7 +124,7 @@ void cli_time(char *out, size_t cap, long long t)
 {
 	struct tm tm;
 	time_t tt = (time_t)t;
-	if (gmtime_r(&tt, &tm) == NULL || strftime(out, cap, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+	if (kist__os_gmtime(&tt, &tm) == NULL || strftime(out, cap, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
 		snprintf(out, cap, "@%lld", t);
 }
 

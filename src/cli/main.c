@@ -1,5 +1,6 @@
 /*
- * kist: the command-line tool.  Parses the verb, installs signal handlers,
+ * kist: the command-line tool.  Parses the verb, installs the interruption
+ * handler (through the library's os layer, os/os.h),
  * dispatches, and maps library errors to exit codes.  All the work is done
  * by libkist.
  */
@@ -8,16 +9,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 static volatile sig_atomic_t signals_seen;
 volatile sig_atomic_t cli_interrupted; /* cli.h */
 
-static void on_signal(int sig)
+/* SIGINT, SIGTERM, SIGHUP (Windows: Ctrl-C, Ctrl-Break, console close). */
+static void on_interrupt(void)
 {
-	(void)sig;
 	cli_interrupted = 1;
 	if (signals_seen++ == 0) {
 		kist_interrupt(); /* the library stops at the next chunk and cleans up */
@@ -25,26 +23,16 @@ static void on_signal(int sig)
 	}
 	kist_cleanup_on_signal();
 	cli_html_cleanup_on_signal(); /* report --pdf: the HTML handed to chromium */
-	_exit(EXIT_INTERRUPTED);
+	kist__os_exit_now(EXIT_INTERRUPTED);
 }
 
 static void harden_process(void)
 {
-	struct rlimit rl = {0, 0};
-	struct sigaction sa;
-	setrlimit(RLIMIT_CORE, &rl); /* no core dump can carry keys or plaintext */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0; /* no SA_RESTART: blocking reads return EINTR */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	/* Past RLIMIT_FSIZE a write fails with EFBIG (reported as "no space") instead of
-	 * killing the process with a half-written temporary file. */
-	signal(SIGXFSZ, SIG_IGN);
+	kist__os_harden_process(); /* no core dump can carry keys or plaintext */
+	/* No restarting: blocking reads return EINTR.  SIGPIPE and SIGXFSZ ignored:
+	 * a closed pipe or a file past RLIMIT_FSIZE is a write error, not death
+	 * with a half-written temporary file. */
+	kist__os_on_interrupt(on_interrupt);
 }
 
 /* "kist VERB ... --help ...": --help or -h before any "--" asks for the verb's help. */

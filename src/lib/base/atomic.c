@@ -2,20 +2,16 @@
  * Crash-safe output: every file kist writes is created under a temporary
  * name in its final directory, fsynced, then renamed.  Temporary names are
  * registered in a fixed table that kist_cleanup_on_signal() can walk from a
- * signal handler (unlinkat is async-signal-safe).
+ * signal handler (kist__os_unlinkat is async-signal-safe).
  */
 #include "base/base.h"
+#include "os/os.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -53,7 +49,7 @@ void kist_cleanup_on_signal(void)
 {
 	for (int i = 0; i < SLOTS; i++)
 		if (slots[i].used)
-			unlinkat(slots[i].dirfd, slots[i].name, 0);
+			kist__os_unlinkat(slots[i].dirfd, slots[i].name, 0);
 }
 
 void kist__outfile_release_slot(kist__outfile *o)
@@ -79,7 +75,7 @@ kist_err kist__open_parent(const char *path, int *dirfd, const char **base)
 		dir = strdup("/");
 		*base = slash + 1;
 	} else {
-		dir = strndup(path, (size_t)(slash - path));
+		dir = kist__os_strndup(path, (size_t)(slash - path));
 		*base = slash + 1;
 	}
 	if (dir == NULL)
@@ -88,7 +84,7 @@ kist_err kist__open_parent(const char *path, int *dirfd, const char **base)
 		free(dir);
 		return kist__fail(KIST_E_ARG, "%s: not a file name", path);
 	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = kist__os_open(dir, KIST__OS_RDONLY | KIST__OS_DIRECTORY, 0);
 	if (fd < 0) {
 		int e = errno;
 		kist_err err = kist__fail(kist__errno_err(e), "%s: %s", dir, strerror(e));
@@ -114,34 +110,34 @@ static void locked_prefix(char *out, size_t cap, const char *name)
 static void sweep_dead(int dirfd, const char *prefix)
 {
 	size_t pl = strlen(prefix);
-	int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	struct dirent *de;
+	int dfd = kist__os_openat(dirfd, ".", KIST__OS_RDONLY | KIST__OS_DIRECTORY, 0);
+	kist__os_dir *d = dfd >= 0 ? kist__os_dir_open(dfd) : NULL;
+	const char *n;
 
 	if (d == NULL) {
 		if (dfd >= 0)
-			close(dfd);
+			kist__os_close(dfd);
 		return;
 	}
-	while ((de = readdir(d)) != NULL) {
-		const char *n = de->d_name;
+	while (kist__os_dir_next(d, &n, NULL) > 0) {
 		if (strncmp(n, prefix, pl) != 0 || strlen(n) != pl + 12 ||
 		    strspn(n + pl, "0123456789abcdef") != 12)
 			continue;
-		int fd =
-		    openat(dirfd, n, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-		struct stat st, again;
+		int fd = kist__os_openat(
+		    dirfd, n, KIST__OS_RDONLY | KIST__OS_NOFOLLOW | KIST__OS_NONBLOCK, 0);
+		kist__os_stat st, again;
 		if (fd < 0)
 			continue;
 		/* Non-empty: a writer locks before it writes its first byte. */
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-		    st.st_size > 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
-		    fstatat(dirfd, n, &again, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    again.st_dev == st.st_dev && again.st_ino == st.st_ino)
-			unlinkat(dirfd, n, 0);
-		close(fd);
+		if (kist__os_fstat(fd, &st) == 0 && st.type == KIST__OS_FILE &&
+		    kist__os_is_mine(&st) && st.size > 0 &&
+		    kist__os_lock(fd, KIST__OS_LOCK_NB) == 0 &&
+		    kist__os_fstatat(dirfd, n, &again, KIST__OS_STAT_NOFOLLOW) == 0 &&
+		    kist__os_same_file(&again, &st))
+			kist__os_unlinkat(dirfd, n, 0);
+		kist__os_close(fd);
 	}
-	closedir(d);
+	kist__os_dir_close(d);
 }
 
 /*
@@ -192,10 +188,11 @@ static kist_err outfile_create(kist__outfile *o, int dirfd, const char *name, in
 		*p = '\0';
 		/* Register before creating, so a signal between the two still cleans up. */
 		o->slot = slot_take(dirfd, o->tmpname);
-		o->fd = openat(dirfd, o->tmpname,
-		               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		o->fd = kist__os_openat(
+		    dirfd, o->tmpname,
+		    KIST__OS_WRONLY | KIST__OS_CREAT | KIST__OS_EXCL | KIST__OS_NOFOLLOW, 0600);
 		if (o->fd >= 0 && locked) {
-			if (flock(o->fd, LOCK_EX | LOCK_NB) != 0) {
+			if (kist__os_lock(o->fd, KIST__OS_LOCK_NB) != 0) {
 				int e = errno;
 				return kist__fail(kist__errno_err(e),
 				                  "locking a temporary file: %s", strerror(e));
@@ -224,38 +221,12 @@ kist_err kist__outfile_open_locked(kist__outfile *o, int dirfd, const char *name
 	return outfile_create(o, dirfd, name, 1);
 }
 
-int kist__rename_noreplace(int dirfd, const char *from, const char *to)
-{
-	struct stat st;
-	if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-		return -1;
-	/* No RENAME_NOREPLACE on this file system (FUSE, some shares): a hard
-	 * link never replaces either. */
-	if (linkat(dirfd, from, dirfd, to, 0) == 0) {
-		unlinkat(dirfd, from, 0);
-		return 0;
-	}
-	if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS && errno != EMLINK)
-		return -1;
-	/* Nor hard links (FAT, exFAT): look, then rename.  Two steps, so a
-	 * file that another process creates between them is replaced. */
-	if (fstatat(dirfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		errno = EEXIST;
-		return -1;
-	}
-	if (errno != ENOENT)
-		return -1;
-	return renameat(dirfd, from, dirfd, to);
-}
-
 kist_err kist__outfile_finish(kist__outfile *o)
 {
 	if (o->fd < 0 || o->locked)
 		return kist__fail(KIST_E_ARG, "internal: output not open");
-	int rc = fsync(o->fd), e = errno;
-	if (close(o->fd) != 0 && rc == 0) /* closed either way: never twice */
+	int rc = kist__os_fsync(o->fd), e = errno;
+	if (kist__os_close(o->fd) != 0 && rc == 0) /* closed either way: never twice */
 		rc = -1, e = errno;
 	o->fd = -1;
 	if (rc != 0)
@@ -271,14 +242,14 @@ kist_err kist__outfile_commit(kist__outfile *o, int force, int do_sync)
 	} else if (o->fd < 0) {
 		return kist__fail(KIST_E_ARG, "internal: output not open");
 	}
-	if (do_sync && fsync(o->fd) != 0) {
+	if (do_sync && kist__os_fsync(o->fd) != 0) {
 		int e = errno;
 		return kist__fail(kist__errno_err(e), "fsync: %s", strerror(e));
 	}
 	/* A locked file keeps its lock (and descriptor) until it has its final
 	 * name: unlocked under its temporary name, a sweep could take it as dead. */
 	if (!o->locked && !o->finished) {
-		if (close(o->fd) != 0) {
+		if (kist__os_close(o->fd) != 0) {
 			int e = errno;
 			o->fd = -1;
 			return kist__fail(kist__errno_err(e), "close: %s", strerror(e));
@@ -286,11 +257,11 @@ kist_err kist__outfile_commit(kist__outfile *o, int force, int do_sync)
 		o->fd = -1;
 	}
 	if (force) {
-		if (renameat(o->dirfd, o->tmpname, o->dirfd, o->final) != 0) {
+		if (kist__os_renameat(o->dirfd, o->tmpname, o->dirfd, o->final) != 0) {
 			int e = errno;
 			return kist__fail(kist__errno_err(e), "rename: %s", strerror(e));
 		}
-	} else if (kist__rename_noreplace(o->dirfd, o->tmpname, o->final) != 0) {
+	} else if (kist__os_rename_noreplace(o->dirfd, o->tmpname, o->final) != 0) {
 		int e = errno;
 		if (e == EEXIST)
 			return kist__fail(KIST_E_EXISTS, "%s already exists", o->final);
@@ -299,9 +270,9 @@ kist_err kist__outfile_commit(kist__outfile *o, int force, int do_sync)
 	kist__outfile_release_slot(o);
 	o->tmpname[0] = '\0';
 	if (do_sync)
-		fsync(o->dirfd);
+		kist__os_fsync(o->dirfd);
 	if (o->locked) {
-		int rc = close(o->fd);
+		int rc = kist__os_close(o->fd);
 		o->fd = -1;
 		o->locked = 0;
 		if (rc != 0) /* renamed already: the data were fsynced above */
@@ -313,11 +284,11 @@ kist_err kist__outfile_commit(kist__outfile *o, int force, int do_sync)
 void kist__outfile_abort(kist__outfile *o)
 {
 	if (o->fd >= 0) {
-		close(o->fd);
+		kist__os_close(o->fd);
 		o->fd = -1;
 	}
 	if (o->tmpname[0] != '\0' && o->dirfd >= 0) {
-		unlinkat(o->dirfd, o->tmpname, 0);
+		kist__os_unlinkat(o->dirfd, o->tmpname, 0);
 		o->tmpname[0] = '\0';
 	}
 	o->locked = 0;
@@ -345,6 +316,6 @@ kist_err kist_file_write(const char *path, const void *data, size_t len, unsigne
 	    (err = kist__write_full(o.fd, data, len, path)) == KIST_OK)
 		err = kist__outfile_commit(&o, force, 1);
 	kist__outfile_abort(&o); /* after a commit: only frees */
-	close(dirfd);
+	kist__os_close(dirfd);
 	return err;
 }

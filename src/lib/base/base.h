@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "kist.h"
 
@@ -140,12 +139,6 @@ kist_err kist__outfile_open_locked(kist__outfile *o, int dirfd, const char *name
 kist_err kist__outfile_finish(kist__outfile *o);
 /* fsyncs (if do_sync), renames over/into name (no replace unless force). */
 kist_err kist__outfile_commit(kist__outfile *o, int force, int do_sync);
-/*
- * renameat(dirfd, from, dirfd, to) that never replaces `to` (-1, errno EEXIST):
- * RENAME_NOREPLACE, else link and unlink, else (FAT: neither) a look then a
- * rename, which a concurrent creator of `to` can race.  -1 and errno on error.
- */
-int kist__rename_noreplace(int dirfd, const char *from, const char *to);
 /* Closes and unlinks the temporary file (safe after commit: does nothing). */
 void kist__outfile_abort(kist__outfile *o);
 /* Marks a closed, uncommitted temp file: forgets it for signal cleanup. */

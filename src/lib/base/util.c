@@ -1,13 +1,12 @@
 /* Error detail, interruption flag, checked I/O and small helpers. */
 #include "base/base.h"
+#include "os/os.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -43,16 +42,9 @@ kist_err kist__nomem(void)
 
 void *kist__alloc_large(size_t size)
 {
-	void *p = NULL;
 	if (size < HUGE_PAGE)
 		return malloc(size ? size : 1);
-	if (posix_memalign(&p, HUGE_PAGE, size) != 0)
-		return NULL;
-#ifdef MADV_HUGEPAGE
-	/* Advice only: without transparent huge pages it changes nothing. */
-	(void)madvise(p, size & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
-#endif
-	return p;
+	return kist__os_alloc_huge(size);
 }
 
 void kist__clear_detail(void)
@@ -93,8 +85,12 @@ kist_err kist_init(void)
 
 kist_err kist__errno_err(int err)
 {
-	if (err == ENOSPC || err == EFBIG || err == EDQUOT)
+	if (err == ENOSPC || err == EFBIG)
 		return KIST_E_NOSPACE;
+#ifdef EDQUOT /* not in every C library's errno.h (Windows) */
+	if (err == EDQUOT)
+		return KIST_E_NOSPACE;
+#endif
 	return KIST_E_IO;
 }
 
@@ -102,7 +98,7 @@ kist_err kist__pread_full(int fd, void *buf, size_t len, uint64_t off, const cha
 {
 	unsigned char *p = buf;
 	while (len > 0) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
+		ptrdiff_t n = kist__os_pread(fd, p, len, off);
 		if (n < 0) {
 			if (errno == EINTR && !kist__interrupted)
 				continue;
@@ -123,7 +119,7 @@ kist_err kist__read_full(int fd, void *buf, size_t len, size_t *got, const char 
 	unsigned char *p = buf;
 	size_t done = 0;
 	while (done < len) {
-		ssize_t n = read(fd, p + done, len - done);
+		ptrdiff_t n = kist__os_read(fd, p + done, len - done);
 		if (n < 0) {
 			if (errno == EINTR) {
 				if (kist__interrupted)
@@ -145,7 +141,7 @@ kist_err kist__write_full(int fd, const void *buf, size_t len, const char *what)
 {
 	const unsigned char *p = buf;
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+		ptrdiff_t n = kist__os_write(fd, p, len);
 		if (n < 0) {
 			if (errno == EINTR) {
 				if (kist__interrupted)

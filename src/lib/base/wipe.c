@@ -9,8 +9,8 @@
  * SQLite, jansson and ICU; format/chunk.c gives them to zstd's contexts.
  */
 #include "base/base.h"
+#include "os/os.h"
 
-#include <malloc.h> /* malloc_usable_size (glibc, musl) */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +31,7 @@ void *kist__wipe_malloc(size_t size)
 
 size_t kist__wipe_size(const void *block)
 {
-	return block == NULL ? 0 : malloc_usable_size((void *)(uintptr_t)block);
+	return block == NULL ? 0 : kist__os_heap_size((void *)(uintptr_t)block);
 }
 
 void kist__wipe_free(void *block)

@@ -4,9 +4,9 @@
  * the one that was sealed (kist_vault_file_sha256 in vault.c).
  */
 #include "crypto/crypto.h"
+#include "os/os.h"
 
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #define BLOCK (1u << 20)
 
@@ -49,8 +49,8 @@ static kist_err fd_read(const void *ctx, void *buf, size_t len, uint64_t off, co
 
 kist_err kist__fd_sha256(int fd, uint64_t size, const char *what, unsigned char out[32])
 {
-	struct stat st;
-	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != size)
+	kist__os_stat st;
+	if (kist__os_fstat(fd, &st) != 0 || st.size != size)
 		return kist__fail(KIST_E_IO, "the %s file changed size since it was opened", what);
 	return kist__read_sha256(fd_read, &fd, size, what, out);
 }

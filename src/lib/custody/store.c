@@ -12,6 +12,7 @@
  * prev = the leaf hash of the entry before (32 zero bytes for entry 0).
  */
 #include "custody/custody_int.h"
+#include "os/os.h"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -152,8 +153,7 @@ kist_err kist__ledger_sql_err(sqlite3 *db, int rc, const char *what)
 	const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
 	if ((rc & 0xff) == SQLITE_FULL || ext == SQLITE_IOERR_WRITE || ext == SQLITE_IOERR_FSYNC ||
 	    ext == SQLITE_IOERR_TRUNCATE) {
-		if ((rc & 0xff) == SQLITE_FULL || errno == ENOSPC || errno == EFBIG ||
-		    errno == EDQUOT)
+		if ((rc & 0xff) == SQLITE_FULL || kist__errno_err(errno) == KIST_E_NOSPACE)
 			return kist__fail(KIST_E_NOSPACE, "%s: no space left (%s)", what, msg);
 	}
 	if ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_PERM ||
@@ -209,7 +209,7 @@ static kist_err make_parents(const char *path)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+		if (kist__os_mkdirat(KIST__OS_CWD, tmp, 0700) != 0 && errno != EEXIST) {
 			kist_err err = kist__errno_err(errno);
 			return kist__fail(err, "ledger: cannot create the folder %s: %s", tmp,
 			                  strerror(errno));
@@ -222,9 +222,9 @@ static kist_err make_parents(const char *path)
 /* Creates path (0600, O_EXCL) if missing and makes the new name durable. */
 static kist_err create_file(const char *path)
 {
-	struct stat st;
-	if (lstat(path, &st) == 0) {
-		if (!S_ISREG(st.st_mode))
+	kist__os_stat st;
+	if (kist__os_fstatat(KIST__OS_CWD, path, &st, KIST__OS_STAT_NOFOLLOW) == 0) {
+		if (st.type != KIST__OS_FILE)
 			return kist__fail(KIST_E_IO, "%s is not a regular file", path);
 		return KIST_OK;
 	}
@@ -233,20 +233,21 @@ static kist_err create_file(const char *path)
 	kist_err err = make_parents(path);
 	if (err != KIST_OK)
 		return err;
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = kist__os_open(
+	    path, KIST__OS_WRONLY | KIST__OS_CREAT | KIST__OS_EXCL | KIST__OS_NOFOLLOW, 0600);
 	if (fd < 0) {
 		if (errno == EEXIST) /* another process created it first */
 			return KIST_OK;
 		err = kist__errno_err(errno);
 		return kist__fail(err, "ledger: cannot create %s: %s", path, strerror(errno));
 	}
-	int bad = fsync(fd) != 0;
-	close(fd);
+	int bad = kist__os_fsync(fd) != 0;
+	kist__os_close(fd);
 	int dirfd;
 	const char *base;
 	if (kist__open_parent(path, &dirfd, &base) == KIST_OK) {
-		bad |= fsync(dirfd) != 0;
-		close(dirfd);
+		bad |= kist__os_fsync(dirfd) != 0;
+		kist__os_close(dirfd);
 	}
 	if (bad)
 		return kist__fail(KIST_E_IO, "cannot sync %s", path);
@@ -813,10 +814,11 @@ out:
 static kist_err hot_journal(sqlite3 *db, const char *path)
 {
 	char j[PATH_MAX];
-	struct stat st;
+	kist__os_stat st;
 	int rc = exec(db, "SELECT count(*) FROM sqlite_schema");
 	int n = snprintf(j, sizeof j, "%s-journal", path);
-	int journal = n > 0 && (size_t)n < sizeof j && stat(j, &st) == 0 && st.st_size > 0;
+	int journal = n > 0 && (size_t)n < sizeof j &&
+	              kist__os_fstatat(KIST__OS_CWD, j, &st, 0) == 0 && st.size > 0;
 	if (rc == SQLITE_OK)
 		return KIST_OK;
 	if (sqlite3_extended_errcode(db) == SQLITE_READONLY_ROLLBACK || journal)
@@ -968,16 +970,16 @@ kist_err kist_ledger_load(kist_ledger_log **out, const char *path)
 {
 	kist_ledger_log *log = NULL;
 	sqlite3 *db = NULL;
-	struct stat sb;
+	kist__os_stat sb;
 	kist_err err;
 	int rc;
 
 	*out = NULL;
 	if ((err = kist_init()) != KIST_OK)
 		return err;
-	if (stat(path, &sb) != 0)
+	if (kist__os_fstatat(KIST__OS_CWD, path, &sb, 0) != 0)
 		return kist__fail(KIST_E_IO, "%s", strerror(errno));
-	if (!S_ISREG(sb.st_mode))
+	if (sb.type != KIST__OS_FILE)
 		return kist__fail(KIST_E_IO, "not a regular file");
 	log = calloc(1, sizeof *log);
 	if (log == NULL)
@@ -991,7 +993,7 @@ kist_err kist_ledger_load(kist_ledger_log **out, const char *path)
 	sqlite3_busy_timeout(db, 30000);
 	if ((err = hot_journal(db, path)) != KIST_OK || (err = schema_exact(db)) != KIST_OK ||
 	    (err = read_origin(db, log)) != KIST_OK ||
-	    (err = read_entries(db, log, (size_t)sb.st_size)) != KIST_OK ||
+	    (err = read_entries(db, log, (size_t)sb.size)) != KIST_OK ||
 	    (err = read_notes(db, log)) != KIST_OK)
 		goto out;
 	*out = log;

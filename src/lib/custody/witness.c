@@ -15,15 +15,12 @@
  * a cosigner by its kist1... public key.
  */
 #include "custody/custody.h"
+#include "os/os.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -422,7 +419,7 @@ static kist_err state_load_at(int dirfd, const char *dir, const char *origin,
 	memset(st, 0, sizeof *st);
 	*found = 0;
 	state_name(name, origin);
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = kist__os_openat(dirfd, name, KIST__OS_RDONLY | KIST__OS_NOFOLLOW, 0);
 	if (fd < 0) {
 		int e = errno;
 		if (e == ENOENT)
@@ -430,7 +427,7 @@ static kist_err state_load_at(int dirfd, const char *dir, const char *origin,
 		return kist__fail(kist__errno_err(e), "%s/%s: %s", dir, name, strerror(e));
 	}
 	kist_err err = kist__read_full(fd, text, STATE_MAX + 1, &got, name);
-	close(fd);
+	kist__os_close(fd);
 	if (err != KIST_OK)
 		return err;
 	if (got > STATE_MAX)
@@ -454,13 +451,13 @@ kist_err kist_witness_state_load(const char *dir, const char *origin, kist_witne
 	*found = 0;
 	if (dir == NULL || origin == NULL || strlen(origin) > 256)
 		return kist__fail(KIST_E_ARG, "witness state: no folder or origin");
-	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dirfd = kist__os_open(dir, KIST__OS_RDONLY | KIST__OS_DIRECTORY, 0);
 	if (dirfd < 0) {
 		int e = errno;
 		return kist__fail(kist__errno_err(e), "%s: %s", dir, strerror(e));
 	}
 	kist_err err = state_load_at(dirfd, dir, origin, st, found);
-	close(dirfd);
+	kist__os_close(dirfd);
 	return err;
 }
 
@@ -650,20 +647,20 @@ static kist_err judge(const kist_note_info *ni, const unsigned char (*leaves)[32
 /* Opens (creating, 0700) and locks the state folder. */
 static kist_err open_state_dir(const char *dir, int *fd)
 {
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+	if (kist__os_mkdirat(KIST__OS_CWD, dir, 0700) != 0 && errno != EEXIST) {
 		int e = errno;
 		return kist__fail(kist__errno_err(e), "%s: %s", dir, strerror(e));
 	}
-	*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*fd = kist__os_open(dir, KIST__OS_RDONLY | KIST__OS_DIRECTORY, 0);
 	if (*fd < 0) {
 		int e = errno;
 		return kist__fail(kist__errno_err(e), "%s: %s", dir, strerror(e));
 	}
-	while (flock(*fd, LOCK_EX) != 0) {
+	while (kist__os_lock(*fd, 0) != 0) {
 		if (errno == EINTR && !kist__interrupted)
 			continue;
 		int e = errno;
-		close(*fd);
+		kist__os_close(*fd);
 		*fd = -1;
 		if (e == EINTR)
 			return kist__fail(KIST_E_INTERRUPTED, "interrupted");
@@ -729,7 +726,7 @@ kist_err kist_witness_cosign(const char *dir, const char *note, size_t len,
 	err = cosign_text(out, t, tl, body_len, witness, now);
 out:
 	if (dirfd >= 0)
-		close(dirfd); /* releases the lock */
+		kist__os_close(dirfd); /* releases the lock */
 	free(leaves);
 	free(t);
 	return err;

@@ -14,12 +14,12 @@
  * threads at all.
  */
 #include "format/format.h"
+#include "os/os.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_estimateCCtxSize_usingCParams, exported by libzstd */
@@ -223,8 +223,8 @@ static unsigned compressor_threads(unsigned threads, uint32_t chunk_size, int le
 
 unsigned kist__default_threads(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+	unsigned n = kist__os_cpu_count(); /* at least 1 */
+	return n > 64 ? 64 : n;
 }
 
 kist_err kist__pipe_new(kist__pipe **out, int mode, unsigned threads, uint32_t chunk_size,

@@ -17,6 +17,7 @@
  * kist_interrupt() stops it.
  */
 #include "index/index.h"
+#include "os/os.h"
 
 #include <limits.h>
 #include <math.h>
@@ -296,8 +297,8 @@ static kist_err prepare_search(const kist__index_view *v, const char *sql)
 {
 	/* A statement can only reach a table by naming it, so a query that does
 	 * not name a search table does not pay for building it. */
-	unsigned want = (strcasestr(sql, "people_words") ? SEARCH_WORDS : 0) |
-	                (strcasestr(sql, "people_grams") ? SEARCH_GRAMS : 0);
+	unsigned want = (kist__os_strcasestr(sql, "people_words") ? SEARCH_WORDS : 0) |
+	                (kist__os_strcasestr(sql, "people_grams") ? SEARCH_GRAMS : 0);
 	return v->schema_version >= 2 ? ensure_search(v, want) : KIST_OK;
 }
 
@@ -765,15 +766,16 @@ static kist_err fragments_phase(scan *sc, search_ctx *x, const char *const *word
 		const char *t = r->t;
 		int all = 1;
 		for (int i = 0; i < nwords && all; i++)
-			all = memmem(t, r->len, word[i], (size_t)wlen[i]) != NULL;
+			all = kist__os_memmem(t, r->len, word[i], (size_t)wlen[i]) != NULL;
 		if (!all || x->seen[r->id >= 1 && (size_t)r->id <= x->v->people ? r->id : 0])
 			continue;
 		if (grow_array((void **)&hit, &cap, nh, sizeof *hit) != 0) {
 			err = kist__nomem();
 			goto out;
 		}
-		int in_name = memmem(t, r->nlen, word[0], (size_t)wlen[0]) != NULL;
-		int in_alias = memmem(t + r->nlen + 1, r->alen, word[0], (size_t)wlen[0]) != NULL;
+		int in_name = kist__os_memmem(t, r->nlen, word[0], (size_t)wlen[0]) != NULL;
+		int in_alias =
+		    kist__os_memmem(t + r->nlen + 1, r->alen, word[0], (size_t)wlen[0]) != NULL;
 		hit[nh].rank = (!in_name) * 2 + !in_alias;
 		hit[nh++].id = r->id;
 	}
@@ -822,7 +824,7 @@ static kist_err skeleton_phase(scan *sc, search_ctx *x, const char *folded)
 			goto out;
 		int all = 1;
 		for (int i = 0; i < nskel && all; i++)
-			all = memmem(skel, strlen(skel), sword[i], slen[i]) != NULL;
+			all = kist__os_memmem(skel, strlen(skel), sword[i], slen[i]) != NULL;
 		sodium_memzero(skel, strlen(skel));
 		free(skel);
 		skel = NULL;

@@ -6,15 +6,13 @@
  * Identity files may also be age identity files (age.c parses their keys).
  */
 #include "keys/keys.h"
+#include "os/os.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -147,7 +145,7 @@ static kist_err paste_clean(char out[PASTE_MAX + 1], const char *str)
 	if (len > PASTE_MAX)
 		return kist__fail(KIST_E_BADKEY, "too long to be a public key (%d bytes or more)",
 		                  PASTE_MAX + 1);
-	if ((fp = strcasestr(str, "fingerprint")) != NULL)
+	if ((fp = kist__os_strcasestr(str, "fingerprint")) != NULL)
 		len = (size_t)(fp - str);
 	for (size_t i = 0; i < len;) {
 		size_t n = paste_noise((const unsigned char *)str + i);
@@ -326,7 +324,7 @@ void kist_pubkey_fingerprint(const kist_pubkey *pk, char out[KIST_FINGERPRINT_ST
 
 kist_err kist_recipients_file_read(const char *path, kist_pubkey **out, size_t *count)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = kist__os_fopen(path, "r");
 	kist_pubkey *keys = NULL;
 	size_t n = 0, lineno = 0;
 	char line[512];
@@ -474,7 +472,7 @@ kist_err kist_identity_save(const kist_identity *id, const char *path, const cha
 
 	if ((err = kist__open_parent(path, &dirfd, &base)) != KIST_OK)
 		goto out;
-	if (!force && faccessat(dirfd, base, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (!force && kist__os_exists_at(dirfd, base)) {
 		err = kist__fail(KIST_E_EXISTS, "%s exists", path);
 		goto out;
 	}
@@ -488,7 +486,7 @@ kist_err kist_identity_save(const kist_identity *id, const char *path, const cha
 out:
 	kist__outfile_abort(&of);
 	if (dirfd >= 0)
-		close(dirfd);
+		kist__os_close(dirfd);
 	sodium_free(blob);
 	sodium_free(key);
 	sodium_free(text);
@@ -503,26 +501,26 @@ static kist_err read_key_text(const char *path, char **text_out)
 {
 	char *text = NULL;
 	size_t textlen = 0;
-	struct stat st;
+	kist__os_stat st;
 	kist_err err;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = kist__os_open(path, KIST__OS_RDONLY, 0);
 
 	if (fd < 0)
 		return kist__fail(kist__errno_err(errno), "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0) {
+	if (kist__os_fstat(fd, &st) != 0) {
 		err = kist__fail(KIST_E_IO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (st.type != KIST__OS_FILE) {
 		err = kist__fail(KIST_E_BADKEY, "%s is not a regular file", path);
 		goto out;
 	}
-	if ((st.st_mode & 077) != 0) {
+	if (!kist__os_private_enough(&st)) {
 		err = kist__fail(KIST_E_KEYPERM, "%s has mode %03o; run: chmod 600 %s", path,
-		                 (unsigned)(st.st_mode & 0777), path);
+		                 (unsigned)(st.mode & 0777), path);
 		goto out;
 	}
-	if (st.st_size > ID_FILE_MAX) {
+	if (st.size > ID_FILE_MAX) {
 		err = kist__fail(KIST_E_BADKEY, "%s is too large to be an identity file", path);
 		goto out;
 	}
@@ -540,7 +538,7 @@ static kist_err read_key_text(const char *path, char **text_out)
 	*text_out = text;
 	text = NULL;
 out:
-	close(fd);
+	kist__os_close(fd);
 	sodium_free(text);
 	return err;
 }

@@ -6,15 +6,12 @@
  * the header's, a block only when its hash equals the manifest's.
  */
 #include "parts/parts.h"
+#include "os/os.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -28,25 +25,25 @@ int kist__part_magic(const unsigned char *raw, size_t len)
 int kist_is_part(const char *path)
 {
 	unsigned char raw[sizeof part_magic];
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY), ok = 0;
-	struct stat st;
+	int fd = kist__os_open(path, KIST__OS_RDONLY | KIST__OS_NONBLOCK, 0), ok = 0;
+	kist__os_stat st;
 	if (fd < 0)
 		return 0;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-		ok = pread(fd, raw, sizeof raw, 0) == (ssize_t)sizeof raw &&
+	if (kist__os_fstat(fd, &st) == 0 && st.type == KIST__OS_FILE)
+		ok = kist__os_pread(fd, raw, sizeof raw, 0) == (ptrdiff_t)sizeof raw &&
 		     kist__part_magic(raw, sizeof raw);
-	close(fd);
+	kist__os_close(fd);
 	return ok;
 }
 
 int kist__part_open(const char *path)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	kist__os_stat st;
+	int fd = kist__os_open(path, KIST__OS_RDONLY | KIST__OS_NOFOLLOW | KIST__OS_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (kist__os_fstat(fd, &st) != 0 || st.type != KIST__OS_FILE) {
+		kist__os_close(fd);
 		errno = EINVAL;
 		return -1;
 	}
@@ -316,21 +313,23 @@ static int read_candidate(int dirfd, const char *name, kist__part_hdr *h, uint64
                           kist_err *why)
 {
 	unsigned char raw[KIST__PART_HDR];
-	struct stat st;
+	kist__os_stat st;
 	/* Only regular files are opened: opening a device can have effects. */
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+	if (kist__os_fstatat(dirfd, name, &st, KIST__OS_STAT_NOFOLLOW) != 0 ||
+	    st.type != KIST__OS_FILE)
 		return 0;
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	int fd = kist__os_openat(dirfd, name,
+	                         KIST__OS_RDONLY | KIST__OS_NOFOLLOW | KIST__OS_NONBLOCK, 0);
 	if (fd < 0)
 		return 0;
-	ssize_t n = -1;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-		n = pread(fd, raw, sizeof raw, 0);
-	close(fd);
+	ptrdiff_t n = -1;
+	if (kist__os_fstat(fd, &st) == 0 && st.type == KIST__OS_FILE)
+		n = kist__os_pread(fd, raw, sizeof raw, 0);
+	kist__os_close(fd);
 	if (n < 8 || !kist__part_magic(raw, (size_t)n))
 		return 0;
-	*size = (uint64_t)st.st_size;
-	if (n < (ssize_t)sizeof raw) {
+	*size = (uint64_t)st.size;
+	if (n < (ptrdiff_t)sizeof raw) {
 		*why = kist__fail(KIST_E_CORRUPT, "part header truncated");
 		return -1;
 	}
@@ -373,7 +372,7 @@ static kist_err ps_take_path(kist_partset *ps, const char *path, int given)
 	uint64_t size = 0;
 	kist_err why = KIST_OK;
 	char detail[256] = "";
-	int r = read_candidate(AT_FDCWD, path, &h, &size, &why);
+	int r = read_candidate(KIST__OS_CWD, path, &h, &size, &why);
 	if (r < 0)
 		snprintf(detail, sizeof detail, "%s", kist_errdetail());
 	if (r < 0 && given && ps->why == KIST_OK) { /* kept: said if no part is usable */
@@ -382,8 +381,8 @@ static kist_err ps_take_path(kist_partset *ps, const char *path, int given)
 	}
 	kist__clear_detail();
 	if (r == 0 && given) {
-		struct stat st;
-		if (lstat(path, &st) != 0)
+		kist__os_stat st;
+		if (kist__os_fstatat(KIST__OS_CWD, path, &st, KIST__OS_STAT_NOFOLLOW) != 0)
 			return kist__fail(KIST_E_IO, "%s: %s", path, strerror(errno));
 		return kist__fail(KIST_E_FORMAT, "%s is not a kist part", path);
 	}
@@ -397,35 +396,40 @@ static kist_err ps_take_path(kist_partset *ps, const char *path, int given)
 /* Looks at every regular file in dir for parts of the set (bounded). */
 static kist_err ps_scan_dir(kist_partset *ps, const char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
+	int fd = kist__os_open(dir, KIST__OS_RDONLY | KIST__OS_DIRECTORY, 0);
+	kist__os_dir *d = fd >= 0 ? kist__os_dir_open(fd) : NULL;
+	const char *name;
 	size_t seen = 0;
 	kist_err err = KIST_OK;
-	if (d == NULL)
-		return kist__fail(KIST_E_IO, "%s: %s", dir, strerror(errno));
-	while (err == KIST_OK && (de = readdir(d)) != NULL && seen < KIST__PART_SCAN_MAX) {
-		if (de->d_name[0] == '.' &&
-		    (de->d_name[1] == '\0' || strstr(de->d_name, ".kist-tmp-")))
+	if (d == NULL) {
+		int e = errno;
+		if (fd >= 0)
+			kist__os_close(fd);
+		return kist__fail(KIST_E_IO, "%s: %s", dir, strerror(e));
+	}
+	while (err == KIST_OK && seen < KIST__PART_SCAN_MAX &&
+	       kist__os_dir_next(d, &name, NULL) > 0) {
+		if (name[0] == '.' && strstr(name, ".kist-tmp-"))
 			continue;
 		if (kist__interrupted) {
 			err = kist__fail(KIST_E_INTERRUPTED, "interrupted");
 			break;
 		}
 		seen++;
-		size_t len = strlen(dir) + strlen(de->d_name) + 2;
+		size_t len = strlen(dir) + strlen(name) + 2;
 		char *path = malloc(len);
 		if (path == NULL) {
 			err = kist__nomem();
 			break;
 		}
 		if (strcmp(dir, ".") == 0)
-			snprintf(path, len, "%s", de->d_name);
+			snprintf(path, len, "%s", name);
 		else
-			snprintf(path, len, "%s/%s", dir, de->d_name);
+			snprintf(path, len, "%s/%s", dir, name);
 		err = ps_take_path(ps, path, 0);
 		free(path);
 	}
-	closedir(d);
+	kist__os_dir_close(d);
 	return err;
 }
 
@@ -436,7 +440,7 @@ static char *dir_of(const char *path)
 		return strdup(".");
 	if (s == path)
 		return strdup("/");
-	return strndup(path, (size_t)(s - path));
+	return kist__os_strndup(path, (size_t)(s - path));
 }
 
 /* The manifest from the first part that holds an intact copy. */
@@ -455,7 +459,7 @@ static kist_err ps_load_manifest(kist_partset *ps)
 		kist_err e = kist__pread_full(fd, ps->manifest, len,
 		                              KIST__PART_HDR + kist__part_payload_len(&ps->hdr, p),
 		                              "manifest");
-		close(fd);
+		kist__os_close(fd);
 		kist__clear_detail();
 		if (e != KIST_OK)
 			continue;
@@ -557,13 +561,14 @@ static kist_err check_part(kist_partset *ps, unsigned p, unsigned char *buf, uin
 		return kist__fail(KIST_E_IO, "%s: %s", ps->path[p], strerror(errno));
 	for (uint64_t r = 0; r < rows; r++) {
 		uint32_t len = kist__part_block_len(h, p, r);
-		ssize_t got = len ? pread(fd, buf, len, KIST__PART_HDR + r * h->block) : 0;
+		ptrdiff_t got =
+		    len ? kist__os_pread(fd, buf, len, KIST__PART_HDR + r * h->block) : 0;
 		if (kist__interrupted) {
-			close(fd);
+			kist__os_close(fd);
 			return kist__fail(KIST_E_INTERRUPTED, "interrupted");
 		}
 		kist__part_block_hash(hash, buf, len);
-		if (got != (ssize_t)len ||
+		if (got != (ptrdiff_t)len ||
 		    memcmp(hash, kist__partset_hash(ps, p, r), KIST__PART_HASH) != 0) {
 			ps->bad[(uint64_t)p * rows + r] = 1;
 			ps->nbad[p]++;
@@ -577,7 +582,7 @@ static kist_err check_part(kist_partset *ps, unsigned p, unsigned char *buf, uin
 	self.number = p;
 	kist__part_hdr_encode(want, &self);
 	int tail_ok = ps->fsize[p] == KIST__PART_HDR + plen + man &&
-	              pread(fd, raw, sizeof raw, 0) == (ssize_t)sizeof raw &&
+	              kist__os_pread(fd, raw, sizeof raw, 0) == (ptrdiff_t)sizeof raw &&
 	              memcmp(raw, want, sizeof raw) == 0;
 	if (tail_ok && p != ps->manifest_from) {
 		unsigned char *m = malloc(man);
@@ -591,7 +596,7 @@ static kist_err check_part(kist_partset *ps, unsigned p, unsigned char *buf, uin
 		kist__clear_detail();
 	}
 	ps->tail_bad[p] = !tail_ok;
-	close(fd);
+	kist__os_close(fd);
 	return KIST_OK;
 }
 
@@ -699,16 +704,16 @@ static kist_err join_part(kist_partset *ps, unsigned p, int out, unsigned char *
 			err = kist__fail(KIST_E_INTERRUPTED, "interrupted");
 			break;
 		}
-		ssize_t got = pread(fd, buf, len, KIST__PART_HDR + r * h->block);
+		ptrdiff_t got = kist__os_pread(fd, buf, len, KIST__PART_HDR + r * h->block);
 		kist__part_block_hash(hash, buf, len);
-		if (got != (ssize_t)len ||
+		if (got != (ptrdiff_t)len ||
 		    memcmp(hash, kist__partset_hash(ps, p, r), KIST__PART_HASH) != 0)
 			err = kist__fail(KIST_E_CORRUPT, "part %u is damaged (block %" PRIu64 ")%s",
 			                 p, r, h->m ? " (the parity parts can rebuild it)" : "");
 		else
 			err = kist__write_full(out, buf, len, "output");
 	}
-	close(fd);
+	kist__os_close(fd);
 	return err;
 }
 
@@ -739,6 +744,6 @@ kist_err kist_partset_join(kist_partset *ps, const char *out_path, unsigned flag
 		err = kist__outfile_commit(&o, (flags & KIST_REPLACE) != 0, 1);
 	kist__outfile_abort(&o);
 	free(buf);
-	close(dirfd);
+	kist__os_close(dirfd);
 	return err;
 }

@@ -7,14 +7,12 @@
  * block must hash to its manifest entry before it is written.
  */
 #include "parts/parts.h"
+#include "os/os.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #ifdef KIST_HAVE_ISAL
 #include <isa-l/erasure_code.h>
@@ -51,7 +49,7 @@ static char *derive_base(const kist_partset *ps)
 		snprintf(suffix, sizeof suffix, ".%0*u", ps->total > 999 ? 4 : 3, p);
 		size_t n = strlen(ps->path[p]), s = strlen(suffix);
 		if (n > s && strcmp(ps->path[p] + n - s, suffix) == 0)
-			return strndup(ps->path[p], n - s);
+			return kist__os_strndup(ps->path[p], n - s);
 	}
 	const char *path = ps->path[first], *slash = strrchr(path, '/');
 	size_t dl = slash ? (size_t)(slash - path) + 1 : 0;
@@ -89,9 +87,10 @@ static kist_err name_output(repair_job *j, unsigned p, const char *out_dir, cons
 
 static int same_file(const char *a, const char *b)
 {
-	struct stat x, y;
-	return lstat(a, &x) == 0 && lstat(b, &y) == 0 && x.st_dev == y.st_dev &&
-	       x.st_ino == y.st_ino;
+	kist__os_stat x, y;
+	return kist__os_fstatat(KIST__OS_CWD, a, &x, KIST__OS_STAT_NOFOLLOW) == 0 &&
+	       kist__os_fstatat(KIST__OS_CWD, b, &y, KIST__OS_STAT_NOFOLLOW) == 0 &&
+	       kist__os_same_file(&x, &y);
 }
 
 /*
@@ -103,7 +102,7 @@ static int same_file(const char *a, const char *b)
 static kist_err check_outputs(repair_job *j, const char *out_dir, unsigned flags)
 {
 	const kist_partset *ps = j->ps;
-	struct stat st;
+	kist__os_stat st;
 	for (unsigned p = 1; p <= j->total; p++) {
 		if (!j->redo[p])
 			continue;
@@ -112,7 +111,7 @@ static kist_err check_outputs(repair_job *j, const char *out_dir, unsigned flags
 				return kist__fail(KIST_E_EXISTS,
 				                  "parts %u and %u would both be written to %s", q,
 				                  p, j->final[p]);
-		if (lstat(j->final[p], &st) != 0)
+		if (kist__os_fstatat(KIST__OS_CWD, j->final[p], &st, KIST__OS_STAT_NOFOLLOW) != 0)
 			continue;
 		for (unsigned q = 1; q <= j->total; q++)
 			if (q != p && ps->path[q] != NULL && same_file(ps->path[q], j->final[p]))
@@ -332,9 +331,9 @@ static void repair_free(repair_job *j)
 		if (j->out != NULL && (j->out[p].fd >= 0 || j->out[p].final != NULL))
 			kist__outfile_abort(&j->out[p]);
 		if (j->fd != NULL && j->fd[p] >= 0)
-			close(j->fd[p]);
+			kist__os_close(j->fd[p]);
 		if (j->dirfd != NULL && j->dirfd[p] >= 0)
-			close(j->dirfd[p]);
+			kist__os_close(j->dirfd[p]);
 		if (j->final != NULL)
 			free(j->final[p]);
 		if (j->blk != NULL)
@@ -366,9 +365,9 @@ static kist_err finish_parts(repair_job *j, const char *out_dir, unsigned flags,
 			continue;
 		self.number = p;
 		kist__part_hdr_encode(raw, &self);
-		off_t tail = KIST__PART_HDR + (off_t)kist__part_payload_len(h, p);
-		if (pwrite(j->out[p].fd, raw, sizeof raw, 0) != (ssize_t)sizeof raw ||
-		    lseek(j->out[p].fd, tail, SEEK_SET) != tail)
+		int64_t tail = KIST__PART_HDR + (int64_t)kist__part_payload_len(h, p);
+		if (kist__os_pwrite(j->out[p].fd, raw, sizeof raw, 0) != (ptrdiff_t)sizeof raw ||
+		    kist__os_seek(j->out[p].fd, tail, KIST__OS_SEEK_SET) != tail)
 			err = kist__fail(kist__errno_err(errno), "writing a part: %s",
 			                 strerror(errno));
 		else if ((err = kist__write_full(j->out[p].fd, j->ps->manifest,
@@ -379,7 +378,7 @@ static kist_err finish_parts(repair_job *j, const char *out_dir, unsigned flags,
 		if (!j->redo[p])
 			continue;
 		if ((err = kist__outfile_commit(&j->out[p], j->replace[p], 0)) == KIST_OK) {
-			fsync(j->dirfd[p]);
+			kist__os_fsync(j->dirfd[p]);
 			if (done_fn != NULL)
 				done_fn(ctx, j->final[p], j->ps->path[p] ? "repaired" : "rebuilt");
 		}
@@ -421,8 +420,9 @@ kist_err kist_partset_repair(kist_partset *ps, const char *out_dir, unsigned fla
 		else {
 			for (unsigned p = 1; p <= j.total; p++)
 				if (j.redo[p] &&
-				    lseek(j.out[p].fd, KIST__PART_HDR + (off_t)(r * ps->hdr.block),
-				          SEEK_SET) < 0)
+				    kist__os_seek(j.out[p].fd,
+				                  KIST__PART_HDR + (int64_t)(r * ps->hdr.block),
+				                  KIST__OS_SEEK_SET) < 0)
 					err = kist__fail(KIST_E_IO, "seek: %s", strerror(errno));
 			if (err == KIST_OK)
 				err = write_stripe(&j, r);

@@ -11,14 +11,12 @@
  * equals the manifest's; a rebuilt block is written only if it does too.
  */
 #include "parts/parts.h"
+#include "os/os.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -73,9 +71,9 @@ int kist_is_parity(const char *path)
 	int fd = kist__part_open(path), ok;
 	if (fd < 0)
 		return 0;
-	ok = pread(fd, raw, sizeof raw, 0) == (ssize_t)sizeof raw &&
+	ok = kist__os_pread(fd, raw, sizeof raw, 0) == (ptrdiff_t)sizeof raw &&
 	     kist__parity_magic(raw, sizeof raw);
-	close(fd);
+	kist__os_close(fd);
 	return ok;
 }
 
@@ -146,7 +144,7 @@ static kist_err read_blocks(int fd, unsigned char *buf, size_t len, uint64_t off
 {
 	size_t done = 0;
 	while (done < len) {
-		ssize_t n = pread(fd, buf + done, len - done, (off_t)(off + done));
+		ptrdiff_t n = kist__os_pread(fd, buf + done, len - done, off + done);
 		if (n > 0) {
 			done += (size_t)n;
 			continue;
@@ -208,14 +206,14 @@ static kist_err span_read(span *s, int vfd, int sfd, uint64_t r0, size_t n, int 
 static kist_err out_open(kist__outfile *o, int *dirfd, const char *path, unsigned flags)
 {
 	const char *name;
-	struct stat st;
+	kist__os_stat st;
 	kist_err err = kist__open_parent(path, dirfd, &name);
 	if (err != KIST_OK)
 		return err;
-	if (fstatat(*dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (kist__os_fstatat(*dirfd, name, &st, KIST__OS_STAT_NOFOLLOW) == 0) {
 		if (!(flags & KIST_REPLACE))
 			return kist__fail(KIST_E_EXISTS, "%s already exists", path);
-		if (!S_ISREG(st.st_mode))
+		if (st.type != KIST__OS_FILE)
 			return kist__fail(KIST_E_EXISTS, "%s exists and is not a file", path);
 	}
 	return kist__outfile_open(o, *dirfd, name);
@@ -227,13 +225,13 @@ static kist_err write_meta(int fd, const kist__part_hdr *h, const unsigned char 
 	unsigned char raw[KIST__PART_HDR];
 	uint64_t man = kist__part_manifest_len(h), tail = kist__parity_tail_off(h);
 	kist__parity_hdr_encode(raw, h);
-	if (pwrite(fd, raw, sizeof raw, 0) != (ssize_t)sizeof raw ||
-	    pwrite(fd, raw, sizeof raw, (off_t)(tail + man)) != (ssize_t)sizeof raw ||
-	    lseek(fd, KIST__PART_HDR, SEEK_SET) < 0)
+	if (kist__os_pwrite(fd, raw, sizeof raw, 0) != (ptrdiff_t)sizeof raw ||
+	    kist__os_pwrite(fd, raw, sizeof raw, tail + man) != (ptrdiff_t)sizeof raw ||
+	    kist__os_seek(fd, KIST__PART_HDR, KIST__OS_SEEK_SET) < 0)
 		return kist__fail(kist__errno_err(errno), "writing the parity file: %s",
 		                  strerror(errno));
 	kist_err err = kist__write_full(fd, manifest, man, "the parity file");
-	if (err == KIST_OK && lseek(fd, (off_t)tail, SEEK_SET) < 0)
+	if (err == KIST_OK && kist__os_seek(fd, (int64_t)tail, KIST__OS_SEEK_SET) < 0)
 		err = kist__fail(KIST_E_IO, "seek: %s", strerror(errno));
 	if (err == KIST_OK)
 		err = kist__write_full(fd, manifest, man, "the parity file");
@@ -242,7 +240,7 @@ static kist_err write_meta(int fd, const kist__part_hdr *h, const unsigned char 
 
 static kist_err pwrite_full(int fd, const void *buf, size_t len, uint64_t off, const char *what)
 {
-	if (len > 0 && lseek(fd, (off_t)off, SEEK_SET) < 0)
+	if (len > 0 && kist__os_seek(fd, (int64_t)off, KIST__OS_SEEK_SET) < 0)
 		return kist__fail(KIST_E_IO, "seek: %s", strerror(errno));
 	return kist__write_full(fd, buf, len, what);
 }
@@ -332,7 +330,7 @@ kist_err kist_parity_write_fd(int fd, const char *vault_out, const char *parity_
                               unsigned percent, unsigned flags)
 {
 	write_job j;
-	struct stat st;
+	kist__os_stat st;
 	kist_err err;
 
 	memset(&j, 0, sizeof j);
@@ -342,9 +340,9 @@ kist_err kist_parity_write_fd(int fd, const char *vault_out, const char *parity_
 		return kist__fail(KIST_E_ARG, "unknown flags 0x%x", flags & ~KIST_REPLACE);
 	if (!kist_parts_have_parity())
 		return kist__fail(KIST_E_FORMAT, "this build of kist has no parity (ISA-L)");
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+	if (kist__os_fstat(fd, &st) != 0 || st.type != KIST__OS_FILE)
 		return kist__fail(KIST_E_IO, "the vault is not a file");
-	if ((err = kist__parity_geometry(&j.h, (uint64_t)st.st_size, percent)) != KIST_OK)
+	if ((err = kist__parity_geometry(&j.h, (uint64_t)st.size, percent)) != KIST_OK)
 		return err;
 	if ((err = out_open(&j.so, &j.sdir, parity_path, flags)) == KIST_OK && vault_out != NULL)
 		err = out_open(&j.vo, &j.vdir, vault_out, flags);
@@ -369,21 +367,21 @@ kist_err kist_parity_write_fd(int fd, const char *vault_out, const char *parity_
 		const char *name;
 		int d = -1;
 		if (kist__open_parent(parity_path, &d, &name) == KIST_OK)
-			unlinkat(d, name, 0);
+			kist__os_unlinkat(d, name, 0);
 		if (d >= 0)
-			close(d);
+			kist__os_close(d);
 	}
 	if (err == KIST_OK) {
-		fsync(j.sdir);
+		kist__os_fsync(j.sdir);
 		if (j.vdir >= 0)
-			fsync(j.vdir);
+			kist__os_fsync(j.vdir);
 	}
 	kist__outfile_abort(&j.so);
 	kist__outfile_abort(&j.vo);
 	if (j.sdir >= 0)
-		close(j.sdir);
+		kist__os_close(j.sdir);
 	if (j.vdir >= 0)
-		close(j.vdir);
+		kist__os_close(j.vdir);
 	span_free(&j.s);
 	free(j.manifest);
 	free(j.tables);
@@ -397,7 +395,7 @@ kist_err kist_parity_write(const char *vault_path, const char *parity_path, unsi
 	if (fd < 0)
 		return kist__fail(KIST_E_IO, "%s: %s", vault_path, strerror(errno));
 	kist_err err = kist_parity_write_fd(fd, NULL, parity_path, percent, flags);
-	close(fd);
+	kist__os_close(fd);
 	return err;
 }
 
@@ -477,7 +475,7 @@ static kist_err first_block(kist_parity *pp)
 kist_err kist_parity_open(kist_parity **out, const char *vault_path, const char *parity_path)
 {
 	kist_parity *pp;
-	struct stat st;
+	kist__os_stat st;
 	kist_err err = KIST_OK;
 	*out = NULL;
 	if ((pp = calloc(1, sizeof *pp)) == NULL)
@@ -485,18 +483,18 @@ kist_err kist_parity_open(kist_parity **out, const char *vault_path, const char 
 	pp->vfd = pp->sfd = -1;
 	if ((pp->vpath = strdup(vault_path)) == NULL || (pp->spath = strdup(parity_path)) == NULL)
 		err = kist__nomem();
-	else if ((pp->sfd = kist__part_open(parity_path)) < 0 || fstat(pp->sfd, &st) != 0)
+	else if ((pp->sfd = kist__part_open(parity_path)) < 0 || kist__os_fstat(pp->sfd, &st) != 0)
 		err = kist__fail(KIST_E_IO, "%s: %s", parity_path, strerror(errno));
 	if (err == KIST_OK) {
-		pp->ssize = (uint64_t)st.st_size;
+		pp->ssize = (uint64_t)st.size;
 		if ((err = read_header(pp)) == KIST_OK)
 			err = read_manifest(pp);
 	}
 	if (err == KIST_OK &&
-	    ((pp->vfd = kist__part_open(vault_path)) < 0 || fstat(pp->vfd, &st) != 0))
+	    ((pp->vfd = kist__part_open(vault_path)) < 0 || kist__os_fstat(pp->vfd, &st) != 0))
 		err = kist__fail(KIST_E_IO, "%s: %s", vault_path, strerror(errno));
 	if (err == KIST_OK) {
-		pp->vsize = (uint64_t)st.st_size;
+		pp->vsize = (uint64_t)st.size;
 		err = first_block(pp);
 	}
 	if (err == KIST_OK &&
@@ -515,9 +513,9 @@ void kist_parity_free(kist_parity *pp)
 	if (pp == NULL)
 		return;
 	if (pp->vfd >= 0)
-		close(pp->vfd);
+		kist__os_close(pp->vfd);
 	if (pp->sfd >= 0)
-		close(pp->sfd);
+		kist__os_close(pp->sfd);
 	free(pp->vpath);
 	free(pp->spath);
 	free(pp->manifest);
@@ -692,15 +690,16 @@ typedef struct repair_out {
 
 static int same_file(const char *a, const char *b)
 {
-	struct stat x, y;
-	return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+	kist__os_stat x, y;
+	return kist__os_fstatat(KIST__OS_CWD, a, &x, 0) == 0 &&
+	       kist__os_fstatat(KIST__OS_CWD, b, &y, 0) == 0 && kist__os_same_file(&x, &y);
 }
 
 /* Where a rebuilt file goes, and whether what is there may be replaced. */
 static kist_err target(repair_out *t, const char *src, const char *other, const char *out_dir,
                        unsigned flags)
 {
-	struct stat st;
+	kist__os_stat st;
 	const char *name;
 	const char *slash = strrchr(src, '/');
 	size_t len = (out_dir ? strlen(out_dir) + 1 : 0) + strlen(src) + 1;
@@ -711,7 +710,8 @@ static kist_err target(repair_out *t, const char *src, const char *other, const 
 	else
 		snprintf(t->path, len, "%s", src);
 	t->replace = out_dir == NULL;
-	if (out_dir != NULL && lstat(t->path, &st) == 0) {
+	if (out_dir != NULL &&
+	    kist__os_fstatat(KIST__OS_CWD, t->path, &st, KIST__OS_STAT_NOFOLLOW) == 0) {
 		if (same_file(t->path, other))
 			return kist__fail(KIST_E_EXISTS,
 			                  "%s is the intact file: it is not replaced", t->path);
@@ -813,7 +813,7 @@ static void out_free(repair_out *t)
 {
 	kist__outfile_abort(&t->o);
 	if (t->dirfd >= 0)
-		close(t->dirfd);
+		kist__os_close(t->dirfd);
 	free(t->path);
 }
 
@@ -858,13 +858,13 @@ kist_err kist_parity_repair(kist_parity *pp, const char *out_dir, unsigned flags
 		err = kist__outfile_finish(&so.o);
 	if (err == KIST_OK && in.vault_damaged &&
 	    (err = kist__outfile_commit(&vo.o, vo.replace, 0)) == KIST_OK) {
-		fsync(vo.dirfd);
+		kist__os_fsync(vo.dirfd);
 		if (done_fn != NULL)
 			done_fn(ctx, vo.path, "rebuilt the vault");
 	}
 	if (err == KIST_OK && in.parity_damaged &&
 	    (err = kist__outfile_commit(&so.o, so.replace, 0)) == KIST_OK) {
-		fsync(so.dirfd);
+		kist__os_fsync(so.dirfd);
 		if (done_fn != NULL)
 			done_fn(ctx, so.path, "rebuilt the parity file");
 	}

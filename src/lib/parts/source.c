@@ -5,13 +5,11 @@
  * the vault's own authentication covers every byte read.
  */
 #include "parts/parts.h"
+#include "os/os.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 void kist__source_plain(kist__source *s, int fd, uint64_t size)
 {
@@ -37,7 +35,7 @@ static kist_err open_parts(kist__source *s, const char *path)
 	s->col = h->col;
 	s->size = h->vlen;
 	for (unsigned p = 1; p <= h->k && err == KIST_OK; p++) {
-		struct stat st;
+		kist__os_stat st;
 		if (ps->path[p] == NULL) {
 			err = kist__fail(
 			    KIST_E_CORRUPT, "part %u of %u of this split vault is missing%s", p,
@@ -45,8 +43,8 @@ static kist_err open_parts(kist__source *s, const char *path)
 		} else if ((s->fds[p - 1] = kist__part_open(ps->path[p])) < 0) {
 			err = kist__fail(kist__errno_err(errno), "%s: %s", ps->path[p],
 			                 strerror(errno));
-		} else if (fstat(s->fds[p - 1], &st) != 0 ||
-		           (uint64_t)st.st_size < KIST__PART_HDR + kist__part_payload_len(h, p)) {
+		} else if (kist__os_fstat(s->fds[p - 1], &st) != 0 ||
+		           (uint64_t)st.size < KIST__PART_HDR + kist__part_payload_len(h, p)) {
 			err = kist__fail(KIST_E_CORRUPT,
 			                 "part %u of %u of this split vault is truncated", p,
 			                 ps->total);
@@ -58,21 +56,21 @@ static kist_err open_parts(kist__source *s, const char *path)
 
 kist_err kist__source_open(kist__source *s, const char *path)
 {
-	struct stat st;
+	kist__os_stat st;
 	unsigned char magic[8];
 	memset(s, 0, sizeof *s);
-	s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	s->fd = kist__os_open(path, KIST__OS_RDONLY, 0);
 	if (s->fd < 0)
 		return kist__fail(kist__errno_err(errno), "%s", strerror(errno));
-	if (fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (kist__os_fstat(s->fd, &st) != 0 || st.type != KIST__OS_FILE) {
 		kist__source_close(s);
 		return kist__fail(KIST_E_FORMAT, "not a regular file");
 	}
-	s->size = (uint64_t)st.st_size;
-	if (pread(s->fd, magic, sizeof magic, 0) != (ssize_t)sizeof magic ||
+	s->size = (uint64_t)st.size;
+	if (kist__os_pread(s->fd, magic, sizeof magic, 0) != (ptrdiff_t)sizeof magic ||
 	    !kist__part_magic(magic, sizeof magic))
 		return KIST_OK;
-	close(s->fd);
+	kist__os_close(s->fd);
 	s->fd = -1;
 	kist_err err = open_parts(s, path);
 	if (err != KIST_OK)
@@ -83,11 +81,11 @@ kist_err kist__source_open(kist__source *s, const char *path)
 void kist__source_close(kist__source *s)
 {
 	if (s->fd >= 0)
-		close(s->fd);
+		kist__os_close(s->fd);
 	s->fd = -1;
 	for (unsigned j = 0; j < s->nfds; j++)
 		if (s->fds[j] >= 0)
-			close(s->fds[j]);
+			kist__os_close(s->fds[j]);
 	free(s->fds);
 	s->fds = NULL;
 	s->nfds = 0;

@@ -5,14 +5,12 @@
  * Every part is written under a temporary name; all are renamed at the end.
  */
 #include "parts/parts.h"
+#include "os/os.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -41,18 +39,18 @@ typedef struct split_job {
 	unsigned char *tables;
 } split_job;
 
-/* Copies len bytes of the vault from off to fd (copy_file_range, else read/write). */
+/* Copies len bytes of the vault from off to fd (kist__os_copy_range, else read/write). */
 static kist_err copy_range(int vfd, uint64_t off, uint64_t len, int fd, unsigned char *buf,
                            size_t cap)
 {
-	loff_t in = (loff_t)off;
+	uint64_t in = off;
 	int fallback = 0;
 	while (len > 0) {
 		if (kist__interrupted)
 			return kist__fail(KIST_E_INTERRUPTED, "interrupted");
 		size_t want = len > (1u << 30) ? (1u << 30) : (size_t)len;
 		if (!fallback) {
-			ssize_t n = copy_file_range(vfd, &in, fd, NULL, want, 0);
+			ptrdiff_t n = kist__os_copy_range(vfd, &in, fd, want);
 			if (n > 0) {
 				len -= (uint64_t)n;
 				continue;
@@ -69,12 +67,12 @@ static kist_err copy_range(int vfd, uint64_t off, uint64_t len, int fd, unsigned
 		}
 		if (want > cap)
 			want = cap;
-		kist_err err = kist__pread_full(vfd, buf, want, (uint64_t)in, "vault");
+		kist_err err = kist__pread_full(vfd, buf, want, in, "vault");
 		if (err == KIST_OK)
 			err = kist__write_full(fd, buf, want, "part");
 		if (err != KIST_OK)
 			return err;
-		in += (loff_t)want;
+		in += want;
 		len -= want;
 	}
 	return KIST_OK;
@@ -110,8 +108,8 @@ static kist_err stripe_pass(split_job *j)
 		for (unsigned i = 0; i < h->m; i++) {
 			unsigned p = h->k + 1 + i;
 			kist_err err;
-			if (lseek(j->out[p].fd, KIST__PART_HDR + (off_t)(r * h->block), SEEK_SET) <
-			    0)
+			if (kist__os_seek(j->out[p].fd, KIST__PART_HDR + (int64_t)(r * h->block),
+			                  KIST__OS_SEEK_SET) < 0)
 				return kist__fail(KIST_E_IO, "seek: %s", strerror(errno));
 			if ((err = kist__write_full(j->out[p].fd, j->blk[p - 1], h->block,
 			                            "part")) != KIST_OK)
@@ -144,8 +142,10 @@ static kist_err write_parts(split_job *j)
 			                      h->block)))
 				break;
 		} else {
-			if (pwrite(j->out[p].fd, raw, sizeof raw, 0) != (ssize_t)sizeof raw ||
-			    lseek(j->out[p].fd, KIST__PART_HDR + (off_t)h->col, SEEK_SET) < 0) {
+			if (kist__os_pwrite(j->out[p].fd, raw, sizeof raw, 0) !=
+			        (ptrdiff_t)sizeof raw ||
+			    kist__os_seek(j->out[p].fd, KIST__PART_HDR + (int64_t)h->col,
+			                  KIST__OS_SEEK_SET) < 0) {
 				err = kist__fail(kist__errno_err(errno), "writing a part: %s",
 				                 strerror(errno));
 				break;
@@ -171,26 +171,26 @@ static kist_err commit_parts(split_job *j, unsigned flags)
 		for (unsigned p = 1; p <= done; p++) {
 			char name[512];
 			if (kist__part_name(name, sizeof name, j->base, p, j->total) == KIST_OK)
-				unlinkat(j->dirfd, name, 0);
+				kist__os_unlinkat(j->dirfd, name, 0);
 		}
 	}
-	fsync(j->dirfd);
+	kist__os_fsync(j->dirfd);
 	return err;
 }
 
 /* Refuses before any work when a part name is taken (unless replacing). */
 static kist_err names_free(split_job *j, unsigned flags)
 {
-	struct stat st;
+	kist__os_stat st;
 	char name[512];
 	for (unsigned p = 1; p <= j->total; p++) {
 		kist_err err = kist__part_name(name, sizeof name, j->base, p, j->total);
 		if (err != KIST_OK)
 			return err;
-		if (fstatat(j->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (kist__os_fstatat(j->dirfd, name, &st, KIST__OS_STAT_NOFOLLOW) == 0) {
 			if (!(flags & KIST_REPLACE))
 				return kist__fail(KIST_E_EXISTS, "%s already exists", name);
-			if (!S_ISREG(st.st_mode))
+			if (st.type != KIST__OS_FILE)
 				return kist__fail(KIST_E_EXISTS, "%s exists and is not a file",
 				                  name);
 		}
@@ -253,7 +253,7 @@ kist_err kist_split_fd(int vfd, const char *base, uint64_t part_size, unsigned p
                        unsigned flags, unsigned *nparts)
 {
 	split_job j;
-	struct stat st;
+	kist__os_stat st;
 	kist_err err;
 
 	memset(&j, 0, sizeof j);
@@ -267,9 +267,9 @@ kist_err kist_split_fd(int vfd, const char *base, uint64_t part_size, unsigned p
 		return kist__fail(KIST_E_FORMAT, "this build of kist has no parity (ISA-L)");
 	if (parity > KIST__PART_MAX_KM - 1)
 		return kist__fail(KIST_E_ARG, "at most %u parity parts", KIST__PART_MAX_KM - 1);
-	if (fstat(vfd, &st) != 0 || !S_ISREG(st.st_mode))
+	if (kist__os_fstat(vfd, &st) != 0 || st.type != KIST__OS_FILE)
 		return kist__fail(KIST_E_IO, "the vault is not a file");
-	if ((err = kist__part_geometry(&j.h, (uint64_t)st.st_size, part_size, parity)) ||
+	if ((err = kist__part_geometry(&j.h, (uint64_t)st.size, part_size, parity)) ||
 	    (err = kist__open_parent(base, &j.dirfd, &j.base)))
 		return err;
 	randombytes_buf(j.h.tag, sizeof j.h.tag);
@@ -282,17 +282,17 @@ kist_err kist_split_fd(int vfd, const char *base, uint64_t part_size, unsigned p
 	if (err == KIST_OK && nparts != NULL)
 		*nparts = j.total;
 	split_free(&j);
-	close(j.dirfd);
+	kist__os_close(j.dirfd);
 	return err;
 }
 
 kist_err kist_split(const char *vault_path, const char *base, uint64_t part_size, unsigned parity,
                     unsigned flags, unsigned *nparts)
 {
-	int fd = open(vault_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	int fd = kist__os_open(vault_path, KIST__OS_RDONLY | KIST__OS_NOFOLLOW, 0);
 	if (fd < 0)
 		return kist__fail(KIST_E_IO, "%s: %s", vault_path, strerror(errno));
 	kist_err err = kist_split_fd(fd, base, part_size, parity, flags, nparts);
-	close(fd);
+	kist__os_close(fd);
 	return err;
 }

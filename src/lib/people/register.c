@@ -7,6 +7,7 @@
  * in the encrypted index; buffers holding them are wiped when freed.
  */
 #include "people/people.h"
+#include "os/os.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -88,7 +89,7 @@ static char *dup_trimmed(const char *s, size_t len, int *nomem)
 		len--;
 	if (len == 0)
 		return NULL;
-	char *d = strndup(s, len);
+	char *d = kist__os_strndup(s, len);
 	if (d == NULL)
 		*nomem = 1;
 	return d;
@@ -174,7 +175,7 @@ static kist_err add_extra(kist__person *p, const char *src, const char *key, con
 	if (nv == NULL)
 		return kist__nomem();
 	p->extra_val = nv;
-	char *k = strdup(key), *v = strndup(val, len);
+	char *k = strdup(key), *v = kist__os_strndup(val, len);
 	if (k == NULL || v == NULL) {
 		wipe_free(k);
 		wipe_free(v);
@@ -511,7 +512,7 @@ static kist_err json_scalar(kist__person *p, const char *src, const char *key, j
 	*out = NULL;
 	switch (json_typeof(v)) {
 	case JSON_STRING:
-		*out = strndup(json_string_value(v), json_string_length(v));
+		*out = kist__os_strndup(json_string_value(v), json_string_length(v));
 		*len = json_string_length(v);
 		break;
 	case JSON_INTEGER:

@@ -1,26 +1,20 @@
 /*
  * Extraction into a directory, defended against hostile indexes.
  *
- * Every path is resolved component by component with openat(O_NOFOLLOW |
- * O_DIRECTORY) from the target directory, so no symbolic link (whether
+ * Every path is resolved component by component with kist__os_openat(
+ * KIST__OS_NOFOLLOW | KIST__OS_DIRECTORY) from the target directory, so no symbolic link (whether
  * planted before or created by the vault) is ever followed.  Files are
  * staged under temporary names and renamed into place only when every
  * selected entry has authenticated and matched its SHA-256; on failure all
  * staged files and created directories are removed.
  */
 #include "vault/vault.h"
+#include "os/os.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
-#include <sys/statvfs.h>
-#include <unistd.h>
 
 #include <sodium.h>
 #include <unicode/unorm2.h>
@@ -69,7 +63,7 @@ static kist_err note_created(xstate *x, const char *path, size_t len)
 		x->created = n;
 		x->capcreated = nc;
 	}
-	if ((x->created[x->ncreated] = strndup(path, len)) == NULL)
+	if ((x->created[x->ncreated] = kist__os_strndup(path, len)) == NULL)
 		return kist__nomem();
 	x->ncreated++;
 	return KIST_OK;
@@ -83,7 +77,7 @@ static kist_err note_created(xstate *x, const char *path, size_t len)
  */
 static kist_err open_dir(xstate *x, const char *rel, size_t len, int create, int *fd)
 {
-	int cur = dup(x->root);
+	int cur = kist__os_dup(x->root);
 	size_t i = 0;
 	char name[KIST_MAX_NAME + 1], shown[160];
 
@@ -95,23 +89,25 @@ static kist_err open_dir(xstate *x, const char *rel, size_t len, int create, int
 			j++;
 		memcpy(name, rel + i, j - i);
 		name[j - i] = '\0';
-		int next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int next = kist__os_openat(
+		    cur, name, KIST__OS_RDONLY | KIST__OS_DIRECTORY | KIST__OS_NOFOLLOW, 0);
 		if (next < 0 && errno == ENOENT && create) {
-			if (mkdirat(cur, name, 0700) != 0 && errno != EEXIST) {
+			if (kist__os_mkdirat(cur, name, 0700) != 0 && errno != EEXIST) {
 				int e = errno;
-				close(cur);
+				kist__os_close(cur);
 				return kist__fail(kist__errno_err(e), "mkdir: %s", strerror(e));
 			}
 			kist_err err = note_created(x, rel, j);
 			if (err != KIST_OK) {
-				close(cur);
+				kist__os_close(cur);
 				return err;
 			}
-			next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			next = kist__os_openat(
+			    cur, name, KIST__OS_RDONLY | KIST__OS_DIRECTORY | KIST__OS_NOFOLLOW, 0);
 		}
 		if (next < 0) {
 			int e = errno;
-			close(cur);
+			kist__os_close(cur);
 			if (e == ENOENT && !create) {
 				*fd = -1;
 				return KIST_OK;
@@ -123,7 +119,7 @@ static kist_err open_dir(xstate *x, const char *rel, size_t len, int create, int
 				    "%s: a parent is not a directory (a link?): refused", shown);
 			return kist__fail(kist__errno_err(e), "%s: %s", shown, strerror(e));
 		}
-		close(cur);
+		kist__os_close(cur);
 		cur = next;
 		i = j + 1;
 	}
@@ -161,7 +157,7 @@ static kist_err cached_dir(xstate *x, const char *rel, size_t len, int create, i
 		return KIST_OK;
 	}
 	if (x->dc_fd >= 0)
-		close(x->dc_fd);
+		kist__os_close(x->dc_fd);
 	x->dc_fd = nfd;
 	memcpy(x->dc_path, rel, len);
 	x->dc_len = len;
@@ -198,7 +194,7 @@ typedef enum node_kind { NODE_MISSING, NODE_DIR, NODE_LINK, NODE_OTHER, NODE_UNK
 static node_kind lookup_node(xstate *x, const char *path, char *link, size_t cap)
 {
 	const kist__entry *e = kist__vault_find(x->v, path);
-	struct stat st;
+	kist__os_stat st;
 	int dfd;
 
 	if (e != NULL && x->sel[e - x->v->entries]) {
@@ -211,22 +207,22 @@ static node_kind lookup_node(xstate *x, const char *path, char *link, size_t cap
 	}
 	if (open_dir(x, path, parent_len(path), 0, &dfd) != KIST_OK)
 		return NODE_UNKNOWN;
-	if (dfd >= 0 && fstatat(dfd, base_name(path), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		node_kind k = S_ISDIR(st.st_mode)   ? NODE_DIR
-		              : S_ISLNK(st.st_mode) ? NODE_LINK
-		                                    : NODE_OTHER;
+	if (dfd >= 0 && kist__os_fstatat(dfd, base_name(path), &st, KIST__OS_STAT_NOFOLLOW) == 0) {
+		node_kind k = st.type == KIST__OS_DIR    ? NODE_DIR
+		              : st.type == KIST__OS_LINK ? NODE_LINK
+		                                         : NODE_OTHER;
 		if (k == NODE_LINK) {
-			ssize_t n = readlinkat(dfd, base_name(path), link, cap);
+			ptrdiff_t n = kist__os_readlinkat(dfd, base_name(path), link, cap);
 			if (n < 0 || (size_t)n >= cap)
 				k = NODE_UNKNOWN;
 			else
 				link[n] = '\0';
 		}
-		close(dfd);
+		kist__os_close(dfd);
 		return k;
 	}
 	if (dfd >= 0)
-		close(dfd);
+		kist__os_close(dfd);
 	if (e != NULL && e->pub.type == KIST_ENTRY_SYMLINK && strlen(e->link) < cap) {
 		memcpy(link, e->link, strlen(e->link) + 1);
 		return NODE_LINK;
@@ -351,12 +347,12 @@ static kist_err file_data(void *ctx, const kist__entry *e, const unsigned char *
 	xstate *x = ctx;
 	(void)e;
 	/*
-	 * The staging file is new and empty (O_EXCL), so a run of zeros can be
+	 * The staging file is new and empty (KIST__OS_EXCL), so a run of zeros can be
 	 * left as a hole instead of written: cheaper, and the file stays sparse.
 	 * file_end sets the length, which covers a hole at the end.
 	 */
 	if (all_zero(p, n)) {
-		if (lseek(x->cur.fd, (off_t)n, SEEK_CUR) < 0)
+		if (kist__os_seek(x->cur.fd, (int64_t)n, KIST__OS_SEEK_CUR) < 0)
 			return kist__fail(KIST_E_IO, "extracted file: %s", strerror(errno));
 		x->cur_len += n;
 		x->cur_holes = 1;
@@ -374,11 +370,9 @@ static kist_err file_data(void *ctx, const kist__entry *e, const unsigned char *
  */
 static kist_err set_file_meta(xstate *x, const kist__entry *e)
 {
-	struct timespec ts[2];
 	int bad;
-	ts[0].tv_sec = ts[1].tv_sec = e->pub.mtime;
-	ts[0].tv_nsec = ts[1].tv_nsec = e->pub.mtime_nsec;
-	if (fchmod(x->cur.fd, e->pub.mode & 0777) == 0 && futimens(x->cur.fd, ts) == 0)
+	if (kist__os_fchmod(x->cur.fd, e->pub.mode & 0777) == 0 &&
+	    kist__os_futimes(x->cur.fd, e->pub.mtime, e->pub.mtime_nsec) == 0)
 		return KIST_OK;
 	bad = errno;
 	if (bad != EPERM && bad != ENOSYS && bad != EOPNOTSUPP && bad != ENOTSUP)
@@ -400,7 +394,7 @@ static kist_err file_end(void *ctx, const kist__entry *e, kist_err status)
 	xstate *x = ctx;
 	kist_err err = status;
 
-	if (err == KIST_OK && x->cur_holes && ftruncate(x->cur.fd, (off_t)x->cur_len) != 0)
+	if (err == KIST_OK && x->cur_holes && kist__os_truncate(x->cur.fd, x->cur_len) != 0)
 		err = kist__fail(kist__errno_err(errno), "extracted file: %s", strerror(errno));
 	x->cur_len = 0;
 	x->cur_holes = 0;
@@ -409,12 +403,12 @@ static kist_err file_end(void *ctx, const kist__entry *e, kist_err status)
 	if (err == KIST_OK) {
 		int fd = x->cur.fd;
 		x->cur.fd = -1;
-		if (close(fd) != 0)
+		if (kist__os_close(fd) != 0)
 			err = kist__fail(kist__errno_err(errno), "close: %s", strerror(errno));
 	}
 	/* Staged (or failed, and then removed with the others): drop the signal slot. */
 	if (x->cur.fd >= 0)
-		close(x->cur.fd);
+		kist__os_close(x->cur.fd);
 	x->cur.fd = -1;
 	kist__outfile_release_slot(&x->cur);
 	x->cur.tmpname[0] = '\0';
@@ -438,7 +432,7 @@ static kist_err stage_link(xstate *x, const kist__entry *e, staged *s)
 		*p++ = hex[rnd[i] & 15];
 	}
 	*p = '\0';
-	if (symlinkat(e->link, dfd, s->tmp) != 0) {
+	if (kist__os_symlinkat(e->link, dfd, s->tmp) != 0) {
 		err = kist__fail(kist__errno_err(errno), "symlink: %s", strerror(errno));
 		s->tmp[0] = '\0';
 	}
@@ -453,8 +447,8 @@ static void unstage_all(xstate *x)
 			continue;
 		const char *path = x->st[i].e->path;
 		if (open_dir(x, path, parent_len(path), 0, &dfd) == KIST_OK && dfd >= 0) {
-			unlinkat(dfd, x->st[i].tmp, 0);
-			close(dfd);
+			kist__os_unlinkat(dfd, x->st[i].tmp, 0);
+			kist__os_close(dfd);
 		}
 		x->st[i].tmp[0] = '\0';
 	}
@@ -462,8 +456,8 @@ static void unstage_all(xstate *x)
 		const char *path = x->created[i - 1];
 		int dfd;
 		if (open_dir(x, path, parent_len(path), 0, &dfd) == KIST_OK && dfd >= 0) {
-			unlinkat(dfd, base_name(path), AT_REMOVEDIR);
-			close(dfd);
+			kist__os_unlinkat(dfd, base_name(path), KIST__OS_REMOVEDIR);
+			kist__os_close(dfd);
 		}
 	}
 }
@@ -471,22 +465,22 @@ static void unstage_all(xstate *x)
 /* Refuses, before anything is written, to replace what is already there. */
 static kist_err precheck(xstate *x, const kist__entry *e)
 {
-	struct stat st;
+	kist__os_stat st;
 	int dfd;
 	char shown[160];
 	kist_err err = cached_dir(x, e->path, parent_len(e->path), 0, &dfd);
 	if (err != KIST_OK || dfd < 0)
 		return err;
-	int r = fstatat(dfd, base_name(e->path), &st, AT_SYMLINK_NOFOLLOW);
+	int r = kist__os_fstatat(dfd, base_name(e->path), &st, KIST__OS_STAT_NOFOLLOW);
 	if (r != 0)
 		return KIST_OK;
 	shown_path(shown, sizeof shown, e->path);
 	if (e->pub.type == KIST_ENTRY_DIR) {
-		if (S_ISDIR(st.st_mode))
+		if (st.type == KIST__OS_DIR)
 			return KIST_OK;
 		return kist__fail(KIST_E_EXISTS, "%s exists and is not a directory", shown);
 	}
-	if (S_ISDIR(st.st_mode))
+	if (st.type == KIST__OS_DIR)
 		return kist__fail(KIST_E_EXISTS, "%s exists and is a directory", shown);
 	if (!x->o->force)
 		return kist__fail(KIST_E_EXISTS, "%s exists", shown);
@@ -503,8 +497,8 @@ static kist_err commit_one(xstate *x, staged *s)
 		return err;
 	if (dfd < 0)
 		return kist__fail(KIST_E_IO, "a directory vanished during extraction");
-	int r = x->o->force ? renameat(dfd, s->tmp, dfd, base_name(path))
-	                    : kist__rename_noreplace(dfd, s->tmp, base_name(path));
+	int r = x->o->force ? kist__os_renameat(dfd, s->tmp, dfd, base_name(path))
+	                    : kist__os_rename_noreplace(dfd, s->tmp, base_name(path));
 	int e = errno;
 	if (r != 0) {
 		shown_path(shown, sizeof shown, path);
@@ -515,11 +509,9 @@ static kist_err commit_one(xstate *x, staged *s)
 	s->tmp[0] = '\0';
 	if (s->e->pub.type == KIST_ENTRY_SYMLINK) {
 		/* A link's own time: set after the rename, on the link, never its target. */
-		struct timespec ts[2];
-		ts[0].tv_sec = ts[1].tv_sec = s->e->pub.mtime;
-		ts[0].tv_nsec = ts[1].tv_nsec = s->e->pub.mtime_nsec;
 		if (cached_dir(x, path, parent_len(path), 0, &dfd) == KIST_OK && dfd >= 0)
-			utimensat(dfd, base_name(path), ts, AT_SYMLINK_NOFOLLOW);
+			kist__os_utimes_nofollow(dfd, base_name(path), s->e->pub.mtime,
+			                         s->e->pub.mtime_nsec);
 	}
 	return KIST_OK;
 }
@@ -527,14 +519,11 @@ static kist_err commit_one(xstate *x, staged *s)
 static void set_dir_attrs(xstate *x, const kist__entry *e)
 {
 	int dfd;
-	struct timespec ts[2];
 	if (open_dir(x, e->path, strlen(e->path), 0, &dfd) != KIST_OK || dfd < 0)
 		return;
-	ts[0].tv_sec = ts[1].tv_sec = e->pub.mtime;
-	ts[0].tv_nsec = ts[1].tv_nsec = e->pub.mtime_nsec;
-	fchmod(dfd, e->pub.mode & 0777);
-	futimens(dfd, ts);
-	close(dfd);
+	kist__os_fchmod(dfd, e->pub.mode & 0777);
+	kist__os_futimes(dfd, e->pub.mtime, e->pub.mtime_nsec);
+	kist__os_close(dfd);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -547,43 +536,6 @@ static int was_created(const xstate *x, const char *path)
 {
 	return x->ncreated > 0 &&
 	       bsearch(&path, x->created, x->ncreated, sizeof *x->created, cmp_str) != NULL;
-}
-
-/*
- * Whether names on the target's file system are compared without case (and
- * for some, after Unicode normalisation): FAT, exFAT, NTFS, HFS, SMB shares,
- * every FUSE file system (FUSE and FUSEBLK share one magic number, and
- * ntfs-3g, exfat-fuse or fusefat may be behind it), and ext4 or f2fs folders
- * with the casefold attribute (the target's own folder is asked).  Other
- * file systems count as case-sensitive.
- */
-static int target_folds_case(int root)
-{
-	static const unsigned long insensitive[] = {
-	    0x4d44,     /* MSDOS_SUPER_MAGIC: vfat, msdos */
-	    0x2011bab0, /* exFAT */
-	    0x5346544e, /* NTFS (ntfs, ntfs3) */
-	    0x65735546, /* FUSE and FUSEBLK (one magic): ntfs-3g, exfat-fuse, fusefat, ... */
-	    0x4244,     /* HFS */
-	    0x482b,     /* HFS+ */
-	    0xff534d42, /* CIFS */
-	    0xfe534d42, /* SMB2 */
-	    0x517b,     /* SMB */
-	};
-	struct statfs sf;
-	int flags = 0;
-	if (fstatfs(root, &sf) == 0)
-		for (size_t i = 0; i < sizeof insensitive / sizeof insensitive[0]; i++)
-			if ((unsigned long)sf.f_type == insensitive[i])
-				return 1;
-#ifdef FS_CASEFOLD_FL
-	if (ioctl(root, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_CASEFOLD_FL))
-		return 1;
-#else
-	if (ioctl(root, FS_IOC_GETFLAGS, &flags) == 0 && (flags & 0x40000000))
-		return 1;
-#endif
-	return 0;
 }
 
 /*
@@ -676,7 +628,7 @@ static kist_err check_collisions(const xstate *x, const unsigned char *sel)
 	kist_err err = KIST_OK;
 	char a[160], b[160];
 
-	if (!target_folds_case(x->root))
+	if (!kist__os_folds_case(x->root)) /* names compared without case there */
 		return KIST_OK;
 	if ((f = calloc(x->v->nentries ? x->v->nentries : 1, sizeof *f)) == NULL)
 		return kist__nomem();
@@ -735,14 +687,14 @@ static void human_size(char *buf, size_t cap, uint64_t n)
  */
 static kist_err check_room(const xstate *x, const unsigned char *sel)
 {
-	struct statvfs sv;
+	kist__os_space sv;
 	uint64_t need = 0, inodes = 0, block, avail;
 	char a[32], b[32];
 	const char *dir = x->o->dir ? x->o->dir : ".";
 
-	if (fstatvfs(x->root, &sv) != 0)
+	if (kist__os_space_free(x->root, &sv) != 0)
 		return KIST_OK; /* no figure to compare with: the writes will tell */
-	block = sv.f_frsize ? sv.f_frsize : sv.f_bsize ? sv.f_bsize : 4096;
+	block = sv.block;
 	for (size_t i = 0; i < x->v->nentries; i++) {
 		if (!sel[i])
 			continue;
@@ -757,8 +709,7 @@ static kist_err check_room(const xstate *x, const unsigned char *sel)
 			need += blocks * block;
 		inodes++;
 	}
-	avail =
-	    (uint64_t)sv.f_bavail > UINT64_MAX / block ? UINT64_MAX : (uint64_t)sv.f_bavail * block;
+	avail = sv.blocks_free > UINT64_MAX / block ? UINT64_MAX : sv.blocks_free * block;
 	if (need > avail) {
 		human_size(a, sizeof a, need);
 		human_size(b, sizeof b, avail);
@@ -767,13 +718,13 @@ static kist_err check_room(const xstate *x, const unsigned char *sel)
 		                  "nothing was written",
 		                  dir, a, b);
 	}
-	/* f_files 0: the file system has no fixed inode count (btrfs, some tmpfs). */
-	if (sv.f_files != 0 && inodes > (uint64_t)sv.f_favail)
+	/* files 0: the file system has no fixed inode count (btrfs, some tmpfs). */
+	if (sv.files != 0 && inodes > sv.files_free)
 		return kist__fail(
 		    KIST_E_NOSPACE,
 		    "not enough room in %s: the extraction needs %llu inodes, %llu are "
 		    "free; nothing was written",
-		    dir, (unsigned long long)inodes, (unsigned long long)sv.f_favail);
+		    dir, (unsigned long long)inodes, (unsigned long long)sv.files_free);
 	return KIST_OK;
 }
 
@@ -855,7 +806,7 @@ static kist_err commit_all(xstate *x)
 {
 	kist_err err;
 	/* Everything authenticated: make it durable, then give the files their names. */
-	syncfs(x->root);
+	kist__os_sync_fs(x->root);
 	for (size_t i = 0; i < x->nst; i++)
 		if ((err = commit_one(x, &x->st[i])) != KIST_OK)
 			return err;
@@ -877,21 +828,22 @@ static kist_err commit_all(xstate *x)
 static kist_err open_root(const kist_extract_opts *o, int *root, int *made)
 {
 	kist_err err;
-	*root = open(o->dir ? o->dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*root = kist__os_open(o->dir ? o->dir : ".", KIST__OS_RDONLY | KIST__OS_DIRECTORY, 0);
 	if (*root < 0 && errno == ENOENT && o->dir != NULL && o->create_dir) {
 		/* One level only: a mistyped parent is an error, not a new tree. */
-		if (mkdir(o->dir, 0700) != 0)
+		if (kist__os_mkdirat(KIST__OS_CWD, o->dir, 0700) != 0)
 			return kist__fail(kist__errno_err(errno), "%s: %s%s", o->dir,
 			                  strerror(errno),
 			                  errno == ENOENT ? " (its parent folder must exist)" : "");
 		*made = 1;
-		*root = open(o->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		*root = kist__os_open(o->dir,
+		                      KIST__OS_RDONLY | KIST__OS_DIRECTORY | KIST__OS_NOFOLLOW, 0);
 	}
 	if (*root < 0) {
 		err = kist__fail(kist__errno_err(errno), "%s: %s", o->dir ? o->dir : ".",
 		                 strerror(errno));
 		if (*made)
-			rmdir(o->dir);
+			kist__os_unlinkat(KIST__OS_CWD, o->dir, KIST__OS_REMOVEDIR);
 		*made = 0;
 		return err;
 	}
@@ -954,13 +906,13 @@ kist_err kist_vault_extract(kist_vault *v, const kist_extract_opts *o, const cha
 		goto out;
 	if ((err = commit_all(&x)) != KIST_OK)
 		goto out;
-	fsync(x.root);
+	kist__os_fsync(x.root);
 	err = KIST_OK;
 out:
 	if (x.cur.fd >= 0 || x.cur.final != NULL) {
 		/* Stopped inside a file: forget its descriptor; unstage_all removes it. */
 		if (x.cur.fd >= 0)
-			close(x.cur.fd);
+			kist__os_close(x.cur.fd);
 		kist__outfile_release_slot(&x.cur);
 		free(x.cur.final);
 	}
@@ -971,15 +923,17 @@ out:
 		kist__fail(err, "%s", why);
 	}
 	if (x.dc_fd >= 0)
-		close(x.dc_fd);
+		kist__os_close(x.dc_fd);
 	for (size_t i = 0; i < x.ncreated; i++)
 		free(x.created[i]);
 	free(x.created);
 	free(x.st);
 	free(files);
 	free(sel);
-	close(x.root);
+	kist__os_close(x.root);
 	if (err != KIST_OK && made_root)
-		rmdir(o->dir); /* empty again: leave no trace of a failed extraction */
+		kist__os_unlinkat(
+		    KIST__OS_CWD, o->dir,
+		    KIST__OS_REMOVEDIR); /* empty again: leave no trace of a failed extraction */
 	return err;
 }

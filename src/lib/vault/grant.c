@@ -7,13 +7,12 @@
  */
 
 #include "vault/vault.h"
+#include "os/os.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -78,14 +77,14 @@ static kist_err copy_body(const kist_vault *v, int fd, const char *out_path)
 	kist_err err = KIST_OK;
 
 	if (v->src.fd >= 0) {
-		loff_t in = (loff_t)off;
+		uint64_t in = off;
 		while ((uint64_t)in < end) {
 			if (kist__interrupted)
 				return kist__fail(KIST_E_INTERRUPTED, "interrupted");
 			size_t want = end - (uint64_t)in > (1u << 30)
 			                  ? (1u << 30)
 			                  : (size_t)(end - (uint64_t)in);
-			ssize_t r = copy_file_range(v->src.fd, &in, fd, NULL, want, 0);
+			ptrdiff_t r = kist__os_copy_range(v->src.fd, &in, fd, want);
 			if (r < 0 &&
 			    (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
 			     errno == EOPNOTSUPP) &&
@@ -134,7 +133,7 @@ kist_err kist_vault_grant(kist_vault *v, const kist_identity *granter, const kis
 	if ((err = grant_header(v, granter, keys, n, &header, &header_len)) != KIST_OK ||
 	    (err = kist__open_parent(out_path, &dirfd, &base)) != KIST_OK)
 		goto out;
-	if (!(flags & KIST_REPLACE) && faccessat(dirfd, base, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (!(flags & KIST_REPLACE) && kist__os_exists_at(dirfd, base)) {
 		err = kist__fail(KIST_E_EXISTS, "%s exists", out_path);
 		goto out;
 	}
@@ -147,7 +146,7 @@ kist_err kist_vault_grant(kist_vault *v, const kist_identity *granter, const kis
 out:
 	kist__outfile_abort(&out);
 	if (dirfd >= 0)
-		close(dirfd);
+		kist__os_close(dirfd);
 	free(header);
 	return err;
 }

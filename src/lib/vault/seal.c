@@ -3,19 +3,15 @@
  * trailer into a temporary file that is renamed into place at the end.
  */
 #include "vault/vault.h"
+#include "os/os.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <sodium.h>
 #include <zstd.h>
@@ -32,8 +28,8 @@ typedef struct problem {
 typedef struct input {
 	char *src; /* file system path, or NULL for a descriptor */
 	int fd;
-	dev_t dev; /* to refuse sealing a vault over one of its own inputs */
-	ino_t ino;
+	uint64_t dev; /* to refuse sealing a vault over one of its own inputs */
+	uint64_t ino;
 	uint64_t size_hint;        /* st_size when added (regular files), for progress */
 	const unsigned char *data; /* a small file's content, read by the walk (or NULL) */
 	kist__entry e;
@@ -118,21 +114,21 @@ static void cache_untake(kist_sealer *s, size_t n)
  * and time of this same open (*fst).  Returns NULL (nothing kept) when the
  * file is not the one lstat saw, grew past its size, or the cache is full.
  */
-static const unsigned char *read_small(kist_sealer *s, int fd, const struct stat *st,
-                                       struct stat *fst, size_t *len)
+static const unsigned char *read_small(kist_sealer *s, int fd, const kist__os_stat *st,
+                                       kist__os_stat *fst, size_t *len)
 {
-	size_t want = (size_t)st->st_size + 1; /* one more: a file that grew is not cut */
+	size_t want = (size_t)st->size + 1; /* one more: a file that grew is not cut */
 	unsigned char *buf;
-	ssize_t n;
-	if (st->st_size > (off_t)CACHE_FILE_MAX || (buf = cache_take(s, want)) == NULL)
+	ptrdiff_t n;
+	if (st->size > (uint64_t)CACHE_FILE_MAX || (buf = cache_take(s, want)) == NULL)
 		return NULL;
 	n = 0;
-	if (fstat(fd, fst) == 0 && S_ISREG(fst->st_mode) && fst->st_dev == st->st_dev &&
-	    fst->st_ino == st->st_ino) {
+	if (kist__os_fstat(fd, fst) == 0 && fst->type == KIST__OS_FILE &&
+	    kist__os_same_file(fst, st)) {
 		/* Until the end (read gives 0): some file systems (FUSE, network)
 		 * return short counts before it. */
-		ssize_t r;
-		while ((size_t)n < want && (r = read(fd, buf + n, want - (size_t)n)) != 0)
+		ptrdiff_t r;
+		while ((size_t)n < want && (r = kist__os_read(fd, buf + n, want - (size_t)n)) != 0)
 			if (r < 0 ? errno != EINTR : (n += r, 0)) {
 				n = -1;
 				break;
@@ -158,31 +154,30 @@ static const unsigned char *read_small(kist_sealer *s, int fd, const struct stat
  * whole (read_small): in->data, in->e.pub.size, mode and time are set.
  * @return 0, or the errno of the failed open.
  */
-static int probe_file(kist_sealer *s, const char *path, const struct stat *st, int *is_vault,
+static int probe_file(kist_sealer *s, const char *path, const kist__os_stat *st, int *is_vault,
                       input *in)
 {
 	char m[sizeof KIST_MAGIC - 1];
-	struct stat fst;
+	kist__os_stat fst;
 	size_t len = 0;
 	*is_vault = 0;
-	/* O_NOATIME as for the seal's own read: a look must not touch the evidence. */
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	/* NOATIME as for the seal's own read: a look must not touch the evidence. */
+	int fd = kist__os_open(
+	    path, KIST__OS_RDONLY | KIST__OS_NOFOLLOW | KIST__OS_NONBLOCK | KIST__OS_NOATIME, 0);
 	if (fd < 0)
 		return errno;
 	if ((in->data = read_small(s, fd, st, &fst, &len)) != NULL) {
 		*is_vault = len >= sizeof m && memcmp(in->data, KIST_MAGIC, sizeof m) == 0;
 		in->e.pub.size = len;
 		in->size_hint = len;
-		in->e.pub.mode = fst.st_mode & 07777;
-		in->e.pub.mtime = fst.st_mtim.tv_sec;
-		in->e.pub.mtime_nsec = (uint32_t)fst.st_mtim.tv_nsec;
-	} else if (st->st_size >= (off_t)sizeof m) {
-		ssize_t n = pread(fd, m, sizeof m, 0);
-		*is_vault = n == (ssize_t)sizeof m && memcmp(m, KIST_MAGIC, sizeof m) == 0;
+		in->e.pub.mode = fst.mode;
+		in->e.pub.mtime = fst.mtime;
+		in->e.pub.mtime_nsec = (uint32_t)fst.mtime_nsec;
+	} else if (st->size >= (uint64_t)sizeof m) {
+		ptrdiff_t n = kist__os_pread(fd, m, sizeof m, 0);
+		*is_vault = n == (ptrdiff_t)sizeof m && memcmp(m, KIST_MAGIC, sizeof m) == 0;
 	}
-	close(fd);
+	kist__os_close(fd);
 	return 0;
 }
 
@@ -333,7 +328,7 @@ kist_err kist_sealer_set_signer(kist_sealer *s, const kist_identity *id)
 }
 
 static kist_err push(kist_sealer *s, const char *src, int fd, const char *stored,
-                     kist_entry_type type, const struct stat *st, const char *link)
+                     kist_entry_type type, const kist__os_stat *st, const char *link)
 {
 	kist_err err;
 	if (s->nin == KIST_MAX_ENTRIES)
@@ -366,13 +361,13 @@ static kist_err push(kist_sealer *s, const char *src, int fd, const char *stored
 	}
 	in->e.pub.type = type;
 	if (st != NULL) {
-		in->dev = st->st_dev;
-		in->ino = st->st_ino;
-		in->e.pub.mode = st->st_mode & 07777;
-		in->e.pub.mtime = st->st_mtim.tv_sec;
-		in->e.pub.mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
-		if (type == KIST_ENTRY_FILE && st->st_size > 0)
-			in->size_hint = (uint64_t)st->st_size;
+		in->dev = st->dev;
+		in->ino = st->ino;
+		in->e.pub.mode = st->mode;
+		in->e.pub.mtime = st->mtime;
+		in->e.pub.mtime_nsec = (uint32_t)st->mtime_nsec;
+		if (type == KIST_ENTRY_FILE && st->size > 0)
+			in->size_hint = (uint64_t)st->size;
 	} else {
 		in->e.pub.mode = 0600;
 		in->e.pub.mtime = time(NULL);
@@ -425,7 +420,7 @@ static kist_err refuse(kist_sealer *s, kist_err err, int skippable, const char *
 static int excluded(const kist_sealer *s, const char *stored)
 {
 	for (size_t i = 0; i < s->nexcl; i++) {
-		if (fnmatch(s->excl[i], stored, 0) == 0)
+		if (kist__os_fnmatch(s->excl[i], stored) == 0)
 			return 1;
 		for (const char *c = stored; *c != '\0';) {
 			const char *end = strchr(c, '/');
@@ -434,7 +429,7 @@ static int excluded(const kist_sealer *s, const char *stored)
 			if (len < sizeof name) {
 				memcpy(name, c, len);
 				name[len] = '\0';
-				if (fnmatch(s->excl[i], name, 0) == 0)
+				if (kist__os_fnmatch(s->excl[i], name) == 0)
 					return 1;
 			}
 			c += len + (end != NULL);
@@ -444,24 +439,78 @@ static int excluded(const kist_sealer *s, const char *stored)
 }
 
 /* The kind of a file that is neither a file, a folder nor a link, for messages. */
-static const char *special_kind(mode_t m)
+static const char *special_kind(kist__os_type t)
 {
-	return S_ISFIFO(m)                ? "a fifo"
-	       : S_ISSOCK(m)              ? "a socket"
-	       : S_ISCHR(m) || S_ISBLK(m) ? "a device"
-	                                  : "not a file, folder or link";
+	return t == KIST__OS_FIFO     ? "a fifo"
+	       : t == KIST__OS_SOCKET ? "a socket"
+	       : t == KIST__OS_DEVICE ? "a device"
+	                              : "not a file, folder or link";
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The names in folder path ("." and ".." left out) in byte order, each and
+ * the array malloc()'d; -1 with errno on error.
+ */
+static int list_dir(const char *path, char ***out, size_t *count)
+{
+	int fd = kist__os_open(path, KIST__OS_RDONLY | KIST__OS_DIRECTORY, 0), rc = 0, e = 0;
+	kist__os_dir *d = fd >= 0 ? kist__os_dir_open(fd) : NULL;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	const char *name;
+
+	if (d == NULL) {
+		e = errno;
+		if (fd >= 0)
+			kist__os_close(fd);
+		errno = e;
+		return -1;
+	}
+	while ((rc = kist__os_dir_next(d, &name, NULL)) > 0) {
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			char **nn =
+			    nc > SIZE_MAX / sizeof *nn ? NULL : realloc(names, nc * sizeof *nn);
+			if (nn == NULL)
+				break;
+			names = nn;
+			cap = nc;
+		}
+		if ((names[n] = strdup(name)) == NULL)
+			break;
+		n++;
+	}
+	e = rc < 0 ? errno : ENOMEM;
+	kist__os_dir_close(d);
+	if (rc != 0) {
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		errno = e;
+		return -1;
+	}
+	if (n > 1)
+		qsort(names, n, sizeof *names, cmp_name);
+	*out = names;
+	*count = n;
+	return 0;
 }
 
 static kist_err walk(kist_sealer *s, const char *src, const char *stored, int depth);
 
 /* The entries of the folder src (already pushed), walked in name order. */
 static kist_err walk_dir(kist_sealer *s, const char *src, const char *stored, int depth,
-                         struct dirent **names, int n)
+                         char **names, size_t n)
 {
 	kist_err err = KIST_OK;
-	for (int i = 0; i < n; i++) {
-		const char *nm = names[i]->d_name;
-		if (err == KIST_OK && strcmp(nm, ".") != 0 && strcmp(nm, "..") != 0) {
+	for (size_t i = 0; i < n; i++) {
+		const char *nm = names[i];
+		if (err == KIST_OK) {
 			size_t sl = strlen(src), tl = strlen(stored), nl = strlen(nm);
 			char *csrc = malloc(sl + nl + 2), *cst = malloc(tl + nl + 2);
 			if (csrc == NULL || cst == NULL) {
@@ -486,7 +535,7 @@ static kist_err walk_dir(kist_sealer *s, const char *src, const char *stored, in
 
 static kist_err walk(kist_sealer *s, const char *src, const char *stored, int depth)
 {
-	struct stat st;
+	kist__os_stat st;
 	kist_err err = KIST_OK;
 
 	if (kist__interrupted)
@@ -502,10 +551,11 @@ static kist_err walk(kist_sealer *s, const char *src, const char *stored, int de
 		snprintf(why, sizeof why, "%s", kist_errdetail());
 		return refuse(s, KIST_E_INPUT, 0, src, "kist cannot store this name (%s)", why);
 	}
-	if (lstat(src, &st) != 0) /* a named input that is missing is no reason to skip */
+	if (kist__os_fstatat(KIST__OS_CWD, src, &st, KIST__OS_STAT_NOFOLLOW) !=
+	    0) /* a named input that is missing is no reason to skip */
 		return refuse(s, kist__errno_err(errno), depth > 0 || errno != ENOENT, src, "%s",
 		              strerror(errno));
-	if (S_ISREG(st.st_mode)) {
+	if (st.type == KIST__OS_FILE) {
 		int e, vault;
 		if (stored[0] == '\0')
 			return refuse(s, KIST_E_INPUT, 0, src, "no name to store it under");
@@ -525,9 +575,9 @@ static kist_err walk(kist_sealer *s, const char *src, const char *stored, int de
 		}
 		return KIST_OK;
 	}
-	if (S_ISLNK(st.st_mode)) {
+	if (st.type == KIST__OS_LINK) {
 		char target[KIST_MAX_PATH + 1];
-		ssize_t n = readlink(src, target, sizeof target);
+		ptrdiff_t n = kist__os_readlinkat(KIST__OS_CWD, src, target, sizeof target);
 		if (n < 0)
 			return refuse(s, kist__errno_err(errno), 1, src, "%s", strerror(errno));
 		if ((size_t)n >= sizeof target || n == 0 || memchr(target, '\0', (size_t)n))
@@ -537,21 +587,21 @@ static kist_err walk(kist_sealer *s, const char *src, const char *stored, int de
 			return refuse(s, KIST_E_INPUT, 0, src, "no name to store it under");
 		return push(s, src, -1, stored, KIST_ENTRY_SYMLINK, &st, target);
 	}
-	if (!S_ISDIR(st.st_mode)) {
+	if (st.type != KIST__OS_DIR) {
 		if (s->collect)
 			return refuse(s, KIST_E_INPUT, 1, src, "%s, which kist cannot seal",
-			              special_kind(st.st_mode));
+			              special_kind(st.type));
 		if (s->warn)
 			s->warn(s->warn_ctx, src, "not a file, folder or link: skipped");
 		return KIST_OK;
 	}
 	/* Listed before the folder is pushed: an unreadable one is left out whole. */
-	struct dirent **names = NULL;
-	int n = scandir(src, &names, NULL, alphasort);
-	if (n < 0)
+	char **names = NULL;
+	size_t n = 0;
+	if (list_dir(src, &names, &n) != 0)
 		return refuse(s, kist__errno_err(errno), 1, src, "%s", strerror(errno));
 	if (stored[0] != '\0' && (err = push(s, src, -1, stored, KIST_ENTRY_DIR, &st, NULL))) {
-		for (int i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++)
 			free(names[i]);
 		free(names);
 		return err;
@@ -591,7 +641,7 @@ static char *stored_name(const char *path)
 
 kist_err kist_sealer_set_base(kist_sealer *s, const char *dir)
 {
-	struct stat st;
+	kist__os_stat st;
 	char *real;
 	if (s->nroots > 0)
 		return kist__fail(KIST_E_ARG, "the base folder is set before any input is added");
@@ -600,9 +650,9 @@ kist_err kist_sealer_set_base(kist_sealer *s, const char *dir)
 		s->base = NULL;
 		return KIST_OK;
 	}
-	if ((real = realpath(dir, NULL)) == NULL)
+	if ((real = kist__os_realpath(dir)) == NULL)
 		return kist__fail(kist__errno_err(errno), "%s: %s", dir, strerror(errno));
-	if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+	if (kist__os_fstatat(KIST__OS_CWD, real, &st, 0) != 0 || st.type != KIST__OS_DIR) {
 		free(real);
 		return kist__fail(KIST_E_ARG, "%s: not a folder", dir);
 	}
@@ -659,12 +709,12 @@ static kist_err stored_under_base(const kist_sealer *s, const char *path, char *
 	const char *last = strrchr(path, '/');
 	last = last ? last + 1 : path;
 	if (*last == '\0' || strcmp(last, ".") == 0 || strcmp(last, "..") == 0 || norm[0] == '\0') {
-		real = realpath(path, NULL); /* a folder named by ".", "..", "/" */
+		real = kist__os_realpath(path); /* a folder named by ".", "..", "/" */
 		abs = real ? strdup(real) : NULL;
 	} else {
 		size_t dl = (size_t)(last - path);
-		dir = dl == 0 ? strdup(".") : strndup(path, dl);
-		real = dir ? realpath(dir, NULL) : NULL;
+		dir = dl == 0 ? strdup(".") : kist__os_strndup(path, dl);
+		real = dir ? kist__os_realpath(dir) : NULL;
 		size_t al = real ? strlen(real) + strlen(last) + 2 : 0;
 		if (real != NULL && (abs = malloc(al)) != NULL)
 			snprintf(abs, al, "%s%s%s", real, strcmp(real, "/") ? "/" : "", last);
@@ -881,39 +931,39 @@ kist_err kist_sealer_add_people(kist_sealer *s, const char *path)
 {
 	unsigned char *buf = NULL;
 	size_t got = 0;
-	struct stat st;
+	kist__os_stat st;
 	kist_err err;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = kist__os_open(path, KIST__OS_RDONLY, 0);
 	if (fd < 0)
 		return kist__fail(kist__errno_err(errno), "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (kist__os_fstat(fd, &st) != 0 || st.type != KIST__OS_FILE) {
 		err = kist__fail(KIST_E_INPUT, "%s: not a regular file", path);
 		goto out;
 	}
-	if (st.st_size > KIST_MAX_REGISTER_BYTES) {
+	if (st.size > KIST_MAX_REGISTER_BYTES) {
 		err = kist__fail(KIST_E_LIMIT, "%s: register larger than %d MiB", path,
 		                 KIST_MAX_REGISTER_BYTES >> 20);
 		goto out;
 	}
 	/* One byte more than the limit shows a file that grew while being read. */
-	buf = malloc((size_t)st.st_size + 1);
+	buf = malloc((size_t)st.size + 1);
 	if (buf == NULL) {
 		err = kist__nomem();
 		goto out;
 	}
-	if ((err = kist__read_full(fd, buf, (size_t)st.st_size + 1, &got, path)) != KIST_OK)
+	if ((err = kist__read_full(fd, buf, (size_t)st.size + 1, &got, path)) != KIST_OK)
 		goto out;
-	if (got > (size_t)st.st_size) {
+	if (got > (size_t)st.size) {
 		err = kist__fail(KIST_E_IO, "%s: the file changed while being read", path);
 		goto out;
 	}
 	err = kist__register_parse(&s->people, buf, got, path);
 out:
 	if (buf != NULL) {
-		sodium_memzero(buf, (size_t)st.st_size + 1);
+		sodium_memzero(buf, (size_t)st.size + 1);
 		free(buf);
 	}
-	close(fd);
+	kist__os_close(fd);
 	return err;
 }
 
@@ -1043,31 +1093,29 @@ static kist_err get_slot(writer *w, kist__slot **out)
 
 /*
  * Opens an input file the walk checked, for reading its content, and takes
- * its mode and time.  O_NOATIME: sealing should not even change the
- * evidence's access time (allowed only to the file's owner; otherwise open
- * without it).  O_NONBLOCK: a file swapped for a FIFO since the walk must not
+ * its mode and time.  KIST__OS_NOATIME: sealing should not even change the
+ * evidence's access time (allowed only to the file's owner; otherwise the
+ * os layer opens without it).  KIST__OS_NONBLOCK: a file swapped for a FIFO since the walk must not
  * hang the seal.  The file must be the one the walk checked, not one swapped
  * in under its path since (through a folder replaced by a symbolic link, say).
  */
 static kist_err open_checked(input *in, const char *name, int *out)
 {
-	struct stat st;
-	int fd =
-	    open(in->src, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NOATIME | O_NONBLOCK);
-	if (fd < 0 && errno == EPERM)
-		fd = open(in->src, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	kist__os_stat st;
+	int fd = kist__os_open(
+	    in->src, KIST__OS_RDONLY | KIST__OS_NOFOLLOW | KIST__OS_NOATIME | KIST__OS_NONBLOCK, 0);
 	if (fd < 0)
 		return kist__fail(kist__errno_err(errno), "%s: %s", name, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (in->ino != 0 && (st.st_dev != in->dev || st.st_ino != in->ino))) {
-		close(fd);
+	if (kist__os_fstat(fd, &st) != 0 || st.type != KIST__OS_FILE ||
+	    (in->ino != 0 && (st.dev != in->dev || st.ino != in->ino))) {
+		kist__os_close(fd);
 		return kist__fail(KIST_E_IO, "%s: changed since it was checked", name);
 	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	in->e.pub.mode = st.st_mode & 07777;
-	in->e.pub.mtime = st.st_mtim.tv_sec;
-	in->e.pub.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	kist__os_set_blocking(fd);
+	in->e.pub.mode = st.mode;
+	in->e.pub.mtime = st.mtime;
+	in->e.pub.mtime_nsec = (uint32_t)st.mtime_nsec;
+	kist__os_advise_sequential(fd);
 	*out = fd;
 	return KIST_OK;
 }
@@ -1139,7 +1187,7 @@ out:
 	else if (cur != NULL)
 		w->spare = cur;
 	if (own)
-		close(fd);
+		kist__os_close(fd);
 	return err;
 }
 
@@ -1198,7 +1246,7 @@ static kist_err seal_small(writer *w, input *in)
 	}
 	if (got == want) { /* grew since the walk: chunk by chunk, from its start */
 		flush_batch(w);
-		if (lseek(fd, 0, SEEK_SET) != 0) {
+		if (kist__os_seek(fd, 0, KIST__OS_SEEK_SET) != 0) {
 			err = kist__fail(KIST_E_IO, "%s: %s", in->src, strerror(errno));
 			goto out;
 		}
@@ -1223,7 +1271,7 @@ static kist_err seal_small(writer *w, input *in)
 		w->s->progress(w->s->progress_ctx, w->done, w->total);
 out:
 	if (fd >= 0)
-		close(fd);
+		kist__os_close(fd);
 	return err;
 }
 
@@ -1340,11 +1388,10 @@ kist_err kist_sealer_check(kist_sealer *s)
 }
 
 /* Whether the file st describes is one of the inputs (the vault would overwrite it). */
-static int is_input(const kist_sealer *s, const struct stat *st)
+static int is_input(const kist_sealer *s, const kist__os_stat *st)
 {
 	for (size_t i = 0; i < s->nin; i++)
-		if (s->in[i].src != NULL && s->in[i].dev == st->st_dev &&
-		    s->in[i].ino == st->st_ino)
+		if (s->in[i].src != NULL && s->in[i].dev == st->dev && s->in[i].ino == st->ino)
 			return 1;
 	return 0;
 }
@@ -1356,11 +1403,12 @@ static int is_input(const kist_sealer *s, const struct stat *st)
  */
 static kist_err open_output(writer *w, const char *out_path, int force, int fd, int *dirfd)
 {
-	struct stat ost;
+	kist__os_stat ost;
 	const char *base;
 	kist_err err;
 	if (fd >= 0) {
-		if (fstat(fd, &ost) == 0 && S_ISREG(ost.st_mode) && is_input(w->s, &ost))
+		if (kist__os_fstat(fd, &ost) == 0 && ost.type == KIST__OS_FILE &&
+		    is_input(w->s, &ost))
 			return kist__fail(KIST_E_INPUT,
 			                  "%s is also an input: refusing to write into it",
 			                  out_path);
@@ -1369,7 +1417,7 @@ static kist_err open_output(writer *w, const char *out_path, int force, int fd, 
 	}
 	if ((err = kist__open_parent(out_path, dirfd, &base)) != KIST_OK)
 		return err;
-	if (fstatat(*dirfd, base, &ost, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (kist__os_fstatat(*dirfd, base, &ost, KIST__OS_STAT_NOFOLLOW) == 0) {
 		if (!force)
 			return kist__fail(KIST_E_EXISTS, "%s exists", out_path);
 		if (is_input(w->s, &ost))
@@ -1583,7 +1631,7 @@ out:
 		w.out.fd = -1; /* the caller's, never closed here */
 	kist__outfile_abort(&w.out);
 	if (dirfd >= 0)
-		close(dirfd);
+		kist__os_close(dirfd);
 	kist__pipe_free(w.pipe);
 	kist__chunker_free(w.ck);
 	kist__sha256_free(w.hash);

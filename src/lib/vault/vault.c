@@ -5,11 +5,8 @@
 #include "vault/vault.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
