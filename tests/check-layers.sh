@@ -13,7 +13,7 @@
 # violation; exit 0 if none, 1 otherwise, 2 on a usage error.
 set -euo pipefail
 
-ORDER=(base crypto parts keys format people index vault custody gate)
+ORDER=(os base crypto parts keys format people index vault custody gate)
 if [ $# -lt 2 ] || [ ! -d "$1" ]; then
 	echo "usage: $0 SRC_LIB_DIR OBJECT..." >&2
 	exit 2
