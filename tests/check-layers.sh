@@ -6,7 +6,7 @@
 # usage: tests/check-layers.sh SRC_LIB_DIR OBJECT...
 #
 # The folders, lowest first (docs/HACKING.md):
-#   base crypto keys format people index vault custody
+#   os base crypto parts keys format people index vault custody gate
 # The calls come from the object files (nm): file A calls file B when A
 # references a global symbol that B defines.  The includes come from the
 # `#include "FOLDER/FOLDER.h"` lines of src/lib.  Prints one line per

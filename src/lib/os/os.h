@@ -1,0 +1,275 @@
+/*
+ * os: the library's platform layer, its lowest folder.  Everything kist asks
+ * of the operating system that is not ISO C, pthreads, libsodium, zstd or
+ * SQLite goes through these functions, so that no other file names a POSIX-
+ * or Windows-only call.  os_posix.c implements them on POSIX (Linux first);
+ * os_win.c on Windows.  Includes only ISO C headers.  Not installed.
+ *
+ * Conventions, for every function below unless it says otherwise:
+ *  - Descriptors are small ints.  On POSIX they are the kernel's; on
+ *    Windows os_win.c keeps a table of HANDLEs behind them.  Every
+ *    descriptor is opened close-on-exec and never becomes a controlling
+ *    terminal.  KIST__OS_CWD names the current directory where a directory
+ *    descriptor is taken.
+ *  - Names and paths are UTF-8 (on Windows converted to UTF-16 at the API).
+ *  - A function returning int returns 0 (or a descriptor, a count) on
+ *    success and -1 with errno set on failure, with POSIX errno values
+ *    (ENOENT, EEXIST, ELOOP, ENOTDIR, EINTR, EWOULDBLOCK, ENOSPC, ...):
+ *    callers map them with kist__errno_err() and name them with strerror().
+ *    os_win.c translates Windows errors to the nearest errno value.
+ *  - Nothing here prints, exits or allocates a secret.
+ */
+#ifndef KIST_OS_H
+#define KIST_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- descriptors and their bytes */
+
+/* Open flags (any OR of these; one of RDONLY, WRONLY, RDWR). */
+#define KIST__OS_RDONLY    0x0001
+#define KIST__OS_WRONLY    0x0002
+#define KIST__OS_RDWR      0x0004
+#define KIST__OS_CREAT     0x0010
+#define KIST__OS_EXCL      0x0020 /* with CREAT: fails with EEXIST if the name exists */
+#define KIST__OS_TRUNC     0x0040
+#define KIST__OS_APPEND    0x0080
+#define KIST__OS_NOFOLLOW  0x0100 /* the last component a link: ELOOP (Windows: a reparse point) */
+#define KIST__OS_DIRECTORY 0x0200 /* not a folder: ENOTDIR; opens folders for the *at calls */
+#define KIST__OS_NONBLOCK  0x0400 /* a FIFO opens without waiting for a writer; see set_blocking */
+#define KIST__OS_NOATIME   0x0800 /* reading leaves the access time (where allowed, else ignored) */
+
+/* The current directory, where a directory descriptor is taken. */
+#define KIST__OS_CWD (-100)
+
+/* The standard streams' descriptors (isatty). */
+#define KIST__OS_STDIN  0
+#define KIST__OS_STDOUT 1
+#define KIST__OS_STDERR 2
+
+/*
+ * Opens name relative to the folder dirfd (KIST__OS_CWD: the current one;
+ * an absolute name ignores dirfd).  mode (0600, 0700, ...) is used with
+ * KIST__OS_CREAT; Windows keeps no mode bits and ignores it.  A descriptor
+ * or -1.
+ */
+int kist__os_openat(int dirfd, const char *name, int flags, unsigned mode);
+/* kist__os_openat(KIST__OS_CWD, path, flags, mode). */
+int kist__os_open(const char *path, int flags, unsigned mode);
+/* Closes fd (once, even on failure: -1 reports a late write error). */
+int kist__os_close(int fd);
+/* A second descriptor on what fd is open on; -1 on error. */
+int kist__os_dup(int fd);
+/* One read()/write(): a count (0: end of file), -1 on error (EINTR included). */
+ptrdiff_t kist__os_read(int fd, void *buf, size_t len);
+ptrdiff_t kist__os_write(int fd, const void *buf, size_t len);
+/* One read/write at offset off, the file position unchanged; as above. */
+ptrdiff_t kist__os_pread(int fd, void *buf, size_t len, uint64_t off);
+ptrdiff_t kist__os_pwrite(int fd, const void *buf, size_t len, uint64_t off);
+
+#define KIST__OS_SEEK_SET 0
+#define KIST__OS_SEEK_CUR 1
+#define KIST__OS_SEEK_END 2
+/* Moves fd's position: the new offset, or -1 on error. */
+int64_t kist__os_seek(int fd, int64_t off, int whence);
+/* Sets fd's size (cuts, or extends with zeros). */
+int kist__os_truncate(int fd, uint64_t size);
+/*
+ * Makes fd's data and size durable.  On a folder's descriptor: makes the
+ * names in it durable (POSIX); Windows has no such call and returns 0.
+ */
+int kist__os_fsync(int fd);
+/* Clears KIST__OS_NONBLOCK on fd after the open (reads then wait again). */
+int kist__os_set_blocking(int fd);
+/* Tells the system fd will be read once from start to end (advice only: no error). */
+void kist__os_advise_sequential(int fd);
+
+/* ---- what a name is */
+
+typedef enum kist__os_type {
+	KIST__OS_UNKNOWN = 0, /* only from kist__os_dir_next: look with fstatat */
+	KIST__OS_FILE,
+	KIST__OS_DIR,
+	KIST__OS_LINK, /* symbolic link; Windows: any name-surrogate reparse point (junctions too)
+	                */
+	KIST__OS_FIFO,
+	KIST__OS_SOCKET,
+	KIST__OS_DEVICE, /* character or block device */
+	KIST__OS_OTHER
+} kist__os_type;
+
+typedef struct kist__os_stat {
+	kist__os_type type;
+	unsigned mode; /* permission bits, 07777; Windows: 0644, 0444 read-only, 0755 folders */
+	uint64_t size; /* bytes (a link: its target's length) */
+	int64_t mtime; /* seconds since 1970-01-01 UTC */
+	uint32_t mtime_nsec; /* Windows: in steps of 100 ns */
+	uint64_t dev,
+	    ino; /* identity: equal pairs, same file (Windows: volume serial, file index) */
+	uint64_t nlink;
+	uint32_t uid; /* owner; Windows: 0 (see kist__os_is_mine) */
+} kist__os_stat;
+
+#define KIST__OS_STAT_NOFOLLOW 1 /* fstatat: describe a link, not its target */
+/* Describes what fd is open on. */
+int kist__os_fstat(int fd, kist__os_stat *st);
+/* Describes name in dirfd (KIST__OS_CWD and paths as openat). */
+int kist__os_fstatat(int dirfd, const char *name, kist__os_stat *st, int flags);
+/* 1 if a and b describe the same file (same dev and ino), else 0. */
+int kist__os_same_file(const kist__os_stat *a, const kist__os_stat *b);
+/*
+ * 1 if the file st describes belongs to the user running kist (POSIX: its
+ * uid is the effective uid; Windows: its owner SID is the process token's).
+ */
+int kist__os_is_mine(const kist__os_stat *st);
+/*
+ * 1 if a secret file st describes is readable only by its owner (POSIX: no
+ * group or other permission bit, mode & 077 == 0).  Windows: its DACL grants
+ * nobody but the owner, SYSTEM and Administrators.
+ */
+int kist__os_private_enough(const kist__os_stat *st);
+
+/* ---- names in folders */
+
+/* Creates folder name in dirfd with mode (0700; Windows: no mode bits). */
+int kist__os_mkdirat(int dirfd, const char *name, unsigned mode);
+#define KIST__OS_REMOVEDIR 1
+/*
+ * Removes name in dirfd (with KIST__OS_REMOVEDIR: an empty folder).  On
+ * POSIX async-signal-safe: kist_cleanup_on_signal() calls it.
+ */
+int kist__os_unlinkat(int dirfd, const char *name, int flags);
+/* Renames from (in fromdir) to to (in todir), replacing a file there. */
+int kist__os_renameat(int fromdir, const char *from, int todir, const char *to);
+/*
+ * Renames from to to, both in dirfd, never replacing to: -1 with errno
+ * EEXIST if to exists.  POSIX: renameat2(RENAME_NOREPLACE), else (FUSE,
+ * some shares) a hard link and an unlink, else (FAT: neither) a look then
+ * a rename, which a concurrent creator of to can race.  Windows:
+ * MoveFileExW without MOVEFILE_REPLACE_EXISTING.
+ */
+int kist__os_rename_noreplace(int dirfd, const char *from, const char *to);
+/*
+ * Creates a symbolic link name in dirfd pointing to target.  Windows: where
+ * the user may create links (developer mode or the privilege), else -1 with
+ * errno EPERM.
+ */
+int kist__os_symlinkat(const char *target, int dirfd, const char *name);
+/* Reads link name in dirfd into buf (not terminated): its length, or -1. */
+ptrdiff_t kist__os_readlinkat(int dirfd, const char *name, char *buf, size_t cap);
+/*
+ * The absolute name of path with every link, "." and ".." resolved,
+ * malloc()'d (free()); NULL with errno on error.
+ */
+char *kist__os_realpath(const char *path);
+
+/*
+ * Sets fd's permission bits (07777 masked by the caller).  Windows: only the
+ * owner-write bit means something (clear: read-only); the rest is ignored
+ * and 0 returned.
+ */
+int kist__os_fchmod(int fd, unsigned mode);
+/* Sets fd's access and modification times both to sec + nsec (since 1970 UTC). */
+int kist__os_futimes(int fd, int64_t sec, uint32_t nsec);
+/* As kist__os_futimes, for name in dirfd, never following a link (the link's own time). */
+int kist__os_utimes_nofollow(int dirfd, const char *name, int64_t sec, uint32_t nsec);
+
+/*
+ * 1 if names in the folder dirfd are compared without case (and for some,
+ * after Unicode normalisation), 0 if they count as case-sensitive.  POSIX:
+ * FAT, exFAT, NTFS, HFS, SMB and every FUSE file system, and ext4 or f2fs
+ * folders with the casefold attribute.  Windows: 1 unless the folder has
+ * the case-sensitive attribute.
+ */
+int kist__os_folds_case(int dirfd);
+
+/* ---- folder listing */
+
+typedef struct kist__os_dir kist__os_dir;
+/*
+ * Lists the folder fd is open on (opened with KIST__OS_DIRECTORY); takes fd,
+ * which kist__os_dir_close closes.  NULL with errno on error (fd is then
+ * still the caller's).
+ */
+kist__os_dir *kist__os_dir_open(int fd);
+/*
+ * The next name (valid until the next call), "." and ".." skipped, and its
+ * type if the system says so cheaply (else KIST__OS_UNKNOWN; type may be
+ * NULL).  1 for a name, 0 at the end, -1 with errno on error.  Order: the
+ * file system's.
+ */
+int kist__os_dir_next(kist__os_dir *d, const char **name, kist__os_type *type);
+/* Closes the listing and its descriptor; NULL is safe. */
+void kist__os_dir_close(kist__os_dir *d);
+
+/* ---- locks */
+
+#define KIST__OS_LOCK_NB 1 /* do not wait: -1 with errno EWOULDBLOCK if another holds it */
+/*
+ * Takes an exclusive advisory lock on fd (POSIX flock; Windows LockFileEx on
+ * the first byte range), held until fd is closed.  Without KIST__OS_LOCK_NB
+ * waits; a signal makes it -1 with errno EINTR.
+ */
+int kist__os_lock(int fd, int flags);
+
+/* ---- patterns */
+
+/*
+ * 0 if name matches the shell pattern (fnmatch with no flags: * ? [...]
+ * and backslash escapes, '/' matched like any character), else non-zero.
+ */
+int kist__os_fnmatch(const char *pattern, const char *name);
+
+/* ---- memory, processors */
+
+/*
+ * size bytes aligned to 2 MiB and advised to use huge pages (POSIX:
+ * posix_memalign + madvise; Windows: plain malloc).  Released with free();
+ * NULL if out of memory.
+ */
+void *kist__os_alloc_huge(size_t size);
+/* The processors online, at least 1. */
+unsigned kist__os_cpu_count(void);
+
+/* ---- the process */
+
+/*
+ * fn() is called, in a signal handler (POSIX) or a console-control thread
+ * (Windows), each time the user interrupts: SIGINT, SIGTERM, SIGHUP (not
+ * restarting system calls, so blocking reads return EINTR); Windows: Ctrl-C,
+ * Ctrl-Break, console close.  fn must be async-signal-safe.  Also ignores
+ * SIGPIPE (a closed pipe is a write error) and SIGXFSZ (past RLIMIT_FSIZE a
+ * write fails with EFBIG).  0, or -1 if a handler could not be installed.
+ */
+int kist__os_on_interrupt(void (*fn)(void));
+/*
+ * Leaves no core dump that could carry keys or plaintext (POSIX: RLIMIT_CORE
+ * 0 and PR_SET_DUMPABLE 0 on Linux; Windows: no error dialogs or WER dumps).
+ */
+void kist__os_harden_process(void);
+/* Ends the process at once with status (no atexit, no flush): async-signal-safe. */
+void kist__os_exit_now(int status);
+
+/* ---- the terminal */
+
+/* 1 if fd is a terminal (Windows: a console), else 0. */
+int kist__os_isatty(int fd);
+/*
+ * Opens the user's terminal for a prompt (POSIX /dev/tty; Windows the
+ * console, CONIN$ and CONOUT$ behind one descriptor): a descriptor for
+ * kist__os_tty_read_line and kist__os_close, or -1 if there is none.
+ */
+int kist__os_tty_open(void);
+/*
+ * Writes prompt to the terminal tty and reads one line into buf (at most
+ * cap - 1 bytes, not terminated, without its line end; *len its length).
+ * With echo 0 nothing typed is shown (turned off before the prompt), and a
+ * line end is written after.  -1 with errno EINTR (interrupted), E2BIG (the
+ * line does not fit: reading stops) or another error; the terminal is
+ * restored on every path.  Windows: read as UTF-16, returned as UTF-8.
+ */
+int kist__os_tty_read_line(int tty, const char *prompt, char *buf, size_t cap, size_t *len,
+                           int echo);
+
+#endif

@@ -1,0 +1,1629 @@
+/*
+ * The platform layer on Windows (os/os.h), with Win32 calls.
+ *
+ * Descriptors: a table of HANDLEs behind small ints, each with whether it
+ * is a folder, its position (files are opened for overlapped I/O, so every
+ * read and write names its offset and pread never moves the position) and
+ * its full path ("\\?\C:\..." or "\\?\UNC\server\share\...": no Win32
+ * reinterpretation of dots, spaces or device names below it, no MAX_PATH
+ * limit).  0, 1 and 2 are the standard handles.
+ *
+ * Relative names ("*at" calls) are joined to the folder's path lexically
+ * ("." and ".." resolved, '/' taken as '\'; a ':' is refused, so no
+ * alternate data stream is ever opened through a folder descriptor).  The
+ * folder cannot be swapped meanwhile: folders are held open without
+ * FILE_SHARE_DELETE, so nobody can rename or remove one (nor, on NTFS, an
+ * ancestor of it) while its descriptor lives.  KIST__OS_NOFOLLOW opens the
+ * last component itself (FILE_FLAG_OPEN_REPARSE_POINT) and refuses it with
+ * ELOOP if it is a name surrogate (symbolic link, junction, mount point).
+ *
+ * What differs from POSIX: no mode bits (read-only attribute only; a mode
+ * with no group or other bit at creation makes a protected DACL for the
+ * user, SYSTEM and the Administrators, and fstat's mode 0600 or 0700 means
+ * that the DACL lets nobody else read it); uid is 0 for a file the process's user owns and
+ * 1 otherwise; no symbolic links are created (EPERM); locks are LockFileEx
+ * on one byte far past the end of the file (a lock on byte 0 would block
+ * reads of it); dup() does not share the position; a folder's fsync is a
+ * no-op.
+ */
+#ifndef _WIN32_WINNT
+#define _WIN32_WINNT 0x0A00
+#endif
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#include <aclapi.h>
+#include <winioctl.h>
+#include <fcntl.h>
+#include <io.h>
+#include <sddl.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "os/os.h"
+
+#ifndef SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE
+#define SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE 0x2
+#endif
+#ifndef FILE_CS_FLAG_CASE_SENSITIVE_DIR
+#define FILE_CS_FLAG_CASE_SENSITIVE_DIR 0x1
+#endif
+#ifndef IO_REPARSE_TAG_SYMLINK
+#define IO_REPARSE_TAG_SYMLINK 0xA000000CL
+#endif
+#ifndef IO_REPARSE_TAG_MOUNT_POINT
+#define IO_REPARSE_TAG_MOUNT_POINT 0xA0000003L
+#endif
+/* A name surrogate reparse point (a link of some kind): bit 29 of its tag. */
+#define NAME_SURROGATE(tag) (((tag)&0x20000000u) != 0)
+
+/* ------------------------------------------------------------ errors */
+
+static int errno_of(DWORD e)
+{
+	switch (e) {
+	case ERROR_FILE_NOT_FOUND:
+	case ERROR_PATH_NOT_FOUND:
+	case ERROR_INVALID_DRIVE:
+	case ERROR_BAD_NETPATH:
+	case ERROR_BAD_NET_NAME:
+		return ENOENT;
+	case ERROR_FILE_EXISTS:
+	case ERROR_ALREADY_EXISTS:
+		return EEXIST;
+	case ERROR_ACCESS_DENIED:
+	case ERROR_NETWORK_ACCESS_DENIED:
+		return EACCES;
+	case ERROR_SHARING_VIOLATION:
+		return EBUSY;
+	case ERROR_LOCK_VIOLATION:
+		return EWOULDBLOCK;
+	case ERROR_DIR_NOT_EMPTY:
+		return ENOTEMPTY;
+	case ERROR_DISK_FULL:
+	case ERROR_HANDLE_DISK_FULL:
+		return ENOSPC;
+	case ERROR_DIRECTORY:
+		return ENOTDIR;
+	case ERROR_INVALID_NAME:
+	case ERROR_BAD_PATHNAME:
+	case ERROR_INVALID_PARAMETER:
+		return EINVAL;
+	case ERROR_INVALID_HANDLE:
+		return EBADF;
+	case ERROR_NOT_ENOUGH_MEMORY:
+	case ERROR_OUTOFMEMORY:
+		return ENOMEM;
+	case ERROR_WRITE_PROTECT:
+		return EROFS;
+	case ERROR_NOT_SAME_DEVICE:
+		return EXDEV;
+	case ERROR_FILENAME_EXCED_RANGE:
+		return ENAMETOOLONG;
+	case ERROR_CANT_RESOLVE_FILENAME:
+	case ERROR_CANT_ACCESS_FILE:
+		return ELOOP;
+	case ERROR_PRIVILEGE_NOT_HELD:
+		return EPERM;
+	case ERROR_NOT_SUPPORTED:
+	case ERROR_INVALID_FUNCTION:
+		return ENOTSUP;
+	case ERROR_OPERATION_ABORTED:
+		return EINTR;
+	case ERROR_BROKEN_PIPE:
+	case ERROR_NO_DATA:
+		return EPIPE;
+	case ERROR_NEGATIVE_SEEK:
+		return EINVAL;
+	case ERROR_TOO_MANY_OPEN_FILES:
+		return EMFILE;
+	}
+	return EIO;
+}
+
+/* -1 with errno from GetLastError(). */
+static int fail_last(void)
+{
+	errno = errno_of(GetLastError());
+	return -1;
+}
+
+static int fail_errno(int e)
+{
+	errno = e;
+	return -1;
+}
+
+/* ------------------------------------------------------- UTF-8, UTF-16 */
+
+/* s as UTF-16, malloc()'d; NULL with errno EILSEQ (not UTF-8) or ENOMEM. */
+static wchar_t *u2w(const char *s)
+{
+	int n;
+	wchar_t *w;
+	if (*s == '\0') {
+		if ((w = calloc(1, sizeof *w)) == NULL)
+			errno = ENOMEM;
+		return w;
+	}
+	n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
+	if (n <= 0) {
+		errno = EILSEQ;
+		return NULL;
+	}
+	if ((w = malloc((size_t)n * sizeof *w)) == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n) != n) {
+		free(w);
+		errno = EILSEQ;
+		return NULL;
+	}
+	return w;
+}
+
+/* w[0..wlen) (wlen -1: terminated) as UTF-8 into buf[0..cap): its length, or -1 (EILSEQ,
+ * E2BIG). */
+static int w2u_buf(const wchar_t *w, int wlen, char *buf, size_t cap)
+{
+	int n;
+	if (wlen == 0) {
+		if (cap > 0)
+			buf[0] = '\0';
+		return 0;
+	}
+	n = WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, w, wlen, NULL, 0, NULL, NULL);
+	if (n <= 0)
+		return fail_errno(EILSEQ);
+	if ((size_t)n > cap)
+		return fail_errno(E2BIG);
+	if (WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, w, wlen, buf, n, NULL, NULL) != n)
+		return fail_errno(EILSEQ);
+	return wlen < 0 ? n - 1 : n;
+}
+
+/* w as UTF-8, malloc()'d and terminated; NULL with errno. */
+static char *w2u(const wchar_t *w)
+{
+	int n = WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, w, -1, NULL, 0, NULL, NULL);
+	char *s;
+	if (n <= 0) {
+		errno = EILSEQ;
+		return NULL;
+	}
+	if ((s = malloc((size_t)n)) == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (w2u_buf(w, -1, s, (size_t)n) < 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* ------------------------------------------------------ the table */
+
+#define MAX_FDS 4096
+
+typedef struct wfd {
+	HANDLE h;
+	HANDLE out; /* the console's output, for a descriptor of kist__os_tty_open */
+	int used;
+	int dir;        /* a folder */
+	int overlapped; /* opened here with FILE_FLAG_OVERLAPPED: every I/O names its offset */
+	int append;
+	int writable;
+	uint64_t pos;
+	wchar_t *path; /* full, "\\?\"-prefixed; NULL for the standard handles */
+} wfd;
+
+static wfd fds[MAX_FDS];
+static SRWLOCK fds_lock = SRWLOCK_INIT;
+static INIT_ONCE std_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL CALLBACK init_std(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+	static const DWORD which[3] = {STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE};
+	(void)once;
+	(void)param;
+	(void)ctx;
+	for (int i = 0; i < 3; i++) {
+		HANDLE h = GetStdHandle(which[i]);
+		if (h == NULL || h == INVALID_HANDLE_VALUE)
+			continue;
+		fds[i].h = h;
+		fds[i].used = 1;
+		fds[i].writable = i > 0;
+	}
+	return TRUE;
+}
+
+/* The entry of a live descriptor, or NULL with errno EBADF. */
+static wfd *get(int fd)
+{
+	InitOnceExecuteOnce(&std_once, init_std, NULL, NULL);
+	if (fd < 0 || fd >= MAX_FDS || !fds[fd].used) {
+		errno = EBADF;
+		return NULL;
+	}
+	return &fds[fd];
+}
+
+/* A new descriptor for e (taken: the table owns e's handles and path), or -1 (EMFILE). */
+static int put(const wfd *e)
+{
+	InitOnceExecuteOnce(&std_once, init_std, NULL, NULL);
+	AcquireSRWLockExclusive(&fds_lock);
+	for (int i = 3; i < MAX_FDS; i++) {
+		if (!fds[i].used) {
+			fds[i] = *e;
+			fds[i].used = 1;
+			ReleaseSRWLockExclusive(&fds_lock);
+			return i;
+		}
+	}
+	ReleaseSRWLockExclusive(&fds_lock);
+	return fail_errno(EMFILE);
+}
+
+/* ------------------------------------------------------------ paths */
+
+/* The length of p's part that ".." cannot leave: "\\?\C:" or "\\?\UNC\server\share". */
+static size_t root_len(const wchar_t *p)
+{
+	size_t n = wcslen(p);
+	if (n >= 8 && wcsncmp(p, L"\\\\?\\UNC\\", 8) == 0) {
+		size_t i = 8, seps = 0;
+		for (; i < n; i++)
+			if (p[i] == L'\\' && ++seps == 2)
+				break;
+		return i;
+	}
+	if (n >= 6 && (wcsncmp(p, L"\\\\?\\", 4) == 0 || wcsncmp(p, L"\\\\.\\", 4) == 0))
+		return p[5] == L':' ? 6 : n;
+	return 0;
+}
+
+/* The full, prefixed form of a path given by the user (relative to the current directory). */
+static wchar_t *full_path(const wchar_t *w)
+{
+	DWORD n;
+	wchar_t *f, *out;
+	if (wcsncmp(w, L"\\\\?\\", 4) == 0 || wcsncmp(w, L"\\\\.\\", 4) == 0)
+		return _wcsdup(w);
+	n = GetFullPathNameW(w, 0, NULL, NULL);
+	if (n == 0)
+		return fail_last(), NULL;
+	if ((f = malloc((size_t)n * sizeof *f)) == NULL)
+		return errno = ENOMEM, NULL;
+	n = GetFullPathNameW(w, n, f, NULL);
+	if (n == 0) {
+		free(f);
+		return fail_last(), NULL;
+	}
+	if ((out = malloc(((size_t)n + 9) * sizeof *out)) == NULL) {
+		free(f);
+		return errno = ENOMEM, NULL;
+	}
+	if (f[0] == L'\\' && f[1] == L'\\') { /* \\server\share\... */
+		wcscpy(out, L"\\\\?\\UNC\\");
+		wcscat(out, f + 2);
+	} else if (wcsncmp(f, L"\\\\.\\", 4) == 0) { /* a device: as Win32 named it */
+		wcscpy(out, f);
+	} else {
+		wcscpy(out, L"\\\\?\\");
+		wcscat(out, f);
+	}
+	free(f);
+	return out;
+}
+
+static int is_absolute(const wchar_t *w)
+{
+	return w[0] == L'\\' || (w[0] != L'\0' && w[1] == L':');
+}
+
+/*
+ * The full path of name relative to dirfd: malloc()'d, NULL with errno.
+ * Relative to a folder descriptor, joined lexically; a name with ':' is
+ * refused (EINVAL): it would name an alternate data stream or a drive.
+ */
+static wchar_t *path_at(int dirfd, const char *name)
+{
+	wchar_t *w = u2w(name), *out = NULL;
+	wfd *d;
+	size_t blen, root, n;
+
+	if (w == NULL)
+		return NULL;
+	for (wchar_t *p = w; *p; p++)
+		if (*p == L'/')
+			*p = L'\\';
+	/* Through a folder descriptor, "C:x" is not a drive and "x:y" not a stream. */
+	if (dirfd != KIST__OS_CWD && wcschr(w, L':') != NULL) {
+		errno = EINVAL;
+		goto out;
+	}
+	if (dirfd == KIST__OS_CWD || is_absolute(w)) {
+		out = full_path(w);
+		free(w);
+		return out;
+	}
+	if ((d = get(dirfd)) == NULL)
+		goto out;
+	if (!d->dir || d->path == NULL) {
+		errno = ENOTDIR;
+		goto out;
+	}
+	blen = wcslen(d->path);
+	root = root_len(d->path);
+	if ((out = malloc((blen + wcslen(w) + 3) * sizeof *out)) == NULL) {
+		errno = ENOMEM;
+		goto out;
+	}
+	wcscpy(out, d->path);
+	n = blen;
+	while (n > root && out[n - 1] == L'\\')
+		n--;
+	for (wchar_t *c = w; *c;) {
+		wchar_t *e = c;
+		while (*e && *e != L'\\')
+			e++;
+		size_t cl = (size_t)(e - c);
+		if (cl == 0 || (cl == 1 && c[0] == L'.')) {
+			/* "a//b", "./a": nothing */
+		} else if (cl == 2 && c[0] == L'.' && c[1] == L'.') {
+			while (n > root && out[n - 1] != L'\\')
+				n--;
+			if (n > root)
+				n--;
+		} else {
+			out[n++] = L'\\';
+			wmemcpy(out + n, c, cl);
+			n += cl;
+		}
+		c = *e ? e + 1 : e;
+	}
+	if (n == root)
+		out[n++] = L'\\'; /* "\\?\C:" alone is the volume, "\\?\C:\" its root folder */
+	out[n] = L'\0';
+out:
+	free(w);
+	return out;
+}
+
+/* ------------------------------------------------------ descriptors */
+
+/* The reparse tag of h (0: none). */
+static DWORD reparse_tag(HANDLE h, DWORD *attrs)
+{
+	FILE_ATTRIBUTE_TAG_INFO ti;
+	if (!GetFileInformationByHandleEx(h, FileAttributeTagInfo, &ti, sizeof ti))
+		return 0;
+	if (attrs != NULL)
+		*attrs = ti.FileAttributes;
+	return (ti.FileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) ? ti.ReparseTag : 0;
+}
+
+static int same_id(HANDLE a, HANDLE b)
+{
+	BY_HANDLE_FILE_INFORMATION x, y;
+	return GetFileInformationByHandle(a, &x) && GetFileInformationByHandle(b, &y) &&
+	       x.dwVolumeSerialNumber == y.dwVolumeSerialNumber &&
+	       x.nFileIndexHigh == y.nFileIndexHigh && x.nFileIndexLow == y.nFileIndexLow;
+}
+
+static PSID my_sid(void);
+
+/*
+ * For a file or folder created with no group or other bits (a key, a
+ * private folder): a security descriptor whose protected DACL lets only the
+ * user running kist, SYSTEM and the Administrators in (LocalFree() it), as
+ * mode 0600 or 0700 does.  NULL (inherit the folder's) otherwise or on error.
+ */
+static PSECURITY_DESCRIPTOR private_sd(unsigned mode)
+{
+	PSID me;
+	LPWSTR sid = NULL;
+	wchar_t sddl[256];
+	PSECURITY_DESCRIPTOR sd = NULL;
+	if ((mode & 077) != 0 || (me = my_sid()) == NULL)
+		return NULL;
+	if (ConvertSidToStringSidW(me, &sid) &&
+	    swprintf(sddl, sizeof sddl / sizeof sddl[0],
+	             L"D:P(A;OICI;FA;;;%ls)(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)", sid) > 0)
+		ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd,
+		                                                     NULL);
+	LocalFree(sid);
+	free(me);
+	return sd;
+}
+
+/* CreateFileW, with FILE_WRITE_ATTRIBUTES and READ_CONTROL when they are granted. */
+static HANDLE create(const wchar_t *p, DWORD access, DWORD share, DWORD disp, DWORD fl,
+                     PSECURITY_DESCRIPTOR sd)
+{
+	SECURITY_ATTRIBUTES sa = {sizeof sa, sd, FALSE};
+	HANDLE h = CreateFileW(p, access | FILE_WRITE_ATTRIBUTES | READ_CONTROL, share, &sa, disp,
+	                       fl, NULL);
+	if (h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_ACCESS_DENIED)
+		h = CreateFileW(p, access | READ_CONTROL, share, &sa, disp, fl, NULL);
+	if (h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_ACCESS_DENIED)
+		h = CreateFileW(p, access, share, &sa, disp, fl, NULL);
+	return h;
+}
+
+int kist__os_openat(int dirfd, const char *name, int flags, unsigned mode)
+{
+	wchar_t *p = path_at(dirfd, name);
+	DWORD access = 0, share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, disp,
+	      fl = FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OVERLAPPED, attrs = 0, tag;
+	HANDLE h;
+	wfd e;
+	int fd;
+
+	if (p == NULL)
+		return -1;
+	memset(&e, 0, sizeof e);
+	if (flags & KIST__OS_RDWR)
+		access = GENERIC_READ | GENERIC_WRITE;
+	else if (flags & KIST__OS_WRONLY)
+		access = GENERIC_WRITE;
+	else
+		access = GENERIC_READ;
+	if (flags & KIST__OS_DIRECTORY) {
+		access = FILE_LIST_DIRECTORY | FILE_TRAVERSE | FILE_READ_ATTRIBUTES | SYNCHRONIZE;
+		share = FILE_SHARE_READ | FILE_SHARE_WRITE; /* nobody renames it meanwhile */
+	}
+	if ((flags & KIST__OS_CREAT) && (flags & KIST__OS_EXCL))
+		disp = CREATE_NEW; /* never follows a link: an existing name is EEXIST */
+	else if ((flags & KIST__OS_CREAT) && (flags & KIST__OS_TRUNC))
+		disp = CREATE_ALWAYS;
+	else if (flags & KIST__OS_CREAT)
+		disp = OPEN_ALWAYS;
+	else if (flags & KIST__OS_TRUNC)
+		disp = TRUNCATE_EXISTING;
+	else
+		disp = OPEN_EXISTING;
+	if (flags & KIST__OS_NOFOLLOW)
+		fl |= FILE_FLAG_OPEN_REPARSE_POINT;
+	if ((flags & KIST__OS_CREAT) && !(mode & 0200))
+		fl |= FILE_ATTRIBUTE_READONLY;
+	{
+		PSECURITY_DESCRIPTOR sd = (flags & KIST__OS_CREAT) ? private_sd(mode) : NULL;
+		h = create(p, access, share, disp, fl, sd);
+		DWORD err = GetLastError();
+		LocalFree(sd);
+		SetLastError(err);
+	}
+	if (h == INVALID_HANDLE_VALUE) {
+		fail_last();
+		free(p);
+		return -1;
+	}
+	tag = reparse_tag(h, &attrs);
+	if ((flags & KIST__OS_NOFOLLOW) && tag != 0) {
+		if (NAME_SURROGATE(tag)) {
+			/* A link, a junction, a mount point: not followed. */
+			CloseHandle(h);
+			free(p);
+			return fail_errno(ELOOP);
+		}
+		/* Another reparse point (a cloud placeholder, deduplicated data) is
+		 * a file: open what it stands for, and check it is the same one. */
+		HANDLE g = create(p, access, share, OPEN_EXISTING,
+		                  fl & ~FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+		int same = g != INVALID_HANDLE_VALUE && same_id(h, g);
+		CloseHandle(h);
+		if (!same) {
+			if (g != INVALID_HANDLE_VALUE)
+				CloseHandle(g);
+			free(p);
+			return fail_errno(ELOOP);
+		}
+		h = g;
+		reparse_tag(h, &attrs);
+	}
+	e.dir = (attrs & FILE_ATTRIBUTE_DIRECTORY) != 0;
+	if ((flags & KIST__OS_DIRECTORY) && !e.dir) {
+		CloseHandle(h);
+		free(p);
+		return fail_errno(ENOTDIR);
+	}
+	if (e.dir && (flags & (KIST__OS_WRONLY | KIST__OS_RDWR))) {
+		CloseHandle(h);
+		free(p);
+		return fail_errno(EISDIR);
+	}
+	e.h = h;
+	e.overlapped = 1;
+	e.append = (flags & KIST__OS_APPEND) != 0;
+	e.writable = (flags & (KIST__OS_WRONLY | KIST__OS_RDWR)) != 0;
+	e.path = p;
+	if ((fd = put(&e)) < 0) {
+		CloseHandle(h);
+		free(p);
+	}
+	return fd;
+}
+
+int kist__os_open(const char *path, int flags, unsigned mode)
+{
+	return kist__os_openat(KIST__OS_CWD, path, flags, mode);
+}
+
+int kist__os_close(int fd)
+{
+	wfd *e = get(fd), old;
+	int rc = 0;
+	if (e == NULL)
+		return -1;
+	AcquireSRWLockExclusive(&fds_lock);
+	old = *e;
+	memset(e, 0, sizeof *e);
+	ReleaseSRWLockExclusive(&fds_lock);
+	if (!CloseHandle(old.h))
+		rc = fail_last();
+	if (old.out != NULL)
+		CloseHandle(old.out);
+	free(old.path);
+	return rc;
+}
+
+int kist__os_dup(int fd)
+{
+	wfd *e = get(fd), c;
+	HANDLE self = GetCurrentProcess();
+	int nfd;
+	if (e == NULL)
+		return -1;
+	c = *e;
+	c.out = NULL;
+	if (!DuplicateHandle(self, e->h, self, &c.h, 0, FALSE, DUPLICATE_SAME_ACCESS))
+		return fail_last();
+	if (e->out != NULL &&
+	    !DuplicateHandle(self, e->out, self, &c.out, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
+		CloseHandle(c.h);
+		return fail_last();
+	}
+	if (e->path != NULL && (c.path = _wcsdup(e->path)) == NULL) {
+		CloseHandle(c.h);
+		if (c.out != NULL)
+			CloseHandle(c.out);
+		return fail_errno(ENOMEM);
+	}
+	if ((nfd = put(&c)) < 0) {
+		CloseHandle(c.h);
+		if (c.out != NULL)
+			CloseHandle(c.out);
+		free(c.path);
+	}
+	return nfd;
+}
+
+/* At most this much per call: ReadFile and WriteFile take a DWORD. */
+#define IO_MAX ((size_t)1 << 30)
+
+/*
+ * One ReadFile or WriteFile of e at off (UINT64_MAX: the end of the file,
+ * for appending; on a handle not opened here: where its pointer is).
+ */
+static ptrdiff_t io(wfd *e, void *buf, size_t len, uint64_t off, int writing)
+{
+	OVERLAPPED ov;
+	DWORD n = 0;
+	BOOL ok;
+	if (e->dir)
+		return fail_errno(EISDIR);
+	if (len > IO_MAX)
+		len = IO_MAX;
+	if (!e->overlapped && off == UINT64_MAX) {
+		ok = writing ? WriteFile(e->h, buf, (DWORD)len, &n, NULL)
+		             : ReadFile(e->h, buf, (DWORD)len, &n, NULL);
+		if (!ok) {
+			DWORD err = GetLastError();
+			if (!writing && (err == ERROR_BROKEN_PIPE || err == ERROR_HANDLE_EOF))
+				return 0; /* the writer closed the pipe: the end */
+			return fail_errno(errno_of(err));
+		}
+		return (ptrdiff_t)n;
+	}
+	memset(&ov, 0, sizeof ov);
+	ov.Offset = (DWORD)off;
+	ov.OffsetHigh = (DWORD)(off >> 32);
+	if ((ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL)
+		return fail_last();
+	ok = writing ? WriteFile(e->h, buf, (DWORD)len, NULL, &ov)
+	             : ReadFile(e->h, buf, (DWORD)len, NULL, &ov);
+	if (!ok && GetLastError() == ERROR_IO_PENDING)
+		ok = GetOverlappedResult(e->h, &ov, &n, TRUE);
+	else if (ok)
+		ok = GetOverlappedResult(e->h, &ov, &n, TRUE);
+	DWORD err = ok ? 0 : GetLastError();
+	CloseHandle(ov.hEvent);
+	if (!ok) {
+		if (!writing && err == ERROR_HANDLE_EOF)
+			return 0;
+		return fail_errno(errno_of(err));
+	}
+	return (ptrdiff_t)n;
+}
+
+ptrdiff_t kist__os_read(int fd, void *buf, size_t len)
+{
+	wfd *e = get(fd);
+	ptrdiff_t n;
+	if (e == NULL)
+		return -1;
+	if (!e->overlapped)
+		return io(e, buf, len, UINT64_MAX, 0);
+	if ((n = io(e, buf, len, e->pos, 0)) > 0)
+		e->pos += (uint64_t)n;
+	return n;
+}
+
+ptrdiff_t kist__os_write(int fd, const void *buf, size_t len)
+{
+	wfd *e = get(fd);
+	ptrdiff_t n;
+	LARGE_INTEGER sz;
+	if (e == NULL)
+		return -1;
+	if (!e->overlapped)
+		return io(e, (void *)buf, len, UINT64_MAX, 1);
+	/* Appending: the offset 0xFFFFFFFF:FFFFFFFF writes at the end, atomically. */
+	if ((n = io(e, (void *)buf, len, e->append ? UINT64_MAX : e->pos, 1)) > 0) {
+		if (e->append && GetFileSizeEx(e->h, &sz))
+			e->pos = (uint64_t)sz.QuadPart;
+		else
+			e->pos += (uint64_t)n;
+	}
+	return n;
+}
+
+ptrdiff_t kist__os_pread(int fd, void *buf, size_t len, uint64_t off)
+{
+	wfd *e = get(fd);
+	if (e == NULL)
+		return -1;
+	if (off > (uint64_t)INT64_MAX)
+		return fail_errno(EINVAL);
+	return io(e, buf, len, off, 0);
+}
+
+ptrdiff_t kist__os_pwrite(int fd, const void *buf, size_t len, uint64_t off)
+{
+	wfd *e = get(fd);
+	if (e == NULL)
+		return -1;
+	if (off > (uint64_t)INT64_MAX)
+		return fail_errno(EINVAL);
+	return io(e, (void *)buf, len, off, 1);
+}
+
+int64_t kist__os_seek(int fd, int64_t off, int whence)
+{
+	wfd *e = get(fd);
+	LARGE_INTEGER sz;
+	int64_t base = 0;
+	if (e == NULL)
+		return -1;
+	if (!e->overlapped) {
+		LARGE_INTEGER to, now;
+		DWORD m = whence == KIST__OS_SEEK_CUR   ? FILE_CURRENT
+		          : whence == KIST__OS_SEEK_END ? FILE_END
+		                                        : FILE_BEGIN;
+		if (GetFileType(e->h) != FILE_TYPE_DISK)
+			return fail_errno(ESPIPE);
+		to.QuadPart = off;
+		if (!SetFilePointerEx(e->h, to, &now, m))
+			return fail_last();
+		return now.QuadPart;
+	}
+	if (whence == KIST__OS_SEEK_CUR)
+		base = (int64_t)e->pos;
+	else if (whence == KIST__OS_SEEK_END) {
+		if (!GetFileSizeEx(e->h, &sz))
+			return fail_last();
+		base = sz.QuadPart;
+	}
+	if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
+		return fail_errno(EINVAL);
+	e->pos = (uint64_t)(base + off);
+	return (int64_t)e->pos;
+}
+
+int kist__os_truncate(int fd, uint64_t size)
+{
+	wfd *e = get(fd);
+	FILE_END_OF_FILE_INFO eof;
+	if (e == NULL)
+		return -1;
+	if (size > (uint64_t)INT64_MAX)
+		return fail_errno(EFBIG);
+	eof.EndOfFile.QuadPart = (LONGLONG)size;
+	if (!SetFileInformationByHandle(e->h, FileEndOfFileInfo, &eof, sizeof eof))
+		return fail_last();
+	return 0;
+}
+
+int kist__os_fsync(int fd)
+{
+	wfd *e = get(fd);
+	if (e == NULL)
+		return -1;
+	/* No call makes a folder's names durable; nothing written needs flushing on a
+	 * descriptor opened for reading (FlushFileBuffers refuses those). */
+	if (e->dir || !e->writable)
+		return 0;
+	if (!FlushFileBuffers(e->h)) {
+		DWORD err = GetLastError();
+		if (err == ERROR_INVALID_HANDLE && GetFileType(e->h) != FILE_TYPE_DISK)
+			return 0; /* a console or a pipe */
+		return fail_errno(errno_of(err));
+	}
+	return 0;
+}
+
+int kist__os_set_blocking(int fd)
+{
+	return get(fd) == NULL ? -1 : 0; /* nothing opens without blocking here */
+}
+
+void kist__os_advise_sequential(int fd)
+{
+	(void)fd; /* FILE_FLAG_SEQUENTIAL_SCAN is given at the open, if ever */
+}
+
+/* ------------------------------------------------------------ stat */
+
+/* 100 ns steps since 1601 -> seconds and nanoseconds since 1970. */
+#define EPOCH_DIFF 116444736000000000LL
+
+static void from_filetime(FILETIME ft, int64_t *sec, uint32_t *nsec)
+{
+	int64_t t = (int64_t)(((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime) - EPOCH_DIFF;
+	int64_t s = t / 10000000, r = t % 10000000;
+	if (r < 0) {
+		r += 10000000;
+		s--;
+	}
+	*sec = s;
+	*nsec = (uint32_t)(r * 100);
+}
+
+static int to_filetime(int64_t sec, uint32_t nsec, FILETIME *ft)
+{
+	if (nsec >= 1000000000u || sec < -EPOCH_DIFF / 10000000 ||
+	    sec > (INT64_MAX - EPOCH_DIFF) / 10000000 - 1)
+		return fail_errno(EINVAL);
+	uint64_t t = (uint64_t)(sec * 10000000 + EPOCH_DIFF + nsec / 100);
+	ft->dwLowDateTime = (DWORD)t;
+	ft->dwHighDateTime = (DWORD)(t >> 32);
+	return 0;
+}
+
+/* The user running kist, from the process token; malloc()'d. */
+static PSID my_sid(void)
+{
+	HANDLE tok;
+	DWORD n = 0;
+	TOKEN_USER *tu;
+	PSID sid = NULL;
+	if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok))
+		return NULL;
+	GetTokenInformation(tok, TokenUser, NULL, 0, &n);
+	if (n > 0 && (tu = malloc(n)) != NULL) {
+		if (GetTokenInformation(tok, TokenUser, tu, n, &n)) {
+			DWORD l = GetLengthSid(tu->User.Sid);
+			if ((sid = malloc(l)) != NULL)
+				CopySid(l, sid, tu->User.Sid);
+		}
+		free(tu);
+	}
+	CloseHandle(tok);
+	return sid;
+}
+
+static int is_well_known(PSID sid, WELL_KNOWN_SID_TYPE t)
+{
+	BYTE buf[SECURITY_MAX_SID_SIZE];
+	DWORD n = sizeof buf;
+	return CreateWellKnownSid(t, NULL, buf, &n) && EqualSid(sid, buf);
+}
+
+/*
+ * Who owns h and who may read it: *mine if the process's user owns it,
+ * *private if its DACL lets nobody else read it but SYSTEM and the
+ * Administrators.  Unknown (no READ_CONTROL): neither.
+ */
+static void owner_and_dacl(HANDLE h, int *mine, int *private_)
+{
+	PSID owner = NULL, me;
+	PACL dacl = NULL;
+	PSECURITY_DESCRIPTOR sd = NULL;
+	*mine = *private_ = 0;
+	if (GetSecurityInfo(h, SE_FILE_OBJECT,
+	                    OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, NULL,
+	                    &dacl, NULL, &sd) != ERROR_SUCCESS)
+		return;
+	if ((me = my_sid()) != NULL) {
+		*mine = owner != NULL && EqualSid(owner, me);
+		free(me);
+	}
+	if (dacl != NULL) {
+		*private_ = 1;
+		for (DWORD i = 0; i < dacl->AceCount && *private_; i++) {
+			ACE_HEADER *a;
+			if (!GetAce(dacl, i, (void **)&a) || a->AceType != ACCESS_ALLOWED_ACE_TYPE)
+				continue;
+			ACCESS_ALLOWED_ACE *x = (ACCESS_ALLOWED_ACE *)a;
+			PSID s = (PSID)&x->SidStart;
+			if (!(x->Mask & (FILE_READ_DATA | GENERIC_READ | GENERIC_ALL)))
+				continue;
+			if ((owner != NULL && EqualSid(s, owner)) ||
+			    is_well_known(s, WinLocalSystemSid) ||
+			    is_well_known(s, WinBuiltinAdministratorsSid) ||
+			    is_well_known(s, WinCreatorOwnerSid))
+				continue;
+			*private_ = 0;
+		}
+	}
+	LocalFree(sd);
+}
+
+/* The length of the link h is open on (opened with FILE_FLAG_OPEN_REPARSE_POINT). */
+static ptrdiff_t link_target(HANDLE h, char *buf, size_t cap);
+
+static int stat_handle(HANDLE h, kist__os_stat *st, int is_std)
+{
+	BY_HANDLE_FILE_INFORMATION fi;
+	DWORD type = GetFileType(h), tag;
+	int mine = 0, priv = 0;
+
+	memset(st, 0, sizeof *st);
+	if (type == FILE_TYPE_CHAR || type == FILE_TYPE_PIPE) {
+		st->type = type == FILE_TYPE_CHAR ? KIST__OS_DEVICE : KIST__OS_FIFO;
+		st->mode = 0600;
+		st->nlink = 1;
+		return 0;
+	}
+	if (!GetFileInformationByHandle(h, &fi))
+		return fail_last();
+	tag = reparse_tag(h, NULL);
+	if (tag != 0 && NAME_SURROGATE(tag))
+		st->type = KIST__OS_LINK;
+	else if (fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
+		st->type = KIST__OS_DIR;
+	else
+		st->type = KIST__OS_FILE;
+	st->size = ((uint64_t)fi.nFileSizeHigh << 32) | fi.nFileSizeLow;
+	from_filetime(fi.ftLastWriteTime, &st->mtime, &st->mtime_nsec);
+	st->dev = fi.dwVolumeSerialNumber;
+	st->ino = ((uint64_t)fi.nFileIndexHigh << 32) | fi.nFileIndexLow;
+	st->nlink = fi.nNumberOfLinks;
+	if (!is_std)
+		owner_and_dacl(h, &mine, &priv);
+	st->uid = mine ? 0 : 1;
+	if (st->type == KIST__OS_DIR)
+		st->mode = priv ? 0700 : 0755;
+	else
+		st->mode = (priv ? 0600 : 0644) &
+		           ((fi.dwFileAttributes & FILE_ATTRIBUTE_READONLY) ? 0555 : 0777);
+	if (st->type == KIST__OS_LINK) {
+		char tmp[4096];
+		ptrdiff_t n = link_target(h, tmp, sizeof tmp);
+		st->size = n > 0 ? (uint64_t)n : 0;
+	}
+	return 0;
+}
+
+int kist__os_fstat(int fd, kist__os_stat *st)
+{
+	wfd *e = get(fd);
+	if (e == NULL)
+		return -1;
+	return stat_handle(e->h, st, e->path == NULL);
+}
+
+/* Opens name in dirfd for its attributes only (with FILE_WRITE_ATTRIBUTES if asked). */
+static HANDLE open_attr(int dirfd, const char *name, int nofollow, int write_attr)
+{
+	wchar_t *p = path_at(dirfd, name);
+	HANDLE h;
+	if (p == NULL)
+		return INVALID_HANDLE_VALUE;
+	h = CreateFileW(
+	    p, FILE_READ_ATTRIBUTES | READ_CONTROL | (write_attr ? FILE_WRITE_ATTRIBUTES : 0),
+	    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+	    FILE_FLAG_BACKUP_SEMANTICS | (nofollow ? FILE_FLAG_OPEN_REPARSE_POINT : 0), NULL);
+	if (h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_ACCESS_DENIED && !write_attr)
+		h = CreateFileW(
+		    p, FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+		    NULL, OPEN_EXISTING,
+		    FILE_FLAG_BACKUP_SEMANTICS | (nofollow ? FILE_FLAG_OPEN_REPARSE_POINT : 0),
+		    NULL);
+	if (h == INVALID_HANDLE_VALUE)
+		fail_last();
+	free(p);
+	return h;
+}
+
+int kist__os_fstatat(int dirfd, const char *name, kist__os_stat *st, int flags)
+{
+	HANDLE h = open_attr(dirfd, name, (flags & KIST__OS_STAT_NOFOLLOW) != 0, 0);
+	int rc;
+	if (h == INVALID_HANDLE_VALUE)
+		return -1;
+	rc = stat_handle(h, st, 0);
+	CloseHandle(h);
+	return rc;
+}
+
+int kist__os_same_file(const kist__os_stat *a, const kist__os_stat *b)
+{
+	return a->dev == b->dev && a->ino == b->ino;
+}
+
+int kist__os_is_mine(const kist__os_stat *st)
+{
+	return st->uid == 0;
+}
+
+int kist__os_private_enough(const kist__os_stat *st)
+{
+	return (st->mode & 077) == 0;
+}
+
+/* ----------------------------------------------------- names in folders */
+
+int kist__os_mkdirat(int dirfd, const char *name, unsigned mode)
+{
+	wchar_t *p = path_at(dirfd, name);
+	PSECURITY_DESCRIPTOR sd;
+	SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, FALSE};
+	int rc = 0;
+	if (p == NULL)
+		return -1;
+	sa.lpSecurityDescriptor = sd = private_sd(mode);
+	if (!CreateDirectoryW(p, &sa))
+		rc = fail_last();
+	LocalFree(sd);
+	free(p);
+	return rc;
+}
+
+int kist__os_unlinkat(int dirfd, const char *name, int flags)
+{
+	wchar_t *p = path_at(dirfd, name);
+	DWORD a;
+	int rc = 0;
+	if (p == NULL)
+		return -1;
+	a = GetFileAttributesW(p);
+	if (flags & KIST__OS_REMOVEDIR) {
+		if (!RemoveDirectoryW(p))
+			rc = fail_last();
+	} else if (a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY) &&
+	           !(a & FILE_ATTRIBUTE_REPARSE_POINT)) {
+		rc = fail_errno(EISDIR);
+	} else if (a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY)) {
+		/* A link to a folder, or a junction: removed as a folder, its target kept. */
+		if (!RemoveDirectoryW(p))
+			rc = fail_last();
+	} else if (!DeleteFileW(p)) {
+		/* POSIX removes a read-only file too. */
+		if (GetLastError() == ERROR_ACCESS_DENIED && a != INVALID_FILE_ATTRIBUTES &&
+		    (a & FILE_ATTRIBUTE_READONLY) &&
+		    SetFileAttributesW(p, a & ~(DWORD)FILE_ATTRIBUTE_READONLY) && DeleteFileW(p))
+			rc = 0;
+		else
+			rc = fail_last();
+	}
+	free(p);
+	return rc;
+}
+
+static int move(int fromdir, const char *from, int todir, const char *to, DWORD how)
+{
+	wchar_t *a = path_at(fromdir, from), *b = a != NULL ? path_at(todir, to) : NULL;
+	int rc = 0;
+	if (b == NULL) {
+		free(a);
+		return -1;
+	}
+	if (!MoveFileExW(a, b, how | MOVEFILE_WRITE_THROUGH))
+		rc = fail_last();
+	free(a);
+	free(b);
+	return rc;
+}
+
+int kist__os_renameat(int fromdir, const char *from, int todir, const char *to)
+{
+	return move(fromdir, from, todir, to, MOVEFILE_REPLACE_EXISTING);
+}
+
+int kist__os_rename_noreplace(int dirfd, const char *from, const char *to)
+{
+	/* Without MOVEFILE_REPLACE_EXISTING an existing name is ERROR_ALREADY_EXISTS: EEXIST,
+	 * decided by the file system in one step. */
+	return move(dirfd, from, dirfd, to, 0);
+}
+
+int kist__os_symlinkat(const char *target, int dirfd, const char *name)
+{
+	/* Not made on Windows: a link there must say at creation whether it is a
+	 * folder's, and most users may not create one.  Extraction warns and skips. */
+	(void)target;
+	(void)dirfd;
+	(void)name;
+	return fail_errno(EPERM);
+}
+
+/* The reparse data of a symbolic link or a junction (ntifs.h's REPARSE_DATA_BUFFER). */
+typedef struct reparse_buf {
+	ULONG tag;
+	USHORT len, reserved;
+	USHORT sub_off, sub_len, print_off, print_len;
+	/* symbolic links: ULONG flags; then the names */
+} reparse_buf;
+
+static ptrdiff_t link_target(HANDLE h, char *buf, size_t cap)
+{
+	union {
+		reparse_buf r;
+		BYTE b[MAXIMUM_REPARSE_DATA_BUFFER_SIZE];
+	} u;
+	DWORD n = 0;
+	const BYTE *names;
+	USHORT off, len;
+	wchar_t *w;
+	int out;
+
+	if (!DeviceIoControl(h, FSCTL_GET_REPARSE_POINT, NULL, 0, &u, sizeof u, &n, NULL))
+		return GetLastError() == ERROR_NOT_A_REPARSE_POINT ? fail_errno(EINVAL)
+		                                                   : fail_last();
+	if (u.r.tag == IO_REPARSE_TAG_SYMLINK)
+		names = u.b + sizeof(reparse_buf) + sizeof(ULONG);
+	else if (u.r.tag == IO_REPARSE_TAG_MOUNT_POINT)
+		names = u.b + sizeof(reparse_buf);
+	else
+		return fail_errno(EINVAL);
+	/* The name as the user gave it (print name), else the substitute. */
+	off = u.r.print_len ? u.r.print_off : u.r.sub_off;
+	len = u.r.print_len ? u.r.print_len : u.r.sub_len;
+	if ((size_t)(names - u.b) + off + len > n || len % 2 != 0)
+		return fail_errno(EINVAL);
+	if ((w = malloc(len + sizeof *w)) == NULL)
+		return fail_errno(ENOMEM);
+	memcpy(w, names + off, len);
+	w[len / 2] = L'\0';
+	for (wchar_t *c = w; *c; c++)
+		if (*c == L'\\')
+			*c = L'/';
+	if (cap == 0) {
+		free(w);
+		return 0;
+	}
+	{
+		char *u8 = w2u(w);
+		free(w);
+		if (u8 == NULL)
+			return -1;
+		size_t l = strlen(u8);
+		out = (int)(l < cap ? l : cap); /* cut as readlink does */
+		memcpy(buf, u8, (size_t)out);
+		free(u8);
+	}
+	return out;
+}
+
+ptrdiff_t kist__os_readlinkat(int dirfd, const char *name, char *buf, size_t cap)
+{
+	HANDLE h = open_attr(dirfd, name, 1, 0);
+	ptrdiff_t n;
+	if (h == INVALID_HANDLE_VALUE)
+		return -1;
+	n = link_target(h, buf, cap);
+	CloseHandle(h);
+	return n;
+}
+
+char *kist__os_realpath(const char *path)
+{
+	wchar_t *p = path_at(KIST__OS_CWD, path), *f = NULL;
+	HANDLE h;
+	DWORD n;
+	char *out = NULL;
+
+	if (p == NULL)
+		return NULL;
+	h = CreateFileW(p, FILE_READ_ATTRIBUTES,
+	                FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+	                FILE_FLAG_BACKUP_SEMANTICS, NULL);
+	free(p);
+	if (h == INVALID_HANDLE_VALUE)
+		return fail_last(), NULL;
+	n = GetFinalPathNameByHandleW(h, NULL, 0, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+	if (n > 0 && (f = malloc(((size_t)n + 1) * sizeof *f)) != NULL &&
+	    GetFinalPathNameByHandleW(h, f, n + 1, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS) > 0) {
+		const wchar_t *s = f;
+		/* As a user writes it: C:\..., \\server\share\... */
+		if (wcsncmp(s, L"\\\\?\\UNC\\", 8) == 0) {
+			s += 6;
+			f[6] = L'\\';
+		} else if (wcsncmp(s, L"\\\\?\\", 4) == 0) {
+			s += 4;
+		}
+		out = w2u(s);
+	} else if (n == 0) {
+		fail_last();
+	} else {
+		errno = ENOMEM;
+	}
+	free(f);
+	CloseHandle(h);
+	return out;
+}
+
+int kist__os_fchmod(int fd, unsigned mode)
+{
+	wfd *e = get(fd);
+	FILE_BASIC_INFO bi;
+	if (e == NULL)
+		return -1;
+	if (!GetFileInformationByHandleEx(e->h, FileBasicInfo, &bi, sizeof bi))
+		return fail_last();
+	DWORD a = bi.FileAttributes;
+	if (!e->dir) {
+		if (mode & 0200)
+			a &= ~(DWORD)FILE_ATTRIBUTE_READONLY;
+		else
+			a |= FILE_ATTRIBUTE_READONLY;
+	}
+	if (a == bi.FileAttributes)
+		return 0;
+	memset(&bi, 0, sizeof bi); /* zero times: unchanged */
+	bi.FileAttributes = a ? a : FILE_ATTRIBUTE_NORMAL;
+	if (!SetFileInformationByHandle(e->h, FileBasicInfo, &bi, sizeof bi))
+		return fail_last();
+	return 0;
+}
+
+static int set_times(HANDLE h, int64_t sec, uint32_t nsec)
+{
+	FILETIME ft;
+	if (to_filetime(sec, nsec, &ft) != 0)
+		return -1;
+	if (!SetFileTime(h, NULL, &ft, &ft))
+		return fail_last();
+	return 0;
+}
+
+int kist__os_futimes(int fd, int64_t sec, uint32_t nsec)
+{
+	wfd *e = get(fd);
+	return e == NULL ? -1 : set_times(e->h, sec, nsec);
+}
+
+int kist__os_utimes_nofollow(int dirfd, const char *name, int64_t sec, uint32_t nsec)
+{
+	HANDLE h = open_attr(dirfd, name, 1, 1);
+	int rc;
+	if (h == INVALID_HANDLE_VALUE)
+		return -1;
+	rc = set_times(h, sec, nsec);
+	CloseHandle(h);
+	return rc;
+}
+
+int kist__os_folds_case(int dirfd)
+{
+	wfd *e = get(dirfd == KIST__OS_CWD ? -1 : dirfd);
+	struct {
+		ULONG Flags;
+	} cs;
+	if (e == NULL)
+		return 1;
+	if (GetFileInformationByHandleEx(
+	        e->h, (FILE_INFO_BY_HANDLE_CLASS)23 /* FileCaseSensitiveInfo */, &cs, sizeof cs) &&
+	    (cs.Flags & FILE_CS_FLAG_CASE_SENSITIVE_DIR))
+		return 0;
+	return 1;
+}
+
+/* ----------------------------------------------------- folder listing */
+
+struct kist__os_dir {
+	int fd;
+	HANDLE find;
+	int started, done;
+	WIN32_FIND_DATAW fd_data;
+	char name[MAX_PATH * 3 + 1];
+};
+
+kist__os_dir *kist__os_dir_open(int fd)
+{
+	wfd *e = get(fd);
+	kist__os_dir *d;
+	wchar_t *pat;
+	size_t n;
+	if (e == NULL)
+		return NULL;
+	if (!e->dir || e->path == NULL)
+		return errno = ENOTDIR, NULL;
+	n = wcslen(e->path);
+	if ((d = calloc(1, sizeof *d)) == NULL || (pat = malloc((n + 3) * sizeof *pat)) == NULL) {
+		free(d);
+		return errno = ENOMEM, NULL;
+	}
+	wcscpy(pat, e->path);
+	if (n > 0 && pat[n - 1] != L'\\')
+		pat[n++] = L'\\';
+	pat[n++] = L'*';
+	pat[n] = L'\0';
+	/* The folder stays open (fd), without FILE_SHARE_DELETE: its path names it. */
+	d->find = FindFirstFileExW(pat, FindExInfoBasic, &d->fd_data, FindExSearchNameMatch, NULL,
+	                           FIND_FIRST_EX_LARGE_FETCH);
+	free(pat);
+	if (d->find == INVALID_HANDLE_VALUE) {
+		if (GetLastError() != ERROR_FILE_NOT_FOUND) {
+			int err = errno_of(GetLastError());
+			free(d);
+			return errno = err, NULL;
+		}
+		d->done = 1;
+	}
+	d->fd = fd;
+	return d;
+}
+
+int kist__os_dir_next(kist__os_dir *d, const char **name, kist__os_type *type)
+{
+	for (;;) {
+		if (d->done)
+			return 0;
+		if (d->started && !FindNextFileW(d->find, &d->fd_data)) {
+			if (GetLastError() == ERROR_NO_MORE_FILES) {
+				d->done = 1;
+				return 0;
+			}
+			return fail_last();
+		}
+		d->started = 1;
+		const wchar_t *w = d->fd_data.cFileName;
+		if (wcscmp(w, L".") == 0 || wcscmp(w, L"..") == 0)
+			continue;
+		if (w2u_buf(w, -1, d->name, sizeof d->name) < 0)
+			return -1; /* a name that is not valid UTF-16 */
+		break;
+	}
+	*name = d->name;
+	if (type != NULL) {
+		DWORD a = d->fd_data.dwFileAttributes;
+		if ((a & FILE_ATTRIBUTE_REPARSE_POINT) && NAME_SURROGATE(d->fd_data.dwReserved0))
+			*type = KIST__OS_LINK;
+		else if (a & FILE_ATTRIBUTE_DIRECTORY)
+			*type = KIST__OS_DIR;
+		else
+			*type = KIST__OS_FILE;
+	}
+	return 1;
+}
+
+void kist__os_dir_close(kist__os_dir *d)
+{
+	if (d == NULL)
+		return;
+	if (d->find != INVALID_HANDLE_VALUE && d->find != NULL)
+		FindClose(d->find);
+	kist__os_close(d->fd);
+	free(d);
+}
+
+/* ------------------------------------------------------------ locks */
+
+int kist__os_lock(int fd, int flags)
+{
+	wfd *e = get(fd);
+	OVERLAPPED ov;
+	DWORD n;
+	BOOL ok;
+	if (e == NULL)
+		return -1;
+	memset(&ov, 0, sizeof ov);
+	/* One byte far past any end of file: byte-range locks are mandatory on
+	 * Windows, and this one blocks no read of the file. */
+	ov.Offset = 0;
+	ov.OffsetHigh = 0x7fffffff;
+	if ((ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL)
+		return fail_last();
+	ok = LockFileEx(e->h,
+	                LOCKFILE_EXCLUSIVE_LOCK |
+	                    ((flags & KIST__OS_LOCK_NB) ? LOCKFILE_FAIL_IMMEDIATELY : 0),
+	                0, 1, 0, &ov);
+	if (!ok && GetLastError() == ERROR_IO_PENDING)
+		ok = GetOverlappedResult(e->h, &ov, &n, TRUE);
+	DWORD err = ok ? 0 : GetLastError();
+	CloseHandle(ov.hEvent);
+	if (!ok)
+		return fail_errno(err == ERROR_LOCK_VIOLATION || err == ERROR_IO_PENDING
+		                      ? EWOULDBLOCK
+		                      : errno_of(err));
+	return 0;
+}
+
+/* ---------------------------------------------------------- patterns */
+
+/* The code point at *s (a byte if not UTF-8), advancing *s. */
+static uint32_t next_cp(const char **s)
+{
+	const unsigned char *p = (const unsigned char *)*s;
+	uint32_t c = p[0];
+	int n = c < 0x80             ? 0
+	        : (c & 0xe0) == 0xc0 ? 1
+	        : (c & 0xf0) == 0xe0 ? 2
+	        : (c & 0xf8) == 0xf0 ? 3
+	                             : -1;
+	if (n <= 0) {
+		(*s)++;
+		return c;
+	}
+	c &= 0x3f >> n;
+	for (int i = 1; i <= n; i++) {
+		if ((p[i] & 0xc0) != 0x80) {
+			(*s)++;
+			return p[0];
+		}
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	*s += n + 1;
+	return c;
+}
+
+/* A bracket expression at *p ('[' passed): 1 if c is in it, 0 if not, -1 if it is not closed. */
+static int bracket(const char **p, uint32_t c)
+{
+	const char *s = *p;
+	int neg = 0, in = 0, first = 1;
+	if (*s == '!' || *s == '^') {
+		neg = 1;
+		s++;
+	}
+	while (*s != '\0' && (*s != ']' || first)) {
+		uint32_t lo, hi;
+		first = 0;
+		if (*s == '\\' && s[1] != '\0')
+			s++;
+		lo = next_cp(&s);
+		hi = lo;
+		if (*s == '-' && s[1] != ']' && s[1] != '\0') {
+			s++;
+			if (*s == '\\' && s[1] != '\0')
+				s++;
+			hi = next_cp(&s);
+		}
+		if (lo <= c && c <= hi)
+			in = 1;
+	}
+	if (*s != ']')
+		return -1;
+	*p = s + 1;
+	return in != neg;
+}
+
+static int match(const char *p, const char *s)
+{
+	while (*p != '\0') {
+		if (*p == '*') {
+			while (*p == '*')
+				p++;
+			if (*p == '\0')
+				return 1;
+			for (const char *t = s;;) {
+				if (match(p, t))
+					return 1;
+				if (*t == '\0')
+					return 0;
+				next_cp(&t);
+			}
+		}
+		if (*s == '\0')
+			return 0;
+		if (*p == '?') {
+			p++;
+			next_cp(&s);
+			continue;
+		}
+		if (*p == '[') {
+			const char *q = p + 1, *t = s;
+			int r = bracket(&q, next_cp(&t));
+			if (r >= 0) {
+				if (!r)
+					return 0;
+				p = q;
+				s = t;
+				continue;
+			}
+			/* An unclosed '[' is itself. */
+		}
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		if (*p != *s)
+			return 0;
+		p++;
+		s++;
+	}
+	return *s == '\0';
+}
+
+int kist__os_fnmatch(const char *pattern, const char *name)
+{
+	return match(pattern, name) ? 0 : 1;
+}
+
+/* ------------------------------------------------ memory, processors */
+
+void *kist__os_alloc_huge(size_t size)
+{
+	return malloc(size ? size : 1); /* large pages need a privilege: plain pages */
+}
+
+unsigned kist__os_cpu_count(void)
+{
+	DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+	return n < 1 ? 1 : n > 4096 ? 4096 : (unsigned)n;
+}
+
+/* ------------------------------------------------------- the process */
+
+static void (*volatile interrupt_fn)(void);
+
+static BOOL WINAPI on_ctrl(DWORD ev)
+{
+	switch (ev) {
+	case CTRL_C_EVENT:
+	case CTRL_BREAK_EVENT:
+	case CTRL_CLOSE_EVENT:
+	case CTRL_LOGOFF_EVENT:
+	case CTRL_SHUTDOWN_EVENT:
+		if (interrupt_fn != NULL)
+			interrupt_fn();
+		return TRUE;
+	}
+	return FALSE;
+}
+
+int kist__os_on_interrupt(void (*fn)(void))
+{
+	interrupt_fn = fn;
+	return SetConsoleCtrlHandler(on_ctrl, TRUE) ? 0 : -1;
+}
+
+void kist__os_harden_process(void)
+{
+	/* No error dialog, no Windows Error Reporting dump of a crash. */
+	SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX | SEM_NOOPENFILEERRORBOX);
+	/* Called once at the start of the tool: the console speaks UTF-8 (what
+	 * kist prints is UTF-8), and the C library's standard streams are binary
+	 * (kist cat writes a file's bytes; no "\n" becomes "\r\n"). */
+	SetConsoleOutputCP(CP_UTF8);
+	SetConsoleCP(CP_UTF8);
+	_setmode(_fileno(stdin), _O_BINARY);
+	_setmode(_fileno(stdout), _O_BINARY);
+	_setmode(_fileno(stderr), _O_BINARY);
+}
+
+void kist__os_exit_now(int status)
+{
+	TerminateProcess(GetCurrentProcess(), (UINT)status);
+	ExitProcess((UINT)status); /* not reached */
+}
+
+/* ------------------------------------------------------- the terminal */
+
+int kist__os_isatty(int fd)
+{
+	wfd *e = get(fd);
+	DWORD m;
+	return e != NULL && GetFileType(e->h) == FILE_TYPE_CHAR && GetConsoleMode(e->h, &m);
+}
+
+int kist__os_tty_open(void)
+{
+	wfd e;
+	int fd;
+	memset(&e, 0, sizeof e);
+	e.h = CreateFileW(L"CONIN$", GENERIC_READ | GENERIC_WRITE,
+	                  FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
+	if (e.h == INVALID_HANDLE_VALUE)
+		return fail_errno(ENXIO);
+	e.out = CreateFileW(L"CONOUT$", GENERIC_READ | GENERIC_WRITE,
+	                    FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
+	if (e.out == INVALID_HANDLE_VALUE) {
+		CloseHandle(e.h);
+		return fail_errno(ENXIO);
+	}
+	e.writable = 1;
+	if ((fd = put(&e)) < 0) {
+		CloseHandle(e.h);
+		CloseHandle(e.out);
+	}
+	return fd;
+}
+
+/* Writes UTF-8 text to the console out. */
+static void con_write(HANDLE out, const char *s)
+{
+	wchar_t *w = u2w(s);
+	DWORD n;
+	if (w != NULL) {
+		WriteConsoleW(out, w, (DWORD)wcslen(w), &n, NULL);
+		free(w);
+	}
+}
+
+int kist__os_tty_read_line(int tty, const char *prompt, char *buf, size_t cap, size_t *len,
+                           int echo)
+{
+	wfd *e = get(tty);
+	DWORD old = 0, n = 0;
+	wchar_t w[1024];
+	size_t wn = 0;
+	int err = 0, r;
+
+	*len = 0;
+	if (e == NULL)
+		return -1;
+	if (e->out == NULL || !GetConsoleMode(e->h, &old))
+		return fail_errno(ENOTTY);
+	/* Echo off before the prompt, so nothing typed early is shown. */
+	if (!echo)
+		SetConsoleMode(e->h, (old | ENABLE_LINE_INPUT | ENABLE_PROCESSED_INPUT) &
+		                         ~(DWORD)ENABLE_ECHO_INPUT);
+	con_write(e->out, prompt);
+	for (;;) {
+		wchar_t c;
+		if (!ReadConsoleW(e->h, &c, 1, &n, NULL)) {
+			err = GetLastError() == ERROR_OPERATION_ABORTED ? EINTR : EIO;
+			break;
+		}
+		if (n == 0) {
+			err = EINTR; /* Ctrl-C ends the read with nothing */
+			break;
+		}
+		if (c == L'\r')
+			continue;
+		if (c == L'\n')
+			break;
+		if (wn + 1 >= sizeof w / sizeof w[0]) {
+			err = E2BIG;
+			break;
+		}
+		w[wn++] = c;
+	}
+	if (!echo) {
+		SetConsoleMode(e->h, old);
+		con_write(e->out, "\r\n");
+	}
+	if (err == 0) {
+		r = w2u_buf(w, (int)wn, buf, cap - 1);
+		if (r < 0)
+			err = errno;
+		else
+			*len = (size_t)r;
+	}
+	SecureZeroMemory(w, sizeof w); /* a passphrase */
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,267 @@
+/*
+ * os_smoke: the Windows platform layer (src/lib/os/os_win.c) against what
+ * os/os.h promises, run under wine by tests/windows/run.sh.
+ *
+ *   os_smoke.exe DIR
+ *
+ * Works in DIR, an empty folder the caller made, and leaves it empty.  The
+ * link checks need a junction (made here with FSCTL_SET_REPARSE_POINT, as
+ * `mklink /J` does): wine 8 cannot make one (and shows a Unix symbolic link
+ * as the file it points to), so there they are skipped with a "# SKIP" line.
+ * Prints one "ok"/"not ok" line per check (TAP); exit 1 if any failed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#include <winioctl.h>
+
+#include "os/os.h"
+
+static int n, failed;
+
+static void ok(int cond, const char *what)
+{
+	n++;
+	printf("%s %d - %s\n", cond ? "ok" : "not ok", n, what);
+	if (!cond) {
+		printf("#   errno %d (%s)\n", errno, strerror(errno));
+		failed = 1;
+	}
+	fflush(stdout);
+}
+
+static int fails_with(int rc, int e)
+{
+	return rc == -1 && errno == e;
+}
+
+/* Lists d and checks it holds exactly the names want (any order), with their types. */
+static int lists(int d, const char *const *want, const kist__os_type *types, size_t nwant)
+{
+	int fd = kist__os_dup(d);
+	kist__os_dir *dir = kist__os_dir_open(fd);
+	const char *name;
+	kist__os_type t;
+	size_t seen = 0;
+	int r, good = dir != NULL;
+	while (good && (r = kist__os_dir_next(dir, &name, &t)) == 1) {
+		size_t i;
+		for (i = 0; i < nwant; i++)
+			if (strcmp(name, want[i]) == 0)
+				break;
+		if (i == nwant || t != types[i]) {
+			printf("#   unexpected entry \"%s\" (type %d)\n", name, (int)t);
+			good = 0;
+		}
+		seen++;
+	}
+	kist__os_dir_close(dir);
+	return good && seen == nwant;
+}
+
+/* Makes the folder top\\name a junction to top\\target, as mklink /J does; 0 if it cannot. */
+static int make_junction(const char *top, const char *name, const char *target)
+{
+	wchar_t link[1024], full[1024], sub[1040];
+	BYTE b[4096];
+	DWORD n;
+	HANDLE h;
+	swprintf(link, 1024, L"%hs\\%hs", top, name);
+	swprintf(sub, 1040, L"%hs\\%hs", top, target);
+	if (GetFullPathNameW(sub, 1024, full, NULL) == 0 || !CreateDirectoryW(link, NULL))
+		return 0;
+	swprintf(sub, 1040, L"\\??\\%ls", full);
+	size_t sl = wcslen(sub) * 2, pl = wcslen(full) * 2;
+	memset(b, 0, sizeof b);
+	*(DWORD *)b = IO_REPARSE_TAG_MOUNT_POINT;
+	USHORT *u = (USHORT *)(b + 4);
+	u[0] = (USHORT)(8 + sl + 2 + pl + 2); /* the data's length */
+	u[2] = 0;                             /* substitute name: offset, length */
+	u[3] = (USHORT)sl;
+	u[4] = (USHORT)(sl + 2); /* print name */
+	u[5] = (USHORT)pl;
+	memcpy(b + 16, sub, sl);
+	memcpy(b + 16 + sl + 2, full, pl);
+	h = CreateFileW(link, GENERIC_WRITE, 0, NULL, OPEN_EXISTING,
+	                FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+	BOOL ok = h != INVALID_HANDLE_VALUE &&
+	          DeviceIoControl(h, FSCTL_SET_REPARSE_POINT, b, 8 + u[0], NULL, 0, &n, NULL);
+	if (h != INVALID_HANDLE_VALUE)
+		CloseHandle(h);
+	if (!ok) {
+		printf("# cannot make a junction (error %lu)\n", (unsigned long)GetLastError());
+		RemoveDirectoryW(link);
+	}
+	return ok;
+}
+
+int main(int argc, char **argv)
+{
+	const char *top = argc > 1 ? argv[1] : "os-smoke.tmp";
+	char buf[64];
+	kist__os_stat st;
+	int d, f, g;
+
+	/* The caller made top (and the link in it); open it as a folder. */
+	d = kist__os_open(top, KIST__OS_RDONLY | KIST__OS_DIRECTORY, 0);
+	ok(d >= 0, "open the work folder");
+	if (d < 0)
+		return 1;
+	ok(kist__os_fstat(d, &st) == 0 && st.type == KIST__OS_DIR, "fstat: a folder");
+
+	/* Exclusive create, write, pwrite, fsync. */
+	f = kist__os_openat(d, "a.txt", KIST__OS_WRONLY | KIST__OS_CREAT | KIST__OS_EXCL, 0600);
+	ok(f >= 0, "create a.txt (exclusive)");
+	ok(kist__os_write(f, "hello", 5) == 5, "write");
+	ok(kist__os_pwrite(f, "X", 1, 10) == 1, "pwrite past the end");
+	ok(kist__os_write(f, "!", 1) == 1, "write goes on at its position, not pwrite's");
+	ok(kist__os_fsync(f) == 0, "fsync");
+	ok(kist__os_close(f) == 0, "close");
+	ok(fails_with(
+	       kist__os_openat(d, "a.txt", KIST__OS_WRONLY | KIST__OS_CREAT | KIST__OS_EXCL, 0600),
+	       EEXIST),
+	   "exclusive create of an existing name: EEXIST");
+
+	/* Read back: pread does not move the position. */
+	f = kist__os_openat(d, "a.txt", KIST__OS_RDONLY | KIST__OS_NOFOLLOW, 0);
+	ok(f >= 0, "open a.txt for reading, NOFOLLOW");
+	memset(buf, 0, sizeof buf);
+	ok(kist__os_pread(f, buf, 4, 1) == 4 && memcmp(buf, "ello", 4) == 0, "pread at 1");
+	ok(kist__os_read(f, buf, 6) == 6 && memcmp(buf, "hello!", 6) == 0,
+	   "read from 0 after pread");
+	ok(kist__os_pread(f, buf, 8, 10) == 1 && buf[0] == 'X', "pread at the end: short");
+	ok(kist__os_pread(f, buf, 8, 11) == 0, "pread past the end: 0");
+	ok(kist__os_seek(f, 0, KIST__OS_SEEK_END) == 11, "seek to the end");
+	ok(kist__os_fstat(f, &st) == 0 && st.type == KIST__OS_FILE && st.size == 11, "fstat size");
+	ok(kist__os_futimes(f, 1700000000, 500000000) == 0, "futimes");
+	ok(kist__os_fstat(f, &st) == 0 && st.mtime == 1700000000 && st.mtime_nsec == 500000000,
+	   "mtime as set, to 100 ns");
+	ok(kist__os_is_mine(&st), "the file is the user's");
+	ok(kist__os_close(f) == 0, "close");
+
+	/* Mode 0600 at creation: a DACL for the user alone (and SYSTEM, the Administrators). */
+	f = kist__os_openat(d, "key", KIST__OS_WRONLY | KIST__OS_CREAT | KIST__OS_EXCL, 0600);
+	ok(f >= 0 && kist__os_fstat(f, &st) == 0 && kist__os_private_enough(&st) &&
+	       kist__os_is_mine(&st),
+	   "created 0600: private enough, the user's");
+	kist__os_close(f);
+	ok(kist__os_unlinkat(d, "key", 0) == 0, "unlinkat key");
+
+	/* Read-only attribute through the mode. */
+	f = kist__os_openat(d, "a.txt", KIST__OS_RDWR, 0);
+	ok(f >= 0 && kist__os_fchmod(f, 0444) == 0, "fchmod 0444");
+	ok(kist__os_fstat(f, &st) == 0 && (st.mode & 0200) == 0, "read-only: no owner write bit");
+	ok(kist__os_fchmod(f, 0644) == 0 && kist__os_fstat(f, &st) == 0 && (st.mode & 0200) != 0,
+	   "fchmod 0644: writable again");
+	ok(kist__os_truncate(f, 5) == 0 && kist__os_fstat(f, &st) == 0 && st.size == 5, "truncate");
+
+	/* Locks: a second descriptor cannot take the lock the first holds. */
+	g = kist__os_openat(d, "a.txt", KIST__OS_RDWR, 0);
+	ok(kist__os_lock(f, KIST__OS_LOCK_NB) == 0, "lock");
+	ok(fails_with(kist__os_lock(g, KIST__OS_LOCK_NB), EWOULDBLOCK), "second lock: EWOULDBLOCK");
+	ok(kist__os_pread(g, buf, 5, 0) == 5, "the lock blocks no read");
+	kist__os_close(g);
+	kist__os_close(f);
+
+	/* Renames. */
+	ok(kist__os_rename_noreplace(d, "a.txt", "b.txt") == 0, "rename_noreplace to a new name");
+	f = kist__os_openat(d, "c.txt", KIST__OS_WRONLY | KIST__OS_CREAT | KIST__OS_EXCL, 0600);
+	ok(f >= 0 && kist__os_write(f, "c", 1) == 1 && kist__os_close(f) == 0, "create c.txt");
+	ok(fails_with(kist__os_rename_noreplace(d, "b.txt", "c.txt"), EEXIST),
+	   "rename_noreplace onto an existing name: EEXIST");
+	ok(kist__os_fstatat(d, "c.txt", &st, KIST__OS_STAT_NOFOLLOW) == 0 && st.size == 1,
+	   "c.txt unchanged");
+	ok(kist__os_renameat(d, "b.txt", d, "c.txt") == 0, "renameat replaces");
+	ok(kist__os_fstatat(d, "c.txt", &st, 0) == 0 && st.size == 5, "c.txt replaced");
+	ok(fails_with(kist__os_fstatat(d, "b.txt", &st, 0), ENOENT), "b.txt gone: ENOENT");
+
+	/* Folders, lexical "..", names Windows cannot hold, UTF-8. */
+	ok(kist__os_mkdirat(d, "sub", 0700) == 0, "mkdirat");
+	ok(fails_with(kist__os_mkdirat(d, "sub", 0700), EEXIST), "mkdirat again: EEXIST");
+	ok(kist__os_fstatat(d, "sub/../c.txt", &st, 0) == 0 && st.size == 5, "sub/../c.txt");
+	ok(fails_with(kist__os_openat(d, "x:y", KIST__OS_WRONLY | KIST__OS_CREAT, 0600), EINVAL),
+	   "a stream name (x:y) through a folder descriptor: EINVAL");
+	ok(fails_with(kist__os_openat(d, "bad\xff", KIST__OS_RDONLY, 0), EILSEQ),
+	   "a name that is not UTF-8: EILSEQ");
+	const char *u8 = "na\xc3\xafve-\xce\x95\xce\xbb\xce\xbb\xce\xac\xce\xb4\xce\xb1.txt";
+	f = kist__os_openat(d, u8, KIST__OS_WRONLY | KIST__OS_CREAT | KIST__OS_EXCL, 0600);
+	ok(f >= 0 && kist__os_close(f) == 0, "create a UTF-8 name");
+	ok(fails_with(kist__os_openat(d, "c.txt", KIST__OS_RDONLY | KIST__OS_DIRECTORY, 0),
+	              ENOTDIR),
+	   "DIRECTORY on a file: ENOTDIR");
+	ok(fails_with(kist__os_symlinkat("c.txt", d, "l"), EPERM), "symlinkat: EPERM (not made)");
+
+	{
+		const char *names[] = {"c.txt", "sub", u8};
+		const kist__os_type types[] = {KIST__OS_FILE, KIST__OS_DIR, KIST__OS_FILE};
+		ok(lists(d, names, types, 3), "listing: every name, UTF-8 kept, types");
+	}
+
+	/* The folder is held without FILE_SHARE_DELETE: nobody renames it while it is used. */
+	{
+		char moved[512];
+		snprintf(moved, sizeof moved, "%s.moved", top);
+		int rc = kist__os_renameat(KIST__OS_CWD, top, KIST__OS_CWD, moved);
+		ok(rc == -1, "a folder held open cannot be renamed");
+		if (rc == 0)
+			kist__os_renameat(KIST__OS_CWD, moved, KIST__OS_CWD, top);
+	}
+
+	/* A junction (jn -> sub): never followed with NOFOLLOW. */
+	if (make_junction(top, "jn", "sub")) {
+		ok(kist__os_fstatat(d, "jn", &st, KIST__OS_STAT_NOFOLLOW) == 0 &&
+		       st.type == KIST__OS_LINK,
+		   "fstatat NOFOLLOW: a junction is a link");
+		ok(fails_with(kist__os_openat(d, "jn", KIST__OS_RDONLY | KIST__OS_NOFOLLOW, 0),
+		              ELOOP),
+		   "open a junction with NOFOLLOW: ELOOP");
+		ok(fails_with(
+		       kist__os_openat(d, "jn",
+		                       KIST__OS_RDONLY | KIST__OS_NOFOLLOW | KIST__OS_DIRECTORY, 0),
+		       ELOOP),
+		   "open a junction as a folder with NOFOLLOW: ELOOP");
+		ptrdiff_t l = kist__os_readlinkat(d, "jn", buf, sizeof buf);
+		printf("# readlinkat: %d \"%.*s\"\n", (int)l, l > 0 ? (int)l : 0, buf);
+		ok(l > 0, "readlinkat a junction");
+		{
+			const char *names[] = {"c.txt", "sub", u8, "jn"};
+			const kist__os_type types[] = {KIST__OS_FILE, KIST__OS_DIR, KIST__OS_FILE,
+			                               KIST__OS_LINK};
+			ok(lists(d, names, types, 4), "listing: the junction as a link");
+		}
+		ok(kist__os_unlinkat(d, "jn", 0) == 0 && kist__os_fstatat(d, "sub", &st, 0) == 0 &&
+		       st.type == KIST__OS_DIR,
+		   "unlinkat a junction: its target stays");
+	} else {
+		printf("# SKIP: no junction on this system (wine 8 makes none): "
+		       "NOFOLLOW of a reparse point not checked\n");
+	}
+
+	/* The rest of the interface. */
+	ok(kist__os_cpu_count() >= 1, "cpu_count");
+	ok(kist__os_fnmatch("*.txt", "c.txt") == 0 && kist__os_fnmatch("*.txt", "c.bin") != 0 &&
+	       kist__os_fnmatch("?.[s-u]xt", "c.txt") == 0 &&
+	       kist__os_fnmatch("[!a]*", "a.txt") != 0 && kist__os_fnmatch("a\\*", "a*") == 0 &&
+	       kist__os_fnmatch("?", "\xc3\xaf") == 0,
+	   "fnmatch");
+	char *rp = kist__os_realpath(top);
+	printf("# realpath: %s\n", rp ? rp : "(null)");
+	ok(rp != NULL && rp[1] == ':', "realpath: a drive path");
+	free(rp);
+	void *big = kist__os_alloc_huge(3 << 20);
+	ok(big != NULL, "alloc_huge");
+	free(big);
+	ok(kist__os_folds_case(d) == 1, "folds_case: a Windows folder ignores case");
+
+	/* Clean up: files, then the folder (held open: it cannot be removed meanwhile). */
+	ok(kist__os_unlinkat(d, "c.txt", 0) == 0 && kist__os_unlinkat(d, u8, 0) == 0, "unlinkat");
+	ok(kist__os_unlinkat(d, "sub", KIST__OS_REMOVEDIR) == 0, "unlinkat REMOVEDIR");
+	ok(kist__os_close(d) == 0, "close the folder");
+	ok(fails_with(kist__os_close(d), EBADF), "close twice: EBADF");
+	printf("1..%d\n", n);
+	return failed;
+}
