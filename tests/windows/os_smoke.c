@@ -255,6 +255,12 @@ int main(int argc, char **argv)
 	void *big = kist__os_alloc_huge(3 << 20);
 	ok(big != NULL, "alloc_huge");
 	free(big);
+	{
+		kist__os_space sp;
+		ok(kist__os_space_free(d, &sp) == 0 && sp.block > 0 && sp.blocks_free > 0 &&
+		       sp.files == 0,
+		   "space_free: room, no count of files");
+	}
 	ok(kist__os_folds_case(d) == 1, "folds_case: a Windows folder ignores case");
 
 	/* Clean up: files, then the folder (held open: it cannot be removed meanwhile). */

@@ -184,6 +184,18 @@ int kist__os_utimes_nofollow(int dirfd, const char *name, int64_t sec, uint32_t 
  */
 int kist__os_folds_case(int dirfd);
 
+/*
+ * The room left on the file system dirfd is on, for this user.  0, or -1
+ * when the system gives no figure (the caller then goes without).
+ */
+typedef struct kist__os_space {
+	uint64_t block;       /* the allocation unit, bytes (never 0) */
+	uint64_t blocks_free; /* blocks this user may still fill */
+	uint64_t files;       /* inodes in all; 0: no fixed count (btrfs, NTFS) */
+	uint64_t files_free;  /* inodes this user may still use */
+} kist__os_space;
+int kist__os_space_free(int dirfd, kist__os_space *sp);
+
 /* ---- folder listing */
 
 typedef struct kist__os_dir kist__os_dir;

@@ -1239,6 +1239,31 @@ int kist__os_folds_case(int dirfd)
 	return 1;
 }
 
+int kist__os_space_free(int dirfd, kist__os_space *sp)
+{
+	wfd *e = get(dirfd == KIST__OS_CWD ? -1 : dirfd);
+	ULARGE_INTEGER avail, total, free_;
+	DWORD spc = 0, bps = 0, fc = 0, tc = 0;
+	wchar_t vol[MAX_PATH + 1];
+	if (e == NULL)
+		return -1;
+	if (e->path == NULL)
+		return fail_errno(ENOTDIR);
+	/* The bytes this user may still fill (quotas included). */
+	if (!GetDiskFreeSpaceExW(e->path, &avail, &total, &free_))
+		return fail_last();
+	/* The cluster, from the volume's root. */
+	if (GetVolumePathNameW(e->path, vol, MAX_PATH + 1) &&
+	    GetDiskFreeSpaceW(vol, &spc, &bps, &fc, &tc) && spc != 0 && bps != 0)
+		sp->block = (uint64_t)spc * bps;
+	else
+		sp->block = 4096;
+	sp->blocks_free = avail.QuadPart / sp->block;
+	sp->files = 0; /* NTFS, FAT and exFAT have no fixed count of files */
+	sp->files_free = 0;
+	return 0;
+}
+
 /* ----------------------------------------------------- folder listing */
 
 struct kist__os_dir {
