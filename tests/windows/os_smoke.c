@@ -185,6 +185,11 @@ int main(int argc, char **argv)
 	ok(kist__os_fstatat(d, "sub/../c.txt", &st, 0) == 0 && st.size == 5, "sub/../c.txt");
 	ok(fails_with(kist__os_openat(d, "x:y", KIST__OS_WRONLY | KIST__OS_CREAT, 0600), EINVAL),
 	   "a stream name (x:y) through a folder descriptor: EINVAL");
+	ok(fails_with(kist__os_openat(d, "sub\\..\\..\\x", KIST__OS_WRONLY | KIST__OS_CREAT, 0600),
+	              EINVAL) &&
+	       fails_with(kist__os_fstatat(d, "\\Windows", &st, 0), EINVAL) &&
+	       fails_with(kist__os_fstatat(d, "C:", &st, 0), EINVAL),
+	   "a backslash or a drive through a folder descriptor: EINVAL");
 	ok(fails_with(kist__os_openat(d, "bad\xff", KIST__OS_RDONLY, 0), EILSEQ),
 	   "a name that is not UTF-8: EILSEQ");
 	const char *u8 = "na\xc3\xafve-\xce\x95\xce\xbb\xce\xbb\xce\xac\xce\xb4\xce\xb1.txt";

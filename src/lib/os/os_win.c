@@ -9,8 +9,9 @@
  * limit).  0, 1 and 2 are the standard handles.
  *
  * Relative names ("*at" calls) are joined to the folder's path lexically
- * ("." and ".." resolved, '/' taken as '\'; a ':' is refused, so no
- * alternate data stream is ever opened through a folder descriptor).  The
+ * ("." and ".." resolved, '/' taken as '\'; a ':' or a '\' is refused,
+ * so no alternate data stream, drive or absolute path is ever reached
+ * through a folder descriptor).  The
  * folder cannot be swapped meanwhile: folders are held open without
  * FILE_SHARE_DELETE, so nobody can rename or remove one (nor, on NTFS, an
  * ancestor of it) while its descriptor lives.  KIST__OS_NOFOLLOW opens the
@@ -331,8 +332,9 @@ static int is_absolute(const wchar_t *w)
 
 /*
  * The full path of name relative to dirfd: malloc()'d, NULL with errno.
- * Relative to a folder descriptor, joined lexically; a name with ':' is
- * refused (EINVAL): it would name an alternate data stream or a drive.
+ * Relative to a folder descriptor, joined lexically; a name with ':' or
+ * '\' is refused (EINVAL): it would name an alternate data stream, a drive
+ * or another folder.
  */
 static wchar_t *path_at(int dirfd, const char *name)
 {
@@ -342,14 +344,16 @@ static wchar_t *path_at(int dirfd, const char *name)
 
 	if (w == NULL)
 		return NULL;
-	for (wchar_t *p = w; *p; p++)
-		if (*p == L'/')
-			*p = L'\\';
-	/* Through a folder descriptor, "C:x" is not a drive and "x:y" not a stream. */
-	if (dirfd != KIST__OS_CWD && wcschr(w, L':') != NULL) {
+	/* Through a folder descriptor, names come from kist ('/'-separated): "C:x"
+	 * is not a drive, "x:y" not a stream, and "a\b" or "\x" not a path
+	 * (on POSIX they are names; here they would leave the folder). */
+	if (dirfd != KIST__OS_CWD && wcspbrk(w, L":\\") != NULL) {
 		errno = EINVAL;
 		goto out;
 	}
+	for (wchar_t *p = w; *p; p++)
+		if (*p == L'/')
+			*p = L'\\';
 	if (dirfd == KIST__OS_CWD || is_absolute(w)) {
 		out = full_path(w);
 		free(w);
@@ -441,7 +445,6 @@ static PSECURITY_DESCRIPTOR private_sd(unsigned mode)
 		ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd,
 		                                                     NULL);
 	LocalFree(sid);
-	free(me);
 	return sd;
 }
 
@@ -810,7 +813,7 @@ static int to_filetime(int64_t sec, uint32_t nsec, FILETIME *ft)
 }
 
 /* The user running kist, from the process token; malloc()'d. */
-static PSID my_sid(void)
+static PSID read_sid(void)
 {
 	HANDLE tok;
 	DWORD n = 0;
@@ -829,6 +832,25 @@ static PSID my_sid(void)
 	}
 	CloseHandle(tok);
 	return sid;
+}
+
+static PSID the_sid;
+static INIT_ONCE sid_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL CALLBACK init_sid(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+	(void)once;
+	(void)param;
+	(void)ctx;
+	the_sid = read_sid();
+	return TRUE;
+}
+
+/* The user running kist, read once (never freed): NULL if unknown. */
+static PSID my_sid(void)
+{
+	InitOnceExecuteOnce(&sid_once, init_sid, NULL, NULL);
+	return the_sid;
 }
 
 static int is_well_known(PSID sid, WELL_KNOWN_SID_TYPE t)
@@ -853,16 +875,23 @@ static void owner_and_dacl(HANDLE h, int *mine, int *private_)
 	                    OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, NULL,
 	                    &dacl, NULL, &sd) != ERROR_SUCCESS)
 		return;
-	if ((me = my_sid()) != NULL) {
+	if ((me = my_sid()) != NULL)
 		*mine = owner != NULL && EqualSid(owner, me);
-		free(me);
-	}
 	if (dacl != NULL) {
 		*private_ = 1;
 		for (DWORD i = 0; i < dacl->AceCount && *private_; i++) {
 			ACE_HEADER *a;
-			if (!GetAce(dacl, i, (void **)&a) || a->AceType != ACCESS_ALLOWED_ACE_TYPE)
+			if (!GetAce(dacl, i, (void **)&a))
 				continue;
+			if (a->AceType == ACCESS_DENIED_ACE_TYPE ||
+			    a->AceType == SYSTEM_AUDIT_ACE_TYPE ||
+			    a->AceType == SYSTEM_MANDATORY_LABEL_ACE_TYPE)
+				continue;
+			if (a->AceType != ACCESS_ALLOWED_ACE_TYPE) {
+				*private_ = 0; /* an allowing ACE of another form: not judged, not
+				                  private */
+				break;
+			}
 			ACCESS_ALLOWED_ACE *x = (ACCESS_ALLOWED_ACE *)a;
 			PSID s = (PSID)&x->SidStart;
 			if (!(x->Mask & (FILE_READ_DATA | GENERIC_READ | GENERIC_ALL)))
@@ -1607,6 +1636,8 @@ int kist__os_tty_read_line(int tty, const char *prompt, char *buf, size_t cap, s
 	*len = 0;
 	if (e == NULL)
 		return -1;
+	if (cap == 0)
+		return fail_errno(E2BIG);
 	if (e->out == NULL || !GetConsoleMode(e->h, &old))
 		return fail_errno(ENOTTY);
 	/* Echo off before the prompt, so nothing typed early is shown. */
