@@ -3039,9 +3039,9 @@ static const char *reason_for(const char *name)
 /*
  * Valid vaults whose names are legal on POSIX and unsafe on Windows (a
  * device, an alternate data stream, a dot Win32 drops, case twins of files
- * and of folders): on Linux each extracts as it is (vectors/all checks
- * that); kist.exe must refuse each before writing anything
- * (tests/windows/run.sh).  `gen_vectors --windows OUTDIR` writes only these.
+ * and of folders, the short name of another entry): on Linux each extracts as it is (vectors/all
+ * checks that); kist.exe must refuse each before writing anything (tests/windows/run.sh).
+ * `gen_vectors --windows OUTDIR` writes only these.
  */
 static const char win_text[] = "a name Windows cannot hold\n";
 static const struct {
@@ -3053,6 +3053,9 @@ static const struct {
     {"windows-trailing", "name.: Win32 drops a trailing dot and writes name", {"name."}},
     {"windows-twins", "Twin and twin: one name on NTFS", {"Twin", "twin"}},
     {"windows-folder-twins", "Dir/x and dir/y: the folders are one on NTFS", {"Dir/x", "dir/y"}},
+    {"windows-short-name",
+     "LONGFI~1.TXT: on a volume that makes short names, longfilename.txt's",
+     {"longfilename.txt", "LONGFI~1.TXT"}},
     {"windows-names",
      "every name above in one vault",
      {"CON", "aux.txt", "a:b", "name.", "Twin", "twin"}},

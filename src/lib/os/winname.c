@@ -38,6 +38,9 @@ const char *kist__winname_why(int why)
 		return "a name ending in a dot or a space (Windows drops them)";
 	case KIST__WINNAME_DEVICE:
 		return "a reserved device name on Windows";
+	case KIST__WINNAME_SHORT:
+		return "a name of the form of a short name (LONGFI~1.TXT), which may be another "
+		       "file's";
 	case KIST__WINNAME_LONG:
 		return "a name longer than 255 UTF-16 units";
 	case KIST__WINNAME_TWIN:
@@ -102,6 +105,25 @@ static int is_device(const char *name, size_t len)
 	       key[3] >= '0' && key[3] <= '9';
 }
 
+/*
+ * The form of a short name Windows generates for a long one: BASE~N[.EXT],
+ * BASE 1 to 6 bytes, N digits from 1 (BASE~N at most 8 bytes), at most one
+ * dot and 3 bytes after it.  Case does not matter (lookups ignore it).
+ */
+static int is_short_form(const char *name, size_t len)
+{
+	const char *dot = memchr(name, '.', len);
+	size_t base = dot ? (size_t)(dot - name) : len, d;
+	if (dot != NULL && (memchr(dot + 1, '.', len - base - 1) != NULL || len - base - 1 > 3))
+		return 0;
+	if (base > 8)
+		return 0;
+	for (d = base; d > 0 && name[d - 1] >= '0' && name[d - 1] <= '9'; d--)
+		;
+	/* At least one byte before the '~' (so at most 6, as base is at most 8). */
+	return d != base && name[d] != '0' && d >= 2 && name[d - 1] == '~';
+}
+
 int kist__winname_check(const char *name, size_t len)
 {
 	size_t units = 0;
@@ -129,6 +151,8 @@ int kist__winname_check(const char *name, size_t len)
 		return KIST__WINNAME_TRAILING;
 	if (is_device(name, len))
 		return KIST__WINNAME_DEVICE;
+	if (is_short_form(name, len))
+		return KIST__WINNAME_SHORT;
 	if (units > KIST__WINNAME_MAX_UNITS)
 		return KIST__WINNAME_LONG;
 	return KIST__WINNAME_OK;

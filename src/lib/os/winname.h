@@ -24,6 +24,7 @@ enum {
 	KIST__WINNAME_CHAR,     /* < > : " / \ | ? * or U+0001..U+001F */
 	KIST__WINNAME_TRAILING, /* ends in '.' or ' ' (Win32 strips them) */
 	KIST__WINNAME_DEVICE,   /* a reserved device name: CON, NUL.txt, COM1 ... */
+	KIST__WINNAME_SHORT,    /* the form of a DOS short name (LONGFI~1.TXT): maybe another's */
 	KIST__WINNAME_LONG,     /* more than 255 UTF-16 units */
 	KIST__WINNAME_TWIN,     /* one name with another entry when case is ignored */
 };
@@ -43,7 +44,10 @@ int kist__winname_needed(void);
  * first rule it breaks, in the order of the enum.  Device names are refused
  * in any case, with any extension and with trailing spaces before it
  * ("con", "Con.txt", "NUL .tar.gz", "COM¹", "conin$"), as Windows resolves
- * them in every folder.
+ * them in every folder.  A name of the form of a short name NTFS or FAT
+ * makes for a long one (1 to 6 characters, '~', a number from 1, then at
+ * most a dot and 3 characters: "LONGFI~1.TXT", "progra~1") is refused: on a
+ * volume that makes short names it may open another entry's file.
  */
 int kist__winname_check(const char *name, size_t len);
 

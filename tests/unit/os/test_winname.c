@@ -156,6 +156,33 @@ static void test_devices(void **state)
 	run_cases(c, sizeof c / sizeof c[0]);
 }
 
+static void test_short_names(void **state)
+{
+	(void)state;
+	static const name_case c[] = {
+	    {"LONGFI~1.TXT", KIST__WINNAME_SHORT},
+	    {"longfi~1.txt", KIST__WINNAME_SHORT},
+	    {"progra~1", KIST__WINNAME_SHORT},
+	    {"AB12C3~1.DOC", KIST__WINNAME_SHORT}, /* a hashed short name */
+	    {"a~1", KIST__WINNAME_SHORT},
+	    {"abcd~12.x", KIST__WINNAME_SHORT},
+	    {"a~b~1.txt", KIST__WINNAME_SHORT}, /* '~' is a short name's character too */
+	    /* Their neighbours are names. */
+	    {"~1.txt", KIST__WINNAME_OK},        /* nothing before '~' */
+	    {"file~.txt", KIST__WINNAME_OK},     /* no number */
+	    {"file~0.txt", KIST__WINNAME_OK},    /* numbers start at 1 */
+	    {"report~1.text", KIST__WINNAME_OK}, /* a 4-byte extension */
+	    {"abcdefg~1.txt", KIST__WINNAME_OK}, /* 9 bytes before the dot */
+	    {"abcdef~12.txt", KIST__WINNAME_OK}, /* the same: ~12 leaves room for 5 */
+	    {"a~1b.txt", KIST__WINNAME_OK},
+	    {"a.b~1", KIST__WINNAME_OK},
+	    {"a~1.tar.gz", KIST__WINNAME_OK}, /* two dots */
+	    {"a~1.b.c", KIST__WINNAME_OK},
+
+	};
+	run_cases(c, sizeof c / sizeof c[0]);
+}
+
 /* n copies of the UTF-8 text u, then the ASCII tail. */
 static char *repeat(const char *u, size_t n, const char *tail)
 {
@@ -371,12 +398,13 @@ static void test_needed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_safe_names), cmocka_unit_test(test_dots_and_empty),
-	    cmocka_unit_test(test_characters), cmocka_unit_test(test_utf8),
-	    cmocka_unit_test(test_trailing),   cmocka_unit_test(test_devices),
-	    cmocka_unit_test(test_length),     cmocka_unit_test(test_key),
-	    cmocka_unit_test(test_plan_names), cmocka_unit_test(test_plan_twins),
-	    cmocka_unit_test(test_plan_many),  cmocka_unit_test(test_needed),
+	    cmocka_unit_test(test_safe_names),  cmocka_unit_test(test_dots_and_empty),
+	    cmocka_unit_test(test_characters),  cmocka_unit_test(test_utf8),
+	    cmocka_unit_test(test_trailing),    cmocka_unit_test(test_devices),
+	    cmocka_unit_test(test_short_names), cmocka_unit_test(test_length),
+	    cmocka_unit_test(test_key),         cmocka_unit_test(test_plan_names),
+	    cmocka_unit_test(test_plan_twins),  cmocka_unit_test(test_plan_many),
+	    cmocka_unit_test(test_needed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
