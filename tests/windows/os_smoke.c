@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
@@ -101,6 +102,14 @@ static int make_junction(const char *top, const char *name, const char *target)
 
 int main(int argc, char **argv)
 {
+	/* The child of the run_quietly check: exit 3 if it got its arguments and TMP. */
+	if (argc == 4 && strcmp(argv[1], "--child") == 0) {
+		const char *tmp = getenv("TMP");
+		return strcmp(argv[2], "a \"quoted\" arg\\") == 0 && tmp != NULL &&
+		               strcmp(tmp, argv[3]) == 0
+		           ? 3
+		           : 4;
+	}
 	const char *top = argc > 1 ? argv[1] : "os-smoke.tmp";
 	char buf[64];
 	kist__os_stat st;
@@ -267,6 +276,73 @@ int main(int argc, char **argv)
 		   "space_free: room, no count of files");
 	}
 	ok(kist__os_folds_case(d) == 1, "folds_case: a Windows folder ignores case");
+
+	/* Memory files: bytes behind a descriptor, never on a disk. */
+	f = kist__os_memory_file("bundle");
+	ok(f >= 0 && kist__os_write(f, "abcdef", 6) == 6 && kist__os_pwrite(f, "Z", 1, 8) == 1,
+	   "memory file: write, pwrite past the end");
+	ok(kist__os_pread(f, buf, 9, 0) == 9 && memcmp(buf, "abcdef\0\0Z", 9) == 0 &&
+	       kist__os_seek(f, 0, KIST__OS_SEEK_END) == 9 && kist__os_fstat(f, &st) == 0 &&
+	       st.size == 9 && kist__os_truncate(f, 3) == 0 &&
+	       kist__os_seek(f, 0, KIST__OS_SEEK_SET) == 0 && kist__os_read(f, buf, 9) == 3,
+	   "memory file: pread, seek, fstat, truncate, read");
+	ok(kist__os_close(f) == 0, "memory file: close");
+
+	/* A nameless file: gone when closed. */
+	f = kist__os_nameless_file(top);
+	ok(f >= 0 && kist__os_write(f, "tmp", 3) == 3 && kist__os_pread(f, buf, 3, 0) == 3,
+	   "nameless file: write, read back");
+	kist__os_close(f);
+
+	/* fopen with a UTF-8 name; exists, can_write; a private folder. */
+	{
+		char path[512], dir[512];
+		snprintf(path, sizeof path, "%s/\xce\xb1.txt", top);
+		FILE *fp = kist__os_fopen(path, "wb");
+		ok(fp != NULL && fputs("x", fp) >= 0 && fclose(fp) == 0, "fopen a UTF-8 name");
+		ok(kist__os_exists(path) && kist__os_exists_at(d, "\xce\xb1.txt") &&
+		       !kist__os_exists_at(d, "none") && kist__os_can_write(path) &&
+		       kist__os_can_write(top),
+		   "exists, exists_at, can_write");
+		ok(kist__os_unlinkat(d, "\xce\xb1.txt", 0) == 0, "unlinkat the UTF-8 name");
+		snprintf(dir, sizeof dir, "%s/p-XXXXXX", top);
+		ok(kist__os_make_private_dir(dir) == 0 && strstr(dir, "XXXXXX") == NULL &&
+		       kist__os_fstatat(KIST__OS_CWD, dir, &st, 0) == 0 &&
+		       st.type == KIST__OS_DIR && kist__os_private_enough(&st),
+		   "make_private_dir: a new folder, private");
+		kist__os_unlinkat(KIST__OS_CWD, dir, KIST__OS_REMOVEDIR);
+	}
+
+	/* C library extensions. */
+	{
+		char *sd = kist__os_strndup("abcdef", 3);
+		time_t t0 = 86400 + 3661;
+		struct tm tm;
+		ok(sd != NULL && strcmp(sd, "abc") == 0, "strndup");
+		free(sd);
+		const char *hay = "Hello World";
+		ok(kist__os_memmem(hay, 11, "o W", 3) == hay + 4 &&
+		       kist__os_memmem(hay, 11, "x", 1) == NULL &&
+		       kist__os_strcasestr(hay, "WORLD") == hay + 6 &&
+		       kist__os_strcasestr(hay, "z") == NULL,
+		   "memmem, strcasestr");
+		ok(kist__os_gmtime(&t0, &tm) != NULL && tm.tm_year == 70 && tm.tm_mday == 2 &&
+		       tm.tm_hour == 1 && tm.tm_min == 1 && tm.tm_sec == 1,
+		   "gmtime");
+	}
+
+	/* A program run quietly: its exit status. */
+	{
+		char self[1024];
+		char *args[] = {"os_smoke", "--child", "a \"quoted\" arg\\", (char *)top, NULL};
+		int status = -5;
+		GetModuleFileNameA(NULL, self, sizeof self);
+		int rc = kist__os_run_quietly(self, args, top, &status);
+		printf("# run_quietly: %d, status %d\n", rc, status);
+		ok(rc == 0 && status == 3,
+		   "run_quietly: the arguments and TMP as given, its exit status");
+		ok(kist__os_path_list_sep() == ';', "path_list_sep");
+	}
 
 	/* Clean up: files, then the folder (held open: it cannot be removed meanwhile). */
 	ok(kist__os_unlinkat(d, "c.txt", 0) == 0 && kist__os_unlinkat(d, u8, 0) == 0, "unlinkat");

@@ -17,13 +17,15 @@
  *    (ENOENT, EEXIST, ELOOP, ENOTDIR, EINTR, EWOULDBLOCK, ENOSPC, ...):
  *    callers map them with kist__errno_err() and name them with strerror().
  *    os_win.c translates Windows errors to the nearest errno value.
- *  - Nothing here prints, exits or allocates a secret.
+ *  - Nothing here prints or holds a secret; only kist__os_exit_now exits.
  */
 #ifndef KIST_OS_H
 #define KIST_OS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <time.h>
 
 /* ---- descriptors and their bytes */
 
@@ -43,7 +45,9 @@
 /* The current directory, where a directory descriptor is taken. */
 #define KIST__OS_CWD (-100)
 
-/* The standard streams' descriptors (isatty). */
+/* The standard streams' descriptors, on Windows too (os_win.c maps them to
+ * GetStdHandle).  A descriptor of this layer is not a C library one: never
+ * mix them with fileno() or fdopen(). */
 #define KIST__OS_STDIN  0
 #define KIST__OS_STDOUT 1
 #define KIST__OS_STDERR 2
@@ -51,12 +55,20 @@
 /*
  * Opens name relative to the folder dirfd (KIST__OS_CWD: the current one;
  * an absolute name ignores dirfd).  mode (0600, 0700, ...) is used with
- * KIST__OS_CREAT; Windows keeps no mode bits and ignores it.  A descriptor
- * or -1.
+ * KIST__OS_CREAT.  Windows keeps no mode bits: a mode without group or
+ * other bits (0600) gives the new file a DACL for its owner only (what
+ * kist__os_private_enough then accepts), any other the inherited one.  A
+ * descriptor or -1.
  */
 int kist__os_openat(int dirfd, const char *name, int flags, unsigned mode);
 /* kist__os_openat(KIST__OS_CWD, path, flags, mode). */
 int kist__os_open(const char *path, int flags, unsigned mode);
+/*
+ * fopen(path, mode) with mode one of ISO C's ("r", "w", "rb", ...): the
+ * stream is close-on-exec (POSIX: glibc's "e"), and on Windows path is UTF-8
+ * (_wfopen).  NULL with errno on error.
+ */
+FILE *kist__os_fopen(const char *path, const char *mode);
 /* Closes fd (once, even on failure: -1 reports a late write error). */
 int kist__os_close(int fd);
 /* A second descriptor on what fd is open on; -1 on error. */
@@ -76,10 +88,25 @@ int64_t kist__os_seek(int fd, int64_t off, int whence);
 /* Sets fd's size (cuts, or extends with zeros). */
 int kist__os_truncate(int fd, uint64_t size);
 /*
+ * Copies up to len bytes from in, at *in_off (advanced by the count), to out
+ * at its position, inside the kernel where it can (Linux copy_file_range):
+ * the count, 0 at in's end, or -1.  errno ENOSYS, EXDEV, EINVAL, EOPNOTSUPP
+ * or EBADF means "not here": copy through a buffer instead.  Windows: always
+ * -1 with ENOSYS.
+ */
+ptrdiff_t kist__os_copy_range(int in, uint64_t *in_off, int out, size_t len);
+/*
  * Makes fd's data and size durable.  On a folder's descriptor: makes the
  * names in it durable (POSIX); Windows has no such call and returns 0.
  */
 int kist__os_fsync(int fd);
+/*
+ * Makes everything written to the file system fd is on durable at once
+ * (Linux syncfs; other POSIX systems sync()): cheaper than an fsync per file
+ * when an extraction wrote thousands.  Windows has no such call for a
+ * normal user: FlushFileBuffers on fd only.
+ */
+int kist__os_sync_fs(int fd);
 /* Clears KIST__OS_NONBLOCK on fd after the open (reads then wait again). */
 int kist__os_set_blocking(int fd);
 /* Tells the system fd will be read once from start to end (advice only: no error). */
@@ -116,6 +143,12 @@ typedef struct kist__os_stat {
 int kist__os_fstat(int fd, kist__os_stat *st);
 /* Describes name in dirfd (KIST__OS_CWD and paths as openat). */
 int kist__os_fstatat(int dirfd, const char *name, kist__os_stat *st, int flags);
+/* 1 if name exists in dirfd (a link counts: not followed), else 0. */
+int kist__os_exists_at(int dirfd, const char *name);
+/* 1 if path exists (a link is followed: access(F_OK)), else 0. */
+int kist__os_exists(const char *path);
+/* 1 if this user may write to path (access(W_OK)), else 0. */
+int kist__os_can_write(const char *path);
 /* 1 if a and b describe the same file (same dev and ino), else 0. */
 int kist__os_same_file(const kist__os_stat *a, const kist__os_stat *b);
 /*
@@ -132,7 +165,7 @@ int kist__os_private_enough(const kist__os_stat *st);
 
 /* ---- names in folders */
 
-/* Creates folder name in dirfd with mode (0700; Windows: no mode bits). */
+/* Creates folder name in dirfd with mode (0700; Windows: as kist__os_openat's mode). */
 int kist__os_mkdirat(int dirfd, const char *name, unsigned mode);
 #define KIST__OS_REMOVEDIR 1
 /*
@@ -196,6 +229,27 @@ typedef struct kist__os_space {
 } kist__os_space;
 int kist__os_space_free(int dirfd, kist__os_space *sp);
 
+/*
+ * A new file without a name, read-write, in folder dir (NULL: the current
+ * one): nothing is left on a crash.  POSIX: mkstemp then unlink; Windows:
+ * a hidden file opened delete-on-close.  A descriptor, or -1.
+ */
+int kist__os_nameless_file(const char *dir);
+/*
+ * A read-write file in memory, never on a disk (docs/AUDIT.md: the ledger
+ * bundle is sealed from memory), name only a label.  Linux: memfd_create;
+ * other POSIX systems: -1 with ENOSYS.  Windows: os_win.c keeps the bytes
+ * in its own memory behind the descriptor (read, write, pread, seek, fstat
+ * and close work on it).  A descriptor, or -1.
+ */
+int kist__os_memory_file(const char *name);
+
+/*
+ * Creates a new folder of this user only (0700) from tmpl, whose last six
+ * characters are XXXXXX (replaced: mkdtemp).  0, or -1 with errno.
+ */
+int kist__os_make_private_dir(char *tmpl);
+
 /* ---- folder listing */
 
 typedef struct kist__os_dir kist__os_dir;
@@ -221,9 +275,22 @@ void kist__os_dir_close(kist__os_dir *d);
 /*
  * Takes an exclusive advisory lock on fd (POSIX flock; Windows LockFileEx on
  * the first byte range), held until fd is closed.  Without KIST__OS_LOCK_NB
- * waits; a signal makes it -1 with errno EINTR.
+ * waits; a signal makes it -1 with errno EINTR.  fd may be a folder's (the
+ * witness state folder is locked so); a temporary file's is the other use.
  */
 int kist__os_lock(int fd, int flags);
+
+/* ---- C library extensions that not every C library has (Windows' lacks them) */
+
+/* strndup: at most n bytes of s, terminated, malloc()'d; NULL if out of memory. */
+char *kist__os_strndup(const char *s, size_t n);
+/* memmem: the first occurrence of needle in hay, or NULL (an empty needle: hay). */
+void *kist__os_memmem(const void *hay, size_t hlen, const void *needle, size_t nlen);
+/* strcasestr: the first occurrence of needle in hay, ASCII case ignored, or NULL. */
+char *kist__os_strcasestr(const char *hay, const char *needle);
+
+/* gmtime_r: the UTC calendar time of *t in *out; out, or NULL if it has none. */
+struct tm *kist__os_gmtime(const time_t *t, struct tm *out);
 
 /* ---- patterns */
 
@@ -260,6 +327,21 @@ int kist__os_on_interrupt(void (*fn)(void));
  * 0 and PR_SET_DUMPABLE 0 on Linux; Windows: no error dialogs or WER dumps).
  */
 void kist__os_harden_process(void);
+/*
+ * Runs the program exe with argv (argv[0] first, NULL last) and waits for
+ * it: its standard streams on the null device, the environment's TMPDIR
+ * (Windows: TMP and TEMP) set to tmpdir, in a process group of its own.
+ * 0 with *status its exit status (-1 if it did not exit normally); -1 with
+ * errno if it could not start, or EINTR when an interrupt came: the whole
+ * group was then stopped (SIGTERM; Windows: the job object) and waited for.
+ */
+int kist__os_run_quietly(const char *exe, char *const argv[], const char *tmpdir, int *status);
+/* 1 if path is a file this user may run (access(X_OK)), else 0. */
+int kist__os_can_execute(const char *path);
+/* The separator of the PATH list: ':' (Windows: ';'). */
+char kist__os_path_list_sep(void);
+/* Waits ms milliseconds (less if interrupted). */
+void kist__os_sleep_ms(unsigned ms);
 /* Ends the process at once with status (no atexit, no flush): async-signal-safe. */
 void kist__os_exit_now(int status);
 

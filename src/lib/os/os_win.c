@@ -222,6 +222,9 @@ typedef struct wfd {
 	int writable;
 	uint64_t pos;
 	wchar_t *path; /* full, "\\?\"-prefixed; NULL for the standard handles */
+	int mem;       /* kist__os_memory_file: bytes in mbuf, no handle */
+	unsigned char *mbuf;
+	size_t mlen, mcap;
 } wfd;
 
 static wfd fds[MAX_FDS];
@@ -571,8 +574,13 @@ int kist__os_close(int fd)
 	old = *e;
 	memset(e, 0, sizeof *e);
 	ReleaseSRWLockExclusive(&fds_lock);
-	if (!CloseHandle(old.h))
+	if (old.mem) {
+		if (old.mbuf != NULL)
+			SecureZeroMemory(old.mbuf, old.mcap);
+		free(old.mbuf);
+	} else if (!CloseHandle(old.h)) {
 		rc = fail_last();
+	}
 	if (old.out != NULL)
 		CloseHandle(old.out);
 	free(old.path);
@@ -586,6 +594,8 @@ int kist__os_dup(int fd)
 	int nfd;
 	if (e == NULL)
 		return -1;
+	if (e->mem)
+		return fail_errno(ENOTSUP);
 	c = *e;
 	c.out = NULL;
 	if (!DuplicateHandle(self, e->h, self, &c.h, 0, FALSE, DUPLICATE_SAME_ACCESS))
@@ -610,6 +620,53 @@ int kist__os_dup(int fd)
 	return nfd;
 }
 
+/* Makes room for need bytes in a memory file; the old copy is wiped, never left. */
+static int mem_reserve(wfd *e, size_t need)
+{
+	size_t cap = e->mcap ? e->mcap : 4096;
+	unsigned char *b;
+	if (need <= e->mcap)
+		return 0;
+	while (cap < need) {
+		if (cap > SIZE_MAX / 2)
+			return fail_errno(EFBIG);
+		cap *= 2;
+	}
+	if ((b = calloc(1, cap)) == NULL)
+		return fail_errno(ENOMEM);
+	if (e->mbuf != NULL) {
+		memcpy(b, e->mbuf, e->mlen);
+		SecureZeroMemory(e->mbuf, e->mcap);
+		free(e->mbuf);
+	}
+	e->mbuf = b;
+	e->mcap = cap;
+	return 0;
+}
+
+/* One read or write of a memory file at off. */
+static ptrdiff_t mem_io(wfd *e, void *buf, size_t len, uint64_t off, int writing)
+{
+	if (off > (uint64_t)(SIZE_MAX / 2))
+		return fail_errno(EFBIG);
+	if (!writing) {
+		if (off >= e->mlen)
+			return 0;
+		if (len > e->mlen - (size_t)off)
+			len = e->mlen - (size_t)off;
+		memcpy(buf, e->mbuf + off, len);
+		return (ptrdiff_t)len;
+	}
+	if (len > SIZE_MAX / 2 - (size_t)off)
+		return fail_errno(EFBIG);
+	if (mem_reserve(e, (size_t)off + len) != 0)
+		return -1;
+	memcpy(e->mbuf + off, buf, len);
+	if ((size_t)off + len > e->mlen)
+		e->mlen = (size_t)off + len;
+	return (ptrdiff_t)len;
+}
+
 /* At most this much per call: ReadFile and WriteFile take a DWORD. */
 #define IO_MAX ((size_t)1 << 30)
 
@@ -626,6 +683,8 @@ static ptrdiff_t io(wfd *e, void *buf, size_t len, uint64_t off, int writing)
 		return fail_errno(EISDIR);
 	if (len > IO_MAX)
 		len = IO_MAX;
+	if (e->mem)
+		return mem_io(e, buf, len, off == UINT64_MAX ? e->mlen : off, writing);
 	if (!e->overlapped && off == UINT64_MAX) {
 		ok = writing ? WriteFile(e->h, buf, (DWORD)len, &n, NULL)
 		             : ReadFile(e->h, buf, (DWORD)len, &n, NULL);
@@ -682,7 +741,9 @@ ptrdiff_t kist__os_write(int fd, const void *buf, size_t len)
 		return io(e, (void *)buf, len, UINT64_MAX, 1);
 	/* Appending: the offset 0xFFFFFFFF:FFFFFFFF writes at the end, atomically. */
 	if ((n = io(e, (void *)buf, len, e->append ? UINT64_MAX : e->pos, 1)) > 0) {
-		if (e->append && GetFileSizeEx(e->h, &sz))
+		if (e->mem)
+			e->pos = e->append ? e->mlen : e->pos + (uint64_t)n;
+		else if (e->append && GetFileSizeEx(e->h, &sz))
 			e->pos = (uint64_t)sz.QuadPart;
 		else
 			e->pos += (uint64_t)n;
@@ -731,6 +792,8 @@ int64_t kist__os_seek(int fd, int64_t off, int whence)
 	}
 	if (whence == KIST__OS_SEEK_CUR)
 		base = (int64_t)e->pos;
+	else if (whence == KIST__OS_SEEK_END && e->mem)
+		base = (int64_t)e->mlen;
 	else if (whence == KIST__OS_SEEK_END) {
 		if (!GetFileSizeEx(e->h, &sz))
 			return fail_last();
@@ -750,6 +813,17 @@ int kist__os_truncate(int fd, uint64_t size)
 		return -1;
 	if (size > (uint64_t)INT64_MAX)
 		return fail_errno(EFBIG);
+	if (e->mem) {
+		if (size > e->mlen) {
+			if (size > SIZE_MAX / 2 || mem_reserve(e, (size_t)size) != 0)
+				return size > SIZE_MAX / 2 ? fail_errno(EFBIG) : -1;
+			memset(e->mbuf + e->mlen, 0, (size_t)size - e->mlen);
+		} else if (e->mbuf != NULL) {
+			SecureZeroMemory(e->mbuf + size, e->mlen - (size_t)size);
+		}
+		e->mlen = (size_t)size;
+		return 0;
+	}
 	eof.EndOfFile.QuadPart = (LONGLONG)size;
 	if (!SetFileInformationByHandle(e->h, FileEndOfFileInfo, &eof, sizeof eof))
 		return fail_last();
@@ -763,7 +837,7 @@ int kist__os_fsync(int fd)
 		return -1;
 	/* No call makes a folder's names durable; nothing written needs flushing on a
 	 * descriptor opened for reading (FlushFileBuffers refuses those). */
-	if (e->dir || !e->writable)
+	if (e->dir || !e->writable || e->mem)
 		return 0;
 	if (!FlushFileBuffers(e->h)) {
 		DWORD err = GetLastError();
@@ -958,6 +1032,15 @@ int kist__os_fstat(int fd, kist__os_stat *st)
 	wfd *e = get(fd);
 	if (e == NULL)
 		return -1;
+	if (e->mem) {
+		memset(st, 0, sizeof *st);
+		st->type = KIST__OS_FILE;
+		st->mode = 0600;
+		st->size = e->mlen;
+		st->nlink = 1;
+		st->ino = (uint64_t)(uintptr_t)e; /* one identity per memory file */
+		return 0;
+	}
 	return stat_handle(e->h, st, e->path == NULL);
 }
 
@@ -1392,6 +1475,8 @@ int kist__os_lock(int fd, int flags)
 	BOOL ok;
 	if (e == NULL)
 		return -1;
+	if (e->mem)
+		return 0; /* nobody else sees it */
 	memset(&ov, 0, sizeof ov);
 	/* One byte far past any end of file: byte-range locks are mandatory on
 	 * Windows, and this one blocks no read of the file. */
@@ -1539,6 +1624,7 @@ unsigned kist__os_cpu_count(void)
 /* ------------------------------------------------------- the process */
 
 static void (*volatile interrupt_fn)(void);
+static volatile LONG interrupted; /* an interrupt came (kist__os_run_quietly stops its child) */
 
 static BOOL WINAPI on_ctrl(DWORD ev)
 {
@@ -1548,6 +1634,7 @@ static BOOL WINAPI on_ctrl(DWORD ev)
 	case CTRL_CLOSE_EVENT:
 	case CTRL_LOGOFF_EVENT:
 	case CTRL_SHUTDOWN_EVENT:
+		InterlockedExchange(&interrupted, 1);
 		if (interrupt_fn != NULL)
 			interrupt_fn();
 		return TRUE;
@@ -1682,4 +1769,376 @@ int kist__os_tty_read_line(int tty, const char *prompt, char *buf, size_t cap, s
 		return -1;
 	}
 	return 0;
+}
+
+/* ---------------------------------------------- what the call sites added */
+
+FILE *kist__os_fopen(const char *path, const char *mode)
+{
+	wchar_t *p = u2w(path), wm[16];
+	size_t n = strlen(mode);
+	FILE *f;
+	if (p == NULL)
+		return NULL;
+	if (n > 8) {
+		free(p);
+		return errno = EINVAL, NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		wm[i] = (wchar_t)(unsigned char)mode[i];
+	wm[n] = L'N'; /* not inherited by child processes (glibc's "e") */
+	wm[n + 1] = L'\0';
+	f = _wfopen(p, wm);
+	free(p);
+	return f;
+}
+
+ptrdiff_t kist__os_copy_range(int in, uint64_t *in_off, int out, size_t len)
+{
+	(void)in;
+	(void)in_off;
+	(void)out;
+	(void)len;
+	return fail_errno(ENOSYS);
+}
+
+int kist__os_sync_fs(int fd)
+{
+	return kist__os_fsync(fd);
+}
+
+int kist__os_exists_at(int dirfd, const char *name)
+{
+	wchar_t *p = path_at(dirfd, name);
+	DWORD a;
+	if (p == NULL)
+		return 0;
+	a = GetFileAttributesW(p); /* a link's own attributes: not followed */
+	free(p);
+	return a != INVALID_FILE_ATTRIBUTES;
+}
+
+/* Opens path (following links) with access; 1 if that is granted. */
+static int may_open(const char *path, DWORD access)
+{
+	wchar_t *p = path_at(KIST__OS_CWD, path);
+	HANDLE h;
+	if (p == NULL)
+		return 0;
+	h = CreateFileW(p, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+	                OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+	free(p);
+	if (h == INVALID_HANDLE_VALUE)
+		return 0;
+	CloseHandle(h);
+	return 1;
+}
+
+int kist__os_exists(const char *path)
+{
+	return may_open(path, FILE_READ_ATTRIBUTES);
+}
+
+int kist__os_can_write(const char *path)
+{
+	kist__os_stat st;
+	if (kist__os_fstatat(KIST__OS_CWD, path, &st, 0) != 0)
+		return 0;
+	/* A folder: may a file be added?  A file: may it be written? */
+	return may_open(path, st.type == KIST__OS_DIR ? FILE_ADD_FILE : FILE_WRITE_DATA);
+}
+
+int kist__os_can_execute(const char *path)
+{
+	kist__os_stat st;
+	return kist__os_fstatat(KIST__OS_CWD, path, &st, 0) == 0 && st.type == KIST__OS_FILE &&
+	       may_open(path, FILE_EXECUTE);
+}
+
+char kist__os_path_list_sep(void)
+{
+	return ';';
+}
+
+void kist__os_sleep_ms(unsigned ms)
+{
+	Sleep(ms);
+}
+
+/* A name no other process is likely to pick: the process id, a counter, the clock. */
+static void unique_suffix(char *out, size_t cap)
+{
+	static volatile LONG counter;
+	LARGE_INTEGER t;
+	QueryPerformanceCounter(&t);
+	snprintf(out, cap, "%lx%lx%llx", (unsigned long)GetCurrentProcessId(),
+	         (unsigned long)InterlockedIncrement(&counter), (unsigned long long)t.QuadPart);
+}
+
+int kist__os_nameless_file(const char *dir)
+{
+	char name[4096 + 64], sfx[64];
+	for (int tries = 0; tries < 100; tries++) {
+		unique_suffix(sfx, sizeof sfx);
+		int n = dir == NULL ? snprintf(name, sizeof name, ".kist-whole-%s", sfx)
+		                    : snprintf(name, sizeof name, "%s/.kist-whole-%s", dir, sfx);
+		if (n < 0 || (size_t)n >= sizeof name)
+			return fail_errno(ENAMETOOLONG);
+		wchar_t *p = path_at(KIST__OS_CWD, name);
+		if (p == NULL)
+			return -1;
+		/* Hidden, and deleted when the last handle closes: nothing left on a crash. */
+		HANDLE h = CreateFileW(p, GENERIC_READ | GENERIC_WRITE | DELETE,
+		                       FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+		                       CREATE_NEW,
+		                       FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_TEMPORARY |
+		                           FILE_FLAG_DELETE_ON_CLOSE | FILE_FLAG_OVERLAPPED,
+		                       NULL);
+		if (h == INVALID_HANDLE_VALUE) {
+			DWORD err = GetLastError();
+			free(p);
+			if (err == ERROR_FILE_EXISTS)
+				continue;
+			return fail_errno(errno_of(err));
+		}
+		wfd e;
+		memset(&e, 0, sizeof e);
+		e.h = h;
+		e.overlapped = 1;
+		e.writable = 1;
+		e.path = p;
+		int fd = put(&e);
+		if (fd < 0) {
+			CloseHandle(h);
+			free(p);
+		}
+		return fd;
+	}
+	return fail_errno(EEXIST);
+}
+
+int kist__os_memory_file(const char *name)
+{
+	wfd e;
+	(void)name;
+	memset(&e, 0, sizeof e);
+	e.mem = 1;
+	e.overlapped = 1; /* positions are kept here, as for files */
+	e.writable = 1;
+	e.h = NULL;
+	return put(&e);
+}
+
+int kist__os_make_private_dir(char *tmpl)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	size_t n = strlen(tmpl);
+	char sfx[64];
+	if (n < 6 || strcmp(tmpl + n - 6, "XXXXXX") != 0)
+		return fail_errno(EINVAL);
+	for (int tries = 0; tries < 100; tries++) {
+		unique_suffix(sfx, sizeof sfx);
+		unsigned long long h = 1469598103934665603ULL;
+		for (const char *c = sfx; *c; c++)
+			h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+		for (int i = 0; i < 6; i++, h /= 36)
+			tmpl[n - 6 + i] = chars[h % 36];
+		if (kist__os_mkdirat(KIST__OS_CWD, tmpl, 0700) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return fail_errno(EEXIST);
+}
+
+char *kist__os_strndup(const char *s, size_t n)
+{
+	size_t l = 0;
+	char *d;
+	while (l < n && s[l] != '\0')
+		l++;
+	if ((d = malloc(l + 1)) == NULL)
+		return NULL;
+	memcpy(d, s, l);
+	d[l] = '\0';
+	return d;
+}
+
+void *kist__os_memmem(const void *hay, size_t hlen, const void *needle, size_t nlen)
+{
+	const unsigned char *h = hay;
+	if (nlen == 0)
+		return (void *)hay;
+	for (size_t i = 0; hlen >= nlen && i <= hlen - nlen; i++)
+		if (h[i] == *(const unsigned char *)needle && memcmp(h + i, needle, nlen) == 0)
+			return (void *)(h + i);
+	return NULL;
+}
+
+static int lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+char *kist__os_strcasestr(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (; *hay != '\0' || n == 0; hay++) {
+		size_t i = 0;
+		while (i < n && hay[i] != '\0' &&
+		       lower((unsigned char)hay[i]) == lower((unsigned char)needle[i]))
+			i++;
+		if (i == n)
+			return (char *)hay;
+		if (*hay == '\0')
+			break;
+	}
+	return NULL;
+}
+
+struct tm *kist__os_gmtime(const time_t *t, struct tm *out)
+{
+	return gmtime_s(out, t) == 0 ? out : NULL;
+}
+
+/* Appends arg to the command line cmd (MSVC's quoting: CommandLineToArgvW reads it back). */
+static void quote_arg(wchar_t *cmd, size_t *n, const wchar_t *arg)
+{
+	size_t k = *n;
+	cmd[k++] = L'"';
+	for (const wchar_t *a = arg;; a++) {
+		size_t bs = 0;
+		while (*a == L'\\') {
+			a++;
+			bs++;
+		}
+		if (*a == L'\0') {
+			for (size_t i = 0; i < bs * 2; i++)
+				cmd[k++] = L'\\';
+			break;
+		}
+		if (*a == L'"') {
+			for (size_t i = 0; i < bs * 2 + 1; i++)
+				cmd[k++] = L'\\';
+		} else {
+			for (size_t i = 0; i < bs; i++)
+				cmd[k++] = L'\\';
+		}
+		cmd[k++] = *a;
+	}
+	cmd[k++] = L'"';
+	cmd[k++] = L' ';
+	*n = k;
+}
+
+/* This process's environment with TMP and TEMP set to tmp (a block for CreateProcessW). */
+static wchar_t *env_with_tmp(const wchar_t *tmp)
+{
+	wchar_t *env = GetEnvironmentStringsW(), *out, *o;
+	size_t total = 0, tl = wcslen(tmp);
+	if (env == NULL)
+		return NULL;
+	for (const wchar_t *v = env; *v; v += wcslen(v) + 1)
+		total += wcslen(v) + 1;
+	if ((out = malloc((total + 2 * (tl + 8) + 1) * sizeof *out)) == NULL) {
+		FreeEnvironmentStringsW(env);
+		return NULL;
+	}
+	o = out;
+	for (const wchar_t *v = env; *v; v += wcslen(v) + 1) {
+		if (_wcsnicmp(v, L"TMP=", 4) == 0 || _wcsnicmp(v, L"TEMP=", 5) == 0)
+			continue;
+		wcscpy(o, v);
+		o += wcslen(v) + 1;
+	}
+	o += swprintf(o, tl + 8, L"TMP=%ls", tmp) + 1;
+	o += swprintf(o, tl + 8, L"TEMP=%ls", tmp) + 1;
+	*o = L'\0';
+	FreeEnvironmentStringsW(env);
+	return out;
+}
+
+int kist__os_run_quietly(const char *exe, char *const argv[], const char *tmpdir, int *status)
+{
+	wchar_t *wexe = u2w(exe), *wtmp = u2w(tmpdir), *cmd = NULL, *env = NULL, **wargs = NULL;
+	size_t argc = 0, len = 0, n = 0;
+	STARTUPINFOW si;
+	PROCESS_INFORMATION pi;
+	SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
+	HANDLE nul = INVALID_HANDLE_VALUE, job = NULL;
+	int rc = -1, err = ENOMEM;
+
+	*status = -1;
+	memset(&pi, 0, sizeof pi);
+	while (argv[argc] != NULL)
+		argc++;
+	if (wexe == NULL || wtmp == NULL || (wargs = calloc(argc + 1, sizeof *wargs)) == NULL)
+		goto out;
+	for (size_t i = 0; i < argc; i++) {
+		if ((wargs[i] = u2w(argv[i])) == NULL)
+			goto out;
+		len += wcslen(wargs[i]) * 2 + 3;
+	}
+	if ((cmd = malloc((len + 1) * sizeof *cmd)) == NULL || (env = env_with_tmp(wtmp)) == NULL)
+		goto out;
+	for (size_t i = 0; i < argc; i++)
+		quote_arg(cmd, &n, wargs[i]);
+	cmd[n ? n - 1 : 0] = L'\0';
+	/* Its standard streams on NUL; every process it starts in one job, stopped together. */
+	nul = CreateFileW(L"NUL", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+	                  &sa, OPEN_EXISTING, 0, NULL);
+	memset(&si, 0, sizeof si);
+	si.cb = sizeof si;
+	si.dwFlags = STARTF_USESTDHANDLES;
+	si.hStdInput = si.hStdOutput = si.hStdError = nul;
+	job = CreateJobObjectW(NULL, NULL);
+	if (!CreateProcessW(wexe, cmd, NULL, NULL, TRUE,
+	                    CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT | CREATE_NO_WINDOW, env,
+	                    NULL, &si, &pi)) {
+		err = errno_of(GetLastError());
+		goto out;
+	}
+	if (job != NULL)
+		AssignProcessToJobObject(job, pi.hProcess);
+	ResumeThread(pi.hThread);
+	for (;;) {
+		DWORD w = WaitForSingleObject(pi.hProcess, 100);
+		if (w == WAIT_OBJECT_0)
+			break;
+		if (interrupted) {
+			/* An interrupt: stop the whole job, wait for it, report it. */
+			if (job != NULL)
+				TerminateJobObject(job, 1);
+			else
+				TerminateProcess(pi.hProcess, 1);
+			WaitForSingleObject(pi.hProcess, INFINITE);
+			err = EINTR;
+			goto out;
+		}
+	}
+	{
+		DWORD code;
+		*status = GetExitCodeProcess(pi.hProcess, &code) ? (int)code : -1;
+	}
+	rc = 0;
+out:
+	if (pi.hProcess != NULL)
+		CloseHandle(pi.hProcess);
+	if (pi.hThread != NULL)
+		CloseHandle(pi.hThread);
+	if (job != NULL)
+		CloseHandle(job);
+	if (nul != INVALID_HANDLE_VALUE)
+		CloseHandle(nul);
+	if (wargs != NULL)
+		for (size_t i = 0; i < argc; i++)
+			free(wargs[i]);
+	free(wargs);
+	free(wexe);
+	free(wtmp);
+	free(cmd);
+	free(env);
+	if (rc != 0)
+		errno = err;
+	return rc;
 }
