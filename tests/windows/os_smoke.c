@@ -279,8 +279,9 @@ int main(int argc, char **argv)
 
 	/* Memory files: bytes behind a descriptor, never on a disk. */
 	f = kist__os_memory_file("bundle");
-	ok(f >= 0 && kist__os_write(f, "abcdef", 6) == 6 && kist__os_pwrite(f, "Z", 1, 8) == 1,
-	   "memory file: write, pwrite past the end");
+	ok(f >= 0 && kist__os_write(f, "abc", 3) == 3 && kist__os_write(f, "def", 3) == 3 &&
+	       kist__os_pwrite(f, "Z", 1, 8) == 1,
+	   "memory file: writes one after another, pwrite past the end");
 	ok(kist__os_pread(f, buf, 9, 0) == 9 && memcmp(buf, "abcdef\0\0Z", 9) == 0 &&
 	       kist__os_seek(f, 0, KIST__OS_SEEK_END) == 9 && kist__os_fstat(f, &st) == 0 &&
 	       st.size == 9 && kist__os_truncate(f, 3) == 0 &&
