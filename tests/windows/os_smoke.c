@@ -9,6 +9,7 @@
  * `mklink /J` does): wine 8 cannot make one (and shows a Unix symbolic link
  * as the file it points to), so there they are skipped with a "# SKIP" line.
  * Prints one "ok"/"not ok" line per check (TAP); exit 1 if any failed.
+ * It includes os_win.c itself, to check decisions the file keeps static.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +21,8 @@
 #include <windows.h>
 #include <winioctl.h>
 
-#include "os/os.h"
+/* The file itself, so that its pure decisions (static) can be checked too. */
+#include "os/os_win.c"
 
 static int n, failed;
 
@@ -134,6 +136,15 @@ int main(int argc, char **argv)
 	       kist__os_openat(d, "a.txt", KIST__OS_WRONLY | KIST__OS_CREAT | KIST__OS_EXCL, 0600),
 	       EEXIST),
 	   "exclusive create of an existing name: EEXIST");
+
+	/* Every descriptor may read its attributes (the reparse check, fstat, fchmod);
+	 * wine grants it with GENERIC_WRITE anyway, Windows does not. */
+	ok((open_access(KIST__OS_WRONLY) & FILE_READ_ATTRIBUTES) &&
+	       (open_access(KIST__OS_WRONLY | KIST__OS_CREAT | KIST__OS_NOFOLLOW) &
+	        FILE_READ_ATTRIBUTES) &&
+	       (open_access(KIST__OS_RDWR) & FILE_READ_ATTRIBUTES) &&
+	       (open_access(KIST__OS_RDONLY) & FILE_READ_ATTRIBUTES),
+	   "open_access: FILE_READ_ATTRIBUTES for every descriptor, write-only too");
 
 	/* Read back: pread does not move the position. */
 	f = kist__os_openat(d, "a.txt", KIST__OS_RDONLY | KIST__OS_NOFOLLOW, 0);

@@ -407,15 +407,26 @@ out:
 
 /* ------------------------------------------------------ descriptors */
 
-/* The reparse tag of h (0: none). */
-static DWORD reparse_tag(HANDLE h, DWORD *attrs)
+/* h's reparse tag (0: none) in *tag and its attributes in *attrs: 1, or 0 if
+ * they could not be read (GetLastError() says why). */
+static int reparse_query(HANDLE h, DWORD *tag, DWORD *attrs)
 {
 	FILE_ATTRIBUTE_TAG_INFO ti;
+	*tag = 0;
 	if (!GetFileInformationByHandleEx(h, FileAttributeTagInfo, &ti, sizeof ti))
 		return 0;
 	if (attrs != NULL)
 		*attrs = ti.FileAttributes;
-	return (ti.FileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) ? ti.ReparseTag : 0;
+	*tag = (ti.FileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) ? ti.ReparseTag : 0;
+	return 1;
+}
+
+/* The reparse tag of h (0: none, or not known). */
+static DWORD reparse_tag(HANDLE h, DWORD *attrs)
+{
+	DWORD tag;
+	reparse_query(h, &tag, attrs);
+	return tag;
 }
 
 static int same_id(HANDLE a, HANDLE b)
@@ -465,11 +476,27 @@ static HANDLE create(const wchar_t *p, DWORD access, DWORD share, DWORD disp, DW
 	return h;
 }
 
+/*
+ * The access kist__os_openat asks for.  FILE_READ_ATTRIBUTES always:
+ * GENERIC_WRITE lacks it, and without it the reparse check, fstat and
+ * fchmod fail on a write-only descriptor.
+ */
+static DWORD open_access(int flags)
+{
+	if (flags & KIST__OS_DIRECTORY)
+		return FILE_LIST_DIRECTORY | FILE_TRAVERSE | FILE_READ_ATTRIBUTES | SYNCHRONIZE;
+	if (flags & KIST__OS_RDWR)
+		return GENERIC_READ | GENERIC_WRITE | FILE_READ_ATTRIBUTES;
+	if (flags & KIST__OS_WRONLY)
+		return GENERIC_WRITE | FILE_READ_ATTRIBUTES;
+	return GENERIC_READ | FILE_READ_ATTRIBUTES;
+}
+
 int kist__os_openat(int dirfd, const char *name, int flags, unsigned mode)
 {
 	wchar_t *p = path_at(dirfd, name);
-	DWORD access = 0, share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, disp,
-	      fl = FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OVERLAPPED, attrs = 0, tag;
+	DWORD access, share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, disp,
+	              fl = FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OVERLAPPED, attrs = 0, tag;
 	HANDLE h;
 	wfd e;
 	int fd;
@@ -477,16 +504,9 @@ int kist__os_openat(int dirfd, const char *name, int flags, unsigned mode)
 	if (p == NULL)
 		return -1;
 	memset(&e, 0, sizeof e);
-	if (flags & KIST__OS_RDWR)
-		access = GENERIC_READ | GENERIC_WRITE;
-	else if (flags & KIST__OS_WRONLY)
-		access = GENERIC_WRITE;
-	else
-		access = GENERIC_READ;
-	if (flags & KIST__OS_DIRECTORY) {
-		access = FILE_LIST_DIRECTORY | FILE_TRAVERSE | FILE_READ_ATTRIBUTES | SYNCHRONIZE;
+	access = open_access(flags);
+	if (flags & KIST__OS_DIRECTORY)
 		share = FILE_SHARE_READ | FILE_SHARE_WRITE; /* nobody renames it meanwhile */
-	}
 	if ((flags & KIST__OS_CREAT) && (flags & KIST__OS_EXCL))
 		disp = CREATE_NEW; /* never follows a link: an existing name is EEXIST */
 	else if ((flags & KIST__OS_CREAT) && (flags & KIST__OS_TRUNC))
@@ -513,7 +533,13 @@ int kist__os_openat(int dirfd, const char *name, int flags, unsigned mode)
 		free(p);
 		return -1;
 	}
-	tag = reparse_tag(h, &attrs);
+	if (!reparse_query(h, &tag, &attrs) && (flags & KIST__OS_NOFOLLOW)) {
+		/* Not known to be no link: not opened (fail closed). */
+		int err = errno_of(GetLastError());
+		CloseHandle(h);
+		free(p);
+		return fail_errno(err);
+	}
 	if ((flags & KIST__OS_NOFOLLOW) && tag != 0) {
 		if (NAME_SURROGATE(tag)) {
 			/* A link, a junction, a mount point: not followed. */
