@@ -9,9 +9,9 @@
  * limit).  0, 1 and 2 are the standard handles.
  *
  * Relative names ("*at" calls) are joined to the folder's path lexically
- * ("." and ".." resolved, '/' taken as '\'; a ':' or a '\' is refused,
- * so no alternate data stream, drive or absolute path is ever reached
- * through a folder descriptor).  The
+ * ("." skipped, '/' taken as '\'; a ':', a '\', a ".." component or a
+ * leading '/' is refused with EINVAL, so no alternate data stream, drive,
+ * parent, absolute or UNC path is ever reached through a folder descriptor).  The
  * folder cannot be swapped meanwhile: folders are held open without
  * FILE_SHARE_DELETE, so nobody can rename or remove one (nor, on NTFS, an
  * ancestor of it) while its descriptor lives.  KIST__OS_NOFOLLOW opens the
@@ -333,6 +333,20 @@ static int is_absolute(const wchar_t *w)
 	return w[0] == L'\\' || (w[0] != L'\0' && w[1] == L':');
 }
 
+/* Whether the '/'-separated name w has a ".." component. */
+static int has_dotdot(const wchar_t *w)
+{
+	for (const wchar_t *c = w; *c;) {
+		const wchar_t *e = c;
+		while (*e && *e != L'/')
+			e++;
+		if (e - c == 2 && c[0] == L'.' && c[1] == L'.')
+			return 1;
+		c = *e ? e + 1 : e;
+	}
+	return 0;
+}
+
 /*
  * The full path of name relative to dirfd: malloc()'d, NULL with errno.
  * Relative to a folder descriptor, joined lexically; a name with ':' or
@@ -350,7 +364,8 @@ static wchar_t *path_at(int dirfd, const char *name)
 	/* Through a folder descriptor, names come from kist ('/'-separated): "C:x"
 	 * is not a drive, "x:y" not a stream, and "a\b" or "\x" not a path
 	 * (on POSIX they are names; here they would leave the folder). */
-	if (dirfd != KIST__OS_CWD && wcspbrk(w, L":\\") != NULL) {
+	if (dirfd != KIST__OS_CWD &&
+	    (wcspbrk(w, L":\\") != NULL || w[0] == L'/' || has_dotdot(w))) {
 		errno = EINVAL;
 		goto out;
 	}
