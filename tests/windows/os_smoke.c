@@ -102,6 +102,24 @@ static int make_junction(const char *top, const char *name, const char *target)
 	return ok;
 }
 
+/*
+ * dacl_private on a DACL of one ACE for the owner (full access) and one for
+ * the Users group with the given flags and mask.
+ */
+static int users_ace_private(BYTE flags, DWORD mask)
+{
+	BYTE owner[SECURITY_MAX_SID_SIZE], users[SECURITY_MAX_SID_SIZE], buf[1024];
+	DWORD no = sizeof owner, nu = sizeof users;
+	PACL acl = (PACL)buf;
+	if (!CreateWellKnownSid(WinBuiltinGuestsSid, NULL, owner, &no) ||
+	    !CreateWellKnownSid(WinBuiltinUsersSid, NULL, users, &nu) ||
+	    !InitializeAcl(acl, sizeof buf, ACL_REVISION) ||
+	    !AddAccessAllowedAceEx(acl, ACL_REVISION, 0, FILE_ALL_ACCESS, owner) ||
+	    !AddAccessAllowedAceEx(acl, ACL_REVISION, flags, mask, users))
+		return -1;
+	return dacl_private(owner, acl);
+}
+
 int main(int argc, char **argv)
 {
 	/* The child of the run_quietly check: exit 3 if it got its arguments and TMP. */
@@ -170,6 +188,19 @@ int main(int argc, char **argv)
 	   "created 0600: private enough, the user's");
 	kist__os_close(f);
 	ok(kist__os_unlinkat(d, "key", 0) == 0, "unlinkat key");
+
+	/* What counts as private, as a pure decision (wine rewrites the ACLs it keeps). */
+	ok(users_ace_private(0, SYNCHRONIZE | READ_CONTROL | FILE_READ_ATTRIBUTES | FILE_READ_EA) ==
+	       1,
+	   "private: another SID may read attributes and the ACL");
+	ok(users_ace_private(0, WRITE_DAC) == 0 && users_ace_private(0, WRITE_OWNER) == 0 &&
+	       users_ace_private(0, FILE_WRITE_DATA) == 0 &&
+	       users_ace_private(0, GENERIC_WRITE) == 0 && users_ace_private(0, DELETE) == 0 &&
+	       users_ace_private(0, GENERIC_ALL) == 0 && users_ace_private(0, GENERIC_READ) == 0,
+	   "not private: another SID may write, delete, change the ACL or owner, or read");
+	ok(users_ace_private(INHERIT_ONLY_ACE | OBJECT_INHERIT_ACE, GENERIC_ALL) == 1,
+	   "private: an inherit-only ACE does not apply to the file");
+	ok(dacl_private(NULL, NULL) == 0, "not private: no DACL at all");
 
 	/* Read-only attribute through the mode. */
 	f = kist__os_openat(d, "a.txt", KIST__OS_RDWR, 0);

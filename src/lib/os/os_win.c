@@ -975,10 +975,51 @@ static int is_well_known(PSID sid, WELL_KNOWN_SID_TYPE t)
 	return CreateWellKnownSid(t, NULL, buf, &n) && EqualSid(sid, buf);
 }
 
+/* The rights that let nobody read, write or take a file: SYNCHRONIZE, READ_CONTROL,
+ * FILE_READ_ATTRIBUTES, FILE_READ_EA. */
+#define HARMLESS_RIGHTS (SYNCHRONIZE | READ_CONTROL | FILE_READ_ATTRIBUTES | FILE_READ_EA)
+
 /*
- * Who owns h and who may read it: *mine if the process's user owns it,
- * *private if its DACL lets nobody else read it but SYSTEM and the
- * Administrators.  Unknown (no READ_CONTROL): neither.
+ * Whether dacl keeps a file private to owner: 1 if every ACE that applies to
+ * the file itself (not INHERIT_ONLY_ACE) and allows more than HARMLESS_RIGHTS
+ * is for the owner, SYSTEM, the Administrators or CREATOR OWNER (which
+ * matches nobody on the file itself).  Writing, deleting, changing the DACL
+ * or the owner counts as much as reading: whoever may do one may read.  An
+ * allowing ACE of another form (object, callback) is not judged: not private.
+ * A NULL DACL lets everyone in: not private.
+ */
+static int dacl_private(PSID owner, PACL dacl)
+{
+	if (dacl == NULL)
+		return 0;
+	for (DWORD i = 0; i < dacl->AceCount; i++) {
+		ACE_HEADER *a;
+		if (!GetAce(dacl, i, (void **)&a))
+			return 0;
+		if (a->AceFlags & INHERIT_ONLY_ACE)
+			continue;
+		if (a->AceType == ACCESS_DENIED_ACE_TYPE || a->AceType == SYSTEM_AUDIT_ACE_TYPE ||
+		    a->AceType == SYSTEM_MANDATORY_LABEL_ACE_TYPE)
+			continue;
+		if (a->AceType != ACCESS_ALLOWED_ACE_TYPE)
+			return 0;
+		ACCESS_ALLOWED_ACE *x = (ACCESS_ALLOWED_ACE *)a;
+		PSID s = (PSID)&x->SidStart;
+		if ((x->Mask & ~(ACCESS_MASK)HARMLESS_RIGHTS) == 0)
+			continue;
+		if ((owner != NULL && EqualSid(s, owner)) || is_well_known(s, WinLocalSystemSid) ||
+		    is_well_known(s, WinBuiltinAdministratorsSid) ||
+		    is_well_known(s, WinCreatorOwnerSid))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Who owns h and who may use it: *mine if the process's user owns it,
+ * *private if its DACL keeps it to the owner, SYSTEM and the Administrators
+ * (dacl_private).  Unknown (no READ_CONTROL): neither.
  */
 static void owner_and_dacl(HANDLE h, int *mine, int *private_)
 {
@@ -992,33 +1033,7 @@ static void owner_and_dacl(HANDLE h, int *mine, int *private_)
 		return;
 	if ((me = my_sid()) != NULL)
 		*mine = owner != NULL && EqualSid(owner, me);
-	if (dacl != NULL) {
-		*private_ = 1;
-		for (DWORD i = 0; i < dacl->AceCount && *private_; i++) {
-			ACE_HEADER *a;
-			if (!GetAce(dacl, i, (void **)&a))
-				continue;
-			if (a->AceType == ACCESS_DENIED_ACE_TYPE ||
-			    a->AceType == SYSTEM_AUDIT_ACE_TYPE ||
-			    a->AceType == SYSTEM_MANDATORY_LABEL_ACE_TYPE)
-				continue;
-			if (a->AceType != ACCESS_ALLOWED_ACE_TYPE) {
-				*private_ = 0; /* an allowing ACE of another form: not judged, not
-				                  private */
-				break;
-			}
-			ACCESS_ALLOWED_ACE *x = (ACCESS_ALLOWED_ACE *)a;
-			PSID s = (PSID)&x->SidStart;
-			if (!(x->Mask & (FILE_READ_DATA | GENERIC_READ | GENERIC_ALL)))
-				continue;
-			if ((owner != NULL && EqualSid(s, owner)) ||
-			    is_well_known(s, WinLocalSystemSid) ||
-			    is_well_known(s, WinBuiltinAdministratorsSid) ||
-			    is_well_known(s, WinCreatorOwnerSid))
-				continue;
-			*private_ = 0;
-		}
-	}
+	*private_ = dacl_private(owner, dacl);
 	LocalFree(sd);
 }
 
