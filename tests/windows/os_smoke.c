@@ -120,6 +120,82 @@ static int users_ace_private(BYTE flags, DWORD mask)
 	return dacl_private(owner, acl);
 }
 
+/*
+ * Under wine only: runs the Unix program prog (absolute) with the arguments
+ * args (NULL-terminated, no quotes in them), then waits (at most 10 s) until
+ * done() holds, as a process wine starts for a Unix program cannot be waited
+ * for.  1 if done() came to hold, 0 otherwise (not wine, no such program).
+ */
+static int unix_run(const char *prog, const char *const *args, int (*done)(void))
+{
+	wchar_t exe[256], cmd[4096];
+	size_t n = 0;
+	STARTUPINFOW si;
+	PROCESS_INFORMATION pi;
+	if (GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "wine_get_version") == NULL)
+		return 0;
+	memset(&si, 0, sizeof si);
+	si.cb = sizeof si;
+	swprintf(exe, 256, L"Z:%hs", prog);
+	for (wchar_t *c = exe; *c; c++)
+		if (*c == L'/')
+			*c = L'\\';
+	n = (size_t)swprintf(cmd, 4096, L"\"%hs\"", prog);
+	for (; *args != NULL && n < 3000; args++)
+		n += (size_t)swprintf(cmd + n, 4096 - n, L" \"%hs\"", *args);
+	if (!CreateProcessW(exe, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi))
+		return 0;
+	CloseHandle(pi.hThread);
+	CloseHandle(pi.hProcess);
+	for (int i = 0; i < 200; i++) {
+		if (done())
+			return 1;
+		Sleep(50);
+	}
+	return 0;
+}
+
+/* The Unix path of the Windows path p (malloc()'d), under wine; NULL otherwise. */
+static char *unix_path(const char *p)
+{
+	typedef char *(CDECL * unix_name_fn)(const wchar_t *);
+	unix_name_fn f = (unix_name_fn)(void (*)(void))GetProcAddress(
+	    GetModuleHandleW(L"kernel32.dll"), "wine_get_unix_file_name");
+	wchar_t w[1024], full[1024];
+	char *u, *out;
+	swprintf(w, 1024, L"%hs", p);
+	if (f == NULL || GetFullPathNameW(w, 1024, full, NULL) == 0 || (u = f(full)) == NULL)
+		return NULL;
+	out = _strdup(u);
+	HeapFree(GetProcessHeap(), 0, u);
+	return out;
+}
+
+static char rp_link[1100];
+static int link_to_rp2(void)
+{
+	wchar_t w[1100], fin[1100];
+	swprintf(w, 1100, L"%hs", rp_link);
+	HANDLE h = CreateFileW(w, FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
+	                       OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+	DWORD n = 0;
+	if (h != INVALID_HANDLE_VALUE) {
+		n = GetFinalPathNameByHandleW(h, fin, 1100, VOLUME_NAME_DOS);
+		CloseHandle(h);
+	}
+	return n >= 4 && n < 1100 && wcscmp(fin + n - 4, L"\\rp2") == 0;
+}
+static int link_exists(void)
+{
+	wchar_t w[1100];
+	swprintf(w, 1100, L"%hs", rp_link);
+	return GetFileAttributesW(w) != INVALID_FILE_ATTRIBUTES;
+}
+static int link_gone(void)
+{
+	return !link_exists();
+}
+
 int main(int argc, char **argv)
 {
 	/* The child of the run_quietly check: exit 3 if it got its arguments and TMP. */
@@ -303,6 +379,47 @@ int main(int argc, char **argv)
 	} else {
 		printf("# SKIP: no junction on this system (wine 8 makes none): "
 		       "NOFOLLOW of a reparse point not checked\n");
+	}
+
+	/*
+	 * A folder descriptor is held on the folder, not on its name: root opened
+	 * through lnk -> rp1, lnk re-pointed to rp2, a file created through root
+	 * lands in rp1.  Wine shows a Unix symbolic link as its target, as a
+	 * junction would be followed; made and re-pointed with ln(1).
+	 */
+	{
+		char *ulink;
+		snprintf(rp_link, sizeof rp_link, "%s\\lnk", top);
+		ulink = unix_path(rp_link);
+		const char *mk[] = {"-s", "rp1", ulink, NULL}, *re[] = {"-sfn", "rp2", ulink, NULL},
+		           *rm[] = {ulink, NULL};
+		if (ulink != NULL && kist__os_mkdirat(d, "rp1", 0700) == 0 &&
+		    kist__os_mkdirat(d, "rp2", 0700) == 0 && unix_run("/bin/ln", mk, link_exists)) {
+			int root =
+			    kist__os_openat(d, "lnk", KIST__OS_RDONLY | KIST__OS_DIRECTORY, 0);
+			int moved = root >= 0 && unix_run("/bin/ln", re, link_to_rp2);
+			f = moved ? kist__os_openat(root, "x",
+			                            KIST__OS_WRONLY | KIST__OS_CREAT |
+			                                KIST__OS_EXCL | KIST__OS_NOFOLLOW,
+			                            0600)
+			          : -1;
+			ok(f >= 0 && kist__os_exists_at(d, "rp1/x") &&
+			       !kist__os_exists_at(d, "rp2/x"),
+			   "a link re-pointed under a folder descriptor: the file lands in the "
+			   "folder "
+			   "first opened");
+			kist__os_close(f);
+			kist__os_close(root);
+			kist__os_unlinkat(d, "rp1/x", 0);
+			kist__os_unlinkat(d, "rp2/x", 0);
+			unix_run("/bin/rm", rm, link_gone);
+		} else {
+			printf(
+			    "# SKIP: no Unix symbolic link (not wine?): re-pointing not checked\n");
+		}
+		kist__os_unlinkat(d, "rp1", KIST__OS_REMOVEDIR);
+		kist__os_unlinkat(d, "rp2", KIST__OS_REMOVEDIR);
+		free(ulink);
 	}
 
 	/* The rest of the interface. */

@@ -11,10 +11,13 @@
  * Relative names ("*at" calls) are joined to the folder's path lexically
  * ("." skipped, '/' taken as '\'; a ':', a '\', a ".." component or a
  * leading '/' is refused with EINVAL, so no alternate data stream, drive,
- * parent, absolute or UNC path is ever reached through a folder descriptor).  The
- * folder cannot be swapped meanwhile: folders are held open without
- * FILE_SHARE_DELETE, so nobody can rename or remove one (nor, on NTFS, an
- * ancestor of it) while its descriptor lives.  KIST__OS_NOFOLLOW opens the
+ * parent, absolute or UNC path is ever reached through a folder descriptor).
+ * A folder's path is the one Windows gives for its open handle
+ * (GetFinalPathNameByHandleW: "\\?\Volume{GUID}\..." or "\\?\C:\..."), with no
+ * link, junction or mount point left in it, so re-pointing one changes
+ * nothing; and folders are held open without FILE_SHARE_DELETE, so nobody
+ * can rename or remove one (nor, on NTFS, an ancestor of it) while its
+ * descriptor lives.  KIST__OS_NOFOLLOW opens the
  * last component itself (FILE_FLAG_OPEN_REPARSE_POINT) and refuses it with
  * ELOOP if it is a name surrogate (symbolic link, junction, mount point).
  *
@@ -278,10 +281,14 @@ static int put(const wfd *e)
 
 /* ------------------------------------------------------------ paths */
 
-/* The length of p's part that ".." cannot leave: "\\?\C:" or "\\?\UNC\server\share". */
+/* The length of p's volume part: "\\?\C:", "\\?\UNC\server\share" or "\\?\Volume{GUID}". */
 static size_t root_len(const wchar_t *p)
 {
 	size_t n = wcslen(p);
+	if (n >= 11 && wcsncmp(p, L"\\\\?\\Volume{", 11) == 0) {
+		const wchar_t *c = wcschr(p + 11, L'}');
+		return c != NULL ? (size_t)(c - p) + 1 : n;
+	}
 	if (n >= 8 && wcsncmp(p, L"\\\\?\\UNC\\", 8) == 0) {
 		size_t i = 8, seps = 0;
 		for (; i < n; i++)
@@ -507,6 +514,44 @@ static DWORD open_access(int flags)
 	return GENERIC_READ | FILE_READ_ATTRIBUTES;
 }
 
+/*
+ * The path of the folder h is open on, with no link, junction or mount
+ * point left in it (malloc()'d; NULL with errno): "\\?\Volume{GUID}\..."
+ * or, if the volume has no GUID name, "\\?\C:\..." or "\\?\UNC\...".
+ * While h is open (without FILE_SHARE_DELETE) neither the folder nor, on
+ * NTFS, an ancestor can be renamed, so the path keeps naming it.
+ */
+static wchar_t *final_path(HANDLE h)
+{
+	static const DWORD how[2] = {FILE_NAME_NORMALIZED | VOLUME_NAME_GUID,
+	                             FILE_NAME_NORMALIZED | VOLUME_NAME_DOS};
+	for (int i = 0; i < 2; i++) {
+		DWORD n = GetFinalPathNameByHandleW(h, NULL, 0, how[i]), m;
+		wchar_t *buf;
+		if (n == 0)
+			continue;
+		if ((buf = malloc(((size_t)n + 1) * sizeof *buf)) == NULL)
+			return errno = ENOMEM, NULL;
+		m = GetFinalPathNameByHandleW(h, buf, n + 1, how[i]);
+		if (m != 0 && m <= n && wcsncmp(buf, L"\\\\?\\", 4) == 0) {
+			/* Only a path that opens this very folder (wine opens no
+			 * "\\?\Volume{...}" path). */
+			HANDLE g = CreateFileW(
+			    buf, FILE_READ_ATTRIBUTES,
+			    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+			    OPEN_EXISTING,
+			    FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+			int same = g != INVALID_HANDLE_VALUE && same_id(h, g);
+			if (g != INVALID_HANDLE_VALUE)
+				CloseHandle(g);
+			if (same)
+				return buf;
+		}
+		free(buf);
+	}
+	return errno = EIO, NULL;
+}
+
 int kist__os_openat(int dirfd, const char *name, int flags, unsigned mode)
 {
 	wchar_t *p = path_at(dirfd, name);
@@ -587,6 +632,17 @@ int kist__os_openat(int dirfd, const char *name, int flags, unsigned mode)
 		CloseHandle(h);
 		free(p);
 		return fail_errno(EISDIR);
+	}
+	if (e.dir) {
+		/* The folder's own path, not the one given, so that a link on the
+		 * way cannot be re-pointed under the descriptor. */
+		wchar_t *fp = final_path(h);
+		free(p);
+		if ((p = fp) == NULL) {
+			int err = errno;
+			CloseHandle(h);
+			return fail_errno(err);
+		}
 	}
 	e.h = h;
 	e.overlapped = 1;
