@@ -1550,8 +1550,12 @@ int kist__os_dir_next(kist__os_dir *d, const char **name, kist__os_type *type)
 		const wchar_t *w = d->fd_data.cFileName;
 		if (wcscmp(w, L".") == 0 || wcscmp(w, L"..") == 0)
 			continue;
-		if (w2u_buf(w, -1, d->name, sizeof d->name) < 0)
-			return -1; /* a name that is not valid UTF-16 */
+		if (w2u_buf(w, -1, d->name, sizeof d->name) < 0) {
+			if (errno == EILSEQ)
+				continue; /* not valid UTF-16 (an unpaired surrogate): no name kist
+				             can use */
+			return -1;
+		}
 		break;
 	}
 	*name = d->name;
