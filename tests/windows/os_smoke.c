@@ -26,6 +26,9 @@
 
 static int n, failed;
 
+/* An argument no ANSI code page holds: "café", a fullwidth quote and backslash, a Greek word. */
+#define UTF8_ARG "caf\xc3\xa9 \xef\xbc\x82\xef\xbc\xbc \xce\xb1\xce\xb2"
+
 static void ok(int cond, const char *what)
 {
 	n++;
@@ -206,6 +209,13 @@ int main(int argc, char **argv)
 		           ? 3
 		           : 4;
 	}
+	/* The child of the UTF-8 arguments check: exit 5 if it got them as given. */
+	if (argc == 3 && strcmp(argv[1], "--utf8") == 0)
+		return kist__os_utf8_args(&argc, &argv) == 0 && argc == 3 &&
+		               strcmp(argv[1], "--utf8") == 0 && strcmp(argv[2], UTF8_ARG) == 0 &&
+		               argv[3] == NULL
+		           ? 5
+		           : 6;
 	const char *top = argc > 1 ? argv[1] : "os-smoke.tmp";
 	char buf[64];
 	kist__os_stat st;
@@ -509,6 +519,11 @@ int main(int argc, char **argv)
 		printf("# run_quietly: %d, status %d\n", rc, status);
 		ok(rc == 0 && status == 3,
 		   "run_quietly: the arguments and TMP as given, its exit status");
+		char *uargs[] = {"os_smoke", "--utf8", UTF8_ARG, NULL};
+		status = -5;
+		rc = kist__os_run_quietly(self, uargs, top, &status);
+		ok(rc == 0 && status == 5,
+		   "utf8_args: an argument outside the ANSI code page, as given");
 		ok(kist__os_path_list_sep() == ';', "path_list_sep");
 	}
 

@@ -344,6 +344,16 @@ char kist__os_path_list_sep(void);
 void kist__os_sleep_ms(unsigned ms);
 /* Ends the process at once with status (no atexit, no flush): async-signal-safe. */
 void kist__os_exit_now(int status);
+/*
+ * Makes *argc and *argv main()'s arguments as UTF-8, before any is read.
+ * POSIX: they already are the bytes given; 0, nothing changed.  Windows:
+ * main() gets them in the ANSI code page (a name outside it is lost, and
+ * "best fit" turns a fullwidth quote or backslash into an ASCII one), so
+ * they are rebuilt from the UTF-16 command line (CommandLineToArgvW), kept
+ * for the life of the process; -1 with errno (EILSEQ: an argument that is
+ * not valid UTF-16; ENOMEM), *argc and *argv then unchanged.
+ */
+int kist__os_utf8_args(int *argc, char ***argv);
 
 /* ---- the terminal */
 

@@ -40,6 +40,7 @@
 #include <fcntl.h>
 #include <io.h>
 #include <sddl.h>
+#include <shellapi.h>
 
 #include <errno.h>
 #include <stdint.h>
@@ -1782,6 +1783,34 @@ void kist__os_exit_now(int status)
 {
 	TerminateProcess(GetCurrentProcess(), (UINT)status);
 	ExitProcess((UINT)status); /* not reached */
+}
+
+int kist__os_utf8_args(int *argc, char ***argv)
+{
+	int n = 0;
+	wchar_t **w = CommandLineToArgvW(GetCommandLineW(), &n);
+	char **out = NULL;
+	int err = ENOMEM;
+	if (w == NULL)
+		return fail_last();
+	if (n < 0 || (out = calloc((size_t)n + 1, sizeof *out)) == NULL)
+		goto fail;
+	for (int i = 0; i < n; i++)
+		if ((out[i] = w2u(w[i])) == NULL) {
+			err = errno;
+			goto fail;
+		}
+	LocalFree(w);
+	*argc = n;
+	*argv = out; /* for the life of the process, as main()'s own */
+	return 0;
+fail:
+	if (out != NULL)
+		for (int i = 0; i < n; i++)
+			free(out[i]);
+	free(out);
+	LocalFree(w);
+	return fail_errno(err);
 }
 
 /* ------------------------------------------------------- the terminal */
