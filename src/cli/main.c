@@ -72,6 +72,11 @@ static int run_verb(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	harden_process();
+	/* Windows hands main() its arguments in the ANSI code page. */
+	if (kist__os_utf8_args(&argc, &argv) != 0) {
+		cli_error(NULL, "the command line is not valid Unicode");
+		return EXIT_USAGE;
+	}
 	if (kist_init() != KIST_OK) {
 		cli_error(NULL, "cannot initialise the crypto library");
 		return EXIT_OTHER;

@@ -3034,6 +3034,74 @@ static const char *reason_for(const char *name)
 	die("malformed vector %s has no reason in the reasons table", name);
 }
 
+/* ------------------------------------------ names Windows cannot hold */
+
+/*
+ * Valid vaults whose names are legal on POSIX and unsafe on Windows (a
+ * device, an alternate data stream, a dot Win32 drops, case twins of files
+ * and of folders, the short name of another entry): on Linux each extracts as it is (vectors/all
+ * checks that); kist.exe must refuse each before writing anything (tests/windows/run.sh).
+ * `gen_vectors --windows OUTDIR` writes only these.
+ */
+static const char win_text[] = "a name Windows cannot hold\n";
+static const struct {
+	const char *name, *comment;
+	const char *files[6];
+} win_vectors[] = {
+    {"windows-device", "CON and aux.txt: reserved device names on Windows", {"CON", "aux.txt"}},
+    {"windows-ads", "a:b: on NTFS, the stream b of the file a", {"a:b"}},
+    {"windows-trailing", "name.: Win32 drops a trailing dot and writes name", {"name."}},
+    {"windows-twins", "Twin and twin: one name on NTFS", {"Twin", "twin"}},
+    {"windows-folder-twins", "Dir/x and dir/y: the folders are one on NTFS", {"Dir/x", "dir/y"}},
+    {"windows-short-name",
+     "LONGFI~1.TXT: on a volume that makes short names, longfilename.txt's",
+     {"longfilename.txt", "LONGFI~1.TXT"}},
+    {"windows-names",
+     "every name above in one vault",
+     {"CON", "aux.txt", "a:b", "name.", "Twin", "twin"}},
+};
+
+static void gen_windows_vectors(void)
+{
+	for (size_t v = 0; v < sizeof win_vectors / sizeof win_vectors[0]; v++) {
+		const char *const *files = win_vectors[v].files;
+		const char *top[6];
+		size_t ntop = 0, n = 0;
+		stage_begin(win_vectors[v].name);
+		for (; n < 6 && files[n] != NULL; n++) {
+			const char *slash = strchr(files[n], '/');
+			char dir[64];
+			if (slash != NULL) {
+				snprintf(dir, sizeof dir, "%.*s", (int)(slash - files[n]),
+				         files[n]);
+				stage_dir(dir);
+			}
+			stage_file(files[n], win_text, strlen(win_text));
+			if (slash != NULL) {
+				fix_dir_times(dir);
+				top[ntop++] = strdup(dir);
+			} else {
+				top[ntop++] = strdup(files[n]);
+			}
+		}
+		seal_real(win_vectors[v].name, (kist_identity *[]){alice}, 1, NULL, top, ntop);
+		FILE *f = expect_open("valid", win_vectors[v].name);
+		fprintf(f, "expect: ok\nversion: 2\nidentity: alice\nsigned: no\nslots: 1\n");
+		for (size_t i = 0; i < n; i++) {
+			const char *slash = strchr(files[i], '/');
+			if (slash != NULL)
+				fprintf(f, "entry: dir %.*s 0 -\n", (int)(slash - files[i]),
+				        files[i]);
+			expect_file(f, files[i], (const unsigned char *)win_text, strlen(win_text));
+		}
+		fprintf(f, "comment: %s (legal POSIX names; kist.exe refuses the vault)\n",
+		        win_vectors[v].comment);
+		expect_close(f);
+		for (size_t i = 0; i < ntop; i++)
+			free((char *)top[i]);
+	}
+}
+
 /* ---------------------------------------------------------------- main */
 
 static void clean_dir(const char *sub)
@@ -3082,12 +3150,13 @@ static void rmtree(const char *path)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s OUTDIR\n", argv[0]);
+	int only_windows = argc == 3 && strcmp(argv[1], "--windows") == 0;
+	if (argc != 2 && !only_windows) {
+		fprintf(stderr, "usage: %s [--windows] OUTDIR\n", argv[0]);
 		return 2;
 	}
-	if (realpath(argv[1], outdir) == NULL)
-		die("%s: %s", argv[1], strerror(errno));
+	if (realpath(argv[argc - 1], outdir) == NULL)
+		die("%s: %s", argv[argc - 1], strerror(errno));
 	check(kist_init(), "init");
 	umask(022);
 	alice = vec_identity("alice");
@@ -3100,18 +3169,30 @@ int main(int argc, char **argv)
 	if (alice == NULL || bob == NULL || carol == NULL || dave == NULL || erin == NULL ||
 	    frank == NULL || grace == NULL)
 		die("identities");
+	snprintf(stagedir, sizeof stagedir, "/tmp/kist-gen-vectors-XXXXXX");
+	if (only_windows) {
+		/* Only the windows-* vectors: the others keep their committed bytes. */
+		if (mkdtemp(stagedir) == NULL)
+			die("mkdtemp: %s", strerror(errno));
+		gen_windows_vectors();
+		if (chdir("/") != 0)
+			die("chdir /");
+		rmtree(stagedir);
+		printf("gen_vectors: %u valid vectors in %s/valid\n", nvalid, outdir);
+		return 0;
+	}
 	clean_dir("keys");
 	clean_dir("valid");
 	clean_dir("malformed");
 	write_keys();
 
-	snprintf(stagedir, sizeof stagedir, "/tmp/kist-gen-vectors-XXXXXX");
 	if (mkdtemp(stagedir) == NULL)
 		die("mkdtemp: %s", strerror(errno));
 	gen_valid();
 	gen_grant_vectors();
 	gen_gate_vectors();
 	gen_gate_header_vectors();
+	gen_windows_vectors();
 	if (chdir("/") != 0)
 		die("chdir /");
 	rmtree(stagedir);

@@ -71,7 +71,8 @@ int kist__os_open(const char *path, int flags, unsigned mode);
 FILE *kist__os_fopen(const char *path, const char *mode);
 /* Closes fd (once, even on failure: -1 reports a late write error). */
 int kist__os_close(int fd);
-/* A second descriptor on what fd is open on; -1 on error. */
+/* A second descriptor on what fd is open on; -1 on error.  POSIX: the two
+ * share one position; Windows: each has its own (a copy of fd's). */
 int kist__os_dup(int fd);
 /* One read()/write(): a count (0: end of file), -1 on error (EINTR included). */
 ptrdiff_t kist__os_read(int fd, void *buf, size_t len);
@@ -128,14 +129,15 @@ typedef enum kist__os_type {
 
 typedef struct kist__os_stat {
 	kist__os_type type;
-	unsigned mode; /* permission bits, 07777; Windows: 0644, 0444 read-only, 0755 folders */
+	unsigned mode; /* permission bits, 07777; Windows: 0644/0755, private 0600/0700, 0444 r/o */
 	uint64_t size; /* bytes (a link: its target's length) */
 	int64_t mtime; /* seconds since 1970-01-01 UTC */
 	uint32_t mtime_nsec; /* Windows: in steps of 100 ns */
 	uint64_t dev,
 	    ino; /* identity: equal pairs, same file (Windows: volume serial, file index) */
 	uint64_t nlink;
-	uint32_t uid; /* owner; Windows: 0 (see kist__os_is_mine) */
+	uint32_t uid; /* owner; Windows: 0 if the process's user owns it, else 1 (see
+	                 kist__os_is_mine) */
 } kist__os_stat;
 
 #define KIST__OS_STAT_NOFOLLOW 1 /* fstatat: describe a link, not its target */
@@ -158,8 +160,9 @@ int kist__os_same_file(const kist__os_stat *a, const kist__os_stat *b);
 int kist__os_is_mine(const kist__os_stat *st);
 /*
  * 1 if a secret file st describes is readable only by its owner (POSIX: no
- * group or other permission bit, mode & 077 == 0).  Windows: its DACL grants
- * nobody but the owner, SYSTEM and Administrators.
+ * group or other permission bit, mode & 077 == 0).  Windows: its DACL lets
+ * nobody but the owner, SYSTEM and Administrators do more than read its
+ * attributes and DACL (writing, deleting, changing the DACL or owner count).
  */
 int kist__os_private_enough(const kist__os_stat *st);
 
@@ -170,7 +173,8 @@ int kist__os_mkdirat(int dirfd, const char *name, unsigned mode);
 #define KIST__OS_REMOVEDIR 1
 /*
  * Removes name in dirfd (with KIST__OS_REMOVEDIR: an empty folder).  On
- * POSIX async-signal-safe: kist_cleanup_on_signal() calls it.
+ * POSIX async-signal-safe: kist_cleanup_on_signal() calls it.  Windows: a
+ * folder that a kist descriptor is open on cannot be removed (EBUSY).
  */
 int kist__os_unlinkat(int dirfd, const char *name, int flags);
 /* Renames from (in fromdir) to to (in todir), replacing a file there. */
@@ -274,9 +278,11 @@ void kist__os_dir_close(kist__os_dir *d);
 #define KIST__OS_LOCK_NB 1 /* do not wait: -1 with errno EWOULDBLOCK if another holds it */
 /*
  * Takes an exclusive advisory lock on fd (POSIX flock; Windows LockFileEx on
- * the first byte range), held until fd is closed.  Without KIST__OS_LOCK_NB
- * waits; a signal makes it -1 with errno EINTR.  fd may be a folder's (the
- * witness state folder is locked so); a temporary file's is the other use.
+ * one byte far past any end of file, so no read is blocked), held until fd
+ * is closed.  Without KIST__OS_LOCK_NB waits; a signal makes it -1 with
+ * errno EINTR (POSIX; Windows: an interrupt does not end the wait).  fd may
+ * be a folder's (the witness state folder is locked so); a temporary file's
+ * is the other use.
  */
 int kist__os_lock(int fd, int flags);
 
@@ -322,9 +328,10 @@ unsigned kist__os_cpu_count(void);
  * fn() is called, in a signal handler (POSIX) or a console-control thread
  * (Windows), each time the user interrupts: SIGINT, SIGTERM, SIGHUP (not
  * restarting system calls, so blocking reads return EINTR); Windows: Ctrl-C,
- * Ctrl-Break, console close.  fn must be async-signal-safe.  Also ignores
- * SIGPIPE (a closed pipe is a write error) and SIGXFSZ (past RLIMIT_FSIZE a
- * write fails with EFBIG).  0, or -1 if a handler could not be installed.
+ * Ctrl-Break, console close (a blocking call is not interrupted: no EINTR).
+ * fn must be async-signal-safe.  Also ignores SIGPIPE (a closed pipe is a
+ * write error) and SIGXFSZ (past RLIMIT_FSIZE a write fails with EFBIG).
+ * 0, or -1 if a handler could not be installed.
  */
 int kist__os_on_interrupt(void (*fn)(void));
 /*
@@ -349,6 +356,16 @@ char kist__os_path_list_sep(void);
 void kist__os_sleep_ms(unsigned ms);
 /* Ends the process at once with status (no atexit, no flush): async-signal-safe. */
 void kist__os_exit_now(int status);
+/*
+ * Makes *argc and *argv main()'s arguments as UTF-8, before any is read.
+ * POSIX: they already are the bytes given; 0, nothing changed.  Windows:
+ * main() gets them in the ANSI code page (a name outside it is lost, and
+ * "best fit" turns a fullwidth quote or backslash into an ASCII one), so
+ * they are rebuilt from the UTF-16 command line (CommandLineToArgvW), kept
+ * for the life of the process; -1 with errno (EILSEQ: an argument that is
+ * not valid UTF-16; ENOMEM), *argc and *argv then unchanged.
+ */
+int kist__os_utf8_args(int *argc, char ***argv);
 
 /* ---- the terminal */
 

@@ -520,6 +520,13 @@ int kist__os_fnmatch(const char *pattern, const char *name)
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
+int kist__os_utf8_args(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	return 0; /* the bytes given are the names */
+}
+
 size_t kist__os_heap_size(void *block)
 {
 	return malloc_usable_size(block);

@@ -10,6 +10,7 @@
  */
 #include "vault/vault.h"
 #include "os/os.h"
+#include "os/winname.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -850,6 +851,49 @@ static kist_err open_root(const kist_extract_opts *o, int *root, int *made)
 	return KIST_OK;
 }
 
+/*
+ * On Windows, refuses before anything is written (and before any name is
+ * looked up on disk) a selected entry whose name Windows cannot hold, or
+ * two that NTFS would take as one (os/winname.h).  Elsewhere these names
+ * are legal and extracted as they are.
+ */
+static kist_err check_windows_names(const xstate *x, const unsigned char *sel)
+{
+	const char **p;
+	size_t n = 0;
+	kist__winname_fault f;
+	char a[160], b[160], cut[KIST_MAX_PATH + 1];
+	kist_err err = KIST_OK;
+	int rc;
+
+	if (!kist__winname_needed())
+		return KIST_OK;
+	if ((p = malloc((x->v->nentries ? x->v->nentries : 1) * sizeof *p)) == NULL)
+		return kist__nomem();
+	for (size_t i = 0; i < x->v->nentries; i++)
+		if (sel[i])
+			p[n++] = x->v->entries[i].path;
+	rc = kist__winname_check_plan(p, n, &f);
+	if (rc < 0) {
+		err = kist__nomem();
+	} else if (rc > 0 && f.why == KIST__WINNAME_TWIN) {
+		snprintf(cut, sizeof cut, "%.*s", (int)f.len, p[f.entry]);
+		shown_path(a, sizeof a, cut);
+		snprintf(cut, sizeof cut, "%.*s", (int)f.other_len, p[f.other]);
+		shown_path(b, sizeof b, cut);
+		err = kist__fail(
+		    KIST_E_UNSAFE,
+		    "%s and %s would be one name on Windows: refused, nothing was written", a, b);
+	} else if (rc > 0) {
+		snprintf(cut, sizeof cut, "%.*s", (int)f.len, p[f.entry]);
+		shown_path(a, sizeof a, cut);
+		err = kist__fail(KIST_E_UNSAFE, "%s: %s: refused, nothing was written", a,
+		                 kist__winname_why(f.why));
+	}
+	free(p);
+	return err;
+}
+
 /* The entries selected, and every check made before anything is written:
  * each entry's path, case collisions on the target, room and inodes. */
 static kist_err check_selection(xstate *x, const char *const *paths, size_t npaths,
@@ -860,6 +904,8 @@ static kist_err check_selection(xstate *x, const char *const *paths, size_t npat
 	if ((err = select_entries(v, paths, npaths, sel)) != KIST_OK)
 		return err;
 	x->sel = sel;
+	if ((err = check_windows_names(x, sel)) != KIST_OK)
+		return err;
 	x->checking = 1; /* nothing is created while checking: a missing folder stays missing */
 	for (size_t i = 0; i < v->nentries; i++)
 		if (sel[i] && (err = precheck(x, &v->entries[i])) != KIST_OK)
@@ -919,6 +965,11 @@ out:
 	if (err != KIST_OK) {
 		char why[768];
 		snprintf(why, sizeof why, "%s", kist_errdetail());
+		/* The cached folder is closed first: Windows cannot remove a
+		 * folder a descriptor is open on. */
+		if (x.dc_fd >= 0)
+			kist__os_close(x.dc_fd);
+		x.dc_fd = -1;
 		unstage_all(&x);
 		kist__fail(err, "%s", why);
 	}

@@ -586,6 +586,76 @@ static void test_name_key(void **state)
 	}
 }
 
+/*
+ * kist__winname_needed() is 1 only in a Windows build; this test is linked
+ * with --wrap for it, so that the check extraction makes there runs here.
+ */
+static int windows_names;
+int __real_kist__winname_needed(void);
+int __wrap_kist__winname_needed(void);
+int __wrap_kist__winname_needed(void)
+{
+	return windows_names || __real_kist__winname_needed();
+}
+
+/*
+ * Where Windows rules hold, a vault with names Windows cannot hold (a
+ * device name, a stream name, a trailing dot, case twins, folder twins) is
+ * refused before anything is written; elsewhere the same vault extracts.
+ */
+static void test_windows_names_refused_first(void **state)
+{
+	static const struct {
+		const char *names[2];
+		const char *want;
+	} cases[] = {
+	    {{"ok.txt", "CON"}, "reserved device name"},
+	    {{"ok.txt", "aux.txt"}, "reserved device name"},
+	    {{"ok.txt", "a:b"}, "CON"}, /* replaced below: any refusal */
+	    {{"ok.txt", "name."}, "name."},
+	    {{"Twin", "twin"}, "one name on Windows"},
+	    {{"D/x", "d/y"}, "one name on Windows"},
+	};
+	fx *f = *state;
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		char src[32], vname[32];
+		snprintf(src, sizeof src, "w%zu", c);
+		snprintf(vname, sizeof vname, "w%zu.kist", c);
+		assert_int_equal(mkdir(src, 0755), 0);
+		for (int k = 0; k < 2; k++) {
+			char p[96];
+			const char *n = cases[c].names[k], *slash = strchr(n, '/');
+			if (slash != NULL) {
+				snprintf(p, sizeof p, "%s/%.*s", src, (int)(slash - n), n);
+				mkdir(p, 0755);
+			}
+			snprintf(p, sizeof p, "%s/%s", src, n);
+			tu_write(p, "x", 1);
+		}
+		const char *paths[] = {src};
+		tu_seal(vname, &f->id, 1, NULL, paths, 1);
+		kist_vault *v;
+		assert_int_equal(kist_vault_open(&v, vname, &f->id, 1), KIST_OK);
+		kist_extract_opts o = {.dir = "wout", .warn_fn = on_warn};
+		assert_int_equal(mkdir("wout", 0700), 0);
+		windows_names = 1;
+		kist_err err = kist_vault_extract(v, &o, NULL, 0);
+		windows_names = 0;
+		if (err != KIST_E_UNSAFE)
+			fail_msg("%s, %s: %s (%s), not refused", cases[c].names[0],
+			         cases[c].names[1], kist_strerror(err), kist_errdetail());
+		if (c != 2 && strstr(kist_errdetail(), cases[c].want) == NULL)
+			fail_msg("detail \"%s\" lacks \"%s\"", kist_errdetail(), cases[c].want);
+		assert_int_equal(tu_count_tree("wout"), 0); /* nothing was written */
+		/* Not on Windows: legal names, extracted as they are. */
+		assert_int_equal(kist_vault_extract(v, &o, NULL, 0), KIST_OK);
+		assert_int_equal(tu_count_tree("wout"), c == 5 ? 5 : 3);
+		tu_rmtree("wout");
+		kist_vault_close(v);
+		tu_rmtree(src);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -593,6 +663,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_links_recorded_not_followed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_planted_symlink_in_target, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failure_leaves_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_windows_names_refused_first, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cat_releases_nothing_unchecked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_links_through_links_on_disk, setup, teardown),
 	    cmocka_unit_test(test_duplicate_paths_refused),
