@@ -265,6 +265,7 @@ build_sqlite3() {
 
 build_jansson() {
 	cd "$1"
+	autoreconf -fi # no configure in Debian's tree either
 	./configure --host=$HOST --prefix="$2" --disable-shared --enable-static \
 		--disable-dependency-tracking CC="$CC" AR="$AR" RANLIB="$RANLIB" CFLAGS="$DEP_CFLAGS"
 	make -j"$JOBS"
@@ -311,8 +312,8 @@ build_libgfshare() {
 		libgfshare.pc.in >"$2/lib/pkgconfig/libgfshare.pc"
 }
 
-# ICU's tools run at build time, so a native build comes first
-# (--with-cross-build).  Static, with the full data (libsicudt.a, about
+# ICU's tools run at build time, so a native build of them comes first
+# (--with-cross-build; its own data is not needed: DATASUBDIR=).  Static, with the full data (libsicudt.a, about
 # 30 MB): kist's "Any-Latin; Latin-ASCII; Lower" transliterator reaches most
 # of the transliteration rules, and a smaller filter is not obviously safe.
 ICU_OPTS="--disable-tests --disable-samples --disable-extras --disable-layoutex --disable-icuio"
@@ -321,7 +322,7 @@ build_icu() {
 	mkdir native cross
 	# shellcheck disable=SC2086
 	(cd native && CC=gcc CXX=g++ CFLAGS="$DEP_CFLAGS" CXXFLAGS="$DEP_CFLAGS" \
-		../source/configure $ICU_OPTS --disable-icu-config && make -j"$JOBS")
+		../source/configure $ICU_OPTS --disable-icu-config && make -j"$JOBS" DATASUBDIR=)
 	# shellcheck disable=SC2086
 	(cd cross && ../source/configure --host=$HOST --with-cross-build="$1/native" \
 		--prefix="$2" --enable-static --disable-shared --with-data-packaging=static \
