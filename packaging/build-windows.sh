@@ -206,7 +206,7 @@ DEP_CFLAGS="-O2 -g0 -ffile-prefix-map=$WORK=/deps"
 relocate_pc() {
 	local p=$1 f
 	for f in "$p"/lib/pkgconfig/*.pc; do
-		sed -i -e "s|^prefix=.*|prefix=\${pcfiledir}/../..|" -e "s|$p|\${prefix}|g" "$f"
+		sed -i -e "s|^prefix *=.*|prefix=\${pcfiledir}/../..|" -e "s|$p|\${prefix}|g" "$f"
 	done
 }
 
@@ -328,7 +328,11 @@ build_icu() {
 		--prefix="$2" --enable-static --disable-shared --with-data-packaging=static \
 		$ICU_OPTS --disable-tools --disable-icu-config CC="$CC" CXX="$CXX" AR="$AR" RANLIB="$RANLIB" \
 		CPPFLAGS=-DU_STATIC_IMPLEMENTATION CFLAGS="$DEP_CFLAGS" CXXFLAGS="$DEP_CFLAGS" &&
-		make -j"$JOBS" && make install)
+		make -j"$JOBS" && mkdir -p "$2/bin" && make install)
+	# make install puts the static data (sicudt.a, 30 MB) in bin/, as if it
+	# were a DLL, and the stub data in lib/: the data goes to lib/.
+	mv "$2/bin/sicudt.a" "$2/lib/libsicudt.a"
+	rm -rf "${2:?}/bin"
 	# The static archives are libsicuXX.a on Windows; the .pc files say -licuXX.
 	local a
 	for a in "$2"/lib/libsicu*.a; do
