@@ -1,9 +1,23 @@
 #!/bin/sh
 # Install the Debian 12 packages kist needs to build and test, if any are missing.
-# Usage: packaging/install-deps.sh        (as root, or with sudo available)
+# Usage: packaging/install-deps.sh [--windows]   (as root, or with sudo available)
+#   --windows  also what packaging/build-windows.sh needs: mingw-w64 (posix
+#              thread model), wine, and the tools that build Debian's source
+#              packages (not in the default list: they take CI time).
 set -eu
 
 PKGS="build-essential cmake pkg-config clang libsodium-dev libzstd-dev libsqlite3-dev libssl-dev libcmocka-dev libjansson-dev libgfshare-dev libicu-dev libisal-dev libqrencode-dev libzxcvbn-dev python3 zstd strace valgrind util-linux age zbar-tools man-db groff-base dpkg-dev zsh fish dosfstools fusefat chromium poppler-utils"
+
+case "${1:-}" in
+'') ;;
+--windows)
+	PKGS="$PKGS gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gcc-mingw-w64-x86-64-posix g++-mingw-w64-x86-64-posix wine64 tcl autoconf automake libtool"
+	;;
+*)
+	echo "usage: packaging/install-deps.sh [--windows]" >&2
+	exit 2
+	;;
+esac
 
 missing=""
 for p in $PKGS; do
