@@ -52,8 +52,7 @@ static int read_small(const char *path, size_t max, unsigned char **out, size_t 
 /* The request store: --request-store DIR, else $XDG_DATA_HOME/kist/requests. */
 static int store_dir(const cli_args *a, char *out, size_t cap, int create)
 {
-	const char *d = cli_get(a, "request-store"), *x = getenv("XDG_DATA_HOME"),
-	           *h = getenv("HOME");
+	const char *d = cli_get(a, "request-store");
 	int n;
 	if (d != NULL && d[0] == '\0') {
 		cli_usage_error(a->verb, "--request-store: an empty folder name");
@@ -61,10 +60,10 @@ static int store_dir(const cli_args *a, char *out, size_t cap, int create)
 	}
 	if (d != NULL)
 		n = snprintf(out, cap, "%s", d);
-	else if (x != NULL && x[0] == '/')
-		n = snprintf(out, cap, "%s/kist/requests", x);
-	else if (h != NULL && h[0] == '/')
-		n = snprintf(out, cap, "%s/.local/share/kist/requests", h);
+	else if (kist__os_data_path("requests", out, cap) == 0)
+		n = (int)strlen(out);
+	else if (errno == ENAMETOOLONG)
+		n = (int)cap;
 	else {
 		cli_error("request store", "no home folder: give --request-store DIR");
 		return EXIT_USAGE;

@@ -181,20 +181,16 @@ static void harden(sqlite3 *db)
 kist_err kist_ledger_default_path(char *out, size_t cap)
 {
 	const char *env = getenv("KIST_LEDGER");
-	const char *xdg = getenv("XDG_DATA_HOME");
-	const char *home = getenv("HOME");
-	int n;
-	if (env && *env)
-		n = snprintf(out, cap, "%s", env);
-	else if (xdg && xdg[0] == '/')
-		n = snprintf(out, cap, "%s/kist/ledger.db", xdg);
-	else if (home && *home)
-		n = snprintf(out, cap, "%s/.local/share/kist/ledger.db", home);
-	else
-		return kist__fail(KIST_E_ARG,
-		                  "no ledger path: set KIST_LEDGER, XDG_DATA_HOME or HOME");
-	if (n < 0 || (size_t)n >= cap)
-		return kist__fail(KIST_E_LIMIT, "the ledger path is too long");
+	if (env && *env) {
+		int n = snprintf(out, cap, "%s", env);
+		if (n < 0 || (size_t)n >= cap)
+			return kist__fail(KIST_E_LIMIT, "the ledger path is too long");
+		return KIST_OK;
+	}
+	if (kist__os_data_path("ledger.db", out, cap) != 0)
+		return errno == ENOENT ? kist__fail(KIST_E_ARG, "no ledger path: set KIST_LEDGER, "
+		                                                "XDG_DATA_HOME or HOME")
+		                       : kist__fail(KIST_E_LIMIT, "the ledger path is too long");
 	return KIST_OK;
 }
 

@@ -319,6 +319,14 @@ void *kist__os_alloc_huge(size_t size);
  * (base/wipe.c wipes all of it).  POSIX: malloc_usable_size; Windows: _msize.
  */
 size_t kist__os_heap_size(void *block);
+/*
+ * The user's folder for application data, with "/kist" and sub (e.g.
+ * "ledger.db", "requests") appended, into out[0..cap): 0, or -1 (ENOENT:
+ * no such folder is set; ENAMETOOLONG).  POSIX: $XDG_DATA_HOME if
+ * absolute, else $HOME/.local/share.  Windows: %LOCALAPPDATA% (not roamed
+ * to other machines), with / as separator.
+ */
+int kist__os_data_path(const char *sub, char *out, size_t cap);
 /* The processors online, at least 1. */
 unsigned kist__os_cpu_count(void);
 

@@ -527,6 +527,25 @@ int kist__os_utf8_args(int *argc, char ***argv)
 	return 0; /* the bytes given are the names */
 }
 
+int kist__os_data_path(const char *sub, char *out, size_t cap)
+{
+	const char *x = getenv("XDG_DATA_HOME"), *h = getenv("HOME");
+	int n;
+	if (x != NULL && x[0] == '/')
+		n = snprintf(out, cap, "%s/kist/%s", x, sub);
+	else if (h != NULL && h[0] == '/')
+		n = snprintf(out, cap, "%s/.local/share/kist/%s", h, sub);
+	else {
+		errno = ENOENT;
+		return -1;
+	}
+	if (n < 0 || (size_t)n >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
 size_t kist__os_heap_size(void *block)
 {
 	return malloc_usable_size(block);

@@ -1728,6 +1728,23 @@ int kist__os_fnmatch(const char *pattern, const char *name)
 
 /* ------------------------------------------------ memory, processors */
 
+int kist__os_data_path(const char *sub, char *out, size_t cap)
+{
+	const wchar_t *w = _wgetenv(L"LOCALAPPDATA");
+	int n;
+	if (w == NULL || w[0] == L'\0')
+		return fail_errno(ENOENT);
+	if ((n = w2u_buf(w, -1, out, cap)) < 0)
+		return n;
+	for (int i = 0; i < n; i++)
+		if (out[i] == '\\')
+			out[i] = '/';
+	int m = snprintf(out + n, cap - (size_t)n, "/kist/%s", sub);
+	if (m < 0 || (size_t)m >= cap - (size_t)n)
+		return fail_errno(ENAMETOOLONG);
+	return 0;
+}
+
 size_t kist__os_heap_size(void *block)
 {
 	return _msize(block);
