@@ -1,17 +1,18 @@
 #!/bin/sh
 # Install the Debian 12 packages kist needs to build and test, if any are missing.
 # Usage: packaging/install-deps.sh [--windows]   (as root, or with sudo available)
-#   --windows  also what packaging/build-windows.sh needs: mingw-w64 (posix
-#              thread model), wine, and the tools that build Debian's source
-#              packages (not in the default list: they take CI time).
+#   --windows  also what packaging/build-windows.sh needs: mingw-w64's C++
+#              compilers and the tools that build Debian's source packages
+#              (not in the default list: they take CI time).  The default list
+#              has mingw-w64's C compiler and wine, for ctest windows/os-smoke.
 set -eu
 
-PKGS="build-essential cmake pkg-config clang libsodium-dev libzstd-dev libsqlite3-dev libssl-dev libcmocka-dev libjansson-dev libgfshare-dev libicu-dev libisal-dev libqrencode-dev libzxcvbn-dev python3 zstd strace valgrind util-linux age zbar-tools man-db groff-base dpkg-dev zsh fish dosfstools fusefat chromium poppler-utils"
+PKGS="build-essential cmake pkg-config clang libsodium-dev libzstd-dev libsqlite3-dev libssl-dev libcmocka-dev libjansson-dev libgfshare-dev libicu-dev libisal-dev libqrencode-dev libzxcvbn-dev python3 zstd strace valgrind util-linux age zbar-tools man-db groff-base dpkg-dev zsh fish dosfstools fusefat chromium poppler-utils gcc-mingw-w64-x86-64-posix wine64"
 
 case "${1:-}" in
 '') ;;
 --windows)
-	PKGS="$PKGS gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gcc-mingw-w64-x86-64-posix g++-mingw-w64-x86-64-posix wine64 tcl autoconf automake libtool"
+	PKGS="$PKGS gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 g++-mingw-w64-x86-64-posix tcl autoconf automake libtool"
 	;;
 *)
 	echo "usage: packaging/install-deps.sh [--windows]" >&2

@@ -12,12 +12,18 @@
 #   mutation     tests/mutation.sh: each mutation of tests/mutations.txt (a
 #                security check deleted) must make its tests fail (without
 #                its baseline run when the normal stage passed)
+#   windows      only with --windows: kist.exe cross-built
+#                (packaging/build-windows.sh: its dependencies from Debian's
+#                sources, 1 to 1.5 hours the first time, cached after), then
+#                tests/windows/run.sh with it under wine.  Without --windows
+#                the summary says it was not asked for (not a skip).
 #
 # The summary counts and names every skipped check (a test that exited 77, a
 # part of a CLI test skipped for a missing tool, a stage that could not run);
 # with CI=true (as CI sets it) any skip fails the run.
 #
-# usage: tests/run-all.sh      (from anywhere; the README and .ci/run call it)
+# usage: tests/run-all.sh [--windows]   (from anywhere; the README and .ci/run
+#        call it without --windows)
 #
 # Installs missing Debian packages with packaging/install-deps.sh (using sudo
 # if you are not root).  Runs every stage even if an earlier one failed, and
@@ -27,6 +33,15 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 JOBS=${JOBS:-2}
+WINDOWS=0
+case "${1:-}" in
+'') ;;
+--windows) WINDOWS=1 ;;
+*)
+	echo "usage: tests/run-all.sh [--windows]" >&2
+	exit 2
+	;;
+esac
 
 have_deps() {
 	command -v cmake >/dev/null 2>&1 && command -v ctest >/dev/null 2>&1 &&
@@ -37,11 +52,18 @@ have_deps() {
 		command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1 &&
 		command -v zbarimg >/dev/null 2>&1 && command -v zsh >/dev/null 2>&1 &&
 		command -v fish >/dev/null 2>&1 && command -v strace >/dev/null 2>&1 &&
-		command -v valgrind >/dev/null 2>&1 && command -v setpriv >/dev/null 2>&1
+		command -v valgrind >/dev/null 2>&1 && command -v setpriv >/dev/null 2>&1 &&
+		command -v x86_64-w64-mingw32-gcc-posix >/dev/null 2>&1 &&
+		command -v wine >/dev/null 2>&1 &&
+		{ [ "$WINDOWS" = 0 ] || command -v x86_64-w64-mingw32-g++-posix >/dev/null 2>&1; }
 }
 if ! have_deps; then
 	echo "run-all: some dependencies are missing; running packaging/install-deps.sh"
-	"$ROOT/packaging/install-deps.sh"
+	if [ "$WINDOWS" = 1 ]; then
+		"$ROOT/packaging/install-deps.sh" --windows
+	else
+		"$ROOT/packaging/install-deps.sh"
+	fi
 fi
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
@@ -149,6 +171,21 @@ if [ "$normal_rc" -eq 0 ]; then
 	export MUTATION_BASELINE_PASSED=1
 fi
 script_stage mutation tests/mutation.sh "-"
+
+if [ "$WINDOWS" = 1 ]; then
+	t0=$SECONDS
+	printf '\n==== run-all: windows (packaging/build-windows.sh, tests/windows/run.sh)\n'
+	if "$ROOT/packaging/build-windows.sh" "$ROOT/build-windows" &&
+		KIST_EXE=$ROOT/build-windows/kist.exe KIST=$ROOT/build/src/kist \
+			"$ROOT/tests/windows/run.sh"; then
+		results+=("windows: ok ($((SECONDS - t0))s)")
+	else
+		results+=("windows: FAILED ($((SECONDS - t0))s)")
+		failed=1
+	fi
+else
+	results+=("windows: not asked for (tests/run-all.sh --windows)")
+fi
 
 printf '\n==== run-all:'
 printf ' %s;' "${results[@]}"
