@@ -417,7 +417,8 @@ static kist_err file_end(void *ctx, const kist__entry *e, kist_err status)
 	return err;
 }
 
-static kist_err stage_link(xstate *x, const kist__entry *e, staged *s)
+/* *skipped: the target cannot hold links; the user was warned and nothing staged. */
+static kist_err stage_link(xstate *x, const kist__entry *e, staged *s, int *skipped)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char rnd[6];
@@ -434,8 +435,23 @@ static kist_err stage_link(xstate *x, const kist__entry *e, staged *s)
 	}
 	*p = '\0';
 	if (kist__os_symlinkat(e->link, dfd, s->tmp) != 0) {
-		err = kist__fail(kist__errno_err(errno), "symlink: %s", strerror(errno));
+		int why = errno;
 		s->tmp[0] = '\0';
+		if (why == EPERM || why == EOPNOTSUPP) {
+			/* The target cannot hold links (FAT; Windows, where kist makes
+			 * none): the rest is extracted, and the user told. */
+			if (x->o->warn_fn) {
+				char msg[KIST_MAX_PATH + 128], t[KIST_MAX_PATH + 1];
+				kist__printable(t, sizeof t, e->link);
+				snprintf(msg, sizeof msg,
+				         "link to %s: links cannot be made here (%s): not created",
+				         t, strerror(why));
+				x->o->warn_fn(x->o->warn_ctx, e->path, msg);
+			}
+			*skipped = 1;
+			return KIST_OK;
+		}
+		err = kist__fail(kist__errno_err(why), "symlink: %s", strerror(why));
 	}
 	return err;
 }
@@ -792,9 +808,12 @@ static kist_err stage_entries(xstate *x, const kist__entry **files, size_t *nfil
 		}
 		if (e->pub.type == KIST_ENTRY_SYMLINK) {
 			staged *s = &x->st[x->nst++];
+			int skipped = 0;
 			s->e = e;
-			if ((err = stage_link(x, e, s)) != KIST_OK)
+			if ((err = stage_link(x, e, s, &skipped)) != KIST_OK)
 				return err;
+			if (skipped)
+				x->nst--; /* not made, said so: nothing to commit */
 			continue;
 		}
 		files[(*nfiles)++] = e;
