@@ -344,8 +344,9 @@ static int write_pdf(const char *verb, const cli_html *h, const char *out, int f
 	pdf_active = 1;
 	int fd = kist__os_open(
 	    pdf_html, KIST__OS_WRONLY | KIST__OS_CREAT | KIST__OS_EXCL | KIST__OS_NOFOLLOW, 0600);
-	if (fd < 0 || kist__os_write(fd, h->p, h->len) != (ptrdiff_t)h->len ||
-	    kist__os_close(fd) != 0) {
+	int wrote = fd >= 0 && kist__os_write(fd, h->p, h->len) == (ptrdiff_t)h->len;
+	int closed = fd < 0 || kist__os_close(fd) == 0; /* closed on every path */
+	if (!wrote || !closed) {
 		cli_error(verb, "cannot write the temporary HTML for chromium: %s",
 		          strerror(errno));
 		rc = EXIT_IO;

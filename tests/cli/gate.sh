@@ -58,6 +58,42 @@ expect_rc 3 "$K" release -i trustee2.key --show one.req
 assert_grep "$ERR" "not a custodian" "a non-custodian cannot release"
 expect_rc 2 "$K" release -i trustee1.key -o r.rel one.req </dev/null
 assert_missing r.rel "no terminal and no --yes: nothing written"
+# An answer longer than the prompt reads is read to its end: none of it is
+# left on the terminal for the next reader (the shell, which would run it).
+if python3 - "$K" <<'PY'; then ok; else fail "a long answer left input for the shell"; fi
+import os, pty, select, sys, time
+kist = sys.argv[1]
+cmd = ('"%s" release -q -i trustee1.key --ledger pty.db -o pty.rel one.req; '
+       'read rest; echo "LEFT:$rest:"' % kist)
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("sh", ["sh", "-c", cmd])
+out, sent_answer, sent_probe, t0 = b"", False, False, time.time()
+while time.time() - t0 < 60:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if r:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    if not sent_answer and b"[y/N]" in out:
+        os.write(fd, b"yes release share\n")
+        sent_answer, t_ans = True, time.time()
+    if sent_answer and not sent_probe and time.time() - t_ans > 3:
+        os.write(fd, b"probe\n")
+        sent_probe = True
+    if b"LEFT:" in out and out.rstrip().endswith(b":"):
+        break
+os.waitpid(pid, 0)
+text = out.decode(errors="replace")
+ok = "LEFT:probe:" in text and os.path.exists("pty.rel")
+if not ok:
+    sys.stderr.write("terminal said: %r\n" % text[-300:])
+sys.exit(0 if ok else 1)
+PY
 release trustee1 one.req one.rel
 rm -rf x && mkdir x
 expect_rc 0 "$K" extract -q -i lawyer.key --release one.rel -C x one.kist

@@ -11,6 +11,8 @@
 #include "base/base.h"
 #include "os/os.h"
 
+#include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,7 +78,8 @@ static void *sq_realloc(void *p, int n)
 
 static int sq_size(void *p)
 {
-	return p == NULL ? 0 : (int)kist__wipe_size(p);
+	size_t n = p == NULL ? 0 : kist__wipe_size(p);
+	return n > INT_MAX ? INT_MAX : (int)n;
 }
 
 static int sq_roundup(int n)
@@ -114,20 +117,30 @@ static void icu_free(const void *ctx, void *mem)
 	kist__wipe_free(mem);
 }
 
-const char *kist__wipe_install(void)
+static const char *install_late; /* set once, by install() */
+
+static void install(void)
 {
 	static const sqlite3_mem_methods sq = {sq_malloc,  sq_free, sq_realloc,  sq_size,
 	                                       sq_roundup, sq_init, sq_shutdown, NULL};
-	static int done;
-	if (done)
-		return NULL;
-	if (sqlite3_config(SQLITE_CONFIG_MALLOC, &sq) != SQLITE_OK)
-		return "SQLite";
+	if (sqlite3_config(SQLITE_CONFIG_MALLOC, &sq) != SQLITE_OK) {
+		install_late = "SQLite";
+		return;
+	}
 	UErrorCode st = U_ZERO_ERROR;
 	u_setMemoryFunctions(NULL, icu_alloc, icu_realloc, icu_free, &st);
-	if (U_FAILURE(st))
-		return "ICU";
+	if (U_FAILURE(st)) {
+		install_late = "ICU";
+		return;
+	}
 	json_set_alloc_funcs(kist__wipe_malloc, kist__wipe_free);
-	done = 1;
-	return NULL;
+}
+
+/* Once per process, whichever thread calls first (kist_init() is called by
+ * many entry points). */
+const char *kist__wipe_install(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, install);
+	return install_late;
 }

@@ -188,9 +188,11 @@ kist_err kist_ledger_default_path(char *out, size_t cap)
 		return KIST_OK;
 	}
 	if (kist__os_data_path("ledger.db", out, cap) != 0)
-		return errno == ENOENT ? kist__fail(KIST_E_ARG, "no ledger path: set KIST_LEDGER, "
-		                                                "XDG_DATA_HOME or HOME")
-		                       : kist__fail(KIST_E_LIMIT, "the ledger path is too long");
+		return errno == ENOENT
+		           ? kist__fail(KIST_E_ARG, "no ledger path: set KIST_LEDGER, or "
+		                                    "XDG_DATA_HOME or HOME to an "
+		                                    "absolute folder")
+		           : kist__fail(KIST_E_LIMIT, "the ledger path is too long");
 	return KIST_OK;
 }
 

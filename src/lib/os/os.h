@@ -235,8 +235,10 @@ int kist__os_space_free(int dirfd, kist__os_space *sp);
 
 /*
  * A new file without a name, read-write, in folder dir (NULL: the current
- * one): nothing is left on a crash.  POSIX: mkstemp then unlink; Windows:
- * a hidden file opened delete-on-close.  A descriptor, or -1.
+ * one): nothing is left on a crash.  Linux: O_TMPFILE, where the file
+ * system has it; other POSIX: mkstemp then unlink (a crash between the two
+ * leaves a .kist-whole-* file); Windows: a hidden file opened
+ * delete-on-close.  A descriptor, or -1.
  */
 int kist__os_nameless_file(const char *dir);
 /*
@@ -390,8 +392,9 @@ int kist__os_tty_open(void);
  * cap - 1 bytes, not terminated, without its line end; *len its length).
  * With echo 0 nothing typed is shown (turned off before the prompt), and a
  * line end is written after.  -1 with errno EINTR (interrupted), E2BIG (the
- * line does not fit: reading stops) or another error; the terminal is
- * restored on every path.  Windows: read as UTF-16, returned as UTF-8.
+ * line does not fit: buf holds its start, the rest is read to its end and
+ * dropped, so nothing is left for the next reader) or another error; the
+ * terminal is restored on every path.  Windows: read as UTF-16, returned as UTF-8.
  */
 int kist__os_tty_read_line(int tty, const char *prompt, char *buf, size_t cap, size_t *len,
                            int echo);

@@ -398,6 +398,12 @@ int kist__os_nameless_file(const char *dir)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+#ifdef O_TMPFILE
+	/* Linux: a file that never has a name, so a crash leaves nothing. */
+	int tfd = open(dir == NULL ? "." : dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (tfd >= 0)
+		return tfd;
+#endif
 	int fd = mkostemp(tmpl, O_CLOEXEC);
 	if (fd >= 0)
 		unlink(tmpl);
@@ -624,13 +630,15 @@ int kist__os_run_quietly(const char *exe, char *const argv[], const char *tmpdir
 		execv(exe, argv);
 		_exit(127);
 	}
+	setpgid(pid, pid); /* here too: an interrupt before the child's own call finds the group */
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR) {
 			*status = -1;
 			return 0;
 		}
 		/* An interrupt: stop the group, wait for it, report it. */
-		kill(-pid, SIGTERM);
+		if (kill(-pid, SIGTERM) != 0)
+			kill(pid, SIGTERM);
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
 		errno = EINTR;
@@ -706,8 +714,10 @@ int kist__os_tty_read_line(int tty, const char *prompt, char *buf, size_t cap, s
 		if (r <= 0 || c == '\n' || c == '\r')
 			break;
 		if (n + 1 >= cap) {
+			/* Too long: the rest of the line is read and dropped, so that
+			 * none of it is left for the next reader (the shell). */
 			err = E2BIG;
-			break;
+			continue;
 		}
 		buf[n++] = c;
 	}

@@ -1915,8 +1915,8 @@ int kist__os_tty_read_line(int tty, const char *prompt, char *buf, size_t cap, s
 		if (c == L'\n')
 			break;
 		if (wn + 1 >= sizeof w / sizeof w[0]) {
-			err = E2BIG;
-			break;
+			err = E2BIG; /* the rest of the line is read and dropped */
+			continue;
 		}
 		w[wn++] = c;
 	}
