@@ -94,7 +94,8 @@ static void check_jansson(void)
 	json_t *j = json_loads("{\"people\":[{\"name\":\"Nobody Example\",\"n\":3}]}", 0, &e);
 	json_t *p = j != NULL ? json_array_get(json_object_get(j, "people"), 0) : NULL;
 
-	check(p != NULL && strcmp(json_string_value(json_object_get(p, "name")), "Nobody Example") == 0 &&
+	check(p != NULL &&
+	          strcmp(json_string_value(json_object_get(p, "name")), "Nobody Example") == 0 &&
 	          json_integer_value(json_object_get(p, "n")) == 3,
 	      "jansson parse");
 	json_decref(j);
@@ -104,8 +105,9 @@ static void check_jansson(void)
  * either, src/lib/crypto/aead.c). */
 static void check_crypto(void)
 {
-	static const unsigned char key[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-	                                      17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+	static const unsigned char key[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+	                                      12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+	                                      23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 	static const unsigned char nonce[12] = {7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7};
 	static const unsigned char msg[] = "a chunk of sealed evidence";
 	static const unsigned char ad[] = "header";
@@ -120,9 +122,10 @@ static void check_crypto(void)
 	          memcmp(h1, h2, 32) == 0,
 	      "libcrypto SHA-256 equals libsodium's");
 
-	crypto_aead_chacha20poly1305_ietf_encrypt(c1, &c1len, msg, sizeof msg, ad, sizeof ad - 1, NULL,
-	                                          nonce, key);
-	ok = ctx != NULL && EVP_EncryptInit_ex(ctx, EVP_chacha20_poly1305(), NULL, key, nonce) == 1 &&
+	crypto_aead_chacha20poly1305_ietf_encrypt(c1, &c1len, msg, sizeof msg, ad, sizeof ad - 1,
+	                                          NULL, nonce, key);
+	ok = ctx != NULL &&
+	     EVP_EncryptInit_ex(ctx, EVP_chacha20_poly1305(), NULL, key, nonce) == 1 &&
 	     EVP_EncryptUpdate(ctx, NULL, &len, ad, (int)sizeof ad - 1) == 1 &&
 	     EVP_EncryptUpdate(ctx, c2, &len, msg, (int)sizeof msg) == 1 &&
 	     EVP_EncryptFinal_ex(ctx, c2 + len, &len2) == 1 &&
@@ -216,8 +219,9 @@ int main(void)
 	check_icu();
 	if (failed != 0)
 		return 1;
-	printf("depcheck: %d checks passed (%s, zstd %s, SQLite %s, jansson %s, %s, ICU %s)\n", passed,
-	       "libsodium " SODIUM_VERSION_STRING, ZSTD_versionString(), sqlite3_libversion(),
-	       JANSSON_VERSION, OpenSSL_version(OPENSSL_VERSION), U_ICU_VERSION);
+	printf("depcheck: %d checks passed (%s, zstd %s, SQLite %s, jansson %s, %s, ICU %s)\n",
+	       passed, "libsodium " SODIUM_VERSION_STRING, ZSTD_versionString(),
+	       sqlite3_libversion(), JANSSON_VERSION, OpenSSL_version(OPENSSL_VERSION),
+	       U_ICU_VERSION);
 	return 0;
 }

@@ -124,7 +124,8 @@ void cli_time(char *out, size_t cap, long long t)
 {
 	struct tm tm;
 	time_t tt = (time_t)t;
-	if (kist__os_gmtime(&tt, &tm) == NULL || strftime(out, cap, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+	if (kist__os_gmtime(&tt, &tm) == NULL ||
+	    strftime(out, cap, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
 		snprintf(out, cap, "@%lld", t);
 }
 

@@ -554,11 +554,65 @@ static wchar_t *final_path(HANDLE h)
 	return errno = EIO, NULL;
 }
 
+/* CreateFileW's disposition for open flags. */
+static DWORD open_disposition(int flags)
+{
+	if ((flags & KIST__OS_CREAT) && (flags & KIST__OS_EXCL))
+		return CREATE_NEW; /* never follows a link: an existing name is EEXIST */
+	if ((flags & KIST__OS_CREAT) && (flags & KIST__OS_TRUNC))
+		return CREATE_ALWAYS;
+	if (flags & KIST__OS_CREAT)
+		return OPEN_ALWAYS;
+	if (flags & KIST__OS_TRUNC)
+		return TRUNCATE_EXISTING;
+	return OPEN_EXISTING;
+}
+
+/*
+ * h opened p; with KIST__OS_NOFOLLOW a link is refused (ELOOP).  The handle
+ * to use (another one for a reparse point that is not a link), its
+ * attributes in *attrs; INVALID_HANDLE_VALUE with errno, h closed.
+ */
+static HANDLE no_follow(HANDLE h, const wchar_t *p, int flags, DWORD access, DWORD share, DWORD fl,
+                        DWORD *attrs)
+{
+	DWORD tag = 0;
+	if (!reparse_query(h, &tag, attrs) && (flags & KIST__OS_NOFOLLOW)) {
+		/* Not known to be no link: not opened (fail closed). */
+		int err = errno_of(GetLastError());
+		CloseHandle(h);
+		fail_errno(err);
+		return INVALID_HANDLE_VALUE;
+	}
+	if (!(flags & KIST__OS_NOFOLLOW) || tag == 0)
+		return h;
+	if (NAME_SURROGATE(tag)) {
+		/* A link, a junction, a mount point: not followed. */
+		CloseHandle(h);
+		fail_errno(ELOOP);
+		return INVALID_HANDLE_VALUE;
+	}
+	/* Another reparse point (a cloud placeholder, deduplicated data) is a
+	 * file: open what it stands for, and check it is the same one. */
+	HANDLE g =
+	    create(p, access, share, OPEN_EXISTING, fl & ~FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+	int same = g != INVALID_HANDLE_VALUE && same_id(h, g);
+	CloseHandle(h);
+	if (!same) {
+		if (g != INVALID_HANDLE_VALUE)
+			CloseHandle(g);
+		fail_errno(ELOOP);
+		return INVALID_HANDLE_VALUE;
+	}
+	reparse_tag(g, attrs);
+	return g;
+}
+
 int kist__os_openat(int dirfd, const char *name, int flags, unsigned mode)
 {
 	wchar_t *p = path_at(dirfd, name);
 	DWORD access, share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, disp,
-	              fl = FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OVERLAPPED, attrs = 0, tag;
+	              fl = FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OVERLAPPED, attrs = 0;
 	HANDLE h;
 	wfd e;
 	int fd;
@@ -569,16 +623,7 @@ int kist__os_openat(int dirfd, const char *name, int flags, unsigned mode)
 	access = open_access(flags);
 	if (flags & KIST__OS_DIRECTORY)
 		share = FILE_SHARE_READ | FILE_SHARE_WRITE; /* nobody renames it meanwhile */
-	if ((flags & KIST__OS_CREAT) && (flags & KIST__OS_EXCL))
-		disp = CREATE_NEW; /* never follows a link: an existing name is EEXIST */
-	else if ((flags & KIST__OS_CREAT) && (flags & KIST__OS_TRUNC))
-		disp = CREATE_ALWAYS;
-	else if (flags & KIST__OS_CREAT)
-		disp = OPEN_ALWAYS;
-	else if (flags & KIST__OS_TRUNC)
-		disp = TRUNCATE_EXISTING;
-	else
-		disp = OPEN_EXISTING;
+	disp = open_disposition(flags);
 	if (flags & KIST__OS_NOFOLLOW)
 		fl |= FILE_FLAG_OPEN_REPARSE_POINT;
 	if ((flags & KIST__OS_CREAT) && !(mode & 0200))
@@ -595,34 +640,9 @@ int kist__os_openat(int dirfd, const char *name, int flags, unsigned mode)
 		free(p);
 		return -1;
 	}
-	if (!reparse_query(h, &tag, &attrs) && (flags & KIST__OS_NOFOLLOW)) {
-		/* Not known to be no link: not opened (fail closed). */
-		int err = errno_of(GetLastError());
-		CloseHandle(h);
+	if ((h = no_follow(h, p, flags, access, share, fl, &attrs)) == INVALID_HANDLE_VALUE) {
 		free(p);
-		return fail_errno(err);
-	}
-	if ((flags & KIST__OS_NOFOLLOW) && tag != 0) {
-		if (NAME_SURROGATE(tag)) {
-			/* A link, a junction, a mount point: not followed. */
-			CloseHandle(h);
-			free(p);
-			return fail_errno(ELOOP);
-		}
-		/* Another reparse point (a cloud placeholder, deduplicated data) is
-		 * a file: open what it stands for, and check it is the same one. */
-		HANDLE g = create(p, access, share, OPEN_EXISTING,
-		                  fl & ~FILE_FLAG_OPEN_REPARSE_POINT, NULL);
-		int same = g != INVALID_HANDLE_VALUE && same_id(h, g);
-		CloseHandle(h);
-		if (!same) {
-			if (g != INVALID_HANDLE_VALUE)
-				CloseHandle(g);
-			free(p);
-			return fail_errno(ELOOP);
-		}
-		h = g;
-		reparse_tag(h, &attrs);
+		return -1;
 	}
 	e.dir = (attrs & FILE_ATTRIBUTE_DIRECTORY) != 0;
 	if ((flags & KIST__OS_DIRECTORY) && !e.dir) {
