@@ -114,10 +114,14 @@ size_t kist_escape_buf(char *out, size_t cap, const char *s, unsigned flags);
 size_t kist_utf8_next(const char *s, size_t len, uint32_t *cp);
 
 /*
- * Initialises the library: libsodium, and the allocators of SQLite, ICU and
- * jansson, which become kist's (every block wiped when freed).  Those are
+ * Initialises the library: libsodium; the allocators of SQLite, ICU and
+ * jansson, which become kist's (every block wiped when freed); and OpenSSL's
+ * libcrypto, without its configuration file (kist needs only the default
+ * provider's SHA-256 and ChaCha20-Poly1305; a configuration, $OPENSSL_CONF or
+ * the system's, could load a provider module or disable a cipher).  Those are
  * process-wide: call kist_init() before the program itself uses any of these
- * libraries.  Safe to call more than once.  Every other function calls it as
+ * libraries (a program that started libcrypto itself keeps its own
+ * configuration).  Safe to call more than once.  Every other function calls it as
  * needed; a program with threads calls it first, before starting them (see
  * "Threads" above).
  * @return KIST_OK, KIST_E_CRYPTO; KIST_E_ARG when SQLite or ICU was used

@@ -218,5 +218,22 @@ else
 	echo "note: /dev/full is not writable here: standard output errors not tested" >&2
 fi
 
+# ------------------------------------------ libcrypto's configuration
+# kist starts libcrypto without reading a configuration file: one that names
+# a provider module that cannot load (or could load anything) changes nothing.
+cat >bad-openssl.cnf <<'CNF'
+config_diagnostics = 1
+openssl_conf = openssl_init
+[openssl_init]
+providers = provider_sect
+[provider_sect]
+bogus = bogus_sect
+[bogus_sect]
+module = /nonexistent/kist-test-provider.so
+activate = 1
+CNF
+OPENSSL_CONF=$PWD/bad-openssl.cnf expect_rc 0 "$K" seal -q -r "$PA" -o out/conf.kist case
+OPENSSL_CONF=$PWD/bad-openssl.cnf expect_rc 0 "$K" verify -q -i alice.key out/conf.kist
+
 assert_no_tmp . "all the failures above"
 finish

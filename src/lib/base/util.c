@@ -8,6 +8,7 @@
 #include <string.h>
 #include <stdlib.h>
 
+#include <openssl/crypto.h>
 #include <sodium.h>
 
 static _Thread_local char detail[768];
@@ -80,6 +81,8 @@ kist_err kist_init(void)
 	if (late != NULL)
 		return kist__fail(KIST_E_ARG, "%s was used before kist_init(): call it first",
 		                  late);
+	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1)
+		return kist__fail(KIST_E_CRYPTO, "libcrypto failed to initialise");
 	return KIST_OK;
 }
 
