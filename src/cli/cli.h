@@ -95,14 +95,14 @@ size_t cli_count(const cli_args *a, const char *long_name);
 const char *cli_get_n(const cli_args *a, const char *long_name, size_t i);
 
 /* Prints "kist: <context>: <message>" on stderr, both escaped by kist_escape(). */
-void cli_error(const char *context, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_error(const char *context, const char *fmt, ...) KIST__PRINTF(2, 3);
 /* Reports a library error with its detail and returns the exit code for it. */
 int cli_fail(const char *context, kist_err err);
 /* As cli_fail(), with " (hint)" after the message when err is when: the library says
  * what is wrong, the CLI names the option or verb that changes it. */
 int cli_fail_hint(const char *context, kist_err err, kist_err when, const char *hint);
 int cli_exit_code(kist_err err);
-void cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_usage_error(const char *verb, const char *fmt, ...) KIST__PRINTF(2, 3);
 
 /* Loads identities named by -i, asking for passphrases as needed.  Returns an exit code. */
 int cli_load_identities(const cli_args *a, kist_identity ***ids, size_t *n);
@@ -327,7 +327,7 @@ void cli_html_begin(cli_html *h, const char *title, int letter);
 void cli_html_end(cli_html *h);
 /* Markup as it is, or formatted (the arguments must be markup or plain numbers). */
 void cli_html_raw(cli_html *h, const char *s);
-void cli_html_fmt(cli_html *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_html_fmt(cli_html *h, const char *fmt, ...) KIST__PRINTF(2, 3);
 /* Hostile text: kist_escape()'s rendering (controls, bidi; a path with
  * CLI_SAFE_BACKSLASH), then HTML-escaped. */
 void cli_html_text(cli_html *h, const char *s);

@@ -1,7 +1,7 @@
 /*
  * base: what every layer of the library uses (errors and their detail,
  * interruption, byte order, checked I/O, printable text, atomic output).
- * Includes only the public header.  Not installed.
+ * Includes the public header and the platform layer (os/os.h).  Not installed.
  */
 #ifndef KIST_BASE_H
 #define KIST_BASE_H
@@ -11,13 +11,14 @@
 #include <stdint.h>
 
 #include "kist.h"
+#include "os/os.h"
 
 #ifndef KIST_VERSION
 #define KIST_VERSION "0.0.0"
 #endif
 
 /* ---- error detail (util.c) */
-kist_err kist__fail(kist_err err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+kist_err kist__fail(kist_err err, const char *fmt, ...) KIST__PRINTF(2, 3);
 void kist__clear_detail(void);
 /*
  * Copies the current detail into buf and returns it, to nest it in a new

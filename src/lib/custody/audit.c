@@ -16,7 +16,7 @@ typedef struct audit {
 } audit;
 
 static void finding(audit *a, kist_audit_kind kind, uint64_t index, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    KIST__PRINTF(4, 5);
 
 static void finding(audit *a, kist_audit_kind kind, uint64_t index, const char *fmt, ...)
 {

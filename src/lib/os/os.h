@@ -27,6 +27,21 @@
 #include <stdio.h>
 #include <time.h>
 
+/*
+ * KIST__PRINTF(f, a): the function's argument f is a printf format, its
+ * arguments start at a.  mingw-w64's "printf" archetype is Microsoft's, which
+ * knows no %zu or %PRIu64 of C99; kist is built with _GNU_SOURCE, so its
+ * printf family is mingw's own C99 one, whose archetype is gnu_printf.
+ */
+#if defined(__MINGW32__)
+#if !defined(__USE_MINGW_ANSI_STDIO) || !__USE_MINGW_ANSI_STDIO
+#error "kist needs mingw-w64's C99 printf (_GNU_SOURCE or __USE_MINGW_ANSI_STDIO=1)"
+#endif
+#define KIST__PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#else
+#define KIST__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#endif
+
 /* ---- descriptors and their bytes */
 
 /* Open flags (any OR of these; one of RDONLY, WRONLY, RDWR). */

@@ -245,6 +245,7 @@ static kist_err rebuild_stripe(repair_job *j, uint64_t r)
 	}
 	return KIST_OK;
 #else
+	(void)h, (void)src, (void)er;
 	return kist__fail(KIST_E_FORMAT, "this build of kist has no parity (ISA-L)");
 #endif
 }

@@ -238,6 +238,7 @@ static kist_err write_meta(int fd, const kist__part_hdr *h, const unsigned char 
 	return err;
 }
 
+#ifdef KIST_HAVE_ISAL
 static kist_err pwrite_full(int fd, const void *buf, size_t len, uint64_t off, const char *what)
 {
 	if (len > 0 && kist__os_seek(fd, (int64_t)off, KIST__OS_SEEK_SET) < 0)
@@ -259,6 +260,7 @@ static kist_err span_write(const span *s, int vfd, int sfd, uint64_t r0, size_t 
 	}
 	return err;
 }
+#endif
 
 typedef struct write_job {
 	kist__part_hdr h;

@@ -516,7 +516,7 @@ static kist_err json_scalar(kist__person *p, const char *src, const char *key, j
 		*len = json_string_length(v);
 		break;
 	case JSON_INTEGER:
-		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
 		*out = strdup(num);
 		*len = strlen(num);
 		break;
