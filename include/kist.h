@@ -368,7 +368,8 @@ kist_err kist_sealer_set_base(kist_sealer *s, const char *dir);
  * refused).  Two inputs stored under the same name (or one inside the other)
  * are refused, the message naming both.  Devices, sockets and fifos are
  * skipped with a warning.  Nothing is read yet beyond directory listings.  On
- * failure the sealer is as it was.
+ * failure the sealer is as it was.  On Windows '\' separates names as '/'
+ * does, and a drive or share ("C:", "\\server\share") is never stored.
  * @return KIST_OK, KIST_E_IO (missing or unreadable), KIST_E_INPUT (a name kist
  *         refuses, e.g. with a control character; a name another input has; a
  *         path outside the base folder), KIST_E_LIMIT.

@@ -177,11 +177,17 @@ int cli_parse(cli_args *a, const cli_verb *verb, const cli_verb *all, size_t nal
 		cli_fail(NULL, KIST_E_NOMEM);
 		goto out;
 	}
+	/* The entries these verbs name after the vault are in kist's form: on
+	 * Windows "docs\a.txt" is "docs/a.txt" (a name there holds no '\'). */
+	int entries = strcmp(verb->name, "extract") == 0 || strcmp(verb->name, "cat") == 0 ||
+	              strcmp(verb->name, "request") == 0;
 	for (int k = 0; k < argc; k++) {
 		char *arg = argv[k];
-		if (only_pos || arg[0] != '-' || arg[1] == '\0')
+		if (only_pos || arg[0] != '-' || arg[1] == '\0') {
+			if (entries && a->npos > 0)
+				kist__os_path_slashes(arg);
 			a->pos[a->npos++] = arg;
-		else if (strcmp(arg, "--") == 0)
+		} else if (strcmp(arg, "--") == 0)
 			only_pos = 1;
 		else if (add_option(a, g, &ng, arg, argc, argv, &k) != 0)
 			goto out;

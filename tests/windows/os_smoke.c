@@ -441,8 +441,21 @@ int main(int argc, char **argv)
 	   "fnmatch");
 	char *rp = kist__os_realpath(top);
 	printf("# realpath: %s\n", rp ? rp : "(null)");
-	ok(rp != NULL && rp[1] == ':', "realpath: a drive path");
+	ok(rp != NULL && rp[1] == ':' && rp[2] == '/' && strchr(rp, '\\') == NULL,
+	   "realpath: a drive path, '/'-separated");
 	free(rp);
+	{
+		char p[] = "a\\b\\c/d";
+		kist__os_path_slashes(p);
+		ok(strcmp(p, "a/b/c/d") == 0, "path_slashes: '\\' separates names");
+	}
+	ok(kist__os_path_drive("C:/x") == 2 && kist__os_path_drive("c:") == 2 &&
+	       kist__os_path_drive("C:x") == 2 && kist__os_path_drive("x/C:") == 0 &&
+	       kist__os_path_drive("/x") == 0 && kist__os_path_drive("1:/x") == 0 &&
+	       kist__os_path_drive("//srv/share/x") == 11 && kist__os_path_drive("//srv") == 5 &&
+	       kist__os_path_drive("//?/C:/x") == 6 && kist__os_path_drive("//./C:/x") == 6 &&
+	       kist__os_path_drive("//?/UNC/srv/share/x") == 17 && kist__os_path_drive("") == 0,
+	   "path_drive: drives and shares");
 	void *big = kist__os_alloc_huge(3 << 20);
 	ok(big != NULL, "alloc_huge");
 	free(big);

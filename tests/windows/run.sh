@@ -121,4 +121,21 @@ check "kist.exe extracts the Linux vault byte for byte" sh -c \
 	"'$WINE' '$exe' extract -q -i win.key -C wout2 l.kist && diff -r wout2/sample sample"
 check "kist.exe searches its people" sh -c \
 	"'$WINE' '$exe' people -i win.key l.kist --search 'Hana' | grep -q 'Hana'"
+
+# Windows paths: '\' separates names, a drive is never stored, and the
+# entries named to extract may use '\' too.
+"$lin" seal -q -r "$(cat lin.pub)" -o lp.kist sample/photos
+"$lin" list -i lin.key lp.kist >lp.txt
+check "kist.exe seals .\\sample\\photos as photos/..." sh -c \
+	"'$WINE' '$exe' seal -q -r '$(cat lin.pub)' -o wb.kist '.\\sample\\photos'"
+check "  and its list equals the Linux seal of sample/photos" sh -c \
+	"'$lin' list -i lin.key wb.kist | cmp -s - lp.txt"
+wabs=$(winepath -w "$rt/sample/photos" 2>/dev/null)
+check "kist.exe seals $wabs (a drive path) as photos/..." sh -c \
+	"'$WINE' '$exe' seal -q -r '$(cat lin.pub)' -o wd.kist '$wabs' && '$lin' list -i lin.key wd.kist | cmp -s - lp.txt"
+check "kist.exe seals --base . sample\\photos as sample/photos/..." sh -c \
+	"'$WINE' '$exe' seal -q -r '$(cat lin.pub)' --base . -o wbase.kist 'sample\\photos' && '$lin' list -i lin.key wbase.kist | sed 's|^sample/||' | cmp -s - lp.txt"
+mkdir -p wsel
+check "kist.exe extracts photos\\DSC_1180.jpg, named with '\\'" sh -c \
+	"'$WINE' '$exe' extract -q -i win.key -C wsel l.kist 'sample\\photos\\DSC_1180.jpg' && cmp sample/photos/DSC_1180.jpg wsel/sample/photos/DSC_1180.jpg && [ \"\$(find wsel -type f | wc -l)\" = 1 ]"
 exit "$fail"

@@ -212,9 +212,22 @@ int kist__os_symlinkat(const char *target, int dirfd, const char *name);
 ptrdiff_t kist__os_readlinkat(int dirfd, const char *name, char *buf, size_t cap);
 /*
  * The absolute name of path with every link, "." and ".." resolved,
- * malloc()'d (free()); NULL with errno on error.
+ * malloc()'d (free()); NULL with errno on error.  In kist's form: on
+ * Windows '/'-separated, "C:/x/y" or "//server/share/x".
  */
 char *kist__os_realpath(const char *path);
+/*
+ * A path given by the user, in kist's form, in place: on Windows every '\'
+ * becomes '/' (so "evidence\photos" is two names, as "evidence/photos" is);
+ * on POSIX, where '\' is a character of a name, unchanged.
+ */
+void kist__os_path_slashes(char *path);
+/*
+ * The length of the drive or share that starts path (in kist's form, after
+ * kist__os_path_slashes): on Windows 2 for "C:", the whole "//server/share"
+ * or "//?/C:" prefix; on POSIX 0.  What follows is the path on that drive.
+ */
+size_t kist__os_path_drive(const char *path);
 
 /*
  * Sets fd's permission bits (07777 masked by the caller).  Windows: only the

@@ -322,6 +322,17 @@ char *kist__os_realpath(const char *path)
 	return realpath(path, NULL);
 }
 
+void kist__os_path_slashes(char *path)
+{
+	(void)path;
+}
+
+size_t kist__os_path_drive(const char *path)
+{
+	(void)path;
+	return 0;
+}
+
 int kist__os_fchmod(int fd, unsigned mode)
 {
 	return fchmod(fd, (mode_t)(mode & 07777));

@@ -1408,7 +1408,8 @@ char *kist__os_realpath(const char *path)
 		} else if (wcsncmp(s, L"\\\\?\\", 4) == 0) {
 			s += 4;
 		}
-		out = w2u(s);
+		if ((out = w2u(s)) != NULL)
+			kist__os_path_slashes(out);
 	} else if (n == 0) {
 		fail_last();
 	} else {
@@ -1417,6 +1418,38 @@ char *kist__os_realpath(const char *path)
 	free(f);
 	CloseHandle(h);
 	return out;
+}
+
+void kist__os_path_slashes(char *path)
+{
+	for (; *path; path++)
+		if (*path == '\\')
+			*path = '/';
+}
+
+/* The end of the next name of p (at '/' or the end). */
+static size_t name_end(const char *p, size_t i)
+{
+	while (p[i] != '\0' && p[i] != '/')
+		i++;
+	return i;
+}
+
+size_t kist__os_path_drive(const char *p)
+{
+	int letter = (p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z');
+	if (letter && p[1] == ':')
+		return 2;
+	if (p[0] != '/' || p[1] != '/')
+		return 0;
+	if ((p[2] == '?' || p[2] == '.') && p[3] == '/') {
+		if (strncmp(p + 4, "UNC/", 4) != 0) /* "//?/C:", "//./C:", "//?/Volume{...}" */
+			return name_end(p, 4);
+		size_t server = name_end(p, 8); /* "//?/UNC/server/share" */
+		return p[server] == '/' ? name_end(p, server + 1) : server;
+	}
+	size_t server = name_end(p, 2); /* "//server/share" */
+	return p[server] == '/' ? name_end(p, server + 1) : server;
 }
 
 int kist__os_fchmod(int fd, unsigned mode)

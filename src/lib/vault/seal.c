@@ -693,6 +693,13 @@ static const char *last_component(const char *stored)
 	return slash ? slash + 1 : stored;
 }
 
+/* A root folder's real name: "/", or "C:/" on Windows. */
+static int ends_in_slash(const char *real)
+{
+	size_t n = strlen(real);
+	return n > 0 && real[n - 1] == '/';
+}
+
 /*
  * The name path is stored under with --base: its real location relative to
  * the base folder.  The last component is not resolved (a link is recorded,
@@ -700,7 +707,8 @@ static const char *last_component(const char *stored)
  */
 static kist_err stored_under_base(const kist_sealer *s, const char *path, char **out)
 {
-	char *norm = stored_name(path), *dir = NULL, *real = NULL, *abs = NULL;
+	char *norm = stored_name(path + kist__os_path_drive(path)), *dir = NULL, *real = NULL,
+	     *abs = NULL;
 	kist_err err = KIST_OK;
 	size_t bl = strlen(s->base);
 
@@ -717,7 +725,7 @@ static kist_err stored_under_base(const kist_sealer *s, const char *path, char *
 		real = dir ? kist__os_realpath(dir) : NULL;
 		size_t al = real ? strlen(real) + strlen(last) + 2 : 0;
 		if (real != NULL && (abs = malloc(al)) != NULL)
-			snprintf(abs, al, "%s%s%s", real, strcmp(real, "/") ? "/" : "", last);
+			snprintf(abs, al, "%s%s%s", real, ends_in_slash(real) ? "" : "/", last);
 	}
 	if (real == NULL) {
 		err = errno == ENOMEM
@@ -731,8 +739,8 @@ static kist_err stored_under_base(const kist_sealer *s, const char *path, char *
 	}
 	if (strcmp(abs, s->base) == 0) {
 		*out = strdup("");
-	} else if (strcmp(s->base, "/") == 0) {
-		*out = strdup(abs + 1);
+	} else if (ends_in_slash(s->base) && strncmp(abs, s->base, bl) == 0) { /* "/", "C:/" */
+		*out = strdup(abs + bl);
 	} else if (strncmp(abs, s->base, bl) == 0 && abs[bl] == '/') {
 		*out = strdup(abs + bl + 1);
 	} else {
@@ -797,12 +805,11 @@ static kist_err add_root(kist_sealer *s, const char *src, const char *stored)
 	return KIST_OK;
 }
 
-kist_err kist_sealer_add_path(kist_sealer *s, const char *path)
+/* kist_sealer_add_path, for a path in kist's form ('/'-separated). */
+static kist_err add_path(kist_sealer *s, const char *path)
 {
 	char *stored = NULL;
 	kist_err err;
-	if (path == NULL || path[0] == '\0')
-		return kist__fail(KIST_E_ARG, "empty path");
 	if (s->base != NULL) {
 		if ((err = stored_under_base(s, path, &stored)) == KIST_OK) {
 		} else if (s->collect && (err == KIST_E_IO || err == KIST_E_INPUT)) {
@@ -820,7 +827,7 @@ kist_err kist_sealer_add_path(kist_sealer *s, const char *path)
 	} else {
 		/* Only the last name: never the folders above it (they say where the
 		 * files lay).  ".", ".." and "/" store a folder's contents. */
-		char *norm = stored_name(path);
+		char *norm = stored_name(path + kist__os_path_drive(path));
 		if (norm == NULL)
 			return kist__nomem();
 		stored = strdup(last_component(norm));
@@ -849,6 +856,20 @@ kist_err kist_sealer_add_path(kist_sealer *s, const char *path)
 		free(s->root_src[s->nroots]);
 	}
 	free(stored);
+	return err;
+}
+
+kist_err kist_sealer_add_path(kist_sealer *s, const char *arg)
+{
+	char *path;
+	kist_err err;
+	if (arg == NULL || arg[0] == '\0')
+		return kist__fail(KIST_E_ARG, "empty path");
+	if ((path = strdup(arg)) == NULL)
+		return kist__nomem();
+	kist__os_path_slashes(path); /* Windows: "a\b" is "a/b" */
+	err = add_path(s, path);
+	free(path);
 	return err;
 }
 
