@@ -378,6 +378,11 @@ static kist_err finish_parts(repair_job *j, const char *out_dir, unsigned flags,
 	for (unsigned p = 1; p <= j->total && err == KIST_OK; p++) {
 		if (!j->redo[p])
 			continue;
+		/* Read no more: and Windows replaces no file that is open. */
+		if (j->fd[p] >= 0) {
+			kist__os_close(j->fd[p]);
+			j->fd[p] = -1;
+		}
 		if ((err = kist__outfile_commit(&j->out[p], j->replace[p], 0)) == KIST_OK) {
 			kist__os_fsync(j->dirfd[p]);
 			if (done_fn != NULL)
