@@ -87,7 +87,10 @@ while time.time() - t0 < 60:
         sent_probe = True
     if b"LEFT:" in out and out.rstrip().endswith(b":"):
         break
-os.waitpid(pid, 0)
+if os.waitpid(pid, os.WNOHANG) == (0, 0):  # still waiting after 60 s: a hang
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    out += b"\n(killed after 60 s)"
 text = out.decode(errors="replace")
 ok = "LEFT:probe:" in text and os.path.exists("pty.rel")
 if not ok:

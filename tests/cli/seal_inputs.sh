@@ -33,7 +33,7 @@ assert_grep "$ERR" 'also an input' "-o - into one of the inputs is refused"
 rm -f case/self.kist
 # A terminal is refused (only where script(1) gives one).
 if command -v script >/dev/null 2>&1; then
-	script -qec "$K seal -r $PA -o - case; echo rc=\$?" /dev/null >tty.out 2>&1
+	timeout -k 5 "$CMD_TIMEOUT" script -qec "$K seal -r $PA -o - case; echo rc=\$?" /dev/null >tty.out 2>&1
 	assert_grep tty.out 'rc=2' "-o - with a terminal on standard output: usage exit code"
 	assert_grep tty.out 'terminal' "-o - with a terminal: the refusal says so"
 else

@@ -82,7 +82,7 @@ chmod 600 pw4
 "$K" keygen -q --passphrase-file pw4 -o t4.key >t4.pub 2>/dev/null || die "keygen t4"
 KIST_LEDGER=$H expect_rc 0 "$K" log export -q -r "$(cat t4.pub)" -o b5t4.kist
 printf 'synthetic pass phrase\nsynthetic pass phrase\n' |
-	script -qec "'$K' witness cosign -i t4.key --state s4 --ledger '$TL' -o n5.t4 n5.note b5t4.kist" \
+	timeout -k 5 "$CMD_TIMEOUT" script -qec "'$K' witness cosign -i t4.key --state s4 --ledger '$TL' -o n5.t4 n5.note b5t4.kist" \
 		/dev/null >tty.out 2>&1
 assert_grep n5.t4 "^— $(cat t4.pub) " "cosigned through a terminal"
 assert_eq 1 "$(grep -c 'Passphrase for t4.key' tty.out)" "the passphrase is asked once (sealed bundle and cosignature)"

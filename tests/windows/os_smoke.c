@@ -303,6 +303,16 @@ int main(int argc, char **argv)
 	ok(kist__os_pread(g, buf, 5, 0) == 5, "the lock blocks no read");
 	kist__os_close(g);
 	kist__os_close(f);
+	/* A folder's lock (Windows locks no folder: a file in it). */
+	f = kist__os_lock_dir(d, KIST__OS_LOCK_NB);
+	ok(f >= 0, "lock_dir");
+	ok(fails_with(kist__os_lock_dir(d, KIST__OS_LOCK_NB), EWOULDBLOCK),
+	   "lock_dir again: EWOULDBLOCK");
+	kist__os_close(f);
+	g = kist__os_lock_dir(d, KIST__OS_LOCK_NB);
+	ok(g >= 0, "lock_dir after the first is closed");
+	kist__os_close(g);
+	ok(kist__os_unlinkat(d, ".kist-lock", 0) == 0, "lock_dir's file, removed");
 
 	/* Renames. */
 	ok(kist__os_rename_noreplace(d, "a.txt", "b.txt") == 0, "rename_noreplace to a new name");

@@ -644,8 +644,8 @@ static kist_err judge(const kist_note_info *ni, const unsigned char (*leaves)[32
 	return KIST_OK;
 }
 
-/* Opens (creating, 0700) and locks the state folder. */
-static kist_err open_state_dir(const char *dir, int *fd)
+/* Opens (creating, 0700) and locks the state folder: *lock holds the lock. */
+static kist_err open_state_dir(const char *dir, int *fd, int *lock)
 {
 	if (kist__os_mkdirat(KIST__OS_CWD, dir, 0700) != 0 && errno != EEXIST) {
 		int e = errno;
@@ -656,7 +656,7 @@ static kist_err open_state_dir(const char *dir, int *fd)
 		int e = errno;
 		return kist__fail(kist__errno_err(e), "%s: %s", dir, strerror(e));
 	}
-	while (kist__os_lock(*fd, 0) != 0) {
+	while ((*lock = kist__os_lock_dir(*fd, 0)) < 0) {
 		if (errno == EINTR && !kist__interrupted)
 			continue;
 		int e = errno;
@@ -678,7 +678,7 @@ kist_err kist_witness_cosign(const char *dir, const char *note, size_t len,
 	unsigned char(*leaves)[32] = NULL;
 	char *t = NULL;
 	size_t tl = 0, body_len = 0;
-	int dirfd = -1, found = 0, changed = 0;
+	int dirfd = -1, lockfd = -1, found = 0, changed = 0;
 	kist_err err;
 
 	*out = NULL;
@@ -707,7 +707,7 @@ kist_err kist_witness_cosign(const char *dir, const char *note, size_t len,
 	}
 	if ((err = log_leaves(log, &leaves)) != KIST_OK)
 		goto out;
-	if ((err = open_state_dir(dir, &dirfd)) != KIST_OK ||
+	if ((err = open_state_dir(dir, &dirfd, &lockfd)) != KIST_OK ||
 	    (err = state_load_at(dirfd, dir, ni.origin, &st, &found)) != KIST_OK)
 		goto out;
 	if (held && found)
@@ -725,8 +725,10 @@ kist_err kist_witness_cosign(const char *dir, const char *note, size_t len,
 		goto out;
 	err = cosign_text(out, t, tl, body_len, witness, now);
 out:
+	if (lockfd >= 0)
+		kist__os_close(lockfd); /* releases the lock */
 	if (dirfd >= 0)
-		kist__os_close(dirfd); /* releases the lock */
+		kist__os_close(dirfd);
 	free(leaves);
 	free(t);
 	return err;

@@ -310,11 +310,18 @@ void kist__os_dir_close(kist__os_dir *d);
  * Takes an exclusive advisory lock on fd (POSIX flock; Windows LockFileEx on
  * one byte far past any end of file, so no read is blocked), held until fd
  * is closed.  Without KIST__OS_LOCK_NB waits; a signal makes it -1 with
- * errno EINTR (POSIX; Windows: an interrupt does not end the wait).  fd may
- * be a folder's (the witness state folder is locked so); a temporary file's
- * is the other use.
+ * errno EINTR (POSIX; Windows: an interrupt does not end the wait).  fd is
+ * a file's (a temporary file's); for a folder, kist__os_lock_dir.
  */
 int kist__os_lock(int fd, int flags);
+/*
+ * Takes the exclusive lock of folder dirfd, as kist__os_lock takes a file's
+ * (same flags, same errors), and returns the descriptor that holds it until
+ * closed, or -1.  POSIX: flock on the folder itself.  Windows, which locks
+ * no folder: the lock of the file ".kist-lock" in it, created (0600) if
+ * missing, never through a link.
+ */
+int kist__os_lock_dir(int dirfd, int flags);
 
 /* ---- C library extensions that not every C library has (Windows' lacks them) */
 

@@ -510,6 +510,20 @@ int kist__os_lock(int fd, int flags)
 	return flock(fd, LOCK_EX | ((flags & KIST__OS_LOCK_NB) ? LOCK_NB : 0));
 }
 
+int kist__os_lock_dir(int dirfd, int flags)
+{
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (kist__os_lock(fd, flags) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 char *kist__os_strndup(const char *s, size_t n)
 {
 	return strndup(s, n);

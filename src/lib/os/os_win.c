@@ -1670,6 +1670,21 @@ int kist__os_lock(int fd, int flags)
 	return 0;
 }
 
+int kist__os_lock_dir(int dirfd, int flags)
+{
+	int fd = kist__os_openat(dirfd, ".kist-lock",
+	                         KIST__OS_RDWR | KIST__OS_CREAT | KIST__OS_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	if (kist__os_lock(fd, flags) != 0) {
+		int e = errno;
+		kist__os_close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 /* ---------------------------------------------------------- patterns */
 
 /* The code point at *s (a byte if not UTF-8), advancing *s. */
