@@ -464,10 +464,13 @@ if ! cmake --build "$B" -j"$JOBS" --target kist -- -k >>"$OUT/build.log" 2>&1; t
 		awk -F: '{ n[$1]++; if (n[$1] <= 3) print } END { for (f in n) printf "%6d %s\n", n[f], f | "sort -k2"; }' >&2
 	die "kist does not compile or link for Windows yet (log: $OUT/build.log)"
 fi
-cp "$B/src/kist.exe" "$OUT/kist.exe"
-chmod 755 "$OUT/kist.exe"
-touch -d "@$SOURCE_DATE_EPOCH" "$OUT/kist.exe"
-no_timestamp "$OUT/kist.exe"
+# A new file renamed over the old: a kist.exe running meanwhile keeps its
+# own (copying over it in place would pull the pages from under it).
+cp "$B/src/kist.exe" "$OUT/.kist.exe.tmp"
+chmod 755 "$OUT/.kist.exe.tmp"
+touch -d "@$SOURCE_DATE_EPOCH" "$OUT/.kist.exe.tmp"
+no_timestamp "$OUT/.kist.exe.tmp"
+mv -f "$OUT/.kist.exe.tmp" "$OUT/kist.exe"
 if $HOST-objdump -p "$OUT/kist.exe" | grep -E 'DLL Name: (lib|.*sodium|.*zstd|.*sqlite|.*icu|.*crypto)' >&2; then
 	die "kist.exe needs the DLLs above: not static"
 fi

@@ -31,6 +31,11 @@ if [ ! -x "$K" ]; then
 	exit 1
 fi
 
+# 1 when $KIST_BIN is kist.exe under wine (tests/windows/cli.sh): a test
+# then makes no file whose name Windows cannot hold, and skips (skip_part)
+# the checks of such names.
+ON_WINDOWS=${KIST_TEST_WINDOWS:-0}
+
 # Longest any single kist command may run before it counts as hung.
 CMD_TIMEOUT=${CMD_TIMEOUT:-120}
 

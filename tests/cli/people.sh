@@ -57,7 +57,10 @@ def fold(s):
 
 os.makedirs("photos", exist_ok=True)
 people, seen, nphoto = [], set(), 0
-special_names = ["photos/with space.jpg", "photos/back\\slash.jpg"]
+# (Windows holds no '\\' in a name: there a ';' stands in for it.)
+special_names = ["photos/with space.jpg",
+                 "photos/back;slash.jpg" if os.environ.get("KIST_TEST_WINDOWS") == "1"
+                 else "photos/back\\slash.jpg"]
 for i in range(800):
     kind = i % 4
     while True:
@@ -462,7 +465,11 @@ fi
 # ------------------------------------------------ manifest
 expect_rc 0 "$K" manifest -i alice.key csv.kist
 cp "$OUT" MANIFEST
-assert_grep MANIFEST '^\\[0-9a-f]{64}  photos/back\\\\slash\.jpg$' "a backslash name escaped as sha256sum does"
+if [ "$ON_WINDOWS" = 0 ]; then
+	assert_grep MANIFEST '^\\[0-9a-f]{64}  photos/back\\\\slash\.jpg$' "a backslash name escaped as sha256sum does"
+else
+	skip_part "a name with a backslash in the manifest: Windows holds none"
+fi
 assert_grep MANIFEST '^[0-9a-f]{64}  photos/with space\.jpg$' "a name with a space"
 assert_eq "$NPHOTO" "$(($(wc -l <MANIFEST) - 2))" "one manifest line per file"
 mkdir all

@@ -45,7 +45,11 @@ with open('people.csv', 'w', newline='') as f:
     w.writerow(['Synthetic \u202eTester', 'status-zz8', ''])
 open('bigname.txt', 'w').write(big + '\n')
 PY
-expect_rc 0 "$K" seal -q -r "$RCPT" -s signer.key --ledger "$KIST_LEDGER" --people people.csv \
+# kist.exe cannot seal these names (Windows holds none): there the Linux kist
+# seals them, and kist.exe reports on the vault.
+SEALER=$K
+[ "$ON_WINDOWS" = 0 ] || SEALER=${KIST_LINUX_BIN:?"KIST_LINUX_BIN: the Linux kist, to seal names Windows cannot hold"}
+expect_rc 0 "$SEALER" seal -q -r "$RCPT" -s signer.key --ledger "$KIST_LEDGER" --people people.csv \
 	-o case.kist ev
 
 # ---- the report, by default: structure
