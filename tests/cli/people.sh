@@ -57,9 +57,9 @@ def fold(s):
 
 os.makedirs("photos", exist_ok=True)
 people, seen, nphoto = [], set(), 0
-# (Windows holds no '\\' in a name: there a ';' stands in for it.)
+# (Windows holds no '\\' in a name: there a '=' stands in for it.)
 special_names = ["photos/with space.jpg",
-                 "photos/back;slash.jpg" if os.environ.get("KIST_TEST_WINDOWS") == "1"
+                 "photos/back=slash.jpg" if os.environ.get("KIST_TEST_WINDOWS") == "1"
                  else "photos/back\\slash.jpg"]
 for i in range(800):
     kind = i % 4
