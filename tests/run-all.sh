@@ -14,9 +14,12 @@
 #                its baseline run when the normal stage passed)
 #   windows      only with --windows: kist.exe cross-built
 #                (packaging/build-windows.sh: its dependencies from Debian's
-#                sources, 1 to 1.5 hours the first time, cached after), then
-#                tests/windows/run.sh with it under wine.  Without --windows
-#                the summary says it was not asked for (not a skip).
+#                sources, about 45 minutes the first time, cached after), then
+#                tests/windows/run.sh (the platform layer, the refused vaults,
+#                round trips with the Linux kist) and tests/windows/cli.sh
+#                (the CLI tests against kist.exe, about 25 minutes) under
+#                wine.  Without --windows the summary says it was not asked
+#                for (not a skip).
 #
 # The summary counts and names every skipped check (a test that exited 77, a
 # part of a CLI test skipped for a missing tool, a stage that could not run);
@@ -174,10 +177,11 @@ script_stage mutation tests/mutation.sh "-"
 
 if [ "$WINDOWS" = 1 ]; then
 	t0=$SECONDS
-	printf '\n==== run-all: windows (packaging/build-windows.sh, tests/windows/run.sh)\n'
+	printf '\n==== run-all: windows (packaging/build-windows.sh, tests/windows/run.sh, cli.sh)\n'
 	if "$ROOT/packaging/build-windows.sh" "$ROOT/build-windows" &&
 		KIST_EXE=$ROOT/build-windows/kist.exe KIST=$ROOT/build/src/kist \
-			"$ROOT/tests/windows/run.sh"; then
+			"$ROOT/tests/windows/run.sh" &&
+		KIST_EXE=$ROOT/build-windows/kist.exe "$ROOT/tests/windows/cli.sh"; then
 		results+=("windows: ok ($((SECONDS - t0))s)")
 	else
 		results+=("windows: FAILED ($((SECONDS - t0))s)")

@@ -378,7 +378,7 @@ static kist_err finish_parts(repair_job *j, const char *out_dir, unsigned flags,
 	for (unsigned p = 1; p <= j->total && err == KIST_OK; p++) {
 		if (!j->redo[p])
 			continue;
-		/* Read no more: and Windows replaces no file that is open. */
+		/* Nothing more is read from it, and Windows replaces no open file. */
 		if (j->fd[p] >= 0) {
 			kist__os_close(j->fd[p]);
 			j->fd[p] = -1;
