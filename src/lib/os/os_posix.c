@@ -512,7 +512,7 @@ int kist__os_lock(int fd, int flags)
 
 int kist__os_lock_dir(int dirfd, int flags)
 {
-	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	int fd = kist__os_dup(dirfd);
 	if (fd < 0)
 		return -1;
 	if (kist__os_lock(fd, flags) != 0) {
